@@ -1,0 +1,52 @@
+# Gatehouse developer entry points. Every target bootstraps what it needs on a fresh checkout.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+export QT_QPA_PLATFORM ?= offscreen
+
+.PHONY: help demo test bench lint format package clean system-deps
+
+help:
+	@echo "make demo     local server + demo event + paired kiosk window"
+	@echo "make test     the whole test suite"
+	@echo "make bench    print the performance budget figures"
+	@echo "make lint     ruff format --check and ruff check"
+	@echo "make package  PyInstaller build for this OS into dist/"
+
+# System libraries: zbar (second QR decoder) and PulseAudio client (QtMultimedia imports it).
+system-deps:
+	@bash packaging/system_deps.sh
+
+$(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory system-deps
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[server,dev]"
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+venv: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+demo: $(STAMP)
+	$(BIN)/python -m app demo
+
+package: $(STAMP)
+	$(BIN)/python packaging/build.py
+
+clean:
+	rm -rf build dist .pytest_cache .ruff_cache

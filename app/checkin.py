@@ -1,0 +1,353 @@
+"""The CheckIn service: a scanned code in, a durable verdict out.
+
+This is the one path every input takes (camera, hand scanner, typed number, name search, the
+``gatehouse check`` command): decode, look up, apply the rules, commit the scan, then answer.
+The verdict is returned only after the scan row is on disk, so a power cut can lose a verdict
+nobody saw, never a verdict somebody acted on.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from core import credentials
+from core.credentials import code_hash, ticket_number
+from core.rules import (
+    ADMIT,
+    Direction,
+    Reason,
+    RepeatWindow,
+    TicketRecord,
+    Verdict,
+    decide,
+    judge_code,
+)
+from core.scans import Scan
+from local_db.store import Store
+
+
+class NotReady(Exception):
+    """The kiosk cannot decide yet (no manifest): a message for IT, not a verdict."""
+
+
+class UnknownGate(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    verdict: str
+    reason: str
+    message: str
+    ticket: dict[str, Any] | None
+    scan_id: str
+    params: dict[str, Any] = field(default_factory=dict)
+    repeat: bool = False  # the same read again within the window: no new scan was made
+    direction: str = Direction.ENTRY
+
+    @property
+    def admitted(self) -> bool:
+        return self.verdict == ADMIT
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "message": self.message,
+            "ticket": self.ticket,
+            "scan_id": self.scan_id,
+        }
+        if self.repeat:
+            out["repeat"] = True
+        return out
+
+
+def _clean(code: str) -> str:
+    # Hand scanners add CR/LF/Tab; some add stray spaces at the ends. Base45 has inner spaces.
+    return code.strip("\r\n\t\x00 ")
+
+
+class CheckIn:
+    """Decides scans for one kiosk. Thread-safe: one decision at a time, in order."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        gate: str | None = None,
+        repeat_window_s: float = 3.0,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.store = store
+        self.default_gate = gate
+        self.repeat = RepeatWindow(repeat_window_s)
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[CheckResult], None]] = []
+
+    def on_scan(self, callback: Callable[[CheckResult], None]) -> None:
+        """Called after every durable scan (the UI refreshes counts, the outbox uploads)."""
+        self._listeners.append(callback)
+
+    def _gate_name(self, gate: str | None) -> str | None:
+        return gate or self.default_gate or self.store.get_meta("gate")
+
+    def _ensure_ready(self) -> None:
+        if self.store.reference().event is None:
+            raise NotReady(
+                "This kiosk has no ticket list yet. Pair it (gatehouse pair) or load a "
+                "manifest file (gatehouse import-manifest FILE)."
+            )
+
+    def check(
+        self,
+        code: str,
+        *,
+        gate: str | None = None,
+        direction: str = Direction.ENTRY,
+        staff: str | None = None,
+    ) -> CheckResult:
+        self._ensure_ready()
+        direction = Direction(direction)
+        code = _clean(code)
+        h = code_hash(code)
+        with self._lock:
+            previous = self.repeat.recall(h, direction)
+            if previous is not None:
+                return replace(previous, repeat=True)
+            ref = self.store.reference()
+            decoded = credentials.verify(code, ref.ticket_keys)
+            verdict = judge_code(decoded)
+            ticket: TicketRecord | None = None
+            ticket_id: int | None = None
+            if verdict is None:
+                if decoded.ok:
+                    cred = decoded.credential
+                    ticket_id = cred.ticket_id
+                    ticket = self.store.ticket(cred.ticket_id)
+                    verdict = self._decide(ticket, ticket_id, gate, direction, cred)
+                elif not code or not code.isprintable() or len(code) > credentials.MAX_TEXT_LEN:
+                    verdict = Verdict(
+                        "reject",
+                        Reason.UNREADABLE,
+                        "Not a ticket code: scan again or search by name",
+                    )
+                else:
+                    ticket = self.store.ticket_by_barcode(h)
+                    if ticket is not None:
+                        ticket_id = ticket.ticket_id
+                        verdict = self._decide(ticket, ticket_id, gate, direction, None)
+                    else:
+                        verdict = self._not_found(code)
+            result = self._record(
+                verdict,
+                ticket,
+                ticket_id,
+                h,
+                gate,
+                direction,
+                staff,
+                tier_id=decoded.credential.tier_id if decoded.ok else None,
+            )
+            self.repeat.remember(h, direction, result)
+        self._notify(result)
+        return result
+
+    def check_ticket(
+        self,
+        ticket_id: int,
+        *,
+        gate: str | None = None,
+        direction: str = Direction.ENTRY,
+        staff: str | None = None,
+    ) -> CheckResult:
+        """Admit from a name or number search (dead phone): same rules, no code to read."""
+        self._ensure_ready()
+        direction = Direction(direction)
+        with self._lock:
+            ticket = self.store.ticket(ticket_id)
+            if ticket is None:
+                verdict = Verdict(
+                    "reject", Reason.NOT_IN_MANIFEST, "Ticket not on this event's list"
+                )
+            else:
+                verdict = self._decide(ticket, ticket_id, gate, direction, None)
+            result = self._record(verdict, ticket, ticket_id, None, gate, direction, staff)
+        self._notify(result)
+        return result
+
+    def override(self, rejected: CheckResult, *, supervisor: str, reason: str) -> CheckResult:
+        """A supervisor admits someone the rules refused. Recorded as its own admit scan."""
+        if rejected.admitted:
+            raise ValueError("only a rejection can be overridden")
+        if not reason.strip():
+            raise ValueError("an override needs a reason")
+        ticket_id = rejected.ticket["ticket_id"] if rejected.ticket else None
+        ticket = self.store.ticket(ticket_id) if ticket_id else None
+        verdict = Verdict(ADMIT, Reason.OVERRIDE, f"Admitted by {supervisor}: {reason.strip()}")
+        with self._lock:
+            result = self._record(
+                verdict,
+                ticket,
+                ticket_id,
+                None,
+                None,
+                rejected.direction,
+                supervisor,
+                override_reason=reason.strip(),
+            )
+        self._notify(result)
+        return result
+
+    def annul(self, scan_id: str, *, staff: str | None = None) -> CheckResult:
+        """Undo a mistaken admit: a new ``annul`` scan, the original stays in the log."""
+        original = self.store.scan(scan_id)
+        if original is None or original.verdict != ADMIT or original.kind != "scan":
+            raise ValueError("only an admit can be undone")
+        with self._lock:
+            scan = Scan(
+                scan_id=Scan.new_id(),
+                device_id=self.store.device_id(),
+                kind="annul",
+                direction=original.direction,
+                verdict="annul",
+                reason="annul",
+                at=self.clock(),
+                clock_offset=self.store.clock_offset(),
+                gate=original.gate,
+                staff=staff,
+                ticket_id=original.ticket_id,
+                annuls=original.scan_id,
+            )
+            self.store.record_scan(scan)
+        ticket = self.store.ticket(original.ticket_id) if original.ticket_id else None
+        result = CheckResult(
+            "annul",
+            "annul",
+            "Admission undone",
+            self._ticket_dict(ticket),
+            scan.scan_id,
+            direction=original.direction,
+        )
+        self._notify(result)
+        return result
+
+    # -- internals -------------------------------------------------------------------------
+    def _decide(self, ticket, ticket_id, gate, direction, cred) -> Verdict:
+        ref = self.store.reference()
+        gate_name = self._gate_name(gate)
+        gate_rule = None
+        if gate_name:
+            gate_rule = ref.gates.get(gate_name.casefold())
+            if gate_rule is None:
+                raise UnknownGate(f"There is no gate called {gate_name!r} in this event")
+        tier_id = ticket.tier_id if ticket else cred.tier_id
+        return decide(
+            event=self.store.event_rules(),
+            ticket=ticket,
+            state=self.store.ticket_state(ticket_id),
+            tier=ref.tiers.get(tier_id),
+            gate=gate_rule,
+            direction=direction,
+            now=self.clock() + self.store.clock_offset(),
+            credential_event=cred.event_id if cred else None,
+            credential_window=(cred.valid_from, cred.valid_until) if cred else (None, None),
+            credential_tier=cred.tier_id if cred else None,
+        )
+
+    def _not_found(self, code: str) -> Verdict:
+        # A guest holding up their pay-at-counter reservation code belongs at the box office.
+        row = self.store.conn.execute(
+            "SELECT status FROM reservations WHERE code = ?", (code.upper(),)
+        ).fetchone()
+        if row and row[0] != "paid":
+            return Verdict(
+                "reject",
+                Reason.UNPAID_RESERVATION,
+                "Reservation not paid: send to the box office",
+                {"reservation": code},
+            )
+        return Verdict("reject", Reason.NOT_IN_MANIFEST, "Ticket not on this event's list")
+
+    def _ticket_dict(self, ticket: TicketRecord | None, tier_id: int | None = None):
+        if ticket is None and tier_id is None:
+            return None
+        ref = self.store.reference()
+        tid = ticket.tier_id if ticket else tier_id
+        tier = ref.tiers.get(tid)
+        return {
+            "id": ticket_number(ticket.ticket_id) if ticket else None,
+            "ticket_id": ticket.ticket_id if ticket else None,
+            "holder": ticket.holder if ticket else "",
+            "tier": tier.name if tier else None,
+            "tier_id": tid,
+            "status": ticket.status if ticket else None,
+        }
+
+    def _record(
+        self,
+        verdict,
+        ticket,
+        ticket_id,
+        h,
+        gate,
+        direction,
+        staff,
+        *,
+        override_reason=None,
+        tier_id=None,
+    ) -> CheckResult:
+        scan = Scan(
+            scan_id=Scan.new_id(),
+            device_id=self.store.device_id(),
+            direction=direction,
+            verdict=verdict.verdict,
+            reason=verdict.reason,
+            at=self.clock(),
+            clock_offset=self.store.clock_offset(),
+            gate=self._gate_name(gate),
+            staff=staff,
+            ticket_id=ticket_id,
+            code_hash=h.hex() if h else None,
+            override_reason=override_reason,
+        )
+        self.store.record_scan(scan)  # durable before anyone sees the verdict
+        tdict = self._ticket_dict(ticket, tier_id)
+        if tdict is not None and ticket is None and ticket_id is not None:
+            tdict["id"], tdict["ticket_id"] = ticket_number(ticket_id), ticket_id
+        return CheckResult(
+            verdict.verdict,
+            str(verdict.reason),
+            verdict.message,
+            tdict,
+            scan.scan_id,
+            verdict.params,
+            direction=direction,
+        )
+
+    def _notify(self, result: CheckResult) -> None:
+        for callback in self._listeners:
+            try:
+                callback(result)
+            except Exception:  # a broken listener must never cost a verdict
+                import logging
+
+                logging.getLogger(__name__).exception("scan listener failed")
+
+
+@contextmanager
+def open_checkin(args: Any = None) -> Iterator[CheckIn]:
+    """The CheckIn service for this kiosk's home folder (used by CLI commands)."""
+    from app.settings import Settings
+
+    settings = Settings.load()
+    store = Store(settings.db_path)
+    try:
+        yield CheckIn(store, gate=settings.gate, repeat_window_s=settings.repeat_window_s)
+    finally:
+        store.close()

@@ -1,0 +1,61 @@
+"""The ``gatehouse`` command: the composition root for server, sync, kiosk and support tools.
+
+Each subcommand lives in ``app/commands/<name>.py`` with ``register(subparsers)``; this module
+only discovers them. Exit status: 0 success, 1 a refusal the command reports (reject,
+offline), 2 a usage or environment error. Errors are printed in plain words on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+
+from app import __version__
+
+
+class CommandError(Exception):
+    """An error for the person at the keyboard: printed as is, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gatehouse", description="Gatehouse: offline-first venue check-in."
+    )
+    parser.add_argument("--version", action="version", version=f"gatehouse {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    import app.commands as commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"app.commands.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(func(args) or 0)
+    except CommandError as exc:
+        print(f"gatehouse: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

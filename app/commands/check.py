@@ -1,0 +1,33 @@
+"""``gatehouse check CODE``: decide exactly as the kiosk window would, and record the scan."""
+
+from __future__ import annotations
+
+import json
+
+from app.checkin import NotReady, UnknownGate, open_checkin
+from app.cli import CommandError, json_flag
+
+
+def register(sub) -> None:
+    p = sub.add_parser("check", help="check one ticket code and record the scan")
+    p.add_argument("code", help="the code text (as a QR code or hand scanner gives it)")
+    p.add_argument("--gate", help="gate name (default: the gate this kiosk is paired with)")
+    p.add_argument("--exit", action="store_true", help="record an exit instead of an entry")
+    p.add_argument("--staff", help="who is scanning")
+    json_flag(p)  # output is always one JSON object; accepted for uniformity
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    try:
+        with open_checkin(args) as svc:
+            result = svc.check(
+                args.code,
+                gate=args.gate,
+                direction="exit" if args.exit else "entry",
+                staff=args.staff,
+            )
+    except (NotReady, UnknownGate) as exc:
+        raise CommandError(str(exc)) from None
+    print(json.dumps(result.to_dict(), ensure_ascii=False), flush=True)
+    return 0 if result.admitted else 1

@@ -1,0 +1,76 @@
+"""Scan records: every decision a kiosk makes, as stored locally and uploaded to the server.
+
+A scan is evidence. It is written once, never edited (only marked as uploaded), and a mistaken
+admit is undone by a new scan of kind ``annul`` that names the scan it cancels.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from core.rules import ADMIT, Direction, TicketState
+
+KINDS = ("scan", "annul")
+
+
+@dataclass(frozen=True)
+class Scan:
+    scan_id: str
+    device_id: str
+    direction: str
+    verdict: str
+    reason: str
+    at: float  # device wall clock, unix seconds
+    clock_offset: float = 0.0  # estimated server clock minus device clock, seconds
+    kind: str = "scan"
+    gate: str | None = None
+    staff: str | None = None
+    ticket_id: int | None = None
+    code_hash: str | None = None  # hex of core.credentials.code_hash
+    override_reason: str | None = None
+    annuls: str | None = None
+
+    @staticmethod
+    def new_id() -> str:
+        return str(uuid.uuid4())
+
+    @property
+    def server_time(self) -> float:
+        """When it happened by the server's clock: how conflicts are ordered."""
+        return self.at + self.clock_offset
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Scan:
+        fields = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in fields})
+
+    def with_(self, **changes: Any) -> Scan:
+        return replace(self, **changes)
+
+
+def next_state(state: TicketState, scan: Scan, annulled: Scan | None = None) -> TicketState:
+    """Ticket state after a scan. Shared so kiosk and server count people the same way."""
+    if scan.kind == "annul":
+        if annulled is None or annulled.verdict != ADMIT:
+            return state
+        if annulled.direction == Direction.ENTRY:
+            return replace(state, inside=False, entries=max(0, state.entries - 1))
+        return replace(state, inside=True)
+    if scan.verdict != ADMIT:
+        return state
+    if scan.direction == Direction.EXIT:
+        return replace(
+            state, inside=False, last_at=scan.at, last_gate=scan.gate, last_device=scan.device_id
+        )
+    return TicketState(
+        inside=True,
+        entries=state.entries + 1,
+        last_at=scan.at,
+        last_gate=scan.gate,
+        last_device=scan.device_id,
+    )

@@ -1,0 +1,110 @@
+"""Schema migrations for the kiosk store, applied in order by ``PRAGMA user_version``.
+
+Never edit a shipped migration: append a new one. A kiosk upgraded in the field opens its old
+database and walks forward from whatever version it has.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+    CREATE TABLE keys (
+        kid BLOB PRIMARY KEY, public_key BLOB NOT NULL, purpose TEXT NOT NULL,
+        device_id TEXT, status TEXT NOT NULL DEFAULT 'active');
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY, name TEXT NOT NULL, starts_at REAL, ends_at REAL,
+        capacity INTEGER, admit_unsynced INTEGER NOT NULL DEFAULT 0, retention_days INTEGER,
+        timezone TEXT);
+    CREATE TABLE tiers (
+        id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL, name TEXT NOT NULL,
+        price_cents INTEGER NOT NULL DEFAULT 0, capacity INTEGER,
+        entry_policy TEXT NOT NULL DEFAULT 'single');
+    CREATE TABLE gates (
+        id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL, name TEXT NOT NULL,
+        tiers TEXT);  -- JSON list of allowed tier ids, NULL for all
+    CREATE TABLE tickets (
+        id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL, tier_id INTEGER NOT NULL,
+        holder TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'valid',
+        valid_from INTEGER, valid_until INTEGER, reservation_code TEXT, barcode_hash BLOB,
+        seq INTEGER NOT NULL DEFAULT 0);
+    CREATE UNIQUE INDEX tickets_barcode ON tickets(barcode_hash) WHERE barcode_hash IS NOT NULL;
+    CREATE INDEX tickets_holder ON tickets(holder COLLATE NOCASE);
+    CREATE INDEX tickets_reservation ON tickets(reservation_code)
+        WHERE reservation_code IS NOT NULL;
+    CREATE TABLE reservations (
+        code TEXT PRIMARY KEY, event_id INTEGER NOT NULL, items TEXT NOT NULL DEFAULT '[]',
+        amount_due_cents INTEGER NOT NULL DEFAULT 0, holder TEXT NOT NULL DEFAULT '',
+        phone TEXT NOT NULL DEFAULT '', expires_at REAL, status TEXT NOT NULL,
+        seq INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+    CREATE TABLE staff (
+        id INTEGER PRIMARY KEY, event_id INTEGER, name TEXT NOT NULL, role TEXT NOT NULL,
+        pin_hash TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'active');
+    CREATE TABLE ticket_state (
+        ticket_id INTEGER PRIMARY KEY, inside INTEGER NOT NULL DEFAULT 0,
+        entries INTEGER NOT NULL DEFAULT 0, last_at REAL, last_gate TEXT, last_device TEXT,
+        last_scan_id TEXT);
+    CREATE TABLE occupancy (event_id INTEGER PRIMARY KEY, inside INTEGER NOT NULL DEFAULT 0,
+        admitted INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE scans (
+        n INTEGER PRIMARY KEY AUTOINCREMENT,
+        scan_id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL DEFAULT 'scan',        -- scan | annul
+        origin TEXT NOT NULL DEFAULT 'local',     -- local | peer (another device's, via feed)
+        device_id TEXT NOT NULL, gate TEXT, staff TEXT,
+        direction TEXT NOT NULL, ticket_id INTEGER, code_hash BLOB,
+        verdict TEXT NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL,
+        clock_offset REAL NOT NULL DEFAULT 0, override_reason TEXT, annuls TEXT,
+        sent INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX scans_unsent ON scans(n) WHERE sent = 0 AND origin = 'local';
+    CREATE INDEX scans_ticket ON scans(ticket_id);
+    -- The scan log is evidence: only the 'sent' mark may ever change.
+    CREATE TRIGGER scans_append_only_delete BEFORE DELETE ON scans
+        BEGIN SELECT RAISE(ABORT, 'scans are append-only'); END;
+    CREATE TRIGGER scans_append_only_update BEFORE UPDATE ON scans
+        WHEN NEW.scan_id IS NOT OLD.scan_id OR NEW.verdict IS NOT OLD.verdict
+          OR NEW.reason IS NOT OLD.reason OR NEW.at IS NOT OLD.at
+          OR NEW.ticket_id IS NOT OLD.ticket_id OR NEW.device_id IS NOT OLD.device_id
+          OR NEW.direction IS NOT OLD.direction OR NEW.kind IS NOT OLD.kind
+        BEGIN SELECT RAISE(ABORT, 'scans are append-only'); END;
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer Gatehouse: refuse rather than corrupt it."""
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the database to SCHEMA_VERSION; returns the version it started from."""
+    start = conn.execute("PRAGMA user_version").fetchone()[0]
+    if start > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"this data was written by a newer Gatehouse (schema {start}); upgrade this program"
+        )
+    for version in range(start, SCHEMA_VERSION):
+        conn.execute("BEGIN IMMEDIATE")
+        for statement in _split(MIGRATIONS[version]):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {version + 1}")
+        conn.execute("COMMIT")
+    return start
+
+
+def _split(script: str) -> list[str]:
+    """Split a migration into statements (sqlite3.complete_statement knows trigger bodies)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            if current.strip():
+                statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements

@@ -1,0 +1,338 @@
+"""The kiosk's SQLite store: open, migrate, look tickets up fast, record scans durably.
+
+Reads run on any thread (WAL). Writes are serialised by one lock, and the app gives them one
+writer thread. Lookups on the check path are single-row primary-key or index probes, so their
+cost stays flat from a thousand to a million tickets. Reference data (event, tiers, gates, keys)
+is small and cached in memory until a manifest page changes it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.keys import VerifyKey
+from core.rules import EntryPolicy, EventRules, Gate, TicketRecord, TicketState, Tier
+from core.scans import Scan, next_state
+from local_db.schema import migrate
+
+_TICKET_SQL = """
+    SELECT t.id, t.event_id, t.tier_id, t.holder, t.status, t.valid_from, t.valid_until,
+           t.reservation_code, r.status
+    FROM tickets t LEFT JOIN reservations r ON r.code = t.reservation_code
+"""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Everything small the check path needs, loaded once per manifest change."""
+
+    event: dict[str, Any] | None
+    tiers: dict[int, Tier]
+    gates: dict[str, Gate]
+    ticket_keys: dict[bytes, VerifyKey]
+    manifest_keys: dict[bytes, VerifyKey]
+
+
+class Store:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self.conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=30
+        )
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: a committed scan survives a power cut. The verdict is shown after the commit.
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute("PRAGMA foreign_keys=OFF")
+        self.conn.execute("PRAGMA cache_size=-16000")
+        with self._lock:
+            migrate(self.conn)
+        self._reference: Reference | None = None
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    # -- meta ------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str | None, conn: sqlite3.Connection | None = None) -> None:
+        target = conn or self.conn
+        if value is None:
+            target.execute("DELETE FROM meta WHERE key = ?", (key,))
+        else:
+            target.execute(
+                "INSERT INTO meta(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def device_id(self) -> str:
+        """This kiosk's id: the server's once paired, a local one before (scans need one)."""
+        value = self.get_meta("device_id")
+        if value is None:
+            with self._lock:
+                value = self.get_meta("device_id")
+                if value is None:
+                    value = f"local-{uuid.uuid4()}"
+                    self.set_meta("device_id", value)
+        return value
+
+    def manifest_seq(self) -> int:
+        return int(self.get_meta("manifest_seq", "0"))
+
+    def clock_offset(self) -> float:
+        return float(self.get_meta("clock_offset", "0"))
+
+    # -- reference data ----------------------------------------------------------------------
+    def invalidate(self) -> None:
+        self._reference = None
+
+    def reference(self) -> Reference:
+        ref = self._reference
+        if ref is None:
+            ref = self._reference = self._load_reference()
+        return ref
+
+    def _load_reference(self) -> Reference:
+        c = self.conn
+        event_id = self.get_meta("event_id")
+        event = None
+        if event_id is not None:
+            row = c.execute(
+                "SELECT id, name, starts_at, ends_at, capacity, admit_unsynced, retention_days,"
+                " timezone FROM events WHERE id = ?",
+                (int(event_id),),
+            ).fetchone()
+            if row:
+                keys = (
+                    "id",
+                    "name",
+                    "starts_at",
+                    "ends_at",
+                    "capacity",
+                    "admit_unsynced",
+                    "retention_days",
+                    "timezone",
+                )
+                event = dict(zip(keys, row, strict=True))
+        tiers = {
+            r[0]: Tier(r[0], r[1], EntryPolicy(r[2]))
+            for r in c.execute("SELECT id, name, entry_policy FROM tiers")
+        }
+        gates = {}
+        for name, allowed in c.execute("SELECT name, tiers FROM gates"):
+            ids = None if allowed is None else frozenset(json.loads(allowed))
+            gates[name.casefold()] = Gate(name, ids)
+        ticket_keys, manifest_keys = {}, {}
+        for kid, pub, purpose in c.execute(
+            "SELECT kid, public_key, purpose FROM keys WHERE status = 'active'"
+        ):
+            target = manifest_keys if purpose == "manifest" else ticket_keys
+            target[bytes(kid)] = VerifyKey(bytes(pub))
+        return Reference(event, tiers, gates, ticket_keys, manifest_keys)
+
+    def event_rules(self) -> EventRules:
+        ev = self.reference().event
+        if ev is None:
+            return EventRules(event_id=-1)
+        row = self.conn.execute(
+            "SELECT inside FROM occupancy WHERE event_id = ?", (ev["id"],)
+        ).fetchone()
+        return EventRules(
+            event_id=ev["id"],
+            capacity=ev["capacity"],
+            admit_unsynced=bool(ev["admit_unsynced"]),
+            inside_now=row[0] if row else 0,
+        )
+
+    # -- the check path ---------------------------------------------------------------------
+    def ticket(self, ticket_id: int) -> TicketRecord | None:
+        row = self.conn.execute(_TICKET_SQL + " WHERE t.id = ?", (ticket_id,)).fetchone()
+        return TicketRecord(*row) if row else None
+
+    def ticket_by_barcode(self, code_hash: bytes) -> TicketRecord | None:
+        row = self.conn.execute(_TICKET_SQL + " WHERE t.barcode_hash = ?", (code_hash,)).fetchone()
+        return TicketRecord(*row) if row else None
+
+    def ticket_state(self, ticket_id: int) -> TicketState:
+        row = self.conn.execute(
+            "SELECT inside, entries, last_at, last_gate, last_device FROM ticket_state"
+            " WHERE ticket_id = ?",
+            (ticket_id,),
+        ).fetchone()
+        if row is None:
+            return TicketState()
+        return TicketState(bool(row[0]), row[1], row[2], row[3], row[4])
+
+    def record_scan(self, scan: Scan, origin: str = "local") -> TicketState | None:
+        """Commit a scan and its effect on ticket state in one durable transaction.
+
+        Returns the ticket's new state. Idempotent by scan id: recording the same scan twice
+        (a peer feed replay) changes nothing the second time.
+        """
+        with self.transaction() as c:
+            return self._record(c, scan, origin)
+
+    def record_scans(self, scans: list[Scan], origin: str) -> int:
+        """Many scans in one transaction (the peer feed). Returns how many were new."""
+        before = self.conn.total_changes
+        with self.transaction() as c:
+            new = 0
+            for scan in scans:
+                mark = self.conn.total_changes
+                self._record(c, scan, origin)
+                new += self.conn.total_changes > mark
+        return new if self.conn.total_changes > before else 0
+
+    def _record(self, c: sqlite3.Connection, scan: Scan, origin: str) -> TicketState | None:
+        cur = c.execute(
+            "INSERT OR IGNORE INTO scans (scan_id, kind, origin, device_id, gate, staff,"
+            " direction, ticket_id, code_hash, verdict, reason, at, clock_offset,"
+            " override_reason, annuls, sent) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                scan.scan_id,
+                scan.kind,
+                origin,
+                scan.device_id,
+                scan.gate,
+                scan.staff,
+                scan.direction,
+                scan.ticket_id,
+                bytes.fromhex(scan.code_hash) if scan.code_hash else None,
+                scan.verdict,
+                scan.reason,
+                scan.at,
+                scan.clock_offset,
+                scan.override_reason,
+                scan.annuls,
+                1 if origin != "local" else 0,
+            ),
+        )
+        if cur.rowcount == 0 or scan.ticket_id is None:
+            return None
+        before = self.ticket_state(scan.ticket_id)
+        annulled = self.scan(scan.annuls) if scan.annuls else None
+        after = next_state(before, scan, annulled)
+        if after == before:
+            return after
+        c.execute(
+            "INSERT INTO ticket_state (ticket_id, inside, entries, last_at, last_gate,"
+            " last_device, last_scan_id) VALUES (?,?,?,?,?,?,?)"
+            " ON CONFLICT(ticket_id) DO UPDATE SET inside=excluded.inside,"
+            " entries=excluded.entries, last_at=excluded.last_at, last_gate=excluded.last_gate,"
+            " last_device=excluded.last_device, last_scan_id=excluded.last_scan_id",
+            (
+                scan.ticket_id,
+                int(after.inside),
+                after.entries,
+                after.last_at,
+                after.last_gate,
+                after.last_device,
+                scan.scan_id,
+            ),
+        )
+        ev = self.reference().event
+        if ev is not None:
+            c.execute(
+                "INSERT INTO occupancy (event_id, inside, admitted) VALUES (?, ?, ?)"
+                " ON CONFLICT(event_id) DO UPDATE SET inside = max(0, inside + excluded.inside),"
+                " admitted = max(0, admitted + excluded.admitted)",
+                (ev["id"], int(after.inside) - int(before.inside), after.entries - before.entries),
+            )
+        return after
+
+    def scan(self, scan_id: str) -> Scan | None:
+        row = self.conn.execute(
+            "SELECT scan_id, device_id, direction, verdict, reason, at, clock_offset, kind, gate,"
+            " staff, ticket_id, hex(code_hash), override_reason, annuls FROM scans"
+            " WHERE scan_id = ?",
+            (scan_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        row = list(row)
+        row[11] = row[11].lower() if row[11] else None
+        return Scan(*row)
+
+    # -- outbox ----------------------------------------------------------------------------
+    def unsent_scans(self, limit: int = 500) -> list[Scan]:
+        rows = self.conn.execute(
+            "SELECT scan_id FROM scans WHERE sent = 0 AND origin = 'local' ORDER BY n LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [s for (sid,) in rows if (s := self.scan(sid)) is not None]
+
+    def mark_sent(self, scan_ids: list[str]) -> None:
+        with self.transaction() as c:
+            c.executemany("UPDATE scans SET sent = 1 WHERE scan_id = ?", [(s,) for s in scan_ids])
+
+    def pending_count(self) -> int:
+        return self.conn.execute(
+            "SELECT count(*) FROM scans WHERE sent = 0 AND origin = 'local'"
+        ).fetchone()[0]
+
+    # -- counts for status and the door screen -------------------------------------------
+    def counts(self) -> dict[str, int]:
+        ev = self.reference().event
+        occ = (0, 0)
+        if ev is not None:
+            row = self.conn.execute(
+                "SELECT inside, admitted FROM occupancy WHERE event_id = ?", (ev["id"],)
+            ).fetchone()
+            occ = row or occ
+        tickets = self.conn.execute("SELECT count(*) FROM tickets").fetchone()[0]
+        return {"tickets": tickets, "inside": occ[0], "admitted": occ[1]}
+
+    def search(self, query: str, limit: int = 20) -> list[TicketRecord]:
+        """Tickets by holder name (prefix of any word) or ticket number: the dead-phone path."""
+        from core.credentials import parse_ticket_number
+
+        q = query.strip()
+        if not q:
+            return []
+        found: list[TicketRecord] = []
+        tid = parse_ticket_number(q)
+        if tid is not None and len(q.replace("-", "").replace(" ", "")) >= 6:
+            t = self.ticket(tid)
+            if t:
+                found.append(t)
+        like = q.replace("%", "").replace("_", "")
+        rows = self.conn.execute(
+            _TICKET_SQL + " WHERE t.holder LIKE ? OR t.holder LIKE ? ORDER BY t.holder LIMIT ?",
+            (f"{like}%", f"% {like}%", limit),
+        ).fetchall()
+        found += [TicketRecord(*r) for r in rows if not found or r[0] != found[0].ticket_id]
+        return found[:limit]
+
+    def now(self) -> float:
+        return time.time()

@@ -1,0 +1,27 @@
+"""Shared fixtures: an isolated GATEHOUSE_HOME per test, offscreen Qt, project paths."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def gatehouse_home(tmp_path, monkeypatch) -> Path:
+    home = tmp_path / "home"
+    monkeypatch.setenv("GATEHOUSE_HOME", str(home))
+    monkeypatch.delenv("GATEHOUSE_SERVER", raising=False)
+    monkeypatch.delenv("GATEHOUSE_TOKEN", raising=False)
+    return home
+
+
+@pytest.fixture
+def gatehouse_cmd() -> list[str]:
+    """How to run the CLI in a child process (the installed console script's module)."""
+    return [sys.executable, "-m", "app"]
