@@ -161,9 +161,12 @@ def parse(text: str) -> tuple[Credential, bytes, bytes] | Decoded:
     problem = classify(text)
     if problem is not None:
         return Decoded(None, problem, "")
+    body = text[len(TEXT_PREFIX) :]
     try:
-        raw = base45.decode(text[len(TEXT_PREFIX) :])
+        raw = base45.decode(body)
     except base45.Base45Error as exc:
+        if _cut_short(body):
+            return Decoded(None, CredentialProblem.TRUNCATED, "code is cut off")
         return Decoded(None, CredentialProblem.MALFORMED, str(exc))
     try:
         cred, end = _parse_body(raw)
@@ -179,6 +182,20 @@ def parse(text: str) -> tuple[Credential, bytes, bytes] | Decoded:
     if remaining > SIG_LEN:
         return Decoded(None, CredentialProblem.MALFORMED, "trailing bytes after the signature")
     return cred, TEXT_PREFIX.encode() + raw[:end], raw[end:]
+
+
+def _cut_short(body: str) -> bool:
+    """A text cut mid-group: the whole groups before the cut decode, and are too short."""
+    whole = body[: len(body) // 3 * 3]
+    try:
+        raw = base45.decode(whole)
+    except base45.Base45Error:
+        return False
+    try:
+        cred, end = _parse_body(raw)
+    except (ValueError, IndexError):
+        return False
+    return cred is None or len(raw) - end < SIG_LEN
 
 
 def _parse_body(raw: bytes) -> tuple[Credential | None, int]:

@@ -179,13 +179,20 @@ def decide(
         return _reject(
             Reason.WRONG_EVENT, "Ticket is for a different event", event=credential_event
         )
-    if ticket is None:
-        if not (signed and event.admit_unsynced):
-            return _reject(Reason.NOT_IN_MANIFEST, "Ticket not on this event's list")
-        tier_id = credential_tier
-    else:
-        if ticket.event_id != event.event_id:
-            return _reject(Reason.WRONG_EVENT, "Ticket is for a different event")
+    if ticket is not None and ticket.event_id != event.event_id:
+        return _reject(Reason.WRONG_EVENT, "Ticket is for a different event")
+    if ticket is None and not (signed and (event.admit_unsynced or direction is Direction.EXIT)):
+        return _reject(Reason.NOT_IN_MANIFEST, "Ticket not on this event's list")
+
+    if direction is Direction.EXIT:
+        # Never block someone leaving (a refunded ticket, a closed window, another gate): the
+        # exit is recorded so the inside count stays true. Only "is it ours" is checked above.
+        message = "Exit recorded" if state.inside else "Exit recorded (no entry on record)"
+        return Verdict(ADMIT, Reason.EXIT, message)
+
+    tier_id = credential_tier
+    valid_from, valid_until = credential_window
+    if ticket is not None:
         if ticket.status != "valid":
             return _reject(
                 Reason.REVOKED, f"Ticket {ticket.status}: not valid any more", status=ticket.status
@@ -197,33 +204,20 @@ def decide(
                 reservation=ticket.reservation_code,
             )
         tier_id = ticket.tier_id
-
-    valid_from, valid_until = credential_window
-    if ticket is not None:
         # The manifest wins over the credential: organizers can widen or narrow a window later.
         valid_from = ticket.valid_from if ticket.valid_from is not None else valid_from
         valid_until = ticket.valid_until if ticket.valid_until is not None else valid_until
-    if direction is Direction.ENTRY:
-        if valid_from is not None and now < valid_from:
-            return _reject(
-                Reason.NOT_YET_VALID, f"Not valid yet: from {clock(valid_from)}", at=valid_from
-            )
-        if valid_until is not None and now > valid_until:
-            return _reject(
-                Reason.EXPIRED, f"Ticket expired at {clock(valid_until)}", at=valid_until
-            )
+
+    if valid_from is not None and now < valid_from:
+        return _reject(
+            Reason.NOT_YET_VALID, f"Not valid yet: from {clock(valid_from)}", at=valid_from
+        )
+    if valid_until is not None and now > valid_until:
+        return _reject(Reason.EXPIRED, f"Ticket expired at {clock(valid_until)}", at=valid_until)
 
     if gate is not None and gate.allowed_tiers is not None and tier_id not in gate.allowed_tiers:
         tier_name = tier.name if tier else "this ticket type"
         return _reject(Reason.WRONG_GATE, f"Wrong entrance for {tier_name}", tier=tier_name)
-
-    if direction is Direction.EXIT:
-        # Never block someone leaving: an exit without an entry on record still counts.
-        return Verdict(
-            ADMIT,
-            Reason.EXIT,
-            "Exit recorded" if state.inside else "Exit recorded (no entry on record)",
-        )
 
     policy = tier.entry_policy if tier else EntryPolicy.SINGLE
     if policy is not EntryPolicy.UNLIMITED:
