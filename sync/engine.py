@@ -1,0 +1,348 @@
+"""The sync engine: one round at a time on APScheduler's background thread.
+
+A round uploads the outbox, pulls the peer-scan feed and, when due, the manifest; then it
+stores the clock offset measured from the server's ``X-Gatehouse-Time`` headers. Rounds run
+every ``interval_s``; after a failure they back off exponentially with jitter so a venue full
+of kiosks does not hammer a recovering server in lock-step. A scheduled round skips while
+another runs; a forced one (``sync_now``) waits for it. ``notify_scan`` uploads a fresh scan
+straight away when the server is reachable, so gate B hears about it within a feed interval.
+
+Listeners get a new ``SyncStatus`` on the engine's thread whenever it changes; the UI adapter
+marshals it to Qt.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from local_db.store import Store
+from sync import errors
+from sync.client import ServerClient
+from sync.credentials_file import read_token
+from sync.errors import SyncError
+from sync.feed import pull_feed
+from sync.manifest import ManifestResult, pull_manifest
+from sync.outbox import upload_scans
+from sync.revocation import wipe_personal_data
+from sync.status import SyncStatus
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[SyncStatus], None]
+
+
+@dataclass
+class RoundReport:
+    """What the last round did (the CLI prints it)."""
+
+    ok: bool = False
+    uploaded: int = 0
+    peer_scans: int = 0
+    manifest: ManifestResult = field(default_factory=ManifestResult)
+    error: SyncError | None = None
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        server_url: str | None = None,
+        token: str | None = None,
+        interval_s: float = 1.0,
+        manifest_interval_s: float = 30.0,
+        timeout_s: float = 10.0,
+        connect_timeout_s: float = 3.0,
+        backoff_base_s: float = 1.0,
+        backoff_max_s: float = 60.0,
+        upload_batch: int = 500,
+        feed_limit: int = 1000,
+        page_rows: int | None = 20_000,
+        clock: Callable[[], float] = time.time,
+        rng: Callable[[], float] = random.random,
+    ):
+        self.store = store
+        self.server_url = server_url
+        self.token = token
+        self.interval_s = interval_s
+        self.manifest_interval_s = manifest_interval_s
+        self.timeout_s = timeout_s
+        self.connect_timeout_s = connect_timeout_s
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self.upload_batch = upload_batch
+        self.feed_limit = feed_limit
+        self.page_rows = page_rows
+        self.clock = clock
+        self.rng = rng
+
+        self._round_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._listeners: list[Listener] = []
+        self._scan_waiting = threading.Event()
+        self._stop = threading.Event()
+        self._scheduler = None
+        self._client: ServerClient | None = None
+        self._client_key: tuple[str, str | None] | None = None
+
+        self._online = False
+        self._last_error: str | None = store.get_meta("last_error")
+        last = store.get_meta("last_sync_at")
+        self._last_success_at: float | None = float(last) if last else None
+        self._progress: float | None = None
+        self._failures = 0
+        self._next_attempt_at = 0.0
+        self._manifest_checked_at: float | None = None
+        self._last_status: SyncStatus | None = None
+        self.last_round = RoundReport()
+
+    # -- public interface ------------------------------------------------------------------
+    def add_listener(self, callback: Listener) -> None:
+        self._listeners.append(callback)
+
+    def remove_listener(self, callback: Listener) -> None:
+        self._listeners.remove(callback)
+
+    def status(self) -> SyncStatus:
+        s = self.store
+        generated = s.get_meta("manifest_generated_at")
+        age = None
+        if generated:
+            # Both ends by the server's clock: a kiosk clock an hour off must not age the list.
+            age = max(0.0, self.clock() + s.clock_offset() - float(generated))
+        with self._state_lock:
+            return SyncStatus(
+                online=self._online,
+                last_success_at=self._last_success_at,
+                last_error=self._last_error,
+                pending_uploads=s.pending_count(),
+                manifest_seq=s.manifest_seq(),
+                manifest_age_s=age,
+                download_progress=self._progress,
+                revoked=s.get_meta("revoked") == "1",
+                paired=s.get_meta("device_token_set") == "1",
+            )
+
+    def start(self) -> None:
+        """Sync on a schedule in the background until ``stop()``."""
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        if self._scheduler is not None:
+            return
+        self._stop.clear()
+        # Two workers: a long manifest download must not hold back a fresh scan's upload job,
+        # which then finds the round lock busy and leaves the scan to the running round.
+        scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(2)},
+            job_defaults={"coalesce": True, "max_instances": 3, "misfire_grace_time": None},
+        )
+        scheduler.add_job(
+            self._scheduled_round,
+            "interval",
+            seconds=self.interval_s,
+            id="sync-round",
+            next_run_time=datetime.now(),
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+
+    def stop(self) -> None:
+        self._stop.set()
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
+        with self._state_lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def sync_now(self, wait: bool = True) -> bool:
+        """A full round now (manifest included). With wait, runs here and returns success."""
+        if not wait:
+            if self._scheduler is not None:
+                self._scheduler.add_job(self._forced_round)
+            else:
+                threading.Thread(target=self._forced_round, daemon=True).start()
+            return True
+        return self._forced_round()
+
+    def notify_scan(self) -> None:
+        """A scan was just recorded: upload it now if the server is reachable."""
+        self._scan_waiting.set()
+        if not self._online or self._stop.is_set():
+            return  # the next scheduled round (or the back-off) takes it
+        if self._scheduler is not None:
+            self._scheduler.add_job(self._upload_soon)
+
+    # -- rounds ----------------------------------------------------------------------------
+    def _forced_round(self) -> bool:
+        with self._round_lock:
+            ok = self._run_round(full=True)
+        self._after_round()
+        return ok
+
+    def _scheduled_round(self) -> None:
+        if self._stop.is_set() or self.clock() < self._next_attempt_at:
+            return
+        if not self._round_lock.acquire(blocking=False):
+            return  # a round is running: this one skips
+        try:
+            due = (
+                self._manifest_checked_at is None
+                or self.clock() - self._manifest_checked_at >= self.manifest_interval_s
+            )
+            self._run_round(full=due)
+        finally:
+            self._round_lock.release()
+        self._after_round()
+
+    def _after_round(self) -> None:
+        if self._scan_waiting.is_set() and self._online:
+            self._upload_soon()
+
+    def _upload_soon(self) -> None:
+        # Lock protocol: whoever holds the round lock re-checks the flag after releasing it,
+        # so a scan recorded while a round runs is never left waiting for the next interval.
+        while self._scan_waiting.is_set() and self._online and not self._stop.is_set():
+            if not self._round_lock.acquire(blocking=False):
+                return
+            try:
+                self._scan_waiting.clear()
+                client = self._ensure_client()
+                try:
+                    upload_scans(self.store, client, batch=self.upload_batch, stop=self._stop)
+                except SyncError as exc:
+                    self._failed(exc)
+                    return
+            finally:
+                self._round_lock.release()
+            self._publish()
+
+    def _run_round(self, *, full: bool) -> bool:
+        report = RoundReport()
+        self.last_round = report
+        if self.store.get_meta("revoked") == "1":
+            report.error = SyncError("revoked", errors.REVOKED)
+            self._set(last_error=errors.REVOKED, online=False)
+            return False
+        try:
+            client = self._ensure_client()
+            client.sampler.reset()
+            try:
+                self._scan_waiting.clear()
+                report.uploaded = upload_scans(
+                    self.store, client, batch=self.upload_batch, stop=self._stop
+                )
+                report.peer_scans = pull_feed(self.store, client, limit=self.feed_limit)
+                if full:
+                    report.manifest = pull_manifest(
+                        self.store,
+                        client,
+                        page_rows=self.page_rows,
+                        on_progress=self._on_progress,
+                        stop=self._stop,
+                    )
+                    self._manifest_checked_at = self.clock()
+            finally:
+                self._store_clock_offset(client)
+        except SyncError as exc:
+            report.error = exc
+            self._failed(exc)
+            return False
+        finally:
+            if self._progress is not None:
+                self._set(progress=None)
+        now = self.clock()
+        self.store.set_meta("last_sync_at", f"{now:.3f}")
+        self.store.set_meta("last_error", None)
+        self._failures = 0
+        self._next_attempt_at = 0.0
+        self._set(online=True, last_error=None, last_success_at=now)
+        report.ok = True
+        return True
+
+    def _failed(self, exc: SyncError) -> None:
+        if exc.kind == "stopped":
+            return
+        if exc.kind == "revoked":
+            log.warning("device revoked by the organizer: wiping personal data")
+            wipe_personal_data(self.store)
+            self.store.set_meta("last_error", errors.REVOKED)
+            self._set(online=False, last_error=errors.REVOKED)
+            scheduler = self._scheduler
+            if scheduler is not None:
+                scheduler.remove_all_jobs()
+            return
+        self._failures += 1
+        delay = min(self.backoff_max_s, self.backoff_base_s * 2 ** (self._failures - 1))
+        # "Equal jitter": at least half the delay, so retries spread out but never bunch up.
+        self._next_attempt_at = self.clock() + delay * (0.5 + self.rng() / 2)
+        self.store.set_meta("last_error", str(exc))
+        log.info("sync round failed (%s): %s", exc.kind, exc)
+        # A server that answered (a damaged page, a refusal) is reachable: still "online".
+        self._set(online=not exc.offline and exc.kind != "unauthorized", last_error=str(exc))
+
+    def _store_clock_offset(self, client: ServerClient) -> None:
+        offset = client.sampler.offset
+        if offset is not None:
+            self.store.set_meta("clock_offset", f"{offset:.3f}")
+
+    def _ensure_client(self) -> ServerClient:
+        url = self.server_url or self.store.get_meta("server")
+        token = self.token or read_token(self.store)
+        if not url or not token:
+            raise SyncError("not_paired", errors.NOT_PAIRED)
+        with self._state_lock:
+            if self._client is None or self._client_key != (url, token):
+                if self._client is not None:
+                    self._client.close()
+                self._client = ServerClient(
+                    url,
+                    token,
+                    timeout_s=self.timeout_s,
+                    connect_timeout_s=self.connect_timeout_s,
+                    clock=self.clock,
+                )
+                self._client_key = (url, token)
+            return self._client
+
+    # -- status ----------------------------------------------------------------------------
+    def _on_progress(self, value: float | None) -> None:
+        if value is not None:
+            value = round(value, 2)
+        if value != self._progress:
+            self._set(progress=value)
+
+    _UNSET = object()
+
+    def _set(self, *, online=_UNSET, last_error=_UNSET, last_success_at=_UNSET, progress=_UNSET):
+        with self._state_lock:
+            if online is not self._UNSET:
+                self._online = online
+            if last_error is not self._UNSET:
+                self._last_error = last_error
+            if last_success_at is not self._UNSET:
+                self._last_success_at = last_success_at
+            if progress is not self._UNSET:
+                self._progress = progress
+        self._publish()
+
+    def _publish(self) -> None:
+        if not self._listeners:
+            return
+        status = self.status()
+        if status.same_as(self._last_status):
+            return
+        self._last_status = status
+        for callback in list(self._listeners):
+            try:
+                callback(status)
+            except Exception:  # a broken listener must never stop syncing
+                log.exception("sync status listener failed")

@@ -1,0 +1,180 @@
+"""Manifest download: pull signed pages since the kiosk's seq, verify, then apply each one.
+
+Each page is streamed to a private temporary file next to the database (never held in
+memory), then read twice: a verification pass (signature, body length and SHA-256) and, only
+if that passed, an apply pass inside one SQLite transaction that also records the page's
+``to_seq`` (``local_db.manifest_apply.apply_page``). A cut, truncated, tampered or replayed
+page is refused with the previous state intact; the next round resumes from the last applied
+page because the request always says ``since=<stored seq>``.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO
+
+from core.manifest import MAGIC, ManifestError, PageHeader, iter_rows, read_body, read_header
+from local_db.manifest_apply import apply_page
+from local_db.store import Store
+from sync.client import ServerClient
+from sync.errors import SyncError
+
+CHUNK = 1 << 20
+# Below this a page downloads in a blink: no progress bar flicker for small deltas.
+PROGRESS_MIN_BYTES = 256 * 1024
+
+Progress = Callable[[float | None], None]
+
+
+@dataclass
+class ManifestResult:
+    pages: int = 0
+    rows: int = 0
+    bytes: int = 0
+
+
+def pull_manifest(
+    store: Store,
+    client: ServerClient,
+    *,
+    page_rows: int | None = None,
+    on_progress: Progress | None = None,
+    stop: threading.Event | None = None,
+    max_pages: int = 100_000,
+) -> ManifestResult:
+    """Bring the kiosk's manifest up to date. Raises SyncError; applied pages stay applied."""
+    result = ManifestResult()
+    for _ in range(max_pages):
+        since = store.manifest_seq()
+        params = {"since": since}
+        if page_rows:
+            params["limit"] = page_rows
+        with tempfile.TemporaryFile(dir=store.path.parent, prefix="manifest-") as tmp:
+            more, size = _download(client, params, tmp, on_progress, stop)
+            result.bytes += size
+            tmp.seek(0)
+            try:
+                header, rows = _verify_and_apply(store, tmp, since)
+            except ManifestError as exc:
+                raise SyncError(
+                    "damaged",
+                    f"A ticket-list update was refused ({exc}); the previous list is kept.",
+                    reason=exc.reason,
+                ) from None
+        if header is not None and rows:
+            result.pages += 1
+            result.rows += rows
+        if not more or header is None or header.to_seq <= since:
+            return result
+    return result
+
+
+def _download(
+    client: ServerClient,
+    params: dict,
+    out: IO[bytes],
+    on_progress: Progress | None,
+    stop: threading.Event | None,
+) -> tuple[bool, int]:
+    with client.stream("GET", "/v1/device/manifest", params=params) as response:
+        more = response.headers.get("X-Gatehouse-More") == "1"
+        length = _int(response.headers.get("Content-Length"))
+        total = None  # decoded size, once the page header has told us the body length
+        written = 0
+        show = on_progress is not None
+        encoded = bool(length and response.headers.get("Content-Encoding"))
+        head = b""
+        for chunk in _iter(response):
+            if stop is not None and stop.is_set():
+                raise SyncError("stopped", "Sync stopped.")
+            out.write(chunk)
+            written += len(chunk)
+            if total is None and len(head) < 8192:
+                head += chunk[:8192]
+                total = _page_size(head)
+            if show:
+                if encoded:  # gzip: count bytes on the wire against Content-Length
+                    done, size = response.num_bytes_downloaded, length
+                else:
+                    done, size = written, total or length
+                if size and size >= PROGRESS_MIN_BYTES:
+                    on_progress(min(1.0, done / size))
+        if show:
+            on_progress(None)
+        return more, written
+
+
+def _iter(response) -> Iterator[bytes]:
+    from sync.client import _mapped_errors
+
+    with _mapped_errors():
+        yield from response.iter_bytes(CHUNK)
+
+
+def _page_size(head: bytes) -> int | None:
+    """Total bytes of a page from its first lines (progress only; verification is separate)."""
+    parts = head.split(b"\n", 3)
+    if len(parts) < 4 or parts[0] + b"\n" != MAGIC:
+        return None
+    try:
+        body = int(json.loads(parts[1]).get("body_bytes"))
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return len(parts[0]) + len(parts[1]) + len(parts[2]) + 3 + body
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _verify_and_apply(store: Store, stream: IO[bytes], since: int) -> tuple[PageHeader | None, int]:
+    """Verify one downloaded page completely, then apply it. Returns (header, rows applied)."""
+    header = read_header(stream, store.reference().manifest_keys)
+    if header is None:
+        raise ManifestError("truncated", "the server sent an empty answer")
+    body_at = stream.tell()
+    for _ in read_body(stream, header):
+        pass  # verification pass: raises on a short body or a hash mismatch
+    if stream.read(1):
+        raise ManifestError("bad_format", "extra bytes after the manifest page")
+    current = store.manifest_seq()
+    # A replayed page is never applied: it would roll tickets back to an older state.
+    if header.to_seq < current or (header.to_seq == current and header.row_count):
+        raise ManifestError("stale", "the server sent an old page again (a replay)")
+    if header.from_seq > since:
+        raise ManifestError("gap", "the page skips changes this kiosk has not seen")
+    if header.row_count == 0:
+        # Nothing new, but a signed, current page: the list is confirmed fresh as of now.
+        _confirm_fresh(store, header)
+        return header, 0
+    stream.seek(body_at)
+    count = apply_page(store, header, iter_rows(_body_chunks(stream, header.body_bytes)))
+    return header, count
+
+
+def _confirm_fresh(store: Store, header: PageHeader) -> None:
+    event = store.get_meta("event_id")
+    if event is not None and int(event) != header.event_id:
+        raise ManifestError("wrong_event", "manifest is for a different event")
+    previous = float(store.get_meta("manifest_generated_at", "0") or 0)
+    if header.generated_at > previous:
+        with store.transaction() as c:
+            store.set_meta("manifest_generated_at", str(header.generated_at), c)
+            if header.to_seq > store.manifest_seq():
+                store.set_meta("manifest_seq", str(header.to_seq), c)
+
+
+def _body_chunks(stream: IO[bytes], size: int) -> Iterator[bytes]:
+    while size:
+        data = stream.read(min(CHUNK, size))
+        if not data:
+            raise ManifestError("truncated", "manifest page ends early")
+        size -= len(data)
+        yield data

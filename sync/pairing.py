@@ -1,0 +1,98 @@
+"""Pairing: exchange the organizer's one-time code for this kiosk's identity and trust.
+
+The server answers with a device id and token, the event, gate and role, and the public keys
+that sign the manifest. The keys go into the kiosk's key table (purpose ``manifest``) so the
+very first download is verified against what pairing delivered, never pinned on first use.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+
+from core.keys import VerifyKey
+from local_db.store import Store
+from sync.client import ServerClient
+from sync.credentials_file import write_token
+from sync.errors import SyncError
+
+
+@dataclass(frozen=True)
+class PairingResult:
+    device_id: str
+    event_id: int
+    gate: str | None
+    role: str
+    server: str
+    manifest_keys: list[str]  # fingerprints, for the operator to compare
+    clock_offset: float | None
+
+
+def pair(
+    store: Store,
+    server_url: str,
+    code: str,
+    name: str | None = None,
+    *,
+    timeout_s: float = 10.0,
+) -> PairingResult:
+    """Pair this kiosk. Raises SyncError (kind ``refused`` for a bad or used code)."""
+    code = code.strip()
+    if not code:
+        raise SyncError("refused", "Type the pairing code the organizer gave you.")
+    current = store.get_meta("event_id")
+    client = ServerClient(server_url, timeout_s=timeout_s, connect_timeout_s=timeout_s)
+    try:
+        data = client.json(
+            "POST", "/v1/pair", json={"code": code, "name": name or socket.gethostname()}
+        )
+    finally:
+        client.close()
+    try:
+        device_id = str(data["device_id"])
+        token = str(data["token"])
+        event_id = int(data["event_id"])
+        role = str(data.get("role") or "door")
+        gate = data.get("gate")
+        keys = [VerifyKey(bytes.fromhex(k["public_key"])) for k in data["manifest_keys"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SyncError("damaged", f"The pairing answer was incomplete ({exc}).") from None
+    for key, entry in zip(keys, data["manifest_keys"], strict=True):
+        if entry.get("kid") and entry["kid"] != key.kid.hex():
+            raise SyncError("damaged", "The pairing answer names a key that does not match.")
+    if current is not None and int(current) != event_id:
+        raise SyncError(
+            "refused",
+            "This kiosk already holds another event's tickets: use a fresh data folder "
+            "(GATEHOUSE_HOME) to pair it with a new event.",
+        )
+    write_token(store, token)
+    offset = client.sampler.offset
+    with store.transaction() as c:
+        for meta_key, value in (
+            ("device_id", device_id),
+            ("server", client.base_url),
+            ("event_id", str(event_id)),
+            ("gate", None if gate is None else str(gate)),
+            ("role", role),
+            ("device_token_set", "1"),
+            ("revoked", None),
+            ("clock_offset", None if offset is None else f"{offset:.3f}"),
+        ):
+            store.set_meta(meta_key, value, c)
+        for key in keys:
+            c.execute(
+                "INSERT OR REPLACE INTO keys (kid, public_key, purpose, status)"
+                " VALUES (?, ?, 'manifest', 'active')",
+                (key.kid, key.raw),
+            )
+    store.invalidate()
+    return PairingResult(
+        device_id=device_id,
+        event_id=event_id,
+        gate=None if gate is None else str(gate),
+        role=role,
+        server=client.base_url,
+        manifest_keys=[k.fingerprint() for k in keys],
+        clock_offset=offset,
+    )

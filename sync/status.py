@@ -1,0 +1,29 @@
+"""What the door screen and ``gatehouse status`` say about syncing, as one immutable value.
+
+The engine builds a fresh ``SyncStatus`` whenever something changes and hands it to its
+listeners; the UI adapter turns that into a Qt signal. Messages are for door staff and IT.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    online: bool  # the last attempt reached the server and it answered
+    last_success_at: float | None  # unix seconds of the last complete round
+    last_error: str | None  # plain words, None after a clean round
+    pending_uploads: int  # scans made here that the server has not acknowledged
+    manifest_seq: int  # change-log position of the ticket list this kiosk holds
+    manifest_age_s: float | None  # how old that list is, by the server's clock
+    download_progress: float | None  # 0..1 while a large manifest page downloads, else None
+    revoked: bool  # the organizer removed this kiosk: syncing stopped, names deleted
+    paired: bool
+
+    def same_as(self, other: SyncStatus | None) -> bool:
+        """Equal apart from the manifest age, which changes every second on its own."""
+        if other is None:
+            return False
+        fields = self.__dataclass_fields__
+        return all(getattr(self, f) == getattr(other, f) for f in fields if f != "manifest_age_s")
