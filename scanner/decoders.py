@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -188,7 +188,6 @@ class Stage:
     run: Callable[[np.ndarray, list[Corners]], list[CodeRead]]
     expected_ms: float  # first guess; replaced by a running average of what it really costs
     needs_pyzbar: bool = False
-    _scale: float = field(default=1.0, repr=False)
 
 
 def _scaled_corners(reads: list[CodeRead], factor: float) -> list[CodeRead]:
@@ -366,7 +365,7 @@ class DecodeCascade:
             ),
         ]
 
-    def decode(self, frame: np.ndarray, *, budget_ms: float | None | bool = False) -> DecodeResult:
+    def decode(self, frame: np.ndarray, *, budget_ms: float | bool | None = False) -> DecodeResult:
         """Every code in ``frame``. Never raises; a frame that cannot be read yields nothing.
 
         ``budget_ms`` overrides the configured budget for this call (``None``: unlimited).

@@ -222,7 +222,7 @@ def make_sample(
     elif category == "jpeg":
         _place(canvas, _phone_patch(render_code(text, module)), rng)
         quality = int(rng.integers(8, 20))
-        ok, buf = cv2.imencode(".jpg", _sensor(canvas, rng), [cv2.IMWRITE_JPEG_QUALITY, quality])
+        _, buf = cv2.imencode(".jpg", _sensor(canvas, rng), [cv2.IMWRITE_JPEG_QUALITY, quality])
         canvas = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
     elif category == "moire":
         # a phone screen filmed by a camera: the pixel grid beats against the sensor grid

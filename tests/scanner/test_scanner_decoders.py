@@ -1,0 +1,110 @@
+"""Decode rates on the fault corpus, and the cascade's behaviour on junk and missing zbar."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pytest
+import scanner_corpus
+import segno
+
+from core.credentials import verify
+from scanner import decoders
+from scanner.decoders import DecodeCascade
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def pipeline_rates(corpus):
+    # Unlimited budget: decode rates must not depend on how fast the test machine is. The
+    # kiosk's budgeted figures are measured by bench/bench_scanner.py.
+    cascade = DecodeCascade(budget_ms=None, blank_budget_ms=None)
+    rates = defaultdict(list)
+    for sample in corpus:
+        got = set(cascade.decode(sample.image).texts)
+        rates[sample.category].append(sample.texts <= got)
+    return {c: sum(v) / len(v) for c, v in rates.items()}
+
+
+def test_corpus_holds_every_category_and_real_credentials(corpus):
+    assert {s.category for s in corpus} == set(scanner_corpus.CATEGORIES)
+    text = next(iter(corpus[0].texts))
+    assert text.startswith("GH1:") and 110 <= len(text) <= 147
+    key = scanner_corpus._CORPUS_KEY
+    assert verify(text, {key.kid: key.public}).ok
+
+
+def test_clean_frames_all_decode(pipeline_rates):
+    assert pipeline_rates["clean"] == 1.0
+
+
+@pytest.mark.parametrize("category", scanner_corpus.CATEGORIES)
+def test_pipeline_decodes_at_least_90_percent_per_category(pipeline_rates, category):
+    assert pipeline_rates[category] >= 0.9, f"{category}: {pipeline_rates[category]:.0%}"
+
+
+def test_several_codes_in_one_frame_all_returned(corpus):
+    cascade = DecodeCascade(budget_ms=None)
+    multi = [s for s in corpus if s.category == "multi"]
+    assert all(len(s.texts) == 3 for s in multi)
+    full = sum(s.texts <= set(cascade.decode(s.image).texts) for s in multi)
+    assert full >= 0.9 * len(multi)
+
+
+def test_junk_frames_give_nothing_and_never_raise():
+    cascade = DecodeCascade()
+    for frame in scanner_corpus.junk_frames():
+        assert cascade.decode(frame).reads == ()
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        np.zeros((0, 0), np.uint8),
+        np.zeros((1, 1), np.uint8),
+        np.zeros((10, 10, 3), np.uint8),
+        np.zeros((10, 10, 4), np.uint8),
+        np.random.default_rng(1).random((50, 50)),  # float, not an 8-bit image
+        np.zeros((4, 4, 4, 4), np.uint8),
+        "not an image",
+    ],
+)
+def test_strange_inputs_never_raise(frame):
+    assert DecodeCascade().decode(frame).reads == ()
+
+
+def test_non_ticket_qr_is_passed_on_as_text():
+    """A URL QR code is decoded and handed on; deciding it is unreadable is the rules' job."""
+    modules = np.pad(np.array(segno.make("https://example.com/x", error="m").matrix, np.uint8), 4)
+    image = np.kron(np.where(modules == 1, 0, 255), np.ones((5, 5))).astype(np.uint8)
+    assert DecodeCascade().decode(image).texts == ["https://example.com/x"]
+
+
+def test_works_with_zxing_alone_when_zbar_is_missing(corpus, monkeypatch):
+    def no_zbar(name):
+        raise ImportError("Unable to find zbar shared library")
+
+    decoders.reset_pyzbar_cache()
+    try:
+        assert decoders.load_pyzbar(importer=no_zbar) is None
+        assert "zbar" in decoders.pyzbar_problem()
+        cascade = DecodeCascade(budget_ms=None)
+        assert not cascade.pyzbar_available
+        assert cascade.backends == ["zxing-cpp"]
+        assert not any(s.needs_pyzbar for s in cascade.stages)
+        clean = [s for s in corpus if s.category == "clean"]
+        assert all(s.texts <= set(cascade.decode(s.image).texts) for s in clean)
+    finally:
+        decoders.reset_pyzbar_cache()
+    assert DecodeCascade().pyzbar_available  # libzbar0 is installed on this machine
+
+
+def test_budget_limits_extra_attempts():
+    """With no budget left, a blank frame gets zxing-cpp's plain pass only."""
+    cascade = DecodeCascade(budget_ms=0.0, blank_budget_ms=0.0)
+    result = cascade.decode(np.full((480, 640), 128, np.uint8))
+    assert result.stages_tried == ("plain",)
+    unlimited = DecodeCascade(budget_ms=None, blank_budget_ms=None)
+    assert len(unlimited.decode(np.full((480, 640), 128, np.uint8)).stages_tried) > 5
