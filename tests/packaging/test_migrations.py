@@ -1,0 +1,118 @@
+"""An upgraded kiosk opens the database its previous version wrote and migrates it in place.
+
+The "previous version" database is written the way an older release wrote it: the shipped
+migrations up to that version, applied statement by statement, then data, as a kiosk in the
+field would have it. Opening it with the current code must bring it to SCHEMA_VERSION and keep
+every scan, the pairing and the ticket state (scans are evidence: losing one on upgrade would
+lose a door's record).
+
+While the schema has a single version, the oldest "previous" database is one at version 1
+with real data: the test then checks that opening it is a no-op that keeps everything, and
+starts checking a real upgrade the day migration 2 is appended.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+
+import pytest
+
+from core.scans import Scan
+from local_db import schema
+from local_db.store import Store
+
+PREVIOUS_VERSIONS = list(range(1, schema.SCHEMA_VERSION)) or [1]
+
+
+def _write_old_database(path, version: int) -> list[str]:
+    """A kiosk database as release ``version`` left it: paired, one ticket, two scans."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    for number in range(version):
+        conn.execute("BEGIN IMMEDIATE")
+        for statement in schema._split(schema.MIGRATIONS[number]):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {number + 1}")
+        conn.execute("COMMIT")
+    # Only columns that migration 1 created are written, so this stays valid for any version.
+    conn.executemany(
+        "INSERT INTO meta(key, value) VALUES (?, ?)",
+        [("device_id", "dev-door-1"), ("device_token_set", "1"), ("gate", "Main")],
+    )
+    conn.execute(
+        "INSERT INTO tickets (id, event_id, tier_id, holder, status) "
+        "VALUES (7, 1, 1, 'Ada Lovelace', 'valid')"
+    )
+    ids = [str(uuid.uuid4()), str(uuid.uuid4())]
+    conn.executemany(
+        "INSERT INTO scans (scan_id, device_id, gate, direction, ticket_id, verdict, reason, at,"
+        " sent) VALUES (?, 'dev-door-1', 'Main', 'entry', 7, ?, ?, ?, ?)",
+        [
+            (ids[0], "admit", "ok", 1_700_000_000.0, 1),
+            (ids[1], "reject", "already_inside", 1_700_000_100.0, 0),
+        ],
+    )
+    conn.execute(
+        "INSERT INTO ticket_state (ticket_id, inside, entries, last_at, last_gate, last_device,"
+        " last_scan_id) VALUES (7, 1, 1, 1700000000.0, 'Main', 'dev-door-1', ?)",
+        (ids[0],),
+    )
+    conn.close()
+    return ids
+
+
+@pytest.mark.parametrize("old_version", PREVIOUS_VERSIONS)
+def test_previous_schema_opens_and_migrates(tmp_path, old_version):
+    path = tmp_path / "kiosk.sqlite"
+    scan_ids = _write_old_database(path, old_version)
+
+    with Store(path) as store:
+        version = store.conn.execute("PRAGMA user_version").fetchone()[0]
+        assert version == schema.SCHEMA_VERSION
+        # Every scan survived, with its verdict and upload mark.
+        kept = [store.scan(s) for s in scan_ids]
+        assert [s.verdict for s in kept] == ["admit", "reject"]
+        assert store.pending_count() == 1
+        assert store.device_id() == "dev-door-1"
+        assert store.ticket_state(7).inside
+        # The upgraded database still works: a new scan records, the log stays append-only.
+        new = Scan(
+            Scan.new_id(),
+            "dev-door-1",
+            "exit",
+            "admit",
+            "ok",
+            1_700_000_200.0,
+            gate="Main",
+            ticket_id=7,
+        )
+        store.record_scan(new)
+        assert not store.ticket_state(7).inside
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            store.conn.execute("DELETE FROM scans")
+
+
+def test_migration_is_idempotent_on_reopen(tmp_path):
+    path = tmp_path / "kiosk.sqlite"
+    scan_ids = _write_old_database(path, PREVIOUS_VERSIONS[0])
+    for _ in range(2):
+        with Store(path) as store:
+            assert store.scan(scan_ids[0]) is not None
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT count(*) FROM scans").fetchone()[0] == 2
+    conn.close()
+
+
+def test_database_from_a_newer_release_is_refused_untouched(tmp_path):
+    path = tmp_path / "kiosk.sqlite"
+    _write_old_database(path, schema.SCHEMA_VERSION)
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(schema.SchemaTooNew):
+        Store(path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION + 1
+    assert conn.execute("SELECT count(*) FROM scans").fetchone()[0] == 2
+    conn.close()
