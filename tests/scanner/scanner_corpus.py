@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -299,6 +300,33 @@ def generate(
             rng = np.random.default_rng([seed, c_index, i, width])
             text = texts[c_index * per_category + i]
             yield make_sample(category, text, rng, width, height)
+
+
+def write_video(path: Path, frames: list[np.ndarray], fps: float = 30.0) -> Path:
+    """Encode grey frames into an MJPG AVI: the codec every OpenCV build can both write and
+    read back, and lossy like a real camera stream."""
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    assert writer.isOpened(), "OpenCV cannot write MJPG video here"
+    for f in frames:
+        writer.write(cv2.cvtColor(f, cv2.COLOR_GRAY2BGR) if f.ndim == 2 else f)
+    writer.release()
+    return path
+
+
+def ticket_video_frames(
+    texts: list[str], *, hold: int = 3, gap: int = 2, width: int = 640, height: int = 480, seed=0
+) -> list[np.ndarray]:
+    """Each ticket held up for ``hold`` frames, with empty frames between tickets."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    empty = background(rng, width, height)
+    for text in texts:
+        frames += [empty] * gap
+        sample = make_sample("clean", text, rng, width, height)
+        frames += [sample.image] * hold
+    frames += [empty] * gap
+    return frames
 
 
 def junk_frames(seed: int = 7, width: int = 640, height: int = 480) -> Iterator[np.ndarray]:

@@ -6,12 +6,12 @@ from collections import defaultdict
 
 import numpy as np
 import pytest
-import scanner_corpus
 import segno
 
 from core.credentials import verify
 from scanner import decoders
 from scanner.decoders import DecodeCascade
+from tests.scanner import scanner_corpus
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

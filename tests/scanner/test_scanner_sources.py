@@ -10,8 +10,6 @@ import time
 import cv2
 import numpy as np
 import pytest
-import scanner_corpus
-from conftest import ticket_video_frames
 
 from scanner.pipeline import GateScanner, ScanRead
 from scanner.sources import (
@@ -22,6 +20,8 @@ from scanner.sources import (
     SourceSpec,
     SourceState,
 )
+from tests.scanner import scanner_corpus
+from tests.scanner.scanner_corpus import ticket_video_frames
 
 FAST = Backoff(first_s=0.01, max_s=0.05)
 
