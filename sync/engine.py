@@ -287,7 +287,7 @@ class SyncEngine:
         self.store.set_meta("last_error", str(exc))
         log.info("sync round failed (%s): %s", exc.kind, exc)
         # A server that answered (a damaged page, a refusal) is reachable: still "online".
-        self._set(online=not exc.offline and exc.kind != "unauthorized", last_error=str(exc))
+        self._set(online=exc.kind in ("damaged", "refused"), last_error=str(exc))
 
     def _store_clock_offset(self, client: ServerClient) -> None:
         offset = client.sampler.offset
