@@ -1,0 +1,75 @@
+"""``gatehouse server init|run``: set up and serve the central sync server.
+
+The server package is imported lazily so kiosks never load FastAPI or SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from app.cli import CommandError, json_flag
+
+
+def register(sub) -> None:
+    p = sub.add_parser("server", help="the central sync server (init, run)")
+    ssub = p.add_subparsers(dest="server_command", metavar="ACTION")
+    p.set_defaults(func=lambda _args: (p.print_help(sys.stderr), 2)[1])
+
+    init = ssub.add_parser("init", help="create the database schema and print an organizer token")
+    init.add_argument("--db", help="SQLAlchemy URL or SQLite file (default $GATEHOUSE_DB)")
+    json_flag(init)
+    init.set_defaults(func=run_init)
+
+    run = ssub.add_parser("run", help="serve the API")
+    run.add_argument("--db", help="SQLAlchemy URL or SQLite file (default $GATEHOUSE_DB)")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8080)
+    run.add_argument("--log-level", default="warning")
+    run.set_defaults(func=run_server)
+
+
+def _url(args) -> str:
+    from server.settings import db_url
+
+    return db_url(args.db)
+
+
+def run_init(args) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from server.admin_setup import init
+
+    try:
+        result = init(_url(args))
+    except SQLAlchemyError as exc:
+        raise CommandError(f"cannot set up the database: {exc.__class__.__name__}: {exc}") from None
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"Database ready: {result['db']}")
+        print(f"Manifest key fingerprint: {result['manifest_key_fingerprint']}")
+        print("Organizer token (shown once, keep it safe):")
+        print(result["organizer_token"])
+    return 0
+
+
+def run_server(args) -> int:
+    import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from server.app import create_app
+    from server.db import Database, upgrade
+    from server.settings import ServerSettings
+
+    if not 0 < args.port < 65536:
+        raise CommandError("--port must be between 1 and 65535")
+    settings = ServerSettings.from_env(args.db)
+    db = Database(settings.db_url)
+    try:
+        upgrade(db)  # a new version's migrations apply on start; idempotent otherwise
+    except SQLAlchemyError as exc:
+        raise CommandError(f"cannot open the database: {exc}") from None
+    app = create_app(settings, db)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0

@@ -1,0 +1,129 @@
+"""The FastAPI application: routers, JSON errors, the server clock header, the expiry job."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from server import scheduler
+from server.db import Database
+from server.errors import ApiError
+from server.routers import (
+    device_api,
+    devices,
+    events,
+    gates,
+    health,
+    pairing,
+    reports,
+    reservations,
+    staff,
+    tickets,
+    tiers,
+)
+from server.settings import ServerSettings
+
+log = logging.getLogger("gatehouse.server")
+
+_HTTP_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+
+def _error(status: int, error: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": error, "message": message}, status_code=status)
+
+
+def _describe(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body",))
+        parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", ""))
+    return "; ".join(parts) or "request is not valid"
+
+
+def create_app(settings: ServerSettings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or ServerSettings.from_env()
+    db = db or Database(settings.db_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        jobs = scheduler.start(app) if settings.run_scheduler else None
+        try:
+            yield
+        finally:
+            if jobs is not None:
+                jobs.shutdown(wait=False)
+            db.dispose()
+
+    app = FastAPI(
+        title="Gatehouse sync server",
+        version="1",
+        description="Organizer and device API of Gatehouse (see docs/server.md).",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.pair_failures = {}
+
+    @app.middleware("http")
+    async def server_time(request: Request, call_next):
+        response = await call_next(request)
+        response.headers["X-Gatehouse-Time"] = f"{settings.now():.3f}"
+        return response
+
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, exc: ApiError):
+        return _error(exc.status, exc.error, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError):
+        return _error(422, "invalid_request", _describe(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException):
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else code
+        if exc.status_code == 404 and message == "Not Found":
+            message = "No such route: see /openapi.json"
+        return _error(exc.status_code, code, message)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(_request: Request, exc: IntegrityError):
+        log.info("integrity error: %s", exc)
+        return _error(409, "conflict", "That clashes with something that already exists")
+
+    @app.exception_handler(DBAPIError)
+    async def db_error(_request: Request, exc: DBAPIError):
+        log.exception("database error")
+        return _error(503, "database_unavailable", "The server database is busy: try again")
+
+    for module in (
+        health,
+        events,
+        tiers,
+        gates,
+        tickets,
+        reservations,
+        staff,
+        devices,
+        reports,
+        pairing,
+        device_api,
+    ):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,169 @@
+"""Parsers for ticket lists from elsewhere: a generic CSV, Eventbrite's attendee CSV export,
+pretix's order JSON export. Each yields ``Incoming`` records; ``ticketing`` stores them.
+
+A record with a barcode becomes a foreign ticket (the manifest carries the barcode's hash);
+a record with only a name is a guest-list entry, admitted from the kiosk's name search.
+docs/server.md lists the accepted columns and fields.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+FORMATS = ("csv", "eventbrite", "pretix")
+
+
+class ImportProblem(ValueError):
+    """The file as a whole cannot be read (wrong format, missing columns)."""
+
+
+@dataclass
+class Incoming:
+    line: int  # row number (CSV) or position number (pretix), for error messages
+    holder: str
+    tier: str | None
+    barcode: str | None
+    email: str | None = None
+    ref: str | None = None
+    skip: str | None = None  # why this record is not imported (refunded, unpaid...)
+
+
+def _norm(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def _reader(text: str) -> csv.DictReader:
+    text = text.lstrip("\ufeff")  # spreadsheet exports often start with a byte-order mark
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    if not reader.fieldnames:
+        raise ImportProblem("the file is empty or has no header row")
+    return reader
+
+
+def _pick(row: dict[str, Any], columns: dict[str, str], *names: str) -> str:
+    for n in names:
+        key = columns.get(n)
+        if key is not None:
+            value = row.get(key)
+            if value:
+                return str(value).strip()
+    return ""
+
+
+def parse_csv(text: str) -> Iterator[Incoming]:
+    """Generic CSV: name/holder, tier, barcode, email, ref (any order, any case)."""
+    reader = _reader(text)
+    columns = {_norm(c): c for c in reader.fieldnames or [] if c}
+    if not {"name", "holder", "barcode", "attendee"} & set(columns):
+        raise ImportProblem(
+            "a CSV guest list needs a 'name' (or 'holder') column and/or a 'barcode' column"
+        )
+    for i, row in enumerate(reader, start=2):
+        first_last = " ".join(
+            p for p in (_pick(row, columns, "firstname"), _pick(row, columns, "lastname")) if p
+        )
+        holder = _pick(row, columns, "name", "holder", "attendee") or first_last
+        yield Incoming(
+            line=i,
+            holder=holder,
+            tier=_pick(row, columns, "tier", "tickettype", "type") or None,
+            barcode=_pick(row, columns, "barcode", "code") or None,
+            email=_pick(row, columns, "email") or None,
+            ref=_pick(row, columns, "ref", "reference", "id") or None,
+        )
+
+
+_EVENTBRITE_SKIP = ("refunded", "cancelled", "canceled", "not attending", "deleted")
+
+
+def parse_eventbrite(text: str) -> Iterator[Incoming]:
+    """Eventbrite "Attendee summary" CSV: First Name, Last Name, Email, Ticket Type,
+    Barcode #, Attendee #, Attendee Status (refunded/cancelled rows are skipped)."""
+    reader = _reader(text)
+    columns = {_norm(c): c for c in reader.fieldnames or [] if c}
+    if "tickettype" not in columns or not ({"barcode", "firstname"} & set(columns)):
+        raise ImportProblem(
+            "this does not look like an Eventbrite attendee export "
+            "(needs 'Ticket Type' and 'Barcode #' or 'First Name' columns)"
+        )
+    for i, row in enumerate(reader, start=2):
+        holder = " ".join(
+            p for p in (_pick(row, columns, "firstname"), _pick(row, columns, "lastname")) if p
+        )
+        status = _pick(row, columns, "attendeestatus", "status").lower()
+        yield Incoming(
+            line=i,
+            holder=holder,
+            tier=_pick(row, columns, "tickettype") or None,
+            barcode=_pick(row, columns, "barcode") or None,
+            email=_pick(row, columns, "email") or None,
+            ref=_pick(row, columns, "attendee", "attendeeid") or None,
+            skip=f"status {status!r}" if status in _EVENTBRITE_SKIP else None,
+        )
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, dict):  # pretix i18n strings: {"en": "Early bird", "de": ...}
+        return str(value.get("en") or next(iter(value.values()), ""))
+    return "" if value is None else str(value)
+
+
+_PRETIX_STATUS = {"p": None, "n": "order not paid", "c": "order cancelled", "e": "order expired"}
+
+
+def parse_pretix(text: str) -> Iterator[Incoming]:
+    """pretix order data (JSON export ``{"event": {"items": [...], "orders": [...]}}``) or a
+    REST API page (``{"results": [orders]}``). Each order position is one ticket."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ImportProblem(f"not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ImportProblem("pretix data must be a JSON object")
+    event = data.get("event") if isinstance(data.get("event"), dict) else {}
+    orders = event.get("orders") or data.get("orders") or data.get("results")
+    if not isinstance(orders, list):
+        raise ImportProblem("no 'orders' found: export 'Order data (JSON)' from pretix")
+    items = {
+        it.get("id"): _label(it.get("name"))
+        for it in event.get("items") or []
+        if isinstance(it, dict)
+    }
+    for order in orders:
+        if not isinstance(order, dict):
+            raise ImportProblem("an order is not a JSON object")
+        skip = _PRETIX_STATUS.get(str(order.get("status", "p")), "unknown order status")
+        for pos in order.get("positions") or []:
+            if not isinstance(pos, dict):
+                raise ImportProblem("an order position is not a JSON object")
+            item = pos.get("item")
+            yield Incoming(
+                line=int(pos.get("positionid") or pos.get("id") or 0)
+                if str(pos.get("positionid") or pos.get("id") or "0").isdigit()
+                else 0,
+                holder=_label(pos.get("attendee_name")) or _label(order.get("name")),
+                tier=items.get(item) or (f"Item {item}" if item is not None else None),
+                barcode=_label(pos.get("secret")) or None,
+                email=_label(pos.get("attendee_email")) or _label(order.get("email")) or None,
+                ref=f"{order.get('code', '')}-{pos.get('positionid') or pos.get('id') or ''}",
+                skip=skip,
+            )
+
+
+def parse(fmt: str, text: str) -> list[Incoming]:
+    parser = {"csv": parse_csv, "eventbrite": parse_eventbrite, "pretix": parse_pretix}.get(fmt)
+    if parser is None:
+        raise ImportProblem(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    try:
+        return list(parser(text))
+    except csv.Error as exc:
+        raise ImportProblem(f"the CSV file is damaged ({exc})") from None

@@ -1,0 +1,81 @@
+"""Signing keys: the server's manifest key and each event's ticket key.
+
+Private halves live in the server database (hex); they never leave the server. A venue that
+wants a key kept elsewhere (an HSM) would replace this module only. Box-office devices send
+a public key at pairing: it is stored here without a private half and published as a key row
+so every door kiosk accepts the tickets that box office mints offline.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from core.keys import SigningKey
+from server.schema import keys
+
+
+def _store(conn: Connection, key: SigningKey, purpose: str, event_id: int | None, now: float):
+    conn.execute(
+        keys.insert().values(
+            kid=key.kid.hex(),
+            event_id=event_id,
+            purpose=purpose,
+            public_key=key.public.raw.hex(),
+            private_key=key.raw().hex(),
+            status="active",
+            created_at=now,
+        )
+    )
+
+
+def manifest_key(conn: Connection, now: float) -> SigningKey:
+    """The server's manifest signing key (made on first use: ``server init``)."""
+    row = conn.execute(
+        select(keys.c.private_key)
+        .where(keys.c.purpose == "manifest", keys.c.status == "active")
+        .order_by(keys.c.created_at.desc())
+        .limit(1)
+    ).first()
+    if row is not None:
+        return SigningKey.from_raw(bytes.fromhex(row[0]))
+    key = SigningKey.generate()
+    _store(conn, key, "manifest", None, now)
+    return key
+
+
+def ticket_key(conn: Connection, event_id: int, now: float) -> SigningKey:
+    row = conn.execute(
+        select(keys.c.private_key)
+        .where(keys.c.purpose == "tickets", keys.c.event_id == event_id, keys.c.status == "active")
+        .order_by(keys.c.created_at.desc())
+        .limit(1)
+    ).first()
+    if row is not None:
+        return SigningKey.from_raw(bytes.fromhex(row[0]))
+    key = SigningKey.generate()
+    _store(conn, key, "tickets", event_id, now)
+    return key
+
+
+def key_row(key: SigningKey, purpose: str, device: str | None = None, status: str = "active"):
+    return {
+        "type": "key",
+        "kid": key.kid.hex(),
+        "public_key": key.public.raw.hex(),
+        "purpose": purpose,
+        "device": device,
+        "status": status,
+    }
+
+
+def public_row(row: Any) -> dict[str, Any]:
+    return {
+        "type": "key",
+        "kid": row.kid,
+        "public_key": row.public_key,
+        "purpose": row.purpose,
+        "device": row.device_id,
+        "status": row.status,
+    }

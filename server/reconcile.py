@@ -1,0 +1,167 @@
+"""Scan reconciliation: store every uploaded scan and work out what really happened.
+
+Kiosks decide offline, so two gates can both admit the same single-entry ticket while the
+network is down. The server keeps every scan (even admits it would have refused: they are
+evidence of who is inside) and re-derives each touched ticket's history in server-adjusted
+time order (``at + clock_offset``, ties by scan id). For a single-entry ticket the earliest
+admitted entry is canonical; later admitted entries from *other* devices are conflicts,
+listed for organizers with both devices, gates and times. Same-device repeats are the
+kiosk's own decision (a supervisor override) and are not flagged.
+
+The per-ticket state comes from ``core.scans.next_state``, the same fold kiosks use.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, delete, select
+
+from core.rules import ADMIT, Direction, EntryPolicy, TicketState
+from core.scans import Scan, next_state
+from server.schema import conflicts, events, scans, ticket_state, tickets, tiers
+
+_CHUNK = 500
+_SCAN_FIELDS = tuple(Scan.__dataclass_fields__)
+
+
+def _chunks(items: Sequence[Any], n: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+def ingest(
+    conn: Connection, *, event_id: int, uploader: str, batch: list[dict[str, Any]], now: float
+) -> tuple[list[str], list[str]]:
+    """Store new scans (idempotent by scan_id); returns (accepted ids, duplicate ids).
+
+    The event row is locked first: uploads of one event commit one after another, so scan
+    ids (the feed cursor) become visible in increasing order and no peer skips a scan.
+    """
+    conn.execute(select(events.c.id).where(events.c.id == event_id).with_for_update())
+    ids = [s["scan_id"] for s in batch]
+    seen: set[str] = set()
+    for chunk in _chunks(ids):
+        seen.update(
+            conn.execute(select(scans.c.scan_id).where(scans.c.scan_id.in_(chunk))).scalars()
+        )
+    accepted, duplicates, rows = [], [], []
+    for s in batch:
+        sid = s["scan_id"]
+        if sid in seen:
+            duplicates.append(sid)
+            continue
+        seen.add(sid)  # the same id twice in one batch: the first wins
+        accepted.append(sid)
+        rows.append(
+            {
+                **{k: s.get(k) for k in _SCAN_FIELDS},
+                "event_id": event_id,
+                "uploaded_by": uploader,
+                "server_at": float(s["at"]) + float(s.get("clock_offset") or 0.0),
+                "received_at": now,
+            }
+        )
+    if rows:
+        conn.execute(scans.insert(), rows)
+        touched = sorted({r["ticket_id"] for r in rows if r["ticket_id"] is not None})
+        recompute(conn, event_id, touched, now)
+    return accepted, duplicates
+
+
+def _policies(conn: Connection, ticket_ids: Sequence[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for chunk in _chunks(ticket_ids):
+        q = (
+            select(tickets.c.id, tiers.c.entry)
+            .select_from(tickets.join(tiers, tiers.c.id == tickets.c.tier_id))
+            .where(tickets.c.id.in_(chunk))
+        )
+        out.update({int(r[0]): r[1] for r in conn.execute(q)})
+    return out
+
+
+def _as_scan(r: Any) -> Scan:
+    return Scan(**{k: getattr(r, k) for k in _SCAN_FIELDS})
+
+
+def recompute(conn: Connection, event_id: int, ticket_ids: Sequence[int], now: float) -> None:
+    """Re-derive state and conflicts of these tickets from all their scans."""
+    if not ticket_ids:
+        return
+    policies = _policies(conn, ticket_ids)
+    history: dict[int, list[Scan]] = defaultdict(list)
+    for chunk in _chunks(ticket_ids):
+        q = (
+            select(scans)
+            .where(scans.c.event_id == event_id, scans.c.ticket_id.in_(chunk))
+            .order_by(scans.c.server_at, scans.c.scan_id)
+        )
+        for r in conn.execute(q):
+            history[int(r.ticket_id)].append(_as_scan(r))
+    old_detected = {}
+    for chunk in _chunks(ticket_ids):
+        old_detected.update(
+            dict(
+                conn.execute(
+                    select(conflicts.c.conflict_scan_id, conflicts.c.detected_at).where(
+                        conflicts.c.ticket_id.in_(chunk)
+                    )
+                ).all()
+            )
+        )
+    states, found = [], []
+    for tid in ticket_ids:
+        state, canonical, clashes = fold(history.get(tid, []), policies.get(tid, "single"))
+        states.append(
+            {
+                "ticket_id": tid,
+                "event_id": event_id,
+                "inside": state.inside,
+                "entries": state.entries,
+                "last_at": state.last_at,
+                "last_gate": state.last_gate,
+                "last_device": state.last_device,
+                "canonical_scan_id": canonical.scan_id if canonical else None,
+            }
+        )
+        for clash in clashes:
+            found.append(
+                {
+                    "event_id": event_id,
+                    "ticket_id": tid,
+                    "canonical_scan_id": canonical.scan_id,
+                    "conflict_scan_id": clash.scan_id,
+                    "detected_at": old_detected.get(clash.scan_id, now),
+                }
+            )
+    for chunk in _chunks(ticket_ids):
+        conn.execute(delete(ticket_state).where(ticket_state.c.ticket_id.in_(chunk)))
+        conn.execute(delete(conflicts).where(conflicts.c.ticket_id.in_(chunk)))
+    conn.execute(ticket_state.insert(), states)
+    if found:
+        conn.execute(conflicts.insert(), found)
+
+
+def fold(history: list[Scan], policy: str) -> tuple[TicketState, Scan | None, list[Scan]]:
+    """(state, canonical entry, conflicting entries) of one ticket's time-ordered scans."""
+    annulled = {s.annuls: s for s in history if s.kind == "annul" and s.annuls}
+    by_id = {s.scan_id: s for s in history}
+    state = TicketState()
+    for s in history:
+        state = next_state(state, s, by_id.get(s.annuls) if s.kind == "annul" else None)
+    entries = [
+        s
+        for s in history
+        if s.kind == "scan"
+        and s.verdict == ADMIT
+        and s.direction == Direction.ENTRY
+        and s.scan_id not in annulled
+    ]
+    canonical = entries[0] if entries else None
+    clashes: list[Scan] = []
+    if canonical is not None and policy == EntryPolicy.SINGLE:
+        clashes = [s for s in entries[1:] if s.device_id != canonical.device_id]
+    return state, canonical, clashes

@@ -1,0 +1,173 @@
+"""Figures organizers and kiosks read: live stats, the conflicts report, attendance rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select
+from sqlalchemy.orm import aliased
+
+from core.credentials import ticket_number
+from server.schema import conflicts, devices, reservations, scans, ticket_state, tickets, tiers
+
+
+def _count(conn: Connection, table, *where) -> int:
+    return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+
+
+def stats(conn: Connection, event_id: int, now: float) -> dict[str, Any]:
+    by_tier = {
+        r.id: {"tier": r.id, "name": r.name, "capacity": r.capacity, "tickets": 0, "admitted": 0}
+        for r in conn.execute(
+            select(tiers.c.id, tiers.c.name, tiers.c.capacity).where(tiers.c.event_id == event_id)
+        )
+    }
+    for tier_id, n in conn.execute(
+        select(tickets.c.tier_id, func.count())
+        .where(tickets.c.event_id == event_id, tickets.c.status == "valid")
+        .group_by(tickets.c.tier_id)
+    ):
+        if tier_id in by_tier:
+            by_tier[tier_id]["tickets"] = int(n)
+    for tier_id, n in conn.execute(
+        select(tickets.c.tier_id, func.count())
+        .select_from(ticket_state.join(tickets, tickets.c.id == ticket_state.c.ticket_id))
+        .where(ticket_state.c.event_id == event_id, ticket_state.c.entries > 0)
+        .group_by(tickets.c.tier_id)
+    ):
+        if tier_id in by_tier:
+            by_tier[tier_id]["admitted"] = int(n)
+    return {
+        "event_id": event_id,
+        "tickets": _count(
+            conn, tickets, tickets.c.event_id == event_id, tickets.c.status == "valid"
+        ),
+        "admitted": _count(
+            conn, ticket_state, ticket_state.c.event_id == event_id, ticket_state.c.entries > 0
+        ),
+        "inside": _count(
+            conn, ticket_state, ticket_state.c.event_id == event_id, ticket_state.c.inside.is_(True)
+        ),
+        "scans": _count(conn, scans, scans.c.event_id == event_id),
+        "rejected": _count(conn, scans, scans.c.event_id == event_id, scans.c.verdict == "reject"),
+        "conflicts": _count(conn, conflicts, conflicts.c.event_id == event_id),
+        "reservations_active": _count(
+            conn,
+            reservations,
+            reservations.c.event_id == event_id,
+            reservations.c.status == "active",
+        ),
+        "devices": _count(
+            conn, devices, devices.c.event_id == event_id, devices.c.status == "active"
+        ),
+        "devices_online": _count(
+            conn,
+            devices,
+            devices.c.event_id == event_id,
+            devices.c.status == "active",
+            devices.c.last_seen > now - 120,
+        ),
+        "tiers": list(by_tier.values()),
+        "server_time": now,
+    }
+
+
+def conflict_report(conn: Connection, event_id: int) -> list[dict[str, Any]]:
+    first, later = aliased(scans), aliased(scans)
+    q = (
+        select(
+            conflicts.c.ticket_id,
+            conflicts.c.detected_at,
+            tickets.c.holder,
+            first.c.scan_id.label("c_scan"),
+            first.c.device_id.label("c_device"),
+            first.c.gate.label("c_gate"),
+            first.c.server_at.label("c_at"),
+            later.c.scan_id.label("l_scan"),
+            later.c.device_id.label("l_device"),
+            later.c.gate.label("l_gate"),
+            later.c.server_at.label("l_at"),
+        )
+        .select_from(
+            conflicts.join(first, first.c.scan_id == conflicts.c.canonical_scan_id)
+            .join(later, later.c.scan_id == conflicts.c.conflict_scan_id)
+            .outerjoin(tickets, tickets.c.id == conflicts.c.ticket_id)
+        )
+        .where(conflicts.c.event_id == event_id)
+        .order_by(later.c.server_at)
+    )
+    return [
+        {
+            "ticket_id": int(r.ticket_id),
+            "number": ticket_number(int(r.ticket_id)),
+            "holder": r.holder,
+            "detected_at": r.detected_at,
+            "first": {"scan_id": r.c_scan, "device_id": r.c_device, "gate": r.c_gate, "at": r.c_at},
+            "second": {
+                "scan_id": r.l_scan,
+                "device_id": r.l_device,
+                "gate": r.l_gate,
+                "at": r.l_at,
+            },
+        }
+        for r in conn.execute(q)
+    ]
+
+
+ATTENDANCE_COLUMNS = (
+    "ticket_id",
+    "number",
+    "holder",
+    "tier",
+    "status",
+    "entries",
+    "inside",
+    "first_entry_at",
+    "first_entry_gate",
+    "first_entry_device",
+    "last_gate",
+    "last_at",
+)
+
+
+def attendance(conn: Connection, event_id: int) -> list[dict[str, Any]]:
+    first = aliased(scans)
+    q = (
+        select(
+            tickets.c.id,
+            tickets.c.holder,
+            tickets.c.status,
+            tiers.c.name.label("tier"),
+            ticket_state.c.entries,
+            ticket_state.c.inside,
+            ticket_state.c.last_gate,
+            ticket_state.c.last_at,
+            first.c.server_at,
+            first.c.gate,
+            first.c.device_id,
+        )
+        .select_from(
+            tickets.join(tiers, tiers.c.id == tickets.c.tier_id)
+            .outerjoin(ticket_state, ticket_state.c.ticket_id == tickets.c.id)
+            .outerjoin(first, and_(first.c.scan_id == ticket_state.c.canonical_scan_id))
+        )
+        .where(tickets.c.event_id == event_id)
+        .order_by(tickets.c.created_at, tickets.c.id)
+    )
+    return [
+        {
+            "ticket_id": int(r.id),
+            "number": ticket_number(int(r.id)),
+            "holder": r.holder,
+            "tier": r.tier,
+            "status": r.status,
+            "entries": int(r.entries or 0),
+            "inside": bool(r.inside),
+            "first_entry_at": r.server_at,
+            "first_entry_gate": r.gate,
+            "first_entry_device": r.device_id,
+            "last_gate": r.last_gate,
+            "last_at": r.last_at,
+        }
+        for r in conn.execute(q)
+    ]

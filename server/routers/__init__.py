@@ -1,0 +1,1 @@
+"""One router module per resource (organizer side) plus the device API and pairing."""

@@ -1,0 +1,166 @@
+"""Device routes (device token): manifest pages, scan upload, peer-scan feed, me, stats.
+
+See docs/protocol.md section 5. A device only ever sees its own event.
+"""
+
+from __future__ import annotations
+
+import gzip
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from core.manifest import build_page
+from server import changelog, keyring, reconcile, reports_data
+from server.deps import DbDep, DeviceDep, SettingsDep
+from server.errors import ApiError
+from server.fields import MAX_TICKET_ID
+from server.schema import scans
+
+router = APIRouter(prefix="/v1/device", tags=["device"])
+
+MANIFEST_TYPE = "application/x-gatehouse-manifest"
+MAX_BATCH = 1000
+_Finite = Field(allow_inf_nan=False)
+
+
+class ScanIn(BaseModel):
+    """One scan, wire form of ``core.scans.Scan``."""
+
+    scan_id: str = Field(
+        pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )
+    device_id: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00]*$")
+    direction: Literal["entry", "exit"]
+    verdict: Literal["admit", "reject", "annul"]
+    reason: str = Field(max_length=32, pattern=r"^[a-z_]*$")
+    at: float = Field(ge=0, le=2**33, allow_inf_nan=False)
+    clock_offset: float = Field(0.0, ge=-(10**8), le=10**8, allow_inf_nan=False)
+    kind: Literal["scan", "annul"] = "scan"
+    gate: str | None = Field(None, max_length=200, pattern=r"^[^\x00]*$")
+    staff: str | None = Field(None, max_length=200, pattern=r"^[^\x00]*$")
+    ticket_id: int | None = Field(None, ge=1, le=MAX_TICKET_ID)
+    code_hash: str | None = Field(None, max_length=32, pattern=r"^[0-9a-f]*$")
+    override_reason: str | None = Field(None, max_length=500, pattern=r"^[^\x00]*$")
+    annuls: str | None = Field(None, max_length=36, pattern=r"^[0-9a-fA-F-]*$")
+
+
+class ScanBatch(BaseModel):
+    scans: list[ScanIn] = Field(max_length=MAX_BATCH)
+
+
+@router.get(
+    "/manifest",
+    response_class=Response,
+    responses={200: {"content": {MANIFEST_TYPE: {}}, "description": "one signed page"}},
+)
+def manifest_page(
+    request: Request,
+    device: DeviceDep,
+    db: DbDep,
+    settings: SettingsDep,
+    since: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+) -> Response:
+    page_rows = min(limit or settings.page_rows, settings.page_rows)
+    with db.read() as conn:
+        current = changelog.current_seq(conn, device.event_id)
+        if since > current:
+            raise ApiError(
+                409,
+                "seq_ahead",
+                f"This device's manifest (seq {since}) is newer than the server's ({current}):"
+                " the server was reset; pair the device again",
+            )
+        bodies, to_seq, more = changelog.rows_since(conn, device.event_id, since, page_rows)
+    with db.write() as conn:  # first use creates the key: a write, once per server
+        key = keyring.manifest_key(conn, settings.now())
+    page = build_page(
+        key,
+        event_id=device.event_id,
+        from_seq=since,
+        to_seq=to_seq,
+        rows=bodies,
+        generated_at=settings.now(),
+    )
+    headers = {"X-Gatehouse-More": "1" if more else "0", "X-Gatehouse-To-Seq": str(to_seq)}
+    if "gzip" in request.headers.get("accept-encoding", "").lower():
+        page = gzip.compress(page, compresslevel=5)
+        headers["Content-Encoding"] = "gzip"
+    headers["Vary"] = "Accept-Encoding"
+    return Response(page, media_type=MANIFEST_TYPE, headers=headers)
+
+
+@router.post("/scans")
+def upload_scans(batch: ScanBatch, device: DeviceDep, db: DbDep, settings: SettingsDep) -> dict:
+    now = settings.now()
+    data = [s.model_dump() for s in batch.scans]
+    for s in data:
+        s["scan_id"] = s["scan_id"].lower()
+    with db.write() as conn:
+        accepted, duplicates = reconcile.ingest(
+            conn, event_id=device.event_id, uploader=device.id, batch=data, now=now
+        )
+    return {"accepted": accepted, "duplicates": duplicates, "server_time": now}
+
+
+@router.get("/feed")
+def feed(
+    device: DeviceDep,
+    db: DbDep,
+    since: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> dict:
+    with db.read() as conn:
+        rows = conn.execute(
+            select(scans)
+            .where(
+                scans.c.event_id == device.event_id,
+                scans.c.id > since,
+                scans.c.uploaded_by != device.id,
+                scans.c.device_id != device.id,
+            )
+            .order_by(scans.c.id)
+            .limit(limit + 1)
+        ).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        if more:
+            cursor = int(rows[-1].id)
+        else:
+            # Past everything seen so far, this device's own scans included, so the next
+            # poll does not wade through them again. Safe because ingest commits an event's
+            # scans in id order (see reconcile.ingest).
+            top = conn.execute(
+                select(func.max(scans.c.id)).where(scans.c.event_id == device.event_id)
+            ).scalar()
+            cursor = max(since, int(top or 0))
+    return {
+        "scans": [reconcile_wire(r) for r in rows],
+        "cursor": cursor,
+        "more": more,
+    }
+
+
+def reconcile_wire(r) -> dict:
+    return {k: getattr(r, k) for k in reconcile._SCAN_FIELDS}
+
+
+@router.get("/me")
+def me(device: DeviceDep) -> dict:
+    return {
+        "device_id": device.id,
+        "name": device.name,
+        "event_id": device.event_id,
+        "gate": device.gate,
+        "role": device.role,
+        "status": device.status,
+    }
+
+
+@router.get("/stats")
+def stats(device: DeviceDep, db: DbDep, settings: SettingsDep) -> dict:
+    with db.read() as conn:
+        return reports_data.stats(conn, device.event_id, settings.now())

@@ -1,0 +1,157 @@
+"""``POST /v1/pair``: a kiosk exchanges a one-time pairing code for its device token.
+
+Codes are single use and expire (``GATEHOUSE_PAIRING_TTL``). Failed attempts are counted
+per client address and refused with 429 beyond ``GATEHOUSE_PAIR_ATTEMPTS`` a minute, which
+with 2^40 possible codes makes guessing one pointless.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select, update
+
+from core.keys import VerifyKey
+from server import changelog
+from server.deps import DbDep, SettingsDep
+from server.errors import ApiError, bad_request
+from server.fields import OptName
+from server.keyring import key_row
+from server.schema import devices, keys, pairing_codes
+from server.security import DEVICE_PREFIX, new_token, normalise_code, token_hash
+
+router = APIRouter(tags=["pairing"])
+
+
+class PairIn(BaseModel):
+    code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9 -]+$")
+    name: OptName = ""
+    box_office_key: str | None = Field(
+        None, pattern=r"^[0-9a-fA-F]{64}$", description="box office: its Ed25519 public key"
+    )
+
+
+def _limited(request: Request, settings, now: float) -> str:
+    client = request.client.host if request.client else "?"
+    failures = [t for t in request.app.state.pair_failures.get(client, []) if now - t < 60]
+    request.app.state.pair_failures[client] = failures
+    if len(failures) >= settings.pair_attempts_per_minute:
+        raise ApiError(
+            429, "too_many_attempts", "Too many wrong pairing codes: wait a minute and retry"
+        )
+    return client
+
+
+def _fail(request: Request, client: str, now: float, status: int, error: str, message: str):
+    request.app.state.pair_failures.setdefault(client, []).append(now)
+    return ApiError(status, error, message)
+
+
+@router.post("/v1/pair")
+def pair(body: PairIn, request: Request, db: DbDep, settings: SettingsDep) -> dict:
+    now = settings.now()
+    client = _limited(request, settings, now)
+    digest = token_hash(normalise_code(body.code))
+    box_key = None
+    if body.box_office_key:
+        box_key = VerifyKey(bytes.fromhex(body.box_office_key))
+        try:
+            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+            Ed25519PublicKey.from_public_bytes(box_key.raw)
+        except ValueError:
+            raise bad_request("box_office_key is not an Ed25519 public key") from None
+    token = new_token(DEVICE_PREFIX)
+    device_id = str(uuid.uuid4())
+    with db.write() as conn:
+        code = conn.execute(
+            select(pairing_codes).where(pairing_codes.c.code_hash == digest)
+        ).first()
+        if code is None:
+            raise _fail(
+                request,
+                client,
+                now,
+                400,
+                "invalid_code",
+                "That pairing code is not right: check it and type it again",
+            )
+        if code.used_at is not None:
+            raise _fail(
+                request,
+                client,
+                now,
+                409,
+                "code_used",
+                "That pairing code was already used: ask the organizer for a new one",
+            )
+        if code.expires_at < now:
+            raise _fail(
+                request,
+                client,
+                now,
+                410,
+                "code_expired",
+                "That pairing code has expired: ask the organizer for a new one",
+            )
+        if box_key is not None and code.role != "box-office":
+            raise bad_request("Only box-office devices register a box_office_key")
+        conn.execute(
+            update(pairing_codes)
+            .where(pairing_codes.c.id == code.id)
+            .values(used_at=now, device_id=device_id)
+        )
+        conn.execute(
+            devices.insert().values(
+                id=device_id,
+                event_id=code.event_id,
+                name=body.name or f"{code.role} {device_id[:8]}",
+                gate=code.gate,
+                role=code.role,
+                token_hash=token_hash(token),
+                status="active",
+                created_at=now,
+                last_seen=now,
+            )
+        )
+        if box_key is not None:
+            kid = box_key.kid.hex()
+            if conn.execute(select(keys.c.kid).where(keys.c.kid == kid)).first() is not None:
+                raise bad_request("That box_office_key is already registered: make a new one")
+            conn.execute(
+                keys.insert().values(
+                    kid=kid,
+                    event_id=code.event_id,
+                    purpose="box_office",
+                    public_key=box_key.raw.hex(),
+                    device_id=device_id,
+                    status="active",
+                    created_at=now,
+                )
+            )
+            row = key_row(_Public(box_key), "box_office", device=device_id)
+            changelog.publish(conn, code.event_id, [row])
+        manifest_keys = conn.execute(
+            select(keys.c.kid, keys.c.public_key).where(
+                keys.c.purpose == "manifest", keys.c.status == "active"
+            )
+        ).all()
+    return {
+        "device_id": device_id,
+        "token": token,
+        "event_id": code.event_id,
+        "gate": code.gate,
+        "role": code.role,
+        "manifest_keys": [{"kid": k.kid, "public_key": k.public_key} for k in manifest_keys],
+        "server_time": now,
+    }
+
+
+class _Public:
+    """Adapter so ``key_row`` can describe a key we only hold the public half of."""
+
+    def __init__(self, key: VerifyKey):
+        self.kid = key.kid
+        self.public = key

@@ -1,0 +1,268 @@
+"""Tables of the sync server (SQLAlchemy Core). Alembic migrations in ``server/migrations``
+create and upgrade them; this module is their single definition for queries.
+
+Ids the venue sees: events, tiers, gates and staff get small integer ids (they ride in every
+credential as varints); tickets get random 63-bit ids (box offices mint ids offline, so ids
+must not collide without coordination); devices get UUIDs; reservations 6-character codes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# SQLite only auto-numbers a column declared exactly INTEGER PRIMARY KEY.
+AutoBigInt = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+organizer_tokens = Table(
+    "organizer_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("label", String(200), nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("starts_at", BigInteger, nullable=False),
+    Column("ends_at", BigInteger, nullable=False),
+    Column("capacity", Integer),
+    Column("admit_unsynced", Boolean, nullable=False, default=False),
+    Column("retention_days", Integer, nullable=False, default=30),
+    Column("timezone", String(64), nullable=False, default="UTC"),
+    # Last change-log sequence number handed out for this event (the manifest's clock).
+    Column("seq", BigInteger, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+)
+
+# Signing and verifying keys. The server's manifest key has event_id NULL; each event has a
+# "tickets" key; box-office devices register public "box_office" keys (no private half here).
+keys = Table(
+    "keys",
+    metadata,
+    Column("kid", String(8), primary_key=True),
+    Column("event_id", Integer, ForeignKey("events.id")),
+    Column("purpose", String(16), nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Column("private_key", String(64)),
+    Column("device_id", String(36)),
+    Column("status", String(16), nullable=False, default="active"),
+    Column("created_at", Float, nullable=False),
+)
+
+tiers = Table(
+    "tiers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", Integer, ForeignKey("events.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("price_cents", BigInteger, nullable=False, default=0),
+    Column("capacity", Integer),
+    Column("entry", String(16), nullable=False, default="single"),
+    UniqueConstraint("event_id", "name", name="uq_tiers_event_name"),
+)
+
+gates = Table(
+    "gates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", Integer, ForeignKey("events.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("tiers", Text),  # JSON list of tier ids, NULL = every tier
+    UniqueConstraint("event_id", "name", name="uq_gates_event_name"),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", Integer, ForeignKey("events.id"), nullable=False),
+    Column("tier_id", Integer, ForeignKey("tiers.id"), nullable=False),
+    Column("holder", String(200), nullable=False, default=""),
+    Column("email", String(320)),
+    Column("status", String(16), nullable=False, default="valid"),
+    Column("valid_from", BigInteger),
+    Column("valid_until", BigInteger),
+    Column("reservation_code", String(6)),
+    Column("barcode_hash", String(32)),
+    Column("code", Text),  # the signed credential text (NULL for foreign and name-only)
+    Column("source", String(16), nullable=False, default="issued"),
+    Column("external_ref", String(200)),
+    Column("replaced_by", BigInteger),
+    Column("created_at", Float, nullable=False),
+    Index("ix_tickets_event_tier_status", "event_id", "tier_id", "status"),
+    Index("ix_tickets_event_barcode", "event_id", "barcode_hash"),
+)
+
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("code", String(6), primary_key=True),
+    Column("event_id", Integer, ForeignKey("events.id"), nullable=False, index=True),
+    Column("holder", String(200), nullable=False),
+    Column("phone", String(40), nullable=False, default=""),
+    Column("amount_due_cents", BigInteger, nullable=False, default=0),
+    Column("expires_at", Float, nullable=False),
+    Column("status", String(16), nullable=False, default="active"),
+    Column("created_at", Float, nullable=False),
+    Column("closed_at", Float),
+    Index("ix_reservations_status_expires", "status", "expires_at"),
+)
+
+reservation_items = Table(
+    "reservation_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reservation_code", String(6), ForeignKey("reservations.code"), nullable=False),
+    Column("tier_id", Integer, ForeignKey("tiers.id"), nullable=False, index=True),
+    Column("qty", Integer, nullable=False),
+    Index("ix_reservation_items_code", "reservation_code"),
+)
+
+# People waiting for a sold-out tier; promoted to a reservation when capacity frees up.
+waitlist = Table(
+    "waitlist",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", Integer, ForeignKey("events.id"), nullable=False),
+    Column("tier_id", Integer, ForeignKey("tiers.id"), nullable=False),
+    Column("qty", Integer, nullable=False),
+    Column("holder", String(200), nullable=False),
+    Column("phone", String(40), nullable=False, default=""),
+    Column("hours", Float, nullable=False),
+    Column("status", String(16), nullable=False, default="waiting"),
+    Column("reservation_code", String(6)),
+    Column("created_at", Float, nullable=False),
+    Index("ix_waitlist_tier_status", "tier_id", "status"),
+)
+
+staff = Table(
+    "staff",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", Integer, ForeignKey("events.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("pin_hash", String(200), nullable=False),
+    Column("status", String(16), nullable=False, default="active"),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("event_id", Integer, ForeignKey("events.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("gate", String(200)),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("status", String(16), nullable=False, default="active"),
+    Column("created_at", Float, nullable=False),
+    Column("last_seen", Float),
+    Column("revoked_at", Float),
+)
+
+pairing_codes = Table(
+    "pairing_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("event_id", Integer, ForeignKey("events.id"), nullable=False),
+    Column("gate", String(200)),
+    Column("role", String(16), nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float),
+    Column("device_id", String(36)),
+    Column("created_at", Float, nullable=False),
+)
+
+# The manifest as a compacted change log: one current row per entity, stamped with the seq of
+# its last change. since=N is "rows with seq > N"; the body is the exact JSON line kiosks get.
+manifest_rows = Table(
+    "manifest_rows",
+    metadata,
+    Column("event_id", Integer, ForeignKey("events.id"), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("entity", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Index("ix_manifest_rows_event_seq", "event_id", "seq"),
+)
+
+scans = Table(
+    "scans",
+    metadata,
+    Column("id", AutoBigInt, primary_key=True),  # arrival order: the feed cursor
+    Column("scan_id", String(36), nullable=False, unique=True),
+    Column("event_id", Integer, ForeignKey("events.id"), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("uploaded_by", String(36), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("verdict", String(8), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("clock_offset", Float, nullable=False, default=0.0),
+    Column("server_at", Float, nullable=False),  # at + clock_offset: how conflicts are ordered
+    Column("kind", String(8), nullable=False, default="scan"),
+    Column("gate", String(200)),
+    Column("staff", String(200)),
+    Column("ticket_id", BigInteger),
+    Column("code_hash", String(32)),
+    Column("override_reason", String(500)),
+    Column("annuls", String(36)),
+    Column("received_at", Float, nullable=False),
+    Index("ix_scans_event_id", "event_id", "id"),
+    Index("ix_scans_ticket", "ticket_id"),
+)
+
+# Per-ticket state derived from its scans (core.scans.next_state), for stats and conflicts.
+ticket_state = Table(
+    "ticket_state",
+    metadata,
+    Column("ticket_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", Integer, nullable=False, index=True),
+    Column("inside", Boolean, nullable=False, default=False),
+    Column("entries", Integer, nullable=False, default=0),
+    Column("last_at", Float),
+    Column("last_gate", String(200)),
+    Column("last_device", String(64)),
+    Column("canonical_scan_id", String(36)),
+)
+
+conflicts = Table(
+    "conflicts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", Integer, nullable=False, index=True),
+    Column("ticket_id", BigInteger, nullable=False, index=True),
+    Column("canonical_scan_id", String(36), nullable=False),
+    Column("conflict_scan_id", String(36), nullable=False, unique=True),
+    Column("detected_at", Float, nullable=False),
+)

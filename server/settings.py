@@ -1,0 +1,66 @@
+"""Server settings: one typed object, defaults for a laptop, overrides from the environment.
+
+Environment variables (all optional):
+
+- ``GATEHOUSE_DB``: SQLAlchemy URL or a plain file path (default ``gatehouse-server.sqlite``
+  in the current folder).
+- ``GATEHOUSE_SERVER_PAGE_ROWS``: rows per manifest page (default 5000); tests shrink it to
+  exercise paging with a handful of tickets.
+- ``GATEHOUSE_SERVER_CLOCK_SKEW``: seconds added to the server clock. Tests only: lets the
+  sync tests simulate a server whose clock runs an hour ahead or behind the kiosks.
+- ``GATEHOUSE_PAIRING_TTL``: seconds a pairing code stays valid (default 900).
+- ``GATEHOUSE_RESERVATION_HOURS``: default reservation lifetime (default 24).
+- ``GATEHOUSE_EXPIRY_INTERVAL``: seconds between reservation expiry sweeps (default 30).
+- ``GATEHOUSE_PAIR_ATTEMPTS``: failed pairing attempts allowed per client per minute (20).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DB = "gatehouse-server.sqlite"
+
+
+def db_url(value: str | None) -> str:
+    """Accept a SQLAlchemy URL or a bare file path (what a venue's IT person will type)."""
+    value = value or os.environ.get("GATEHOUSE_DB") or DEFAULT_DB
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def _num(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
+@dataclass
+class ServerSettings:
+    db_url: str = field(default_factory=lambda: db_url(None))
+    page_rows: int = 5000
+    clock_skew: float = 0.0
+    pairing_ttl: float = 900.0
+    reservation_hours: float = 24.0
+    expiry_interval: float = 30.0
+    pair_attempts_per_minute: int = 20
+    max_scans_per_batch: int = 1000
+    run_scheduler: bool = True
+
+    @classmethod
+    def from_env(cls, db: str | None = None) -> ServerSettings:
+        return cls(
+            db_url=db_url(db),
+            page_rows=max(1, int(_num("GATEHOUSE_SERVER_PAGE_ROWS", 5000))),
+            clock_skew=_num("GATEHOUSE_SERVER_CLOCK_SKEW", 0.0),
+            pairing_ttl=_num("GATEHOUSE_PAIRING_TTL", 900.0),
+            reservation_hours=_num("GATEHOUSE_RESERVATION_HOURS", 24.0),
+            expiry_interval=_num("GATEHOUSE_EXPIRY_INTERVAL", 30.0),
+            pair_attempts_per_minute=int(_num("GATEHOUSE_PAIR_ATTEMPTS", 20)),
+        )
+
+    def now(self) -> float:
+        """The server's clock (skewed only when a test asks for it)."""
+        return time.time() + self.clock_skew
