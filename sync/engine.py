@@ -237,9 +237,15 @@ class SyncEngine:
             client.sampler.reset()
             try:
                 self._scan_waiting.clear()
-                report.uploaded = upload_scans(
-                    self.store, client, batch=self.upload_batch, stop=self._stop
-                )
+                refused = None
+                try:
+                    report.uploaded = upload_scans(
+                        self.store, client, batch=self.upload_batch, stop=self._stop
+                    )
+                except SyncError as exc:
+                    if exc.kind != "refused":
+                        raise
+                    refused = exc  # a scan the server will not take must not stop the feed
                 report.peer_scans = pull_feed(self.store, client, limit=self.feed_limit)
                 if full:
                     report.manifest = pull_manifest(
@@ -250,6 +256,8 @@ class SyncEngine:
                         stop=self._stop,
                     )
                     self._manifest_checked_at = self.clock()
+                if refused is not None:
+                    raise refused
             finally:
                 self._store_clock_offset(client)
         except SyncError as exc:
@@ -260,8 +268,7 @@ class SyncEngine:
             if self._progress is not None:
                 self._set(progress=None)
         now = self.clock()
-        self.store.set_meta("last_sync_at", f"{now:.3f}")
-        self.store.set_meta("last_error", None)
+        self._persist(now)
         self._failures = 0
         self._next_attempt_at = 0.0
         self._set(online=True, last_error=None, last_success_at=now)
@@ -284,14 +291,27 @@ class SyncEngine:
         delay = min(self.backoff_max_s, self.backoff_base_s * 2 ** (self._failures - 1))
         # "Equal jitter": at least half the delay, so retries spread out but never bunch up.
         self._next_attempt_at = self.clock() + delay * (0.5 + self.rng() / 2)
-        self.store.set_meta("last_error", str(exc))
+        if self.store.get_meta("last_error") != str(exc):
+            self.store.set_meta("last_error", str(exc))
+            self.store.set_meta("sync_online", "0")
         log.info("sync round failed (%s): %s", exc.kind, exc)
         # A server that answered (a damaged page, a refusal) is reachable: still "online".
         self._set(online=exc.kind in ("damaged", "refused"), last_error=str(exc))
 
+    def _persist(self, now: float) -> None:
+        """Remember the last success for ``gatehouse status`` (another process)."""
+        # Every few seconds is plenty: each write is an fsync on the kiosk's disk.
+        last = self.store.get_meta("last_sync_at")
+        if last is None or now - float(last) >= 5 or self.store.get_meta("last_error"):
+            with self.store.transaction() as c:
+                self.store.set_meta("last_sync_at", f"{now:.3f}", c)
+                self.store.set_meta("last_error", None, c)
+                self.store.set_meta("sync_online", "1", c)
+
     def _store_clock_offset(self, client: ServerClient) -> None:
         offset = client.sampler.offset
-        if offset is not None:
+        # Rounded to 10 ms and written only on change: no fsync per round for the same value.
+        if offset is not None and abs(offset - self.store.clock_offset()) >= 0.01:
             self.store.set_meta("clock_offset", f"{offset:.3f}")
 
     def _ensure_client(self) -> ServerClient:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 
+from core.scans import Scan
 from local_db.store import Store
 from sync.client import ServerClient
 from sync.errors import SyncError
@@ -32,12 +33,7 @@ def upload_scans(
         scans = store.unsent_scans(limit=batch)
         if not scans:
             return acknowledged
-        data = client.json("POST", "/v1/device/scans", json={"scans": [s.to_dict() for s in scans]})
-        sent = {s.scan_id for s in scans}
-        named = data.get("accepted", []), data.get("duplicates", [])
-        if not all(isinstance(ids, list) for ids in named):
-            raise SyncError("damaged", "The sync server's upload receipt was garbled.")
-        ack = [i for ids in named for i in ids if isinstance(i, str) and i in sent]
+        ack = _send(client, scans)
         if not ack:
             # The server answered but took none: looping would hammer it with the same batch.
             raise SyncError(
@@ -45,3 +41,31 @@ def upload_scans(
             )
         store.mark_sent(ack)
         acknowledged += len(ack)
+
+
+def _send(client: ServerClient, scans: list[Scan]) -> list[str]:
+    """POST one batch; the ids the server acknowledged (accepted or already held).
+
+    A batch the server refuses as invalid (4xx) is split in halves, so one scan it cannot
+    take does not hold back every scan queued behind it; that one stays unsent and counted
+    in ``pending_uploads`` for IT to see.
+    """
+    try:
+        data = client.json("POST", "/v1/device/scans", json={"scans": [s.to_dict() for s in scans]})
+    except SyncError as exc:
+        if exc.kind != "refused" or len(scans) == 1:
+            raise
+        half = len(scans) // 2
+        ack = []
+        for part in (scans[:half], scans[half:]):
+            try:
+                ack += _send(client, part)
+            except SyncError as inner:
+                if inner.kind != "refused":
+                    raise
+        return ack
+    sent = {s.scan_id for s in scans}
+    named = data.get("accepted", []), data.get("duplicates", [])
+    if not all(isinstance(ids, list) for ids in named):
+        raise SyncError("damaged", "The sync server's upload receipt was garbled.")
+    return [i for ids in named for i in ids if isinstance(i, str) and i in sent]

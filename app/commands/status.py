@@ -18,6 +18,7 @@ def register(sub) -> None:
 
 def collect(store: Store) -> dict:
     generated = store.get_meta("manifest_generated_at")
+    offset = store.clock_offset()
     counts = store.counts()
     event = store.reference().event
     return {
@@ -28,7 +29,10 @@ def collect(store: Store) -> dict:
         "gate": store.get_meta("gate"),
         "event": {"id": event["id"], "name": event["name"]} if event else None,
         "manifest_seq": store.manifest_seq(),
-        "manifest_age_s": round(time.time() - float(generated), 1) if generated else None,
+        # Both clocks on the server's time: a kiosk clock that is off must not age the list.
+        "manifest_age_s": (
+            round(max(0.0, time.time() + offset - float(generated)), 1) if generated else None
+        ),
         "tickets": counts["tickets"],
         "inside": counts["inside"],
         "admitted": counts["admitted"],
@@ -36,7 +40,26 @@ def collect(store: Store) -> dict:
         "last_sync_at": _float(store.get_meta("last_sync_at")),
         "last_error": store.get_meta("last_error"),
         "revoked": store.get_meta("revoked") == "1",
+        # Sync state as the engine last recorded it (it may run in another process).
+        "online": store.get_meta("sync_online") == "1",
+        "clock_offset_s": offset,
+        "feed_cursor": int(store.get_meta("feed_cursor", "0") or 0),
+        "token_file": _token_state(store),
     }
+
+
+def _token_state(store: Store) -> str:
+    """'ok', 'missing' or 'unsafe' (readable by other users): what IT needs to know."""
+    import os
+    import stat
+
+    from sync.credentials_file import token_path
+
+    try:
+        mode = stat.S_IMODE(os.stat(token_path(store)).st_mode)
+    except OSError:
+        return "missing"
+    return "ok" if os.name != "posix" or not mode & 0o077 else "unsafe"
 
 
 def _float(v):
@@ -64,7 +87,11 @@ def run(args) -> int:
     print(f"Pending       {info['pending_uploads']} scans not yet uploaded")
     last = info["last_sync_at"]
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last)) if last else "never"
-    print(f"Last sync     {when}")
+    print(f"Last sync     {when}" + ("" if info["online"] or not last else " (offline now)"))
+    off = info["clock_offset_s"]
+    if abs(off) >= 5:
+        word = "behind" if off > 0 else "ahead of"
+        print(f"Clock         this kiosk runs {abs(off):.0f} s {word} the server")
     if info["last_error"]:
         print(f"Last error    {info['last_error']}")
     return 0

@@ -1,0 +1,62 @@
+"""``gatehouse pair --server URL --code CODE [--name N]``: join this kiosk to an event."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+
+from app.cli import CommandError, json_flag
+from app.settings import Settings
+from local_db.store import Store
+from sync.errors import SyncError
+from sync.pairing import pair
+
+
+def register(sub) -> None:
+    p = sub.add_parser("pair", help="pair this kiosk with a sync server using a one-time code")
+    p.add_argument("--server", help="sync server address (default: $GATEHOUSE_SERVER)")
+    p.add_argument("--code", required=True, help="the one-time pairing code from the organizer")
+    p.add_argument("--name", help="a name for this kiosk (default: the computer's name)")
+    json_flag(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    settings = Settings.load()
+    server = args.server or settings.server or os.environ.get("GATEHOUSE_SERVER")
+    if not server:
+        raise CommandError("say which sync server to pair with: --server URL")
+    if "://" not in server:
+        server = "http://" + server
+    with Store(settings.db_path) as store:
+        try:
+            result = pair(store, server, args.code, args.name or socket.gethostname())
+        except SyncError as exc:
+            if exc.kind in ("refused", "unauthorized", "damaged"):
+                print(f"gatehouse: pairing refused: {exc}", file=sys.stderr)
+                return 1
+            print(f"gatehouse: pairing failed: {exc}", file=sys.stderr)
+            return 1
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "device_id": result.device_id,
+                    "event_id": result.event_id,
+                    "gate": result.gate,
+                    "role": result.role,
+                    "server": result.server,
+                    "manifest_keys": result.manifest_keys,
+                    "clock_offset": result.clock_offset,
+                }
+            )
+        )
+    else:
+        print(f"Paired as {result.role} kiosk {result.device_id} for event #{result.event_id}")
+        print(f"Gate          {result.gate or 'any'}")
+        for fp in result.manifest_keys:
+            print(f"Manifest key  {fp}")
+        print("Next: gatehouse sync --once  (downloads the ticket list)")
+    return 0
