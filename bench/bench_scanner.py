@@ -1,0 +1,233 @@
+"""Scanner benchmark: decode cost, decode rates per fault, sustained fps, frame -> verdict.
+
+    .venv/bin/python bench/bench_scanner.py [--per-category N] [--tickets N] [--write-docs]
+
+Prints the figures the scanner issue asks for; ``--write-docs`` also replaces the
+"## Scanner" section of docs/benchmarks.md. The corpus is generated on the fly (same seed as
+the tests, more frames). Timings are per call on one thread; the machine should be idle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import itertools
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from scanner.decoders import DecodeCascade, PyzbarDecoder, ZxingDecoder, to_gray  # noqa: E402
+from scanner.pipeline import GateScanner  # noqa: E402
+from scanner.sources import FrameSource  # noqa: E402
+from tests.scanner import scanner_corpus  # noqa: E402
+
+
+def pct(values, q):
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def timed(fn, frames):
+    out = []
+    for f in frames:
+        t = time.perf_counter()
+        fn(f)
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def bench_cost(samples_by_size) -> list[str]:
+    zx, zb = ZxingDecoder(), PyzbarDecoder()
+    kiosk = DecodeCascade()
+    lines = [
+        "| decoder | 640x480 median | 640x480 p95 | 1280x720 median | 1280x720 p95 |",
+        "|---|---|---|---|---|",
+    ]
+    rows = {
+        "zxing-cpp alone": lambda g: zx.read(g),
+        "pyzbar alone (QR)": lambda g: zb.read(g),
+        "pipeline (kiosk budget)": lambda g: kiosk.decode(g),
+    }
+    for name, fn in rows.items():
+        cells = []
+        for size in ("640x480", "1280x720"):
+            frames = [s.image for s in samples_by_size[size]]
+            frames += list(scanner_corpus.junk_frames(*_wh(size)))  # blank frames count too
+            t = timed(fn, frames)
+            cells += [f"{statistics.median(t):.1f} ms", f"{pct(t, 95):.1f} ms"]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _wh(size):
+    w, h = map(int, size.split("x"))
+    return 7, w, h
+
+
+def bench_rates(samples) -> list[str]:
+    zx, zb = ZxingDecoder(), PyzbarDecoder()
+    no_zbar = DecodeCascade(budget_ms=None, blank_budget_ms=None, use_pyzbar=False)
+    kiosk = DecodeCascade()
+    unlimited = DecodeCascade(budget_ms=None, blank_budget_ms=None)
+    decoders = {
+        "pyzbar alone": lambda g: {r.text for r in zb.read(g)},
+        "zxing-cpp alone": lambda g: {r.text for r in zx.read(g)[0]},
+        "zxing-cpp + extra attempts (no zbar)": lambda g: set(no_zbar.decode(g).texts),
+        "pipeline, kiosk budget": lambda g: set(kiosk.decode(g).texts),
+        "pipeline, unlimited": lambda g: set(unlimited.decode(g).texts),
+    }
+    rates = {name: defaultdict(list) for name in decoders}
+    for s in samples:
+        gray = to_gray(s.image)
+        for name, fn in decoders.items():
+            rates[name][s.category].append(s.texts <= fn(gray))
+    cats = scanner_corpus.CATEGORIES
+    lines = ["| category | " + " | ".join(decoders) + " |", "|---" * (len(decoders) + 1) + "|"]
+    for c in (*cats, "all"):
+        cells = []
+        for name in decoders:
+            v = list(itertools.chain(*rates[name].values())) if c == "all" else rates[name][c]
+            cells.append(f"{100 * sum(v) / len(v):.0f} %")
+        lines.append(f"| {c} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def bench_fps(seconds: float = 6.0) -> list[str]:
+    """N looping 1280x720 30-fps videos played like cameras (paced, newest frame wins)."""
+    texts = scanner_corpus.ticket_texts(4, start=5000)
+    lines = [
+        "| sources | camera fps each | decoded fps per source (mean) | frames dropped |",
+        "|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        frames = scanner_corpus.ticket_video_frames(texts, hold=15, gap=15, width=1280, height=720)
+        video = scanner_corpus.write_video(Path(tmp) / "door.avi", frames, fps=30)
+        for n in (1, 2, 4):
+            sources = [FrameSource(str(video), name=f"cam{i}", loop=True) for i in range(n)]
+            gate = GateScanner(sources, on_read=lambda r: None)
+            gate.start()
+            time.sleep(1.0)  # warm-up: decoders' first calls and file opening
+            start_counts = dict(gate.frames_decoded)
+            t0 = time.monotonic()
+            time.sleep(seconds)
+            elapsed = time.monotonic() - t0
+            decoded = [
+                (gate.frames_decoded[s.name] - start_counts[s.name]) / elapsed for s in sources
+            ]
+            cam_fps = statistics.mean(s.fps for s in sources)
+            dropped = sum(s.slot.dropped for s in sources)
+            gate.stop()
+            lines.append(f"| {n} | {cam_fps:.1f} | {statistics.mean(decoded):.1f} | {dropped} |")
+    return lines
+
+
+def bench_verdict(tickets: int, rounds: int = 300) -> list[str]:
+    """1280x720 frame -> cascade -> CheckIn.check (durable scan) with ``tickets`` in the store."""
+    try:
+        from app.checkin import CheckIn
+        from local_db.manifest_apply import apply_stream
+        from local_db.store import Store
+        from tests.factories import EventFixture
+    except ImportError as exc:
+        return [f"(skipped: the kiosk store is not available: {exc})"]
+    with tempfile.TemporaryDirectory() as tmp:
+        ev = EventFixture()
+        scanned = [ev.ticket(holder=f"Guest {i}")[1] for i in range(rounds)]
+        for i in range(tickets - rounds):
+            ev.add(type="ticket", id=10_000_000 + i, event=ev.event_id, tier=1, holder=f"H{i}")
+        t = time.perf_counter()
+        store = Store(Path(tmp) / "kiosk.sqlite")
+        apply_stream(store, io.BytesIO(ev.page()), first_use=True)
+        load_s = time.perf_counter() - t
+        del ev
+        svc = CheckIn(store)
+        cascade = DecodeCascade()
+        rng = np.random.default_rng(11)
+        frames = [scanner_corpus.make_sample("clean", code, rng).image for code in scanned]
+        frames = [cv2.cvtColor(f, cv2.COLOR_GRAY2BGR) for f in frames]  # as a camera gives it
+        times, admitted = [], 0
+        for frame in frames:
+            t = time.perf_counter()
+            for text in cascade.decode(frame).texts:
+                admitted += svc.check(text).admitted
+            times.append((time.perf_counter() - t) * 1000)
+        store.close()
+    return [
+        f"- store: {tickets:,} tickets (built in {load_s:.1f} s); {rounds} frames, "
+        f"{admitted} admitted",
+        f"- 1280x720 BGR frame -> decoded -> durable verdict: median "
+        f"{statistics.median(times):.1f} ms, p95 {pct(times, 95):.1f} ms, max {max(times):.1f} ms "
+        "(budget p95 <= 40 ms)",
+    ]
+
+
+def write_docs(section: str) -> None:
+    path = ROOT / "docs" / "benchmarks.md"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    start = text.find("## Scanner")
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
+    path.write_text(text)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--per-category", type=int, default=60)
+    ap.add_argument("--tickets", type=int, default=1_000_000)
+    ap.add_argument("--skip-verdict", action="store_true")
+    ap.add_argument("--write-docs", action="store_true")
+    args = ap.parse_args()
+
+    out = [
+        "## Scanner",
+        "",
+        f"`.venv/bin/python bench/bench_scanner.py --per-category {args.per_category}"
+        f" --tickets {args.tickets}` on {platform.machine()}, "
+        f"{len(__import__('os').sched_getaffinity(0))} cores, Python {platform.python_version()}, "
+        f"OpenCV {cv2.__version__}. Corpus: real GH1 credentials (v6-M QR), "
+        f"{args.per_category} frames per category, tests/scanner/scanner_corpus.py.",
+        "",
+    ]
+
+    def emit(lines):
+        out.extend(lines)
+        out.append("")
+        print("\n".join(lines), "\n", flush=True)
+
+    print("generating corpus...", flush=True)
+    samples = list(scanner_corpus.generate(args.per_category))
+    small = list(
+        scanner_corpus.generate(
+            max(5, args.per_category // 6), width=640, height=480, categories=("clean", "small")
+        )
+    )
+    big = [s for s in samples if s.category in ("clean", "small")][: len(small)]
+
+    emit(["### Decode cost per frame (ms, one thread, codes and blank frames)", ""])
+    emit(bench_cost({"640x480": small, "1280x720": big}))
+    emit(["### Decode rate per fault category (1280x720)", ""])
+    emit(bench_rates(samples))
+    emit(["### Sustained frame rate, 1280x720 30-fps sources, 2 cores", ""])
+    emit(bench_fps())
+    if not args.skip_verdict:
+        emit(["### Frame -> durable verdict", ""])
+        emit(bench_verdict(args.tickets))
+    if args.write_docs:
+        write_docs("\n".join(out).rstrip("\n") + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
