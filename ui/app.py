@@ -1,0 +1,192 @@
+"""The kiosk's composition root: one store, one CheckIn, one writer thread, one window.
+
+``gatehouse kiosk`` (app/commands/kiosk.py) and ``gatehouse demo`` call ``run_kiosk``; tests
+build a ``KioskApp`` around a store they loaded from a real signed manifest and drive its
+window. The sync engine shares the kiosk's store, so a manifest page it applies is seen by
+the very next check.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from app.checkin import CheckIn
+from app.settings import Settings
+from core.credentials import ticket_number
+from local_db.store import Store
+from ui.staff import StaffRoster
+
+log = logging.getLogger(__name__)
+
+
+class KioskApp:
+    """Owns the kiosk's parts and their lifetimes. Build it after the QApplication."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sync_engine_factory: Any = None,
+        role: str = "door",
+    ):
+        from ui.door_window import PageInfo  # noqa: F401 - Qt is imported here, not at module load
+        from ui.i18n import Languages
+        from ui.worker import Worker
+
+        self.settings = settings
+        self.home = settings.home
+        self.role = role
+        self.store = Store(settings.db_path)
+        self.checkin = CheckIn(
+            self.store, gate=settings.gate, repeat_window_s=settings.repeat_window_s
+        )
+        self.roster = StaffRoster(self.store)
+        self.worker = Worker()
+        self.languages = Languages(cache_dir=self.home / "cache" / "i18n")
+        self.sync_engine_factory = sync_engine_factory or _default_engine_factory
+        self.engine: Any = None
+        self.window: Any = None
+        self._closed = False
+
+    # -- window ----------------------------------------------------------------------------
+    def build_window(self, *, kiosk_mode: bool = False, cameras: list[str] | None = None):
+        from ui.door_window import DoorWindow
+
+        if self.settings.language != "en":
+            self.languages.set_language(self.settings.language)
+        self.window = DoorWindow(self, kiosk_mode=kiosk_mode)
+        self.start_sync()
+        specs = self.settings.cameras if cameras is None else cameras
+        if specs:
+            self.start_cameras(specs)
+        return self.window
+
+    def start_cameras(self, specs: list[str]) -> None:
+        self.window.camera_bridge.stop()
+        self.window.cameras.clear()
+        self.window.camera_bridge.start_specs(specs)
+
+    def switch_language(self, code: str) -> None:
+        self.languages.set_language(code)
+
+    # -- writer-thread jobs ----------------------------------------------------------------
+    def page_info(self):
+        from ui.door_window import PageInfo
+
+        store = self.store
+        store.invalidate()  # another process (gatehouse sync, import-manifest) may have written
+        ref = store.reference()
+        staff = store.conn.execute("SELECT count(*) FROM staff WHERE status = 'active'")
+        return PageInfo(
+            paired=store.get_meta("device_token_set") == "1",
+            has_event=ref.event is not None,
+            staff=staff.fetchone()[0],
+            event_name=ref.event["name"] if ref.event else None,
+            gate=store.get_meta("gate"),
+            gates=sorted(g.name for g in ref.gates.values()),
+        )
+
+    def search(self, query: str) -> list[dict]:
+        """Name or ticket-number search for the dead-phone path, with each ticket's state."""
+        tiers = self.store.reference().tiers
+        rows = []
+        for t in self.store.search(query):
+            state = self.store.ticket_state(t.ticket_id)
+            if t.status != "valid":
+                status = t.status
+            elif state.inside:
+                status = "inside"
+            elif state.entries:
+                status = "used"
+            else:
+                status = "not scanned"
+            rows.append(
+                {
+                    "ticket_id": t.ticket_id,
+                    "holder": t.holder,
+                    "tier": tiers[t.tier_id].name if t.tier_id in tiers else "",
+                    "number": ticket_number(t.ticket_id),
+                    "status": status,
+                }
+            )
+        return rows
+
+    def pair(self, server: str, code: str, name: str):
+        from sync.pairing import pair
+
+        return pair(self.store, server, code, name or None)
+
+    # -- sync --------------------------------------------------------------------------------
+    def paired(self, server: str) -> None:
+        self.settings.server = server
+        self.worker.submit(self.settings.save)
+        self.start_sync()
+
+    def start_sync(self) -> None:
+        """Start the sync engine once the kiosk is paired (the engine needs its token)."""
+        if self.engine is not None or self.store.get_meta("device_token_set") != "1":
+            return
+        server = self.settings.server or self.store.get_meta("server")
+        if not server:
+            return
+        try:
+            self.engine = self.sync_engine_factory(self.store, server)
+        except ImportError:
+            log.warning("sync engine not installed: this kiosk works offline only")
+            return
+        self.window.sync_bridge.attach(self.engine)
+        # Upload right after each scan when online (called on the writer thread).
+        self.checkin.on_scan(lambda _result: self.engine.notify_scan())
+        self.engine.start()
+
+    # -- shutdown ----------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.window is not None:
+            self.window.camera_bridge.stop()
+        if self.engine is not None:
+            self.engine.stop()
+        self.worker.stop()  # scans already posted still land on disk first
+        self.store.close()
+
+
+def _default_engine_factory(store: Store, server: str):
+    from sync.engine import SyncEngine
+
+    return SyncEngine(store, server_url=server)
+
+
+def run_kiosk(
+    settings: Settings,
+    *,
+    fullscreen: bool = False,
+    cameras: list[str] | None = None,
+    role: str = "door",
+    argv: list[str] | None = None,
+) -> int:
+    """Open the door window and run until it is closed (with a supervisor PIN in kiosk mode)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setApplicationName("Gatehouse")
+    kiosk = KioskApp(settings, role=role)
+    window = kiosk.build_window(kiosk_mode=fullscreen, cameras=cameras)
+    if fullscreen:
+        window.setWindowFlags(
+            window.windowFlags()
+            | Qt.WindowType.FramelessWindowHint
+            | Qt.WindowType.WindowStaysOnTopHint
+        )
+        window.showFullScreen()
+    else:
+        window.resize(1440, 900)
+        window.show()
+    try:
+        return app.exec()
+    finally:
+        kiosk.shutdown()

@@ -1,0 +1,279 @@
+"""The door's dialogs: supervisor approval, name search, undo confirmation, settings.
+
+None of them checks a PIN or touches the store: they collect what the person typed and emit
+it; the door window does the work on the writer thread and calls ``fail()`` or ``accept()``.
+All are opened with ``open()`` (window-modal, non-blocking), never ``exec()``, so the event
+loop keeps running and verdicts from the cameras keep arriving behind them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from ui import theme
+
+
+def _message_label() -> QLabel:
+    label = QLabel()
+    label.setObjectName("message")
+    label.setWordWrap(True)
+    label.setStyleSheet(f"color: {theme.STALE}; font-weight: bold;")
+    return label
+
+
+class PinField(QLineEdit):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setEchoMode(QLineEdit.EchoMode.Password)
+        self.setMaxLength(12)
+        self.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
+
+
+class SupervisorDialog(QDialog):
+    """A supervisor approves something with their PIN (and, for overrides, a reason)."""
+
+    submitted = Signal(int, str, str)  # staff id, PIN, reason
+
+    REASONS = (
+        QT_TRANSLATE_NOOP("SupervisorDialog", "Phone died / screen broken"),
+        QT_TRANSLATE_NOOP("SupervisorDialog", "Ticket bought at the door today"),
+        QT_TRANSLATE_NOOP("SupervisorDialog", "Guest list"),
+        QT_TRANSLATE_NOOP("SupervisorDialog", "Staff or artist"),
+    )
+
+    def __init__(self, purpose: str, supervisors: list[Any], *, need_reason=False, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Supervisor approval"))
+        self.setModal(True)
+        self.need_reason = need_reason
+        self.purpose = QLabel(purpose)
+        self.purpose.setWordWrap(True)
+        self.purpose.setStyleSheet("font-size: 22px; font-weight: bold;")
+        self.who = QComboBox()
+        for member in supervisors:
+            self.who.addItem(member.name, member.staff_id)
+        self.pin = PinField()
+        self.reason = QComboBox()
+        self.reason.setEditable(True)
+        self.reason.addItem("")
+        for text in self.REASONS:
+            self.reason.addItem(self.tr(text))
+        form = QFormLayout()
+        form.addRow(self.tr("Supervisor"), self.who)
+        form.addRow(self.tr("PIN"), self.pin)
+        if need_reason:
+            form.addRow(self.tr("Reason"), self.reason)
+        self.message = _message_label()
+        if not supervisors:
+            self.message.setText(self.tr("No supervisor is on this event's staff list."))
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText(self.tr("Approve"))
+        self.ok_button.setEnabled(bool(supervisors))
+        buttons.accepted.connect(self._submit)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.purpose)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        self.pin.setFocus()
+
+    def _submit(self) -> None:
+        reason = self.reason.currentText().strip()
+        if self.need_reason and not reason:
+            self.message.setText(self.tr("Say why: pick or type a reason."))
+            self.reason.setFocus()
+            return
+        if not self.pin.text():
+            self.message.setText(self.tr("Type the PIN."))
+            return
+        self.ok_button.setEnabled(False)
+        self.message.setText(self.tr("Checking..."))
+        self.submitted.emit(int(self.who.currentData()), self.pin.text(), reason)
+
+    def fail(self, text: str) -> None:
+        self.message.setText(text)
+        self.pin.clear()
+        self.pin.setFocus()
+        self.ok_button.setEnabled(True)
+
+
+class SearchDialog(QDialog):
+    """Find a guest by name or ticket number (dead phone) and admit from the result."""
+
+    search_requested = Signal(str)
+    admit_requested = Signal(int)  # ticket id
+
+    def __init__(self, text: str = "", parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Find a ticket"))
+        self.setModal(True)
+        self.resize(900, 560)
+        self.query = QLineEdit(text)
+        self.query.setPlaceholderText(self.tr("Name or ticket number"))
+        self.query.setClearButtonEnabled(True)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(
+            [self.tr("Name"), self.tr("Ticket type"), self.tr("Ticket number"), self.tr("Status")]
+        )
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().hide()
+        self.table.doubleClicked.connect(self._admit)
+        self.message = _message_label()
+        self.admit_button = QPushButton(self.tr("Admit selected (Enter)"))
+        self.admit_button.clicked.connect(self._admit)
+        close = QPushButton(self.tr("Close (Esc)"))
+        close.clicked.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.query)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.message)
+        layout.addWidget(self.admit_button)
+        layout.addWidget(close)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(150)
+        self._debounce.timeout.connect(lambda: self.search_requested.emit(self.query.text()))
+        self.query.textChanged.connect(lambda _t: self._debounce.start())
+        self.query.returnPressed.connect(self._on_return)
+        self.results: list[dict] = []
+        self.query.setFocus()
+        if text:
+            self.query.end(False)
+            self._debounce.start()
+
+    def show_results(self, query: str, rows: list[dict]) -> None:
+        if query != self.query.text():
+            return  # an older answer arriving late
+        self.results = rows
+        self.table.setRowCount(len(rows))
+        for i, row in enumerate(rows):
+            for j, key in enumerate(("holder", "tier", "number", "status")):
+                self.table.setItem(i, j, QTableWidgetItem(str(row.get(key) or "")))
+        if rows:
+            self.table.selectRow(0)
+            self.message.setText("")
+        elif query.strip():
+            self.message.setText(self.tr("Nobody found. Check the spelling or the number."))
+
+    def _on_return(self) -> None:
+        if self._debounce.isActive():
+            self._debounce.stop()
+            self.search_requested.emit(self.query.text())
+            return
+        self._admit()
+
+    def _admit(self) -> None:
+        row = self.table.currentRow()
+        if 0 <= row < len(self.results):
+            self.admit_requested.emit(int(self.results[row]["ticket_id"]))
+
+
+class ConfirmDialog(QDialog):
+    """Yes / No with the question in big letters (undo)."""
+
+    def __init__(self, question: str, yes: str, parent=None):
+        super().__init__(parent)
+        self.setModal(True)
+        self.setWindowTitle(self.tr("Please confirm"))
+        label = QLabel(question)
+        label.setWordWrap(True)
+        label.setStyleSheet("font-size: 24px;")
+        self.yes_button = QPushButton(yes)
+        self.yes_button.clicked.connect(self.accept)
+        no = QPushButton(self.tr("No, keep it"))
+        no.clicked.connect(self.reject)
+        no.setDefault(True)  # the safe choice is what a stray Enter does
+        layout = QVBoxLayout(self)
+        layout.addWidget(label)
+        layout.addWidget(self.yes_button)
+        layout.addWidget(no)
+
+
+LANGUAGES = (("en", "English"), ("es", "Español"))
+
+
+class SettingsDialog(QDialog):
+    """Cameras, server, gate, sounds, language: shown only after a supervisor PIN."""
+
+    saved = Signal(dict)
+
+    def __init__(self, current: dict[str, Any], gates: list[str], parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Kiosk settings"))
+        self.setModal(True)
+        self.cameras = QPlainTextEdit("\n".join(current.get("cameras") or []))
+        self.cameras.setPlaceholderText(self.tr("One camera per line: 0, /dev/video2, rtsp://..."))
+        self.cameras.setFixedHeight(110)
+        self.server = QLineEdit(current.get("server") or "")
+        self.gate = QComboBox()
+        self.gate.addItem(self.tr("As paired"), None)
+        for name in gates:
+            self.gate.addItem(name, name)
+        index = self.gate.findData(current.get("gate"))
+        self.gate.setCurrentIndex(max(index, 0))
+        self.sounds = QCheckBox(self.tr("Play a sound for every verdict"))
+        self.sounds.setChecked(bool(current.get("sounds", True)))
+        self.hold = QDoubleSpinBox()
+        self.hold.setRange(1.0, 15.0)
+        self.hold.setSuffix(" s")
+        self.hold.setValue(float(current.get("verdict_hold_s", 4.0)))
+        self.language = QComboBox()
+        for code, name in LANGUAGES:
+            self.language.addItem(name, code)
+        self.language.setCurrentIndex(max(self.language.findData(current.get("language")), 0))
+        form = QFormLayout()
+        form.addRow(self.tr("Cameras"), self.cameras)
+        form.addRow(self.tr("Server"), self.server)
+        form.addRow(self.tr("Gate"), self.gate)
+        form.addRow(self.tr("Sounds"), self.sounds)
+        form.addRow(self.tr("Verdict shown for"), self.hold)
+        form.addRow(self.tr("Language"), self.language)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        buttons.accepted.connect(self._save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def _save(self) -> None:
+        cameras = [c.strip() for c in self.cameras.toPlainText().splitlines() if c.strip()]
+        self.saved.emit(
+            {
+                "cameras": cameras,
+                "server": self.server.text().strip() or None,
+                "gate": self.gate.currentData(),
+                "sounds": self.sounds.isChecked(),
+                "verdict_hold_s": float(self.hold.value()),
+                "language": self.language.currentData(),
+            }
+        )
+        self.accept()

@@ -1,0 +1,101 @@
+"""A distinct sound per door outcome, generated at start-up (no binary assets in git).
+
+Admit is a bright rising pair, reject a low triple buzz, warning a two-tone, exit one soft
+tone: distinct enough to tell apart over music without looking. Playback uses QSoundEffect
+(low latency, preloaded). A kiosk without an audio device stays silent but still emits
+``sound_played`` so tests and the on-screen log can observe what would have played.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import struct
+import wave
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QUrl, Signal
+
+log = logging.getLogger(__name__)
+
+RATE = 22050
+# (frequency Hz, duration s, gap after s) per note.
+PATTERNS: dict[str, list[tuple[float, float, float]]] = {
+    "admit": [(880, 0.09, 0.02), (1320, 0.16, 0.0)],
+    "reject": [(196, 0.16, 0.05), (196, 0.16, 0.05), (196, 0.22, 0.0)],
+    "warning": [(660, 0.14, 0.04), (520, 0.14, 0.04), (660, 0.14, 0.0)],
+    "exit": [(740, 0.12, 0.0)],
+}
+
+
+def write_wav(path: Path, notes: list[tuple[float, float, float]]) -> None:
+    """16-bit mono PCM; square-ish tones for the reject buzz, sines for the rest."""
+    frames = bytearray()
+    buzzy = notes[0][0] < 300
+    for freq, dur, gap in notes:
+        n = int(RATE * dur)
+        fade = max(1, int(RATE * 0.008))  # no clicks at note edges
+        for i in range(n):
+            s = math.sin(2 * math.pi * freq * i / RATE)
+            if buzzy:
+                s = max(-0.6, min(0.6, s * 3)) / 0.6 * 0.8
+            env = min(1.0, i / fade, (n - i) / fade)
+            frames += struct.pack("<h", int(s * env * 0.7 * 32767))
+        frames += b"\x00\x00" * int(RATE * gap)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(bytes(frames))
+
+
+def ensure_assets(folder: Path) -> dict[str, Path]:
+    paths = {}
+    for kind, notes in PATTERNS.items():
+        path = folder / f"{kind}.wav"
+        if not path.exists():
+            write_wav(path, notes)
+        paths[kind] = path
+    return paths
+
+
+class SoundBoard(QObject):
+    """Plays the outcome sounds; ``sound_played(kind)`` fires for every play."""
+
+    sound_played = Signal(str)
+
+    def __init__(self, folder: Path, enabled: bool = True, parent: QObject | None = None):
+        super().__init__(parent)
+        self.enabled = enabled
+        self.paths = ensure_assets(folder)
+        self._effects: dict[str, object] = {}
+        self.audio_device = False
+        try:
+            self._load_effects()
+        except Exception:  # QtMultimedia missing or broken: a silent door still works
+            log.warning("sound output unavailable; continuing silently", exc_info=True)
+
+    def _load_effects(self) -> None:
+        from PySide6.QtCore import QLoggingCategory
+
+        # The multimedia backend logs every missing optional library; a kiosk log is for people.
+        QLoggingCategory.setFilterRules("qt.multimedia.*=false")
+        from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
+
+        if not QMediaDevices.audioOutputs():
+            return
+        self.audio_device = True
+        for kind, path in self.paths.items():
+            effect = QSoundEffect(self)
+            effect.setSource(QUrl.fromLocalFile(str(path)))
+            effect.setVolume(1.0)
+            self._effects[kind] = effect
+
+    def play(self, kind: str) -> None:
+        if not self.enabled or kind not in self.paths:
+            return
+        effect = self._effects.get(kind)
+        if effect is not None:
+            effect.play()
+        self.sound_played.emit(kind)

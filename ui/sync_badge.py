@@ -1,0 +1,110 @@
+"""The sync badge: is this kiosk online, what is waiting to upload, how old is its list.
+
+``SyncBridge`` adapts any engine with ``add_listener(callback)`` and ``status()`` (the sync
+issue's ``SyncEngine``): the engine calls back on its own thread, the bridge re-emits the
+status as a queued signal, so the badge only ever changes on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout
+
+from ui import theme
+
+
+class SyncBridge(QObject):
+    status_changed = Signal(object)  # sync.status.SyncStatus
+
+    def __init__(self, engine: Any = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.engine = None
+        if engine is not None:
+            self.attach(engine)
+
+    def attach(self, engine: Any) -> None:
+        self.engine = engine
+        # Called on the engine's thread; emitting from there queues delivery to the GUI.
+        engine.add_listener(self.status_changed.emit)
+        self.status_changed.emit(engine.status())
+
+
+def age_text(seconds: float | None) -> str:
+    if seconds is None:
+        return QCoreApplication.translate("SyncBadge", "no ticket list")
+    if seconds < 90:
+        return QCoreApplication.translate("SyncBadge", "list %1 s old").replace(
+            "%1", str(int(seconds))
+        )
+    if seconds < 5400:
+        return QCoreApplication.translate("SyncBadge", "list %1 min old").replace(
+            "%1", str(int(seconds // 60))
+        )
+    return QCoreApplication.translate("SyncBadge", "list %1 h old").replace(
+        "%1", f"{seconds / 3600:.1f}"
+    )
+
+
+class SyncBadge(QFrame):
+    """ONLINE / OFFLINE in words and colour, pending uploads, list age, download progress."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("syncBadge")
+        self.status: Any = None
+        self.state = "unknown"  # online | offline | revoked | unpaired | unknown
+        self.word = QLabel()
+        self.word.setObjectName("syncWord")
+        self.detail = QLabel()
+        self.detail.setObjectName("syncDetail")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setFixedHeight(14)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        top = QHBoxLayout()
+        top.addWidget(self.word)
+        top.addWidget(self.detail, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 4, 10, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.progress)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.show_status(None)
+
+    def show_status(self, status: Any) -> None:
+        self.status = status
+        if status is None:
+            self.state, word, colour, detail = "unknown", self.tr("NO SYNC"), theme.MUTED, ""
+        elif status.revoked:
+            self.state, word, colour = "revoked", self.tr("REVOKED"), theme.OFFLINE
+            detail = self.tr("this kiosk was removed by the organizer")
+        elif not status.paired:
+            self.state, word, colour, detail = "unpaired", self.tr("NOT PAIRED"), theme.STALE, ""
+        else:
+            online = status.online
+            self.state = "online" if online else "offline"
+            word = self.tr("\u25cf ONLINE") if online else self.tr("\u25cf OFFLINE")
+            colour = theme.ONLINE if online else theme.OFFLINE
+            bits = [
+                self.tr("%1 to upload").replace("%1", str(status.pending_uploads)),
+                age_text(status.manifest_age_s),
+            ]
+            if not online and status.last_error:
+                bits.append(status.last_error)
+            detail = "  \u00b7  ".join(bits)
+        self.word.setText(word)
+        self.word.setStyleSheet(f"color: {colour}; font-weight: bold; font-size: 20px;")
+        self.detail.setText(detail)
+        self.detail.setToolTip(detail)
+        progress = getattr(status, "download_progress", None)
+        self.progress.setVisible(progress is not None)
+        if progress is not None:
+            self.progress.setValue(int(progress * 100))
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.show_status(self.status)
+        super().changeEvent(event)

@@ -1,0 +1,135 @@
+"""The verdict panel: most of the door screen, one glance from two metres away.
+
+Colour, a shape (tick, cross, arrow, bang), a headline word, the holder's name and tier and
+the reason in door-staff words: a steward who cannot tell red from green still reads it. The
+panel returns to "ready" by itself; a new result replaces the old one at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout
+
+from ui import texts, theme
+
+
+class VerdictPanel(QFrame):
+    returned_to_ready = Signal()
+
+    def __init__(self, parent=None, hold_s: float = 4.0):
+        super().__init__(parent)
+        self.setObjectName("verdictPanel")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.kind = "ready"
+        self.result: Any = None
+        self.direction = "entry"
+        self.hold_s = hold_s
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.show_ready)
+
+        self.headline = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.headline.setObjectName("headline")
+        self.holder = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.holder.setObjectName("holder")
+        self.holder.setWordWrap(True)
+        self.detail = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.detail.setObjectName("detail")
+        self.reason = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.reason.setObjectName("reason")
+        self.reason.setWordWrap(True)
+        self.note = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.note.setObjectName("note")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 24, 24, 24)
+        layout.addStretch(1)
+        for w in (self.headline, self.holder, self.detail, self.reason, self.note):
+            w.setAutoFillBackground(False)
+            layout.addWidget(w)
+        layout.addStretch(1)
+        self.show_ready()
+
+    # -- states ------------------------------------------------------------------------------
+    def set_direction(self, direction: str) -> None:
+        self.direction = direction
+        if self.kind == "ready":
+            self.show_ready()
+
+    def show_ready(self) -> None:
+        was_showing = self.kind != "ready"
+        self.kind, self.result = "ready", None
+        word = self.tr("EXIT SCANS") if self.direction == "exit" else self.tr("READY")
+        self.headline.setText(word)
+        self.holder.setText(self.tr("Scan a ticket"))
+        self.detail.setText("")
+        self.reason.setText(self.tr("Hold the code to the camera or use the hand scanner"))
+        self.note.setText("")
+        self._paint("ready")
+        if was_showing:
+            self.returned_to_ready.emit()
+
+    def show_result(self, result: Any) -> str:
+        """Show a CheckIn result; returns its outcome kind (admit/reject/warning/exit)."""
+        kind = texts.outcome(result.verdict, result.reason)
+        self.kind, self.result = kind, result
+        ticket = result.ticket or {}
+        self.headline.setText(f"{texts.symbol(kind)}  {texts.headline(kind, result.reason)}")
+        holder = ticket.get("holder") or ""
+        self.holder.setText(holder or (self.tr("Unknown ticket") if kind == "reject" else ""))
+        bits = [b for b in (ticket.get("tier"), ticket.get("id")) if b]
+        self.detail.setText("  \u00b7  ".join(bits))
+        self.reason.setText(texts.reason_text(result.reason, result.params, result.message))
+        self.note.setText(self.tr("(same scan again)") if result.repeat else "")
+        self._paint(kind)
+        self._timer.start(int(self.hold_s * 1000))
+        return kind
+
+    def show_problem(self, text: str) -> None:
+        """Not a verdict: the kiosk could not decide (no ticket list, unknown gate...)."""
+        self.kind, self.result = "warning", None
+        self.headline.setText("!  " + self.tr("CANNOT CHECK"))
+        self.holder.setText("")
+        self.detail.setText("")
+        self.reason.setText(text)
+        self.note.setText(self.tr("Call a supervisor"))
+        self._paint("warning")
+        self._timer.start(int(self.hold_s * 1000))
+
+    # -- painting ----------------------------------------------------------------------------
+    def _paint(self, kind: str) -> None:
+        self._colours = theme.OUTCOME_COLOURS[kind]
+        self._restyle()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._restyle()
+
+    def _restyle(self) -> None:
+        # One style sheet for colour and size: a window-wide sheet would beat setFont().
+        # Sizes follow the panel: a 1080p door screen gets ~150 px headlines.
+        bg, fg = getattr(self, "_colours", theme.OUTCOME_COLOURS["ready"])
+        h, w = max(self.height(), 300), max(self.width(), 400)
+        rules = [
+            f"#verdictPanel {{ background: {bg}; border-radius: 12px; }}",
+            f"#verdictPanel QLabel {{ background: transparent; color: {fg}; }}",
+        ]
+        for name, share, weight in (
+            ("headline", 0.17, 900),
+            ("holder", 0.10, 700),
+            ("detail", 0.05, 400),
+            ("reason", 0.065, 700),
+            ("note", 0.04, 400),
+        ):
+            size = max(int(min(h * share, w * share * 0.8)), 14)
+            rules.append(f"#{name} {{ font-size: {size}px; font-weight: {weight}; }}")
+        self.setStyleSheet("\n".join(rules))
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            if self.result is not None:
+                self.show_result(self.result)
+            elif self.kind == "ready":
+                self.show_ready()
+        super().changeEvent(event)
