@@ -21,7 +21,10 @@ def get_event(conn: Connection, event_id: int):
 def get_tier(conn: Connection, event_id: int, tier_id: int, *, lock: bool = False):
     stmt = select(tiers).where(tiers.c.id == tier_id, tiers.c.event_id == event_id)
     if lock:
-        stmt = stmt.with_for_update()  # PostgreSQL row lock; SQLite holds BEGIN IMMEDIATE
+        # PostgreSQL row locks, always event first then tier so that two sales never wait on
+        # each other in opposite orders; SQLite already holds the whole file (BEGIN IMMEDIATE).
+        conn.execute(select(events.c.id).where(events.c.id == event_id).with_for_update())
+        stmt = stmt.with_for_update()
     row = conn.execute(stmt).first()
     if row is None:
         raise not_found(f"Tier {tier_id} of event {event_id}")

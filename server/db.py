@@ -46,7 +46,9 @@ class Database:
     """The server's database: ``write()`` and ``read()`` yield a connection in a transaction."""
 
     def __init__(self, url: str):
-        self.url = url
+        from server.settings import db_url
+
+        url = self.url = db_url(url)
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             self.engine = _sqlite_engine(url, "BEGIN IMMEDIATE")

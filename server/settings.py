@@ -28,8 +28,21 @@ def db_url(value: str | None) -> str:
     """Accept a SQLAlchemy URL or a bare file path (what a venue's IT person will type)."""
     value = value or os.environ.get("GATEHOUSE_DB") or DEFAULT_DB
     if "://" in value:
-        return value
+        return _pg_driver(value)
     return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def _pg_driver(url: str) -> str:
+    """``postgresql://`` means psycopg 3 to SQLAlchemy 2.1; use psycopg2 when that is what
+    is installed, so the URL pgserver or an IT person hands over works as given."""
+    scheme, _, rest = url.partition("://")
+    if scheme in ("postgresql", "postgres"):
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            return "postgresql+psycopg2://" + rest
+        return "postgresql+psycopg://" + rest
+    return url
 
 
 def _num(name: str, default: float) -> float:
