@@ -14,6 +14,7 @@ not flake:
 - ``tamper``: flip one byte of the answer (``where`` = ``body``: in the rows; ``signature``:
   in the page's signature line).
 - ``replay``: answer with the first response recorded for the same path (an old manifest page).
+- ``hook``: call ``hook()`` then forward (stop the real server in the middle of a sync).
 - ``skew``: add ``skew_s`` to ``X-Gatehouse-Time`` (a server clock that is off).
 
 ``after=N`` lets the first N matching requests through before the fault starts (a server that
@@ -176,6 +177,8 @@ class _Handler(BaseHTTPRequestHandler):
             code = int(rule.params.get("code", 500))
             payload = b'{"error":"internal","message":"injected fault"}'
             return self._send(code, [("Content-Type", "application/json")], payload)
+        if kind == "hook":
+            rule.params["hook"]()  # e.g. stop the real server while a download is under way
         if kind == "slow":
             time.sleep(float(rule.params.get("delay_s", 5.0)))
         headers = [(k, v) for k, v in self.headers.items() if k.lower() not in _HOP]
@@ -196,6 +199,7 @@ class _Handler(BaseHTTPRequestHandler):
             finally:
                 upstream.close()
         except httpx.HTTPError:
+            proxy._note(self.command, path, "upstream_down")
             return self._reset()  # upstream down: the kiosk sees a dead connection
         status = upstream.status_code
         out_headers = [(k, v) for k, v in upstream.headers.items() if k.lower() not in _HOP]
