@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from sync.errors import SyncError
+from sync.errors import REVOKED, SyncError
 
 TIME_HEADER = "X-Gatehouse-Time"
 
@@ -163,7 +163,7 @@ def check(response: httpx.Response) -> None:
             f"The sync server has a problem (HTTP {status}): scanning continues offline.",
         )
     if status == 401 and code == "device_revoked":
-        raise SyncError("revoked", message or "This kiosk was revoked by the organizer.")
+        raise SyncError("revoked", REVOKED)  # the engine wipes before anyone reads this
     if status == 401:
         raise SyncError(
             "unauthorized", "The sync server does not recognise this kiosk: pair it again."
