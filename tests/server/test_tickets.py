@@ -81,11 +81,17 @@ Tom Okafor,VIP,,tom@example.org
 Guest Without Tier,,,
 """
 
-EVENTBRITE = """Order #,Order Date,First Name,Last Name,Email,Quantity,Ticket Type,Attendee #,Barcode #,Attendee Status
-100,2030-01-01,Ana,Silva,ana@example.org,1,Early Bird,9001,1234567890001001,Attending
+EVENTBRITE_HEADER = (
+    "Order #,Order Date,First Name,Last Name,Email,Quantity,Ticket Type,Attendee #,Barcode #,"
+    "Attendee Status\n"
+)
+EVENTBRITE = (
+    EVENTBRITE_HEADER
+    + """100,2030-01-01,Ana,Silva,ana@example.org,1,Early Bird,9001,1234567890001001,Attending
 100,2030-01-01,Ben,Silva,ben@example.org,1,Early Bird,9002,1234567890001002,Attending
 101,2030-01-02,Cai,Wu,cai@example.org,1,General,9003,1234567890001003,Refunded
 """
+)
 
 
 def test_generic_csv_import_with_barcodes_and_names_only(srv, door, demo):
