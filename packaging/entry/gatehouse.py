@@ -1,0 +1,12 @@
+"""Entry point of the packaged ``gatehouse`` console program (server, admin, kiosk CLI)."""
+
+import multiprocessing
+import sys
+
+if __name__ == "__main__":
+    # A frozen Windows/macOS program re-executes itself for child processes (uvicorn
+    # reloaders, multiprocessing pools); freeze_support() makes those children behave.
+    multiprocessing.freeze_support()
+    from app.cli import main
+
+    sys.exit(main())

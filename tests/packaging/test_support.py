@@ -1,0 +1,106 @@
+"""The packaging helpers that need no bundle: logs, resources, trimming, the smoke forgery."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import logging_setup, resources
+from core import credentials
+from core.credentials import CredentialProblem
+from core.keys import SigningKey
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_log_goes_to_gatehouse_home_and_rotates(gatehouse_home, monkeypatch):
+    monkeypatch.delenv("GATEHOUSE_LOG_DIR", raising=False)
+    path = logging_setup.configure_logging()
+    try:
+        assert path == gatehouse_home / "logs" / "gatehouse.log"
+        logging.getLogger("gatehouse.test").info("kiosk started")
+        file_handlers = [
+            h
+            for h in logging.getLogger().handlers
+            if isinstance(h, logging.FileHandler) and getattr(h, "_gatehouse_handler", 0)
+        ]
+        assert len(file_handlers) == 1
+        assert file_handlers[0].maxBytes == logging_setup.MAX_BYTES
+        file_handlers[0].flush()
+        assert "kiosk started" in path.read_text()
+        # A second call (tests run the CLI in-process) replaces our handlers, never stacks.
+        logging_setup.configure_logging()
+        ours = [h for h in logging.getLogger().handlers if getattr(h, "_gatehouse_handler", 0)]
+        assert len(ours) == 2
+    finally:
+        for h in [h for h in logging.getLogger().handlers if getattr(h, "_gatehouse_handler", 0)]:
+            logging.getLogger().removeHandler(h)
+            h.close()
+
+
+def test_log_dir_override_and_unwritable_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("GATEHOUSE_LOG_DIR", str(tmp_path / "it-logs"))
+    assert logging_setup.log_dir() == tmp_path / "it-logs"
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("GATEHOUSE_LOG_DIR", str(blocker / "logs"))
+    try:
+        assert logging_setup.configure_logging() is None  # the door keeps working
+    finally:
+        for h in [h for h in logging.getLogger().handlers if getattr(h, "_gatehouse_handler", 0)]:
+            logging.getLogger().removeHandler(h)
+            h.close()
+
+
+def test_resources_found_from_package_not_cwd(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert resources.resource("app", "cli.py") == ROOT / "app" / "cli.py"
+    with pytest.raises(resources.ResourceMissing, match="reinstall"):
+        resources.resource("app", "no-such-sound.wav")
+
+
+def test_resources_inside_a_bundle(tmp_path, monkeypatch):
+    (tmp_path / "ui" / "sounds").mkdir(parents=True)
+    (tmp_path / "ui" / "sounds" / "admit.wav").write_bytes(b"RIFF")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    assert resources.resource("ui", "sounds", "admit.wav") == tmp_path / "ui/sounds/admit.wav"
+
+
+def test_smoke_forgery_is_a_well_formed_forgery():
+    """The smoke test's forged ticket must be rejected as forged, not as unreadable."""
+    smoke = _load("smoke_test", ROOT / "packaging" / "smoke_test.py")
+    key = SigningKey.generate()
+    code = credentials.issue(key, event_id=3, tier_id=1, ticket_id=42)
+    assert smoke._b45encode(smoke._b45decode(code[4:])) == code[4:]
+    forged = smoke.forge(code)
+    assert forged != code
+    keys = {key.kid: key.public}
+    assert credentials.verify(code, keys).ok
+    assert credentials.verify(forged, keys).problem is CredentialProblem.FORGED
+
+
+def test_trim_keeps_qt_translations_only_for_kiosk_languages(tmp_path):
+    trim = _load("trim", ROOT / "packaging" / "trim.py")
+    (tmp_path / "gatehouse_de.qm").write_bytes(b"")
+    languages = trim.kiosk_languages(tmp_path)
+    assert languages == {"de"}
+    toc = [
+        ("PySide6/Qt/translations/qtbase_de.qm", "/x", "DATA"),
+        ("PySide6/Qt/translations/qtbase_fr.qm", "/x", "DATA"),
+        ("PySide6/Qt/qml/QtQuick/qmldir", "/x", "DATA"),
+        ("ui/sounds/admit.wav", "/x", "DATA"),
+    ]
+    kept = [e[0] for e in trim.datas(toc, languages)]
+    assert kept == ["PySide6/Qt/translations/qtbase_de.qm", "ui/sounds/admit.wav"]
