@@ -262,6 +262,8 @@ class FrameSource:
         if self._thread is not None and self._thread.is_alive():
             return self
         self._stop.clear()
+        if self.slot.closed:  # restarted after stop(): a fresh mailbox
+            self.slot = FrameSlot(lossless=self.slot.lossless)
         self._thread = threading.Thread(target=self._run, name=f"source-{self.name}", daemon=True)
         self._thread.start()
         return self
