@@ -101,11 +101,11 @@ def main(argv: list[str] | None = None) -> int:
             print("package: PyInstaller failed (see the messages above)", file=sys.stderr)
             return 1
         print(f"package: built in {time.monotonic() - started:.0f} s", flush=True)
-        if sys.platform.startswith("linux"):
-            finish_linux(bundle)
     if not bundle.is_dir():
         print(f"package: no bundle at {bundle}", file=sys.stderr)
         return 1
+    if sys.platform.startswith("linux"):
+        finish_linux(bundle)
 
     problems = check(bundle)
     total, parts = measure(bundle)
@@ -153,11 +153,16 @@ def finish_linux(bundle: Path) -> None:
     launcher = bundle / "gatehouse-kiosk"
     launcher.write_text(KIOSK_LAUNCHER)
     launcher.chmod(0o755)
+    # The .desktop entry and systemd user service of docs/install.md travel with the bundle.
+    share = bundle / "share"
+    share.mkdir(exist_ok=True)
+    for item in (ROOT / "packaging" / "linux").iterdir():
+        shutil.copy2(item, share / item.name)
     # The interpreter library comes from the build machine's Python, unstripped (23 MB, of
     # which 17 MB are debug symbols). Wheels' libraries are left alone: auditwheel patches
     # them with patchelf, and stripping a patched library can corrupt it.
     for lib in _contents(bundle).glob("libpython3*.so*"):
-        if shutil.which("strip") and not lib.is_symlink():
+        if shutil.which("strip") and not lib.is_symlink() and lib.stat().st_size > 10 * MB:
             subprocess.run(["strip", "--strip-unneeded", str(lib)], check=True)
 
 
