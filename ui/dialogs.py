@@ -120,18 +120,31 @@ class SupervisorDialog(QDialog):
         self.ok_button.setEnabled(True)
 
 
+class _KeepTypingField(QLineEdit):
+    """A line edit that keeps the cursor at the end on focus-in instead of selecting all.
+
+    The search opens with what the person already typed on the door screen; select-all would
+    make their next key wipe it.
+    """
+
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)
+        self.deselect()
+        self.end(False)
+
+
 class SearchDialog(QDialog):
     """Find a guest by name or ticket number (dead phone) and admit from the result."""
 
     search_requested = Signal(str)
-    admit_requested = Signal(int)  # ticket id
+    admit_requested = Signal(object)  # ticket id: 64 bits, too wide for a Qt int
 
     def __init__(self, text: str = "", parent=None):
         super().__init__(parent)
         self.setWindowTitle(self.tr("Find a ticket"))
         self.setModal(True)
         self.resize(900, 560)
-        self.query = QLineEdit(text)
+        self.query = _KeepTypingField(text)
         self.query.setPlaceholderText(self.tr("Name or ticket number"))
         self.query.setClearButtonEnabled(True)
         self.table = QTableWidget(0, 4)
@@ -164,7 +177,6 @@ class SearchDialog(QDialog):
         self.results: list[dict] = []
         self.query.setFocus()
         if text:
-            self.query.end(False)
             self._debounce.start()
 
     def show_results(self, query: str, rows: list[dict]) -> None:

@@ -554,6 +554,8 @@ class DoorWindow(QMainWindow):
             if self.current_dialog is None:
                 self._approve(self.tr("Close the kiosk"), lambda _m, _r: True, self._approved_close)
             return
+        if self.current_dialog is not None:
+            self.current_dialog.reject()  # a dialog outliving its window would stay modal
         self.wedge.uninstall()
         self._refresh_timer.stop()
         self.kiosk.shutdown()

@@ -87,7 +87,7 @@ def kiosk_factory(qtbot, gatehouse_home):
         window.resize(1400, 860)
         window.show()
         qtbot.waitExposed(window)
-        window.activateWindow()
+        activate(qtbot, window)
         built.append((kiosk, window))
         return kiosk, window
 
@@ -96,6 +96,13 @@ def kiosk_factory(qtbot, gatehouse_home):
         window._close_approved = True
         window.close()
         kiosk.shutdown()
+
+
+def activate(qtbot, window) -> None:
+    """Make the window the active one (shortcuts and key capture follow the active window)."""
+    window.raise_()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
 
 
 def type_keys(qtbot, text: str, enter: bool = True) -> None:
@@ -118,3 +125,4 @@ def sign_in(qtbot, window, name="Ravi", pin=DOOR_PIN) -> None:
     with qtbot.waitSignal(window.page_changed, timeout=5000):
         window.login.button.click()
     assert window.page() == "door"
+    activate(qtbot, window)
