@@ -1,0 +1,232 @@
+"""The organizer's CLI end to end against a real server: init, event, tier, gate, 100
+tickets with QR images, pairing, staff, import, reservation, reports, manifest export
+verified with core's verifier and loaded into a kiosk store."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from app.cli import main
+from core import credentials
+from core.keys import VerifyKey
+from core.manifest import read_pages
+from tests.conftest import ROOT
+from tests.live_server import LiveServer
+
+
+@pytest.fixture(scope="module")
+def cli_server():
+    with LiveServer() as s:
+        yield s
+
+
+@pytest.fixture
+def admin(cli_server, monkeypatch, capsys):
+    monkeypatch.setenv("GATEHOUSE_SERVER", cli_server.url)
+    monkeypatch.setenv("GATEHOUSE_TOKEN", cli_server.organizer_token)
+
+    def run(*argv: str, stdin: str | None = None, code: int = 0):
+        if stdin is not None:
+            monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        status = main(["admin", *argv])
+        out, err = capsys.readouterr()
+        assert status == code, err
+        return json.loads(out) if "--json" in argv else (out + err)
+
+    return run
+
+
+def test_server_init_prints_a_token_once(tmp_path):
+    db = tmp_path / "fresh.sqlite"
+    out = subprocess.run(
+        [sys.executable, "-m", "app", "server", "init", "--db", str(db), "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    first = json.loads(out.stdout)["organizer_token"]
+    again = subprocess.run(
+        [sys.executable, "-m", "app", "server", "init", "--db", str(db)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert first.startswith("gho_") and first not in again.stdout  # a new one each time
+    assert first.encode() not in db.read_bytes()  # stored hashed only
+
+
+def test_full_admin_flow(admin, cli_server, tmp_path, gatehouse_home, monkeypatch):
+    monkeypatch.setenv("GATEHOUSE_SERVER", cli_server.url)
+    monkeypatch.setenv("GATEHOUSE_TOKEN", cli_server.organizer_token)
+    ev = admin(
+        "event",
+        "create",
+        "--name",
+        "Riverside Fest",
+        "--starts",
+        "2030-07-01T16:00",
+        "--ends",
+        "2030-07-02T02:00",
+        "--capacity",
+        "2000",
+        "--json",
+    )
+    e = str(ev["id"])
+    admin(
+        "tier",
+        "create",
+        "--event",
+        e,
+        "--name",
+        "General",
+        "--price",
+        "25.50",
+        "--capacity",
+        "150",
+        "--json",
+    )
+    vip = admin(
+        "tier",
+        "create",
+        "--event",
+        "Riverside Fest",
+        "--name",
+        "VIP",
+        "--price",
+        "90",
+        "--capacity",
+        "20",
+        "--entry",
+        "reentry",
+        "--json",
+    )
+    assert vip["price_cents"] == 9000
+    admin("gate", "create", "--event", e, "--name", "Main", "--json")
+    gate = admin("gate", "create", "--event", e, "--name", "VIP Door", "--tiers", "VIP", "--json")
+    assert gate["tiers"] == [vip["id"]]
+
+    out_dir = tmp_path / "tickets"
+    issued = admin(
+        "tickets",
+        "issue",
+        "--event",
+        e,
+        "--tier",
+        "General",
+        "--count",
+        "100",
+        "--holder",
+        "Walk-in",
+        "--out",
+        str(out_dir),
+        "--json",
+    )
+    rows = list(csv.DictReader((out_dir / "tickets.csv").open()))
+    assert len(rows) == 100 == len(issued["tickets"])
+    assert set(rows[0]) == {"ticket_id", "number", "holder", "tier", "code"}
+    assert rows[0]["tier"] == "General" and rows[0]["code"].startswith("GH1:")
+    assert len(list(out_dir.glob("*.png"))) == 100
+    zxingcpp = pytest.importorskip("zxingcpp")
+    from PIL import Image
+
+    [decoded] = zxingcpp.read_barcodes(Image.open(out_dir / f"{rows[0]['number']}.png"))
+    assert decoded.text == rows[0]["code"]
+
+    pair = admin(
+        "device",
+        "pair",
+        "--event",
+        e,
+        "--gate",
+        "Main",
+        "--qr",
+        str(tmp_path / "pair.png"),
+        "--json",
+    )
+    assert (tmp_path / "pair.png").stat().st_size > 0
+    assert pair["qr_text"].startswith("gatehouse://pair?")
+    device = cli_server.pair(pair["code"], "gate-1")
+
+    staff = admin(
+        "staff",
+        "add",
+        "--event",
+        e,
+        "--name",
+        "Priya",
+        "--role",
+        "supervisor",
+        "--json",
+        stdin="4821\n",
+    )
+    assert staff["role"] == "supervisor"
+    guests = tmp_path / "guests.csv"
+    guests.write_text("name,tier\nAunt May,VIP\nUncle Ben,VIP\n")
+    imported = admin("tickets", "import", "--event", e, str(guests), "--json")
+    assert (imported["imported"], imported["guest_list"]) == (2, 2)
+    code = admin(
+        "reservation",
+        "create",
+        "--event",
+        e,
+        "--tier",
+        "VIP",
+        "--qty",
+        "2",
+        "--name",
+        "Kiran",
+        "--phone",
+        "555-0101",
+    ).strip()
+    assert len(code) == 6
+    revoked = admin("tickets", "revoke", "--event", e, rows[1]["number"], "--json")
+    assert revoked["status"] == "revoked"
+
+    stats = admin("stats", "--event", e, "--json")
+    assert (stats["tickets"], stats["devices"]) == (101, 1)
+    assert admin("report", "conflicts", "--event", e, "--json") == []
+    admin("export", "attendance", "--event", e, "--out", str(tmp_path / "att.csv"))
+    assert len(list(csv.DictReader((tmp_path / "att.csv").open()))) == 102
+
+    manifest = tmp_path / "usb" / "event.manifest"
+    admin("manifest", "export", "--event", e, "--out", str(manifest))
+    keys = {
+        bytes.fromhex(k["kid"]): VerifyKey(bytes.fromhex(k["public_key"]))
+        for k in device["manifest_keys"]
+    }
+    pages = list(read_pages(io.BytesIO(manifest.read_bytes()), keys))
+    tickets = {r["id"]: r for p in pages for r in p.rows if r["type"] == "ticket"}
+    assert len(tickets) == 102
+    assert tickets[int(rows[1]["ticket_id"])]["status"] == "revoked"
+    ticket_keys = {
+        bytes.fromhex(r["kid"]): VerifyKey(bytes.fromhex(r["public_key"]))
+        for p in pages
+        for r in p.rows
+        if r["type"] == "key" and r["purpose"] == "tickets"
+    }
+    assert credentials.verify(rows[0]["code"], ticket_keys).ok
+    # and a kiosk with no network loads it from the "USB stick"
+    assert main(["import-manifest", str(manifest), "--json"]) == 0
+
+
+def test_cli_errors_are_plain_words(admin, monkeypatch):
+    out = admin("tier", "create", "--event", "999999", "--name", "X", code=2)
+    assert "Event 999999 not found" in out
+    out = admin("tickets", "revoke", "--event", "1", "not-a-ticket!", code=2)
+    assert "not a ticket id" in out
+    monkeypatch.setenv("GATEHOUSE_TOKEN", "gho_wrong")
+    assert "Unknown or revoked organizer token" in admin("event", "list", code=2)
+    monkeypatch.setenv("GATEHOUSE_SERVER", "http://127.0.0.1:9")
+    assert "cannot reach the server" in admin("event", "list", code=2)
+    monkeypatch.delenv("GATEHOUSE_SERVER")
+    assert "no server given" in admin("event", "list", code=2)
