@@ -206,6 +206,7 @@ class DoorWindow(QMainWindow):
         if gate:
             bits.append(self.tr("Gate %1").replace("%1", gate))
         self.where.setText("  \u00b7  ".join(bits))
+        self.direction_label.setVisible(self.pages.currentIndex() == 2)  # door page only
         exit_mode = self.direction == "exit"
         self.direction_label.setText(self.tr("EXIT") if exit_mode else self.tr("ENTRY"))
         bg = theme.OUTCOME_COLOURS["exit" if exit_mode else "admit"][0]
@@ -231,6 +232,7 @@ class DoorWindow(QMainWindow):
         if self.page() == name:
             return
         self.pages.setCurrentIndex(self._page_names.index(name))
+        self._render_top_bar()
         if name == "login":
             self.login.reset()
         elif name == "door":
@@ -539,7 +541,10 @@ class DoorWindow(QMainWindow):
         )
 
     def _on_sync_status(self, status: Any) -> None:
+        previous = self.badge.status
         self.badge.show_status(status)
+        if previous is None or previous.manifest_seq != status.manifest_seq:
+            self.refresh()  # a new ticket list: event name, gates, staff may have changed
         progress = getattr(status, "download_progress", None)
         if self.page() == "pairing" and progress is not None:
             self.pairing.progress.setRange(0, 100)

@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QSizePolicy,
+    QVBoxLayout,
+)
 
 from ui import theme
 
@@ -72,6 +79,9 @@ class SyncBadge(QFrame):
         layout.addLayout(top)
         layout.addWidget(self.progress)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        # Long server errors must not widen the door window: cut here, full text in tooltip.
+        self.detail.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(520)
         self.show_status(None)
 
     def show_status(self, status: Any) -> None:

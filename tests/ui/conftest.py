@@ -40,10 +40,22 @@ def make_event(*, staff: bool = True, capacity: int | None = 500) -> Tickets:
     for n in range(5):
         ev.ticket(1, f"Guest {n}")
     if staff:
-        ev.add(type="staff", id=1, event=ev.event_id, name="Ravi", role="door",
-               pin_hash=hash_pin(DOOR_PIN))
-        ev.add(type="staff", id=2, event=ev.event_id, name="Meera", role="supervisor",
-               pin_hash=hash_pin(SUPERVISOR_PIN))
+        ev.add(
+            type="staff",
+            id=1,
+            event=ev.event_id,
+            name="Ravi",
+            role="door",
+            pin_hash=hash_pin(DOOR_PIN),
+        )
+        ev.add(
+            type="staff",
+            id=2,
+            event=ev.event_id,
+            name="Meera",
+            role="supervisor",
+            pin_hash=hash_pin(SUPERVISOR_PIN),
+        )
     forged = EventFixture(event_id=ev.event_id).credential(asha[0])
     return Tickets(ev, asha, used, vip, forged)
 

@@ -99,9 +99,7 @@ def test_override_with_supervisor_pin_and_reason(qtbot, kiosk_factory, tickets):
     qtbot.waitUntil(lambda: "not a supervisor" in dialog.message.text(), timeout=5000)
     shot(dialog, "override_dialog")
 
-    result = approve(
-        qtbot, window, dialog, reason="Guest list", signal=window.result_shown
-    )
+    result = approve(qtbot, window, dialog, reason="Guest list", signal=window.result_shown)
     assert (result.verdict, result.reason) == ("admit", "override")
     assert window.verdict.kind == "warning"
     assert "OVERRIDE" in window.verdict.headline.text()
