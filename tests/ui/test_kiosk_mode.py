@@ -8,15 +8,18 @@ from ui.dialogs import SupervisorDialog
 
 
 def test_closing_in_kiosk_mode_needs_a_supervisor_pin(qtbot, kiosk_factory, tickets):
-    kiosk, window = kiosk_factory(tickets, kiosk_mode=True)
+    _kiosk, window = kiosk_factory(tickets, kiosk_mode=True)
     sign_in(qtbot, window)
-    with qtbot.waitSignal(window.close_refused, timeout=5000):
-        with qtbot.waitSignal(window.dialog_opened, timeout=5000) as got:
-            assert window.close() is False
+    with (
+        qtbot.waitSignal(window.close_refused, timeout=5000),
+        qtbot.waitSignal(window.dialog_opened, timeout=5000) as got,
+    ):
+        assert window.close() is False
     assert window.isVisible()
     dialog = got.args[0]
     assert isinstance(dialog, SupervisorDialog)
     shot(window, "kiosk_close_asks_pin")
+    shot(dialog, "kiosk_close_dialog")
 
     # A wrong PIN keeps the kiosk open.
     dialog.pin.setText("9999")

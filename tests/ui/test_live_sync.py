@@ -73,7 +73,7 @@ def test_first_run_pairing_then_scan(qtbot, gatehouse_home, server):
 
 
 def test_a_wrong_pairing_code_is_explained(qtbot, gatehouse_home, server):
-    kiosk, window = build(qtbot, gatehouse_home)
+    _kiosk, window = build(qtbot, gatehouse_home)
     try:
         window.pairing.server.setText(server.url)
         window.pairing.code.setText("WRONGCODE")
@@ -92,7 +92,7 @@ def test_badge_goes_offline_when_the_server_stops_and_back(qtbot, gatehouse_home
 
     with Store(Settings.load(gatehouse_home).db_path) as store:
         pair(store, server.url, server.pairing_code(server.demo["event"]["id"], "Main"), "door-2")
-    kiosk, window = build(qtbot, gatehouse_home)
+    _kiosk, window = build(qtbot, gatehouse_home)
     try:
         qtbot.waitUntil(lambda: window.badge.state == "online", timeout=20000)
         assert "ONLINE" in window.badge.word.text()

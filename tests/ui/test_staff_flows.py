@@ -132,7 +132,7 @@ def test_undo_a_mistaken_admit_records_an_annulment(qtbot, kiosk_factory, ticket
 
 
 def test_search_by_name_and_admit_from_the_result(qtbot, kiosk_factory, tickets):
-    kiosk, window = kiosk_factory(tickets)
+    _kiosk, window = kiosk_factory(tickets)
     sign_in(qtbot, window)
     dialog = open_dialog(qtbot, window, lambda: QTest.keyClick(window, Qt.Key.Key_F2), SearchDialog)
     QTest.keyClicks(dialog.query, "bil")
@@ -152,7 +152,7 @@ def test_search_by_name_and_admit_from_the_result(qtbot, kiosk_factory, tickets)
 def test_typing_a_ticket_number_on_the_door_screen_opens_search(qtbot, kiosk_factory, tickets):
     from core.credentials import ticket_number
 
-    kiosk, window = kiosk_factory(tickets)
+    _kiosk, window = kiosk_factory(tickets)
     sign_in(qtbot, window)
     # A person types slowly (the parser tells them from a scanner by timing).
     now = [500.0]
@@ -174,7 +174,7 @@ def test_typing_a_ticket_number_on_the_door_screen_opens_search(qtbot, kiosk_fac
 
 
 def test_counters_update_after_entries_and_exits(qtbot, kiosk_factory, tickets):
-    kiosk, window = kiosk_factory(tickets)
+    _kiosk, window = kiosk_factory(tickets)
     sign_in(qtbot, window)
     scan(qtbot, window, tickets.asha[1])
     scan(qtbot, window, tickets.vip[1])
