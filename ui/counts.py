@@ -64,7 +64,7 @@ class EntriesChart(QWidget):
             )
             p.drawText(
                 QRectF(rect.left(), rect.top(), rect.width(), 18),
-                int(Qt.AlignmentFlag.AlignRight),
+                int(Qt.AlignmentFlag.AlignLeft),
                 self.tr("peak %1 / 15 min").replace("%1", str(max(self.values))),
             )
         p.end()

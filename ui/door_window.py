@@ -65,6 +65,7 @@ class DoorWindow(QMainWindow):
     close_refused = Signal()
     dialog_opened = Signal(object)
     problem_shown = Signal(str)
+    language_changed = Signal(str)
 
     def __init__(self, kiosk: Any, *, kiosk_mode: bool = False):
         super().__init__()
@@ -498,10 +499,15 @@ class DoorWindow(QMainWindow):
         self.kiosk.checkin.default_gate = s.gate
         self.worker.submit(s.save)
         if language_changed:
-            self.kiosk.switch_language(s.language)
+            code, languages = s.language, self.kiosk.languages
+            self.worker.submit(lambda: languages.prepare(code), lambda _qm: self._switch(code))
         if cameras_changed:
             self.kiosk.start_cameras(s.cameras)
         self._render_top_bar()
+
+    def _switch(self, code: str) -> None:
+        self.kiosk.switch_language(code)  # Qt sends LanguageChange: every widget re-labels
+        self.language_changed.emit(code)
 
     # -- staff ---------------------------------------------------------------------------
     def lock(self) -> None:

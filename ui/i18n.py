@@ -74,6 +74,10 @@ class Languages:
         self.current = SOURCE_LANGUAGE
         self._translators: list[QTranslator] = []
 
+    def prepare(self, code: str) -> Path | None:
+        """Compile the catalogue if needed (file I/O: call it off the GUI thread)."""
+        return qm_path(code, self.cache_dir) if code != SOURCE_LANGUAGE else None
+
     def set_language(self, code: str) -> bool:
         app = QCoreApplication.instance()
         if code not in LANGUAGES:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout
 
 from ui import texts, theme
@@ -123,8 +124,20 @@ class VerdictPanel(QFrame):
             ("note", 0.04, 400),
         ):
             size = max(int(min(h * share, w * share * 0.8)), 14)
+            if name == "headline":
+                size = self._fit_width(self.headline.text(), size, weight, w - 60)
             rules.append(f"#{name} {{ font-size: {size}px; font-weight: {weight}; }}")
         self.setStyleSheet("\n".join(rules))
+
+    def _fit_width(self, text: str, size: int, weight: int, room: int) -> int:
+        """Shrink a one-line headline until it fits: "ADMITIDO" is longer than "ADMIT"."""
+        font = QFont(self.font())
+        font.setPixelSize(size)
+        font.setWeight(QFont.Weight(weight))
+        needed = QFontMetrics(font).horizontalAdvance(text)
+        if needed > room > 0:
+            size = max(int(size * room / needed), 14)
+        return size
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:
