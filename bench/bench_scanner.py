@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import io
 import itertools
+import os
 import platform
 import statistics
 import sys
@@ -195,9 +196,11 @@ def main() -> int:
         "",
         f"`.venv/bin/python bench/bench_scanner.py --per-category {args.per_category}"
         f" --tickets {args.tickets}` on {platform.machine()}, "
-        f"{len(__import__('os').sched_getaffinity(0))} cores, Python {platform.python_version()}, "
+        f"{len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}, "
         f"OpenCV {cv2.__version__}. Corpus: real GH1 credentials (v6-M QR), "
-        f"{args.per_category} frames per category, tests/scanner/scanner_corpus.py.",
+        f"{args.per_category} frames per category, tests/scanner/scanner_corpus.py. "
+        f"Load average at start: {os.getloadavg()[0]:.1f} (figures are only comparable on an "
+        "otherwise idle machine).",
         "",
     ]
 
@@ -224,6 +227,8 @@ def main() -> int:
     if not args.skip_verdict:
         emit(["### Frame -> durable verdict", ""])
         emit(bench_verdict(args.tickets))
+    out.append(f"Load average at end: {os.getloadavg()[0]:.1f}.")
+    out.append("")
     if args.write_docs:
         write_docs("\n".join(out).rstrip("\n") + "\n")
     return 0
