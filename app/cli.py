@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import pkgutil
 import sys
 
@@ -41,7 +40,9 @@ def json_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from app.logging_setup import configure_logging
+
+    configure_logging()
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

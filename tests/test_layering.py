@@ -1,0 +1,83 @@
+"""DESIGN section 2's dependency rules, checked on the source (imports anywhere in a file).
+
+core imports nothing of the project; each of core, local_db, scanner, sync, app, ui imports
+only packages before it; server imports core only; nothing outside ui/ imports PySide6. The
+CLI's lazy start of ui or server (an import inside a function in app/cli.py or app/commands/)
+is the one exception.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+ORDER = ["core", "local_db", "scanner", "sync", "app", "ui"]
+PROJECT = [*ORDER, "server"]
+ALLOWED = {pkg: set(ORDER[: i + 1]) for i, pkg in enumerate(ORDER)}
+ALLOWED["server"] = {"core", "server"}
+
+
+def _imports(path: Path) -> list[tuple[str, bool]]:
+    """(top-level module, is_lazy) for every import; lazy = inside a function body."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[tuple[str, bool]] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            lazy = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
+            if isinstance(child, ast.Import):
+                found.extend((a.name.split(".")[0], in_function) for a in child.names)
+            elif isinstance(child, ast.ImportFrom) and child.module and child.level == 0:
+                found.append((child.module.split(".")[0], in_function))
+            visit(child, lazy)
+
+    visit(tree, False)
+    return found
+
+
+def _files(pkg: str) -> list[Path]:
+    return sorted((ROOT / pkg).rglob("*.py"))
+
+
+@pytest.mark.parametrize("pkg", PROJECT)
+def test_package_imports_only_what_it_may(pkg):
+    problems = []
+    for path in _files(pkg):
+        rel = path.relative_to(ROOT).as_posix()
+        cli_module = rel == "app/cli.py" or rel.startswith("app/commands/")
+        for module, lazy in _imports(path):
+            if module in PROJECT and module not in ALLOWED[pkg]:
+                if cli_module and lazy and module in {"ui", "server"}:
+                    continue  # the composition root starts the window or the server lazily
+                problems.append(f"{rel} imports {module}")
+    assert not problems, "layering broken:\n" + "\n".join(problems)
+
+
+def test_only_ui_touches_qt():
+    offenders = []
+    for pkg in PROJECT:
+        if pkg == "ui":
+            continue
+        for path in _files(pkg):
+            if any(m in {"PySide6", "shiboken6"} for m, _ in _imports(path)):
+                offenders.append(path.relative_to(ROOT).as_posix())
+    assert not offenders, f"Qt outside ui/: {offenders}"
+
+
+def test_core_is_pure():
+    for path in _files("core"):
+        for module, _ in _imports(path):
+            assert module not in {"sqlite3", "httpx", "socket", "requests", "cv2"}, (
+                f"{path.name} does I/O through {module}"
+            )
+
+
+def test_the_checker_sees_violations(tmp_path):
+    # The rule must be able to fail: a file importing sync from core is caught.
+    bad = tmp_path / "bad.py"
+    bad.write_text("import sync.engine\ndef f():\n    from ui import window\n")
+    assert _imports(bad) == [("sync", False), ("ui", True)]
