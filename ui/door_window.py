@@ -305,6 +305,10 @@ class DoorWindow(QMainWindow):
         if started is not None:
             self.last_latency_ms = (time.monotonic() - started) * 1000
         self.last_result = result
+        # A selection in the last-scans list is for the moment it was made: Ctrl+Z after a
+        # new scan means "undo the latest admit", never an older row picked a minute ago.
+        self.counts.recent.setCurrentItem(None)
+        self.counts.recent.clearSelection()
         self.buttons["override"].setEnabled(result.verdict == "reject")
         self.result_shown.emit(result)
         self.refresh()

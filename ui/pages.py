@@ -33,8 +33,9 @@ def _title(text: str = "") -> QLabel:
 def parse_pairing_text(text: str) -> tuple[str | None, str | None]:
     """(server URL, code) from a scanned pairing QR or a typed code.
 
-    Accepted: ``{"server": URL, "code": CODE}`` (JSON), a URL carrying ``?code=CODE`` (the
-    server is the URL's origin), ``GHPAIR:<server URL>#<CODE>``, or the bare code.
+    Accepted: ``gatehouse://pair?server=URL&code=CODE`` (what ``gatehouse admin device pair
+    --qr`` prints), an http(s) URL carrying ``?code=CODE`` (the server is the URL's origin),
+    ``{"server": URL, "code": CODE}`` (JSON), ``GHPAIR:<server URL>#<CODE>``, or the bare code.
     """
     text = text.strip()
     if not text:
@@ -51,8 +52,13 @@ def parse_pairing_text(text: str) -> tuple[str | None, str | None]:
         return server or None, code or None
     if "://" in text:
         parts = urlsplit(text)
-        code = parse_qs(parts.query).get("code", [None])[0]
-        return f"{parts.scheme}://{parts.netloc}", code
+        query = parse_qs(parts.query)
+        code = query.get("code", [None])[0]
+        # ``gatehouse admin device pair --qr``: gatehouse://pair?server=URL&code=CODE
+        server = query.get("server", [None])[0]
+        if server is None and parts.scheme in ("http", "https"):
+            server = f"{parts.scheme}://{parts.netloc}"
+        return server, code
     return None, text
 
 

@@ -23,6 +23,9 @@ class VerdictPanel(QFrame):
         super().__init__(parent)
         self.setObjectName("verdictPanel")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # The door page's resting focus: keeps focus (and a current row) off the scans list.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("verdict")
         self.kind = "ready"
         self.result: Any = None
         self.direction = "entry"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.commands.admin import pairing_qr_text
 from app.settings import Settings
 from sync.engine import SyncEngine
 from tests.live_server import LiveServer
@@ -51,7 +52,7 @@ def test_first_run_pairing_then_scan(qtbot, gatehouse_home, server):
         shot(window, "pairing")
         code = server.pairing_code(server.demo["event"]["id"], "Main")
         # Scanning the organizer's pairing QR fills in both fields and pairs at once.
-        window.pairing.accept_scanned(f"{server.url}/pair?code={code}")
+        window.pairing.accept_scanned(pairing_qr_text(server.url, code))
         assert window.pairing.server.text() == server.url
         qtbot.waitUntil(lambda: window.page() == "login", timeout=20000)
         assert kiosk.store.get_meta("device_token_set") == "1"

@@ -1,0 +1,57 @@
+"""``gatehouse demo`` end to end: real server, real pairing, and the demo video played
+through the real camera path (OpenCV capture, decoder cascade) into the door window."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.commands.demo import set_up
+from app.settings import Settings
+from scanner.sources import FrameSource
+from tests.ui.conftest import shot
+
+
+@pytest.fixture
+def demo(tmp_path):
+    facts = set_up(tmp_path / "demo")
+    yield facts
+    facts["server_process"].terminate()
+    facts["server_process"].wait(timeout=10)
+
+
+def test_demo_video_shows_the_four_verdicts(qtbot, demo, monkeypatch):
+    from pathlib import Path
+
+    from ui.app import KioskApp
+
+    home = Path(demo["kiosk_home"])
+    monkeypatch.setenv("GATEHOUSE_HOME", str(home))
+    kiosk = KioskApp(Settings.load(home))
+    window = kiosk.build_window()
+    try:
+        window.resize(1400, 860)
+        window.show()
+        qtbot.waitExposed(window)
+        qtbot.waitUntil(lambda: window.page() == "login" and window.login.members.count() > 0)
+        window.login.select("Door Demo")
+        window.login.pin.setText(demo["door_pin"])
+        with qtbot.waitSignal(window.page_changed, timeout=5000):
+            window.login.button.click()
+
+        seen = []
+        window.result_shown.connect(lambda r: seen.append((r.verdict, r.reason)))
+        # Every frame, as fast as it decodes: the test does not wait for the video's clock.
+        source = FrameSource(demo["video"], name="demo camera", lossless=True, pace=False)
+        kiosk.window.camera_bridge.start_sources([source])
+        qtbot.waitUntil(lambda: len(seen) >= 4, timeout=60000)
+        assert seen[:4] == [
+            ("admit", "ok"),
+            ("reject", "already_inside"),
+            ("reject", "forged"),
+            ("reject", "wrong_gate"),
+        ]
+        assert window.verdict.reason.text() == "Wrong entrance for VIP"
+        assert window.cameras.tiles["demo camera"].frames_shown > 0
+        shot(window, "demo_camera_wrong_gate")
+    finally:
+        window.close()
