@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.checkin import CheckIn  # noqa: E402
-from core import credentials  # noqa: E402
-from local_db.manifest_apply import apply_stream  # noqa: E402
-from local_db.store import Store  # noqa: E402
-from tests.factories import EventFixture  # noqa: E402
+from app.checkin import CheckIn
+from core import credentials
+from local_db.manifest_apply import apply_stream
+from local_db.store import Store
+from tests.factories import EventFixture
 
 
 def pct(values: list[float], p: float) -> float:
@@ -58,7 +58,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         db = Path(d) / "kiosk.sqlite"
         t0 = time.perf_counter()
-        codes, ev = build_store(db, args.tickets, args.checks)
+        codes, _ = build_store(db, args.tickets, args.checks)
         build_s = time.perf_counter() - t0
         size = os.path.getsize(db)
         store = Store(db)

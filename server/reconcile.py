@@ -58,6 +58,10 @@ def ingest(
         rows.append(
             {
                 **{k: s.get(k) for k in _SCAN_FIELDS},
+                # The token says who scanned, not the payload: a device cannot file scans
+                # under another device's name (and scans made before pairing, under a local
+                # id, land under the device's real one).
+                "device_id": uploader,
                 "event_id": event_id,
                 "uploaded_by": uploader,
                 "server_at": float(s["at"]) + float(s.get("clock_offset") or 0.0),

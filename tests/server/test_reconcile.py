@@ -119,3 +119,21 @@ def test_reentry_tickets_and_same_device_repeats_are_not_conflicts(srv, demo, do
     stats = srv.stats(ev)
     assert (stats["admitted"], stats["inside"]) == (2, 2)
     c2.close()
+
+
+def test_a_device_cannot_file_scans_under_another_devices_name(srv, demo, door):
+    ev = demo["event"]["id"]
+    ticket = demo["tickets"][2]["ticket_id"]
+    other, c2 = _second_door(srv, demo)
+    t0 = time.time() - 300
+    # door uploads two admits of one ticket, one claiming to be the other device: it is still
+    # door's own double admit (same device), so there is no cross-device conflict to report.
+    spoofed = scan(other["device_id"], ticket, at=t0)
+    own = scan(door["device_id"], ticket, at=t0 + 10)
+    door["client"].post("/v1/device/scans", json={"scans": [spoofed, own]})
+    assert srv.conflicts(ev) == []
+    # and the other device's feed shows the spoofed scan as door's, not as its own
+    feed = c2.get("/v1/device/feed", params={"since": 0}).json()["scans"]
+    mine = [s for s in feed if s["scan_id"] == spoofed["scan_id"]]
+    assert mine and mine[0]["device_id"] == door["device_id"]
+    c2.close()
