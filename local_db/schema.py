@@ -71,6 +71,42 @@ MIGRATIONS: list[str] = [
           OR NEW.direction IS NOT OLD.direction OR NEW.kind IS NOT OLD.kind
         BEGIN SELECT RAISE(ABORT, 'scans are append-only'); END;
     """,
+    # 2: the box office (local_db/sales.py): sales and the tickets they issued, the walk-up
+    # allocation the server granted this counter
+    """
+    CREATE TABLE sales (
+        n INTEGER PRIMARY KEY AUTOINCREMENT,
+        sale_id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,                       -- reservation | walkup
+        reservation_code TEXT,
+        device_id TEXT NOT NULL, staff TEXT NOT NULL,
+        method TEXT NOT NULL,                     -- cash | card | upi | other
+        amount_cents INTEGER NOT NULL, tendered_cents INTEGER,
+        change_cents INTEGER NOT NULL DEFAULT 0, reference TEXT,
+        at REAL NOT NULL, clock_offset REAL NOT NULL DEFAULT 0,
+        sent INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX sales_unsent ON sales(n) WHERE sent = 0;
+    CREATE INDEX sales_reservation ON sales(reservation_code)
+        WHERE reservation_code IS NOT NULL;
+    CREATE TABLE sale_tickets (
+        ticket_id INTEGER PRIMARY KEY, sale_id TEXT NOT NULL, tier_id INTEGER NOT NULL,
+        holder TEXT NOT NULL DEFAULT '', code TEXT NOT NULL);
+    CREATE INDEX sale_tickets_sale ON sale_tickets(sale_id);
+    CREATE TABLE allocations (
+        tier_id INTEGER PRIMARY KEY, granted INTEGER NOT NULL DEFAULT 0, target INTEGER,
+        updated_at REAL);
+    -- Sales are evidence of money taken: only the 'sent' mark may ever change.
+    CREATE TRIGGER sales_append_only_delete BEFORE DELETE ON sales
+        BEGIN SELECT RAISE(ABORT, 'sales are append-only'); END;
+    CREATE TRIGGER sales_append_only_update BEFORE UPDATE ON sales
+        WHEN NEW.sale_id IS NOT OLD.sale_id OR NEW.amount_cents IS NOT OLD.amount_cents
+          OR NEW.method IS NOT OLD.method OR NEW.staff IS NOT OLD.staff
+          OR NEW.at IS NOT OLD.at OR NEW.kind IS NOT OLD.kind
+          OR NEW.reservation_code IS NOT OLD.reservation_code
+        BEGIN SELECT RAISE(ABORT, 'sales are append-only'); END;
+    CREATE TRIGGER sale_tickets_append_only_delete BEFORE DELETE ON sale_tickets
+        BEGIN SELECT RAISE(ABORT, 'sold tickets are append-only'); END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

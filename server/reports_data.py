@@ -68,6 +68,7 @@ def stats(conn: Connection, event_id: int, now: float) -> dict[str, Any]:
             devices.c.last_seen > now - 120,
         ),
         "tiers": list(by_tier.values()),
+        "box_office": _box_office(conn, event_id),
         "server_time": now,
     }
 
@@ -127,6 +128,7 @@ ATTENDANCE_COLUMNS = (
     "first_entry_device",
     "last_gate",
     "last_at",
+    "source",
 )
 
 
@@ -137,6 +139,7 @@ def attendance(conn: Connection, event_id: int) -> list[dict[str, Any]]:
             tickets.c.id,
             tickets.c.holder,
             tickets.c.status,
+            tickets.c.source,
             tiers.c.name.label("tier"),
             ticket_state.c.entries,
             ticket_state.c.inside,
@@ -168,6 +171,13 @@ def attendance(conn: Connection, event_id: int) -> list[dict[str, Any]]:
             "first_entry_device": r.device_id,
             "last_gate": r.last_gate,
             "last_at": r.last_at,
+            "source": r.source,  # issued | import | guestlist | box_office
         }
         for r in conn.execute(q)
     ]
+
+
+def _box_office(conn: Connection, event_id: int) -> dict[str, Any]:
+    from server.sales import summary  # box-office sales, counted per payment method
+
+    return summary(conn, event_id)

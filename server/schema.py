@@ -266,3 +266,58 @@ conflicts = Table(
     Column("conflict_scan_id", String(36), nullable=False, unique=True),
     Column("detected_at", Float, nullable=False),
 )
+
+# Box office (server/sales.py): payments taken at a counter, often offline, uploaded later.
+sales = Table(
+    "sales",
+    metadata,
+    Column("sale_id", String(36), primary_key=True),  # minted by the counter: idempotency key
+    Column("event_id", Integer, ForeignKey("events.id"), nullable=False, index=True),
+    Column("device_id", String(64), nullable=False),
+    Column("uploaded_by", String(36), nullable=False),
+    Column("kind", String(16), nullable=False),  # reservation | walkup
+    Column("reservation_code", String(6), index=True),
+    Column("staff", String(200), nullable=False),
+    Column("method", String(8), nullable=False),  # cash | card | upi | other
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("tendered_cents", BigInteger),
+    Column("change_cents", BigInteger, nullable=False, default=0),
+    Column("reference", String(200)),
+    Column("at", Float, nullable=False),
+    Column("clock_offset", Float, nullable=False, default=0.0),
+    Column("server_at", Float, nullable=False),
+    Column("received_at", Float, nullable=False),
+)
+
+sale_tickets = Table(
+    "sale_tickets",
+    metadata,
+    Column("ticket_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("sale_id", String(36), ForeignKey("sales.sale_id"), nullable=False, index=True),
+)
+
+# What reconciliation found odd about a sale: paid twice, after expiry, beyond an allocation.
+sale_flags = Table(
+    "sale_flags",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", Integer, nullable=False, index=True),
+    Column("sale_id", String(36), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("detail", String(500), nullable=False, default=""),
+    Column("detected_at", Float, nullable=False),
+)
+
+# Walk-up seats a box-office device may sell offline, per tier. ``granted`` only grows (the
+# device counts its own sales against it); seats held = granted - used.
+allocations = Table(
+    "allocations",
+    metadata,
+    Column("device_id", String(36), ForeignKey("devices.id"), primary_key=True),
+    Column("tier_id", Integer, ForeignKey("tiers.id"), primary_key=True),
+    Column("event_id", Integer, ForeignKey("events.id"), nullable=False, index=True),
+    Column("target", Integer, nullable=False, default=0),
+    Column("granted", Integer, nullable=False, default=0),
+    Column("used", Integer, nullable=False, default=0),
+    Column("updated_at", Float, nullable=False),
+)

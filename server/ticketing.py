@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, case, func, select, update
 
 from core import credentials
 from core.credentials import MAX_TICKET_ID
@@ -36,7 +36,20 @@ def seats_taken(conn: Connection, tier_id: int, exclude_reservation: str | None 
     if exclude_reservation is not None:
         held_q = held_q.where(reservations.c.code != exclude_reservation)
     held = conn.execute(held_q).scalar_one()
-    return int(sold) + int(held)
+    return int(sold) + int(held) + _box_office_held(conn, tier_id)
+
+
+def _box_office_held(conn: Connection, tier_id: int) -> int:
+    """Seats granted to box offices for offline walk-up sales and not sold yet (server/sales.py)."""
+    from server.schema import allocations
+
+    a = allocations.c
+    held = conn.execute(
+        select(
+            func.coalesce(func.sum(case((a.granted > a.used, a.granted - a.used), else_=0)), 0)
+        ).where(a.tier_id == tier_id)
+    ).scalar_one()
+    return int(held)
 
 
 def check_room(conn: Connection, tier: Any, wanted: int, exclude: str | None = None) -> None:

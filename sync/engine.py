@@ -23,6 +23,7 @@ from datetime import datetime
 
 from local_db.store import Store
 from sync import errors
+from sync.box_office import sync_box_office
 from sync.client import ServerClient
 from sync.credentials_file import read_token
 from sync.errors import SyncError
@@ -46,6 +47,7 @@ class RoundReport:
     peer_scans: int = 0
     manifest: ManifestResult = field(default_factory=ManifestResult)
     error: SyncError | None = None
+    sales: object = None  # sync.box_office.SalesReport on a box office
 
 
 class SyncEngine:
@@ -246,6 +248,12 @@ class SyncEngine:
                     if exc.kind != "refused":
                         raise
                     refused = exc  # a scan the server will not take must not stop the feed
+                try:  # box office: issuing key, sales, allocation (nothing on a door)
+                    report.sales = sync_box_office(self.store, client)
+                except SyncError as exc:
+                    if exc.kind != "refused":
+                        raise
+                    refused = refused or exc
                 report.peer_scans = pull_feed(self.store, client, limit=self.feed_limit)
                 if full:
                     report.manifest = pull_manifest(

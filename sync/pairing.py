@@ -87,6 +87,8 @@ def pair(
                 (key.kid, key.raw),
             )
     store.invalidate()
+    if role == "box-office":
+        _register_issuing_key(store, client.base_url, token, timeout_s)
     return PairingResult(
         device_id=device_id,
         event_id=event_id,
@@ -96,3 +98,18 @@ def pair(
         manifest_keys=[k.fingerprint() for k in keys],
         clock_offset=offset,
     )
+
+
+def _register_issuing_key(store: Store, server_url: str, token: str, timeout_s: float) -> None:
+    """A box office makes its issuing key now; if the network drops, the next sync does."""
+    from sync.box_office import ensure_registered
+
+    client = ServerClient(server_url, token, timeout_s=timeout_s, connect_timeout_s=timeout_s)
+    try:
+        ensure_registered(store, client)
+    except SyncError as exc:
+        import logging
+
+        logging.getLogger(__name__).warning("box-office key not registered yet: %s", exc)
+    finally:
+        client.close()

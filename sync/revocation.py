@@ -9,6 +9,7 @@ are not recoverable from the file either.
 from __future__ import annotations
 
 from local_db.store import Store
+from sync.box_office import forget_issuing_key
 from sync.credentials_file import delete_token
 
 
@@ -24,6 +25,7 @@ def wipe_personal_data(store: Store) -> None:
                 )
                 # PIN hashes of 4-6 digit PINs fall to brute force on a lost kiosk: wipe them.
                 c.execute("UPDATE staff SET name = '', pin_hash = '', status = 'disabled'")
+                c.execute("UPDATE sale_tickets SET holder = '' WHERE holder != ''")
                 store.set_meta("revoked", "1", c)
                 store.set_meta("device_token_set", None, c)
             store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -31,3 +33,4 @@ def wipe_personal_data(store: Store) -> None:
             store.conn.execute("PRAGMA secure_delete = OFF")
     store.invalidate()
     delete_token(store)
+    forget_issuing_key(store)  # a revoked box office must not keep minting tickets

@@ -101,6 +101,9 @@ def revoke_device(device_id: DevicePath, _: OrganizerDep, db: DbDep, settings: S
             update(devices).where(devices.c.id == row.id).values(status="revoked", revoked_at=now)
         )
         conn.execute(update(keys).where(keys.c.device_id == row.id).values(status="revoked"))
+        from server.sales import release
+
+        release(conn, row.id, now)  # its unsold walk-up seats go back on sale
         from server.keyring import public_row
 
         key_rows = conn.execute(select(keys).where(keys.c.device_id == row.id)).all()

@@ -1,0 +1,667 @@
+"""The BoxOffice service: find a reservation, take the money, hand over signed tickets.
+
+The one path the box-office window and ``gatehouse box-office`` share, and it works with no
+network: reservations come from the synced manifest, tickets are signed with this counter's
+delegated issuing key (certified by the server in the manifest, so every door accepts them),
+and each sale is committed durably with its tickets before anyone sees a ticket. Walk-up
+sales draw on the seats the server granted this counter; beyond them a sale is refused.
+
+Amounts are integer cents throughout; ``parse_amount`` and ``money`` convert for people.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from core import credentials
+from core.credentials import MAX_TICKET_ID, ticket_number
+from core.keys import SigningKey
+from local_db import sales as sales_db
+from local_db.sales import AllocationExceeded, SaleRecord, SoldTicket
+from local_db.store import Store
+from sync.box_office import load_issuing_key
+
+METHODS = ("cash", "card", "upi", "other")
+METHOD_NAMES = {"cash": "Cash", "card": "Card", "upi": "UPI", "other": "Other"}
+
+
+class BoxOfficeError(Exception):
+    """Something the person at the counter must read: plain words, no traceback."""
+
+
+class NotFound(BoxOfficeError):
+    pass
+
+
+class CannotPay(BoxOfficeError):
+    """The reservation is expired, cancelled or already paid."""
+
+
+class PaymentProblem(BoxOfficeError):
+    """Not enough cash, a missing reference, an amount that does not match."""
+
+
+class SoldOut(BoxOfficeError):
+    """A walk-up sale beyond this counter's allocation."""
+
+
+class NotReady(BoxOfficeError):
+    """No ticket list yet, or no certified issuing key on this counter."""
+
+
+def parse_amount(text: str | int | float | Decimal) -> int:
+    """'25', '25.5', '25.50' -> cents. Refuses negatives and fractions of a cent."""
+    try:
+        value = Decimal(str(text).strip().replace(",", "."))
+    except InvalidOperation:
+        raise PaymentProblem(f"{text!r} is not an amount: type it like 25.50") from None
+    if not value.is_finite() or value < 0:
+        raise PaymentProblem(f"{text!r} is not an amount: type it like 25.50")
+    cents = value * 100
+    if cents != cents.to_integral_value():
+        raise PaymentProblem(f"{text!r} has fractions of a cent")
+    return int(cents)
+
+
+def money(cents: int | None) -> str:
+    if cents is None:
+        return ""
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+def change_due(due_cents: int, tendered_cents: int) -> int:
+    """Change to hand back; raises PaymentProblem when the cash does not cover the amount."""
+    if tendered_cents < due_cents:
+        raise PaymentProblem(
+            f"Cash given ({money(tendered_cents)}) is less than the amount due"
+            f" ({money(due_cents)}): {money(due_cents - tendered_cents)} short"
+        )
+    return tendered_cents - due_cents
+
+
+@dataclass(frozen=True)
+class Item:
+    tier_id: int
+    tier: str
+    qty: int
+    price_cents: int
+
+
+@dataclass(frozen=True)
+class ReservationView:
+    """A reservation as the counter shows it, with the status as of ``now``."""
+
+    code: str
+    holder: str
+    phone: str
+    items: tuple[Item, ...]
+    amount_due_cents: int
+    expires_at: float | None
+    status: str  # active | paid | expired | cancelled (expired also when time ran out here)
+    seconds_left: float | None
+    sales: tuple[str, ...] = ()  # this counter's sales of it
+
+    @property
+    def payable(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def tickets(self) -> int:
+        return sum(i.qty for i in self.items)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "holder": self.holder,
+            "phone": self.phone,
+            "items": [
+                {"tier": i.tier, "tier_id": i.tier_id, "qty": i.qty, "price": money(i.price_cents)}
+                for i in self.items
+            ],
+            "amount_due": money(self.amount_due_cents),
+            "amount_due_cents": self.amount_due_cents,
+            "expires_at": self.expires_at,
+            "seconds_left": None if self.seconds_left is None else round(self.seconds_left),
+            "status": self.status,
+            "payable": self.payable,
+        }
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    ticket_id: int
+    number: str
+    tier_id: int
+    tier: str
+    holder: str
+    code: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ticket_id": self.ticket_id,
+            "number": self.number,
+            "holder": self.holder,
+            "tier": self.tier,
+            "code": self.code,
+        }
+
+
+@dataclass(frozen=True)
+class Sale:
+    """A committed sale and the tickets to hand over."""
+
+    sale_id: str
+    kind: str
+    reservation_code: str | None
+    staff: str
+    method: str
+    amount_cents: int
+    tendered_cents: int | None
+    change_cents: int
+    reference: str | None
+    at: float
+    event_name: str
+    tickets: tuple[IssuedTicket, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sale_id": self.sale_id,
+            "kind": self.kind,
+            "reservation": self.reservation_code,
+            "staff": self.staff,
+            "method": self.method,
+            "amount": money(self.amount_cents),
+            "amount_cents": self.amount_cents,
+            "tendered": money(self.tendered_cents) or None,
+            "change": money(self.change_cents),
+            "reference": self.reference,
+            "at": self.at,
+            "event": self.event_name,
+            "tickets": [t.to_dict() for t in self.tickets],
+        }
+
+
+@dataclass(frozen=True)
+class TierOffer:
+    tier_id: int
+    name: str
+    price_cents: int
+    left: int  # walk-up seats left on this counter's allocation
+
+
+@dataclass(frozen=True)
+class CashUpLine:
+    staff: str
+    method: str
+    sales: int
+    tickets: int
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class CashUp:
+    """End-of-shift totals per staff member and payment method."""
+
+    lines: tuple[CashUpLine, ...]
+    by_method: dict[str, int]  # method -> cents
+    total_cents: int
+    sales: int
+    tickets: int
+    cash_in_drawer_cents: int  # cash amounts (tendered minus change)
+    pending_upload: int
+
+    CSV_COLUMNS = ("staff", "method", "sales", "tickets", "amount")
+
+    def csv_rows(self) -> list[dict[str, Any]]:
+        rows = [
+            {
+                "staff": ln.staff,
+                "method": ln.method,
+                "sales": ln.sales,
+                "tickets": ln.tickets,
+                "amount": money(ln.amount_cents),
+            }
+            for ln in self.lines
+        ]
+        for method, cents in self.by_method.items():
+            rows.append(
+                {
+                    "staff": "ALL",
+                    "method": method,
+                    "sales": sum(ln.sales for ln in self.lines if ln.method == method),
+                    "tickets": sum(ln.tickets for ln in self.lines if ln.method == method),
+                    "amount": money(cents),
+                }
+            )
+        rows.append(
+            {
+                "staff": "ALL",
+                "method": "ALL",
+                "sales": self.sales,
+                "tickets": self.tickets,
+                "amount": money(self.total_cents),
+            }
+        )
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lines": [
+                {
+                    "staff": ln.staff,
+                    "method": ln.method,
+                    "sales": ln.sales,
+                    "tickets": ln.tickets,
+                    "amount": money(ln.amount_cents),
+                    "amount_cents": ln.amount_cents,
+                }
+                for ln in self.lines
+            ],
+            "by_method": {m: money(c) for m, c in self.by_method.items()},
+            "total": money(self.total_cents),
+            "total_cents": self.total_cents,
+            "sales": self.sales,
+            "tickets": self.tickets,
+            "cash_in_drawer": money(self.cash_in_drawer_cents),
+            "pending_upload": self.pending_upload,
+        }
+
+
+class BoxOffice:
+    """Sells for one counter. Thread-safe: one sale at a time, in order."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        key_loader: Callable[[Store], SigningKey | None] = load_issuing_key,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.store = store
+        self.clock = clock
+        self._key_loader = key_loader
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[Sale], None]] = []
+
+    def on_sale(self, callback: Callable[[Sale], None]) -> None:
+        """Called after every durable sale (the sync engine uploads it)."""
+        self._listeners.append(callback)
+
+    def now(self) -> float:
+        """Server time as this counter best knows it: expiry is the server's clock."""
+        return self.clock() + self.store.clock_offset()
+
+    # -- looking up ------------------------------------------------------------------------
+    def event_name(self) -> str:
+        ev = self.store.reference().event
+        return ev["name"] if ev else ""
+
+    def find(self, query: str) -> list[ReservationView]:
+        """Reservations by code, phone or holder name, from the local (synced) list."""
+        self._ensure_ready()
+        return [self._view(r) for r in sales_db.search_reservations(self.store, query)]
+
+    def reservation(self, code: str) -> ReservationView:
+        self._ensure_ready()
+        clean = code.strip().upper().replace(" ", "").replace("-", "")
+        row = sales_db.reservation_row(self.store, clean)
+        if row is None:
+            raise NotFound(
+                f"No reservation {clean} on this counter's list: check the code, search by"
+                " name or phone, or sync if it was made in the last minutes"
+            )
+        return self._view(row)
+
+    def _view(self, row: dict[str, Any]) -> ReservationView:
+        tiers = self._tiers()
+        items = tuple(
+            Item(
+                int(i["tier"]),
+                tiers.get(int(i["tier"]), (f"tier {i['tier']}", 0))[0],
+                int(i["qty"]),
+                tiers.get(int(i["tier"]), ("", 0))[1],
+            )
+            for i in row["items"]
+        )
+        my_sales = tuple(sales_db.sales_for_reservation(self.store, row["code"]))
+        status = row["status"]
+        left = None
+        if row["expires_at"] is not None:
+            left = float(row["expires_at"]) - self.now()
+        if my_sales:
+            status = "paid"  # paid here, whatever an older manifest row says
+        elif status == "active" and left is not None and left <= 0:
+            status = "expired"  # the server's sweep may not have reached us yet
+        return ReservationView(
+            code=row["code"],
+            holder=row["holder"],
+            phone=row["phone"],
+            items=items,
+            amount_due_cents=int(row["amount_due_cents"]),
+            expires_at=row["expires_at"],
+            status=status,
+            seconds_left=left,
+            sales=my_sales,
+        )
+
+    def _tiers(self) -> dict[int, tuple[str, int]]:
+        return {
+            r[0]: (r[1], int(r[2]))
+            for r in self.store.conn.execute("SELECT id, name, price_cents FROM tiers")
+        }
+
+    def walkup_tiers(self) -> list[TierOffer]:
+        """Tiers with this counter's walk-up seats left (0 when it has no allocation)."""
+        self._ensure_ready()
+        return [
+            TierOffer(tid, name, price, sales_db.allocation_left(self.store, tid))
+            for tid, (name, price) in sorted(self._tiers().items())
+        ]
+
+    def tier(self, name_or_id: str | int) -> TierOffer:
+        text = str(name_or_id).strip()
+        for offer in self.walkup_tiers():
+            if text == str(offer.tier_id) or text.casefold() == offer.name.casefold():
+                return offer
+        names = ", ".join(o.name for o in self.walkup_tiers()) or "none"
+        raise NotFound(f"No tier called {text!r} in this event (tiers: {names})")
+
+    # -- selling ---------------------------------------------------------------------------
+    def pay(
+        self,
+        code: str,
+        *,
+        method: str,
+        staff: str,
+        tendered_cents: int | None = None,
+        amount_cents: int | None = None,
+        reference: str | None = None,
+    ) -> Sale:
+        """Take payment for a reservation and issue its tickets (one per seat)."""
+        with self._lock:
+            res = self.reservation(code)
+            if res.status == "expired":
+                raise CannotPay(
+                    f"Reservation {res.code} expired: it cannot be paid. The seats may have"
+                    " gone back on sale: sell walk-up tickets instead"
+                )
+            if res.status == "cancelled":
+                raise CannotPay(f"Reservation {res.code} was cancelled: it cannot be paid")
+            if res.status == "paid":
+                raise CannotPay(f"Reservation {res.code} is already paid: do not take money twice")
+            tickets = [(item.tier_id, res.holder) for item in res.items for _ in range(item.qty)]
+            return self._sell(
+                "reservation",
+                tickets,
+                due=res.amount_due_cents,
+                method=method,
+                staff=staff,
+                tendered_cents=tendered_cents,
+                amount_cents=amount_cents,
+                reference=reference,
+                reservation=res.code,
+            )
+
+    def sell(
+        self,
+        tier: str | int,
+        qty: int,
+        *,
+        method: str,
+        staff: str,
+        holder: str = "",
+        tendered_cents: int | None = None,
+        amount_cents: int | None = None,
+        reference: str | None = None,
+    ) -> Sale:
+        """A walk-up sale within this counter's allocation."""
+        with self._lock:
+            offer = self.tier(tier)
+            if not 1 <= qty <= 100:
+                raise PaymentProblem("Sell between 1 and 100 tickets at a time")
+            if qty > offer.left:
+                raise SoldOut(self._sold_out_message(offer, qty))
+            return self._sell(
+                "walkup",
+                [(offer.tier_id, holder.strip())] * qty,
+                due=offer.price_cents * qty,
+                method=method,
+                staff=staff,
+                tendered_cents=tendered_cents,
+                amount_cents=amount_cents,
+                reference=reference,
+            )
+
+    @staticmethod
+    def _sold_out_message(offer: TierOffer, qty: int) -> str:
+        if offer.left == 0:
+            return (
+                f"No walk-up {offer.name} tickets left on this counter: its allocation is used"
+                " up. Sync to get more, or ask the organizer to raise it"
+            )
+        return (
+            f"Only {offer.left} walk-up {offer.name} ticket(s) left on this counter"
+            f" (asked for {qty}): sell fewer, or sync to get more"
+        )
+
+    def _sell(
+        self,
+        kind: str,
+        tickets: list[tuple[int, str]],
+        *,
+        due: int,
+        method: str,
+        staff: str,
+        tendered_cents: int | None,
+        amount_cents: int | None,
+        reference: str | None,
+        reservation: str | None = None,
+    ) -> Sale:
+        staff = (staff or "").strip()
+        if not staff:
+            raise PaymentProblem("Every sale names its staff: sign in first")
+        method = (method or "").strip().lower()
+        if method not in METHODS:
+            raise PaymentProblem(f"Payment method must be one of {', '.join(METHODS)}")
+        reference = (reference or "").strip() or None
+        change = 0
+        if method == "cash":
+            tendered = due if tendered_cents is None else tendered_cents
+            change = change_due(due, tendered)
+        else:
+            tendered = None
+            if amount_cents is not None and amount_cents != due:
+                raise PaymentProblem(
+                    f"The {METHOD_NAMES[method]} payment ({money(amount_cents)}) must be the"
+                    f" amount due ({money(due)})"
+                )
+            if method == "other" and not reference:
+                raise PaymentProblem("Say what the 'other' payment was in the reference")
+        key = self._issuing_key()
+        event = self.store.reference().event
+        now = self.clock()
+        names = self._tiers()
+        issued = []
+        for tier_id, holder in tickets:
+            tid = secrets.randbelow(MAX_TICKET_ID) + 1
+            code = credentials.issue(key, event_id=event["id"], tier_id=tier_id, ticket_id=tid)
+            issued.append(
+                IssuedTicket(
+                    tid,
+                    ticket_number(tid),
+                    tier_id,
+                    names.get(tier_id, ("", 0))[0],
+                    holder,
+                    code,
+                )
+            )
+        record = SaleRecord(
+            sale_id=str(uuid.uuid4()),
+            kind=kind,
+            device_id=self.store.device_id(),
+            staff=staff,
+            method=method,
+            amount_cents=due,
+            at=now,
+            clock_offset=self.store.clock_offset(),
+            reservation_code=reservation,
+            tendered_cents=tendered,
+            change_cents=change,
+            reference=reference,
+            tickets=tuple(SoldTicket(t.ticket_id, t.tier_id, t.holder, t.code) for t in issued),
+        )
+        try:
+            sales_db.record_sale(self.store, record, event["id"])  # durable before hand-over
+        except AllocationExceeded as exc:
+            offer = TierOffer(exc.tier_id, names.get(exc.tier_id, ("", 0))[0], 0, exc.left)
+            raise SoldOut(self._sold_out_message(offer, len(tickets))) from None
+        sale = Sale(
+            sale_id=record.sale_id,
+            kind=kind,
+            reservation_code=reservation,
+            staff=staff,
+            method=method,
+            amount_cents=due,
+            tendered_cents=tendered,
+            change_cents=change,
+            reference=reference,
+            at=now,
+            event_name=event["name"],
+            tickets=tuple(issued),
+        )
+        for callback in self._listeners:
+            try:
+                callback(sale)
+            except Exception:  # a broken listener must never cost a sale
+                import logging
+
+                logging.getLogger(__name__).exception("sale listener failed")
+        return sale
+
+    def sale(self, sale_id: str) -> Sale | None:
+        """A past sale with its tickets (to print them again)."""
+        record = sales_db.sale(self.store, sale_id)
+        if record is None:
+            return None
+        names = self._tiers()
+        return Sale(
+            sale_id=record.sale_id,
+            kind=record.kind,
+            reservation_code=record.reservation_code,
+            staff=record.staff,
+            method=record.method,
+            amount_cents=record.amount_cents,
+            tendered_cents=record.tendered_cents,
+            change_cents=record.change_cents,
+            reference=record.reference,
+            at=record.at,
+            event_name=self.event_name(),
+            tickets=tuple(
+                IssuedTicket(
+                    t.ticket_id,
+                    ticket_number(t.ticket_id),
+                    t.tier_id,
+                    names.get(t.tier_id, ("", 0))[0],
+                    t.holder,
+                    t.code,
+                )
+                for t in record.tickets
+            ),
+        )
+
+    # -- cash-up ---------------------------------------------------------------------------
+    def cashup(self, *, staff: str | None = None, since: float | None = None) -> CashUp:
+        """Totals per staff member and payment method for this counter's sales."""
+        groups: dict[tuple[str, str], list[int]] = {}
+        by_method: dict[str, int] = {}
+        cash = 0
+        records = sales_db.sales(self.store, staff=staff, since=since)
+        for r in records:
+            g = groups.setdefault((r.staff, r.method), [0, 0, 0])
+            g[0] += 1
+            g[1] += len(r.tickets)
+            g[2] += r.amount_cents
+            by_method[r.method] = by_method.get(r.method, 0) + r.amount_cents
+            if r.method == "cash":
+                cash += (r.tendered_cents or r.amount_cents) - r.change_cents
+        lines = tuple(
+            CashUpLine(s, m, n, t, a)
+            for (s, m), (n, t, a) in sorted(
+                groups.items(),
+                key=lambda kv: (
+                    kv[0][0].casefold(),
+                    METHODS.index(kv[0][1]) if kv[0][1] in METHODS else 9,
+                ),
+            )
+        )
+        return CashUp(
+            lines=lines,
+            by_method={m: by_method[m] for m in METHODS if m in by_method},
+            total_cents=sum(by_method.values()),
+            sales=len(records),
+            tickets=sum(len(r.tickets) for r in records),
+            cash_in_drawer_cents=cash,
+            pending_upload=sales_db.pending_sales(self.store),
+        )
+
+    # -- readiness -------------------------------------------------------------------------
+    def _ensure_ready(self) -> None:
+        if self.store.reference().event is None:
+            raise NotReady(
+                "This counter has no ticket list yet. Pair it as a box office"
+                " (gatehouse pair) and sync once."
+            )
+
+    def _issuing_key(self) -> SigningKey:
+        """This counter's key, and only if the manifest certifies it as active."""
+        self._ensure_ready()
+        key = self._key_loader(self.store)
+        if key is None:
+            raise NotReady(
+                "This counter has no issuing key: it must be paired as a box office and"
+                " synced once before it can issue tickets"
+            )
+        row = self.store.conn.execute(
+            "SELECT purpose, status FROM keys WHERE kid = ?", (key.kid,)
+        ).fetchone()
+        if row is None or row[0] != "box_office":
+            raise NotReady(
+                "This counter's issuing key is not certified yet: sync once with the server"
+                " so door kiosks will accept its tickets"
+            )
+        if row[1] != "active":
+            raise NotReady(
+                "This counter's issuing key was withdrawn by the organizer: it cannot issue"
+                " tickets any more"
+            )
+        return key
+
+    def issuing_ready(self) -> str | None:
+        """None when this counter can issue tickets, else why not (for the window)."""
+        try:
+            self._issuing_key()
+        except NotReady as exc:
+            return str(exc)
+        return None
+
+
+@contextmanager
+def open_box_office(args: Any = None) -> Iterator[BoxOffice]:
+    """The BoxOffice service for this kiosk's home folder (used by CLI commands)."""
+    from app.settings import Settings
+
+    settings = Settings.load()
+    store = Store(settings.db_path)
+    try:
+        yield BoxOffice(store)
+    finally:
+        store.close()

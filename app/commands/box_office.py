@@ -1,0 +1,232 @@
+"""``gatehouse box-office find|pay|sell|cashup``: the box-office window's service, scripted.
+
+Works offline like the window: reservations come from the synced list, tickets are signed
+with this counter's issuing key. ``--out DIR`` writes ``tickets.csv`` (ticket_id, holder,
+tier, code, plus the printed number) and ``tickets.pdf`` (one printable ticket per page).
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import json
+import sys
+import time
+from pathlib import Path
+
+from app.boxoffice import (
+    METHODS,
+    BoxOfficeError,
+    CannotPay,
+    NotFound,
+    PaymentProblem,
+    Sale,
+    SoldOut,
+    money,
+    open_box_office,
+    parse_amount,
+)
+from app.cli import CommandError, json_flag
+
+TICKET_COLUMNS = ("ticket_id", "holder", "tier", "code", "number")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("box-office", help="box office: reservations, payments, walk-up sales")
+    p.set_defaults(func=lambda _a: (p.print_help(sys.stderr), 2)[1])
+    bsub = p.add_subparsers(metavar="ACTION")
+
+    f = bsub.add_parser("find", help="find reservations by code, name or phone")
+    f.add_argument("query")
+    json_flag(f)
+    f.set_defaults(func=find)
+
+    pay = bsub.add_parser("pay", help="take payment for a reservation and issue its tickets")
+    pay.add_argument("code", help="reservation code")
+    _payment_args(pay)
+    pay.set_defaults(func=pay_reservation)
+
+    sell = bsub.add_parser("sell", help="sell walk-up tickets from this counter's allocation")
+    sell.add_argument("--tier", required=True, help="tier name or id")
+    sell.add_argument("--qty", type=int, default=1)
+    sell.add_argument("--holder", default="", help="name to print on the tickets")
+    _payment_args(sell)
+    sell.set_defaults(func=sell_walkup)
+
+    cash = bsub.add_parser("cashup", help="totals per staff member and payment method")
+    cash.add_argument("--out", help="also write the report as CSV to this file")
+    cash.add_argument("--staff", help="only this staff member's sales")
+    json_flag(cash)
+    cash.set_defaults(func=cashup)
+
+
+def _payment_args(p) -> None:
+    p.add_argument("--method", required=True, choices=METHODS)
+    p.add_argument(
+        "--amount", help="cash: the amount tendered (change is worked out); others: the amount"
+    )
+    p.add_argument("--reference", help="card slip, UPI transaction id, voucher number...")
+    p.add_argument("--staff", help="who takes the payment (default: the computer's user)")
+    p.add_argument("--out", help="folder for tickets.csv and tickets.pdf")
+    json_flag(p)
+
+
+def _fail(exc: BoxOfficeError) -> int:
+    print(f"gatehouse: {exc}", file=sys.stderr)
+    # A refusal of this sale (expired, sold out, short cash) is 1; anything else is 2.
+    return 1 if isinstance(exc, CannotPay | SoldOut | PaymentProblem | NotFound) else 2
+
+
+def find(args) -> int:
+    try:
+        with open_box_office(args) as bo:
+            found = bo.find(args.query)
+    except BoxOfficeError as exc:
+        return _fail(exc)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in found], ensure_ascii=False))
+    elif not found:
+        print("No reservation matches: try the code, the phone number or part of the name")
+    for r in [] if args.json else found:
+        items = ", ".join(f"{i.qty} x {i.tier}" for i in r.items)
+        left = ""
+        if r.status == "active" and r.seconds_left is not None:
+            left = f", {_duration(r.seconds_left)} left"
+        print(f"{r.code}  {r.holder}  {r.phone}  {items}  due {money(r.amount_due_cents)}")
+        print(f"        {r.status}{left}")
+    return 0 if found else 1
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def _money_args(args) -> dict:
+    try:
+        amount = None if args.amount is None else parse_amount(args.amount)
+    except PaymentProblem as exc:
+        raise CommandError(str(exc)) from None
+    staff = args.staff or _user()
+    if args.method == "cash":
+        return {"tendered_cents": amount, "staff": staff}
+    return {"amount_cents": amount, "staff": staff}
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in a container: still name somebody
+        return "box office"
+
+
+def pay_reservation(args) -> int:
+    money_kw = _money_args(args)
+    try:
+        with open_box_office(args) as bo:
+            sale = bo.pay(args.code, method=args.method, reference=args.reference, **money_kw)
+    except BoxOfficeError as exc:
+        return _fail(exc)
+    return _hand_over(args, sale)
+
+
+def sell_walkup(args) -> int:
+    money_kw = _money_args(args)
+    try:
+        with open_box_office(args) as bo:
+            sale = bo.sell(
+                args.tier,
+                args.qty,
+                method=args.method,
+                holder=args.holder,
+                reference=args.reference,
+                **money_kw,
+            )
+    except BoxOfficeError as exc:
+        return _fail(exc)
+    return _hand_over(args, sale)
+
+
+def _hand_over(args, sale: Sale) -> int:
+    """Print the sale; with --out write tickets.csv and tickets.pdf. The sale is already
+    committed: a file that cannot be written is reported, the tickets can be printed again."""
+    data = sale.to_dict()
+    if args.out:
+        out = Path(args.out)
+        try:
+            write_tickets_csv(out / "tickets.csv", sale)
+        except OSError as exc:
+            raise CommandError(f"sale recorded, but cannot write {out}: {exc.strerror}") from None
+        try:
+            from ui.box_office.printing import write_pdf
+        except ImportError as exc:  # a server-only install has no Qt
+            print(f"gatehouse: no PDF (needs PySide6: {exc})", file=sys.stderr)
+        else:
+            write_pdf(out / "tickets.pdf", [sale])
+            data["pdf"] = str(out / "tickets.pdf")
+        data["csv"] = str(out / "tickets.csv")
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+        return 0
+    what = f"Reservation {sale.reservation_code}" if sale.reservation_code else "Walk-up sale"
+    print(f"{what}: {money(sale.amount_cents)} by {sale.method}, {len(sale.tickets)} ticket(s)")
+    if sale.method == "cash":
+        print(f"Cash given {money(sale.tendered_cents)}, change {money(sale.change_cents)}")
+    for t in sale.tickets:
+        print(f"  {t.number}  {t.tier:<12} {t.holder}")
+    if args.out:
+        print(f"Wrote {data['csv']}" + (f" and {data['pdf']}" if "pdf" in data else ""))
+    return 0
+
+
+def write_tickets_csv(path: Path, sale: Sale) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=TICKET_COLUMNS)
+        writer.writeheader()
+        for t in sale.tickets:
+            writer.writerow(
+                {
+                    "ticket_id": t.ticket_id,
+                    "holder": t.holder,
+                    "tier": t.tier,
+                    "code": t.code,
+                    "number": t.number,
+                }
+            )
+
+
+def cashup(args) -> int:
+    try:
+        with open_box_office(args) as bo:
+            report = bo.cashup(staff=args.staff)
+    except BoxOfficeError as exc:
+        return _fail(exc)
+    if args.out:
+        path = Path(args.out)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=report.CSV_COLUMNS)
+                writer.writeheader()
+                writer.writerows(report.csv_rows())
+        except OSError as exc:
+            raise CommandError(f"cannot write {path}: {exc.strerror}") from None
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+        return 0
+    print(f"Cash-up {time.strftime('%Y-%m-%d %H:%M')}")
+    for ln in report.lines:
+        print(
+            f"  {ln.staff:<16} {ln.method:<6} {ln.sales:>4} sales {ln.tickets:>4} tickets"
+            f" {money(ln.amount_cents):>10}"
+        )
+    for method, cents in report.by_method.items():
+        print(f"  {'all staff':<16} {method:<6} {money(cents):>32}")
+    drawer = money(report.cash_in_drawer_cents)
+    print(f"  Total {money(report.total_cents)}; cash in drawer {drawer}")
+    if report.pending_upload:
+        print(f"  {report.pending_upload} sale(s) not uploaded yet: sync before closing")
+    if args.out:
+        print(f"Wrote {args.out}")
+    return 0
