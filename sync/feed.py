@@ -32,7 +32,8 @@ def pull_feed(store: Store, client: ServerClient, *, limit: int = 1000) -> int:
             ) from None
         if scans:
             new += store.record_scans(scans, origin="peer")
-        store.set_meta(CURSOR_KEY, next_cursor)
+        if next_cursor != cursor:  # no write (and no fsync) for a quiet second
+            store.set_meta(CURSOR_KEY, next_cursor)
         if not data.get("more") or not rows or next_cursor == cursor:
             return new
     return new

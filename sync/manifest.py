@@ -46,31 +46,91 @@ def pull_manifest(
     stop: threading.Event | None = None,
     max_pages: int = 100_000,
 ) -> ManifestResult:
-    """Bring the kiosk's manifest up to date. Raises SyncError; applied pages stay applied."""
+    """Bring the kiosk's manifest up to date. Raises SyncError; applied pages stay applied.
+
+    While one page is applied, the next one already downloads (its ``since`` is the verified
+    ``to_seq`` of the page being applied): the server builds and sends while the kiosk writes.
+    If the apply fails, the prefetched page is thrown away unread.
+    """
     result = ManifestResult()
-    for _ in range(max_pages):
-        since = store.manifest_seq()
+    since = store.manifest_seq()
+    job: _Download | None = _Download(store, client, since, page_rows, on_progress, stop)
+    try:
+        for _ in range(max_pages):
+            page, job = job.result(), None
+            with page.tmp as tmp:
+                try:
+                    header, body_at = _verify(store, tmp, since)
+                    if page.more and header.to_seq > since:
+                        job = _Download(store, client, header.to_seq, page_rows, on_progress, stop)
+                    rows = _apply(store, tmp, header, body_at)
+                except ManifestError as exc:
+                    raise SyncError(
+                        "damaged",
+                        f"A ticket-list update was refused ({exc}); the previous list is kept.",
+                        reason=exc.reason,
+                    ) from None
+            result.bytes += page.size
+            if rows:
+                result.pages += 1
+                result.rows += rows
+            if job is None:
+                return result
+            since = header.to_seq
+        return result
+    finally:
+        if job is not None:
+            job.discard()
+
+
+class _Either:
+    """Stop when the engine stops or when this prefetch is no longer wanted."""
+
+    def __init__(self, *events: threading.Event | None):
+        self.events = [e for e in events if e is not None]
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self.events)
+
+
+class _Download:
+    """One page downloading into a private temp file on a helper thread."""
+
+    def __init__(self, store, client, since, page_rows, on_progress, stop):
         params = {"since": since}
         if page_rows:
             params["limit"] = page_rows
-        with tempfile.TemporaryFile(dir=store.path.parent, prefix="manifest-") as tmp:
-            more, size = _download(client, params, tmp, on_progress, stop)
-            result.bytes += size
-            tmp.seek(0)
-            try:
-                header, rows = _verify_and_apply(store, tmp, since)
-            except ManifestError as exc:
-                raise SyncError(
-                    "damaged",
-                    f"A ticket-list update was refused ({exc}); the previous list is kept.",
-                    reason=exc.reason,
-                ) from None
-        if header is not None and rows:
-            result.pages += 1
-            result.rows += rows
-        if not more or header is None or header.to_seq <= since:
-            return result
-    return result
+        # Closed by result()/discard() or by the caller's with-block.
+        self.tmp = tempfile.TemporaryFile(dir=store.path.parent, prefix="manifest-")  # noqa: SIM115
+        self.more, self.size = False, 0
+        self.error: BaseException | None = None
+        self._cancel = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run,
+            args=(client, params, on_progress, _Either(stop, self._cancel)),
+            name="manifest-download",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def _run(self, client, params, on_progress, stop) -> None:
+        try:
+            self.more, self.size = _download(client, params, self.tmp, on_progress, stop)
+        except BaseException as exc:  # handed to the caller in result()
+            self.error = exc
+
+    def result(self) -> _Download:
+        self._thread.join()
+        if self.error is not None:
+            self.tmp.close()
+            raise self.error
+        self.tmp.seek(0)
+        return self
+
+    def discard(self) -> None:
+        self._cancel.set()
+        self._thread.join()
+        self.tmp.close()
 
 
 def _download(
@@ -134,8 +194,8 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def _verify_and_apply(store: Store, stream: IO[bytes], since: int) -> tuple[PageHeader | None, int]:
-    """Verify one downloaded page completely, then apply it. Returns (header, rows applied)."""
+def _verify(store: Store, stream: IO[bytes], since: int) -> tuple[PageHeader, int]:
+    """Check one downloaded page completely. Returns its header and where its body starts."""
     header = read_header(stream, store.reference().manifest_keys)
     if header is None:
         raise ManifestError("truncated", "the server sent an empty answer")
@@ -150,13 +210,47 @@ def _verify_and_apply(store: Store, stream: IO[bytes], since: int) -> tuple[Page
         raise ManifestError("stale", "the server sent an old page again (a replay)")
     if header.from_seq > since:
         raise ManifestError("gap", "the page skips changes this kiosk has not seen")
+    return header, body_at
+
+
+def _apply(store: Store, stream: IO[bytes], header: PageHeader, body_at: int) -> int:
+    """Apply a verified page in one transaction. Returns the rows applied."""
     if header.row_count == 0:
         # Nothing new, but a signed, current page: the list is confirmed fresh as of now.
         _confirm_fresh(store, header)
-        return header, 0
+        return 0
     stream.seek(body_at)
-    count = apply_page(store, header, iter_rows(_body_chunks(stream, header.body_bytes)))
-    return header, count
+    return apply_page(store, header, _rows(_body_chunks(stream, header.body_bytes)))
+
+
+def _rows(chunks: Iterator[bytes]) -> Iterator[dict]:
+    """Rows of a verified body, parsed a chunk at a time.
+
+    One ``json.loads`` over a chunk's lines joined into a JSON array is several times faster
+    than one call per row, which matters at a million tickets. Any surprise (a line that is
+    not exactly one object) falls back to the row-by-row parser and its precise errors.
+    """
+    pending = b""
+    for data in chunks:
+        pending += data
+        cut = pending.rfind(b"\n") + 1
+        if not cut:
+            continue
+        block, pending = pending[:cut], pending[cut:]
+        lines = block.count(b"\n")
+        try:
+            rows = json.loads(b"[" + block[:-1].replace(b"\n", b",") + b"]")
+        except ValueError:
+            rows = None
+        if (
+            not isinstance(rows, list)
+            or len(rows) != lines
+            or not all(isinstance(r, dict) and "type" in r for r in rows)
+        ):
+            rows = iter_rows([block])
+        yield from rows
+    if pending:
+        raise ManifestError("bad_format", "manifest body does not end with a newline")
 
 
 def _confirm_fresh(store: Store, header: PageHeader) -> None:

@@ -7,6 +7,7 @@ expose.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 
@@ -202,3 +203,75 @@ def test_scans_uploaded_are_exactly_the_kiosks(kiosk: Kiosk, server, event):
         ids.add(scan.scan_id)
     assert kiosk.engine.sync_now()
     assert set(server.scans) == ids == kiosk.local_scan_ids()
+
+
+def test_scheduled_round_skips_while_one_runs_and_forced_round_waits(kiosk: Kiosk, server):
+    import threading
+
+    engine = kiosk.engine
+    engine._round_lock.acquire()  # a round is under way
+    try:
+        asked = len(server.requests)
+        engine._scheduled_round()
+        assert len(server.requests) == asked  # skipped, no request
+        result = []
+        forced = threading.Thread(target=lambda: result.append(engine.sync_now()))
+        forced.start()
+        forced.join(0.3)
+        assert forced.is_alive() and not result  # waiting for the running round
+    finally:
+        engine._round_lock.release()
+    forced.join(10)
+    assert result == [True]
+
+
+def test_backoff_grows_with_jitter_and_scheduled_rounds_respect_it(tmp_path, server, proxy):
+    now = [1000.0]
+    jitter = iter([0.0, 0.999, 0.0, 0.0, 0.0, 0.0])
+    k = make_kiosk(
+        tmp_path,
+        server.url,
+        server.pairing_code(),
+        via=proxy.url,
+        clock=lambda: now[0],
+        rng=lambda: next(jitter),
+        backoff_base_s=2.0,
+        backoff_max_s=5.0,
+    )
+    try:
+        proxy.fault("down")
+        waits = []
+        for _ in range(4):
+            assert k.engine.sync_now() is False
+            waits.append(round(k.engine._next_attempt_at - now[0], 3))
+        # 2 s * (0.5 + 0/2), 4 s * (0.5 + 0.999/2), then 8 s capped at 5 s, halved by jitter.
+        assert waits == [1.0, 3.998, 2.5, 2.5]
+        asked = len(proxy.log)
+        now[0] += 2.0
+        k.engine._scheduled_round()
+        assert len(proxy.log) == asked  # still backing off
+        now[0] += 1.0
+        proxy.clear()
+        k.engine._scheduled_round()
+        assert len(proxy.log) > asked and k.engine.status().online
+        assert k.engine._next_attempt_at == 0.0
+    finally:
+        k.close()
+
+
+def test_listeners_hear_each_change_once(kiosk: Kiosk, proxy, event):
+    seen = []
+    kiosk.engine.add_listener(seen.append)
+    assert kiosk.engine.sync_now()
+    assert seen[-1].online and seen[-1].manifest_seq == event.seq and seen[-1].paired
+    count = len(seen)
+    assert kiosk.engine.sync_now()
+    # Only the time of the last success changed: one callback, no progress flicker.
+    assert len(seen) == count + 1
+    assert seen[-1].last_success_at > seen[-2].last_success_at
+    assert dataclasses.replace(seen[-1], last_success_at=0).same_as(
+        dataclasses.replace(seen[-2], last_success_at=0)
+    )
+    proxy.fault("status", code=503)
+    assert kiosk.engine.sync_now() is False
+    assert not seen[-1].online and "HTTP 503" in seen[-1].last_error
