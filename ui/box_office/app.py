@@ -1,0 +1,95 @@
+"""The box office's composition root: one store, one BoxOffice service, one writer thread,
+the sync engine and the window. ``gatehouse kiosk --role box-office`` (or a kiosk paired as a
+box office) calls ``run_box_office``; tests build a ``BoxOfficeApp`` around a prepared store.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from app.boxoffice import BoxOffice
+from app.settings import Settings
+from local_db.store import Store
+from ui.staff import StaffRoster
+
+log = logging.getLogger(__name__)
+
+
+class BoxOfficeApp:
+    """Owns the counter's parts and their lifetimes. Build it after the QApplication."""
+
+    def __init__(self, settings: Settings, *, sync_engine_factory: Any = None, **service_kw):
+        from ui.worker import Worker
+
+        self.settings = settings
+        self.home = settings.home
+        self.store = Store(settings.db_path)
+        self.box_office = BoxOffice(self.store, **service_kw)
+        self.roster = StaffRoster(self.store)
+        self.worker = Worker(name="gatehouse-box-office")
+        self.sync_engine_factory = sync_engine_factory or _default_engine_factory
+        self.engine: Any = None
+        self.window: Any = None
+        self._closed = False
+
+    def build_window(self):
+        from ui.box_office.window import BoxOfficeWindow
+
+        self.window = BoxOfficeWindow(self)
+        self.start_sync()
+        return self.window
+
+    def start_sync(self) -> None:
+        if self.engine is not None or self.store.get_meta("device_token_set") != "1":
+            return
+        server = self.settings.server or self.store.get_meta("server")
+        if not server:
+            return
+        try:
+            self.engine = self.sync_engine_factory(self.store, server)
+        except ImportError:
+            log.warning("sync engine not installed: this counter works offline only")
+            return
+        self.window.sync_bridge.attach(self.engine)
+        self.engine.start()
+
+    def sale_made(self) -> None:
+        """Upload a fresh sale at once when online (the next round would too)."""
+        if self.engine is not None:
+            self.engine.sync_now(wait=False)
+
+    def shutdown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.engine is not None:
+            self.engine.stop()
+        self.worker.stop()  # sales already posted still land on disk first
+        self.store.close()
+
+
+def _default_engine_factory(store: Store, server: str):
+    from sync.engine import SyncEngine
+
+    return SyncEngine(store, server_url=server)
+
+
+def run_box_office(settings: Settings, *, fullscreen: bool = False, argv=None) -> int:
+    """Open the box-office window and run until it is closed."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setApplicationName("Gatehouse box office")
+    counter = BoxOfficeApp(settings)
+    window = counter.build_window()
+    if fullscreen:
+        window.showFullScreen()
+    else:
+        window.resize(1440, 900)
+        window.show()
+    try:
+        return app.exec()
+    finally:
+        counter.shutdown()
