@@ -20,13 +20,31 @@ def register(sub) -> None:
         help="camera index, /dev path, rtsp:// or http:// URL, video file or image folder "
         "(repeat for several; default: the cameras in settings)",
     )
-    p.add_argument("--role", choices=["door", "box-office"], default="door")
+    p.add_argument(
+        "--role",
+        choices=["door", "box-office"],
+        help="which window (default: the role this kiosk was paired with, else door)",
+    )
     p.set_defaults(func=run)
 
 
+def _paired_role(settings: Settings) -> str:
+    if not settings.db_path.exists():
+        return "door"
+    from local_db.store import Store
+
+    with Store(settings.db_path) as store:
+        return store.get_meta("role") or "door"
+
+
 def run(args) -> int:
+    args.role = args.role or _paired_role(Settings.load())
     if args.role == "box-office":
-        raise CommandError("the box-office window is not part of this build yet; use --role door")
+        try:
+            from ui.box_office.app import run_box_office
+        except ImportError as exc:  # a server-only install has no Qt
+            raise CommandError(f"the box-office window needs PySide6: {exc}") from None
+        return run_box_office(Settings.load(), fullscreen=args.fullscreen)
     try:
         from ui.app import run_kiosk
     except ImportError as exc:  # a server-only install has no Qt
