@@ -1,0 +1,76 @@
+"""``gatehouse box-office find|pay|sell|cashup`` in child processes, on a counter paired with
+the real server by ``gatehouse pair`` and synced by ``gatehouse sync --once``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+from tests.boxoffice.conftest import sales_event
+
+
+def _cli(home, *args):
+    env = dict(os.environ, GATEHOUSE_HOME=str(home), QT_QPA_PLATFORM="offscreen")
+    env.pop("GATEHOUSE_SERVER", None)
+    cmd = [sys.executable, "-m", "app", *args]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_box_office_commands_end_to_end(live, tmp_path):
+    ev = sales_event(live)
+    res = live.create_reservation(
+        ev["event"], ev["tier"], qty=2, name="Divya Menon", phone="98765 43210"
+    )
+    home = tmp_path / "counter"
+    code = live.pairing_code(ev["event"], role="box-office")
+    paired = _cli(home, "pair", "--server", live.url, "--code", code, "--json")
+    assert paired.returncode == 0, paired.stderr
+    assert json.loads(paired.stdout)["role"] == "box-office"
+    assert _cli(home, "sync", "--once").returncode == 0
+
+    found = _cli(home, "box-office", "find", "43210", "--json")
+    assert found.returncode == 0, found.stderr
+    [row] = json.loads(found.stdout)
+    assert (row["code"], row["amount_due"], row["status"]) == (res["code"], "50.00", "active")
+
+    out = tmp_path / "out"
+    paid = _cli(
+        home, "box-office", "pay", res["code"], "--method", "cash", "--amount", "100",
+        "--staff", "Meera", "--out", str(out), "--json",
+    )  # fmt: skip
+    assert paid.returncode == 0, paid.stderr
+    sale = json.loads(paid.stdout)
+    assert (sale["amount"], sale["tendered"], sale["change"]) == ("50.00", "100.00", "50.00")
+    with (out / "tickets.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["code"] for r in rows] == [t["code"] for t in sale["tickets"]]
+    assert list(rows[0])[:4] == ["ticket_id", "holder", "tier", "code"]
+    assert rows[0]["holder"] == "Divya Menon"
+    assert (out / "tickets.pdf").read_bytes().startswith(b"%PDF")
+
+    again = _cli(home, "box-office", "pay", res["code"], "--method", "card")
+    assert again.returncode == 1 and "already paid" in again.stderr
+
+    walkup = _cli(home, "box-office", "sell", "--tier", "General", "--qty", "1", "--method", "upi")
+    assert walkup.returncode == 1
+    assert "No walk-up General tickets left on this counter" in walkup.stderr
+
+    assert _cli(home, "sync", "--once").returncode == 0
+    assert (
+        live.request("GET", f"/v1/events/{ev['event']}/reservations/{res['code']}")["status"]
+        == "paid"
+    )
+
+    report = tmp_path / "cashup.csv"
+    cash = _cli(home, "box-office", "cashup", "--out", str(report), "--json")
+    assert cash.returncode == 0, cash.stderr
+    data = json.loads(cash.stdout)
+    assert (data["total"], data["by_method"], data["pending_upload"]) == (
+        "50.00",
+        {"cash": "50.00"},
+        0,
+    )
+    assert "ALL,ALL,1,2,50.00" in report.read_text()
