@@ -121,6 +121,11 @@ def register(sub) -> None:
     p.add_argument("device_id")
     p = _leaf(dev, "list", device_list, "list an event's devices")
     p.add_argument("--event", required=True)
+    p = _leaf(dev, "allocate", device_allocate, "walk-up seats a box office may sell offline")
+    p.add_argument("device_id")
+    p.add_argument("--event", required=True)
+    p.add_argument("--tier", required=True)
+    p.add_argument("--seats", type=int, required=True)
 
     p = _leaf(asub, "stats", stats, "live attendance figures")
     p.add_argument("--event", required=True)
@@ -436,6 +441,23 @@ def device_revoke(args) -> int:
     return 0
 
 
+def device_allocate(args) -> int:
+    with _client(args) as c:
+        tier = c.tier_id(c.event_id(args.event), args.tier)
+        rows = c.call(
+            "PUT",
+            f"/v1/devices/{args.device_id}/allocation",
+            json={"tier": tier, "seats": args.seats},
+        )
+    lines = [
+        f"{r['tier_name']}: keep {r['target']} walk-up seats, {r['held']} held now,"
+        f" {r['used']} sold"
+        for r in rows
+    ]
+    _print(args, rows, "\n".join(lines))
+    return 0
+
+
 def device_list(args) -> int:
     with _client(args) as c:
         rows = c.call("GET", f"/v1/events/{c.event_id(args.event)}/devices")
@@ -456,6 +478,12 @@ def stats(args) -> int:
         f"conflicts {data['conflicts']}, devices online {data['devices_online']}/"
         f"{data['devices']}"
     )
+    box = data.get("box_office")
+    if box and box["sales"]:
+        text += (
+            f"\nBox office: {box['sales']} sales, {box['tickets']} tickets,"
+            f" {box['amount_cents'] / 100:.2f} taken, {box['flags']} flagged"
+        )
     _print(args, data, text)
     return 0
 

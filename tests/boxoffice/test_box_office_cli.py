@@ -58,7 +58,22 @@ def test_box_office_commands_end_to_end(live, tmp_path):
     assert walkup.returncode == 1
     assert "No walk-up General tickets left on this counter" in walkup.stderr
 
+    org = ["--server", live.url, "--token", live.organizer_token]
+    device = json.loads(paired.stdout)["device_id"]
+    allocated = _cli(
+        tmp_path, "admin", "device", "allocate", device, "--event", str(ev["event"]),
+        "--tier", "General", "--seats", "2", *org,
+    )  # fmt: skip
+    assert allocated.returncode == 0, allocated.stderr
+    assert "keep 2 walk-up seats, 2 held now" in allocated.stdout
     assert _cli(home, "sync", "--once").returncode == 0
+    walkup = _cli(home, "box-office", "sell", "--tier", "General", "--method", "upi", "--json")
+    assert walkup.returncode == 0, walkup.stderr
+    assert json.loads(walkup.stdout)["amount"] == "25.00"
+
+    assert _cli(home, "sync", "--once").returncode == 0
+    stats = _cli(tmp_path, "admin", "stats", "--event", str(ev["event"]), *org)
+    assert "Box office: 2 sales, 3 tickets, 75.00 taken, 0 flagged" in stats.stdout
     assert (
         live.request("GET", f"/v1/events/{ev['event']}/reservations/{res['code']}")["status"]
         == "paid"
@@ -69,8 +84,8 @@ def test_box_office_commands_end_to_end(live, tmp_path):
     assert cash.returncode == 0, cash.stderr
     data = json.loads(cash.stdout)
     assert (data["total"], data["by_method"], data["pending_upload"]) == (
-        "50.00",
-        {"cash": "50.00"},
+        "75.00",
+        {"cash": "50.00", "upi": "25.00"},
         0,
     )
-    assert "ALL,ALL,1,2,50.00" in report.read_text()
+    assert "ALL,ALL,2,3,75.00" in report.read_text()
