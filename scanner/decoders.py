@@ -22,7 +22,11 @@ import cv2
 import numpy as np
 import zxingcpp
 
+from scanner.attempts import build_stages, regions, whole
+
 log = logging.getLogger(__name__)
+
+_FRAME_MPX = 1280 * 720 / 1e6  # stage costs are first guessed on a 1280x720 frame
 
 Corners = tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]
 
@@ -180,64 +184,6 @@ class PyzbarDecoder:
         return reads
 
 
-@dataclass
-class Stage:
-    """One extra attempt: a transform of the grey frame and the decoder that reads it."""
-
-    name: str
-    run: Callable[[np.ndarray, list[Corners]], list[CodeRead]]
-    expected_ms: float  # first guess; replaced by a running average of what it really costs
-    # pyzbar stages look only at located codes when there are some (~2 ms) but at the whole
-    # frame otherwise (~29 ms at 1280x720): costs are tracked separately for the two cases
-    blank_expected_ms: float | None = None
-    needs_pyzbar: bool = False
-
-
-def _scaled_corners(reads: list[CodeRead], factor: float) -> list[CodeRead]:
-    if factor == 1.0:
-        return reads
-    out = []
-    for r in reads:
-        c = tuple((round(x / factor), round(y / factor)) for x, y in r.corners)
-        out.append(CodeRead(r.text, r.symbology, c, r.decoder, r.attempt))
-    return out
-
-
-def _sharpen(gray: np.ndarray) -> np.ndarray:
-    return cv2.addWeighted(gray, 1.8, cv2.GaussianBlur(gray, (0, 0), 2.0), -0.8, 0)
-
-
-def _adaptive(gray: np.ndarray) -> np.ndarray:
-    smooth = cv2.GaussianBlur(gray, (0, 0), 1.2)
-    return cv2.adaptiveThreshold(
-        smooth, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, 31, 3
-    )
-
-
-def _regions(hints: list[Corners], shape) -> list[tuple[int, int, int, int]]:
-    """Boxes around located codes, merged when they overlap, with room for the quiet zone."""
-    boxes = []
-    for h in hints:
-        xs, ys = [x for x, _ in h], [y for _, y in h]
-        side = max(max(xs) - min(xs), max(ys) - min(ys), 16)
-        # located fragments can be a corner of the code: leave room for the whole symbol
-        m = max(side * 0.6, 160)
-        boxes.append([min(xs) - m, min(ys) - m, max(xs) + m, max(ys) + m])
-    merged: list[list[float]] = []
-    for b in sorted(boxes):
-        for o in merged:
-            if b[0] <= o[2] and b[2] >= o[0] and b[1] <= o[3] and b[3] >= o[1]:
-                o[:] = [min(o[0], b[0]), min(o[1], b[1]), max(o[2], b[2]), max(o[3], b[3])]
-                break
-        else:
-            merged.append(b)
-    height, width = shape[:2]
-    return [
-        (max(0, int(x0)), max(0, int(y0)), min(width, int(x1)), min(height, int(y1)))
-        for x0, y0, x1, y1 in merged
-    ]
-
-
 def _inside(hint: Corners, corners: Corners) -> bool:
     """Is the centre of a located-but-unread code inside a code already decoded?"""
     cx = sum(x for x, _ in hint) / 4
@@ -250,6 +196,9 @@ def _inside(hint: Corners, corners: Corners) -> bool:
 class DecodeCascade:
     """zxing-cpp, then extra attempts in measured order while the frame's time budget lasts.
 
+    The budget is for the extra attempts, counted from the end of zxing-cpp's plain pass:
+    on a loaded machine the plain pass alone can take 10 ms, and a budget that included it
+    would leave nothing for the cheap attempts that rescue most hard frames.
     ``budget_ms`` is for frames where a code was located but not decoded (hard frames);
     ``blank_budget_ms`` for frames where nothing code-like was seen, which is most frames at
     a quiet door: spending the full budget on those would keep 4 cameras busy decoding
@@ -259,8 +208,10 @@ class DecodeCascade:
     def __init__(
         self,
         *,
-        budget_ms: float | None = 30.0,
-        blank_budget_ms: float | None = 15.0,
+        # plain pass (~4 ms) + 25 ms + the verdict (~2 ms) stays inside the 40 ms frame ->
+        # verdict budget (DESIGN section 10)
+        budget_ms: float | None = 25.0,
+        blank_budget_ms: float | None = 10.0,
         formats: Sequence[str] = DEFAULT_FORMATS,
         use_pyzbar: bool = True,
         clock: Callable[[], float] = time.perf_counter,
@@ -271,16 +222,15 @@ class DecodeCascade:
         self.pyzbar = PyzbarDecoder() if use_pyzbar else None
         self.clock = clock
         self.stages = [
-            s for s in self._build_stages() if self.pyzbar_available or not s.needs_pyzbar
+            s
+            for s in build_stages(self.zxing, self.pyzbar)
+            if self.pyzbar_available or not s.needs_pyzbar
         ]
         self._cost_lock = threading.Lock()
-        # running cost per (stage, frame had located codes); one cascade per thread, but the
-        # lock keeps a shared one honest
-        self._cost: dict[tuple[str, bool], float] = {}
-        for st in self.stages:
-            self._cost[(st.name, True)] = st.expected_ms
-            blank = st.blank_expected_ms if st.blank_expected_ms is not None else st.expected_ms
-            self._cost[(st.name, False)] = blank
+        # running cost of each stage in ms per megapixel: regions around located codes vary
+        # from a tenth of the frame to most of it, and the cost follows the area. One
+        # cascade per thread, but the lock keeps a shared one honest.
+        self._ms_per_mpx = {st.name: st.frame_ms / _FRAME_MPX for st in self.stages}
 
     @property
     def pyzbar_available(self) -> bool:
@@ -292,90 +242,6 @@ class DecodeCascade:
         if self.pyzbar_available:
             names.append(self.pyzbar.name)
         return names
-
-    def _build_stages(self) -> list[Stage]:
-        zx = self.zxing
-
-        def zx_on(name, transform, scale=1.0):
-            def run(gray, hints):
-                reads, _ = zx.read(transform(gray), attempt=name)
-                return _scaled_corners(reads, scale)
-
-            return run
-
-        def zb_on(name, transform):
-            # zbar costs ~27 ms on a whole 1280x720 frame but ~2 ms on the region where
-            # zxing-cpp located a code it could not read, so it looks there when it can.
-            def run(gray, hints):
-                if not hints:
-                    return self.pyzbar.read(transform(gray), attempt=name)
-                out: list[CodeRead] = []
-                for x0, y0, x1, y1 in _regions(hints, gray.shape):
-                    for r in self.pyzbar.read(transform(gray[y0:y1, x0:x1]), attempt=name):
-                        c = tuple((x + x0, y + y0) for x, y in r.corners)
-                        out.append(CodeRead(r.text, r.symbology, c, r.decoder, r.attempt))
-                return out
-
-            return run
-
-        # Order = rescues per millisecond on the corpus (docs/scanner.md, "Cascade order").
-        return [
-            Stage("denoise", zx_on("denoise", lambda g: cv2.medianBlur(g, 3)), 1.2),
-            Stage(
-                "half",
-                zx_on(
-                    "half",
-                    lambda g: cv2.resize(g, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA),
-                    0.5,
-                ),
-                0.5,
-            ),
-            Stage("smooth", zx_on("smooth", lambda g: cv2.GaussianBlur(g, (0, 0), 1.0)), 1.5),
-            Stage(
-                "close",
-                zx_on(
-                    "close",
-                    lambda g: cv2.morphologyEx(g, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)),
-                ),
-                1.4,
-            ),
-            Stage("pyzbar", zb_on("pyzbar", lambda g: g), 3.0, 30.0, needs_pyzbar=True),
-            Stage("median", zx_on("median", lambda g: cv2.medianBlur(g, 5)), 1.6),
-            Stage(
-                "open",
-                zx_on(
-                    "open", lambda g: cv2.morphologyEx(g, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-                ),
-                1.2,
-            ),
-            Stage("threshold", zx_on("threshold", _adaptive), 5.5),
-            Stage("sharpen", zx_on("sharpen", _sharpen), 6.0),
-            Stage(
-                "upscale",
-                zx_on(
-                    "upscale",
-                    lambda g: cv2.resize(g, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC),
-                    1.5,
-                ),
-                6.0,
-            ),
-            Stage(
-                "pyzbar-smooth",
-                zb_on("pyzbar-smooth", lambda g: cv2.GaussianBlur(g, (0, 0), 1.0)),
-                3.0,
-                30.0,
-                needs_pyzbar=True,
-            ),
-            # zxing-cpp already tries the inverted image itself; zbar does not (it read none
-            # of the light-on-dark codes), so its inverted attempt is a stage of its own.
-            Stage(
-                "pyzbar-inverted",
-                zb_on("pyzbar-inverted", cv2.bitwise_not),
-                3.0,
-                30.0,
-                needs_pyzbar=True,
-            ),
-        ]
 
     def decode(self, frame: np.ndarray, *, budget_ms: float | bool | None = False) -> DecodeResult:
         """Every code in ``frame``. Never raises; a frame that cannot be read yields nothing.
@@ -403,26 +269,36 @@ class DecodeCascade:
             budget = self.budget_ms if saw_code else self.blank_budget_ms
         else:
             budget = budget_ms
+        boxes = regions(hints, gray.shape) if hints else whole(gray)
+        mpx = sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in boxes) / 1e6
+        extra_start = self.clock()
         for stage in self.stages:
-            elapsed = (self.clock() - start) * 1000
-            key = (stage.name, bool(hints))
-            if budget is not None and elapsed + self._cost[key] > budget:
+            if stage.regions_only and not hints:
+                continue
+            elapsed = (self.clock() - extra_start) * 1000
+            if budget is not None and elapsed + self._ms_per_mpx[stage.name] * mpx > budget:
                 continue  # a cheaper stage further down may still fit
             t0 = self.clock()
             try:
-                more = stage.run(gray, hints)
+                more = stage.run(gray, boxes)
             except Exception:
                 log.exception("decode stage %s failed", stage.name)
                 more = []
             cost = (self.clock() - t0) * 1000
             with self._cost_lock:
-                self._cost[key] = 0.8 * self._cost[key] + 0.2 * cost
+                rate = self._ms_per_mpx[stage.name]
+                self._ms_per_mpx[stage.name] = 0.8 * rate + 0.2 * cost / max(mpx, 0.01)
             tried.append(stage.name)
             new = [r for r in more if r.text not in found]
             for r in new:
                 found[r.text] = r
             if new:
-                break
+                # several codes in view: go on only while a located one is still unread
+                hints = [h for h in hints if not any(_inside(h, r.corners) for r in new)]
+                if not hints:
+                    break
+                boxes = regions(hints, gray.shape)
+                mpx = sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in boxes) / 1e6
         return self._result(found, start, tried, saw_code)
 
     def _result(self, found, start, tried, saw_code) -> DecodeResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 
 import numpy as np
@@ -16,16 +17,28 @@ from tests.scanner import scanner_corpus
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
+def _rates(cascade, samples) -> dict[str, float]:
+    hits = defaultdict(list)
+    for sample in samples:
+        hits[sample.category].append(sample.texts <= set(cascade.decode(sample.image).texts))
+    return {c: sum(v) / len(v) for c, v in hits.items()}
+
+
 @pytest.fixture(scope="module")
-def pipeline_rates(corpus):
-    # Unlimited budget: decode rates must not depend on how fast the test machine is. The
-    # kiosk's budgeted figures are measured by bench/bench_scanner.py.
-    cascade = DecodeCascade(budget_ms=None, blank_budget_ms=None)
-    rates = defaultdict(list)
-    for sample in corpus:
-        got = set(cascade.decode(sample.image).texts)
-        rates[sample.category].append(sample.texts <= got)
-    return {c: sum(v) / len(v) for c, v in rates.items()}
+def pipeline_rates(rate_corpus):
+    """Every attempt runs (no budget): what ``scan-image`` and ``doctor`` decode."""
+    return _rates(DecodeCascade(budget_ms=None, blank_budget_ms=None), rate_corpus)
+
+
+@pytest.fixture(scope="module")
+def kiosk_rates(rate_corpus):
+    """The kiosk's per-frame budget, with stage costs measured in this thread's CPU time.
+
+    The kiosk measures wall-clock time; here the budget is charged in CPU time of the
+    decoding thread, so that which attempts fit does not depend on what else this machine is
+    running (tests must not be timed). bench/bench_scanner.py reports the wall-clock figures.
+    """
+    return _rates(DecodeCascade(clock=time.thread_time), rate_corpus)
 
 
 def test_corpus_holds_every_category_and_real_credentials(corpus):
@@ -43,6 +56,15 @@ def test_clean_frames_all_decode(pipeline_rates):
 @pytest.mark.parametrize("category", scanner_corpus.CATEGORIES)
 def test_pipeline_decodes_at_least_90_percent_per_category(pipeline_rates, category):
     assert pipeline_rates[category] >= 0.9, f"{category}: {pipeline_rates[category]:.0%}"
+
+
+@pytest.mark.parametrize("category", scanner_corpus.CATEGORIES)
+def test_kiosk_budget_decodes_at_least_90_percent_per_category(kiosk_rates, category):
+    assert kiosk_rates[category] >= 0.9, f"{category}: {kiosk_rates[category]:.0%}"
+
+
+def test_kiosk_budget_clean_frames_all_decode(kiosk_rates):
+    assert kiosk_rates["clean"] == 1.0
 
 
 def test_several_codes_in_one_frame_all_returned(corpus):
