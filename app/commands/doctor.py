@@ -1,10 +1,17 @@
 """``gatehouse doctor``: a self-check IT can run on a kiosk before the doors open.
 
 Each check is a function in ``CHECKS`` returning ``Finding``s; add a check by appending to the
-list (or decorating it with ``@check``). The scanner part lists the cameras it can find
-(indices 0-3 and every ``/dev/video*``, plus any ``--camera SPEC``), grabs a frame from each
-and says whether a code was in it, and reports the decoder libraries: zxing-cpp is always
-there; pyzbar needs the system zbar library, and the kiosk runs without it (with a warning).
+list (or decorating it with ``@check``). In order:
+
+- decoder libraries: zxing-cpp is always there; pyzbar needs the system zbar library, and the
+  kiosk runs without it (with a warning);
+- cameras: every ``/dev/video*`` (indices 0-3 elsewhere) plus any ``--camera SPEC``; a frame is
+  grabbed from each and the finding says whether a code was in it;
+- database: the kiosk store opened **read-only** (doctor must never migrate, lock or create
+  it): integrity check, schema version, manifest seq and age, pending uploads;
+- server: when paired, ``GET <server>/healthz`` with a short timeout. Offline is a warning,
+  not a failure: the kiosk is built to work without the network;
+- files: where the config, the data and the logs are, for the person reading the logs.
 
 Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.
 """
@@ -13,6 +20,8 @@ from __future__ import annotations
 
 import glob
 import json
+import os
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -52,6 +61,13 @@ def register(sub) -> None:
         help="also try this camera (index, /dev path, RTSP/HTTP URL, video file, folder)",
     )
     p.add_argument("--no-probe", action="store_true", help="only try the --camera sources, not 0-3")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=3.0,
+        metavar="S",
+        help="seconds to wait for the server (default 3)",
+    )
     json_flag(p)
     p.set_defaults(func=run)
 
@@ -162,6 +178,217 @@ def cameras(args) -> Iterable[Finding]:
             )
         )
     return findings
+
+
+# A kiosk whose ticket list is older than this probably missed refunds and transfers.
+STALE_MANIFEST_S = 24 * 3600
+
+
+def _open_read_only(path) -> sqlite3.Connection:
+    # mode=ro: doctor must not create, migrate or write the store the kiosk may be using
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+
+
+def _meta(conn: sqlite3.Connection) -> dict[str, str]:
+    return dict(conn.execute("SELECT key, value FROM meta").fetchall())
+
+
+def _count(conn: sqlite3.Connection, sql: str) -> int:
+    try:
+        return conn.execute(sql).fetchone()[0]
+    except sqlite3.Error:  # an older schema without that table: nothing pending there
+        return 0
+
+
+@check
+def database(args) -> Iterable[Finding]:
+    from app.settings import Settings
+    from local_db.schema import SCHEMA_VERSION
+
+    path = Settings.load().db_path
+    if not path.exists():
+        yield Finding(
+            "database",
+            WARN,
+            f"no kiosk database yet at {path}: pair the kiosk or import a manifest",
+            {"path": str(path), "exists": False},
+        )
+        return
+    try:
+        conn = _open_read_only(path)
+        integrity = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.Error as exc:
+        yield Finding(
+            "database",
+            FAIL,
+            f"{path} cannot be read as a kiosk database ({exc}): restore it or set the kiosk up "
+            "again (pair, or import the manifest)",
+            {"path": str(path), "error": str(exc)},
+        )
+        return
+    try:
+        if integrity != ["ok"]:
+            yield Finding(
+                "database",
+                FAIL,
+                f"{path} is damaged ({integrity[0]}): restore it or set the kiosk up again",
+                {"path": str(path), "integrity": integrity[:10]},
+            )
+            return
+        details: dict[str, Any] = {"path": str(path), "integrity": "ok", "schema": version}
+        if version > SCHEMA_VERSION:
+            yield Finding(
+                "database",
+                FAIL,
+                f"schema version {version} was written by a newer Gatehouse (this one knows "
+                f"{SCHEMA_VERSION}): install the newer version",
+                details,
+            )
+            return
+        if version < SCHEMA_VERSION:
+            yield Finding(
+                "database",
+                WARN,
+                f"integrity ok, schema version {version}: it is upgraded to {SCHEMA_VERSION} "
+                "the next time the kiosk starts",
+                details,
+            )
+            return
+        yield Finding("database", OK, f"integrity ok, schema version {version}", details)
+        yield from _manifest_and_uploads(conn)
+    finally:
+        conn.close()
+
+
+def _manifest_and_uploads(conn: sqlite3.Connection) -> Iterable[Finding]:
+    meta = _meta(conn)
+    seq = int(meta.get("manifest_seq") or 0)
+    tickets = _count(conn, "SELECT count(*) FROM tickets")
+    generated = meta.get("manifest_generated_at")
+    # on the server's clock, as `gatehouse status` does: a kiosk clock that is off must not
+    # make the list look fresh or stale
+    offset = float(meta.get("clock_offset") or 0)
+    age = round(max(0.0, time.time() + offset - float(generated)), 1) if generated else None
+    details = {"manifest_seq": seq, "manifest_age_s": age, "tickets": tickets}
+    if seq == 0:
+        yield Finding(
+            "manifest",
+            WARN,
+            "no ticket list loaded: sync with the server or run `gatehouse import-manifest`",
+            details,
+        )
+    elif age is not None and age > STALE_MANIFEST_S:
+        yield Finding(
+            "manifest",
+            WARN,
+            f"ticket list seq {seq} ({tickets} tickets) is {age / 3600:.0f} h old: refunds and "
+            "transfers since then are not known here; sync or import a fresh manifest",
+            details,
+        )
+    else:
+        when = f", {age / 60:.0f} min old" if age is not None else ""
+        yield Finding("manifest", OK, f"ticket list seq {seq}, {tickets} tickets{when}", details)
+    scans = _count(conn, "SELECT count(*) FROM scans WHERE sent = 0 AND origin = 'local'")
+    sales = _count(conn, "SELECT count(*) FROM sales WHERE sent = 0")
+    yield Finding(
+        "uploads",
+        OK,
+        f"{scans} scans and {sales} sales waiting to upload"
+        if scans or sales
+        else "nothing waiting to upload",
+        {"pending_scans": scans, "pending_sales": sales},
+    )
+
+
+def server_url() -> tuple[str | None, str]:
+    """Where this kiosk syncs, and where that came from: the environment, pairing, config."""
+    from app.settings import Settings
+
+    if os.environ.get("GATEHOUSE_SERVER"):
+        return os.environ["GATEHOUSE_SERVER"], "GATEHOUSE_SERVER"
+    settings = Settings.load()
+    if settings.db_path.exists():
+        try:
+            conn = _open_read_only(settings.db_path)
+            try:
+                paired = _meta(conn).get("server")
+            finally:
+                conn.close()
+            if paired:
+                return paired, "pairing"
+        except sqlite3.Error:
+            pass  # the database check reports a broken store
+    if settings.server:
+        return settings.server, "config"
+    return None, ""
+
+
+@check
+def server(args) -> Iterable[Finding]:
+    import httpx
+
+    url, source = server_url()
+    if not url:
+        yield Finding(
+            "server",
+            OK,
+            "not paired with a server: this kiosk works from imported manifest files",
+            {"server": None},
+        )
+        return
+    health = url.rstrip("/") + "/healthz"
+    details: dict[str, Any] = {"server": url, "from": source}
+    timeout = getattr(args, "timeout", 3.0)
+    start = time.monotonic()
+    try:
+        response = httpx.get(health, timeout=timeout)
+    except httpx.HTTPError as exc:
+        details["error"] = f"{type(exc).__name__}: {exc}"
+        yield Finding(
+            "server",
+            WARN,
+            f"{url} not reachable ({type(exc).__name__}): the kiosk keeps checking tickets "
+            "offline and uploads its scans when the network is back",
+            details,
+        )
+        return
+    details["status"] = response.status_code
+    details["ms"] = round((time.monotonic() - start) * 1000, 1)
+    if response.status_code == 200:
+        yield Finding("server", OK, f"{url} answered in {details['ms']:.0f} ms", details)
+    else:
+        yield Finding(
+            "server",
+            WARN,
+            f"{url} answered {response.status_code} on /healthz: check the server address",
+            details,
+        )
+
+
+@check
+def files(args) -> Iterable[Finding]:
+    from app.logging_setup import log_dir
+    from app.settings import Settings
+
+    settings = Settings.load()
+    places = {
+        "config": settings.config_path,
+        "data": settings.home,
+        "database": settings.db_path,
+        "logs": log_dir(),
+    }
+    text = ", ".join(
+        f"{name} {path}" + ("" if path.exists() else " (not created yet)")
+        for name, path in places.items()
+    )
+    yield Finding(
+        "files",
+        OK,
+        text,
+        {name: str(path) for name, path in places.items()}
+        | {f"{name}_exists": path.exists() for name, path in places.items()},
+    )
 
 
 def run(args) -> int:
