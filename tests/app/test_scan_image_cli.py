@@ -94,7 +94,7 @@ def test_scan_image_without_manifest_is_an_environment_error(gatehouse_home, tmp
     assert capsys.readouterr().err.startswith("gatehouse: ")
 
 
-def test_doctor_reports_decoders_and_reads_a_code_from_a_video(tmp_path, capsys):
+def test_doctor_reports_decoders_and_reads_a_code_from_a_video(gatehouse_home, tmp_path, capsys):
     ev = EventFixture()
     code = ev.credential(77)
     video = write_video(tmp_path / "door.avi", ticket_video_frames([code], gap=0))
@@ -104,4 +104,4 @@ def test_doctor_reports_decoders_and_reads_a_code_from_a_video(tmp_path, capsys)
     assert decoders[0]["details"]["library"] == "zxing-cpp"
     cams = [f for f in findings if f["check"] == "camera"]
     assert cams[0]["status"] == "ok" and cams[0]["details"]["codes"] == [code]
-    assert status in (0, 1)  # database/server checks the lead adds may fail in a bare home
+    assert status == 0  # a bare home only warns (no database yet); see test_doctor_cli.py
