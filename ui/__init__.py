@@ -4,5 +4,3 @@ Only this package imports PySide6. Everything below ``ui`` (core, local_db, scan
 exposes plain callbacks; the adapters here turn them into queued signals so every callback
 lands on the GUI thread, and the GUI thread itself never touches the disk or the network.
 """
-
-from ui import _pyside_guard  # noqa: F401 - must run before any other Qt use (see module)
