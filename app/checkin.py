@@ -96,7 +96,7 @@ class CheckIn:
         self._listeners.append(callback)
 
     def _gate_name(self, gate: str | None) -> str | None:
-        return gate or self.default_gate or self.store.get_meta("gate")
+        return gate or self.default_gate or self.store.read_meta("gate")
 
     def _ensure_ready(self) -> None:
         if self.store.reference().event is None:
@@ -280,7 +280,7 @@ class CheckIn:
         )
 
     def _box_office_issued(self, kid: bytes) -> bool:
-        row = self.store.conn.execute(
+        row = self.store.reader.execute(
             "SELECT 1 FROM keys WHERE kid = ? AND purpose = 'box_office' AND status = 'active'",
             (kid,),
         ).fetchone()
@@ -291,7 +291,7 @@ class CheckIn:
         parsed = credentials.parse(code)
         if not isinstance(parsed, tuple):
             return decoded, False
-        row = self.store.conn.execute(
+        row = self.store.reader.execute(
             "SELECT public_key FROM keys WHERE kid = ? AND purpose = 'box_office'"
             " AND status = 'revoked'",
             (parsed[0].kid,),
@@ -304,7 +304,7 @@ class CheckIn:
 
     def _not_found(self, code: str) -> Verdict:
         # A guest holding up their pay-at-counter reservation code belongs at the box office.
-        row = self.store.conn.execute(
+        row = self.store.reader.execute(
             "SELECT status FROM reservations WHERE code = ?", (code.upper(),)
         ).fetchone()
         if row and row[0] != "paid":

@@ -107,27 +107,95 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER sale_tickets_append_only_delete BEFORE DELETE ON sale_tickets
         BEGIN SELECT RAISE(ABORT, 'sold tickets are append-only'); END;
     """,
+    # 3: scans, ticket state and occupancy move to the scan journal (attached as scanlog).
+    # INSERT OR IGNORE/REPLACE: a migration cut short by a power cut simply runs again.
+    """
+    INSERT OR IGNORE INTO scanlog.scans (n, scan_id, kind, origin, device_id, gate, staff,
+        direction, ticket_id, code_hash, verdict, reason, at, clock_offset, override_reason,
+        annuls, sent)
+        SELECT n, scan_id, kind, origin, device_id, gate, staff, direction, ticket_id,
+        code_hash, verdict, reason, at, clock_offset, override_reason, annuls, sent
+        FROM main.scans;
+    INSERT OR REPLACE INTO scanlog.ticket_state SELECT * FROM main.ticket_state;
+    INSERT OR REPLACE INTO scanlog.occupancy SELECT * FROM main.occupancy;
+    DROP TABLE main.scans;
+    DROP TABLE main.ticket_state;
+    DROP TABLE main.occupancy;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# The scan journal lives in its own file (``<name>.scans.sqlite``) with its own connection, so
+# a scan commit never waits behind a large manifest page being applied to the main file.
+JOURNAL_MIGRATIONS: list[str] = [
+    # 1: scans, per-ticket state and occupancy (moved out of the main file by migration 3)
+    """
+    CREATE TABLE ticket_state (
+        ticket_id INTEGER PRIMARY KEY, inside INTEGER NOT NULL DEFAULT 0,
+        entries INTEGER NOT NULL DEFAULT 0, last_at REAL, last_gate TEXT, last_device TEXT,
+        last_scan_id TEXT);
+    CREATE TABLE occupancy (event_id INTEGER PRIMARY KEY, inside INTEGER NOT NULL DEFAULT 0,
+        admitted INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE scans (
+        n INTEGER PRIMARY KEY AUTOINCREMENT,
+        scan_id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL DEFAULT 'scan',        -- scan | annul
+        origin TEXT NOT NULL DEFAULT 'local',     -- local | peer (another device's, via feed)
+        device_id TEXT NOT NULL, gate TEXT, staff TEXT,
+        direction TEXT NOT NULL, ticket_id INTEGER, code_hash BLOB,
+        verdict TEXT NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL,
+        clock_offset REAL NOT NULL DEFAULT 0, override_reason TEXT, annuls TEXT,
+        sent INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX scans_unsent ON scans(n) WHERE sent = 0 AND origin = 'local';
+    CREATE INDEX scans_ticket ON scans(ticket_id);
+    -- The scan log is evidence: only the 'sent' mark may ever change.
+    CREATE TRIGGER scans_append_only_delete BEFORE DELETE ON scans
+        BEGIN SELECT RAISE(ABORT, 'scans are append-only'); END;
+    CREATE TRIGGER scans_append_only_update BEFORE UPDATE ON scans
+        WHEN NEW.scan_id IS NOT OLD.scan_id OR NEW.verdict IS NOT OLD.verdict
+          OR NEW.reason IS NOT OLD.reason OR NEW.at IS NOT OLD.at
+          OR NEW.ticket_id IS NOT OLD.ticket_id OR NEW.device_id IS NOT OLD.device_id
+          OR NEW.direction IS NOT OLD.direction OR NEW.kind IS NOT OLD.kind
+        BEGIN SELECT RAISE(ABORT, 'scans are append-only'); END;
+    """,
+]
+
+JOURNAL_VERSION = len(JOURNAL_MIGRATIONS)
+JOURNAL_ALIAS = "scanlog"  # the journal's name when attached to the main connection
 
 
 class SchemaTooNew(RuntimeError):
     """The database was written by a newer Gatehouse: refuse rather than corrupt it."""
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the database to SCHEMA_VERSION; returns the version it started from."""
-    start = conn.execute("PRAGMA user_version").fetchone()[0]
-    if start > SCHEMA_VERSION:
+def check_version(conn: sqlite3.Connection, latest: int = SCHEMA_VERSION) -> int:
+    """The file's schema version; SchemaTooNew when a newer release wrote it."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > latest:
         raise SchemaTooNew(
-            f"this data was written by a newer Gatehouse (schema {start}); upgrade this program"
+            f"this data was written by a newer Gatehouse (schema {version}); upgrade this program"
         )
-    for version in range(start, SCHEMA_VERSION):
+    return version
+
+
+def migrate(conn: sqlite3.Connection, migrations: list[str] | None = None) -> int:
+    """Bring the database to the latest version; returns the version it started from.
+
+    The main file's migrations expect the scan journal attached as ``scanlog`` (Store does
+    that); ``migrations=JOURNAL_MIGRATIONS`` migrates a journal file on its own connection.
+    """
+    migrations = MIGRATIONS if migrations is None else migrations
+    start = check_version(conn, len(migrations))
+    for version in range(start, len(migrations)):
         conn.execute("BEGIN IMMEDIATE")
-        for statement in _split(MIGRATIONS[version]):
-            conn.execute(statement)
-        conn.execute(f"PRAGMA user_version = {version + 1}")
+        try:
+            for statement in _split(migrations[version]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
         conn.execute("COMMIT")
     return start
 

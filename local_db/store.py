@@ -1,9 +1,18 @@
 """The kiosk's SQLite store: open, migrate, look tickets up fast, record scans durably.
 
-Reads run on any thread (WAL). Writes are serialised by one lock, and the app gives them one
-writer thread. Lookups on the check path are single-row primary-key or index probes, so their
-cost stays flat from a thousand to a million tickets. Reference data (event, tiers, gates, keys)
-is small and cached in memory until a manifest page changes it.
+Two files, three connections, because a door must never wait for a download:
+
+- ``kiosk.sqlite`` (``conn``): the manifest copy, meta, box-office sales. Large manifest pages
+  are applied here in one transaction each. The scan journal is attached to this connection
+  as ``scanlog`` so queries can join scans with tickets.
+- ``kiosk.scans.sqlite`` (``journal``): scans, per-ticket state, occupancy. Only scan writes
+  lock it, so a verdict's durable commit never queues behind a manifest page.
+- ``reader``: both files, query-only. The check path reads here, so it sees only committed
+  manifest pages, never one half-applied by the sync thread.
+
+Lookups on the check path are single-row primary-key or index probes, so their cost stays flat
+from a thousand to a million tickets. Reference data (event, tiers, gates, keys) is small and
+cached in memory until a manifest page changes it.
 """
 
 from __future__ import annotations
@@ -11,7 +20,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +30,7 @@ from typing import Any
 from core.keys import VerifyKey
 from core.rules import EntryPolicy, EventRules, Gate, TicketRecord, TicketState, Tier
 from core.scans import Scan, next_state
-from local_db.schema import migrate
+from local_db.schema import JOURNAL_ALIAS, JOURNAL_MIGRATIONS, check_version, migrate
 
 _TICKET_SQL = """
     SELECT t.id, t.event_id, t.tier_id, t.holder, t.status, t.valid_from, t.valid_until,
@@ -42,26 +50,50 @@ class Reference:
     manifest_keys: dict[bytes, VerifyKey]
 
 
+def journal_path(path: Path) -> Path:
+    """Where the scan journal of the store at ``path`` lives."""
+    return path.with_name(f"{path.stem}.scans{path.suffix or '.sqlite'}")
+
+
+def _connect(path: Path, *, attach: Path | None = None, query_only: bool = False):
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    # FULL: a committed scan survives a power cut. The verdict is shown after the commit.
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA cache_size=-16000")
+    if attach is not None:
+        conn.execute(f"ATTACH DATABASE ? AS {JOURNAL_ALIAS}", (str(attach),))
+        conn.execute(f"PRAGMA {JOURNAL_ALIAS}.synchronous=FULL")
+    if query_only:
+        conn.execute("PRAGMA query_only=ON")
+    return conn
+
+
 class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self.conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=30
-        )
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        # FULL: a committed scan survives a power cut. The verdict is shown after the commit.
-        self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.execute("PRAGMA foreign_keys=OFF")
-        self.conn.execute("PRAGMA cache_size=-16000")
+        self.journal_path = journal_path(self.path)
+        self._lock = threading.RLock()  # writes to the main file
+        self._journal_lock = threading.RLock()  # writes to the scan journal
+        self.conn = _connect(self.path)
+        with self._lock:
+            check_version(self.conn)  # refuse a newer release's data before touching anything
+        self.conn.close()
+        self.journal = _connect(self.journal_path)
+        with self._journal_lock:
+            migrate(self.journal, JOURNAL_MIGRATIONS)
+        self.conn = _connect(self.path, attach=self.journal_path)
         with self._lock:
             migrate(self.conn)
+        self.reader = _connect(self.path, attach=self.journal_path, query_only=True)
         self._reference: Reference | None = None
+        self._device_id: str | None = None
 
     def close(self) -> None:
-        with self._lock:
-            self.conn.close()
+        with self._lock, self._journal_lock:
+            for conn in (self.reader, self.conn, self.journal):
+                conn.close()
 
     def __enter__(self) -> Store:
         return self
@@ -71,8 +103,14 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction on the main file.
+
+        DEFERRED, not IMMEDIATE: IMMEDIATE would also lock the attached scan journal, and a
+        door's scan commit must never wait behind a manifest page. Writers of the main file
+        are serialised by ``_lock`` within the process.
+        """
         with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("BEGIN")
             try:
                 yield self.conn
             except BaseException:
@@ -80,12 +118,31 @@ class Store:
                 raise
             self.conn.execute("COMMIT")
 
+    @contextmanager
+    def journal_transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction on the scan journal (scans, ticket state, occupancy)."""
+        with self._journal_lock:
+            self.journal.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.journal
+            except BaseException:
+                self.journal.execute("ROLLBACK")
+                raise
+            self.journal.execute("COMMIT")
+
     # -- meta ------------------------------------------------------------------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else default
 
+    def read_meta(self, key: str, default: str | None = None) -> str | None:
+        """Committed value only (the check path must not see a half-applied page)."""
+        row = self.reader.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
     def set_meta(self, key: str, value: str | None, conn: sqlite3.Connection | None = None) -> None:
+        if key == "device_id":
+            self._device_id = None
         target = conn or self.conn
         if value is None:
             target.execute("DELETE FROM meta WHERE key = ?", (key,))
@@ -98,6 +155,8 @@ class Store:
 
     def device_id(self) -> str:
         """This kiosk's id: the server's once paired, a local one before (scans need one)."""
+        if self._device_id is not None:
+            return self._device_id
         value = self.get_meta("device_id")
         if value is None:
             with self._lock:
@@ -105,17 +164,20 @@ class Store:
                 if value is None:
                     value = f"local-{uuid.uuid4()}"
                     self.set_meta("device_id", value)
+        self._device_id = value
         return value
 
     def manifest_seq(self) -> int:
         return int(self.get_meta("manifest_seq", "0"))
 
     def clock_offset(self) -> float:
-        return float(self.get_meta("clock_offset", "0"))
+        return float(self.read_meta("clock_offset", "0"))
 
     # -- reference data ----------------------------------------------------------------------
     def invalidate(self) -> None:
+        """Forget cached reference data and ids (after a manifest page or a pairing)."""
         self._reference = None
+        self._device_id = None
 
     def reference(self) -> Reference:
         ref = self._reference
@@ -124,8 +186,9 @@ class Store:
         return ref
 
     def _load_reference(self) -> Reference:
-        c = self.conn
-        event_id = self.get_meta("event_id")
+        c = self.reader
+        row = c.execute("SELECT value FROM meta WHERE key = 'event_id'").fetchone()
+        event_id = row[0] if row else None
         event = None
         if event_id is not None:
             row = c.execute(
@@ -165,7 +228,7 @@ class Store:
         ev = self.reference().event
         if ev is None:
             return EventRules(event_id=-1)
-        row = self.conn.execute(
+        row = self.journal.execute(
             "SELECT inside FROM occupancy WHERE event_id = ?", (ev["id"],)
         ).fetchone()
         return EventRules(
@@ -177,15 +240,17 @@ class Store:
 
     # -- the check path ---------------------------------------------------------------------
     def ticket(self, ticket_id: int) -> TicketRecord | None:
-        row = self.conn.execute(_TICKET_SQL + " WHERE t.id = ?", (ticket_id,)).fetchone()
+        row = self.reader.execute(_TICKET_SQL + " WHERE t.id = ?", (ticket_id,)).fetchone()
         return TicketRecord(*row) if row else None
 
     def ticket_by_barcode(self, code_hash: bytes) -> TicketRecord | None:
-        row = self.conn.execute(_TICKET_SQL + " WHERE t.barcode_hash = ?", (code_hash,)).fetchone()
+        row = self.reader.execute(
+            _TICKET_SQL + " WHERE t.barcode_hash = ?", (code_hash,)
+        ).fetchone()
         return TicketRecord(*row) if row else None
 
     def ticket_state(self, ticket_id: int) -> TicketState:
-        row = self.conn.execute(
+        row = self.journal.execute(
             "SELECT inside, entries, last_at, last_gate, last_device FROM ticket_state"
             " WHERE ticket_id = ?",
             (ticket_id,),
@@ -200,19 +265,18 @@ class Store:
         Returns the ticket's new state. Idempotent by scan id: recording the same scan twice
         (a peer feed replay) changes nothing the second time.
         """
-        with self.transaction() as c:
+        with self.journal_transaction() as c:
             return self._record(c, scan, origin)
 
     def record_scans(self, scans: list[Scan], origin: str) -> int:
         """Many scans in one transaction (the peer feed). Returns how many were new."""
-        before = self.conn.total_changes
-        with self.transaction() as c:
+        with self.journal_transaction() as c:
             new = 0
             for scan in scans:
-                mark = self.conn.total_changes
+                mark = c.total_changes
                 self._record(c, scan, origin)
-                new += self.conn.total_changes > mark
-        return new if self.conn.total_changes > before else 0
+                new += c.total_changes > mark
+        return new
 
     def _record(self, c: sqlite3.Connection, scan: Scan, origin: str) -> TicketState | None:
         cur = c.execute(
@@ -272,7 +336,7 @@ class Store:
         return after
 
     def scan(self, scan_id: str) -> Scan | None:
-        row = self.conn.execute(
+        row = self.journal.execute(
             "SELECT scan_id, device_id, direction, verdict, reason, at, clock_offset, kind, gate,"
             " staff, ticket_id, hex(code_hash), override_reason, annuls FROM scans"
             " WHERE scan_id = ?",
@@ -286,18 +350,18 @@ class Store:
 
     # -- outbox ----------------------------------------------------------------------------
     def unsent_scans(self, limit: int = 500) -> list[Scan]:
-        rows = self.conn.execute(
+        rows = self.journal.execute(
             "SELECT scan_id FROM scans WHERE sent = 0 AND origin = 'local' ORDER BY n LIMIT ?",
             (limit,),
         ).fetchall()
         return [s for (sid,) in rows if (s := self.scan(sid)) is not None]
 
     def mark_sent(self, scan_ids: list[str]) -> None:
-        with self.transaction() as c:
+        with self.journal_transaction() as c:
             c.executemany("UPDATE scans SET sent = 1 WHERE scan_id = ?", [(s,) for s in scan_ids])
 
     def pending_count(self) -> int:
-        return self.conn.execute(
+        return self.journal.execute(
             "SELECT count(*) FROM scans WHERE sent = 0 AND origin = 'local'"
         ).fetchone()[0]
 
@@ -306,11 +370,11 @@ class Store:
         ev = self.reference().event
         occ = (0, 0)
         if ev is not None:
-            row = self.conn.execute(
+            row = self.journal.execute(
                 "SELECT inside, admitted FROM occupancy WHERE event_id = ?", (ev["id"],)
             ).fetchone()
             occ = row or occ
-        tickets = self.conn.execute("SELECT count(*) FROM tickets").fetchone()[0]
+        tickets = self.reader.execute("SELECT count(*) FROM tickets").fetchone()[0]
         return {"tickets": tickets, "inside": occ[0], "admitted": occ[1]}
 
     def search(self, query: str, limit: int = 20) -> list[TicketRecord]:
@@ -327,12 +391,9 @@ class Store:
             if t:
                 found.append(t)
         like = q.replace("%", "").replace("_", "")
-        rows = self.conn.execute(
+        rows = self.reader.execute(
             _TICKET_SQL + " WHERE t.holder LIKE ? OR t.holder LIKE ? ORDER BY t.holder LIMIT ?",
             (f"{like}%", f"% {like}%", limit),
         ).fetchall()
         found += [TicketRecord(*r) for r in rows if not found or r[0] != found[0].ticket_id]
         return found[:limit]
-
-    def now(self) -> float:
-        return time.time()

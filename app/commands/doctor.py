@@ -204,6 +204,7 @@ def _count(conn: sqlite3.Connection, sql: str) -> int:
 def database(args) -> Iterable[Finding]:
     from app.settings import Settings
     from local_db.schema import SCHEMA_VERSION
+    from local_db.store import journal_path
 
     path = Settings.load().db_path
     if not path.exists():
@@ -214,10 +215,17 @@ def database(args) -> Iterable[Finding]:
             {"path": str(path), "exists": False},
         )
         return
+    journal = journal_path(path)
     try:
         conn = _open_read_only(path)
         integrity = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if journal.exists() and integrity == ["ok"]:
+            # the scan journal (scans, ticket state) is a file of its own: check it too
+            conn.execute("ATTACH DATABASE ? AS scanlog", (f"file:{journal}?mode=ro",))
+            integrity = [r[0] for r in conn.execute("PRAGMA scanlog.integrity_check").fetchall()]
+            if integrity != ["ok"]:
+                path = journal
     except sqlite3.Error as exc:
         yield Finding(
             "database",

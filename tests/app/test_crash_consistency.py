@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from local_db.manifest_apply import apply_stream
-from local_db.store import Store
+from local_db.store import Store, journal_path
 from tests.conftest import ROOT
 from tests.factories import EventFixture
 
@@ -83,8 +83,11 @@ def test_sigkill_never_loses_a_shown_verdict(tmp_path: Path):
             if line.startswith("{"):
                 shown.append(json.loads(line)["scan_id"])
 
-        conn = sqlite3.connect(db)
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        for path in (db, journal_path(db)):  # the manifest copy and the scan journal
+            conn = sqlite3.connect(path)
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            conn.close()
+        conn = sqlite3.connect(journal_path(db))
         stored = {r[0] for r in conn.execute("SELECT scan_id FROM scans")}
         conn.close()
         missing = [s for s in shown if s not in stored]

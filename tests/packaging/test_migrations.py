@@ -6,9 +6,9 @@ field would have it. Opening it with the current code must bring it to SCHEMA_VE
 every scan, the pairing and the ticket state (scans are evidence: losing one on upgrade would
 lose a door's record).
 
-While the schema has a single version, the oldest "previous" database is one at version 1
-with real data: the test then checks that opening it is a no-op that keeps everything, and
-starts checking a real upgrade the day migration 2 is appended.
+Versions 1 and 2 kept scans in the main file; migration 3 moves them to the scan journal
+(``kiosk.scans.sqlite``), so these tests exercise a real move of evidence between files.
+A release that adds migration 4 extends ``_write_old_database`` for the version-3 layout.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ import pytest
 
 from core.scans import Scan
 from local_db import schema
-from local_db.store import Store
+from local_db.store import Store, journal_path
 
-PREVIOUS_VERSIONS = list(range(1, schema.SCHEMA_VERSION)) or [1]
+# Versions whose layout _write_old_database knows: scans in the main file (before 3).
+PREVIOUS_VERSIONS = [v for v in range(1, schema.SCHEMA_VERSION) if v < 3]
 
 
 def _write_old_database(path, version: int) -> list[str]:
@@ -99,14 +100,18 @@ def test_migration_is_idempotent_on_reopen(tmp_path):
     for _ in range(2):
         with Store(path) as store:
             assert store.scan(scan_ids[0]) is not None
+    conn = sqlite3.connect(journal_path(path))
+    assert conn.execute("SELECT count(*) FROM scans").fetchone()[0] == 2  # moved once, not twice
+    conn.close()
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT count(*) FROM scans").fetchone()[0] == 2
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "scans" not in tables and "ticket_state" not in tables
     conn.close()
 
 
 def test_database_from_a_newer_release_is_refused_untouched(tmp_path):
     path = tmp_path / "kiosk.sqlite"
-    _write_old_database(path, schema.SCHEMA_VERSION)
+    _write_old_database(path, PREVIOUS_VERSIONS[-1])
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION + 1}")
     conn.close()
