@@ -4,7 +4,7 @@ Environment variables (all optional):
 
 - ``GATEHOUSE_DB``: SQLAlchemy URL or a plain file path (default ``gatehouse-server.sqlite``
   in the current folder).
-- ``GATEHOUSE_SERVER_PAGE_ROWS``: rows per manifest page (default 5000); tests shrink it to
+- ``GATEHOUSE_SERVER_PAGE_ROWS``: rows per manifest page (default 20000); tests shrink it to
   exercise paging with a handful of tickets.
 - ``GATEHOUSE_SERVER_CLOCK_SKEW``: seconds added to the server clock. Tests only: lets the
   sync tests simulate a server whose clock runs an hour ahead or behind the kiosks.
@@ -53,7 +53,7 @@ def _num(name: str, default: float) -> float:
 @dataclass
 class ServerSettings:
     db_url: str = field(default_factory=lambda: db_url(None))
-    page_rows: int = 5000
+    page_rows: int = 20000
     clock_skew: float = 0.0
     pairing_ttl: float = 900.0
     reservation_hours: float = 24.0
@@ -66,7 +66,7 @@ class ServerSettings:
     def from_env(cls, db: str | None = None) -> ServerSettings:
         return cls(
             db_url=db_url(db),
-            page_rows=max(1, int(_num("GATEHOUSE_SERVER_PAGE_ROWS", 5000))),
+            page_rows=max(1, int(_num("GATEHOUSE_SERVER_PAGE_ROWS", 20000))),
             clock_skew=_num("GATEHOUSE_SERVER_CLOCK_SKEW", 0.0),
             pairing_ttl=_num("GATEHOUSE_PAIRING_TTL", 900.0),
             reservation_hours=_num("GATEHOUSE_RESERVATION_HOURS", 24.0),
