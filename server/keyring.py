@@ -30,33 +30,27 @@ def _store(conn: Connection, key: SigningKey, purpose: str, event_id: int | None
     )
 
 
-def manifest_key(conn: Connection, now: float) -> SigningKey:
-    """The server's manifest signing key (made on first use: ``server init``)."""
-    row = conn.execute(
-        select(keys.c.private_key)
-        .where(keys.c.purpose == "manifest", keys.c.status == "active")
-        .order_by(keys.c.created_at.desc())
-        .limit(1)
-    ).first()
+def _active_key(conn: Connection, purpose: str, event_id: int | None, now: float) -> SigningKey:
+    """The newest active key for a purpose, made on first use."""
+    query = select(keys.c.private_key).where(keys.c.purpose == purpose, keys.c.status == "active")
+    if event_id is not None:
+        query = query.where(keys.c.event_id == event_id)
+    row = conn.execute(query.order_by(keys.c.created_at.desc()).limit(1)).first()
     if row is not None:
         return SigningKey.from_raw(bytes.fromhex(row[0]))
     key = SigningKey.generate()
-    _store(conn, key, "manifest", None, now)
+    _store(conn, key, purpose, event_id, now)
     return key
+
+
+def manifest_key(conn: Connection, now: float) -> SigningKey:
+    """The server's manifest signing key (made on first use: ``server init``)."""
+    return _active_key(conn, "manifest", None, now)
 
 
 def ticket_key(conn: Connection, event_id: int, now: float) -> SigningKey:
-    row = conn.execute(
-        select(keys.c.private_key)
-        .where(keys.c.purpose == "tickets", keys.c.event_id == event_id, keys.c.status == "active")
-        .order_by(keys.c.created_at.desc())
-        .limit(1)
-    ).first()
-    if row is not None:
-        return SigningKey.from_raw(bytes.fromhex(row[0]))
-    key = SigningKey.generate()
-    _store(conn, key, "tickets", event_id, now)
-    return key
+    """The event's ticket signing key (made when the event's first ticket is issued)."""
+    return _active_key(conn, "tickets", event_id, now)
 
 
 def key_row(key: SigningKey, purpose: str, device: str | None = None, status: str = "active"):

@@ -17,6 +17,7 @@ from app.settings import Settings
 from core.credentials import ticket_number
 from local_db.store import Store
 from ui.staff import StaffRoster
+from ui.sync_link import default_engine_factory, start_engine
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class KioskApp:
         self.roster = StaffRoster(self.store)
         self.worker = Worker()
         self.languages = Languages(cache_dir=self.home / "cache" / "i18n")
-        self.sync_engine_factory = sync_engine_factory or _default_engine_factory
+        self.sync_engine_factory = sync_engine_factory or default_engine_factory
         self.engine: Any = None
         self.window: Any = None
         self._closed = False
@@ -126,20 +127,12 @@ class KioskApp:
 
     def start_sync(self) -> None:
         """Start the sync engine once the kiosk is paired (the engine needs its token)."""
-        if self.engine is not None or self.store.get_meta("device_token_set") != "1":
+        if self.engine is not None:
             return
-        server = self.settings.server or self.store.get_meta("server")
-        if not server:
-            return
-        try:
-            self.engine = self.sync_engine_factory(self.store, server)
-        except ImportError:
-            log.warning("sync engine not installed: this kiosk works offline only")
-            return
-        self.window.sync_bridge.attach(self.engine)
-        # Upload right after each scan when online (called on the writer thread).
-        self.checkin.on_scan(lambda _result: self.engine.notify_scan())
-        self.engine.start()
+        self.engine = start_engine(self.store, self.settings, self.window, self.sync_engine_factory)
+        if self.engine is not None:
+            # Upload right after each scan when online (called on the writer thread).
+            self.checkin.on_scan(lambda _result: self.engine.notify_scan())
 
     # -- shutdown ----------------------------------------------------------------------------
     def shutdown(self) -> None:
@@ -152,12 +145,6 @@ class KioskApp:
             self.engine.stop()
         self.worker.stop()  # scans already posted still land on disk first
         self.store.close()
-
-
-def _default_engine_factory(store: Store, server: str):
-    from sync.engine import SyncEngine
-
-    return SyncEngine(store, server_url=server)
 
 
 def run_kiosk(

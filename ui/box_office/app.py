@@ -13,6 +13,7 @@ from app.boxoffice import BoxOffice
 from app.settings import Settings
 from local_db.store import Store
 from ui.staff import StaffRoster
+from ui.sync_link import default_engine_factory, start_engine
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ class BoxOfficeApp:
         self.box_office = BoxOffice(self.store, **service_kw)
         self.roster = StaffRoster(self.store)
         self.worker = Worker(name="gatehouse-box-office")
-        self.sync_engine_factory = sync_engine_factory or _default_engine_factory
+        self.sync_engine_factory = sync_engine_factory or default_engine_factory
         self.engine: Any = None
         self.window: Any = None
         self._closed = False
@@ -42,18 +43,10 @@ class BoxOfficeApp:
         return self.window
 
     def start_sync(self) -> None:
-        if self.engine is not None or self.store.get_meta("device_token_set") != "1":
-            return
-        server = self.settings.server or self.store.get_meta("server")
-        if not server:
-            return
-        try:
-            self.engine = self.sync_engine_factory(self.store, server)
-        except ImportError:
-            log.warning("sync engine not installed: this counter works offline only")
-            return
-        self.window.sync_bridge.attach(self.engine)
-        self.engine.start()
+        if self.engine is None:
+            self.engine = start_engine(
+                self.store, self.settings, self.window, self.sync_engine_factory
+            )
 
     def sale_made(self) -> None:
         """Upload a fresh sale at once when online (the next round would too)."""
@@ -68,12 +61,6 @@ class BoxOfficeApp:
             self.engine.stop()
         self.worker.stop()  # sales already posted still land on disk first
         self.store.close()
-
-
-def _default_engine_factory(store: Store, server: str):
-    from sync.engine import SyncEngine
-
-    return SyncEngine(store, server_url=server)
 
 
 def run_box_office(settings: Settings, *, fullscreen: bool = False, argv=None) -> int:

@@ -1,0 +1,45 @@
+"""Starting the sync engine for a window, shared by the door and the box-office apps.
+
+The engine needs a paired kiosk (a device token) and a server address; without either the
+window simply works offline. The window's sync badge is attached before the engine's first
+round so the badge never misses a status change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from app.settings import Settings
+from local_db.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def default_engine_factory(store: Store, server: str):
+    from sync.engine import SyncEngine
+
+    return SyncEngine(store, server_url=server)
+
+
+def start_engine(
+    store: Store,
+    settings: Settings,
+    window: Any,
+    factory: Callable[[Store, str], Any] = default_engine_factory,
+) -> Any | None:
+    """A started engine wired to ``window.sync_bridge``, or None when not paired yet."""
+    if store.get_meta("device_token_set") != "1":
+        return None
+    server = settings.server or store.get_meta("server")
+    if not server:
+        return None
+    try:
+        engine = factory(store, server)
+    except ImportError:
+        log.warning("sync engine not installed: this kiosk works offline only")
+        return None
+    window.sync_bridge.attach(engine)
+    engine.start()
+    return engine
