@@ -193,7 +193,9 @@ def bench_upload(server, event: int, tickets: list[dict], folder: Path, count: i
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100000,1000000")
-    parser.add_argument("--page-rows", type=int, default=5000, help="server rows per page")
+    parser.add_argument(
+        "--page-rows", type=int, default=20000, help="server rows per page (server default)"
+    )
     parser.add_argument("--propagation-rounds", type=int, default=20)
     parser.add_argument("--uploads", type=int, default=10_000)
     parser.add_argument("--json", action="store_true")
