@@ -3,7 +3,6 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-export QT_QPA_PLATFORM ?= offscreen
 
 .PHONY: help demo test bench lint format package clean system-deps
 
@@ -28,6 +27,8 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Tests drive real Qt widgets without a screen; the demo and the kiosk use the real one.
+test: export QT_QPA_PLATFORM = offscreen
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 

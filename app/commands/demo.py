@@ -269,6 +269,10 @@ def _has_webcam() -> bool:
 def run(args) -> int:
     from app.settings import Settings, home_dir
 
+    if not args.no_window:
+        from app.commands.kiosk import require_screen
+
+        require_screen("; `gatehouse demo --no-window` sets the demo up without the window")
     folder = Path(args.dir).expanduser() if args.dir else home_dir() / "demo"
     facts = set_up(folder, args.port)
     proc = facts.pop("server_process")

@@ -2,8 +2,28 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 from app.cli import CommandError
 from app.settings import Settings
+
+
+def require_screen(hint: str = "") -> None:
+    """Stop with plain words when Linux has no screen to open a window on.
+
+    Without this Qt aborts with a message about platform plugins that means nothing to IT.
+    A kiosk without X or Wayland (framebuffer, EGLFS) sets QT_QPA_PLATFORM and passes.
+    """
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    raise CommandError(
+        "there is no screen to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is "
+        "set): start it from the kiosk's desktop session, or set QT_QPA_PLATFORM (eglfs or "
+        "linuxfb on a machine without a desktop, offscreen to run with no screen at all)" + hint
+    )
 
 
 def register(sub) -> None:
@@ -38,6 +58,7 @@ def _paired_role(settings: Settings) -> str:
 
 
 def run(args) -> int:
+    require_screen()
     args.role = args.role or _paired_role(Settings.load())
     if args.role == "box-office":
         try:
