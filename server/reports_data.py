@@ -177,6 +177,25 @@ def attendance(conn: Connection, event_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def readable_times(rows: list[dict[str, Any]], tz_name: str | None) -> list[dict[str, Any]]:
+    """Attendance rows with unix times as ISO 8601 in the event's timezone (for CSV)."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        tz = ZoneInfo(tz_name) if tz_name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = UTC
+    out = []
+    for row in rows:
+        row = dict(row)
+        for key in ("first_entry_at", "last_at"):
+            if row.get(key) is not None:
+                row[key] = datetime.fromtimestamp(float(row[key]), tz).isoformat(timespec="seconds")
+        out.append(row)
+    return out
+
+
 def _box_office(conn: Connection, event_id: int) -> dict[str, Any]:
     from server.sales import summary  # box-office sales, counted per payment method
 

@@ -187,9 +187,33 @@ def _need_positive(value: int | None, what: str) -> None:
         raise CommandError(f"{what} cannot be negative")
 
 
+_ENTRY_WORDS = {
+    "single": "single entry",
+    "reentry": "re-entry allowed",
+    "unlimited": "unlimited entries",
+}
+
+
 # -- events, tiers, gates --------------------------------------------------------------------
+def _need_time(value: str, flag: str) -> None:
+    """Say plainly what a date must look like, before the server's validator does."""
+    from datetime import datetime
+
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(
+            f"{flag} {value!r} is not a date and time: write it like 2026-12-31T20:00 "
+            "(UTC), or with an offset like 2026-12-31T20:00+05:30"
+        ) from None
+
+
 def event_create(args) -> int:
     _need_positive(args.capacity, "--capacity")
+    if not args.name.strip():
+        raise CommandError("--name must not be empty")
+    _need_time(args.starts, "--starts")
+    _need_time(args.ends, "--ends")
     with _client(args) as c:
         ev = c.call(
             "POST",
@@ -227,7 +251,12 @@ def tier_create(args) -> int:
                 "entry": args.entry,
             },
         )
-    _print(args, tier, f"Tier {tier['id']} created: {tier['name']} ({tier['entry']} entry)")
+    _print(
+        args,
+        tier,
+        f"Tier {tier['id']} created: {tier['name']} "
+        f"({_ENTRY_WORDS.get(tier['entry'], tier['entry'])})",
+    )
     return 0
 
 

@@ -41,14 +41,15 @@ def attendance(
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> list[dict] | Response:
     with db.read() as conn:
-        catalog.get_event(conn, event_id)
+        tz = catalog.get_event(conn, event_id).timezone
         rows = reports_data.attendance(conn, event_id)
     if format == "json":
         return rows
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=reports_data.ATTENDANCE_COLUMNS)
     writer.writeheader()
-    writer.writerows(rows)
+    # People read the CSV in a spreadsheet: times in the event's own timezone, ISO 8601.
+    writer.writerows(reports_data.readable_times(rows, tz))
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
 
 

@@ -230,3 +230,40 @@ def test_cli_errors_are_plain_words(admin, monkeypatch):
     assert "cannot reach the server" in admin("event", "list", code=2)
     monkeypatch.delenv("GATEHOUSE_SERVER")
     assert "no server given" in admin("event", "list", code=2)
+
+
+def test_bad_dates_and_names_are_explained_before_anything_is_sent(admin):
+    out = admin(
+        "event",
+        "create",
+        "--name",
+        "Gala",
+        "--starts",
+        "tomorrow",
+        "--ends",
+        "2026-12-31T23:00",
+        code=2,
+    )
+    assert "--starts 'tomorrow' is not a date and time" in out and "2026-12-31T20:00" in out
+    out = admin(
+        "event",
+        "create",
+        "--name",
+        " ",
+        "--starts",
+        "2026-12-31T20:00",
+        "--ends",
+        "2026-12-31T23:00",
+        code=2,
+    )
+    assert "--name must not be empty" in out
+
+
+def test_attendance_csv_times_are_readable_in_the_event_timezone():
+    from server.reports_data import readable_times
+
+    rows = [{"first_entry_at": 1_795_200_000.0, "last_at": None, "holder": "Asha"}]
+    [ist] = readable_times(rows, "Asia/Kolkata")
+    assert ist["first_entry_at"] == "2026-11-21T00:10:00+05:30" and ist["last_at"] is None
+    [utc] = readable_times(rows, "Not/AZone")  # an unknown zone falls back to UTC, never fails
+    assert utc["first_entry_at"] == "2026-11-20T18:40:00+00:00"
