@@ -107,7 +107,8 @@ class Languages:
 def update_sources() -> None:
     """Re-extract every translatable string of ui/ into each .ts (keeps translations)."""
     tool = _tool("lupdate")
-    files = sorted(str(p) for p in Path(__file__).resolve().parent.glob("*.py"))
+    ui_dir = Path(__file__).resolve().parent
+    files = sorted(str(p) for p in [*ui_dir.glob("*.py"), *ui_dir.glob("box_office/*.py")])
     for code in LANGUAGES:
         if code == SOURCE_LANGUAGE:
             continue

@@ -22,6 +22,7 @@ class BoxOfficeApp:
     """Owns the counter's parts and their lifetimes. Build it after the QApplication."""
 
     def __init__(self, settings: Settings, *, sync_engine_factory: Any = None, **service_kw):
+        from ui.i18n import Languages
         from ui.worker import Worker
 
         self.settings = settings
@@ -30,6 +31,7 @@ class BoxOfficeApp:
         self.box_office = BoxOffice(self.store, **service_kw)
         self.roster = StaffRoster(self.store)
         self.worker = Worker(name="gatehouse-box-office")
+        self.languages = Languages(cache_dir=self.home / "cache" / "i18n")
         self.sync_engine_factory = sync_engine_factory or default_engine_factory
         self.engine: Any = None
         self.window: Any = None
@@ -38,11 +40,29 @@ class BoxOfficeApp:
     def build_window(self):
         from ui.box_office.window import BoxOfficeWindow
 
+        if self.settings.language != "en":
+            self.languages.set_language(self.settings.language)
         self.window = BoxOfficeWindow(self)
         self.start_sync()
         return self.window
 
+    def switch_language(self, code: str) -> None:
+        self.languages.set_language(code)
+
+    def pair(self, server: str, code: str, name: str):
+        """First run (writer thread): pair with the server; a box office also registers its
+        issuing key right after (``sync.pairing.pair``)."""
+        from sync.pairing import pair
+
+        return pair(self.store, server, code, name or None)
+
+    def paired(self, server: str) -> None:
+        self.settings.server = server
+        self.worker.submit(self.settings.save)
+        self.start_sync()
+
     def start_sync(self) -> None:
+        """Start the sync engine once the counter is paired (the engine needs its token)."""
         if self.engine is None:
             self.engine = start_engine(
                 self.store, self.settings, self.window, self.sync_engine_factory

@@ -1,14 +1,17 @@
 """Widgets of the box-office window: the reservation card with its expiry countdown, the
 payment panel (cash change worked out as the cashier types), the tickets hand-over panel with
 on-screen QR codes, and the cash-up table. Plain widgets: no store access, no service calls;
-the window feeds them values and listens to their signals."""
+the window feeds them values and listens to their signals.
+
+Every text goes through Qt's translation system (``self.tr`` in the widgets, fixed contexts
+in the module functions) and each widget re-renders what it shows on ``LanguageChange``."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -26,28 +29,76 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.boxoffice import METHOD_NAMES, METHODS, PaymentProblem, change_due, money, parse_amount
+from app.boxoffice import METHODS, PaymentProblem, change_due, money, parse_amount
 from ui import theme
 from ui.box_office.printing import qr_image
 
-STATUS_WORDS = {
-    "active": "Awaiting payment",
-    "paid": "PAID",
-    "expired": "EXPIRED: cannot be paid",
-    "cancelled": "CANCELLED: cannot be paid",
-}
+# Payment methods as big tiles for a counter touchscreen: a 34 px ring that fills with a dot
+# when chosen (shape, not colour alone), a bold label and a bright frame on the chosen tile,
+# the theme's yellow focus ring; arrow keys move between the tiles, Space picks one.
+METHOD_STYLE = f"""
+QRadioButton {{ background: #2a3642; border: 2px solid #5b6d7f; border-radius: 8px;
+    padding: 10px 14px; min-height: 44px; font-size: 22px; spacing: 14px; }}
+QRadioButton:checked {{ background: #1f5fa8; border: 3px solid #ffffff; font-weight: bold; }}
+QRadioButton:focus {{ border: 3px solid #ffd54a; }}
+QRadioButton:disabled {{ background: #1b232c; border: 2px solid #2a3642; color: #5d6b78; }}
+QRadioButton::indicator {{ width: 28px; height: 28px; border-radius: 17px;
+    border: 3px solid {theme.TEXT}; background: #0c1116; }}
+QRadioButton::indicator:checked {{ background: qradialgradient(cx: 0.5, cy: 0.5,
+    radius: 0.5, fx: 0.5, fy: 0.5, stop: 0 #ffffff, stop: 0.5 #ffffff, stop: 0.56 #0c1116,
+    stop: 1 #0c1116); }}
+QRadioButton::indicator:disabled {{ border: 3px solid #5d6b78; }}
+"""
+
+
+def method_name(method: str) -> str:
+    """A payment method in the counter's language (the service's codes stay English)."""
+    names = {
+        "cash": QCoreApplication.translate("PaymentPanel", "Cash"),
+        "card": QCoreApplication.translate("PaymentPanel", "Card"),
+        "upi": QCoreApplication.translate("PaymentPanel", "UPI"),
+        "other": QCoreApplication.translate("PaymentPanel", "Other"),
+    }
+    return names.get(method, method)
+
+
+def status_word(status: str) -> str:
+    words = {
+        "active": QCoreApplication.translate("ReservationCard", "Awaiting payment"),
+        "paid": QCoreApplication.translate("ReservationCard", "PAID"),
+        "expired": QCoreApplication.translate("ReservationCard", "EXPIRED: cannot be paid"),
+        "cancelled": QCoreApplication.translate("ReservationCard", "CANCELLED: cannot be paid"),
+    }
+    return words.get(status, status)
 
 
 def countdown_text(seconds: float) -> str:
     if seconds <= 0:
-        return "expired"
+        return QCoreApplication.translate("ReservationCard", "expired")
     s = int(seconds)
     h, rest = divmod(s, 3600)
     m, s = divmod(rest, 60)
-    return f"{h} h {m:02d} min {s:02d} s left" if h else f"{m} min {s:02d} s left"
+    if h:
+        text = QCoreApplication.translate("ReservationCard", "%1 h %2 min %3 s left")
+        return text.replace("%1", str(h)).replace("%2", f"{m:02d}").replace("%3", f"{s:02d}")
+    text = QCoreApplication.translate("ReservationCard", "%1 min %2 s left")
+    return text.replace("%1", str(m)).replace("%2", f"{s:02d}")
 
 
-class ReservationCard(QFrame):
+def due_text(cents: int) -> str:
+    return QCoreApplication.translate("ReservationCard", "Due %1").replace("%1", money(cents))
+
+
+class Relabelling:
+    """Mixin for widgets: ``retranslate()`` again when Qt posts LanguageChange."""
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+
+class ReservationCard(Relabelling, QFrame):
     """Who, what, how much, and a live countdown to expiry."""
 
     expired = Signal(str)  # reservation code, when the countdown reaches zero on screen
@@ -57,6 +108,7 @@ class ReservationCard(QFrame):
         self.setObjectName("reservationCard")
         self.view: Any = None
         self._deadline: float | None = None  # time.monotonic() at which it expires
+        self._shown_status: str | None = None
         self.code = QLabel()
         self.code.setStyleSheet("font-size: 30px; font-weight: bold;")
         self.holder = QLabel()
@@ -84,24 +136,44 @@ class ReservationCard(QFrame):
         if view is None:
             for w in (self.code, self.holder, self.phone, self.items, self.due, self.status):
                 w.setText("")
-            self.countdown.setText("Find a reservation by code, name or phone")
+            self.status.setStyleSheet("")
+            self._shown_status = None
+            self.countdown.setText(self.tr("Find a reservation by code, name or phone"))
             self.timer.stop()
             return
         self.code.setText(view.code)
         self.holder.setText(view.holder)
         self.phone.setText(view.phone)
-        self.items.setText(
-            "\n".join(f"{i.qty} x {i.tier} at {money(i.price_cents)}" for i in view.items)
-        )
-        self.due.setText(f"Due {money(view.amount_due_cents)}")
         self._deadline = None
         if view.seconds_left is not None:
             self._deadline = time.monotonic() + view.seconds_left
         self._paint_status(view.status)
+        self._paint_amounts()
         if view.status == "active" and self._deadline is not None:
             self.timer.start()
         else:
             self.timer.stop()
+        self.tick()
+
+    def _paint_amounts(self) -> None:
+        view = self.view
+        line = self.tr("%1 x %2 at %3")
+        self.items.setText(
+            "\n".join(
+                line.replace("%1", str(i.qty))
+                .replace("%2", i.tier)
+                .replace("%3", money(i.price_cents))
+                for i in view.items
+            )
+        )
+        self.due.setText(due_text(view.amount_due_cents))
+
+    def retranslate(self) -> None:
+        if self.view is None:
+            self.show_view(None)
+            return
+        self._paint_amounts()
+        self._paint_status(self._shown_status or self.view.status)
         self.tick()
 
     def seconds_left(self) -> float | None:
@@ -111,7 +183,7 @@ class ReservationCard(QFrame):
         view = self.view
         if view is None:
             return
-        if view.status != "active" or self._deadline is None:
+        if view.status != "active" or self._deadline is None or self._shown_status == "expired":
             self.countdown.setText("")
             return
         left = self.seconds_left()
@@ -128,56 +200,83 @@ class ReservationCard(QFrame):
         )
 
     def _paint_status(self, status: str) -> None:
-        self.status.setText(STATUS_WORDS.get(status, status))
+        self._shown_status = status
+        self.status.setText(status_word(status))
         bg, fg = theme.OUTCOME_COLOURS[{"active": "warning", "paid": "admit"}.get(status, "reject")]
         self.status.setStyleSheet(
             f"background: {bg}; color: {fg}; font-size: 22px; font-weight: bold; padding: 6px;"
         )
 
 
-class PaymentPanel(QFrame):
+class PaymentPanel(Relabelling, QFrame):
     """Method, cash tendered with the change worked out live, reference, and Confirm."""
 
     confirmed = Signal(dict)  # {"method", "tendered_cents" | "amount_cents", "reference"}
 
-    def __init__(self, confirm_text: str = "Confirm payment", parent=None):
+    def __init__(self, confirm_kind: str = "payment", parent=None):
         super().__init__(parent)
+        self.confirm_kind = confirm_kind  # "payment" (a reservation) or "sale" (walk-up)
         self.due_cents = 0
         self.buttons: dict[str, QRadioButton] = {}
         self.group = QButtonGroup(self)
-        methods = QHBoxLayout()
-        for m in METHODS:
-            b = QRadioButton(METHOD_NAMES[m])
+        self.methods = QWidget()
+        self.methods.setObjectName("paymentMethods")
+        self.methods.setStyleSheet(METHOD_STYLE)
+        tiles = QGridLayout(self.methods)
+        tiles.setContentsMargins(0, 0, 0, 0)
+        for i, m in enumerate(METHODS):
+            b = QRadioButton()
             b.setObjectName(f"method_{m}")
+            b.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             self.buttons[m] = b
             self.group.addButton(b)
-            methods.addWidget(b)
+            tiles.addWidget(b, i // 2, i % 2)
         self.buttons["cash"].setChecked(True)
         self.tendered = QLineEdit()
-        self.tendered.setPlaceholderText("Cash given, e.g. 60.00")
         self.tendered.textChanged.connect(self._update)
         self.change = QLabel()
         self.change.setObjectName("change")
         self.change.setStyleSheet("font-size: 26px; font-weight: bold;")
         self.reference = QLineEdit()
-        self.reference.setPlaceholderText("Reference: card slip, UPI transaction id, voucher...")
-        self.confirm = QPushButton(confirm_text)
+        self.confirm = QPushButton()
         self.confirm.setMinimumHeight(56)
         self.confirm.clicked.connect(self._confirm)
         self.message = QLabel()
         self.message.setWordWrap(True)
+        self.method_label = QLabel()
+        self.tendered_label = QLabel()
+        self.reference_label = QLabel()
         grid = QGridLayout(self)
-        grid.addLayout(methods, 0, 0, 1, 2)
-        grid.addWidget(QLabel("Cash given"), 1, 0)
-        grid.addWidget(self.tendered, 1, 1)
-        grid.addWidget(self.change, 2, 0, 1, 2)
-        grid.addWidget(QLabel("Reference"), 3, 0)
-        grid.addWidget(self.reference, 3, 1)
-        grid.addWidget(self.confirm, 4, 0, 1, 2)
-        grid.addWidget(self.message, 5, 0, 1, 2)
+        grid.addWidget(self.method_label, 0, 0, 1, 2)
+        grid.addWidget(self.methods, 1, 0, 1, 2)
+        grid.addWidget(self.tendered_label, 2, 0)
+        grid.addWidget(self.tendered, 2, 1)
+        grid.addWidget(self.change, 3, 0, 1, 2)
+        grid.addWidget(self.reference_label, 4, 0)
+        grid.addWidget(self.reference, 4, 1)
+        grid.addWidget(self.confirm, 5, 0, 1, 2)
+        grid.addWidget(self.message, 6, 0, 1, 2)
         for b in self.buttons.values():
             b.toggled.connect(self._update)
+        self.retranslate()
         self.set_due(0, enabled=False)
+
+    def retranslate(self) -> None:
+        for m, b in self.buttons.items():
+            b.setText(method_name(m))
+        self.method_label.setText(self.tr("Payment method"))
+        self.tendered_label.setText(self.tr("Cash given"))
+        self.reference_label.setText(self.tr("Reference"))
+        self.tendered.setPlaceholderText(self.tr("Cash given, e.g. 60.00"))
+        self.reference.setPlaceholderText(
+            self.tr("Reference: card slip, UPI transaction id, voucher...")
+        )
+        self.confirm.setText(
+            self.tr("Confirm sale and issue tickets")
+            if self.confirm_kind == "sale"
+            else self.tr("Confirm payment and issue tickets")
+        )
+        self._update()
 
     def method(self) -> str:
         return next(m for m, b in self.buttons.items() if b.isChecked())
@@ -206,19 +305,25 @@ class PaymentPanel(QFrame):
             return None
 
     def _update(self, *_args) -> None:
-        cash = self.method() == "cash"
+        method = self.method()
+        cash = method == "cash"
         self.tendered.setEnabled(cash)
         if not cash:
-            self.change.setText(f"Charge {money(self.due_cents)} by {METHOD_NAMES[self.method()]}")
+            self.change.setText(
+                self.tr("Charge %1 by %2")
+                .replace("%1", money(self.due_cents))
+                .replace("%2", method_name(method))
+            )
+            self.change.setStyleSheet("font-size: 26px; font-weight: bold;")
             return
         change = self.change_cents()
         if change is None:
-            self.change.setText("Not enough cash")
+            self.change.setText(self.tr("Not enough cash"))
             self.change.setStyleSheet(
                 f"font-size: 26px; font-weight: bold; color: {theme.OFFLINE};"
             )
         else:
-            self.change.setText(f"Change {money(change)}")
+            self.change.setText(self.tr("Change %1").replace("%1", money(change)))
             self.change.setStyleSheet("font-size: 26px; font-weight: bold;")
 
     def _confirm(self) -> None:
@@ -244,13 +349,14 @@ class PaymentPanel(QFrame):
         self.message.setText("")
 
 
-class TicketsPanel(QFrame):
+class TicketsPanel(Relabelling, QFrame):
     """The tickets of the last sale: QR on screen, numbers, print and PDF buttons."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.sale: Any = None
-        self.title = QLabel("No tickets yet")
+        self.title = QLabel()
+        self.title.setWordWrap(True)
         self.title.setStyleSheet("font-size: 22px; font-weight: bold;")
         self.list = QListWidget()
         self.list.currentRowChanged.connect(self._show_qr)
@@ -261,8 +367,8 @@ class TicketsPanel(QFrame):
         self.number = QLabel()
         self.number.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.number.setStyleSheet("font-size: 24px; font-family: monospace; font-weight: bold;")
-        self.print_button = QPushButton("Print tickets")
-        self.pdf_button = QPushButton("Save as PDF")
+        self.print_button = QPushButton()
+        self.pdf_button = QPushButton()
         for b in (self.print_button, self.pdf_button):
             b.setEnabled(False)
         buttons = QHBoxLayout()
@@ -274,14 +380,35 @@ class TicketsPanel(QFrame):
         layout.addWidget(self.number)
         layout.addWidget(self.list)
         layout.addLayout(buttons)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.print_button.setText(self.tr("Print tickets"))
+        self.pdf_button.setText(self.tr("Save as PDF"))
+        if self.sale is None:
+            self.title.setText(self.tr("No tickets yet"))
+            return
+        sale = self.sale
+        what = (
+            self.tr("Reservation %1").replace("%1", sale.reservation_code)
+            if sale.reservation_code
+            else self.tr("Walk-up")
+        )
+        self.title.setText(
+            self.tr("%1: %n ticket(s), paid by %2", "", len(sale.tickets))
+            .replace("%1", what)
+            .replace("%2", method_name(sale.method))
+        )
+        row = max(self.list.currentRow(), 0)
+        self.list.clear()
+        for t in sale.tickets:
+            self.list.addItem(f"{t.number}   {t.tier}   {t.holder or self.tr('Walk-up guest')}")
+        self.list.setCurrentRow(row)
 
     def show_sale(self, sale: Any) -> None:
         self.sale = sale
         self.list.clear()
-        what = f"Reservation {sale.reservation_code}" if sale.reservation_code else "Walk-up"
-        self.title.setText(f"{what}: {len(sale.tickets)} ticket(s), paid by {sale.method}")
-        for t in sale.tickets:
-            self.list.addItem(f"{t.number}   {t.tier}   {t.holder or 'Walk-up guest'}")
+        self.retranslate()
         for b in (self.print_button, self.pdf_button):
             b.setEnabled(True)
         self.list.setCurrentRow(0)
@@ -296,24 +423,21 @@ class TicketsPanel(QFrame):
         self.number.setText(ticket.number)
 
 
-class CashUpTable(QWidget):
+class CashUpTable(Relabelling, QWidget):
     """Per staff and method: sales, tickets, amount; totals underneath."""
-
-    COLUMNS = ("Staff", "Method", "Sales", "Tickets", "Amount")
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.report: Any = None
-        self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table = QTableWidget(0, 5)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.total = QLabel()
         self.total.setObjectName("cashupTotal")
         self.total.setStyleSheet("font-size: 24px; font-weight: bold;")
-        self.refresh_button = QPushButton("Refresh")
-        self.csv_button = QPushButton("Export CSV")
-        self.print_button = QPushButton("Print cash-up")
+        self.refresh_button = QPushButton()
+        self.csv_button = QPushButton()
+        self.print_button = QPushButton()
         buttons = QHBoxLayout()
         for b in (self.refresh_button, self.csv_button, self.print_button):
             buttons.addWidget(b)
@@ -321,25 +445,48 @@ class CashUpTable(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.total)
         layout.addLayout(buttons)
+        self.retranslate()
+
+    def columns(self) -> list[str]:
+        return [
+            self.tr("Staff"),
+            self.tr("Method"),
+            self.tr("Sales"),
+            self.tr("Tickets"),
+            self.tr("Amount"),
+        ]
+
+    def retranslate(self) -> None:
+        self.table.setHorizontalHeaderLabels(self.columns())
+        self.refresh_button.setText(self.tr("Refresh"))
+        self.csv_button.setText(self.tr("Export CSV"))
+        self.print_button.setText(self.tr("Print cash-up"))
+        if self.report is not None:
+            self.show_report(self.report)
 
     def show_report(self, report: Any) -> None:
         self.report = report
         rows = report.csv_rows()
         self.table.setRowCount(len(rows))
+        everyone = self.tr("ALL")
         for r, row in enumerate(rows):
             for c, key in enumerate(report.CSV_COLUMNS):
-                item = QTableWidgetItem(str(row[key]))
+                value = str(row[key])
+                if key == "method":
+                    value = everyone if value == "ALL" else method_name(value)
+                elif key == "staff" and value == "ALL":
+                    value = everyone
+                item = QTableWidgetItem(value)
                 if c >= 2:
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
                 self.table.setItem(r, c, item)
-        pending = (
-            f"  ·  {report.pending_upload} sale(s) not uploaded yet"
-            if report.pending_upload
-            else ""
+        total = (
+            self.tr("Total %1  ·  cash in drawer %2")
+            .replace("%1", money(report.total_cents))
+            .replace("%2", money(report.cash_in_drawer_cents))
         )
-        self.total.setText(
-            f"Total {money(report.total_cents)}  ·  cash in drawer"
-            f" {money(report.cash_in_drawer_cents)}{pending}"
-        )
+        if report.pending_upload:
+            total += "  ·  " + self.tr("%n sale(s) not uploaded yet", "", report.pending_upload)
+        self.total.setText(total)

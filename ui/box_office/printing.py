@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import segno
-from PySide6.QtCore import QMarginsF, QRectF, Qt
+from PySide6.QtCore import QCoreApplication, QMarginsF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainter
 from PySide6.QtPrintSupport import QPrinter
 
@@ -96,9 +96,15 @@ def draw_ticket(painter: QPainter, page: QRectF, ticket: Any, sale: Any) -> None
         )
         y += height
 
-    line(sale.event_name or "Ticket", _font(15, bold=True), 0.10)
+    line(
+        sale.event_name or QCoreApplication.translate("TicketPrint", "Ticket"),
+        _font(15, bold=True),
+        0.10,
+    )
     line(ticket.tier or "", _font(12, bold=True), 0.07)
-    line(ticket.holder or "Walk-up guest", _font(11), 0.06)
+    line(
+        ticket.holder or QCoreApplication.translate("TicketPrint", "Walk-up guest"), _font(11), 0.06
+    )
     qr_side = min(area.width(), area.height() * 0.56)
     _draw_qr(
         painter,
@@ -108,10 +114,22 @@ def draw_ticket(painter: QPainter, page: QRectF, ticket: Any, sale: Any) -> None
     y += qr_side + area.height() * 0.01
     painter.setPen(QColor("black"))
     line(ticket.number, QFont("DejaVu Sans Mono", 14, QFont.Weight.Bold), 0.07)
-    paid = f"Reservation {sale.reservation_code}" if sale.reservation_code else "Walk-up sale"
+    paid = (
+        QCoreApplication.translate("TicketPrint", "Reservation %1").replace(
+            "%1", sale.reservation_code
+        )
+        if sale.reservation_code
+        else QCoreApplication.translate("TicketPrint", "Walk-up sale")
+    )
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(sale.at))
     line(f"{paid} · {when} · {sale.staff}", _font(7), 0.05)
-    line("Show this code at the entrance. One entry per ticket.", _font(7), 0.04)
+    line(
+        QCoreApplication.translate(
+            "TicketPrint", "Show this code at the entrance. One entry per ticket."
+        ),
+        _font(7),
+        0.04,
+    )
     painter.restore()
 
 

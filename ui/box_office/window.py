@@ -1,6 +1,11 @@
 """The box-office window: find a reservation, take payment, hand over tickets; walk-up sales;
 the end-of-shift cash-up. Works offline like the door window.
 
+Pages: first-run pairing (the door window's ``ui.pages.PairingPage``), staff sign-in, and the
+counter. Every text goes through Qt's translation system; the language is picked in the top
+bar, saved to the settings and applied live (Qt posts LanguageChange, every widget
+re-labels), as in the door window.
+
 Every service call (``app.boxoffice.BoxOffice``) runs on the kiosk's writer thread through
 ``ui.worker.Worker``; results come back by queued signal, so a slow disk or a scrypt PIN check
 never freezes the counter. The window holds what the worker last sent and paints that.
@@ -9,11 +14,12 @@ never freezes the counter. The window holds what the worker last sent and paints
 from __future__ import annotations
 
 import csv
+import html
 import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -33,11 +39,20 @@ from PySide6.QtWidgets import (
 
 from app.boxoffice import money
 from ui import theme
-from ui.box_office.panels import CashUpTable, PaymentPanel, ReservationCard, TicketsPanel
+from ui.box_office.panels import (
+    CashUpTable,
+    PaymentPanel,
+    ReservationCard,
+    TicketsPanel,
+    due_text,
+    status_word,
+)
 from ui.box_office.printing import paint_tickets, ticket_printer
-from ui.pages import LoginPage
+from ui.i18n import LANGUAGES
+from ui.pages import LoginPage, PairingPage
 from ui.staff import LockedOut, StaffMember, WrongPin
 from ui.sync_badge import SyncBadge, SyncBridge
+from ui.wedge import WedgeFilter
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +70,7 @@ class BoxOfficeWindow(QMainWindow):
     tiers_shown = Signal(list)  # [TierOffer]
     page_changed = Signal(str)
     printed = Signal(str)  # the PDF path, or "printer"
+    language_changed = Signal(str)
 
     def __init__(self, counter: Any):
         super().__init__()
@@ -64,7 +80,7 @@ class BoxOfficeWindow(QMainWindow):
         self.staff: StaffMember | None = None
         self.reservation: Any = None
         self.tier_offers: list[Any] = []
-        self.setWindowTitle("Gatehouse box office")
+        self.event_name: str | None = None
         self.setStyleSheet(theme.STYLE)
 
         self.badge = SyncBadge()
@@ -73,22 +89,35 @@ class BoxOfficeWindow(QMainWindow):
         self.event_label = QLabel()
         self.event_label.setStyleSheet("font-size: 22px; font-weight: bold;")
         self.staff_label = QLabel()
-        self.lock_button = QPushButton("Sign out")
+        self.lock_button = QPushButton()
         self.lock_button.clicked.connect(self.lock)
+        self.language = QComboBox()
+        self.language.setObjectName("language")
+        for code, name in LANGUAGES.items():
+            self.language.addItem(name, code)
+        self.language.setCurrentIndex(max(self.language.findData(counter.languages.current), 0))
+        self.language.activated.connect(lambda i: self.set_language(self.language.itemData(i)))
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.banner.hide()
 
+        self.pairing = PairingPage(server=counter.settings.server or "")
+        self.pairing.pair_requested.connect(self._pair)
+        # A hand scanner reading the organizer's pairing QR: the burst is taken back out of
+        # the focused field and fills in server and code (installed on the pairing page only).
+        self.wedge = WedgeFilter(self)
+        self.wedge.scanned.connect(self._scanned)
+        self._wedge_on = False
         self.login = LoginPage()
         self.login.sign_in.connect(self._sign_in)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self._build_reservations(), "Reservations")
-        self.tabs.addTab(self._build_walkup(), "Walk-up sale")
+        self.tabs.addTab(self._build_reservations(), "")
+        self.tabs.addTab(self._build_walkup(), "")
         self.cashup = CashUpTable()
         self.cashup.refresh_button.clicked.connect(self.refresh_cashup)
         self.cashup.csv_button.clicked.connect(self._export_cashup_dialog)
         self.cashup.print_button.clicked.connect(self._print_cashup_dialog)
-        self.tabs.addTab(self.cashup, "Cash-up")
+        self.tabs.addTab(self.cashup, "")
         self.tabs.currentChanged.connect(self._tab_changed)
         self.tickets = TicketsPanel()
         self.tickets.print_button.clicked.connect(self._print_dialog)
@@ -99,13 +128,16 @@ class BoxOfficeWindow(QMainWindow):
         row.addWidget(self.tickets, 2)
 
         self.pages = QStackedWidget()
+        self.pages.addWidget(self.pairing)
         self.pages.addWidget(self.login)
         self.pages.addWidget(main)
-        self._page_names = ["login", "counter"]
+        self._page_names = ["pairing", "login", "counter"]
+        self.pages.setCurrentIndex(self._page_names.index("login"))
         top = QHBoxLayout()
         top.addWidget(self.event_label, 1)
         top.addWidget(self.staff_label)
         top.addWidget(self.lock_button)
+        top.addWidget(self.language)
         top.addWidget(self.badge)
         central = QWidget()
         outer = QVBoxLayout(central)
@@ -113,22 +145,22 @@ class BoxOfficeWindow(QMainWindow):
         outer.addWidget(self.banner)
         outer.addWidget(self.pages, 1)
         self.setCentralWidget(central)
+        self.retranslate()
         self.refresh()
 
     # -- building ----------------------------------------------------------------------------
     def _build_reservations(self) -> QWidget:
         page = QWidget()
         self.query = QLineEdit()
-        self.query.setPlaceholderText("Reservation code, name or phone")
         self.query.returnPressed.connect(self.search)
-        self.find_button = QPushButton("Find")
+        self.find_button = QPushButton()
         self.find_button.clicked.connect(self.search)
         self.results = QListWidget()
         self.results.setMaximumHeight(160)
         self.results.currentRowChanged.connect(self._pick_result)
         self.card = ReservationCard()
         self.card.expired.connect(lambda _code: self.payment.set_due(0, enabled=False))
-        self.payment = PaymentPanel("Confirm payment and issue tickets")
+        self.payment = PaymentPanel("payment")
         self.payment.confirmed.connect(self._pay)
         search = QHBoxLayout()
         search.addWidget(self.query, 1)
@@ -151,15 +183,15 @@ class BoxOfficeWindow(QMainWindow):
         self.qty.setRange(1, 100)
         self.qty.valueChanged.connect(self._walkup_changed)
         self.walkup_holder = QLineEdit()
-        self.walkup_holder.setPlaceholderText("Name on the tickets (optional)")
         self.walkup_due = QLabel()
         self.walkup_due.setStyleSheet("font-size: 28px; font-weight: bold;")
         self.walkup_left = QLabel()
-        self.walkup_payment = PaymentPanel("Confirm sale and issue tickets")
+        self.walkup_payment = PaymentPanel("sale")
         self.walkup_payment.confirmed.connect(self._sell)
+        self.tier_label, self.qty_label = QLabel(), QLabel()
         form = QVBoxLayout()
-        for label, w in (("Tier", self.tier_box), ("Tickets", self.qty)):
-            form.addWidget(QLabel(label))
+        for label, w in ((self.tier_label, self.tier_box), (self.qty_label, self.qty)):
+            form.addWidget(label)
             form.addWidget(w)
         form.addWidget(self.walkup_holder)
         form.addWidget(self.walkup_left)
@@ -170,30 +202,100 @@ class BoxOfficeWindow(QMainWindow):
         layout.addWidget(self.walkup_payment, 1)
         return page
 
+    # -- language ----------------------------------------------------------------------------
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Gatehouse box office"))
+        self.lock_button.setText(self.tr("Sign out"))
+        self.language.setToolTip(self.tr("Language"))
+        for i, text in enumerate(
+            (self.tr("Reservations"), self.tr("Walk-up sale"), self.tr("Cash-up"))
+        ):
+            self.tabs.setTabText(i, text)
+        self.query.setPlaceholderText(self.tr("Reservation code, name or phone"))
+        self.find_button.setText(self.tr("Find"))
+        self.walkup_holder.setPlaceholderText(self.tr("Name on the tickets (optional)"))
+        self.tier_label.setText(self.tr("Tier"))
+        self.qty_label.setText(self.tr("Tickets"))
+        self._render_event()
+        if self._found:
+            self._fill_results()
+        if self.tier_offers:
+            self._fill_tiers()
+        self._walkup_changed()
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def set_language(self, code: str) -> None:
+        """Switch the counter's language live and keep it for the next start."""
+        settings, languages = self.counter.settings, self.counter.languages
+        settings.language = code
+        self.worker.submit(settings.save)
+        # Compiling the catalogue is file I/O: on the writer thread, then swap translators.
+        self.worker.submit(lambda: languages.prepare(code), lambda _qm: self._switch(code))
+
+    def _switch(self, code: str) -> None:
+        self.counter.switch_language(code)  # Qt sends LanguageChange: every widget re-labels
+        self.language.setCurrentIndex(max(self.language.findData(code), 0))
+        self.language_changed.emit(code)
+
     # -- pages -------------------------------------------------------------------------------
     def page(self) -> str:
         return self._page_names[self.pages.currentIndex()]
 
     def _set_page(self, name: str) -> None:
+        if name == "pairing" and not self._wedge_on:
+            self.wedge.install(lambda: False)  # observe only: typed keys still reach fields
+            self._wedge_on = True
+        elif name != "pairing" and self._wedge_on:
+            self.wedge.uninstall()
+            self._wedge_on = False
+        if self.page() == name:
+            return
         self.pages.setCurrentIndex(self._page_names.index(name))
+        if name == "pairing":
+            self.pairing.code.setFocus()
         self.page_changed.emit(name)
 
     def refresh(self) -> None:
-        """Event name, staff list, issuing readiness (writer thread)."""
-        svc, roster = self.service, self.counter.roster
+        """Pairing state, event name, staff list, issuing readiness (writer thread)."""
+        svc, roster, store = self.service, self.counter.roster, self.counter.store
 
         def load():
+            store.invalidate()  # the sync engine or the CLI may have written meanwhile
+            paired = store.get_meta("device_token_set") == "1"
+            name = svc.event_name()
+            if not name and store.reference().event is None:
+                return paired, None, [], None
             return (
-                svc.event_name(),
+                paired,
+                name,
                 [m for m in roster.members() if m.role in SELLER_ROLES],
                 svc.issuing_ready(),
             )
 
         self.worker.submit(load, self._refreshed, self._problem)
 
+    def _render_event(self) -> None:
+        name = self.event_name
+        self.event_label.setText(
+            self.tr("Box office · %1").replace("%1", name)
+            if name
+            else self.tr("Box office · no event yet")
+        )
+
     def _refreshed(self, data) -> None:
-        name, members, not_ready = data
-        self.event_label.setText(f"Box office · {name}" if name else "Box office · no event yet")
+        paired, name, members, not_ready = data
+        self.event_name = name
+        self._render_event()
+        if name is None:
+            # First run: no ticket list yet. Pair, then wait for the first download.
+            self._set_page("pairing")
+            if paired:
+                self.pairing.busy(self.tr("Paired. Downloading the ticket list..."))
+            return
         self.banner.setVisible(bool(not_ready))
         self.banner.setText(not_ready or "")
         self.banner.setStyleSheet(f"background: {theme.STALE}; color: #111; padding: 6px;")
@@ -212,7 +314,9 @@ class BoxOfficeWindow(QMainWindow):
 
         def done(member: StaffMember) -> None:
             if member.role not in SELLER_ROLES:
-                self.login.show_error(f"{member.name} is not on the box-office staff")
+                self.login.show_error(
+                    self.tr("%1 is not on the box-office staff").replace("%1", member.name)
+                )
                 return
             self.staff = member
             self.staff_label.setText(member.name)
@@ -220,9 +324,11 @@ class BoxOfficeWindow(QMainWindow):
 
         def failed(exc: Exception) -> None:
             if isinstance(exc, WrongPin):
-                text = f"Wrong PIN: {exc.tries_left} tries left"
+                text = self.tr("Wrong PIN: %1 tries left").replace("%1", str(exc.tries_left))
             elif isinstance(exc, LockedOut):
-                text = f"Too many wrong PINs: wait {exc.seconds_left:.0f} s"
+                text = self.tr("Too many wrong PINs: wait %1 s").replace(
+                    "%1", f"{exc.seconds_left:.0f}"
+                )
             else:
                 text = str(exc)
             self.login.show_error(text)
@@ -248,17 +354,31 @@ class BoxOfficeWindow(QMainWindow):
     def _show_results(self, found: list) -> None:
         self._found = found
         self.results.clear()
-        for r in found:
-            item = QListWidgetItem(
-                f"{r.code}   {r.holder}   {r.phone}   {money(r.amount_due_cents)}   {r.status}"
-            )
-            self.results.addItem(item)
+        self._fill_results()
         if found:
             self.results.setCurrentRow(0)
         else:
             self.show_reservation(None)
-            self._problem("No reservation matches: try the code, the phone number or the name")
+            self._problem(
+                self.tr("No reservation matches: try the code, the phone number or the name")
+            )
         self.results_shown.emit(found)
+
+    def _fill_results(self) -> None:
+        """(Re)write the result lines, keeping the selection (new words after a switch)."""
+        row = self.results.currentRow()
+        self.results.blockSignals(True)
+        self.results.clear()
+        for r in self._found:
+            self.results.addItem(
+                QListWidgetItem(
+                    f"{r.code}   {r.holder}   {r.phone}   {money(r.amount_due_cents)}"
+                    f"   {status_word(r.status)}"
+                )
+            )
+        if 0 <= row < len(self._found):
+            self.results.setCurrentRow(row)
+        self.results.blockSignals(False)
 
     def _pick_result(self, row: int) -> None:
         if 0 <= row < len(self._found):
@@ -279,7 +399,9 @@ class BoxOfficeWindow(QMainWindow):
         if view is None or staff is None:
             return
         if self.card.seconds_left() is not None and self.card.seconds_left() <= 0:
-            self.payment.show_error(f"Reservation {view.code} expired: it cannot be paid")
+            self.payment.show_error(
+                self.tr("Reservation %1 expired: it cannot be paid").replace("%1", view.code)
+            )
             return
         kw = {k: v for k, v in data.items() if k != "method"}
 
@@ -298,17 +420,21 @@ class BoxOfficeWindow(QMainWindow):
         self.worker.submit(self.service.walkup_tiers, self._show_tiers, self._problem)
 
     def _show_tiers(self, offers: list) -> None:
-        current = self.tier_box.currentData()
         self.tier_offers = offers
+        self._fill_tiers()
+        self._walkup_changed()
+        self.tiers_shown.emit(offers)
+
+    def _fill_tiers(self) -> None:
+        current = self.tier_box.currentData()
         self.tier_box.blockSignals(True)
         self.tier_box.clear()
-        for o in offers:
-            self.tier_box.addItem(f"{o.name} · {money(o.price_cents)} · {o.left} left", o.tier_id)
+        for o in self.tier_offers:
+            left = self.tr("%n left", "", o.left)
+            self.tier_box.addItem(f"{o.name} · {money(o.price_cents)} · {left}", o.tier_id)
         index = self.tier_box.findData(current)
         self.tier_box.setCurrentIndex(max(index, 0))
         self.tier_box.blockSignals(False)
-        self._walkup_changed()
-        self.tiers_shown.emit(offers)
 
     def select_tier(self, name: str) -> None:
         for i, o in enumerate(self.tier_offers):
@@ -323,15 +449,15 @@ class BoxOfficeWindow(QMainWindow):
         offer = self._offer()
         if offer is None:
             self.walkup_due.setText("")
-            self.walkup_left.setText("No tiers on this event's list yet")
+            self.walkup_left.setText(self.tr("No tiers on this event's list yet"))
             self.walkup_payment.set_due(0, enabled=False)
             return
         due = offer.price_cents * self.qty.value()
-        self.walkup_due.setText(f"Due {money(due)}")
+        self.walkup_due.setText(due_text(due))
         self.walkup_left.setText(
-            f"{offer.left} walk-up ticket(s) left on this counter"
+            self.tr("%n walk-up ticket(s) left on this counter", "", offer.left)
             if offer.left
-            else "None left on this counter's allocation: sync, or ask the organizer"
+            else self.tr("None left on this counter's allocation: sync, or ask the organizer")
         )
         self.walkup_payment.set_due(due, enabled=offer.left > 0)
 
@@ -381,7 +507,9 @@ class BoxOfficeWindow(QMainWindow):
         if sale is None:
             return
         default = str(self.counter.home / f"tickets-{sale.sale_id[:8]}.pdf")
-        path, _ = QFileDialog.getSaveFileName(self, "Save tickets as PDF", default, "PDF (*.pdf)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Save tickets as PDF"), default, self.tr("PDF (*.pdf)")
+        )
         if path:
             self._guard(lambda: self.save_pdf(path))
 
@@ -397,7 +525,7 @@ class BoxOfficeWindow(QMainWindow):
         try:
             fn()
         except OSError as exc:
-            self._problem(f"Could not print: {exc}")
+            self._problem(self.tr("Could not print: %1").replace("%1", str(exc)))
 
     # -- cash-up --------------------------------------------------------------------------------
     def _tab_changed(self, index: int) -> None:
@@ -424,7 +552,10 @@ class BoxOfficeWindow(QMainWindow):
 
     def _export_cashup_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export cash-up", str(self.counter.home / "cashup.csv"), "CSV (*.csv)"
+            self,
+            self.tr("Export cash-up"),
+            str(self.counter.home / "cashup.csv"),
+            self.tr("CSV (*.csv)"),
         )
         if path:
             self._guard(lambda: self.export_cashup(path))
@@ -438,14 +569,22 @@ class BoxOfficeWindow(QMainWindow):
             return
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         if QPrintDialog(printer, self).exec():
+            table = self.cashup.table
             cells = "".join(
-                "<tr>" + "".join(f"<td>{row[k]}</td>" for k in report.CSV_COLUMNS) + "</tr>"
-                for row in report.csv_rows()
+                "<tr>"
+                + "".join(
+                    f"<td>{html.escape(table.item(r, c).text())}</td>"
+                    for c in range(table.columnCount())
+                )
+                + "</tr>"
+                for r in range(table.rowCount())
             )
+            heads = "".join(f"<th>{html.escape(c)}</th>" for c in self.cashup.columns())
+            title = self.tr("Cash-up · %1").replace("%1", self.event_name or "")
             doc = QTextDocument()
             doc.setHtml(
-                f"<h2>Cash-up · {self.event_label.text()}</h2><table border=1 cellpadding=4>"
-                f"<tr>{''.join(f'<th>{c}</th>' for c in CashUpTable.COLUMNS)}</tr>{cells}</table>"
+                f"<h2>{html.escape(title)}</h2><table border=1 cellpadding=4>"
+                f"<tr>{heads}</tr>{cells}</table><p>{html.escape(self.cashup.total.text())}</p>"
             )
             doc.print_(printer)
 
@@ -461,6 +600,34 @@ class BoxOfficeWindow(QMainWindow):
         self.banner.show()
         self.problem_shown.emit(text)
 
+    # -- pairing ----------------------------------------------------------------------------------
+    def _scanned(self, text: str) -> None:
+        if self.page() == "pairing":
+            self.pairing.accept_scanned(text)
+
+    def _pair(self, server: str, code: str, name: str) -> None:
+        counter = self.counter
+
+        def done(result) -> None:
+            if result.role != "box-office":
+                self.pairing.show_error(
+                    self.tr(
+                        "That code paired a %1 kiosk, not a box office: ask the organizer for"
+                        " a box-office pairing code, or start the door window."
+                    ).replace("%1", result.role)
+                )
+                return
+            self.pairing.busy(self.tr("Paired. Downloading the ticket list..."))
+            counter.paired(server)
+            self.refresh()
+
+        self.worker.submit(
+            lambda: counter.pair(server, code, name),
+            done,
+            lambda exc: self.pairing.show_error(str(exc)),
+        )
+
+    # -- sync --------------------------------------------------------------------------------------
     def _on_sync_status(self, status: Any) -> None:
         previous = self.badge.status
         self.badge.show_status(status)
@@ -468,7 +635,14 @@ class BoxOfficeWindow(QMainWindow):
             self.refresh()
             if self.staff is not None:
                 self.load_tiers()
+        progress = getattr(status, "download_progress", None)
+        if self.page() == "pairing" and progress is not None:
+            self.pairing.progress.setRange(0, 100)
+            self.pairing.progress.setValue(int(progress * 100))
 
     def closeEvent(self, event) -> None:
+        if self._wedge_on:
+            self.wedge.uninstall()
+            self._wedge_on = False
         self.counter.shutdown()
         super().closeEvent(event)
