@@ -9,10 +9,12 @@ import csv
 import numpy as np
 import pytest
 import zxingcpp
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 from app.checkin import CheckIn
-from app.settings import Settings
-from tests.boxoffice.local import SELLER_PIN, load_counter, make_counter_event
+from tests.boxoffice.counter_window import confirm, find, open_counter
+from tests.boxoffice.local import make_counter_event
 from tests.ui.conftest import shot
 
 pdfium = pytest.importorskip("pypdfium2")
@@ -25,36 +27,10 @@ def fx():
 
 @pytest.fixture
 def counter(qtbot, gatehouse_home, fx):
-    from ui.box_office.app import BoxOfficeApp
-
-    load_counter(gatehouse_home, fx, allocation=5)
-    app = BoxOfficeApp(Settings.load(gatehouse_home))
-    window = app.build_window()
-    window.resize(1500, 900)
-    window.show()
-    qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.page() == "login" and window.login.members.count() == 1)
-    window.login.select("Meera")
-    window.login.pin.setText(SELLER_PIN)
-    with qtbot.waitSignal(window.tiers_shown, timeout=5000):
-        window.login.button.click()
-    assert window.page() == "counter" and window.staff.name == "Meera"
+    app, window = open_counter(qtbot, gatehouse_home, fx, allocation=5)
     yield app, window
     window.close()
     app.shutdown()
-
-
-def find(qtbot, window, text: str) -> list:
-    window.query.setText(text)
-    with qtbot.waitSignal(window.results_shown, timeout=5000) as got:
-        window.find_button.click()
-    return got.args[0]
-
-
-def confirm(qtbot, window, panel):
-    with qtbot.waitSignal(window.sale_done, timeout=10000) as got:
-        panel.confirm.click()
-    return got.args[0]
 
 
 def decode_pdf(path) -> tuple[str, list[str]]:
@@ -81,6 +57,16 @@ def test_lookup_by_each_key_cash_change_and_printed_tickets_admit(qtbot, counter
     assert card.countdown.text().startswith("4 h ") and card.countdown.text().endswith("s left")
 
     pay = window.payment
+    # Payment methods: touch-sized tiles, reachable and switchable from the keyboard.
+    cash, card_tile = pay.buttons["cash"], pay.buttons["card"]
+    assert cash.isChecked() and cash.height() >= 48 and cash.width() >= 120
+    assert cash.focusPolicy() & Qt.FocusPolicy.TabFocus
+    cash.setFocus()
+    QTest.keyClick(cash, Qt.Key.Key_Right)
+    assert card_tile.isChecked() and card_tile.hasFocus() and pay.method() == "card"
+    assert pay.change.text() == "Charge 50.00 by Card"
+    QTest.keyClick(card_tile, Qt.Key.Key_Left)
+    assert pay.method() == "cash" and cash.hasFocus()
     pay.tendered.setText("40")
     assert pay.change.text() == "Not enough cash"
     pay.tendered.setText("60.50")

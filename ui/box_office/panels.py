@@ -401,8 +401,9 @@ class TicketsPanel(Relabelling, QFrame):
         )
         row = max(self.list.currentRow(), 0)
         self.list.clear()
+        guest = self.tr("Walk-up guest")
         for t in sale.tickets:
-            self.list.addItem(f"{t.number}   {t.tier}   {t.holder or self.tr('Walk-up guest')}")
+            self.list.addItem(f"{t.number}   {t.tier}   {t.holder or guest}")
         self.list.setCurrentRow(row)
 
     def show_sale(self, sale: Any) -> None:

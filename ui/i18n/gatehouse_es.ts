@@ -2,6 +2,166 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="es_ES">
 <context>
+    <name>BoxOfficeWindow</name>
+    <message>
+        <location filename="../box_office/window.py" line="207"/>
+        <source>Gatehouse box office</source>
+        <translation>Gatehouse taquilla</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="208"/>
+        <source>Sign out</source>
+        <translation>Cerrar sesión</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="209"/>
+        <source>Language</source>
+        <translation>Idioma</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="211"/>
+        <source>Reservations</source>
+        <translation>Reservas</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="211"/>
+        <source>Walk-up sale</source>
+        <translation>Venta directa</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="211"/>
+        <source>Cash-up</source>
+        <translation>Cierre de caja</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="214"/>
+        <source>Reservation code, name or phone</source>
+        <translation>Código de reserva, nombre o teléfono</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="215"/>
+        <source>Find</source>
+        <translation>Buscar</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="216"/>
+        <source>Name on the tickets (optional)</source>
+        <translation>Nombre en las entradas (opcional)</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="217"/>
+        <source>Tier</source>
+        <translation>Categoría</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="218"/>
+        <source>Tickets</source>
+        <translation>Entradas</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="284"/>
+        <source>Box office · %1</source>
+        <translation>Taquilla · %1</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="286"/>
+        <source>Box office · no event yet</source>
+        <translation>Taquilla · todavía sin evento</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="297"/>
+        <location filename="../box_office/window.py" line="620"/>
+        <source>Paired. Downloading the ticket list...</source>
+        <translation>Vinculado. Descargando la lista de entradas...</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="318"/>
+        <source>%1 is not on the box-office staff</source>
+        <translation>%1 no forma parte del personal de taquilla</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="327"/>
+        <source>Wrong PIN: %1 tries left</source>
+        <translation>PIN incorrecto: quedan %1 intentos</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="329"/>
+        <source>Too many wrong PINs: wait %1 s</source>
+        <translation>Demasiados PIN incorrectos: espere %1 s</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="363"/>
+        <source>No reservation matches: try the code, the phone number or the name</source>
+        <translation>Ninguna reserva coincide: pruebe con el código, el teléfono o el nombre</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="403"/>
+        <source>Reservation %1 expired: it cannot be paid</source>
+        <translation>La reserva %1 ha caducado: no se puede pagar</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../box_office/window.py" line="433"/>
+        <source>%n left</source>
+        <translation>
+            <numerusform>queda %n</numerusform>
+            <numerusform>quedan %n</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="452"/>
+        <source>No tiers on this event&apos;s list yet</source>
+        <translation>Todavía no hay categorías en la lista de este evento</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../box_office/window.py" line="458"/>
+        <source>%n walk-up ticket(s) left on this counter</source>
+        <translation>
+            <numerusform>Queda %n entrada de venta directa en esta taquilla</numerusform>
+            <numerusform>Quedan %n entradas de venta directa en esta taquilla</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="460"/>
+        <source>None left on this counter&apos;s allocation: sync, or ask the organizer</source>
+        <translation>No queda cupo en esta taquilla: sincronice o pida más al organizador</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="511"/>
+        <source>Save tickets as PDF</source>
+        <translation>Guardar entradas como PDF</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="511"/>
+        <source>PDF (*.pdf)</source>
+        <translation>PDF (*.pdf)</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="528"/>
+        <source>Could not print: %1</source>
+        <translation>No se pudo imprimir: %1</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="556"/>
+        <source>Export cash-up</source>
+        <translation>Exportar cierre de caja</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="558"/>
+        <source>CSV (*.csv)</source>
+        <translation>CSV (*.csv)</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="583"/>
+        <source>Cash-up · %1</source>
+        <translation>Cierre de caja · %1</translation>
+    </message>
+    <message>
+        <location filename="../box_office/window.py" line="615"/>
+        <source>That code paired a %1 kiosk, not a box office: ask the organizer for a box-office pairing code, or start the door window.</source>
+        <translation>Ese código vinculó un quiosco de tipo %1, no una taquilla: pida al organizador un código de vinculación de taquilla o abra la ventana de puerta.</translation>
+    </message>
+</context>
+<context>
     <name>CameraStrip</name>
     <message>
         <location filename="../cameras.py" line="219"/>
@@ -35,6 +195,67 @@
         <location filename="../cameras.py" line="180"/>
         <source>STOPPED</source>
         <translation>DETENIDA</translation>
+    </message>
+</context>
+<context>
+    <name>CashUpTable</name>
+    <message>
+        <location filename="../box_office/panels.py" line="453"/>
+        <source>Staff</source>
+        <translation>Personal</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="454"/>
+        <source>Method</source>
+        <translation>Forma de pago</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="455"/>
+        <source>Sales</source>
+        <translation>Ventas</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="456"/>
+        <source>Tickets</source>
+        <translation>Entradas</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="457"/>
+        <source>Amount</source>
+        <translation>Importe</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="462"/>
+        <source>Refresh</source>
+        <translation>Actualizar</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="463"/>
+        <source>Export CSV</source>
+        <translation>Exportar CSV</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="464"/>
+        <source>Print cash-up</source>
+        <translation>Imprimir cierre</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="472"/>
+        <source>ALL</source>
+        <translation>TODOS</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="487"/>
+        <source>Total %1  ·  cash in drawer %2</source>
+        <translation>Total %1  ·  efectivo en caja %2</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../box_office/panels.py" line="492"/>
+        <source>%n sale(s) not uploaded yet</source>
+        <translation>
+            <numerusform>%n venta aún sin subir</numerusform>
+            <numerusform>%n ventas aún sin subir</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -96,128 +317,128 @@
 <context>
     <name>DoorWindow</name>
     <message>
-        <location filename="../door_window.py" line="189"/>
+        <location filename="../door_window.py" line="190"/>
         <source>Entry / Exit (F4)</source>
         <translation>Entrada / Salida (F4)</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="190"/>
+        <location filename="../door_window.py" line="191"/>
         <source>Find by name (F2)</source>
         <translation>Buscar por nombre (F2)</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="191"/>
+        <location filename="../door_window.py" line="192"/>
         <source>Override (F6)</source>
         <translation>Autorizar (F6)</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="192"/>
+        <location filename="../door_window.py" line="193"/>
         <source>Undo admit (Ctrl+Z)</source>
         <translation>Deshacer entrada (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="193"/>
+        <location filename="../door_window.py" line="194"/>
         <source>Settings (F9)</source>
         <translation>Ajustes (F9)</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="194"/>
+        <location filename="../door_window.py" line="195"/>
         <source>Lock (F12)</source>
         <translation>Bloquear (F12)</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="207"/>
+        <location filename="../door_window.py" line="208"/>
         <source>Gate %1</source>
         <translation>Puerta %1</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="211"/>
+        <location filename="../door_window.py" line="212"/>
         <source>EXIT</source>
         <translation>SALIDA</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="211"/>
+        <location filename="../door_window.py" line="212"/>
         <source>ENTRY</source>
         <translation>ENTRADA</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="218"/>
+        <location filename="../door_window.py" line="219"/>
         <source>Signed in: %1</source>
         <translation>Sesión: %1</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="267"/>
-        <location filename="../door_window.py" line="533"/>
+        <location filename="../door_window.py" line="268"/>
+        <location filename="../door_window.py" line="543"/>
         <source>Paired. Downloading the ticket list...</source>
         <translation>Emparejado. Descargando la lista de entradas...</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="288"/>
+        <location filename="../door_window.py" line="289"/>
         <source>Sign in first, then scan.</source>
         <translation>Inicie sesión primero y luego escanee.</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="319"/>
+        <location filename="../door_window.py" line="324"/>
         <source>This kiosk could not check the code: %1</source>
         <translation>Este quiosco no pudo comprobar el código: %1</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="348"/>
+        <location filename="../door_window.py" line="353"/>
         <source>Too many wrong PINs. Try again in %1 seconds.</source>
         <translation>Demasiados PIN incorrectos. Inténtelo de nuevo en %1 segundos.</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="352"/>
+        <location filename="../door_window.py" line="357"/>
         <source>Wrong PIN. %1 tries left before a pause.</source>
         <translation>PIN incorrecto. Quedan %1 intentos antes de una pausa.</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="356"/>
+        <location filename="../door_window.py" line="361"/>
         <source>%1 is not a supervisor.</source>
         <translation>%1 no es supervisor.</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="360"/>
+        <location filename="../door_window.py" line="365"/>
         <source>Something went wrong: %1</source>
         <translation>Algo salió mal: %1</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="391"/>
+        <location filename="../door_window.py" line="396"/>
         <source>unknown ticket</source>
         <translation>entrada desconocida</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="393"/>
+        <location filename="../door_window.py" line="398"/>
         <source>Admit %1 although: %2</source>
         <translation>Admitir a %1 aunque: %2</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="414"/>
+        <location filename="../door_window.py" line="419"/>
         <source>Select an admitted scan to undo.</source>
         <translation>Elija una entrada admitida para deshacer.</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="418"/>
+        <location filename="../door_window.py" line="423"/>
         <source>Too late to undo: only admits of the last %1 minutes.</source>
         <translation>Demasiado tarde: solo se deshacen entradas de los últimos %1 minutos.</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="426"/>
+        <location filename="../door_window.py" line="431"/>
         <source>Undo the admission of %1 at %2?</source>
         <translation>¿Deshacer la entrada de %1 a las %2?</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="427"/>
+        <location filename="../door_window.py" line="432"/>
         <source>Yes, undo it</source>
         <translation>Sí, deshacer</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="474"/>
+        <location filename="../door_window.py" line="479"/>
         <source>Open the kiosk settings</source>
         <translation>Abrir los ajustes del quiosco</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="560"/>
+        <location filename="../door_window.py" line="570"/>
         <source>Close the kiosk</source>
         <translation>Cerrar el quiosco</translation>
     </message>
@@ -233,27 +454,27 @@
 <context>
     <name>LoginPage</name>
     <message>
-        <location filename="../pages.py" line="198"/>
+        <location filename="../pages.py" line="204"/>
         <source>Kiosk locked</source>
         <translation>Quiosco bloqueado</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="199"/>
+        <location filename="../pages.py" line="205"/>
         <source>Pick your name, type your PIN, press Enter</source>
         <translation>Elija su nombre, escriba su PIN y pulse Intro</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="200"/>
+        <location filename="../pages.py" line="206"/>
         <source>Sign in</source>
         <translation>Iniciar sesión</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="211"/>
+        <location filename="../pages.py" line="217"/>
         <source>No staff on this event&apos;s list yet: wait for the sync.</source>
         <translation>Todavía no hay personal en la lista de este evento: espere a la sincronización.</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="221"/>
+        <location filename="../pages.py" line="227"/>
         <source>Pick your name and type your PIN.</source>
         <translation>Elija su nombre y escriba su PIN.</translation>
     </message>
@@ -261,49 +482,175 @@
 <context>
     <name>PairingPage</name>
     <message>
-        <location filename="../pages.py" line="108"/>
+        <location filename="../pages.py" line="114"/>
         <source>Pair this kiosk</source>
         <translation>Emparejar este quiosco</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="111"/>
+        <location filename="../pages.py" line="117"/>
         <source>Scan the pairing QR code from the organizer with the camera or the hand scanner, or type the server address and the pairing code.</source>
         <translation>Escanee el código QR de emparejamiento del organizador con la cámara o el lector de mano, o escriba la dirección del servidor y el código.</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="115"/>
+        <location filename="../pages.py" line="121"/>
         <source>Server</source>
         <translation>Servidor</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="116"/>
+        <location filename="../pages.py" line="122"/>
         <source>Pairing code</source>
         <translation>Código de emparejamiento</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="117"/>
+        <location filename="../pages.py" line="123"/>
         <source>Kiosk name</source>
         <translation>Nombre del quiosco</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="118"/>
+        <location filename="../pages.py" line="124"/>
         <source>Pair (Enter)</source>
         <translation>Emparejar (Intro)</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="132"/>
+        <location filename="../pages.py" line="138"/>
         <source>Type the server address first.</source>
         <translation>Escriba primero la dirección del servidor.</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="136"/>
+        <location filename="../pages.py" line="142"/>
         <source>Type the pairing code.</source>
         <translation>Escriba el código de emparejamiento.</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="139"/>
+        <location filename="../pages.py" line="145"/>
         <source>Pairing with the server...</source>
         <translation>Emparejando con el servidor...</translation>
+    </message>
+</context>
+<context>
+    <name>PaymentPanel</name>
+    <message>
+        <location filename="../box_office/panels.py" line="57"/>
+        <source>Cash</source>
+        <translation>Efectivo</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="58"/>
+        <source>Card</source>
+        <translation>Tarjeta</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="59"/>
+        <source>UPI</source>
+        <translation>UPI</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="60"/>
+        <source>Other</source>
+        <translation>Otro</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="267"/>
+        <source>Payment method</source>
+        <translation>Forma de pago</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="268"/>
+        <source>Cash given</source>
+        <translation>Efectivo recibido</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="269"/>
+        <source>Reference</source>
+        <translation>Referencia</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="270"/>
+        <source>Cash given, e.g. 60.00</source>
+        <translation>Efectivo recibido, p. ej. 60.00</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="272"/>
+        <source>Reference: card slip, UPI transaction id, voucher...</source>
+        <translation>Referencia: comprobante de tarjeta, id de transacción UPI, vale...</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="275"/>
+        <source>Confirm sale and issue tickets</source>
+        <translation>Confirmar venta y emitir entradas</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="277"/>
+        <source>Confirm payment and issue tickets</source>
+        <translation>Confirmar pago y emitir entradas</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="313"/>
+        <source>Charge %1 by %2</source>
+        <translation>Cobrar %1 con %2</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="321"/>
+        <source>Not enough cash</source>
+        <translation>Efectivo insuficiente</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="326"/>
+        <source>Change %1</source>
+        <translation>Cambio %1</translation>
+    </message>
+</context>
+<context>
+    <name>ReservationCard</name>
+    <message>
+        <location filename="../box_office/panels.py" line="67"/>
+        <source>Awaiting payment</source>
+        <translation>Pendiente de pago</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="68"/>
+        <source>PAID</source>
+        <translation>PAGADA</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="69"/>
+        <source>EXPIRED: cannot be paid</source>
+        <translation>CADUCADA: no se puede pagar</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="70"/>
+        <source>CANCELLED: cannot be paid</source>
+        <translation>CANCELADA: no se puede pagar</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="77"/>
+        <source>expired</source>
+        <translation>caducada</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="82"/>
+        <source>%1 h %2 min %3 s left</source>
+        <translation>quedan %1 h %2 min %3 s</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="84"/>
+        <source>%1 min %2 s left</source>
+        <translation>quedan %1 min %2 s</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="89"/>
+        <source>Due %1</source>
+        <translation>A pagar %1</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="141"/>
+        <source>Find a reservation by code, name or phone</source>
+        <translation>Busque una reserva por código, nombre o teléfono</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="160"/>
+        <source>%1 x %2 at %3</source>
+        <translation>%1 x %2 a %3</translation>
     </message>
 </context>
 <context>
@@ -534,6 +881,75 @@
     </message>
 </context>
 <context>
+    <name>TicketPrint</name>
+    <message>
+        <location filename="../box_office/printing.py" line="100"/>
+        <source>Ticket</source>
+        <translation>Entrada</translation>
+    </message>
+    <message>
+        <location filename="../box_office/printing.py" line="106"/>
+        <source>Walk-up guest</source>
+        <translation>Cliente sin reserva</translation>
+    </message>
+    <message>
+        <location filename="../box_office/printing.py" line="118"/>
+        <source>Reservation %1</source>
+        <translation>Reserva %1</translation>
+    </message>
+    <message>
+        <location filename="../box_office/printing.py" line="122"/>
+        <source>Walk-up sale</source>
+        <translation>Venta directa</translation>
+    </message>
+    <message>
+        <location filename="../box_office/printing.py" line="127"/>
+        <source>Show this code at the entrance. One entry per ticket.</source>
+        <translation>Muestre este código en el acceso. Un ingreso por entrada.</translation>
+    </message>
+</context>
+<context>
+    <name>TicketsPanel</name>
+    <message>
+        <location filename="../box_office/panels.py" line="386"/>
+        <source>Print tickets</source>
+        <translation>Imprimir entradas</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="387"/>
+        <source>Save as PDF</source>
+        <translation>Guardar como PDF</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="389"/>
+        <source>No tickets yet</source>
+        <translation>Todavía no hay entradas</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="393"/>
+        <source>Reservation %1</source>
+        <translation>Reserva %1</translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="395"/>
+        <source>Walk-up</source>
+        <translation>Venta directa</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../box_office/panels.py" line="398"/>
+        <source>%1: %n ticket(s), paid by %2</source>
+        <translation>
+            <numerusform>%1: %n entrada, pagada con %2</numerusform>
+            <numerusform>%1: %n entradas, pagadas con %2</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../box_office/panels.py" line="404"/>
+        <source>Walk-up guest</source>
+        <translation>Cliente sin reserva</translation>
+    </message>
+</context>
+<context>
     <name>Verdict</name>
     <message>
         <location filename="../texts.py" line="29"/>
@@ -689,42 +1105,42 @@
 <context>
     <name>VerdictPanel</name>
     <message>
-        <location filename="../verdict_panel.py" line="63"/>
+        <location filename="../verdict_panel.py" line="67"/>
         <source>EXIT SCANS</source>
         <translation>SALIDAS</translation>
     </message>
     <message>
-        <location filename="../verdict_panel.py" line="63"/>
+        <location filename="../verdict_panel.py" line="67"/>
         <source>READY</source>
         <translation>LISTO</translation>
     </message>
     <message>
-        <location filename="../verdict_panel.py" line="65"/>
+        <location filename="../verdict_panel.py" line="69"/>
         <source>Scan a ticket</source>
         <translation>Escanee una entrada</translation>
     </message>
     <message>
-        <location filename="../verdict_panel.py" line="67"/>
+        <location filename="../verdict_panel.py" line="71"/>
         <source>Hold the code to the camera or use the hand scanner</source>
         <translation>Acerque el código a la cámara o use el lector de mano</translation>
     </message>
     <message>
-        <location filename="../verdict_panel.py" line="80"/>
+        <location filename="../verdict_panel.py" line="84"/>
         <source>Unknown ticket</source>
         <translation>Entrada desconocida</translation>
     </message>
     <message>
-        <location filename="../verdict_panel.py" line="84"/>
+        <location filename="../verdict_panel.py" line="88"/>
         <source>(same scan again)</source>
         <translation>(la misma lectura otra vez)</translation>
     </message>
     <message>
-        <location filename="../verdict_panel.py" line="92"/>
+        <location filename="../verdict_panel.py" line="96"/>
         <source>CANNOT CHECK</source>
         <translation>NO SE PUEDE COMPROBAR</translation>
     </message>
     <message>
-        <location filename="../verdict_panel.py" line="96"/>
+        <location filename="../verdict_panel.py" line="100"/>
         <source>Call a supervisor</source>
         <translation>Llame a un supervisor</translation>
     </message>
