@@ -93,6 +93,7 @@ class BoxOfficeWindow(QMainWindow):
         self.lock_button.clicked.connect(self.lock)
         self.language = QComboBox()
         self.language.setObjectName("language")
+        self.language.setMinimumWidth(180)  # "Español" whole, with the drop-down arrow
         for code, name in LANGUAGES.items():
             self.language.addItem(name, code)
         self.language.setCurrentIndex(max(self.language.findData(counter.languages.current), 0))
