@@ -55,6 +55,7 @@ def test_first_run_pairs_then_sells(qtbot, live, counter):
     qtbot.waitUntil(lambda: window.page() == "pairing", timeout=5000)
     assert isinstance(window.pairing, PairingPage)  # the door window's page, not a copy
     assert app.engine is None  # nothing to sync with before pairing
+    assert not window.lock_button.isVisible()
     shot(window, "box_office_pairing")
     # The organizer's pairing QR, read by a hand scanner into whatever field has focus.
     code = live.pairing_code(ev["event"], role="box-office")

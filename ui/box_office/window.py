@@ -253,6 +253,7 @@ class BoxOfficeWindow(QMainWindow):
         elif name != "pairing" and self._wedge_on:
             self.wedge.uninstall()
             self._wedge_on = False
+        self.lock_button.setVisible(name == "counter")  # nobody to sign out before that
         if self.page() == name:
             return
         self.pages.setCurrentIndex(self._page_names.index(name))
