@@ -4,103 +4,103 @@
 <context>
     <name>BoxOfficeWindow</name>
     <message>
-        <location filename="../box_office/window.py" line="207"/>
+        <location filename="../box_office/window.py" line="208"/>
         <source>Gatehouse box office</source>
         <translation>Gatehouse taquilla</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="208"/>
+        <location filename="../box_office/window.py" line="209"/>
         <source>Sign out</source>
         <translation>Cerrar sesión</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="209"/>
+        <location filename="../box_office/window.py" line="210"/>
         <source>Language</source>
         <translation>Idioma</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="211"/>
+        <location filename="../box_office/window.py" line="212"/>
         <source>Reservations</source>
         <translation>Reservas</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="211"/>
+        <location filename="../box_office/window.py" line="212"/>
         <source>Walk-up sale</source>
         <translation>Venta directa</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="211"/>
+        <location filename="../box_office/window.py" line="212"/>
         <source>Cash-up</source>
         <translation>Cierre de caja</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="214"/>
+        <location filename="../box_office/window.py" line="215"/>
         <source>Reservation code, name or phone</source>
         <translation>Código de reserva, nombre o teléfono</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="215"/>
+        <location filename="../box_office/window.py" line="216"/>
         <source>Find</source>
         <translation>Buscar</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="216"/>
+        <location filename="../box_office/window.py" line="217"/>
         <source>Name on the tickets (optional)</source>
         <translation>Nombre en las entradas (opcional)</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="217"/>
+        <location filename="../box_office/window.py" line="218"/>
         <source>Tier</source>
         <translation>Categoría</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="218"/>
+        <location filename="../box_office/window.py" line="219"/>
         <source>Tickets</source>
         <translation>Entradas</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="284"/>
+        <location filename="../box_office/window.py" line="286"/>
         <source>Box office · %1</source>
         <translation>Taquilla · %1</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="286"/>
+        <location filename="../box_office/window.py" line="288"/>
         <source>Box office · no event yet</source>
         <translation>Taquilla · todavía sin evento</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="297"/>
-        <location filename="../box_office/window.py" line="620"/>
+        <location filename="../box_office/window.py" line="299"/>
+        <location filename="../box_office/window.py" line="622"/>
         <source>Paired. Downloading the ticket list...</source>
         <translation>Vinculado. Descargando la lista de entradas...</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="318"/>
+        <location filename="../box_office/window.py" line="320"/>
         <source>%1 is not on the box-office staff</source>
         <translation>%1 no forma parte del personal de taquilla</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="327"/>
+        <location filename="../box_office/window.py" line="329"/>
         <source>Wrong PIN: %1 tries left</source>
         <translation>PIN incorrecto: quedan %1 intentos</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="329"/>
+        <location filename="../box_office/window.py" line="331"/>
         <source>Too many wrong PINs: wait %1 s</source>
         <translation>Demasiados PIN incorrectos: espere %1 s</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="363"/>
+        <location filename="../box_office/window.py" line="365"/>
         <source>No reservation matches: try the code, the phone number or the name</source>
         <translation>Ninguna reserva coincide: pruebe con el código, el teléfono o el nombre</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="403"/>
+        <location filename="../box_office/window.py" line="405"/>
         <source>Reservation %1 expired: it cannot be paid</source>
         <translation>La reserva %1 ha caducado: no se puede pagar</translation>
     </message>
     <message numerus="yes">
-        <location filename="../box_office/window.py" line="433"/>
+        <location filename="../box_office/window.py" line="435"/>
         <source>%n left</source>
         <translation>
             <numerusform>queda %n</numerusform>
@@ -108,12 +108,12 @@
         </translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="452"/>
+        <location filename="../box_office/window.py" line="454"/>
         <source>No tiers on this event&apos;s list yet</source>
         <translation>Todavía no hay categorías en la lista de este evento</translation>
     </message>
     <message numerus="yes">
-        <location filename="../box_office/window.py" line="458"/>
+        <location filename="../box_office/window.py" line="460"/>
         <source>%n walk-up ticket(s) left on this counter</source>
         <translation>
             <numerusform>Queda %n entrada de venta directa en esta taquilla</numerusform>
@@ -121,42 +121,42 @@
         </translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="460"/>
+        <location filename="../box_office/window.py" line="462"/>
         <source>None left on this counter&apos;s allocation: sync, or ask the organizer</source>
         <translation>No queda cupo en esta taquilla: sincronice o pida más al organizador</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="511"/>
+        <location filename="../box_office/window.py" line="513"/>
         <source>Save tickets as PDF</source>
         <translation>Guardar entradas como PDF</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="511"/>
+        <location filename="../box_office/window.py" line="513"/>
         <source>PDF (*.pdf)</source>
         <translation>PDF (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="528"/>
+        <location filename="../box_office/window.py" line="530"/>
         <source>Could not print: %1</source>
         <translation>No se pudo imprimir: %1</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="556"/>
+        <location filename="../box_office/window.py" line="558"/>
         <source>Export cash-up</source>
         <translation>Exportar cierre de caja</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="558"/>
+        <location filename="../box_office/window.py" line="560"/>
         <source>CSV (*.csv)</source>
         <translation>CSV (*.csv)</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="583"/>
+        <location filename="../box_office/window.py" line="585"/>
         <source>Cash-up · %1</source>
         <translation>Cierre de caja · %1</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="615"/>
+        <location filename="../box_office/window.py" line="617"/>
         <source>That code paired a %1 kiosk, not a box office: ask the organizer for a box-office pairing code, or start the door window.</source>
         <translation>Ese código vinculó un quiosco de tipo %1, no una taquilla: pida al organizador un código de vinculación de taquilla o abra la ventana de puerta.</translation>
     </message>
