@@ -11,6 +11,8 @@ The transforms answer the corpus' fault kinds (figures in docs/scanner.md):
 
 - thin crack lines: a 3x3 morphological close erases dark hairlines narrower than a module
   (an open erases bright ones), then a local threshold restores contrast the crack smeared;
+  zxing-cpp's global-histogram binariser (one threshold for the region) reads some codes its
+  default local-average binariser loses where a crack's band skews the local means;
 - focus blur and glare: upscaling by 1.5 gives zxing-cpp's binariser more pixels per module
   edge, and an adaptive threshold flattens a glare blob's brightness ramp;
 - low light: a light Gaussian or median smooth takes sensor noise out before binarising.
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
+import zxingcpp
 
 if TYPE_CHECKING:
     from scanner.decoders import CodeRead, Corners, PyzbarDecoder, ZxingDecoder
@@ -35,6 +38,7 @@ Box = tuple[int, int, int, int]  # x0, y0, x1, y1
 Transform = Callable[[np.ndarray], np.ndarray]
 
 _K3 = np.ones((3, 3), np.uint8)
+_GLOBAL = zxingcpp.Binarizer.GlobalHistogram
 
 
 @dataclass
@@ -165,9 +169,9 @@ def _on_boxes(
 def build_stages(zxing: ZxingDecoder, pyzbar: PyzbarDecoder | None) -> list[Stage]:
     """Every attempt, in measured order (docs/scanner.md, "Decoding cascade")."""
 
-    def zx(name, transform, frame_ms, scale=1.0, **kw):
+    def zx(name, transform, frame_ms, scale=1.0, binarizer=None, **kw):
         def read(img, attempt):
-            return zxing.read(img, attempt=attempt)[0]
+            return zxing.read(img, attempt=attempt, binarizer=binarizer)[0]
 
         return Stage(name, _on_boxes(read, name, transform, scale), frame_ms, **kw)
 
@@ -180,6 +184,9 @@ def build_stages(zxing: ZxingDecoder, pyzbar: PyzbarDecoder | None) -> list[Stag
     # Cheap, high-yield attempts first: on hard frames the budget runs out further down.
     return [
         zx("half", half, 0.5, 0.5),  # low light: averaging 2x2 pixels halves the noise
+        # one threshold for the whole region instead of zxing-cpp's local average: a crack
+        # line's dark or bright band skews the local means it crosses
+        zx("global", identity, 3.0, binarizer=_GLOBAL),
         zx("denoise", denoise, 1.1),
         zx("close", close, 1.2),  # dark hairline cracks
         zx("open", open_, 1.1),  # bright hairline cracks
@@ -192,6 +199,8 @@ def build_stages(zxing: ZxingDecoder, pyzbar: PyzbarDecoder | None) -> list[Stag
         zx("smooth", smooth, 1.7),
         zx("upscale", upscale, 10.4, 1.5),
         zx("median", median5, 1.7),
+        zx("smooth-global", smooth, 4.0, binarizer=_GLOBAL),
+        zx("close-upscale-global", chain(close, upscale), 12.0, 1.5, binarizer=_GLOBAL),
         zx("region", identity, 4.0, regions_only=True),
         zb("pyzbar", identity, 29.8),
         zb("pyzbar-smooth", smooth, 18.1),
