@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 import zxingcpp
 
-from scanner.attempts import build_stages, regions, whole
+from scanner.attempts import build_stages, regions, texture_boxes, whole
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +184,11 @@ class PyzbarDecoder:
         return reads
 
 
+def _area(boxes) -> float:
+    """Megapixels covered by ``boxes``."""
+    return sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in boxes) / 1e6
+
+
 def _inside(hint: Corners, corners: Corners) -> bool:
     """Is the centre of a located-but-unread code inside a code already decoded?"""
     cx = sum(x for x, _ in hint) / 4
@@ -270,24 +275,38 @@ class DecodeCascade:
         else:
             budget = budget_ms
         boxes = regions(hints, gray.shape) if hints else whole(gray)
-        mpx = sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in boxes) / 1e6
+        mpx = _area(boxes)
+        textured: list | None = None  # code-like boxes when nothing was located, found lazily
         extra_start = self.clock()
         for stage in self.stages:
-            if stage.regions_only and not hints:
+            if (stage.regions_only and not hints) or (stage.blind_only and hints):
                 continue
+            stage_boxes, stage_mpx = boxes, mpx
+            if stage.blind_crop and not hints:
+                if textured is None:
+                    try:
+                        textured = texture_boxes(gray)
+                    except Exception:
+                        log.exception("texture locator failed")
+                        textured = []
+                    if textured and budget_ms is False and not saw_code:
+                        # something code-like after all: the frame deserves the full budget
+                        budget, saw_code = self.budget_ms, True
+                if textured:
+                    stage_boxes, stage_mpx = textured, _area(textured)
             elapsed = (self.clock() - extra_start) * 1000
-            if budget is not None and elapsed + self._ms_per_mpx[stage.name] * mpx > budget:
+            if budget is not None and elapsed + self._ms_per_mpx[stage.name] * stage_mpx > budget:
                 continue  # a cheaper stage further down may still fit
             t0 = self.clock()
             try:
-                more = stage.run(gray, boxes)
+                more = stage.run(gray, stage_boxes)
             except Exception:
                 log.exception("decode stage %s failed", stage.name)
                 more = []
             cost = (self.clock() - t0) * 1000
             with self._cost_lock:
                 rate = self._ms_per_mpx[stage.name]
-                self._ms_per_mpx[stage.name] = 0.8 * rate + 0.2 * cost / max(mpx, 0.01)
+                self._ms_per_mpx[stage.name] = 0.8 * rate + 0.2 * cost / max(stage_mpx, 0.01)
             tried.append(stage.name)
             new = [r for r in more if r.text not in found]
             for r in new:
@@ -298,7 +317,7 @@ class DecodeCascade:
                 if not hints:
                     break
                 boxes = regions(hints, gray.shape)
-                mpx = sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in boxes) / 1e6
+                mpx = _area(boxes)
         return self._result(found, start, tried, saw_code)
 
     def _result(self, found, start, tried, saw_code) -> DecodeResult:

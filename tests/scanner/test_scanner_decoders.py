@@ -130,3 +130,19 @@ def test_budget_limits_extra_attempts():
     assert result.stages_tried == ("plain",)
     unlimited = DecodeCascade(budget_ms=None, blank_budget_ms=None)
     assert len(unlimited.decode(np.full((480, 640), 128, np.uint8)).stages_tried) > 5
+
+
+def test_texture_locator_finds_a_code_and_not_a_plain_scene():
+    """Frames where zxing-cpp located nothing: zbar looks only at code-like texture."""
+    from scanner.attempts import texture_boxes
+
+    rng = np.random.default_rng(3)
+    scene = scanner_corpus.background(rng, 1280, 720)
+    assert texture_boxes(scene) == []
+    code = scanner_corpus.render_code(scanner_corpus.ticket_texts(1)[0], 4.0)
+    x, y = scanner_corpus._place(scene, scanner_corpus._phone_patch(code), rng)
+    side = code.shape[0]
+    [(x0, y0, x1, y1)] = texture_boxes(scene)
+    assert x0 <= x + 24 and y0 <= y + 24 and x1 >= x + 24 + side and y1 >= y + 24 + side
+    assert (x1 - x0) * (y1 - y0) < 0.2 * 1280 * 720
+    assert texture_boxes(np.zeros((1, 1), np.uint8)) == []
