@@ -308,7 +308,15 @@ class DecodeCascade:
                 rate = self._ms_per_mpx[stage.name]
                 self._ms_per_mpx[stage.name] = 0.8 * rate + 0.2 * cost / max(stage_mpx, 0.01)
             tried.append(stage.name)
-            new = [r for r in more if r.text not in found]
+            # One place holds one code: a different text where a code was already read is a
+            # misread by a harsher transform (Reed-Solomon can "correct" a wrecked code into
+            # other data), and at a door it would turn a genuine guest into "fake ticket".
+            new = [
+                r
+                for r in more
+                if r.text not in found
+                and not any(_inside(r.corners, f.corners) for f in found.values())
+            ]
             for r in new:
                 found[r.text] = r
             if new:

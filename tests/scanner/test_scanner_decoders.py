@@ -146,3 +146,37 @@ def test_texture_locator_finds_a_code_and_not_a_plain_scene():
     assert x0 <= x + 24 and y0 <= y + 24 and x1 >= x + 24 + side and y1 >= y + 24 + side
     assert (x1 - x0) * (y1 - y0) < 0.2 * 1280 * 720
     assert texture_boxes(np.zeros((1, 1), np.uint8)) == []
+
+
+def test_a_second_text_where_a_code_was_read_is_dropped_as_a_misread():
+    """Two different texts at one spot: keep the first read, never report a ghost code."""
+    import numpy as np
+
+    from scanner.attempts import Stage
+    from scanner.decoders import CodeRead, DecodeCascade
+    from tests.factories import EventFixture
+    from tests.scanner.scanner_corpus import render_code
+
+    ev = EventFixture()
+    real = ev.credential(42)
+    frame = np.full((720, 1280), 120, np.uint8)
+    code = render_code(real, 4)
+    frame[40 : 40 + code.shape[0], 40 : 40 + code.shape[1]] = code
+    cascade = DecodeCascade(budget_ms=None, blank_budget_ms=None)
+    first = cascade.decode(frame, budget_ms=None)
+    assert [r.text for r in first.reads] == [real]
+    spot = first.reads[0].corners
+    ghost = CodeRead("GHOST", "QRCode", spot, "pyzbar", "test-stage")
+    elsewhere = CodeRead(
+        "OTHER", "QRCode", ((900, 500), (960, 500), (960, 560), (900, 560)), "pyzbar", "test-stage"
+    )
+    # a harsh stage that "reads" a different text on top of the real code, and one elsewhere
+    cascade.stages.insert(
+        0, Stage(name="test-stage", run=lambda gray, boxes: [ghost, elsewhere], frame_ms=0.0)
+    )
+    cascade._ms_per_mpx["test-stage"] = 0.0
+    # force the extra stages to run: pretend zxing located one more code it could not read
+    plain = cascade.zxing.read
+    cascade.zxing.read = lambda gray: (plain(gray)[0], [elsewhere.corners])
+    texts = [r.text for r in cascade.decode(frame, budget_ms=None).reads]
+    assert texts == [real, "OTHER"]
