@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
+from app import __version__
 from app.cli import CommandError
 from app.settings import Settings
+
+log = logging.getLogger("gatehouse.kiosk")
 
 
 def require_screen(hint: str = "") -> None:
@@ -59,17 +63,24 @@ def _paired_role(settings: Settings) -> str:
 
 def run(args) -> int:
     require_screen()
-    args.role = args.role or _paired_role(Settings.load())
-    if args.role == "box-office":
-        try:
-            from ui.box_office.app import run_box_office
-        except ImportError as exc:  # a server-only install has no Qt
-            raise CommandError(f"the box-office window needs PySide6: {exc}") from None
-        return run_box_office(Settings.load(), fullscreen=args.fullscreen)
+    settings = Settings.load()
+    args.role = args.role or _paired_role(settings)
     try:
-        from ui.app import run_kiosk
+        if args.role == "box-office":
+            from ui.box_office.app import run_box_office as open_window
+        else:
+            from ui.app import run_kiosk as open_window
+        from ui.shutdown import application
     except ImportError as exc:  # a server-only install has no Qt
-        raise CommandError(f"the kiosk window needs PySide6: {exc}") from None
-    return run_kiosk(
-        Settings.load(), fullscreen=args.fullscreen, cameras=args.camera, role=args.role
-    )
+        raise CommandError(f"the {args.role} window needs PySide6: {exc}") from None
+    # SIGTERM (systemd's stop, a logout) closes the window like the close button: exit 0.
+    application(sys.argv[:1])
+    log.info("%s window starting (gatehouse %s, home %s)", args.role, __version__, settings.home)
+    if args.role == "box-office":
+        status = open_window(settings, fullscreen=args.fullscreen)
+    else:
+        status = open_window(
+            settings, fullscreen=args.fullscreen, cameras=args.camera, role=args.role
+        )
+    log.info("%s window closed (exit status %s)", args.role, status)
+    return status

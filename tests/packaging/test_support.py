@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -104,3 +108,30 @@ def test_trim_keeps_qt_translations_only_for_kiosk_languages(tmp_path):
     ]
     kept = [e[0] for e in trim.datas(toc, languages)]
     assert kept == ["PySide6/Qt/translations/qtbase_de.qm", "ui/sounds/admit.wav"]
+
+
+@pytest.mark.parametrize("role", ["door", "box-office"])
+def test_kiosk_window_exits_0_on_sigterm(role, gatehouse_home, gatehouse_cmd, tmp_path):
+    """systemd's stop and a logout send SIGTERM: the window closes cleanly, status 0."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "GATEHOUSE_LOG_DIR": str(tmp_path)}
+    proc = subprocess.Popen(
+        [*gatehouse_cmd, "kiosk", "--role", role],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    log = tmp_path / "gatehouse.log"
+    deadline = time.monotonic() + 30
+    while "window starting" not in (log.read_text() if log.exists() else ""):
+        assert proc.poll() is None, proc.communicate()[0]
+        assert time.monotonic() < deadline, "no 'window starting' log line in 30 s"
+        time.sleep(0.2)
+    time.sleep(1.0)  # inside the event loop
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, out
+    text = log.read_text()
+    assert "SIGTERM received" in text
+    assert f"{role} window closed (exit status 0)" in text

@@ -1,0 +1,56 @@
+"""Leave the Qt event loop cleanly on SIGTERM (systemd's stop, a logout, ``kill``).
+
+Without this, SIGTERM kills a kiosk on the spot (exit -15): systemd logs a failure and the
+writer thread never drains. Python runs a signal handler only when Python code runs, and the
+event loop may sit in C++ for seconds, so the signal is also written to a socket
+(``signal.set_wakeup_fd``) that a ``QSocketNotifier`` watches: the GUI thread wakes at once and
+quits the loop, ``app.exec()`` returns 0 and the caller's ``finally`` shuts the kiosk down.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+
+from PySide6.QtCore import QCoreApplication, QSocketNotifier
+from PySide6.QtWidgets import QApplication
+
+log = logging.getLogger(__name__)
+_KEEP: list[tuple] = []
+
+
+def application(argv: list[str]) -> QCoreApplication:
+    """The QApplication (made if there is none yet), which SIGTERM quits with status 0.
+
+    The window functions (``run_kiosk``, ``run_box_office``) reuse an existing application.
+    """
+    app = QApplication.instance() or QApplication(argv)
+    quit_on_sigterm(app)
+    return app
+
+
+def quit_on_sigterm(app: QCoreApplication) -> None:
+    """Make SIGTERM (and SIGHUP, where it exists) quit ``app``'s event loop with status 0."""
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    received: list[int] = []
+    signals = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    for signum in signals:
+        signal.signal(signum, lambda signum, _frame: received.append(signum))
+    signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+
+    def wake() -> None:
+        try:
+            reader.recv(64)
+        except BlockingIOError:
+            return
+        if received:
+            log.info("%s received: closing the window", signal.Signals(received[-1]).name)
+            app.quit()
+
+    notifier.activated.connect(wake)
+    # Kept for the life of the process: closing the sockets would close the wake-up fd.
+    _KEEP.append((reader, writer, notifier, wake))
