@@ -3,7 +3,7 @@
 Environment variables (all optional):
 
 - ``GATEHOUSE_DB``: SQLAlchemy URL or a plain file path (default ``gatehouse-server.sqlite``
-  in the current folder).
+  in ``GATEHOUSE_HOME``, else in the platform's data folder, e.g. ``~/.local/share/gatehouse``).
 - ``GATEHOUSE_SERVER_PAGE_ROWS``: rows per manifest page (default 20000); tests shrink it to
   exercise paging with a handful of tickets.
 - ``GATEHOUSE_SERVER_CLOCK_SKEW``: seconds added to the server clock. Tests only: lets the
@@ -24,9 +24,27 @@ from pathlib import Path
 DEFAULT_DB = "gatehouse-server.sqlite"
 
 
+def default_db_path() -> Path:
+    """``gatehouse-server.sqlite`` in ``GATEHOUSE_HOME``, else the platform's data folder.
+
+    Never the current folder: a server started by systemd, a shortcut or the packaged program
+    has no meaningful working directory (and the bundle's own folder may be read-only).
+    """
+    home = os.environ.get("GATEHOUSE_HOME")
+    if home:
+        return Path(home).expanduser() / DEFAULT_DB
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("gatehouse", appauthor=False)) / DEFAULT_DB
+
+
 def db_url(value: str | None) -> str:
     """Accept a SQLAlchemy URL or a bare file path (what a venue's IT person will type)."""
-    value = value or os.environ.get("GATEHOUSE_DB") or DEFAULT_DB
+    value = value or os.environ.get("GATEHOUSE_DB")
+    if not value:
+        path = default_db_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{path}"
     if "://" in value:
         return _pg_driver(value)
     return f"sqlite:///{Path(value).expanduser().resolve()}"
