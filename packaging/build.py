@@ -32,8 +32,9 @@ BUNDLE_NAME = "gatehouse"
 BUDGET_MB = {"linux": 250, "win32": 300, "darwin": 300}  # the Linux figure is the contract
 MB = 1_000_000
 
-# Qt plugin folders the kiosk loads (screen, sound and camera, QR images, ticket printing).
-REQUIRED_QT_PLUGINS = ["platforms", "multimedia", "imageformats", "printsupport"]
+# Qt plugin folders the kiosk loads (screen, images, ticket printing). Not "multimedia": the
+# sounds (QSoundEffect) need no media backend, and the FFmpeg one is trimmed (trim.py).
+REQUIRED_QT_PLUGINS = ["platforms", "imageformats", "printsupport"]
 # Libraries a target machine provides itself: the C library and the graphics driver stack,
 # which PyInstaller never bundles on purpose (docs/packaging.md explains the baseline).
 SYSTEM_PROVIDED = (
@@ -158,12 +159,37 @@ def finish_linux(bundle: Path) -> None:
     share.mkdir(exist_ok=True)
     for item in (ROOT / "packaging" / "linux").iterdir():
         shutil.copy2(item, share / item.name)
-    # The interpreter library comes from the build machine's Python, unstripped (23 MB, of
-    # which 17 MB are debug symbols). Wheels' libraries are left alone: auditwheel patches
-    # them with patchelf, and stripping a patched library can corrupt it.
-    for lib in _contents(bundle).glob("libpython3*.so*"):
-        if shutil.which("strip") and not lib.is_symlink() and lib.stat().st_size > 10 * MB:
-            subprocess.run(["strip", "--strip-unneeded", str(lib)], check=True)
+    strip_binaries(_contents(bundle))
+
+
+def _is_elf(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(4) == b"\x7fELF"
+
+
+def strip_binaries(contents: Path) -> None:
+    """Symbol tables out of every bundled library and extension module: about 45 MB.
+
+    Left alone: the libraries auditwheel copied into a wheel's ``<name>.libs`` folder. It
+    patched them with patchelf, and strip turns such a file unloadable ("ELF load command
+    address/offset not page-aligned": NumPy's OpenBLAS does exactly that). check() runs the
+    dynamic loader over every library afterwards, so a strip that breaks one fails the build.
+    """
+    tool = shutil.which("strip")
+    if tool is None:
+        print("package: no `strip` on this machine: the bundle keeps its symbol tables")
+        return
+    before = after = 0
+    for path in sorted(contents.rglob("*.so*")):
+        if path.is_symlink() or not path.is_file() or path.parent.name.endswith(".libs"):
+            continue
+        if not _is_elf(path):
+            continue
+        size = path.stat().st_size
+        subprocess.run([tool, "--strip-unneeded", str(path)], check=True)
+        before += size
+        after += path.stat().st_size
+    print(f"package: stripped symbol tables: {(before - after) / MB:.1f} MB")
 
 
 def _platform_key() -> str:
@@ -212,8 +238,14 @@ def unresolved_libraries(contents: Path) -> list[str]:
     env = {"LD_LIBRARY_PATH": os.pathsep.join(dirs), "PATH": os.environ.get("PATH", "")}
     outside: Counter[str] = Counter()
     missing: dict[str, str] = {}
+    broken: dict[str, str] = {}
     for lib in libs:
-        out = subprocess.run(["ldd", str(lib)], capture_output=True, text=True, env=env).stdout
+        done = subprocess.run(["ldd", str(lib)], capture_output=True, text=True, env=env)
+        out = done.stdout
+        error = done.stderr.strip()
+        if done.returncode != 0 and "not a dynamic executable" not in out + error:
+            # The loader could not map it (or one it needs): e.g. a library broken by strip.
+            broken[str(lib.relative_to(contents))] = error.splitlines()[-1] if error else out
         for line in out.splitlines():
             name, _, target = line.strip().partition(" => ")
             if "not found" in target:
@@ -227,6 +259,7 @@ def unresolved_libraries(contents: Path) -> list[str]:
                 outside[name] += 1
     problems = [f"{name} (needed by {lib}) is not found" for name, lib in sorted(missing.items())]
     problems += [f"{name} would be loaded from the system" for name in sorted(outside)]
+    problems += [f"{lib} cannot be loaded: {why}" for lib, why in sorted(broken.items())]
     return problems
 
 

@@ -65,6 +65,10 @@ _UNUSED_QT = [
     "QtWebEngineWidgets",
     "QtWebSockets",
     "QtWebView",
+    # Bindings the hooks drag in with QtMultimedia; their Qt libraries stay where linked.
+    "QtMultimediaWidgets",
+    "QtConcurrent",
+    "QtDBus",
 ]
 
 EXCLUDED_MODULES: list[str] = [
@@ -113,6 +117,21 @@ _BINARY_DROP = [
     # GTK theme integration: pulls GTK, cairo and pango (about 10 MB) into the bundle for a
     # window that draws its own high-contrast door theme anyway.
     re.compile(r"/plugins/platformthemes/libqgtk3"),
+    # The FFmpeg media backend: for QMediaPlayer, QCamera, QMediaRecorder, none of which the
+    # kiosk uses. QSoundEffect and QMediaDevices work without any backend (Qt says "No
+    # QtMultimedia backends found. Only QMediaDevices, QAudioDevice, QSoundEffect, QAudioSink,
+    # and QAudioSource are available"), and the smoke test plays the sounds to prove it.
+    # With it go Qt's FFmpeg, QtQuick and QtQml, which only this plugin links: about 36 MB.
+    re.compile(r"/plugins/multimedia/libffmpegmediaplugin"),
+    # Image formats the kiosk never reads: PDF (pulls QtPdf, 4 MB), TIFF, WebP, TGA, WBMP,
+    # ICNS. Kept: PNG (built into QtGui), JPEG, GIF, SVG, ICO.
+    re.compile(r"/plugins/imageformats/libq(pdf|tiff|webp|tga|wbmp|icns)\."),
+    # Screens for developers (VNC, minimal) and the Vulkan display; kept: xcb, wayland,
+    # eglfs and linuxfb (a kiosk without a desktop), offscreen (tests, smoke test).
+    re.compile(r"/plugins/platforms/libq(vnc|minimal|minimalegl|vkkhrdisplay)\."),
+    # QtNetwork's TLS backends and network-information plugins: the kiosk does its HTTP with
+    # httpx, never with QtNetwork.
+    re.compile(r"/plugins/(tls|networkinformation)/"),
 ]
 
 _DATA_DROP = [
@@ -120,6 +139,8 @@ _DATA_DROP = [
     re.compile(r"/Qt/resources/qtwebengine"),
     re.compile(r"/Qt/translations/qtwebengine_"),
     re.compile(r"\.(h|hpp|a|lib|prl|cmake)$"),
+    # Translation sources: the bundle ships the compiled .qm (and cannot compile a .ts).
+    re.compile(r"/ui/i18n/[^/]*\.ts$"),
 ]
 
 
@@ -148,21 +169,31 @@ def _is_root(entry: tuple) -> bool:
 
 
 def prune_unreachable(toc: list[tuple]) -> list[tuple]:
-    """Drop shared libraries that no extension module, plugin or ctypes library links to.
+    """Drop shared libraries that nothing loaded at run time links to, directly or not.
 
     PyInstaller resolves the dependencies of everything a hook collects before the spec can
-    drop a plugin, so dropping the GTK theme plugin leaves GTK, cairo and pango behind. The
-    dynamic loader (ldd, through PyInstaller) tells what the remaining roots still need.
+    drop a plugin, so dropping a plugin leaves what only it needed behind (the FFmpeg
+    multimedia plugin: FFmpeg, QtQuick, QtQml; the GTK theme: GTK, cairo, pango). Starting
+    from the roots (extension modules, plugins, ctypes libraries), the closure of what the
+    dynamic loader will load (ELF NEEDED entries, through PyInstaller) is kept; the rest goes.
     """
     from PyInstaller.depend.bindepend import get_imports
 
-    needed: set[str] = set()
+    by_name: dict[str, tuple] = {}
     for entry in toc:
-        if _is_root(entry):
-            needed.update(PurePath(name).name for name, _path in get_imports(entry[1]))
-    kept = [e for e in toc if _is_root(e) or PurePath(e[0]).name in needed]
-    dropped = sorted(PurePath(e[0]).name for e in toc if e not in kept)
-    print(f"trim: {len(dropped)} libraries nothing links to: {', '.join(dropped)}")
+        by_name.setdefault(PurePath(entry[0]).name, entry)
+    reached = {id(e) for e in toc if _is_root(e)}
+    todo = [e for e in toc if _is_root(e)]
+    while todo:
+        entry = todo.pop()
+        for name, _path in get_imports(entry[1]):
+            dep = by_name.get(PurePath(name).name)
+            if dep is not None and id(dep) not in reached:
+                reached.add(id(dep))
+                todo.append(dep)
+    kept = [e for e in toc if id(e) in reached]
+    dropped = sorted(PurePath(e[0]).name for e in toc if id(e) not in reached)
+    print(f"trim: {len(dropped)} libraries nothing loads: {', '.join(dropped)}")
     return kept
 
 
@@ -185,6 +216,21 @@ def datas(toc: list[tuple], languages: set[str]) -> list[tuple]:
             continue
         kept.append(entry)
     return kept
+
+
+def compile_translations(ts_dir, out_dir) -> list:
+    """Compile every ``ts_dir/*.ts`` into ``out_dir/*.qm`` (fails the build on an error)."""
+    from ui.i18n import compile_ts
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    compiled = []
+    for ts in sorted(ts_dir.glob("*.ts")):
+        qm = out_dir / (ts.stem + ".qm")
+        if not compile_ts(ts, qm):
+            raise SystemExit(f"trim: could not compile {ts} (see the warning above)")
+        compiled.append(qm)
+    print(f"trim: compiled translations: {', '.join(q.name for q in compiled) or 'none'}")
+    return compiled
 
 
 def kiosk_languages(i18n_dir) -> set[str]:
