@@ -70,6 +70,7 @@ class SoundBoard(QObject):
         self.enabled = enabled
         self.paths = ensure_assets(folder)
         self._effects: dict[str, object] = {}
+        self._failed: set[str] = set()
         self.audio_device = False
         try:
             self._load_effects()
@@ -83,14 +84,28 @@ class SoundBoard(QObject):
         QLoggingCategory.setFilterRules("qt.multimedia.*=false")
         from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
 
-        if not QMediaDevices.audioOutputs():
+        outputs = QMediaDevices.audioOutputs()
+        if not outputs:
+            log.info("no audio output device: the door stays silent")
             return
         self.audio_device = True
         for kind, path in self.paths.items():
             effect = QSoundEffect(self)
+            effect.statusChanged.connect(self._log_status)
             effect.setSource(QUrl.fromLocalFile(str(path)))
             effect.setVolume(1.0)
             self._effects[kind] = effect
+        log.info("audio output: %s", outputs[0].description())
+
+    def _log_status(self) -> None:
+        """One log line once every sound is loaded, or one per sound that failed to load."""
+        statuses = {kind: effect.status().name for kind, effect in self._effects.items()}
+        if len(statuses) == len(self.paths) and all(s == "Ready" for s in statuses.values()):
+            log.info("sounds ready: %s", ", ".join(statuses))
+        for kind, status in statuses.items():
+            if status == "Error" and kind not in self._failed:
+                self._failed.add(kind)
+                log.warning("the %s sound could not be loaded", kind)
 
     def play(self, kind: str) -> None:
         if not self.enabled or kind not in self.paths:
