@@ -26,6 +26,7 @@ import csv
 import datetime as dt
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -56,6 +57,7 @@ class Smoke:
         self.port = _free_port()
         self.server_url = f"http://127.0.0.1:{self.port}"
         self.server: subprocess.Popen | None = None
+        self.pulse: subprocess.Popen | None = None
 
     # -- isolation ---------------------------------------------------------------------
     def prepare(self) -> None:
@@ -243,37 +245,105 @@ class Smoke:
             raise StepFailed(f"expected reject/forged, got {result} (exit {out.returncode})")
         return f"reject/forged: {result['message']}"
 
+    def start_sound_server(self) -> str | None:
+        """A PulseAudio server with a null sink on the host, its socket inside the chroot.
+
+        The kiosk's sounds then go through the *bundled* PulseAudio client and QtMultimedia,
+        as on a venue's desktop, and the kiosk logs whether every sound loaded. Returns the
+        PULSE_SERVER value, or None when pulseaudio is not installed on the host.
+        """
+        pulseaudio = shutil.which("pulseaudio")
+        if pulseaudio is None:
+            return None
+        folder = self.host_path("/tmp/pulse")
+        folder.mkdir(exist_ok=True)
+        socket_path = folder / "native"
+        cmd = [
+            pulseaudio, "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
+            "-F", "/dev/null", "--load=module-null-sink",
+            f"--load=module-native-protocol-unix socket={socket_path} auth-anonymous=1",
+        ]  # fmt: skip
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(folder), "XDG_RUNTIME_DIR": str(folder)}
+        self.pulse = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 10
+        while not socket_path.exists():
+            if self.pulse.poll() is not None or time.monotonic() > deadline:
+                raise StepFailed("the host's pulseaudio did not start")
+            time.sleep(0.1)
+        return "unix:/tmp/pulse/native"
+
     def step_gui(self) -> str:
         if not self.has_command("kiosk"):
             raise StepSkipped("no `kiosk` command (the door window) in this build yet")
-        cmd = self.command("gatehouse-kiosk", [], "/tmp/kiosk")
-        out_path = self.host_path("/tmp/work/../kiosk-gui.out")
-        with open(out_path, "w") as log:
-            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-            time.sleep(6)
+        if not self.state.get("paired"):
+            raise StepFailed("blocked: the pairing step did not pass (the window needs a kiosk)")
+        pulse = self.start_sound_server()
+        self.state["sound_server"] = pulse is not None
+        extra = {"PULSE_SERVER": pulse} if pulse else {}
+        # The Linux kiosk program (the launcher script the .desktop entry and systemd run).
+        cmd = self.command("gatehouse-kiosk", [], "/tmp/kiosk", **extra)
+        out_path = self.host_path("/tmp/kiosk-gui.out")
+        log_path = self.host_path("/tmp/kiosk/logs/gatehouse.log")
+        with open(out_path, "w") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+            deadline = time.monotonic() + 30
+            while "door window starting" not in _read(log_path):
+                if proc.poll() is not None:
+                    raise StepFailed(f"window exited early ({proc.returncode}): {_tail(out_path)}")
+                if time.monotonic() > deadline:
+                    proc.kill()
+                    raise StepFailed("no 'door window starting' log line within 30 s")
+                time.sleep(0.2)
+            time.sleep(5)  # the window runs: sync engine, sounds, refresh timer
             if proc.poll() is not None:
                 raise StepFailed(f"window exited early ({proc.returncode}): {_tail(out_path)}")
-            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(signal.SIGTERM)  # what systemd's stop and a logout send
             try:
                 code = proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 raise StepFailed("window did not close within 20 s of SIGTERM") from None
-        text = out_path.read_text(errors="replace")
-        if "could not load the Qt platform plugin" in text.lower():
+        text = _read(out_path)
+        if "could not load the qt platform plugin" in text.lower():
             raise StepFailed(f"Qt platform plugin missing: {_tail(out_path)}")
         if code != 0:
             raise StepFailed(f"window did not close cleanly: exit {code}: {_tail(out_path)}")
-        return "ran 6 s offscreen, closed on SIGTERM with exit 0"
+        if "door window closed (exit status 0)" not in _read(log_path):
+            raise StepFailed("exit 0 but no 'door window closed' log line")
+        return "door window started (log line), ran 5 s offscreen, SIGTERM -> exit 0"
+
+    def step_sounds(self) -> str:
+        if "sound_server" not in self.state:
+            raise StepFailed("blocked: the kiosk window step did not run")
+        if not self.state["sound_server"]:
+            raise StepSkipped("no pulseaudio on the host to give the kiosk an audio output")
+        log = _read(self.host_path("/tmp/kiosk/logs/gatehouse.log"))
+        lines = [line for line in log.splitlines() if "ui.sounds" in line]
+        if not any("sounds ready: admit, reject, warning, exit" in line for line in lines):
+            raise StepFailed("the sounds did not load: " + " | ".join(lines[-4:]))
+        output = next(ln.split("audio output: ", 1)[1] for ln in lines if "audio output: " in ln)
+        return f"QSoundEffect loaded all 4 sounds on '{output}' (bundled PulseAudio client)"
 
     def step_logs(self) -> str:
         log = self.host_path("/tmp/kiosk/logs/gatehouse.log")
         if not log.exists():
-            raise StepSkipped(
-                "no log file in GATEHOUSE_HOME/logs: app.cli.main does not call "
-                "app.logging_setup.configure_logging() yet"
-            )
-        return f"{log.stat().st_size} bytes in $GATEHOUSE_HOME/logs/gatehouse.log"
+            raise StepFailed("no log file in $GATEHOUSE_HOME/logs")
+        text = log.read_text(errors="replace")
+        for needle in ("gatehouse.kiosk: door window starting", "SIGTERM received"):
+            if needle not in text:
+                raise StepFailed(f"the log file has no '{needle}' line")
+        return f"{len(text.splitlines())} lines in $GATEHOUSE_HOME/logs/gatehouse.log"
+
+    def step_box_office(self) -> str:
+        if not self.has_command("box-office", "find"):
+            raise StepSkipped("no `box-office` command in this build")
+        out = self.run(["box-office", "find", "Lovelace"])
+        text = (out.stdout + out.stderr).strip()
+        if out.returncode not in (0, 1) or "Traceback" in text:
+            raise StepFailed(f"`box-office find` exit {out.returncode}: {text[-300:]}")
+        return f"`box-office find` ran (exit {out.returncode}): {text.splitlines()[-1][:100]}"
 
     def step_server_stop(self) -> str:
         if self.server is None:
@@ -309,7 +379,9 @@ class Smoke:
             ("check admitted ticket", self.step_check_admit),
             ("check forged ticket", self.step_check_forged),
             ("kiosk window offscreen", self.step_gui),
+            ("sounds", self.step_sounds),
             ("log file", self.step_logs),
+            ("box-office find", self.step_box_office),
             ("server stop", self.step_server_stop),
         ]
         self.prepare()
@@ -331,6 +403,9 @@ class Smoke:
         finally:
             if self.server is not None:
                 self.server.kill()
+            if self.pulse is not None:
+                self.pulse.terminate()
+                self.pulse.wait(timeout=10)
         passed = sum(1 for s, _, _ in self.results if s == "PASS")
         failed = [n for s, n, _ in self.results if s == "FAIL"]
         skipped = [n for s, n, _ in self.results if s == "SKIP"]
@@ -384,6 +459,13 @@ def _json_or_fail(out: subprocess.CompletedProcess, what: str) -> dict:
     except json.JSONDecodeError:
         _expect(out, 0, what)
         raise StepFailed(f"`{what}` printed no JSON: {out.stdout[:200]!r}") from None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
 
 
 def _tail(path: Path, lines: int = 6) -> str:

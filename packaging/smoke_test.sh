@@ -42,6 +42,13 @@ if [ ! -f "$rootfs/.gatehouse-rootfs-ready" ]; then
   }
   bash "$here/make_rootfs.sh" "$rootfs"
 fi
+# A PulseAudio server (null sink) on the host gives the kiosk in the chroot an audio output,
+# so that the smoke test can check that the sounds load through the bundled client.
+if ! command -v pulseaudio >/dev/null && command -v apt-get >/dev/null; then
+  echo "smoke_test: installing pulseaudio (once) for the sound check"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends pulseaudio >/dev/null || true
+fi
 py=$(command -v python3 || true)
 if [ -z "$py" ]; then
   echo "smoke_test: needs python3 on the host for the orchestrator" >&2
