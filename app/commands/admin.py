@@ -290,7 +290,8 @@ def gate_list(args) -> int:
 
 
 # -- tickets ---------------------------------------------------------------------------------
-TICKET_COLUMNS = ("ticket_id", "number", "holder", "tier", "code")
+# DESIGN section 9 fixes the first four columns; additions go at the end (extend, never break)
+TICKET_COLUMNS = ("ticket_id", "holder", "tier", "code", "number")
 
 
 def tickets_issue(args) -> int:
@@ -313,7 +314,7 @@ def tickets_issue(args) -> int:
         writer = csv.writer(fh)
         writer.writerow(TICKET_COLUMNS)
         for t in issued:
-            writer.writerow([t["ticket_id"], t["number"], t["holder"], t["tier_name"], t["code"]])
+            writer.writerow([t["ticket_id"], t["holder"], t["tier_name"], t["code"], t["number"]])
             _write_qr(t["code"], out / f"{t['number']}.png")
     _print(
         args,

@@ -133,6 +133,8 @@ def test_full_admin_flow(admin, cli_server, tmp_path, gatehouse_home, monkeypatc
     )
     rows = list(csv.DictReader((out_dir / "tickets.csv").open()))
     assert len(rows) == 100 == len(issued["tickets"])
+    # DESIGN section 9's columns first, in order (scripts read them by position)
+    assert list(rows[0])[:4] == ["ticket_id", "holder", "tier", "code"]
     assert set(rows[0]) == {"ticket_id", "number", "holder", "tier", "code"}
     assert rows[0]["tier"] == "General" and rows[0]["code"].startswith("GH1:")
     assert len(list(out_dir.glob("*.png"))) == 100
