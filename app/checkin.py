@@ -29,6 +29,7 @@ from core.rules import (
     judge_code,
 )
 from core.scans import Scan
+from local_db.privacy import apply_retention
 from local_db.store import Store
 
 
@@ -90,6 +91,9 @@ class CheckIn:
         self.clock = clock
         self._lock = threading.Lock()
         self._listeners: list[Callable[[CheckResult], None]] = []
+        # A kiosk left in a cupboard after the event must still forget names on time, even
+        # if it never syncs again: every door entry point builds this service.
+        apply_retention(store)
 
     def on_scan(self, callback: Callable[[CheckResult], None]) -> None:
         """Called after every durable scan (the UI refreshes counts, the outbox uploads)."""

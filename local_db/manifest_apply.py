@@ -124,6 +124,14 @@ _UPSERTS: dict[str, tuple[str, Callable[[dict[str, Any]], tuple]]] = {
 }
 
 
+# What a row looks like once a kiosk has erased personal data (local_db/privacy.py).
+_NAMELESS: dict[str, dict[str, Any]] = {
+    "ticket": {"holder": ""},
+    "reservation": {"holder": "", "phone": ""},
+    "staff": {"name": "", "pin_hash": "", "status": "disabled"},
+}
+
+
 def apply_page(
     store: Store,
     header: PageHeader,
@@ -142,10 +150,14 @@ def apply_page(
     )
     pending: dict[str, list[tuple]] = {}
     count = 0
+    # After revocation or the retention period, names that arrive later are not kept either.
+    forget_names = store.get_meta("personal_data_erased_at") is not None
     with store.transaction() as c:
         for row in rows:
             kind = row.get("type")
             spec = _UPSERTS.get(kind)
+            if forget_names and kind in _NAMELESS:
+                row = {**row, **_NAMELESS[kind]}
             if spec is None:
                 if extra_row is not None:
                     extra_row(c, row)

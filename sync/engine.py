@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from local_db.privacy import apply_retention
 from local_db.store import Store
 from sync import errors
 from sync.box_office import sync_box_office
@@ -234,6 +235,8 @@ class SyncEngine:
             report.error = SyncError("revoked", errors.REVOKED)
             self._set(last_error=errors.REVOKED, online=False)
             return False
+        if apply_retention(self.store):
+            log.info("the event's retention period is over: guest and staff names erased")
         try:
             client = self._ensure_client()
             client.sampler.reset()

@@ -40,6 +40,8 @@ def collect(store: Store) -> dict:
         "last_sync_at": _float(store.get_meta("last_sync_at")),
         "last_error": store.get_meta("last_error"),
         "revoked": store.get_meta("revoked") == "1",
+        # "<unix time> <revoked|retention>" once guest and staff names were erased
+        "personal_data_erased": store.get_meta("personal_data_erased_at"),
         # Sync state as the engine last recorded it (it may run in another process).
         "online": store.get_meta("sync_online") == "1",
         "clock_offset_s": offset,
@@ -77,6 +79,8 @@ def run(args) -> int:
     print(f"Paired        {'yes, ' + info['server'] if info['paired'] else 'no'}")
     if info["revoked"]:
         print("REVOKED       this kiosk was revoked by the organizer; personal data removed")
+    elif info["personal_data_erased"]:
+        print("Privacy       the event's retention period is over; guest and staff names erased")
     print(f"Event         {ev['name'] + ' (#' + str(ev['id']) + ')' if ev else 'none loaded'}")
     age = info["manifest_age_s"]
     print(
