@@ -125,12 +125,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel ends the demo server if the demo dies without cleaning up (a crash
+    or kill -9 skips ``finally``), so no orphaned server keeps the port and the data."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def start_server(folder: Path, port: int) -> tuple[subprocess.Popen, str, str]:
     """``gatehouse server init`` + ``run`` in a child process; returns (process, url, token)."""
     import httpx
 
     db = f"sqlite:///{folder / 'server.sqlite'}"
-    cmd = [sys.executable, "-m", "app", "server"]
+    # In the packaged binary sys.executable *is* gatehouse; from source it is Python.
+    frozen = getattr(sys, "frozen", False)
+    cmd = [sys.executable, "server"] if frozen else [sys.executable, "-m", "app", "server"]
     init = subprocess.run(
         [*cmd, "init", "--db", db, "--json"], capture_output=True, text=True, check=False
     )
@@ -140,7 +152,10 @@ def start_server(folder: Path, port: int) -> tuple[subprocess.Popen, str, str]:
     url = f"http://127.0.0.1:{port}"
     log = open(folder / "server.log", "ab")  # noqa: SIM115 - lives as long as the server
     proc = subprocess.Popen(
-        [*cmd, "run", "--db", db, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT
+        [*cmd, "run", "--db", db, "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
