@@ -34,7 +34,17 @@ METHOD_NAMES = {"cash": "Cash", "card": "Card", "upi": "UPI", "other": "Other"}
 
 
 class BoxOfficeError(Exception):
-    """Something the person at the counter must read: plain words, no traceback."""
+    """Something the person at the counter must read: plain words, no traceback.
+
+    ``str(exc)`` is the English sentence (the CLI prints it). ``code`` is stable and
+    ``params`` holds plain values (amounts in cents), so the window can word it in the
+    counter's language (``ui/box_office/messages.py``) without parsing English.
+    """
+
+    def __init__(self, message: str, code: str = "", /, **params: Any):
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 class NotFound(BoxOfficeError):
@@ -62,12 +72,18 @@ def parse_amount(text: str | int | float | Decimal) -> int:
     try:
         value = Decimal(str(text).strip().replace(",", "."))
     except InvalidOperation:
-        raise PaymentProblem(f"{text!r} is not an amount: type it like 25.50") from None
+        raise PaymentProblem(
+            f"{text!r} is not an amount: type it like 25.50", "not_an_amount", text=str(text)
+        ) from None
     if not value.is_finite() or value < 0:
-        raise PaymentProblem(f"{text!r} is not an amount: type it like 25.50")
+        raise PaymentProblem(
+            f"{text!r} is not an amount: type it like 25.50", "not_an_amount", text=str(text)
+        )
     cents = value * 100
     if cents != cents.to_integral_value():
-        raise PaymentProblem(f"{text!r} has fractions of a cent")
+        raise PaymentProblem(
+            f"{text!r} has fractions of a cent", "fraction_of_cent", text=str(text)
+        )
     return int(cents)
 
 
@@ -83,7 +99,11 @@ def change_due(due_cents: int, tendered_cents: int) -> int:
     if tendered_cents < due_cents:
         raise PaymentProblem(
             f"Cash given ({money(tendered_cents)}) is less than the amount due"
-            f" ({money(due_cents)}): {money(due_cents - tendered_cents)} short"
+            f" ({money(due_cents)}): {money(due_cents - tendered_cents)} short",
+            "cash_short",
+            tendered_cents=tendered_cents,
+            due_cents=due_cents,
+            short_cents=due_cents - tendered_cents,
         )
     return tendered_cents - due_cents
 
@@ -317,7 +337,9 @@ class BoxOffice:
         if row is None:
             raise NotFound(
                 f"No reservation {clean} on this counter's list: check the code, search by"
-                " name or phone, or sync if it was made in the last minutes"
+                " name or phone, or sync if it was made in the last minutes",
+                "reservation_not_found",
+                reservation=clean,
             )
         return self._view(row)
 
@@ -373,7 +395,12 @@ class BoxOffice:
             if text == str(offer.tier_id) or text.casefold() == offer.name.casefold():
                 return offer
         names = ", ".join(o.name for o in self.walkup_tiers()) or "none"
-        raise NotFound(f"No tier called {text!r} in this event (tiers: {names})")
+        raise NotFound(
+            f"No tier called {text!r} in this event (tiers: {names})",
+            "no_such_tier",
+            tier=text,
+            tiers=[o.name for o in self.walkup_tiers()],
+        )
 
     # -- selling ---------------------------------------------------------------------------
     def pay(
@@ -392,12 +419,22 @@ class BoxOffice:
             if res.status == "expired":
                 raise CannotPay(
                     f"Reservation {res.code} expired: it cannot be paid. The seats may have"
-                    " gone back on sale: sell walk-up tickets instead"
+                    " gone back on sale: sell walk-up tickets instead",
+                    "reservation_expired",
+                    reservation=res.code,
                 )
             if res.status == "cancelled":
-                raise CannotPay(f"Reservation {res.code} was cancelled: it cannot be paid")
+                raise CannotPay(
+                    f"Reservation {res.code} was cancelled: it cannot be paid",
+                    "reservation_cancelled",
+                    reservation=res.code,
+                )
             if res.status == "paid":
-                raise CannotPay(f"Reservation {res.code} is already paid: do not take money twice")
+                raise CannotPay(
+                    f"Reservation {res.code} is already paid: do not take money twice",
+                    "reservation_paid",
+                    reservation=res.code,
+                )
             tickets = [(item.tier_id, res.holder) for item in res.items for _ in range(item.qty)]
             return self._sell(
                 "reservation",
@@ -427,9 +464,11 @@ class BoxOffice:
         with self._lock:
             offer = self.tier(tier)
             if not 1 <= qty <= 100:
-                raise PaymentProblem("Sell between 1 and 100 tickets at a time")
+                raise PaymentProblem(
+                    "Sell between 1 and 100 tickets at a time", "quantity_range", low=1, high=100
+                )
             if qty > offer.left:
-                raise SoldOut(self._sold_out_message(offer, qty))
+                raise self._sold_out(offer, qty)
             return self._sell(
                 "walkup",
                 [(offer.tier_id, holder.strip())] * qty,
@@ -442,15 +481,22 @@ class BoxOffice:
             )
 
     @staticmethod
-    def _sold_out_message(offer: TierOffer, qty: int) -> str:
+    def _sold_out(offer: TierOffer, qty: int) -> SoldOut:
         if offer.left == 0:
-            return (
+            return SoldOut(
                 f"No walk-up {offer.name} tickets left on this counter: its allocation is used"
-                " up. Sync to get more, or ask the organizer to raise it"
+                " up. Sync to get more, or ask the organizer to raise it",
+                "allocation_used_up",
+                tier=offer.name,
+                asked=qty,
             )
-        return (
+        return SoldOut(
             f"Only {offer.left} walk-up {offer.name} ticket(s) left on this counter"
-            f" (asked for {qty}): sell fewer, or sync to get more"
+            f" (asked for {qty}): sell fewer, or sync to get more",
+            "allocation_short",
+            tier=offer.name,
+            left=offer.left,
+            asked=qty,
         )
 
     def _sell(
@@ -468,10 +514,15 @@ class BoxOffice:
     ) -> Sale:
         staff = (staff or "").strip()
         if not staff:
-            raise PaymentProblem("Every sale names its staff: sign in first")
+            raise PaymentProblem("Every sale names its staff: sign in first", "no_staff")
         method = (method or "").strip().lower()
         if method not in METHODS:
-            raise PaymentProblem(f"Payment method must be one of {', '.join(METHODS)}")
+            raise PaymentProblem(
+                f"Payment method must be one of {', '.join(METHODS)}",
+                "unknown_method",
+                method=method,
+                methods=list(METHODS),
+            )
         reference = (reference or "").strip() or None
         change = 0
         if method == "cash":
@@ -482,10 +533,16 @@ class BoxOffice:
             if amount_cents is not None and amount_cents != due:
                 raise PaymentProblem(
                     f"The {METHOD_NAMES[method]} payment ({money(amount_cents)}) must be the"
-                    f" amount due ({money(due)})"
+                    f" amount due ({money(due)})",
+                    "amount_mismatch",
+                    method=method,
+                    amount_cents=amount_cents,
+                    due_cents=due,
                 )
             if method == "other" and not reference:
-                raise PaymentProblem("Say what the 'other' payment was in the reference")
+                raise PaymentProblem(
+                    "Say what the 'other' payment was in the reference", "reference_needed"
+                )
         key = self._issuing_key()
         event = self.store.reference().event
         now = self.clock()
@@ -523,7 +580,7 @@ class BoxOffice:
             sales_db.record_sale(self.store, record, event["id"])  # durable before hand-over
         except AllocationExceeded as exc:
             offer = TierOffer(exc.tier_id, names.get(exc.tier_id, ("", 0))[0], 0, exc.left)
-            raise SoldOut(self._sold_out_message(offer, len(tickets))) from None
+            raise self._sold_out(offer, len(tickets)) from None
         sale = Sale(
             sale_id=record.sale_id,
             kind=kind,
@@ -618,7 +675,8 @@ class BoxOffice:
         if self.store.reference().event is None:
             raise NotReady(
                 "This counter has no ticket list yet. Pair it as a box office"
-                " (gatehouse pair) and sync once."
+                " (gatehouse pair) and sync once.",
+                "no_ticket_list",
             )
 
     def _issuing_key(self) -> SigningKey:
@@ -628,7 +686,8 @@ class BoxOffice:
         if key is None:
             raise NotReady(
                 "This counter has no issuing key: it must be paired as a box office and"
-                " synced once before it can issue tickets"
+                " synced once before it can issue tickets",
+                "no_issuing_key",
             )
         row = self.store.conn.execute(
             "SELECT purpose, status FROM keys WHERE kid = ?", (key.kid,)
@@ -636,21 +695,28 @@ class BoxOffice:
         if row is None or row[0] != "box_office":
             raise NotReady(
                 "This counter's issuing key is not certified yet: sync once with the server"
-                " so door kiosks will accept its tickets"
+                " so door kiosks will accept its tickets",
+                "key_not_certified",
             )
         if row[1] != "active":
             raise NotReady(
                 "This counter's issuing key was withdrawn by the organizer: it cannot issue"
-                " tickets any more"
+                " tickets any more",
+                "key_withdrawn",
             )
         return key
 
     def issuing_ready(self) -> str | None:
-        """None when this counter can issue tickets, else why not (for the window)."""
+        """None when this counter can issue tickets, else why not, in English."""
+        problem = self.issuing_problem()
+        return None if problem is None else str(problem)
+
+    def issuing_problem(self) -> NotReady | None:
+        """None when this counter can issue tickets, else the refusal (code + params)."""
         try:
             self._issuing_key()
         except NotReady as exc:
-            return str(exc)
+            return exc
         return None
 
 

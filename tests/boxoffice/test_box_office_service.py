@@ -8,8 +8,10 @@ import pytest
 
 from app.boxoffice import (
     BoxOffice,
+    CannotPay,
     NotReady,
     PaymentProblem,
+    SoldOut,
     change_due,
     money,
     parse_amount,
@@ -54,6 +56,34 @@ def test_payment_refusals_name_the_problem(box, fx):
         box.pay(code, method="cash", staff="Meera", tendered_cents=10)
     assert box.cashup().sales == 0  # nothing half-recorded
     assert box.reservation(code).status == "active"
+
+
+def test_refusals_carry_a_code_and_plain_parameters_beside_the_english(box, fx):
+    """The window words refusals from code + params; the CLI keeps printing the sentence."""
+    with pytest.raises(SoldOut) as short:
+        box.sell("General", 3, method="cash", staff="Meera")
+    assert str(short.value) == (
+        "Only 2 walk-up General ticket(s) left on this counter (asked for 3): sell fewer,"
+        " or sync to get more"
+    )
+    assert short.value.code == "allocation_short"
+    assert short.value.params == {"tier": "General", "left": 2, "asked": 3}
+    with pytest.raises(PaymentProblem) as cash:
+        box.pay(fx.codes["Asha Rao"], method="cash", staff="Meera", tendered_cents=4000)
+    assert (cash.value.code, cash.value.params) == (
+        "cash_short",
+        {"tendered_cents": 4000, "due_cents": 5000, "short_cents": 1000},
+    )
+    with pytest.raises(CannotPay) as expired:
+        box.pay(fx.codes["Chen Wei"], method="card", staff="Meera")
+    assert (expired.value.code, expired.value.params) == (
+        "reservation_expired",
+        {"reservation": fx.codes["Chen Wei"]},
+    )
+    assert box.issuing_problem() is None and box.issuing_ready() is None
+    keyless = BoxOffice(box.store, key_loader=lambda _store: None)
+    assert keyless.issuing_problem().code == "no_issuing_key"
+    assert keyless.issuing_ready() == str(keyless.issuing_problem())
 
 
 def test_sales_are_append_only_and_a_keyless_counter_cannot_issue(box, fx, tmp_path):
