@@ -1,4 +1,7 @@
-"""The two pages shown instead of the door screen: first-run pairing and staff sign-in."""
+"""The two pages shown instead of the door screen or the counter: first-run pairing and
+staff sign-in. Shared by the door window and the box office; ``role`` ("door" or
+"box-office") picks the words ("Pair this kiosk" / "Pair this counter"), each a whole
+translated sentence rather than a pasted-in noun, so every language can word it its way."""
 
 from __future__ import annotations
 
@@ -67,8 +70,9 @@ class PairingPage(QWidget):
 
     pair_requested = Signal(str, str, str)  # server URL, code, device name
 
-    def __init__(self, server: str = "", name: str = "", parent=None):
+    def __init__(self, server: str = "", name: str = "", parent=None, *, role: str = "door"):
         super().__init__(parent)
+        self.role = role
         self.title = _title()
         self.hint = QLabel()
         self.hint.setWordWrap(True)
@@ -111,16 +115,26 @@ class PairingPage(QWidget):
         self.retranslate()
 
     def retranslate(self) -> None:
-        self.title.setText(self.tr("Pair this kiosk"))
-        self.hint.setText(
-            self.tr(
-                "Scan the pairing QR code from the organizer with the camera or the hand "
-                "scanner, or type the server address and the pairing code."
+        if self.role == "box-office":
+            self.title.setText(self.tr("Pair this counter"))
+            self.hint.setText(
+                self.tr(
+                    "Scan the pairing QR code from the organizer with the hand scanner, or "
+                    "type the server address and the pairing code."
+                )
             )
-        )
+            self._labels[2].setText(self.tr("Counter name"))
+        else:
+            self.title.setText(self.tr("Pair this kiosk"))
+            self.hint.setText(
+                self.tr(
+                    "Scan the pairing QR code from the organizer with the camera or the hand "
+                    "scanner, or type the server address and the pairing code."
+                )
+            )
+            self._labels[2].setText(self.tr("Kiosk name"))
         self._labels[0].setText(self.tr("Server"))
         self._labels[1].setText(self.tr("Pairing code"))
-        self._labels[2].setText(self.tr("Kiosk name"))
         self.pair_button.setText(self.tr("Pair (Enter)"))
 
     def accept_scanned(self, text: str) -> None:
@@ -168,8 +182,9 @@ class LoginPage(QWidget):
 
     sign_in = Signal(int, str)  # staff id, PIN
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, *, role: str = "door"):
         super().__init__(parent)
+        self.role = role
         self.title = _title()
         self.members = QListWidget()
         self.members.setObjectName("staffList")
@@ -201,7 +216,9 @@ class LoginPage(QWidget):
         self.retranslate()
 
     def retranslate(self) -> None:
-        self.title.setText(self.tr("Kiosk locked"))
+        self.title.setText(
+            self.tr("Counter locked") if self.role == "box-office" else self.tr("Kiosk locked")
+        )
         self.pin_label.setText(self.tr("Pick your name, type your PIN, press Enter"))
         self.button.setText(self.tr("Sign in"))
 

@@ -70,3 +70,32 @@ def test_switch_to_spanish_relabels_the_counter_live(qtbot, counter, gatehouse_h
     qtbot.waitUntil(lambda: window.find_button.text() == "Find", timeout=5000)
     assert window.walkup_left.text() == "5 walk-up ticket(s) left on this counter"
     assert window.language.currentData() == "en"
+
+
+def test_a_walk_up_refusal_beyond_the_allocation_is_shown_in_spanish(qtbot, counter):
+    """The service refuses with a code and parameters; the counter words it in Spanish."""
+    _app, window = counter
+    with qtbot.waitSignal(window.language_changed, timeout=15000):
+        window.set_language("es")
+    qtbot.waitUntil(lambda: window.find_button.text() == "Buscar", timeout=5000)
+    with qtbot.waitSignal(window.tiers_shown, timeout=5000):
+        window.tabs.setCurrentIndex(1)
+    window.select_tier("General")
+    window.qty.setValue(7)  # the counter holds 5
+    with qtbot.waitSignal(window.problem_shown, timeout=5000) as refused:
+        window.walkup_payment.confirm.click()
+    expected = (
+        "Solo quedan 5 entradas General de venta directa en esta taquilla (se pidieron 7):"
+        " venda menos o sincronice para conseguir más"
+    )
+    assert refused.args == [expected]
+    assert window.walkup_payment.message.text() == expected
+    shot(window, "box_office_walkup_refused_spanish")
+
+    # The shared sign-in page names the counter, not a kiosk, in the counter's language.
+    with qtbot.waitSignal(window.page_changed, timeout=5000):
+        window.lock_button.click()
+    assert window.page() == "login"
+    assert window.login.title.text() == "Taquilla bloqueada"
+    assert window.pairing.title.text() == "Emparejar esta taquilla"
+    assert window.pairing._labels[2].text() == "Nombre de la taquilla"

@@ -334,7 +334,9 @@ class PaymentPanel(Relabelling, QFrame):
                 data["tendered_cents"] = parse_amount(self.tendered.text())
                 change_due(self.due_cents, data["tendered_cents"])
             except PaymentProblem as exc:
-                self.show_error(str(exc))
+                from ui.box_office.messages import refusal_text  # it imports this module
+
+                self.show_error(refusal_text(exc))
                 return
         self.confirm.setEnabled(False)
         self.confirmed.emit(data)

@@ -2,105 +2,211 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="es_ES">
 <context>
+    <name>BoxOfficeMessage</name>
+    <message numerus="yes">
+        <location filename="../box_office/messages.py" line="25"/>
+        <source>Only %n walk-up %1 ticket(s) left on this counter (asked for %2): sell fewer, or sync to get more</source>
+        <translation>
+            <numerusform>Solo queda %n entrada %1 de venta directa en esta taquilla (se pidieron %2): venda menos o sincronice para conseguir más</numerusform>
+            <numerusform>Solo quedan %n entradas %1 de venta directa en esta taquilla (se pidieron %2): venda menos o sincronice para conseguir más</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../box_office/messages.py" line="48"/>
+        <source>No walk-up %1 tickets left on this counter: its allocation is used up. Sync to get more, or ask the organizer to raise it</source>
+        <translation>No quedan entradas %1 de venta directa en esta taquilla: su cupo está agotado. Sincronice para conseguir más o pida al organizador que lo amplíe</translation>
+    </message>
+    <message>
+        <location filename="../box_office/messages.py" line="57"/>
+        <source>Cash given (%1) is less than the amount due (%2): %3 short</source>
+        <translation>El efectivo entregado (%1) es menor que el importe a pagar (%2): faltan %3</translation>
+    </message>
+    <message>
+        <location filename="../box_office/messages.py" line="66"/>
+        <source>The %1 payment (%2) must be the amount due (%3)</source>
+        <translation>El pago con %1 (%2) debe ser el importe a pagar (%3)</translation>
+    </message>
+    <message>
+        <location filename="../box_office/messages.py" line="75"/>
+        <source>&apos;%1&apos; is not an amount: type it like 25.50</source>
+        <translation>«%1» no es un importe: escríbalo como 25.50</translation>
+    </message>
+    <message>
+        <location filename="../box_office/messages.py" line="82"/>
+        <source>&apos;%1&apos; has fractions of a cent</source>
+        <translation>«%1» tiene fracciones de céntimo</translation>
+    </message>
+    <message>
+        <location filename="../box_office/messages.py" line="87"/>
+        <source>No reservation %1 on this counter&apos;s list: check the code, search by name or phone, or sync if it was made in the last minutes</source>
+        <translation>No hay ninguna reserva %1 en la lista de esta taquilla: revise el código, busque por nombre o teléfono, o sincronice si se hizo en los últimos minutos</translation>
+    </message>
+    <message>
+        <location filename="../box_office/messages.py" line="96"/>
+        <source>Reservation %1 expired: it cannot be paid. The seats may have gone back on sale: sell walk-up tickets instead</source>
+        <translation>La reserva %1 ha caducado: no se puede pagar. Puede que los asientos hayan vuelto a la venta: venda entradas de venta directa</translation>
+    </message>
+    <message>
+        <location filename="../box_office/messages.py" line="105"/>
+        <source>Reservation %1 was cancelled: it cannot be paid</source>
+        <translation>La reserva %1 fue cancelada: no se puede pagar</translation>
+    </message>
+    <message>
+        <location filename="../box_office/messages.py" line="112"/>
+        <source>Reservation %1 is already paid: do not take money twice</source>
+        <translation>La reserva %1 ya está pagada: no cobre dos veces</translation>
+    </message>
+    <message>
+        <location filename="../box_office/messages.py" line="119"/>
+        <source>No tier called %1 in this event (tiers: %2)</source>
+        <translation>No hay ninguna categoría llamada %1 en este evento (categorías: %2)</translation>
+    </message>
+    <message>
+        <location filename="../box_office/messages.py" line="124"/>
+        <source>none</source>
+        <translation>ninguna</translation>
+    </message>
+    <message>
+        <location filename="../box_office/messages.py" line="128"/>
+        <source>Sell between %1 and %2 tickets at a time</source>
+        <translation>Venda entre %1 y %2 entradas cada vez</translation>
+    </message>
+    <message>
+        <location filename="../box_office/messages.py" line="136"/>
+        <source>Payment method must be one of %1</source>
+        <translation>El método de pago debe ser uno de estos: %1</translation>
+    </message>
+    <message>
+        <location filename="../box_office/messages.py" line="140"/>
+        <source>Every sale names its staff: sign in first</source>
+        <translation>Cada venta lleva el nombre de quien la hace: inicie sesión primero</translation>
+    </message>
+    <message>
+        <location filename="../box_office/messages.py" line="143"/>
+        <source>Say what the &apos;other&apos; payment was in the reference</source>
+        <translation>Indique en la referencia qué fue el pago «Otro»</translation>
+    </message>
+    <message>
+        <location filename="../box_office/messages.py" line="146"/>
+        <source>This counter has no ticket list yet. Pair it as a box office and sync once.</source>
+        <translation>Esta taquilla aún no tiene lista de entradas. Emparéjela como taquilla y sincronice una vez.</translation>
+    </message>
+    <message>
+        <location filename="../box_office/messages.py" line="150"/>
+        <source>This counter has no issuing key: it must be paired as a box office and synced once before it can issue tickets</source>
+        <translation>Esta taquilla no tiene clave de emisión: debe emparejarse como taquilla y sincronizarse una vez antes de poder emitir entradas</translation>
+    </message>
+    <message>
+        <location filename="../box_office/messages.py" line="155"/>
+        <source>This counter&apos;s issuing key is not certified yet: sync once with the server so door kiosks will accept its tickets</source>
+        <translation>La clave de emisión de esta taquilla aún no está certificada: sincronice una vez con el servidor para que los quioscos de acceso acepten sus entradas</translation>
+    </message>
+    <message>
+        <location filename="../box_office/messages.py" line="160"/>
+        <source>This counter&apos;s issuing key was withdrawn by the organizer: it cannot issue tickets any more</source>
+        <translation>El organizador retiró la clave de emisión de esta taquilla: ya no puede emitir entradas</translation>
+    </message>
+</context>
+<context>
     <name>BoxOfficeWindow</name>
     <message>
-        <location filename="../box_office/window.py" line="208"/>
+        <location filename="../box_office/window.py" line="216"/>
         <source>Gatehouse box office</source>
         <translation>Gatehouse taquilla</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="209"/>
+        <location filename="../box_office/window.py" line="217"/>
         <source>Sign out</source>
         <translation>Cerrar sesión</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="210"/>
+        <location filename="../box_office/window.py" line="218"/>
         <source>Language</source>
         <translation>Idioma</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="212"/>
+        <location filename="../box_office/window.py" line="220"/>
         <source>Reservations</source>
         <translation>Reservas</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="212"/>
+        <location filename="../box_office/window.py" line="220"/>
         <source>Walk-up sale</source>
         <translation>Venta directa</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="212"/>
+        <location filename="../box_office/window.py" line="220"/>
         <source>Cash-up</source>
         <translation>Cierre de caja</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="215"/>
+        <location filename="../box_office/window.py" line="223"/>
         <source>Reservation code, name or phone</source>
         <translation>Código de reserva, nombre o teléfono</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="216"/>
+        <location filename="../box_office/window.py" line="224"/>
         <source>Find</source>
         <translation>Buscar</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="217"/>
+        <location filename="../box_office/window.py" line="225"/>
         <source>Name on the tickets (optional)</source>
         <translation>Nombre en las entradas (opcional)</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="218"/>
+        <location filename="../box_office/window.py" line="226"/>
         <source>Tier</source>
         <translation>Categoría</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="219"/>
+        <location filename="../box_office/window.py" line="227"/>
         <source>Tickets</source>
         <translation>Entradas</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="286"/>
+        <location filename="../box_office/window.py" line="296"/>
         <source>Box office · %1</source>
         <translation>Taquilla · %1</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="288"/>
+        <location filename="../box_office/window.py" line="298"/>
         <source>Box office · no event yet</source>
         <translation>Taquilla · todavía sin evento</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="299"/>
-        <location filename="../box_office/window.py" line="622"/>
+        <location filename="../box_office/window.py" line="309"/>
+        <location filename="../box_office/window.py" line="650"/>
         <source>Paired. Downloading the ticket list...</source>
         <translation>Vinculado. Descargando la lista de entradas...</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="320"/>
+        <location filename="../box_office/window.py" line="331"/>
         <source>%1 is not on the box-office staff</source>
         <translation>%1 no forma parte del personal de taquilla</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="329"/>
+        <location filename="../box_office/window.py" line="340"/>
         <source>Wrong PIN: %1 tries left</source>
         <translation>PIN incorrecto: quedan %1 intentos</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="331"/>
+        <location filename="../box_office/window.py" line="342"/>
         <source>Too many wrong PINs: wait %1 s</source>
         <translation>Demasiados PIN incorrectos: espere %1 s</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="365"/>
+        <location filename="../box_office/window.py" line="392"/>
         <source>No reservation matches: try the code, the phone number or the name</source>
         <translation>Ninguna reserva coincide: pruebe con el código, el teléfono o el nombre</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="405"/>
+        <location filename="../box_office/window.py" line="432"/>
         <source>Reservation %1 expired: it cannot be paid</source>
         <translation>La reserva %1 ha caducado: no se puede pagar</translation>
     </message>
     <message numerus="yes">
-        <location filename="../box_office/window.py" line="435"/>
+        <location filename="../box_office/window.py" line="462"/>
         <source>%n left</source>
         <translation>
             <numerusform>queda %n</numerusform>
@@ -108,12 +214,12 @@
         </translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="454"/>
+        <location filename="../box_office/window.py" line="481"/>
         <source>No tiers on this event&apos;s list yet</source>
         <translation>Todavía no hay categorías en la lista de este evento</translation>
     </message>
     <message numerus="yes">
-        <location filename="../box_office/window.py" line="460"/>
+        <location filename="../box_office/window.py" line="487"/>
         <source>%n walk-up ticket(s) left on this counter</source>
         <translation>
             <numerusform>Queda %n entrada de venta directa en esta taquilla</numerusform>
@@ -121,42 +227,42 @@
         </translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="462"/>
+        <location filename="../box_office/window.py" line="489"/>
         <source>None left on this counter&apos;s allocation: sync, or ask the organizer</source>
         <translation>No queda cupo en esta taquilla: sincronice o pida más al organizador</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="513"/>
+        <location filename="../box_office/window.py" line="540"/>
         <source>Save tickets as PDF</source>
         <translation>Guardar entradas como PDF</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="513"/>
+        <location filename="../box_office/window.py" line="540"/>
         <source>PDF (*.pdf)</source>
         <translation>PDF (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="530"/>
+        <location filename="../box_office/window.py" line="557"/>
         <source>Could not print: %1</source>
         <translation>No se pudo imprimir: %1</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="558"/>
+        <location filename="../box_office/window.py" line="585"/>
         <source>Export cash-up</source>
         <translation>Exportar cierre de caja</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="560"/>
+        <location filename="../box_office/window.py" line="587"/>
         <source>CSV (*.csv)</source>
         <translation>CSV (*.csv)</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="585"/>
+        <location filename="../box_office/window.py" line="612"/>
         <source>Cash-up · %1</source>
         <translation>Cierre de caja · %1</translation>
     </message>
     <message>
-        <location filename="../box_office/window.py" line="617"/>
+        <location filename="../box_office/window.py" line="645"/>
         <source>That code paired a %1 kiosk, not a box office: ask the organizer for a box-office pairing code, or start the door window.</source>
         <translation>Ese código vinculó un quiosco de tipo %1, no una taquilla: pida al organizador un código de vinculación de taquilla o abra la ventana de puerta.</translation>
     </message>
@@ -200,57 +306,57 @@
 <context>
     <name>CashUpTable</name>
     <message>
-        <location filename="../box_office/panels.py" line="453"/>
+        <location filename="../box_office/panels.py" line="455"/>
         <source>Staff</source>
         <translation>Personal</translation>
     </message>
     <message>
-        <location filename="../box_office/panels.py" line="454"/>
+        <location filename="../box_office/panels.py" line="456"/>
         <source>Method</source>
         <translation>Forma de pago</translation>
     </message>
     <message>
-        <location filename="../box_office/panels.py" line="455"/>
+        <location filename="../box_office/panels.py" line="457"/>
         <source>Sales</source>
         <translation>Ventas</translation>
     </message>
     <message>
-        <location filename="../box_office/panels.py" line="456"/>
+        <location filename="../box_office/panels.py" line="458"/>
         <source>Tickets</source>
         <translation>Entradas</translation>
     </message>
     <message>
-        <location filename="../box_office/panels.py" line="457"/>
+        <location filename="../box_office/panels.py" line="459"/>
         <source>Amount</source>
         <translation>Importe</translation>
     </message>
     <message>
-        <location filename="../box_office/panels.py" line="462"/>
+        <location filename="../box_office/panels.py" line="464"/>
         <source>Refresh</source>
         <translation>Actualizar</translation>
     </message>
     <message>
-        <location filename="../box_office/panels.py" line="463"/>
+        <location filename="../box_office/panels.py" line="465"/>
         <source>Export CSV</source>
         <translation>Exportar CSV</translation>
     </message>
     <message>
-        <location filename="../box_office/panels.py" line="464"/>
+        <location filename="../box_office/panels.py" line="466"/>
         <source>Print cash-up</source>
         <translation>Imprimir cierre</translation>
     </message>
     <message>
-        <location filename="../box_office/panels.py" line="472"/>
+        <location filename="../box_office/panels.py" line="474"/>
         <source>ALL</source>
         <translation>TODOS</translation>
     </message>
     <message>
-        <location filename="../box_office/panels.py" line="487"/>
+        <location filename="../box_office/panels.py" line="489"/>
         <source>Total %1  ·  cash in drawer %2</source>
         <translation>Total %1  ·  efectivo en caja %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../box_office/panels.py" line="492"/>
+        <location filename="../box_office/panels.py" line="494"/>
         <source>%n sale(s) not uploaded yet</source>
         <translation>
             <numerusform>%n venta aún sin subir</numerusform>
@@ -317,128 +423,128 @@
 <context>
     <name>DoorWindow</name>
     <message>
-        <location filename="../door_window.py" line="190"/>
+        <location filename="../door_window.py" line="194"/>
         <source>Entry / Exit (F4)</source>
         <translation>Entrada / Salida (F4)</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="191"/>
+        <location filename="../door_window.py" line="195"/>
         <source>Find by name (F2)</source>
         <translation>Buscar por nombre (F2)</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="192"/>
+        <location filename="../door_window.py" line="196"/>
         <source>Override (F6)</source>
         <translation>Autorizar (F6)</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="193"/>
+        <location filename="../door_window.py" line="197"/>
         <source>Undo admit (Ctrl+Z)</source>
         <translation>Deshacer entrada (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="194"/>
+        <location filename="../door_window.py" line="198"/>
         <source>Settings (F9)</source>
         <translation>Ajustes (F9)</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="195"/>
+        <location filename="../door_window.py" line="199"/>
         <source>Lock (F12)</source>
         <translation>Bloquear (F12)</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="208"/>
+        <location filename="../door_window.py" line="212"/>
         <source>Gate %1</source>
         <translation>Puerta %1</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="212"/>
+        <location filename="../door_window.py" line="216"/>
         <source>EXIT</source>
         <translation>SALIDA</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="212"/>
+        <location filename="../door_window.py" line="216"/>
         <source>ENTRY</source>
         <translation>ENTRADA</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="219"/>
+        <location filename="../door_window.py" line="223"/>
         <source>Signed in: %1</source>
         <translation>Sesión: %1</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="268"/>
-        <location filename="../door_window.py" line="543"/>
+        <location filename="../door_window.py" line="272"/>
+        <location filename="../door_window.py" line="563"/>
         <source>Paired. Downloading the ticket list...</source>
         <translation>Emparejado. Descargando la lista de entradas...</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="289"/>
+        <location filename="../door_window.py" line="295"/>
         <source>Sign in first, then scan.</source>
         <translation>Inicie sesión primero y luego escanee.</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="324"/>
+        <location filename="../door_window.py" line="330"/>
         <source>This kiosk could not check the code: %1</source>
         <translation>Este quiosco no pudo comprobar el código: %1</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="353"/>
+        <location filename="../door_window.py" line="359"/>
         <source>Too many wrong PINs. Try again in %1 seconds.</source>
         <translation>Demasiados PIN incorrectos. Inténtelo de nuevo en %1 segundos.</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="357"/>
+        <location filename="../door_window.py" line="363"/>
         <source>Wrong PIN. %1 tries left before a pause.</source>
         <translation>PIN incorrecto. Quedan %1 intentos antes de una pausa.</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="361"/>
+        <location filename="../door_window.py" line="367"/>
         <source>%1 is not a supervisor.</source>
         <translation>%1 no es supervisor.</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="365"/>
+        <location filename="../door_window.py" line="371"/>
         <source>Something went wrong: %1</source>
         <translation>Algo salió mal: %1</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="396"/>
+        <location filename="../door_window.py" line="402"/>
         <source>unknown ticket</source>
         <translation>entrada desconocida</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="398"/>
+        <location filename="../door_window.py" line="404"/>
         <source>Admit %1 although: %2</source>
         <translation>Admitir a %1 aunque: %2</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="419"/>
+        <location filename="../door_window.py" line="425"/>
         <source>Select an admitted scan to undo.</source>
         <translation>Elija una entrada admitida para deshacer.</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="423"/>
+        <location filename="../door_window.py" line="429"/>
         <source>Too late to undo: only admits of the last %1 minutes.</source>
         <translation>Demasiado tarde: solo se deshacen entradas de los últimos %1 minutos.</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="431"/>
+        <location filename="../door_window.py" line="437"/>
         <source>Undo the admission of %1 at %2?</source>
         <translation>¿Deshacer la entrada de %1 a las %2?</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="432"/>
+        <location filename="../door_window.py" line="438"/>
         <source>Yes, undo it</source>
         <translation>Sí, deshacer</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="479"/>
+        <location filename="../door_window.py" line="486"/>
         <source>Open the kiosk settings</source>
         <translation>Abrir los ajustes del quiosco</translation>
     </message>
     <message>
-        <location filename="../door_window.py" line="570"/>
+        <location filename="../door_window.py" line="590"/>
         <source>Close the kiosk</source>
         <translation>Cerrar el quiosco</translation>
     </message>
@@ -454,27 +560,32 @@
 <context>
     <name>LoginPage</name>
     <message>
-        <location filename="../pages.py" line="204"/>
+        <location filename="../pages.py" line="220"/>
         <source>Kiosk locked</source>
         <translation>Quiosco bloqueado</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="205"/>
+        <location filename="../pages.py" line="220"/>
+        <source>Counter locked</source>
+        <translation>Taquilla bloqueada</translation>
+    </message>
+    <message>
+        <location filename="../pages.py" line="222"/>
         <source>Pick your name, type your PIN, press Enter</source>
         <translation>Elija su nombre, escriba su PIN y pulse Intro</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="206"/>
+        <location filename="../pages.py" line="223"/>
         <source>Sign in</source>
         <translation>Iniciar sesión</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="217"/>
+        <location filename="../pages.py" line="234"/>
         <source>No staff on this event&apos;s list yet: wait for the sync.</source>
         <translation>Todavía no hay personal en la lista de este evento: espere a la sincronización.</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="227"/>
+        <location filename="../pages.py" line="244"/>
         <source>Pick your name and type your PIN.</source>
         <translation>Elija su nombre y escriba su PIN.</translation>
     </message>
@@ -482,47 +593,62 @@
 <context>
     <name>PairingPage</name>
     <message>
-        <location filename="../pages.py" line="114"/>
+        <location filename="../pages.py" line="128"/>
         <source>Pair this kiosk</source>
         <translation>Emparejar este quiosco</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="117"/>
+        <location filename="../pages.py" line="131"/>
         <source>Scan the pairing QR code from the organizer with the camera or the hand scanner, or type the server address and the pairing code.</source>
         <translation>Escanee el código QR de emparejamiento del organizador con la cámara o el lector de mano, o escriba la dirección del servidor y el código.</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="121"/>
+        <location filename="../pages.py" line="136"/>
         <source>Server</source>
         <translation>Servidor</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="122"/>
+        <location filename="../pages.py" line="137"/>
         <source>Pairing code</source>
         <translation>Código de emparejamiento</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="123"/>
+        <location filename="../pages.py" line="135"/>
         <source>Kiosk name</source>
         <translation>Nombre del quiosco</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="124"/>
+        <location filename="../pages.py" line="119"/>
+        <source>Pair this counter</source>
+        <translation>Emparejar esta taquilla</translation>
+    </message>
+    <message>
+        <location filename="../pages.py" line="122"/>
+        <source>Scan the pairing QR code from the organizer with the hand scanner, or type the server address and the pairing code.</source>
+        <translation>Escanee el código QR de emparejamiento del organizador con el lector de mano, o escriba la dirección del servidor y el código.</translation>
+    </message>
+    <message>
+        <location filename="../pages.py" line="126"/>
+        <source>Counter name</source>
+        <translation>Nombre de la taquilla</translation>
+    </message>
+    <message>
+        <location filename="../pages.py" line="138"/>
         <source>Pair (Enter)</source>
         <translation>Emparejar (Intro)</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="138"/>
+        <location filename="../pages.py" line="152"/>
         <source>Type the server address first.</source>
         <translation>Escriba primero la dirección del servidor.</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="142"/>
+        <location filename="../pages.py" line="156"/>
         <source>Type the pairing code.</source>
         <translation>Escriba el código de emparejamiento.</translation>
     </message>
     <message>
-        <location filename="../pages.py" line="145"/>
+        <location filename="../pages.py" line="159"/>
         <source>Pairing with the server...</source>
         <translation>Emparejando con el servidor...</translation>
     </message>
@@ -911,32 +1037,32 @@
 <context>
     <name>TicketsPanel</name>
     <message>
-        <location filename="../box_office/panels.py" line="386"/>
+        <location filename="../box_office/panels.py" line="388"/>
         <source>Print tickets</source>
         <translation>Imprimir entradas</translation>
     </message>
     <message>
-        <location filename="../box_office/panels.py" line="387"/>
+        <location filename="../box_office/panels.py" line="389"/>
         <source>Save as PDF</source>
         <translation>Guardar como PDF</translation>
     </message>
     <message>
-        <location filename="../box_office/panels.py" line="389"/>
+        <location filename="../box_office/panels.py" line="391"/>
         <source>No tickets yet</source>
         <translation>Todavía no hay entradas</translation>
     </message>
     <message>
-        <location filename="../box_office/panels.py" line="393"/>
+        <location filename="../box_office/panels.py" line="395"/>
         <source>Reservation %1</source>
         <translation>Reserva %1</translation>
     </message>
     <message>
-        <location filename="../box_office/panels.py" line="395"/>
+        <location filename="../box_office/panels.py" line="397"/>
         <source>Walk-up</source>
         <translation>Venta directa</translation>
     </message>
     <message numerus="yes">
-        <location filename="../box_office/panels.py" line="398"/>
+        <location filename="../box_office/panels.py" line="400"/>
         <source>%1: %n ticket(s), paid by %2</source>
         <translation>
             <numerusform>%1: %n entrada, pagada con %2</numerusform>
@@ -944,7 +1070,7 @@
         </translation>
     </message>
     <message>
-        <location filename="../box_office/panels.py" line="404"/>
+        <location filename="../box_office/panels.py" line="406"/>
         <source>Walk-up guest</source>
         <translation>Cliente sin reserva</translation>
     </message>
