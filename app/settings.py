@@ -33,6 +33,10 @@ class Settings:
     cameras: list[str] = field(default_factory=list)
     gate: str | None = None  # overrides the paired gate on this kiosk
     server: str | None = None
+    # Back to staff sign-in after this many minutes without staff activity (0: never), so an
+    # unattended screen at night cannot be used by a passer-by. Scans count at the door.
+    door_auto_lock_min: float = 10.0
+    box_office_auto_lock_min: float = 5.0
 
     @property
     def db_path(self) -> Path:

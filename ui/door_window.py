@@ -32,6 +32,7 @@ from ui.cameras import CameraBridge, CameraStrip
 from ui.counts import CountsPanel
 from ui.dialogs import ConfirmDialog, SearchDialog, SettingsDialog, SupervisorDialog
 from ui.door_state import DoorSnapshot, snapshot
+from ui.idle import IdleLock
 from ui.pages import LoginPage, PairingPage
 from ui.sounds import SoundBoard
 from ui.staff import LockedOut, NotSupervisor, StaffMember, WrongPin
@@ -66,6 +67,7 @@ class DoorWindow(QMainWindow):
     dialog_opened = Signal(object)
     problem_shown = Signal(str)
     language_changed = Signal(str)
+    auto_locked = Signal()  # locked by the idle timer (after page_changed("login"))
 
     def __init__(self, kiosk: Any, *, kiosk_mode: bool = False):
         super().__init__()
@@ -119,6 +121,8 @@ class DoorWindow(QMainWindow):
         self._refresh_timer.setInterval(REFRESH_MS)
         self._refresh_timer.timeout.connect(self.refresh)
         self._refresh_timer.start()
+        self.idle = IdleLock(self, self.settings.door_auto_lock_min)
+        self.idle.timed_out.connect(self._idle_timeout)
         self.wedge.install(self._captures_keys)
         self.refresh()
 
@@ -285,6 +289,8 @@ class DoorWindow(QMainWindow):
         if page == "pairing":
             self.pairing.accept_scanned(text)
             return
+        if page == "door":
+            self.idle.poke()  # a door that is scanning is attended
         if page == "login":
             self.login.show_error(self.tr("Sign in first, then scan."))
             return
@@ -448,6 +454,7 @@ class DoorWindow(QMainWindow):
     def open_search(self, text: str = "") -> None:
         if self.page() != "door" or self.current_dialog is not None:
             return
+        self.idle.poke()  # typed on the door screen: the wedge filter took those keys
         dialog = SearchDialog(text, parent=self)
         kiosk = self.kiosk
 
@@ -499,6 +506,7 @@ class DoorWindow(QMainWindow):
         for key, value in values.items():
             setattr(s, key, value)
         self.sounds.enabled = s.sounds
+        self.idle.set_minutes(s.door_auto_lock_min)
         self.verdict.hold_s = s.verdict_hold_s
         self.kiosk.checkin.default_gate = s.gate
         self.worker.submit(s.save)
@@ -517,6 +525,7 @@ class DoorWindow(QMainWindow):
     def lock(self) -> None:
         if self._open_door:
             return  # nobody could sign back in
+        self.idle.arm(False)
         self.staff = None
         self._render_top_bar()
         self._load_login()
@@ -528,12 +537,23 @@ class DoorWindow(QMainWindow):
             self.staff = member
             self._render_top_bar()
             self._set_page("door")
+            self.idle.arm()
 
         self.worker.submit(
             lambda: roster.verify(staff_id, pin),
             done,
             lambda exc: self.login.show_error(self._pin_error(exc)),
         )
+
+    def _idle_timeout(self) -> None:
+        """Nobody touched or scanned for the configured time: back to sign-in."""
+        if self.page() != "door" or self._open_door or self.staff is None:
+            return
+        log.info("auto-lock: %s idle for %.0f s", self.staff.name, self.idle.idle_s())
+        if self.current_dialog is not None:
+            self.current_dialog.reject()  # a half-done override must not wait for a stranger
+        self.lock()
+        self.auto_locked.emit()
 
     # -- pairing and sync ----------------------------------------------------------------
     def _pair(self, server: str, code: str, name: str) -> None:
@@ -572,6 +592,7 @@ class DoorWindow(QMainWindow):
         if self.current_dialog is not None:
             self.current_dialog.reject()  # a dialog outliving its window would stay modal
         self.wedge.uninstall()
+        self.idle.stop()
         self._refresh_timer.stop()
         self.kiosk.shutdown()
         super().closeEvent(event)

@@ -21,7 +21,9 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -39,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from app.boxoffice import money
 from ui import theme
+from ui.box_office.messages import refusal_text
 from ui.box_office.panels import (
     CashUpTable,
     PaymentPanel,
@@ -49,6 +52,7 @@ from ui.box_office.panels import (
 )
 from ui.box_office.printing import paint_tickets, ticket_printer
 from ui.i18n import LANGUAGES
+from ui.idle import IdleLock
 from ui.pages import LoginPage, PairingPage
 from ui.staff import LockedOut, StaffMember, WrongPin
 from ui.sync_badge import SyncBadge, SyncBridge
@@ -71,6 +75,7 @@ class BoxOfficeWindow(QMainWindow):
     page_changed = Signal(str)
     printed = Signal(str)  # the PDF path, or "printer"
     language_changed = Signal(str)
+    auto_locked = Signal()  # signed out by the idle timer
 
     def __init__(self, counter: Any):
         super().__init__()
@@ -81,6 +86,7 @@ class BoxOfficeWindow(QMainWindow):
         self.reservation: Any = None
         self.tier_offers: list[Any] = []
         self.event_name: str | None = None
+        self._not_ready: Any = None  # why this counter cannot issue yet (app.boxoffice.NotReady)
         self.setStyleSheet(theme.STYLE)
 
         self.badge = SyncBadge()
@@ -102,14 +108,14 @@ class BoxOfficeWindow(QMainWindow):
         self.banner.setWordWrap(True)
         self.banner.hide()
 
-        self.pairing = PairingPage(server=counter.settings.server or "")
+        self.pairing = PairingPage(server=counter.settings.server or "", role="box-office")
         self.pairing.pair_requested.connect(self._pair)
         # A hand scanner reading the organizer's pairing QR: the burst is taken back out of
         # the focused field and fills in server and code (installed on the pairing page only).
         self.wedge = WedgeFilter(self)
         self.wedge.scanned.connect(self._scanned)
         self._wedge_on = False
-        self.login = LoginPage()
+        self.login = LoginPage(role="box-office")
         self.login.sign_in.connect(self._sign_in)
         self.tabs = QTabWidget()
         self.tabs.addTab(self._build_reservations(), "")
@@ -146,6 +152,8 @@ class BoxOfficeWindow(QMainWindow):
         outer.addWidget(self.banner)
         outer.addWidget(self.pages, 1)
         self.setCentralWidget(central)
+        self.idle = IdleLock(self, counter.settings.box_office_auto_lock_min)
+        self.idle.timed_out.connect(self._idle_timeout)
         self.retranslate()
         self.refresh()
 
@@ -218,6 +226,8 @@ class BoxOfficeWindow(QMainWindow):
         self.tier_label.setText(self.tr("Tier"))
         self.qty_label.setText(self.tr("Tickets"))
         self._render_event()
+        if self._not_ready is not None and self.banner.isVisible():
+            self.banner.setText(refusal_text(self._not_ready))
         if self._found:
             self._fill_results()
         if self.tier_offers:
@@ -275,7 +285,7 @@ class BoxOfficeWindow(QMainWindow):
                 paired,
                 name,
                 [m for m in roster.members() if m.role in SELLER_ROLES],
-                svc.issuing_ready(),
+                svc.issuing_problem(),
             )
 
         self.worker.submit(load, self._refreshed, self._problem)
@@ -298,8 +308,9 @@ class BoxOfficeWindow(QMainWindow):
             if paired:
                 self.pairing.busy(self.tr("Paired. Downloading the ticket list..."))
             return
-        self.banner.setVisible(bool(not_ready))
-        self.banner.setText(not_ready or "")
+        self._not_ready = not_ready
+        self.banner.setVisible(not_ready is not None)
+        self.banner.setText(refusal_text(not_ready) if not_ready is not None else "")
         self.banner.setStyleSheet(f"background: {theme.STALE}; color: #111; padding: 6px;")
         if self.staff is None:
             if members:
@@ -338,15 +349,31 @@ class BoxOfficeWindow(QMainWindow):
         self.worker.submit(lambda: roster.verify(staff_id, pin), done, failed)
 
     def _signed_in(self) -> None:
+        # An open counter (no staff list) has nobody to sign back in: it never auto-locks.
+        self.idle.arm(self.staff is not None and self.staff.staff_id != 0)
         self.login.reset()
         self._set_page("counter")
         self.load_tiers()
         self.query.setFocus()
 
     def lock(self) -> None:
+        self.idle.arm(False)
         self.staff = None
         self.staff_label.setText("")
         self.refresh()
+
+    def _idle_timeout(self) -> None:
+        """Nobody worked the counter for the configured time: sign out."""
+        if self.page() != "counter" or self.staff is None or self.staff.staff_id == 0:
+            return
+        log.info("auto-lock: %s idle for %.0f s", self.staff.name, self.idle.idle_s())
+        modal = QApplication.activeModalWidget()
+        if isinstance(modal, QDialog) and self.idle.owns(modal):
+            modal.reject()
+        self.payment.reset()  # what was typed for the last guest goes with the shift
+        self.walkup_payment.reset()
+        self.lock()
+        self.auto_locked.emit()
 
     # -- reservations ------------------------------------------------------------------------
     def search(self) -> None:
@@ -592,11 +619,12 @@ class BoxOfficeWindow(QMainWindow):
 
     # -- messages and sync -----------------------------------------------------------------------
     def _payment_failed(self, panel: PaymentPanel, exc: Exception) -> None:
-        panel.show_error(str(exc))
-        self.problem_shown.emit(str(exc))
+        text = refusal_text(exc)  # the service's refusal in the counter's language
+        panel.show_error(text)
+        self.problem_shown.emit(text)
 
     def _problem(self, exc_or_text: Any) -> None:
-        text = str(exc_or_text)
+        text = refusal_text(exc_or_text)
         self.banner.setText(text)
         self.banner.setStyleSheet(f"background: {theme.OFFLINE}; color: white; padding: 6px;")
         self.banner.show()
@@ -646,5 +674,6 @@ class BoxOfficeWindow(QMainWindow):
         if self._wedge_on:
             self.wedge.uninstall()
             self._wedge_on = False
+        self.idle.stop()
         self.counter.shutdown()
         super().closeEvent(event)
