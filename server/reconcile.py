@@ -3,10 +3,21 @@
 Kiosks decide offline, so two gates can both admit the same single-entry ticket while the
 network is down. The server keeps every scan (even admits it would have refused: they are
 evidence of who is inside) and re-derives each touched ticket's history in server-adjusted
-time order (``at + clock_offset``, ties by scan id). For a single-entry ticket the earliest
-admitted entry is canonical; later admitted entries from *other* devices are conflicts,
-listed for organizers with both devices, gates and times. Same-device repeats are the
-kiosk's own decision (a supervisor override) and are not flagged.
+time order (``at + clock_offset``, ties by scan id) and records two kinds of conflict, listed
+for organizers with both devices, gates and times:
+
+- ``double_entry`` (single-entry tiers): the earliest admitted entry is canonical; every later
+  admitted entry from *another* device is a conflict against it.
+- ``reentry_passback`` (re-entry tiers: never two people inside on one ticket): an admitted
+  entry from another device while the holder is inside, i.e. after the entry that made them
+  inside with no admitted exit in between (a ticket passed back over the fence while both gates
+  were offline). It is a conflict against that entry, which stays the one the holder is
+  inside on until an exit.
+
+Unlimited tiers never conflict. Annulled scans count as never made (an annulled exit leaves
+the holder inside). Same-device repeats are the kiosk's own decision (a supervisor override)
+and are not flagged. Everything is re-derived from all of a ticket's scans, so re-sent or
+out-of-order uploads give the same result.
 
 The per-ticket state comes from ``core.scans.next_state``, the same fold kiosks use.
 """
@@ -23,6 +34,8 @@ from core.rules import ADMIT, Direction, EntryPolicy, TicketState
 from core.scans import Scan, next_state
 from server.schema import conflicts, events, scans, ticket_state, tickets, tiers
 
+DOUBLE_ENTRY = "double_entry"  # single-entry ticket admitted again on another device
+REENTRY_PASSBACK = "reentry_passback"  # re-entry ticket admitted elsewhere while inside
 _CHUNK = 500
 _SCAN_FIELDS = tuple(Scan.__dataclass_fields__)
 
@@ -131,12 +144,13 @@ def recompute(conn: Connection, event_id: int, ticket_ids: Sequence[int], now: f
                 "canonical_scan_id": canonical.scan_id if canonical else None,
             }
         )
-        for clash in clashes:
+        for kind, first, clash in clashes:
             found.append(
                 {
                     "event_id": event_id,
                     "ticket_id": tid,
-                    "canonical_scan_id": canonical.scan_id,
+                    "kind": kind,
+                    "canonical_scan_id": first.scan_id,
                     "conflict_scan_id": clash.scan_id,
                     "detected_at": old_detected.get(clash.scan_id, now),
                 }
@@ -149,23 +163,34 @@ def recompute(conn: Connection, event_id: int, ticket_ids: Sequence[int], now: f
         conn.execute(conflicts.insert(), found)
 
 
-def fold(history: list[Scan], policy: str) -> tuple[TicketState, Scan | None, list[Scan]]:
-    """(state, canonical entry, conflicting entries) of one ticket's time-ordered scans."""
+Clash = tuple[str, Scan, Scan]  # (kind, the entry it clashes with, the clashing entry)
+
+
+def fold(history: list[Scan], policy: str) -> tuple[TicketState, Scan | None, list[Clash]]:
+    """(state, canonical entry, conflicts) of one ticket's time-ordered scans."""
     annulled = {s.annuls: s for s in history if s.kind == "annul" and s.annuls}
     by_id = {s.scan_id: s for s in history}
     state = TicketState()
     for s in history:
         state = next_state(state, s, by_id.get(s.annuls) if s.kind == "annul" else None)
-    entries = [
-        s
-        for s in history
-        if s.kind == "scan"
-        and s.verdict == ADMIT
-        and s.direction == Direction.ENTRY
-        and s.scan_id not in annulled
+    # What really happened: admitted scans that nobody annulled, in server time order.
+    moves = [
+        s for s in history if s.kind == "scan" and s.verdict == ADMIT and s.scan_id not in annulled
     ]
+    entries = [s for s in moves if s.direction == Direction.ENTRY]
     canonical = entries[0] if entries else None
-    clashes: list[Scan] = []
+    clashes: list[Clash] = []
     if canonical is not None and policy == EntryPolicy.SINGLE:
-        clashes = [s for s in entries[1:] if s.device_id != canonical.device_id]
+        clashes = [
+            (DOUBLE_ENTRY, canonical, s) for s in entries[1:] if s.device_id != canonical.device_id
+        ]
+    elif policy == EntryPolicy.REENTRY:
+        inside_on: Scan | None = None  # the entry the holder is inside on
+        for s in moves:
+            if s.direction == Direction.EXIT:
+                inside_on = None  # an exit, at any gate, puts the holder outside
+            elif inside_on is None:
+                inside_on = s
+            elif s.device_id != inside_on.device_id:
+                clashes.append((REENTRY_PASSBACK, inside_on, s))
     return state, canonical, clashes

@@ -74,10 +74,12 @@ def stats(conn: Connection, event_id: int, now: float) -> dict[str, Any]:
 
 
 def conflict_report(conn: Connection, event_id: int) -> list[dict[str, Any]]:
+    """Conflicts by time of the second scan; ``first`` is the entry the second one clashes with."""
     first, later = aliased(scans), aliased(scans)
     q = (
         select(
             conflicts.c.ticket_id,
+            conflicts.c.kind,
             conflicts.c.detected_at,
             tickets.c.holder,
             first.c.scan_id.label("c_scan"),
@@ -95,13 +97,14 @@ def conflict_report(conn: Connection, event_id: int) -> list[dict[str, Any]]:
             .outerjoin(tickets, tickets.c.id == conflicts.c.ticket_id)
         )
         .where(conflicts.c.event_id == event_id)
-        .order_by(later.c.server_at)
+        .order_by(later.c.server_at, later.c.scan_id)
     )
     return [
         {
             "ticket_id": int(r.ticket_id),
             "number": ticket_number(int(r.ticket_id)),
             "holder": r.holder,
+            "kind": r.kind,  # double_entry | reentry_passback (server.reconcile)
             "detected_at": r.detected_at,
             "first": {"scan_id": r.c_scan, "device_id": r.c_device, "gate": r.c_gate, "at": r.c_at},
             "second": {

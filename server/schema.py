@@ -262,6 +262,8 @@ conflicts = Table(
     Column("id", Integer, primary_key=True),
     Column("event_id", Integer, nullable=False, index=True),
     Column("ticket_id", BigInteger, nullable=False, index=True),
+    # server.reconcile: double_entry (single-entry tier) | reentry_passback (re-entry tier)
+    Column("kind", String(32), nullable=False, server_default="double_entry"),
     Column("canonical_scan_id", String(36), nullable=False),
     Column("conflict_scan_id", String(36), nullable=False, unique=True),
     Column("detected_at", Float, nullable=False),

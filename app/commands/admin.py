@@ -11,6 +11,7 @@ import csv
 import getpass
 import json
 import sys
+import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -131,7 +132,7 @@ def register(sub) -> None:
     p.add_argument("--event", required=True)
 
     rep = _group(asub, "report", "reports")
-    p = _leaf(rep, "conflicts", report_conflicts, "tickets admitted twice at different gates")
+    p = _leaf(rep, "conflicts", report_conflicts, "tickets admitted twice on different devices")
     p.add_argument("--event", required=True)
 
     exp = _group(asub, "export", "exports")
@@ -518,13 +519,25 @@ def stats(args) -> int:
     return 0
 
 
+_CONFLICT_KINDS = {
+    "double_entry": "single-entry ticket used twice",
+    "reentry_passback": "re-entry while already inside (pass-back)",
+}
+
+
+def _conflict_side(scan: dict) -> str:
+    at = (
+        time.strftime("%H:%M:%S", time.localtime(scan["at"])) if scan.get("at") is not None else "?"
+    )
+    return f"{scan['gate'] or '?'} ({scan['device_id'][:8]}) at {at}"
+
+
 def report_conflicts(args) -> int:
     with _client(args) as c:
         rows = c.call("GET", f"/v1/events/{c.event_id(args.event)}/conflicts")
     lines = [
-        f"{r['number']}  {r['holder'] or '?'}: first {r['first']['gate']} "
-        f"({r['first']['device_id'][:8]}), again {r['second']['gate']} "
-        f"({r['second']['device_id'][:8]})"
+        f"{r['number']}  {r['holder'] or '?'}: {_CONFLICT_KINDS.get(r.get('kind'), 'conflict')}:"
+        f" {_conflict_side(r['first'])}, then {_conflict_side(r['second'])}"
         for r in rows
     ]
     _print(args, rows, "\n".join(lines) or "No conflicts")

@@ -9,6 +9,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -18,6 +19,7 @@ from core.keys import VerifyKey
 from core.manifest import read_pages
 from tests.conftest import ROOT
 from tests.live_server import LiveServer
+from tests.server.helpers import scan
 
 
 @pytest.fixture(scope="module")
@@ -269,3 +271,41 @@ def test_attendance_csv_times_are_readable_in_the_event_timezone():
     assert ist["first_entry_at"] == "2026-11-21T00:10:00+05:30" and ist["last_at"] is None
     [utc] = readable_times(rows, "Not/AZone")  # an unknown zone falls back to UTC, never fails
     assert utc["first_entry_at"] == "2026-11-20T18:40:00+00:00"
+
+
+def test_conflicts_report_names_the_kind_both_devices_gates_and_times(cli_server, admin):
+    demo = cli_server.demo_event(tickets=1)
+    ev = demo["event"]["id"]
+    general = demo["tickets"][0]["ticket_id"]
+    vip = cli_server.issue_tickets(ev, demo["tiers"]["VIP"]["id"], 1)[0]["ticket_id"]
+    main_ = cli_server.pair(cli_server.pairing_code(ev, "Main"), "cli-main")
+    side = cli_server.pair(cli_server.pairing_code(ev, "VIP Door"), "cli-vip")
+    t = round(time.time()) - 3600
+    batches = [
+        (main_, [scan(main_["device_id"], general, at=t), scan(main_["device_id"], vip, at=t)]),
+        (
+            side,
+            [
+                scan(side["device_id"], general, gate="VIP Door", at=t + 60),
+                scan(side["device_id"], vip, gate="VIP Door", at=t + 75),
+            ],
+        ),
+    ]
+    for device, batch in batches:
+        with cli_server.client(device["token"]) as c:
+            assert c.post("/v1/device/scans", json={"scans": batch}).status_code == 200
+    rows = admin("report", "conflicts", "--event", str(ev), "--json")
+    assert sorted(r["kind"] for r in rows) == ["double_entry", "reentry_passback"]
+    text = admin("report", "conflicts", "--event", str(ev)).splitlines()
+    a, b = main_["device_id"][:8], side["device_id"][:8]
+
+    def at(ts: float) -> str:  # the report prints local wall-clock times
+        return time.strftime("%H:%M:%S", time.localtime(ts))
+
+    assert rows[0]["kind"] == "double_entry"  # ordered by the second scan's time
+    assert text == [
+        f"{rows[0]['number']}  {rows[0]['holder'] or '?'}: single-entry ticket used twice: "
+        f"Main ({a}) at {at(t)}, then VIP Door ({b}) at {at(t + 60)}",
+        f"{rows[1]['number']}  {rows[1]['holder'] or '?'}: re-entry while already inside "
+        f"(pass-back): Main ({a}) at {at(t)}, then VIP Door ({b}) at {at(t + 75)}",
+    ]

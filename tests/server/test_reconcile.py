@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import time
+import uuid
 
+import pytest
+from sqlalchemy import create_engine, inspect, make_url
+
+from server.db import Database, alembic_config
+from server.settings import db_url
+from tests.live_server import LiveServer
 from tests.server.helpers import scan
 
 
@@ -137,3 +144,253 @@ def test_a_device_cannot_file_scans_under_another_devices_name(srv, demo, door):
     mine = [s for s in feed if s["scan_id"] == spoofed["scan_id"]]
     assert mine and mine[0]["device_id"] == door["device_id"]
     c2.close()
+
+
+def _vip_ticket(srv, demo) -> int:
+    return srv.issue_tickets(demo["event"]["id"], demo["tiers"]["VIP"]["id"], 1)[0]["ticket_id"]
+
+
+def _post(client, *batch) -> None:
+    r = client.post("/v1/device/scans", json={"scans": list(batch)})
+    assert r.status_code == 200, r.text
+
+
+def test_reentry_ticket_passed_back_over_the_fence_is_a_conflict(srv, demo, door):
+    ev = demo["event"]["id"]
+    vip = _vip_ticket(srv, demo)
+    other, c2 = _second_door(srv, demo)
+    t0 = round(time.time()) - 900
+    # in at Main, out, in again at Main (fine); then the VIP Door admits the same ticket while
+    # the holder is still inside on Main's entry, by server time (its clock runs 40 s slow)
+    first_in = scan(door["device_id"], vip, at=t0)
+    out = scan(door["device_id"], vip, at=t0 + 60, direction="exit", reason="exit")
+    back_in = scan(door["device_id"], vip, at=t0 + 120, reason="reentry")
+    passed = scan(other["device_id"], vip, gate="VIP Door", at=t0 + 140, clock_offset=40.0)
+    _post(door["client"], first_in, out, back_in)
+    assert srv.conflicts(ev) == []
+    _post(c2, passed)
+    [conflict] = srv.conflicts(ev)
+    assert conflict["kind"] == "reentry_passback" and conflict["ticket_id"] == vip
+    assert conflict["first"] == {
+        "scan_id": back_in["scan_id"],
+        "device_id": door["device_id"],
+        "gate": "Main",
+        "at": t0 + 120,
+    }
+    assert conflict["second"] == {
+        "scan_id": passed["scan_id"],
+        "device_id": other["device_id"],
+        "gate": "VIP Door",
+        "at": t0 + 180,
+    }
+    assert srv.stats(ev)["conflicts"] == 1
+    # re-sending changes nothing, and the conflict keeps when it was first detected
+    _post(door["client"], first_in, out, back_in)
+    _post(c2, passed)
+    assert srv.conflicts(ev) == [conflict]
+    c2.close()
+
+
+def test_single_entry_conflicts_say_double_entry(srv, demo, door):
+    ev = demo["event"]["id"]
+    ticket = demo["tickets"][4]["ticket_id"]
+    other, c2 = _second_door(srv, demo)
+    t = time.time() - 400
+    _post(door["client"], scan(door["device_id"], ticket, at=t))
+    _post(c2, scan(other["device_id"], ticket, at=t + 30, gate="VIP Door"))
+    [conflict] = srv.conflicts(ev)
+    assert conflict["kind"] == "double_entry"
+    c2.close()
+
+
+def test_reentry_in_out_in_across_devices_is_not_a_conflict(srv, demo, door):
+    ev = demo["event"]["id"]
+    other, c2 = _second_door(srv, demo)
+    t = round(time.time()) - 800
+
+    def story(vip: int, vip_door_offset: float) -> None:
+        # in at Main, out at the VIP Door, in again at Main, out at Main, in at the VIP Door
+        _post(
+            door["client"],
+            scan(door["device_id"], vip, at=t),
+            scan(door["device_id"], vip, at=t + 100, reason="reentry"),
+            scan(door["device_id"], vip, at=t + 150, direction="exit", reason="exit"),
+        )
+        _post(
+            c2,
+            scan(other["device_id"], vip, gate="VIP Door", at=t + 50, direction="exit"),
+            scan(
+                other["device_id"],
+                vip,
+                gate="VIP Door",
+                at=t + 148,
+                clock_offset=vip_door_offset,
+                reason="reentry",
+            ),
+        )
+
+    # The VIP Door's clock runs 5 s slow: by server time its entry (t+153) follows Main's exit.
+    fine = _vip_ticket(srv, demo)
+    story(fine, 5.0)
+    assert srv.conflicts(ev) == []
+    assert srv.stats(ev)["inside"] == 1
+    # The same scans with no offset: the VIP Door admitted while the holder was inside on
+    # Main's entry at t+100, so server time is what keeps the first story clean.
+    clash = _vip_ticket(srv, demo)
+    story(clash, 0.0)
+    [conflict] = srv.conflicts(ev)
+    assert conflict["ticket_id"] == clash and conflict["kind"] == "reentry_passback"
+    assert (conflict["first"]["at"], conflict["second"]["at"]) == (t + 100, t + 148)
+    c2.close()
+
+
+def test_unlimited_tiers_never_conflict(srv, demo, door):
+    ev = demo["event"]["id"]
+    crew = srv.create_tier(ev, "Crew", 0, capacity=50, entry="unlimited")
+    pass_ = srv.issue_tickets(ev, crew["id"], 1)[0]["ticket_id"]
+    other, c2 = _second_door(srv, demo, gate="Main", name="door-crew")
+    t = time.time() - 700
+    _post(door["client"], scan(door["device_id"], pass_, at=t))
+    _post(
+        c2, scan(other["device_id"], pass_, at=t + 10), scan(other["device_id"], pass_, at=t + 20)
+    )
+    assert srv.conflicts(ev) == []
+    assert srv.stats(ev)["admitted"] == 1
+    c2.close()
+
+
+def test_annulled_reentry_admit_is_not_counted(srv, demo, door):
+    ev = demo["event"]["id"]
+    vip = _vip_ticket(srv, demo)
+    other, c2 = _second_door(srv, demo)
+    t = time.time() - 600
+    mistake = scan(door["device_id"], vip, at=t)
+    undo = scan(
+        door["device_id"],
+        vip,
+        at=t + 5,
+        kind="annul",
+        verdict="annul",
+        reason="ok",
+        annuls=mistake["scan_id"],
+    )
+    real = scan(other["device_id"], vip, at=t + 60, gate="VIP Door")
+    later = scan(door["device_id"], vip, at=t + 90)
+    _post(door["client"], mistake)
+    _post(c2, real)
+    [conflict] = srv.conflicts(ev)
+    assert conflict["kind"] == "reentry_passback"
+    assert conflict["first"]["scan_id"] == mistake["scan_id"]
+    _post(door["client"], undo)
+    assert srv.conflicts(ev) == []  # the holder was inside on the VIP Door entry only
+    # and the holder is inside on the VIP Door's entry now: Main admitting again is a pass-back
+    _post(door["client"], later)
+    [conflict] = srv.conflicts(ev)
+    assert (conflict["first"]["scan_id"], conflict["second"]["scan_id"]) == (
+        real["scan_id"],
+        later["scan_id"],
+    )
+    c2.close()
+
+
+def test_out_of_order_uploads_give_the_same_single_passback(srv, demo, door):
+    ev = demo["event"]["id"]
+    other, c2 = _second_door(srv, demo)
+    t = round(time.time()) - 1000
+
+    def story(vip: int) -> tuple[list[dict], list[dict]]:
+        main = [
+            scan(door["device_id"], vip, at=t),
+            scan(door["device_id"], vip, at=t + 100, direction="exit", reason="exit"),
+            scan(door["device_id"], vip, at=t + 200, reason="reentry"),
+            # a same-device repeat while inside (supervisor override): not cross-device
+            scan(door["device_id"], vip, at=t + 210, reason="override", override_reason="sup"),
+        ]
+        vip_door = [scan(other["device_id"], vip, gate="VIP Door", at=t + 250)]
+        return main, vip_door
+
+    def summary(vip: int) -> list[tuple]:
+        return [
+            (c["kind"], c["first"]["at"], c["second"]["at"], c["second"]["device_id"])
+            for c in srv.conflicts(ev)
+            if c["ticket_id"] == vip
+        ]
+
+    in_order = _vip_ticket(srv, demo)
+    main, vip_door = story(in_order)
+    _post(door["client"], *main)
+    _post(c2, *vip_door)
+    expected = [("reentry_passback", t + 200, t + 250, other["device_id"])]
+    assert summary(in_order) == expected
+
+    shuffled = _vip_ticket(srv, demo)
+    main, vip_door = story(shuffled)
+    _post(c2, *vip_door)  # the VIP Door uploads first, then Main one scan at a time, newest first
+    assert summary(shuffled) == []
+    _post(door["client"], main[3])
+    assert summary(shuffled) == [("reentry_passback", t + 210, t + 250, other["device_id"])]
+    for s in reversed(main[:3]):
+        _post(door["client"], s)
+    assert summary(shuffled) == expected
+    _post(door["client"], *main)  # and re-sending it all changes nothing
+    _post(c2, *vip_door)
+    assert summary(shuffled) == expected
+    assert len(srv.conflicts(ev)) == 2
+    c2.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fresh_db(request, tmp_path) -> str:
+    """A database of its own (a file, or a new database on the session's PostgreSQL)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "server.sqlite")
+    url = make_url(db_url(request.getfixturevalue("pg_url")))
+    name = f"gatehouse_mig_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _migrate(url: str, command: str, revision: str) -> list[str]:
+    """Run an Alembic command on the stopped server's database; the conflicts columns after."""
+    from alembic import command as alembic
+
+    db = Database(url)
+    try:
+        with db.engine.begin() as conn:
+            getattr(alembic, command)(alembic_config(conn), revision)
+        with db.reader.connect() as conn:
+            return [c["name"] for c in inspect(conn).get_columns("conflicts")]
+    finally:
+        db.dispose()
+
+
+def test_conflicts_from_before_the_kind_column_upgrade_as_double_entry(fresh_db):
+    with LiveServer(fresh_db) as srv:
+        demo = srv.demo_event(tickets=1)
+        ev = demo["event"]["id"]
+        general = demo["tickets"][0]["ticket_id"]
+        vip = srv.issue_tickets(ev, demo["tiers"]["VIP"]["id"], 1)[0]["ticket_id"]
+        a = srv.pair(srv.pairing_code(ev, "Main"), "a")
+        b = srv.pair(srv.pairing_code(ev, "VIP Door"), "b")
+        t = round(time.time()) - 600
+        with srv.client(a["token"]) as ca, srv.client(b["token"]) as cb:
+            _post(ca, scan(a["device_id"], general, at=t), scan(a["device_id"], vip, at=t))
+            _post(cb, scan(b["device_id"], general, at=t + 9), scan(b["device_id"], vip, at=t + 9))
+            assert sorted(c["kind"] for c in srv.conflicts(ev)) == [
+                "double_entry",
+                "reentry_passback",
+            ]
+            srv.stop()
+            # back to the previous release's schema: it knows single-entry conflicts only
+            assert "kind" not in _migrate(srv.db_url, "downgrade", "0002")
+            srv.start()  # the server upgrades on start
+            [old] = srv.conflicts(ev)
+            assert (old["ticket_id"], old["kind"]) == (general, "double_entry")
+            # the pass-back comes back with the ticket's next upload (the ticket is re-folded)
+            _post(ca, scan(a["device_id"], vip, at=t + 30, direction="exit", reason="exit"))
+            assert sorted((c["ticket_id"], c["kind"]) for c in srv.conflicts(ev)) == sorted(
+                [(general, "double_entry"), (vip, "reentry_passback")]
+            )
