@@ -15,6 +15,7 @@ from server import scheduler
 from server.db import Database
 from server.errors import ApiError
 from server.routers import (
+    dashboard,
     device_api,
     devices,
     events,
@@ -126,6 +127,7 @@ def create_app(settings: ServerSettings | None = None, db: Database | None = Non
         reports,
         pairing,
         device_api,
+        dashboard,
     ):
         app.include_router(module.router)
     return app
