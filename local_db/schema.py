@@ -159,6 +159,28 @@ JOURNAL_MIGRATIONS: list[str] = [
           OR NEW.direction IS NOT OLD.direction OR NEW.kind IS NOT OLD.kind
         BEGIN SELECT RAISE(ABORT, 'scans are append-only'); END;
     """,
+    # 2: scans the server refused for good (sync/outbox.py): sent = 2 parks them, never
+    # deleted, with the server's error code and message. The update trigger is rebuilt to
+    # cover every evidence column and to keep an acknowledged scan acknowledged.
+    """
+    ALTER TABLE scans ADD COLUMN upload_error_code TEXT;
+    ALTER TABLE scans ADD COLUMN upload_error TEXT;
+    ALTER TABLE scans ADD COLUMN upload_error_at REAL;
+    CREATE INDEX scans_refused ON scans(n) WHERE sent = 2;
+    DROP TRIGGER scans_append_only_update;
+    CREATE TRIGGER scans_append_only_update BEFORE UPDATE ON scans
+        WHEN NEW.scan_id IS NOT OLD.scan_id OR NEW.verdict IS NOT OLD.verdict
+          OR NEW.reason IS NOT OLD.reason OR NEW.at IS NOT OLD.at
+          OR NEW.ticket_id IS NOT OLD.ticket_id OR NEW.device_id IS NOT OLD.device_id
+          OR NEW.direction IS NOT OLD.direction OR NEW.kind IS NOT OLD.kind
+          OR NEW.origin IS NOT OLD.origin OR NEW.gate IS NOT OLD.gate
+          OR NEW.staff IS NOT OLD.staff OR NEW.code_hash IS NOT OLD.code_hash
+          OR NEW.clock_offset IS NOT OLD.clock_offset
+          OR NEW.override_reason IS NOT OLD.override_reason OR NEW.annuls IS NOT OLD.annuls
+          OR NEW.n IS NOT OLD.n OR NEW.sent NOT IN (0, 1, 2)
+          OR (OLD.sent = 1 AND NEW.sent IS NOT 1)
+        BEGIN SELECT RAISE(ABORT, 'scans are append-only'); END;
+    """,
 ]
 
 JOURNAL_VERSION = len(JOURNAL_MIGRATIONS)

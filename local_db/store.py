@@ -361,9 +361,38 @@ class Store:
             c.executemany("UPDATE scans SET sent = 1 WHERE scan_id = ?", [(s,) for s in scan_ids])
 
     def pending_count(self) -> int:
+        """Scans still to upload (refused ones are not: they are never retried on their own)."""
         return self.journal.execute(
             "SELECT count(*) FROM scans WHERE sent = 0 AND origin = 'local'"
         ).fetchone()[0]
+
+    # -- scans the server refused for good (sent = 2; kept, never deleted) -----------------
+    def mark_refused(self, scan_id: str, code: str, message: str, at: float) -> None:
+        """Park an unsent scan the server will never take, with the server's words."""
+        with self.journal_transaction() as c:
+            c.execute(
+                "UPDATE scans SET sent = 2, upload_error_code = ?, upload_error = ?,"
+                " upload_error_at = ? WHERE scan_id = ? AND sent = 0",
+                (code, message, at, scan_id),
+            )
+
+    def refused_count(self) -> int:
+        return self.journal.execute("SELECT count(*) FROM scans WHERE sent = 2").fetchone()[0]
+
+    def refused_summary(self) -> list[tuple[str, str, int]]:
+        """(error code, message, how many scans) per distinct refusal, most common first."""
+        return self.journal.execute(
+            "SELECT coalesce(upload_error_code, ''), coalesce(upload_error, ''), count(*)"
+            " FROM scans WHERE sent = 2 GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2"
+        ).fetchall()
+
+    def retry_refused(self) -> int:
+        """Put every refused scan back in the outbox (by hand, after the server is fixed)."""
+        with self.journal_transaction() as c:
+            return c.execute(
+                "UPDATE scans SET sent = 0, upload_error_code = NULL, upload_error = NULL,"
+                " upload_error_at = NULL WHERE sent = 2"
+            ).rowcount
 
     # -- counts for status and the door screen -------------------------------------------
     def counts(self) -> dict[str, int]:
