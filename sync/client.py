@@ -172,4 +172,6 @@ def check(response: httpx.Response) -> None:
         "refused",
         f"The sync server refused the request: {message or f'HTTP {status}'}",
         reason=code or None,
+        status=status,
+        detail=message or None,
     )

@@ -32,7 +32,7 @@ from sync.feed import pull_feed
 from sync.manifest import ManifestResult, pull_manifest
 from sync.outbox import upload_scans
 from sync.revocation import wipe_personal_data
-from sync.status import SyncStatus
+from sync.status import SyncStatus, describe_refused
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class RoundReport:
 
     ok: bool = False
     uploaded: int = 0
+    refused: int = 0  # scans the server refused for good in this round (now parked)
     peer_scans: int = 0
     manifest: ManifestResult = field(default_factory=ManifestResult)
     error: SyncError | None = None
@@ -130,6 +131,8 @@ class SyncEngine:
                 download_progress=self._progress,
                 revoked=s.get_meta("revoked") == "1",
                 paired=s.get_meta("device_token_set") == "1",
+                refused_uploads=s.refused_count(),
+                refused_error=describe_refused(s.refused_summary()),
             )
 
     def start(self) -> None:
@@ -176,6 +179,18 @@ class SyncEngine:
             return True
         return self._forced_round()
 
+    def retry_refused(self) -> int:
+        """Put the scans the server refused back in the outbox (by hand, once it is fixed).
+
+        Returns how many; they go out with the next round and are refused again (and parked
+        again) if the server still will not take them.
+        """
+        count = self.store.retry_refused()
+        if count:
+            self._scan_waiting.set()
+            self._publish()
+        return count
+
     def notify_scan(self) -> None:
         """A scan was just recorded: upload it now if the server is reachable."""
         self._scan_waiting.set()
@@ -220,7 +235,13 @@ class SyncEngine:
                 self._scan_waiting.clear()
                 client = self._ensure_client()
                 try:
-                    upload_scans(self.store, client, batch=self.upload_batch, stop=self._stop)
+                    upload_scans(
+                        self.store,
+                        client,
+                        batch=self.upload_batch,
+                        stop=self._stop,
+                        clock=self.clock,
+                    )
                 except SyncError as exc:
                     self._failed(exc)
                     return
@@ -244,9 +265,22 @@ class SyncEngine:
                 self._scan_waiting.clear()
                 refused = None
                 try:
-                    report.uploaded = upload_scans(
-                        self.store, client, batch=self.upload_batch, stop=self._stop
+                    upload = upload_scans(
+                        self.store,
+                        client,
+                        batch=self.upload_batch,
+                        stop=self._stop,
+                        clock=self.clock,
                     )
+                    report.uploaded, report.refused = upload.acknowledged, len(upload.refused)
+                    if upload.refused:
+                        # Parked for good: this round says so once, then status carries it.
+                        refused = SyncError(
+                            "refused",
+                            f"{describe_refused(_group(upload.refused))}. "
+                            "Kept on this kiosk and no longer retried (see gatehouse status).",
+                            reason=upload.refused[0].code,
+                        )
                 except SyncError as exc:
                     if exc.kind != "refused":
                         raise
@@ -377,3 +411,11 @@ class SyncEngine:
                 callback(status)
             except Exception:  # a broken listener must never stop syncing
                 log.exception("sync status listener failed")
+
+
+def _group(refused) -> list[tuple[str, str, int]]:
+    """Newly refused scans as ``Store.refused_summary()`` rows."""
+    counts: dict[tuple[str, str], int] = {}
+    for r in refused:
+        counts[(r.code, r.message)] = counts.get((r.code, r.message), 0) + 1
+    return [(code, msg, n) for (code, msg), n in sorted(counts.items(), key=lambda kv: -kv[1])]

@@ -16,10 +16,20 @@ class SyncError(Exception):
     this kiosk), ``not_paired``, ``stopped`` (the engine is shutting down).
     """
 
-    def __init__(self, kind: str, message: str, *, reason: str | None = None):
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        reason: str | None = None,
+        status: int | None = None,
+        detail: str | None = None,
+    ):
         super().__init__(message)
         self.kind = kind
         self.reason = reason or kind
+        self.status = status  # the HTTP status when the server answered with an error
+        self.detail = detail  # the server's own message, when it gave one
 
     @property
     def offline(self) -> bool:

@@ -20,6 +20,8 @@ class SyncStatus:
     download_progress: float | None  # 0..1 while a large manifest page downloads, else None
     revoked: bool  # the organizer removed this kiosk: syncing stopped, names deleted
     paired: bool
+    refused_uploads: int = 0  # scans the server refused for good: kept here, not retried
+    refused_error: str | None = None  # plain words for IT, None when nothing was refused
 
     def same_as(self, other: SyncStatus | None) -> bool:
         """Equal apart from the manifest age, which changes every second on its own."""
@@ -27,3 +29,17 @@ class SyncStatus:
             return False
         fields = self.__dataclass_fields__
         return all(getattr(self, f) == getattr(other, f) for f in fields if f != "manifest_age_s")
+
+
+def describe_refused(summary: list[tuple[str, str, int]]) -> str | None:
+    """'2 scans refused by the server: <message>' from ``Store.refused_summary()`` rows."""
+    total = sum(n for _, _, n in summary)
+    if not total:
+        return None
+    noun = "scan" if total == 1 else "scans"
+    if len(summary) == 1:
+        code, message, _ = summary[0]
+        return f"{total} {noun} refused by the server: {message or code}"
+    reasons = "; ".join(f"{message or code} ({n})" for code, message, n in summary[:3])
+    more = f"; {len(summary) - 3} other reasons" if len(summary) > 3 else ""
+    return f"{total} {noun} refused by the server: {reasons}{more}"
