@@ -8,7 +8,8 @@ list (or decorating it with ``@check``). In order:
 - cameras: every ``/dev/video*`` (indices 0-3 elsewhere) plus any ``--camera SPEC``; a frame is
   grabbed from each and the finding says whether a code was in it;
 - database: the kiosk store opened **read-only** (doctor must never migrate, lock or create
-  it): integrity check, schema version, manifest seq and age, pending uploads;
+  it): integrity check, schema version, manifest seq and age, pending uploads, scans the
+  server refused for good (a warning naming the server's reason);
 - server: when paired, ``GET <server>/healthz`` with a short timeout. Offline is a warning,
   not a failure: the kiosk is built to work without the network;
 - files: where the config, the data and the logs are, for the person reading the logs.
@@ -307,6 +308,32 @@ def _manifest_and_uploads(conn: sqlite3.Connection) -> Iterable[Finding]:
         else "nothing waiting to upload",
         {"pending_scans": scans, "pending_sales": sales},
     )
+    yield from _refused_scans(conn)
+
+
+def _refused_scans(conn: sqlite3.Connection) -> Iterable[Finding]:
+    """Scans the server refused for good (sent = 2): kept here, and IT has to look at them."""
+    from sync.status import describe_refused
+
+    try:
+        summary = conn.execute(
+            "SELECT coalesce(upload_error_code, ''), coalesce(upload_error, ''), count(*)"
+            " FROM scans WHERE sent = 2 GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2"
+        ).fetchall()
+    except sqlite3.Error:  # a journal from before refusals were recorded: none to report
+        return
+    message = describe_refused(summary)
+    if message:
+        yield Finding(
+            "uploads",
+            WARN,
+            f"{message}. They are kept on this kiosk and not retried on their own: see "
+            "'Refused scans' in docs/sync.md",
+            {
+                "refused_scans": sum(n for _, _, n in summary),
+                "refused": [{"error": c, "message": m, "scans": n} for c, m, n in summary],
+            },
+        )
 
 
 def server_url() -> tuple[str | None, str]:

@@ -8,6 +8,7 @@ import time
 from app.cli import json_flag
 from app.settings import Settings
 from local_db.store import Store
+from sync.status import describe_refused
 
 
 def register(sub) -> None:
@@ -20,6 +21,7 @@ def collect(store: Store) -> dict:
     generated = store.get_meta("manifest_generated_at")
     offset = store.clock_offset()
     counts = store.counts()
+    refused = store.refused_summary()
     event = store.reference().event
     return {
         "paired": store.get_meta("device_token_set") == "1",
@@ -37,6 +39,10 @@ def collect(store: Store) -> dict:
         "inside": counts["inside"],
         "admitted": counts["admitted"],
         "pending_uploads": store.pending_count(),
+        # Scans the server refused for good: kept on this kiosk, not retried on their own.
+        "refused_uploads": sum(n for _, _, n in refused),
+        "refused": [{"error": c, "message": m, "scans": n} for c, m, n in refused],
+        "refused_message": describe_refused(refused),
         "last_sync_at": _float(store.get_meta("last_sync_at")),
         "last_error": store.get_meta("last_error"),
         "revoked": store.get_meta("revoked") == "1",
@@ -89,6 +95,9 @@ def run(args) -> int:
     )
     print(f"Inside now    {info['inside']} (admitted {info['admitted']})")
     print(f"Pending       {info['pending_uploads']} scans not yet uploaded")
+    if info["refused_message"]:
+        print(f"REFUSED       {info['refused_message']}")
+        print("              (kept on this kiosk, not retried; see docs/sync.md, Refused scans)")
     last = info["last_sync_at"]
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last)) if last else "never"
     print(f"Last sync     {when}" + ("" if info["online"] or not last else " (offline now)"))

@@ -1,4 +1,4 @@
-"""Fixtures for sync tests: the real server (one per module), fault proxies, kiosks."""
+"""Fixtures for sync tests: the real server (one for the package), fault proxies, kiosks."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from tests.live_server import LiveServer
 PAGE_ROWS = "5"  # tiny pages: every test crosses several page boundaries
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def live(tmp_path_factory):
+    """One real server for tests/sync (~4 s to start); each test makes its own event."""
     folder = tmp_path_factory.mktemp("server")
     with LiveServer(folder / "server.sqlite", env={"GATEHOUSE_SERVER_PAGE_ROWS": PAGE_ROWS}) as s:
         yield s
