@@ -107,21 +107,8 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER sale_tickets_append_only_delete BEFORE DELETE ON sale_tickets
         BEGIN SELECT RAISE(ABORT, 'sold tickets are append-only'); END;
     """,
-    # 3: scans, ticket state and occupancy move to the scan journal (attached as scanlog).
-    # INSERT OR IGNORE/REPLACE: a migration cut short by a power cut simply runs again.
-    """
-    INSERT OR IGNORE INTO scanlog.scans (n, scan_id, kind, origin, device_id, gate, staff,
-        direction, ticket_id, code_hash, verdict, reason, at, clock_offset, override_reason,
-        annuls, sent)
-        SELECT n, scan_id, kind, origin, device_id, gate, staff, direction, ticket_id,
-        code_hash, verdict, reason, at, clock_offset, override_reason, annuls, sent
-        FROM main.scans;
-    INSERT OR REPLACE INTO scanlog.ticket_state SELECT * FROM main.ticket_state;
-    INSERT OR REPLACE INTO scanlog.occupancy SELECT * FROM main.occupancy;
-    DROP TABLE main.scans;
-    DROP TABLE main.ticket_state;
-    DROP TABLE main.occupancy;
-    """,
+    # 3: scans, ticket state and occupancy move to the scan journal (a function: see below)
+    "move_scans_to_journal",
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -191,6 +178,59 @@ class SchemaTooNew(RuntimeError):
     """The database was written by a newer Gatehouse: refuse rather than corrupt it."""
 
 
+def _move_scans_to_journal(conn: sqlite3.Connection) -> None:
+    """Migration 3: scans, ticket state and occupancy move to the scan journal (``scanlog``).
+
+    Two files in WAL mode do not commit atomically together, so this is two transactions,
+    each writing one file: first copy into the journal (nothing is removed), then, only when
+    every scan is verified to be there, drop the old tables and record version 3 in the main
+    file. A crash between the two leaves both copies, and the next start simply runs it again
+    (the copy ignores what is already there).
+    """
+    has_scans = conn.execute(
+        "SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'scans'"
+    ).fetchone()
+    if has_scans:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "INSERT OR IGNORE INTO scanlog.scans (n, scan_id, kind, origin, device_id, gate,"
+                " staff, direction, ticket_id, code_hash, verdict, reason, at, clock_offset,"
+                " override_reason, annuls, sent) SELECT n, scan_id, kind, origin, device_id,"
+                " gate, staff, direction, ticket_id, code_hash, verdict, reason, at,"
+                " clock_offset, override_reason, annuls, sent FROM main.scans"
+            )
+            conn.execute(
+                "INSERT OR IGNORE INTO scanlog.ticket_state SELECT * FROM main.ticket_state"
+            )
+            conn.execute("INSERT OR IGNORE INTO scanlog.occupancy SELECT * FROM main.occupancy")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if has_scans:
+            missing = conn.execute(
+                "SELECT count(*) FROM main.scans m WHERE NOT EXISTS"
+                " (SELECT 1 FROM scanlog.scans j WHERE j.scan_id = m.scan_id)"
+            ).fetchone()[0]
+            if missing:
+                raise RuntimeError(f"{missing} scans did not reach the scan journal")
+            for table in ("scans", "ticket_state", "occupancy"):
+                conn.execute(f"DROP TABLE IF EXISTS main.{table}")
+        conn.execute("PRAGMA main.user_version = 3")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+# Migrations that cannot be one transaction of SQL text: they manage their own transactions
+# and record their version themselves.
+_FUNCTIONS = {"move_scans_to_journal": _move_scans_to_journal}
+
+
 def check_version(conn: sqlite3.Connection, latest: int = SCHEMA_VERSION) -> int:
     """The file's schema version; SchemaTooNew when a newer release wrote it."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -210,6 +250,9 @@ def migrate(conn: sqlite3.Connection, migrations: list[str] | None = None) -> in
     migrations = MIGRATIONS if migrations is None else migrations
     start = check_version(conn, len(migrations))
     for version in range(start, len(migrations)):
+        if migrations[version] in _FUNCTIONS:
+            _FUNCTIONS[migrations[version]](conn)
+            continue
         conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in _split(migrations[version]):

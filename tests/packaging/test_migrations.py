@@ -121,3 +121,34 @@ def test_database_from_a_newer_release_is_refused_untouched(tmp_path):
     assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION + 1
     assert conn.execute("SELECT count(*) FROM scans").fetchone()[0] == 2
     conn.close()
+
+
+def test_a_move_interrupted_after_the_copy_finishes_on_the_next_start(tmp_path):
+    """Migration 3 copies into the journal, then drops the old tables in a second commit.
+
+    A crash between the two leaves the scans in both files: the next start must finish the
+    move with every scan present exactly once (never a crash that leaves them in neither).
+    """
+    path = tmp_path / "kiosk.sqlite"
+    scan_ids = _write_old_database(path, PREVIOUS_VERSIONS[-1])
+    # Simulate the first commit of an earlier attempt: the journal already has the copy.
+    journal = sqlite3.connect(journal_path(path), isolation_level=None)
+    for statement in schema._split(schema.JOURNAL_MIGRATIONS[0]):
+        journal.execute(statement)
+    journal.execute(f"PRAGMA user_version = {len(schema.JOURNAL_MIGRATIONS[:1])}")
+    journal.execute(f"ATTACH DATABASE '{path}' AS old")
+    journal.execute(
+        "INSERT INTO scans (n, scan_id, kind, origin, device_id, gate, staff, direction,"
+        " ticket_id, code_hash, verdict, reason, at, clock_offset, override_reason, annuls,"
+        " sent) SELECT n, scan_id, kind, origin, device_id, gate, staff, direction, ticket_id,"
+        " code_hash, verdict, reason, at, clock_offset, override_reason, annuls, sent"
+        " FROM old.scans"
+    )
+    journal.close()
+    with Store(path) as store:
+        assert [store.scan(s).verdict for s in scan_ids] == ["admit", "reject"]
+        assert store.pending_count() == 1
+        assert store.ticket_state(7).inside
+    conn = sqlite3.connect(journal_path(path))
+    assert conn.execute("SELECT count(*) FROM scans").fetchone()[0] == 2  # once each
+    conn.close()
