@@ -33,10 +33,30 @@ class PairIn(BaseModel):
     )
 
 
+WINDOW = 60.0  # seconds a wrong code counts against its address
+
+
+def prune(failures: dict[str, list[float]], now: float) -> None:
+    """Forget wrong guesses older than the window, and addresses left with none."""
+    for client in list(failures):
+        recent = [t for t in failures[client] if now - t < WINDOW]
+        if recent:
+            failures[client] = recent
+        else:
+            del failures[client]
+
+
 def _limited(request: Request, settings, now: float) -> str:
     client = request.client.host if request.client else "?"
-    failures = [t for t in request.app.state.pair_failures.get(client, []) if now - t < 60]
-    request.app.state.pair_failures[client] = failures
+    state = request.app.state
+    if now - getattr(state, "pair_pruned_at", 0.0) >= WINDOW:  # at most once a minute
+        prune(state.pair_failures, now)
+        state.pair_pruned_at = now
+    failures = [t for t in state.pair_failures.get(client, []) if now - t < WINDOW]
+    if failures:
+        state.pair_failures[client] = failures
+    else:
+        state.pair_failures.pop(client, None)
     if len(failures) >= settings.pair_attempts_per_minute:
         raise ApiError(
             429, "too_many_attempts", "Too many wrong pairing codes: wait a minute and retry"
@@ -78,31 +98,29 @@ def pair(body: PairIn, request: Request, db: DbDep, settings: SettingsDep) -> di
                 "invalid_code",
                 "That pairing code is not right: check it and type it again",
             )
+        # A used or expired code was guessed right once: not a wrong guess, so not counted.
+        used = ApiError(
+            409, "code_used", "That pairing code was already used: ask the organizer for a new one"
+        )
         if code.used_at is not None:
-            raise _fail(
-                request,
-                client,
-                now,
-                409,
-                "code_used",
-                "That pairing code was already used: ask the organizer for a new one",
-            )
+            raise used
         if code.expires_at < now:
-            raise _fail(
-                request,
-                client,
-                now,
+            raise ApiError(
                 410,
                 "code_expired",
                 "That pairing code has expired: ask the organizer for a new one",
             )
         if box_key is not None and code.role != "box-office":
             raise bad_request("Only box-office devices register a box_office_key")
-        conn.execute(
+        # Claim the code only if still unused: on PostgreSQL two concurrent pairings both read
+        # it unused above; the row lock makes the second UPDATE wait, re-check and match nothing.
+        claimed = conn.execute(
             update(pairing_codes)
-            .where(pairing_codes.c.id == code.id)
+            .where(pairing_codes.c.id == code.id, pairing_codes.c.used_at.is_(None))
             .values(used_at=now, device_id=device_id)
         )
+        if claimed.rowcount != 1:
+            raise used
         conn.execute(
             devices.insert().values(
                 id=device_id,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
 from core.keys import SigningKey
+from server.routers.pairing import prune
 from tests.live_server import LiveServer, ServerError
 from tests.server.helpers import download_manifest, rows_of, trusted
 
@@ -31,6 +33,22 @@ def test_pairing_code_works_once(srv, demo):
     with pytest.raises(ServerError) as err:
         srv.pair(code)
     assert (err.value.status, err.value.error) == (409, "code_used")
+
+
+def test_one_code_pairs_one_device_under_concurrency(srv, demo):
+    ev = demo["event"]["id"]
+    for _ in range(3):
+        code = srv.pairing_code(ev, "Main")
+
+        def pair(i: int, code: str = code) -> int:
+            body = {"code": code, "name": f"race {i}"}
+            return httpx.post(srv.url + "/v1/pair", json=body, timeout=30).status_code
+
+        with ThreadPoolExecutor(12) as pool:
+            statuses = sorted(pool.map(pair, range(12)))
+        assert statuses == [200] + [409] * 11
+    names = [d["name"] for d in srv.request("GET", f"/v1/events/{ev}/devices")]
+    assert len([n for n in names if n.startswith("race ")]) == 3
 
 
 def test_wrong_or_unknown_gate_codes(srv, demo):
@@ -63,6 +81,12 @@ def test_guessing_pairing_codes_is_rate_limited():
         ev = s.create_event()
         s.create_gate(ev["id"], "Main")
         good = s.pairing_code(ev["id"], "Main")
+        used = s.pairing_code(ev["id"], "Main")
+        s.pair(used)
+        for _ in range(7):  # a used code is not a wrong guess: never locks the address out
+            with pytest.raises(ServerError) as err:
+                s.pair(used)
+            assert err.value.error == "code_used"
         errors = []
         for i in range(7):
             try:
@@ -73,6 +97,14 @@ def test_guessing_pairing_codes_is_rate_limited():
         with pytest.raises(ServerError) as err:
             s.pair(good)  # even the right code waits out the lock-out
         assert err.value.status == 429
+
+
+def test_rate_limit_forgets_addresses_whose_guesses_aged_out():
+    failures = {"10.0.0.1": [100.0, 130.0], "10.0.0.2": [150.0, 175.0], "10.0.0.3": [170.0]}
+    prune(failures, now=200.0)  # a minute is 60 s: only guesses after t=140 still count
+    assert failures == {"10.0.0.2": [150.0, 175.0], "10.0.0.3": [170.0]}
+    prune(failures, now=1000.0)
+    assert failures == {}
 
 
 def test_scopes_device_vs_organizer_tokens(srv, demo, door):
