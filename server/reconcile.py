@@ -15,9 +15,10 @@ for organizers with both devices, gates and times:
   inside on until an exit.
 
 Unlimited tiers never conflict. Annulled scans count as never made (an annulled exit leaves
-the holder inside). Same-device repeats are the kiosk's own decision (a supervisor override)
-and are not flagged. Everything is re-derived from all of a ticket's scans, so re-sent or
-out-of-order uploads give the same result.
+the holder inside); only the device that made a scan can annul it. Same-device repeats are
+the kiosk's own decision (a supervisor override) and are not flagged. Everything is
+re-derived from all of a ticket's scans, so re-sent or out-of-order uploads give the same
+result.
 
 The per-ticket state comes from ``core.scans.next_state``, the same fold kiosks use.
 """
@@ -46,12 +47,23 @@ def _chunks(items: Sequence[Any], n: int = _CHUNK) -> Iterable[Sequence[Any]]:
 
 
 def ingest(
-    conn: Connection, *, event_id: int, uploader: str, batch: list[dict[str, Any]], now: float
+    conn: Connection,
+    *,
+    event_id: int,
+    uploader: str,
+    batch: list[dict[str, Any]],
+    now: float,
+    gate: str | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Store new scans (idempotent by scan_id); returns (accepted ids, duplicate ids).
+    """Store new scans (idempotent by scan_id); returns (accepted ids, duplicates).
 
     The event row is locked first: uploads of one event commit one after another, so scan
     ids (the feed cursor) become visible in increasing order and no peer skips a scan.
+
+    A scan naming a ticket of another event is kept as evidence (its ``code_hash`` stays) but
+    without the ticket id: a device only ever touches its own event's tickets. Ids the server
+    does not know yet are kept (a box-office ticket can be scanned before its sale uploads).
+    ``gate`` is the device's paired gate: when it has one it is recorded, not the payload's.
     """
     conn.execute(select(events.c.id).where(events.c.id == event_id).with_for_update())
     ids = [s["scan_id"] for s in batch]
@@ -59,6 +71,14 @@ def ingest(
     for chunk in _chunks(ids):
         seen.update(
             conn.execute(select(scans.c.scan_id).where(scans.c.scan_id.in_(chunk))).scalars()
+        )
+    named = sorted({int(s["ticket_id"]) for s in batch if s.get("ticket_id") is not None})
+    foreign: set[int] = set()
+    for chunk in _chunks(named):
+        foreign.update(
+            conn.execute(
+                select(tickets.c.id).where(tickets.c.id.in_(chunk), tickets.c.event_id != event_id)
+            ).scalars()
         )
     accepted, duplicates, rows = [], [], []
     for s in batch:
@@ -68,19 +88,22 @@ def ingest(
             continue
         seen.add(sid)  # the same id twice in one batch: the first wins
         accepted.append(sid)
-        rows.append(
-            {
-                **{k: s.get(k) for k in _SCAN_FIELDS},
-                # The token says who scanned, not the payload: a device cannot file scans
-                # under another device's name (and scans made before pairing, under a local
-                # id, land under the device's real one).
-                "device_id": uploader,
-                "event_id": event_id,
-                "uploaded_by": uploader,
-                "server_at": float(s["at"]) + float(s.get("clock_offset") or 0.0),
-                "received_at": now,
-            }
-        )
+        row = {
+            **{k: s.get(k) for k in _SCAN_FIELDS},
+            # The token says who scanned, not the payload: a device cannot file scans
+            # under another device's name (and scans made before pairing, under a local
+            # id, land under the device's real one).
+            "device_id": uploader,
+            "event_id": event_id,
+            "uploaded_by": uploader,
+            "server_at": float(s["at"]) + float(s.get("clock_offset") or 0.0),
+            "received_at": now,
+        }
+        if row["ticket_id"] is not None and int(row["ticket_id"]) in foreign:
+            row["ticket_id"] = None
+        if gate:
+            row["gate"] = gate
+        rows.append(row)
     if rows:
         conn.execute(scans.insert(), rows)
         touched = sorted({r["ticket_id"] for r in rows if r["ticket_id"] is not None})
@@ -88,15 +111,27 @@ def ingest(
     return accepted, duplicates
 
 
-def _policies(conn: Connection, ticket_ids: Sequence[int]) -> dict[int, str]:
+def _policies(conn: Connection, event_id: int, ticket_ids: Sequence[int]) -> dict[int, str]:
+    """Entry policy of each of these tickets that belongs to the event."""
     out: dict[int, str] = {}
     for chunk in _chunks(ticket_ids):
         q = (
             select(tickets.c.id, tiers.c.entry)
             .select_from(tickets.join(tiers, tiers.c.id == tickets.c.tier_id))
-            .where(tickets.c.id.in_(chunk))
+            .where(tickets.c.id.in_(chunk), tickets.c.event_id == event_id)
         )
         out.update({int(r[0]): r[1] for r in conn.execute(q)})
+    return out
+
+
+def _foreign(conn: Connection, event_id: int, ticket_ids: Sequence[int]) -> set[int]:
+    out: set[int] = set()
+    for chunk in _chunks(ticket_ids):
+        out.update(
+            conn.execute(
+                select(tickets.c.id).where(tickets.c.id.in_(chunk), tickets.c.event_id != event_id)
+            ).scalars()
+        )
     return out
 
 
@@ -106,9 +141,12 @@ def _as_scan(r: Any) -> Scan:
 
 def recompute(conn: Connection, event_id: int, ticket_ids: Sequence[int], now: float) -> None:
     """Re-derive state and conflicts of these tickets from all their scans."""
+    # Never another event's tickets (ingest already drops their ids; this is the backstop).
+    foreign = _foreign(conn, event_id, ticket_ids)
+    ticket_ids = [t for t in ticket_ids if t not in foreign]
     if not ticket_ids:
         return
-    policies = _policies(conn, ticket_ids)
+    policies = _policies(conn, event_id, ticket_ids)
     history: dict[int, list[Scan]] = defaultdict(list)
     for chunk in _chunks(ticket_ids):
         q = (
@@ -124,7 +162,7 @@ def recompute(conn: Connection, event_id: int, ticket_ids: Sequence[int], now: f
             dict(
                 conn.execute(
                     select(conflicts.c.conflict_scan_id, conflicts.c.detected_at).where(
-                        conflicts.c.ticket_id.in_(chunk)
+                        conflicts.c.event_id == event_id, conflicts.c.ticket_id.in_(chunk)
                     )
                 ).all()
             )
@@ -155,10 +193,32 @@ def recompute(conn: Connection, event_id: int, ticket_ids: Sequence[int], now: f
                     "detected_at": old_detected.get(clash.scan_id, now),
                 }
             )
+    own = set(policies)  # the event's own tickets (the rest: ids not known to the server yet)
     for chunk in _chunks(ticket_ids):
-        conn.execute(delete(ticket_state).where(ticket_state.c.ticket_id.in_(chunk)))
-        conn.execute(delete(conflicts).where(conflicts.c.ticket_id.in_(chunk)))
-    conn.execute(ticket_state.insert(), states)
+        # ticket_state is keyed by ticket id alone: a row another event left for one of our
+        # tickets (its device named the id before the ticket existed) is stale, so it goes.
+        mine = [t for t in chunk if t in own]
+        conn.execute(
+            delete(ticket_state).where(
+                ticket_state.c.ticket_id.in_(chunk),
+                (ticket_state.c.event_id == event_id) | ticket_state.c.ticket_id.in_(mine),
+            )
+        )
+        conn.execute(
+            delete(conflicts).where(
+                conflicts.c.event_id == event_id, conflicts.c.ticket_id.in_(chunk)
+            )
+        )
+    # An unknown id another event already holds state for stays with that event.
+    for chunk in _chunks([t for t in ticket_ids if t not in own]):
+        taken = set(
+            conn.execute(
+                select(ticket_state.c.ticket_id).where(ticket_state.c.ticket_id.in_(chunk))
+            ).scalars()
+        )
+        states = [st for st in states if st["ticket_id"] not in taken]
+    if states:
+        conn.execute(ticket_state.insert(), states)
     if found:
         conn.execute(conflicts.insert(), found)
 
@@ -168,11 +228,20 @@ Clash = tuple[str, Scan, Scan]  # (kind, the entry it clashes with, the clashing
 
 def fold(history: list[Scan], policy: str) -> tuple[TicketState, Scan | None, list[Clash]]:
     """(state, canonical entry, conflicts) of one ticket's time-ordered scans."""
-    annulled = {s.annuls: s for s in history if s.kind == "annul" and s.annuls}
     by_id = {s.scan_id: s for s in history}
+
+    def target(s: Scan) -> Scan | None:
+        """The scan an annul cancels: only a device's own scans (the server sets device_id
+        from the token), so one device cannot erase another's entries or conflicts."""
+        if s.kind != "annul" or not s.annuls:
+            return None
+        scan = by_id.get(s.annuls)
+        return scan if scan is not None and scan.device_id == s.device_id else None
+
+    annulled = {t.scan_id for t in map(target, history) if t is not None}
     state = TicketState()
     for s in history:
-        state = next_state(state, s, by_id.get(s.annuls) if s.kind == "annul" else None)
+        state = next_state(state, s, target(s))
     # What really happened: admitted scans that nobody annulled, in server time order.
     moves = [
         s for s in history if s.kind == "scan" and s.verdict == ADMIT and s.scan_id not in annulled

@@ -31,7 +31,15 @@ def stats(conn: Connection, event_id: int, now: float) -> dict[str, Any]:
             by_tier[tier_id]["tickets"] = int(n)
     for tier_id, n in conn.execute(
         select(tickets.c.tier_id, func.count())
-        .select_from(ticket_state.join(tickets, tickets.c.id == ticket_state.c.ticket_id))
+        .select_from(
+            ticket_state.join(
+                tickets,
+                and_(
+                    tickets.c.id == ticket_state.c.ticket_id,
+                    tickets.c.event_id == ticket_state.c.event_id,
+                ),
+            )
+        )
         .where(ticket_state.c.event_id == event_id, ticket_state.c.entries > 0)
         .group_by(tickets.c.tier_id)
     ):
@@ -154,7 +162,13 @@ def attendance(conn: Connection, event_id: int) -> list[dict[str, Any]]:
         )
         .select_from(
             tickets.join(tiers, tiers.c.id == tickets.c.tier_id)
-            .outerjoin(ticket_state, ticket_state.c.ticket_id == tickets.c.id)
+            .outerjoin(
+                ticket_state,
+                and_(
+                    ticket_state.c.ticket_id == tickets.c.id,
+                    ticket_state.c.event_id == tickets.c.event_id,
+                ),
+            )
             .outerjoin(first, and_(first.c.scan_id == ticket_state.c.canonical_scan_id))
         )
         .where(tickets.c.event_id == event_id)

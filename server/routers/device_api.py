@@ -101,7 +101,12 @@ def upload_scans(batch: ScanBatch, device: DeviceDep, db: DbDep, settings: Setti
         s["scan_id"] = s["scan_id"].lower()
     with db.write() as conn:
         accepted, duplicates = reconcile.ingest(
-            conn, event_id=device.event_id, uploader=device.id, batch=data, now=now
+            conn,
+            event_id=device.event_id,
+            uploader=device.id,
+            batch=data,
+            now=now,
+            gate=device.gate,
         )
     return {"accepted": accepted, "duplicates": duplicates, "server_time": now}
 

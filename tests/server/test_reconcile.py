@@ -394,3 +394,102 @@ def test_conflicts_from_before_the_kind_column_upgrade_as_double_entry(fresh_db)
             assert sorted((c["ticket_id"], c["kind"]) for c in srv.conflicts(ev)) == sorted(
                 [(general, "double_entry"), (vip, "reentry_passback")]
             )
+
+
+def test_a_device_cannot_touch_another_events_tickets(srv, demo, door):
+    ev = demo["event"]["id"]
+    other = srv.demo_event(tickets=2)
+    ev_b, ticket = other["event"]["id"], other["tickets"][0]["ticket_id"]
+    b1, cb1 = _second_door(srv, other, gate="Main", name="b-1")
+    b2, cb2 = _second_door(srv, other, gate="Main", name="b-2")
+    t0 = time.time() - 600
+    cb1.post("/v1/device/scans", json={"scans": [scan(b1["device_id"], ticket, at=t0)]})
+    cb2.post("/v1/device/scans", json={"scans": [scan(b2["device_id"], ticket, at=t0 + 50)]})
+    before = srv.stats(ev_b)
+    assert (before["admitted"], before["inside"], before["conflicts"]) == (1, 1, 1)
+    [conflict] = srv.conflicts(ev_b)
+    # event A's door names B's ticket: a reject (used to wipe B's state) then an admit
+    reject = scan(door["device_id"], ticket, verdict="reject", reason="unknown", code_hash="ab")
+    admit = scan(door["device_id"], ticket, at=t0 + 100, code_hash="cd")
+    for s in (reject, admit):
+        r = door["client"].post("/v1/device/scans", json={"scans": [s]})
+        assert r.status_code == 200 and r.json()["accepted"] == [s["scan_id"]]
+    after = srv.stats(ev_b)
+    assert (after["admitted"], after["inside"], after["conflicts"]) == (1, 1, 1)
+    assert srv.conflicts(ev_b) == [conflict]
+    rows = srv.request("GET", f"/v1/events/{ev_b}/attendance")
+    [row] = [r for r in rows if r["ticket_id"] == ticket]
+    assert (row["first_entry_device"], row["last_gate"]) == (b1["device_id"], "Main")
+    assert row["entries"] == 2  # both of B's own admits
+    stats_a = srv.stats(ev)
+    assert (stats_a["admitted"], stats_a["scans"]) == (0, 2)  # kept as evidence, no ticket
+    # B's own devices still reconcile the ticket normally afterwards
+    cb2.post("/v1/device/scans", json={"scans": [scan(b2["device_id"], ticket, at=t0 + 200)]})
+    assert srv.stats(ev_b)["conflicts"] == 2
+    cb1.close()
+    cb2.close()
+
+
+def test_a_state_another_event_left_on_a_future_ticket_id_does_not_block(srv, demo, door):
+    # event A's door names an id no ticket has yet; event B then gets a ticket with that id
+    # (box-office ids are chosen on the counter) and B's door scans it
+    other = srv.demo_event(tickets=1)
+    ev_b, ticket = other["event"]["id"], other["tickets"][0]["ticket_id"]
+    future = ticket + 10_000_000
+    r = door["client"].post("/v1/device/scans", json={"scans": [scan(door["device_id"], future)]})
+    assert r.status_code == 200
+    assert srv.stats(demo["event"]["id"])["inside"] == 1  # unknown ids are kept: may be A's
+    from server.schema import ticket_state, tickets
+
+    engine = create_engine(db_url(srv.db_url))
+    with engine.begin() as conn:  # stand-in for a box-office sale of id `future` in B
+        row = conn.execute(tickets.select().where(tickets.c.id == ticket)).first()._asdict()
+        conn.execute(tickets.insert().values({**row, "id": future, "code": "X"}))
+    b1, cb1 = _second_door(srv, other, gate="Main", name="b-1")
+    r = cb1.post("/v1/device/scans", json={"scans": [scan(b1["device_id"], future)]})
+    assert r.status_code == 200, r.text
+    assert srv.stats(ev_b)["inside"] == 1
+    with engine.begin() as conn:
+        [state] = conn.execute(ticket_state.select().where(ticket_state.c.ticket_id == future))
+    assert state.event_id == ev_b
+    engine.dispose()
+    cb1.close()
+
+
+def test_a_device_cannot_annul_another_devices_scan(srv, demo, door):
+    ev = demo["event"]["id"]
+    ticket = demo["tickets"][4]["ticket_id"]
+    other, c2 = _second_door(srv, demo)
+    t = time.time() - 300
+    first = scan(door["device_id"], ticket, at=t)
+    second = scan(other["device_id"], ticket, at=t + 60)
+    door["client"].post("/v1/device/scans", json={"scans": [first]})
+    c2.post("/v1/device/scans", json={"scans": [second]})
+    assert len(srv.conflicts(ev)) == 1
+    # door 2 tries to erase door 1's entry (and so the conflict it is party to)
+    erase = scan(
+        other["device_id"],
+        ticket,
+        at=t + 90,
+        kind="annul",
+        verdict="annul",
+        reason="ok",
+        annuls=first["scan_id"],
+    )
+    r = c2.post("/v1/device/scans", json={"scans": [erase]})
+    assert r.json()["accepted"] == [erase["scan_id"]]  # stored as evidence
+    [conflict] = srv.conflicts(ev)
+    assert conflict["first"]["scan_id"] == first["scan_id"]
+    assert srv.stats(ev)["conflicts"] == 1
+    c2.close()
+
+
+def test_the_paired_gate_is_recorded_not_the_payloads(srv, demo, door):
+    ev = demo["event"]["id"]
+    ticket = demo["tickets"][5]["ticket_id"]
+    lie = scan(door["device_id"], ticket, gate='=HYPERLINK("http://evil","x")')
+    door["client"].post("/v1/device/scans", json={"scans": [lie]})
+    [row] = [
+        r for r in srv.request("GET", f"/v1/events/{ev}/attendance") if r["ticket_id"] == ticket
+    ]
+    assert (row["first_entry_gate"], row["last_gate"]) == ("Main", "Main")
