@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from server import scheduler
 from server.db import Database
 from server.errors import ApiError
+from server.limits import BodyLimit
 from server.routers import (
     dashboard,
     device_api,
@@ -58,6 +59,22 @@ def _describe(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "request is not valid"
 
 
+def _db_error_summary(exc: DBAPIError) -> str:
+    """The driver error's class and the constraint or table it names, never the statement's
+    bound parameters or the driver's message (PostgreSQL's DETAIL quotes the clashing value:
+    a token hash, a key)."""
+    orig = exc.orig
+    parts = [type(orig).__name__ if orig is not None else type(exc).__name__]
+    if type(orig).__module__ == "sqlite3":  # "UNIQUE constraint failed: t.c": names, no values
+        parts.append(str(orig))
+    diag = getattr(orig, "diag", None)  # psycopg
+    for field in ("constraint_name", "table_name"):
+        value = getattr(diag, field, None)
+        if value:
+            parts.append(f"{field.split('_')[0]}={value}")
+    return " ".join(parts)
+
+
 def create_app(settings: ServerSettings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or ServerSettings.from_env()
     db = db or Database(settings.db_url)
@@ -81,6 +98,8 @@ def create_app(settings: ServerSettings | None = None, db: Database | None = Non
     app.state.settings = settings
     app.state.db = db
     app.state.pair_failures = {}
+
+    app.add_middleware(BodyLimit)  # outermost of ours: refuses big bodies before anything
 
     @app.middleware("http")
     async def server_time(request: Request, call_next):
@@ -106,12 +125,12 @@ def create_app(settings: ServerSettings | None = None, db: Database | None = Non
 
     @app.exception_handler(IntegrityError)
     async def integrity(_request: Request, exc: IntegrityError):
-        log.info("integrity error: %s", exc)
+        log.warning("integrity error: %s", _db_error_summary(exc))
         return _error(409, "conflict", "That clashes with something that already exists")
 
     @app.exception_handler(DBAPIError)
     async def db_error(_request: Request, exc: DBAPIError):
-        log.exception("database error")
+        log.error("database error: %s", _db_error_summary(exc))
         return _error(503, "database_unavailable", "The server database is busy: try again")
 
     for module in (

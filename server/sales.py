@@ -225,7 +225,8 @@ def _ingest_one(conn, device, sale, device_keys, now) -> None:
         sales.insert().values(
             sale_id=sale["sale_id"],
             event_id=device.event_id,
-            device_id=sale["device_id"],
+            # The token says which counter sold, not the payload (as scans do).
+            device_id=device.id,
             uploaded_by=device.id,
             kind=sale["kind"],
             reservation_code=code,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from server import catalog
 from server import sales as box_office
 from server.deps import DbDep, DeviceDep, OrganizerDep, SettingsDep
+from server.errors import ApiError
 from server.fields import MAX_TICKET_ID, EventPath, Id32
 
 router = APIRouter(tags=["box office"])
@@ -70,6 +71,8 @@ def register_key(body: KeyIn, device: DeviceDep, db: DbDep, settings: SettingsDe
 @router.post("/v1/device/sales", tags=["device"])
 def upload_sales(batch: SaleBatch, device: DeviceDep, db: DbDep, settings: SettingsDep) -> dict:
     """Sales made at the counter (idempotent by sale_id); the answer carries the allocation."""
+    if device.role != box_office.BOX_OFFICE:
+        raise ApiError(403, "forbidden", "Only box-office devices upload sales")
     now = settings.now()
     data = [s.model_dump() for s in batch.sales]
     for s in data:
