@@ -7,12 +7,35 @@ own message for a refusal, "cannot reach" for a network problem.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from app.cli import CommandError
+
+
+def _is_local(host: str) -> bool:
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def plaintext_warning(server: str) -> str | None:
+    """A warning when the organizer token would cross the network unencrypted."""
+    parts = urlsplit(server if "://" in server else f"http://{server}")
+    if parts.scheme.lower() == "https" or _is_local(parts.hostname or ""):
+        return None
+    return (
+        f"warning: {server} is not HTTPS: the organizer token is sent in clear text and anyone "
+        "on the network can read it; put the server behind HTTPS"
+    )
 
 
 class AdminClient:
@@ -24,6 +47,9 @@ class AdminClient:
         if not token:
             raise CommandError("no organizer token: use --token or set GATEHOUSE_TOKEN")
         self.server = server.rstrip("/")
+        warning = plaintext_warning(self.server)
+        if warning:
+            print(warning, file=sys.stderr)
         self._http = httpx.Client(
             base_url=self.server,
             headers={"Authorization": f"Bearer {token}"},

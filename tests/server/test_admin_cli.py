@@ -231,9 +231,22 @@ def test_cli_errors_are_plain_words(admin, monkeypatch):
     monkeypatch.setenv("GATEHOUSE_TOKEN", "gho_wrong")
     assert "Unknown or revoked organizer token" in admin("event", "list", code=2)
     monkeypatch.setenv("GATEHOUSE_SERVER", "http://127.0.0.1:9")
-    assert "cannot reach the server" in admin("event", "list", code=2)
+    out = admin("event", "list", code=2)
+    assert "cannot reach the server" in out and "not HTTPS" not in out  # loopback: no warning
     monkeypatch.delenv("GATEHOUSE_SERVER")
     assert "no server given" in admin("event", "list", code=2)
+
+
+def test_a_token_sent_over_plain_http_off_this_machine_is_warned_about(admin, monkeypatch):
+    assert "not HTTPS" not in admin("event", "list")  # the live server, on localhost
+    monkeypatch.setenv("GATEHOUSE_SERVER", "http://gatehouse.invalid:9")  # fails fast (DNS)
+    out = admin("event", "list", code=2)
+    assert "http://gatehouse.invalid:9 is not HTTPS" in out and "cannot reach" in out
+    from app.admin_client import plaintext_warning
+
+    for url in ("https://tickets.example.org", "http://localhost:8000", "http://[::1]:80"):
+        assert plaintext_warning(url) is None, url
+    assert plaintext_warning("http://192.168.1.20:8000") is not None
 
 
 def test_bad_dates_and_names_are_explained_before_anything_is_sent(admin):
