@@ -219,6 +219,8 @@ class CheckIn:
                 supervisor,
                 override_reason=reason.strip(),
             )
+            # the same code shown again in the next seconds repeats the admit, not the refusal
+            self.repeat.revise(rejected.scan_id, replace(result, repeat=False))
         self._notify(result)
         return result
 
@@ -228,6 +230,8 @@ class CheckIn:
         if original is None or original.verdict != ADMIT or original.kind != "scan":
             raise ValueError("only an admit can be undone")
         with self._lock:
+            if self.store.annulment_of(scan_id) is not None:
+                raise ValueError("that admission was already undone")
             scan = Scan(
                 scan_id=Scan.new_id(),
                 device_id=self.store.device_id(),
@@ -243,6 +247,7 @@ class CheckIn:
                 annuls=original.scan_id,
             )
             self.store.record_scan(scan)
+            self.repeat.revise(original.scan_id, None)  # a re-scan now is decided afresh
         ticket = self.store.ticket(original.ticket_id) if original.ticket_id else None
         result = CheckResult(
             "annul",

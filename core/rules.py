@@ -75,9 +75,10 @@ class TicketState:
 
     inside: bool = False
     entries: int = 0
-    last_at: float | None = None
+    last_at: float | None = None  # server time of the last move (entry or exit) we know of
     last_gate: str | None = None
     last_device: str | None = None
+    last_scan_id: str | None = None  # the scan that made the last move
 
 
 @dataclass(frozen=True)
@@ -253,6 +254,16 @@ class RepeatWindow:
         if hit is not None and self._clock() - hit[0] <= self.seconds:
             return hit[1]
         return None
+
+    def revise(self, scan_id: str, result: Any | None) -> None:
+        """A remembered verdict was overridden (``result``) or undone (None): a re-scan in
+        the window must show what stands now, not the verdict that was replaced."""
+        for key, (at, old) in list(self._recent.items()):
+            if getattr(old, "scan_id", None) == scan_id:
+                if result is None:
+                    del self._recent[key]
+                else:
+                    self._recent[key] = (at, result)
 
     def remember(self, code_hash: bytes, direction: str, result: Any) -> None:
         now = self._clock()

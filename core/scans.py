@@ -54,23 +54,34 @@ class Scan:
 
 
 def next_state(state: TicketState, scan: Scan, annulled: Scan | None = None) -> TicketState:
-    """Ticket state after a scan. Shared so kiosk and server count people the same way."""
+    """Ticket state after a scan. Shared so kiosk and server count people the same way.
+
+    Scans can arrive out of order (a gate that was offline uploads late; the peer feed), so a
+    move older than the last one we know of (by server time) is counted but does not change
+    who is inside. An annulment undoes its scan's count, and changes "inside" only when the
+    scan it cancels is the ticket's last move.
+    """
     if scan.kind == "annul":
-        if annulled is None or annulled.verdict != ADMIT:
+        if annulled is None or annulled.verdict != ADMIT or annulled.kind != "scan":
             return state
+        latest = annulled.scan_id == state.last_scan_id
         if annulled.direction == Direction.ENTRY:
-            return replace(state, inside=False, entries=max(0, state.entries - 1))
-        return replace(state, inside=True)
+            entries = max(0, state.entries - 1)
+            return replace(state, entries=entries, inside=False if latest else state.inside)
+        # an annulled exit: back inside, if that exit was the last move after an entry
+        return replace(state, inside=True) if latest and state.entries else state
     if scan.verdict != ADMIT:
         return state
-    if scan.direction == Direction.EXIT:
-        return replace(
-            state, inside=False, last_at=scan.at, last_gate=scan.gate, last_device=scan.device_id
-        )
-    return TicketState(
-        inside=True,
-        entries=state.entries + 1,
-        last_at=scan.at,
+    entry = scan.direction == Direction.ENTRY
+    if state.last_at is not None and scan.server_time < state.last_at:
+        # Older than what we know: it happened, but a later move decides where they are now.
+        return replace(state, entries=state.entries + 1) if entry else state
+    moved = dict(
+        last_at=scan.server_time,
         last_gate=scan.gate,
         last_device=scan.device_id,
+        last_scan_id=scan.scan_id,
     )
+    if not entry:
+        return replace(state, inside=False, **moved)
+    return replace(state, inside=True, entries=state.entries + 1, **moved)

@@ -168,6 +168,11 @@ JOURNAL_MIGRATIONS: list[str] = [
           OR (OLD.sent = 1 AND NEW.sent IS NOT 1)
         BEGIN SELECT RAISE(ABORT, 'scans are append-only'); END;
     """,
+    # 3: find an annulment by the scan it cancels (a peer's annul can arrive before the
+    # admit it names; the admit then looks it up as it lands)
+    """
+    CREATE INDEX scans_annuls ON scans(annuls) WHERE annuls IS NOT NULL;
+    """,
 ]
 
 JOURNAL_VERSION = len(JOURNAL_MIGRATIONS)

@@ -69,6 +69,15 @@ def _connect(path: Path, *, attach: Path | None = None, query_only: bool = False
     return conn
 
 
+def _hash_bytes(value: str | None) -> bytes | None:
+    """A scan's code hash as stored; a damaged one (another device's bug) is dropped, never
+    allowed to fail the batch it came in and jam the peer feed for every kiosk."""
+    try:
+        return bytes.fromhex(value) if value else None
+    except ValueError:
+        return None
+
+
 class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -88,7 +97,9 @@ class Store:
             migrate(self.conn)
         self.reader = _connect(self.path, attach=self.journal_path, query_only=True)
         self._reference: Reference | None = None
+        self._generation = 0
         self._device_id: str | None = None
+        self._tx_thread: int | None = None  # the thread inside a main-file transaction
 
     def close(self) -> None:
         with self._lock, self._journal_lock:
@@ -111,12 +122,16 @@ class Store:
         """
         with self._lock:
             self.conn.execute("BEGIN")
+            self._tx_thread = threading.get_ident()
             try:
                 yield self.conn
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
-            self.conn.execute("COMMIT")
+            else:
+                self.conn.execute("COMMIT")
+            finally:
+                self._tx_thread = None
 
     @contextmanager
     def journal_transaction(self) -> Iterator[sqlite3.Connection]:
@@ -143,6 +158,12 @@ class Store:
     def set_meta(self, key: str, value: str | None, conn: sqlite3.Connection | None = None) -> None:
         if key == "device_id":
             self._device_id = None
+        if conn is None and self._tx_thread != threading.get_ident():
+            # Its own locked transaction: an autocommit write on the shared connection would
+            # join (and roll back with) whatever transaction another thread has open there.
+            with self.transaction() as c:
+                self.set_meta(key, value, c)
+            return
         target = conn or self.conn
         if value is None:
             target.execute("DELETE FROM meta WHERE key = ?", (key,))
@@ -176,13 +197,19 @@ class Store:
     # -- reference data ----------------------------------------------------------------------
     def invalidate(self) -> None:
         """Forget cached reference data and ids (after a manifest page or a pairing)."""
+        self._generation += 1
         self._reference = None
         self._device_id = None
 
     def reference(self) -> Reference:
         ref = self._reference
         if ref is None:
-            ref = self._reference = self._load_reference()
+            generation = self._generation
+            ref = self._load_reference()
+            # A page committed while we were loading: use what we read once, but do not keep
+            # it, or a rotated ticket key would stay unknown until the next page.
+            if generation == self._generation:
+                self._reference = ref
         return ref
 
     def _load_reference(self) -> Reference:
@@ -251,13 +278,14 @@ class Store:
 
     def ticket_state(self, ticket_id: int) -> TicketState:
         row = self.journal.execute(
-            "SELECT inside, entries, last_at, last_gate, last_device FROM ticket_state"
+            "SELECT inside, entries, last_at, last_gate, last_device, last_scan_id"
+            " FROM ticket_state"
             " WHERE ticket_id = ?",
             (ticket_id,),
         ).fetchone()
         if row is None:
             return TicketState()
-        return TicketState(bool(row[0]), row[1], row[2], row[3], row[4])
+        return TicketState(bool(row[0]), row[1], row[2], row[3], row[4], row[5])
 
     def record_scan(self, scan: Scan, origin: str = "local") -> TicketState | None:
         """Commit a scan and its effect on ticket state in one durable transaction.
@@ -292,7 +320,7 @@ class Store:
                 scan.staff,
                 scan.direction,
                 scan.ticket_id,
-                bytes.fromhex(scan.code_hash) if scan.code_hash else None,
+                _hash_bytes(scan.code_hash),
                 scan.verdict,
                 scan.reason,
                 scan.at,
@@ -307,6 +335,11 @@ class Store:
         before = self.ticket_state(scan.ticket_id)
         annulled = self.scan(scan.annuls) if scan.annuls else None
         after = next_state(before, scan, annulled)
+        if scan.kind == "scan":
+            # A peer's annulment may have arrived before the admit it cancels: apply it now.
+            early = self.annulment_of(scan.scan_id)
+            if early is not None:
+                after = next_state(after, self.scan(early), scan)
         if after == before:
             return after
         c.execute(
@@ -322,7 +355,7 @@ class Store:
                 after.last_at,
                 after.last_gate,
                 after.last_device,
-                scan.scan_id,
+                after.last_scan_id,
             ),
         )
         ev = self.reference().event
@@ -334,6 +367,13 @@ class Store:
                 (ev["id"], int(after.inside) - int(before.inside), after.entries - before.entries),
             )
         return after
+
+    def annulment_of(self, scan_id: str) -> str | None:
+        """The id of the annul scan that cancels ``scan_id``, if any."""
+        row = self.journal.execute(
+            "SELECT scan_id FROM scans WHERE annuls = ? AND kind = 'annul' LIMIT 1", (scan_id,)
+        ).fetchone()
+        return row[0] if row else None
 
     def scan(self, scan_id: str) -> Scan | None:
         row = self.journal.execute(

@@ -272,8 +272,62 @@ def test_annul_undoes_an_entry():
         ticket_id=11,
     )
     assert next_state(state, undo, entry) == TicketState(
-        inside=False, entries=0, last_at=NOW, last_device="d"
+        inside=False, entries=0, last_at=NOW, last_device="d", last_scan_id="a"
     )
+
+
+def _scan(sid, direction, at, device="d1", kind="scan", annuls=None, verdict="admit"):
+    return Scan(
+        scan_id=sid,
+        device_id=device,
+        direction=direction,
+        verdict=verdict,
+        reason="ok",
+        at=at,
+        kind=kind,
+        annuls=annuls,
+        ticket_id=11,
+        gate="G",
+    )
+
+
+def _fold(*scans):
+    state, by_id = TicketState(), {}
+    for s in scans:
+        by_id[s.scan_id] = s
+        state = next_state(state, s, by_id.get(s.annuls))
+    return state
+
+
+def test_a_late_older_entry_counts_but_does_not_put_someone_back_inside():
+    # entered at an offline gate B (t=1500), left through our gate (t=2000); B's entry
+    # arrives afterwards through the feed: they are outside, with one entry on record
+    state = _fold(_scan("x", "exit", 2000), _scan("b", "entry", 1500, device="gate-b"))
+    assert (state.inside, state.entries) == (False, 1)
+
+
+def test_annulling_an_exit_that_had_no_entry_leaves_nobody_inside():
+    state = _fold(_scan("x", "exit", 2000), _scan("u", "exit", 2005, kind="annul", annuls="x"))
+    assert not state.inside
+
+
+def test_annulling_an_earlier_entry_keeps_a_later_one_inside():
+    state = _fold(
+        _scan("e1", "entry", 1000),
+        _scan("x1", "exit", 1100),
+        _scan("e2", "entry", 1200),
+        _scan("u", "entry", 1300, kind="annul", annuls="e1"),
+    )
+    assert (state.inside, state.entries) == (True, 1)
+
+
+def test_annulling_the_last_exit_puts_them_back_inside():
+    state = _fold(
+        _scan("e1", "entry", 1000),
+        _scan("x1", "exit", 1100),
+        _scan("u", "exit", 1150, kind="annul", annuls="x1"),
+    )
+    assert state.inside
 
 
 def test_repeat_window_same_code_same_direction_only():

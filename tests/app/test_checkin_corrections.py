@@ -1,0 +1,106 @@
+"""Undo, override and late peer scans: the door's count and its repeat window stay true."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from app.checkin import CheckIn
+from core.scans import Scan
+from local_db.manifest_apply import apply_stream
+from local_db.store import Store
+from tests.factories import EventFixture
+
+
+@pytest.fixture
+def door(tmp_path):
+    ev = EventFixture()
+    tickets = [ev.ticket(holder=f"Guest {i}") for i in range(3)]
+    store = Store(tmp_path / "kiosk.sqlite")
+    apply_stream(store, io.BytesIO(ev.page()), first_use=True)
+    yield CheckIn(store, repeat_window_s=3.0), tickets
+    store.close()
+
+
+def test_rescan_right_after_an_undo_is_decided_afresh_and_recorded(door):
+    svc, [(tid, code), *_] = door
+    first = svc.check(code)
+    svc.annul(first.scan_id, staff="Ravi")
+    again = svc.check(code)  # within the 3 s window
+    assert not again.repeat and again.scan_id != first.scan_id and again.admitted
+    assert svc.store.ticket_state(tid).inside and svc.store.counts()["inside"] == 1
+
+
+def test_an_admission_cannot_be_undone_twice(door):
+    svc, [(_, code), *_] = door
+    first = svc.check(code)
+    svc.annul(first.scan_id)
+    with pytest.raises(ValueError, match="already undone"):
+        svc.annul(first.scan_id)
+
+
+def test_rescan_right_after_an_override_repeats_the_admit(door):
+    svc, [(_, code), *_] = door
+    svc.check(code)
+    svc.repeat.seconds = 0  # let the second scan through as a real one
+    refused = svc.check(code)
+    assert refused.reason == "already_inside"
+    svc.repeat.seconds = 3.0
+    svc.override(refused, supervisor="Priya", reason="wristband checked")
+    shown = svc.check(code)
+    assert shown.repeat and shown.admitted and shown.reason == "override"
+
+
+def test_a_peer_annul_that_arrives_before_its_admit_still_cancels_it(door):
+    svc, [_, (tid, _code), _] = door
+    admit = Scan(
+        scan_id="peer-admit",
+        device_id="gate-b",
+        direction="entry",
+        verdict="admit",
+        reason="ok",
+        at=1000.0,
+        ticket_id=tid,
+        gate="B",
+    )
+    undo = Scan(
+        scan_id="peer-undo",
+        device_id="gate-b",
+        direction="entry",
+        verdict="annul",
+        reason="annul",
+        at=1010.0,
+        kind="annul",
+        annuls="peer-admit",
+        ticket_id=tid,
+    )
+    svc.store.record_scans([undo, admit], origin="peer")  # reversed, as a feed can deliver
+    state = svc.store.ticket_state(tid)
+    assert (state.inside, state.entries) == (False, 0)
+    assert svc.store.counts()["inside"] == 0
+
+
+def test_a_damaged_peer_scan_does_not_sink_the_batch(door):
+    svc, [*_, (tid, _code)] = door
+    good = Scan(
+        scan_id="good",
+        device_id="gate-b",
+        direction="entry",
+        verdict="admit",
+        reason="ok",
+        at=1000.0,
+        ticket_id=tid,
+        code_hash="ab" * 16,
+    )
+    odd = Scan(
+        scan_id="odd",
+        device_id="gate-c",
+        direction="entry",
+        verdict="reject",
+        reason="unreadable",
+        at=1001.0,
+        code_hash="abc",
+    )  # another device's bug
+    assert svc.store.record_scans([odd, good], origin="peer") == 2
+    assert svc.store.ticket_state(tid).inside
