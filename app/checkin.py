@@ -229,6 +229,8 @@ class CheckIn:
         original = self.store.scan(scan_id)
         if original is None or original.verdict != ADMIT or original.kind != "scan":
             raise ValueError("only an admit can be undone")
+        if original.device_id != self.store.device_id():
+            raise ValueError("only this kiosk's own admissions can be undone here")
         with self._lock:
             if self.store.annulment_of(scan_id) is not None:
                 raise ValueError("that admission was already undone")

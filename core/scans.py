@@ -64,6 +64,8 @@ def next_state(state: TicketState, scan: Scan, annulled: Scan | None = None) -> 
     if scan.kind == "annul":
         if annulled is None or annulled.verdict != ADMIT or annulled.kind != "scan":
             return state
+        if annulled.device_id != scan.device_id:
+            return state  # only the device that admitted can undo it (the server agrees)
         latest = annulled.scan_id == state.last_scan_id
         if annulled.direction == Direction.ENTRY:
             entries = max(0, state.entries - 1)

@@ -8,6 +8,7 @@ previous state and seq intact and the next sync resumes from there.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterable
@@ -187,13 +188,20 @@ def apply_page(
     return count
 
 
-def _raw_chunks(stream: Any, size: int, chunk: int = 1 << 20) -> Iterable[bytes]:
+def _raw_chunks(stream: Any, size: int, sha256: str, chunk: int = 1 << 20) -> Iterable[bytes]:
+    """The body again, hashed again: a file on a USB stick or a share can change between the
+    verifying pass and this one, and rows are only committed after the last chunk is checked
+    (the check raises inside the page's transaction, which then rolls back)."""
+    digest = hashlib.sha256()
     while size:
         data = stream.read(min(chunk, size))
         if not data:
             raise ManifestError("truncated", "manifest page ends early")
         size -= len(data)
+        digest.update(data)
         yield data
+    if digest.hexdigest() != sha256:
+        raise ManifestError("body_hash_mismatch", "manifest file changed while it was read")
 
 
 def apply_stream(
@@ -227,7 +235,10 @@ def apply_stream(
             continue
         stream.seek(body_at)
         count = apply_page(
-            store, header, iter_rows(_raw_chunks(stream, header.body_bytes)), extra_row=extra_row
+            store,
+            header,
+            iter_rows(_raw_chunks(stream, header.body_bytes, header.body_sha256)),
+            extra_row=extra_row,
         )
         if not trusted and header.pub:
             key = VerifyKey(bytes.fromhex(header.pub))

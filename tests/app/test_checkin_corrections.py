@@ -104,3 +104,34 @@ def test_a_damaged_peer_scan_does_not_sink_the_batch(door):
     )  # another device's bug
     assert svc.store.record_scans([odd, good], origin="peer") == 2
     assert svc.store.ticket_state(tid).inside
+
+
+def test_another_devices_admission_cannot_be_undone_here(door):
+    svc, [_, (tid, _code), _] = door
+    theirs = Scan(
+        scan_id="theirs",
+        device_id="gate-b",
+        direction="entry",
+        verdict="admit",
+        reason="ok",
+        at=1000.0,
+        ticket_id=tid,
+        gate="B",
+    )
+    svc.store.record_scans([theirs], origin="peer")
+    with pytest.raises(ValueError, match="own admissions"):
+        svc.annul("theirs")
+    # and a peer's annul of a third device's scan is ignored, as the server ignores it
+    spoof = Scan(
+        scan_id="spoof",
+        device_id="gate-c",
+        direction="entry",
+        verdict="annul",
+        reason="annul",
+        at=1001.0,
+        kind="annul",
+        annuls="theirs",
+        ticket_id=tid,
+    )
+    svc.store.record_scans([spoof], origin="peer")
+    assert svc.store.ticket_state(tid).inside

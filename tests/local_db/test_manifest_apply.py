@@ -168,3 +168,29 @@ def test_scans_are_append_only(tmp_path, event):
         store.conn.execute("UPDATE scans SET verdict = 'reject'")
     store.mark_sent([result.scan_id])  # the one change allowed
     assert store.pending_count() == 0
+
+
+class _ChangingFile(io.BytesIO):
+    """A USB stick whose file is swapped after the first read pass (seek back = new bytes)."""
+
+    def __init__(self, first: bytes, second: bytes):
+        super().__init__(first)
+        self._second = second
+
+    def seek(self, pos, whence=0):
+        if self._second is not None and pos > 0:
+            at = self.tell()
+            data, self._second = self._second, None
+            self.__init__(data, None)
+            super().seek(at)
+        return super().seek(pos, whence)
+
+
+def test_a_file_changed_between_verify_and_apply_is_refused(tmp_path, event, delta_page):
+    store, _ = _seeded_store(tmp_path, event)
+    before = snapshot(store)
+    swapped = delta_page.replace(b"Late", b"Fake")  # same length, other rows
+    with pytest.raises(ManifestError) as err:
+        apply_stream(store, _ChangingFile(delta_page, swapped))
+    assert err.value.reason == "body_hash_mismatch"
+    assert snapshot(store) == before
