@@ -2,10 +2,12 @@
 
 Two things erase it: the organizer revoking the device (sync/revocation.py) and the event's
 retention period running out (``apply_retention``; DESIGN section 8). Guest names and phone
-numbers, and staff names and PIN hashes, are erased; the scan log stays (it is the venue's
-evidence and holds no names). ``secure_delete`` overwrites the old values in the database
-pages and a WAL checkpoint pushes them out of the journal, so the names are not recoverable
-from the file either. Once erased, manifest pages applied later arrive without names.
+numbers, staff names and PIN hashes are erased, and so are the staff names and free-text
+override reasons on scans; the scans themselves stay (they are the venue's evidence).
+Box-office sales keep the name of who took the money (cash-up evidence, counters only).
+``secure_delete`` overwrites the old values in the database pages and a WAL checkpoint pushes
+them out of the write-ahead log, so the names are not recoverable from the files either.
+Once erased, manifest pages applied later arrive without names.
 """
 
 from __future__ import annotations
@@ -36,6 +38,19 @@ def erase_personal_data(store: Store, reason: str) -> None:
             store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             store.conn.execute("PRAGMA secure_delete = OFF")
+    # The scan journal keeps every scan, but not who was on the door or why they overrode.
+    with store._journal_lock:
+        store.journal.execute("PRAGMA secure_delete = ON")
+        try:
+            with store.journal_transaction() as j:
+                j.execute("UPDATE scans SET staff = '' WHERE staff IS NOT NULL AND staff != ''")
+                j.execute(
+                    "UPDATE scans SET override_reason = ''"
+                    " WHERE override_reason IS NOT NULL AND override_reason != ''"
+                )
+            store.journal.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            store.journal.execute("PRAGMA secure_delete = OFF")
     store.invalidate()
 
 

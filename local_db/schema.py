@@ -173,6 +173,25 @@ JOURNAL_MIGRATIONS: list[str] = [
     """
     CREATE INDEX scans_annuls ON scans(annuls) WHERE annuls IS NOT NULL;
     """,
+    # 4: personal data leaves the journal too (local_db/privacy.py): the staff name and the
+    # free-text override reason may be erased (set to ''), never changed to anything else.
+    """
+    DROP TRIGGER scans_append_only_update;
+    CREATE TRIGGER scans_append_only_update BEFORE UPDATE ON scans
+        WHEN NEW.scan_id IS NOT OLD.scan_id OR NEW.verdict IS NOT OLD.verdict
+          OR NEW.reason IS NOT OLD.reason OR NEW.at IS NOT OLD.at
+          OR NEW.ticket_id IS NOT OLD.ticket_id OR NEW.device_id IS NOT OLD.device_id
+          OR NEW.direction IS NOT OLD.direction OR NEW.kind IS NOT OLD.kind
+          OR NEW.origin IS NOT OLD.origin OR NEW.gate IS NOT OLD.gate
+          OR (NEW.staff IS NOT OLD.staff AND NEW.staff IS NOT '')
+          OR NEW.code_hash IS NOT OLD.code_hash
+          OR NEW.clock_offset IS NOT OLD.clock_offset
+          OR (NEW.override_reason IS NOT OLD.override_reason AND NEW.override_reason IS NOT '')
+          OR NEW.annuls IS NOT OLD.annuls
+          OR NEW.n IS NOT OLD.n OR NEW.sent NOT IN (0, 1, 2)
+          OR (OLD.sent = 1 AND NEW.sent IS NOT 1)
+        BEGIN SELECT RAISE(ABORT, 'scans are append-only'); END;
+    """,
 ]
 
 JOURNAL_VERSION = len(JOURNAL_MIGRATIONS)

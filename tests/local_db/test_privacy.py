@@ -59,7 +59,7 @@ def test_after_retention_names_go_scans_stay_and_do_not_come_back(tmp_path):
     ev = _event(ends_at=ends, retention_days=7)
     _, code = ev.ticket(holder="Asha Rao")
     store = _store(tmp_path, ev)
-    scan = CheckIn(store).check(code)
+    scan = CheckIn(store).check(code, staff="Marguerite Doorstaff")
     assert scan.admitted and store.search("Asha")
     assert apply_retention(store, now=ends + 8 * DAY)
     assert not apply_retention(store, now=ends + 9 * DAY)  # once is enough
@@ -75,6 +75,8 @@ def test_after_retention_names_go_scans_stay_and_do_not_come_back(tmp_path):
     # and the names are gone from the database file itself, not just hidden
     raw = (tmp_path / "kiosk.sqlite").read_bytes()
     assert b"Asha Rao" not in raw and b"Meera Shah" not in raw and b"Late Guest" not in raw
+    journal = (tmp_path / "kiosk.scans.sqlite").read_bytes()
+    assert b"Marguerite Doorstaff" not in journal  # who was on the door goes too
 
 
 def test_opening_the_door_service_applies_retention_without_a_sync(
