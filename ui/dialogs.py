@@ -74,6 +74,9 @@ class SupervisorDialog(QDialog):
         self.pin = PinField()
         self.reason = QComboBox()
         self.reason.setEditable(True)
+        # The server keeps at most 500 characters of a reason; a longer one would be refused
+        # and the override would never reach the organizer.
+        self.reason.lineEdit().setMaxLength(500)
         self.reason.addItem("")
         for text in self.REASONS:
             self.reason.addItem(self.tr(text))

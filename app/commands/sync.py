@@ -26,6 +26,11 @@ def register(sub) -> None:
         "--interval", type=float, default=1.0, metavar="S", help="seconds between rounds"
     )
     p.add_argument("--server", help="override the paired server address")
+    p.add_argument(
+        "--retry-refused",
+        action="store_true",
+        help="put scans the server refused back in the outbox first (after a server fix)",
+    )
     json_flag(p)
     p.set_defaults(func=run)
 
@@ -58,6 +63,9 @@ def run(args) -> int:
         if store.get_meta("device_token_set") != "1" and store.get_meta("revoked") != "1":
             raise CommandError("this kiosk is not paired: run gatehouse pair --server URL --code C")
         engine = SyncEngine(store, server_url=args.server, interval_s=args.interval)
+        if args.retry_refused:
+            count = engine.retry_refused()
+            print(f"{count} refused scans put back in the outbox.", file=sys.stderr)
         if not args.json:
             engine.add_listener(_Bar())
         if args.once:
@@ -82,6 +90,7 @@ def _once(engine: SyncEngine, as_json: bool) -> int:
                     "manifest_rows": report.manifest.rows,
                     "manifest_seq": status.manifest_seq,
                     "pending_uploads": status.pending_uploads,
+                    "refused_uploads": status.refused_uploads,
                     "clock_offset": engine.store.clock_offset(),
                     "revoked": status.revoked,
                 }

@@ -148,3 +148,18 @@ def test_status_says_nothing_of_refusals_when_there_are_none(door, monkeypatch, 
     status.run(argparse.Namespace(json=False))
     assert "REFUSED" not in capsys.readouterr().out
     assert not [f for f in doctor.database(argparse.Namespace()) if f.status == doctor.WARN]
+
+
+def test_it_can_retry_refused_scans_by_hand(door, monkeypatch, capsys):
+    from app.cli import main
+
+    kiosk, demo = door
+    _scans_with_one_the_server_refuses(kiosk, demo["tickets"])
+    assert kiosk.engine.sync_now() is False
+    assert kiosk.store.refused_count() == 1
+    monkeypatch.setenv("GATEHOUSE_HOME", str(kiosk.store.path.parent))
+    status_code = main(["sync", "--once", "--retry-refused", "--json"])
+    out, err = capsys.readouterr()
+    assert "1 refused scans put back in the outbox." in err
+    # the server still refuses it: parked again, nothing lost, the reason said once more
+    assert status_code == 1 and json.loads(out)["refused_uploads"] == 1
