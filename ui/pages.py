@@ -65,6 +65,23 @@ def parse_pairing_text(text: str) -> tuple[str | None, str | None]:
     return None, text
 
 
+def centred_column(page: QWidget, width: int, *items) -> None:
+    """Lay ``items`` out in a fixed-width column in the middle of ``page``: a form that reads
+    at arm's length on a wide kiosk screen instead of stretching across it."""
+    box = QWidget()
+    box.setFixedWidth(width)
+    inner = QVBoxLayout(box)
+    for item in items:
+        if isinstance(item, QWidget):
+            inner.addWidget(item)
+        else:
+            inner.addLayout(item)
+    layout = QVBoxLayout(page)
+    layout.addStretch(1)
+    layout.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
+    layout.addStretch(2)
+
+
 class PairingPage(QWidget):
     """First run: scan the organizer's pairing QR, or type the server and the code."""
 
@@ -99,19 +116,16 @@ class PairingPage(QWidget):
         self.form.addRow(self._labels[2], self.name)
         for field in (self.server, self.code, self.name):
             field.setMinimumHeight(48)
-        box = QWidget()
-        box.setFixedWidth(820)
-        inner = QVBoxLayout(box)
-        inner.addWidget(self.title)
-        inner.addWidget(self.hint)
-        inner.addLayout(self.form)
-        inner.addWidget(self.pair_button)
-        inner.addWidget(self.progress)
-        inner.addWidget(self.message)
-        layout = QVBoxLayout(self)
-        layout.addStretch(1)
-        layout.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addStretch(2)
+        centred_column(
+            self,
+            820,
+            self.title,
+            self.hint,
+            self.form,
+            self.pair_button,
+            self.progress,
+            self.message,
+        )
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -200,19 +214,9 @@ class LoginPage(QWidget):
         self.pin_label = QLabel()
         self.pin.setMinimumHeight(48)
         self.members.setMinimumHeight(200)
-        box = QWidget()
-        box.setFixedWidth(640)
-        inner = QVBoxLayout(box)
-        inner.addWidget(self.title)
-        inner.addWidget(self.members)
-        inner.addWidget(self.pin_label)
-        inner.addWidget(self.pin)
-        inner.addWidget(self.button)
-        inner.addWidget(self.message)
-        layout = QVBoxLayout(self)
-        layout.addStretch(1)
-        layout.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addStretch(2)
+        centred_column(
+            self, 640, self.title, self.members, self.pin_label, self.pin, self.button, self.message
+        )
         self.retranslate()
 
     def retranslate(self) -> None:

@@ -13,6 +13,22 @@ from local_db.store import Store
 from tests.factories import EventFixture
 
 
+def peer(scan_id, device, ticket_id, *, verdict="admit", kind="scan", annuls=None, **kw):
+    """Another gate's scan as the feed delivers it."""
+    return Scan(
+        scan_id=scan_id,
+        device_id=device,
+        direction="entry",
+        verdict=verdict,
+        reason="annul" if kind == "annul" else "ok",
+        at=1000.0,
+        kind=kind,
+        annuls=annuls,
+        ticket_id=ticket_id,
+        **kw,
+    )
+
+
 @pytest.fixture
 def door(tmp_path):
     ev = EventFixture()
@@ -54,27 +70,8 @@ def test_rescan_right_after_an_override_repeats_the_admit(door):
 
 def test_a_peer_annul_that_arrives_before_its_admit_still_cancels_it(door):
     svc, [_, (tid, _code), _] = door
-    admit = Scan(
-        scan_id="peer-admit",
-        device_id="gate-b",
-        direction="entry",
-        verdict="admit",
-        reason="ok",
-        at=1000.0,
-        ticket_id=tid,
-        gate="B",
-    )
-    undo = Scan(
-        scan_id="peer-undo",
-        device_id="gate-b",
-        direction="entry",
-        verdict="annul",
-        reason="annul",
-        at=1010.0,
-        kind="annul",
-        annuls="peer-admit",
-        ticket_id=tid,
-    )
+    admit = peer("peer-admit", "gate-b", tid, gate="B")
+    undo = peer("peer-undo", "gate-b", tid, verdict="annul", kind="annul", annuls="peer-admit")
     svc.store.record_scans([undo, admit], origin="peer")  # reversed, as a feed can deliver
     state = svc.store.ticket_state(tid)
     assert (state.inside, state.entries) == (False, 0)
@@ -83,55 +80,19 @@ def test_a_peer_annul_that_arrives_before_its_admit_still_cancels_it(door):
 
 def test_a_damaged_peer_scan_does_not_sink_the_batch(door):
     svc, [*_, (tid, _code)] = door
-    good = Scan(
-        scan_id="good",
-        device_id="gate-b",
-        direction="entry",
-        verdict="admit",
-        reason="ok",
-        at=1000.0,
-        ticket_id=tid,
-        code_hash="ab" * 16,
-    )
-    odd = Scan(
-        scan_id="odd",
-        device_id="gate-c",
-        direction="entry",
-        verdict="reject",
-        reason="unreadable",
-        at=1001.0,
-        code_hash="abc",
-    )  # another device's bug
+    good = peer("good", "gate-b", tid, code_hash="ab" * 16)
+    odd = peer("odd", "gate-c", None, verdict="reject", code_hash="abc")  # another device's bug
     assert svc.store.record_scans([odd, good], origin="peer") == 2
     assert svc.store.ticket_state(tid).inside
 
 
 def test_another_devices_admission_cannot_be_undone_here(door):
     svc, [_, (tid, _code), _] = door
-    theirs = Scan(
-        scan_id="theirs",
-        device_id="gate-b",
-        direction="entry",
-        verdict="admit",
-        reason="ok",
-        at=1000.0,
-        ticket_id=tid,
-        gate="B",
-    )
+    theirs = peer("theirs", "gate-b", tid, gate="B")
     svc.store.record_scans([theirs], origin="peer")
     with pytest.raises(ValueError, match="own admissions"):
         svc.annul("theirs")
     # and a peer's annul of a third device's scan is ignored, as the server ignores it
-    spoof = Scan(
-        scan_id="spoof",
-        device_id="gate-c",
-        direction="entry",
-        verdict="annul",
-        reason="annul",
-        at=1001.0,
-        kind="annul",
-        annuls="theirs",
-        ticket_id=tid,
-    )
+    spoof = peer("spoof", "gate-c", tid, verdict="annul", kind="annul", annuls="theirs")
     svc.store.record_scans([spoof], origin="peer")
     assert svc.store.ticket_state(tid).inside
