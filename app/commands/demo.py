@@ -73,7 +73,10 @@ def write_demo_video(
     import numpy as np
 
     w, h = size
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    # OpenCV's own MJPEG writer, named: the bundle's OpenCV has no FFmpeg, and letting it
+    # guess would try the image-sequence writer first and print an error on the way.
+    mjpeg, fourcc = cv2.CAP_OPENCV_MJPEG, cv2.VideoWriter_fourcc(*"MJPG")
+    writer = cv2.VideoWriter(str(path), mjpeg, fourcc, fps, (w, h))
     if not writer.isOpened():
         raise CommandError(f"cannot write the demo video {path}")
     try:

@@ -306,7 +306,9 @@ def write_video(path: Path, frames: list[np.ndarray], fps: float = 30.0) -> Path
     """Encode grey frames into an MJPG AVI: the codec every OpenCV build can both write and
     read back, and lossy like a real camera stream."""
     h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    # OpenCV's built-in MJPEG writer: present in every build, the bundle's slim one included.
+    mjpeg, fourcc = cv2.CAP_OPENCV_MJPEG, cv2.VideoWriter_fourcc(*"MJPG")
+    writer = cv2.VideoWriter(str(path), mjpeg, fourcc, fps, (w, h))
     assert writer.isOpened(), "OpenCV cannot write MJPG video here"
     for f in frames:
         writer.write(cv2.cvtColor(f, cv2.COLOR_GRAY2BGR) if f.ndim == 2 else f)
