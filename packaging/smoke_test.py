@@ -13,8 +13,10 @@ chroot into a Debian minbase root file system where
   LD_LIBRARY_PATH or QT_PLUGIN_PATH can leak in), and /tmp is a fresh tmpfs.
 
 Steps: --version, doctor (must find the bundled zbar), server init + run, admin set-up of an
-event, pair a kiosk, sync, check one admitted and one forged ticket, the kiosk window offscreen
-for a few seconds then closed with SIGTERM (as systemd and a logout do), the log file. A step
+event, pair a kiosk, sync, check one admitted and one forged ticket, ``scan-image`` of a PNG and
+a JPEG photo, the kiosk window offscreen with a door video as its camera for a few seconds then
+closed with SIGTERM (as systemd and a logout do), the camera's ticket then found admitted, the
+sounds, the log file. A step
 whose command is not in this build yet is reported SKIP with the reason; it never passes.
 Exit status: 0 all ran and passed, 1 a step failed (or, with --strict, was skipped).
 """
@@ -205,14 +207,39 @@ class Smoke:
         tier = self.admin("tier", "create", "--event", ev, "--name", "General", "--capacity", "50")
         self.admin("gate", "create", "--event", ev, "--name", "Main")
         self.admin(
-            "tickets", "issue", "--event", ev, "--tier", str(tier["id"]), "--count", "1",
+            "tickets", "issue", "--event", ev, "--tier", str(tier["id"]), "--count", "3",
             "--holder", "Ada Lovelace", "--out", "/tmp/server/tickets",
         )  # fmt: skip
+        # One ticket per path into the kiosk: typed/CLI check, a photo, the camera.
         with open(self.host_path("/tmp/server/tickets/tickets.csv"), newline="") as fh:
-            self.state["code"] = next(csv.DictReader(fh))["code"]
+            rows = list(csv.DictReader(fh))
+        self.state["code"] = rows[0]["code"]
+        self.state["photo_ticket"] = rows[1]
+        self.state["camera_ticket"] = rows[2]
         pairing = self.admin("device", "pair", "--event", ev, "--gate", "Main", "--role", "door")
         self.state["pairing_code"] = pairing["code"]
-        return f"event {ev}, tier, gate, 1 ticket issued, pairing code made"
+        self.make_media()
+        return f"event {ev}, tier, gate, 3 tickets issued with QR PNGs, pairing code made"
+
+    def make_media(self) -> None:
+        """A photo and a camera video of the tickets' QR codes (packaging/smoke_media.py).
+
+        Made on the host with the development virtualenv's OpenCV, so that inside the chroot
+        the bundle's own OpenCV reads them: JPEG and PNG decoding, and the MJPEG video reader
+        the kiosk's camera path uses for video files.
+        """
+        python = _media_python()
+        if python is None:
+            return
+        tickets = self.host_path("/tmp/server/tickets")
+        media = self.host_path("/tmp/media")
+        for role, sub in (("photo_ticket", "photo"), ("camera_ticket", "camera")):
+            png = tickets / f"{self.state[role]['number']}.png"
+            cmd = [str(python), str(_source_root() / "packaging" / "smoke_media.py")]
+            done = subprocess.run([*cmd, str(png), str(media / sub)], capture_output=True)
+            if done.returncode != 0:
+                raise StepFailed(f"smoke_media.py failed: {done.stderr.decode()[-300:]}")
+        self.state["media"] = "/tmp/media"
 
     def step_pair(self) -> str:
         if not self.has_command("pair"):
@@ -244,6 +271,38 @@ class Smoke:
         if out.returncode != 1 or result["verdict"] != "reject" or result["reason"] != "forged":
             raise StepFailed(f"expected reject/forged, got {result} (exit {out.returncode})")
         return f"reject/forged: {result['message']}"
+
+    def step_scan_image(self) -> str:
+        if not self.state.get("paired"):
+            raise StepFailed("blocked: the pairing step did not pass")
+        if "media" not in self.state:
+            raise StepSkipped(MEDIA_SKIP)
+        ticket = self.state["photo_ticket"]
+        png = f"/tmp/server/tickets/{ticket['number']}.png"
+        out = self.run(["scan-image", "--decode-only", png, "--json"])
+        _expect(out, 0, "scan-image --decode-only (PNG)")
+        if ticket["code"] not in out.stdout:
+            raise StepFailed(f"the PNG did not decode to its ticket's code: {out.stdout[:300]}")
+        out = self.run(["scan-image", "/tmp/media/photo/photo.jpg", "--json"])
+        result = _json_or_fail(out, "scan-image (JPEG)")
+        if out.returncode != 0 or result["verdict"] != "admit":
+            raise StepFailed(f"expected the photo's ticket admitted, got {result}")
+        return "PNG decoded to its code; JPEG photo decoded, checked and admitted"
+
+    def step_camera(self) -> str:
+        """The ticket shown to the kiosk window's camera (a video file) was admitted."""
+        if "media" not in self.state:
+            raise StepSkipped(MEDIA_SKIP)
+        if not self.state.get("window_ran"):
+            raise StepFailed("blocked: the kiosk window step did not pass")
+        out = self.run(["check", self.state["camera_ticket"]["code"]])
+        result = _json_or_fail(out, "check")
+        if result.get("reason") not in ("already_inside", "already_used"):
+            raise StepFailed(
+                f"the camera did not admit its ticket: checking it now gives {result} "
+                f"(window output: {_tail(self.host_path('/tmp/kiosk-gui.out'))})"
+            )
+        return f"the window admitted the ticket from door.avi (now: {result['reason']})"
 
     def start_sound_server(self) -> str | None:
         """A PulseAudio server with a null sink on the host, its socket inside the chroot.
@@ -283,7 +342,9 @@ class Smoke:
         self.state["sound_server"] = pulse is not None
         extra = {"PULSE_SERVER": pulse} if pulse else {}
         # The Linux kiosk program (the launcher script the .desktop entry and systemd run).
-        cmd = self.command("gatehouse-kiosk", [], "/tmp/kiosk", **extra)
+        # Its camera is the door video (when made): frames through the bundle's OpenCV.
+        camera = ["--camera", "/tmp/media/camera/door.avi"] if "media" in self.state else []
+        cmd = self.command("gatehouse-kiosk", camera, "/tmp/kiosk", **extra)
         out_path = self.host_path("/tmp/kiosk-gui.out")
         log_path = self.host_path("/tmp/kiosk/logs/gatehouse.log")
         with open(out_path, "w") as out:
@@ -312,6 +373,7 @@ class Smoke:
             raise StepFailed(f"window did not close cleanly: exit {code}: {_tail(out_path)}")
         if "door window closed (exit status 0)" not in _read(log_path):
             raise StepFailed("exit 0 but no 'door window closed' log line")
+        self.state["window_ran"] = True
         return "door window started (log line), ran 5 s offscreen, SIGTERM -> exit 0"
 
     def step_sounds(self) -> str:
@@ -378,7 +440,9 @@ class Smoke:
             ("pair + sync kiosk", self.step_pair),
             ("check admitted ticket", self.step_check_admit),
             ("check forged ticket", self.step_check_forged),
-            ("kiosk window offscreen", self.step_gui),
+            ("scan-image: PNG and JPEG photo", self.step_scan_image),
+            ("kiosk window offscreen, camera = door video", self.step_gui),
+            ("camera admitted its ticket", self.step_camera),
             ("sounds", self.step_sounds),
             ("log file", self.step_logs),
             ("box-office find", self.step_box_office),
@@ -485,6 +549,20 @@ def _quote(s: str) -> str:
 
 def _source_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+MEDIA_SKIP = "no Python with OpenCV on the host to make the camera media (run `make venv`)"
+
+
+def _media_python() -> Path | None:
+    """A host Python with OpenCV for smoke_media.py: the development or packaging venv."""
+    for venv in (".venv", "build/package-venv"):
+        python = _source_root() / venv / "bin" / "python"
+        if python.exists():
+            probe = subprocess.run([str(python), "-c", "import cv2"], capture_output=True)
+            if probe.returncode == 0:
+                return python
+    return None
 
 
 def _free_port() -> int:
