@@ -16,6 +16,7 @@ Prints figures; asserts nothing (budgets live in docs/benchmarks.md).
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -161,6 +162,7 @@ def main() -> None:
             run("postgres", pg.get_uri("gatehouse_bench"), args)
         finally:
             pg.cleanup()
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -103,7 +103,10 @@ class LiveServer:
         self.port = port or free_port()
         self.url = f"http://{host}:{self.port}"
         self.env = dict(env or {})
-        self.log = Path(self._tmp or tempfile.mkdtemp(prefix="gatehouse-log-")) / "server.log"
+        # The log lives in this server's own temporary folder, removed by close() like the
+        # database (a run of the suite used to leave a folder per server in /tmp).
+        self._log_dir = self._tmp or tempfile.mkdtemp(prefix="gatehouse-log-")
+        self.log = Path(self._log_dir) / "server.log"
         self._proc: subprocess.Popen | None = None
         self._log_fh = None
         self.organizer_token = self._init()
@@ -176,8 +179,7 @@ class LiveServer:
 
     def close(self) -> None:
         self.stop()
-        if self._tmp:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+        shutil.rmtree(self._log_dir, ignore_errors=True)  # the database's folder too, if ours
 
     def __enter__(self) -> LiveServer:
         return self.start()

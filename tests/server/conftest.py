@@ -8,6 +8,7 @@ servers without stepping on each other. ``tight_srv`` is a SQLite server with sh
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -24,6 +25,7 @@ def pg_url():
     server.psql("CREATE DATABASE gatehouse_test;")
     yield server.get_uri("gatehouse_test")
     server.cleanup()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 # Small pages exercise paging with a handful of tickets; the pairing lock-out is lifted
