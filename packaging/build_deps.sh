@@ -23,6 +23,9 @@ need 'libxcb-shape\.so\.0' libxcb-shape0
 need 'libxcb-xkb\.so\.1' libxcb-xkb1
 need 'libxkbcommon-x11\.so\.0' libxkbcommon-x11-0
 need 'libcups\.so\.2' libcups2
+# The slim OpenCV's FFmpeg (packaging/slim_wheels.py): assembler for fast H.264, pkg-config.
+command -v nasm >/dev/null || missing+=(nasm)
+command -v pkg-config >/dev/null || missing+=(pkg-config)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
   echo "Installing libraries the bundle must carry: ${missing[*]}"

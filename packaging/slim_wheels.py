@@ -11,9 +11,10 @@ preparation (scanner/: colour, resize, blur, threshold, morphology, warps) and n
 So ``make package`` builds both packages from their PyPI source releases, at the versions the
 development virtualenv has, with:
 
-* OpenCV: modules core, imgproc, imgcodecs (JPEG, PNG, built in), videoio (V4L2 and OpenCV's
-  own MJPEG reader and writer); no FFmpeg, GStreamer, OpenCL, IPP, LAPACK, TBB or other codecs.
-  The same CPU dispatch as the PyPI wheel up to AVX2.
+* OpenCV: modules core, imgproc, imgcodecs (JPEG, PNG, built in), videoio (V4L2 cameras, IP
+  cameras and video files through a small static FFmpeg built here: H.264, H.265, MJPEG and
+  MPEG-4 over RTSP, HTTP or files; OpenCV's own MJPEG writer); no GStreamer, OpenCL, IPP,
+  LAPACK, TBB or other codecs. The same CPU dispatch as the PyPI wheel up to AVX2.
 * NumPy: no BLAS/LAPACK library (NumPy then uses its own reference routines).
 
 Built wheels are kept in ``$GATEHOUSE_WHEEL_CACHE`` (default ``~/.cache/gatehouse/wheels``),
@@ -52,9 +53,11 @@ PYPI = "https://pypi.org/pypi"
 # scanner calls (docs/packaging.md lists the functions): an option added here must name why.
 OPENCV_CMAKE = [
     "-DBUILD_LIST=core,imgproc,imgcodecs,videoio,python3",
-    # Capture: V4L2 webcams and OpenCV's built-in MJPEG (AVI) reader and writer; no FFmpeg.
+    # Capture: V4L2 webcams; IP cameras (RTSP, HTTP MJPEG) and video files through the small
+    # FFmpeg below, linked in statically; OpenCV's own MJPEG AVI reader and writer.
     "-DWITH_V4L=ON",
-    "-DWITH_FFMPEG=OFF",
+    "-DWITH_FFMPEG=ON",
+    "-DOPENCV_FFMPEG_ENABLE_LIBAVDEVICE=OFF",
     "-DWITH_GSTREAMER=OFF",
     "-DWITH_1394=OFF",
     "-DWITH_OBSENSOR=OFF",
@@ -89,6 +92,27 @@ OPENCV_CMAKE = [
 
 NUMPY_SETUP_ARGS = ["-Dblas=none", "-Dlapack=none", "-Dallow-noblas=true"]
 
+# FFmpeg for OpenCV's camera streams: Debian 12's release of it (the source Debian builds its
+# packages from; SHA-256 as in Debian's ffmpeg_5.1.9-0+deb12u1.dsc), configured with only
+# what an IP camera or a recorded door video needs. Debian's own libavcodec would bring
+# 128 MB of codec libraries with it; this one adds about 6 MB to cv2.
+FFMPEG_VERSION = "5.1.9"
+FFMPEG_URL = f"http://deb.debian.org/debian/pool/main/f/ffmpeg/ffmpeg_{FFMPEG_VERSION}.orig.tar.xz"
+FFMPEG_SHA256 = "d9b593bb2ba93d4b50f74177e0cdcd41747e708596367deed0c30348a71dd176"
+FFMPEG_CONFIGURE = [
+    "--enable-static", "--disable-shared", "--enable-pic",  # linked into cv2, no .so to carry
+    "--disable-autodetect", "--disable-programs", "--disable-doc", "--disable-debug",
+    "--disable-avdevice", "--disable-avfilter", "--disable-postproc", "--disable-swresample",
+    "--disable-everything", "--enable-network",
+    # Decoders: what IP cameras send (H.264, H.265, MJPEG, MPEG-4 part 2) and files hold.
+    "--enable-decoder=h264,hevc,mjpeg,mpeg4",
+    "--enable-parser=h264,hevc,mjpeg,mpeg4video",
+    # RTSP/RTP, HTTP multipart MJPEG, raw streams, and MP4/MKV/AVI recordings.
+    "--enable-demuxer=rtsp,sdp,rtp,mjpeg,mpjpeg,h264,hevc,mov,matroska,avi",
+    "--enable-protocol=file,http,tcp,udp,rtp",
+    "--enable-bsf=h264_mp4toannexb,hevc_mp4toannexb",
+]  # fmt: skip
+
 
 # (file, text in the source release, replacement): small edits of a source release's build
 # script, each with its reason. A text that is not found fails the build: a new release must be
@@ -110,6 +134,7 @@ class Recipe:
     env: dict[str, str] = field(default_factory=dict)
     config_settings: tuple[str, ...] = ()
     edits: tuple[tuple[str, str, str], ...] = ()
+    with_ffmpeg: bool = False  # built against the static FFmpeg of build_ffmpeg()
     platforms: tuple[str, ...] = ("linux",)
 
     def applies(self) -> bool:
@@ -121,6 +146,7 @@ RECIPES = [
         "opencv-python-headless",
         env={"ENABLE_HEADLESS": "1", "CMAKE_ARGS": " ".join(OPENCV_CMAKE)},
         edits=OPENCV_EDITS,
+        with_ffmpeg=True,
     ),
     Recipe(
         "numpy",
@@ -155,6 +181,7 @@ def key(recipe: Recipe, version: str) -> str:
         "env": recipe.env,
         "config": list(recipe.config_settings),
         "edits": [list(e) for e in recipe.edits],
+        "ffmpeg": ffmpeg_key() if recipe.with_ffmpeg else None,
         "python": sysconfig.get_python_version(),
         "platform": sysconfig.get_platform(),
     }
@@ -195,8 +222,10 @@ def build(recipe: Recipe, version: str) -> Path:
         cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", str(source), "-w", str(out)]
         cmd += [f"--config-settings={c}" for c in recipe.config_settings]
         log = tmp / "build.log"
+        env = {**os.environ, **recipe.env}
+        if recipe.with_ffmpeg:
+            env["PKG_CONFIG_PATH"] = str(build_ffmpeg() / "lib" / "pkgconfig")
         with log.open("w") as fh:
-            env = {**os.environ, **recipe.env}
             done = subprocess.run(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT)
         if done.returncode != 0:
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
@@ -215,6 +244,70 @@ def build(recipe: Recipe, version: str) -> Path:
     return folder / built[0].name
 
 
+def ffmpeg_key() -> str:
+    facts = {"version": FFMPEG_VERSION, "sha256": FFMPEG_SHA256, "configure": FFMPEG_CONFIGURE}
+    digest = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:12]
+    return f"ffmpeg-{FFMPEG_VERSION}-{sysconfig.get_platform()}-{digest}"
+
+
+def build_ffmpeg() -> Path:
+    """The static FFmpeg OpenCV links (cached): its install prefix, with lib/pkgconfig."""
+    prefix = cache_dir() / ffmpeg_key()
+    if (prefix / "lib" / "pkgconfig" / "libavformat.pc").exists():
+        return prefix
+    if shutil.which("nasm") is None:
+        raise SystemExit(
+            "slim wheels: FFmpeg needs the nasm assembler for fast H.264 decoding: "
+            "run `bash packaging/build_deps.sh` (Linux) to install it"
+        )
+    started = time.monotonic()
+    print(f"slim wheels: building FFmpeg {FFMPEG_VERSION} (static, camera codecs only)", flush=True)
+    with tempfile.TemporaryDirectory(prefix="gatehouse-ffmpeg-") as tmp_name:
+        tmp = Path(tmp_name)
+        archive = tmp / Path(FFMPEG_URL).name
+        fetch(FFMPEG_URL, archive, FFMPEG_SHA256)
+        source = unpack(archive, tmp / "src")
+        staging = tmp / "prefix"
+        log = tmp / "build.log"
+        jobs = str(os.cpu_count() or 2)
+        steps = [
+            ["./configure", f"--prefix={staging}", *FFMPEG_CONFIGURE],
+            ["make", f"-j{jobs}"],
+            ["make", "install"],
+        ]
+        with log.open("w") as fh:
+            for step in steps:
+                if subprocess.run(step, cwd=source, stdout=fh, stderr=subprocess.STDOUT).returncode:
+                    tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+                    raise SystemExit(f"slim wheels: FFmpeg {step[0]} failed:\n{tail}")
+        # pkg-config files name the staging prefix: point them at the cached one.
+        for pc in (staging / "lib" / "pkgconfig").glob("*.pc"):
+            pc.write_text(pc.read_text().replace(str(staging), str(prefix)))
+        prefix.parent.mkdir(parents=True, exist_ok=True)
+        partial = prefix.parent / (prefix.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(prefix, ignore_errors=True)
+        shutil.copytree(staging, partial)
+        partial.rename(prefix)  # complete, or not there at all
+    print(f"slim wheels: FFmpeg built in {(time.monotonic() - started) / 60:.1f} min", flush=True)
+    return prefix
+
+
+def fetch(url: str, path: Path, sha256: str) -> None:
+    """Download ``url`` to ``path``; fail unless its SHA-256 is ``sha256``."""
+    import httpx  # a project dependency; imported here so --help works anywhere
+
+    digest = hashlib.sha256()
+    with httpx.stream("GET", url, timeout=600, follow_redirects=True) as resp:
+        resp.raise_for_status()
+        with path.open("wb") as fh:
+            for chunk in resp.iter_bytes():
+                fh.write(chunk)
+                digest.update(chunk)
+    if digest.hexdigest() != sha256:
+        raise SystemExit(f"slim wheels: {url} does not have the expected SHA-256")
+
+
 def download_sdist(name: str, version: str, folder: Path) -> Path:
     """The source release from PyPI, checked against the SHA-256 PyPI publishes for it.
 
@@ -230,21 +323,13 @@ def download_sdist(name: str, version: str, folder: Path) -> Path:
     if sdist is None:
         raise SystemExit(f"slim wheels: PyPI has no source release of {name} {version}")
     path = folder / sdist["filename"]
-    digest = hashlib.sha256()
     url = urljoin(str(index.url), sdist["url"])  # mirrors may give it relative to the index
-    with httpx.stream("GET", url, timeout=600, follow_redirects=True) as resp:
-        resp.raise_for_status()
-        with path.open("wb") as fh:
-            for chunk in resp.iter_bytes():
-                fh.write(chunk)
-                digest.update(chunk)
-    if digest.hexdigest() != sdist["digests"]["sha256"]:
-        raise SystemExit(f"slim wheels: {sdist['filename']} does not match PyPI's SHA-256")
+    fetch(url, path, sdist["digests"]["sha256"])
     return path
 
 
 def unpack(archive: Path, folder: Path) -> Path:
-    """Unpack a .tar.gz source release; return its top folder."""
+    """Unpack a source tarball (.tar.gz, .tar.xz); return its top folder."""
     with tarfile.open(archive) as tar:
         tar.extractall(folder, filter="data")
     (top,) = [p for p in folder.iterdir() if p.is_dir()]
