@@ -4,6 +4,7 @@ once, a source that fails mid-stream and comes back, newest-frame-wins."""
 from __future__ import annotations
 
 import shutil
+import subprocess
 import threading
 import time
 
@@ -20,6 +21,7 @@ from scanner.sources import (
     SourceSpec,
     SourceState,
 )
+from tests.ip_camera import IpCamera
 from tests.scanner import scanner_corpus
 from tests.scanner.scanner_corpus import ticket_video_frames
 
@@ -115,6 +117,48 @@ def test_looping_video_keeps_playing(make_ticket_video):
     finally:
         assert source.stop()
     assert source.state == SourceState.STOPPED
+
+
+def test_ip_camera_mjpeg_stream_over_http_decodes_every_ticket():
+    """An IP camera's HTTP MJPEG stream, through VideoCapture(url) as at a venue's door."""
+    texts = scanner_corpus.ticket_texts(3, start=400)
+    frames = ticket_video_frames(texts, hold=4, gap=4)
+    jpegs = [cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes() for f in frames]
+    rec = Recorder()
+    with IpCamera(jpegs, fps=30) as camera:
+        source = FrameSource(camera.url, backoff=FAST, on_state=rec.on_state)
+        assert source.spec.kind == "stream"
+        with GateScanner([source], on_read=rec.on_read):
+            assert _wait(lambda: rec.texts() >= set(texts), timeout=30), rec.states
+    assert rec.texts() == set(texts)
+    assert (camera.url, SourceState.LIVE) in rec.states
+
+
+@pytest.mark.parametrize("codec, suffix", [("libx264", ".mp4"), ("libx265", ".mkv")])
+def test_h264_and_h265_recordings_decode_every_ticket(tmp_path, codec, suffix):
+    """What IP cameras send and recorders keep: H.264 and H.265, through VideoCapture.
+
+    Encoded with the ffmpeg program of the imageio-ffmpeg package (a test tool: OpenCV's own
+    builds carry no H.264 or H.265 encoder); decoded by whichever OpenCV runs the test, the
+    PyPI wheel under ``make test``, the bundle's slim build under ``make package``.
+    """
+    import imageio_ffmpeg
+
+    texts = scanner_corpus.ticket_texts(4, start=500)
+    frames = ticket_video_frames(texts, hold=4, gap=4)
+    h, w = frames[0].shape[:2]
+    video = tmp_path / f"door{suffix}"
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "rawvideo"]
+    cmd += ["-pix_fmt", "gray", "-s", f"{w}x{h}", "-r", "30", "-i", "-"]
+    cmd += ["-c:v", codec, "-pix_fmt", "yuv420p", "-crf", "20", str(video)]
+    if codec == "libx265":
+        cmd[-1:-1] = ["-x265-params", "log-level=error"]
+    subprocess.run(cmd, input=b"".join(f.tobytes() for f in frames), check=True)
+    rec = Recorder()
+    source = FrameSource(str(video), lossless=True, on_state=rec.on_state)
+    with GateScanner([source], on_read=rec.on_read) as gate:
+        assert gate.wait_sources_ended(timeout=60)
+    assert rec.texts() == set(texts)
 
 
 def _write_folder(folder, texts, rng_seed=0):
