@@ -5,8 +5,8 @@ itself uses the standard library only). From a ticket PNG that ``gatehouse admin
 issue --out`` wrote, it makes
 
 * ``photo.jpg``: the code on a grey 640x480 background, as a phone photo for ``scan-image``;
-* ``door.avi``: an MJPEG AVI, 30 fps, half a second with no code then two seconds with it,
-  the container and codec OpenCV reads with its own decoder (no FFmpeg in the bundle).
+* ``door.avi``: an MJPEG AVI, 30 fps, half a second with no code then two seconds with it;
+* ``ipcam/*.jpg``: the same scene at 10 fps as single JPEGs, for an IP camera's MJPEG stream.
 
     python packaging/smoke_media.py TICKET_PNG OUT_DIR
 """
@@ -44,9 +44,14 @@ def main(argv: list[str]) -> int:
     writer = cv2.VideoWriter(
         str(out / "door.avi"), cv2.CAP_OPENCV_MJPEG, fourcc, FPS, (WIDTH, HEIGHT)
     )
-    for i in range(FPS * 5 // 2):
-        writer.write(frame_with(code if i >= FPS // 2 else None))
+    frames = [frame_with(code if i >= FPS // 2 else None) for i in range(FPS * 5 // 2)]
+    for frame in frames:
+        writer.write(frame)
     writer.release()
+    # The same scene as single JPEGs: what an IP camera sends in its HTTP MJPEG stream.
+    (out / "ipcam").mkdir(exist_ok=True)
+    for i, frame in enumerate(frames[:: FPS // 10]):
+        cv2.imwrite(str(out / "ipcam" / f"{i:03d}.jpg"), frame, [cv2.IMWRITE_JPEG_QUALITY, 85])
     return 0
 
 

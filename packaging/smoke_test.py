@@ -60,6 +60,7 @@ class Smoke:
         self.server_url = f"http://127.0.0.1:{self.port}"
         self.server: subprocess.Popen | None = None
         self.pulse: subprocess.Popen | None = None
+        self.ip_camera = None
 
     # -- isolation ---------------------------------------------------------------------
     def prepare(self) -> None:
@@ -207,7 +208,7 @@ class Smoke:
         tier = self.admin("tier", "create", "--event", ev, "--name", "General", "--capacity", "50")
         self.admin("gate", "create", "--event", ev, "--name", "Main")
         self.admin(
-            "tickets", "issue", "--event", ev, "--tier", str(tier["id"]), "--count", "3",
+            "tickets", "issue", "--event", ev, "--tier", str(tier["id"]), "--count", "4",
             "--holder", "Ada Lovelace", "--out", "/tmp/server/tickets",
         )  # fmt: skip
         # One ticket per path into the kiosk: typed/CLI check, a photo, the camera.
@@ -216,10 +217,11 @@ class Smoke:
         self.state["code"] = rows[0]["code"]
         self.state["photo_ticket"] = rows[1]
         self.state["camera_ticket"] = rows[2]
+        self.state["ipcam_ticket"] = rows[3]
         pairing = self.admin("device", "pair", "--event", ev, "--gate", "Main", "--role", "door")
         self.state["pairing_code"] = pairing["code"]
         self.make_media()
-        return f"event {ev}, tier, gate, 3 tickets issued with QR PNGs, pairing code made"
+        return f"event {ev}, tier, gate, 4 tickets issued with QR PNGs, pairing code made"
 
     def make_media(self) -> None:
         """A photo and a camera video of the tickets' QR codes (packaging/smoke_media.py).
@@ -233,7 +235,8 @@ class Smoke:
             return
         tickets = self.host_path("/tmp/server/tickets")
         media = self.host_path("/tmp/media")
-        for role, sub in (("photo_ticket", "photo"), ("camera_ticket", "camera")):
+        roles = (("photo_ticket", "photo"), ("camera_ticket", "camera"), ("ipcam_ticket", "ipcam"))
+        for role, sub in roles:
             png = tickets / f"{self.state[role]['number']}.png"
             cmd = [str(python), str(_source_root() / "packaging" / "smoke_media.py")]
             done = subprocess.run([*cmd, str(png), str(media / sub)], capture_output=True)
@@ -290,19 +293,37 @@ class Smoke:
         return "PNG decoded to its code; JPEG photo decoded, checked and admitted"
 
     def step_camera(self) -> str:
-        """The ticket shown to the kiosk window's camera (a video file) was admitted."""
+        """The ticket shown to the kiosk window's video-file camera was admitted."""
+        return self._admitted_by_camera("camera_ticket", "door.avi")
+
+    def step_ip_camera(self) -> str:
+        """The ticket shown to the kiosk window's IP camera was admitted."""
+        return self._admitted_by_camera("ipcam_ticket", "the IP camera's HTTP MJPEG stream")
+
+    def _admitted_by_camera(self, role: str, camera: str) -> str:
         if "media" not in self.state:
             raise StepSkipped(MEDIA_SKIP)
         if not self.state.get("window_ran"):
             raise StepFailed("blocked: the kiosk window step did not pass")
-        out = self.run(["check", self.state["camera_ticket"]["code"]])
+        out = self.run(["check", self.state[role]["code"]])
         result = _json_or_fail(out, "check")
         if result.get("reason") not in ("already_inside", "already_used"):
             raise StepFailed(
-                f"the camera did not admit its ticket: checking it now gives {result} "
+                f"{camera} did not get its ticket admitted: checking it now gives {result} "
                 f"(window output: {_tail(self.host_path('/tmp/kiosk-gui.out'))})"
             )
-        return f"the window admitted the ticket from door.avi (now: {result['reason']})"
+        return f"the window admitted the ticket from {camera} (now: {result['reason']})"
+
+    def start_ip_camera(self) -> str:
+        """Serve the ipcam JPEGs as an HTTP MJPEG stream on the host's loopback (shared with
+        the chroot); returns its URL."""
+        sys.path.insert(0, str(_source_root()))
+        from tests.ip_camera import IpCamera  # standard library only, like this script
+
+        folder = self.host_path("/tmp/media/ipcam/ipcam")
+        jpegs = [p.read_bytes() for p in sorted(folder.glob("*.jpg"))]
+        self.ip_camera = IpCamera(jpegs, fps=10).start()
+        return self.ip_camera.url
 
     def start_sound_server(self) -> str | None:
         """A PulseAudio server with a null sink on the host, its socket inside the chroot.
@@ -342,9 +363,12 @@ class Smoke:
         self.state["sound_server"] = pulse is not None
         extra = {"PULSE_SERVER": pulse} if pulse else {}
         # The Linux kiosk program (the launcher script the .desktop entry and systemd run).
-        # Its camera is the door video (when made): frames through the bundle's OpenCV.
-        camera = ["--camera", "/tmp/media/camera/door.avi"] if "media" in self.state else []
-        cmd = self.command("gatehouse-kiosk", camera, "/tmp/kiosk", **extra)
+        # Its cameras (when the media were made): the door video, and an IP camera on the
+        # host's loopback sending an HTTP MJPEG stream. Frames through the bundle's OpenCV.
+        cameras = []
+        if "media" in self.state:
+            cameras = ["--camera", "/tmp/media/camera/door.avi", "--camera", self.start_ip_camera()]
+        cmd = self.command("gatehouse-kiosk", cameras, "/tmp/kiosk", **extra)
         out_path = self.host_path("/tmp/kiosk-gui.out")
         log_path = self.host_path("/tmp/kiosk/logs/gatehouse.log")
         with open(out_path, "w") as out:
@@ -441,8 +465,9 @@ class Smoke:
             ("check admitted ticket", self.step_check_admit),
             ("check forged ticket", self.step_check_forged),
             ("scan-image: PNG and JPEG photo", self.step_scan_image),
-            ("kiosk window offscreen, camera = door video", self.step_gui),
-            ("camera admitted its ticket", self.step_camera),
+            ("kiosk window offscreen, cameras: door video + IP camera", self.step_gui),
+            ("video-file camera admitted its ticket", self.step_camera),
+            ("IP camera (HTTP MJPEG) admitted its ticket", self.step_ip_camera),
             ("sounds", self.step_sounds),
             ("log file", self.step_logs),
             ("box-office find", self.step_box_office),
@@ -467,6 +492,8 @@ class Smoke:
         finally:
             if self.server is not None:
                 self.server.kill()
+            if self.ip_camera is not None:
+                self.ip_camera.stop()
             if self.pulse is not None:
                 self.pulse.terminate()
                 self.pulse.wait(timeout=10)
