@@ -95,7 +95,7 @@ NUMPY_SETUP_ARGS = ["-Dblas=none", "-Dlapack=none", "-Dallow-noblas=true"]
 # FFmpeg for OpenCV's camera streams: Debian 12's release of it (the source Debian builds its
 # packages from; SHA-256 as in Debian's ffmpeg_5.1.9-0+deb12u1.dsc), configured with only
 # what an IP camera or a recorded door video needs. Debian's own libavcodec would bring
-# 128 MB of codec libraries with it; this one adds about 6 MB to cv2.
+# 128 MB of codec libraries with it; this one adds about 5 MB to cv2.
 FFMPEG_VERSION = "5.1.9"
 FFMPEG_URL = f"http://deb.debian.org/debian/pool/main/f/ffmpeg/ffmpeg_{FFMPEG_VERSION}.orig.tar.xz"
 FFMPEG_SHA256 = "d9b593bb2ba93d4b50f74177e0cdcd41747e708596367deed0c30348a71dd176"

@@ -59,12 +59,16 @@ def test_a_build_cut_short_does_not_look_cached(tmp_path, monkeypatch):
     assert slim_wheels.cached_wheel(recipe, "5.0.0.93") == folder / wheel
 
 
-def test_the_slim_opencv_keeps_the_modules_the_scanner_uses():
-    """scanner/ uses core, imgproc, imgcodecs and videoio (V4L2 + MJPEG); FFmpeg stays out."""
+def test_the_slim_opencv_keeps_what_the_door_cameras_need():
+    """scanner/ uses core, imgproc, imgcodecs and videoio: USB cameras through V4L2, IP cameras
+    (RTSP, HTTP MJPEG) and recordings through FFmpeg with the codecs cameras send."""
     args = _opencv().env["CMAKE_ARGS"].split()
     modules = next(a for a in args if a.startswith("-DBUILD_LIST=")).split("=", 1)[1]
     assert set(modules.split(",")) >= {"core", "imgproc", "imgcodecs", "videoio", "python3"}
-    assert "-DWITH_V4L=ON" in args and "-DWITH_FFMPEG=OFF" in args
+    assert "-DWITH_V4L=ON" in args and "-DWITH_FFMPEG=ON" in args
+    ffmpeg = " ".join(slim_wheels.FFMPEG_CONFIGURE)
+    for part in ("decoder=h264,hevc,mjpeg", "rtsp", "mpjpeg", "protocol=file,http,tcp,udp,rtp"):
+        assert part in ffmpeg
 
 
 def test_the_packaging_venv_pins_the_tested_versions_except_the_slim_ones():
@@ -76,3 +80,13 @@ def test_the_packaging_venv_pins_the_tested_versions_except_the_slim_ones():
         [sys.executable, "-m", "pip", "freeze"], capture_output=True, text=True, check=True
     ).stdout
     assert all(p in frozen for p in pins)  # the exact versions `make test` ran with
+
+
+def test_a_changed_ffmpeg_rebuilds_opencv_only(monkeypatch):
+    """OpenCV links FFmpeg in: a codec added to FFmpeg must give a new OpenCV wheel."""
+    numpy = next(r for r in slim_wheels.RECIPES if r.name == "numpy")
+    before = slim_wheels.key(_opencv(), "5.0.0.93"), slim_wheels.key(numpy, "2.4.6")
+    more = [*slim_wheels.FFMPEG_CONFIGURE, "--enable-decoder=vp8"]
+    monkeypatch.setattr(slim_wheels, "FFMPEG_CONFIGURE", more)
+    assert slim_wheels.key(_opencv(), "5.0.0.93") != before[0]
+    assert slim_wheels.key(numpy, "2.4.6") == before[1]
