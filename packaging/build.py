@@ -87,9 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         if deps.returncode != 0:
             return 2
     if not args.skip_build:
+        python = builder_python(stock=args.stock_wheels)
         started = time.monotonic()
         cmd = [
-            str(builder_python(stock=args.stock_wheels)),
+            str(python),
             "-m",
             "PyInstaller",
             str(SPEC),
