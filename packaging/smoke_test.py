@@ -2,7 +2,8 @@
 
 Run through ``packaging/smoke_test.sh``, which builds the root file system and enters a private
 mount namespace first. This script is the orchestrator: it runs on the host with the standard
-library only (it never imports the project), and runs every ``gatehouse`` command *inside* a
+library only (it never imports the project; the IP camera it serves, tests/ip_camera.py, is
+standard library too), and runs every ``gatehouse`` command *inside* a
 chroot into a Debian minbase root file system where
 
 * the bundle is the only software: it is bind-mounted read-only at /opt/gatehouse;
