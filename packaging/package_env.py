@@ -44,16 +44,17 @@ def _pins(skip: set[str]) -> list[str]:
 def ensure(slim: dict[str, Path]) -> Path:
     """Create or refresh the packaging virtualenv; return its Python."""
     pins = _pins({name.lower() for name in slim})
+    wheels = [f"{p.name} {hashlib.sha256(p.read_bytes()).hexdigest()}" for p in slim.values()]
     facts = "\n".join(
-        [(ROOT / "pyproject.toml").read_text(), *pins, *(str(p) for p in slim.values())]
+        [sys.version, sys.base_prefix, (ROOT / "pyproject.toml").read_text(), *pins, *wheels]
     )
     stamp = VENV / ".made-from"
     digest = hashlib.sha256(facts.encode()).hexdigest()
     if python().exists() and stamp.exists() and stamp.read_text() == digest:
         return python()
     print(f"package: preparing {VENV.relative_to(ROOT)} (slim: {', '.join(slim)})", flush=True)
-    if not python().exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    # Made afresh: a virtualenv of another Python, or with yesterday's packages, is no base.
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
     pip = [str(python()), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     constraints = VENV / "constraints.txt"
     constraints.write_text("\n".join(pins) + "\n")

@@ -19,7 +19,7 @@ development virtualenv has, with:
 
 Built wheels are kept in ``$GATEHOUSE_WHEEL_CACHE`` (default ``~/.cache/gatehouse/wheels``),
 keyed by package, version, build options, Python and platform: the first build takes about
-15 minutes on two cores, later ones reuse the wheel. ``tests/packaging`` and the smoke test
+12 minutes on two cores, later ones reuse the wheel. ``tests/packaging`` and the smoke test
 check the bundle built with them (docs/packaging.md).
 
     python packaging/slim_wheels.py            # build (or find) both, print their paths
@@ -40,6 +40,7 @@ import sysconfig
 import tarfile
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -135,10 +136,12 @@ class Recipe:
     config_settings: tuple[str, ...] = ()
     edits: tuple[tuple[str, str, str], ...] = ()
     with_ffmpeg: bool = False  # built against the static FFmpeg of build_ffmpeg()
-    platforms: tuple[str, ...] = ("linux",)
+    log_must_say: tuple[str, ...] = ()  # lines of the build log that prove a part is in
+    # The CPU dispatch list and nasm are x86-64's; other machines bundle the PyPI wheels.
+    platforms: tuple[str, ...] = ("linux-x86_64",)
 
     def applies(self) -> bool:
-        return _platform_key() in self.platforms
+        return sysconfig.get_platform() in self.platforms
 
 
 RECIPES = [
@@ -147,6 +150,8 @@ RECIPES = [
         env={"ENABLE_HEADLESS": "1", "CMAKE_ARGS": " ".join(OPENCV_CMAKE)},
         edits=OPENCV_EDITS,
         with_ffmpeg=True,
+        # OpenCV's configuration summary, as printed by CMake in the verbose pip log.
+        log_must_say=("FFMPEG:                      YES", "v4l/v4l2:                    YES"),
     ),
     Recipe(
         "numpy",
@@ -156,10 +161,11 @@ RECIPES = [
 
 
 def cache_dir() -> Path:
+    """Absolute: FFmpeg's pkg-config files name it, and pip builds in another folder."""
     if os.environ.get("GATEHOUSE_WHEEL_CACHE"):
-        return Path(os.environ["GATEHOUSE_WHEEL_CACHE"])
+        return Path(os.environ["GATEHOUSE_WHEEL_CACHE"]).expanduser().resolve()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "gatehouse" / "wheels"
+    return (Path(base) / "gatehouse" / "wheels").expanduser().resolve()
 
 
 def installed_version(name: str) -> str:
@@ -184,6 +190,7 @@ def key(recipe: Recipe, version: str) -> str:
         "ffmpeg": ffmpeg_key() if recipe.with_ffmpeg else None,
         "python": sysconfig.get_python_version(),
         "platform": sysconfig.get_platform(),
+        "libc": list(platform.libc_ver()),  # a wheel built on a newer glibc needs that glibc
     }
     digest = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:12]
     return f"{recipe.name}-{version}-{digest}"
@@ -195,11 +202,38 @@ def cached_wheel(recipe: Recipe, version: str) -> Path | None:
     return wheels[0] if wheels else None
 
 
+@contextmanager
+def cache_lock():
+    """One build at a time per cache (two checkouts may share ~/.cache)."""
+    import fcntl  # POSIX only, like the recipes; imported here so Windows can load this file
+
+    cache_dir().mkdir(parents=True, exist_ok=True)
+    with (cache_dir() / ".lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _failed(what: str, log: Path, name: str) -> SystemExit:
+    """Keep the whole log next to the cache (the build folder is about to go) and say where."""
+    kept = cache_dir() / f"{name}.failed.log"
+    shutil.copy2(log, kept)
+    tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
+    return SystemExit(f"slim wheels: {what} failed; the whole log is {kept}\n{tail}")
+
+
 def build(recipe: Recipe, version: str) -> Path:
     """Build the wheel from the PyPI source release (or return the cached one)."""
     found = cached_wheel(recipe, version)
     if found:
         return found
+    with cache_lock():
+        return cached_wheel(recipe, version) or _build(recipe, version)
+
+
+def _build(recipe: Recipe, version: str) -> Path:
     folder = cache_dir() / key(recipe, version)
     started = time.monotonic()
     print(
@@ -219,7 +253,7 @@ def build(recipe: Recipe, version: str) -> Path:
                 )
             path.write_text(content.replace(text, replacement), encoding="utf-8")
         out = tmp / "wheel"
-        cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", str(source), "-w", str(out)]
+        cmd = [sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", str(source), "-w", str(out)]
         cmd += [f"--config-settings={c}" for c in recipe.config_settings]
         log = tmp / "build.log"
         env = {**os.environ, **recipe.env}
@@ -228,8 +262,13 @@ def build(recipe: Recipe, version: str) -> Path:
         with log.open("w") as fh:
             done = subprocess.run(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT)
         if done.returncode != 0:
-            tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
-            raise SystemExit(f"slim wheels: building {recipe.name} failed:\n{tail}")
+            raise _failed(f"building {recipe.name}", log, key(recipe, version))
+        for needle in recipe.log_must_say:
+            # CMake quietly builds without a part it cannot find: such a wheel is not cached.
+            if needle not in log.read_text(errors="replace"):
+                raise _failed(
+                    f"{recipe.name} (no {needle!r} in its build)", log, key(recipe, version)
+                )
         built = list(out.glob("*.whl"))
         if len(built) != 1:
             raise SystemExit(f"slim wheels: expected one wheel for {recipe.name}, got {built}")
@@ -245,7 +284,12 @@ def build(recipe: Recipe, version: str) -> Path:
 
 
 def ffmpeg_key() -> str:
-    facts = {"version": FFMPEG_VERSION, "sha256": FFMPEG_SHA256, "configure": FFMPEG_CONFIGURE}
+    facts = {
+        "version": FFMPEG_VERSION,
+        "sha256": FFMPEG_SHA256,
+        "configure": FFMPEG_CONFIGURE,
+        "libc": list(platform.libc_ver()),
+    }
     digest = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:12]
     return f"ffmpeg-{FFMPEG_VERSION}-{sysconfig.get_platform()}-{digest}"
 
@@ -255,11 +299,12 @@ def build_ffmpeg() -> Path:
     prefix = cache_dir() / ffmpeg_key()
     if (prefix / "lib" / "pkgconfig" / "libavformat.pc").exists():
         return prefix
-    if shutil.which("nasm") is None:
-        raise SystemExit(
-            "slim wheels: FFmpeg needs the nasm assembler for fast H.264 decoding: "
-            "run `bash packaging/build_deps.sh` (Linux) to install it"
-        )
+    for tool, why in (("nasm", "for fast H.264 decoding"), ("pkg-config", "for OpenCV to find it")):
+        if shutil.which(tool) is None:
+            raise SystemExit(
+                f"slim wheels: FFmpeg needs {tool} ({why}): "
+                "run `bash packaging/build_deps.sh` to install it"
+            )
     started = time.monotonic()
     print(f"slim wheels: building FFmpeg {FFMPEG_VERSION} (static, camera codecs only)", flush=True)
     with tempfile.TemporaryDirectory(prefix="gatehouse-ffmpeg-") as tmp_name:
@@ -278,8 +323,10 @@ def build_ffmpeg() -> Path:
         with log.open("w") as fh:
             for step in steps:
                 if subprocess.run(step, cwd=source, stdout=fh, stderr=subprocess.STDOUT).returncode:
-                    tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
-                    raise SystemExit(f"slim wheels: FFmpeg {step[0]} failed:\n{tail}")
+                    config_log = source / "ffbuild" / "config.log"
+                    if config_log.exists():  # configure's own details
+                        fh.write(config_log.read_text(errors="replace")[-20000:])
+                    raise _failed(f"FFmpeg {step[0]}", log, ffmpeg_key())
         # pkg-config files name the staging prefix: point them at the cached one.
         for pc in (staging / "lib" / "pkgconfig").glob("*.pc"):
             pc.write_text(pc.read_text().replace(str(staging), str(prefix)))
@@ -331,7 +378,14 @@ def download_sdist(name: str, version: str, folder: Path) -> Path:
 def unpack(archive: Path, folder: Path) -> Path:
     """Unpack a source tarball (.tar.gz, .tar.xz); return its top folder."""
     with tarfile.open(archive) as tar:
-        tar.extractall(folder, filter="data")
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(folder, filter="data")
+        else:  # Python before 3.11.4 (Debian 12 has 3.11.2): refuse what "data" refuses
+            root = folder.resolve()
+            for member in tar.getmembers():
+                if not (folder / member.name).resolve().is_relative_to(root):
+                    raise SystemExit(f"slim wheels: {archive.name} has {member.name!r}")
+            tar.extractall(folder)
     (top,) = [p for p in folder.iterdir() if p.is_dir()]
     return top
 

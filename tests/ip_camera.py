@@ -29,6 +29,8 @@ class IpCamera:
         camera = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = 5  # a viewer that stops reading cannot hold a thread for ever
+
             def do_GET(self) -> None:
                 if self.path != "/video.mjpg":
                     self.send_error(404)
@@ -49,8 +51,8 @@ class IpCamera:
                             self.wfile.flush()
                             if camera.stopping.wait(camera.interval):
                                 return
-                except (BrokenPipeError, ConnectionResetError):
-                    return  # the viewer went away, as viewers do
+                except OSError:
+                    return  # the viewer went away (or stalled), as viewers do
 
             def log_message(self, format: str, *args) -> None:
                 pass
@@ -70,9 +72,10 @@ class IpCamera:
 
     def stop(self) -> None:
         self.stopping.set()
-        self.server.shutdown()
+        if self.thread.is_alive():  # shutdown() waits for serve_forever, so only if it runs
+            self.server.shutdown()
+            self.thread.join(timeout=5)
         self.server.server_close()
-        self.thread.join(timeout=5)
 
     def __enter__(self) -> IpCamera:
         return self.start()

@@ -1,6 +1,6 @@
 """The slim OpenCV/NumPy builds for the bundle: cached only when right, never stale.
 
-Building them takes about 25 minutes, so ``make test`` checks the bookkeeping around the build,
+Building them takes about 12 minutes, so ``make test`` checks the bookkeeping around the build,
 not the build: a changed recipe or version must build anew (a stale wheel would ship a kiosk
 without what the new code needs), a build cut short must not look finished, and the packaging
 virtualenv must pin everything else to the versions the tests ran with. The build itself is
