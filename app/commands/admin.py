@@ -7,7 +7,6 @@ signed manifest export. See docs/server.md for the API behind each one.
 
 from __future__ import annotations
 
-import csv
 import getpass
 import json
 import sys
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from app.cli import CommandError, json_flag
+from core.csv_safe import write_csv
+from core.filenames import safe_file_name
 
 
 def _common(p) -> None:
@@ -311,18 +312,38 @@ def tickets_issue(args) -> int:
             f"/v1/events/{event}/tickets",
             json={"tier": tier, "count": args.count, "holder": args.holder},
         )["tickets"]
-    with (out / "tickets.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(TICKET_COLUMNS)
-        for t in issued:
-            writer.writerow([t["ticket_id"], t["holder"], t["tier_name"], t["code"], t["number"]])
-            _write_qr(t["code"], out / f"{t['number']}.png")
+    try:
+        with (out / "tickets.csv").open("w", newline="", encoding="utf-8") as fh:
+            write_csv(
+                fh,
+                TICKET_COLUMNS,
+                (
+                    [t["ticket_id"], t["holder"], t["tier_name"], t["code"], t["number"]]
+                    for t in issued
+                ),
+            )
+        for name, t in zip(_picture_names(issued), issued, strict=True):
+            _write_qr(t["code"], out / name)
+    except OSError as exc:
+        raise CommandError(f"cannot write the tickets into {out}: {exc.strerror}") from None
     _print(
         args,
         {"tickets": issued, "csv": str(out / "tickets.csv")},
         f"Issued {len(issued)} tickets: {out / 'tickets.csv'} and one QR PNG each in {out}",
     )
     return 0
+
+
+def _picture_names(issued: list[dict]) -> list[str]:
+    """One QR file name per ticket, inside the folder whatever the server sent as a number."""
+    names, seen = [], set()
+    for i, t in enumerate(issued, 1):
+        name = safe_file_name(t.get("number"), fallback=f"ticket-{i}", suffix=".png")
+        if name.lower() in seen:
+            name = safe_file_name(f"{name[:-4]}-{i}", fallback=f"ticket-{i}", suffix=".png")
+        seen.add(name.lower())
+        names.append(name)
+    return names
 
 
 def tickets_import(args) -> int:

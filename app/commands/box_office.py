@@ -7,7 +7,6 @@ tier, code, plus the printed number) and ``tickets.pdf`` (one printable ticket p
 
 from __future__ import annotations
 
-import csv
 import getpass
 import json
 import sys
@@ -27,6 +26,7 @@ from app.boxoffice import (
     parse_amount,
 )
 from app.cli import CommandError, json_flag
+from core.csv_safe import write_csv
 
 TICKET_COLUMNS = ("ticket_id", "holder", "tier", "code", "number")
 
@@ -182,18 +182,11 @@ def _hand_over(args, sale: Sale) -> int:
 def write_tickets_csv(path: Path, sale: Sale) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=TICKET_COLUMNS)
-        writer.writeheader()
-        for t in sale.tickets:
-            writer.writerow(
-                {
-                    "ticket_id": t.ticket_id,
-                    "holder": t.holder,
-                    "tier": t.tier,
-                    "code": t.code,
-                    "number": t.number,
-                }
-            )
+        write_csv(
+            fh,
+            TICKET_COLUMNS,
+            ((t.ticket_id, t.holder, t.tier, t.code, t.number) for t in sale.tickets),
+        )
 
 
 def cashup(args) -> int:
@@ -207,9 +200,7 @@ def cashup(args) -> int:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("w", newline="", encoding="utf-8") as fh:
-                writer = csv.DictWriter(fh, fieldnames=report.CSV_COLUMNS)
-                writer.writeheader()
-                writer.writerows(report.csv_rows())
+                write_csv(fh, report.CSV_COLUMNS, report.csv_rows())
         except OSError as exc:
             raise CommandError(f"cannot write {path}: {exc.strerror}") from None
     if args.json:

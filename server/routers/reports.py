@@ -3,13 +3,13 @@ full signed manifest as a file (for venues with no network: carried on a USB sti
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from core.csv_safe import write_csv
 from core.manifest import build_page
 from server import catalog, changelog, keyring, reports_data
 from server.deps import DbDep, OrganizerDep, SettingsDep
@@ -46,27 +46,9 @@ def attendance(
     if format == "json":
         return rows
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=reports_data.ATTENDANCE_COLUMNS)
-    writer.writeheader()
     # People read the CSV in a spreadsheet: times in the event's own timezone, ISO 8601.
-    writer.writerows(safe_cells(r) for r in reports_data.readable_times(rows, tz))
+    write_csv(out, reports_data.ATTENDANCE_COLUMNS, reports_data.readable_times(rows, tz))
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
-
-
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value):
-    """A text cell a spreadsheet would run as a formula (``=HYPERLINK(...)``, ``+cmd|...``)
-    gets a leading single quote, so it shows as text. Holders come from imports and box
-    offices, gates from devices: none of it is trusted."""
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
-
-
-def safe_cells(row: dict) -> dict:
-    return {k: safe_cell(v) for k, v in row.items()}
 
 
 @router.get(

@@ -13,7 +13,6 @@ never freezes the counter. The window holds what the worker last sent and paints
 
 from __future__ import annotations
 
-import csv
 import html
 import logging
 from pathlib import Path
@@ -40,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.boxoffice import money
+from core.csv_safe import write_csv
 from ui import theme
 from ui.box_office.messages import refusal_text
 from ui.box_office.panels import (
@@ -575,9 +575,7 @@ class BoxOfficeWindow(QMainWindow):
         if report is None:
             return
         with Path(path).open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=report.CSV_COLUMNS)
-            writer.writeheader()
-            writer.writerows(report.csv_rows())
+            write_csv(fh, report.CSV_COLUMNS, report.csv_rows())
 
     def _export_cashup_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
