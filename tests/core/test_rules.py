@@ -236,7 +236,7 @@ def test_reentry_sequence():
         "exit",
         "reentry",
         "exit",
-        "exit",
+        "already_outside",  # a second exit: recorded, and says the holder was already out
     ]
 
 
