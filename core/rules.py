@@ -411,7 +411,7 @@ def decide(
         # handed back over the fence. Flagged either way (the reason is the marker the
         # server reports); whether the door still admits is the tier's choice.
         count = recent_entries + 1
-        params = {"count": count, "limit": tier.rescan_limit}
+        params = {"count": count, "limit": tier.rescan_limit, "action": tier.rescan_action}
         if tier.rescan_action == REJECT:
             return _reject(
                 Reason.RAPID_RESCAN,

@@ -463,7 +463,11 @@ def test_rapid_rescans_of_an_unlimited_pass(tier, recent, reason, admitted):
     verdict = run(tier=tier, ticket=CREW, state=INSIDE, recent_entries=recent)
     assert verdict.reason is reason and verdict.admitted is admitted
     if reason is Reason.RAPID_RESCAN:
-        assert verdict.params == {"count": recent + 1, "limit": tier.rescan_limit}
+        assert verdict.params == {
+            "count": recent + 1,
+            "limit": tier.rescan_limit,
+            "action": tier.rescan_action,
+        }
 
 
 def test_rapid_rescan_applies_to_unlimited_passes_only():
