@@ -21,6 +21,7 @@ from core.keys import VerifyKey
 from core.rules import (
     ADMIT,
     Direction,
+    EntryPolicy,
     Reason,
     RepeatWindow,
     TicketRecord,
@@ -272,22 +273,37 @@ class CheckIn:
             if gate_rule is None:
                 raise UnknownGate(f"There is no gate called {gate_name!r} in this event")
         tier_id = ticket.tier_id if ticket else cred.tier_id
+        tier = ref.tiers.get(tier_id)
         event = self.store.event_rules()
         if ticket is None and cred is not None and self._box_office_issued(cred.kid):
             # Sold offline at a box office whose key the server certified: the sale reaches
             # this door's list only after both have synced, and the guest is at the door now.
             event = replace(event, admit_unsynced=True)
+        now = self.clock() + self.store.clock_offset()
+        recent = 0
+        if (
+            direction is Direction.ENTRY
+            and ticket_id is not None
+            and tier is not None
+            and tier.entry_policy is EntryPolicy.UNLIMITED
+            and tier.rescan_limit > 0
+        ):
+            # Only unlimited passes need it: the others are refused "already inside" anyway.
+            recent = self.store.recent_entries(ticket_id, now)
         return decide(
             event=event,
             ticket=ticket,
             state=self.store.ticket_state(ticket_id),
-            tier=ref.tiers.get(tier_id),
+            tier=tier,
             gate=gate_rule,
             direction=direction,
-            now=self.clock() + self.store.clock_offset(),
+            now=now,
             credential_event=cred.event_id if cred else None,
             credential_window=(cred.valid_from, cred.valid_until) if cred else (None, None),
             credential_tier=cred.tier_id if cred else None,
+            credential_event_name=ref.other_events.get(cred.event_id) if cred else None,
+            gates=ref.gates.values(),
+            recent_entries=recent,
         )
 
     def _box_office_issued(self, kid: bytes) -> bool:
@@ -323,6 +339,13 @@ class CheckIn:
                 "reject",
                 Reason.UNPAID_RESERVATION,
                 "Reservation not paid: send to the box office",
+                {"reservation": code},
+            )
+        if row:  # paid: the tickets are issued, and the box office hands them out
+            return Verdict(
+                "reject",
+                Reason.COLLECT_AT_BOX_OFFICE,
+                "Reservation paid: collect the tickets at the box office",
                 {"reservation": code},
             )
         return Verdict("reject", Reason.NOT_IN_MANIFEST, "Ticket not on this event's list")

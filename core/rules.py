@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, tzinfo
 from typing import Any
 
 from core.credentials import CredentialProblem, Decoded
@@ -49,6 +50,20 @@ class Reason(enum.StrEnum):
     WRONG_GATE = "wrong_gate"
     UNPAID_RESERVATION = "unpaid_reservation"
     CAPACITY_FULL = "capacity_full"
+    EVENT_NOT_STARTED = "event_not_started"  # doors not open yet
+    EVENT_OVER = "event_over"  # the event has ended: doors closed
+    GATE_NOT_OPEN = "gate_not_open"  # this entrance opens later
+    GATE_CLOSED = "gate_closed"  # this entrance has closed
+    TIER_NOT_OPEN = "tier_not_open"  # this ticket type may not enter yet
+    TIER_CLOSED = "tier_closed"  # this ticket type may not enter any more
+    ALREADY_OUTSIDE = "already_outside"  # an exit (admitted) of a holder already outside
+    COLLECT_AT_BOX_OFFICE = "collect_at_box_office"  # a paid reservation code, not a ticket
+    RAPID_RESCAN = "rapid_rescan"  # an unlimited pass scanned too often: an anomaly
+
+
+DOORS_OPEN_MINUTES = 60  # default: doors open an hour before the event starts
+RESCAN_LIMIT = 3  # default: admitted entries of one unlimited pass per minute before a flag
+RESCAN_WINDOW_S = 60
 
 
 ADMIT, REJECT = "admit", "reject"
@@ -86,12 +101,20 @@ class Tier:
     tier_id: int
     name: str
     entry_policy: EntryPolicy = EntryPolicy.SINGLE
+    opens_at: float | None = None  # this ticket type may enter from (None: whenever doors are)
+    closes_at: float | None = None  # ... until (None: until the doors close)
+    # Unlimited passes: admitted entries of one pass per minute beyond which a scan is an
+    # anomaly (0: never flagged); beyond it the door admits or refuses (rescan_action).
+    rescan_limit: int = RESCAN_LIMIT
+    rescan_action: str = ADMIT
 
 
 @dataclass(frozen=True)
 class Gate:
     name: str
     allowed_tiers: frozenset[int] | None = None  # None: every tier
+    opens_at: float | None = None
+    closes_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +123,16 @@ class EventRules:
     capacity: int | None = None  # venue capacity: people inside at once
     admit_unsynced: bool = False  # admit genuine signed tickets missing from our manifest copy
     inside_now: int = 0
+    starts_at: float | None = None  # None: no opening check
+    ends_at: float | None = None  # None: no closing check
+    doors_open_minutes: int = DOORS_OPEN_MINUTES
+    tz: tzinfo | None = None  # the event's timezone for times in messages (None: the kiosk's)
+
+    @property
+    def doors_open_at(self) -> float | None:
+        if self.starts_at is None:
+            return None
+        return self.starts_at - 60 * self.doors_open_minutes
 
 
 @dataclass(frozen=True)
@@ -116,6 +149,29 @@ class Verdict:
 
 def clock(ts: float) -> str:
     return time.strftime("%H:%M", time.localtime(ts))
+
+
+# Fixed English names: the engine's message must not depend on the process locale (the UI
+# translates from the reason code and ``params``, see ui/texts.py).
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def when(ts: float, now: float, tz: tzinfo | None = None) -> tuple[str, dict[str, Any]]:
+    """ "19:00" on the same day as ``now``, else "19:00 on Tue 1 Dec", in the event's time zone.
+
+    Also the parameters a translated message needs: ``at`` (unix s), ``time`` ("19:00") and
+    ``date`` (ISO "2030-12-01", or None when it is today).
+    """
+    at = datetime.fromtimestamp(ts, tz) if tz else datetime.fromtimestamp(ts)
+    today = datetime.fromtimestamp(now, tz) if tz else datetime.fromtimestamp(now)
+    hhmm = f"{at.hour:02d}:{at.minute:02d}"
+    if at.date() == today.date():
+        return hhmm, {"at": ts, "time": hhmm, "date": None}
+    day = f"{_DAYS[at.weekday()]} {at.day} {_MONTHS[at.month - 1]}"
+    if at.year != today.year:
+        day += f" {at.year}"
+    return f"{hhmm} on {day}", {"at": ts, "time": hhmm, "date": at.date().isoformat()}
 
 
 def _reject(reason: Reason, message: str, **params: Any) -> Verdict:
@@ -157,6 +213,43 @@ def judge_code(decoded: Decoded) -> Verdict | None:
     return _reject(reason, message, detail=decoded.detail)
 
 
+def _is_open(gate: Gate, now: float) -> bool:
+    return not (
+        (gate.opens_at is not None and now < gate.opens_at)
+        or (gate.closes_at is not None and now > gate.closes_at)
+    )
+
+
+def _gates_for(
+    tier_id: int | None, gates: Iterable[Gate], here: Gate, now: float, *, open_only: bool = False
+) -> list[str]:
+    """Other gates that take this tier: those open now, else (unless ``open_only``) all."""
+    takers = [
+        g
+        for g in gates
+        if g.name != here.name and (g.allowed_tiers is None or tier_id in g.allowed_tiers)
+    ]
+    open_now = [g.name for g in takers if _is_open(g, now)]
+    return open_now if open_now or open_only else [g.name for g in takers]
+
+
+def _hours(
+    opens: float | None,
+    closes: float | None,
+    now: float,
+    tz: tzinfo | None,
+    not_open: tuple[Reason, str],
+    closed: tuple[Reason, str],
+    **params: Any,
+) -> Verdict | None:
+    """A refusal when ``now`` is outside [opens, closes]; the message template gets {at}."""
+    for limit, early, (reason, template) in ((opens, True, not_open), (closes, False, closed)):
+        if limit is not None and (now < limit if early else now > limit):
+            text, at = when(limit, now, tz)
+            return _reject(reason, template.format(at=text), **params, **at)
+    return None
+
+
 def decide(
     *,
     event: EventRules,
@@ -169,16 +262,29 @@ def decide(
     credential_event: int | None = None,
     credential_window: tuple[int | None, int | None] = (None, None),
     credential_tier: int | None = None,
+    credential_event_name: str | None = None,
+    gates: Iterable[Gate] = (),
+    recent_entries: int = 0,
 ) -> Verdict:
     """Decide for a code already known to be genuine (signed) or a foreign barcode.
 
     ``ticket`` is the manifest row (None when our copy has no such ticket); the
-    ``credential_*`` arguments come from a signed credential and are None for foreign codes.
+    ``credential_*`` arguments come from a signed credential and are None for foreign codes
+    (``credential_event_name``: the name of the event whose key signed it, when the manifest
+    tells). ``gates``: every gate of the event, to name the right ones for a wrong entrance.
+    ``recent_entries``: admitted entries of this ticket in the last minute, as far as this
+    kiosk knows (its own scans and the peer feed), for the repeat-scan rule of unlimited passes.
     """
+    gates = tuple(gates)
     signed = credential_event is not None
     if signed and credential_event != event.event_id:
+        message = (
+            f"This ticket is for {credential_event_name}"
+            if credential_event_name
+            else "Ticket is for a different event"
+        )
         return _reject(
-            Reason.WRONG_EVENT, "Ticket is for a different event", event=credential_event
+            Reason.WRONG_EVENT, message, event=credential_event, event_name=credential_event_name
         )
     if ticket is not None and ticket.event_id != event.event_id:
         return _reject(Reason.WRONG_EVENT, "Ticket is for a different event")
@@ -186,10 +292,22 @@ def decide(
         return _reject(Reason.NOT_IN_MANIFEST, "Ticket not on this event's list")
 
     if direction is Direction.EXIT:
-        # Never block someone leaving (a refunded ticket, a closed window, another gate): the
-        # exit is recorded so the inside count stays true. Only "is it ours" is checked above.
-        message = "Exit recorded" if state.inside else "Exit recorded (no entry on record)"
-        return Verdict(ADMIT, Reason.EXIT, message)
+        # Never block someone leaving (a refunded ticket, a closed window, another gate, the
+        # event over): the exit is recorded so the inside count stays true. Only "is it ours"
+        # is checked above. A second exit is recorded too, but says so: the holder is outside
+        # by our records, so someone may have come in without a scan (docs/decisions.md).
+        if state.inside:
+            return Verdict(ADMIT, Reason.EXIT, "Exit recorded")
+        if state.entries:
+            where = f" at {state.last_gate}" if state.last_gate else ""
+            at = f" at {clock(state.last_at)}" if state.last_at else ""
+            return Verdict(
+                ADMIT,
+                Reason.ALREADY_OUTSIDE,
+                f"Exit recorded: already outside (last scan{where}{at})",
+                {"gate": state.last_gate, "at": state.last_at, "device": state.last_device},
+            )
+        return Verdict(ADMIT, Reason.EXIT, "Exit recorded (no entry on record)")
 
     tier_id = credential_tier
     valid_from, valid_until = credential_window
@@ -209,6 +327,18 @@ def decide(
         valid_from = ticket.valid_from if ticket.valid_from is not None else valid_from
         valid_until = ticket.valid_until if ticket.valid_until is not None else valid_until
 
+    # The event's hours: doors open a while before the start and close at the end.
+    refused = _hours(
+        event.doors_open_at,
+        event.ends_at,
+        now,
+        event.tz,
+        (Reason.EVENT_NOT_STARTED, "Doors open at {at}"),
+        (Reason.EVENT_OVER, "Event over: doors closed at {at}"),
+    )
+    if refused:
+        return refused
+
     if valid_from is not None and now < valid_from:
         return _reject(
             Reason.NOT_YET_VALID, f"Not valid yet: from {clock(valid_from)}", at=valid_from
@@ -216,9 +346,47 @@ def decide(
     if valid_until is not None and now > valid_until:
         return _reject(Reason.EXPIRED, f"Ticket expired at {clock(valid_until)}", at=valid_until)
 
-    if gate is not None and gate.allowed_tiers is not None and tier_id not in gate.allowed_tiers:
-        tier_name = tier.name if tier else "this ticket type"
-        return _reject(Reason.WRONG_GATE, f"Wrong entrance for {tier_name}", tier=tier_name)
+    if tier is not None:
+        refused = _hours(
+            tier.opens_at,
+            tier.closes_at,
+            now,
+            event.tz,
+            (Reason.TIER_NOT_OPEN, f"{tier.name} entry opens at {{at}}"),
+            (Reason.TIER_CLOSED, f"{tier.name} entry closed at {{at}}"),
+            tier=tier.name,
+        )
+        if refused:
+            return refused
+
+    if gate is not None:
+        refused = _hours(
+            gate.opens_at,
+            gate.closes_at,
+            now,
+            event.tz,
+            (Reason.GATE_NOT_OPEN, f"{gate.name} opens at {{at}}"),
+            (Reason.GATE_CLOSED, f"{gate.name} closed at {{at}}"),
+            gate=gate.name,
+        )
+        if refused:
+            others = _gates_for(tier_id, gates, gate, now, open_only=True)
+            if others:
+                refused = replace(
+                    refused,
+                    message=f"{refused.message}: use {', '.join(others)}",
+                    params={**refused.params, "gates": others},
+                )
+            return refused
+        if gate.allowed_tiers is not None and tier_id not in gate.allowed_tiers:
+            tier_name = tier.name if tier else "this ticket type"
+            others = _gates_for(tier_id, gates, gate, now)
+            message = (
+                f"Wrong entrance: {tier_name} enters at {', '.join(others)}"
+                if others
+                else f"Wrong entrance for {tier_name}"
+            )
+            return _reject(Reason.WRONG_GATE, message, tier=tier_name, gates=others)
 
     policy = tier.entry_policy if tier else EntryPolicy.SINGLE
     if policy is not EntryPolicy.UNLIMITED:
@@ -230,6 +398,31 @@ def decide(
     if event.capacity is not None and event.inside_now >= event.capacity:
         return _reject(
             Reason.CAPACITY_FULL, f"Venue full ({event.capacity} inside)", capacity=event.capacity
+        )
+
+    rapid = (
+        policy is EntryPolicy.UNLIMITED
+        and tier is not None
+        and tier.rescan_limit > 0
+        and recent_entries >= tier.rescan_limit
+    )
+    if rapid:
+        # More entries on one pass in a minute than a person makes: the pass may be
+        # handed back over the fence. Flagged either way (the reason is the marker the
+        # server reports); whether the door still admits is the tier's choice.
+        count = recent_entries + 1
+        params = {"count": count, "limit": tier.rescan_limit, "action": tier.rescan_action}
+        if tier.rescan_action == REJECT:
+            return _reject(
+                Reason.RAPID_RESCAN,
+                f"Pass scanned {count} times in a minute: check who is using it",
+                **params,
+            )
+        return Verdict(
+            ADMIT,
+            Reason.RAPID_RESCAN,
+            f"Admit, but check: pass scanned {count} times in a minute",
+            params,
         )
 
     if state.entries and policy is EntryPolicy.REENTRY:

@@ -24,6 +24,14 @@ def _blob(value: str | None) -> bytes | None:
     return bytes.fromhex(value) if value else None
 
 
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 def _ticket(r: dict[str, Any]) -> tuple:
     return (
         int(r["id"]),
@@ -51,7 +59,7 @@ _UPSERTS: dict[str, tuple[str, Callable[[dict[str, Any]], tuple]]] = {
     ),
     "event": (
         "INSERT OR REPLACE INTO events (id, name, starts_at, ends_at, capacity, admit_unsynced,"
-        " retention_days, timezone) VALUES (?,?,?,?,?,?,?,?)",
+        " retention_days, timezone, doors_open_minutes) VALUES (?,?,?,?,?,?,?,?,?)",
         lambda r: (
             int(r["id"]),
             r["name"],
@@ -61,11 +69,12 @@ _UPSERTS: dict[str, tuple[str, Callable[[dict[str, Any]], tuple]]] = {
             int(bool(r.get("admit_unsynced"))),
             r.get("retention_days"),
             r.get("timezone"),
+            _int_or_none(r.get("doors_open_minutes")),
         ),
     ),
     "tier": (
-        "INSERT OR REPLACE INTO tiers (id, event_id, name, price_cents, capacity, entry_policy)"
-        " VALUES (?,?,?,?,?,?)",
+        "INSERT OR REPLACE INTO tiers (id, event_id, name, price_cents, capacity, entry_policy,"
+        " opens_at, closes_at, rescan_limit, rescan_action) VALUES (?,?,?,?,?,?,?,?,?,?)",
         lambda r: (
             int(r["id"]),
             int(r["event"]),
@@ -73,26 +82,35 @@ _UPSERTS: dict[str, tuple[str, Callable[[dict[str, Any]], tuple]]] = {
             int(r.get("price_cents", 0)),
             r.get("capacity"),
             r.get("entry", "single"),
+            _float_or_none(r.get("opens_at")),
+            _float_or_none(r.get("closes_at")),
+            _int_or_none(r.get("rescan_limit")),
+            r.get("rescan_action"),
         ),
     ),
     "gate": (
-        "INSERT OR REPLACE INTO gates (id, event_id, name, tiers) VALUES (?,?,?,?)",
+        "INSERT OR REPLACE INTO gates (id, event_id, name, tiers, opens_at, closes_at)"
+        " VALUES (?,?,?,?,?,?)",
         lambda r: (
             int(r["id"]),
             int(r["event"]),
             r["name"],
             None if r.get("tiers") is None else json.dumps(r["tiers"]),
+            _float_or_none(r.get("opens_at")),
+            _float_or_none(r.get("closes_at")),
         ),
     ),
     "key": (
-        "INSERT OR REPLACE INTO keys (kid, public_key, purpose, device_id, status)"
-        " VALUES (?,?,?,?,?)",
+        "INSERT OR REPLACE INTO keys (kid, public_key, purpose, device_id, status, event_id,"
+        " event_name) VALUES (?,?,?,?,?,?,?)",
         lambda r: (
             bytes.fromhex(r["kid"]),
             bytes.fromhex(r["public_key"]),
             r["purpose"],
             r.get("device"),
             r.get("status", "active"),
+            _int_or_none(r.get("event")),  # set for another event's ticket key (its name too)
+            r.get("event_name"),
         ),
     ),
     "reservation": (

@@ -109,6 +109,19 @@ MIGRATIONS: list[str] = [
     """,
     # 3: scans, ticket state and occupancy move to the scan journal (a function: see below)
     "move_scans_to_journal",
+    # 6 (issue 12): event, gate and tier hours, the repeat-scan rule of unlimited passes,
+    # and which event another event's ticket key belongs to (to name it at the door)
+    """
+    ALTER TABLE events ADD COLUMN doors_open_minutes INTEGER;
+    ALTER TABLE tiers ADD COLUMN opens_at REAL;
+    ALTER TABLE tiers ADD COLUMN closes_at REAL;
+    ALTER TABLE tiers ADD COLUMN rescan_limit INTEGER;
+    ALTER TABLE tiers ADD COLUMN rescan_action TEXT;
+    ALTER TABLE gates ADD COLUMN opens_at REAL;
+    ALTER TABLE gates ADD COLUMN closes_at REAL;
+    ALTER TABLE keys ADD COLUMN event_id INTEGER;
+    ALTER TABLE keys ADD COLUMN event_name TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -17,18 +17,33 @@ cached in memory until a manifest page changes it.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.keys import VerifyKey
-from core.rules import EntryPolicy, EventRules, Gate, TicketRecord, TicketState, Tier
+from core.rules import (
+    ADMIT,
+    DOORS_OPEN_MINUTES,
+    REJECT,
+    RESCAN_LIMIT,
+    RESCAN_WINDOW_S,
+    EntryPolicy,
+    EventRules,
+    Gate,
+    TicketRecord,
+    TicketState,
+    Tier,
+)
 from core.scans import Scan, next_state
 from local_db.schema import JOURNAL_ALIAS, JOURNAL_MIGRATIONS, check_version, migrate
 
@@ -48,6 +63,9 @@ class Reference:
     gates: dict[str, Gate]
     ticket_keys: dict[bytes, VerifyKey]
     manifest_keys: dict[bytes, VerifyKey]
+    # Other events of the organizer whose ticket keys the manifest lists, by event id: a
+    # genuine ticket for one of them is named at the door ("This ticket is for ...").
+    other_events: dict[int, str] = field(default_factory=dict)
 
 
 def journal_path(path: Path) -> Path:
@@ -67,6 +85,17 @@ def _connect(path: Path, *, attach: Path | None = None, query_only: bool = False
     if query_only:
         conn.execute("PRAGMA query_only=ON")
     return conn
+
+
+@functools.cache
+def _zone(name: str | None) -> tzinfo | None:
+    """The event's time zone for times in door messages; the kiosk's own when unknown."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def _hash_bytes(value: str | None) -> bytes | None:
@@ -220,7 +249,7 @@ class Store:
         if event_id is not None:
             row = c.execute(
                 "SELECT id, name, starts_at, ends_at, capacity, admit_unsynced, retention_days,"
-                " timezone FROM events WHERE id = ?",
+                " timezone, doors_open_minutes FROM events WHERE id = ?",
                 (int(event_id),),
             ).fetchone()
             if row:
@@ -233,23 +262,41 @@ class Store:
                     "admit_unsynced",
                     "retention_days",
                     "timezone",
+                    "doors_open_minutes",
                 )
                 event = dict(zip(keys, row, strict=True))
         tiers = {
-            r[0]: Tier(r[0], r[1], EntryPolicy(r[2]))
-            for r in c.execute("SELECT id, name, entry_policy FROM tiers")
+            r[0]: Tier(
+                r[0],
+                r[1],
+                EntryPolicy(r[2]),
+                opens_at=r[3],
+                closes_at=r[4],
+                rescan_limit=RESCAN_LIMIT if r[5] is None else max(0, r[5]),
+                # anything but "reject" (absent, or a newer server's word) keeps the door open
+                rescan_action=REJECT if r[6] == REJECT else ADMIT,
+            )
+            for r in c.execute(
+                "SELECT id, name, entry_policy, opens_at, closes_at, rescan_limit, rescan_action"
+                " FROM tiers"
+            )
         }
         gates = {}
-        for name, allowed in c.execute("SELECT name, tiers FROM gates"):
+        for name, allowed, opens_at, closes_at in c.execute(
+            "SELECT name, tiers, opens_at, closes_at FROM gates ORDER BY id"
+        ):
             ids = None if allowed is None else frozenset(json.loads(allowed))
-            gates[name.casefold()] = Gate(name, ids)
-        ticket_keys, manifest_keys = {}, {}
-        for kid, pub, purpose in c.execute(
-            "SELECT kid, public_key, purpose FROM keys WHERE status = 'active'"
+            gates[name.casefold()] = Gate(name, ids, opens_at, closes_at)
+        ticket_keys, manifest_keys, other_events = {}, {}, {}
+        for kid, pub, purpose, key_event, key_event_name in c.execute(
+            "SELECT kid, public_key, purpose, event_id, event_name FROM keys"
+            " WHERE status = 'active'"
         ):
             target = manifest_keys if purpose == "manifest" else ticket_keys
             target[bytes(kid)] = VerifyKey(bytes(pub))
-        return Reference(event, tiers, gates, ticket_keys, manifest_keys)
+            if key_event is not None and key_event_name and str(key_event) != event_id:
+                other_events[int(key_event)] = key_event_name
+        return Reference(event, tiers, gates, ticket_keys, manifest_keys, other_events)
 
     def event_rules(self) -> EventRules:
         ev = self.reference().event
@@ -263,7 +310,24 @@ class Store:
             capacity=ev["capacity"],
             admit_unsynced=bool(ev["admit_unsynced"]),
             inside_now=row[0] if row else 0,
+            starts_at=ev["starts_at"],
+            ends_at=ev["ends_at"],
+            doors_open_minutes=(
+                DOORS_OPEN_MINUTES
+                if ev["doors_open_minutes"] is None
+                else max(0, ev["doors_open_minutes"])
+            ),
+            tz=_zone(ev["timezone"]),
         )
+
+    def recent_entries(self, ticket_id: int, now: float, window_s: float = RESCAN_WINDOW_S) -> int:
+        """Admitted entries of a ticket in the last ``window_s`` seconds by the server's clock
+        (this kiosk's scans and its peers'): the repeat-scan rule of unlimited passes."""
+        return self.journal.execute(
+            "SELECT count(*) FROM scans WHERE ticket_id = ? AND kind = 'scan'"
+            " AND direction = 'entry' AND verdict = 'admit' AND at + clock_offset > ?",
+            (ticket_id, now - window_s),
+        ).fetchone()[0]
 
     # -- the check path ---------------------------------------------------------------------
     def ticket(self, ticket_id: int) -> TicketRecord | None:

@@ -73,3 +73,39 @@ def public_row(row: Any) -> dict[str, Any]:
         "device": row.device_id,
         "status": row.status,
     }
+
+
+def share_ticket_keys(conn: Connection, event_id: int) -> None:
+    """Tell a new event's doors and the organizer's other events' doors each other's ticket
+    keys, with the event's name (manifest ``key`` rows with ``event`` and ``event_name``).
+
+    A door then verifies a ticket of another event and says which ("This ticket is for ...")
+    instead of "unknown issuer"; the rules refuse it as ``wrong_event`` before anything else.
+    """
+    from server import changelog
+    from server.schema import events
+
+    names = dict(conn.execute(select(events.c.id, events.c.name)).all())
+    active = conn.execute(
+        select(keys.c.kid, keys.c.public_key, keys.c.event_id).where(
+            keys.c.purpose == "tickets", keys.c.status == "active", keys.c.event_id.is_not(None)
+        )
+    ).all()
+
+    def row(k: Any) -> dict[str, Any]:
+        return {
+            "type": "key",
+            "kid": k.kid,
+            "public_key": k.public_key,
+            "purpose": "tickets",
+            "device": None,
+            "status": "active",
+            "event": k.event_id,
+            "event_name": names.get(k.event_id, ""),
+        }
+
+    mine = [k for k in active if k.event_id == event_id]
+    theirs = [k for k in active if k.event_id != event_id and k.event_id in names]
+    changelog.publish(conn, event_id, [row(k) for k in theirs])
+    for other in sorted({k.event_id for k in theirs}):
+        changelog.publish(conn, other, [row(k) for k in mine])

@@ -217,3 +217,47 @@ def _box_office(conn: Connection, event_id: int) -> dict[str, Any]:
     from server.sales import summary  # box-office sales, counted per payment method
 
     return summary(conn, event_id)
+
+
+ANOMALY_REASONS = ("rapid_rescan",)  # core.rules reasons that mark a scan as an anomaly
+
+
+def anomaly_report(conn: Connection, event_id: int) -> list[dict[str, Any]]:
+    """Scans a kiosk flagged as anomalies (an unlimited pass scanned too often), by time.
+
+    The kiosk decides and marks them (the scan's reason); they sit beside conflicts, which
+    the server finds itself when it reconciles.
+    """
+    q = (
+        select(
+            scans.c.scan_id,
+            scans.c.ticket_id,
+            scans.c.reason,
+            scans.c.verdict,
+            scans.c.device_id,
+            scans.c.gate,
+            scans.c.server_at,
+            tickets.c.holder,
+        )
+        .select_from(scans.outerjoin(tickets, tickets.c.id == scans.c.ticket_id))
+        .where(
+            scans.c.event_id == event_id,
+            scans.c.kind == "scan",
+            scans.c.reason.in_(ANOMALY_REASONS),
+        )
+        .order_by(scans.c.server_at, scans.c.scan_id)
+    )
+    return [
+        {
+            "kind": r.reason,
+            "ticket_id": r.ticket_id,
+            "number": ticket_number(int(r.ticket_id)) if r.ticket_id is not None else None,
+            "holder": r.holder,
+            "verdict": r.verdict,
+            "scan_id": r.scan_id,
+            "device_id": r.device_id,
+            "gate": r.gate,
+            "at": r.server_at,
+        }
+        for r in conn.execute(q)
+    ]

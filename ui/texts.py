@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QDate, QLocale, Qt
 
 ADMIT, REJECT, WARNING, EXIT = "admit", "reject", "warning", "exit"
 
@@ -20,7 +20,10 @@ def outcome(verdict: str, reason: str) -> str:
     if verdict == "annul" or reason == "override":
         return WARNING
     if verdict == "admit":
-        return EXIT if reason == "exit" else ADMIT
+        if reason in ("exit", "already_outside"):
+            return EXIT
+        # an unlimited pass scanned too often: let in, but staff should look (amber)
+        return WARNING if reason == "rapid_rescan" else ADMIT
     return REJECT
 
 
@@ -56,6 +59,53 @@ def status_word(status: str) -> str:
         "refunded": QCoreApplication.translate("Verdict", "refunded"),
         "transferred": QCoreApplication.translate("Verdict", "transferred"),
     }.get(status, status)
+
+
+def _date_locale() -> QLocale:
+    # Each catalogue names its own locale, so day and month names follow the kiosk's
+    # language, not the machine's (Qt's usual idiom: the locale name is itself translated).
+    return QLocale(QCoreApplication.translate("Verdict", "en_GB", "locale for dates"))
+
+
+def _when(p: dict[str, Any]) -> str:
+    """ "19:00", or "19:00 on Sun 1 Dec" (the date in the kiosk's language) when not today."""
+    hhmm = str(p.get("time") or _hhmm(p.get("at")))
+    date = QDate.fromString(str(p.get("date") or ""), Qt.DateFormat.ISODate)
+    if not date.isValid():
+        return hhmm
+    return (
+        QCoreApplication.translate("Verdict", "%1 on %2")
+        .replace("%1", hhmm)
+        .replace("%2", _date_locale().toString(date, "ddd d MMM"))
+    )
+
+
+def _hours_text(reason: str, p: dict[str, Any]) -> str:
+    """Event, tier and gate hours (core.rules: the time is in the event's time zone)."""
+    templates = {
+        "event_not_started": QCoreApplication.translate("Verdict", "Doors open at %2"),
+        "event_over": QCoreApplication.translate("Verdict", "Event over: doors closed at %2"),
+        "tier_not_open": QCoreApplication.translate("Verdict", "%1 entry opens at %2"),
+        "tier_closed": QCoreApplication.translate("Verdict", "%1 entry closed at %2"),
+        "gate_not_open": QCoreApplication.translate("Verdict", "%1 opens at %2"),
+        "gate_closed": QCoreApplication.translate("Verdict", "%1 closed at %2"),
+    }
+    text = (
+        templates[reason]
+        .replace("%1", str(p.get("tier") or p.get("gate") or ""))
+        .replace("%2", _when(p))
+    )
+    if p.get("gates"):
+        text = (
+            QCoreApplication.translate("Verdict", "%1: use %2")
+            .replace("%1", text)
+            .replace("%2", ", ".join(p["gates"]))
+        )
+    return text
+
+
+HOURS = ("event_not_started", "event_over", "tier_not_open", "tier_closed")
+HOURS += ("gate_not_open", "gate_closed")
 
 
 def reason_text(reason: str, params: dict[str, Any] | None, message: str = "") -> str:
@@ -94,10 +144,33 @@ def reason_text(reason: str, params: dict[str, Any] | None, message: str = "") -
         return QCoreApplication.translate("Verdict", "Ticket expired at %1").replace(
             "%1", _hhmm(at)
         )
+    if reason in HOURS:
+        return _hours_text(reason, p)
     if reason == "wrong_gate":
+        if p.get("gates"):
+            return (
+                QCoreApplication.translate("Verdict", "Wrong entrance: %1 enters at %2")
+                .replace("%1", str(p.get("tier") or ""))
+                .replace("%2", ", ".join(p["gates"]))
+            )
         return QCoreApplication.translate("Verdict", "Wrong entrance for %1").replace(
             "%1", str(p.get("tier") or "this ticket")
         )
+    if reason == "wrong_event" and p.get("event_name"):
+        return QCoreApplication.translate("Verdict", "This ticket is for %1").replace(
+            "%1", str(p["event_name"])
+        )
+    if reason == "rapid_rescan":
+        text = (
+            QCoreApplication.translate(
+                "Verdict", "Admit, but check: pass scanned %1 times in a minute"
+            )
+            if p.get("action") != "reject"
+            else QCoreApplication.translate(
+                "Verdict", "Pass scanned %1 times in a minute: check who is using it"
+            )
+        )
+        return text.replace("%1", str(p.get("count", "")))
     if reason == "capacity_full":
         return QCoreApplication.translate("Verdict", "Venue full (%1 inside)").replace(
             "%1", str(p.get("capacity", ""))
@@ -124,5 +197,9 @@ def reason_text(reason: str, params: dict[str, Any] | None, message: str = "") -
         "unpaid_reservation": QCoreApplication.translate(
             "Verdict", "Reservation not paid: send to the box office"
         ),
+        "collect_at_box_office": QCoreApplication.translate(
+            "Verdict", "Reservation paid: collect the tickets at the box office"
+        ),
+        "already_outside": QCoreApplication.translate("Verdict", "Exit recorded: already outside"),
     }
     return fixed.get(reason, message or reason)

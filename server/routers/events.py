@@ -97,6 +97,7 @@ def create_event(body: EventIn, _: OrganizerDep, db: DbDep, settings: SettingsDe
                 keyring.key_row(tkey, "tickets"),
             ],
         )
+        keyring.share_ticket_keys(conn, event_id)  # doors name the organizer's other events
         return event_out(catalog.get_event(conn, event_id))
 
 

@@ -33,6 +33,14 @@ def event_conflicts(event_id: EventPath, _: OrganizerDep, db: DbDep) -> list[dic
         return reports_data.conflict_report(conn, event_id)
 
 
+@router.get("/anomalies")
+def event_anomalies(event_id: EventPath, _: OrganizerDep, db: DbDep) -> list[dict]:
+    """Scans the kiosks flagged (reason ``rapid_rescan``): beside the conflicts."""
+    with db.read() as conn:
+        catalog.get_event(conn, event_id)
+        return reports_data.anomaly_report(conn, event_id)
+
+
 @router.get("/attendance", response_model=None)
 def attendance(
     event_id: EventPath,

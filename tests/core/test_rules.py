@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -236,7 +237,7 @@ def test_reentry_sequence():
         "exit",
         "reentry",
         "exit",
-        "exit",
+        "already_outside",  # a second exit: recorded, and says the holder was already out
     ]
 
 
@@ -339,3 +340,136 @@ def test_repeat_window_same_code_same_direction_only():
     assert window.recall(b"b", "entry") is None
     t[0] += 3.5
     assert window.recall(b"a", "entry") is None
+
+
+# -- event, tier and gate hours (issue 12) -------------------------------------------------
+DEC_1_19H = 1_922_378_400.0  # Sun 1 Dec 2030 19:00 in Madrid (18:00 UTC)
+MADRID = ZoneInfo("Europe/Madrid")
+EVENT_DEC_1 = replace(EVENT, starts_at=DEC_1_19H + 3600, ends_at=DEC_1_19H + 6 * 3600, tz=MADRID)
+
+
+def test_a_ticket_for_1_december_is_refused_on_26_november():
+    verdict = run(event=EVENT_DEC_1, now=DEC_1_19H - 5 * 86400)
+    assert verdict.reason is Reason.EVENT_NOT_STARTED and not verdict.admitted
+    # doors open 60 minutes before the 20:00 start, in the event's own time zone
+    assert verdict.message == "Doors open at 19:00 on Sun 1 Dec"
+    assert verdict.params == {"at": DEC_1_19H, "time": "19:00", "date": "2030-12-01"}
+
+
+@pytest.mark.parametrize(
+    ("now", "minutes", "reason"),
+    [
+        (DEC_1_19H - 1, None, Reason.EVENT_NOT_STARTED),  # a second before doors open
+        (DEC_1_19H, None, Reason.OK),  # doors open an hour before the start by default
+        (DEC_1_19H + 1800, 15, Reason.EVENT_NOT_STARTED),  # doors 15 min before: 19:45
+        (DEC_1_19H + 2700, 15, Reason.OK),
+        (DEC_1_19H + 6 * 3600, None, Reason.OK),  # the last second of the event
+        (DEC_1_19H + 6 * 3600 + 1, None, Reason.EVENT_OVER),
+    ],
+)
+def test_doors_open_before_the_start_and_close_at_the_end(now, minutes, reason):
+    event = EVENT_DEC_1 if minutes is None else replace(EVENT_DEC_1, doors_open_minutes=minutes)
+    assert run(event=event, now=now).reason is reason
+
+
+def test_same_day_times_have_no_date_and_the_end_is_named():
+    early = run(event=EVENT_DEC_1, now=DEC_1_19H - 3600)
+    assert early.message == "Doors open at 19:00" and early.params["date"] is None
+    late = run(event=EVENT_DEC_1, now=DEC_1_19H + 2 * 86400)
+    assert late.message == "Event over: doors closed at 01:00 on Mon 2 Dec"
+
+
+def test_an_event_without_start_or_end_has_no_hours():
+    assert run(event=EVENT, now=0).reason is Reason.OK
+
+
+def test_exits_are_recorded_after_the_event_is_over():
+    verdict = run(event=EVENT_DEC_1, now=DEC_1_19H + 86400, direction=Direction.EXIT, state=INSIDE)
+    assert verdict.reason is Reason.EXIT and verdict.admitted
+
+
+HOURS_CASES = [
+    ("tier opens later", {"tier": replace(TIERS[1], opens_at=NOW + 60)}, Reason.TIER_NOT_OPEN),
+    ("tier closed", {"tier": replace(TIERS[1], closes_at=NOW - 60)}, Reason.TIER_CLOSED),
+    ("tier open", {"tier": replace(TIERS[1], opens_at=NOW - 60, closes_at=NOW + 60)}, Reason.OK),
+    ("gate opens later", {"gate": Gate("Main", opens_at=NOW + 60)}, Reason.GATE_NOT_OPEN),
+    ("gate closed", {"gate": Gate("Main", closes_at=NOW - 60)}, Reason.GATE_CLOSED),
+    ("gate open", {"gate": Gate("Main", opens_at=NOW - 60, closes_at=NOW + 60)}, Reason.OK),
+]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"), [c[1:] for c in HOURS_CASES], ids=[c[0] for c in HOURS_CASES]
+)
+def test_tier_and_gate_hours(overrides, reason):
+    verdict = run(**overrides)
+    assert verdict.reason is reason and verdict.admitted is (reason is Reason.OK)
+
+
+def test_hours_messages_name_the_tier_gate_and_time():
+    tier = run(tier=replace(TIERS[2], opens_at=NOW + 600), ticket=replace(TICKET, tier_id=2))
+    assert tier.message.startswith("VIP entry opens at ") and tier.params["tier"] == "VIP"
+    gates = [Gate("Main", closes_at=NOW - 60), Gate("North"), Gate("Crew Door", frozenset({3}))]
+    closed = run(gate=gates[0], gates=gates)
+    assert closed.message.startswith("Main closed at ") and closed.message.endswith(": use North")
+    assert closed.params["gates"] == ["North"]
+
+
+# -- reasons that help (issue 12, item 7) --------------------------------------------------
+def test_wrong_entrance_names_the_gates_that_take_the_tier():
+    gates = [
+        Gate("Main", frozenset({1})),
+        Gate("North", frozenset({2, 3})),
+        Gate("Side", frozenset({1})),
+        Gate("East"),
+    ]
+    verdict = run(tier=TIERS[2], ticket=replace(TICKET, tier_id=2), gate=gates[0], gates=gates)
+    assert verdict.reason is Reason.WRONG_GATE
+    assert verdict.message == "Wrong entrance: VIP enters at North, East"
+    assert verdict.params == {"tier": "VIP", "gates": ["North", "East"]}
+
+
+def test_a_ticket_of_another_event_names_it():
+    verdict = run(credential_event=8, credential_event_name="Jazz Night")
+    assert verdict.reason is Reason.WRONG_EVENT
+    assert verdict.message == "This ticket is for Jazz Night"
+    assert verdict.params["event_name"] == "Jazz Night"
+
+
+def test_a_second_exit_says_the_holder_is_already_outside():
+    verdict = run(state=USED, direction=Direction.EXIT)
+    assert verdict.reason is Reason.ALREADY_OUTSIDE and verdict.admitted  # never kept in
+    assert "already outside" in verdict.message and "Gate B" in verdict.message
+    # no entry on record at all: still the plain exit
+    assert run(direction=Direction.EXIT).reason is Reason.EXIT
+
+
+# -- repeat scans on unlimited passes (issue 12, item 8) -----------------------------------
+CREW = replace(TICKET, tier_id=3)
+
+
+@pytest.mark.parametrize(
+    ("tier", "recent", "reason", "admitted"),
+    [
+        (TIERS[3], 2, Reason.OK, True),  # the third entry in a minute: fine
+        (TIERS[3], 3, Reason.RAPID_RESCAN, True),  # the fourth: flagged, admitted by default
+        (replace(TIERS[3], rescan_action="reject"), 3, Reason.RAPID_RESCAN, False),
+        (replace(TIERS[3], rescan_limit=5), 4, Reason.OK, True),
+        (replace(TIERS[3], rescan_limit=5), 5, Reason.RAPID_RESCAN, True),
+        (replace(TIERS[3], rescan_limit=0), 50, Reason.OK, True),  # 0: never flagged
+    ],
+)
+def test_rapid_rescans_of_an_unlimited_pass(tier, recent, reason, admitted):
+    verdict = run(tier=tier, ticket=CREW, state=INSIDE, recent_entries=recent)
+    assert verdict.reason is reason and verdict.admitted is admitted
+    if reason is Reason.RAPID_RESCAN:
+        assert verdict.params == {
+            "count": recent + 1,
+            "limit": tier.rescan_limit,
+            "action": tier.rescan_action,
+        }
+
+
+def test_rapid_rescan_applies_to_unlimited_passes_only():
+    reentry = run(tier=TIERS[2], ticket=replace(TICKET, tier_id=2), state=USED, recent_entries=9)
+    assert reentry.reason is Reason.REENTRY

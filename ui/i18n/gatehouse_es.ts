@@ -1227,6 +1227,82 @@
         <source>Reservation not paid: send to the box office</source>
         <translation>Reserva sin pagar: enviar a taquilla</translation>
     </message>
+    <message>
+        <location filename="../texts.py" line="0"/>
+        <source>en_GB</source>
+        <comment>locale for dates</comment>
+        <translation>es_ES</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="0"/>
+        <source>%1 on %2</source>
+        <translation>%1 del %2</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="0"/>
+        <source>Doors open at %2</source>
+        <translation>Las puertas abren a las %2</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="0"/>
+        <source>Event over: doors closed at %2</source>
+        <translation>Evento terminado: las puertas cerraron a las %2</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="0"/>
+        <source>%1 entry opens at %2</source>
+        <translation>La entrada %1 abre a las %2</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="0"/>
+        <source>%1 entry closed at %2</source>
+        <translation>La entrada %1 cerró a las %2</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="0"/>
+        <source>%1 opens at %2</source>
+        <translation>%1 abre a las %2</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="0"/>
+        <source>%1 closed at %2</source>
+        <translation>%1 cerró a las %2</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="0"/>
+        <source>%1: use %2</source>
+        <translation>%1: use %2</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="0"/>
+        <source>Wrong entrance: %1 enters at %2</source>
+        <translation>Puerta equivocada: %1 entra por %2</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="0"/>
+        <source>This ticket is for %1</source>
+        <translation>Esta entrada es para %1</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="0"/>
+        <source>Admit, but check: pass scanned %1 times in a minute</source>
+        <translation>Admitir, pero revise: pase escaneado %1 veces en un minuto</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="0"/>
+        <source>Pass scanned %1 times in a minute: check who is using it</source>
+        <translation>Pase escaneado %1 veces en un minuto: compruebe quién lo usa</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="0"/>
+        <source>Reservation paid: collect the tickets at the box office</source>
+        <translation>Reserva pagada: recoja las entradas en taquilla</translation>
+    </message>
+    <message>
+        <location filename="../texts.py" line="0"/>
+        <source>Exit recorded: already outside</source>
+        <translation>Salida registrada: ya estaba fuera</translation>
+    </message>
 </context>
 <context>
     <name>VerdictPanel</name>

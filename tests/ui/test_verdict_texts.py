@@ -1,0 +1,53 @@
+"""The door's words for the reason codes of issue 12, in English and in Spanish."""
+
+from __future__ import annotations
+
+from core.rules import EventRules, Gate, Reason, TicketRecord, TicketState, Tier, decide, when
+from ui import texts
+from ui.i18n import Languages
+
+NOW = 1_800_000_000.0
+
+
+def _verdict(**kw):
+    args = dict(
+        event=EventRules(event_id=7),
+        ticket=TicketRecord(ticket_id=1, event_id=7, tier_id=2),
+        state=TicketState(),
+        tier=Tier(2, "VIP"),
+        gate=None,
+        direction="entry",
+        now=NOW,
+    )
+    args.update(kw)
+    return decide(**args)
+
+
+def test_new_reasons_have_door_words_and_colours(qapp, tmp_path):
+    starts = NOW + 3 * 86400
+    early = _verdict(event=EventRules(event_id=7, starts_at=starts, doors_open_minutes=0))
+    wrong = _verdict(gate=Gate("Main", frozenset({1})), gates=[Gate("Main"), Gate("North")])
+    assert early.reason is Reason.EVENT_NOT_STARTED
+    # English: the engine's own words (the time as the engine formats it)
+    assert texts.reason_text(early.reason, early.params, early.message) == early.message
+    assert texts.reason_text(wrong.reason, wrong.params) == "Wrong entrance: VIP enters at North"
+    assert texts.outcome("admit", "rapid_rescan") == texts.WARNING  # amber: admit, but look
+    assert texts.outcome("admit", "already_outside") == texts.EXIT
+
+    languages = Languages(tmp_path / "cache")
+    assert languages.set_language("es")
+    try:
+        hhmm = when(starts, NOW)[1]["time"]
+        # the day and month in Spanish too (18 Jan 2027 is a Monday)
+        assert texts.reason_text(early.reason, early.params) == (
+            f"Las puertas abren a las {hhmm} del lun 18 ene"
+        )
+        assert texts.reason_text(wrong.reason, wrong.params) == (
+            "Puerta equivocada: VIP entra por North"
+        )
+        assert texts.reason_text("collect_at_box_office", {}) == (
+            "Reserva pagada: recoja las entradas en taquilla"
+        )
+        assert texts.reason_text("already_outside", {}) == "Salida registrada: ya estaba fuera"
+    finally:
+        languages.set_language("en")
