@@ -25,14 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 import zxingcpp
 
-if TYPE_CHECKING:
-    from scanner.decoders import CodeRead, Corners, PyzbarDecoder, ZxingDecoder
+from scanner.reads import CodeRead, Corners, LocatingReader, Reader
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1
 Transform = Callable[[np.ndarray], np.ndarray]
@@ -194,7 +192,6 @@ def _on_boxes(
     read: Callable[[np.ndarray, str], list[CodeRead]], name: str, transform: Transform, scale=1.0
 ):
     """Run ``read(transform(crop))`` on each box, corners mapped back to frame pixels."""
-    from scanner.decoders import CodeRead
 
     def run(gray: np.ndarray, boxes: list[Box]) -> list[CodeRead]:
         out: list[CodeRead] = []
@@ -207,7 +204,7 @@ def _on_boxes(
     return run
 
 
-def build_stages(zxing: ZxingDecoder, pyzbar: PyzbarDecoder | None) -> list[Stage]:
+def build_stages(zxing: LocatingReader, pyzbar: Reader | None) -> list[Stage]:
     """Every attempt, in measured order (docs/scanner.md, "Decoding cascade")."""
 
     def zx(name, transform, frame_ms, scale=1.0, binarizer=None, **kw):

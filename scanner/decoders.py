@@ -23,23 +23,11 @@ import numpy as np
 import zxingcpp
 
 from scanner.attempts import build_stages, regions, texture_boxes, whole
+from scanner.reads import CodeRead, Corners
 
 log = logging.getLogger(__name__)
 
 _FRAME_MPX = 1280 * 720 / 1e6  # stage costs are first guessed on a 1280x720 frame
-
-Corners = tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]
-
-
-@dataclass(frozen=True)
-class CodeRead:
-    """One code found in one frame: its text and where it was (for the preview overlay)."""
-
-    text: str
-    symbology: str
-    corners: Corners
-    decoder: str  # "zxing-cpp" or "pyzbar"
-    attempt: str = "plain"  # which cascade stage found it
 
 
 @dataclass(frozen=True)

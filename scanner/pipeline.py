@@ -19,8 +19,9 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from scanner.decoders import CodeRead, DecodeCascade, DecodeResult
+from scanner.decoders import DecodeCascade, DecodeResult
 from scanner.dedupe import ReadDeduper
+from scanner.reads import CodeRead
 from scanner.sources import Frame, FrameSource
 
 log = logging.getLogger(__name__)

@@ -153,7 +153,8 @@ def test_a_second_text_where_a_code_was_read_is_dropped_as_a_misread():
     import numpy as np
 
     from scanner.attempts import Stage
-    from scanner.decoders import CodeRead, DecodeCascade
+    from scanner.decoders import DecodeCascade
+    from scanner.reads import CodeRead
     from tests.factories import EventFixture
     from tests.scanner.scanner_corpus import render_code
 
