@@ -14,7 +14,18 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject
 
 from app.boxoffice import money
-from ui.box_office.panels import method_name
+
+
+def method_name(method: str) -> str:
+    # The context stays "PaymentPanel": the translations were made there.
+    """A payment method in the counter's language (the service's codes stay English)."""
+    names = {
+        "cash": QCoreApplication.translate("PaymentPanel", "Cash"),
+        "card": QCoreApplication.translate("PaymentPanel", "Card"),
+        "upi": QCoreApplication.translate("PaymentPanel", "UPI"),
+        "other": QCoreApplication.translate("PaymentPanel", "Other"),
+    }
+    return names.get(method, method)
 
 
 class BoxOfficeMessage(QObject):

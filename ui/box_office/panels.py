@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from app.boxoffice import METHODS, PaymentProblem, change_due, money, parse_amount
 from ui import theme
+from ui.box_office.messages import method_name, refusal_text
 from ui.box_office.printing import qr_image
 
 # Payment methods as big tiles for a counter touchscreen: a 34 px ring that fills with a dot
@@ -49,17 +50,6 @@ QRadioButton::indicator:checked {{ background: qradialgradient(cx: 0.5, cy: 0.5,
     stop: 1 #0c1116); }}
 QRadioButton::indicator:disabled {{ border: 3px solid #5d6b78; }}
 """
-
-
-def method_name(method: str) -> str:
-    """A payment method in the counter's language (the service's codes stay English)."""
-    names = {
-        "cash": QCoreApplication.translate("PaymentPanel", "Cash"),
-        "card": QCoreApplication.translate("PaymentPanel", "Card"),
-        "upi": QCoreApplication.translate("PaymentPanel", "UPI"),
-        "other": QCoreApplication.translate("PaymentPanel", "Other"),
-    }
-    return names.get(method, method)
 
 
 def status_word(status: str) -> str:
@@ -334,8 +324,6 @@ class PaymentPanel(Relabelling, QFrame):
                 data["tendered_cents"] = parse_amount(self.tendered.text())
                 change_due(self.due_cents, data["tendered_cents"])
             except PaymentProblem as exc:
-                from ui.box_office.messages import refusal_text  # it imports this module
-
                 self.show_error(refusal_text(exc))
                 return
         self.confirm.setEnabled(False)
