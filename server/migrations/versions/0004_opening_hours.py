@@ -39,13 +39,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("gates", schema=None) as batch_op:
-        batch_op.drop_column("closes_at")
-        batch_op.drop_column("opens_at")
-    with op.batch_alter_table("tiers", schema=None) as batch_op:
-        batch_op.drop_column("rescan_action")
-        batch_op.drop_column("rescan_limit")
-        batch_op.drop_column("closes_at")
-        batch_op.drop_column("opens_at")
-    with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.drop_column("doors_open_minutes")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): batch mode would copy and drop the
+    # tiers table, which tickets and reservations reference, and foreign keys are on.
+    for table, column in (
+        ("gates", "closes_at"),
+        ("gates", "opens_at"),
+        ("tiers", "rescan_action"),
+        ("tiers", "rescan_limit"),
+        ("tiers", "closes_at"),
+        ("tiers", "opens_at"),
+        ("events", "doors_open_minutes"),
+    ):
+        op.drop_column(table, column)
