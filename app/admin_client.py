@@ -55,6 +55,7 @@ class AdminClient:
             headers={"Authorization": f"Bearer {token}"},
             timeout=timeout,
         )
+        self._lists: dict[str, Any] = {}
 
     def close(self) -> None:
         self._http.close()
@@ -81,23 +82,109 @@ class AdminClient:
             return r.json()
         return r.content
 
-    # -- names people type -> ids the API uses ---------------------------------------------
+    def cached(self, path: str) -> Any:
+        """GET a list once per command: resolving several names reads it once."""
+        if path not in self._lists:
+            self._lists[path] = self.call("GET", path)
+        return self._lists[path]
+
+    # -- names people type -> ids the API uses (one rule for every command) ----------------
+    def event(self, ref: str) -> dict:
+        return resolve("event", ref, self.cached("/v1/events"))
+
     def event_id(self, ref: str) -> int:
-        if ref.isdigit():
-            return int(ref)
-        events = self.call("GET", "/v1/events")
-        matches = [e for e in events if e["name"].casefold() == ref.casefold()]
-        if len(matches) != 1:
-            found = "no event" if not matches else "several events"
-            raise CommandError(f"{found} called {ref!r}: use the event id (admin event list)")
-        return matches[0]["id"]
+        return self.event(ref)["id"]
+
+    def tier(self, event_id: int, ref: str) -> dict:
+        return resolve(
+            "tier", ref, self.cached(f"/v1/events/{event_id}/tiers"), where=f"Event {event_id}"
+        )
 
     def tier_id(self, event_id: int, ref: str) -> int:
-        if ref.isdigit():
-            return int(ref)
-        tiers = self.call("GET", f"/v1/events/{event_id}/tiers")
-        for t in tiers:
-            if t["name"].casefold() == ref.casefold():
-                return t["id"]
-        names = ", ".join(t["name"] for t in tiers) or "none yet"
-        raise CommandError(f"event {event_id} has no tier {ref!r} (tiers: {names})")
+        return self.tier(event_id, ref)["id"]
+
+    def gate(self, event_id: int, ref: str) -> dict:
+        return resolve(
+            "gate", ref, self.cached(f"/v1/events/{event_id}/gates"), where=f"Event {event_id}"
+        )
+
+    def staff(self, event_id: int, ref: str) -> dict:
+        return resolve(
+            "staff member",
+            ref,
+            self.cached(f"/v1/events/{event_id}/staff"),
+            where=f"Event {event_id}",
+        )
+
+    def reservation(self, event_id: int, ref: str) -> dict:
+        """By code (any case, dashes and spaces ignored) or by the holder's name."""
+        rows = [
+            {**r, "id": r["code"], "name": r["holder"]}
+            for r in self.cached(f"/v1/events/{event_id}/reservations")
+        ]
+        code = "".join(ch for ch in ref if ch.isalnum()).upper()
+        return resolve(
+            "reservation", code if len(code) == 6 else ref, rows, where=f"Event {event_id}"
+        )
+
+    def device(self, ref: str, event_id: int | None = None) -> dict:
+        """By device id (or its first 8+ characters, as reports print it) or by name; without
+        an event, every event's devices are searched."""
+        events = (
+            [event_id] if event_id is not None else [e["id"] for e in self.cached("/v1/events")]
+        )
+        rows = [
+            {**d, "id": d["device_id"]}
+            for e in events
+            for d in self.cached(f"/v1/events/{e}/devices")
+        ]
+        where = f"Event {event_id}" if event_id is not None else "No event"
+        return resolve("device", ref, rows, where=where, id_prefix=8)
+
+
+def _describe(kind: str, item: dict) -> str:
+    return f"{kind} {item['id']} ({item['name']!r})"
+
+
+def _matches(ref: str, items: list[dict], id_prefix: int | None) -> list[dict]:
+    key = ref.strip().casefold()
+    found = []
+    for item in items:
+        ident = str(item["id"]).casefold()
+        by_id = ident == key or (
+            id_prefix is not None and len(key) >= id_prefix and ident.startswith(key)
+        )
+        if by_id or str(item["name"]).strip().casefold() == key:
+            found.append(item)
+    return found
+
+
+def resolve(
+    kind: str, ref: str, items: list[dict], *, where: str = "", id_prefix: int | None = None
+) -> dict:
+    """The one item that ``ref`` names: its id, or its name (case-insensitive).
+
+    A name that is also another item's id, or a name two items share, is ambiguous: the error
+    lists the candidates and, for each, a reference that names it alone.
+    """
+    ref = ref.strip()
+    if not ref:
+        raise CommandError(f"give a {kind} id or name")
+    found = _matches(ref, items, id_prefix)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        known = ", ".join(f"{i['id']} {i['name']}" for i in items[:12])
+        more = f" and {len(items) - 12} more" if len(items) > 12 else ""
+        scope = f"{where} has no {kind} with that id or name" if where else "no such id or name"
+        listing = f" ({kind}s: {known}{more})" if items else f" (no {kind}s yet)"
+        raise CommandError(f"{kind.capitalize()} {ref} not found: {scope}{listing}")
+    options = []
+    for item in found:
+        unique = [
+            r for r in (str(item["id"]), str(item["name"])) if len(_matches(r, items, None)) == 1
+        ]
+        options.append(
+            _describe(kind, item) + (f": write {unique[0]!r}" if unique else ": rename it")
+        )
+    raise CommandError(f"{ref!r} could mean {len(found)} {kind}s: " + "; ".join(options) + ".")

@@ -31,6 +31,10 @@ def get_tier(conn: Connection, event_id: int, tier_id: int, *, lock: bool = Fals
     return row
 
 
+def _opt_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 def event_row(r: Any) -> dict[str, Any]:
     return {
         "type": "event",
@@ -42,6 +46,7 @@ def event_row(r: Any) -> dict[str, Any]:
         "admit_unsynced": bool(r.admit_unsynced),
         "retention_days": r.retention_days,
         "timezone": r.timezone,
+        "doors_open_minutes": r.doors_open_minutes,
     }
 
 
@@ -54,6 +59,10 @@ def tier_row(r: Any) -> dict[str, Any]:
         "price_cents": int(r.price_cents),
         "capacity": r.capacity,
         "entry": r.entry,
+        "opens_at": _opt_int(r.opens_at),
+        "closes_at": _opt_int(r.closes_at),
+        "rescan_limit": r.rescan_limit,
+        "rescan_action": r.rescan_action,
     }
 
 
@@ -64,6 +73,8 @@ def gate_row(r: Any) -> dict[str, Any]:
         "event": r.event_id,
         "name": r.name,
         "tiers": None if r.tiers is None else json.loads(r.tiers),
+        "opens_at": _opt_int(r.opens_at),
+        "closes_at": _opt_int(r.closes_at),
     }
 
 

@@ -6,10 +6,11 @@ here turns what would be a 500 into a 422 that names the field.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 MAX_INT32 = 2**31 - 1
 MAX_TICKET_ID = 2**63 - 1
@@ -34,3 +35,33 @@ TicketId = Annotated[int, Field(ge=1, le=MAX_TICKET_ID)]
 EventPath = Annotated[int, Path(ge=1, le=MAX_INT32, description="event id")]
 TicketPath = Annotated[int, Path(ge=1, le=MAX_TICKET_ID, description="ticket id")]
 IdPath = Annotated[int, Path(ge=1, le=MAX_INT32)]
+
+
+def to_unix(value: datetime | int | float | str) -> int:
+    """A time as unix seconds: ISO 8601 (UTC unless it has an offset) or unix seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        ts = int(value)
+    else:
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)  # naive times are read as UTC, documented
+        ts = int(value.timestamp())
+    if not 0 <= ts <= MAX_TIME:
+        raise ValueError("time must be between 1970 and 2106")
+    return ts
+
+
+# A point in time as the API accepts it everywhere: ISO 8601 (UTC if no offset) or unix
+# seconds; handlers always see unix seconds.
+When = Annotated[
+    datetime | int,
+    AfterValidator(to_unix),
+    Field(description="ISO 8601 (UTC if no offset) or unix seconds"),
+]
+
+
+def check_window(opens: int | None, closes: int | None, what: str) -> None:
+    """Refuse a window that closes before it opens (ValueError, a 4xx for the caller)."""
+    if opens is not None and closes is not None and closes < opens:
+        raise ValueError(f"{what} closes before it opens")

@@ -4,6 +4,9 @@ pretix's order JSON export. Each yields ``Incoming`` records; ``ticketing`` stor
 A record with a barcode becomes a foreign ticket (the manifest carries the barcode's hash);
 a record with only a name is a guest-list entry, admitted from the kiosk's name search.
 docs/server.md lists the accepted columns and fields.
+
+A tier an import creates on the fly is admitted by no gate that lists its tiers:
+``new_tier_gates`` says which gates refuse it and the one command that fixes them.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -167,3 +171,49 @@ def parse(fmt: str, text: str) -> list[Incoming]:
         return list(parser(text))
     except csv.Error as exc:
         raise ImportProblem(f"the CSV file is damaged ({exc})") from None
+
+
+def new_tier_gates(conn: Any, event_id: int, created: list[str]) -> list[dict[str, Any]]:
+    """For each tier the import created: the gates that list tiers and so refuse it, and a
+    message with the command that adds it to all of them (empty gate list: nothing to do)."""
+    from sqlalchemy import select
+
+    from server.schema import gates, tiers
+
+    if not created:
+        return []
+    tier_rows = conn.execute(
+        select(tiers.c.id, tiers.c.name).where(tiers.c.event_id == event_id)
+    ).all()
+    names = {r.id: r.name for r in tier_rows}
+    ids = {r.name.casefold(): r.id for r in tier_rows}
+    gate_rows = conn.execute(
+        select(gates.c.id, gates.c.name, gates.c.tiers)
+        .where(gates.c.event_id == event_id, gates.c.tiers.is_not(None))
+        .order_by(gates.c.id)
+    ).all()
+    out = []
+    for name in created:
+        tier_id = ids.get(name.casefold())
+        refusing = [
+            {
+                "id": g.id,
+                "name": g.name,
+                "admits": [names.get(t, f"tier {t}") for t in json.loads(g.tiers)],
+            }
+            for g in gate_rows
+            if tier_id not in json.loads(g.tiers)
+        ]
+        message = f"New tier {name!r} was created"
+        if refusing:
+            admitted = sorted({t for g in refusing for t in g["admits"]}, key=str.casefold)
+            message += (
+                f"; gate{'s' if len(refusing) > 1 else ''} "
+                f"{', '.join(g['name'] for g in refusing)} only admit "
+                f"{', '.join(admitted) or 'no tier'}: add it with `gatehouse admin gate edit "
+                f"--event {event_id} --all-gates --add-tier {shlex.quote(name)}`"
+            )
+        else:
+            message += "; every gate admits it"
+        out.append({"tier": name, "tier_id": tier_id, "refused_at": refusing, "message": message})
+    return out

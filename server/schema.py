@@ -57,6 +57,8 @@ events = Table(
     Column("admit_unsynced", Boolean, nullable=False, default=False),
     Column("retention_days", Integer, nullable=False, default=30),
     Column("timezone", String(64), nullable=False, default="UTC"),
+    # Doors open this many minutes before starts_at and close at ends_at (issue 12).
+    Column("doors_open_minutes", Integer, nullable=False, default=60, server_default="60"),
     # Last change-log sequence number handed out for this event (the manifest's clock).
     Column("seq", BigInteger, nullable=False, default=0),
     Column("created_at", Float, nullable=False),
@@ -86,6 +88,13 @@ tiers = Table(
     Column("price_cents", BigInteger, nullable=False, default=0),
     Column("capacity", Integer),
     Column("entry", String(16), nullable=False, default="single"),
+    # Opening hours of the tier (unix seconds, NULL = no limit) and its repeat-scan rule:
+    # more than rescan_limit scans of one code a minute (NULL = the default 3) is flagged,
+    # and the scan admitted or refused per rescan_action.
+    Column("opens_at", BigInteger),
+    Column("closes_at", BigInteger),
+    Column("rescan_limit", Integer),
+    Column("rescan_action", String(8), nullable=False, default="admit", server_default="admit"),
     UniqueConstraint("event_id", "name", name="uq_tiers_event_name"),
 )
 
@@ -96,6 +105,8 @@ gates = Table(
     Column("event_id", Integer, ForeignKey("events.id"), nullable=False, index=True),
     Column("name", String(200), nullable=False),
     Column("tiers", Text),  # JSON list of tier ids, NULL = every tier
+    Column("opens_at", BigInteger),  # the gate's own opening hours; NULL = no limit
+    Column("closes_at", BigInteger),
     UniqueConstraint("event_id", "name", name="uq_gates_event_name"),
 )
 

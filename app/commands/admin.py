@@ -7,6 +7,7 @@ signed manifest export. See docs/server.md for the API behind each one.
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import json
 import sys
@@ -51,7 +52,19 @@ def register(sub) -> None:
     p.add_argument("--ends", required=True)
     p.add_argument("--capacity", type=int, help="people inside at once")
     p.add_argument("--admit-unsynced", action="store_true")
+    p.add_argument("--timezone", help="IANA zone, e.g. Europe/Paris (default UTC)")
+    p.add_argument("--doors-open", type=int, metavar="MINUTES", help=DOORS_HELP)
     _leaf(ev, "list", event_list, "list events")
+    p = _leaf(ev, "edit", event_edit, "change an event (kiosks get it with their next sync)")
+    p.add_argument("event", metavar="EVENT", help=NAMES["event"])
+    p.add_argument("--name")
+    p.add_argument("--starts", help=f"start, {TIME_HELP}")
+    p.add_argument("--ends", help=f"end, {TIME_HELP}")
+    p.add_argument("--capacity", help="people inside at once, or 'none'")
+    p.add_argument("--doors-open", type=int, metavar="MINUTES", help=DOORS_HELP)
+    p.add_argument("--timezone", help="IANA zone, e.g. Europe/Paris")
+    p.add_argument("--admit-unsynced", action=argparse.BooleanOptionalAction)
+    p.add_argument("--retention-days", type=int)
 
     tier = _group(asub, "tier", "ticket tiers")
     p = _leaf(tier, "create", tier_create, "create a tier")
@@ -60,16 +73,39 @@ def register(sub) -> None:
     p.add_argument("--price", default="0", help="price in currency units, e.g. 25.00")
     p.add_argument("--capacity", type=int)
     p.add_argument("--entry", choices=["single", "reentry", "unlimited"], default="single")
+    _tier_hours(p)
     p = _leaf(tier, "list", tier_list, "list tiers")
     p.add_argument("--event", required=True)
+    p = _leaf(tier, "edit", tier_edit, "change a tier (kiosks get it with their next sync)")
+    p.add_argument("--event", required=True)
+    p.add_argument("tier", metavar="TIER", help=NAMES["tier"])
+    p.add_argument("--name")
+    p.add_argument("--price", help="price in currency units, e.g. 25.00")
+    p.add_argument("--capacity", help="tickets for sale, or 'none'")
+    p.add_argument("--entry", choices=["single", "reentry", "unlimited"])
+    _tier_hours(p, edit=True)
 
     gate = _group(asub, "gate", "gates")
     p = _leaf(gate, "create", gate_create, "create a gate")
     p.add_argument("--event", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--tiers", help="comma-separated tier names or ids (default: all tiers)")
+    _hours(p, "gate")
     p = _leaf(gate, "list", gate_list, "list gates")
     p.add_argument("--event", required=True)
+    p = _leaf(gate, "edit", gate_edit, "change a gate (kiosks get it with their next sync)")
+    p.add_argument("--event", required=True)
+    p.add_argument("gate", metavar="GATE", nargs="?", help=NAMES["gate"])
+    p.add_argument("--all-gates", action="store_true", help="change every gate of the event")
+    p.add_argument("--name")
+    p.add_argument("--tiers", help="comma-separated tier names or ids, or 'all'")
+    p.add_argument(
+        "--add-tier", action="append", metavar="TIER", help="admit this tier too (repeatable)"
+    )
+    p.add_argument(
+        "--remove-tier", action="append", metavar="TIER", help="stop admitting it (repeatable)"
+    )
+    _hours(p, "gate", edit=True)
 
     tk = _group(asub, "tickets", "tickets")
     p = _leaf(tk, "issue", tickets_issue, "issue signed tickets with QR images")
@@ -78,6 +114,8 @@ def register(sub) -> None:
     p.add_argument("--count", type=int, required=True)
     p.add_argument("--holder")
     p.add_argument("--out", required=True, help="folder for tickets.csv and QR PNGs")
+    p.add_argument("--valid-from", metavar="ISO", help=f"not valid before, {TIME_HELP}")
+    p.add_argument("--valid-until", metavar="ISO", help=f"not valid after, {TIME_HELP}")
     p = _leaf(tk, "import", tickets_import, "import tickets or a guest list")
     p.add_argument("--event", required=True)
     p.add_argument("file")
@@ -92,6 +130,11 @@ def register(sub) -> None:
     p.add_argument("ticket")
     p.add_argument("--holder", required=True)
     p.add_argument("--out", help="folder for the new ticket's QR PNG")
+    p = _leaf(tk, "edit", tickets_edit, "change a ticket's validity window")
+    p.add_argument("--event", required=True)
+    p.add_argument("ticket", help="ticket id or ticket number")
+    p.add_argument("--valid-from", metavar="ISO", help=f"{TIME_HELP}, or 'none'")
+    p.add_argument("--valid-until", metavar="ISO", help=f"{TIME_HELP}, or 'none'")
 
     res = _group(asub, "reservation", "pay-at-counter reservations")
     p = _leaf(res, "create", reservation_create, "hold seats; prints the reservation code")
@@ -103,7 +146,7 @@ def register(sub) -> None:
     p.add_argument("--hours", type=float)
     p = _leaf(res, "cancel", reservation_cancel, "cancel a reservation")
     p.add_argument("--event", required=True)
-    p.add_argument("code")
+    p.add_argument("code", metavar="RESERVATION", help=NAMES["reservation"])
     p = _leaf(res, "list", reservation_list, "list reservations")
     p.add_argument("--event", required=True)
 
@@ -112,6 +155,11 @@ def register(sub) -> None:
     p.add_argument("--event", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--role", choices=["door", "box-office", "supervisor"], required=True)
+    p = _leaf(st, "list", staff_list, "list an event's staff")
+    p.add_argument("--event", required=True)
+    p = _leaf(st, "disable", staff_disable, "disable a staff member's PIN")
+    p.add_argument("--event", required=True)
+    p.add_argument("staff", metavar="STAFF", help=NAMES["staff"])
 
     dev = _group(asub, "device", "devices")
     p = _leaf(dev, "pair", device_pair, "make a one-time pairing code")
@@ -120,11 +168,12 @@ def register(sub) -> None:
     p.add_argument("--role", choices=["door", "box-office"], default="door")
     p.add_argument("--qr", help="also write the code as a QR PNG to this file")
     p = _leaf(dev, "revoke", device_revoke, "revoke a device")
-    p.add_argument("device_id")
+    p.add_argument("device_id", metavar="DEVICE", help=NAMES["device"])
+    p.add_argument("--event", help=f"{NAMES['event']} (narrows a device name search)")
     p = _leaf(dev, "list", device_list, "list an event's devices")
     p.add_argument("--event", required=True)
     p = _leaf(dev, "allocate", device_allocate, "walk-up seats a box office may sell offline")
-    p.add_argument("device_id")
+    p.add_argument("device_id", metavar="DEVICE", help=NAMES["device"])
     p.add_argument("--event", required=True)
     p.add_argument("--tier", required=True)
     p.add_argument("--seats", type=int, required=True)
@@ -145,6 +194,53 @@ def register(sub) -> None:
     p = _leaf(man, "export", manifest_export, "write the signed manifest to a file")
     p.add_argument("--event", required=True)
     p.add_argument("--out", required=True)
+    _name_help(admin)
+
+
+# Every option that names something takes its id or its name (app.admin_client.resolve).
+NAMES = {
+    "event": "event id or name",
+    "tier": "tier id or name",
+    "gate": "gate id or name",
+    "staff": "staff member's id or name",
+    "device": "device id (or its first 8 characters) or name",
+    "reservation": "reservation code or the holder's name",
+}
+TIME_HELP = (
+    "ISO 8601 like 2026-12-31T20:00; without an offset it is the event's time zone (UTC unless set)"
+)
+DOORS_HELP = "doors open this many minutes before the start (default 60)"
+
+
+def _hours(p, what: str, edit: bool = False) -> None:
+    clear = ", or 'none'" if edit else ""
+    p.add_argument("--opens", metavar="ISO", help=f"the {what} opens at, {TIME_HELP}{clear}")
+    p.add_argument("--closes", metavar="ISO", help=f"the {what} closes at{clear}")
+
+
+def _tier_hours(p, edit: bool = False) -> None:
+    _hours(p, "tier", edit)
+    p.add_argument(
+        "--rescan-limit",
+        metavar="N",
+        help="scans of one code a minute before it is flagged (default 3)"
+        + (", or 'none' for the default" if edit else ""),
+    )
+    p.add_argument(
+        "--rescan-action",
+        choices=["admit", "reject"],
+        help="what a scan beyond the limit gets (default admit, flagged)",
+    )
+
+
+def _name_help(parser) -> None:
+    """Say on every naming option, in every command, that it takes an id or a name."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _name_help(child)
+        elif action.dest in NAMES and not action.help:
+            action.help = NAMES[action.dest]
 
 
 def _client(args):
@@ -196,38 +292,121 @@ _ENTRY_WORDS = {
 }
 
 
-# -- events, tiers, gates --------------------------------------------------------------------
-def _need_time(value: str, flag: str) -> None:
-    """Say plainly what a date must look like, before the server's validator does."""
+# -- times -----------------------------------------------------------------------------------
+NONE_WORDS = ("none", "-")
+
+
+def _zone(name: str | None):
+    from datetime import UTC
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not name or name == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CommandError(
+            f"unknown time zone {name!r}: use a name like Europe/Paris or Asia/Kolkata"
+        ) from None
+
+
+def _when(value: str, flag: str, zone: str | None = "UTC") -> int:
+    """An ISO 8601 time as unix seconds. With an offset it means exactly that; without one
+    it is wall-clock time in ``zone`` (the event's time zone; UTC when it has none)."""
     from datetime import datetime
 
     try:
-        datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value.strip())
     except ValueError:
         raise CommandError(
             f"{flag} {value!r} is not a date and time: write it like 2026-12-31T20:00 "
-            "(UTC), or with an offset like 2026-12-31T20:00+05:30"
+            f"({zone or 'UTC'}), or with an offset like 2026-12-31T20:00+05:30"
         ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_zone(zone))
+    ts = int(moment.timestamp())
+    if not 0 <= ts < 2**32:
+        raise CommandError(f"{flag} {value!r} is outside the years 1970 to 2106")
+    return ts
+
+
+def _opt_when(value: str, flag: str, zone: str | None) -> int | None:
+    """Like ``_when``, and 'none' lifts the limit (null in the API)."""
+    return None if value.strip().lower() in NONE_WORDS else _when(value, flag, zone)
+
+
+def _opt_int(value: str, flag: str, low: int, high: int) -> int | None:
+    if value.strip().lower() in NONE_WORDS:
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        raise CommandError(f"{flag} must be a whole number or 'none', not {value!r}") from None
+    if not low <= n <= high:
+        raise CommandError(f"{flag} must be between {low} and {high}")
+    return n
+
+
+def _show(ts: int | None, zone: str | None) -> str:
+    from datetime import datetime
+
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, _zone(zone)).isoformat(timespec="minutes")
+
+
+def _hours_text(row: dict, zone: str | None) -> str:
+    if row.get("opens_at") is None and row.get("closes_at") is None:
+        return "no hours of its own"
+    return f"opens {_show(row.get('opens_at'), zone)}, closes {_show(row.get('closes_at'), zone)}"
+
+
+def _hours_body(args, zone: str | None, body: dict, edit: bool) -> None:
+    parse = _opt_when if edit else _when
+    for flag, key in (("--opens", "opens_at"), ("--closes", "closes_at")):
+        value = getattr(args, key.split("_")[0])
+        if value is not None:
+            body[key] = parse(value, flag, zone)
+
+
+def _need_changes(body: dict, flags: str) -> None:
+    if not body:
+        raise CommandError(f"nothing to change: give at least one of {flags}")
+
+
+# -- events, tiers, gates --------------------------------------------------------------------
+def _need_time(value: str, flag: str) -> None:
+    """Say plainly what a date must look like, before the server's validator does."""
+    _when(value, flag)
+
+
+def _event_text(ev: dict) -> str:
+    zone = ev.get("timezone")
+    doors = ev.get("doors_open_minutes")
+    return (
+        f"{ev['name']}: {_show(ev['starts_at'], zone)} to {_show(ev['ends_at'], zone)} "
+        f"({zone}), doors open {doors if doors is not None else 60} min before"
+    )
 
 
 def event_create(args) -> int:
     _need_positive(args.capacity, "--capacity")
     if not args.name.strip():
         raise CommandError("--name must not be empty")
-    _need_time(args.starts, "--starts")
-    _need_time(args.ends, "--ends")
+    body = {
+        "name": args.name,
+        "starts_at": _when(args.starts, "--starts", args.timezone),
+        "ends_at": _when(args.ends, "--ends", args.timezone),
+        "capacity": args.capacity,
+        "admit_unsynced": args.admit_unsynced,
+    }
+    if args.timezone:
+        _zone(args.timezone)
+        body["timezone"] = args.timezone
+    if args.doors_open is not None:
+        body["doors_open_minutes"] = args.doors_open
     with _client(args) as c:
-        ev = c.call(
-            "POST",
-            "/v1/events",
-            json={
-                "name": args.name,
-                "starts_at": args.starts,
-                "ends_at": args.ends,
-                "capacity": args.capacity,
-                "admit_unsynced": args.admit_unsynced,
-            },
-        )
+        ev = c.call("POST", "/v1/events", json=body)
     _print(args, ev, f"Event {ev['id']} created: {ev['name']}")
     return 0
 
@@ -239,20 +418,66 @@ def event_list(args) -> int:
     return 0
 
 
+def event_edit(args) -> int:
+    with _client(args) as c:
+        ev = c.event(args.event)
+        zone = args.timezone or ev.get("timezone")
+        body: dict[str, Any] = {}
+        if args.name is not None:
+            if not args.name.strip():
+                raise CommandError("--name must not be empty")
+            body["name"] = args.name
+        if args.timezone is not None:
+            _zone(args.timezone)
+            body["timezone"] = args.timezone
+        if args.starts is not None:
+            body["starts_at"] = _when(args.starts, "--starts", zone)
+        if args.ends is not None:
+            body["ends_at"] = _when(args.ends, "--ends", zone)
+        if args.capacity is not None:
+            body["capacity"] = _opt_int(args.capacity, "--capacity", 1, 10_000_000)
+        if args.doors_open is not None:
+            if not 0 <= args.doors_open <= 1440:
+                raise CommandError("--doors-open must be between 0 and 1440 minutes")
+            body["doors_open_minutes"] = args.doors_open
+        if args.admit_unsynced is not None:
+            body["admit_unsynced"] = args.admit_unsynced
+        if args.retention_days is not None:
+            body["retention_days"] = args.retention_days
+        _need_changes(
+            body,
+            "--name, --starts, --ends, --capacity, --doors-open, --timezone, "
+            "--admit-unsynced, --retention-days",
+        )
+        ev = c.call("PATCH", f"/v1/events/{ev['id']}", json=body)
+    _print(args, ev, f"Event {ev['id']} changed: {_event_text(ev)}")
+    return 0
+
+
+def _rescan_body(args, body: dict, edit: bool) -> None:
+    if args.rescan_limit is not None:
+        limit = _opt_int(args.rescan_limit, "--rescan-limit", 0, 1000)
+        if limit is None and not edit:
+            raise CommandError("--rescan-limit must be a whole number from 0 to 1000")
+        body["rescan_limit"] = limit
+    if args.rescan_action is not None:
+        body["rescan_action"] = args.rescan_action
+
+
 def tier_create(args) -> int:
     _need_positive(args.capacity, "--capacity")
     with _client(args) as c:
-        event = c.event_id(args.event)
-        tier = c.call(
-            "POST",
-            f"/v1/events/{event}/tiers",
-            json={
-                "name": args.name,
-                "price_cents": _price_cents(args.price),
-                "capacity": args.capacity,
-                "entry": args.entry,
-            },
-        )
+        ev = c.event(args.event)
+        event = ev["id"]
+        body = {
+            "name": args.name,
+            "price_cents": _price_cents(args.price),
+            "capacity": args.capacity,
+            "entry": args.entry,
+        }
+        _hours_body(args, ev.get("timezone"), body, edit=False)
+        _rescan_body(args, body, edit=False)
+        tier = c.call("POST", f"/v1/events/{event}/tiers", json=body)
     _print(
         args,
         tier,
@@ -273,21 +498,116 @@ def tier_list(args) -> int:
     return 0
 
 
+def tier_edit(args) -> int:
+    with _client(args) as c:
+        ev = c.event(args.event)
+        tier = c.tier(ev["id"], args.tier)
+        body: dict[str, Any] = {}
+        if args.name is not None:
+            body["name"] = args.name
+        if args.price is not None:
+            body["price_cents"] = _price_cents(args.price)
+        if args.capacity is not None:
+            body["capacity"] = _opt_int(args.capacity, "--capacity", 0, 10_000_000)
+        if args.entry is not None:
+            body["entry"] = args.entry
+        _hours_body(args, ev.get("timezone"), body, edit=True)
+        _rescan_body(args, body, edit=True)
+        _need_changes(
+            body,
+            "--name, --price, --capacity, --entry, --opens, --closes, --rescan-limit, "
+            "--rescan-action",
+        )
+        tier = c.call("PATCH", f"/v1/events/{ev['id']}/tiers/{tier['id']}", json=body)
+    limit = tier.get("rescan_limit")
+    _print(
+        args,
+        tier,
+        f"Tier {tier['id']} changed: {tier['name']}, "
+        f"{_ENTRY_WORDS.get(tier['entry'], tier['entry'])}, "
+        f"{_hours_text(tier, ev.get('timezone'))}, more than "
+        f"{limit if limit is not None else 3} scans a minute: "
+        f"{tier.get('rescan_action') or 'admit'} and flag",
+    )
+    return 0
+
+
+def _tier_list(c, event: int, text: str, flag: str) -> list[int]:
+    refs = [t.strip() for t in text.split(",") if t.strip()]
+    if not refs:
+        raise CommandError(f"{flag} needs tier names or ids, separated by commas")
+    return [c.tier_id(event, t) for t in refs]
+
+
+def _admits(c, event: int, gate: dict) -> str:
+    if gate["tiers"] is None:
+        return "every tier"
+    names = {t["id"]: t["name"] for t in c.cached(f"/v1/events/{event}/tiers")}
+    return ", ".join(names.get(t, f"tier {t}") for t in gate["tiers"]) or "no tier"
+
+
 def gate_create(args) -> int:
     with _client(args) as c:
-        event = c.event_id(args.event)
-        tiers = None
-        if args.tiers:
-            tiers = [c.tier_id(event, t.strip()) for t in args.tiers.split(",") if t.strip()]
-        gate = c.call("POST", f"/v1/events/{event}/gates", json={"name": args.name, "tiers": tiers})
+        ev = c.event(args.event)
+        event = ev["id"]
+        tiers = _tier_list(c, event, args.tiers, "--tiers") if args.tiers else None
+        body: dict[str, Any] = {"name": args.name, "tiers": tiers}
+        _hours_body(args, ev.get("timezone"), body, edit=False)
+        gate = c.call("POST", f"/v1/events/{event}/gates", json=body)
     _print(args, gate, f"Gate {gate['id']} created: {gate['name']}")
     return 0
 
 
 def gate_list(args) -> int:
     with _client(args) as c:
-        gates = c.call("GET", f"/v1/events/{c.event_id(args.event)}/gates")
-    _print(args, gates, "\n".join(f"{g['id']:>4}  {g['name']}" for g in gates) or "No gates")
+        ev = c.event(args.event)
+        gates = c.call("GET", f"/v1/events/{ev['id']}/gates")
+        lines = [
+            f"{g['id']:>4}  {g['name']}: admits {_admits(c, ev['id'], g)};"
+            f" {_hours_text(g, ev.get('timezone'))}"
+            for g in gates
+        ]
+    _print(args, gates, "\n".join(lines) or "No gates")
+    return 0
+
+
+def gate_edit(args) -> int:
+    if args.all_gates == bool(args.gate):
+        raise CommandError("name one gate (id or name), or give --all-gates")
+    if args.all_gates and args.name is not None:
+        raise CommandError("--name changes one gate: name the gate instead of --all-gates")
+    if args.tiers is not None and (args.add_tier or args.remove_tier):
+        raise CommandError("give either --tiers (the whole list) or --add-tier/--remove-tier")
+    with _client(args) as c:
+        ev = c.event(args.event)
+        event = ev["id"]
+        body: dict[str, Any] = {}
+        if args.name is not None:
+            body["name"] = args.name
+        if args.tiers is not None:
+            everything = args.tiers.strip().lower() in ("all", "*")
+            body["tiers"] = None if everything else _tier_list(c, event, args.tiers, "--tiers")
+        if args.add_tier:
+            body["add_tiers"] = _tier_list(c, event, ",".join(args.add_tier), "--add-tier")
+        if args.remove_tier:
+            body["remove_tiers"] = _tier_list(c, event, ",".join(args.remove_tier), "--remove-tier")
+        _hours_body(args, ev.get("timezone"), body, edit=True)
+        _need_changes(body, "--name, --tiers, --add-tier, --remove-tier, --opens, --closes")
+        if args.all_gates:
+            targets = c.cached(f"/v1/events/{event}/gates")
+            if not targets:
+                raise CommandError(f"event {event} has no gates yet (admin gate create)")
+        else:
+            targets = [c.gate(event, args.gate)]
+        changed = [
+            c.call("PATCH", f"/v1/events/{event}/gates/{g['id']}", json=body) for g in targets
+        ]
+        lines = [
+            f"Gate {g['id']} changed: {g['name']} admits {_admits(c, event, g)};"
+            f" {_hours_text(g, ev.get('timezone'))}"
+            for g in changed
+        ]
+    _print(args, changed if args.all_gates else changed[0], "\n".join(lines))
     return 0
 
 
@@ -305,13 +625,15 @@ def tickets_issue(args) -> int:
     except OSError as exc:
         raise CommandError(f"cannot create {out}: {exc.strerror}") from None
     with _client(args) as c:
-        event = c.event_id(args.event)
+        ev = c.event(args.event)
+        event = ev["id"]
         tier = c.tier_id(event, args.tier)
-        issued = c.call(
-            "POST",
-            f"/v1/events/{event}/tickets",
-            json={"tier": tier, "count": args.count, "holder": args.holder},
-        )["tickets"]
+        body: dict[str, Any] = {"tier": tier, "count": args.count, "holder": args.holder}
+        if args.valid_from is not None:
+            body["valid_from"] = _when(args.valid_from, "--valid-from", ev.get("timezone"))
+        if args.valid_until is not None:
+            body["valid_until"] = _when(args.valid_until, "--valid-until", ev.get("timezone"))
+        issued = c.call("POST", f"/v1/events/{event}/tickets", json=body)["tickets"]
     try:
         with (out / "tickets.csv").open("w", newline="", encoding="utf-8") as fh:
             write_csv(
@@ -366,7 +688,9 @@ def tickets_import(args) -> int:
         f"skipped {len(result['skipped'])}, {len(result['errors'])} errors."
     ]
     lines += [f"  line {e['line']}: {e['message']}" for e in result["errors"]]
-    if result["tiers_created"]:
+    if result.get("new_tiers"):
+        lines += [t["message"] for t in result["new_tiers"]]
+    elif result["tiers_created"]:
         lines.append(f"New tiers created: {', '.join(result['tiers_created'])}")
     _print(args, result, "\n".join(lines))
     return 0
@@ -381,6 +705,28 @@ def tickets_revoke(args) -> int:
             json={"status": args.status},
         )
     _print(args, ticket, f"Ticket {ticket['number']} is now {ticket['status']}")
+    return 0
+
+
+def tickets_edit(args) -> int:
+    with _client(args) as c:
+        ev = c.event(args.event)
+        zone = ev.get("timezone")
+        body: dict[str, Any] = {}
+        if args.valid_from is not None:
+            body["valid_from"] = _opt_when(args.valid_from, "--valid-from", zone)
+        if args.valid_until is not None:
+            body["valid_until"] = _opt_when(args.valid_until, "--valid-until", zone)
+        _need_changes(body, "--valid-from, --valid-until")
+        ticket = c.call(
+            "PATCH", f"/v1/events/{ev['id']}/tickets/{_ticket_ref(args.ticket)}", json=body
+        )
+    _print(
+        args,
+        ticket,
+        f"Ticket {ticket['number']} valid from {_show(ticket['valid_from'], zone)}"
+        f" until {_show(ticket['valid_until'], zone)}",
+    )
     return 0
 
 
@@ -424,7 +770,8 @@ def reservation_create(args) -> int:
 def reservation_cancel(args) -> int:
     with _client(args) as c:
         event = c.event_id(args.event)
-        res = c.call("POST", f"/v1/events/{event}/reservations/{args.code}/cancel")
+        code = c.reservation(event, args.code)["code"]
+        res = c.call("POST", f"/v1/events/{event}/reservations/{code}/cancel")
     _print(args, res, f"Reservation {res['code']} cancelled")
     return 0
 
@@ -461,6 +808,23 @@ def staff_add(args) -> int:
     return 0
 
 
+def staff_list(args) -> int:
+    with _client(args) as c:
+        rows = c.call("GET", f"/v1/events/{c.event_id(args.event)}/staff")
+    lines = [f"{r['id']:>4}  {r['status']:<8} {r['role']:<10} {r['name']}" for r in rows]
+    _print(args, rows, "\n".join(lines) or "No staff")
+    return 0
+
+
+def staff_disable(args) -> int:
+    with _client(args) as c:
+        event = c.event_id(args.event)
+        person = c.staff(event, args.staff)
+        person = c.call("POST", f"/v1/events/{event}/staff/{person['id']}/disable")
+    _print(args, person, f"Staff {person['id']} ({person['name']}) can no longer sign in")
+    return 0
+
+
 def pairing_qr_text(server: str, code: str) -> str:
     """What the pairing QR holds: the kiosk's camera reads server and code in one go."""
     from urllib.parse import urlencode
@@ -471,10 +835,11 @@ def pairing_qr_text(server: str, code: str) -> str:
 def device_pair(args) -> int:
     with _client(args) as c:
         event = c.event_id(args.event)
+        gate = c.gate(event, args.gate)["name"] if args.gate else None
         result = c.call(
             "POST",
             f"/v1/events/{event}/pairing-codes",
-            json={"gate": args.gate, "role": args.role},
+            json={"gate": gate, "role": args.role},
         )
         result["qr_text"] = pairing_qr_text(c.server, result["code"])
     if args.qr:
@@ -488,17 +853,21 @@ def device_pair(args) -> int:
 
 def device_revoke(args) -> int:
     with _client(args) as c:
-        dev = c.call("POST", f"/v1/devices/{args.device_id}/revoke")
+        event = c.event_id(args.event) if args.event else None
+        device = c.device(args.device_id, event)
+        dev = c.call("POST", f"/v1/devices/{device['device_id']}/revoke")
     _print(args, dev, f"Device {dev['device_id']} ({dev['name']}) revoked")
     return 0
 
 
 def device_allocate(args) -> int:
     with _client(args) as c:
-        tier = c.tier_id(c.event_id(args.event), args.tier)
+        event = c.event_id(args.event)
+        tier = c.tier_id(event, args.tier)
+        device = c.device(args.device_id, event)
         rows = c.call(
             "PUT",
-            f"/v1/devices/{args.device_id}/allocation",
+            f"/v1/devices/{device['device_id']}/allocation",
             json={"tier": tier, "seats": args.seats},
         )
     lines = [

@@ -11,7 +11,7 @@ from app.cli import CommandError, json_flag
 def register(sub) -> None:
     p = sub.add_parser("check", help="check one ticket code and record the scan")
     p.add_argument("code", help="the code text (as a QR code or hand scanner gives it)")
-    p.add_argument("--gate", help="gate name (default: the gate this kiosk is paired with)")
+    p.add_argument("--gate", help="gate id or name (default: the gate this kiosk is paired with)")
     p.add_argument("--exit", action="store_true", help="record an exit instead of an entry")
     p.add_argument("--staff", help="who is scanning")
     json_flag(p)  # output is always one JSON object; accepted for uniformity
@@ -23,7 +23,7 @@ def run(args) -> int:
         with open_checkin(args) as svc:
             result = svc.check(
                 args.code,
-                gate=args.gate,
+                gate=_gate_name(svc.store, args.gate),
                 direction="exit" if args.exit else "entry",
                 staff=args.staff,
             )
@@ -31,3 +31,15 @@ def run(args) -> int:
         raise CommandError(str(exc)) from None
     print(json.dumps(result.to_dict(), ensure_ascii=False), flush=True)
     return 0 if result.admitted else 1
+
+
+def _gate_name(store, ref: str | None) -> str | None:
+    """The gate's name for an id or a name, by the same rule as the admin commands."""
+    if ref is None:
+        return None
+    from app.admin_client import resolve
+
+    rows = store.reader.execute("SELECT id, name FROM gates ORDER BY id").fetchall()
+    if not rows:
+        return ref  # no list yet: the check itself says what to do
+    return resolve("gate", ref, [{"id": i, "name": n} for i, n in rows])["name"]

@@ -2,48 +2,61 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlalchemy import select, update
 
-from server import catalog, changelog, keyring
+from server import catalog, changelog, fields, keyring
 from server.deps import DbDep, OrganizerDep, SettingsDep
 from server.errors import bad_request
-from server.fields import MAX_TIME, EventPath, Name
+from server.fields import EventPath, Name, When
 from server.schema import events
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
 
 def to_unix(value: datetime | int | float | str) -> int:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        ts = int(value)
-    else:
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)  # naive times are read as UTC, documented
-        ts = int(value.timestamp())
-    if not 0 <= ts <= MAX_TIME:
-        raise ValueError("time must be between 1970 and 2106")
-    return ts
+    return fields.to_unix(value)  # kept here: older code imports it from this module
+
+
+def _zone(value: str | None) -> str | None:
+    """An IANA time zone name the server's tz database knows (UTC always works)."""
+    if value is None or value == "UTC":
+        return value
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}: use a name like Europe/Paris or Asia/Kolkata"
+        ) from None
+    return value
+
+
+TimeZone = Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")]
+DoorsOpen = Annotated[
+    int, Field(ge=0, le=1440, description="doors open this many minutes before the start")
+]
 
 
 class EventIn(BaseModel):
     name: Name
-    starts_at: datetime | int = Field(description="ISO 8601 (UTC if no offset) or unix seconds")
-    ends_at: datetime | int
+    starts_at: When
+    ends_at: When
     capacity: int | None = Field(None, ge=1, le=10_000_000, description="people inside at once")
     admit_unsynced: bool = False
     retention_days: int = Field(30, ge=0, le=3650)
-    timezone: str = Field("UTC", max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")
+    timezone: TimeZone = "UTC"
+    doors_open_minutes: DoorsOpen = 60
 
-    @field_validator("starts_at", "ends_at", mode="after")
+    @field_validator("timezone", mode="after")
     @classmethod
-    def _unix(cls, v):
-        return to_unix(v)
+    def _known_zone(cls, v):
+        return _zone(v)
 
     @model_validator(mode="after")
     def _order(self):
@@ -53,10 +66,25 @@ class EventIn(BaseModel):
 
 
 class EventPatch(BaseModel):
+    """Fields to change; absent ones stay. ``capacity: null`` lifts the limit."""
+
     name: Name | None = None
+    starts_at: When | None = None
+    ends_at: When | None = None
     capacity: int | None = Field(None, ge=1, le=10_000_000)
     admit_unsynced: bool | None = None
     retention_days: int | None = Field(None, ge=0, le=3650)
+    timezone: TimeZone | None = None
+    doors_open_minutes: DoorsOpen | None = None
+
+    @field_validator("timezone", mode="after")
+    @classmethod
+    def _known_zone(cls, v):
+        return _zone(v)
+
+
+# Fields where null means something ("no limit"); for the others null means "leave it".
+_NULLABLE = {"capacity"}
 
 
 def event_out(r) -> dict:
@@ -80,6 +108,7 @@ def create_event(body: EventIn, _: OrganizerDep, db: DbDep, settings: SettingsDe
                 admit_unsynced=body.admit_unsynced,
                 retention_days=body.retention_days,
                 timezone=body.timezone,
+                doors_open_minutes=body.doors_open_minutes,
                 seq=0,
                 created_at=now,
             )
@@ -115,13 +144,32 @@ def show_event(event_id: EventPath, _: OrganizerDep, db: DbDep) -> dict:
 
 @router.patch("/{event_id}")
 def change_event(event_id: EventPath, body: EventPatch, _: OrganizerDep, db: DbDep) -> dict:
-    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    """Change an event; kiosks get the new event row with their next manifest delta."""
+    changes = {
+        k: v
+        for k, v in body.model_dump(exclude_unset=True).items()
+        if v is not None or k in _NULLABLE
+    }
     if not changes:
         raise bad_request(
-            "Nothing to change: send name, capacity, admit_unsynced or retention_days"
+            "Nothing to change: send name, starts_at, ends_at, timezone, doors_open_minutes, "
+            "capacity, admit_unsynced or retention_days"
         )
     with db.write() as conn:
-        catalog.get_event(conn, event_id)
+        row = catalog.get_event(conn, event_id)
+        starts = changes.get("starts_at", int(row.starts_at))
+        ends = changes.get("ends_at", int(row.ends_at))
+        if ends < starts:
+            raise bad_request(
+                f"The event must end after it starts (starts {_iso(starts)}, ends {_iso(ends)})",
+                "bad_times",
+            )
         conn.execute(update(events).where(events.c.id == event_id).values(**changes))
         changelog.publish(conn, event_id, [catalog.event_row(catalog.get_event(conn, event_id))])
         return event_out(catalog.get_event(conn, event_id))
+
+
+def _iso(ts: int) -> str:
+    from datetime import UTC
+
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="minutes")

@@ -6,12 +6,12 @@ from typing import Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from server import catalog, imports, ticketing
+from server import catalog, changelog, imports, ticketing
 from server.deps import DbDep, OrganizerDep, SettingsDep
 from server.errors import bad_request
-from server.fields import EventPath, Id32, Name, OptName, TicketPath, UnixTime
+from server.fields import MAX_TIME, EventPath, Id32, Name, OptName, TicketPath, When
 from server.schema import tickets
 
 router = APIRouter(prefix="/v1/events/{event_id}/tickets", tags=["tickets"])
@@ -25,8 +25,8 @@ class IssueIn(BaseModel):
     count: int = Field(1, ge=1, le=MAX_ISSUE)
     holder: OptName | None = Field(None, description="holder name on every ticket")
     holders: list[OptName] | None = Field(None, max_length=MAX_ISSUE, description="one each")
-    valid_from: UnixTime | None = None
-    valid_until: UnixTime | None = None
+    valid_from: When | None = None
+    valid_until: When | None = None
 
     @model_validator(mode="after")
     def _window(self):
@@ -48,6 +48,13 @@ class RevokeIn(BaseModel):
 
 class TransferIn(BaseModel):
     holder: Name
+
+
+class TicketPatch(BaseModel):
+    """A ticket's validity window; null lifts that side's limit."""
+
+    valid_from: When | None = None
+    valid_until: When | None = None
 
 
 @router.post("", status_code=201)
@@ -80,7 +87,9 @@ def import_tickets(
     except imports.ImportProblem as exc:
         raise bad_request(f"Cannot import: {exc}", "bad_import") from None
     with db.write() as conn:
-        return ticketing.import_records(conn, event_id, records, body.tier, settings.now())
+        result = ticketing.import_records(conn, event_id, records, body.tier, settings.now())
+        result["new_tiers"] = imports.new_tier_gates(conn, event_id, result["tiers_created"])
+        return result
 
 
 @router.get("")
@@ -143,3 +152,41 @@ def transfer_ticket(
     with db.write() as conn:
         new = ticketing.transfer(conn, event_id, ticket_id, body.holder, settings.now())
     return {"old_ticket_id": ticket_id, "ticket": new}
+
+
+@router.patch("/{ticket_id}")
+def change_ticket(
+    event_id: EventPath, ticket_id: TicketPath, body: TicketPatch, _: OrganizerDep, db: DbDep
+) -> dict:
+    """Change a ticket's validity window. Doors follow the manifest's window over the one
+    printed in the code, so the code itself stays the same."""
+    sent = body.model_dump(exclude_unset=True)
+    if not sent:
+        raise bad_request("Nothing to change: send valid_from and/or valid_until")
+    with db.write() as conn:
+        row = ticketing.get_ticket(conn, event_id, ticket_id)
+        printed = _printed_window(row.code)
+        changes = {}
+        for key, wide in (("valid_from", 0), ("valid_until", MAX_TIME)):
+            if key in sent:
+                value = sent[key]
+                # null must beat a window printed in the code too: store the widest one
+                changes[key] = wide if value is None and printed[key] is not None else value
+        start = changes.get("valid_from", row.valid_from)
+        end = changes.get("valid_until", row.valid_until)
+        if start is not None and end is not None and end < start:
+            raise bad_request("valid_until is before valid_from", "bad_times")
+        conn.execute(update(tickets).where(tickets.c.id == ticket_id).values(**changes))
+        row = ticketing.get_ticket(conn, event_id, ticket_id)
+        changelog.publish(conn, event_id, [catalog.ticket_row(row)])
+        return catalog.ticket_out(row, catalog.tier_names(conn, event_id).get(row.tier_id))
+
+
+def _printed_window(code: str | None) -> dict[str, int | None]:
+    from core import credentials
+
+    parsed = credentials.parse(code) if code else None
+    if not isinstance(parsed, tuple):
+        return {"valid_from": None, "valid_until": None}
+    cred = parsed[0]
+    return {"valid_from": cred.valid_from, "valid_until": cred.valid_until}

@@ -1,19 +1,27 @@
-"""Organizer routes for ticket tiers (price, capacity, entry policy)."""
+"""Organizer routes for ticket tiers (price, capacity, entry policy, opening hours, the
+repeat-scan rule): create, list, change."""
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
-from sqlalchemy import select
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import select, update
 
 from core.rules import EntryPolicy
 from server import catalog, changelog, ticketing
 from server.deps import DbDep, OrganizerDep
-from server.errors import conflict
-from server.fields import Cents, EventPath, Name
+from server.errors import bad_request, conflict
+from server.fields import Cents, EventPath, IdPath, Name, When, check_window
 from server.schema import tiers
 
 router = APIRouter(prefix="/v1/events/{event_id}/tiers", tags=["tiers"])
+
+RescanLimit = Annotated[
+    int, Field(ge=0, le=1000, description="scans of one code a minute before it is flagged")
+]
+RescanAction = Literal["admit", "reject"]
 
 
 class TierIn(BaseModel):
@@ -21,6 +29,32 @@ class TierIn(BaseModel):
     price_cents: Cents = 0
     capacity: int | None = Field(None, ge=0, le=10_000_000, description="tickets for sale")
     entry: EntryPolicy = EntryPolicy.SINGLE
+    opens_at: When | None = Field(None, description="null = no limit")
+    closes_at: When | None = Field(None, description="null = no limit")
+    rescan_limit: RescanLimit | None = Field(None, description="null = the default (3)")
+    rescan_action: RescanAction = "admit"
+
+    @model_validator(mode="after")
+    def _window(self):
+        check_window(self.opens_at, self.closes_at, "the tier")
+        return self
+
+
+class TierPatch(BaseModel):
+    """Fields to change; absent ones stay. Null lifts a limit (capacity, opens_at,
+    closes_at) or restores the default (rescan_limit)."""
+
+    name: Name | None = None
+    price_cents: Cents | None = None
+    capacity: int | None = Field(None, ge=0, le=10_000_000)
+    entry: EntryPolicy | None = None
+    opens_at: When | None = None
+    closes_at: When | None = None
+    rescan_limit: RescanLimit | None = None
+    rescan_action: RescanAction | None = None
+
+
+_NULLABLE = {"capacity", "opens_at", "closes_at", "rescan_limit"}
 
 
 def tier_out(conn, r) -> dict:
@@ -31,15 +65,19 @@ def tier_out(conn, r) -> dict:
     return out
 
 
+def _name_clash(conn, event_id: int, name: str, tier_id: int | None = None) -> None:
+    q = select(tiers.c.id).where(tiers.c.event_id == event_id, tiers.c.name == name)
+    if tier_id is not None:
+        q = q.where(tiers.c.id != tier_id)
+    if conn.execute(q).first():
+        raise conflict(f"Event {event_id} already has a tier called {name!r}")
+
+
 @router.post("", status_code=201)
 def create_tier(event_id: EventPath, body: TierIn, _: OrganizerDep, db: DbDep) -> dict:
     with db.write() as conn:
         catalog.get_event(conn, event_id)
-        clash = conn.execute(
-            select(tiers.c.id).where(tiers.c.event_id == event_id, tiers.c.name == body.name)
-        ).first()
-        if clash:
-            raise conflict(f"Event {event_id} already has a tier called {body.name!r}")
+        _name_clash(conn, event_id, body.name)
         tier_id = conn.execute(
             tiers.insert()
             .values(
@@ -48,6 +86,10 @@ def create_tier(event_id: EventPath, body: TierIn, _: OrganizerDep, db: DbDep) -
                 price_cents=body.price_cents,
                 capacity=body.capacity,
                 entry=body.entry.value,
+                opens_at=body.opens_at,
+                closes_at=body.closes_at,
+                rescan_limit=body.rescan_limit,
+                rescan_action=body.rescan_action,
             )
             .returning(tiers.c.id)
         ).scalar_one()
@@ -62,3 +104,46 @@ def list_tiers(event_id: EventPath, _: OrganizerDep, db: DbDep) -> list[dict]:
         catalog.get_event(conn, event_id)
         rows = conn.execute(select(tiers).where(tiers.c.event_id == event_id).order_by(tiers.c.id))
         return [tier_out(conn, r) for r in rows.all()]
+
+
+@router.patch("/{tier_id}")
+def change_tier(
+    event_id: EventPath, tier_id: IdPath, body: TierPatch, _: OrganizerDep, db: DbDep
+) -> dict:
+    """Change a tier; kiosks get the new tier row with their next manifest delta."""
+    changes = {
+        k: v
+        for k, v in body.model_dump(exclude_unset=True).items()
+        if v is not None or k in _NULLABLE
+    }
+    if "entry" in changes:
+        changes["entry"] = EntryPolicy(changes["entry"]).value
+    if not changes:
+        raise bad_request(
+            "Nothing to change: send name, price_cents, capacity, entry, opens_at, closes_at, "
+            "rescan_limit or rescan_action"
+        )
+    with db.write() as conn:
+        row = catalog.get_tier(conn, event_id, tier_id, lock=True)
+        if "name" in changes:
+            _name_clash(conn, event_id, changes["name"], tier_id)
+        try:
+            check_window(
+                changes.get("opens_at", row.opens_at),
+                changes.get("closes_at", row.closes_at),
+                f"Tier {row.name!r}",
+            )
+        except ValueError as exc:
+            raise bad_request(f"{exc}: give closes_at after opens_at", "bad_times") from None
+        if changes.get("capacity") is not None:
+            taken = ticketing.seats_taken(conn, tier_id)
+            if changes["capacity"] < taken:
+                raise conflict(
+                    f"Tier {row.name!r} already has {taken} seats sold or held: its capacity "
+                    f"cannot go below {taken}",
+                    "below_taken",
+                )
+        conn.execute(update(tiers).where(tiers.c.id == tier_id).values(**changes))
+        row = catalog.get_tier(conn, event_id, tier_id)
+        changelog.publish(conn, event_id, [catalog.tier_row(row)])
+        return tier_out(conn, row)
