@@ -282,3 +282,24 @@ class _SwapAt(io.BytesIO):
             data, self._second = self._second, None
             self.__init__(data, None, self._at)
         return super().seek(pos, whence)
+
+
+def test_a_key_row_may_name_another_event(tmp_path, event):
+    """Another event's ticket key, shared by the organizer, rides in our manifest."""
+    from core.keys import SigningKey
+
+    store, seq = _seeded_store(tmp_path, event)
+    other = SigningKey.generate()
+    delta = EventFixture(
+        event_id=event.event_id, manifest_key=event.manifest_key, ticket_key=event.ticket_key
+    )
+    delta.rows, delta.seq = list(event.rows), event.seq
+    delta.add(
+        type="key",
+        kid=other.kid.hex(),
+        public_key=other.public.raw.hex(),
+        purpose="tickets",
+        event=event.event_id + 1,
+    )
+    apply_stream(store, io.BytesIO(delta.page(since=seq)))
+    assert other.kid in store.reference().ticket_keys
