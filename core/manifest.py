@@ -5,8 +5,9 @@ each). The signature covers the magic and the header; the header carries the SHA
 byte length of the body, so one signature commits to everything. Pages concatenate: a manifest
 file for a USB stick is just pages one after another. See docs/protocol.md for the byte layout.
 
-The server builds pages with ``build_page``; kiosks check them with ``PageReader`` before a
-single row reaches their database.
+The server builds pages with ``build_page``; kiosks check them with ``read_header`` /
+``read_body`` and ``check_row_place`` before a single row reaches their database. Who may sign
+what, and what a kiosk pins when, is docs/protocol.md, "Trust model for manifest files".
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from core.keys import SigningKey, VerifyKey
 MAGIC = b"GATEHOUSE-MANIFEST 1\n"
 FORMAT_VERSION = 1
 MAX_HEADER_LEN = 4096
+# Largest id or seq a kiosk stores: SQLite's INTEGER is a signed 64-bit number.
+MAX_INT = 2**63 - 1
 
 
 class ManifestError(Exception):
@@ -64,8 +67,21 @@ class PageHeader:
             raise ManifestError("bad_format", f"manifest header is incomplete ({exc})") from None
         if data.get("v") != FORMAT_VERSION:
             raise ManifestError("bad_format", "manifest format version not supported")
-        if header.from_seq < 0 or header.to_seq < header.from_seq or header.row_count < 0:
+        if (
+            header.from_seq < 0
+            or header.to_seq < header.from_seq
+            or header.to_seq > MAX_INT
+            or header.row_count < 0
+        ):
             raise ManifestError("bad_format", "manifest header has impossible sequence numbers")
+        # A page's to_seq is the seq of its last row (server/changelog.rows_since), so a page
+        # with no rows cannot move the kiosk forward and a page with rows must.
+        if (header.row_count == 0) != (header.to_seq == header.from_seq):
+            raise ManifestError(
+                "bad_seq",
+                f"manifest page claims changes {header.from_seq}-{header.to_seq} but carries "
+                f"{header.row_count} rows",
+            )
         return header
 
 
@@ -114,14 +130,8 @@ def _read_line(stream: IO[bytes], what: str) -> bytes:
     return line[:-1]
 
 
-def read_header(
-    stream: IO[bytes], trusted: Mapping[bytes, VerifyKey], *, first_use: bool = False
-) -> PageHeader | None:
-    """Read and verify one page header. None at a clean end of stream (no more pages).
-
-    ``first_use``: a kiosk that trusts no key yet (never paired, fed from a USB stick) accepts
-    the key the header names and the caller pins it; its fingerprint is shown to the operator.
-    """
+def _read_signed(stream: IO[bytes]) -> tuple[dict[str, Any], bytes, bytes, bytes] | None:
+    """One page's header as written: (fields, header line, signature, key id). Not verified."""
     magic = stream.read(len(MAGIC))
     if not magic:
         return None
@@ -140,16 +150,44 @@ def read_header(
         kid = bytes.fromhex(str(data.get("kid", "")))
     except ValueError:
         raise ManifestError("bad_format", "manifest key id is damaged") from None
+    return data, header_line, sig, kid
+
+
+def read_header(stream: IO[bytes], trusted: Mapping[bytes, VerifyKey]) -> PageHeader | None:
+    """Read and verify one page header against the keys this kiosk trusts. None at a clean
+    end of stream (no more pages). The ``pub`` a header carries is never trusted here."""
+    signed = _read_signed(stream)
+    if signed is None:
+        return None
+    data, header_line, sig, kid = signed
     key = trusted.get(kid)
-    if key is None and first_use and not trusted:
-        candidate = VerifyKey(bytes.fromhex(str(data.get("pub", "")))) if data.get("pub") else None
-        if candidate is not None and candidate.kid == kid:
-            key = candidate
     if key is None:
         raise ManifestError("unknown_key", "manifest is signed by a key this kiosk does not trust")
     if not key.verify(sig, MAGIC + header_line):
         raise ManifestError("bad_signature", "manifest signature is wrong: it was altered")
     return PageHeader.from_json(data)
+
+
+def read_signer(stream: IO[bytes]) -> tuple[PageHeader, VerifyKey]:
+    """The first page's header and the key that signed it, as the file claims.
+
+    Proves only that the header was signed by the key it names, not that the key is anyone's
+    we trust: the caller compares it with the pinned key, the operator's ``--expect-key``, or
+    shows it for confirmation, before any row is read.
+    """
+    signed = _read_signed(stream)
+    if signed is None:
+        raise ManifestError("empty", "the file is empty: not a Gatehouse manifest")
+    data, header_line, sig, kid = signed
+    try:
+        key = VerifyKey(bytes.fromhex(str(data.get("pub") or "")))
+    except ValueError:
+        raise ManifestError("bad_format", "manifest signer key is damaged") from None
+    if len(key.raw) != 32 or key.kid != kid:
+        raise ManifestError("bad_format", "manifest header does not name the key that signed it")
+    if not key.verify(sig, MAGIC + header_line):
+        raise ManifestError("bad_signature", "manifest signature is wrong: it was altered")
+    return PageHeader.from_json(data), key
 
 
 def read_body(stream: IO[bytes], header: PageHeader, chunk: int = 1 << 20) -> Iterator[bytes]:
@@ -215,8 +253,44 @@ def read_pages(stream: IO[bytes], trusted: Mapping[bytes, VerifyKey]) -> Iterato
 def check_continuity(header: PageHeader, *, event_id: int | None, current_seq: int) -> None:
     """A page must belong to our event and start where our copy ends (no gaps, no replays)."""
     if event_id is not None and header.event_id != event_id:
-        raise ManifestError("wrong_event", "manifest is for a different event")
+        raise ManifestError(
+            "wrong_event",
+            f"this manifest is for event {header.event_id}; this kiosk holds event {event_id}",
+        )
     if header.to_seq <= current_seq and header.row_count:
         raise ManifestError("stale", "manifest page is older than what this kiosk already has")
     if header.from_seq > current_seq:
         raise ManifestError("gap", "manifest page skips changes this kiosk has not seen")
+
+
+# Row types whose ``event`` field must name the page's event (staff may be organizer-wide).
+_EVENT_REQUIRED = frozenset({"ticket", "tier", "gate", "reservation"})
+
+
+def check_row_place(row: Mapping[str, Any], header: PageHeader, number: int) -> int:
+    """A row must belong to its page: the page's event, a seq inside (from_seq, to_seq].
+
+    Returns the row's seq. ``number`` (1-based, within the page) is for the message.
+    """
+    kind = row.get("type")
+    seq = row.get("seq")
+    if type(seq) is not int:
+        raise ManifestError("bad_row", f"manifest row {number} ({kind}) is invalid: no seq")
+    if not header.from_seq < seq <= header.to_seq:
+        raise ManifestError(
+            "bad_seq",
+            f"manifest row {number} ({kind}) has seq {seq}, outside its page "
+            f"({header.from_seq}-{header.to_seq})",
+        )
+    if kind == "key":
+        return seq  # a key row may name another event: that event's ticket key, shared with us
+    event = row.get("id") if kind == "event" else row.get("event")
+    if event is None and kind not in _EVENT_REQUIRED and kind != "event":
+        return seq
+    if type(event) is not int or event != header.event_id:
+        raise ManifestError(
+            "wrong_event",
+            f"manifest row {number} ({kind}) is for event {event}, "
+            f"but its page is for event {header.event_id}",
+        )
+    return seq

@@ -1,49 +1,206 @@
 """Apply verified manifest pages to the kiosk store, one page per transaction.
 
 Callers hand in rows only after ``core.manifest`` has checked signature and body hash. Every
-row is an upsert keyed by its entity id, so a page may overlap what the kiosk already has; the
-page's ``to_seq`` is recorded in the same transaction, so an interrupted apply leaves the
-previous state and seq intact and the next sync resumes from there.
+row is checked before it is written (it belongs to the page's event, its seq lies inside the
+page, ids fit, names are text) and is an upsert keyed by its entity id, so a page may overlap
+what the kiosk already has; the page's ``to_seq`` is recorded in the same transaction, so an
+interrupted apply leaves the previous state and seq intact and the next sync resumes there.
+
+``apply_stream`` is the file import (a USB stick): it verifies the WHOLE file first and only
+then applies it, so a refused file changes nothing. The trust rules it enforces are
+docs/protocol.md, "Trust model for manifest files".
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sqlite3
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from core.manifest import ManifestError, PageHeader, check_continuity
+from core.keys import KEY_ID_LEN, VerifyKey, key_id
+from core.manifest import (
+    MAX_INT,
+    ManifestError,
+    PageHeader,
+    check_continuity,
+    check_row_place,
+    iter_rows,
+    read_body,
+    read_header,
+    read_signer,
+)
+from core.rules import EntryPolicy
 from local_db.store import Store
 
 _BATCH = 5000
 
 
-def _blob(value: str | None) -> bytes | None:
-    return bytes.fromhex(value) if value else None
+class _Bad(ValueError):
+    """One field of a row is wrong; the text says which, in words."""
 
 
-def _int_or_none(value: Any) -> int | None:
-    return None if value is None else int(value)
+def _int(r: dict[str, Any], name: str, *, lo: int = 1, optional: bool = False) -> int | None:
+    value = r.get(name)
+    if value is None and optional:
+        return None
+    if type(value) is not int:  # bool is an int to Python, never to a manifest
+        raise _Bad(f"{name} is missing" if value is None else f"{name} is not a whole number")
+    if not lo <= value <= MAX_INT:
+        raise _Bad(f"{name} out of range")
+    return value
 
 
-def _float_or_none(value: Any) -> float | None:
-    return None if value is None else float(value)
+def _num(r: dict[str, Any], name: str) -> float | int | None:
+    value = r.get(name)
+    if value is None:
+        return None
+    if type(value) not in (int, float) or not math.isfinite(value) or abs(value) > MAX_INT:
+        raise _Bad(f"{name} is not a time or number")
+    return value
+
+
+def _text(r: dict[str, Any], name: str, *, optional: bool = False, empty: bool = True) -> str:
+    value = r.get(name)
+    if value is None and optional:
+        return ""
+    if not isinstance(value, str):
+        raise _Bad(f"{name} is missing" if value is None else f"{name} is not text")
+    if not value and not empty:
+        raise _Bad(f"{name} is empty")
+    return value
+
+
+def _hex(r: dict[str, Any], name: str, *, size: int | None = None) -> bytes | None:
+    value = r.get(name)
+    if value is None and size is None:
+        return None
+    try:
+        raw = bytes.fromhex(value)
+    except (TypeError, ValueError):
+        raise _Bad(f"{name} is not hex") from None
+    if size is not None and len(raw) != size:
+        raise _Bad(f"{name} has the wrong length")
+    return raw or None
+
+
+def _choice(r: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str | None:
+    value = r.get(name)
+    if value is not None and value not in allowed:
+        raise _Bad(f"{name} is not one of {', '.join(allowed)}")
+    return value
 
 
 def _ticket(r: dict[str, Any]) -> tuple:
     return (
-        int(r["id"]),
-        int(r["event"]),
-        int(r["tier"]),
-        r.get("holder") or "",
-        r.get("status", "valid"),
-        r.get("valid_from"),
-        r.get("valid_until"),
-        r.get("reservation"),
-        _blob(r.get("barcode_hash")),
-        int(r["seq"]),
+        _int(r, "id"),
+        _int(r, "event"),
+        _int(r, "tier"),
+        _text(r, "holder", optional=True),
+        _text(r, "status") if "status" in r else "valid",
+        _num(r, "valid_from"),
+        _num(r, "valid_until"),
+        _text(r, "reservation") if r.get("reservation") is not None else None,
+        _hex(r, "barcode_hash"),
+        _int(r, "seq"),
+    )
+
+
+def _event(r: dict[str, Any]) -> tuple:
+    return (
+        _int(r, "id"),
+        _text(r, "name", empty=False),
+        _num(r, "starts_at"),
+        _num(r, "ends_at"),
+        _int(r, "capacity", lo=0, optional=True),
+        int(bool(r.get("admit_unsynced"))),
+        _int(r, "retention_days", lo=0, optional=True),
+        _text(r, "timezone") if r.get("timezone") is not None else None,
+        _int(r, "doors_open_minutes", lo=0, optional=True),
+    )
+
+
+def _tier(r: dict[str, Any]) -> tuple:
+    entry = r.get("entry", "single")
+    if entry not in {p.value for p in EntryPolicy}:
+        raise _Bad("entry is not single, reentry or unlimited")
+    return (
+        _int(r, "id"),
+        _int(r, "event"),
+        _text(r, "name", empty=False),
+        _int(r, "price_cents", lo=0, optional=True) or 0,
+        _int(r, "capacity", lo=0, optional=True),
+        str(entry),
+        _num(r, "opens_at"),
+        _num(r, "closes_at"),
+        _int(r, "rescan_limit", lo=0, optional=True),
+        _choice(r, "rescan_action", ("admit", "reject")),
+    )
+
+
+def _gate(r: dict[str, Any]) -> tuple:
+    tiers = r.get("tiers")
+    if tiers is not None and (
+        not isinstance(tiers, list) or not all(type(t) is int and 0 < t <= MAX_INT for t in tiers)
+    ):
+        raise _Bad("tiers is not a list of tier ids")
+    return (
+        _int(r, "id"),
+        _int(r, "event"),
+        _text(r, "name", empty=False),
+        None if tiers is None else json.dumps(tiers),
+        _num(r, "opens_at"),
+        _num(r, "closes_at"),
+    )
+
+
+def _key(r: dict[str, Any]) -> tuple:
+    kid = _hex(r, "kid", size=KEY_ID_LEN)
+    public = _hex(r, "public_key", size=32)
+    if key_id(public) != kid:
+        raise _Bad("kid does not match public_key")
+    device = r.get("device")
+    if device is not None and not isinstance(device, str):
+        raise _Bad("device is not text")
+    return (
+        kid,
+        public,
+        _text(r, "purpose", empty=False),
+        device,
+        _text(r, "status") if "status" in r else "active",
+        _int(r, "event", optional=True),  # set for another event's ticket key (its name too)
+        _text(r, "event_name") if r.get("event_name") is not None else None,
+    )
+
+
+def _reservation(r: dict[str, Any]) -> tuple:
+    items = r.get("items", [])
+    if not isinstance(items, list):
+        raise _Bad("items is not a list")
+    return (
+        _text(r, "code", empty=False),
+        _int(r, "event"),
+        json.dumps(items),
+        _int(r, "amount_due_cents", lo=0, optional=True) or 0,
+        _text(r, "holder", optional=True),
+        _text(r, "phone", optional=True),
+        _num(r, "expires_at"),
+        _text(r, "status", empty=False),
+        _int(r, "seq"),
+    )
+
+
+def _staff(r: dict[str, Any]) -> tuple:
+    return (
+        _int(r, "id"),
+        _int(r, "event", optional=True),
+        _text(r, "name"),
+        _text(r, "role", empty=False),
+        _text(r, "pin_hash"),
+        _text(r, "status") if "status" in r else "active",
     )
 
 
@@ -60,85 +217,32 @@ _UPSERTS: dict[str, tuple[str, Callable[[dict[str, Any]], tuple]]] = {
     "event": (
         "INSERT OR REPLACE INTO events (id, name, starts_at, ends_at, capacity, admit_unsynced,"
         " retention_days, timezone, doors_open_minutes) VALUES (?,?,?,?,?,?,?,?,?)",
-        lambda r: (
-            int(r["id"]),
-            r["name"],
-            r.get("starts_at"),
-            r.get("ends_at"),
-            r.get("capacity"),
-            int(bool(r.get("admit_unsynced"))),
-            r.get("retention_days"),
-            r.get("timezone"),
-            _int_or_none(r.get("doors_open_minutes")),
-        ),
+        _event,
     ),
     "tier": (
         "INSERT OR REPLACE INTO tiers (id, event_id, name, price_cents, capacity, entry_policy,"
         " opens_at, closes_at, rescan_limit, rescan_action) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        lambda r: (
-            int(r["id"]),
-            int(r["event"]),
-            r["name"],
-            int(r.get("price_cents", 0)),
-            r.get("capacity"),
-            r.get("entry", "single"),
-            _float_or_none(r.get("opens_at")),
-            _float_or_none(r.get("closes_at")),
-            _int_or_none(r.get("rescan_limit")),
-            r.get("rescan_action"),
-        ),
+        _tier,
     ),
     "gate": (
         "INSERT OR REPLACE INTO gates (id, event_id, name, tiers, opens_at, closes_at)"
         " VALUES (?,?,?,?,?,?)",
-        lambda r: (
-            int(r["id"]),
-            int(r["event"]),
-            r["name"],
-            None if r.get("tiers") is None else json.dumps(r["tiers"]),
-            _float_or_none(r.get("opens_at")),
-            _float_or_none(r.get("closes_at")),
-        ),
+        _gate,
     ),
     "key": (
         "INSERT OR REPLACE INTO keys (kid, public_key, purpose, device_id, status, event_id,"
         " event_name) VALUES (?,?,?,?,?,?,?)",
-        lambda r: (
-            bytes.fromhex(r["kid"]),
-            bytes.fromhex(r["public_key"]),
-            r["purpose"],
-            r.get("device"),
-            r.get("status", "active"),
-            _int_or_none(r.get("event")),  # set for another event's ticket key (its name too)
-            r.get("event_name"),
-        ),
+        _key,
     ),
     "reservation": (
         "INSERT OR REPLACE INTO reservations (code, event_id, items, amount_due_cents, holder,"
         " phone, expires_at, status, seq) VALUES (?,?,?,?,?,?,?,?,?)",
-        lambda r: (
-            r["code"],
-            int(r["event"]),
-            json.dumps(r.get("items", [])),
-            int(r.get("amount_due_cents", 0)),
-            r.get("holder") or "",
-            r.get("phone") or "",
-            r.get("expires_at"),
-            r["status"],
-            int(r["seq"]),
-        ),
+        _reservation,
     ),
     "staff": (
         "INSERT OR REPLACE INTO staff (id, event_id, name, role, pin_hash, status)"
         " VALUES (?,?,?,?,?,?)",
-        lambda r: (
-            int(r["id"]),
-            r.get("event"),
-            r["name"],
-            r["role"],
-            r["pin_hash"],
-            r.get("status", "active"),
-        ),
+        _staff,
     ),
 }
 
@@ -151,59 +255,108 @@ _NAMELESS: dict[str, dict[str, Any]] = {
 }
 
 
+def row_values(row: dict[str, Any], header: PageHeader, number: int) -> tuple | None:
+    """Check one row against its page and convert it for its table (None: a type this kiosk
+    does not store). Raises ManifestError in words: which row, which field, what is wrong."""
+    check_row_place(row, header, number)
+    kind = row.get("type")
+    spec = _UPSERTS.get(kind)
+    if spec is None:
+        return None
+    try:
+        return spec[1](row)
+    except _Bad as exc:
+        raise ManifestError(
+            "bad_row", f"manifest row {number} ({kind}) is invalid: {exc}"
+        ) from None
+
+
 def apply_page(
     store: Store,
     header: PageHeader,
     rows: Iterable[dict[str, Any]],
     *,
     extra_row: Callable[[sqlite3.Connection, dict[str, Any]], bool] | None = None,
+    pin: VerifyKey | None = None,
 ) -> int:
     """Apply one verified page atomically. Returns the number of rows applied.
 
     Unknown row types are skipped (a newer server may send more than this kiosk knows);
     ``extra_row`` lets other packages (box office allocations) handle their own types.
+    ``pin``: the signer an operator confirmed on first use, stored with the page so that a
+    refused page pins nothing either.
     """
     event = store.get_meta("event_id")
     check_continuity(
         header, event_id=int(event) if event else None, current_seq=store.manifest_seq()
     )
     pending: dict[str, list[tuple]] = {}
-    count = 0
+    count = last_seq = 0
     # After revocation or the retention period, names that arrive later are not kept either.
     forget_names = store.get_meta("personal_data_erased_at") is not None
-    with store.transaction() as c:
-        for row in rows:
-            kind = row.get("type")
-            spec = _UPSERTS.get(kind)
-            if forget_names and kind in _NAMELESS:
-                row = {**row, **_NAMELESS[kind]}
-            if spec is None:
-                if extra_row is not None:
-                    extra_row(c, row)
+    try:
+        with store.transaction() as c:
+            if pin is not None:
+                _pin(c, pin)
+            for row in rows:
                 count += 1
-                continue
-            try:
-                values = spec[1](row)
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ManifestError(
-                    "bad_format", f"manifest {kind} row is invalid ({exc})"
-                ) from None
-            batch = pending.setdefault(kind, [])
-            batch.append(values)
-            count += 1
-            if len(batch) >= _BATCH:
-                c.executemany(spec[0], batch)
-                batch.clear()
-        for kind, batch in pending.items():
-            if batch:
-                c.executemany(_UPSERTS[kind][0], batch)
-        if count != header.row_count:
-            raise ManifestError("bad_format", "manifest row count does not match its header")
-        store.set_meta("event_id", str(header.event_id), c)
-        store.set_meta("manifest_seq", str(header.to_seq), c)
-        store.set_meta("manifest_generated_at", str(header.generated_at), c)
+                kind = row.get("type")
+                if forget_names and kind in _NAMELESS:
+                    row = {**row, **_NAMELESS[kind]}
+                values = row_values(row, header, count)
+                last_seq = max(last_seq, row["seq"])
+                if values is None:
+                    if extra_row is not None:
+                        extra_row(c, row)
+                    continue
+                batch = pending.setdefault(kind, [])
+                batch.append(values)
+                if len(batch) >= _BATCH:
+                    c.executemany(_UPSERTS[kind][0], batch)
+                    batch.clear()
+            for kind, batch in pending.items():
+                if batch:
+                    c.executemany(_UPSERTS[kind][0], batch)
+            if count != header.row_count:
+                raise ManifestError("bad_format", "manifest row count does not match its header")
+            _check_last_seq(header, last_seq)
+            store.set_meta("event_id", str(header.event_id), c)
+            store.set_meta("manifest_seq", str(header.to_seq), c)
+            store.set_meta("manifest_generated_at", str(header.generated_at), c)
+    except sqlite3.IntegrityError as exc:
+        # Signed but self-contradictory (two tickets with one barcode): refuse, in words.
+        raise ManifestError("bad_row", f"manifest rows contradict each other ({exc})") from None
     store.invalidate()
     return count
+
+
+def _check_last_seq(header: PageHeader, last_seq: int) -> None:
+    """``to_seq`` is the seq of the page's last change: a page claiming more would make the
+    kiosk skip changes it never received."""
+    if header.row_count and last_seq != header.to_seq:
+        raise ManifestError(
+            "bad_seq",
+            f"manifest page claims changes up to seq {header.to_seq} but its last change is "
+            f"seq {last_seq}",
+        )
+
+
+def _pin(c: sqlite3.Connection, key: VerifyKey) -> None:
+    c.execute(
+        "INSERT OR REPLACE INTO keys (kid, public_key, purpose, status)"
+        " VALUES (?, ?, 'manifest', 'active')",
+        (key.kid, key.raw),
+    )
+
+
+def has_pinned_signer(store: Store) -> bool:
+    """Whether this kiosk ever pinned a manifest signer (pairing, or a confirmed import).
+
+    Revoked keys count: a kiosk whose signers were all revoked must not fall back to
+    trusting whoever signs the next file.
+    """
+    row = store.conn.execute("SELECT 1 FROM keys WHERE purpose = 'manifest' LIMIT 1").fetchone()
+    return row is not None
 
 
 def _raw_chunks(stream: Any, size: int, sha256: str, chunk: int = 1 << 20) -> Iterable[bytes]:
@@ -222,51 +375,165 @@ def _raw_chunks(stream: Any, size: int, sha256: str, chunk: int = 1 << 20) -> It
         raise ManifestError("body_hash_mismatch", "manifest file changed while it was read")
 
 
+class PageRefused(ManifestError):
+    """A file import stopped at page ``page`` (1-based); ``applied`` lists the pages that were
+    applied before it (empty when the verifying pass refused: then nothing changed)."""
+
+    def __init__(self, page: int, cause: ManifestError, applied: list[AppliedPage]):
+        super().__init__(cause.reason, str(cause))
+        self.page = page
+        self.applied = applied
+
+
+@dataclass(frozen=True)
+class AppliedPage:
+    number: int  # 1-based position in the file
+    header: PageHeader
+    rows: int
+
+
+@dataclass
+class _Plan:
+    pages: list[tuple[int, PageHeader, bool]] = field(default_factory=list)  # offset, hdr, skip
+
+
+def _verify_file(
+    store: Store, stream: Any, trusted: dict[bytes, VerifyKey], event: int | None
+) -> _Plan:
+    """First pass: every page's signature, body hash, rows, event and seq, with the trusted
+    keys evolving exactly as the apply pass will store them. Writes nothing."""
+    plan = _Plan()
+    current = store.manifest_seq()
+    number = 0
+    while True:
+        number += 1
+        offset = stream.tell()
+        try:
+            header = read_header(stream, trusted)
+            if header is None:
+                if number == 1:
+                    raise ManifestError("empty", "the file is empty: not a Gatehouse manifest")
+                return plan
+            body_at = stream.tell()
+            for _ in read_body(stream, header):
+                pass  # hashing pass; raises on mismatch or truncation
+            if event is not None and header.event_id != event:
+                stream.seek(body_at)
+                raise ManifestError("wrong_event", _other_event(store, stream, header, event))
+            skip = event is not None and header.to_seq <= current
+            if not skip:
+                if header.from_seq > current:
+                    raise ManifestError(
+                        "gap",
+                        f"manifest page starts after seq {header.from_seq} but the kiosk holds "
+                        f"only seq {current}: changes in between are missing",
+                    )
+                stream.seek(body_at)
+                _check_rows(stream, header, trusted)
+                current, event = header.to_seq, header.event_id
+        except ManifestError as exc:
+            raise PageRefused(number, exc, []) from None
+        plan.pages.append((offset, header, skip))
+
+
+def _check_rows(stream: Any, header: PageHeader, trusted: dict[bytes, VerifyKey]) -> None:
+    count = last_seq = 0
+    chunks = _raw_chunks(stream, header.body_bytes, header.body_sha256)
+    for count, row in enumerate(iter_rows(chunks), start=1):
+        values = row_values(row, header, count)
+        last_seq = max(last_seq, row["seq"])
+        if row["type"] == "key" and values is not None and values[2] == "manifest":
+            # Key rotation: a manifest key named by a page signed by a trusted key signs the
+            # following pages; a revoked one stops.
+            if values[4] == "active":
+                trusted[values[0]] = VerifyKey(values[1])
+            else:
+                trusted.pop(values[0], None)
+    if count != header.row_count:
+        raise ManifestError("bad_format", "manifest row count does not match its header")
+    _check_last_seq(header, last_seq)
+
+
+def _other_event(store: Store, stream: Any, header: PageHeader, event: int) -> str:
+    """ "This manifest is for event 2 (Jazz Night); this kiosk holds event 1 (Night Market)"."""
+    theirs = ""
+    try:
+        for row in iter_rows(_raw_chunks(stream, header.body_bytes, header.body_sha256)):
+            if row.get("type") == "event" and row.get("id") == header.event_id:
+                theirs = f" ({row.get('name')})" if isinstance(row.get("name"), str) else ""
+                break
+    except ManifestError:
+        pass
+    ours = store.reference().event
+    mine = f" ({ours['name']})" if ours and ours.get("id") == event else ""
+    return (
+        f"this manifest is for event {header.event_id}{theirs}; "
+        f"this kiosk holds event {event}{mine}"
+    )
+
+
 def apply_stream(
     store: Store,
     stream: Any,
     *,
     first_use: bool = False,
+    trust: VerifyKey | None = None,
     on_page: Callable[[PageHeader, int], None] | None = None,
     extra_row: Callable[[sqlite3.Connection, dict[str, Any]], bool] | None = None,
 ) -> list[PageHeader]:
-    """Verify and apply every page of a seekable stream (a file, or a downloaded temp file).
+    """Verify a whole manifest file (a seekable stream), then apply its pages.
 
-    Two passes per page: hash the body first, then seek back and parse rows into the
-    transaction. Nothing of a page reaches the database before its hash has matched, and memory
-    stays flat however large the page is. Stale pages (already applied) are skipped silently:
-    re-importing the same USB file is harmless.
+    Trust: a kiosk that pinned a manifest signer (pairing, earlier import) accepts pages signed
+    by its trusted keys only. A kiosk that never pinned one accepts ``trust`` (the signer the
+    operator confirmed, see ``read_signer``) or, with ``first_use=True`` and no ``trust``, the
+    signer of the first page; that key is pinned with the first page applied. Key rows inside
+    pages count only once their page verified under an already trusted key.
+
+    Two passes: the first verifies every page (signature, body hash, each row, event, seq)
+    and writes nothing; the second applies each page in its own transaction, hashing its body
+    again (a USB file can change between passes). Pages the kiosk already has are skipped:
+    re-importing the same file is harmless. Raises ``PageRefused``; when it comes from the
+    second pass, ``applied`` says exactly which pages went in.
     """
-    from core.keys import VerifyKey
-    from core.manifest import iter_rows, read_body, read_header
+    start = stream.tell()
+    pin: VerifyKey | None = None
+    trusted = dict(store.reference().manifest_keys)
+    if not has_pinned_signer(store):
+        if trust is None and first_use:
+            try:
+                _, trust = read_signer(stream)
+            except ManifestError as exc:
+                raise PageRefused(1, exc, []) from None
+            stream.seek(start)
+        if trust is not None:
+            pin = trust
+            trusted = {trust.kid: trust}
+    event_meta = store.get_meta("event_id")
+    plan = _verify_file(store, stream, dict(trusted), int(event_meta) if event_meta else None)
 
-    applied: list[PageHeader] = []
-    while True:
-        trusted = store.reference().manifest_keys
-        header = read_header(stream, trusted, first_use=first_use and not trusted)
-        if header is None:
-            return applied
-        body_at = stream.tell()
-        for _ in read_body(stream, header):
-            pass  # hashing pass; raises on mismatch or truncation
-        if header.to_seq <= store.manifest_seq() and header.row_count and store.manifest_seq():
+    applied: list[AppliedPage] = []
+    for number, (offset, planned, skip) in enumerate(plan.pages, start=1):
+        if skip:
             continue
-        stream.seek(body_at)
-        count = apply_page(
-            store,
-            header,
-            iter_rows(_raw_chunks(stream, header.body_bytes, header.body_sha256)),
-            extra_row=extra_row,
-        )
-        if not trusted and header.pub:
-            key = VerifyKey(bytes.fromhex(header.pub))
-            with store.transaction() as c:
-                c.execute(
-                    "INSERT OR REPLACE INTO keys (kid, public_key, purpose, status)"
-                    " VALUES (?, ?, 'manifest', 'active')",
-                    (key.kid, key.raw),
-                )
-            store.invalidate()
-        applied.append(header)
+        try:
+            stream.seek(offset)
+            keys = dict(store.reference().manifest_keys)
+            if pin is not None:
+                keys[pin.kid] = pin
+            header = read_header(stream, keys)
+            if header != planned:
+                raise ManifestError("changed", "the manifest file changed while it was read")
+            count = apply_page(
+                store,
+                header,
+                iter_rows(_raw_chunks(stream, header.body_bytes, header.body_sha256)),
+                extra_row=extra_row,
+                pin=pin,
+            )
+        except ManifestError as exc:
+            raise PageRefused(number, exc, applied) from None
+        pin = None  # pinned with the first page applied
+        applied.append(AppliedPage(number, header, count))
         if on_page is not None:
             on_page(header, count)
+    return [a.header for a in applied]

@@ -949,12 +949,26 @@ def manifest_export(args) -> int:
     with _client(args) as c:
         data = c.call("GET", f"/v1/events/{c.event_id(args.event)}/manifest")
     _write(Path(args.out), data)
+    signer = _manifest_signer(data)
     _print(
         args,
-        {"out": args.out, "bytes": len(data)},
-        f"Wrote the signed manifest ({len(data)} bytes) to {args.out}",
+        {"out": args.out, "bytes": len(data), "signer": signer},
+        f"Wrote the signed manifest ({len(data)} bytes) to {args.out}, signed by key {signer}.\n"
+        f"On a kiosk that was never paired: gatehouse import-manifest FILE --expect-key {signer}",
     )
     return 0
+
+
+def _manifest_signer(data: bytes) -> str | None:
+    """The fingerprint a kiosk will be asked to compare (docs/protocol.md, trust model)."""
+    import io
+
+    from core.manifest import ManifestError, read_signer
+
+    try:
+        return read_signer(io.BytesIO(data))[1].fingerprint()
+    except ManifestError:
+        return None
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -1,4 +1,16 @@
-"""``gatehouse import-manifest FILE``: load a signed manifest carried on a USB stick."""
+"""``gatehouse import-manifest FILE``: load a signed manifest carried on a USB stick.
+
+Who may sign a file, and how a kiosk that was never paired comes to trust a signer, is
+docs/protocol.md, "Trust model for manifest files". In short: the signer is read from the
+file's first page and checked before anything is stored: against the key the kiosk pinned
+(pairing, earlier import), against ``--expect-key``, or, on first use, confirmed by the
+operator (a prompt on a terminal; ``--expect-key`` or ``--trust-new-signer`` in a script).
+Then the whole file is verified, and only then applied.
+
+Exit status: 0 applied (or already up to date); 1 the file was refused (or the operator said
+no); 2 usage or environment (unreadable file, ``--expect-key`` mismatch, no confirmation
+possible in a script).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +20,8 @@ import sys
 from app.cli import CommandError, json_flag
 from app.settings import Settings
 from core.keys import VerifyKey
-from core.manifest import ManifestError
-from local_db.manifest_apply import apply_stream
+from core.manifest import ManifestError, PageHeader, read_signer
+from local_db.manifest_apply import PageRefused, apply_stream, has_pinned_signer
 from local_db.store import Store
 
 
@@ -19,7 +31,14 @@ def register(sub) -> None:
     p.add_argument(
         "--expect-key",
         metavar="FINGERPRINT",
-        help="on an unpaired kiosk, refuse the file unless it is signed by this key",
+        help="refuse the file unless it is signed by this key (the fingerprint the organizer"
+        " gave you, e.g. from `gatehouse admin manifest export`)",
+    )
+    p.add_argument(
+        "--trust-new-signer",
+        action="store_true",
+        help="on a kiosk that trusts no signer yet, trust whoever signed this file without"
+        " asking (scripts; prefer --expect-key)",
     )
     json_flag(p)
     p.set_defaults(func=run)
@@ -28,48 +47,134 @@ def register(sub) -> None:
 def run(args) -> int:
     settings = Settings.load()
     try:
-        fh = open(args.file, "rb")  # noqa: SIM115 - closed below, after the store
+        fh = open(args.file, "rb")  # noqa: SIM115 - closed by the with-block below
     except OSError as exc:
         raise CommandError(f"cannot read {args.file}: {exc.strerror}") from None
-    with fh, Store(settings.db_path) as store:
-        first_use = not store.reference().manifest_keys
+    with fh:
         try:
-            pages = apply_stream(store, fh, first_use=first_use)
+            _, signer = read_signer(fh)
         except ManifestError as exc:
-            print(
-                f"gatehouse: manifest refused, nothing changed: {exc}",
-                file=sys.stderr,
-            )
-            return 1
-        key = next(iter(store.reference().manifest_keys.values()), None)
-        wrong_key = args.expect_key and _norm(args.expect_key) != _norm(key.fingerprint())
-        if first_use and key is not None and wrong_key:
-            raise CommandError("manifest signed by an unexpected key: check the fingerprint")
-        summary = {
-            "pages": len(pages),
-            "rows": sum(p.row_count for p in pages),
-            "manifest_seq": store.manifest_seq(),
-            "event_id": int(store.get_meta("event_id") or 0) or None,
-            "tickets": store.counts()["tickets"],
-            "signer": key.fingerprint() if isinstance(key, VerifyKey) else None,
-            "pinned_new_key": first_use,
-        }
+            return _refused(args, f"manifest refused, nothing changed: {exc}", exc.reason)
+        fh.seek(0)
+        # Decide trust before the store is even opened: a refused file creates nothing.
+        pinned = settings.db_path.exists() and _pinned(settings)
+        trust = _confirm(args, signer, pinned)
+        if isinstance(trust, int):
+            return trust
+        applied: list[tuple[PageHeader, int]] = []
+        with Store(settings.db_path) as store:
+            trusted = store.reference().manifest_keys
+            if pinned and trusted.get(signer.kid) != signer:
+                mine = ", ".join(k.fingerprint() for k in trusted.values()) or "none (revoked)"
+                return _refused(
+                    args,
+                    f"manifest refused, nothing changed: the file is signed by key "
+                    f"{signer.fingerprint()}, which this kiosk does not trust (it trusts "
+                    f"{mine}). Do not use this file; ask the organizer for a genuine one.",
+                    "unknown_key",
+                    signer=signer.fingerprint(),
+                )
+            try:
+                apply_stream(store, fh, trust=trust, on_page=lambda h, n: applied.append((h, n)))
+            except PageRefused as exc:
+                return _page_refused(args, store, signer, exc)
+            summary = {
+                "ok": True,
+                "pages": len(applied),
+                "rows": sum(n for _, n in applied),
+                "manifest_seq": store.manifest_seq(),
+                "event_id": int(store.get_meta("event_id") or 0) or None,
+                "tickets": store.counts()["tickets"],
+                "signer": signer.fingerprint(),
+                "pinned_new_key": trust is not None and bool(applied),
+            }
     if args.json:
         print(json.dumps(summary))
+        return 0
+    if not applied:
+        print(f"Already up to date (manifest seq {summary['manifest_seq']}).")
     else:
-        if not pages:
-            print(f"Already up to date (manifest seq {summary['manifest_seq']}).")
-        else:
-            print(
-                f"Applied {summary['rows']} changes; manifest now at seq "
-                f"{summary['manifest_seq']}, {summary['tickets']} tickets."
-            )
-        if first_use:
-            print(
-                f"Trusting manifest signer {summary['signer']} from now on: compare it with "
-                "the fingerprint the organizer gave you."
-            )
+        print(
+            f"Applied {summary['rows']} changes; manifest now at seq "
+            f"{summary['manifest_seq']}, {summary['tickets']} tickets."
+        )
+    if summary["pinned_new_key"]:
+        print(f"Trusting manifest signer {summary['signer']} from now on.")
     return 0
+
+
+def _pinned(settings: Settings) -> bool:
+    with Store(settings.db_path) as store:
+        return has_pinned_signer(store)
+
+
+def _confirm(args, signer: VerifyKey, pinned: bool) -> VerifyKey | int | None:
+    """The signer to pin (first use), None (the kiosk's pinned keys decide), or an exit code."""
+    fp = signer.fingerprint()
+    if args.expect_key and _norm(args.expect_key) != _norm(fp):
+        print(
+            f"gatehouse: manifest refused, nothing changed: the file is signed by key {fp}, "
+            f"not by the expected key {args.expect_key}. Do not use this file; ask the "
+            "organizer for a genuine one.",
+            file=sys.stderr,
+        )
+        if args.json:
+            print(json.dumps({"ok": False, "reason": "unexpected_key", "signer": fp}))
+        return 2
+    if pinned:
+        return None  # only the kiosk's own trusted keys count; apply_stream checks them
+    if args.expect_key or args.trust_new_signer:
+        return signer
+    if sys.stdin is not None and sys.stdin.isatty():
+        print(
+            "This kiosk trusts no manifest signer yet.\n"
+            f"The file is signed by key {fp}.\n"
+            "Compare it with the fingerprint the organizer gave you.",
+            file=sys.stderr,
+        )
+        print(f"Trust signer {fp}? [y/N] ", end="", file=sys.stderr, flush=True)
+        try:
+            answer = sys.stdin.readline().strip().lower()
+        except (OSError, ValueError):
+            answer = ""
+        if answer in ("y", "yes"):
+            return signer
+        print("gatehouse: not imported: nothing changed.", file=sys.stderr)
+        return 1
+    print(
+        f"gatehouse: this kiosk trusts no manifest signer yet and the file is signed by key "
+        f"{fp}. Nothing changed. Compare that fingerprint with the one the organizer gave "
+        f"you, then run:\n  gatehouse import-manifest {args.file} --expect-key {fp}",
+        file=sys.stderr,
+    )
+    if args.json:
+        print(json.dumps({"ok": False, "reason": "confirm_signer", "signer": fp}))
+    return 2
+
+
+def _refused(args, message: str, reason: str, **extra) -> int:
+    print(f"gatehouse: {message}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"ok": False, "reason": reason, "message": message, **extra}))
+    return 1
+
+
+def _page_refused(args, store: Store, signer: VerifyKey, exc: PageRefused) -> int:
+    where = f"page {exc.page}: " if exc.page > 1 or exc.applied else ""
+    extra = {"signer": signer.fingerprint(), "manifest_seq": store.manifest_seq()}
+    if not exc.applied:
+        return _refused(
+            args, f"manifest refused, nothing changed: {where}{exc}", exc.reason, **extra
+        )
+    done = "; ".join(
+        f"Applied page {a.number} (seq {a.header.from_seq}-{a.header.to_seq}, {a.rows} changes)"
+        for a in exc.applied
+    )
+    message = (
+        f"{done}; page {exc.page} refused: {exc}; the kiosk now holds seq {store.manifest_seq()}"
+    )
+    extra["applied_pages"] = [a.number for a in exc.applied]
+    return _refused(args, message, exc.reason, **extra)
 
 
 def _norm(fp: str) -> str:

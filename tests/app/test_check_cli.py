@@ -24,7 +24,8 @@ def loaded(gatehouse_home, gatehouse_cmd, tmp_path):
     }
     ev.foreign("EB-000123", holder="Dev Patel")
     path = ev.write(tmp_path / "manifest.ghm")
-    out = gh(gatehouse_cmd, "import-manifest", str(path))
+    fingerprint = ev.manifest_key.public.fingerprint()  # as the organizer reads it out
+    out = gh(gatehouse_cmd, "import-manifest", str(path), "--expect-key", fingerprint)
     assert out.returncode == 0, out.stderr
     return ev, tickets, path
 

@@ -37,7 +37,9 @@ def kiosk(gatehouse_home, tmp_path, capsys):
     ev = EventFixture()
     _, code = ev.ticket(holder="Asha Rao")
     ev.ticket(holder="Ben Okafor")
-    assert main(["import-manifest", str(ev.write(tmp_path / "manifest.bin"))]) == 0
+    signer = ev.manifest_key.public.fingerprint()
+    path = ev.write(tmp_path / "manifest.bin")
+    assert main(["import-manifest", str(path), "--expect-key", signer]) == 0
     capsys.readouterr()
     return ev, code
 

@@ -132,11 +132,8 @@ def test_any_tampering_is_refused_and_leaves_the_store_unchanged(event, delta_pa
     with tempfile.TemporaryDirectory() as d:
         store, _ = _seeded_store(Path(d), event)
         before = snapshot(store)
-        if kind == "truncate" and len(bad) == 0:
-            assert apply_stream(store, io.BytesIO(bad)) == []  # nothing at all: nothing to do
-        else:
-            with pytest.raises(ManifestError):
-                apply_stream(store, io.BytesIO(bad))
+        with pytest.raises(ManifestError):  # an empty file too: it is not a manifest
+            apply_stream(store, io.BytesIO(bad))
         assert snapshot(store) == before
         assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         store.close()
@@ -194,3 +191,115 @@ def test_a_file_changed_between_verify_and_apply_is_refused(tmp_path, event, del
         apply_stream(store, _ChangingFile(delta_page, swapped))
     assert err.value.reason == "body_hash_mismatch"
     assert snapshot(store) == before
+
+
+# -- the checks the download path shares (sync.manifest applies pages with apply_page) --------
+
+
+def _header(page: bytes, ev: EventFixture):
+    from core.manifest import read_header
+
+    stream = io.BytesIO(page)
+    return stream, read_header(stream, {ev.manifest_key.kid: ev.manifest_key.public})
+
+
+def _rows(stream, header):
+    from core.manifest import iter_rows, read_body
+
+    return list(iter_rows([b"".join(read_body(stream, header))]))
+
+
+def test_apply_page_refuses_rows_of_another_event(tmp_path, event):
+    from core.manifest import build_page
+    from local_db.manifest_apply import apply_page
+
+    store, seq = _seeded_store(tmp_path, event)
+    row = {"type": "ticket", "id": 5, "event": event.event_id + 1, "tier": 1, "seq": seq + 1}
+    page = build_page(
+        event.manifest_key, event_id=event.event_id, from_seq=seq, to_seq=seq + 1, rows=[row]
+    )
+    stream, header = _header(page, event)
+    before = snapshot(store)
+    with pytest.raises(ManifestError) as err:
+        apply_page(store, header, _rows(stream, header))
+    assert err.value.reason == "wrong_event"
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("rows", [1, 0])
+def test_a_to_seq_beyond_the_rows_is_refused(tmp_path, event, rows):
+    from core.manifest import build_page
+    from local_db.manifest_apply import apply_page
+
+    store, seq = _seeded_store(tmp_path, event)
+    body = [{"type": "ticket", "id": 5, "event": event.event_id, "tier": 1, "seq": seq + 1}]
+    page = build_page(
+        event.manifest_key,
+        event_id=event.event_id,
+        from_seq=seq,
+        to_seq=seq + 50,
+        rows=body[:rows],
+    )
+    before = snapshot(store)
+    with pytest.raises(ManifestError) as err:
+        stream, header = _header(page, event)  # an empty page that jumps: its header says so
+        apply_page(store, header, _rows(stream, header))
+    assert err.value.reason == "bad_seq"
+    assert snapshot(store) == before
+
+
+def test_a_file_changed_after_the_first_page_reports_exactly_what_was_applied(tmp_path, event):
+    from local_db.manifest_apply import PageRefused
+
+    store, seq = _seeded_store(tmp_path, event)
+    two = EventFixture(
+        event_id=event.event_id, manifest_key=event.manifest_key, ticket_key=event.ticket_key
+    )
+    two.rows, two.seq = list(event.rows), event.seq
+    two.ticket(holder="Page One")
+    first = two.page(since=seq)
+    mid = two.seq
+    two.ticket(holder="Page Two")
+    second = two.page(since=mid)
+    swapped = second.replace(b"Page Two", b"Page 2!!")  # same length, other rows
+    stream = _SwapAt(first + second, first + swapped, at=len(first))
+    with pytest.raises(PageRefused) as err:
+        apply_stream(store, stream)
+    assert err.value.page == 2 and [a.number for a in err.value.applied] == [1]
+    assert err.value.applied[0].header.to_seq == mid == store.manifest_seq()
+
+
+class _SwapAt(io.BytesIO):
+    """A file that is replaced when a reader first seeks to ``at`` (the apply pass going to
+    page 2: the verifying pass never seeks to a page's start)."""
+
+    def __init__(self, first: bytes, second: bytes, at: int):
+        super().__init__(first)
+        self._second, self._at = second, at
+
+    def seek(self, pos, whence=0):
+        if self._second is not None and pos == self._at and whence == 0:
+            data, self._second = self._second, None
+            self.__init__(data, None, self._at)
+        return super().seek(pos, whence)
+
+
+def test_a_key_row_may_name_another_event(tmp_path, event):
+    """Another event's ticket key, shared by the organizer, rides in our manifest."""
+    from core.keys import SigningKey
+
+    store, seq = _seeded_store(tmp_path, event)
+    other = SigningKey.generate()
+    delta = EventFixture(
+        event_id=event.event_id, manifest_key=event.manifest_key, ticket_key=event.ticket_key
+    )
+    delta.rows, delta.seq = list(event.rows), event.seq
+    delta.add(
+        type="key",
+        kid=other.kid.hex(),
+        public_key=other.public.raw.hex(),
+        purpose="tickets",
+        event=event.event_id + 1,
+    )
+    apply_stream(store, io.BytesIO(delta.page(since=seq)))
+    assert other.kid in store.reference().ticket_keys

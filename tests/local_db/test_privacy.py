@@ -86,7 +86,10 @@ def test_opening_the_door_service_applies_retention_without_a_sync(
     ev.ticket(holder="Asha Rao")
     path = ev.write(tmp_path / "m.ghm")
     subprocess.run(
-        [*gatehouse_cmd, "import-manifest", str(path)], check=True, capture_output=True, timeout=60
+        [*gatehouse_cmd, "import-manifest", str(path), "--trust-new-signer"],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     subprocess.run([*gatehouse_cmd, "check", "EB-000"], capture_output=True, timeout=60)
     info = json.loads(

@@ -220,7 +220,8 @@ def test_full_admin_flow(admin, cli_server, tmp_path, gatehouse_home, monkeypatc
     }
     assert credentials.verify(rows[0]["code"], ticket_keys).ok
     # and a kiosk with no network loads it from the "USB stick"
-    assert main(["import-manifest", str(manifest), "--json"]) == 0
+    signer = next(iter(keys.values())).fingerprint()  # what pairing showed: the server's key
+    assert main(["import-manifest", str(manifest), "--json", "--expect-key", signer]) == 0
 
 
 def test_cli_errors_are_plain_words(admin, monkeypatch):
