@@ -21,7 +21,7 @@ def gh(cmd: list[str], *args: str) -> subprocess.CompletedProcess:
 
 
 def load(ev: EventFixture, cmd: list[str], tmp_path) -> None:
-    out = gh(cmd, "import-manifest", str(ev.write(tmp_path / "manifest.ghm")))
+    out = gh(cmd, "import-manifest", str(ev.write(tmp_path / "manifest.ghm")), "--trust-new-signer")
     assert out.returncode == 0, out.stderr
 
 

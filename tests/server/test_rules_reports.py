@@ -29,7 +29,7 @@ def test_a_door_names_the_organizers_other_event(srv, tmp_path, monkeypatch):
             [sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=60
         )
 
-    assert gh("import-manifest", str(path)).returncode == 0
+    assert gh("import-manifest", str(path), "--trust-new-signer").returncode == 0
     out = gh("check", theirs["code"], "--gate", "Main")
     verdict = json.loads(out.stdout)
     assert out.returncode == 1 and verdict["reason"] == "wrong_event"
