@@ -7,18 +7,20 @@ time order (``at + clock_offset``, ties by scan id) and records two kinds of con
 for organizers with both devices, gates and times:
 
 - ``double_entry`` (single-entry tiers): the earliest admitted entry is canonical; every later
-  admitted entry from *another* device is a conflict against it.
+  admitted entry is a conflict against it.
 - ``reentry_passback`` (re-entry tiers: never two people inside on one ticket): an admitted
-  entry from another device while the holder is inside, i.e. after the entry that made them
-  inside with no admitted exit in between (a ticket passed back over the fence while both gates
-  were offline). It is a conflict against that entry, which stays the one the holder is
-  inside on until an exit.
+  entry while the holder is inside, i.e. after the entry that made them inside with no
+  admitted exit in between (a ticket passed back over the fence while both gates were
+  offline). It is a conflict against that entry, which stays the one the holder is inside on
+  until an exit.
 
-Unlimited tiers never conflict. Annulled scans count as never made (an annulled exit leaves
-the holder inside); only the device that made a scan can annul it. Same-device repeats are
-the kiosk's own decision (a supervisor override) and are not flagged. Everything is
-re-derived from all of a ticket's scans, so re-sent or out-of-order uploads give the same
-result.
+A later admit from the *same* device counts too unless it is a supervisor override (reason
+``override``, a decision taken knowingly at that kiosk): a kiosk that says ``ok`` twice on one
+ticket did not know of its own first admit (two check processes racing on one kiosk home,
+issue 20), so two people may be inside. Unlimited tiers never conflict. Annulled scans count
+as never made (an annulled exit leaves the holder inside); only the device that made a scan
+can annul it. Everything is re-derived from all of a ticket's scans, so re-sent or
+out-of-order uploads give the same result.
 
 The per-ticket state comes from ``core.scans.next_state``, the same fold kiosks use.
 """
@@ -31,11 +33,11 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
-from core.rules import ADMIT, Direction, EntryPolicy, TicketState
+from core.rules import ADMIT, Direction, EntryPolicy, Reason, TicketState
 from core.scans import Scan, next_state
 from server.schema import conflicts, events, scans, ticket_state, tickets, tiers
 
-DOUBLE_ENTRY = "double_entry"  # single-entry ticket admitted again on another device
+DOUBLE_ENTRY = "double_entry"  # single-entry ticket admitted again
 REENTRY_PASSBACK = "reentry_passback"  # re-entry ticket admitted elsewhere while inside
 _CHUNK = 500
 _SCAN_FIELDS = tuple(Scan.__dataclass_fields__)
@@ -226,6 +228,12 @@ def recompute(conn: Connection, event_id: int, ticket_ids: Sequence[int], now: f
 Clash = tuple[str, Scan, Scan]  # (kind, the entry it clashes with, the clashing entry)
 
 
+def _clashes(first: Scan, later: Scan) -> bool:
+    """Is a later admitted entry a second person? Always from another device; from the same
+    device unless a supervisor overrode the kiosk's refusal there (see the module docstring)."""
+    return later.device_id != first.device_id or later.reason != Reason.OVERRIDE
+
+
 def fold(history: list[Scan], policy: str) -> tuple[TicketState, Scan | None, list[Clash]]:
     """(state, canonical entry, conflicts) of one ticket's time-ordered scans."""
     by_id = {s.scan_id: s for s in history}
@@ -250,9 +258,7 @@ def fold(history: list[Scan], policy: str) -> tuple[TicketState, Scan | None, li
     canonical = entries[0] if entries else None
     clashes: list[Clash] = []
     if canonical is not None and policy == EntryPolicy.SINGLE:
-        clashes = [
-            (DOUBLE_ENTRY, canonical, s) for s in entries[1:] if s.device_id != canonical.device_id
-        ]
+        clashes = [(DOUBLE_ENTRY, canonical, s) for s in entries[1:] if _clashes(canonical, s)]
     elif policy == EntryPolicy.REENTRY:
         inside_on: Scan | None = None  # the entry the holder is inside on
         for s in moves:
@@ -260,6 +266,6 @@ def fold(history: list[Scan], policy: str) -> tuple[TicketState, Scan | None, li
                 inside_on = None  # an exit, at any gate, puts the holder outside
             elif inside_on is None:
                 inside_on = s
-            elif s.device_id != inside_on.device_id:
+            elif _clashes(inside_on, s):
                 clashes.append((REENTRY_PASSBACK, inside_on, s))
     return state, canonical, clashes

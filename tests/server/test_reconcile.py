@@ -134,11 +134,12 @@ def test_a_device_cannot_file_scans_under_another_devices_name(srv, demo, door):
     other, c2 = _second_door(srv, demo)
     t0 = time.time() - 300
     # door uploads two admits of one ticket, one claiming to be the other device: it is still
-    # door's own double admit (same device), so there is no cross-device conflict to report.
+    # door's own double admit (same device), reported as door's against door's.
     spoofed = scan(other["device_id"], ticket, at=t0)
     own = scan(door["device_id"], ticket, at=t0 + 10)
     door["client"].post("/v1/device/scans", json={"scans": [spoofed, own]})
-    assert srv.conflicts(ev) == []
+    [conflict] = srv.conflicts(ev)
+    assert conflict["first"]["device_id"] == conflict["second"]["device_id"] == door["device_id"]
     # and the other device's feed shows the spoofed scan as door's, not as its own
     feed = c2.get("/v1/device/feed", params={"since": 0}).json()["scans"]
     mine = [s for s in feed if s["scan_id"] == spoofed["scan_id"]]
@@ -493,3 +494,29 @@ def test_the_paired_gate_is_recorded_not_the_payloads(srv, demo, door):
         r for r in srv.request("GET", f"/v1/events/{ev}/attendance") if r["ticket_id"] == ticket
     ]
     assert (row["first_entry_gate"], row["last_gate"]) == ("Main", "Main")
+
+
+def test_two_ok_admits_on_one_device_are_a_conflict_but_an_override_is_not(srv, demo, door):
+    # Two check processes on one kiosk home both admitted a single-entry ticket (issue 20):
+    # each said "ok", so neither knew of the other; a supervisor override is a known repeat.
+    ev = demo["event"]["id"]
+    raced, overridden = demo["tickets"][0]["ticket_id"], demo["tickets"][1]["ticket_id"]
+    vip = _vip_ticket(srv, demo)
+    t = round(time.time()) - 300
+    first = scan(door["device_id"], raced, at=t)
+    second = scan(door["device_id"], raced, at=t + 0.2)
+    _post(
+        door["client"],
+        first,
+        second,
+        scan(door["device_id"], overridden, at=t),
+        scan(door["device_id"], overridden, at=t + 30, reason="override", override_reason="x"),
+        scan(door["device_id"], vip, at=t),
+        scan(door["device_id"], vip, at=t + 1),  # re-entry tier, inside, "ok" again
+    )
+    found = sorted((c["ticket_id"], c["kind"]) for c in srv.conflicts(ev))
+    assert found == sorted([(raced, "double_entry"), (vip, "reentry_passback")])
+    [c] = [c for c in srv.conflicts(ev) if c["ticket_id"] == raced]
+    assert (c["first"]["scan_id"], c["second"]["scan_id"]) == (first["scan_id"], second["scan_id"])
+    assert c["first"]["device_id"] == c["second"]["device_id"] == door["device_id"]
+    assert srv.stats(ev)["conflicts"] == 2
