@@ -52,6 +52,7 @@ DOUBLE_ENTRY = "double_entry"  # single-entry ticket admitted again
 REENTRY_PASSBACK = "reentry_passback"  # re-entry ticket admitted elsewhere while inside
 REVOKED_ADMITTED = "revoked_admitted"  # admitted after a refund, cancellation or revocation
 TRANSFERRED_ADMITTED = "transferred_admitted"  # the old code admitted after a transfer
+KINDS = (DOUBLE_ENTRY, REENTRY_PASSBACK, REVOKED_ADMITTED, TRANSFERRED_ADMITTED)
 _MAX_CHAIN = 20  # transfers of transfers followed at most this deep
 _CHUNK = 500
 _SCAN_FIELDS = tuple(Scan.__dataclass_fields__)
