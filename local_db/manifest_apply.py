@@ -170,6 +170,10 @@ def apply_page(
                 raise ManifestError(
                     "bad_format", f"manifest {kind} row is invalid ({exc})"
                 ) from None
+            if kind == "ticket" and row.get("transferred_from") is not None:
+                # a transfer's new ticket: its old code's entries count against it (app/checkin)
+                link = str(int(row["transferred_from"]))
+                store.set_meta(f"transferred_from:{int(row['id'])}", link, c)
             batch = pending.setdefault(kind, [])
             batch.append(values)
             count += 1
