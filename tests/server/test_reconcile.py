@@ -593,3 +593,28 @@ def test_a_transferred_ticket_inherits_the_old_codes_entries(srv, demo, door):
     )
     assert [c["ticket_id"] for c in srv.conflicts(ev)] == [new_used]
     c2.close()
+
+
+def test_migration_0005_keeps_transfers_linked_and_downgrades_cleanly(fresh_db):
+    with LiveServer(fresh_db) as srv:
+        demo = srv.demo_event(tickets=2)
+        ev = demo["event"]["id"]
+        refunded, moved = (t["ticket_id"] for t in demo["tickets"])
+        srv.revoke_ticket(ev, refunded, "refunded")
+        new = srv.transfer_ticket(ev, moved, "Ben Okafor")["ticket"]["ticket_id"]
+        a = srv.pair(srv.pairing_code(ev, "Main"), "a")
+        with srv.client(a["token"]) as ca:
+            _post(ca, scan(a["device_id"], refunded, at=time.time() + 5))
+            assert [c["kind"] for c in srv.conflicts(ev)] == ["revoked_admitted"]
+            srv.stop()
+            assert "kind" in _migrate(srv.db_url, "downgrade", "0003")
+            srv.start()  # upgrades again: the transfer is linked from replaced_by
+            assert srv.conflicts(ev) == []  # the change time was lost with the downgrade
+            old_in = scan(a["device_id"], moved, at=round(time.time()) - 900)
+            _post(ca, old_in, scan(a["device_id"], new, at=time.time()))
+            [c] = srv.conflicts(ev)
+            assert (c["ticket_id"], c["kind"], c["first"]["scan_id"]) == (
+                new,
+                "double_entry",
+                old_in["scan_id"],
+            )
