@@ -26,6 +26,7 @@ from core.rules import (
     RepeatWindow,
     TicketRecord,
     Verdict,
+    clock,
     decide,
     judge_code,
 )
@@ -290,10 +291,12 @@ class CheckIn:
         ):
             # Only unlimited passes need it: the others are refused "already inside" anyway.
             recent = self.store.recent_entries(ticket_id, now)
-        return decide(
+        state = self.store.ticket_state(ticket_id)
+        old_state = _earlier_codes_state(self.store, ticket_id, direction)
+        verdict = decide(
             event=event,
             ticket=ticket,
-            state=self.store.ticket_state(ticket_id),
+            state=_inherit(state, old_state),
             tier=tier,
             gate=gate_rule,
             direction=direction,
@@ -305,6 +308,9 @@ class CheckIn:
             gates=ref.gates.values(),
             recent_entries=recent,
         )
+        if old_state is not None and not state.entries and not state.inside:
+            verdict = _name_the_transfer(verdict)
+        return verdict
 
     def _box_office_issued(self, kid: bytes) -> bool:
         row = self.store.reader.execute(
@@ -414,6 +420,53 @@ class CheckIn:
                 import logging
 
                 logging.getLogger(__name__).exception("scan listener failed")
+
+
+# -- transfers (issue 12: "a transfer while the holder is inside must not let a second person in")
+_MAX_TRANSFERS = 20
+
+
+def _earlier_codes_state(store: Store, ticket_id: int | None, direction: str):
+    """What the door knows of the codes this ticket was transferred from, merged (None when it
+    was not transferred). The server's manifest row links a transfer's new ticket to the old
+    one; the kiosk keeps that link in ``meta`` (local_db/manifest_apply.py)."""
+    if ticket_id is None or direction != Direction.ENTRY:
+        return None
+    merged, seen = None, {ticket_id}
+    link = store.read_meta(f"transferred_from:{ticket_id}")
+    while link is not None and int(link) not in seen and len(seen) <= _MAX_TRANSFERS:
+        old = int(link)
+        seen.add(old)
+        state = store.ticket_state(old)
+        merged = state if merged is None else _inherit(merged, state)
+        link = store.read_meta(f"transferred_from:{old}")
+    return merged
+
+
+def _inherit(state, old):
+    """A transfer's new code carries the old code's entries: the old holder inside means the
+    new one is refused as already inside, and a used single entry stays used."""
+    if old is None or not (old.entries or old.inside):
+        return state
+    if (old.inside and not state.inside) or state.last_at is None:
+        return replace(old, entries=state.entries + old.entries)
+    return replace(state, entries=state.entries + old.entries)
+
+
+def _name_the_transfer(verdict: Verdict) -> Verdict:
+    """Say why a new code is refused when only its old code was ever used."""
+    gate, at = verdict.params.get("gate"), verdict.params.get("at")
+    seen = "scanned" + (f" at {gate}" if gate else "") + (f" at {clock(at)}" if at else "")
+    if verdict.reason is Reason.ALREADY_INSIDE:
+        message = (
+            f"Transferred ticket: the previous holder is still inside ({seen} on the old code):"
+            " they must exit first"
+        )
+    elif verdict.reason is Reason.ALREADY_USED:
+        message = f"Transferred ticket: already used by the previous holder ({seen})"
+    else:
+        return verdict
+    return replace(verdict, message=message, params={**verdict.params, "transferred": True})
 
 
 @contextmanager

@@ -271,6 +271,15 @@ def row_values(row: dict[str, Any], header: PageHeader, number: int) -> tuple | 
         ) from None
 
 
+def _transfer_link(row: dict[str, Any], number: int) -> int:
+    try:
+        return int(_int(row, "transferred_from"))
+    except _Bad as exc:
+        raise ManifestError(
+            "bad_row", f"manifest row {number} (ticket) is invalid: {exc}"
+        ) from None
+
+
 def apply_page(
     store: Store,
     header: PageHeader,
@@ -305,6 +314,11 @@ def apply_page(
                     row = {**row, **_NAMELESS[kind]}
                 values = row_values(row, header, count)
                 last_seq = max(last_seq, row["seq"])
+                if kind == "ticket" and row.get("transferred_from") is not None:
+                    # a transfer's new ticket: its old code's entries count against it
+                    # (app/checkin.py); the id is checked like every other id
+                    old = _transfer_link(row, count)
+                    store.set_meta(f"transferred_from:{values[0]}", str(old), c)
                 if values is None:
                     if extra_row is not None:
                         extra_row(c, row)

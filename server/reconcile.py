@@ -7,18 +7,31 @@ time order (``at + clock_offset``, ties by scan id) and records two kinds of con
 for organizers with both devices, gates and times:
 
 - ``double_entry`` (single-entry tiers): the earliest admitted entry is canonical; every later
-  admitted entry from *another* device is a conflict against it.
+  admitted entry is a conflict against it.
 - ``reentry_passback`` (re-entry tiers: never two people inside on one ticket): an admitted
-  entry from another device while the holder is inside, i.e. after the entry that made them
-  inside with no admitted exit in between (a ticket passed back over the fence while both gates
-  were offline). It is a conflict against that entry, which stays the one the holder is
-  inside on until an exit.
+  entry while the holder is inside, i.e. after the entry that made them inside with no
+  admitted exit in between (a ticket passed back over the fence while both gates were
+  offline). It is a conflict against that entry, which stays the one the holder is inside on
+  until an exit.
 
-Unlimited tiers never conflict. Annulled scans count as never made (an annulled exit leaves
-the holder inside); only the device that made a scan can annul it. Same-device repeats are
-the kiosk's own decision (a supervisor override) and are not flagged. Everything is
-re-derived from all of a ticket's scans, so re-sent or out-of-order uploads give the same
-result.
+Two more kinds are judged against the ticket's own record rather than another scan:
+
+- ``revoked_admitted``: an entry admitted after the ticket was refunded, cancelled or revoked
+  on the server (by server time; a door that had not synced yet admitted it);
+- ``transferred_admitted``: the old code of a transferred ticket admitted after the transfer.
+
+An admit that is both (say a second entry after a refund) is listed once, under these kinds.
+A transfer's new ticket inherits the old code's entries: its admits are judged against the
+old code's scans too (admitted while the old holder was inside, or after a single entry was
+used), and a change to the old ticket's scans re-judges the new one.
+
+A later admit from the *same* device counts too unless it is a supervisor override (reason
+``override``, a decision taken knowingly at that kiosk): a kiosk that says ``ok`` twice on one
+ticket did not know of its own first admit (two check processes racing on one kiosk home,
+issue 20), so two people may be inside. Unlimited tiers never conflict. Annulled scans count
+as never made (an annulled exit leaves the holder inside); only the device that made a scan
+can annul it. Everything is re-derived from all of a ticket's scans, so re-sent or
+out-of-order uploads give the same result.
 
 The per-ticket state comes from ``core.scans.next_state``, the same fold kiosks use.
 """
@@ -27,16 +40,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, delete, select
 
-from core.rules import ADMIT, Direction, EntryPolicy, TicketState
+from core.rules import ADMIT, Direction, EntryPolicy, Reason, TicketState
 from core.scans import Scan, next_state
 from server.schema import conflicts, events, scans, ticket_state, tickets, tiers
 
-DOUBLE_ENTRY = "double_entry"  # single-entry ticket admitted again on another device
+DOUBLE_ENTRY = "double_entry"  # single-entry ticket admitted again
 REENTRY_PASSBACK = "reentry_passback"  # re-entry ticket admitted elsewhere while inside
+REVOKED_ADMITTED = "revoked_admitted"  # admitted after a refund, cancellation or revocation
+TRANSFERRED_ADMITTED = "transferred_admitted"  # the old code admitted after a transfer
+KINDS = (DOUBLE_ENTRY, REENTRY_PASSBACK, REVOKED_ADMITTED, TRANSFERRED_ADMITTED)
+_MAX_CHAIN = 20  # transfers of transfers followed at most this deep
 _CHUNK = 500
 _SCAN_FIELDS = tuple(Scan.__dataclass_fields__)
 
@@ -111,17 +128,54 @@ def ingest(
     return accepted, duplicates
 
 
-def _policies(conn: Connection, event_id: int, ticket_ids: Sequence[int]) -> dict[int, str]:
-    """Entry policy of each of these tickets that belongs to the event."""
-    out: dict[int, str] = {}
+class _Info(NamedTuple):
+    policy: str
+    status: str
+    status_at: float | None
+    transferred_from: int | None
+
+
+def _infos(conn: Connection, event_id: int, ticket_ids: Sequence[int]) -> dict[int, _Info]:
+    """Entry policy, status and transfer link of each of these tickets of the event."""
+    out: dict[int, _Info] = {}
     for chunk in _chunks(ticket_ids):
         q = (
-            select(tickets.c.id, tiers.c.entry)
+            select(
+                tickets.c.id,
+                tiers.c.entry,
+                tickets.c.status,
+                tickets.c.status_at,
+                tickets.c.transferred_from,
+            )
             .select_from(tickets.join(tiers, tiers.c.id == tickets.c.tier_id))
             .where(tickets.c.id.in_(chunk), tickets.c.event_id == event_id)
         )
-        out.update({int(r[0]): r[1] for r in conn.execute(q)})
+        for r in conn.execute(q):
+            link = None if r.transferred_from is None else int(r.transferred_from)
+            out[int(r.id)] = _Info(r.entry, r.status, r.status_at, link)
     return out
+
+
+def _with_successors(conn: Connection, event_id: int, ticket_ids: Sequence[int]) -> list[int]:
+    """These tickets and the new tickets they were transferred to (their conflicts depend on
+    the old code's scans: an exit on the old code lets the new one in)."""
+    out, frontier = set(ticket_ids), set(ticket_ids)
+    for _ in range(_MAX_CHAIN):
+        found: set[int] = set()
+        for chunk in _chunks(sorted(frontier)):
+            found.update(
+                int(t)
+                for t in conn.execute(
+                    select(tickets.c.id).where(
+                        tickets.c.transferred_from.in_(chunk), tickets.c.event_id == event_id
+                    )
+                ).scalars()
+            )
+        frontier = found - out
+        if not frontier:
+            break
+        out |= frontier
+    return sorted(out)
 
 
 def _foreign(conn: Connection, event_id: int, ticket_ids: Sequence[int]) -> set[int]:
@@ -146,9 +200,17 @@ def recompute(conn: Connection, event_id: int, ticket_ids: Sequence[int], now: f
     ticket_ids = [t for t in ticket_ids if t not in foreign]
     if not ticket_ids:
         return
-    policies = _policies(conn, event_id, ticket_ids)
+    ticket_ids = _with_successors(conn, event_id, ticket_ids)
+    infos = _infos(conn, event_id, ticket_ids)
+    # the old tickets a transferred ticket came from: read, for the new code's conflicts
+    for _ in range(_MAX_CHAIN):
+        missing = sorted({i.transferred_from for i in infos.values()} - set(infos) - {None})
+        if not missing:
+            break
+        infos.update(_infos(conn, event_id, missing))
     history: dict[int, list[Scan]] = defaultdict(list)
-    for chunk in _chunks(ticket_ids):
+    received: dict[str, float] = {}
+    for chunk in _chunks(sorted(set(ticket_ids) | set(infos))):
         q = (
             select(scans)
             .where(scans.c.event_id == event_id, scans.c.ticket_id.in_(chunk))
@@ -156,6 +218,7 @@ def recompute(conn: Connection, event_id: int, ticket_ids: Sequence[int], now: f
         )
         for r in conn.execute(q):
             history[int(r.ticket_id)].append(_as_scan(r))
+            received[r.scan_id] = r.received_at
     old_detected = {}
     for chunk in _chunks(ticket_ids):
         old_detected.update(
@@ -169,7 +232,20 @@ def recompute(conn: Connection, event_id: int, ticket_ids: Sequence[int], now: f
         )
     states, found = [], []
     for tid in ticket_ids:
-        state, canonical, clashes = fold(history.get(tid, []), policies.get(tid, "single"))
+        info = infos.get(tid)
+        policy = info.policy if info else "single"
+        story = history.get(tid, [])
+        state, canonical, clashes = fold(story, policy)
+        before = _earlier_codes(tid, infos, history)
+        if before:
+            # A transfer's new code inherits the old code's entries: judge its admits against
+            # the whole story (the holder inside on the old code, a single entry already used).
+            mine = {s.scan_id for s in story}
+            merged = sorted(story + before, key=lambda s: (s.server_time, s.scan_id))
+            clashes = [c for c in fold(merged, policy)[2] if c[2].scan_id in mine]
+        ended = _admitted_after_end(story, info, received)
+        claimed = {c[2].scan_id for c in ended}
+        clashes = ended + [c for c in clashes if c[2].scan_id not in claimed]
         states.append(
             {
                 "ticket_id": tid,
@@ -188,12 +264,12 @@ def recompute(conn: Connection, event_id: int, ticket_ids: Sequence[int], now: f
                     "event_id": event_id,
                     "ticket_id": tid,
                     "kind": kind,
-                    "canonical_scan_id": first.scan_id,
+                    "canonical_scan_id": first.scan_id if first else None,
                     "conflict_scan_id": clash.scan_id,
                     "detected_at": old_detected.get(clash.scan_id, now),
                 }
             )
-    own = set(policies)  # the event's own tickets (the rest: ids not known to the server yet)
+    own = set(infos)  # the event's own tickets (the rest: ids not known to the server yet)
     for chunk in _chunks(ticket_ids):
         # ticket_state is keyed by ticket id alone: a row another event left for one of our
         # tickets (its device named the id before the ticket existed) is stale, so it goes.
@@ -223,7 +299,63 @@ def recompute(conn: Connection, event_id: int, ticket_ids: Sequence[int], now: f
         conn.execute(conflicts.insert(), found)
 
 
-Clash = tuple[str, Scan, Scan]  # (kind, the entry it clashes with, the clashing entry)
+# (kind, the entry it clashes with (None: the ticket had ended), the clashing entry)
+Clash = tuple[str, Scan | None, Scan]
+
+
+def _earlier_codes(tid: int, infos: dict[int, _Info], history: dict[int, list[Scan]]) -> list[Scan]:
+    """Scans of the tickets this one was transferred from (old code, its old code, ...)."""
+    out: list[Scan] = []
+    seen = {tid}
+    link = infos[tid].transferred_from if tid in infos else None
+    while link is not None and link not in seen and len(seen) <= _MAX_CHAIN:
+        seen.add(link)
+        out.extend(history.get(link, []))
+        link = infos[link].transferred_from if link in infos else None
+    return out
+
+
+def _annulled(history: list[Scan]) -> set[str]:
+    """Scan ids cancelled by an annul from the device that made them."""
+    by_id = {s.scan_id: s for s in history}
+    out = set()
+    for s in history:
+        if s.kind == "annul" and s.annuls:
+            scan = by_id.get(s.annuls)
+            if scan is not None and scan.device_id == s.device_id:
+                out.add(scan.scan_id)
+    return out
+
+
+def _admitted_after_end(
+    history: list[Scan], info: _Info | None, received: dict[str, float]
+) -> list[Clash]:
+    """Entries admitted after the ticket was refunded, cancelled, revoked or transferred.
+
+    Judged by server time (``at + clock_offset``) against the time of the change; a scan the
+    server received before the change was made before it, whatever its clock said. A change
+    with no recorded time (before migration 0005) is not judged.
+    """
+    if info is None or info.status == "valid" or info.status_at is None:
+        return []
+    kind = TRANSFERRED_ADMITTED if info.status == "transferred" else REVOKED_ADMITTED
+    annulled = _annulled(history)
+    return [
+        (kind, None, s)
+        for s in history
+        if s.kind == "scan"
+        and s.verdict == ADMIT
+        and s.direction == Direction.ENTRY
+        and s.scan_id not in annulled
+        and s.server_time > info.status_at
+        and received.get(s.scan_id, s.server_time) >= info.status_at
+    ]
+
+
+def _clashes(first: Scan, later: Scan) -> bool:
+    """Is a later admitted entry a second person? Always from another device; from the same
+    device unless a supervisor overrode the kiosk's refusal there (see the module docstring)."""
+    return later.device_id != first.device_id or later.reason != Reason.OVERRIDE
 
 
 def fold(history: list[Scan], policy: str) -> tuple[TicketState, Scan | None, list[Clash]]:
@@ -250,9 +382,7 @@ def fold(history: list[Scan], policy: str) -> tuple[TicketState, Scan | None, li
     canonical = entries[0] if entries else None
     clashes: list[Clash] = []
     if canonical is not None and policy == EntryPolicy.SINGLE:
-        clashes = [
-            (DOUBLE_ENTRY, canonical, s) for s in entries[1:] if s.device_id != canonical.device_id
-        ]
+        clashes = [(DOUBLE_ENTRY, canonical, s) for s in entries[1:] if _clashes(canonical, s)]
     elif policy == EntryPolicy.REENTRY:
         inside_on: Scan | None = None  # the entry the holder is inside on
         for s in moves:
@@ -260,6 +390,6 @@ def fold(history: list[Scan], policy: str) -> tuple[TicketState, Scan | None, li
                 inside_on = None  # an exit, at any gate, puts the holder outside
             elif inside_on is None:
                 inside_on = s
-            elif s.device_id != inside_on.device_id:
+            elif _clashes(inside_on, s):
                 clashes.append((REENTRY_PASSBACK, inside_on, s))
     return state, canonical, clashes

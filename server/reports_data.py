@@ -8,6 +8,7 @@ from sqlalchemy import Connection, and_, func, select
 from sqlalchemy.orm import aliased
 
 from core.credentials import ticket_number
+from server.reconcile import REVOKED_ADMITTED, TRANSFERRED_ADMITTED
 from server.schema import conflicts, devices, reservations, scans, ticket_state, tickets, tiers
 
 
@@ -82,7 +83,12 @@ def stats(conn: Connection, event_id: int, now: float) -> dict[str, Any]:
 
 
 def conflict_report(conn: Connection, event_id: int) -> list[dict[str, Any]]:
-    """Conflicts by time of the second scan; ``first`` is the entry the second one clashes with."""
+    """Conflicts by time of the second scan; ``first`` is the entry the second one clashes with.
+
+    For ``revoked_admitted`` and ``transferred_admitted`` there is no earlier scan: ``first``
+    is None and ``ended`` says how and when the ticket stopped being valid (``replaced_by``:
+    the number of the new ticket a transfer issued).
+    """
     first, later = aliased(scans), aliased(scans)
     q = (
         select(
@@ -90,6 +96,9 @@ def conflict_report(conn: Connection, event_id: int) -> list[dict[str, Any]]:
             conflicts.c.kind,
             conflicts.c.detected_at,
             tickets.c.holder,
+            tickets.c.status,
+            tickets.c.status_at,
+            tickets.c.replaced_by,
             first.c.scan_id.label("c_scan"),
             first.c.device_id.label("c_device"),
             first.c.gate.label("c_gate"),
@@ -100,21 +109,23 @@ def conflict_report(conn: Connection, event_id: int) -> list[dict[str, Any]]:
             later.c.server_at.label("l_at"),
         )
         .select_from(
-            conflicts.join(first, first.c.scan_id == conflicts.c.canonical_scan_id)
+            conflicts.outerjoin(first, first.c.scan_id == conflicts.c.canonical_scan_id)
             .join(later, later.c.scan_id == conflicts.c.conflict_scan_id)
             .outerjoin(tickets, tickets.c.id == conflicts.c.ticket_id)
         )
         .where(conflicts.c.event_id == event_id)
         .order_by(later.c.server_at, later.c.scan_id)
     )
-    return [
-        {
+    out = []
+    for r in conn.execute(q):
+        row = {
             "ticket_id": int(r.ticket_id),
             "number": ticket_number(int(r.ticket_id)),
             "holder": r.holder,
-            "kind": r.kind,  # double_entry | reentry_passback (server.reconcile)
+            # double_entry | reentry_passback | revoked_admitted | transferred_admitted
+            "kind": r.kind,
             "detected_at": r.detected_at,
-            "first": {"scan_id": r.c_scan, "device_id": r.c_device, "gate": r.c_gate, "at": r.c_at},
+            "first": None,
             "second": {
                 "scan_id": r.l_scan,
                 "device_id": r.l_device,
@@ -122,8 +133,18 @@ def conflict_report(conn: Connection, event_id: int) -> list[dict[str, Any]]:
                 "at": r.l_at,
             },
         }
-        for r in conn.execute(q)
-    ]
+        if r.c_scan is not None:
+            row["first"] = {
+                "scan_id": r.c_scan,
+                "device_id": r.c_device,
+                "gate": r.c_gate,
+                "at": r.c_at,
+            }
+        if r.kind in (REVOKED_ADMITTED, TRANSFERRED_ADMITTED):
+            new = None if r.replaced_by is None else ticket_number(int(r.replaced_by))
+            row["ended"] = {"status": r.status, "at": r.status_at, "replaced_by": new}
+        out.append(row)
+    return out
 
 
 ATTENDANCE_COLUMNS = (

@@ -128,8 +128,13 @@ tickets = Table(
     Column("external_ref", String(200)),
     Column("replaced_by", BigInteger),
     Column("created_at", Float, nullable=False),
+    # When the status last left "valid" (revoked, refunded, cancelled, transferred): admits
+    # after it are conflicts (server.reconcile). NULL for changes before migration 0005.
+    Column("status_at", Float),
+    Column("transferred_from", BigInteger),  # a transfer's new ticket: the old ticket's id
     Index("ix_tickets_event_tier_status", "event_id", "tier_id", "status"),
     Index("ix_tickets_event_barcode", "event_id", "barcode_hash"),
+    Index("ix_tickets_transferred_from", "transferred_from"),
 )
 
 reservations = Table(
@@ -274,8 +279,9 @@ conflicts = Table(
     Column("event_id", Integer, nullable=False, index=True),
     Column("ticket_id", BigInteger, nullable=False, index=True),
     # server.reconcile: double_entry (single-entry tier) | reentry_passback (re-entry tier)
+    # | revoked_admitted | transferred_admitted (admitted after the ticket stopped being valid)
     Column("kind", String(32), nullable=False, server_default="double_entry"),
-    Column("canonical_scan_id", String(36), nullable=False),
+    Column("canonical_scan_id", String(36)),  # NULL for the revoked/transferred kinds
     Column("conflict_scan_id", String(36), nullable=False, unique=True),
     Column("detected_at", Float, nullable=False),
 )

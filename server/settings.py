@@ -12,6 +12,8 @@ Environment variables (all optional):
 - ``GATEHOUSE_RESERVATION_HOURS``: default reservation lifetime (default 24).
 - ``GATEHOUSE_EXPIRY_INTERVAL``: seconds between reservation expiry sweeps (default 30).
 - ``GATEHOUSE_PAIR_ATTEMPTS``: failed pairing attempts allowed per client per minute (20).
+- ``GATEHOUSE_PAIR_EXTRA_PER_HOUR``: wrong pairing codes still checked per hour, server-wide,
+  from clients over that limit (3600; server/routers/pairing.py explains the budget).
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class ServerSettings:
     reservation_hours: float = 24.0
     expiry_interval: float = 30.0
     pair_attempts_per_minute: int = 20
+    pair_extra_per_hour: int = 3600
     max_scans_per_batch: int = 1000
     run_scheduler: bool = True
 
@@ -90,6 +93,7 @@ class ServerSettings:
             reservation_hours=_num("GATEHOUSE_RESERVATION_HOURS", 24.0),
             expiry_interval=_num("GATEHOUSE_EXPIRY_INTERVAL", 30.0),
             pair_attempts_per_minute=int(_num("GATEHOUSE_PAIR_ATTEMPTS", 20)),
+            pair_extra_per_hour=int(_num("GATEHOUSE_PAIR_EXTRA_PER_HOUR", 3600)),
         )
 
     def now(self) -> float:

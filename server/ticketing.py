@@ -80,6 +80,7 @@ def issue(
     reservation: str | None = None,
     now: float,
     check_capacity: bool = True,
+    transferred_from: int | None = None,
 ) -> list[dict[str, Any]]:
     """Mint ``count`` signed tickets (holder names cycle from ``holders``)."""
     catalog.get_event(conn, event_id)
@@ -113,6 +114,7 @@ def issue(
                 "code": code,
                 "source": "issued",
                 "created_at": now,
+                "transferred_from": transferred_from,
             }
         )
     insert_tickets(conn, event_id, values)
@@ -122,7 +124,16 @@ def issue(
 def insert_tickets(conn: Connection, event_id: int, values: list[dict[str, Any]]) -> None:
     for start in range(0, len(values), 5000):
         conn.execute(tickets.insert(), values[start : start + 5000])
-    changelog.publish(conn, event_id, [catalog.ticket_row(_Row(v)) for v in values])
+    changelog.publish(conn, event_id, [manifest_row(_Row(v)) for v in values])
+
+
+def manifest_row(r: Any) -> dict[str, Any]:
+    """A ticket's manifest row; a transfer's new ticket also names the old one, so kiosks
+    count the old code's entries against the new code (docs/decisions.md)."""
+    row = catalog.ticket_row(r)
+    if getattr(r, "transferred_from", None) is not None:
+        row["transferred_from"] = int(r.transferred_from)
+    return row
 
 
 class _Row:
@@ -133,6 +144,7 @@ class _Row:
         self.__dict__.setdefault("email", None)
         self.__dict__.setdefault("external_ref", None)
         self.__dict__.setdefault("replaced_by", None)
+        self.__dict__.setdefault("transferred_from", None)
 
 
 def _out(values: dict[str, Any], tier_name: str | None) -> dict[str, Any]:
@@ -149,18 +161,26 @@ def get_ticket(conn: Connection, event_id: int, ticket_id: int):
 
 
 def change_status(
-    conn: Connection, event_id: int, ticket_id: int, status: str, replaced_by: int | None = None
+    conn: Connection,
+    event_id: int,
+    ticket_id: int,
+    status: str,
+    replaced_by: int | None = None,
+    *,
+    now: float,
 ) -> Any:
+    """End a valid ticket (revoked, cancelled, refunded, transferred) as of ``now``: admits
+    after that time, by server time, are conflicts (server.reconcile)."""
     row = get_ticket(conn, event_id, ticket_id)
     if row.status != "valid":
         raise conflict(f"Ticket is already {row.status}", "not_valid")
     conn.execute(
         update(tickets)
         .where(tickets.c.id == ticket_id)
-        .values(status=status, replaced_by=replaced_by)
+        .values(status=status, replaced_by=replaced_by, status_at=now)
     )
     row = get_ticket(conn, event_id, ticket_id)
-    changelog.publish(conn, event_id, [catalog.ticket_row(row)])
+    changelog.publish(conn, event_id, [manifest_row(row)])
     return row
 
 
@@ -168,7 +188,9 @@ def transfer(conn: Connection, event_id: int, ticket_id: int, holder: str, now: 
     """Reissue to a new holder: a new credential, and the old one revoked as ``transferred``.
 
     The old code must stop working at the door (it may have been forwarded), so the new
-    ticket gets a new id rather than a renamed holder.
+    ticket gets a new id rather than a renamed holder. The new ticket names the old one
+    (``transferred_from``) and inherits its entries: while the old holder is inside the new
+    code is refused as already inside, and a used single-entry ticket stays used.
     """
     old = get_ticket(conn, event_id, ticket_id)
     if old.status != "valid":
@@ -190,8 +212,9 @@ def transfer(conn: Connection, event_id: int, ticket_id: int, holder: str, now: 
         reservation=old.reservation_code,
         now=now,
         check_capacity=False,  # the seat moves with the ticket
+        transferred_from=ticket_id,
     )
-    change_status(conn, event_id, ticket_id, "transferred", replaced_by=new["ticket_id"])
+    change_status(conn, event_id, ticket_id, "transferred", replaced_by=new["ticket_id"], now=now)
     return new
 
 

@@ -182,7 +182,9 @@ def register(sub) -> None:
     p.add_argument("--event", required=True)
 
     rep = _group(asub, "report", "reports")
-    p = _leaf(rep, "conflicts", report_conflicts, "tickets admitted twice on different devices")
+    p = _leaf(
+        rep, "conflicts", report_conflicts, "tickets admitted twice, or after a refund or transfer"
+    )
     p.add_argument("--event", required=True)
 
     exp = _group(asub, "export", "exports")
@@ -912,7 +914,20 @@ def stats(args) -> int:
 _CONFLICT_KINDS = {
     "double_entry": "single-entry ticket used twice",
     "reentry_passback": "re-entry while already inside (pass-back)",
+    "revoked_admitted": "admitted after it was refunded or cancelled",
+    "transferred_admitted": "old code admitted after the ticket was transferred",
 }
+
+
+def _conflict_first(r: dict) -> str:
+    """What the second scan clashes with: an earlier entry, or the end of the ticket."""
+    if r.get("first"):
+        return _conflict_side(r["first"])
+    ended = r.get("ended") or {}
+    at = ended.get("at")
+    when = time.strftime("%H:%M:%S", time.localtime(at)) if at is not None else "?"
+    to = f" to {ended['replaced_by']}" if ended.get("replaced_by") else ""
+    return f"{ended.get('status') or 'ended'}{to} at {when}"
 
 
 def _conflict_side(scan: dict) -> str:
@@ -927,7 +942,7 @@ def report_conflicts(args) -> int:
         rows = c.call("GET", f"/v1/events/{c.event_id(args.event)}/conflicts")
     lines = [
         f"{r['number']}  {r['holder'] or '?'}: {_CONFLICT_KINDS.get(r.get('kind'), 'conflict')}:"
-        f" {_conflict_side(r['first'])}, then {_conflict_side(r['second'])}"
+        f" {_conflict_first(r)}, then {_conflict_side(r['second'])}"
         for r in rows
     ]
     _print(args, rows, "\n".join(lines) or "No conflicts")

@@ -1,13 +1,30 @@
 """``POST /v1/pair``: a kiosk exchanges a one-time pairing code for its device token.
 
-Codes are single use and expire (``GATEHOUSE_PAIRING_TTL``). Failed attempts are counted
-per client address and refused with 429 beyond ``GATEHOUSE_PAIR_ATTEMPTS`` a minute, which
-with 2^40 possible codes makes guessing one pointless.
+Codes are single use and expire (``GATEHOUSE_PAIRING_TTL``). They are 8 characters of a
+32-letter alphabet: 32^8 = 2^40 (about 1.1 x 10^12) codes.
+
+Throttle (issue 20, docs/decisions.md "Pairing throttle"). Venues share one public address,
+so a guesser behind it must not lock the venue's kiosks out: the code is looked up first
+(the same hash and indexed look-up whatever was typed), and a right code pairs whatever the
+counters say. Only wrong guesses are counted and refused:
+
+- per client address, ``GATEHOUSE_PAIR_ATTEMPTS`` (20) wrong codes a minute are answered
+  ``400 invalid_code``; beyond that a wrong code is answered ``429 too_many_attempts``;
+- a right code must still be checked for such an address, so its further guesses are
+  checked too, but only out of one budget for the whole server,
+  ``GATEHOUSE_PAIR_EXTRA_PER_HOUR`` (3600) an hour. Once it is spent, an address over its
+  per-minute limit is refused without a look-up (even a right code: wait a minute) until the
+  budget frees up; addresses under their limit are never affected.
+
+So one address gets at most 20 x 60 + 3600 = 4800 guesses checked an hour (and every further
+address at most 1200 more). A used or expired code is a right guess, never counted.
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import deque
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -34,6 +51,8 @@ class PairIn(BaseModel):
 
 
 WINDOW = 60.0  # seconds a wrong code counts against its address
+EXTRA_WINDOW = 3600.0  # seconds a checked guess from an address over its limit counts
+_lock = threading.Lock()  # routes run on a thread pool; the counters are shared
 
 
 def prune(failures: dict[str, list[float]], now: float) -> None:
@@ -46,33 +65,62 @@ def prune(failures: dict[str, list[float]], now: float) -> None:
             del failures[client]
 
 
-def _limited(request: Request, settings, now: float) -> str:
+def _extra(state) -> deque[float]:
+    """Times of the guesses checked for addresses over their limit (the server-wide budget)."""
+    if not hasattr(state, "pair_extra"):
+        state.pair_extra = deque()
+    return state.pair_extra
+
+
+def _over_limit(request: Request, settings, now: float) -> tuple[str, bool]:
+    """(client address, is it over its per-minute limit of wrong codes?). Refuses with 429,
+    before any look-up, an address over its limit once the server-wide budget is spent."""
     client = request.client.host if request.client else "?"
     state = request.app.state
-    if now - getattr(state, "pair_pruned_at", 0.0) >= WINDOW:  # at most once a minute
-        prune(state.pair_failures, now)
-        state.pair_pruned_at = now
-    failures = [t for t in state.pair_failures.get(client, []) if now - t < WINDOW]
-    if failures:
-        state.pair_failures[client] = failures
-    else:
-        state.pair_failures.pop(client, None)
-    if len(failures) >= settings.pair_attempts_per_minute:
-        raise ApiError(
-            429, "too_many_attempts", "Too many wrong pairing codes: wait a minute and retry"
+    with _lock:
+        if now - getattr(state, "pair_pruned_at", 0.0) >= WINDOW:  # at most once a minute
+            prune(state.pair_failures, now)
+            state.pair_pruned_at = now
+        limit = settings.pair_attempts_per_minute
+        failures = [t for t in state.pair_failures.get(client, []) if now - t < WINDOW]
+        if failures:
+            state.pair_failures[client] = failures[-limit:]  # enough to know it is over
+        else:
+            state.pair_failures.pop(client, None)
+        over = len(failures) >= limit
+        if not over:
+            return client, False
+        extra = _extra(state)
+        while extra and now - extra[0] >= EXTRA_WINDOW:
+            extra.popleft()
+        if len(extra) >= settings.pair_extra_per_hour:
+            raise ApiError(
+                429,
+                "too_many_attempts",
+                f"Too many wrong pairing codes from this address ({limit} a minute), and the "
+                "server's hourly allowance for more is used up: wait a minute and try again",
+            )
+        extra.append(now)  # this look-up spends the budget, right code or not
+        return client, True
+
+
+def _fail(request: Request, client: str, now: float, over: bool, status: int, error: str, msg: str):
+    with _lock:
+        request.app.state.pair_failures.setdefault(client, []).append(now)
+    if over:
+        return ApiError(
+            429,
+            "too_many_attempts",
+            "That pairing code is not right, and this address has typed too many wrong codes "
+            "in the last minute: wait a minute, check the code and try again",
         )
-    return client
-
-
-def _fail(request: Request, client: str, now: float, status: int, error: str, message: str):
-    request.app.state.pair_failures.setdefault(client, []).append(now)
-    return ApiError(status, error, message)
+    return ApiError(status, error, msg)
 
 
 @router.post("/v1/pair")
 def pair(body: PairIn, request: Request, db: DbDep, settings: SettingsDep) -> dict:
     now = settings.now()
-    client = _limited(request, settings, now)
+    client, over = _over_limit(request, settings, now)
     digest = token_hash(normalise_code(body.code))
     box_key = None
     if body.box_office_key:
@@ -94,6 +142,7 @@ def pair(body: PairIn, request: Request, db: DbDep, settings: SettingsDep) -> di
                 request,
                 client,
                 now,
+                over,
                 400,
                 "invalid_code",
                 "That pairing code is not right: check it and type it again",

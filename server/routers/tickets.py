@@ -132,11 +132,12 @@ def revoke_ticket(
     ticket_id: TicketPath,
     _: OrganizerDep,
     db: DbDep,
+    settings: SettingsDep,
     body: RevokeIn | None = None,
 ) -> dict:
     status = body.status if body else "revoked"
     with db.write() as conn:
-        row = ticketing.change_status(conn, event_id, ticket_id, status)
+        row = ticketing.change_status(conn, event_id, ticket_id, status, now=settings.now())
         return catalog.ticket_out(row, catalog.tier_names(conn, event_id).get(row.tier_id))
 
 

@@ -369,14 +369,25 @@
       const who = d ? d.name + " (" + shortId(s.device_id) + ")" : shortId(s.device_id);
       return at(fmt, s.at) + " · gate " + (s.gate || "?") + " · " + who;
     };
-    const kinds = { double_entry: "Entered twice", reentry_passback: "Re-entry pass-back" };
+    const kinds = {
+      double_entry: "Entered twice",
+      reentry_passback: "Re-entry pass-back",
+      revoked_admitted: "Admitted after refund",
+      transferred_admitted: "Old code after transfer",
+    };
+    // revoked_admitted / transferred_admitted have no first scan: the ticket had ended
+    const endDesc = (e) =>
+      (e.status || "ended") +
+      (e.replaced_by ? " to " + e.replaced_by : "") +
+      " " +
+      (e.at != null ? at(fmt, e.at) : "(time unknown)");
     fill(
       "conflicts",
       conflicts.map((c) =>
         row([
           { node: el("span", c.number), extra: c.holder ? " " + c.holder : "" },
           kinds[c.kind] || c.kind || "Entered twice",
-          scanDesc(c.first),
+          c.first ? scanDesc(c.first) : endDesc(c.ended || {}),
           scanDesc(c.second),
         ]),
       ),

@@ -323,3 +323,33 @@ def test_conflicts_report_names_the_kind_both_devices_gates_and_times(cli_server
         f"{rows[1]['number']}  {rows[1]['holder'] or '?'}: re-entry while already inside "
         f"(pass-back): Main ({a}) at {at(t)}, then VIP Door ({b}) at {at(t + 75)}",
     ]
+
+
+def test_conflicts_report_shows_refunded_and_transferred_tickets_admitted_offline(
+    cli_server, admin
+):
+    demo = cli_server.demo_event(tickets=2)
+    ev = demo["event"]["id"]
+    refunded, moved = (t["ticket_id"] for t in demo["tickets"])
+    cli_server.revoke_ticket(ev, refunded, "refunded")
+    new = cli_server.transfer_ticket(ev, moved, "Ben Okafor")["ticket"]
+    door = cli_server.pair(cli_server.pairing_code(ev, "Main"), "cli-offline")
+    t = time.time() + 5  # a door that had not synced admits both a little later
+    batch = [scan(door["device_id"], refunded, at=t), scan(door["device_id"], moved, at=t + 1)]
+    with cli_server.client(door["token"]) as c:
+        assert c.post("/v1/device/scans", json={"scans": batch}).status_code == 200
+    rows = admin("report", "conflicts", "--event", str(ev), "--json")
+    assert [r["kind"] for r in rows] == ["revoked_admitted", "transferred_admitted"]
+    text = admin("report", "conflicts", "--event", str(ev)).splitlines()
+
+    def at(ts: float) -> str:
+        return time.strftime("%H:%M:%S", time.localtime(ts))
+
+    d = door["device_id"][:8]
+    assert text == [
+        f"{rows[0]['number']}  {rows[0]['holder'] or '?'}: admitted after it was refunded or "
+        f"cancelled: refunded at {at(rows[0]['ended']['at'])}, then Main ({d}) at {at(t)}",
+        f"{rows[1]['number']}  {rows[1]['holder'] or '?'}: old code admitted after the ticket "
+        f"was transferred: transferred to {new['number']} at {at(rows[1]['ended']['at'])}, "
+        f"then Main ({d}) at {at(t + 1)}",
+    ]

@@ -180,6 +180,20 @@ def test_every_api_path_the_page_calls_exists(sqlite_server):
     assert "/dashboard" not in spec["paths"]  # the page is not part of the API
 
 
+def test_the_page_and_the_cli_name_every_kind_of_conflict():
+    # a kind the page does not know would show as a raw code, and its "first scan" (None for
+    # tickets admitted after a refund or transfer) would break the table
+    from app.commands.admin import _CONFLICT_KINDS
+    from server import reconcile
+
+    assert len(reconcile.KINDS) == 4
+    js = (STATIC / "dashboard.js").read_text()
+    for kind in reconcile.KINDS:
+        assert re.search(rf"\b{kind}: \"", js), kind
+        assert kind in _CONFLICT_KINDS, kind
+    assert "c.first ? scanDesc(c.first) : endDesc(c.ended" in js
+
+
 def test_activity_counts_per_gate_and_device(sqlite_server, seeded):
     ev = seeded["event"]
     act = sqlite_server.request("GET", f"/v1/events/{ev}/activity")

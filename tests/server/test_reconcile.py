@@ -134,11 +134,12 @@ def test_a_device_cannot_file_scans_under_another_devices_name(srv, demo, door):
     other, c2 = _second_door(srv, demo)
     t0 = time.time() - 300
     # door uploads two admits of one ticket, one claiming to be the other device: it is still
-    # door's own double admit (same device), so there is no cross-device conflict to report.
+    # door's own double admit (same device), reported as door's against door's.
     spoofed = scan(other["device_id"], ticket, at=t0)
     own = scan(door["device_id"], ticket, at=t0 + 10)
     door["client"].post("/v1/device/scans", json={"scans": [spoofed, own]})
-    assert srv.conflicts(ev) == []
+    [conflict] = srv.conflicts(ev)
+    assert conflict["first"]["device_id"] == conflict["second"]["device_id"] == door["device_id"]
     # and the other device's feed shows the spoofed scan as door's, not as its own
     feed = c2.get("/v1/device/feed", params={"since": 0}).json()["scans"]
     mine = [s for s in feed if s["scan_id"] == spoofed["scan_id"]]
@@ -493,3 +494,127 @@ def test_the_paired_gate_is_recorded_not_the_payloads(srv, demo, door):
         r for r in srv.request("GET", f"/v1/events/{ev}/attendance") if r["ticket_id"] == ticket
     ]
     assert (row["first_entry_gate"], row["last_gate"]) == ("Main", "Main")
+
+
+def test_two_ok_admits_on_one_device_are_a_conflict_but_an_override_is_not(srv, demo, door):
+    # Two check processes on one kiosk home both admitted a single-entry ticket (issue 20):
+    # each said "ok", so neither knew of the other; a supervisor override is a known repeat.
+    ev = demo["event"]["id"]
+    raced, overridden = demo["tickets"][0]["ticket_id"], demo["tickets"][1]["ticket_id"]
+    vip = _vip_ticket(srv, demo)
+    t = round(time.time()) - 300
+    first = scan(door["device_id"], raced, at=t)
+    second = scan(door["device_id"], raced, at=t + 0.2)
+    _post(
+        door["client"],
+        first,
+        second,
+        scan(door["device_id"], overridden, at=t),
+        scan(door["device_id"], overridden, at=t + 30, reason="override", override_reason="x"),
+        scan(door["device_id"], vip, at=t),
+        scan(door["device_id"], vip, at=t + 1),  # re-entry tier, inside, "ok" again
+    )
+    found = sorted((c["ticket_id"], c["kind"]) for c in srv.conflicts(ev))
+    assert found == sorted([(raced, "double_entry"), (vip, "reentry_passback")])
+    [c] = [c for c in srv.conflicts(ev) if c["ticket_id"] == raced]
+    assert (c["first"]["scan_id"], c["second"]["scan_id"]) == (first["scan_id"], second["scan_id"])
+    assert c["first"]["device_id"] == c["second"]["device_id"] == door["device_id"]
+    assert srv.stats(ev)["conflicts"] == 2
+
+
+def test_refunded_and_transferred_tickets_admitted_offline_are_conflicts_of_their_own(
+    srv, demo, door
+):
+    ev = demo["event"]["id"]
+    early, refunded, moved = (t["ticket_id"] for t in demo["tickets"][:3])
+    for ticket in (early, refunded):
+        srv.revoke_ticket(ev, ticket, "refunded")
+    new = srv.transfer_ticket(ev, moved, "Ben Okafor")["ticket"]
+    # a door that had not synced: one scan a minute before the refund (fine), two after it
+    before = scan(door["device_id"], early, at=time.time() - 60)
+    after = scan(door["device_id"], refunded, at=time.time() + 5)
+    old_code = scan(door["device_id"], moved, at=time.time() + 6)
+    _post(door["client"], before, after, old_code)
+    found = {c["ticket_id"]: c for c in srv.conflicts(ev)}
+    assert set(found) == {refunded, moved}
+    c = found[refunded]
+    assert (c["kind"], c["first"]) == ("revoked_admitted", None)
+    assert c["second"] == {
+        "scan_id": after["scan_id"],
+        "device_id": door["device_id"],
+        "gate": "Main",
+        "at": after["at"],
+    }
+    assert c["ended"]["status"] == "refunded" and c["ended"]["at"] < after["at"]
+    t = found[moved]
+    assert (t["kind"], t["first"], t["second"]["scan_id"]) == (
+        "transferred_admitted",
+        None,
+        old_code["scan_id"],
+    )
+    assert (t["ended"]["status"], t["ended"]["replaced_by"]) == ("transferred", new["number"])
+    assert srv.stats(ev)["conflicts"] == 2
+    # the dashboard's page shows both, and re-sending changes nothing
+    _post(door["client"], before, after, old_code)
+    assert {c["ticket_id"]: c for c in srv.conflicts(ev)} == found
+
+
+def test_a_transferred_ticket_inherits_the_old_codes_entries(srv, demo, door):
+    ev = demo["event"]["id"]
+    other, c2 = _second_door(srv, demo)
+    used = demo["tickets"][0]["ticket_id"]
+    vip = _vip_ticket(srv, demo)
+    t = round(time.time()) - 600
+    # the old holders came in before the transfers (uploaded late: the doors were offline)
+    used_in = scan(door["device_id"], used, at=t)
+    vip_in = scan(door["device_id"], vip, at=t)
+    new_used = srv.transfer_ticket(ev, used, "Second Person")["ticket"]["ticket_id"]
+    new_vip = srv.transfer_ticket(ev, vip, "Second Person")["ticket"]["ticket_id"]
+    _post(door["client"], used_in, vip_in)
+    assert srv.conflicts(ev) == []
+    # the new codes are admitted at the other door, which knew nothing of the old entries
+    now = time.time()
+    second = scan(other["device_id"], new_used, at=now, gate="VIP Door")
+    vip_second = scan(other["device_id"], new_vip, at=now, gate="VIP Door")
+    _post(c2, second, vip_second)
+    found = {c["ticket_id"]: c for c in srv.conflicts(ev)}
+    assert (found[new_used]["kind"], found[new_used]["first"]["scan_id"]) == (
+        "double_entry",
+        used_in["scan_id"],
+    )
+    assert (found[new_vip]["kind"], found[new_vip]["first"]["scan_id"]) == (
+        "reentry_passback",
+        vip_in["scan_id"],
+    )
+    # the old VIP holder's exit (recorded on the old code before the new one came in) arrives
+    # late: the re-entry ticket's new holder came in after the old one left, so that is fine
+    _post(
+        door["client"], scan(door["device_id"], vip, at=now - 30, direction="exit", reason="exit")
+    )
+    assert [c["ticket_id"] for c in srv.conflicts(ev)] == [new_used]
+    c2.close()
+
+
+def test_migration_0005_keeps_transfers_linked_and_downgrades_cleanly(fresh_db):
+    with LiveServer(fresh_db) as srv:
+        demo = srv.demo_event(tickets=2)
+        ev = demo["event"]["id"]
+        refunded, moved = (t["ticket_id"] for t in demo["tickets"])
+        srv.revoke_ticket(ev, refunded, "refunded")
+        new = srv.transfer_ticket(ev, moved, "Ben Okafor")["ticket"]["ticket_id"]
+        a = srv.pair(srv.pairing_code(ev, "Main"), "a")
+        with srv.client(a["token"]) as ca:
+            _post(ca, scan(a["device_id"], refunded, at=time.time() + 5))
+            assert [c["kind"] for c in srv.conflicts(ev)] == ["revoked_admitted"]
+            srv.stop()
+            assert "kind" in _migrate(srv.db_url, "downgrade", "0003")
+            srv.start()  # upgrades again: the transfer is linked from replaced_by
+            assert srv.conflicts(ev) == []  # the change time was lost with the downgrade
+            old_in = scan(a["device_id"], moved, at=round(time.time()) - 900)
+            _post(ca, old_in, scan(a["device_id"], new, at=time.time()))
+            [c] = srv.conflicts(ev)
+            assert (c["ticket_id"], c["kind"], c["first"]["scan_id"]) == (
+                new,
+                "double_entry",
+                old_in["scan_id"],
+            )
