@@ -454,8 +454,27 @@ def open_checkin(args: Any = None) -> Iterator[CheckIn]:
     from app.settings import Settings
 
     settings = Settings.load()
-    store = Store(settings.db_path)
+    with recording():
+        try:
+            store = Store(settings.db_path)
+        except OSError as exc:  # the folder itself cannot be created (read-only disk...)
+            log.error("cannot open the kiosk store: %s", exc)
+            raise CannotRecord(exc.strerror or str(exc)) from exc
+        try:
+            service = CheckIn(store, gate=settings.gate, repeat_window_s=settings.repeat_window_s)
+        except BaseException:
+            _close_quietly(store)
+            raise
     try:
-        yield CheckIn(store, gate=settings.gate, repeat_window_s=settings.repeat_window_s)
+        yield service
     finally:
+        _close_quietly(store)
+
+
+def _close_quietly(store: Store) -> None:
+    # Every scan made was committed before its verdict was returned: a disk that fails now
+    # loses nothing, and its error must not replace the verdict or refusal being reported.
+    try:
         store.close()
+    except sqlite3.Error as exc:
+        log.error("closing the kiosk store failed: %s", exc)
