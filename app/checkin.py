@@ -8,6 +8,8 @@ nobody saw, never a verdict somebody acted on.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -34,6 +36,8 @@ from core.scans import Scan
 from local_db.privacy import apply_retention
 from local_db.store import Store
 
+log = logging.getLogger(__name__)
+
 
 class NotReady(Exception):
     """The kiosk cannot decide yet (no manifest): a message for IT, not a verdict."""
@@ -41,6 +45,44 @@ class NotReady(Exception):
 
 class UnknownGate(Exception):
     pass
+
+
+class CannotRecord(Exception):
+    """The kiosk could not record the scan (disk failing, full or read-only): no verdict.
+
+    A verdict is only given once its scan is on disk, so a kiosk that cannot write must not
+    admit anyone: it refuses, in words that send door staff to IT, not the guest away.
+    ``detail`` is SQLite's own words, for IT.
+    """
+
+    reason = "cannot_record"
+    message = "This kiosk cannot record scans: stop using it and call IT"
+
+    def __init__(self, detail: str):
+        super().__init__(f"{self.message} ({detail})")
+        self.detail = detail
+
+    def to_dict(self) -> dict[str, Any]:
+        """Shaped like a verdict, so a script reading ``gatehouse check`` parses one kind."""
+        return {
+            "verdict": "reject",
+            "reason": self.reason,
+            "message": self.message,
+            "ticket": None,
+            "scan_id": None,
+            "detail": self.detail,
+        }
+
+
+@contextmanager
+def recording() -> Iterator[None]:
+    """Turn a failing store (SQLite's disk I/O error, disk full, read-only) into CannotRecord."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        detail = str(exc) or type(exc).__name__
+        log.error("cannot record scans: %s", detail)
+        raise CannotRecord(detail) from exc
 
 
 @dataclass(frozen=True)
@@ -119,11 +161,12 @@ class CheckIn:
         direction: str = Direction.ENTRY,
         staff: str | None = None,
     ) -> CheckResult:
-        self._ensure_ready()
+        with recording():
+            self._ensure_ready()
         direction = Direction(direction)
         code = _clean(code)
         h = code_hash(code)
-        with self._lock:
+        with self._lock, recording():
             previous = self.repeat.recall(h, direction)
             if previous is not None:
                 return replace(previous, repeat=True)
@@ -133,49 +176,60 @@ class CheckIn:
             if decoded.problem is credentials.CredentialProblem.UNKNOWN_KEY:
                 decoded, withdrawn = self._withdrawn_issuer(code, decoded)
             verdict = judge_code(decoded)
-            ticket: TicketRecord | None = None
-            ticket_id: int | None = None
-            if verdict is None:
-                if decoded.ok:
-                    cred = decoded.credential
-                    ticket_id = cred.ticket_id
-                    ticket = self.store.ticket(cred.ticket_id)
-                    if withdrawn and ticket is None:
-                        # Minted by a box office the organizer revoked, and never recorded by
-                        # the server before that: nothing vouches for it any more.
-                        verdict = Verdict(
-                            "reject",
-                            Reason.REVOKED,
-                            "Ticket from a withdrawn box office: send to the box office",
-                            {"status": "withdrawn_issuer"},
-                        )
-                    else:
-                        verdict = self._decide(ticket, ticket_id, gate, direction, cred)
-                elif not code or not code.isprintable() or len(code) > credentials.MAX_TEXT_LEN:
-                    verdict = Verdict(
-                        "reject",
-                        Reason.UNREADABLE,
-                        "Not a ticket code: scan again or search by name",
-                    )
-                else:
-                    ticket = self.store.ticket_by_barcode(h)
-                    if ticket is not None:
-                        ticket_id = ticket.ticket_id
-                        verdict = self._decide(ticket, ticket_id, gate, direction, None)
-                    else:
-                        verdict = self._not_found(code)
-            result = self._record(
-                verdict,
-                ticket,
-                ticket_id,
-                h,
-                gate,
-                direction,
-                staff,
-                tier_id=decoded.credential.tier_id if decoded.ok else None,
-            )
+            with self.store.journal_transaction():
+                # Read the ticket's state, decide and write the scan in one transaction
+                # under the journal's write lock: two processes (or a peer scan landing from
+                # the sync thread) cannot both see "not inside" and both admit.
+                result = self._decide_code(
+                    code, h, decoded, withdrawn, verdict, gate, direction, staff
+                )
             self.repeat.remember(h, direction, result)
         self._notify(result)
+        return result
+
+    def _decide_code(self, code, h, decoded, withdrawn, verdict, gate, direction, staff):
+        """Look the code up, decide and record it (inside the journal transaction)."""
+        ticket: TicketRecord | None = None
+        ticket_id: int | None = None
+        if verdict is None:
+            if decoded.ok:
+                cred = decoded.credential
+                ticket_id = cred.ticket_id
+                ticket = self.store.ticket(cred.ticket_id)
+                if withdrawn and ticket is None:
+                    # Minted by a box office the organizer revoked, and never recorded by
+                    # the server before that: nothing vouches for it any more.
+                    verdict = Verdict(
+                        "reject",
+                        Reason.REVOKED,
+                        "Ticket from a withdrawn box office: send to the box office",
+                        {"status": "withdrawn_issuer"},
+                    )
+                else:
+                    verdict = self._decide(ticket, ticket_id, gate, direction, cred)
+            elif not code or not code.isprintable() or len(code) > credentials.MAX_TEXT_LEN:
+                verdict = Verdict(
+                    "reject",
+                    Reason.UNREADABLE,
+                    "Not a ticket code: scan again or search by name",
+                )
+            else:
+                ticket = self.store.ticket_by_barcode(h)
+                if ticket is not None:
+                    ticket_id = ticket.ticket_id
+                    verdict = self._decide(ticket, ticket_id, gate, direction, None)
+                else:
+                    verdict = self._not_found(code)
+        result = self._record(
+            verdict,
+            ticket,
+            ticket_id,
+            h,
+            gate,
+            direction,
+            staff,
+            tier_id=decoded.credential.tier_id if decoded.ok else None,
+        )
         return result
 
     def check_ticket(
@@ -187,9 +241,10 @@ class CheckIn:
         staff: str | None = None,
     ) -> CheckResult:
         """Admit from a name or number search (dead phone): same rules, no code to read."""
-        self._ensure_ready()
+        with recording():
+            self._ensure_ready()
         direction = Direction(direction)
-        with self._lock:
+        with self._lock, recording(), self.store.journal_transaction():
             ticket = self.store.ticket(ticket_id)
             if ticket is None:
                 verdict = Verdict(
@@ -210,7 +265,7 @@ class CheckIn:
         ticket_id = rejected.ticket["ticket_id"] if rejected.ticket else None
         ticket = self.store.ticket(ticket_id) if ticket_id else None
         verdict = Verdict(ADMIT, Reason.OVERRIDE, f"Admitted by {supervisor}: {reason.strip()}")
-        with self._lock:
+        with self._lock, recording():
             result = self._record(
                 verdict,
                 ticket,
@@ -233,7 +288,7 @@ class CheckIn:
             raise ValueError("only an admit can be undone")
         if original.device_id != self.store.device_id():
             raise ValueError("only this kiosk's own admissions can be undone here")
-        with self._lock:
+        with self._lock, recording(), self.store.journal_transaction():
             if self.store.annulment_of(scan_id) is not None:
                 raise ValueError("that admission was already undone")
             scan = Scan(
@@ -475,8 +530,27 @@ def open_checkin(args: Any = None) -> Iterator[CheckIn]:
     from app.settings import Settings
 
     settings = Settings.load()
-    store = Store(settings.db_path)
+    with recording():
+        try:
+            store = Store(settings.db_path)
+        except OSError as exc:  # the folder itself cannot be created (read-only disk...)
+            log.error("cannot open the kiosk store: %s", exc)
+            raise CannotRecord(exc.strerror or str(exc)) from exc
+        try:
+            service = CheckIn(store, gate=settings.gate, repeat_window_s=settings.repeat_window_s)
+        except BaseException:
+            _close_quietly(store)
+            raise
     try:
-        yield CheckIn(store, gate=settings.gate, repeat_window_s=settings.repeat_window_s)
+        yield service
     finally:
+        _close_quietly(store)
+
+
+def _close_quietly(store: Store) -> None:
+    # Every scan made was committed before its verdict was returned: a disk that fails now
+    # loses nothing, and its error must not replace the verdict or refusal being reported.
+    try:
         store.close()
+    except sqlite3.Error as exc:
+        log.error("closing the kiosk store failed: %s", exc)

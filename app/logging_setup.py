@@ -46,6 +46,13 @@ def log_path() -> Path:
     return log_dir() / LOG_FILE
 
 
+class _FileHandler(logging.handlers.RotatingFileHandler):
+    def handleError(self, record: logging.LogRecord) -> None:
+        # A full or failing disk: the message still reaches stderr, and a traceback about
+        # the log file would bury the refusal the person at the kiosk must read.
+        pass
+
+
 def configure_logging(
     level: int = logging.INFO, console_level: int = logging.WARNING
 ) -> Path | None:
@@ -69,7 +76,7 @@ def configure_logging(
     path = log_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.handlers.RotatingFileHandler(
+        file_handler = _FileHandler(
             path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
         )
     except OSError as exc:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -98,6 +99,55 @@ def _zone(name: str | None) -> tzinfo | None:
         return None
 
 
+# sqlite3_db_config option (sqlite3.h): do not checkpoint when this connection closes.
+_SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE = 1006
+
+
+def _no_checkpoint_on_close(conn: sqlite3.Connection) -> bool:
+    """Keep the scan journal's WAL when the process ends, instead of checkpointing it.
+
+    Closing the last connection to a WAL database copies the log into the file (two fsyncs)
+    and deletes it, so the next process must recreate it (two more: header and folder). A
+    ``gatehouse check`` paid all four on top of the one its scan needs. The scan is durable
+    once its commit is fsynced to the WAL; checkpoints still happen every ~1000 pages as
+    SQLite's automatic checkpoint, now on a commit instead of on every close.
+
+    Python 3.12 exposes the option as ``Connection.setconfig``; on CPython 3.11 we call
+    ``sqlite3_db_config`` on the connection's handle, the first field after the object
+    header (Modules/_sqlite/connection.h). Best effort: if anything is off, the journal
+    keeps SQLite's default (checkpoint on close), which is only slower.
+    """
+    setconfig = getattr(conn, "setconfig", None)
+    if setconfig is not None:  # Python 3.12+
+        setconfig(_SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, True)
+        return True
+    if sys.implementation.name != "cpython" or sys.version_info[:2] != (3, 11):
+        return False
+    try:
+        import _sqlite3
+        import ctypes
+
+        lib = ctypes.CDLL(_sqlite3.__file__)  # its symbols include linked libsqlite3's
+        db_config = lib.sqlite3_db_config
+        db_filename = lib.sqlite3_db_filename
+    except (ImportError, OSError, AttributeError):
+        return False
+    handle = ctypes.c_void_p.from_address(id(conn) + object.__basicsize__).value
+    db_filename.restype, db_filename.argtypes = ctypes.c_char_p, [ctypes.c_void_p, ctypes.c_char_p]
+    expected = conn.execute("PRAGMA database_list").fetchone()[2]
+    if not handle or (db_filename(handle, b"main") or b"").decode() != expected:
+        return False  # not the handle we think: leave the default alone
+    db_config.restype = ctypes.c_int
+    state = ctypes.c_int(-1)
+    rc = db_config(
+        ctypes.c_void_p(handle),
+        ctypes.c_int(_SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE),
+        ctypes.c_int(1),
+        ctypes.byref(state),
+    )
+    return rc == 0 and state.value == 1
+
+
 def _hash_bytes(value: str | None) -> bytes | None:
     """A scan's code hash as stored; a damaged one (another device's bug) is dropped, never
     allowed to fail the batch it came in and jam the peer feed for every kiosk."""
@@ -119,6 +169,9 @@ class Store:
             check_version(self.conn)  # refuse a newer release's data before touching anything
         self.conn.close()
         self.journal = _connect(self.journal_path)
+        # Only the last connection to close a file checkpoints it, and ``journal`` closes
+        # last (see close): the WAL survives the process, so a check costs one fsync.
+        self.keeps_journal_log = _no_checkpoint_on_close(self.journal)
         with self._journal_lock:
             migrate(self.journal, JOURNAL_MIGRATIONS)
         self.conn = _connect(self.path, attach=self.journal_path)
@@ -129,9 +182,12 @@ class Store:
         self._generation = 0
         self._device_id: str | None = None
         self._tx_thread: int | None = None  # the thread inside a main-file transaction
+        self._journal_tx_thread: int | None = None  # the thread inside a journal transaction
+        self._ensure_device_id()
 
     def close(self) -> None:
         with self._lock, self._journal_lock:
+            # ``journal`` last: it is the one that leaves the scan journal's log in place.
             for conn in (self.reader, self.conn, self.journal):
                 conn.close()
 
@@ -164,15 +220,41 @@ class Store:
 
     @contextmanager
     def journal_transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction on the scan journal (scans, ticket state, occupancy)."""
+        """A write transaction on the scan journal (scans, ticket state, occupancy).
+
+        IMMEDIATE: the journal's write lock is taken at BEGIN, so whatever is read inside
+        (a ticket's state, occupancy) cannot change before the commit, in this process or
+        another one on the same kiosk home. Nested use on the same thread joins the open
+        transaction: CheckIn decides and ``record_scan`` writes in one.
+        """
         with self._journal_lock:
+            if self._journal_tx_thread == threading.get_ident():
+                yield self.journal
+                return
             self.journal.execute("BEGIN IMMEDIATE")
+            self._journal_tx_thread = threading.get_ident()
             try:
                 yield self.journal
             except BaseException:
-                self.journal.execute("ROLLBACK")
+                self._journal_tx_thread = None
+                self._rollback(self.journal)
                 raise
-            self.journal.execute("COMMIT")
+            self._journal_tx_thread = None
+            try:
+                self.journal.execute("COMMIT")
+            except BaseException:
+                # A failed COMMIT (disk full, I/O error) may leave the transaction open:
+                # end it, so the connection is usable if the disk comes back.
+                self._rollback(self.journal)
+                raise
+
+    @staticmethod
+    def _rollback(conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the original error says more than the failed rollback
 
     # -- meta ------------------------------------------------------------------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:
@@ -203,17 +285,27 @@ class Store:
                 (key, value),
             )
 
+    def _ensure_device_id(self) -> None:
+        """Give an unpaired store its local id when it is opened, not on a check.
+
+        A check then commits once, to the journal. INSERT OR IGNORE: two processes opening
+        a new home together agree on one id.
+        """
+        if self.read_meta("device_id") is None:
+            with self.transaction() as c:
+                c.execute(
+                    "INSERT OR IGNORE INTO meta(key, value) VALUES ('device_id', ?)",
+                    (f"local-{uuid.uuid4()}",),
+                )
+
     def device_id(self) -> str:
         """This kiosk's id: the server's once paired, a local one before (scans need one)."""
         if self._device_id is not None:
             return self._device_id
         value = self.get_meta("device_id")
-        if value is None:
-            with self._lock:
-                value = self.get_meta("device_id")
-                if value is None:
-                    value = f"local-{uuid.uuid4()}"
-                    self.set_meta("device_id", value)
+        if value is None:  # erased by hand since the store was opened
+            self._ensure_device_id()
+            value = self.get_meta("device_id")
         self._device_id = value
         return value
 

@@ -68,6 +68,7 @@ class DoorWindow(QMainWindow):
     problem_shown = Signal(str)
     language_changed = Signal(str)
     auto_locked = Signal()  # locked by the idle timer (after page_changed("login"))
+    out_of_order = Signal(str)  # a scan could not be recorded: the disk is failing
 
     def __init__(self, kiosk: Any, *, kiosk_mode: bool = False):
         super().__init__()
@@ -321,8 +322,11 @@ class DoorWindow(QMainWindow):
 
     def _check_failed(self, exc: Exception) -> None:
         # NotReady / UnknownGate carry door-ready words; anything else is a bug to log.
-        from app.checkin import NotReady, UnknownGate
+        from app.checkin import CannotRecord, NotReady, UnknownGate
 
+        if isinstance(exc, CannotRecord):
+            self._cannot_record(exc)
+            return
         if isinstance(exc, NotReady | UnknownGate):
             text = str(exc)
         else:
@@ -331,6 +335,14 @@ class DoorWindow(QMainWindow):
         self.verdict.show_problem(text)
         self.sounds.play("warning")
         self.problem_shown.emit(text)
+
+    def _cannot_record(self, exc: Exception) -> None:
+        """The scan could not be written (disk failing, full, read-only): no verdict, and a
+        full-panel refusal that stays until a scan is recorded again."""
+        self.verdict.show_cannot_record()
+        self.buttons["override"].setEnabled(False)  # an override could not be recorded either
+        self.sounds.play("warning")
+        self.out_of_order.emit(str(exc))
 
     def toggle_direction(self) -> None:
         self.direction = "exit" if self.direction == "entry" else "entry"
@@ -387,7 +399,16 @@ class DoorWindow(QMainWindow):
                     dialog.accept()
                     on_approved(value)
 
-                self.worker.submit(approved, done, lambda exc: dialog.fail(self._pin_error(exc)))
+                def failed(exc: Exception) -> None:
+                    from app.checkin import CannotRecord
+
+                    if isinstance(exc, CannotRecord):
+                        dialog.reject()
+                        self._cannot_record(exc)
+                    else:
+                        dialog.fail(self._pin_error(exc))
+
+                self.worker.submit(approved, done, failed)
 
             dialog.submitted.connect(submitted)
             self._open_dialog(dialog)
@@ -445,11 +466,19 @@ class DoorWindow(QMainWindow):
             self.worker.submit(
                 lambda: checkin.annul(chosen.scan_id, staff=staff),
                 self.show_result,
-                lambda exc: self.verdict.show_problem(str(exc)),
+                self._undo_failed,
             )
 
         dialog.accepted.connect(undo)
         self._open_dialog(dialog)
+
+    def _undo_failed(self, exc: Exception) -> None:
+        from app.checkin import CannotRecord
+
+        if isinstance(exc, CannotRecord):
+            self._cannot_record(exc)
+        else:
+            self.verdict.show_problem(str(exc))
 
     def open_search(self, text: str = "") -> None:
         if self.page() != "door" or self.current_dialog is not None:

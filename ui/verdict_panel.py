@@ -15,6 +15,10 @@ from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout
 
 from ui import texts, theme
 
+# Not a verdict colour: black with amber words, "out of order", unlike any ticket's outcome.
+OUT_OF_ORDER_COLOURS = ("#111111", "#f2b01e")
+CANNOT_RECORD = "cannot_record"
+
 
 class VerdictPanel(QFrame):
     returned_to_ready = Signal()
@@ -101,6 +105,23 @@ class VerdictPanel(QFrame):
         self._paint("warning")
         self._timer.start(int(self.hold_s * 1000))
 
+    def show_cannot_record(self) -> None:
+        """The kiosk cannot write scans to disk, so it gives no verdicts at all.
+
+        Unlike a ticket's reject it does not time out: it stays until a scan is recorded
+        again (IT freed space or replaced the disk), so nobody is waved through meanwhile.
+        """
+        self._timer.stop()
+        self.kind, self.result = CANNOT_RECORD, None
+        self.headline.setText("!  " + self.tr("OUT OF ORDER"))
+        # Short lines: each must stay whole at door-screen sizes (CLI: one sentence).
+        self.holder.setText(self.tr("Scans not recorded"))
+        self.detail.setText(self.tr("This kiosk cannot record scans"))
+        self.reason.setText(self.tr("Stop using it and call IT"))
+        self.note.setText(self.tr("Send guests to another kiosk"))
+        self._colours = OUT_OF_ORDER_COLOURS
+        self._restyle()
+
     # -- painting ----------------------------------------------------------------------------
     def _paint(self, kind: str) -> None:
         self._colours = theme.OUTCOME_COLOURS[kind]
@@ -146,6 +167,8 @@ class VerdictPanel(QFrame):
         if event.type() == QEvent.Type.LanguageChange:
             if self.result is not None:
                 self.show_result(self.result)
+            elif self.kind == CANNOT_RECORD:
+                self.show_cannot_record()
             elif self.kind == "ready":
                 self.show_ready()
         super().changeEvent(event)

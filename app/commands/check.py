@@ -1,10 +1,16 @@
-"""``gatehouse check CODE``: decide exactly as the kiosk window would, and record the scan."""
+"""``gatehouse check CODE``: decide exactly as the kiosk window would, and record the scan.
+
+Prints one JSON object. Exit status: 0 admit, 1 reject, 2 no verdict: no ticket list or an
+unknown gate (words on stderr), or a kiosk that cannot record scans (a failing, full or
+read-only disk): then the object is a refusal with reason ``cannot_record``, because a
+verdict is only given once its scan is on disk.
+"""
 
 from __future__ import annotations
 
 import json
 
-from app.checkin import NotReady, UnknownGate, open_checkin
+from app.checkin import CannotRecord, NotReady, UnknownGate, open_checkin
 from app.cli import CommandError, json_flag
 
 
@@ -29,6 +35,9 @@ def run(args) -> int:
             )
     except (NotReady, UnknownGate) as exc:
         raise CommandError(str(exc)) from None
+    except CannotRecord as exc:
+        print(json.dumps(exc.to_dict(), ensure_ascii=False), flush=True)
+        return 2
     print(json.dumps(result.to_dict(), ensure_ascii=False), flush=True)
     return 0 if result.admitted else 1
 

@@ -10,6 +10,8 @@ list (or decorating it with ``@check``). In order:
 - database: the kiosk store opened **read-only** (doctor must never migrate, lock or create
   it): integrity check, schema version, manifest seq and age, pending uploads, scans the
   server refused for good (a warning naming the server's reason);
+- disk: a write-and-fsync probe in the kiosk folder (a full, read-only or failing disk means
+  the kiosk cannot record scans, so it refuses every code: FAIL), and the space left;
 - server: when paired, ``GET <server>/healthz`` with a short timeout. Offline is a warning,
   not a failure: the kiosk is built to work without the network;
 - files: where the config, the data and the logs are, for the person reading the logs.
@@ -334,6 +336,64 @@ def _refused_scans(conn: sqlite3.Connection) -> Iterable[Finding]:
                 "refused": [{"error": c, "message": m, "scans": n} for c, m, n in summary],
             },
         )
+
+
+DISK_PROBE_BYTES = 1 << 20  # about 250 scans' worth of journal: less left is a failing kiosk
+LOW_SPACE_BYTES = 100 << 20
+
+
+def probe_disk(folder) -> str | None:
+    """Write, fsync and remove a file in ``folder``; None when that worked, else the error."""
+    probe = folder / f".doctor-disk-probe-{os.getpid()}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            block = b"\0" * 65536
+            for _ in range(DISK_PROBE_BYTES // len(block)):
+                os.write(fd, block)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    finally:
+        try:
+            probe.unlink()
+        except OSError:
+            pass
+    return None
+
+
+@check
+def disk(args) -> Iterable[Finding]:
+    import shutil
+
+    from app.settings import Settings
+
+    home = Settings.load().home
+    if not home.is_dir():
+        yield Finding("disk", WARN, f"the kiosk folder {home} does not exist yet", {})
+        return
+    details: dict[str, Any] = {"folder": str(home)}
+    problem = probe_disk(home)
+    if problem is not None:
+        details["error"] = problem
+        yield Finding(
+            "disk",
+            FAIL,
+            f"cannot write to the disk of the kiosk folder {home} ({problem}): this kiosk "
+            "cannot record scans and refuses every code. Free space or replace the disk.",
+            details,
+        )
+        return
+    free = shutil.disk_usage(home).free
+    details["free_bytes"] = free
+    if free < LOW_SPACE_BYTES:
+        yield Finding(
+            "disk", WARN, f"only {free >> 20} MB free for the kiosk folder {home}", details
+        )
+    else:
+        yield Finding("disk", OK, f"writes and syncs; {free >> 20} MB free", details)
 
 
 def server_url() -> tuple[str | None, str]:

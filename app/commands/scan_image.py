@@ -64,7 +64,7 @@ def run(args) -> int:
                     print(f"{name}: {text}" if several else text)
         return 2 if unreadable else (1 if missing else 0)
 
-    from app.checkin import NotReady, UnknownGate, open_checkin
+    from app.checkin import CannotRecord, NotReady, UnknownGate, open_checkin
 
     all_admitted = not missing
     try:
@@ -82,6 +82,9 @@ def run(args) -> int:
                     sys.stdout.flush()
     except (NotReady, UnknownGate) as exc:
         raise CommandError(str(exc)) from None
+    except CannotRecord as exc:  # the same refusal as ``gatehouse check``; stop there
+        print(json.dumps(exc.to_dict(), ensure_ascii=False), flush=True)
+        return 2
     if unreadable:
         return 2
     return 0 if all_admitted else 1
