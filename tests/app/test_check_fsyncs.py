@@ -41,7 +41,9 @@ def test_a_check_syncs_the_journal_wal_once(gatehouse_home, gatehouse_cmd, tmp_p
     codes = [ev.ticket(holder=f"Guest {i}")[1] for i in range(3)]
     manifest = ev.write(tmp_path / "manifest.ghm")
     imported = subprocess.run(
-        [*gatehouse_cmd, "import-manifest", str(manifest)], capture_output=True, text=True
+        [*gatehouse_cmd, "import-manifest", str(manifest), "--trust-new-signer"],
+        capture_output=True,
+        text=True,
     )
     assert imported.returncode == 0, imported.stderr
 

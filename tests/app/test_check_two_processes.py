@@ -42,7 +42,9 @@ def test_two_processes_never_both_admit_a_single_entry_ticket(
     codes = [ev.ticket(holder=f"Guest {i}")[1] for i in range(PAIRS)]
     manifest = ev.write(tmp_path / "manifest.ghm")
     out = subprocess.run(
-        [*gatehouse_cmd, "import-manifest", str(manifest)], capture_output=True, text=True
+        [*gatehouse_cmd, "import-manifest", str(manifest), "--trust-new-signer"],
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stderr
 

@@ -50,7 +50,7 @@ def test_demo_video_shows_the_four_verdicts(qtbot, demo, monkeypatch):
             ("reject", "forged"),
             ("reject", "wrong_gate"),
         ]
-        assert window.verdict.reason.text() == "Wrong entrance for VIP"
+        assert window.verdict.reason.text() == "Wrong entrance: VIP enters at VIP Door"
         assert window.cameras.tiles["demo camera"].frames_shown > 0
         shot(window, "demo_camera_wrong_gate")
     finally:
