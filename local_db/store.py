@@ -21,7 +21,7 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,6 +193,39 @@ class Store:
 
     def clock_offset(self) -> float:
         return float(self.read_meta("clock_offset", "0"))
+
+    # -- staff sign-in lockout (ui/staff.py decides; kept here so a restart keeps it) -------
+    def signin_lockout(self, scope: str = "kiosk") -> tuple[int, int, float]:
+        """(wrong PINs since the last pause, pauses so far, paused until: wall-clock time)."""
+        row = self.conn.execute(
+            "SELECT failures, lockouts, locked_until FROM signin_lockout WHERE scope = ?",
+            (scope,),
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else (0, 0, 0.0)
+
+    def change_signin_lockout(
+        self,
+        change: Callable[[int, int, float], tuple[int, int, float]],
+        scope: str = "kiosk",
+    ) -> tuple[int, int, float]:
+        """Read, change and write the lockout in one transaction; returns the new state.
+
+        The first statement writes, so the file's write lock is taken before the read: two
+        windows or commands on one kiosk cannot both count from the same old value.
+        """
+        with self.transaction() as c:
+            c.execute("INSERT OR IGNORE INTO signin_lockout (scope) VALUES (?)", (scope,))
+            row = c.execute(
+                "SELECT failures, lockouts, locked_until FROM signin_lockout WHERE scope = ?",
+                (scope,),
+            ).fetchone()
+            new = change(row[0], row[1], row[2])
+            c.execute(
+                "UPDATE signin_lockout SET failures = ?, lockouts = ?, locked_until = ?"
+                " WHERE scope = ?",
+                (*new, scope),
+            )
+        return new
 
     # -- reference data ----------------------------------------------------------------------
     def invalidate(self) -> None:
