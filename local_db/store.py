@@ -18,6 +18,7 @@ cached in memory until a manifest page changes it.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import uuid
@@ -78,11 +79,22 @@ def _hash_bytes(value: str | None) -> bytes | None:
         return None
 
 
+def _owner_only(path: Path, mode: int) -> None:
+    """chmod when the mode differs. A file that vanished meanwhile, or one this user does not
+    own (a folder IT prepared), is left as it is: not a reason to stop a door."""
+    try:
+        if path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except (FileNotFoundError, PermissionError):
+        pass
+
+
 class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.journal_path = journal_path(self.path)
+        self.protect_files()
         self._lock = threading.RLock()  # writes to the main file
         self._journal_lock = threading.RLock()  # writes to the scan journal
         self.conn = _connect(self.path)
@@ -100,6 +112,21 @@ class Store:
         self._generation = 0
         self._device_id: str | None = None
         self._tx_thread: int | None = None  # the thread inside a main-file transaction
+
+    def protect_files(self) -> None:
+        """Only this kiosk's user may open its data: the folder 0700, both files and their
+        WAL and shared-memory files 0600.
+
+        A new file is created 0600 before SQLite opens it, and SQLite gives ``-wal`` and
+        ``-shm`` the mode of their database, so no file is readable by others even for a
+        moment; files of an older install (created 0644) are tightened here on every open.
+        """
+        _owner_only(self.path.parent, 0o700)
+        for db in (self.path, self.journal_path):
+            if not db.exists():
+                os.close(os.open(db, os.O_WRONLY | os.O_CREAT, 0o600))
+            for f in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+                _owner_only(f, 0o600)
 
     def close(self) -> None:
         with self._lock, self._journal_lock:
