@@ -31,6 +31,8 @@ ERASED_META = "personal_data_erased_at"
 SCRUB_PENDING_META = "personal_data_scrub_pending"  # set until both files are rewritten
 DAY_S = 86400
 SCRUB_WAIT_S = 30.0  # how long a rewrite waits for other programs' reads to finish
+# A retry runs where a door starts (every `gatehouse check`): it must not hold one up for long.
+SCRUB_RETRY_WAIT_S = 2.0
 
 
 def erase_personal_data(store: Store, reason: str) -> bool:
@@ -70,7 +72,7 @@ def erase_personal_data(store: Store, reason: str) -> bool:
     return scrub_files(store)
 
 
-def scrub_files(store: Store) -> bool:
+def scrub_files(store: Store, wait: float | None = None) -> bool:
     """Rewrite both files so no erased byte survives; True when both are done.
 
     Why VACUUM in place and not ``VACUUM INTO`` a copy swapped over the original: other
@@ -80,21 +82,25 @@ def scrub_files(store: Store) -> bool:
     them. It runs on a connection of its own, so no statement of the store's connections can
     be in progress; VACUUM's temporary copy holds only the already-erased rows.
     """
+    wait = SCRUB_WAIT_S if wait is None else wait
     with store._journal_lock:
-        journal_done = _rewrite(store.journal_path)
+        journal_done = _rewrite(store.journal_path, wait)
     with store._lock:
-        main_done = _rewrite(store.path)
+        main_done = _rewrite(store.path, wait)
         if journal_done and main_done:
             store.set_meta(SCRUB_PENDING_META, None)
-            _rewrite(store.path, vacuum=False)  # the WAL frame of that last write goes too
+            _rewrite(store.path, wait, vacuum=False)  # the WAL frame of that write goes too
     if not (journal_done and main_done):
         log.warning("personal data erased, but the files are not rewritten yet: will retry")
     return journal_done and main_done
 
 
-def _rewrite(path: Path, *, vacuum: bool = True) -> bool:
-    """VACUUM one file and empty its WAL (False when a reader kept the WAL busy)."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=SCRUB_WAIT_S)
+def _rewrite(path: Path, wait: float, *, vacuum: bool = True) -> bool:
+    """VACUUM one file and empty its WAL (False when a reader kept the WAL busy).
+
+    VACUUM keeps every rowid the code relies on: those tables have INTEGER PRIMARY KEYs.
+    """
+    conn = sqlite3.connect(path, isolation_level=None, timeout=wait)
     try:
         conn.execute("PRAGMA secure_delete = ON")
         if vacuum:
@@ -129,7 +135,7 @@ def apply_retention(store: Store, now: float | None = None) -> bool:
     """
     if erased(store):
         if store.get_meta(SCRUB_PENDING_META):
-            scrub_files(store)
+            scrub_files(store, SCRUB_RETRY_WAIT_S)
         return False
     ends = retention_ends_at(store)
     if ends is None or (now if now is not None else time.time()) < ends:
