@@ -94,8 +94,8 @@ class StaffRoster:
             ).fetchone()
             if row is None or not verify_pin(pin, row[3]):
                 failures, lockouts, until = self.store.change_signin_lockout(self._miss)
-                if until > now:
-                    raise LockedOut(until - now)
+                if until > now:  # this miss started a pause (or another program's did)
+                    raise LockedOut(min(max(0.0, until - self.clock()), self.MAX_LOCK_S))
                 raise WrongPin(self.MAX_TRIES - failures)
             if failures or lockouts:
                 self.store.change_signin_lockout(lambda f, n, u: (0, 0, u))
