@@ -3,6 +3,10 @@
 Where things live: ``GATEHOUSE_HOME`` when set, else the platform's user data folder (for
 example ``~/.local/share/gatehouse``). The config file is ``<home>/config.toml``; environment
 variables override it (``GATEHOUSE_SERVER``, ``GATEHOUSE_TOKEN``).
+
+The kiosk folder holds guest names, staff PIN hashes and the device token, so it is readable
+by its owner only (``protect_home``): loading the settings sets the process umask to 077 (all
+this program creates from then on is 0700/0600) and tightens what an older install created.
 """
 
 from __future__ import annotations
@@ -21,6 +25,42 @@ def home_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("gatehouse", appauthor=False))
+
+
+# What the kiosk creates in its folder: only these are tightened, so a home pointed at a
+# folder that also holds other things (GATEHOUSE_HOME=~) does not get all of it changed.
+_OUR_FILES = ("kiosk", "device_token", "box_office_key", "config.toml", "tickets-", "cashup")
+_OUR_FOLDERS = ("logs", "cache", "sounds")
+
+
+def protect_home(home: Path) -> None:
+    """Owner-only kiosk folder: umask 077 for this process, 0700 folders, 0600 files."""
+    if os.name != "posix":
+        return  # Windows: the user's profile folder is private by its ACLs already
+    os.umask(0o077)
+    if not home.is_dir():
+        return  # created later, under the umask
+    _strip(home)
+    for entry in home.iterdir():
+        if entry.is_symlink():
+            continue
+        if entry.is_dir() and entry.name in _OUR_FOLDERS:
+            _strip(entry)
+            for folder, dirs, files in os.walk(entry):
+                for name in dirs + files:
+                    _strip(Path(folder) / name)
+        elif entry.is_file() and entry.name.startswith(_OUR_FILES):
+            _strip(entry)
+
+
+def _strip(path: Path) -> None:
+    """Take away every permission of group and others (0644 -> 0600, 0755 -> 0700)."""
+    try:
+        st = path.lstat()
+        if st.st_uid == os.getuid() and st.st_mode & 0o077 and not path.is_symlink():
+            path.chmod(st.st_mode & 0o700)
+    except OSError:  # vanished meanwhile, or not ours to change: not a reason to stop a door
+        pass
 
 
 @dataclass
@@ -49,6 +89,7 @@ class Settings:
     @classmethod
     def load(cls, home: Path | None = None) -> Settings:
         home = home or home_dir()
+        protect_home(home)
         values: dict[str, Any] = {}
         path = home / "config.toml"
         if path.exists():

@@ -5,23 +5,41 @@ retention period running out (``apply_retention``; DESIGN section 8). Guest name
 numbers, staff names and PIN hashes are erased, and so are the staff names and free-text
 override reasons on scans; the scans themselves stay (they are the venue's evidence).
 Box-office sales keep the name of who took the money (cash-up evidence, counters only).
-``secure_delete`` overwrites the old values in the database pages and a WAL checkpoint pushes
-them out of the write-ahead log, so the names are not recoverable from the files either.
 Once erased, manifest pages applied later arrive without names.
+
+Erased means gone from the files, not just from the tables (``scrub_files``): clearing a
+column leaves the old bytes in free pages, in free space inside pages, in old index entries
+and in the write-ahead log, and SQLite's ``secure_delete`` only covers what is deleted while
+it is on, not the copies left by every earlier manifest page that renamed a guest. So each
+file is rebuilt with ``VACUUM`` and its WAL checkpointed and truncated to zero bytes; a file
+that could not be finished (another program held a read open for longer than the timeout)
+is scrubbed again at the next start (``apply_retention`` runs at every door start and sync).
 """
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import time
+from pathlib import Path
 
 from local_db.store import Store
 
+log = logging.getLogger(__name__)
+
 ERASED_META = "personal_data_erased_at"
+SCRUB_PENDING_META = "personal_data_scrub_pending"  # set until both files are rewritten
 DAY_S = 86400
+SCRUB_WAIT_S = 30.0  # how long a rewrite waits for other programs' reads to finish
+# A retry runs where a door starts (every `gatehouse check`): it must not hold one up for long.
+SCRUB_RETRY_WAIT_S = 2.0
 
 
-def erase_personal_data(store: Store, reason: str) -> None:
-    """Erase names, phones and staff PIN hashes; keep scans. ``reason``: revoked | retention."""
+def erase_personal_data(store: Store, reason: str) -> bool:
+    """Erase names, phones and staff PIN hashes; keep scans. ``reason``: revoked | retention.
+
+    True when the files were scrubbed too (else it is retried at the next start).
+    """
     with store._lock:  # the store's writer lock: no other write half-way through the wipe
         store.conn.execute("PRAGMA secure_delete = ON")
         try:
@@ -35,7 +53,7 @@ def erase_personal_data(store: Store, reason: str) -> None:
                 c.execute("UPDATE staff SET name = '', pin_hash = '', status = 'disabled'")
                 c.execute("UPDATE sale_tickets SET holder = '' WHERE holder != ''")
                 store.set_meta(ERASED_META, f"{time.time():.0f} {reason}", c)
-            store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                store.set_meta(SCRUB_PENDING_META, "1", c)
         finally:
             store.conn.execute("PRAGMA secure_delete = OFF")
     # The scan journal keeps every scan, but not who was on the door or why they overrode.
@@ -48,10 +66,54 @@ def erase_personal_data(store: Store, reason: str) -> None:
                     "UPDATE scans SET override_reason = ''"
                     " WHERE override_reason IS NOT NULL AND override_reason != ''"
                 )
-            store.journal.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             store.journal.execute("PRAGMA secure_delete = OFF")
     store.invalidate()
+    return scrub_files(store)
+
+
+def scrub_files(store: Store, wait: float | None = None) -> bool:
+    """Rewrite both files so no erased byte survives; True when both are done.
+
+    Why VACUUM in place and not ``VACUUM INTO`` a copy swapped over the original: other
+    connections stay open on these files (this store's reader, the door window or a CLI
+    command in another process), and a file renamed over theirs would leave them writing
+    scans into the unlinked old one. VACUUM in place is an ordinary write transaction to
+    them. It runs on a connection of its own, so no statement of the store's connections can
+    be in progress; VACUUM's temporary copy holds only the already-erased rows.
+    """
+    wait = SCRUB_WAIT_S if wait is None else wait
+    with store._journal_lock:
+        journal_done = _rewrite(store.journal_path, wait)
+    with store._lock:
+        main_done = _rewrite(store.path, wait)
+        if journal_done and main_done:
+            store.set_meta(SCRUB_PENDING_META, None)
+            _rewrite(store.path, wait, vacuum=False)  # the WAL frame of that write goes too
+    if not (journal_done and main_done):
+        log.warning("personal data erased, but the files are not rewritten yet: will retry")
+    return journal_done and main_done
+
+
+def _rewrite(path: Path, wait: float, *, vacuum: bool = True) -> bool:
+    """VACUUM one file and empty its WAL (False when a reader kept the WAL busy).
+
+    VACUUM keeps every rowid the code relies on: those tables have INTEGER PRIMARY KEYs.
+    """
+    conn = sqlite3.connect(path, isolation_level=None, timeout=wait)
+    try:
+        conn.execute("PRAGMA secure_delete = ON")
+        if vacuum:
+            conn.execute("VACUUM")
+        # TRUNCATE waits (busy timeout) for readers of old snapshots, copies every frame into
+        # the file and cuts the WAL to zero bytes; busy = 1 means it could not.
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return busy == 0
+    except sqlite3.OperationalError as exc:  # locked for longer than the timeout
+        log.warning("could not rewrite %s to remove erased data: %s", path.name, exc)
+        return False
+    finally:
+        conn.close()
 
 
 def erased(store: Store) -> bool:
@@ -67,9 +129,16 @@ def retention_ends_at(store: Store) -> float | None:
 
 
 def apply_retention(store: Store, now: float | None = None) -> bool:
-    """Erase personal data once the retention period is over. True when it erased now."""
+    """Erase personal data once the retention period is over. True when it erased now.
+
+    Also finishes an erasure whose files could not be rewritten last time.
+    """
+    if erased(store):
+        if store.get_meta(SCRUB_PENDING_META):
+            scrub_files(store, SCRUB_RETRY_WAIT_S)
+        return False
     ends = retention_ends_at(store)
-    if ends is None or erased(store) or (now if now is not None else time.time()) < ends:
+    if ends is None or (now if now is not None else time.time()) < ends:
         return False
     erase_personal_data(store, "retention")
     return True

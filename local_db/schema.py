@@ -109,6 +109,15 @@ MIGRATIONS: list[str] = [
     """,
     # 3: scans, ticket state and occupancy move to the scan journal (a function: see below)
     "move_scans_to_journal",
+    # 4: the staff sign-in lockout (ui/staff.py) lives in the file, so restarting the window
+    # or a command does not give a PIN guesser fresh tries. One row per scope; today the only
+    # scope is 'kiosk' (failures count per kiosk, not per name).
+    """
+    CREATE TABLE signin_lockout (
+        scope TEXT PRIMARY KEY, failures INTEGER NOT NULL DEFAULT 0,
+        lockouts INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0)
+        WITHOUT ROWID;
+    """,
     # 6 (issue 12): event, gate and tier hours, the repeat-scan rule of unlimited passes,
     # and which event another event's ticket key belongs to (to name it at the door)
     """

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sqlite3
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -157,11 +158,22 @@ def _hash_bytes(value: str | None) -> bytes | None:
         return None
 
 
+def _owner_only(path: Path, mode: int) -> None:
+    """chmod when the mode differs. A file that vanished meanwhile, or one this user does not
+    own (a folder IT prepared), is left as it is: not a reason to stop a door."""
+    try:
+        if path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except (FileNotFoundError, PermissionError):
+        pass
+
+
 class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.journal_path = journal_path(self.path)
+        self.protect_files()
         self._lock = threading.RLock()  # writes to the main file
         self._journal_lock = threading.RLock()  # writes to the scan journal
         self.conn = _connect(self.path)
@@ -184,6 +196,21 @@ class Store:
         self._tx_thread: int | None = None  # the thread inside a main-file transaction
         self._journal_tx_thread: int | None = None  # the thread inside a journal transaction
         self._ensure_device_id()
+
+    def protect_files(self) -> None:
+        """Only this kiosk's user may open its data: the folder 0700, both files and their
+        WAL and shared-memory files 0600.
+
+        A new file is created 0600 before SQLite opens it, and SQLite gives ``-wal`` and
+        ``-shm`` the mode of their database, so no file is readable by others even for a
+        moment; files of an older install (created 0644) are tightened here on every open.
+        """
+        _owner_only(self.path.parent, 0o700)
+        for db in (self.path, self.journal_path):
+            if not db.exists():
+                os.close(os.open(db, os.O_WRONLY | os.O_CREAT, 0o600))
+            for f in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+                _owner_only(f, 0o600)
 
     def close(self) -> None:
         with self._lock, self._journal_lock:
@@ -314,6 +341,39 @@ class Store:
 
     def clock_offset(self) -> float:
         return float(self.read_meta("clock_offset", "0"))
+
+    # -- staff sign-in lockout (ui/staff.py decides; kept here so a restart keeps it) -------
+    def signin_lockout(self, scope: str = "kiosk") -> tuple[int, int, float]:
+        """(wrong PINs since the last pause, pauses so far, paused until: wall-clock time)."""
+        row = self.conn.execute(
+            "SELECT failures, lockouts, locked_until FROM signin_lockout WHERE scope = ?",
+            (scope,),
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else (0, 0, 0.0)
+
+    def change_signin_lockout(
+        self,
+        change: Callable[[int, int, float], tuple[int, int, float]],
+        scope: str = "kiosk",
+    ) -> tuple[int, int, float]:
+        """Read, change and write the lockout in one transaction; returns the new state.
+
+        The first statement writes, so the file's write lock is taken before the read: two
+        windows or commands on one kiosk cannot both count from the same old value.
+        """
+        with self.transaction() as c:
+            c.execute("INSERT OR IGNORE INTO signin_lockout (scope) VALUES (?)", (scope,))
+            row = c.execute(
+                "SELECT failures, lockouts, locked_until FROM signin_lockout WHERE scope = ?",
+                (scope,),
+            ).fetchone()
+            new = change(row[0], row[1], row[2])
+            c.execute(
+                "UPDATE signin_lockout SET failures = ?, lockouts = ?, locked_until = ?"
+                " WHERE scope = ?",
+                (*new, scope),
+            )
+        return new
 
     # -- reference data ----------------------------------------------------------------------
     def invalidate(self) -> None:

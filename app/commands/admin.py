@@ -19,6 +19,7 @@ from typing import Any
 from app.cli import CommandError, json_flag
 from core.csv_safe import write_csv
 from core.filenames import safe_file_name
+from core.pins import MAX_DIGITS, MIN_DIGITS, pin_problem
 
 
 def _common(p) -> None:
@@ -786,9 +787,9 @@ def reservation_list(args) -> int:
     return 0
 
 
-def _read_pin() -> str:
+def _read_pin(role: str) -> str:
     if sys.stdin.isatty():
-        pin = getpass.getpass("PIN (4-12 digits): ")
+        pin = getpass.getpass(f"PIN ({MIN_DIGITS.get(role, 6)}-{MAX_DIGITS} digits): ")
         if getpass.getpass("PIN again: ") != pin:
             raise CommandError("the two PINs differ")
         return pin
@@ -796,9 +797,10 @@ def _read_pin() -> str:
 
 
 def staff_add(args) -> int:
-    pin = _read_pin()
-    if not (pin.isdigit() and 4 <= len(pin) <= 12):
-        raise CommandError("a PIN is 4 to 12 digits")
+    pin = _read_pin(args.role)
+    problem = pin_problem(pin, args.role)  # the server checks it too; say it before sending
+    if problem:
+        raise CommandError(problem)
     with _client(args) as c:
         event = c.event_id(args.event)
         person = c.call(

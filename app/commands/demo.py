@@ -27,7 +27,7 @@ from pathlib import Path
 
 from app.cli import CommandError
 
-DOOR_PIN, SUPERVISOR_PIN = "1234", "9999"
+DOOR_PIN, SUPERVISOR_PIN = "1234", "999999"
 VIDEO_NAME = "demo-camera.avi"
 
 

@@ -1,15 +1,16 @@
 """Organizer routes for staff accounts. PINs arrive once over TLS and are kept only as
-scrypt hashes (core.pins), which travel to kiosks in the manifest for offline login."""
+scrypt hashes (core.pins), which travel to kiosks in the manifest for offline login.
+Supervisor and box-office PINs have at least 6 digits, door staff PINs at least 4."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy import select, update
 
-from core.pins import hash_pin
+from core.pins import hash_pin, pin_problem
 from server import catalog, changelog
 from server.deps import DbDep, OrganizerDep
 from server.errors import not_found
@@ -22,7 +23,18 @@ router = APIRouter(prefix="/v1/events/{event_id}/staff", tags=["staff"])
 class StaffIn(BaseModel):
     name: Name
     role: Literal["door", "box-office", "supervisor"]
-    pin: str = Field(pattern=r"^[0-9]{4,12}$", description="4-12 digits; stored hashed only")
+    pin: str = Field(
+        pattern=r"^[0-9]{4,12}$",
+        description="4-12 digits (supervisor and box-office: at least 6); stored hashed only",
+    )
+
+    @field_validator("pin", mode="after")
+    @classmethod
+    def _long_enough_for_the_role(cls, pin: str, info: ValidationInfo) -> str:
+        problem = pin_problem(pin, info.data.get("role"))
+        if problem:
+            raise ValueError(problem)
+        return pin
 
 
 def staff_out(r) -> dict:

@@ -18,7 +18,7 @@ from local_db.store import Store
 from sync.box_office import key_path
 from tests.factories import EventFixture
 
-SELLER_PIN = "1357"
+SELLER_PIN = "135791"
 DEVICE = "5e1f0a3c-0000-4000-8000-00000000b0c5"
 
 

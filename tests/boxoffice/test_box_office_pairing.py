@@ -15,7 +15,7 @@ from tests.boxoffice.counter_window import confirm, find, sign_in
 from tests.ui.conftest import activate, shot, type_keys
 from ui.pages import PairingPage
 
-PIN = "2580"
+PIN = "258025"
 
 
 def quick_engine(store, server_url):

@@ -171,7 +171,7 @@ def test_full_admin_flow(admin, cli_server, tmp_path, gatehouse_home, monkeypatc
         "--role",
         "supervisor",
         "--json",
-        stdin="4821\n",
+        stdin="482193\n",
     )
     assert staff["role"] == "supervisor"
     guests = tmp_path / "guests.csv"

@@ -7,6 +7,7 @@ from PySide6.QtTest import QTest
 
 from tests.ui.conftest import DOOR_PIN, SUPERVISOR_PIN, shot, sign_in, type_keys
 from ui.dialogs import ConfirmDialog, SearchDialog, SupervisorDialog
+from ui.staff import StaffRoster
 
 
 def scan(qtbot, window, code: str):
@@ -194,3 +195,25 @@ def test_counters_update_after_entries_and_exits(qtbot, kiosk_factory, tickets):
     assert window.counts.values["inside"].text() == "1"
     assert window.counts.recent.count() == 3
     shot(window, "door_exit_counts")
+
+
+def test_closing_and_reopening_the_window_keeps_the_lockout(qtbot, kiosk_factory, tickets):
+    kiosk, window = kiosk_factory(tickets)
+    qtbot.waitUntil(lambda: window.page() == "login" and window.login.members.count() == 2)
+    window.login.select("Ravi")
+    for _ in range(StaffRoster.MAX_TRIES):
+        window.login.pin.setText("0000")
+        window.login.button.click()
+        qtbot.waitUntil(lambda: window.login.button.isEnabled() and window.login.pin.text() == "")
+    assert "Too many wrong PINs" in window.login.message.text()
+    window._close_approved = True
+    window.close()
+    kiosk.shutdown()  # what a guesser would do to get five fresh tries
+
+    _again, reopened = kiosk_factory(tickets, load=False)
+    qtbot.waitUntil(lambda: reopened.page() == "login" and reopened.login.members.count() == 2)
+    reopened.login.select("Ravi")
+    reopened.login.pin.setText(DOOR_PIN)  # even the right PIN waits out the pause
+    reopened.login.button.click()
+    qtbot.waitUntil(lambda: "Too many wrong PINs" in reopened.login.message.text())
+    assert reopened.page() == "login"
