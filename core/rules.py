@@ -49,6 +49,7 @@ class Reason(enum.StrEnum):
     WRONG_GATE = "wrong_gate"
     UNPAID_RESERVATION = "unpaid_reservation"
     CAPACITY_FULL = "capacity_full"
+    TICKET_NUMBER = "ticket_number"  # a ticket number typed or scanned where a code belongs
 
 
 ADMIT, REJECT = "admit", "reject"

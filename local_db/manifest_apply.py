@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from core.manifest import ManifestError, PageHeader, check_continuity
+from local_db.schema import name_words_json
 from local_db.store import Store
 
 _BATCH = 5000
@@ -25,28 +26,30 @@ def _blob(value: str | None) -> bytes | None:
 
 
 def _ticket(r: dict[str, Any]) -> tuple:
+    holder = r.get("holder") or ""
     return (
         int(r["id"]),
         int(r["event"]),
         int(r["tier"]),
-        r.get("holder") or "",
+        holder,
         r.get("status", "valid"),
         r.get("valid_from"),
         r.get("valid_until"),
         r.get("reservation"),
         _blob(r.get("barcode_hash")),
         int(r["seq"]),
+        name_words_json(holder),  # the door's name search (schema triggers index the words)
     )
 
 
 _UPSERTS: dict[str, tuple[str, Callable[[dict[str, Any]], tuple]]] = {
     "ticket": (
         "INSERT INTO tickets (id, event_id, tier_id, holder, status, valid_from, valid_until,"
-        " reservation_code, barcode_hash, seq) VALUES (?,?,?,?,?,?,?,?,?,?)"
+        " reservation_code, barcode_hash, seq, name_words) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
         " ON CONFLICT(id) DO UPDATE SET event_id=excluded.event_id, tier_id=excluded.tier_id,"
         " holder=excluded.holder, status=excluded.status, valid_from=excluded.valid_from,"
         " valid_until=excluded.valid_until, reservation_code=excluded.reservation_code,"
-        " barcode_hash=excluded.barcode_hash, seq=excluded.seq",
+        " barcode_hash=excluded.barcode_hash, seq=excluded.seq, name_words=excluded.name_words",
         _ticket,
     ),
     "event": (
