@@ -17,6 +17,7 @@ finds "山田太郎". Pure functions: used by the kiosk store (local_db) and sha
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 # Letters NFKD leaves whole (the mark is drawn into the letter), after casefold.
@@ -113,10 +114,20 @@ def split_words(folded: str) -> list[str]:
 
 def search_words(name: str) -> list[str]:
     """Every folded word a prefix search should find ``name`` by (no duplicates, in order)."""
-    folded = fold(name)
     seen: dict[str, None] = {}
-    for chunk in folded.split():
-        parts = split_words(chunk)
+    for chunk in name.split():
+        for word in _chunk_words(chunk):
+            seen.setdefault(word, None)
+    return list(seen)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _chunk_words(chunk: str) -> tuple[str, ...]:
+    # Cached: first and family names repeat across a list of a million tickets, and this
+    # runs for every ticket row of every manifest page.
+    seen: dict[str, None] = {}
+    for piece in fold(chunk).split():
+        parts = split_words(piece)
         for part in parts:
             seen.setdefault(part, None)
             if any(_in(ch, _UNSPACED) for ch in part):
@@ -125,7 +136,7 @@ def search_words(name: str) -> list[str]:
                     seen.setdefault(part[i:], None)
         if len(parts) > 1:
             seen.setdefault("".join(parts), None)  # "o'brien" -> "obrien", "jean-luc" -> "jeanluc"
-    return list(seen)
+    return tuple(seen)
 
 
 def matches(query_words: list[str], name_words: list[str]) -> bool:
