@@ -9,6 +9,7 @@ nobody saw, never a verdict somebody acted on.
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import threading
 import time
@@ -115,7 +116,8 @@ class CheckResult:
 
 def _clean(code: str) -> str:
     # Hand scanners add CR/LF/Tab; some add stray spaces at the ends. Base45 has inner spaces.
-    return code.strip("\r\n\t\x00 ")
+    # A scanner typing with Caps Lock on sends our credentials in lower case: fold them back.
+    return credentials.fold_case(code.strip("\r\n\t\x00 "))
 
 
 class CheckIn:
@@ -214,7 +216,7 @@ class CheckIn:
                     "Not a ticket code: scan again or search by name",
                 )
             else:
-                ticket = self.store.ticket_by_barcode(h)
+                ticket = self._ticket_by_barcode(code, h)
                 if ticket is not None:
                     ticket_id = ticket.ticket_id
                     verdict = self._decide(ticket, ticket_id, gate, direction, None)
@@ -390,6 +392,42 @@ class CheckIn:
         again = credentials.verify(code, {key.kid: key})
         return (again, True) if again.ok else (again, False)
 
+    def _ticket_by_barcode(self, code: str, h: bytes) -> TicketRecord | None:
+        """A foreign barcode by the hash of its exact text; failing that, as it would read
+        with Caps Lock off (a hand scanner with Caps Lock on swaps the case of every letter).
+        The exact text always wins, so two codes that differ only in case stay apart."""
+        ticket = self.store.ticket_by_barcode(h)
+        if ticket is None:
+            swapped = credentials.caps_lock_swapped(code)
+            if swapped != code:
+                ticket = self.store.ticket_by_barcode(code_hash(swapped))
+        return ticket
+
+    def _ticket_number_hint(self, code: str) -> Verdict | None:
+        """A ticket number (or the start of one) where a code belongs: say how to admit it.
+
+        It counts as a number when written in the printed groups (``1Z9K-4M2Q-7XR3B``) or
+        when a ticket on this kiosk's list has a number starting with it; a foreign barcode
+        that merely uses the same characters is not on the list either way.
+        """
+        span = credentials.ticket_number_range(code)
+        if span is None:
+            return None
+        grouped = re.fullmatch(r"\w{4}-\w{1,4}(-\w{1,5})?", code) is not None
+        if not grouped:
+            row = self.store.reader.execute(
+                "SELECT 1 FROM tickets WHERE id BETWEEN ? AND ? LIMIT 1", span
+            ).fetchone()
+            if row is None:
+                return None
+        return Verdict(
+            "reject",
+            Reason.TICKET_NUMBER,
+            "That is a ticket number, not the ticket's code: find it with Search (F2) and "
+            "admit it from there (gatehouse search NUMBER lists it)",
+            {"number": code},
+        )
+
     def _not_found(self, code: str) -> Verdict:
         # A guest holding up their pay-at-counter reservation code belongs at the box office.
         row = self.store.reader.execute(
@@ -409,6 +447,9 @@ class CheckIn:
                 "Reservation paid: collect the tickets at the box office",
                 {"reservation": code},
             )
+        hint = self._ticket_number_hint(code)
+        if hint is not None:
+            return hint
         return Verdict("reject", Reason.NOT_IN_MANIFEST, "Ticket not on this event's list")
 
     def _ticket_dict(self, ticket: TicketRecord | None, tier_id: int | None = None):

@@ -154,6 +154,32 @@ def classify(text: str) -> CredentialProblem | None:
     return None
 
 
+def fold_case(text: str) -> str:
+    """A Gatehouse credential read with Caps Lock on, upper-cased back; anything else as is.
+
+    A hand scanner is a keyboard: with Caps Lock on it types "gh1:6bfor..." for "GH1:6BFOR...".
+    The base45 alphabet has upper-case letters only (and digits, space and ``$%*+-./:``, which
+    Caps Lock does not touch), so upper-casing a credential is lossless. Only text that then
+    reads as a v1 credential is changed: a foreign barcode is matched by the hash of its
+    exact text, and its case is its own (``caps_lock_swapped`` is the second try for those).
+    """
+    if text[:2] in ("gh", "gH", "Gh") and classify(text.upper()) is None:
+        return text.upper()
+    return text
+
+
+_SWAP_ASCII = str.maketrans(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+)
+
+
+def caps_lock_swapped(text: str) -> str:
+    """``text`` as it was printed if a scanner typed it with Caps Lock on (ASCII letters
+    swap case: a scanner sends shift for capitals, and Caps Lock inverts every letter)."""
+    return text.translate(_SWAP_ASCII)
+
+
 def parse(text: str) -> tuple[Credential, bytes, bytes] | Decoded:
     """Structure only: (credential, signed message, signature) or a Decoded failure."""
     if len(text) > MAX_TEXT_LEN:
@@ -285,3 +311,28 @@ def parse_ticket_number(text: str) -> int | None:
             return None
         n = n * 32 + v
     return n if 1 <= n <= MAX_TICKET_ID else None
+
+
+TICKET_NUMBER_LEN = 13
+MIN_NUMBER_FRAGMENT = 4  # fewer characters would match a crowd at 1,000,000 tickets
+
+
+def ticket_number_range(text: str) -> tuple[int, int] | None:
+    """The ticket ids whose number starts with ``text`` (4 to 13 characters), as (low, high).
+
+    Forgiving as ``parse_ticket_number`` is (dashes, spaces, case, O/0, I/L/1). A number's
+    leading characters are the id's high bits, so a prefix is one id range. None when
+    ``text`` is not the start of a ticket number.
+    """
+    s = "".join(ch for ch in text.upper() if ch not in "- ")
+    if not MIN_NUMBER_FRAGMENT <= len(s) <= TICKET_NUMBER_LEN:
+        return None
+    n = 0
+    for ch in s:
+        v = _CROCKFORD_VALUE.get(ch)
+        if v is None:
+            return None
+        n = n * 32 + v
+    shift = 5 * (TICKET_NUMBER_LEN - len(s))
+    low, high = max(1, n << shift), min(MAX_TICKET_ID, ((n + 1) << shift) - 1)
+    return (low, high) if low <= high else None

@@ -59,6 +59,7 @@ class Reason(enum.StrEnum):
     ALREADY_OUTSIDE = "already_outside"  # an exit (admitted) of a holder already outside
     COLLECT_AT_BOX_OFFICE = "collect_at_box_office"  # a paid reservation code, not a ticket
     RAPID_RESCAN = "rapid_rescan"  # an unlimited pass scanned too often: an anomaly
+    TICKET_NUMBER = "ticket_number"  # a ticket number typed or scanned where a code belongs
 
 
 DOORS_OPEN_MINUTES = 60  # default: doors open an hour before the event starts

@@ -34,6 +34,7 @@ from core.manifest import (
     read_signer,
 )
 from core.rules import EntryPolicy
+from local_db.schema import name_words_json
 from local_db.store import Store
 
 _BATCH = 5000
@@ -95,17 +96,19 @@ def _choice(r: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str | Non
 
 
 def _ticket(r: dict[str, Any]) -> tuple:
+    holder = _text(r, "holder", optional=True)
     return (
         _int(r, "id"),
         _int(r, "event"),
         _int(r, "tier"),
-        _text(r, "holder", optional=True),
+        holder,
         _text(r, "status") if "status" in r else "valid",
         _num(r, "valid_from"),
         _num(r, "valid_until"),
         _text(r, "reservation") if r.get("reservation") is not None else None,
         _hex(r, "barcode_hash"),
         _int(r, "seq"),
+        name_words_json(holder),  # the door's name search (schema triggers index the words)
     )
 
 
@@ -207,11 +210,11 @@ def _staff(r: dict[str, Any]) -> tuple:
 _UPSERTS: dict[str, tuple[str, Callable[[dict[str, Any]], tuple]]] = {
     "ticket": (
         "INSERT INTO tickets (id, event_id, tier_id, holder, status, valid_from, valid_until,"
-        " reservation_code, barcode_hash, seq) VALUES (?,?,?,?,?,?,?,?,?,?)"
+        " reservation_code, barcode_hash, seq, name_words) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
         " ON CONFLICT(id) DO UPDATE SET event_id=excluded.event_id, tier_id=excluded.tier_id,"
         " holder=excluded.holder, status=excluded.status, valid_from=excluded.valid_from,"
         " valid_until=excluded.valid_until, reservation_code=excluded.reservation_code,"
-        " barcode_hash=excluded.barcode_hash, seq=excluded.seq",
+        " barcode_hash=excluded.barcode_hash, seq=excluded.seq, name_words=excluded.name_words",
         _ticket,
     ),
     "event": (

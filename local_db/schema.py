@@ -6,7 +6,10 @@ database and walks forward from whatever version it has.
 
 from __future__ import annotations
 
+import json
 import sqlite3
+
+from core.names import search_words
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -118,6 +121,9 @@ MIGRATIONS: list[str] = [
         lockouts INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0)
         WITHOUT ROWID;
     """,
+    # 5: name search at the door (core/names.py): each ticket's folded search words, kept in
+    # a side table by triggers, existing tickets backfilled (a function: see below)
+    "ticket_name_search",
     # 6 (issue 12): event, gate and tier hours, the repeat-scan rule of unlimited passes,
     # and which event another event's ticket key belongs to (to name it at the door)
     """
@@ -272,9 +278,71 @@ def _move_scans_to_journal(conn: sqlite3.Connection) -> None:
     conn.execute("COMMIT")
 
 
+# The door's name search (migration "ticket_name_search"). ``tickets.name_words`` holds the
+# folded words of the holder's name as a JSON list, written by the same upsert that writes
+# the holder (local_db/manifest_apply.py); these triggers keep ``ticket_words`` (one row per
+# word and ticket, ordered by word: a prefix is one index range) in step with it, whoever
+# writes the row. Pure SQL, so any connection can write tickets.
+_NAME_SEARCH_SQL = """
+    ALTER TABLE tickets ADD COLUMN name_words TEXT;
+    DROP INDEX IF EXISTS tickets_holder;  -- served the old LIKE search only
+    CREATE TABLE ticket_words (
+        word TEXT NOT NULL, ticket_id INTEGER NOT NULL,
+        PRIMARY KEY (word, ticket_id)) WITHOUT ROWID;
+    CREATE TRIGGER ticket_words_insert AFTER INSERT ON tickets
+        WHEN NEW.name_words IS NOT NULL
+        BEGIN
+            INSERT OR IGNORE INTO ticket_words (word, ticket_id)
+                SELECT value, NEW.id FROM json_each(NEW.name_words);
+        END;
+    CREATE TRIGGER ticket_words_update AFTER UPDATE OF name_words ON tickets
+        WHEN OLD.name_words IS NOT NEW.name_words
+        BEGIN
+            DELETE FROM ticket_words WHERE ticket_id = OLD.id
+                AND word IN (SELECT value FROM json_each(OLD.name_words));
+            INSERT OR IGNORE INTO ticket_words (word, ticket_id)
+                SELECT value, NEW.id FROM json_each(NEW.name_words);
+        END;
+    CREATE TRIGGER ticket_words_delete AFTER DELETE ON tickets
+        WHEN OLD.name_words IS NOT NULL
+        BEGIN
+            DELETE FROM ticket_words WHERE ticket_id = OLD.id
+                AND word IN (SELECT value FROM json_each(OLD.name_words));
+        END;
+"""
+
+
+def name_words_json(holder: str | None) -> str | None:
+    """What ``tickets.name_words`` holds for a holder name (None: nothing to find it by)."""
+    words = search_words(holder) if holder else []
+    return json.dumps(words, ensure_ascii=False, separators=(",", ":")) if words else None
+
+
+def _ticket_name_search(conn: sqlite3.Connection) -> None:
+    """Add the search words and backfill every ticket already on the kiosk, in one transaction."""
+    version = MIGRATIONS.index("ticket_name_search") + 1
+    conn.create_function("gatehouse_name_words", 1, name_words_json, deterministic=True)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _split(_NAME_SEARCH_SQL):
+            conn.execute(statement)
+        conn.execute(
+            "UPDATE tickets SET name_words = gatehouse_name_words(holder) WHERE holder != ''"
+        )
+        conn.execute(f"PRAGMA main.user_version = {version}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    conn.create_function("gatehouse_name_words", 1, None)
+
+
 # Migrations that cannot be one transaction of SQL text: they manage their own transactions
 # and record their version themselves.
-_FUNCTIONS = {"move_scans_to_journal": _move_scans_to_journal}
+_FUNCTIONS = {
+    "move_scans_to_journal": _move_scans_to_journal,
+    "ticket_name_search": _ticket_name_search,
+}
 
 
 def check_version(conn: sqlite3.Connection, latest: int = SCHEMA_VERSION) -> int:

@@ -49,6 +49,8 @@ from core.rules import (
 from core.scans import Scan, next_state
 from local_db.schema import JOURNAL_ALIAS, JOURNAL_MIGRATIONS, check_version, migrate
 
+MIN_QUERY_CHARS = 2  # letters or digits of a name search (a ticket number needs 4)
+
 _TICKET_SQL = """
     SELECT t.id, t.event_id, t.tier_id, t.holder, t.status, t.valid_from, t.valid_until,
            t.reservation_code, r.status
@@ -663,22 +665,66 @@ class Store:
         return {"tickets": tickets, "inside": occ[0], "admitted": occ[1]}
 
     def search(self, query: str, limit: int = 20) -> list[TicketRecord]:
-        """Tickets by holder name (prefix of any word) or ticket number: the dead-phone path."""
-        from core.credentials import parse_ticket_number
+        """Tickets by holder name or ticket number (see ``search_tickets``)."""
+        return self.search_tickets(query, limit)
 
-        q = query.strip()
-        if not q:
+    def _word_count(self, prefix: str, cap: int = 2000) -> int:
+        """How many name words start with ``prefix``, counted up to ``cap`` (cheap)."""
+        return self.reader.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM ticket_words WHERE word >= ? AND word < ?"
+            " LIMIT ?)",
+            (prefix, prefix + "\U0010ffff", cap),
+        ).fetchone()[0]
+
+    def search_tickets(self, query: str, limit: int = 20) -> list[TicketRecord]:
+        """The dead-phone path: tickets by name or ticket number, case and accents folded.
+
+        Every word of the query must be the start of a word of the holder's name, in any
+        order ("elo mar" finds "Martin, Élodie"); a query of 4 to 13 ticket-number characters
+        finds the tickets whose number starts with it. Each is an index range, so the cost
+        does not grow with the list: the driving word (the rarest, counted up to a cap) is
+        read in index order and the other words are checked on the same rows. Numbers come
+        first when the query has a digit, names first otherwise. A query of fewer than
+        ``MIN_QUERY_CHARS`` letters or digits finds nothing.
+        """
+        from core.credentials import ticket_number_range
+        from core.names import fold, split_words
+
+        words = split_words(fold(query))
+        if sum(len(w) for w in words) < MIN_QUERY_CHARS:
             return []
+        by_number: list[TicketRecord] = []
+        span = ticket_number_range(query.strip())
+        if span is not None:
+            by_number = [
+                TicketRecord(*r)
+                for r in self.reader.execute(
+                    _TICKET_SQL + " WHERE t.id BETWEEN ? AND ? ORDER BY t.id LIMIT ?",
+                    (*span, limit),
+                )
+            ]
+        by_name: list[TicketRecord] = []
+        if words:
+            distinct = sorted(set(words), key=len, reverse=True)
+            driving = distinct[0]
+            if len(distinct) > 1:
+                driving = min(distinct, key=lambda w: (self._word_count(w), -len(w)))
+            others = [w for w in words if w != driving]
+            sql = (
+                "SELECT DISTINCT w.ticket_id FROM ticket_words w"
+                " JOIN tickets t ON t.id = w.ticket_id WHERE w.word >= ? AND w.word < ?"
+                + "".join(" AND instr(t.name_words, ?)" for _ in others)
+                + " LIMIT ?"
+            )
+            # a word starts right after the opening quote of its JSON string
+            params = [driving, driving + "\U0010ffff", *(f'"{w}' for w in others), limit]
+            ids = [r[0] for r in self.reader.execute(sql, params)]
+            by_name = [t for tid in ids if (t := self.ticket(tid)) is not None]
+        digit = any(ch.isdigit() for ch in query)
         found: list[TicketRecord] = []
-        tid = parse_ticket_number(q)
-        if tid is not None and len(q.replace("-", "").replace(" ", "")) >= 6:
-            t = self.ticket(tid)
-            if t:
+        seen: set[int] = set()
+        for t in (by_number + by_name) if digit else (by_name + by_number):
+            if t.ticket_id not in seen:
+                seen.add(t.ticket_id)
                 found.append(t)
-        like = q.replace("%", "").replace("_", "")
-        rows = self.reader.execute(
-            _TICKET_SQL + " WHERE t.holder LIKE ? OR t.holder LIKE ? ORDER BY t.holder LIMIT ?",
-            (f"{like}%", f"% {like}%", limit),
-        ).fetchall()
-        found += [TicketRecord(*r) for r in rows if not found or r[0] != found[0].ticket_id]
         return found[:limit]

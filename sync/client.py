@@ -1,16 +1,17 @@
 """The kiosk's HTTP client for the sync server: one httpx client, errors in venue words.
 
-Every answer carries ``X-Gatehouse-Time``; the client keeps the clock sample with the
-shortest round trip of the current round, because the midpoint of a short exchange is the
-best estimate of when the server read its clock.
+Every answer carries ``X-Gatehouse-Time``; ``ClockSampler`` turns those into the clock offset
+stamped on every scan, from fast exchanges only (docs/sync.md, "Clock offset").
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -20,16 +21,60 @@ from sync.errors import REVOKED, SyncError
 TIME_HEADER = "X-Gatehouse-Time"
 
 
+@dataclass(frozen=True)
+class ClockSample:
+    """One exchange: the server's clock minus ours, and how far off that can be."""
+
+    rtt: float  # round trip, seconds: the offset is exact to within half of it
+    offset: float  # server clock minus device clock, seconds
+    at: float  # device clock when the answer arrived
+
+    def error_bound(self, now: float) -> float:
+        """Half the round trip, plus what two clocks can drift apart since (NTP's PHI)."""
+        return self.rtt / 2 + PHI * max(0.0, now - self.at)
+
+
+MAX_RTT_S = 1.0  # a slower exchange can be off by more than half a second: never used
+PHI = 15e-6  # s/s: the drift NTP assumes of an ordinary clock
+WINDOW = 8  # rounds whose best sample is kept
+
+
 class ClockSampler:
-    """Server-minus-device clock offset, from the best (shortest) exchange seen."""
+    """Server-minus-device clock offset, estimated as NTP does: from fast exchanges only.
+
+    The midpoint of an exchange is off by at most half its round trip (a request held up on
+    the way there and not back, as a slow uplink does, puts the whole delay on one side), so:
+
+    - an exchange slower than ``MAX_RTT_S`` is never used;
+    - each round keeps its fastest exchange, and the last ``WINDOW`` rounds' best are kept,
+      plus ``seed``: the sample the kiosk stored last time, or the best one leaving the window;
+    - the estimate is the kept sample with the smallest error bound (half its round trip,
+      growing with its age), so one slow round cannot move it;
+    - a fast sample that contradicts the estimate beyond both error bounds means a clock
+      was stepped (the kiosk's or the server's): older samples are dropped and it wins.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.best: tuple[float, float] | None = None  # (round trip, offset)
+        self.best: ClockSample | None = None  # this round's fastest usable exchange
+        self.kept: deque[ClockSample] = deque(maxlen=WINDOW)  # earlier rounds' best
+        self.seed: ClockSample | None = None  # what the kiosk had stored
+        self.slow = 0  # exchanges too slow to use, this round
 
     def reset(self) -> None:
+        """A new round begins: the last round's best joins the kept samples."""
         with self._lock:
+            if self.best is not None:
+                if len(self.kept) == WINDOW and self.kept[0] is self._choose(self.best.at):
+                    self.seed = self.kept[0]  # still the best: kept until age outweighs it
+                self.kept.append(self.best)
             self.best = None
+            self.slow = 0
+
+    def start_from(self, sample: ClockSample | None) -> None:
+        """The estimate stored by an earlier run (a new process must not forget it)."""
+        with self._lock:
+            self.seed = sample
 
     def add(self, sent: float, received: float, server_time: str | None) -> None:
         if server_time is None:
@@ -38,15 +83,45 @@ class ClockSampler:
             server = float(server_time)
         except ValueError:
             return
+        if server != server:  # NaN
+            return
         rtt = max(0.0, received - sent)
-        offset = server - (sent + received) / 2
+        if rtt > MAX_RTT_S:
+            with self._lock:
+                self.slow += 1
+            return
+        sample = ClockSample(rtt, server - (sent + received) / 2, received)
         with self._lock:
-            if self.best is None or rtt < self.best[0]:
-                self.best = (rtt, offset)
+            current = self._choose(received)
+            if current is not None and abs(sample.offset - current.offset) > (
+                sample.error_bound(received) + current.error_bound(received)
+            ):
+                # Both cannot be right: a clock was stepped since. Start again from this one.
+                self.kept.clear()
+                self.seed = None
+                self.best = sample
+                return
+            if self.best is None or rtt < self.best.rtt:
+                self.best = sample
+
+    def _choose(self, now: float) -> ClockSample | None:
+        candidates = [*self.kept, *(x for x in (self.best, self.seed) if x is not None)]
+        if not candidates:
+            return None
+        return min(candidates, key=lambda x: x.error_bound(now))
+
+    def estimate(self) -> ClockSample | None:
+        """The sample the offset comes from (None: no usable exchange yet)."""
+        with self._lock:
+            samples = [*self.kept, *(x for x in (self.best, self.seed) if x is not None)]
+            if not samples:
+                return None
+            return self._choose(max(x.at for x in samples))
 
     @property
     def offset(self) -> float | None:
-        return None if self.best is None else self.best[1]
+        chosen = self.estimate()
+        return None if chosen is None else chosen.offset
 
 
 class ServerClient:

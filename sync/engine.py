@@ -25,7 +25,7 @@ from local_db.privacy import apply_retention
 from local_db.store import Store
 from sync import errors
 from sync.box_office import sync_box_office
-from sync.client import ServerClient
+from sync.client import MAX_RTT_S, ClockSample, ServerClient
 from sync.credentials_file import read_token
 from sync.errors import SyncError
 from sync.feed import pull_feed
@@ -354,10 +354,12 @@ class SyncEngine:
                 self.store.set_meta("sync_online", "1", c)
 
     def _store_clock_offset(self, client: ServerClient) -> None:
-        offset = client.sampler.offset
+        chosen = client.sampler.estimate()  # from fast exchanges only (sync/client.py)
         # Rounded to 10 ms and written only on change: no fsync per round for the same value.
-        if offset is not None and abs(offset - self.store.clock_offset()) >= 0.01:
-            self.store.set_meta("clock_offset", f"{offset:.3f}")
+        if chosen is not None and abs(chosen.offset - self.store.clock_offset()) >= 0.01:
+            with self.store.transaction() as c:
+                self.store.set_meta("clock_offset", f"{chosen.offset:.3f}", c)
+                self.store.set_meta(CLOCK_SAMPLE_META, f"{chosen.rtt:.4f} {chosen.at:.3f}", c)
 
     def _ensure_client(self) -> ServerClient:
         url = self.server_url or self.store.get_meta("server")
@@ -375,6 +377,7 @@ class SyncEngine:
                     connect_timeout_s=self.connect_timeout_s,
                     clock=self.clock,
                 )
+                self._client.sampler.start_from(stored_clock_sample(self.store, self.clock()))
                 self._client_key = (url, token)
             return self._client
 
@@ -411,6 +414,23 @@ class SyncEngine:
                 callback(status)
             except Exception:  # a broken listener must never stop syncing
                 log.exception("sync status listener failed")
+
+
+CLOCK_SAMPLE_META = "clock_sample"  # "rtt at" of the exchange the stored offset came from
+
+
+def stored_clock_sample(store: Store, now: float) -> ClockSample | None:
+    """The exchange behind the stored clock offset, so a new process does not forget how
+    good it was. An offset stored without one (an older release) counts as the slowest
+    usable exchange, made now: any fast exchange replaces it."""
+    offset = store.get_meta("clock_offset")
+    if offset is None:
+        return None
+    try:
+        rtt, at = (float(x) for x in (store.get_meta(CLOCK_SAMPLE_META) or "").split())
+    except ValueError:
+        rtt, at = MAX_RTT_S, now
+    return ClockSample(rtt, float(offset), at)
 
 
 def _group(refused) -> list[tuple[str, str, int]]:

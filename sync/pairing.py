@@ -67,7 +67,8 @@ def pair(
             "(GATEHOUSE_HOME) to pair it with a new event.",
         )
     write_token(store, token)
-    offset = client.sampler.offset
+    chosen = client.sampler.estimate()  # None when every exchange was too slow to trust
+    offset = None if chosen is None else chosen.offset
     with store.transaction() as c:
         for meta_key, value in (
             ("device_id", device_id),
@@ -78,6 +79,7 @@ def pair(
             ("device_token_set", "1"),
             ("revoked", None),
             ("clock_offset", None if offset is None else f"{offset:.3f}"),
+            ("clock_sample", None if chosen is None else f"{chosen.rtt:.4f} {chosen.at:.3f}"),
         ):
             store.set_meta(meta_key, value, c)
         for key in keys:

@@ -93,7 +93,7 @@ class KioskApp:
         """Name or ticket-number search for the dead-phone path, with each ticket's state."""
         tiers = self.store.reference().tiers
         rows = []
-        for t in self.store.search(query):
+        for t in self.store.search_tickets(query):
             state = self.store.ticket_state(t.ticket_id)
             if t.status != "valid":
                 status = t.status

@@ -1,0 +1,82 @@
+"""``gatehouse search QUERY``: find tickets by name or ticket number, as the door's search does.
+
+For the dead-phone path from a shell: the same ``Store.search_tickets`` as the kiosk window
+(case and accents folded in any script; every word of the query starts a word of the name;
+a ticket number from 4 characters on). Exit status 0 when something was found, 1 when
+nothing was, 2 when the query is too short to search (fewer than 2 letters or digits).
+"""
+
+from __future__ import annotations
+
+import json
+
+from app.checkin import NotReady, open_checkin
+from app.cli import CommandError, json_flag
+from core.credentials import ticket_number
+from core.names import fold, split_words
+from local_db.store import MIN_QUERY_CHARS
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "search",
+        help="find tickets by holder name or ticket number (case and accents ignored)",
+        description=(
+            "Find tickets on this kiosk's list by the holder's name (the start of any word, "
+            "case and accents ignored: 'elodie' finds 'Élodie') or by ticket number (from 4 "
+            "characters, dashes optional). Exit status: 0 found, 1 nothing found, 2 usage."
+        ),
+    )
+    p.add_argument("query", nargs="+", help="name words or the start of a ticket number")
+    p.add_argument("--limit", type=int, default=20, help="at most this many tickets (20)")
+    json_flag(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    query = " ".join(args.query).strip()
+    if sum(len(w) for w in split_words(fold(query))) < MIN_QUERY_CHARS:
+        raise CommandError(
+            f"Type at least {MIN_QUERY_CHARS} letters of a name, or 4 characters of a ticket "
+            f"number (got {query!r})."
+        )
+    if args.limit < 1:
+        raise CommandError("--limit must be 1 or more.")
+    try:
+        with open_checkin(args) as svc:
+            svc._ensure_ready()
+            store = svc.store
+            tiers = store.reference().tiers
+            found = []
+            for t in store.search_tickets(query, args.limit):
+                state = store.ticket_state(t.ticket_id)
+                if t.status != "valid":
+                    status = t.status
+                elif state.inside:
+                    status = "inside"
+                elif state.entries:
+                    status = "used"
+                else:
+                    status = "not scanned"
+                found.append(
+                    {
+                        "number": ticket_number(t.ticket_id),
+                        "ticket_id": t.ticket_id,
+                        "holder": t.holder,
+                        "tier": tiers[t.tier_id].name if t.tier_id in tiers else "",
+                        "status": status,
+                    }
+                )
+    except NotReady as exc:
+        raise CommandError(str(exc)) from None
+    if args.json:
+        print(json.dumps({"query": query, "tickets": found}, ensure_ascii=False), flush=True)
+    elif not found:
+        print(f"No ticket matches {query!r}.", flush=True)
+    else:
+        for row in found:
+            print(
+                f"{row['number']}  {row['holder'] or '(no name)'}  {row['tier']}  {row['status']}",
+                flush=True,
+            )
+    return 0 if found else 1
