@@ -25,7 +25,12 @@ def loaded(gatehouse_home, gatehouse_cmd, tmp_path):
         "yamada": ev.ticket(tier=1, holder="山田太郎"),
     }
     ev.foreign("EB-000123-xQ", holder="Dev Patel")
-    out = gh(gatehouse_cmd, "import-manifest", str(ev.write(tmp_path / "manifest.ghm")))
+    out = gh(
+        gatehouse_cmd,
+        "import-manifest",
+        str(ev.write(tmp_path / "manifest.ghm")),
+        "--trust-new-signer",
+    )
     assert out.returncode == 0, out.stderr
     return ev, tickets
 
