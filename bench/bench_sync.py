@@ -35,17 +35,63 @@ from local_db.store import Store  # noqa: E402
 from sync.engine import SyncEngine  # noqa: E402
 from sync.pairing import pair  # noqa: E402
 
+_FIRST = (
+    "Asha",
+    "Élodie",
+    "Jürgen",
+    "Siobhán",
+    "Kenji",
+    "Fatima",
+    "Łukasz",
+    "Priya",
+    "Zoë",
+    "Mateo",
+    "Ngozi",
+    "Björn",
+    "Chloé",
+    "Dmitri",
+    "Aoife",
+    "Rahul",
+    "Søren",
+    "Inés",
+)
+_LAST = (
+    "Rao",
+    "Müller",
+    "O'Brien",
+    "Dubois",
+    "Nakamura",
+    "Haddad",
+    "Kowalski",
+    "Iyer",
+    "García",
+    "Okafor",
+    "Lindqvist",
+    "Petrov",
+    "Nguyen",
+    "Fernández",
+    "Ødegaard",
+    "Smith",
+)
 
-def issue(server, event: int, tier: int, count: int, holder: str = "Guest") -> list[dict]:
+
+def holder_names(start: int, n: int) -> list[str]:
+    """Distinct names, as an event has (a real list folds a different name per ticket)."""
+    return [
+        f"{_FIRST[i % len(_FIRST)]} {_LAST[(i // len(_FIRST)) % len(_LAST)]} {i}"
+        for i in range(start, start + n)
+    ]
+
+
+def issue(server, event: int, tier: int, count: int) -> list[dict]:
     """Issue through the API in chunks of 200k (its limit); returns a few tickets only."""
     keep: list[dict] = []
     with server.client(timeout=1800) as c:
         left = count
         while left:
             n = min(left, 200_000)
-            r = c.post(
-                f"/v1/events/{event}/tickets", json={"tier": tier, "count": n, "holder": holder}
-            )
+            body = {"tier": tier, "count": n, "holders": holder_names(count - left, n)}
+            r = c.post(f"/v1/events/{event}/tickets", json=body)
             r.raise_for_status()
             keep += r.json()["tickets"][:12_000]
             keep = keep[:12_000]
@@ -126,7 +172,7 @@ def bench_delta(server, event: int, tier: int, folder: Path) -> dict:
     store, engine = kiosk(server, event, folder, "delta")
     assert engine.sync_now(), engine.last_round.error
     seq = store.manifest_seq()
-    issue(server, event, tier, 1000, holder="Late Buyer")
+    issue(server, event, tier, 1000)
     start = time.perf_counter()
     assert engine.sync_now(), engine.last_round.error
     took = time.perf_counter() - start

@@ -34,7 +34,7 @@ from core.manifest import (
     read_signer,
 )
 from core.rules import EntryPolicy
-from local_db.schema import name_words_json
+from local_db.schema import index_names, name_words_json
 from local_db.store import Store
 
 _BATCH = 5000
@@ -108,7 +108,7 @@ def _ticket(r: dict[str, Any]) -> tuple:
         _text(r, "reservation") if r.get("reservation") is not None else None,
         _hex(r, "barcode_hash"),
         _int(r, "seq"),
-        name_words_json(holder),  # the door's name search (schema triggers index the words)
+        name_words_json(holder),  # the door's name search (index_names adds the words)
     )
 
 
@@ -303,6 +303,7 @@ def apply_page(
         header, event_id=int(event) if event else None, current_seq=store.manifest_seq()
     )
     pending: dict[str, list[tuple]] = {}
+    name_words: dict[int, str | None] = {}  # ticket id -> its search words, the last row's
     count = last_seq = 0
     # After revocation or the retention period, names that arrive later are not kept either.
     forget_names = store.get_meta("personal_data_erased_at") is not None
@@ -326,6 +327,8 @@ def apply_page(
                     if extra_row is not None:
                         extra_row(c, row)
                     continue
+                if kind == "ticket":
+                    name_words[values[0]] = values[-1]
                 batch = pending.setdefault(kind, [])
                 batch.append(values)
                 if len(batch) >= _BATCH:
@@ -334,6 +337,7 @@ def apply_page(
             for kind, batch in pending.items():
                 if batch:
                     c.executemany(_UPSERTS[kind][0], batch)
+            index_names(c, name_words)
             if count != header.row_count:
                 raise ManifestError("bad_format", "manifest row count does not match its header")
             _check_last_seq(header, last_seq)
