@@ -4,16 +4,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: help demo test bench lint format package clean system-deps
+.PHONY: help demo demo-reset test bench lint format package clean system-deps
+
+# Where `make demo` keeps its server, kiosk, video and ticket PNGs (rebuilt at every start).
+DEMO_DIR ?= demo-data
 
 help:
-	@echo "make demo     local server + demo event + paired kiosk window"
+	@echo "make demo     local server + demo event + paired kiosk window (data in $(DEMO_DIR)/)"
+	@echo "make demo-reset  delete the demo's data folder"
 	@echo "make test     the whole test suite"
 	@echo "make bench    print the performance budget figures"
 	@echo "make lint     ruff format --check and ruff check"
 	@echo "make package  PyInstaller build for this OS into dist/"
 
-# System libraries: zbar (second QR decoder) and PulseAudio client (QtMultimedia imports it).
+# System libraries of the kiosk window, its sounds and zbar (table derived from what PySide6's
+# plugins link against: packaging/derive_system_deps.py). Quick when all are present, so the
+# two commands run it every time, not only when the virtualenv is made.
 system-deps:
 	@bash packaging/system_deps.sh
 
@@ -29,7 +35,7 @@ venv: $(STAMP)
 
 # Tests drive real Qt widgets without a screen; the demo and the kiosk use the real one.
 test: export QT_QPA_PLATFORM = offscreen
-test: $(STAMP)
+test: system-deps $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: $(STAMP)
@@ -43,8 +49,11 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-demo: $(STAMP)
-	$(BIN)/python -m app demo
+demo: system-deps $(STAMP)
+	$(BIN)/python -m app demo --dir $(DEMO_DIR)
+
+demo-reset: $(STAMP)
+	$(BIN)/python -m app demo --dir $(DEMO_DIR) --reset
 
 package: $(STAMP)
 	$(BIN)/python packaging/build.py

@@ -1,30 +1,130 @@
 #!/usr/bin/env bash
-# Installs the system libraries Gatehouse loads at run time, or says exactly how to.
-#   libzbar0  - the zbar QR decoder behind pyzbar (the second decoder of the cascade)
-#   libpulse0 - PySide6's QtMultimedia will not import on Linux without it
+# Installs the system libraries the kiosk window, its sounds and zbar load at run time, on
+# Debian or Ubuntu, or says exactly how to. Quick and silent when everything is present, so
+# `make demo` and `make test` run it every time.
+#
+#   bash packaging/system_deps.sh           install what is missing (as root; else print the
+#                                           apt-get line and exit 2)
+#   bash packaging/system_deps.sh --check   only say what is missing (exit 2 if anything is)
+#
+# Where the table comes from: packaging/derive_system_deps.py reads the ELF dynamic section
+# (DT_NEEDED) of the PySide6 modules ui/ imports and of the Qt plugins a kiosk loads (xcb and
+# wayland platforms, xcb GL integrations, input contexts, the FFmpeg multimedia backend that
+# plays the verdict sounds, image formats), follows the libraries the PySide6 wheel bundles,
+# and lists every library the wheel does NOT carry, plus libzbar.so.0 (pyzbar opens it by
+# name), with the Debian package that ships it (dpkg -S). Re-derive it after a PySide6
+# upgrade with `.venv/bin/python packaging/derive_system_deps.py --write`;
+# tests/packaging/test_system_deps.py fails in `make test` when the table is stale.
+# One line is not a library: a font, because fontconfig finds none on a minimal system and
+# the window would draw no text.
 set -euo pipefail
 [ "$(uname -s)" = "Linux" ] || exit 0
-missing=()
-ldconfig -p | grep -q 'libzbar\.so\.0' || missing+=(libzbar0)
-ldconfig -p | grep -q 'libpulse\.so\.0' || missing+=(libpulse0)
-for lib in libEGL.so.1 libxkbcommon.so.0 libGL.so.1 libfontconfig.so.1 libdbus-1.so.3; do
-  if ! ldconfig -p | grep -q "$lib"; then
-    case $lib in
-      libEGL.so.1) missing+=(libegl1) ;;
-      libxkbcommon.so.0) missing+=(libxkbcommon0) ;;
-      libGL.so.1) missing+=(libgl1) ;;
-      libfontconfig.so.1) missing+=(libfontconfig1) ;;
-      libdbus-1.so.3) missing+=(libdbus-1-3) ;;
-    esac
+check_only=0
+[ "${1:-}" = "--check" ] && check_only=1
+
+# soname (or file) and the package that ships it on Debian 12 (Ubuntu: the same names;
+# Debian 13 / Ubuntu 24.04 add "t64" to a few, handled below).
+read -r -d '' TABLE <<'EOF' || true
+# BEGIN derived table: packaging/derive_system_deps.py --write rewrites these lines
+ld-linux-x86-64.so.2                            libc6
+libEGL.so.1                                     libegl1
+libGL.so.1                                      libgl1
+libX11-xcb.so.1                                 libx11-xcb1
+libX11.so.6                                     libx11-6
+libXext.so.6                                    libxext6
+libXrandr.so.2                                  libxrandr2
+libbrotlicommon.so.1                            libbrotli1
+libbrotlidec.so.1                               libbrotli1
+libbz2.so.1                                     libbz2-1.0
+libc.so.6                                       libc6
+libdbus-1.so.3                                  libdbus-1-3
+libdl.so.2                                      libc6
+libdrm.so.2                                     libdrm2
+libfontconfig.so.1                              libfontconfig1
+libfreetype.so.6                                libfreetype6
+libgcc_s.so.1                                   libgcc-s1
+libglib-2.0.so.0                                libglib2.0-0
+libgssapi_krb5.so.2                             libgssapi-krb5-2
+libgthread-2.0.so.0                             libglib2.0-0
+libm.so.6                                       libc6
+libpthread.so.0                                 libc6
+libpulse.so.0                                   libpulse0
+libresolv.so.2                                  libc6
+libstdc++.so.6                                  libstdc++6
+libwayland-client.so.0                          libwayland-client0
+libwayland-cursor.so.0                          libwayland-cursor0
+libxcb-cursor.so.0                              libxcb-cursor0
+libxcb-glx.so.0                                 libxcb-glx0
+libxcb-icccm.so.4                               libxcb-icccm4
+libxcb-image.so.0                               libxcb-image0
+libxcb-keysyms.so.1                             libxcb-keysyms1
+libxcb-randr.so.0                               libxcb-randr0
+libxcb-render-util.so.0                         libxcb-render-util0
+libxcb-render.so.0                              libxcb-render0
+libxcb-shape.so.0                               libxcb-shape0
+libxcb-shm.so.0                                 libxcb-shm0
+libxcb-sync.so.1                                libxcb-sync1
+libxcb-util.so.1                                libxcb-util1
+libxcb-xfixes.so.0                              libxcb-xfixes0
+libxcb-xkb.so.1                                 libxcb-xkb1
+libxcb.so.1                                     libxcb1
+libxkbcommon-x11.so.0                           libxkbcommon-x11-0
+libxkbcommon.so.0                               libxkbcommon0
+libz.so.1                                       zlib1g
+libzbar.so.0                                    libzbar0
+libzstd.so.1                                    libzstd1
+/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf fonts-dejavu-core
+# END derived table
+EOF
+
+triplet="$(uname -m)-linux-gnu"
+cache="$(ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null || true)"
+present() {
+  local name=$1 dir
+  if [ "${name:0:1}" = "/" ]; then
+    [ -e "$name" ]
+    return
   fi
-done
+  for dir in "/lib/$triplet" "/usr/lib/$triplet" /lib64 /usr/lib64; do
+    [ -e "$dir/$name" ] && return 0
+  done
+  grep -qF "	$name (" <<<"$cache"
+}
+missing_now() {
+  local name pkg out=()
+  while read -r name pkg; do
+    if [ -z "$name" ] || [ "${name:0:1}" = "#" ]; then continue; fi
+    present "$name" && continue
+    [[ " ${out[*]-} " == *" $pkg "* ]] || out+=("$pkg")
+  done <<<"$TABLE"
+  echo "${out[*]-}"
+}
+
+read -r -a missing <<<"$(missing_now)"
 [ ${#missing[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
-  echo "Installing system libraries: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-else
-  echo "Gatehouse needs these system libraries: ${missing[*]}" >&2
-  echo "Install them with:  sudo apt-get install -y ${missing[*]}" >&2
+if [ $check_only = 1 ] || [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null; then
+  echo "Gatehouse needs these system packages: ${missing[*]}" >&2
+  if command -v apt-get >/dev/null; then
+    echo "Install them with:  sudo bash packaging/system_deps.sh" >&2
+    echo "              (or:  sudo apt-get install -y ${missing[*]})" >&2
+  fi
+  exit 2
+fi
+echo "Installing system libraries: ${missing[*]}"
+apt-get update -qq
+# A package renamed for 64-bit time (libasound2 -> libasound2t64) is found under either name.
+pkgs=()
+for p in "${missing[@]}"; do
+  if ! apt-cache show "$p" >/dev/null 2>&1; then
+    for alt in "${p}t64" "${p%t64}"; do
+      if apt-cache show "$alt" >/dev/null 2>&1; then p=$alt && break; fi
+    done
+  fi
+  pkgs+=("$p")
+done
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+read -r -a still <<<"$(missing_now)"
+if [ ${#still[@]} -gt 0 ]; then
+  echo "Installed ${pkgs[*]}, but these are still missing: ${still[*]}" >&2
   exit 2
 fi

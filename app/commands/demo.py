@@ -5,20 +5,32 @@ local kiosk with it, downloads the signed ticket list and opens the door window.
 webcam attached the kiosk's camera is a demo video, generated here at run time into the
 demo's data folder, that holds up four ticket QR codes in turn:
 
-- a valid ticket (ADMIT),
+- a valid ticket (ADMIT): a "Demo pass", a tier with unlimited entry, so the video, which
+  loops, shows ADMIT on every pass (a single-entry ticket would be "already inside" from the
+  second pass on, and a newcomer would see the one green card turn red),
 - a ticket already used at this gate (REJECT: already inside),
 - a forged ticket whose signature does not match (REJECT: fake ticket),
 - a VIP ticket at the general entrance (REJECT: wrong entrance).
 
 Everything is real: the server, the pairing, the signed manifest, the camera path through
-OpenCV and the decoders, the rules. Only the camera picture is synthetic.
+OpenCV and the decoders, the rules. Only the camera picture is synthetic. Three more tickets,
+never scanned, are printed and saved as PNG files, to scan by hand (a phone showing the
+picture, a printed page) or to type with ``gatehouse check``.
+
+Before building anything it checks that a window can open here (a screen, the system
+libraries of Qt's platform plugin, a child process that starts Qt), so a missing library is
+named with its package at once rather than after a minute of set-up. Ctrl+C stops the demo and
+everything it started.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +41,10 @@ from app.cli import CommandError
 
 DOOR_PIN, SUPERVISOR_PIN = "1234", "999999"
 VIDEO_NAME = "demo-camera.avi"
+TICKETS_DIR = "tickets"
+# packaging/system_deps.sh holds the table of system libraries and their Debian packages
+# (derived by packaging/derive_system_deps.py); a source checkout has it, a bundle needs none.
+SYSTEM_DEPS = Path(__file__).resolve().parents[2] / "packaging" / "system_deps.sh"
 
 
 def register(sub) -> None:
@@ -40,6 +56,13 @@ def register(sub) -> None:
         "--no-window", action="store_true", help="set everything up, print it, do not open"
     )
     p.add_argument("--json", action="store_true", help="print the demo's facts as JSON")
+    p.add_argument(
+        "--reset",
+        action="store_true",
+        help="only delete the demo's data folder and stop (every demo also starts from nothing)",
+    )
+    # The child process that checks a window can open (see check_window); not for people.
+    p.add_argument("--probe-window", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
@@ -62,12 +85,14 @@ def write_demo_video(
     *,
     size: tuple[int, int] = (960, 540),
     fps: int = 10,
-    show_s: float = 2.5,
-    gap_s: float = 2.5,
+    show_s: float = 3.0,
+    gap_s: float = 4.5,
 ) -> Path:
     """Each (caption, code) held up for ``show_s``, then an empty scene for ``gap_s``.
 
     The gap matters: the scanner counts a code again only after it has been out of sight.
+    A loop of four cards lasts 30 s, so the Demo pass is shown at most 3 times a minute, not
+    more often than a guest going in and out (no repeat-scan warning from the kiosk).
     """
     import cv2
     import numpy as np
@@ -208,7 +233,17 @@ def create_venue(url: str, token: str) -> dict:
             f"/v1/events/{e}/tiers",
             {"name": "VIP", "price_cents": 9000, "capacity": 50, "entry": "reentry"},
         )
-        call("POST", f"/v1/events/{e}/gates", {"name": "Main", "tiers": [general["id"]]})
+        # Unlimited entry: the demo video loops, and its valid ticket must admit every time.
+        demo_pass = call(
+            "POST",
+            f"/v1/events/{e}/tiers",
+            {"name": "Demo pass", "price_cents": 0, "capacity": 10, "entry": "unlimited"},
+        )
+        call(
+            "POST",
+            f"/v1/events/{e}/gates",
+            {"name": "Main", "tiers": [general["id"], demo_pass["id"]]},
+        )
         call("POST", f"/v1/events/{e}/gates", {"name": "VIP Door", "tiers": [vip["id"]]})
         tickets = []
         for holder in ("Asha Rao", "Bilal Khan", "Chen Wei", "Dolores Ruiz", "Emeka Obi"):
@@ -222,6 +257,11 @@ def create_venue(url: str, token: str) -> dict:
             f"/v1/events/{e}/tickets",
             {"tier": vip["id"], "count": 1, "holder": "Farah Haddad"},
         )["tickets"]
+        passes = call(
+            "POST",
+            f"/v1/events/{e}/tickets",
+            {"tier": demo_pass["id"], "count": 1, "holder": "Demo Guest"},
+        )["tickets"]
         call(
             "POST", f"/v1/events/{e}/staff", {"name": "Door Demo", "role": "door", "pin": DOOR_PIN}
         )
@@ -231,7 +271,27 @@ def create_venue(url: str, token: str) -> dict:
             {"name": "Supervisor Demo", "role": "supervisor", "pin": SUPERVISOR_PIN},
         )
         code = call("POST", f"/v1/events/{e}/pairing-codes", {"gate": "Main", "role": "door"})
-    return {"event": ev, "tickets": tickets, "vip": vips[0], "pairing_code": code["code"]}
+    return {
+        "event": ev,
+        "tickets": tickets,
+        "vip": vips[0],
+        "demo_pass": passes[0],
+        "pairing_code": code["code"],
+    }
+
+
+def save_ticket_pngs(folder: Path, tickets: list[dict]) -> list[dict]:
+    """One PNG per ticket, named after its holder, to show on a phone or print and scan."""
+    import segno
+
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for t in tickets:
+        name = re.sub(r"[^a-z0-9]+", "-", t["holder"].lower()).strip("-")
+        path = folder / f"{name}.png"
+        segno.make(t["code"], error="m", micro=False).save(str(path), scale=8, border=4)
+        saved.append({"holder": t["holder"], "code": t["code"], "png": str(path)})
+    return saved
 
 
 def set_up(folder: Path, port: int = 0) -> dict:
@@ -257,24 +317,31 @@ def set_up(folder: Path, port: int = 0) -> dict:
             # One guest is already in: their ticket shows what a second use looks like.
             used = venue["tickets"][1]
             CheckIn(store).check(used["code"], staff="Door Demo")
-        valid, vip = venue["tickets"][0], venue["vip"]
+        valid, vip = venue["demo_pass"], venue["vip"]
         codes = [
-            ("valid ticket", valid["code"]),
+            ("valid ticket (Demo pass: admits on every loop)", valid["code"]),
             ("ticket already used", used["code"]),
             ("forged ticket", forge(venue["tickets"][2]["code"])),
             ("VIP ticket at the general entrance", vip["code"]),
         ]
         video = write_demo_video(folder / VIDEO_NAME, codes)
+        # Never scanned by the demo: the newcomer's own, to scan by hand.
+        by_hand = [venue["tickets"][i] for i in (0, 3, 4)]
+        tickets = save_ticket_pngs(folder / TICKETS_DIR, by_hand)
     except BaseException:
         proc.terminate()
+        proc.wait(timeout=10)
         raise
     return {
+        "folder": str(folder),
         "server": url,
         "server_process": proc,
         "organizer_token": token,
         "kiosk_home": str(kiosk_home),
         "video": str(video),
         "codes": [c for _, c in codes],
+        "tickets": tickets,
+        "tickets_dir": str(folder / TICKETS_DIR),
         "door_pin": DOOR_PIN,
         "supervisor_pin": SUPERVISOR_PIN,
     }
@@ -284,34 +351,173 @@ def _has_webcam() -> bool:
     return any(Path("/dev").glob("video*")) if sys.platform.startswith("linux") else False
 
 
+# -- can a window open here? ----------------------------------------------------------------
+def _package_table() -> dict[str, str]:
+    """{soname: Debian package} from packaging/system_deps.sh (empty outside a checkout)."""
+    try:
+        text = SYSTEM_DEPS.read_text()
+    except OSError:
+        return {}
+    body = text.partition("# BEGIN derived table")[2].partition("# END derived table")[0]
+    rows = (line.split() for line in body.splitlines()[1:])
+    return {r[0]: r[1] for r in rows if len(r) == 2}
+
+
+def missing_libraries(plugins: list[Path]) -> list[str]:
+    """The sonames ``ldd`` cannot find for these Qt plugins (and the Qt libraries they pull)."""
+    ldd = shutil.which("ldd")
+    if not ldd:
+        return []
+    missing: list[str] = []
+    for plugin in plugins:
+        if not plugin.exists():
+            continue
+        out = subprocess.run([ldd, str(plugin)], capture_output=True, text=True, check=False)
+        for line in out.stdout.splitlines():
+            name, _, where = line.strip().partition(" => ")
+            if where.strip() == "not found" and name not in missing:
+                missing.append(name)
+    return missing
+
+
+def _window_plugins() -> list[Path]:
+    """The platform plugin Qt will load here, and the multimedia one (the verdict sounds)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("PySide6")  # finds the wheel, does not start Qt
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    plugins = Path(next(iter(spec.submodule_search_locations))) / "Qt" / "plugins"
+    platform = (os.environ.get("QT_QPA_PLATFORM") or "").split(":")[0]
+    if not platform:
+        platform = (
+            "wayland"
+            if os.environ.get("WAYLAND_DISPLAY") and not os.environ.get("DISPLAY")
+            else "xcb"
+        )
+    return [
+        plugins / "platforms" / f"libq{platform}.so",
+        plugins / "multimedia" / "libffmpegmediaplugin.so",
+    ]
+
+
+def check_window() -> None:
+    """Stop before any set-up when no window can open here, saying what to install or do."""
+    from app.commands.kiosk import require_screen
+
+    require_screen("; `gatehouse demo --no-window` sets the demo up without the window")
+    if not sys.platform.startswith("linux") or getattr(sys, "frozen", False):
+        return  # a bundle carries its libraries; other systems have no such gap
+    missing = missing_libraries(_window_plugins())
+    if missing:
+        table = _package_table()
+        packages = sorted({table[m] for m in missing if m in table})
+        unknown = [m for m in missing if m not in table]
+        advice = (
+            f"install the package{'s' if len(packages) > 1 else ''} {', '.join(packages)}: "
+            f"sudo bash packaging/system_deps.sh (or sudo apt-get install -y {' '.join(packages)})"
+            if packages
+            else "install the packages that provide them"
+        )
+        raise CommandError(
+            "the demo window cannot open: Qt needs system libraries that are not installed ("
+            + ", ".join(missing)
+            + "); "
+            + advice
+            + (f"; no package known for {', '.join(unknown)}" if unknown and packages else "")
+        )
+    cmd = [sys.executable, "-m", "app", "demo", "--probe-window"]
+    try:
+        probe = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+    except subprocess.TimeoutExpired:
+        raise CommandError("the demo window did not open within 60 s (Qt hung starting)") from None
+    if probe.returncode != 0:
+        said = [ln for ln in probe.stderr.strip().splitlines() if ln.strip()][:1]
+        raise CommandError(
+            "the demo window cannot open on this screen"
+            + (f" (Qt says: {said[0]})" if said else "")
+            + ": check DISPLAY, or run it with no screen: QT_QPA_PLATFORM=offscreen make demo, "
+            "or under a virtual one: xvfb-run make demo"
+        )
+
+
+def _probe_window() -> int:
+    """In the child: start Qt with the platform plugin the window will use, then leave."""
+    from ui.shutdown import application
+
+    application(sys.argv[:1])
+    return 0
+
+
+# -- the command -----------------------------------------------------------------------------
+def _print_facts(facts: dict, cameras: list[str]) -> None:
+    print(f"Demo data      {facts['folder']}  (deleted and rebuilt at every start)")
+    print(f"Demo server    {facts['server']}")
+    print(f"Organizer      token {facts['organizer_token']}")
+    print(f"               (gatehouse admin ... with GATEHOUSE_SERVER={facts['server']}")
+    print("               and GATEHOUSE_TOKEN set to that token)")
+    print(f"Kiosk data     {facts['kiosk_home']}")
+    print(f"Camera         {', '.join(cameras)}")
+    print(f"Sign in        'Door Demo' PIN {DOOR_PIN}")
+    print(f"Supervisor     'Supervisor Demo' PIN {SUPERVISOR_PIN} (override, settings)")
+    print("The demo video loops over four cards: a valid Demo pass (ADMIT, on every loop: its")
+    print("tier has unlimited entry), a ticket already used (already inside), a forged one")
+    print("(fake ticket) and a VIP ticket at the general entrance (wrong entrance).")
+    print(f"Scan by hand   three General tickets, never scanned, as PNGs in {facts['tickets_dir']}")
+    print("               (or type one: gatehouse check 'CODE' --gate Main, with")
+    print(f"               GATEHOUSE_HOME={facts['kiosk_home']})")
+    for t in facts["tickets"]:
+        print(f"  {t['holder']:<14} '{t['code']}'")
+    print("Ctrl+C stops the demo, its server and its window.")
+    sys.stdout.flush()
+
+
 def run(args) -> int:
     from app.settings import Settings, home_dir
 
-    if not args.no_window:
-        from app.commands.kiosk import require_screen
-
-        require_screen("; `gatehouse demo --no-window` sets the demo up without the window")
+    if args.probe_window:
+        return _probe_window()
     folder = Path(args.dir).expanduser() if args.dir else home_dir() / "demo"
-    facts = set_up(folder, args.port)
+    if args.reset:
+        shutil.rmtree(folder, ignore_errors=True)
+        print(f"Deleted the demo data in {folder}")
+        return 0
+    if not args.no_window:
+        check_window()
+    try:
+        facts = set_up(folder, args.port)
+    except KeyboardInterrupt:
+        print("Demo stopped.", file=sys.stderr)
+        return 130
     proc = facts.pop("server_process")
     try:
         cameras = args.camera or (["0"] if _has_webcam() else [facts["video"]])
         if args.json:
             print(json.dumps({**facts, "cameras": cameras}))
         else:
-            print(f"Demo server    {facts['server']} (data in {folder})")
-            print(f"Kiosk data     {facts['kiosk_home']}")
-            print(f"Camera         {', '.join(cameras)}")
-            print(f"Sign in        'Door Demo' PIN {DOOR_PIN}")
-            print(f"Supervisor     'Supervisor Demo' PIN {SUPERVISOR_PIN} (override, settings)")
+            _print_facts(facts, cameras)
         if args.no_window:
             return 0
         os.environ["GATEHOUSE_HOME"] = facts["kiosk_home"]
         settings = Settings.load(Path(facts["kiosk_home"]))
         settings.server = facts["server"]
         from ui.app import run_kiosk
+        from ui.shutdown import application
 
+        app = application(sys.argv[:1])
+        # Ctrl+C closes the window like SIGTERM does: the event loop ends, the kiosk shuts
+        # down (sync, cameras, writer), then the server below. The wake-up socket that
+        # application() set up makes Qt run this handler at once, even while idle in C++.
+        signal.signal(signal.SIGINT, lambda *_: app.quit())
         return run_kiosk(settings, cameras=cameras)
+    except KeyboardInterrupt:
+        print("Demo stopped.", file=sys.stderr)
+        return 130
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C must not cut cleanup
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -19,7 +19,8 @@ def demo(tmp_path):
     facts["server_process"].wait(timeout=10)
 
 
-def test_demo_video_shows_the_four_verdicts(qtbot, demo, monkeypatch):
+def test_demo_video_shows_the_four_verdicts_on_every_loop(qtbot, demo, monkeypatch):
+    """The video loops; its valid ticket (a Demo pass, unlimited entry) admits every time."""
     from pathlib import Path
 
     from ui.app import KioskApp
@@ -41,15 +42,18 @@ def test_demo_video_shows_the_four_verdicts(qtbot, demo, monkeypatch):
         seen = []
         window.result_shown.connect(lambda r: seen.append((r.verdict, r.reason)))
         # Every frame, as fast as it decodes: the test does not wait for the video's clock.
-        source = FrameSource(demo["video"], name="demo camera", lossless=True, pace=False)
+        source = FrameSource(
+            demo["video"], name="demo camera", lossless=True, pace=False, loop=True
+        )
         kiosk.window.camera_bridge.start_sources([source])
-        qtbot.waitUntil(lambda: len(seen) >= 4, timeout=60000)
-        assert seen[:4] == [
+        qtbot.waitUntil(lambda: len(seen) >= 8, timeout=120000)
+        one_loop = [
             ("admit", "ok"),
             ("reject", "already_inside"),
             ("reject", "forged"),
             ("reject", "wrong_gate"),
         ]
+        assert seen[:8] == one_loop * 2
         assert window.verdict.reason.text() == "Wrong entrance: VIP enters at VIP Door"
         assert window.cameras.tiles["demo camera"].frames_shown > 0
         shot(window, "demo_camera_wrong_gate")

@@ -1,0 +1,72 @@
+"""packaging/system_deps.sh names the package of every system library the kiosk loads.
+
+The list of libraries is derived, not remembered: packaging/derive_system_deps.py reads the
+DT_NEEDED entries of the PySide6 modules and Qt plugins the kiosk loads (window, sound) and of
+pyzbar's libzbar, follows what the wheel bundles, and keeps what it does not. Each of those
+that this machine has is mapped to its package with ``dpkg -S``; system_deps.sh must install
+that package. No network: everything is read from this machine.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = [
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux system libraries"),
+    pytest.mark.skipif(
+        shutil.which("dpkg") is None,
+        reason="no dpkg here: system_deps.sh's packages are Debian/Ubuntu names, not checkable",
+    ),
+]
+
+
+def _derive():
+    spec = importlib.util.spec_from_file_location(
+        "derive_system_deps", ROOT / "packaging" / "derive_system_deps.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_library_the_kiosk_loads_from_the_system_is_installed_by_system_deps():
+    derive = _derive()
+    roots = derive.kiosk_roots()
+    assert any(r.name == "libqxcb.so" for r in roots), "PySide6's xcb platform plugin not found"
+    needs = derive.system_needs(roots)
+    assert "libxcb-cursor.so.0" in needs  # the one that crashed a fresh machine's demo
+    table = derive.read_table()
+    named = set(table.values())
+    cache = derive.ldconfig_cache()
+    owners = derive.dpkg_owners([cache[n] for n in needs if n in cache])
+
+    problems = []
+    for soname, needed_by in sorted(needs.items()):
+        where = f"{soname} (needed by {needed_by[0]})"
+        if soname not in table:
+            problems.append(f"{where} is not in system_deps.sh's table")
+        owner = owners.get(cache.get(soname, ""))
+        if owner and not any(derive.same_package(owner, p) for p in named):
+            problems.append(f"{where} is in package {owner}, which system_deps.sh does not name")
+    assert not problems, (
+        "packaging/system_deps.sh is stale; re-derive it with "
+        "`.venv/bin/python packaging/derive_system_deps.py --write`:\n" + "\n".join(problems)
+    )
+
+
+def test_system_deps_is_silent_and_installs_nothing_when_all_is_present():
+    # `make test` ran system_deps.sh first, so nothing is missing here: --check says nothing.
+    out = subprocess.run(
+        ["bash", str(ROOT / "packaging" / "system_deps.sh"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert (out.returncode, out.stdout, out.stderr) == (0, "", "")
