@@ -40,7 +40,14 @@ def test_demo_video_shows_the_four_verdicts_on_every_loop(qtbot, demo, monkeypat
             window.login.button.click()
 
         seen = []
-        window.result_shown.connect(lambda r: seen.append((r.verdict, r.reason)))
+
+        def shown(r):
+            # The test plays frames as fast as they decode, so one card can be read again
+            # within the 3 s repeat window: the kiosk repeats that verdict (same person).
+            if not seen or seen[-1] != (r.verdict, r.reason):
+                seen.append((r.verdict, r.reason))
+
+        window.result_shown.connect(shown)
         # Every frame, as fast as it decodes: the test does not wait for the video's clock.
         source = FrameSource(
             demo["video"], name="demo camera", lossless=True, pace=False, loop=True
@@ -53,7 +60,7 @@ def test_demo_video_shows_the_four_verdicts_on_every_loop(qtbot, demo, monkeypat
             ("reject", "forged"),
             ("reject", "wrong_gate"),
         ]
-        assert seen[:8] == one_loop * 2
+        assert seen[:8] == one_loop * 2, seen
         assert window.verdict.reason.text() == "Wrong entrance: VIP enters at VIP Door"
         assert window.cameras.tiles["demo camera"].frames_shown > 0
         shot(window, "demo_camera_wrong_gate")
