@@ -40,7 +40,7 @@ from local_db.store import Store
 log = logging.getLogger(__name__)
 
 
-class NotReady(Exception):
+class NoTicketList(Exception):
     """The kiosk cannot decide yet (no manifest): a message for IT, not a verdict."""
 
 
@@ -150,7 +150,7 @@ class CheckIn:
 
     def _ensure_ready(self) -> None:
         if self.store.reference().event is None:
-            raise NotReady(
+            raise NoTicketList(
                 "This kiosk has no ticket list yet. Pair it (gatehouse pair) or load a "
                 "manifest file (gatehouse import-manifest FILE)."
             )

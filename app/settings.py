@@ -1,8 +1,9 @@
 """One place for kiosk settings: typed, with defaults, from config.toml and the environment.
 
 Where things live: ``GATEHOUSE_HOME`` when set, else the platform's user data folder (for
-example ``~/.local/share/gatehouse``). The config file is ``<home>/config.toml``; environment
-variables override it (``GATEHOUSE_SERVER``, ``GATEHOUSE_TOKEN``).
+example ``~/.local/share/gatehouse``). The config file is ``<home>/config.toml``; the
+environment overrides it (``GATEHOUSE_SERVER``). The organizer token (``GATEHOUSE_TOKEN``) is
+not a kiosk setting: only ``gatehouse admin`` reads it (app/admin_client.py).
 
 The kiosk folder holds guest names, staff PIN hashes and the device token, so it is readable
 by its owner only (``protect_home``): loading the settings sets the process umask to 077 (all

@@ -8,7 +8,7 @@ apart by inter-key timing and keeps both working:
 - a *burst* is a run of at least ``min_length`` keys whose average gap is at most
   ``burst_gap_s`` (scanners: 1-15 ms a key; people: 80-250 ms, rarely below 40 ms for long);
 - a burst ends at Enter or Tab, or when no key arrives for ``idle_timeout_s`` (scanners set
-  to send no suffix), and becomes a ``Scan``;
+  to send no suffix), and becomes a ``HandScan``;
 - everything else is a person typing; Enter or Tab hands their line over as ``Typed``.
 
 Pure and Qt-free: feed it ``(key, timestamp)`` events and call ``poll(now)`` from a timer so
@@ -25,7 +25,7 @@ _TERMINATORS = {ENTER, "\r", TAB}
 
 
 @dataclass(frozen=True)
-class Scan:
+class HandScan:
     """A code typed by a hand scanner."""
 
     text: str
@@ -40,7 +40,7 @@ class Typed:
     text: str
 
 
-WedgeEvent = Scan | Typed
+WedgeEvent = HandScan | Typed
 
 
 class WedgeParser:
@@ -113,7 +113,7 @@ class WedgeParser:
             return []
         events: list[WedgeEvent] = []
         if self._run_is_burst():
-            events.append(Scan(self._run_text(), self._run[0][1], self._run[-1][1]))
+            events.append(HandScan(self._run_text(), self._run[0][1], self._run[-1][1]))
         else:
             self._typed.extend(k for k, _ in self._run)
         self._run.clear()

@@ -321,13 +321,13 @@ class DoorWindow(QMainWindow):
         self.refresh()
 
     def _check_failed(self, exc: Exception) -> None:
-        # NotReady / UnknownGate carry door-ready words; anything else is a bug to log.
-        from app.checkin import CannotRecord, NotReady, UnknownGate
+        # NoTicketList / UnknownGate carry door-ready words; anything else is a bug to log.
+        from app.checkin import CannotRecord, NoTicketList, UnknownGate
 
         if isinstance(exc, CannotRecord):
             self._cannot_record(exc)
             return
-        if isinstance(exc, NotReady | UnknownGate):
+        if isinstance(exc, NoTicketList | UnknownGate):
             text = str(exc)
         else:
             log.error("check failed: %r", exc)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QLineEdit
 
-from scanner.wedge import Scan, Typed, WedgeParser
+from scanner.wedge import HandScan, Typed, WedgeParser
 
 _TERMINATOR_KEYS = {
     Qt.Key.Key_Return: "\n",
@@ -118,7 +118,7 @@ class WedgeFilter(QObject):
     def _handle(self, events: list, *, observing: bool) -> bool:
         burst = False
         for ev in events:
-            if isinstance(ev, Scan):
+            if isinstance(ev, HandScan):
                 burst = True
                 if observing:
                     self._take_back(ev.text)

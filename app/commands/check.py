@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from app.checkin import CannotRecord, NotReady, UnknownGate, open_checkin
+from app.checkin import CannotRecord, NoTicketList, UnknownGate, open_checkin
 from app.cli import CommandError, json_flag
 
 
@@ -33,7 +33,7 @@ def run(args) -> int:
                 direction="exit" if args.exit else "entry",
                 staff=args.staff,
             )
-    except (NotReady, UnknownGate) as exc:
+    except (NoTicketList, UnknownGate) as exc:
         raise CommandError(str(exc)) from None
     except CannotRecord as exc:
         print(json.dumps(exc.to_dict(), ensure_ascii=False), flush=True)

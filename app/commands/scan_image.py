@@ -64,7 +64,7 @@ def run(args) -> int:
                     print(f"{name}: {text}" if several else text)
         return 2 if unreadable else (1 if missing else 0)
 
-    from app.checkin import CannotRecord, NotReady, UnknownGate, open_checkin
+    from app.checkin import CannotRecord, NoTicketList, UnknownGate, open_checkin
 
     all_admitted = not missing
     try:
@@ -80,7 +80,7 @@ def run(args) -> int:
                     all_admitted = all_admitted and result.admitted
                     print(json.dumps({"file": name, **result.to_dict()}, ensure_ascii=False))
                     sys.stdout.flush()
-    except (NotReady, UnknownGate) as exc:
+    except (NoTicketList, UnknownGate) as exc:
         raise CommandError(str(exc)) from None
     except CannotRecord as exc:  # the same refusal as ``gatehouse check``; stop there
         print(json.dumps(exc.to_dict(), ensure_ascii=False), flush=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from app.checkin import NotReady, open_checkin
+from app.checkin import NoTicketList, open_checkin
 from app.cli import CommandError, json_flag
 from core.credentials import ticket_number
 from core.names import fold, split_words
@@ -67,7 +67,7 @@ def run(args) -> int:
                         "status": status,
                     }
                 )
-    except NotReady as exc:
+    except NoTicketList as exc:
         raise CommandError(str(exc)) from None
     if args.json:
         print(json.dumps({"query": query, "tickets": found}, ensure_ascii=False), flush=True)

@@ -135,7 +135,7 @@ def test_caps_lock_through_the_wedge_parser(tmp_path):
     from app.checkin import CheckIn
     from local_db.manifest_apply import apply_stream
     from local_db.store import Store
-    from scanner.wedge import Scan, WedgeParser
+    from scanner.wedge import HandScan, WedgeParser
 
     ev = EventFixture()
     _, code = ev.ticket(holder="Élodie Martin")
@@ -146,6 +146,6 @@ def test_caps_lock_through_the_wedge_parser(tmp_path):
         parser = WedgeParser()
         for typed in (code.lower(), "eb-000123-Xq"):
             events = parser.feed_text(typed + "\n", start=100.0, gap_s=0.004)
-            scans = [e for e in events if isinstance(e, Scan)]
+            scans = [e for e in events if isinstance(e, HandScan)]
             assert [s.text for s in scans] == [typed]  # the parser passes the text on as is
             assert svc.check(scans[0].text).admitted

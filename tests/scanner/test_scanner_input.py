@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scanner.dedupe import ReadDeduper
-from scanner.wedge import Scan, Typed, WedgeParser
+from scanner.wedge import HandScan, Typed, WedgeParser
 
 CODE = "GH1:$PO.MT100V50000000WA0-783+CYK0/T4$5R2Z B5OD"
 
@@ -45,13 +45,13 @@ def test_deduper_forgets_old_codes():
 def test_scanner_burst_with_enter():
     p = WedgeParser()
     events = p.feed_text(CODE, 10.0, 0.004) + p.feed("\n", 10.0 + len(CODE) * 0.004)
-    assert events == [Scan(CODE, 10.0, pytest.approx(10.0 + (len(CODE) - 1) * 0.004))]
+    assert events == [HandScan(CODE, 10.0, pytest.approx(10.0 + (len(CODE) - 1) * 0.004))]
 
 
 def test_scanner_burst_with_tab():
     p = WedgeParser()
     events = p.feed_text(CODE, 0.0, 0.008) + p.feed("\t", 1.0)
-    assert [type(e) for e in events] == [Scan] and events[0].text == CODE
+    assert [type(e) for e in events] == [HandScan] and events[0].text == CODE
 
 
 def test_scanner_burst_without_terminator_ends_on_idle():
@@ -60,7 +60,7 @@ def test_scanner_burst_without_terminator_ends_on_idle():
     assert p.feed_text(CODE, 0.0, 0.005) == []
     assert p.poll(last + 0.05) == []  # might still be typing
     events = p.poll(last + 0.11)
-    assert events == [Scan(CODE, 0.0, pytest.approx(last))]
+    assert events == [HandScan(CODE, 0.0, pytest.approx(last))]
     assert p.poll(last + 1.0) == []
 
 
@@ -94,7 +94,7 @@ def test_scan_while_person_is_typing_keeps_both():
     p = WedgeParser()
     events = p.feed_text("smi", 0.0, 0.2)  # person starts a name search...
     events += p.feed_text(CODE, 1.0, 0.004) + p.feed("\n", 1.3)  # ...a scanner fires
-    assert events == [Scan(CODE, 1.0, pytest.approx(1.0 + (len(CODE) - 1) * 0.004))]
+    assert events == [HandScan(CODE, 1.0, pytest.approx(1.0 + (len(CODE) - 1) * 0.004))]
     events = p.feed_text("th", 3.0, 0.2) + p.feed("\n", 3.5)
     assert events == [Typed("smith")]
 
@@ -103,14 +103,14 @@ def test_scanner_with_a_slow_first_key_still_counts():
     """Some scanners pause after the first character; the average gap still says scanner."""
     p = WedgeParser()
     events = p.feed("G", 0.0) + p.feed_text(CODE[1:], 0.05, 0.004) + p.feed("\n", 0.6)
-    assert [type(e) for e in events] == [Scan] and events[0].text == CODE
+    assert [type(e) for e in events] == [HandScan] and events[0].text == CODE
 
 
 def test_non_printable_keys_are_ignored():
     p = WedgeParser()
     events = p.feed("", 0.0) + p.feed("Shift", 0.001) + p.feed_text("ABCDEF", 0.002, 0.003)
     events += p.feed("\r", 0.03)
-    assert events == [Scan("ABCDEF", 0.002, pytest.approx(0.017))]
+    assert events == [HandScan("ABCDEF", 0.002, pytest.approx(0.017))]
 
 
 def test_bad_configuration_is_refused():
