@@ -6,6 +6,7 @@ The server package is imported lazily so kiosks never load FastAPI or SQLAlchemy
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from app.cli import CommandError, json_flag
@@ -26,6 +27,13 @@ def register(sub) -> None:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8080)
     run.add_argument("--log-level", default="warning")
+    run.add_argument(
+        "--trusted-proxy",
+        action="append",
+        metavar="ADDRESS",
+        help="a reverse proxy whose X-Forwarded-For header is believed (repeatable; default "
+        "none, or $GATEHOUSE_TRUSTED_PROXIES, comma-separated)",
+    )
     run.set_defaults(func=run_server)
 
 
@@ -71,5 +79,19 @@ def run_server(args) -> int:
     except SQLAlchemyError as exc:
         raise CommandError(f"cannot open the database: {exc}") from None
     app = create_app(settings, db)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    # The pairing throttle counts wrong codes per client address. uvicorn believes
+    # X-Forwarded-For from 127.0.0.1 by default, so anything relaying on this machine (a TCP
+    # proxy, a tunnel) would let each request claim a new address: believe no proxy unless
+    # IT names one.
+    proxies = args.trusted_proxy or [
+        a.strip() for a in os.environ.get("GATEHOUSE_TRUSTED_PROXIES", "").split(",") if a.strip()
+    ]
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=",".join(proxies) if proxies else None,
+    )
     return 0

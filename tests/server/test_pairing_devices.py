@@ -106,6 +106,22 @@ def test_guessing_pairing_codes_is_rate_limited_but_a_right_code_still_pairs():
         assert [a[:2] for a in _guess(s, 2, 100)] == [(429, "too_many_attempts")] * 2
 
 
+def test_a_forwarded_for_header_does_not_give_a_guesser_new_addresses():
+    """uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: each guess
+    claiming a new address would escape the per-address throttle."""
+    with LiveServer(env={"GATEHOUSE_PAIR_ATTEMPTS": "3"}) as s:
+        statuses = []
+        for i in range(6):
+            r = httpx.post(
+                s.url + "/v1/pair",
+                json={"code": f"GUESS{i:03d}", "name": "x"},
+                headers={"X-Forwarded-For": f"203.0.113.{i}"},
+                timeout=30,
+            )
+            statuses.append(r.status_code)
+        assert statuses == [400] * 3 + [429] * 3
+
+
 def test_guesses_beyond_the_servers_hourly_allowance_are_not_even_checked():
     env = {"GATEHOUSE_PAIR_ATTEMPTS": "3", "GATEHOUSE_PAIR_EXTRA_PER_HOUR": "2"}
     with LiveServer(env=env) as s:
