@@ -43,6 +43,9 @@ def json_flag(parser: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     from app.logging_setup import configure_logging
 
+    # Everything Gatehouse writes holds ticket codes, names, PIN hashes or keys (a manifest
+    # export, a server database, a kiosk's folder, tickets.csv): readable by its owner only.
+    os.umask(0o077)
     configure_logging()
     parser = build_parser()
     try:

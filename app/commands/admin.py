@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli import CommandError, json_flag
+from app.outputs import out_file, out_folder
 from core.csv_safe import write_csv
 from core.filenames import safe_file_name
 from core.pins import MAX_DIGITS, MIN_DIGITS, pin_problem
@@ -622,11 +623,7 @@ TICKET_COLUMNS = ("ticket_id", "holder", "tier", "code", "number")
 def tickets_issue(args) -> int:
     if args.count < 1:
         raise CommandError("--count must be at least 1")
-    out = Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CommandError(f"cannot create {out}: {exc.strerror}") from None
+    out = out_folder(args.out)
     with _client(args) as c:
         ev = c.event(args.event)
         event = ev["id"]
@@ -636,7 +633,7 @@ def tickets_issue(args) -> int:
             body["valid_from"] = _when(args.valid_from, "--valid-from", ev.get("timezone"))
         if args.valid_until is not None:
             body["valid_until"] = _when(args.valid_until, "--valid-until", ev.get("timezone"))
-        issued = c.call("POST", f"/v1/events/{event}/tickets", json=body)["tickets"]
+        issued = _tickets(c.call("POST", f"/v1/events/{event}/tickets", json=body), "tickets")
     try:
         with (out / "tickets.csv").open("w", newline="", encoding="utf-8") as fh:
             write_csv(
@@ -657,6 +654,20 @@ def tickets_issue(args) -> int:
         f"Issued {len(issued)} tickets: {out / 'tickets.csv'} and one QR PNG each in {out}",
     )
     return 0
+
+
+def _tickets(answer: Any, key: str) -> list[dict]:
+    """The tickets in a server's answer, checked before anything is written from them."""
+    found = answer.get(key) if isinstance(answer, dict) else None
+    found = [found] if isinstance(found, dict) else found
+    if not isinstance(found, list) or not all(
+        isinstance(t, dict) and isinstance(t.get("code"), str) and t["code"] for t in found
+    ):
+        raise CommandError(
+            "the server's answer does not hold tickets in the form this gatehouse expects: "
+            "check --server (is it a Gatehouse server of the same version?)"
+        )
+    return [{"ticket_id": "", "holder": "", "tier_name": "", "number": "", **t} for t in found]
 
 
 def _picture_names(issued: list[dict]) -> list[str]:
@@ -734,6 +745,7 @@ def tickets_edit(args) -> int:
 
 
 def tickets_transfer(args) -> int:
+    out = out_folder(args.out) if args.out else None  # before the server changes anything
     with _client(args) as c:
         event = c.event_id(args.event)
         result = c.call(
@@ -741,10 +753,13 @@ def tickets_transfer(args) -> int:
             f"/v1/events/{event}/tickets/{_ticket_ref(args.ticket)}/transfer",
             json={"holder": args.holder},
         )
-    new = result["ticket"]
-    if args.out:
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-        _write_qr(new["code"], Path(args.out) / f"{new['number']}.png")
+    [new] = _tickets(result, "ticket")
+    if out is not None:
+        [name] = _picture_names([new])
+        try:
+            _write_qr(new["code"], out / name)
+        except OSError as exc:
+            raise CommandError(f"cannot write the new ticket into {out}: {exc.strerror}") from None
     _print(args, result, f"New ticket {new['number']} for {new['holder']}; old one revoked")
     return 0
 
@@ -989,8 +1004,8 @@ def _manifest_signer(data: bytes) -> str | None:
 
 
 def _write(path: Path, data: bytes) -> None:
+    path = out_file(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     except OSError as exc:
         raise CommandError(f"cannot write {path}: {exc.strerror}") from None

@@ -26,6 +26,7 @@ from app.boxoffice import (
     parse_amount,
 )
 from app.cli import CommandError, json_flag
+from app.outputs import out_file, out_folder
 from core.csv_safe import write_csv
 
 TICKET_COLUMNS = ("ticket_id", "holder", "tier", "code", "number")
@@ -122,6 +123,8 @@ def _user() -> str:
 
 def pay_reservation(args) -> int:
     money_kw = _money_args(args)
+    if args.out:
+        out_folder(args.out)  # refused in words before any money is recorded
     try:
         with open_box_office(args) as bo:
             sale = bo.pay(args.code, method=args.method, reference=args.reference, **money_kw)
@@ -132,6 +135,8 @@ def pay_reservation(args) -> int:
 
 def sell_walkup(args) -> int:
     money_kw = _money_args(args)
+    if args.out:
+        out_folder(args.out)  # refused in words before any money is recorded
     try:
         with open_box_office(args) as bo:
             sale = bo.sell(
@@ -190,15 +195,14 @@ def write_tickets_csv(path: Path, sale: Sale) -> None:
 
 
 def cashup(args) -> int:
+    path = out_file(args.out) if args.out else None
     try:
         with open_box_office(args) as bo:
             report = bo.cashup(staff=args.staff)
     except BoxOfficeError as exc:
         return _fail(exc)
-    if args.out:
-        path = Path(args.out)
+    if path is not None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("w", newline="", encoding="utf-8") as fh:
                 write_csv(fh, report.CSV_COLUMNS, report.csv_rows())
         except OSError as exc:

@@ -100,6 +100,8 @@ class _HostileServer(BaseHTTPRequestHandler):
     """Answers ``admin tickets issue`` with ticket numbers that are paths."""
 
     numbers: tuple[str, ...] = ()
+    answer: object = None  # a fixed answer to every POST, when set
+    posts: list[str] = []
 
     def _json(self, body, status=200):
         data = json.dumps(body).encode()
@@ -122,33 +124,45 @@ class _HostileServer(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         self.rfile.read(length)
+        type(self).posts.append(self.path)
+        if self.answer is not None:
+            self._json(self.answer, 201)
+            return
         tickets = [
             {"ticket_id": i, "holder": "x", "tier_name": "General", "code": f"GH1:{i}",
              "number": n, "tier": 1}
             for i, n in enumerate(self.numbers, 1)
         ]  # fmt: skip
+        if self.path.endswith("/transfer"):
+            self._json({"ticket": tickets[0], "old": {"ticket_id": 9}})
+            return
         self._json({"tickets": tickets}, 201)
 
     def log_message(self, *args):
         pass
 
 
-def test_ticket_pictures_stay_in_the_folder_whatever_the_server_answers(tmp_path):
-    absolute = tmp_path / "absolute"
-    _HostileServer.numbers = ("../../../escaped", str(absolute), "..", "ok-number")
+@pytest.fixture
+def hostile():
+    _HostileServer.answer, _HostileServer.posts = None, []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _HostileServer)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        out = tmp_path / "a" / "b" / "c" / "out"  # missing folders are created
-        run = _cli(
-            tmp_path, "admin", "tickets", "issue", "--event", "1", "--tier", "1",
-            "--count", "4", "--out", str(out),
-            "--server", f"http://127.0.0.1:{server.server_port}", "--token", "gho_x",
-        )  # fmt: skip
+        yield ["--server", f"http://127.0.0.1:{server.server_port}", "--token", "gho_x"]
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_ticket_pictures_stay_in_the_folder_whatever_the_server_answers(tmp_path, hostile):
+    absolute = tmp_path / "absolute"
+    _HostileServer.numbers = ("../../../escaped", str(absolute), "..", "ok-number")
+    out = tmp_path / "a" / "b" / "c" / "out"  # missing folders are created
+    run = _cli(
+        tmp_path, "admin", "tickets", "issue", "--event", "1", "--tier", "1",
+        "--count", "4", "--out", str(out), *hostile,
+    )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
     written = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.png")}
@@ -167,7 +181,7 @@ def test_out_that_cannot_be_a_folder_is_refused_in_words(live, tmp_path):
         "--server", live.url, "--token", live.organizer_token,
     )  # fmt: skip
     assert run.returncode == 2
-    assert "Traceback" not in run.stderr and "cannot create" in run.stderr
+    assert "Traceback" not in run.stderr and "is a file" in run.stderr
 
 
 def test_output_piped_into_head_ends_quietly(live, tmp_path):
@@ -192,3 +206,59 @@ def test_output_piped_into_head_ends_quietly(live, tmp_path):
     assert "Traceback" not in err and "BrokenPipe" not in err, err
     assert status == 141  # as a shell reports a writer stopped by SIGPIPE
     assert len(list((tmp_path / "many").glob("*.png"))) == 400  # the work itself was done
+
+
+def test_a_transferred_tickets_picture_stays_in_the_folder(tmp_path, hostile):
+    _HostileServer.numbers = ("../../transfer-escape",)
+    out = tmp_path / "a" / "out"
+    run = _cli(
+        tmp_path, "admin", "tickets", "transfer", "--event", "1", "--holder", "New Holder",
+        "1", "--out", str(out), *hostile,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    written = [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.png")]
+    assert written == ["a/out/transfer-escape.png"]
+
+
+def test_an_out_folder_that_cannot_be_made_is_refused_before_the_server_changes_anything(
+    tmp_path, hostile
+):
+    blocker = tmp_path / "afile"
+    blocker.write_text("a file where the folder should be")
+    run = _cli(
+        tmp_path, "admin", "tickets", "transfer", "--event", "1", "--holder", "X", "1",
+        "--out", str(blocker / "sub"), *hostile,
+    )  # fmt: skip
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "is a file" in run.stderr
+    assert not [p for p in _HostileServer.posts if p.endswith("/transfer")]  # never sent
+
+
+@pytest.mark.parametrize(
+    "answer", [{"tickets": "nope"}, {"tickets": [{}]}, {"tickets": [{"code": None}]}, []]
+)
+def test_a_server_answer_without_tickets_is_refused_in_words(tmp_path, hostile, answer):
+    _HostileServer.answer = answer
+    run = _cli(
+        tmp_path, "admin", "tickets", "issue", "--event", "1", "--tier", "1", "--count", "1",
+        "--out", str(tmp_path / "out"), *hostile,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr and "form this gatehouse expects" in run.stderr
+
+
+def test_files_with_names_codes_and_keys_are_readable_by_their_owner_only(live, tmp_path):
+    """A manifest export carries PIN hashes and names on a USB stick; a server database,
+    every key. Even under a permissive umask they are written 0600."""
+    loose = dict(preexec_fn=lambda: os.umask(0o022))
+    db = tmp_path / "server.sqlite"
+    assert _cli(tmp_path, "server", "init", "--db", str(db), **loose).returncode == 0
+    ev = sales_event(live)
+    export = tmp_path / "usb" / "event.ghm"
+    run = _cli(
+        tmp_path, "admin", "manifest", "export", "--event", str(ev["event"]), "--out",
+        str(export), "--server", live.url, "--token", live.organizer_token, **loose,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    for path in (db, export):
+        assert path.stat().st_mode & 0o077 == 0, f"{path.name} is {oct(path.stat().st_mode)}"
