@@ -35,7 +35,7 @@ from core.rules import (
 )
 from core.scans import Scan
 from local_db.privacy import apply_retention
-from local_db.store import Store
+from local_db.store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -574,6 +574,9 @@ def open_checkin(args: Any = None) -> Iterator[CheckIn]:
     with recording():
         try:
             store = Store(settings.db_path)
+        except StoreUnavailable as exc:  # a full, read-only or failing disk
+            log.error("cannot open the kiosk store: %s", exc.detail)
+            raise CannotRecord(exc.detail) from exc
         except OSError as exc:  # the folder itself cannot be created (read-only disk...)
             log.error("cannot open the kiosk store: %s", exc)
             raise CannotRecord(exc.strerror or str(exc)) from exc

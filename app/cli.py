@@ -67,6 +67,41 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        problem = _disk_problem(exc)
+        if problem is None:
+            raise
+        print(f"gatehouse: {problem}", file=sys.stderr)
+        return 2
+
+
+def _disk_problem(exc: Exception) -> str | None:
+    """The words for a kiosk whose data folder cannot be read or written (full, read-only or
+    failing disk), whichever command met it; None for any other error.
+
+    ``check`` and ``scan-image`` answer with their own refusal (``cannot_record``) before
+    this; every other command ends here instead of in a ``sqlite3`` traceback.
+    """
+    import sqlite3
+
+    from app.checkin import CannotRecord
+    from local_db.store import StoreUnavailable, is_disk_failure
+
+    if isinstance(exc, StoreUnavailable):
+        return str(exc)
+    if isinstance(exc, CannotRecord):
+        detail = exc.detail
+    elif isinstance(exc, sqlite3.Error) and is_disk_failure(exc):
+        detail = str(exc)
+    else:
+        return None
+    try:
+        from app.settings import Settings
+
+        folder = Settings.load().home
+    except Exception:  # the disk message matters more than the folder's name
+        folder = "the kiosk folder"
+    return str(StoreUnavailable(folder, detail))
 
 
 def _reader_gone() -> int:

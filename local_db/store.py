@@ -72,6 +72,36 @@ class Reference:
     other_events: dict[int, str] = field(default_factory=dict)
 
 
+# SQLite's primary result codes that mean the disk, not the data, is at fault (sqlite3.h):
+# PERM, READONLY, IOERR, FULL, CANTOPEN.
+_DISK_ERROR_CODES = frozenset({3, 8, 10, 13, 14})
+
+
+def is_disk_failure(exc: BaseException) -> bool:
+    """True when ``exc`` is SQLite (or the OS) failing to read or write the disk: full,
+    read-only, I/O error, no permission. The data may be fine; restoring it would not help."""
+    if isinstance(exc, OSError):
+        return True
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in _DISK_ERROR_CODES
+
+
+class StoreUnavailable(Exception):
+    """The kiosk's data folder cannot be opened or written: a full, read-only or failing disk.
+
+    One error for every command, whatever it was doing; ``gatehouse`` prints it as is and
+    exits 2. ``detail`` is SQLite's (or the system's) own words, for IT.
+    """
+
+    def __init__(self, folder: Path, detail: str):
+        super().__init__(
+            f"This kiosk cannot read or write its data folder ({folder}): {detail}. Free space "
+            "or fix the disk; call IT. Do not delete the folder: it holds scans not yet uploaded."
+        )
+        self.folder = folder
+        self.detail = detail
+
+
 def journal_path(path: Path) -> Path:
     """Where the scan journal of the store at ``path`` lives."""
     return path.with_name(f"{path.stem}.scans{path.suffix or '.sqlite'}")
@@ -79,15 +109,19 @@ def journal_path(path: Path) -> Path:
 
 def _connect(path: Path, *, attach: Path | None = None, query_only: bool = False):
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
-    # FULL: a committed scan survives a power cut. The verdict is shown after the commit.
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA cache_size=-16000")
-    if attach is not None:
-        conn.execute(f"ATTACH DATABASE ? AS {JOURNAL_ALIAS}", (str(attach),))
-        conn.execute(f"PRAGMA {JOURNAL_ALIAS}.synchronous=FULL")
-    if query_only:
-        conn.execute("PRAGMA query_only=ON")
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: a committed scan survives a power cut. The verdict is shown after the commit.
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA cache_size=-16000")
+        if attach is not None:
+            conn.execute(f"ATTACH DATABASE ? AS {JOURNAL_ALIAS}", (str(attach),))
+            conn.execute(f"PRAGMA {JOURNAL_ALIAS}.synchronous=FULL")
+        if query_only:
+            conn.execute("PRAGMA query_only=ON")
+    except BaseException:
+        conn.close()  # a full or read-only disk: do not leave the file open
+        raise
     return conn
 
 
@@ -173,8 +207,24 @@ def _owner_only(path: Path, mode: int) -> None:
 class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.journal_path = journal_path(self.path)
+        try:
+            self._open()
+        except (OSError, sqlite3.Error) as exc:
+            if not is_disk_failure(exc):
+                raise
+            for name in ("reader", "conn", "journal"):
+                conn = self.__dict__.get(name)
+                if conn is not None:
+                    try:
+                        conn.close()
+                    except sqlite3.Error:
+                        pass
+            detail = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+            raise StoreUnavailable(self.path.parent, detail) from exc
+
+    def _open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.protect_files()
         self._lock = threading.RLock()  # writes to the main file
         self._journal_lock = threading.RLock()  # writes to the scan journal

@@ -230,6 +230,11 @@ def database(args) -> Iterable[Finding]:
             if integrity != ["ok"]:
                 path = journal
     except sqlite3.Error as exc:
+        from local_db.store import is_disk_failure
+
+        if is_disk_failure(exc) or probe_disk(path.parent) is not None:
+            yield _failing_disk(path, str(exc))
+            return
         yield Finding(
             "database",
             FAIL,
@@ -239,6 +244,9 @@ def database(args) -> Iterable[Finding]:
         )
         return
     try:
+        if integrity != ["ok"] and probe_disk(path.parent) is not None:
+            yield _failing_disk(path, integrity[0])
+            return
         if integrity != ["ok"]:
             yield Finding(
                 "database",
@@ -270,6 +278,19 @@ def database(args) -> Iterable[Finding]:
         yield from _manifest_and_uploads(conn)
     finally:
         conn.close()
+
+
+def _failing_disk(path, error: str) -> Finding:
+    """The database finding when the disk, not the data, is at fault: restoring the file or
+    pairing again would throw away the scans the folder still holds, not yet uploaded."""
+    return Finding(
+        "database",
+        FAIL,
+        f"{path} cannot be read or written because the disk is failing, full or read-only "
+        f"({error}): fix the disk first (see the disk check). Do not restore, delete or set "
+        "up the kiosk again: its data folder holds scans not yet uploaded.",
+        {"path": str(path), "error": error, "disk": True},
+    )
 
 
 def _manifest_and_uploads(conn: sqlite3.Connection) -> Iterable[Finding]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -160,3 +161,48 @@ def test_doctor_fails_a_disk_that_cannot_write_and_sync(kiosk, small_disk, gateh
     assert [f["status"] for f in disk] == ["fail"]
     assert "cannot record scans" in disk[0]["message"]
     assert "No space left on device" in disk[0]["message"]
+
+
+def disk_message(home: Path) -> re.Pattern:
+    """The one message for IT, with SQLite's words (e.g. "disk I/O error") in the middle."""
+    return re.compile(
+        re.escape(f"gatehouse: This kiosk cannot read or write its data folder ({home}): ")
+        + r"[a-zA-Z/ ]+"
+        + re.escape(
+            ". Free space or fix the disk; call IT. Do not delete the folder: it holds scans"
+            " not yet uploaded."
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["status"], ["sync", "--once"], ["search", "Guest"], ["box-office", "find", "Guest"]],
+    ids=["status", "sync", "search", "box-office-find"],
+)
+def test_every_command_on_a_full_disk_says_so_in_words(kiosk, small_disk, gatehouse_cmd, command):
+    """Issue 20: outside ``check`` a full disk ended in a sqlite3 (or CannotRecord) traceback
+    and exit 1. Every command now prints one message, for IT, and exits 2."""
+    home, _ = kiosk
+    small_disk.fill()
+    out = gh(gatehouse_cmd, *command)
+    assert "Traceback" not in out.stderr, out.stderr
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert disk_message(home).fullmatch(out.stderr.splitlines()[-1]), out.stderr
+    small_disk.free()
+    assert gh(gatehouse_cmd, "status").returncode == 0  # nothing was lost meanwhile
+    assert _scans(home) == 1
+
+
+def test_doctor_does_not_advise_wiping_a_kiosk_whose_disk_is_full(kiosk, small_disk, gatehouse_cmd):
+    """Restoring the database or pairing again would throw away scans not yet uploaded:
+    with the disk at fault, the database finding sends IT to the disk instead."""
+    small_disk.fill()
+    out = gh(gatehouse_cmd, "doctor", "--no-probe", "--json")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    found = [f for f in json.loads(out.stdout)["findings"] if f["check"] == "database"]
+    assert [f["status"] for f in found] == ["fail"]
+    message = found[0]["message"]
+    assert "the disk is failing, full or read-only" in message and "fix the disk first" in message
+    assert "scans not yet uploaded" in message
+    assert "restore it" not in message and "pair" not in message

@@ -78,6 +78,20 @@ def test_a_clock_set_far_back_never_pauses_longer_than_the_longest_pause(db):
         assert roster.verify(1, PIN).name == "Ravi"
 
 
+def test_the_right_pin_on_the_last_allowed_try_signs_in_and_lifts_the_pause(db):
+    """The fifth try starts the pause before its PIN is checked (so no one else gets a try
+    meanwhile); when that PIN is right, the member signs in and the pause is lifted."""
+    now = [1_800_000_000.0]
+    with Store(db) as store:
+        roster = StaffRoster(store, clock=lambda: now[0])
+        for _ in range(StaffRoster.MAX_TRIES - 1):
+            with pytest.raises(WrongPin):
+                roster.verify(1, "000000")
+        assert roster.verify(1, PIN).name == "Ravi"
+        assert store.signin_lockout() == (0, 0, 0.0)
+        assert roster.verify(1, PIN).name == "Ravi"  # not locked out by its own pause
+
+
 GUESSER = """
 import sys
 from local_db.store import Store
@@ -107,3 +121,74 @@ def test_a_restarted_program_is_still_locked_out(db):
         with pytest.raises(LockedOut) as locked:
             StaffRoster(store).verify(1, PIN)
         assert 0 < locked.value.seconds_left <= StaffRoster.BASE_LOCK_S
+
+
+# One sign-in program of a burst. It waits for the go-file so that all start together, and
+# notes every PIN check it runs (a line appended to a shared file) so the test can count the
+# checks, which "wrong"/"locked" outcomes alone cannot show. ``--after N``: wait until N
+# checks have begun, so this PIN surely arrives after the others took their tries.
+BURST = """
+import os, sys, time
+import ui.staff
+from local_db.store import Store
+from ui.staff import LockedOut, StaffRoster, WrongPin
+
+db, go, checks, pin, after = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+real_verify = ui.staff.verify_pin
+
+def counted(given, stored):
+    with open(checks, "a") as f:
+        f.write(given + "\\n")
+    return real_verify(given, stored)
+
+ui.staff.verify_pin = counted
+with Store(db) as store:
+    roster = StaffRoster(store)
+    print("ready", flush=True)
+    while not os.path.exists(go):
+        time.sleep(0.005)
+    while after and (not os.path.exists(checks) or len(open(checks).readlines()) < after):
+        time.sleep(0.005)
+    try:
+        roster.verify(1, pin)
+        print("SignedIn")
+    except (WrongPin, LockedOut) as exc:
+        print(type(exc).__name__)
+"""
+
+
+def test_guessers_started_together_get_no_more_checks_than_the_limit(db, tmp_path):
+    """Issue 20: 20 wrong PINs and the right one, started together after a pause ended,
+    all ran a PIN check and the right PIN was accepted. The try is now counted before the
+    check: at most MAX_TRIES checks in the window, and the right PIN after them is refused."""
+    with Store(db) as store:  # one pause already served: the next one is 60 s
+        store.change_signin_lockout(lambda f, n, u: (0, 1, 1_000_000_000.0))
+    go, checks = tmp_path / "go", tmp_path / "checks"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def start(pin: str, after: int) -> subprocess.Popen:
+        argv = [sys.executable, "-c", BURST, str(db), str(go), str(checks), pin, str(after)]
+        return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+
+    guessers = [start(f"{i:06d}", 0) for i in range(20)]
+    right = start(PIN, StaffRoster.MAX_TRIES)
+    try:
+        for proc in [*guessers, right]:
+            assert proc.stdout.readline().strip() == "ready"
+        go.touch()
+        outcomes = [proc.communicate(timeout=300)[0].split() for proc in guessers]
+        right_outcome = right.communicate(timeout=300)[0].split()
+    finally:
+        for proc in [*guessers, right]:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    ran = checks.read_text().split()
+    assert len(ran) == StaffRoster.MAX_TRIES, ran  # not 21
+    assert PIN not in ran and right_outcome == ["LockedOut"]
+    # Those checked late may already see the pause and say "locked": either way, refused.
+    assert all(o in (["WrongPin"], ["LockedOut"]) for o in outcomes), outcomes
+    assert outcomes.count(["LockedOut"]) >= 20 - StaffRoster.MAX_TRIES + 1
+    with Store(db) as store:
+        failures, lockouts, _ = store.signin_lockout()
+    assert (failures, lockouts) == (0, 2)  # one pause started, 60 s
