@@ -87,12 +87,19 @@ def _disk_problem(exc: Exception) -> str | None:
     from app.checkin import CannotRecord
     from local_db.store import StoreUnavailable, is_disk_failure
 
+    if isinstance(exc, CannotRecord) and isinstance(exc.__cause__, sqlite3.DatabaseError):
+        exc = exc.__cause__  # say what SQLite met: a damaged file is not a full disk
     if isinstance(exc, StoreUnavailable):
         return str(exc)
     if isinstance(exc, CannotRecord):
         detail = exc.detail
     elif isinstance(exc, sqlite3.Error) and is_disk_failure(exc):
         detail = str(exc)
+    elif isinstance(exc, sqlite3.DatabaseError) and _damaged(exc):
+        return (
+            f"a kiosk data file is damaged ({exc}). Run `gatehouse doctor` and call IT; do not "
+            "delete the folder: the scan journal beside it may hold scans not yet uploaded."
+        )
     else:
         return None
     try:
@@ -102,6 +109,11 @@ def _disk_problem(exc: Exception) -> str | None:
     except Exception:  # the disk message matters more than the folder's name
         folder = "the kiosk folder"
     return str(StoreUnavailable(folder, detail))
+
+
+def _damaged(exc) -> bool:
+    # SQLITE_CORRUPT (11), SQLITE_NOTADB (26): the file is there but is not a sound database
+    return (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF in (11, 26)
 
 
 def _reader_gone() -> int:

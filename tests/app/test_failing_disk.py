@@ -206,3 +206,15 @@ def test_doctor_does_not_advise_wiping_a_kiosk_whose_disk_is_full(kiosk, small_d
     assert "the disk is failing, full or read-only" in message and "fix the disk first" in message
     assert "scans not yet uploaded" in message
     assert "restore it" not in message and "pair" not in message
+
+
+@pytest.mark.parametrize("command", [["status"], ["search", "elodie"], ["sync", "--once"]])
+def test_a_damaged_kiosk_file_is_named_not_a_traceback(gatehouse_home, gatehouse_cmd, command):
+    """Not a disk problem (any user can meet it, no mount needed): the file is not a sound
+    database. The words must not send IT to free space, nor to delete the folder."""
+    gatehouse_home.mkdir(parents=True)
+    (gatehouse_home / "kiosk.sqlite").write_bytes(b"this is not a database, it was overwritten" * 100)
+    out = gh(gatehouse_cmd, *command)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert "damaged" in out.stderr and "call IT" in out.stderr
+    assert "Free space" not in out.stderr
