@@ -213,7 +213,7 @@ def test_a_damaged_kiosk_file_is_named_not_a_traceback(gatehouse_home, gatehouse
     """Not a disk problem (any user can meet it, no mount needed): the file is not a sound
     database. The words must not send IT to free space, nor to delete the folder."""
     gatehouse_home.mkdir(parents=True)
-    (gatehouse_home / "kiosk.sqlite").write_bytes(b"this is not a database, it was overwritten" * 100)
+    (gatehouse_home / "kiosk.sqlite").write_bytes(b"not a database, it was overwritten" * 100)
     out = gh(gatehouse_cmd, *command)
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
     assert "damaged" in out.stderr and "call IT" in out.stderr
