@@ -123,9 +123,10 @@ class AdminClient:
             for r in self.cached(f"/v1/events/{event_id}/reservations")
         ]
         code = "".join(ch for ch in ref if ch.isalnum()).upper()
-        return resolve(
-            "reservation", code if len(code) == 6 else ref, rows, where=f"Event {event_id}"
-        )
+        by_code = [r for r in rows if r["id"] == code]
+        if by_code:  # a code is unique; a six-letter name that is no code is read as a name
+            return by_code[0]
+        return resolve("reservation", ref, rows, where=f"Event {event_id}")
 
     def device(self, ref: str, event_id: int | None = None) -> dict:
         """By device id (or its first 8+ characters, as reports print it) or by name; without
@@ -138,7 +139,7 @@ class AdminClient:
             for e in events
             for d in self.cached(f"/v1/events/{e}/devices")
         ]
-        where = f"Event {event_id}" if event_id is not None else "No event"
+        where = f"Event {event_id}" if event_id is not None else ""
         return resolve("device", ref, rows, where=where, id_prefix=8)
 
 
@@ -170,6 +171,11 @@ def resolve(
     ref = ref.strip()
     if not ref:
         raise CommandError(f"give a {kind} id or name")
+    if ref.startswith("#") and len(ref) > 1:
+        # "#12" is always the id: scripts that hold ids are not broken by a name made of digits
+        found = [i for i in items if str(i["id"]).casefold() == ref[1:].strip().casefold()]
+        if found:
+            return found[0]
     found = _matches(ref, items, id_prefix)
     if len(found) == 1:
         return found[0]
@@ -177,6 +183,8 @@ def resolve(
         known = ", ".join(f"{i['id']} {i['name']}" for i in items[:12])
         more = f" and {len(items) - 12} more" if len(items) > 12 else ""
         scope = f"{where} has no {kind} with that id or name" if where else "no such id or name"
+        if not where:
+            scope = f"no {kind} has that id or name"
         listing = f" ({kind}s: {known}{more})" if items else f" (no {kind}s yet)"
         raise CommandError(f"{kind.capitalize()} {ref} not found: {scope}{listing}")
     options = []
@@ -184,7 +192,6 @@ def resolve(
         unique = [
             r for r in (str(item["id"]), str(item["name"])) if len(_matches(r, items, None)) == 1
         ]
-        options.append(
-            _describe(kind, item) + (f": write {unique[0]!r}" if unique else ": rename it")
-        )
+        unique.append(f"#{item['id']}")  # the id, whatever the names
+        options.append(_describe(kind, item) + f": write {unique[0]!r}")
     raise CommandError(f"{ref!r} could mean {len(found)} {kind}s: " + "; ".join(options) + ".")

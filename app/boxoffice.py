@@ -485,7 +485,8 @@ class BoxOffice:
         if offer.left == 0:
             return SoldOut(
                 f"No walk-up {offer.name} tickets left on this counter: its allocation is used"
-                " up. Sync to get more, or ask the organizer to raise it",
+                " up or was never set. Sync to get more, or ask the organizer to allocate"
+                " seats to this counter (gatehouse admin device allocate)",
                 "allocation_used_up",
                 tier=offer.name,
                 asked=qty,

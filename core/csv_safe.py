@@ -39,7 +39,9 @@ def write_csv(
 ) -> int:
     """Write a header and rows (dicts keyed by column, or sequences in column order) to an
     open text stream (opened with ``newline=""``). Returns the number of rows written."""
-    writer = csv.writer(out)
+    # "\n", not the csv module's "\r\n": spreadsheets read both, and a script that cuts
+    # columns (`cut -d, -f5`) would otherwise keep a carriage return on the last one.
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     count = 0
     for row in rows:

@@ -340,12 +340,13 @@ def decide(
     if refused:
         return refused
 
+    # with the date when it is not today: "from 18:00" alone reads as tonight
     if valid_from is not None and now < valid_from:
-        return _reject(
-            Reason.NOT_YET_VALID, f"Not valid yet: from {clock(valid_from)}", at=valid_from
-        )
+        text, params = when(valid_from, now, event.tz)
+        return _reject(Reason.NOT_YET_VALID, f"Not valid yet: from {text}", **params)
     if valid_until is not None and now > valid_until:
-        return _reject(Reason.EXPIRED, f"Ticket expired at {clock(valid_until)}", at=valid_until)
+        text, params = when(valid_until, now, event.tz)
+        return _reject(Reason.EXPIRED, f"Ticket expired at {text}", **params)
 
     if tier is not None:
         refused = _hours(

@@ -206,12 +206,14 @@ def new_tier_gates(conn: Any, event_id: int, created: list[str]) -> list[dict[st
         ]
         message = f"New tier {name!r} was created"
         if refusing:
-            admitted = sorted({t for g in refusing for t in g["admits"]}, key=str.casefold)
+            # each gate with what it admits: "North admits only GA; VIP Door admits only VIP"
+            each = "; ".join(
+                f"{g['name']} admits only {', '.join(g['admits']) or 'no tier'}" for g in refusing
+            )
             message += (
-                f"; gate{'s' if len(refusing) > 1 else ''} "
-                f"{', '.join(g['name'] for g in refusing)} only admit "
-                f"{', '.join(admitted) or 'no tier'}: add it with `gatehouse admin gate edit "
-                f"--event {event_id} --all-gates --add-tier {shlex.quote(name)}`"
+                f", but no gate that lists its tiers admits it ({each}): add it with "
+                f"`gatehouse admin gate edit --event {event_id} --all-gates --add-tier "
+                f"{shlex.quote(name)}`"
             )
         else:
             message += "; every gate admits it"

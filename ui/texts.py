@@ -138,11 +138,11 @@ def reason_text(reason: str, params: dict[str, Any] | None, message: str = "") -
         )
     if reason == "not_yet_valid":
         return QCoreApplication.translate("Verdict", "Not valid yet: from %1").replace(
-            "%1", _hhmm(at)
+            "%1", _when(p) if "time" in p else _hhmm(at)
         )
     if reason == "expired":
         return QCoreApplication.translate("Verdict", "Ticket expired at %1").replace(
-            "%1", _hhmm(at)
+            "%1", _when(p) if "time" in p else _hhmm(at)
         )
     if reason in HOURS:
         return _hours_text(reason, p)

@@ -50,8 +50,8 @@ def register(sub) -> None:
     ev = _group(asub, "event", "events")
     p = _leaf(ev, "create", event_create, "create an event")
     p.add_argument("--name", required=True)
-    p.add_argument("--starts", required=True, help="ISO 8601 time (UTC unless an offset)")
-    p.add_argument("--ends", required=True)
+    p.add_argument("--starts", required=True, help=f"start, {TIME_HELP}")
+    p.add_argument("--ends", required=True, help=f"end, {TIME_HELP}")
     p.add_argument("--capacity", type=int, help="people inside at once")
     p.add_argument("--admit-unsynced", action="store_true")
     p.add_argument("--timezone", help="IANA zone, e.g. Europe/Paris (default UTC)")
@@ -357,6 +357,14 @@ def _show(ts: int | None, zone: str | None) -> str:
     if ts is None:
         return "-"
     return datetime.fromtimestamp(ts, _zone(zone)).isoformat(timespec="minutes")
+
+
+def _window_end(ts: int | None, zone: str | None) -> str:
+    # A lifted limit is stored as 0 / 2**32-1 when the code itself carries a window (the
+    # door reads the manifest's window over the code's): say so rather than "1970".
+    if ts is None or ts <= 0 or ts >= 2**32 - 1:
+        return "any time"
+    return _show(ts, zone)
 
 
 def _hours_text(row: dict, zone: str | None) -> str:
@@ -738,8 +746,8 @@ def tickets_edit(args) -> int:
     _print(
         args,
         ticket,
-        f"Ticket {ticket['number']} valid from {_show(ticket['valid_from'], zone)}"
-        f" until {_show(ticket['valid_until'], zone)}",
+        f"Ticket {ticket['number']} valid from {_window_end(ticket['valid_from'], zone)}"
+        f" until {_window_end(ticket['valid_until'], zone)}",
     )
     return 0
 

@@ -372,6 +372,14 @@ def test_doors_open_before_the_start_and_close_at_the_end(now, minutes, reason):
     assert run(event=event, now=now).reason is reason
 
 
+def test_a_validity_window_from_another_day_says_the_day():
+    ticket = replace(TICKET, valid_from=DEC_1_19H)
+    verdict = run(event=replace(EVENT_DEC_1, starts_at=None, ends_at=None), ticket=ticket,
+                  now=DEC_1_19H - 86400)  # fmt: skip
+    assert verdict.reason is Reason.NOT_YET_VALID
+    assert verdict.message == "Not valid yet: from 19:00 on Sun 1 Dec"
+
+
 def test_same_day_times_have_no_date_and_the_end_is_named():
     early = run(event=EVENT_DEC_1, now=DEC_1_19H - 3600)
     assert early.message == "Doors open at 19:00" and early.params["date"] is None

@@ -186,6 +186,9 @@ def test_ambiguous_references_list_the_candidates(admin, server):
     assert f"'{north['id']}' could mean 2 gates" in out
     assert f"gate {north['id']} ('North'): write 'North'" in out
     assert f"gate {impostor['id']} ('{north['id']}'): write '{impostor['id']}'" in out
+    # "#ID" always means the id, whatever names look like ids (scripts hold ids)
+    paired = admin("device", "pair", "--event", str(e), "--gate", f"#{north['id']}", "--json")
+    assert paired["gate"] == "North"
     # each suggestion works
     assert (
         admin("device", "pair", "--event", str(e), "--gate", "North", "--json")["gate"] == "North"
@@ -306,7 +309,10 @@ def test_an_import_that_creates_a_tier_names_the_gates_that_refuse_it(admin, ser
     guests.write_text("name,tier\nAunt May,Balcony\nUncle Ben,GA\n")
     out = admin("tickets", "import", "--event", e, str(guests))
     fix = f"gatehouse admin gate edit --event {e} --all-gates --add-tier Balcony"
-    said = "New tier 'Balcony' was created; gates North, South only admit GA, VIP: add it with"
+    said = (
+        "New tier 'Balcony' was created, but no gate that lists its tiers admits it (North "
+        "admits only VIP, GA; South admits only VIP): add it with"
+    )
     assert f"{said} `{fix}`" in out
     door = _kiosk(server, ev["id"], "South")
     with server.client(door["token"]) as kiosk:
@@ -394,3 +400,16 @@ def test_kiosk_check_takes_the_gate_id_or_name(server, gatehouse_home):
     nowhere = gatehouse("check", ticket["code"], "--gate", "999999")
     assert nowhere.returncode == 2
     assert "Gate 999999 not found" in nowhere.stderr and "Side" in nowhere.stderr
+
+
+def test_a_reservation_named_with_six_letters_is_found_by_name(admin, server):
+    ev = server.create_event(_unique("Six Letters"))
+    tier = server.create_tier(ev["id"], "GA")
+    e = str(ev["id"])
+    res = admin(
+        "reservation", "create", "--event", e, "--tier", str(tier["id"]), "--qty", "1",
+        "--name", "Li Wei Q", "--phone", "5550100", "--json",
+    )  # fmt: skip
+    admin("reservation", "cancel", "--event", e, "Li Wei Q")  # "LIWEIQ" is no reservation code
+    got = server.request("GET", f"/v1/events/{e}/reservations/{res['code']}")
+    assert got["status"] == "cancelled"
