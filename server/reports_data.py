@@ -1,4 +1,5 @@
-"""Figures organizers and kiosks read: live stats, the conflicts report, attendance rows."""
+"""Figures organizers and kiosks read: live stats, the conflicts and anomalies reports,
+attendance rows."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy import Connection, and_, func, select
 from sqlalchemy.orm import aliased
 
 from core.credentials import ticket_number
+from core.rules import RESCAN_LIMIT, RESCAN_WINDOW_S
 from server.reconcile import REVOKED_ADMITTED, TRANSFERRED_ADMITTED
 from server.schema import conflicts, devices, reservations, scans, ticket_state, tickets, tiers
 
@@ -60,6 +62,7 @@ def stats(conn: Connection, event_id: int, now: float) -> dict[str, Any]:
         "scans": _count(conn, scans, scans.c.event_id == event_id),
         "rejected": _count(conn, scans, scans.c.event_id == event_id, scans.c.verdict == "reject"),
         "conflicts": _count(conn, conflicts, conflicts.c.event_id == event_id),
+        "anomalies": anomaly_count(conn, event_id),  # scans flagged rapid_rescan
         "reservations_active": _count(
             conn,
             reservations,
@@ -243,11 +246,27 @@ def _box_office(conn: Connection, event_id: int) -> dict[str, Any]:
 ANOMALY_REASONS = ("rapid_rescan",)  # core.rules reasons that mark a scan as an anomaly
 
 
+def _anomaly_where(event_id: int) -> tuple:
+    return (
+        scans.c.event_id == event_id,
+        scans.c.kind == "scan",
+        scans.c.reason.in_(ANOMALY_REASONS),
+    )
+
+
+def anomaly_count(conn: Connection, event_id: int) -> int:
+    return _count(conn, scans, *_anomaly_where(event_id))
+
+
 def anomaly_report(conn: Connection, event_id: int) -> list[dict[str, Any]]:
     """Scans a kiosk flagged as anomalies (an unlimited pass scanned too often), by time.
 
     The kiosk decides and marks them (the scan's reason); they sit beside conflicts, which
-    the server finds itself when it reconciles.
+    the server finds itself when it reconciles. Each row also says what the organizer needs
+    to judge it, from every door's scans the server holds: how many entry scans of the code
+    (admitted or not) fell in the minute up to and including this one (``scans``), since
+    when (``first_at``, ``span_s``), at which ``gates`` and on which ``devices``; ``limit``
+    is the tier's rule (admitted entries a minute before a flag).
     """
     q = (
         select(
@@ -259,26 +278,65 @@ def anomaly_report(conn: Connection, event_id: int) -> list[dict[str, Any]]:
             scans.c.gate,
             scans.c.server_at,
             tickets.c.holder,
+            tiers.c.name.label("tier"),
+            tiers.c.rescan_limit,
         )
-        .select_from(scans.outerjoin(tickets, tickets.c.id == scans.c.ticket_id))
-        .where(
-            scans.c.event_id == event_id,
-            scans.c.kind == "scan",
-            scans.c.reason.in_(ANOMALY_REASONS),
+        .select_from(
+            scans.outerjoin(
+                tickets, and_(tickets.c.id == scans.c.ticket_id, tickets.c.event_id == event_id)
+            ).outerjoin(tiers, tiers.c.id == tickets.c.tier_id)
         )
+        .where(*_anomaly_where(event_id))
         .order_by(scans.c.server_at, scans.c.scan_id)
     )
-    return [
-        {
-            "kind": r.reason,
-            "ticket_id": r.ticket_id,
-            "number": ticket_number(int(r.ticket_id)) if r.ticket_id is not None else None,
-            "holder": r.holder,
-            "verdict": r.verdict,
-            "scan_id": r.scan_id,
-            "device_id": r.device_id,
-            "gate": r.gate,
-            "at": r.server_at,
-        }
-        for r in conn.execute(q)
-    ]
+    flagged = list(conn.execute(q))
+    entries = _entries_of(conn, event_id, {r.ticket_id for r in flagged if r.ticket_id})
+    out = []
+    for r in flagged:
+        # The minute before this scan, as the door's rule counts it, with this scan itself.
+        burst = [
+            e
+            for e in entries.get(r.ticket_id, ())
+            if r.server_at - RESCAN_WINDOW_S < e.server_at <= r.server_at and e.scan_id != r.scan_id
+        ]
+        burst.append(r)
+        first_at = min(e.server_at for e in burst)
+        out.append(
+            {
+                "kind": r.reason,
+                "ticket_id": r.ticket_id,
+                "number": ticket_number(int(r.ticket_id)) if r.ticket_id is not None else None,
+                "holder": r.holder,
+                "tier": r.tier,
+                "verdict": r.verdict,  # admit | reject: the tier's rescan_action decided
+                "scan_id": r.scan_id,
+                "device_id": r.device_id,
+                "gate": r.gate,
+                "at": r.server_at,
+                "scans": len(burst),
+                "first_at": first_at,
+                "span_s": round(r.server_at - first_at, 1),
+                "gates": sorted({e.gate for e in burst if e.gate}),
+                "devices": sorted({e.device_id for e in burst}),
+                "limit": RESCAN_LIMIT if r.rescan_limit is None else int(r.rescan_limit),
+            }
+        )
+    return out
+
+
+def _entries_of(conn: Connection, event_id: int, ticket_ids: set[int]) -> dict[int, list]:
+    """Every entry scan of these tickets (any verdict), by ticket."""
+    found: dict[int, list] = {}
+    if not ticket_ids:
+        return found
+    q = select(
+        scans.c.scan_id, scans.c.ticket_id, scans.c.device_id, scans.c.gate, scans.c.server_at
+    ).where(
+        scans.c.event_id == event_id,
+        scans.c.kind == "scan",
+        scans.c.direction == "entry",
+        scans.c.ticket_id.in_(sorted(ticket_ids)),
+    )
+    for r in conn.execute(q):
+        found.setdefault(r.ticket_id, []).append(r)
+    return found

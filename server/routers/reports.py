@@ -1,4 +1,4 @@
-"""Organizer routes for what happened: live stats, conflicts, attendance export, and the
+"""Organizer routes for what happened: live stats, conflicts, anomalies, attendance export, and the
 full signed manifest as a file (for venues with no network: carried on a USB stick)."""
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ def event_conflicts(event_id: EventPath, _: OrganizerDep, db: DbDep) -> list[dic
 
 @router.get("/anomalies")
 def event_anomalies(event_id: EventPath, _: OrganizerDep, db: DbDep) -> list[dict]:
-    """Scans the kiosks flagged (reason ``rapid_rescan``): beside the conflicts."""
+    """Scans the kiosks flagged (reason ``rapid_rescan``: an unlimited pass scanned more than
+    its tier allows in a minute), beside the conflicts: each with the ticket, holder, tier,
+    how many entry scans of the code in the minute up to it, where, and the verdict."""
     with db.read() as conn:
         catalog.get_event(conn, event_id)
         return reports_data.anomaly_report(conn, event_id)

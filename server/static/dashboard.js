@@ -63,6 +63,7 @@
     activity: (e) => `/v1/events/${e}/activity`,
     devices: (e) => `/v1/events/${e}/devices`,
     conflicts: (e) => `/v1/events/${e}/conflicts`,
+    anomalies: (e) => `/v1/events/${e}/anomalies`,
     attendanceCsv: (e) => `/v1/events/${e}/attendance?format=csv`,
   };
 
@@ -245,7 +246,7 @@
     $("csv").disabled = events.length === 0;
   }
 
-  function render(ev, stats, activity, devices, conflicts) {
+  function render(ev, stats, activity, devices, conflicts, anomalies) {
     const fmt = timeFormat(ev.timezone);
     const now = stats.server_time;
     $("event-when").textContent =
@@ -285,6 +286,9 @@
     $("f-conflicts").textContent = num.format(stats.conflicts);
     $("conflict-box").dataset.state = stats.conflicts ? "warn" : "ok";
     $("f-conflicts-note").textContent = stats.conflicts ? "needs a look (see below)" : "none";
+    $("f-anomalies").textContent = num.format(stats.anomalies || 0);
+    $("anomaly-box").dataset.state = stats.anomalies ? "warn" : "ok";
+    $("f-anomalies-note").textContent = stats.anomalies ? "passes scanned too often (see below)" : "none";
     $("f-devices").textContent = num.format(stats.devices_online) + " of " + num.format(stats.devices);
     $("f-devices-note").textContent =
       stats.devices_online < stats.devices
@@ -395,6 +399,28 @@
       4,
     );
 
+    // anomalies: scans the doors flagged (an unlimited pass scanned too often in a minute)
+    const deviceName = (id) => {
+      const d = names.get(id);
+      return d ? d.name + " (" + shortId(id) + ")" : shortId(id);
+    };
+    fill(
+      "anomalies",
+      anomalies.map((a) =>
+        row([
+          { node: el("span", a.number || "Unknown ticket"), extra: a.holder ? " " + a.holder : "" },
+          a.tier || "?",
+          num.format(a.scans || 1) + " in " + Math.round(a.span_s || 0) + " s · " +
+            (a.scans > 1 ? at(fmt, a.first_at) + " – " : "") + at(fmt, a.at),
+          ((a.gates && a.gates.length ? a.gates : [a.gate || "?"]).join(", ")) + " · " +
+            (a.devices && a.devices.length ? a.devices : [a.device_id]).map(deviceName).join(", "),
+          { node: a.verdict === "reject" ? badge("Refused", "bad") : badge("Admitted", "warn") },
+        ]),
+      ),
+      "No anomalies.",
+      5,
+    );
+
     // box office
     const bo = stats.box_office || {};
     const dl = $("sales");
@@ -433,13 +459,16 @@
       const ev = currentEvent();
       if (ev) {
         const id = ev.id;
-        const [stats, activity, devices, conflicts] = await Promise.all([
+        const [stats, activity, devices, conflicts, anomalies] = await Promise.all([
           api(paths.stats(id)),
           api(paths.activity(id)),
           api(paths.devices(id)),
           api(paths.conflicts(id)),
+          api(paths.anomalies(id)),
         ]);
-        if (Number($("event").value) === id) render(ev, stats, activity, devices, conflicts);
+        if (Number($("event").value) === id) {
+          render(ev, stats, activity, devices, conflicts, anomalies);
+        }
       }
       lastGood = new Date();
       $("updated").textContent = "Updated " + lastGood.toLocaleTimeString();

@@ -353,3 +353,67 @@ def test_conflicts_report_shows_refunded_and_transferred_tickets_admitted_offlin
         f"was transferred: transferred to {new['number']} at {at(rows[1]['ended']['at'])}, "
         f"then Main ({d}) at {at(t + 1)}",
     ]
+
+
+def test_anomalies_are_reported_beside_conflicts_and_counted(cli_server, admin):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    ev = cli_server.create_event("Kite Festival")["id"]
+    cli_server.request("PATCH", f"/v1/events/{ev}", json={"timezone": "Asia/Kolkata"})
+    general = cli_server.create_tier(ev, "General")
+    body = {"name": "Festival Pass", "entry": "unlimited", "rescan_action": "reject"}
+    festival = cli_server.request("POST", f"/v1/events/{ev}/tiers", json=body)
+    cli_server.create_gate(ev, "Main")
+    cli_server.create_gate(ev, "River Gate")
+    [single] = cli_server.issue_tickets(ev, general["id"], holder="Asha Rao")
+    [pass_] = cli_server.issue_tickets(ev, festival["id"], holder="Kofi Mensah")
+    one = cli_server.pair(cli_server.pairing_code(ev, "Main"), "kite-1")
+    two = cli_server.pair(cli_server.pairing_code(ev, "River Gate"), "kite-2")
+    d1, d2, tid = one["device_id"], two["device_id"], pass_["ticket_id"]
+    t = round(time.time()) - 900
+    river = {"gate": "River Gate"}
+    batches = [
+        (one, [scan(d1, tid, at=t), scan(d1, tid, at=t + 12), scan(d1, single["ticket_id"], at=t)]),
+        (
+            two,
+            [
+                scan(d2, tid, at=t + 25, **river),
+                scan(d2, tid, at=t + 38, reason="rapid_rescan", **river),
+                scan(d2, tid, at=t + 50, verdict="reject", reason="rapid_rescan", **river),
+                scan(d2, single["ticket_id"], at=t + 60, **river),  # a conflict as well
+            ],
+        ),
+    ]
+    for device, batch in batches:
+        with cli_server.client(device["token"]) as c:
+            assert c.post("/v1/device/scans", json={"scans": batch}).status_code == 200
+
+    def at(ts: float) -> str:  # the event's wall clock, not this machine's
+        return datetime.fromtimestamp(ts, ZoneInfo("Asia/Kolkata")).strftime("%H:%M:%S")
+
+    devices = ", ".join(sorted([d1[:8], d2[:8]]))
+    who = f"{pass_['number']}  Kofi Mensah (Festival Pass)"
+    assert admin("report", "anomalies", "--event", "Kite Festival").splitlines() == [
+        "Times in Asia/Kolkata (the event's time zone).",
+        f"{who}: 4 scans in 38 s at Main, River Gate ({devices}), {at(t)} to {at(t + 38)}:"
+        " admitted, flagged",
+        f"{who}: 5 scans in 50 s at Main, River Gate ({devices}), {at(t)} to {at(t + 50)}:"
+        " refused, flagged",
+    ]
+    rows = admin("report", "anomalies", "--event", str(ev), "--json")
+    assert rows == cli_server.request("GET", f"/v1/events/{ev}/anomalies")
+    assert [r["verdict"] for r in rows] == ["admit", "reject"]
+
+    conflicts = admin("report", "conflicts", "--event", "Kite Festival").splitlines()
+    assert len(conflicts) == 2 and conflicts[0].startswith(single["number"])
+    assert conflicts[1] == (
+        "2 anomalies (rapid rescans): gatehouse admin report anomalies --event 'Kite Festival'"
+    )
+    # the --json list stays conflicts only: scripts read it
+    assert admin("report", "conflicts", "--event", str(ev), "--json") == cli_server.conflicts(ev)
+    assert "anomalies 2," in admin("stats", "--event", "Kite Festival")
+    assert admin("stats", "--event", str(ev), "--json")["anomalies"] == 2
+    other = cli_server.demo_event(tickets=1)["event"]["id"]
+    assert admin("report", "anomalies", "--event", str(other)).strip() == "No anomalies"
+    assert admin("report", "conflicts", "--event", str(other)).strip() == "No conflicts"

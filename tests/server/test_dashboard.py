@@ -3,7 +3,9 @@
 The page is static and carries no data: these tests check it is served with a strict CSP,
 references only same-origin files, and that every API path its JavaScript calls exists in
 ``/openapi.json``. With chromium installed, the page is also loaded headless against a live
-server (the token cannot be typed there, so that run checks the sign-in screen renders).
+server: once as it opens (the sign-in screen renders), and once driven over the DevTools pipe
+(signed in through the form, it draws the anomalies the API lists). A machine without
+chromium skips those two; ``apt-get install chromium`` runs them.
 ``python -m tests.server.test_dashboard`` starts a seeded server for looking at the page.
 """
 
@@ -30,7 +32,8 @@ STATIC = Path(__file__).resolve().parents[2] / "server" / "static"
 
 
 def seed(srv: LiveServer) -> dict:
-    """A demo event with doors, scans, a conflict, a revoked device and a box-office sale."""
+    """A demo event with doors, scans, a conflict, an anomaly, a revoked device and a
+    box-office sale."""
     demo = srv.demo_event(tickets=8)
     ev = demo["event"]["id"]
     srv.request("PATCH", f"/v1/events/{ev}", json={"capacity": 10})
@@ -94,7 +97,31 @@ def seed(srv: LiveServer) -> dict:
     headers = {"Authorization": f"Bearer {counter['token']}"}
     r = httpx.post(srv.url + "/v1/device/sales", json={"sales": [sale]}, headers=headers)
     assert r.json()["accepted"] == [sale["sale_id"]], r.text
-    return {"event": ev, "general": general, "vip": vip, "door1": door1, "door2": door2}
+
+    # A festival pass scanned four times in 30 s at its own gate: the door flagged the 4th.
+    body = {"name": "Festival Pass", "entry": "unlimited"}
+    festival = srv.request("POST", f"/v1/events/{ev}/tiers", json=body)
+    srv.create_gate(ev, "River Gate")
+    [pass_] = srv.issue_tickets(ev, festival["id"], holder="Ama Owusu")
+    river = srv.pair(srv.pairing_code(ev, "River Gate"), name="River door")
+    flagged = {"reason": "rapid_rescan", "at": now - 20}
+    upload(
+        river,
+        [
+            scan(river["device_id"], pass_["ticket_id"], gate="River Gate", at=now - 50 + 10 * i)
+            for i in range(3)
+        ]
+        + [scan(river["device_id"], pass_["ticket_id"], gate="River Gate", **flagged)],
+    )
+    return {
+        "event": ev,
+        "general": general,
+        "vip": vip,
+        "door1": door1,
+        "door2": door2,
+        "pass": pass_,
+        "river": river,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -245,6 +272,29 @@ def test_annulled_entries_are_not_counted(sqlite_server):
     assert {g["gate"]: g["entries"] for g in act["gates"]}["Main"] == 0
 
 
+def test_the_page_shows_anomalies_beside_conflicts_from_the_api(sqlite_server, seeded):
+    ev = seeded["event"]
+    [anomaly] = sqlite_server.request("GET", f"/v1/events/{ev}/anomalies")
+    assert sqlite_server.stats(ev)["anomalies"] == 1
+    assert (anomaly["holder"], anomaly["tier"], anomaly["scans"]) == (
+        "Ama Owusu",
+        "Festival Pass",
+        4,
+    )
+    assert "/v1/events/{}/anomalies" in _js_paths()  # and it exists: the test above
+    html = (STATIC / "dashboard.html").read_text(encoding="utf-8")
+    # the count among the figures, the list right after the conflicts list
+    assert 'id="f-anomalies"' in html and 'id="f-anomalies-note"' in html
+    assert html.index('id="conflicts"') < html.index('id="anomalies"') < html.index('id="sales"')
+    js = (STATIC / "dashboard.js").read_text(encoding="utf-8")
+    assert "stats.anomalies" in js and '"anomalies",\n      anomalies.map((a) =>' in js
+    # every field the page reads from an anomaly row is one the API gives
+    block = js[js.index('"anomalies",\n      anomalies.map') : js.index("// box office")]
+    read = set(re.findall(r"\ba\.(\w+)", block))
+    assert {"number", "holder", "tier", "scans", "span_s", "gates", "devices", "verdict"} <= read
+    assert read <= set(anomaly), read - set(anomaly)
+
+
 def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -280,6 +330,137 @@ def test_headless_chromium_renders_the_sign_in_screen(sqlite_server):
     # The script ran (CSP allowed it): it un-hid the sign-in card and left the board hidden.
     assert re.search(r'<section id="login" class="card login" aria-labelledby', dom), dom[:3000]
     assert re.search(r'<section id="board" hidden', dom)
+
+
+class _Browser:
+    """Headless chromium driven over ``--remote-debugging-pipe`` (the DevTools protocol as
+    NUL-separated JSON on file descriptors 3 and 4): no driver or websocket package needed."""
+
+    def __init__(self):
+        import fcntl
+        import os
+
+        self.profile = tempfile.mkdtemp(prefix="gatehouse-chromium-")
+        # The child reads commands on fd 3 and answers on fd 4. Its ends are moved above 4
+        # first, so that the dup2 calls below cannot overwrite one with the other.
+        cmd_r, self._cmd_w = os.pipe()
+        self._ans_r, ans_w = os.pipe()
+        child = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (cmd_r, ans_w)]
+        os.close(cmd_r)
+        os.close(ans_w)
+
+        def fds():  # dup2 leaves 3 and 4 inheritable; every other fd is close-on-exec
+            os.dup2(child[0], 3)
+            os.dup2(child[1], 4)
+
+        self.proc = subprocess.Popen(
+            [
+                _chromium(),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                f"--user-data-dir={self.profile}",
+                "--remote-debugging-pipe",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=False,  # it would close 3 and 4 too (Python's own fds are not inherited)
+            preexec_fn=fds,
+        )
+        for fd in child:
+            os.close(fd)
+        self._w = os.fdopen(self._cmd_w, "wb", buffering=0)
+        self._r = os.fdopen(self._ans_r, "rb", buffering=0)
+        self._buf = b""
+        self._id = 0
+        self.session: str | None = None
+
+    def call(self, method: str, session: bool = True, **params):
+        import json
+
+        self._id += 1
+        msg = {"id": self._id, "method": method, "params": params}
+        if session and self.session:
+            msg["sessionId"] = self.session
+        self._w.write(json.dumps(msg).encode() + b"\0")
+        while True:
+            while b"\0" not in self._buf:
+                chunk = self._r.read(65536)
+                assert chunk, "chromium closed the DevTools pipe"
+                self._buf += chunk
+            raw, self._buf = self._buf.split(b"\0", 1)
+            reply = json.loads(raw)
+            if reply.get("id") == self._id:
+                assert "error" not in reply, reply
+                return reply["result"]
+
+    def open(self, url: str) -> None:
+        target = self.call("Target.createTarget", session=False, url=url)["targetId"]
+        self.session = self.call(
+            "Target.attachToTarget", session=False, targetId=target, flatten=True
+        )["sessionId"]
+
+    def js(self, expression: str):
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str, limit_s: float = 30):
+        """Poll until the page says ``expression`` is truthy (readiness, not speed)."""
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            value = self.js(expression)
+            if value:
+                return value
+            time.sleep(0.2)
+        raise AssertionError(f"the page never got to: {expression}")
+
+    def close(self) -> None:
+        import os
+        import signal
+
+        try:  # chromium ends its own helper processes when asked to close
+            self._w.write(b'{"id": 0, "method": "Browser.close"}\0')
+            self.proc.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # its own group: start_new_session
+            self.proc.wait(timeout=30)
+        self._w.close()
+        self._r.close()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+@pytest.mark.skipif(_chromium() is None, reason="chromium is not installed")
+def test_headless_chromium_shows_the_anomaly_count_and_rows(sqlite_server, seeded):
+    """Signed in through the real form, the page draws the anomaly the API lists."""
+    ev, pass_ = seeded["event"], seeded["pass"]
+    browser = _Browser()
+    try:
+        browser.open(sqlite_server.url + "/dashboard")
+        browser.wait_for("!document.getElementById('login').hidden")
+        browser.js(
+            f"sessionStorage.setItem('gatehouse.event', '{ev}');"
+            f"document.getElementById('token').value = '{sqlite_server.organizer_token}';"
+            "document.getElementById('login-form').requestSubmit(); true"
+        )
+        rows = browser.wait_for(
+            "[...document.querySelectorAll('#anomalies tr')].map(r => r.innerText)"
+            ".filter(t => t.includes('Festival Pass'))"
+        )
+        figure = browser.js("document.getElementById('f-anomalies').textContent")
+        note = browser.js("document.getElementById('f-anomalies-note').textContent")
+        state = browser.js("document.getElementById('anomaly-box').dataset.state")
+    finally:
+        browser.close()
+    [text] = rows
+    assert pass_["number"] in text and "Ama Owusu" in text and "4 in 30 s" in text
+    assert "River Gate" in text and "River door" in text and "Admitted" in text
+    assert (figure, state) == ("1", "warn") and "scanned too often" in note
 
 
 if __name__ == "__main__":  # a seeded server to look at the page by hand

@@ -1,11 +1,15 @@
 """Issue 12 on the server: other events' ticket keys reach the doors with their names, and
-scans a kiosk flagged as anomalies (``rapid_rescan``) are listed beside the conflicts."""
+scans a kiosk flagged as anomalies (``rapid_rescan``) are listed beside the conflicts, with
+what an organizer needs to judge them, and counted in the stats."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+import time
+
+import pytest
 
 from tests.server.helpers import scan
 
@@ -48,3 +52,42 @@ def test_rapid_rescans_are_listed_as_anomalies(srv, demo, door):
     assert anomaly["kind"] == "rapid_rescan" and anomaly["scan_id"] == flagged["scan_id"]
     assert anomaly["ticket_id"] == ticket and anomaly["holder"] == "Asha Rao"
     assert (anomaly["device_id"], anomaly["gate"]) == (door["device_id"], "Main")
+
+
+def test_an_anomaly_says_how_often_where_and_what_the_door_did(srv, demo):
+    """A festival pass scanned five times in 40 s at two doors (and once long before): the
+    4th and 5th scans were flagged; each anomaly counts the minute up to it, from every
+    door's scans, and the stats count them."""
+    ev = demo["event"]["id"]
+    body = {"name": "Festival Pass", "entry": "unlimited", "rescan_action": "reject"}
+    festival = srv.request("POST", f"/v1/events/{ev}/tiers", json=body)
+    [ticket] = srv.issue_tickets(ev, festival["id"], holder="Kofi Mensah")
+    tid = ticket["ticket_id"]
+    one = srv.pair(srv.pairing_code(ev, "Main"), "rapid-1")
+    two = srv.pair(srv.pairing_code(ev, "VIP Door"), "rapid-2")
+    d1, d2 = one["device_id"], two["device_id"]
+    t = time.time() - 600
+    batches = {
+        d1: (one, [scan(d1, tid, at=t - 120), scan(d1, tid, at=t), scan(d1, tid, at=t + 10)]),
+        d2: (
+            two,
+            [
+                scan(d2, tid, gate="VIP Door", at=t + 20),
+                scan(d2, tid, gate="VIP Door", at=t + 30, reason="rapid_rescan"),
+                scan(d2, tid, gate="VIP Door", at=t + 40, verdict="reject", reason="rapid_rescan"),
+            ],
+        ),
+    }
+    for device, batch in batches.values():
+        with srv.client(device["token"]) as c:
+            assert c.post("/v1/device/scans", json={"scans": batch}).status_code == 200
+
+    admitted, refused = srv.request("GET", f"/v1/events/{ev}/anomalies")
+    assert admitted["number"] == ticket["number"] and admitted["holder"] == "Kofi Mensah"
+    assert (admitted["tier"], admitted["limit"]) == ("Festival Pass", 3)
+    assert (admitted["scans"], admitted["span_s"], admitted["verdict"]) == (4, 30, "admit")
+    assert admitted["first_at"] == pytest.approx(t)  # the scan two minutes before is not in it
+    assert admitted["gates"] == ["Main", "VIP Door"] and admitted["devices"] == sorted([d1, d2])
+    assert (refused["scans"], refused["span_s"], refused["verdict"]) == (5, 40, "reject")
+    assert srv.stats(ev)["anomalies"] == 2
+    assert srv.conflicts(ev) == []  # an unlimited pass used often is no conflict
