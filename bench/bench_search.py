@@ -163,7 +163,7 @@ def build_store(path: Path, tickets: int, rng: random.Random) -> list[tuple[int,
             people.append((tid, holder))
             batch.append(
                 row(
-                    {"id": tid, "event": ev.event_id, "tier": 1 + i % 3, "holder": holder, "seq": i}
+                    {"id": tid, "event": ev.event_id, "tier": 1 + i % 3, "holder": holder, "seq": i + 1}
                 )
             )
             if len(batch) == 20_000:

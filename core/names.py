@@ -18,6 +18,7 @@ finds "山田太郎". Pure functions: used by the kiosk store (local_db) and sha
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 
 # Letters NFKD leaves whole (the mark is drawn into the letter), after casefold.
@@ -98,8 +99,13 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or unicodedata.category(ch).startswith("M")
 
 
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
 def split_words(folded: str) -> list[str]:
     """Words of a folded text: runs of letters, digits and their marks."""
+    if folded.isascii():  # most names: one regex instead of a loop over characters
+        return _ASCII_WORD.findall(folded)
     words, current = [], []
     for ch in folded:
         if _is_word_char(ch):
@@ -130,7 +136,7 @@ def _chunk_words(chunk: str) -> tuple[str, ...]:
         parts = split_words(piece)
         for part in parts:
             seen.setdefault(part, None)
-            if any(_in(ch, _UNSPACED) for ch in part):
+            if not part.isascii() and any(_in(ch, _UNSPACED) for ch in part):
                 start = max(1, len(part) - MAX_TAILS)
                 for i in range(start, len(part)):
                     seen.setdefault(part[i:], None)

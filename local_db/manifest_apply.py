@@ -34,7 +34,7 @@ from core.manifest import (
     read_signer,
 )
 from core.rules import EntryPolicy
-from local_db.schema import index_names, name_words_json
+from local_db.schema import index_names, name_words, words_json
 from local_db.store import Store
 
 _BATCH = 5000
@@ -108,8 +108,7 @@ def _ticket(r: dict[str, Any]) -> tuple:
         _text(r, "reservation") if r.get("reservation") is not None else None,
         _hex(r, "barcode_hash"),
         _int(r, "seq"),
-        name_words_json(holder),  # the door's name search (index_names adds the words)
-    )
+    )  # apply_page adds the name's search words: the verifying pass need not fold names
 
 
 def _event(r: dict[str, Any]) -> tuple:
@@ -303,7 +302,7 @@ def apply_page(
         header, event_id=int(event) if event else None, current_seq=store.manifest_seq()
     )
     pending: dict[str, list[tuple]] = {}
-    name_words: dict[int, str | None] = {}  # ticket id -> its search words, the last row's
+    words: dict[int, list[str]] = {}  # ticket id -> its name's search words, the last row's
     count = last_seq = 0
     # After revocation or the retention period, names that arrive later are not kept either.
     forget_names = store.get_meta("personal_data_erased_at") is not None
@@ -328,7 +327,8 @@ def apply_page(
                         extra_row(c, row)
                     continue
                 if kind == "ticket":
-                    name_words[values[0]] = values[-1]
+                    words[values[0]] = found_by = name_words(values[3])
+                    values = (*values, words_json(found_by))
                 batch = pending.setdefault(kind, [])
                 batch.append(values)
                 if len(batch) >= _BATCH:
@@ -337,7 +337,7 @@ def apply_page(
             for kind, batch in pending.items():
                 if batch:
                     c.executemany(_UPSERTS[kind][0], batch)
-            index_names(c, name_words)
+            index_names(c, words)
             if count != header.row_count:
                 raise ManifestError("bad_format", "manifest row count does not match its header")
             _check_last_seq(header, last_seq)
