@@ -259,3 +259,16 @@ def test_reset_of_an_empty_or_missing_folder(tmp_path):
     out = _demo("--dir", str(missing), "--reset", home=tmp_path / "home")
     assert out.returncode == 0, out.stderr
     assert f"no demo data to delete in {missing}" in out.stdout, out.stdout
+
+
+def test_the_readme_names_exactly_what_make_demo_and_demo_reset_run():
+    """`make demo-reset` is not `gatehouse demo --reset` (that one clears <data dir>/demo)."""
+    makefile = (ROOT / "Makefile").read_text()
+    readme = " ".join((ROOT / "README.md").read_text().split())  # line breaks as spaces
+    default_dir = re.search(r"^DEMO_DIR \?= (\S+)$", makefile, re.M).group(1)
+    for target in ("demo", "demo-reset"):
+        recipe = re.search(rf"^{target}:.*\n\t(.+)$", makefile, re.M).group(1)
+        command = recipe.replace("$(BIN)/python -m app", "gatehouse").replace(
+            "$(DEMO_DIR)", default_dir
+        )
+        assert f"`make {target}` runs `{command}`" in readme, command
