@@ -7,11 +7,13 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 .PHONY: help demo demo-reset test bench lint format package clean system-deps
 
 # Where `make demo` keeps its server, kiosk, video and ticket PNGs (rebuilt at every start).
+# The demo refuses to delete a folder it did not make (no .gatehouse-demo mark), so a wrong
+# DEMO_DIR is an error, not a wiped folder.
 DEMO_DIR ?= demo-data
 
 help:
 	@echo "make demo     local server + demo event + paired kiosk window (data in $(DEMO_DIR)/)"
-	@echo "make demo-reset  delete the demo's data folder"
+	@echo "make demo-reset  delete the demo's data folder ($(DEMO_DIR)/; only a demo-made one)"
 	@echo "make test     the whole test suite"
 	@echo "make bench    print the performance budget figures"
 	@echo "make lint     ruff format --check and ruff check"
@@ -53,7 +55,7 @@ demo: system-deps $(STAMP)
 	$(BIN)/python -m app demo --dir $(DEMO_DIR)
 
 demo-reset: $(STAMP)
-	$(BIN)/python -m app demo --dir $(DEMO_DIR) --reset
+	$(BIN)/python -m app demo --reset --dir $(DEMO_DIR)
 
 package: $(STAMP)
 	$(BIN)/python packaging/build.py

@@ -147,6 +147,28 @@ class KioskApp:
         self.store.close()
 
 
+def fit_to_screen(window, width: int = 1440, height: int = 900) -> None:
+    """Open at ``width`` x ``height``, or at the screen's free area if that is smaller.
+
+    A 1440-wide window on a 1280x1024 screen (Xvfb's default, many venue monitors) had its
+    right column cut off; a window manager may also reserve panels, hence availableGeometry.
+    """
+    from PySide6.QtCore import Qt
+
+    screen = window.screen()
+    if screen is None:
+        window.resize(width, height)
+        return
+    free = screen.availableGeometry()
+    w, h = min(width, free.width()), min(height, free.height())
+    window.resize(w, h)
+    # Centred in the free area; with no window manager (Xvfb) nobody else places it.
+    window.move(free.x() + (free.width() - w) // 2, free.y() + (free.height() - h) // 2)
+    if (w, h) != (width, height):
+        # Too small a screen: a window manager maximizes it, title bar included.
+        window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)
+
+
 def run_kiosk(
     settings: Settings,
     *,
@@ -171,7 +193,7 @@ def run_kiosk(
         )
         window.showFullScreen()
     else:
-        window.resize(1440, 900)
+        fit_to_screen(window)
         window.show()
     try:
         return app.exec()

@@ -42,6 +42,10 @@ from app.cli import CommandError
 DOOR_PIN, SUPERVISOR_PIN = "1234", "999999"
 VIDEO_NAME = "demo-camera.avi"
 TICKETS_DIR = "tickets"
+# Written first thing into every folder the demo makes. The demo deletes a folder only when it
+# is missing, empty or carries this mark: `--dir` pointed at a thesis or at the checkout itself
+# (`make demo DEMO_DIR=.`) must never be wiped.
+DEMO_MARK = ".gatehouse-demo"
 # packaging/system_deps.sh holds the table of system libraries and their Debian packages
 # (derived by packaging/derive_system_deps.py); a source checkout has it, a bundle needs none.
 SYSTEM_DEPS = Path(__file__).resolve().parents[2] / "packaging" / "system_deps.sh"
@@ -49,17 +53,26 @@ SYSTEM_DEPS = Path(__file__).resolve().parents[2] / "packaging" / "system_deps.s
 
 def register(sub) -> None:
     p = sub.add_parser("demo", help="local server + demo event + paired kiosk window")
-    p.add_argument("--dir", help="where the demo keeps its data (default: <data dir>/demo)")
+    p.add_argument(
+        "--dir",
+        help="where the demo keeps its data (default: <data dir>/demo); deleted and rebuilt "
+        f"at every start, so it must be missing, empty or a folder the demo made (a {DEMO_MARK} "
+        "file in it): any other folder is refused",
+    )
     p.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
     p.add_argument("--camera", action="append", metavar="SPEC", help="use this camera instead")
     p.add_argument(
-        "--no-window", action="store_true", help="set everything up, print it, do not open"
+        "--no-window",
+        action="store_true",
+        help="set everything up, print it and stop (the demo server is stopped too; the "
+        "output says how to start it again on the same data)",
     )
     p.add_argument("--json", action="store_true", help="print the demo's facts as JSON")
     p.add_argument(
         "--reset",
         action="store_true",
-        help="only delete the demo's data folder and stop (every demo also starts from nothing)",
+        help="only delete the demo's data folder (--dir, or <data dir>/demo) and stop; every "
+        "demo also starts from nothing",
     )
     # The child process that checks a window can open (see check_window); not for people.
     p.add_argument("--probe-window", action="store_true", help=argparse.SUPPRESS)
@@ -294,6 +307,39 @@ def save_ticket_pngs(folder: Path, tickets: list[dict]) -> list[dict]:
     return saved
 
 
+def check_demo_folder(folder: Path) -> bool:
+    """True when ``folder`` holds a demo to delete, False when there is nothing there.
+
+    Refuses (CommandError, nothing deleted) a folder the demo did not make: one with files and
+    no mark, a file, a link.
+    """
+    if not folder.exists() and not folder.is_symlink():
+        return False
+    refusal = (
+        f"{folder} is not a demo folder: {{why}}, so the demo will not delete it. "
+        "Choose another folder with --dir"
+    )
+    if folder.is_symlink() or not folder.is_dir():
+        why = "it is a link" if folder.is_symlink() else "it is a file"
+        raise CommandError(refusal.format(why=why))
+    if (folder / DEMO_MARK).is_file():
+        return True
+    if next(folder.iterdir(), None) is None:
+        return True  # empty: nothing to lose
+    raise CommandError(
+        refusal.format(why=f"it has other files in it and no {DEMO_MARK} mark")
+        + " (or, if it is a demo folder made by an older Gatehouse, delete it yourself)"
+    )
+
+
+def clear_demo_folder(folder: Path) -> bool:
+    """Delete a demo folder (after check_demo_folder); False when there was none."""
+    if not check_demo_folder(folder):
+        return False
+    shutil.rmtree(folder)
+    return True
+
+
 def set_up(folder: Path, port: int = 0) -> dict:
     """Everything but the window. Returns the facts the demo prints (and tests check)."""
     from app.checkin import CheckIn
@@ -301,8 +347,11 @@ def set_up(folder: Path, port: int = 0) -> dict:
     from sync.engine import SyncEngine
     from sync.pairing import pair
 
-    if folder.exists():
-        shutil.rmtree(folder)  # a demo always starts from nothing, like a fresh checkout
+    clear_demo_folder(folder)  # a demo always starts from nothing, like a fresh checkout
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / DEMO_MARK).write_text(
+        "Made by `gatehouse demo`: deleted and rebuilt at every demo start.\n"
+    )
     kiosk_home = folder / "kiosk"
     kiosk_home.mkdir(parents=True)
     proc, url, token = start_server(folder, port or _free_port())
@@ -450,9 +499,20 @@ def _probe_window() -> int:
 
 
 # -- the command -----------------------------------------------------------------------------
-def _print_facts(facts: dict, cameras: list[str]) -> None:
+def _restart_command(facts: dict) -> str:
+    port = facts["server"].rsplit(":", 1)[1]
+    db = Path(facts["folder"]) / "server.sqlite"
+    return f"gatehouse server run --db {db} --port {port}"
+
+
+def _print_facts(facts: dict, cameras: list[str], *, window: bool) -> None:
     print(f"Demo data      {facts['folder']}  (deleted and rebuilt at every start)")
-    print(f"Demo server    {facts['server']}")
+    if window:
+        print(f"Demo server    {facts['server']}")
+    else:
+        # --no-window ends here, and its server with it: say so, and how to bring it back.
+        print(f"Demo server    {facts['server']}  (stopped: --no-window only sets the demo up)")
+        print(f"               to start it again on the same data: {_restart_command(facts)}")
     print(f"Organizer      token {facts['organizer_token']}")
     print(f"               (gatehouse admin ... with GATEHOUSE_SERVER={facts['server']}")
     print("               and GATEHOUSE_TOKEN set to that token)")
@@ -468,8 +528,20 @@ def _print_facts(facts: dict, cameras: list[str]) -> None:
     print(f"               GATEHOUSE_HOME={facts['kiosk_home']})")
     for t in facts["tickets"]:
         print(f"  {t['holder']:<14} '{t['code']}'")
-    print("Ctrl+C stops the demo, its server and its window.")
+    if window:
+        print("Ctrl+C stops the demo, its server and its window.")
+    else:
+        print("The demo server has been stopped; nothing of the demo is running now.")
     sys.stdout.flush()
+
+
+def _stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def run(args) -> int:
@@ -479,9 +551,12 @@ def run(args) -> int:
         return _probe_window()
     folder = Path(args.dir).expanduser() if args.dir else home_dir() / "demo"
     if args.reset:
-        shutil.rmtree(folder, ignore_errors=True)
-        print(f"Deleted the demo data in {folder}")
+        if clear_demo_folder(folder):
+            print(f"Deleted the demo data in {folder}")
+        else:
+            print(f"There was no demo data to delete in {folder}")
         return 0
+    check_demo_folder(folder)  # refuse a folder that is not the demo's before anything else
     if not args.no_window:
         check_window()
     try:
@@ -492,10 +567,17 @@ def run(args) -> int:
     proc = facts.pop("server_process")
     try:
         cameras = args.camera or (["0"] if _has_webcam() else [facts["video"]])
+        if args.no_window:
+            # Nothing keeps running: stop the server before printing its address, so the
+            # words can say it is stopped (and how to start it again) rather than leave a
+            # dead address that looks live.
+            _stop_server(proc)
+            facts["server_running"] = False
+            facts["server_restart"] = _restart_command(facts)
         if args.json:
             print(json.dumps({**facts, "cameras": cameras}))
         else:
-            _print_facts(facts, cameras)
+            _print_facts(facts, cameras, window=not args.no_window)
         if args.no_window:
             return 0
         os.environ["GATEHOUSE_HOME"] = facts["kiosk_home"]
@@ -515,9 +597,4 @@ def run(args) -> int:
         return 130
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C must not cut cleanup
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop_server(proc)

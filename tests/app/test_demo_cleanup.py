@@ -3,6 +3,7 @@ anything, Ctrl+C or a crash leaves no process behind, and it prints what a newco
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -186,6 +187,13 @@ def test_the_demo_prints_the_token_and_three_codes_to_scan_by_hand(tmp_path):
         timeout=180,
     )
     assert out.returncode == 0, out.stderr
+    # --no-window ends, and its server with it: the output says so rather than offer a
+    # dead address and a Ctrl+C that has nothing left to stop.
+    server = re.search(r"^Demo server +(\S+) +\(stopped", out.stdout, re.M)
+    assert server, out.stdout
+    assert "Ctrl+C" not in out.stdout
+    with pytest.raises(httpx.TransportError):
+        httpx.get(server.group(1) + "/healthz", timeout=5)
     token = re.search(r"^Organizer +token (\S+)$", out.stdout, re.M)
     assert token and token.group(1).startswith("gho_"), out.stdout
     folder = Path(re.search(r"as PNGs in (\S+)$", out.stdout, re.M).group(1))
@@ -205,3 +213,62 @@ def test_the_demo_prints_the_token_and_three_codes_to_scan_by_hand(tmp_path):
     )
     assert scan.returncode == 0, scan.stdout + scan.stderr
     assert scan.stdout.count('"admit"') == 3, scan.stdout
+
+
+def _demo(*args, home: Path, timeout: int = 180) -> subprocess.CompletedProcess:
+    env = dict(os.environ, GATEHOUSE_HOME=str(home), QT_QPA_PLATFORM="offscreen")
+    return subprocess.run(
+        [*DEMO, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.mark.parametrize("how", [["--reset"], ["--no-window"]])
+def test_a_folder_that_is_not_the_demos_is_refused_and_left_untouched(tmp_path, how):
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("important")
+    out = _demo("--dir", str(precious), *how, home=tmp_path / "home")
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert f"{precious} is not a demo folder" in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr
+    assert sorted(p.name for p in precious.iterdir()) == ["thesis.txt"]
+    assert (precious / "thesis.txt").read_text() == "important"
+
+
+def test_reset_deletes_a_demo_folder_from_a_previous_run(tmp_path):
+    folder, home = tmp_path / "demo", tmp_path / "home"
+    first = _demo("--dir", str(folder), "--no-window", "--json", home=home)
+    assert first.returncode == 0, first.stderr
+    assert (folder / ".gatehouse-demo").is_file() and (folder / "server.sqlite").is_file()
+    again = _demo("--dir", str(folder), "--no-window", "--json", home=home)  # rebuilt
+    assert again.returncode == 0, again.stderr
+    assert (
+        json.loads(again.stdout)["organizer_token"] != json.loads(first.stdout)["organizer_token"]
+    )
+    out = _demo("--dir", str(folder), "--reset", home=home)
+    assert out.returncode == 0, out.stderr
+    assert "Deleted the demo data" in out.stdout and not folder.exists()
+
+
+def test_reset_of_an_empty_or_missing_folder(tmp_path):
+    empty, missing = tmp_path / "empty", tmp_path / "missing"
+    empty.mkdir()
+    out = _demo("--dir", str(empty), "--reset", home=tmp_path / "home")
+    assert out.returncode == 0, out.stderr
+    assert not empty.exists()
+    out = _demo("--dir", str(missing), "--reset", home=tmp_path / "home")
+    assert out.returncode == 0, out.stderr
+    assert f"no demo data to delete in {missing}" in out.stdout, out.stdout
+
+
+def test_the_readme_names_exactly_what_make_demo_and_demo_reset_run():
+    """`make demo-reset` is not `gatehouse demo --reset` (that one clears <data dir>/demo)."""
+    makefile = (ROOT / "Makefile").read_text()
+    readme = " ".join((ROOT / "README.md").read_text().split())  # line breaks as spaces
+    default_dir = re.search(r"^DEMO_DIR \?= (\S+)$", makefile, re.M).group(1)
+    for target in ("demo", "demo-reset"):
+        recipe = re.search(rf"^{target}:.*\n\t(.+)$", makefile, re.M).group(1)
+        command = recipe.replace("$(BIN)/python -m app", "gatehouse").replace(
+            "$(DEMO_DIR)", default_dir
+        )
+        assert f"`make {target}` runs `{command}`" in readme, command

@@ -3,11 +3,17 @@ through the real camera path (OpenCV capture, decoder cascade) into the door win
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 
 from app.commands.demo import set_up
 from app.settings import Settings
 from scanner.sources import FrameSource
+from tests.conftest import ROOT
 from tests.ui.conftest import shot
 
 
@@ -66,3 +72,63 @@ def test_demo_video_shows_the_four_verdicts_on_every_loop(qtbot, demo, monkeypat
         shot(window, "demo_camera_wrong_gate")
     finally:
         window.close()
+
+
+# In a child: the demo's own start-up (run_kiosk), then sign in, then report where the door
+# window is, next to the screen's free area, once the door page is up.
+WINDOW_ON_SCREEN = r"""
+import json, sys
+from pathlib import Path
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from app.settings import Settings
+from ui.app import run_kiosk
+
+home, server, pin = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+
+def step():
+    # Polled: the window opens on its loading/pairing page and shows the login when ready.
+    window = next(w for w in QApplication.instance().topLevelWidgets() if w.isVisible())
+    if window.page() == "door":
+        g, free = window.geometry(), window.screen().availableGeometry()
+        print(json.dumps({"page": "door", "window": g.getRect(), "free": free.getRect()}))
+        QApplication.instance().quit()
+    elif window.page() == "login" and window.login.members.count() and not window.login.pin.text():
+        window.login.select("Door Demo")
+        window.login.pin.setText(pin)
+        window.login.button.click()
+
+app = QApplication(sys.argv[:1])  # run_kiosk takes this one; the timer needs it first
+timer = QTimer()
+timer.timeout.connect(step)
+timer.start(50)
+settings = Settings.load(home)
+settings.server = server
+sys.exit(run_kiosk(settings, cameras=[]))
+"""
+
+
+def test_demo_window_fits_a_1280x1024_screen(demo, tmp_path):
+    """Xvfb's default screen, and many a venue monitor: the whole door page is on it."""
+    screen = {"name": "venue", "x": 0, "y": 0, "width": 1280, "height": 1024}
+    screen.update(logicalDpi=96, logicalBaseDpi=96, dpr=1)
+    (tmp_path / "screen.json").write_text(json.dumps({"screens": [screen]}))
+    env = dict(
+        os.environ,
+        GATEHOUSE_HOME=demo["kiosk_home"],
+        QT_QPA_PLATFORM=f"offscreen:configfile={tmp_path / 'screen.json'}",
+    )
+    args = [demo["kiosk_home"], demo["server"], demo["door_pin"]]
+    out = subprocess.run(
+        [sys.executable, "-c", WINDOW_ON_SCREEN, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    (x, y, w, h), (fx, fy, fw, fh) = seen["window"], seen["free"]
+    assert (fw, fh) == (1280, 1024), seen
+    assert fx <= x and x + w <= fx + fw and fy <= y and y + h <= fy + fh, seen
