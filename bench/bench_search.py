@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.credentials import ticket_number
 from core.names import fold
 from local_db.manifest_apply import _UPSERTS, apply_stream
+from local_db.schema import index_names
 from local_db.store import Store
 from tests.factories import EventFixture
 
@@ -155,21 +156,33 @@ def build_store(path: Path, tickets: int, rng: random.Random) -> list[tuple[int,
     ids = rng.sample(range(1, 2**63 - 1), tickets)
     sql, row = _UPSERTS["ticket"]
     people = []
-    # Bulk load the way a full manifest lands: the manifest's own upsert (name words included).
+    # Bulk load the way a full manifest lands: the manifest's own upsert, then each page's
+    # search words in word order (local_db.manifest_apply.apply_page does the same).
     with store.transaction() as c:
         batch = []
+
+        def flush() -> None:
+            c.executemany(sql, batch)
+            index_names(c, {v[0]: v[3] for v in batch})
+            batch.clear()
+
         for i, tid in enumerate(ids):
             holder = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
             people.append((tid, holder))
             batch.append(
                 row(
-                    {"id": tid, "event": ev.event_id, "tier": 1 + i % 3, "holder": holder, "seq": i + 1}
+                    {
+                        "id": tid,
+                        "event": ev.event_id,
+                        "tier": 1 + i % 3,
+                        "holder": holder,
+                        "seq": i + 1,
+                    }
                 )
             )
             if len(batch) == 20_000:
-                c.executemany(sql, batch)
-                batch.clear()
-        c.executemany(sql, batch)
+                flush()
+        flush()
     store.close()
     return people
 

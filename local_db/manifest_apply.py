@@ -34,7 +34,7 @@ from core.manifest import (
     read_signer,
 )
 from core.rules import EntryPolicy
-from local_db.schema import index_names, name_words, words_json
+from local_db.schema import index_names, unindex_names
 from local_db.store import Store
 
 _BATCH = 5000
@@ -108,7 +108,7 @@ def _ticket(r: dict[str, Any]) -> tuple:
         _text(r, "reservation") if r.get("reservation") is not None else None,
         _hex(r, "barcode_hash"),
         _int(r, "seq"),
-    )  # apply_page adds the name's search words: the verifying pass need not fold names
+    )
 
 
 def _event(r: dict[str, Any]) -> tuple:
@@ -209,11 +209,11 @@ def _staff(r: dict[str, Any]) -> tuple:
 _UPSERTS: dict[str, tuple[str, Callable[[dict[str, Any]], tuple]]] = {
     "ticket": (
         "INSERT INTO tickets (id, event_id, tier_id, holder, status, valid_from, valid_until,"
-        " reservation_code, barcode_hash, seq, name_words) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+        " reservation_code, barcode_hash, seq) VALUES (?,?,?,?,?,?,?,?,?,?)"
         " ON CONFLICT(id) DO UPDATE SET event_id=excluded.event_id, tier_id=excluded.tier_id,"
         " holder=excluded.holder, status=excluded.status, valid_from=excluded.valid_from,"
         " valid_until=excluded.valid_until, reservation_code=excluded.reservation_code,"
-        " barcode_hash=excluded.barcode_hash, seq=excluded.seq, name_words=excluded.name_words",
+        " barcode_hash=excluded.barcode_hash, seq=excluded.seq",
         _ticket,
     ),
     "event": (
@@ -302,7 +302,7 @@ def apply_page(
         header, event_id=int(event) if event else None, current_seq=store.manifest_seq()
     )
     pending: dict[str, list[tuple]] = {}
-    words: dict[int, list[str]] = {}  # ticket id -> its name's search words, the last row's
+    holders: dict[int, str] = {}  # ticket id -> holder, the page's last row: its search words
     count = last_seq = 0
     # After revocation or the retention period, names that arrive later are not kept either.
     forget_names = store.get_meta("personal_data_erased_at") is not None
@@ -327,17 +327,16 @@ def apply_page(
                         extra_row(c, row)
                     continue
                 if kind == "ticket":
-                    words[values[0]] = found_by = name_words(values[3])
-                    values = (*values, words_json(found_by))
+                    holders[values[0]] = values[3]
                 batch = pending.setdefault(kind, [])
                 batch.append(values)
                 if len(batch) >= _BATCH:
-                    c.executemany(_UPSERTS[kind][0], batch)
+                    _write(c, kind, batch)
                     batch.clear()
             for kind, batch in pending.items():
                 if batch:
-                    c.executemany(_UPSERTS[kind][0], batch)
-            index_names(c, words)
+                    _write(c, kind, batch)
+            index_names(c, holders)
             if count != header.row_count:
                 raise ManifestError("bad_format", "manifest row count does not match its header")
             _check_last_seq(header, last_seq)
@@ -349,6 +348,18 @@ def apply_page(
         raise ManifestError("bad_row", f"manifest rows contradict each other ({exc})") from None
     store.invalidate()
     return count
+
+
+def _write(c: sqlite3.Connection, kind: str, batch: list[tuple]) -> None:
+    if kind == "ticket":
+        # a ticket whose holder changes (a transfer, a correction) loses its old name's words
+        ids = [v[0] for v in batch]
+        marks = ",".join("?" * len(ids))
+        old = dict(c.execute(f"SELECT id, holder FROM tickets WHERE id IN ({marks})", ids))
+        renamed = {v[0]: old[v[0]] for v in batch if v[0] in old and old[v[0]] != v[3]}
+        if renamed:
+            unindex_names(c, renamed)
+    c.executemany(_UPSERTS[kind][0], batch)
 
 
 def _check_last_seq(header: PageHeader, last_seq: int) -> None:

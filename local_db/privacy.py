@@ -47,7 +47,6 @@ def erase_personal_data(store: Store, reason: str) -> bool:
                 c.execute("UPDATE tickets SET holder = '' WHERE holder != ''")
                 # the name search's folded words are the names too (schema: ticket_words)
                 c.execute("DELETE FROM ticket_words")
-                c.execute("UPDATE tickets SET name_words = NULL WHERE name_words IS NOT NULL")
                 c.execute(
                     "UPDATE reservations SET holder = '', phone = ''"
                     " WHERE holder != '' OR phone != ''"

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from local_db.schema import index_names, name_words, words_json
+from local_db.schema import index_names
 from local_db.store import Store
 
 SALE_KINDS = ("reservation", "walkup")
@@ -109,17 +109,16 @@ def record_sale(store: Store, sale: SaleRecord, event_id: int) -> None:
         )
         # The tickets join this counter's own list now; the server's manifest row replaces
         # each one (same id) after the sale is uploaded.
-        words = {t.ticket_id: name_words(t.holder) for t in sale.tickets}
         c.executemany(
             "INSERT OR IGNORE INTO tickets (id, event_id, tier_id, holder, status,"
-            " reservation_code, name_words) VALUES (?,?,?,?,'valid',?,?)",
+            " reservation_code) VALUES (?,?,?,?,'valid',?)",
             [
-                (t.ticket_id, event_id, t.tier_id, t.holder, sale.reservation_code,
-                 words_json(words[t.ticket_id]))
+                (t.ticket_id, event_id, t.tier_id, t.holder, sale.reservation_code)
                 for t in sale.tickets
             ],
         )  # fmt: skip
-        index_names(c, words)  # found by name at this counter straight away
+        # found by name at this counter straight away
+        index_names(c, {t.ticket_id: t.holder for t in sale.tickets})
         if sale.reservation_code:
             c.execute(
                 "UPDATE reservations SET status = 'paid' WHERE code = ?",

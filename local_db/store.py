@@ -718,7 +718,7 @@ class Store:
         """Tickets by holder name or ticket number (see ``search_tickets``)."""
         return self.search_tickets(query, limit)
 
-    def _word_count(self, prefix: str, cap: int = 2000) -> int:
+    def _word_count(self, prefix: str, cap: int = 50_000) -> int:
         """How many name words start with ``prefix``, counted up to ``cap`` (cheap)."""
         return self.reader.execute(
             "SELECT count(*) FROM (SELECT 1 FROM ticket_words WHERE word >= ? AND word < ?"
@@ -738,7 +738,8 @@ class Store:
         ``MIN_QUERY_CHARS`` letters or digits finds nothing.
         """
         from core.credentials import ticket_number_range
-        from core.names import fold, split_words
+        from core.names import fold, matches, split_words
+        from local_db.schema import name_words
 
         words = split_words(fold(query))
         if sum(len(w) for w in words) < MIN_QUERY_CHARS:
@@ -760,15 +761,20 @@ class Store:
             if len(distinct) > 1:
                 driving = min(distinct, key=lambda w: (self._word_count(w), -len(w)))
             others = [w for w in words if w != driving]
-            sql = (
-                "SELECT DISTINCT w.ticket_id FROM ticket_words w"
-                " JOIN tickets t ON t.id = w.ticket_id WHERE w.word >= ? AND w.word < ?"
-                + "".join(" AND instr(t.name_words, ?)" for _ in others)
-                + " LIMIT ?"
+            # Rows of the driving word's range, the other words checked on each holder's own
+            # words (folded again: cheaper than storing them on every ticket row, see schema).
+            rows = self.reader.execute(
+                "SELECT w.ticket_id, t.holder FROM ticket_words w JOIN tickets t"
+                " ON t.id = w.ticket_id WHERE w.word >= ? AND w.word < ?",
+                (driving, driving + "\U0010ffff"),
             )
-            # a word starts right after the opening quote of its JSON string
-            params = [driving, driving + "\U0010ffff", *(f'"{w}' for w in others), limit]
-            ids = [r[0] for r in self.reader.execute(sql, params)]
+            ids: list[int] = []
+            for tid, holder in rows:
+                if tid in ids or (others and not matches(others, name_words(holder))):
+                    continue
+                ids.append(tid)
+                if len(ids) >= limit:
+                    break
             by_name = [t for tid in ids if (t := self.ticket(tid)) is not None]
         digit = any(ch.isdigit() for ch in query)
         found: list[TicketRecord] = []

@@ -140,12 +140,6 @@ def test_erasure_clears_the_search_words(loaded):
     store, _, _ = loaded
     erase_personal_data(store, "revoked")
     assert store.conn.execute("SELECT count(*) FROM ticket_words").fetchone()[0] == 0
-    assert (
-        store.conn.execute("SELECT count(*) FROM tickets WHERE name_words IS NOT NULL").fetchone()[
-            0
-        ]
-        == 0
-    )
     assert store.search_tickets("elodie") == []
 
 
