@@ -302,15 +302,19 @@ def ticket_number(ticket_id: int) -> str:
 def parse_ticket_number(text: str) -> int | None:
     """Inverse of ticket_number, forgiving about dashes, spaces, case and O/0 I/L/1."""
     s = "".join(ch for ch in text.upper() if ch not in "- ")
-    if not s or len(s) > 13:
-        return None
+    n = _crockford(s) if 0 < len(s) <= 13 else None
+    return n if n is not None and 1 <= n <= MAX_TICKET_ID else None
+
+
+def _crockford(s: str) -> int | None:
+    """The number Crockford base32 text spells, None when a character is not one of it."""
     n = 0
     for ch in s:
         v = _CROCKFORD_VALUE.get(ch)
         if v is None:
             return None
         n = n * 32 + v
-    return n if 1 <= n <= MAX_TICKET_ID else None
+    return n
 
 
 TICKET_NUMBER_LEN = 13
@@ -327,12 +331,9 @@ def ticket_number_range(text: str) -> tuple[int, int] | None:
     s = "".join(ch for ch in text.upper() if ch not in "- ")
     if not MIN_NUMBER_FRAGMENT <= len(s) <= TICKET_NUMBER_LEN:
         return None
-    n = 0
-    for ch in s:
-        v = _CROCKFORD_VALUE.get(ch)
-        if v is None:
-            return None
-        n = n * 32 + v
+    n = _crockford(s)
+    if n is None:
+        return None
     shift = 5 * (TICKET_NUMBER_LEN - len(s))
     low, high = max(1, n << shift), min(MAX_TICKET_ID, ((n + 1) << shift) - 1)
     return (low, high) if low <= high else None

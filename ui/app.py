@@ -13,8 +13,8 @@ import sys
 from typing import Any
 
 from app.checkin import CheckIn
+from app.search import search_rows
 from app.settings import Settings
-from core.credentials import ticket_number
 from local_db.store import Store
 from ui.staff import StaffRoster
 from ui.sync_link import default_engine_factory, start_engine
@@ -91,28 +91,7 @@ class KioskApp:
 
     def search(self, query: str) -> list[dict]:
         """Name or ticket-number search for the dead-phone path, with each ticket's state."""
-        tiers = self.store.reference().tiers
-        rows = []
-        for t in self.store.search_tickets(query):
-            state = self.store.ticket_state(t.ticket_id)
-            if t.status != "valid":
-                status = t.status
-            elif state.inside:
-                status = "inside"
-            elif state.entries:
-                status = "used"
-            else:
-                status = "not scanned"
-            rows.append(
-                {
-                    "ticket_id": t.ticket_id,
-                    "holder": t.holder,
-                    "tier": tiers[t.tier_id].name if t.tier_id in tiers else "",
-                    "number": ticket_number(t.ticket_id),
-                    "status": status,
-                }
-            )
-        return rows
+        return search_rows(self.store, query)
 
     def pair(self, server: str, code: str, name: str):
         from sync.pairing import pair

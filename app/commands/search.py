@@ -12,7 +12,7 @@ import json
 
 from app.checkin import NoTicketList, open_checkin
 from app.cli import CommandError, json_flag
-from core.credentials import ticket_number
+from app.search import search_rows
 from core.names import fold, split_words
 from local_db.store import MIN_QUERY_CHARS
 
@@ -45,28 +45,7 @@ def run(args) -> int:
     try:
         with open_checkin(args) as svc:
             svc._ensure_ready()
-            store = svc.store
-            tiers = store.reference().tiers
-            found = []
-            for t in store.search_tickets(query, args.limit):
-                state = store.ticket_state(t.ticket_id)
-                if t.status != "valid":
-                    status = t.status
-                elif state.inside:
-                    status = "inside"
-                elif state.entries:
-                    status = "used"
-                else:
-                    status = "not scanned"
-                found.append(
-                    {
-                        "number": ticket_number(t.ticket_id),
-                        "ticket_id": t.ticket_id,
-                        "holder": t.holder,
-                        "tier": tiers[t.tier_id].name if t.tier_id in tiers else "",
-                        "status": status,
-                    }
-                )
+            found = search_rows(svc.store, query, args.limit)
     except NoTicketList as exc:
         raise CommandError(str(exc)) from None
     if args.json:
