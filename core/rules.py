@@ -485,22 +485,7 @@ def _ticket_rules(
         return _reject(Reason.NOT_IN_MANIFEST, "Ticket not on this event's list")
 
     if direction is Direction.EXIT:
-        # Never block someone leaving (a refunded ticket, a closed window, another gate, the
-        # event over): the exit is recorded so the inside count stays true. Only "is it ours"
-        # is checked above. A second exit is recorded too, but says so: the holder is outside
-        # by our records, so someone may have come in without a scan (docs/decisions.md).
-        if state.inside:
-            return Verdict(ADMIT, Reason.EXIT, "Exit recorded")
-        if state.entries:
-            where = f" at {state.last_gate}" if state.last_gate else ""
-            at = f" at {clock(state.last_at)}" if state.last_at else ""
-            return Verdict(
-                ADMIT,
-                Reason.ALREADY_OUTSIDE,
-                f"Exit recorded: already outside (last scan{where}{at})",
-                {"gate": state.last_gate, "at": state.last_at, "device": state.last_device},
-            )
-        return Verdict(ADMIT, Reason.EXIT, "Exit recorded (no entry on record)")
+        return _exit(state)
 
     tier_id = credential_tier
     valid_from, valid_until = credential_window
@@ -520,6 +505,65 @@ def _ticket_rules(
         valid_from = ticket.valid_from if ticket.valid_from is not None else valid_from
         valid_until = ticket.valid_until if ticket.valid_until is not None else valid_until
 
+    refused = _when_and_where(
+        event, tier, gate, tier_id, (valid_from, valid_until), gates=gates, now=now
+    )
+    if refused:
+        return refused
+
+    policy = tier.entry_policy if tier else EntryPolicy.SINGLE
+    if policy is not EntryPolicy.UNLIMITED:
+        if state.inside:
+            return _already(Reason.ALREADY_INSIDE, state, "Already inside: scanned")
+        if state.entries and policy is EntryPolicy.SINGLE:
+            return _already(Reason.ALREADY_USED, state, "Already used: scanned")
+
+    if event.capacity is not None and event.inside_now >= event.capacity:
+        return _reject(
+            Reason.CAPACITY_FULL, f"Venue full ({event.capacity} inside)", capacity=event.capacity
+        )
+
+    if policy is EntryPolicy.UNLIMITED:
+        refused = _rapid_rescan(tier, recent_entries)
+        if refused:
+            return refused
+
+    if state.entries and policy is EntryPolicy.REENTRY:
+        return Verdict(ADMIT, Reason.REENTRY, "Welcome back")
+    return Verdict(ADMIT, Reason.OK, "Welcome")
+
+
+def _exit(state: TicketState) -> Verdict:
+    """Never block someone leaving (a refunded ticket, a closed window, another gate, the
+    event over): the exit is recorded so the inside count stays true. Only "is it ours" is
+    checked before. A second exit is recorded too, but says so: the holder is outside by our
+    records, so someone may have come in without a scan (docs/decisions.md)."""
+    if state.inside:
+        return Verdict(ADMIT, Reason.EXIT, "Exit recorded")
+    if state.entries:
+        where = f" at {state.last_gate}" if state.last_gate else ""
+        at = f" at {clock(state.last_at)}" if state.last_at else ""
+        return Verdict(
+            ADMIT,
+            Reason.ALREADY_OUTSIDE,
+            f"Exit recorded: already outside (last scan{where}{at})",
+            {"gate": state.last_gate, "at": state.last_at, "device": state.last_device},
+        )
+    return Verdict(ADMIT, Reason.EXIT, "Exit recorded (no entry on record)")
+
+
+def _when_and_where(
+    event: EventRules,
+    tier: Tier | None,
+    gate: Gate | None,
+    tier_id: int | None,
+    window: tuple[int | None, int | None],
+    *,
+    gates: tuple[Gate, ...],
+    now: float,
+) -> Verdict | None:
+    """Event hours, the ticket's window, the tier's and the gate's hours, the gate's tiers."""
+    valid_from, valid_until = window
     # The event's hours: doors open a while before the start and close at the end.
     refused = _hours(
         event.doors_open_at,
@@ -581,47 +625,29 @@ def _ticket_rules(
                 else f"Wrong entrance for {tier_name}"
             )
             return _reject(Reason.WRONG_GATE, message, tier=tier_name, gates=others)
+    return None
 
-    policy = tier.entry_policy if tier else EntryPolicy.SINGLE
-    if policy is not EntryPolicy.UNLIMITED:
-        if state.inside:
-            return _already(Reason.ALREADY_INSIDE, state, "Already inside: scanned")
-        if state.entries and policy is EntryPolicy.SINGLE:
-            return _already(Reason.ALREADY_USED, state, "Already used: scanned")
 
-    if event.capacity is not None and event.inside_now >= event.capacity:
+def _rapid_rescan(tier: Tier | None, recent_entries: int) -> Verdict | None:
+    """More entries on one pass in a minute than a person makes: the pass may be handed back
+    over the fence. Flagged either way (the reason is the marker the server reports); whether
+    the door still admits is the tier's choice."""
+    if tier is None or tier.rescan_limit <= 0 or recent_entries < tier.rescan_limit:
+        return None
+    count = recent_entries + 1
+    params = {"count": count, "limit": tier.rescan_limit, "action": tier.rescan_action}
+    if tier.rescan_action == REJECT:
         return _reject(
-            Reason.CAPACITY_FULL, f"Venue full ({event.capacity} inside)", capacity=event.capacity
-        )
-
-    rapid = (
-        policy is EntryPolicy.UNLIMITED
-        and tier is not None
-        and tier.rescan_limit > 0
-        and recent_entries >= tier.rescan_limit
-    )
-    if rapid:
-        # More entries on one pass in a minute than a person makes: the pass may be
-        # handed back over the fence. Flagged either way (the reason is the marker the
-        # server reports); whether the door still admits is the tier's choice.
-        count = recent_entries + 1
-        params = {"count": count, "limit": tier.rescan_limit, "action": tier.rescan_action}
-        if tier.rescan_action == REJECT:
-            return _reject(
-                Reason.RAPID_RESCAN,
-                f"Pass scanned {count} times in a minute: check who is using it",
-                **params,
-            )
-        return Verdict(
-            ADMIT,
             Reason.RAPID_RESCAN,
-            f"Admit, but check: pass scanned {count} times in a minute",
-            params,
+            f"Pass scanned {count} times in a minute: check who is using it",
+            **params,
         )
-
-    if state.entries and policy is EntryPolicy.REENTRY:
-        return Verdict(ADMIT, Reason.REENTRY, "Welcome back")
-    return Verdict(ADMIT, Reason.OK, "Welcome")
+    return Verdict(
+        ADMIT,
+        Reason.RAPID_RESCAN,
+        f"Admit, but check: pass scanned {count} times in a minute",
+        params,
+    )
 
 
 class RepeatWindow:
