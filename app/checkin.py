@@ -25,13 +25,13 @@ from core.rules import (
     Direction,
     EntryPolicy,
     Found,
-    Reason,
     RepeatWindow,
     TicketRecord,
     TicketState,
     Tier,
     Verdict,
     decide,
+    overridden,
     readable,
 )
 from core.rules import UnknownGate as UnknownGate  # raised by the rules, caught from here
@@ -280,7 +280,7 @@ class CheckIn:
             raise ValueError("an override needs a reason")
         ticket_id = rejected.ticket.ticket_id if rejected.ticket else None
         ticket = self.store.ticket(ticket_id) if ticket_id else None
-        verdict = Verdict(ADMIT, Reason.OVERRIDE, f"Admitted by {supervisor}: {reason.strip()}")
+        verdict = overridden(supervisor, reason.strip())
         with self._lock, recording():
             result = self._record(
                 verdict,

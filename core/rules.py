@@ -650,6 +650,11 @@ def _rapid_rescan(tier: Tier | None, recent_entries: int) -> Verdict | None:
     )
 
 
+def overridden(supervisor: str, reason: str) -> Verdict:
+    """A supervisor admits someone the rules refused, and says why."""
+    return Verdict(ADMIT, Reason.OVERRIDE, f"Admitted by {supervisor}: {reason}")
+
+
 class RepeatWindow:
     """The same code read again on the same device within a few seconds is the same person.
 

@@ -22,6 +22,7 @@ from core.rules import (
     UnknownGate,
     decide,
     judge_code,
+    overridden,
 )
 from core.scans import Scan, next_state
 
@@ -330,6 +331,12 @@ def test_what_was_read_is_named_in_the_verdict():
     assert run(**foreign("0000-00")).params == {"number": "0000-00"}
     withdrawn = run(ticket=None, found=read(withdrawn_issuer=True))
     assert withdrawn.params == {"status": "withdrawn_issuer"}
+
+
+def test_a_supervisor_override_admits_and_says_who():
+    verdict = overridden("Priya", "wristband checked")
+    assert verdict.admitted and verdict.reason is Reason.OVERRIDE
+    assert verdict.message == "Admitted by Priya: wristband checked"
 
 
 def test_an_unknown_gate_is_no_verdict():
