@@ -9,7 +9,6 @@ nobody saw, never a verdict somebody acted on.
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
 import threading
 import time
@@ -25,27 +24,33 @@ from core.rules import (
     ADMIT,
     Direction,
     EntryPolicy,
-    Reason,
+    Found,
     RepeatWindow,
     TicketRecord,
+    TicketState,
+    Tier,
     Verdict,
-    clock,
     decide,
-    judge_code,
+    overridden,
+    readable,
 )
+from core.rules import UnknownGate as UnknownGate  # raised by the rules, caught from here
 from core.scans import Scan
 from local_db.privacy import apply_retention
 from local_db.store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
+UNDO_WINDOW_S = 5 * 60  # a mistaken admit can be undone for five minutes
+_MAX_TRANSFERS = 20  # a chain of transfers longer than this is a loop or a bug: stop reading
+
 
 class NoTicketList(Exception):
     """The kiosk cannot decide yet (no manifest): a message for IT, not a verdict."""
 
 
-class UnknownGate(Exception):
-    pass
+class TooLateToUndo(ValueError):
+    """An admit older than the undo window: the door must not rewrite the evening's count."""
 
 
 class CannotRecord(Exception):
@@ -87,11 +92,34 @@ def recording() -> Iterator[None]:
 
 
 @dataclass(frozen=True)
+class CheckedTicket:
+    """The ticket a verdict is about, as the door shows it (None fields: not known here)."""
+
+    number: str | None  # the printed ticket number, 1Z9K-4M2Q-7XR3B
+    ticket_id: int | None
+    holder: str
+    tier: str | None  # the ticket type's name
+    tier_id: int | None
+    status: str | None  # valid | revoked | cancelled | refunded | transferred
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``ticket`` object of ``gatehouse check`` (docs/cli.md): "id" is the number."""
+        return {
+            "id": self.number,
+            "ticket_id": self.ticket_id,
+            "holder": self.holder,
+            "tier": self.tier,
+            "tier_id": self.tier_id,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
 class CheckResult:
     verdict: str
     reason: str
     message: str
-    ticket: dict[str, Any] | None
+    ticket: CheckedTicket | None
     scan_id: str
     params: dict[str, Any] = field(default_factory=dict)
     repeat: bool = False  # the same read again within the window: no new scan was made
@@ -106,7 +134,7 @@ class CheckResult:
             "verdict": self.verdict,
             "reason": self.reason,
             "message": self.message,
-            "ticket": self.ticket,
+            "ticket": self.ticket.to_dict() if self.ticket else None,
             "scan_id": self.scan_id,
         }
         if self.repeat:
@@ -172,57 +200,49 @@ class CheckIn:
             previous = self.repeat.recall(h, direction)
             if previous is not None:
                 return replace(previous, repeat=True)
-            ref = self.store.reference()
-            decoded = credentials.verify(code, ref.ticket_keys)
-            withdrawn = False
-            if decoded.problem is credentials.CredentialProblem.UNKNOWN_KEY:
-                decoded, withdrawn = self._withdrawn_issuer(code, decoded)
-            verdict = judge_code(decoded)
+            found = self._read(code)
             with self.store.journal_transaction():
                 # Read the ticket's state, decide and write the scan in one transaction
                 # under the journal's write lock: two processes (or a peer scan landing from
                 # the sync thread) cannot both see "not inside" and both admit.
-                result = self._decide_code(
-                    code, h, decoded, withdrawn, verdict, gate, direction, staff
-                )
+                result = self._decide_code(found, h, gate, direction, staff)
             self.repeat.remember(h, direction, result)
         self._notify(result)
         return result
 
-    def _decide_code(self, code, h, decoded, withdrawn, verdict, gate, direction, staff):
-        """Look the code up, decide and record it (inside the journal transaction)."""
+    def _read(self, code: str) -> Found:
+        """The text and its decoding (a revoked box office's genuine signature included)."""
+        decoded = credentials.verify(code, self.store.reference().ticket_keys)
+        withdrawn = False
+        if decoded.problem is credentials.CredentialProblem.UNKNOWN_KEY:
+            decoded, withdrawn = self._withdrawn_issuer(code, decoded)
+        return Found(code, decoded, withdrawn_issuer=withdrawn)
+
+    def _decide_code(self, found: Found, h: bytes, gate, direction, staff) -> CheckResult:
+        """Gather the facts for a code, decide and record (inside the journal transaction).
+
+        Only what the rules can use is looked up: nothing more for a damaged or forged code,
+        the issuer's standing for a signed code missing from our list, the reservations and
+        ticket numbers for a foreign code on no ticket.
+        """
         ticket: TicketRecord | None = None
         ticket_id: int | None = None
-        if verdict is None:
-            if decoded.ok:
-                cred = decoded.credential
-                ticket_id = cred.ticket_id
-                ticket = self.store.ticket(cred.ticket_id)
-                if withdrawn and ticket is None:
-                    # Minted by a box office the organizer revoked, and never recorded by
-                    # the server before that: nothing vouches for it any more.
-                    verdict = Verdict(
-                        "reject",
-                        Reason.REVOKED,
-                        "Ticket from a withdrawn box office: send to the box office",
-                        {"status": "withdrawn_issuer"},
-                    )
-                else:
-                    verdict = self._decide(ticket, ticket_id, gate, direction, cred)
-            elif not code or not code.isprintable() or len(code) > credentials.MAX_TEXT_LEN:
-                verdict = Verdict(
-                    "reject",
-                    Reason.UNREADABLE,
-                    "Not a ticket code: scan again or search by name",
-                )
+        cred = found.decoded.credential
+        if cred is not None:
+            ticket_id = cred.ticket_id
+            ticket = self.store.ticket(ticket_id)
+            if ticket is None and not found.withdrawn_issuer:
+                found = replace(found, box_office_issued=self._box_office_issued(cred.kid))
+        elif found.decoded.problem is credentials.CredentialProblem.WRONG_PREFIX and readable(
+            found.text
+        ):
+            ticket = self._ticket_by_barcode(found.text, h)
+            if ticket is not None:
+                ticket_id = ticket.ticket_id
             else:
-                ticket = self._ticket_by_barcode(code, h)
-                if ticket is not None:
-                    ticket_id = ticket.ticket_id
-                    verdict = self._decide(ticket, ticket_id, gate, direction, None)
-                else:
-                    verdict = self._not_found(code)
-        result = self._record(
+                found = self._what_else(found)
+        verdict = self._decide(found, ticket, ticket_id, gate, direction)
+        return self._record(
             verdict,
             ticket,
             ticket_id,
@@ -230,9 +250,8 @@ class CheckIn:
             gate,
             direction,
             staff,
-            tier_id=decoded.credential.tier_id if decoded.ok else None,
+            tier_id=cred.tier_id if cred else None,
         )
-        return result
 
     def check_ticket(
         self,
@@ -248,12 +267,7 @@ class CheckIn:
         direction = Direction(direction)
         with self._lock, recording(), self.store.journal_transaction():
             ticket = self.store.ticket(ticket_id)
-            if ticket is None:
-                verdict = Verdict(
-                    "reject", Reason.NOT_IN_MANIFEST, "Ticket not on this event's list"
-                )
-            else:
-                verdict = self._decide(ticket, ticket_id, gate, direction, None)
+            verdict = self._decide(None, ticket, ticket_id, gate, direction)
             result = self._record(verdict, ticket, ticket_id, None, gate, direction, staff)
         self._notify(result)
         return result
@@ -264,9 +278,9 @@ class CheckIn:
             raise ValueError("only a rejection can be overridden")
         if not reason.strip():
             raise ValueError("an override needs a reason")
-        ticket_id = rejected.ticket["ticket_id"] if rejected.ticket else None
+        ticket_id = rejected.ticket.ticket_id if rejected.ticket else None
         ticket = self.store.ticket(ticket_id) if ticket_id else None
-        verdict = Verdict(ADMIT, Reason.OVERRIDE, f"Admitted by {supervisor}: {reason.strip()}")
+        verdict = overridden(supervisor, reason.strip())
         with self._lock, recording():
             result = self._record(
                 verdict,
@@ -290,6 +304,10 @@ class CheckIn:
             raise ValueError("only an admit can be undone")
         if original.device_id != self.store.device_id():
             raise ValueError("only this kiosk's own admissions can be undone here")
+        if self.clock() - original.at > UNDO_WINDOW_S:
+            raise TooLateToUndo(
+                f"Too late to undo: only admits of the last {UNDO_WINDOW_S // 60} minutes"
+            )
         with self._lock, recording(), self.store.journal_transaction():
             if self.store.annulment_of(scan_id) is not None:
                 raise ValueError("that admission was already undone")
@@ -314,7 +332,7 @@ class CheckIn:
             "annul",
             "annul",
             "Admission undone",
-            self._ticket_dict(ticket),
+            self._shown(ticket),
             scan.scan_id,
             direction=original.direction,
         )
@@ -322,23 +340,38 @@ class CheckIn:
         return result
 
     # -- internals -------------------------------------------------------------------------
-    def _decide(self, ticket, ticket_id, gate, direction, cred) -> Verdict:
+    def _decide(
+        self,
+        found: Found | None,
+        ticket: TicketRecord | None,
+        ticket_id: int | None,
+        gate: str | None,
+        direction: Direction,
+    ) -> Verdict:
+        """Gather what the kiosk knows of the ticket and its door; core.rules.decide rules."""
         ref = self.store.reference()
-        gate_name = self._gate_name(gate)
-        gate_rule = None
-        if gate_name:
-            gate_rule = ref.gates.get(gate_name.casefold())
-            if gate_rule is None:
-                raise UnknownGate(f"There is no gate called {gate_name!r} in this event")
-        tier_id = ticket.tier_id if ticket else cred.tier_id
-        tier = ref.tiers.get(tier_id)
-        event = self.store.event_rules()
-        if ticket is None and cred is not None and self._box_office_issued(cred.kid):
-            # Sold offline at a box office whose key the server certified: the sale reaches
-            # this door's list only after both have synced, and the guest is at the door now.
-            event = replace(event, admit_unsynced=True)
+        cred = found.decoded.credential if found else None
+        tier = ref.tiers.get(ticket.tier_id if ticket else cred.tier_id if cred else None)
         now = self.clock() + self.store.clock_offset()
-        recent = 0
+        return decide(
+            event=self.store.event_rules(),
+            ticket=ticket,
+            state=self.store.ticket_state(ticket_id) if ticket_id is not None else TicketState(),
+            tier=tier,
+            gate_name=self._gate_name(gate),
+            direction=direction,
+            now=now,
+            credential_event_name=ref.other_events.get(cred.event_id) if cred else None,
+            gates=ref.gates.values(),
+            recent_entries=self._recent_entries(ticket_id, tier, direction, now),
+            found=found,
+            earlier=self._earlier_states(ticket_id) if direction is Direction.ENTRY else (),
+        )
+
+    def _recent_entries(
+        self, ticket_id: int | None, tier: Tier | None, direction: Direction, now: float
+    ) -> int:
+        # Only unlimited passes need it: the others are refused "already inside" anyway.
         if (
             direction is Direction.ENTRY
             and ticket_id is not None
@@ -346,28 +379,24 @@ class CheckIn:
             and tier.entry_policy is EntryPolicy.UNLIMITED
             and tier.rescan_limit > 0
         ):
-            # Only unlimited passes need it: the others are refused "already inside" anyway.
-            recent = self.store.recent_entries(ticket_id, now)
-        state = self.store.ticket_state(ticket_id)
-        old_state = _earlier_codes_state(self.store, ticket_id, direction)
-        verdict = decide(
-            event=event,
-            ticket=ticket,
-            state=_inherit(state, old_state),
-            tier=tier,
-            gate=gate_rule,
-            direction=direction,
-            now=now,
-            credential_event=cred.event_id if cred else None,
-            credential_window=(cred.valid_from, cred.valid_until) if cred else (None, None),
-            credential_tier=cred.tier_id if cred else None,
-            credential_event_name=ref.other_events.get(cred.event_id) if cred else None,
-            gates=ref.gates.values(),
-            recent_entries=recent,
-        )
-        if old_state is not None and not state.entries and not state.inside:
-            verdict = _name_the_transfer(verdict)
-        return verdict
+            return self.store.recent_entries(ticket_id, now)
+        return 0
+
+    def _earlier_states(self, ticket_id: int | None) -> list[TicketState]:
+        """What the door knows of the codes this ticket was transferred from, the nearest
+        first (none when it was not transferred). The server's manifest row links a transfer's
+        new ticket to the old one; the kiosk keeps that link in ``meta``
+        (local_db/manifest_apply.py)."""
+        if ticket_id is None:
+            return []
+        states, seen = [], {ticket_id}
+        link = self.store.read_meta(f"transferred_from:{ticket_id}")
+        while link is not None and int(link) not in seen and len(seen) <= _MAX_TRANSFERS:
+            old = int(link)
+            seen.add(old)
+            states.append(self.store.ticket_state(old))
+            link = self.store.read_meta(f"transferred_from:{old}")
+        return states
 
     def _box_office_issued(self, kid: bytes) -> bool:
         row = self.store.reader.execute(
@@ -403,69 +432,41 @@ class CheckIn:
                 ticket = self.store.ticket_by_barcode(code_hash(swapped))
         return ticket
 
-    def _ticket_number_hint(self, code: str) -> Verdict | None:
-        """A ticket number (or the start of one) where a code belongs: say how to admit it.
-
-        It counts as a number when written in the printed groups (``1Z9K-4M2Q-7XR3B``) or
-        when a ticket on this kiosk's list has a number starting with it; a foreign barcode
-        that merely uses the same characters is not on the list either way.
-        """
-        span = credentials.ticket_number_range(code)
-        if span is None:
-            return None
-        grouped = re.fullmatch(r"\w{4}-\w{1,4}(-\w{1,5})?", code) is not None
-        if not grouped:
-            row = self.store.reader.execute(
-                "SELECT 1 FROM tickets WHERE id BETWEEN ? AND ? LIMIT 1", span
-            ).fetchone()
-            if row is None:
-                return None
-        return Verdict(
-            "reject",
-            Reason.TICKET_NUMBER,
-            "That is a ticket number, not the ticket's code: find it with Search (F2) and "
-            "admit it from there (gatehouse search NUMBER lists it)",
-            {"number": code},
-        )
-
-    def _not_found(self, code: str) -> Verdict:
-        # A guest holding up their pay-at-counter reservation code belongs at the box office.
+    def _what_else(self, found: Found) -> Found:
+        """A foreign code on no ticket: a reservation's code, or a ticket number?"""
         row = self.store.reader.execute(
-            "SELECT status FROM reservations WHERE code = ?", (code.upper(),)
+            "SELECT status FROM reservations WHERE code = ?", (found.text.upper(),)
         ).fetchone()
-        if row and row[0] != "paid":
-            return Verdict(
-                "reject",
-                Reason.UNPAID_RESERVATION,
-                "Reservation not paid: send to the box office",
-                {"reservation": code},
-            )
-        if row:  # paid: the tickets are issued, and the box office hands them out
-            return Verdict(
-                "reject",
-                Reason.COLLECT_AT_BOX_OFFICE,
-                "Reservation paid: collect the tickets at the box office",
-                {"reservation": code},
-            )
-        hint = self._ticket_number_hint(code)
-        if hint is not None:
-            return hint
-        return Verdict("reject", Reason.NOT_IN_MANIFEST, "Ticket not on this event's list")
+        if row is not None:
+            return replace(found, reservation_status=row[0])
+        span = credentials.ticket_number_range(found.text)
+        if span is None:
+            return found
+        row = self.store.reader.execute(
+            "SELECT 1 FROM tickets WHERE id BETWEEN ? AND ? LIMIT 1", span
+        ).fetchone()
+        return replace(found, number_on_list=row is not None)
 
-    def _ticket_dict(self, ticket: TicketRecord | None, tier_id: int | None = None):
+    def _shown(
+        self,
+        ticket: TicketRecord | None,
+        ticket_id: int | None = None,
+        tier_id: int | None = None,
+    ) -> CheckedTicket | None:
+        """The ticket as the door shows it; from the credential alone when not on our list."""
         if ticket is None and tier_id is None:
             return None
-        ref = self.store.reference()
-        tid = ticket.tier_id if ticket else tier_id
-        tier = ref.tiers.get(tid)
-        return {
-            "id": ticket_number(ticket.ticket_id) if ticket else None,
-            "ticket_id": ticket.ticket_id if ticket else None,
-            "holder": ticket.holder if ticket else "",
-            "tier": tier.name if tier else None,
-            "tier_id": tid,
-            "status": ticket.status if ticket else None,
-        }
+        if ticket is not None:
+            ticket_id, tier_id = ticket.ticket_id, ticket.tier_id
+        tier = self.store.reference().tiers.get(tier_id)
+        return CheckedTicket(
+            number=ticket_number(ticket_id) if ticket_id is not None else None,
+            ticket_id=ticket_id,
+            holder=ticket.holder if ticket else "",
+            tier=tier.name if tier else None,
+            tier_id=tier_id,
+            status=ticket.status if ticket else None,
+        )
 
     def _record(
         self,
@@ -495,14 +496,11 @@ class CheckIn:
             override_reason=override_reason,
         )
         self.store.record_scan(scan)  # durable before anyone sees the verdict
-        tdict = self._ticket_dict(ticket, tier_id)
-        if tdict is not None and ticket is None and ticket_id is not None:
-            tdict["id"], tdict["ticket_id"] = ticket_number(ticket_id), ticket_id
         return CheckResult(
             verdict.verdict,
             str(verdict.reason),
             verdict.message,
-            tdict,
+            self._shown(ticket, ticket_id, tier_id),
             scan.scan_id,
             verdict.params,
             direction=direction,
@@ -516,53 +514,6 @@ class CheckIn:
                 import logging
 
                 logging.getLogger(__name__).exception("scan listener failed")
-
-
-# -- transfers (issue 12: "a transfer while the holder is inside must not let a second person in")
-_MAX_TRANSFERS = 20
-
-
-def _earlier_codes_state(store: Store, ticket_id: int | None, direction: str):
-    """What the door knows of the codes this ticket was transferred from, merged (None when it
-    was not transferred). The server's manifest row links a transfer's new ticket to the old
-    one; the kiosk keeps that link in ``meta`` (local_db/manifest_apply.py)."""
-    if ticket_id is None or direction != Direction.ENTRY:
-        return None
-    merged, seen = None, {ticket_id}
-    link = store.read_meta(f"transferred_from:{ticket_id}")
-    while link is not None and int(link) not in seen and len(seen) <= _MAX_TRANSFERS:
-        old = int(link)
-        seen.add(old)
-        state = store.ticket_state(old)
-        merged = state if merged is None else _inherit(merged, state)
-        link = store.read_meta(f"transferred_from:{old}")
-    return merged
-
-
-def _inherit(state, old):
-    """A transfer's new code carries the old code's entries: the old holder inside means the
-    new one is refused as already inside, and a used single entry stays used."""
-    if old is None or not (old.entries or old.inside):
-        return state
-    if (old.inside and not state.inside) or state.last_at is None:
-        return replace(old, entries=state.entries + old.entries)
-    return replace(state, entries=state.entries + old.entries)
-
-
-def _name_the_transfer(verdict: Verdict) -> Verdict:
-    """Say why a new code is refused when only its old code was ever used."""
-    gate, at = verdict.params.get("gate"), verdict.params.get("at")
-    seen = "scanned" + (f" at {gate}" if gate else "") + (f" at {clock(at)}" if at else "")
-    if verdict.reason is Reason.ALREADY_INSIDE:
-        message = (
-            f"Transferred ticket: the previous holder is still inside ({seen} on the old code):"
-            " they must exit first"
-        )
-    elif verdict.reason is Reason.ALREADY_USED:
-        message = f"Transferred ticket: already used by the previous holder ({seen})"
-    else:
-        return verdict
-    return replace(verdict, message=message, params={**verdict.params, "transferred": True})
 
 
 @contextmanager

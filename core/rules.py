@@ -9,13 +9,14 @@ genuine, is it still valid, is it for this door, has it been used, is there room
 from __future__ import annotations
 
 import enum
+import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
-from core.credentials import CredentialProblem, Decoded
+from core.credentials import MAX_TEXT_LEN, CredentialProblem, Decoded, ticket_number_range
 
 
 class Direction(enum.StrEnum):
@@ -148,6 +149,27 @@ class Verdict:
         return self.verdict == ADMIT
 
 
+class UnknownGate(Exception):
+    """The kiosk is set to a gate the event does not have: no verdict, a message for IT."""
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the kiosk found for the text it read, beside the ticket: facts for ``decide``.
+
+    The kiosk looks each one up only where it can matter: the issuer's standing for a signed
+    code missing from its list, the reservation and the ticket numbers for a foreign code
+    that is on no ticket.
+    """
+
+    text: str  # as read, after the scanner's stray characters and Caps Lock are undone
+    decoded: Decoded  # the credential, or why the text is not one (WRONG_PREFIX: foreign)
+    withdrawn_issuer: bool = False  # genuinely signed by a box office the organizer revoked
+    box_office_issued: bool = False  # signed by a box office whose key the server certified
+    reservation_status: str | None = None  # the text is a reservation's code: its status
+    number_on_list: bool = False  # a ticket on this list has a number starting with the text
+
+
 def clock(ts: float) -> str:
     return time.strftime("%H:%M", time.localtime(ts))
 
@@ -257,7 +279,7 @@ def decide(
     ticket: TicketRecord | None,
     state: TicketState,
     tier: Tier | None,
-    gate: Gate | None,
+    gate: Gate | None = None,
     direction: Direction,
     now: float,
     credential_event: int | None = None,
@@ -266,17 +288,187 @@ def decide(
     credential_event_name: str | None = None,
     gates: Iterable[Gate] = (),
     recent_entries: int = 0,
+    found: Found | None = None,
+    gate_name: str | None = None,
+    earlier: Sequence[TicketState] = (),
 ) -> Verdict:
-    """Decide for a code already known to be genuine (signed) or a foreign barcode.
+    """Every verdict at the door, from the facts the kiosk gathered (docs/protocol.md s. 4).
 
-    ``ticket`` is the manifest row (None when our copy has no such ticket); the
-    ``credential_*`` arguments come from a signed credential and are None for foreign codes
-    (``credential_event_name``: the name of the event whose key signed it, when the manifest
-    tells). ``gates``: every gate of the event, to name the right ones for a wrong entrance.
-    ``recent_entries``: admitted entries of this ticket in the last minute, as far as this
-    kiosk knows (its own scans and the peer feed), for the repeat-scan rule of unlimited passes.
+    ``found``: what was read (None for a ticket chosen from a search); a decoded credential
+    fills the ``credential_*`` arguments, which otherwise come from a signed credential and
+    are None for foreign codes (``credential_event_name``: the name of the event whose key
+    signed it, when the manifest tells). ``ticket`` is the manifest row (None when our copy
+    has no such ticket). ``gate`` is this door's gate, or ``gate_name`` names it among
+    ``gates``, every gate of the event (also to name the right ones for a wrong entrance);
+    an unknown name raises UnknownGate. ``recent_entries``: admitted entries of this ticket
+    in the last minute, as far as this kiosk knows (its own scans and the peer feed), for the
+    repeat-scan rule of unlimited passes. ``earlier``: the states of the codes this ticket
+    was transferred from, the nearest first (empty when it was not transferred).
     """
     gates = tuple(gates)
+    if found is not None:
+        refused = _judge_found(found, ticket)
+        if refused is not None:
+            return refused
+        cred = found.decoded.credential
+        if cred is not None:
+            credential_event, credential_tier = cred.event_id, cred.tier_id
+            credential_window = (cred.valid_from, cred.valid_until)
+    signed = credential_event is not None
+    if ticket is None and not signed:
+        return _not_on_list(found)
+    if gate is None and gate_name:
+        gate = _gate_named(gate_name, gates)
+    if ticket is None and found is not None and found.box_office_issued:
+        # Sold offline at a box office whose key the server certified: the sale reaches this
+        # door's list only after both have synced, and the guest is at the door now.
+        event = replace(event, admit_unsynced=True)
+    transferred = direction is Direction.ENTRY and bool(earlier)
+    verdict = _ticket_rules(
+        event=event,
+        ticket=ticket,
+        state=_inherit(state, _merged(earlier)) if transferred else state,
+        tier=tier,
+        gate=gate,
+        direction=direction,
+        now=now,
+        credential_event=credential_event,
+        credential_window=credential_window,
+        credential_tier=credential_tier,
+        credential_event_name=credential_event_name,
+        gates=gates,
+        recent_entries=recent_entries,
+    )
+    if transferred and not state.entries and not state.inside:
+        verdict = _name_the_transfer(verdict)
+    return verdict
+
+
+def _judge_found(found: Found, ticket: TicketRecord | None) -> Verdict | None:
+    """A refusal from what was read alone: damaged, forged, withdrawn issuer, not a code."""
+    decoded = found.decoded
+    refused = judge_code(decoded)
+    if refused is not None:
+        return refused
+    if decoded.ok:
+        if found.withdrawn_issuer and ticket is None:
+            # Minted by a box office the organizer revoked, and never recorded by the server
+            # before that: nothing vouches for it any more.
+            return _reject(
+                Reason.REVOKED,
+                "Ticket from a withdrawn box office: send to the box office",
+                status="withdrawn_issuer",
+            )
+        return None
+    if not readable(found.text):
+        return _reject(Reason.UNREADABLE, "Not a ticket code: scan again or search by name")
+    return None
+
+
+def readable(text: str) -> bool:
+    """Text a person could have meant as a code (a scanner's noise and binary junk are not)."""
+    return bool(text) and text.isprintable() and len(text) <= MAX_TEXT_LEN
+
+
+def _not_on_list(found: Found | None) -> Verdict:
+    """A code no ticket on our list carries: say what it is when we can tell."""
+    if found is not None and found.reservation_status is not None:
+        # A guest holding up their reservation code belongs at the box office.
+        if found.reservation_status != "paid":
+            return _reject(
+                Reason.UNPAID_RESERVATION,
+                "Reservation not paid: send to the box office",
+                reservation=found.text,
+            )
+        # paid: the tickets are issued, and the box office hands them out
+        return _reject(
+            Reason.COLLECT_AT_BOX_OFFICE,
+            "Reservation paid: collect the tickets at the box office",
+            reservation=found.text,
+        )
+    if found is not None and _is_ticket_number(found):
+        return _reject(
+            Reason.TICKET_NUMBER,
+            "That is a ticket number, not the ticket's code: find it with Search (F2) and "
+            "admit it from there (gatehouse search NUMBER lists it)",
+            number=found.text,
+        )
+    return _reject(Reason.NOT_IN_MANIFEST, "Ticket not on this event's list")
+
+
+def _is_ticket_number(found: Found) -> bool:
+    """A ticket number (or the start of one) where a code belongs.
+
+    It counts as a number when written in the printed groups (``1Z9K-4M2Q-7XR3B``) or when a
+    ticket on this kiosk's list has a number starting with it; a foreign barcode that merely
+    uses the same characters is not on the list either way.
+    """
+    if ticket_number_range(found.text) is None:
+        return False
+    grouped = re.fullmatch(r"\w{4}-\w{1,4}(-\w{1,5})?", found.text) is not None
+    return grouped or found.number_on_list
+
+
+def _gate_named(name: str, gates: Iterable[Gate]) -> Gate:
+    wanted = name.casefold()
+    for gate in gates:
+        if gate.name.casefold() == wanted:
+            return gate
+    raise UnknownGate(f"There is no gate called {name!r} in this event")
+
+
+# -- transfers (issue 12: "a transfer while the holder is inside must not let a second person in")
+def _merged(earlier: Sequence[TicketState]) -> TicketState:
+    """The earlier codes' states as one, the nearest first."""
+    merged = earlier[0]
+    for older in earlier[1:]:
+        merged = _inherit(merged, older)
+    return merged
+
+
+def _inherit(state: TicketState, old: TicketState | None) -> TicketState:
+    """A transfer's new code carries the old code's entries: the old holder inside means the
+    new one is refused as already inside, and a used single entry stays used."""
+    if old is None or not (old.entries or old.inside):
+        return state
+    if (old.inside and not state.inside) or state.last_at is None:
+        return replace(old, entries=state.entries + old.entries)
+    return replace(state, entries=state.entries + old.entries)
+
+
+def _name_the_transfer(verdict: Verdict) -> Verdict:
+    """Say why a new code is refused when only its old code was ever used."""
+    gate, at = verdict.params.get("gate"), verdict.params.get("at")
+    seen = "scanned" + (f" at {gate}" if gate else "") + (f" at {clock(at)}" if at else "")
+    if verdict.reason is Reason.ALREADY_INSIDE:
+        message = (
+            f"Transferred ticket: the previous holder is still inside ({seen} on the old code):"
+            " they must exit first"
+        )
+    elif verdict.reason is Reason.ALREADY_USED:
+        message = f"Transferred ticket: already used by the previous holder ({seen})"
+    else:
+        return verdict
+    return replace(verdict, message=message, params={**verdict.params, "transferred": True})
+
+
+def _ticket_rules(
+    *,
+    event: EventRules,
+    ticket: TicketRecord | None,
+    state: TicketState,
+    tier: Tier | None,
+    gate: Gate | None,
+    direction: Direction,
+    now: float,
+    credential_event: int | None,
+    credential_window: tuple[int | None, int | None],
+    credential_tier: int | None,
+    credential_event_name: str | None,
+    gates: tuple[Gate, ...],
+    recent_entries: int,
+) -> Verdict:
+    """The rules for a genuine signed code or a foreign barcode on our list, in order."""
     signed = credential_event is not None
     if signed and credential_event != event.event_id:
         message = (
@@ -293,22 +485,7 @@ def decide(
         return _reject(Reason.NOT_IN_MANIFEST, "Ticket not on this event's list")
 
     if direction is Direction.EXIT:
-        # Never block someone leaving (a refunded ticket, a closed window, another gate, the
-        # event over): the exit is recorded so the inside count stays true. Only "is it ours"
-        # is checked above. A second exit is recorded too, but says so: the holder is outside
-        # by our records, so someone may have come in without a scan (docs/decisions.md).
-        if state.inside:
-            return Verdict(ADMIT, Reason.EXIT, "Exit recorded")
-        if state.entries:
-            where = f" at {state.last_gate}" if state.last_gate else ""
-            at = f" at {clock(state.last_at)}" if state.last_at else ""
-            return Verdict(
-                ADMIT,
-                Reason.ALREADY_OUTSIDE,
-                f"Exit recorded: already outside (last scan{where}{at})",
-                {"gate": state.last_gate, "at": state.last_at, "device": state.last_device},
-            )
-        return Verdict(ADMIT, Reason.EXIT, "Exit recorded (no entry on record)")
+        return _exit(state)
 
     tier_id = credential_tier
     valid_from, valid_until = credential_window
@@ -328,6 +505,65 @@ def decide(
         valid_from = ticket.valid_from if ticket.valid_from is not None else valid_from
         valid_until = ticket.valid_until if ticket.valid_until is not None else valid_until
 
+    refused = _when_and_where(
+        event, tier, gate, tier_id, (valid_from, valid_until), gates=gates, now=now
+    )
+    if refused:
+        return refused
+
+    policy = tier.entry_policy if tier else EntryPolicy.SINGLE
+    if policy is not EntryPolicy.UNLIMITED:
+        if state.inside:
+            return _already(Reason.ALREADY_INSIDE, state, "Already inside: scanned")
+        if state.entries and policy is EntryPolicy.SINGLE:
+            return _already(Reason.ALREADY_USED, state, "Already used: scanned")
+
+    if event.capacity is not None and event.inside_now >= event.capacity:
+        return _reject(
+            Reason.CAPACITY_FULL, f"Venue full ({event.capacity} inside)", capacity=event.capacity
+        )
+
+    if policy is EntryPolicy.UNLIMITED:
+        refused = _rapid_rescan(tier, recent_entries)
+        if refused:
+            return refused
+
+    if state.entries and policy is EntryPolicy.REENTRY:
+        return Verdict(ADMIT, Reason.REENTRY, "Welcome back")
+    return Verdict(ADMIT, Reason.OK, "Welcome")
+
+
+def _exit(state: TicketState) -> Verdict:
+    """Never block someone leaving (a refunded ticket, a closed window, another gate, the
+    event over): the exit is recorded so the inside count stays true. Only "is it ours" is
+    checked before. A second exit is recorded too, but says so: the holder is outside by our
+    records, so someone may have come in without a scan (docs/decisions.md)."""
+    if state.inside:
+        return Verdict(ADMIT, Reason.EXIT, "Exit recorded")
+    if state.entries:
+        where = f" at {state.last_gate}" if state.last_gate else ""
+        at = f" at {clock(state.last_at)}" if state.last_at else ""
+        return Verdict(
+            ADMIT,
+            Reason.ALREADY_OUTSIDE,
+            f"Exit recorded: already outside (last scan{where}{at})",
+            {"gate": state.last_gate, "at": state.last_at, "device": state.last_device},
+        )
+    return Verdict(ADMIT, Reason.EXIT, "Exit recorded (no entry on record)")
+
+
+def _when_and_where(
+    event: EventRules,
+    tier: Tier | None,
+    gate: Gate | None,
+    tier_id: int | None,
+    window: tuple[int | None, int | None],
+    *,
+    gates: tuple[Gate, ...],
+    now: float,
+) -> Verdict | None:
+    """Event hours, the ticket's window, the tier's and the gate's hours, the gate's tiers."""
+    valid_from, valid_until = window
     # The event's hours: doors open a while before the start and close at the end.
     refused = _hours(
         event.doors_open_at,
@@ -389,47 +625,34 @@ def decide(
                 else f"Wrong entrance for {tier_name}"
             )
             return _reject(Reason.WRONG_GATE, message, tier=tier_name, gates=others)
+    return None
 
-    policy = tier.entry_policy if tier else EntryPolicy.SINGLE
-    if policy is not EntryPolicy.UNLIMITED:
-        if state.inside:
-            return _already(Reason.ALREADY_INSIDE, state, "Already inside: scanned")
-        if state.entries and policy is EntryPolicy.SINGLE:
-            return _already(Reason.ALREADY_USED, state, "Already used: scanned")
 
-    if event.capacity is not None and event.inside_now >= event.capacity:
+def _rapid_rescan(tier: Tier | None, recent_entries: int) -> Verdict | None:
+    """More entries on one pass in a minute than a person makes: the pass may be handed back
+    over the fence. Flagged either way (the reason is the marker the server reports); whether
+    the door still admits is the tier's choice."""
+    if tier is None or tier.rescan_limit <= 0 or recent_entries < tier.rescan_limit:
+        return None
+    count = recent_entries + 1
+    params = {"count": count, "limit": tier.rescan_limit, "action": tier.rescan_action}
+    if tier.rescan_action == REJECT:
         return _reject(
-            Reason.CAPACITY_FULL, f"Venue full ({event.capacity} inside)", capacity=event.capacity
-        )
-
-    rapid = (
-        policy is EntryPolicy.UNLIMITED
-        and tier is not None
-        and tier.rescan_limit > 0
-        and recent_entries >= tier.rescan_limit
-    )
-    if rapid:
-        # More entries on one pass in a minute than a person makes: the pass may be
-        # handed back over the fence. Flagged either way (the reason is the marker the
-        # server reports); whether the door still admits is the tier's choice.
-        count = recent_entries + 1
-        params = {"count": count, "limit": tier.rescan_limit, "action": tier.rescan_action}
-        if tier.rescan_action == REJECT:
-            return _reject(
-                Reason.RAPID_RESCAN,
-                f"Pass scanned {count} times in a minute: check who is using it",
-                **params,
-            )
-        return Verdict(
-            ADMIT,
             Reason.RAPID_RESCAN,
-            f"Admit, but check: pass scanned {count} times in a minute",
-            params,
+            f"Pass scanned {count} times in a minute: check who is using it",
+            **params,
         )
+    return Verdict(
+        ADMIT,
+        Reason.RAPID_RESCAN,
+        f"Admit, but check: pass scanned {count} times in a minute",
+        params,
+    )
 
-    if state.entries and policy is EntryPolicy.REENTRY:
-        return Verdict(ADMIT, Reason.REENTRY, "Welcome back")
-    return Verdict(ADMIT, Reason.OK, "Welcome")
+
+def overridden(supervisor: str, reason: str) -> Verdict:
+    """A supervisor admits someone the rules refused, and says why."""
+    return Verdict(ADMIT, Reason.OVERRIDE, f"Admitted by {supervisor}: {reason}")
 
 
 class RepeatWindow:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.checkin import UNDO_WINDOW_S
 from ui import texts, theme
 from ui.cameras import CameraBridge, CameraStrip
 from ui.counts import CountsPanel
@@ -43,7 +44,6 @@ from ui.worker import Worker
 
 log = logging.getLogger(__name__)
 
-UNDO_WINDOW_S = 5 * 60  # a mistaken admit can be undone for five minutes
 REFRESH_MS = 2000  # counts pick up peer scans from the sync feed at this pace
 
 
@@ -424,7 +424,7 @@ class DoorWindow(QMainWindow):
         if rejected is None or rejected.verdict != "reject":
             return
         checkin = self.kiosk.checkin
-        who = (rejected.ticket or {}).get("holder") or self.tr("unknown ticket")
+        who = (rejected.ticket.holder if rejected.ticket else "") or self.tr("unknown ticket")
         purpose = (
             self.tr("Admit %1 although: %2")
             .replace("%1", who)

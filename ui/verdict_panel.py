@@ -82,11 +82,11 @@ class VerdictPanel(QFrame):
         """Show a CheckIn result; returns its outcome kind (admit/reject/warning/exit)."""
         kind = texts.outcome(result.verdict, result.reason)
         self.kind, self.result = kind, result
-        ticket = result.ticket or {}
+        ticket = result.ticket
         self.headline.setText(f"{texts.symbol(kind)}  {texts.headline(kind, result.reason)}")
-        holder = ticket.get("holder") or ""
+        holder = ticket.holder if ticket else ""
         self.holder.setText(holder or (self.tr("Unknown ticket") if kind == "reject" else ""))
-        bits = [b for b in (ticket.get("tier"), ticket.get("id")) if b]
+        bits = [b for b in ((ticket.tier, ticket.number) if ticket else ()) if b]
         self.detail.setText("  \u00b7  ".join(bits))
         self.reason.setText(texts.reason_text(result.reason, result.params, result.message))
         self.note.setText(self.tr("(same scan again)") if result.repeat else "")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 
-from app.checkin import CheckIn
+from app.checkin import UNDO_WINDOW_S, CheckedTicket, CheckIn, TooLateToUndo
 from core.scans import Scan
 from local_db.manifest_apply import apply_stream
 from local_db.store import Store
@@ -96,3 +97,32 @@ def test_another_devices_admission_cannot_be_undone_here(door):
     spoof = peer("spoof", "gate-c", tid, verdict="annul", kind="annul", annuls="theirs")
     svc.store.record_scans([spoof], origin="peer")
     assert svc.store.ticket_state(tid).inside
+
+
+def test_an_admit_older_than_the_undo_window_cannot_be_undone(tmp_path):
+    # The service refuses it itself: the CLI and any other caller, not only the window.
+    ev = EventFixture()
+    tid, code = ev.ticket(holder="Late Guest")
+    _, other = ev.ticket(holder="Quick Fix")
+    store = Store(tmp_path / "kiosk.sqlite")
+    apply_stream(store, io.BytesIO(ev.page()), first_use=True)
+    now = [time.time()]
+    svc = CheckIn(store, clock=lambda: now[0])
+    try:
+        first = svc.check(code)
+        assert isinstance(first.ticket, CheckedTicket)
+        assert (first.ticket.holder, first.ticket.tier, first.ticket.ticket_id) == (
+            "Late Guest",
+            "General",
+            tid,
+        )
+        now[0] += UNDO_WINDOW_S + 1
+        with pytest.raises(TooLateToUndo, match="Too late to undo"):
+            svc.annul(first.scan_id, staff="Ravi")
+        assert store.ticket_state(tid).inside and store.annulment_of(first.scan_id) is None
+
+        second = svc.check(other)
+        now[0] += UNDO_WINDOW_S - 1  # just inside the window: still undone
+        assert svc.annul(second.scan_id).verdict == "annul"
+    finally:
+        store.close()

@@ -56,7 +56,7 @@ def test_offline_payment_is_admitted_at_an_offline_door_and_reconciled(live, cou
         first = sale.tickets[0]
         admitted = gate.checkin.check(first.code)
         assert (admitted.verdict, admitted.reason) == ("admit", "ok")
-        assert admitted.ticket["ticket_id"] == first.ticket_id
+        assert admitted.ticket.ticket_id == first.ticket_id
         forged = gate.checkin.check(_forge(sale.tickets[1].code))
         assert (forged.verdict, forged.reason) == ("reject", "forged")
         assert gate.engine.sync_now() is False

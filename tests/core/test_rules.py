@@ -7,19 +7,22 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.credentials import CredentialProblem, Decoded
+from core.credentials import Credential, CredentialProblem, Decoded
 from core.rules import (
     Direction,
     EntryPolicy,
     EventRules,
+    Found,
     Gate,
     Reason,
     RepeatWindow,
     TicketRecord,
     TicketState,
     Tier,
+    UnknownGate,
     decide,
     judge_code,
+    overridden,
 )
 from core.scans import Scan, next_state
 
@@ -198,6 +201,151 @@ def test_undecodable_codes(problem, reason):
 
 def test_foreign_codes_go_on_to_lookup():
     assert judge_code(Decoded(None, CredentialProblem.WRONG_PREFIX)) is None
+
+
+# -- what the kiosk found beside the ticket (app/checkin.py gathers it, decide rules on it) --
+SIGNED = Decoded(Credential(b"k1", event_id=7, tier_id=1, ticket_id=11), None)
+FOREIGN = Decoded(None, CredentialProblem.WRONG_PREFIX)
+NOT_OURS = {"ticket": None, "credential_event": None, "credential_tier": None}
+
+
+def read(text="GH1:6BFOR", decoded=SIGNED, **facts):
+    return Found(text, decoded, **facts)
+
+
+def foreign(text, **facts):
+    return {**NOT_OURS, "found": read(text, FOREIGN, **facts)}
+
+
+FOUND_CASES = [
+    # (name, overrides, expected reason, admitted)
+    ("signed code on the list", {"found": read()}, Reason.OK, True),
+    (
+        "damaged code, whatever the ticket",
+        {"found": read(decoded=Decoded(None, CredentialProblem.MALFORMED))},
+        Reason.UNREADABLE,
+        False,
+    ),
+    (
+        "forged code, whatever the ticket",
+        {"found": read(decoded=Decoded(None, CredentialProblem.FORGED))},
+        Reason.FORGED,
+        False,
+    ),
+    ("no text at all", foreign(""), Reason.UNREADABLE, False),
+    ("control characters", foreign("\x07\x1b[A"), Reason.UNREADABLE, False),
+    ("too long to be a code", foreign("X" * 513), Reason.UNREADABLE, False),
+    (
+        "withdrawn box office, never recorded",
+        {"ticket": None, "found": read(withdrawn_issuer=True)},
+        Reason.REVOKED,
+        False,
+    ),
+    ("withdrawn box office, on the list", {"found": read(withdrawn_issuer=True)}, Reason.OK, True),
+    (
+        "certified box office, not yet synced",
+        {"ticket": None, "found": read(box_office_issued=True)},
+        Reason.OK,
+        True,
+    ),
+    (
+        "signed, not yet synced, no box office",
+        {"ticket": None, "found": read()},
+        Reason.NOT_IN_MANIFEST,
+        False,
+    ),
+    (
+        "foreign barcode on the list",
+        {**foreign("EAN-4006381333931"), "ticket": TICKET},
+        Reason.OK,
+        True,
+    ),
+    ("foreign barcode on no ticket", foreign("EAN-4006381333931"), Reason.NOT_IN_MANIFEST, False),
+    (
+        "unpaid reservation's code",
+        foreign("K7M2QX", reservation_status="active"),
+        Reason.UNPAID_RESERVATION,
+        False,
+    ),
+    (
+        "paid reservation's code",
+        foreign("K7M2QX", reservation_status="paid"),
+        Reason.COLLECT_AT_BOX_OFFICE,
+        False,
+    ),
+    ("ticket number in its groups", foreign("0000-00"), Reason.TICKET_NUMBER, False),
+    (
+        "start of a number on the list",
+        foreign("000000", number_on_list=True),
+        Reason.TICKET_NUMBER,
+        False,
+    ),
+    ("number-like barcode on no ticket", foreign("000000"), Reason.NOT_IN_MANIFEST, False),
+    ("searched ticket not on the list", NOT_OURS, Reason.NOT_IN_MANIFEST, False),
+    ("transferred, old holder inside", {"earlier": (INSIDE,)}, Reason.ALREADY_INSIDE, False),
+    ("transferred, old single entry used", {"earlier": (USED,)}, Reason.ALREADY_USED, False),
+    (
+        "transferred twice, first holder inside",
+        {"earlier": (TicketState(), INSIDE)},
+        Reason.ALREADY_INSIDE,
+        False,
+    ),
+    ("transferred, old code never used", {"earlier": (TicketState(),)}, Reason.OK, True),
+    (
+        "transferred, leaving",
+        {"earlier": (INSIDE,), "direction": Direction.EXIT},
+        Reason.EXIT,
+        True,
+    ),
+    (
+        "gate by name, any case",
+        {"gate": None, "gate_name": "vip door", "gates": [Gate("VIP Door", frozenset({2, 3}))]},
+        Reason.WRONG_GATE,
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason", "admitted"),
+    [c[1:] for c in FOUND_CASES],
+    ids=[c[0] for c in FOUND_CASES],
+)
+def test_found_table(overrides, reason, admitted):
+    verdict = run(**overrides)
+    assert verdict.reason is reason
+    assert verdict.admitted is admitted
+    assert verdict.message
+
+
+def test_a_transfer_names_the_previous_holder():
+    verdict = run(earlier=(INSIDE,))
+    assert verdict.message.startswith("Transferred ticket: the previous holder is still inside")
+    assert verdict.params["transferred"] is True and verdict.params["gate"] == "Gate B"
+    # the new code's own entries speak for themselves
+    assert "Transferred" not in run(state=USED, earlier=(INSIDE,)).message
+
+
+def test_what_was_read_is_named_in_the_verdict():
+    assert run(**foreign("K7M2QX", reservation_status="active")).params == {"reservation": "K7M2QX"}
+    assert run(**foreign("0000-00")).params == {"number": "0000-00"}
+    withdrawn = run(ticket=None, found=read(withdrawn_issuer=True))
+    assert withdrawn.params == {"status": "withdrawn_issuer"}
+
+
+def test_a_supervisor_override_admits_and_says_who():
+    verdict = overridden("Priya", "wristband checked")
+    assert verdict.admitted and verdict.reason is Reason.OVERRIDE
+    assert verdict.message == "Admitted by Priya: wristband checked"
+
+
+def test_an_unknown_gate_is_no_verdict():
+    with pytest.raises(UnknownGate, match="no gate called 'Side'"):
+        run(gate=None, gate_name="Side", gates=[Gate("Main")])
+    # ...but what was read is judged first, as the door always did
+    damaged = read(decoded=Decoded(None, CredentialProblem.TRUNCATED))
+    assert run(gate=None, gate_name="Side", found=damaged).reason is Reason.UNREADABLE
+    assert run(gate=None, gate_name="Side", **foreign("nope")).reason is Reason.NOT_IN_MANIFEST
 
 
 def _walk(policy: EntryPolicy, steps: list[str]) -> list[str]:

@@ -25,7 +25,7 @@ def test_wedge_scan_admits_then_refuses_the_same_ticket(qtbot, kiosk_factory, ti
     assert "General" in window.verdict.detail.text()
     assert window.verdict.reason.text() == "Welcome"
     assert sounds == ["admit"]
-    assert result.ticket["holder"] == "Asha Rao"
+    assert result.ticket.holder == "Asha Rao"
     shot(window, "door_admit")
 
     # The same ticket again after the repeat window: a second person on one ticket.

@@ -145,7 +145,7 @@ def test_search_by_name_and_admit_from_the_result(qtbot, kiosk_factory, tickets)
         QTest.keyClick(dialog.query, Qt.Key.Key_Return)
     result = got.args[0]
     assert result.verdict == "admit"
-    assert result.ticket["holder"] == "Bilal Khan"
+    assert result.ticket.holder == "Bilal Khan"
     assert window.verdict.holder.text() == "Bilal Khan"
     assert window.current_dialog is None
 
