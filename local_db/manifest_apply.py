@@ -6,9 +6,10 @@ page, ids fit, names are text) and is an upsert keyed by its entity id, so a pag
 what the kiosk already has; the page's ``to_seq`` is recorded in the same transaction, so an
 interrupted apply leaves the previous state and seq intact and the next sync resumes there.
 
-``apply_stream`` is the file import (a USB stick): it verifies the WHOLE file first and only
-then applies it, so a refused file changes nothing. The trust rules it enforces are
-docs/protocol.md, "Trust model for manifest files".
+``apply_stream`` is the file import (a USB stick): it reads the file with the reader the
+download uses (``core.manifest.verified_pages``, one rule for stale, gapped and wrong-event
+pages), verifies the WHOLE file first and only then applies it, so a refused file changes
+nothing. The trust rules it enforces are docs/protocol.md, "Trust model for manifest files".
 """
 
 from __future__ import annotations
