@@ -35,7 +35,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Any
 
 from core.keys import SigningKey, VerifyKey
@@ -305,9 +305,9 @@ class Held:
 class OutOfPlace(ManifestError):
     """A verified page that does not fit what the kiosk holds (``wrong_event``, ``gap``)."""
 
-    def __init__(self, reason: str, message: str, page: VerifiedPage):
+    def __init__(self, reason: str, message: str, page: VerifiedPage, held: Held):
         super().__init__(reason, message)
-        self.page = page
+        self.page, self.held = page, held
 
 
 def page_standing(header: PageHeader, held: Held) -> str:
@@ -397,8 +397,8 @@ def verified_pages(
         try:
             standing = page_standing(header, held)
         except ManifestError as exc:
-            raise OutOfPlace(exc.reason, str(exc), page) from None
-        yield VerifiedPage(number, offset, header, standing, stream, body_at)
+            raise OutOfPlace(exc.reason, str(exc), page, held) from None
+        yield replace(page, standing=standing)
         if standing == NEW:
             held = Held(header.event_id, header.to_seq)
         if stream.tell() != end:  # never seek when already there: a file may change on seek

@@ -423,9 +423,8 @@ def _verify_file(
     has them."""
     plan: list[tuple[int, int, PageHeader]] = []
     number = 1
-    start = held(store)
     try:
-        for page in verified_pages(stream, trusted, start):
+        for page in verified_pages(stream, trusted, held(store)):
             number = page.number
             if page.standing == NEW:
                 _check_rows(page, trusted)
@@ -433,7 +432,7 @@ def _verify_file(
             number += 1
     except OutOfPlace as exc:
         if exc.reason == "wrong_event":
-            exc = ManifestError("wrong_event", _other_event(store, exc.page, start.event_id))
+            exc = ManifestError("wrong_event", _other_event(store, exc.page, exc.held.event_id))
         raise PageRefused(number, exc, []) from None
     except ManifestError as exc:
         raise PageRefused(number, exc, []) from None
