@@ -6,32 +6,35 @@ page, ids fit, names are text) and is an upsert keyed by its entity id, so a pag
 what the kiosk already has; the page's ``to_seq`` is recorded in the same transaction, so an
 interrupted apply leaves the previous state and seq intact and the next sync resumes there.
 
-``apply_stream`` is the file import (a USB stick): it verifies the WHOLE file first and only
-then applies it, so a refused file changes nothing. The trust rules it enforces are
-docs/protocol.md, "Trust model for manifest files".
+``apply_stream`` is the file import (a USB stick): it reads the file with the reader the
+download uses (``core.manifest.verified_pages``, one rule for stale, gapped and wrong-event
+pages), verifies the WHOLE file first and only then applies it, so a refused file changes
+nothing. The trust rules it enforces are docs/protocol.md, "Trust model for manifest files".
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import sqlite3
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from core.keys import KEY_ID_LEN, VerifyKey, key_id
 from core.manifest import (
     MAX_INT,
+    NEW,
+    Held,
     ManifestError,
+    OutOfPlace,
     PageHeader,
+    VerifiedPage,
     check_continuity,
     check_row_place,
-    iter_rows,
-    read_body,
-    read_header,
     read_signer,
+    reread_page,
+    verified_pages,
 )
 from core.rules import EntryPolicy
 from local_db.schema import index_names, unindex_names
@@ -297,10 +300,7 @@ def apply_page(
     ``pin``: the signer an operator confirmed on first use, stored with the page so that a
     refused page pins nothing either.
     """
-    event = store.get_meta("event_id")
-    check_continuity(
-        header, event_id=int(event) if event else None, current_seq=store.manifest_seq()
-    )
+    check_continuity(header, held(store))
     pending: dict[str, list[tuple]] = {}
     holders: dict[int, str] = {}  # ticket id -> holder, the page's last row: its search words
     count = last_seq = 0
@@ -391,20 +391,10 @@ def has_pinned_signer(store: Store) -> bool:
     return row is not None
 
 
-def _raw_chunks(stream: Any, size: int, sha256: str, chunk: int = 1 << 20) -> Iterable[bytes]:
-    """The body again, hashed again: a file on a USB stick or a share can change between the
-    verifying pass and this one, and rows are only committed after the last chunk is checked
-    (the check raises inside the page's transaction, which then rolls back)."""
-    digest = hashlib.sha256()
-    while size:
-        data = stream.read(min(chunk, size))
-        if not data:
-            raise ManifestError("truncated", "manifest page ends early")
-        size -= len(data)
-        digest.update(data)
-        yield data
-    if digest.hexdigest() != sha256:
-        raise ManifestError("body_hash_mismatch", "manifest file changed while it was read")
+def held(store: Store) -> Held:
+    """What this kiosk holds, for ``core.manifest.page_standing``: its event and seq."""
+    event = store.get_meta("event_id")
+    return Held(int(event) if event else None, store.manifest_seq())
 
 
 class PageRefused(ManifestError):
@@ -424,54 +414,38 @@ class AppliedPage:
     rows: int
 
 
-@dataclass
-class _Plan:
-    pages: list[tuple[int, PageHeader, bool]] = field(default_factory=list)  # offset, hdr, skip
-
-
 def _verify_file(
-    store: Store, stream: Any, trusted: dict[bytes, VerifyKey], event: int | None
-) -> _Plan:
-    """First pass: every page's signature, body hash, rows, event and seq, with the trusted
-    keys evolving exactly as the apply pass will store them. Writes nothing."""
-    plan = _Plan()
-    current = store.manifest_seq()
-    number = 0
-    while True:
-        number += 1
-        offset = stream.tell()
-        try:
-            header = read_header(stream, trusted)
-            if header is None:
-                if number == 1:
-                    raise ManifestError("empty", "the file is empty: not a Gatehouse manifest")
-                return plan
-            body_at = stream.tell()
-            for _ in read_body(stream, header):
-                pass  # hashing pass; raises on mismatch or truncation
-            if event is not None and header.event_id != event:
-                stream.seek(body_at)
-                raise ManifestError("wrong_event", _other_event(store, stream, header, event))
-            skip = event is not None and header.to_seq <= current
-            if not skip:
-                if header.from_seq > current:
-                    raise ManifestError(
-                        "gap",
-                        f"manifest page starts after seq {header.from_seq} but the kiosk holds "
-                        f"only seq {current}: changes in between are missing",
-                    )
-                stream.seek(body_at)
-                _check_rows(stream, header, trusted)
-                current, event = header.to_seq, header.event_id
-        except ManifestError as exc:
-            raise PageRefused(number, exc, []) from None
-        plan.pages.append((offset, header, skip))
+    store: Store, stream: Any, trusted: dict[bytes, VerifyKey]
+) -> list[tuple[int, int, PageHeader]]:
+    """First pass: every page's signature, body hash, standing, rows, event and seq, with the
+    trusted keys evolving exactly as the apply pass will store them. Writes nothing. Returns
+    the NEW pages (number, offset, header); STALE and CURRENT ones are skipped: the kiosk
+    has them."""
+    plan: list[tuple[int, int, PageHeader]] = []
+    number = 1
+    try:
+        for page in verified_pages(stream, trusted, held(store)):
+            number = page.number
+            if page.standing == NEW:
+                _check_rows(page, trusted)
+                plan.append((page.number, page.offset, page.header))
+            number += 1
+    except OutOfPlace as exc:
+        if exc.reason == "wrong_event":
+            exc = ManifestError("wrong_event", _other_event(store, exc.page, exc.held.event_id))
+        raise PageRefused(number, exc, []) from None
+    except ManifestError as exc:
+        raise PageRefused(number, exc, []) from None
+    if number == 1:
+        cause = ManifestError("empty", "the file is empty: not a Gatehouse manifest")
+        raise PageRefused(1, cause, [])
+    return plan
 
 
-def _check_rows(stream: Any, header: PageHeader, trusted: dict[bytes, VerifyKey]) -> None:
+def _check_rows(page: VerifiedPage, trusted: dict[bytes, VerifyKey]) -> None:
+    header = page.header
     count = last_seq = 0
-    chunks = _raw_chunks(stream, header.body_bytes, header.body_sha256)
-    for count, row in enumerate(iter_rows(chunks), start=1):
+    for count, row in enumerate(page.rows(), start=1):
         values = row_values(row, header, count)
         last_seq = max(last_seq, row["seq"])
         if row["type"] == "key" and values is not None and values[2] == "manifest":
@@ -486,11 +460,12 @@ def _check_rows(stream: Any, header: PageHeader, trusted: dict[bytes, VerifyKey]
     _check_last_seq(header, last_seq)
 
 
-def _other_event(store: Store, stream: Any, header: PageHeader, event: int) -> str:
+def _other_event(store: Store, page: VerifiedPage, event: int | None) -> str:
     """ "This manifest is for event 2 (Jazz Night); this kiosk holds event 1 (Night Market)"."""
+    header = page.header
     theirs = ""
     try:
-        for row in iter_rows(_raw_chunks(stream, header.body_bytes, header.body_sha256)):
+        for row in page.rows():
             if row.get("type") == "event" and row.get("id") == header.event_id:
                 theirs = f" ({row.get('name')})" if isinstance(row.get("name"), str) else ""
                 break
@@ -540,32 +515,20 @@ def apply_stream(
         if trust is not None:
             pin = trust
             trusted = {trust.kid: trust}
-    event_meta = store.get_meta("event_id")
-    plan = _verify_file(store, stream, dict(trusted), int(event_meta) if event_meta else None)
+    plan = _verify_file(store, stream, dict(trusted))
 
     applied: list[AppliedPage] = []
-    for number, (offset, planned, skip) in enumerate(plan.pages, start=1):
-        if skip:
-            continue
+    for number, offset, planned in plan:
         try:
-            stream.seek(offset)
             keys = dict(store.reference().manifest_keys)
             if pin is not None:
                 keys[pin.kid] = pin
-            header = read_header(stream, keys)
-            if header != planned:
-                raise ManifestError("changed", "the manifest file changed while it was read")
-            count = apply_page(
-                store,
-                header,
-                iter_rows(_raw_chunks(stream, header.body_bytes, header.body_sha256)),
-                extra_row=extra_row,
-                pin=pin,
-            )
+            page = reread_page(stream, (number, offset, planned), keys)
+            count = apply_page(store, page.header, page.rows(), extra_row=extra_row, pin=pin)
         except ManifestError as exc:
             raise PageRefused(number, exc, applied) from None
         pin = None  # pinned with the first page applied
-        applied.append(AppliedPage(number, header, count))
+        applied.append(AppliedPage(number, page.header, count))
         if on_page is not None:
-            on_page(header, count)
+            on_page(page.header, count)
     return [a.header for a in applied]

@@ -1,11 +1,13 @@
 """Manifest download: pull signed pages since the kiosk's seq, verify, then apply each one.
 
 Each page is streamed to a private temporary file next to the database (never held in
-memory), then read twice: a verification pass (signature, body length and SHA-256) and, only
-if that passed, an apply pass inside one SQLite transaction that also records the page's
-``to_seq`` (``local_db.manifest_apply.apply_page``). A cut, truncated, tampered or replayed
-page is refused with the previous state intact; the next round resumes from the last applied
-page because the request always says ``since=<stored seq>``.
+memory), then read by the same reader as a file import (``core.manifest.verified_pages``):
+a verification pass (signature, body length and SHA-256, where the page stands against the
+kiosk's event and seq) and, only if that passed, an apply pass inside one SQLite transaction
+that also records the page's ``to_seq`` (``local_db.manifest_apply.apply_page``). A cut,
+truncated, tampered or replayed page (STALE: the kiosk asked for changes after its seq) is
+refused with the previous state intact; the next round resumes from the last applied page
+because the request always says ``since=<stored seq>``.
 """
 
 from __future__ import annotations
@@ -17,8 +19,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
-from core.manifest import MAGIC, ManifestError, PageHeader, iter_rows, read_body, read_header
-from local_db.manifest_apply import apply_page
+from core.manifest import (
+    MAGIC,
+    STALE,
+    ManifestError,
+    PageHeader,
+    VerifiedPage,
+    stale_error,
+    verified_pages,
+)
+from local_db.manifest_apply import apply_page, held
 from local_db.store import Store
 from sync.client import ServerClient
 from sync.errors import SyncError
@@ -60,10 +70,11 @@ def pull_manifest(
             page, job = job.result(), None
             with page.tmp as tmp:
                 try:
-                    header, body_at = _verify(store, tmp, since)
+                    verified = _verify(store, tmp)
+                    header = verified.header
                     if page.more and header.to_seq > since:
                         job = _Download(store, client, header.to_seq, page_rows, on_progress, stop)
-                    rows = _apply(store, tmp, header, body_at)
+                    rows = _apply(store, verified)
                 except ManifestError as exc:
                     raise SyncError(
                         "damaged",
@@ -194,81 +205,32 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def _verify(store: Store, stream: IO[bytes], since: int) -> tuple[PageHeader, int]:
-    """Check one downloaded page completely. Returns its header and where its body starts."""
-    header = read_header(stream, store.reference().manifest_keys)
-    if header is None:
+def _verify(store: Store, stream: IO[bytes]) -> VerifiedPage:
+    """Check one downloaded page completely, by the rule a file import uses, before any row
+    is read: signature, body, and where it stands against the kiosk's event and seq."""
+    kiosk = held(store)
+    page = next(verified_pages(stream, store.reference().manifest_keys, kiosk, single=True), None)
+    if page is None:
         raise ManifestError("truncated", "the server sent an empty answer")
-    body_at = stream.tell()
-    for _ in read_body(stream, header):
-        pass  # verification pass: raises on a short body or a hash mismatch
-    if stream.read(1):
-        raise ManifestError("bad_format", "extra bytes after the manifest page")
-    current = store.manifest_seq()
     # A replayed page is never applied: it would roll tickets back to an older state.
-    if header.to_seq < current or (header.to_seq == current and header.row_count):
-        raise ManifestError("stale", "the server sent an old page again (a replay)")
-    if header.from_seq > since:
-        raise ManifestError("gap", "the page skips changes this kiosk has not seen")
-    return header, body_at
+    if page.standing == STALE:
+        raise stale_error(page.header, kiosk)
+    return page
 
 
-def _apply(store: Store, stream: IO[bytes], header: PageHeader, body_at: int) -> int:
+def _apply(store: Store, page: VerifiedPage) -> int:
     """Apply a verified page in one transaction. Returns the rows applied."""
-    if header.row_count == 0:
+    if page.header.row_count == 0:
         # Nothing new, but a signed, current page: the list is confirmed fresh as of now.
-        _confirm_fresh(store, header)
+        _confirm_fresh(store, page.header)
         return 0
-    stream.seek(body_at)
-    return apply_page(store, header, _rows(_body_chunks(stream, header.body_bytes)))
-
-
-def _rows(chunks: Iterator[bytes]) -> Iterator[dict]:
-    """Rows of a verified body, parsed a chunk at a time.
-
-    One ``json.loads`` over a chunk's lines joined into a JSON array is several times faster
-    than one call per row, which matters at a million tickets. Any surprise (a line that is
-    not exactly one object) falls back to the row-by-row parser and its precise errors.
-    """
-    pending = b""
-    for data in chunks:
-        pending += data
-        cut = pending.rfind(b"\n") + 1
-        if not cut:
-            continue
-        block, pending = pending[:cut], pending[cut:]
-        lines = block.count(b"\n")
-        try:
-            rows = json.loads(b"[" + block[:-1].replace(b"\n", b",") + b"]")
-        except ValueError:
-            rows = None
-        if (
-            not isinstance(rows, list)
-            or len(rows) != lines
-            or not all(isinstance(r, dict) and "type" in r for r in rows)
-        ):
-            rows = iter_rows([block])
-        yield from rows
-    if pending:
-        raise ManifestError("bad_format", "manifest body does not end with a newline")
+    return apply_page(store, page.header, page.rows())
 
 
 def _confirm_fresh(store: Store, header: PageHeader) -> None:
-    event = store.get_meta("event_id")
-    if event is not None and int(event) != header.event_id:
-        raise ManifestError("wrong_event", "manifest is for a different event")
     previous = float(store.get_meta("manifest_generated_at", "0") or 0)
     if header.generated_at > previous:
         with store.transaction() as c:
             store.set_meta("manifest_generated_at", str(header.generated_at), c)
             if header.to_seq > store.manifest_seq():
                 store.set_meta("manifest_seq", str(header.to_seq), c)
-
-
-def _body_chunks(stream: IO[bytes], size: int) -> Iterator[bytes]:
-    while size:
-        data = stream.read(min(CHUNK, size))
-        if not data:
-            raise ManifestError("truncated", "manifest page ends early")
-        size -= len(data)
-        yield data

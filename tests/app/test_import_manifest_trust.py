@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from core.keys import SigningKey
-from core.manifest import build_page, read_pages
+from core.manifest import build_page, verified_pages
 from tests.factories import EventFixture
 
 
@@ -54,10 +54,10 @@ def genuine_event() -> EventFixture:
 def resign(data: bytes, genuine: SigningKey, attacker: SigningKey, **add) -> bytes:
     """The attack from issue 20: a genuine file with rows added, re-signed by another key.
     The genuine manifest-key row stays inside."""
-    pages = list(read_pages(io.BytesIO(data), {genuine.kid: genuine.public}))
+    pages = list(verified_pages(io.BytesIO(data), {genuine.kid: genuine.public}))
     out = []
     for i, page in enumerate(pages):
-        rows = list(page.rows)
+        rows = list(page.rows())
         if i == len(pages) - 1 and add:
             rows.append({**add, "seq": page.header.to_seq + 1})
         h = page.header
@@ -390,11 +390,11 @@ def test_a_paired_kiosk_checks_files_against_the_key_from_pairing(
     assert json.loads(out.stdout)["tickets"] == 3
 
     # The attack: the genuine export (with its manifest-key row) re-signed by another key.
-    pages = list(read_pages(io.BytesIO(export), _keys_of(export)))
+    pages = list(verified_pages(io.BytesIO(export), _keys_of(export)))
     attacker = SigningKey.generate()
     last = pages[-1]
     forged_rows = [
-        *last.rows,
+        *last.rows(),
         {"type": "ticket", "id": 5150, "event": event_id, "tier": 1, "holder": "Mallory",
          "seq": last.header.to_seq + 1},
     ]  # fmt: skip
@@ -408,7 +408,7 @@ def test_a_paired_kiosk_checks_files_against_the_key_from_pairing(
             rows=forged_rows,
         )
     )
-    assert any(r["type"] == "key" and r["purpose"] == "manifest" for r in last.rows)
+    assert any(r["type"] == "key" and r["purpose"] == "manifest" for r in last.rows())
     before = dump(gatehouse_home)
     bad = gh(gatehouse_cmd, "import-manifest", str(forged))
     assert bad.returncode == 1, bad.stderr

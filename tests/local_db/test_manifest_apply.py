@@ -303,3 +303,19 @@ def test_a_key_row_may_name_another_event(tmp_path, event):
     )
     apply_stream(store, io.BytesIO(delta.page(since=seq)))
     assert other.kid in store.reference().ticket_keys
+
+
+def test_a_later_page_of_another_event_names_the_event_the_file_brought(tmp_path, event):
+    """A fresh kiosk holds no event; page 1 brings ours, so page 2 (another event) is refused
+    against it, in words, and nothing from the file is stored."""
+    from local_db.manifest_apply import PageRefused
+
+    store = Store(tmp_path / "kiosk.sqlite")
+    other = EventFixture(event_id=event.event_id + 1, manifest_key=event.manifest_key)
+    other.rows, other.seq = [], event.seq
+    other.ticket(holder="Elsewhere")
+    with pytest.raises(PageRefused) as err:
+        apply_stream(store, io.BytesIO(event.page() + other.page(since=event.seq)), first_use=True)
+    assert err.value.page == 2 and err.value.reason == "wrong_event"
+    assert f"this kiosk holds event {event.event_id}" in str(err.value)
+    assert store.manifest_seq() == 0 and store.counts()["tickets"] == 0

@@ -7,7 +7,7 @@ import time
 import uuid
 
 from core.keys import VerifyKey
-from core.manifest import Page, check_continuity, read_pages
+from core.manifest import STALE, Held, VerifiedPage, verified_pages
 
 
 def trusted(pairing: dict) -> dict[bytes, VerifyKey]:
@@ -34,19 +34,20 @@ def scan(device_id: str, ticket_id: int | None, **kw) -> dict:
     return data
 
 
-def download_manifest(client, keys, since: int = 0) -> tuple[list[Page], int]:
+def download_manifest(client, keys, since: int = 0) -> tuple[list[VerifiedPage], int]:
     """Page through /v1/device/manifest like a kiosk: verify each page, check continuity."""
-    pages: list[Page] = []
+    pages: list[VerifiedPage] = []
     while True:
         r = client.get("/v1/device/manifest", params={"since": since})
         assert r.status_code == 200, r.text
-        [page] = list(read_pages(io.BytesIO(r.content), keys))
-        check_continuity(page.header, event_id=None, current_seq=since)
+        held = Held(pages[0].header.event_id if pages else None, since)
+        [page] = verified_pages(io.BytesIO(r.content), keys, held, single=True)
+        assert page.standing != STALE
         pages.append(page)
         since = page.header.to_seq
         if r.headers["X-Gatehouse-More"] != "1":
             return pages, since
 
 
-def rows_of(pages: list[Page], kind: str) -> list[dict]:
-    return [r for p in pages for r in p.rows if r["type"] == kind]
+def rows_of(pages: list[VerifiedPage], kind: str) -> list[dict]:
+    return [r for p in pages for r in p.rows() if r["type"] == kind]

@@ -16,7 +16,7 @@ import pytest
 from app.cli import main
 from core import credentials
 from core.keys import VerifyKey
-from core.manifest import read_pages
+from core.manifest import verified_pages
 from tests.conftest import ROOT
 from tests.live_server import LiveServer
 from tests.server.helpers import scan
@@ -208,14 +208,14 @@ def test_full_admin_flow(admin, cli_server, tmp_path, gatehouse_home, monkeypatc
         bytes.fromhex(k["kid"]): VerifyKey(bytes.fromhex(k["public_key"]))
         for k in device["manifest_keys"]
     }
-    pages = list(read_pages(io.BytesIO(manifest.read_bytes()), keys))
-    tickets = {r["id"]: r for p in pages for r in p.rows if r["type"] == "ticket"}
+    pages = list(verified_pages(io.BytesIO(manifest.read_bytes()), keys))
+    tickets = {r["id"]: r for p in pages for r in p.rows() if r["type"] == "ticket"}
     assert len(tickets) == 102
     assert tickets[int(rows[1]["ticket_id"])]["status"] == "revoked"
     ticket_keys = {
         bytes.fromhex(r["kid"]): VerifyKey(bytes.fromhex(r["public_key"]))
         for p in pages
-        for r in p.rows
+        for r in p.rows()
         if r["type"] == "key" and r["purpose"] == "tickets"
     }
     assert credentials.verify(rows[0]["code"], ticket_keys).ok

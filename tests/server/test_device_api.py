@@ -7,7 +7,7 @@ import io
 
 import httpx
 
-from core.manifest import read_pages
+from core.manifest import verified_pages
 from tests.server.helpers import download_manifest, rows_of, scan, trusted
 
 
@@ -18,7 +18,7 @@ def test_full_manifest_in_verified_pages(srv, demo, door):
     assert seq == srv.request("GET", f"/v1/events/{demo['event']['id']}")["seq"]
     tickets = {r["id"] for r in rows_of(pages, "ticket")}
     assert tickets == {t["ticket_id"] for t in demo["tickets"]}
-    kinds = {r["type"] for p in pages for r in p.rows}
+    kinds = {r["type"] for p in pages for r in p.rows()}
     assert {"event", "key", "tier", "gate", "ticket"} <= kinds
     purposes = {r["purpose"] for r in rows_of(pages, "key")}
     assert purposes == {"manifest", "tickets"}
@@ -33,7 +33,7 @@ def test_limit_is_honoured_and_gzip_when_asked(srv, demo, door):
     )
     assert r.headers["Content-Encoding"] == "gzip"
     assert r.headers["Content-Type"] == "application/x-gatehouse-manifest"
-    [page] = list(read_pages(io.BytesIO(r.content), trusted(door)))  # httpx inflated it
+    [page] = verified_pages(io.BytesIO(r.content), trusted(door))  # httpx inflated it
     assert page.header.row_count == 2 and r.headers["X-Gatehouse-More"] == "1"
     raw = httpx.get(
         srv.url + "/v1/device/manifest",

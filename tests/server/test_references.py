@@ -347,12 +347,12 @@ def test_validity_windows_from_iso_times_land_in_the_ticket_rows(admin, server, 
     admin("manifest", "export", "--event", e, "--out", str(manifest))
     gate = server.create_gate(ev["id"], "Stage Door")
     pairing = server.pair(server.pairing_code(ev["id"], gate["name"]), "door")
-    from core.manifest import read_pages
+    from core.manifest import verified_pages
 
     rows = {
         r["id"]: r
-        for p in read_pages(io.BytesIO(manifest.read_bytes()), trusted(pairing))
-        for r in p.rows
+        for p in verified_pages(io.BytesIO(manifest.read_bytes()), trusted(pairing))
+        for r in p.rows()
         if r["type"] == "ticket"
     }
     first, second = (t["ticket_id"] for t in issued)

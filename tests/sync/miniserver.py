@@ -12,6 +12,7 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -29,6 +30,8 @@ class MiniServer:
         self.devices: dict[str, dict[str, Any]] = {}  # token -> device
         self.scans: dict[str, dict[str, Any]] = {}  # scan_id -> scan, arrival order
         self.requests: list[str] = []
+        # since -> the exact page to send instead (a crafted replay, gap, other event...)
+        self.manifest_override: Callable[[int], bytes] | None = None
         self.lock = threading.Lock()
         owner = self
 
@@ -143,6 +146,8 @@ class _Handler(BaseHTTPRequestHandler):
                 rows=page,
                 generated_at=time.time() + s.skew_s,
             )
+            if s.manifest_override is not None:
+                data, more = s.manifest_override(since), False
             extra = [("X-Gatehouse-More", "1")] if more else []
             return self._reply(200, data, "application/x-gatehouse-manifest", extra)
         if url.path == "/v1/device/feed":
