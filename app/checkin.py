@@ -174,7 +174,7 @@ class CheckIn:
         self._listeners.append(callback)
 
     def _gate_name(self, gate: str | None) -> str | None:
-        return gate or self.default_gate or self.store.read_meta("gate")
+        return gate or self.default_gate or self.store.device_state(committed=True).gate
 
     def _ensure_ready(self) -> None:
         if self.store.reference().event is None:
@@ -390,12 +390,11 @@ class CheckIn:
         if ticket_id is None:
             return []
         states, seen = [], {ticket_id}
-        link = self.store.read_meta(f"transferred_from:{ticket_id}")
-        while link is not None and int(link) not in seen and len(seen) <= _MAX_TRANSFERS:
-            old = int(link)
+        old = self.store.transferred_from(ticket_id)
+        while old is not None and old not in seen and len(seen) <= _MAX_TRANSFERS:
             seen.add(old)
             states.append(self.store.ticket_state(old))
-            link = self.store.read_meta(f"transferred_from:{old}")
+            old = self.store.transferred_from(old)
         return states
 
     def _box_office_issued(self, kid: bytes) -> bool:

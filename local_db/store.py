@@ -47,6 +47,7 @@ from core.rules import (
     Tier,
 )
 from core.scans import Scan, next_state
+from local_db.device_state import META_KEYS, DeviceState, from_meta, to_meta
 from local_db.schema import JOURNAL_ALIAS, JOURNAL_MIGRATIONS, check_version, migrate
 
 MIN_QUERY_CHARS = 2  # letters or digits of a name search (a ticket number needs 4)
@@ -364,6 +365,32 @@ class Store:
                 (key, value),
             )
 
+    def device_state(
+        self, conn: sqlite3.Connection | None = None, *, committed: bool = False
+    ) -> DeviceState:
+        """This kiosk's own state in one query.
+
+        ``committed``: read what other threads have committed only (the check path must not
+        see a half-applied page); ``conn``: read inside a caller's open transaction.
+        """
+        source = conn or (self.reader if committed else self.conn)
+        marks = ", ".join("?" * len(META_KEYS))
+        rows = source.execute(
+            f"SELECT key, value FROM meta WHERE key IN ({marks})", META_KEYS
+        ).fetchall()
+        return from_meta(dict(rows))
+
+    def update_state(self, conn: sqlite3.Connection | None = None, **changes: Any) -> None:
+        """Write fields of the device state (``None`` clears one), all in one transaction:
+        the caller's ``conn`` when given, else a transaction of its own."""
+        writes = to_meta(changes)  # an unknown field fails before anything is written
+        if conn is None and self._tx_thread != threading.get_ident():
+            with self.transaction() as c:
+                self.update_state(c, **changes)
+            return
+        for key, value in writes:
+            self.set_meta(key, value, conn)
+
     def _ensure_device_id(self) -> None:
         """Give an unpaired store its local id when it is opened, not on a check.
 
@@ -389,10 +416,20 @@ class Store:
         return value
 
     def manifest_seq(self) -> int:
-        return int(self.get_meta("manifest_seq", "0"))
+        return self.device_state().manifest_seq
 
     def clock_offset(self) -> float:
-        return float(self.read_meta("clock_offset", "0"))
+        return self.device_state(committed=True).clock_offset or 0.0
+
+    # -- transfers (a manifest row links a transfer's new ticket to the old one) -------------
+    def link_transfer(self, ticket_id: int, old_id: int, conn: sqlite3.Connection) -> None:
+        """Remember, inside the page's transaction, that ``ticket_id`` replaced ``old_id``."""
+        self.set_meta(f"transferred_from:{ticket_id}", str(old_id), conn)
+
+    def transferred_from(self, ticket_id: int) -> int | None:
+        """The ticket ``ticket_id`` was transferred from (committed pages only), or None."""
+        link = self.read_meta(f"transferred_from:{ticket_id}")
+        return None if link is None else int(link)
 
     # -- staff sign-in lockout (ui/staff.py decides; kept here so a restart keeps it) -------
     def signin_lockout(self, scope: str = "kiosk") -> tuple[int, int, float]:

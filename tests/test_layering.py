@@ -81,3 +81,28 @@ def test_the_checker_sees_violations(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("import sync.engine\ndef f():\n    from ui import window\n")
     assert _imports(bad) == [("sync", False), ("ui", True)]
+
+
+def _called_methods(path: Path) -> list[tuple[str, int]]:
+    """(method name, line) for every ``something.method(...)`` call in the file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [
+        (node.func.attr, node.lineno)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    ]
+
+
+def test_the_device_state_is_read_and_written_as_one_typed_value():
+    # The meta table's string keys are local_db's business (local_db/device_state.py); the
+    # rest reads store.device_state().<field> and writes store.update_state(<field>=...).
+    offenders = [
+        f"{path.relative_to(ROOT).as_posix()}:{line} {name}"
+        for pkg in PROJECT
+        if pkg != "local_db"
+        for path in _files(pkg)
+        for name, line in _called_methods(path)
+        if name in {"get_meta", "read_meta", "set_meta"}
+    ]
+    assert not offenders, "meta keys outside local_db/:\n" + "\n".join(offenders)
+

@@ -105,5 +105,5 @@ def snapshot(store: Store, *, now: float | None = None, recent: int = 8) -> Door
         entries_chart=chart,
         chart_end=now,
         event_name=event["name"] if event else None,
-        gate=store.get_meta("gate"),
+        gate=store.device_state().gate,
     )

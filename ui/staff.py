@@ -66,7 +66,7 @@ class StaffRoster:
         self._lock = threading.Lock()
 
     def members(self, *, supervisors_only: bool = False) -> list[StaffMember]:
-        event = self.store.get_meta("event_id")
+        event = self.store.device_state().event_id
         sql = "SELECT id, name, role FROM staff WHERE status = 'active'"
         params: tuple = ()
         if event is not None:
