@@ -106,3 +106,13 @@ def test_the_device_state_is_read_and_written_as_one_typed_value():
     ]
     assert not offenders, "meta keys outside local_db/:\n" + "\n".join(offenders)
 
+
+def test_gatehouse_server_is_read_in_one_place():
+    offenders = [
+        path.relative_to(ROOT).as_posix()
+        for pkg in PROJECT
+        for path in _files(pkg)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and node.value == "GATEHOUSE_SERVER"
+    ]
+    assert offenders == ["app/settings.py"], offenders

@@ -419,10 +419,10 @@ def disk(args) -> Iterable[Finding]:
 
 def server_url() -> tuple[str | None, str]:
     """Where this kiosk syncs, and where that came from: the environment, pairing, config."""
-    from app.settings import Settings
+    from app.settings import SERVER_ENV, Settings, server_from_env
 
-    if os.environ.get("GATEHOUSE_SERVER"):
-        return os.environ["GATEHOUSE_SERVER"], "GATEHOUSE_SERVER"
+    if server_from_env():
+        return server_from_env(), SERVER_ENV
     settings = Settings.load()
     if settings.db_path.exists():
         try:
