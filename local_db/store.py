@@ -821,3 +821,112 @@ class Store:
                 seen.add(t.ticket_id)
                 found.append(t)
         return found[:limit]
+
+    # -- staff (the sign-in list and PIN check: app/ui decide, the rows live here) ----------
+    def staff_members(
+        self, event_id: int | None, *, supervisors_only: bool = False
+    ) -> list[tuple[int, str, str]]:
+        """(id, name, role) of active staff for the event (or for every event), by name."""
+        sql = "SELECT id, name, role FROM staff WHERE status = 'active'"
+        params: tuple = ()
+        if event_id is not None:
+            sql += " AND (event_id IS NULL OR event_id = ?)"
+            params = (event_id,)
+        if supervisors_only:
+            sql += " AND role = 'supervisor'"
+        return self.conn.execute(sql + " ORDER BY name COLLATE NOCASE", params).fetchall()
+
+    def staff_pin(self, staff_id: int) -> tuple[int, str, str, str] | None:
+        """(id, name, role, PIN hash) of an active staff member, or None."""
+        return self.conn.execute(
+            "SELECT id, name, role, pin_hash FROM staff WHERE id = ? AND status = 'active'",
+            (staff_id,),
+        ).fetchone()
+
+    def active_staff_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM staff WHERE status = 'active'").fetchone()[0]
+
+    # -- keys, reservations, gates, tiers as the services ask for them ----------------------
+    def key_standing(self, kid: bytes) -> tuple[str, str] | None:
+        """(purpose, status) of a key this kiosk holds, or None."""
+        return self.conn.execute(
+            "SELECT purpose, status FROM keys WHERE kid = ?", (kid,)
+        ).fetchone()
+
+    def box_office_key_active(self, kid: bytes) -> bool:
+        """A box-office issuing key the organizer certified and has not withdrawn."""
+        row = self.reader.execute(
+            "SELECT 1 FROM keys WHERE kid = ? AND purpose = 'box_office' AND status = 'active'",
+            (kid,),
+        ).fetchone()
+        return row is not None
+
+    def withdrawn_box_office_key(self, kid: bytes) -> VerifyKey | None:
+        """The box-office key the organizer withdrew under this id, or None."""
+        row = self.reader.execute(
+            "SELECT public_key FROM keys WHERE kid = ? AND purpose = 'box_office'"
+            " AND status = 'revoked'",
+            (kid,),
+        ).fetchone()
+        return None if row is None else VerifyKey(bytes(row[0]))
+
+    def add_manifest_keys(self, keys: list[VerifyKey], conn: sqlite3.Connection) -> None:
+        """Trust these manifest signing keys (pairing), inside the caller's transaction."""
+        conn.executemany(
+            "INSERT OR REPLACE INTO keys (kid, public_key, purpose, status)"
+            " VALUES (?, ?, 'manifest', 'active')",
+            [(key.kid, key.raw) for key in keys],
+        )
+
+    def reservation_status(self, code: str) -> str | None:
+        row = self.reader.execute(
+            "SELECT status FROM reservations WHERE code = ?", (code,)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def any_ticket_numbered(self, first: int, last: int) -> bool:
+        """Whether the list holds a ticket with an id from ``first`` to ``last``."""
+        row = self.reader.execute(
+            "SELECT 1 FROM tickets WHERE id BETWEEN ? AND ? LIMIT 1", (first, last)
+        ).fetchone()
+        return row is not None
+
+    def gate_names(self) -> list[tuple[int, str]]:
+        """(id, name) of the event's gates, by id."""
+        return self.reader.execute("SELECT id, name FROM gates ORDER BY id").fetchall()
+
+    def tier_prices(self) -> dict[int, tuple[str, int]]:
+        """Tier id -> (name, price in cents)."""
+        return {
+            r[0]: (r[1], int(r[2]))
+            for r in self.conn.execute("SELECT id, name, price_cents FROM tiers")
+        }
+
+    # -- the door screen's figures ----------------------------------------------------------
+    def local_scans_since(self, since: float) -> int:
+        """Scans made at this kiosk since ``since`` (undos not counted)."""
+        return self.conn.execute(
+            "SELECT count(*) FROM scans WHERE origin = 'local' AND kind = 'scan' AND at >= ?",
+            (since,),
+        ).fetchone()[0]
+
+    def annulled_scan_ids(self) -> set[str]:
+        # Undos are rare: one small set beats a correlated subquery per row (no index on annuls).
+        return {a for (a,) in self.conn.execute("SELECT annuls FROM scans WHERE kind = 'annul'")}
+
+    def recent_local_scans(self, limit: int) -> list[tuple]:
+        """(scan id, at, verdict, reason, direction, holder, tier id, ticket id), newest first."""
+        return self.conn.execute(
+            "SELECT s.scan_id, s.at, s.verdict, s.reason, s.direction, t.holder, t.tier_id,"
+            " s.ticket_id FROM scans s LEFT JOIN tickets t ON t.id = s.ticket_id"
+            " WHERE s.origin = 'local' ORDER BY s.n DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+
+    def entries_since(self, since: float) -> list[tuple[str, float]]:
+        """(scan id, at) of every admitted entry since ``since``, from any gate."""
+        return self.conn.execute(
+            "SELECT scan_id, at FROM scans WHERE kind = 'scan' AND verdict = 'admit'"
+            " AND direction = 'entry' AND at >= ?",
+            (since,),
+        ).fetchall()

@@ -82,12 +82,7 @@ def pair(
             clock_offset=offset,
             clock_sample=None if chosen is None else f"{chosen.rtt:.4f} {chosen.at:.3f}",
         )
-        for key in keys:
-            c.execute(
-                "INSERT OR REPLACE INTO keys (kid, public_key, purpose, status)"
-                " VALUES (?, ?, 'manifest', 'active')",
-                (key.kid, key.raw),
-            )
+        store.add_manifest_keys(keys, c)
     store.invalidate()
     if role == "box-office":
         _register_issuing_key(store, client.base_url, token, timeout_s)

@@ -116,3 +116,30 @@ def test_gatehouse_server_is_read_in_one_place():
         if isinstance(node, ast.Constant) and node.value == "GATEHOUSE_SERVER"
     ]
     assert offenders == ["app/settings.py"], offenders
+
+
+SQL_METHODS = {"execute", "executemany", "executescript"}
+# sqlite3 outside local_db/ and server/ only to name its errors, never to run SQL:
+SQLITE_ERRORS_ONLY = {
+    "app/cli.py",  # turns a damaged or unreadable store into plain words and exit status 2
+    "app/checkin.py",  # a scan that could not be recorded is refused, not shown as admitted
+    "app/commands/support_export.py",  # an unreadable store is reported, not a traceback
+}
+
+
+def test_sql_stays_in_local_db_and_server():
+    # The schema is local_db's (and the server's own): everything else asks the Store by name.
+    offenders = []
+    for pkg in ORDER:
+        if pkg == "local_db":
+            continue
+        for path in _files(pkg):
+            rel = path.relative_to(ROOT).as_posix()
+            offenders += [
+                f"{rel}:{line} {name}("
+                for name, line in _called_methods(path)
+                if name in SQL_METHODS
+            ]
+            if rel not in SQLITE_ERRORS_ONLY and any(m == "sqlite3" for m, _ in _imports(path)):
+                offenders.append(f"{rel} imports sqlite3")
+    assert not offenders, "SQL outside local_db/ and server/:\n" + "\n".join(offenders)

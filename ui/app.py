@@ -79,12 +79,11 @@ class KioskApp:
         store = self.store
         store.invalidate()  # another process (gatehouse sync, import-manifest) may have written
         ref = store.reference()
-        staff = store.conn.execute("SELECT count(*) FROM staff WHERE status = 'active'")
         state = store.device_state()
         return PageInfo(
             paired=state.paired,
             has_event=ref.event is not None,
-            staff=staff.fetchone()[0],
+            staff=store.active_staff_count(),
             event_name=ref.event["name"] if ref.event else None,
             gate=state.gate,
             gates=sorted(g.name for g in ref.gates.values()),
