@@ -12,7 +12,8 @@ Two files, three connections, because a door must never wait for a download:
 
 Lookups on the check path are single-row primary-key or index probes, so their cost stays flat
 from a thousand to a million tickets. Reference data (event, tiers, gates, keys) is small and
-cached in memory until a manifest page changes it.
+cached in memory until the main file changes (a manifest page, a pairing), in this process or
+another one: SQLite's ``data_version`` tells.
 """
 
 from __future__ import annotations
@@ -245,6 +246,7 @@ class Store:
         self.reader = _connect(self.path, attach=self.journal_path, query_only=True)
         self._reference: Reference | None = None
         self._generation = 0
+        self._data_version: int | None = None  # the main file's, when the cache was checked
         self._device_id: str | None = None
         self._tx_thread: int | None = None  # the thread inside a main-file transaction
         self._journal_tx_thread: int | None = None  # the thread inside a journal transaction
@@ -406,6 +408,7 @@ class Store:
 
     def device_id(self) -> str:
         """This kiosk's id: the server's once paired, a local one before (scans need one)."""
+        self._notice_other_writes()  # paired meanwhile by another process: the server's id
         if self._device_id is not None:
             return self._device_id
         value = self.get_meta("device_id")
@@ -471,7 +474,18 @@ class Store:
         self._reference = None
         self._device_id = None
 
+    def _notice_other_writes(self) -> None:
+        """Forget cached data when any other connection (the sync thread, ``gatehouse sync``
+        or ``import-manifest`` in another process) committed to the main file since we last
+        looked. SQLite's data_version changes exactly then; reading it is a memory read.
+        Only the main file: a scan in the journal changes no reference data."""
+        version = self.reader.execute("PRAGMA main.data_version").fetchone()[0]
+        if version != self._data_version:
+            self._data_version = version
+            self.invalidate()
+
     def reference(self) -> Reference:
+        self._notice_other_writes()
         ref = self._reference
         if ref is None:
             generation = self._generation

@@ -77,7 +77,6 @@ class KioskApp:
         from ui.door_window import PageInfo
 
         store = self.store
-        store.invalidate()  # another process (gatehouse sync, import-manifest) may have written
         ref = store.reference()
         state = store.device_state()
         return PageInfo(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from local_db.device_state import DeviceState
+from local_db.manifest_apply import apply_stream
 from local_db.store import Store
+from tests.factories import EventFixture
 
 
 def test_a_fresh_kiosk_reads_the_defaults(tmp_path):
@@ -79,3 +83,23 @@ def test_manifest_age_is_counted_on_the_servers_clock():
     assert state.manifest_age(1000.0) == 30.0
     assert DeviceState().manifest_age(1000.0) is None
     assert DeviceState(manifest_generated_at=2000.0).manifest_age(1000.0) == 0.0
+
+
+def test_a_store_notices_a_manifest_another_store_applied_to_its_file(tmp_path):
+    # Two Store objects on one file stand for the window and `gatehouse sync` (or
+    # import-manifest) in another process: nobody tells the window's store to forget.
+    event = EventFixture()
+    event.ticket(holder="Ada Lovelace")
+    window = Store(tmp_path / "kiosk.sqlite")
+    other = Store(tmp_path / "kiosk.sqlite")
+    try:
+        assert window.reference().event is None  # cached: no list yet
+        local_id = window.device_id()
+        apply_stream(other, io.BytesIO(event.page()), first_use=True)
+        other.update_state(device_id="server-given-id")  # as pairing does
+        seen = window.reference().event
+        assert seen is not None and seen["id"] == event.event_id
+        assert window.device_id() == "server-given-id" != local_id
+    finally:
+        other.close()
+        window.close()

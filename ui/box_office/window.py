@@ -276,7 +276,6 @@ class BoxOfficeWindow(QMainWindow):
         svc, roster, store = self.service, self.counter.roster, self.counter.store
 
         def load():
-            store.invalidate()  # the sync engine or the CLI may have written meanwhile
             paired = store.device_state().paired
             name = svc.event_name()
             if not name and store.reference().event is None:
