@@ -247,6 +247,7 @@ class Store:
         self._reference: Reference | None = None
         self._generation = 0
         self._data_version: int | None = None  # the main file's, when the cache was checked
+        self._committed_state: DeviceState | None = None
         self._device_id: str | None = None
         self._tx_thread: int | None = None  # the thread inside a main-file transaction
         self._journal_tx_thread: int | None = None  # the thread inside a journal transaction
@@ -375,7 +376,21 @@ class Store:
         ``committed``: read what other threads have committed only (the check path must not
         see a half-applied page); ``conn``: read inside a caller's open transaction.
         """
-        source = conn or (self.reader if committed else self.conn)
+        if conn is None and committed:
+            # The check path asks several times per scan: kept, like reference data, until
+            # the main file changes (``_notice_other_writes``).
+            self._notice_other_writes()
+            state = self._committed_state
+            if state is None:
+                generation = self._generation
+                state = self._read_state(self.reader)
+                if generation == self._generation:
+                    self._committed_state = state
+            return state
+        return self._read_state(conn or self.conn)
+
+    @staticmethod
+    def _read_state(source: sqlite3.Connection) -> DeviceState:
         marks = ", ".join("?" * len(META_KEYS))
         rows = source.execute(
             f"SELECT key, value FROM meta WHERE key IN ({marks})", META_KEYS
@@ -472,6 +487,7 @@ class Store:
         """Forget cached reference data and ids (after a manifest page or a pairing)."""
         self._generation += 1
         self._reference = None
+        self._committed_state = None
         self._device_id = None
 
     def _notice_other_writes(self) -> None:

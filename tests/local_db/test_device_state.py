@@ -95,8 +95,10 @@ def test_a_store_notices_a_manifest_another_store_applied_to_its_file(tmp_path):
     try:
         assert window.reference().event is None  # cached: no list yet
         local_id = window.device_id()
+        assert window.device_state(committed=True).gate is None  # cached for the check path
         apply_stream(other, io.BytesIO(event.page()), first_use=True)
-        other.update_state(device_id="server-given-id")  # as pairing does
+        other.update_state(device_id="server-given-id", gate="North")  # as pairing does
+        assert window.device_state(committed=True).gate == "North"
         seen = window.reference().event
         assert seen is not None and seen["id"] == event.event_id
         assert window.device_id() == "server-given-id" != local_id
