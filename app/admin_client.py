@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from app.cli import CommandError
+from app.settings import server_from_env
 
 
 def _is_local(host: str) -> bool:
@@ -40,7 +41,7 @@ def plaintext_warning(server: str) -> str | None:
 
 class AdminClient:
     def __init__(self, server: str | None, token: str | None, timeout: float = 120.0):
-        server = server or os.environ.get("GATEHOUSE_SERVER")
+        server = server or server_from_env()
         token = token or os.environ.get("GATEHOUSE_TOKEN")
         if not server:
             raise CommandError("no server given: use --server URL or set GATEHOUSE_SERVER")

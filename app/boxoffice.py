@@ -376,10 +376,7 @@ class BoxOffice:
         )
 
     def _tiers(self) -> dict[int, tuple[str, int]]:
-        return {
-            r[0]: (r[1], int(r[2]))
-            for r in self.store.conn.execute("SELECT id, name, price_cents FROM tiers")
-        }
+        return self.store.tier_prices()
 
     def walkup_tiers(self) -> list[TierOffer]:
         """Tiers with this counter's walk-up seats left (0 when it has no allocation)."""
@@ -690,9 +687,7 @@ class BoxOffice:
                 " synced once before it can issue tickets",
                 "no_issuing_key",
             )
-        row = self.store.conn.execute(
-            "SELECT purpose, status FROM keys WHERE kid = ?", (key.kid,)
-        ).fetchone()
+        row = self.store.key_standing(key.kid)
         if row is None or row[0] != "box_office":
             raise NotReady(
                 "This counter's issuing key is not certified yet: sync once with the server"

@@ -19,7 +19,6 @@ from typing import Any
 
 from core import credentials
 from core.credentials import code_hash, ticket_number
-from core.keys import VerifyKey
 from core.rules import (
     ADMIT,
     Direction,
@@ -174,7 +173,7 @@ class CheckIn:
         self._listeners.append(callback)
 
     def _gate_name(self, gate: str | None) -> str | None:
-        return gate or self.default_gate or self.store.read_meta("gate")
+        return gate or self.default_gate or self.store.device_state(committed=True).gate
 
     def _ensure_ready(self) -> None:
         if self.store.reference().event is None:
@@ -390,34 +389,24 @@ class CheckIn:
         if ticket_id is None:
             return []
         states, seen = [], {ticket_id}
-        link = self.store.read_meta(f"transferred_from:{ticket_id}")
-        while link is not None and int(link) not in seen and len(seen) <= _MAX_TRANSFERS:
-            old = int(link)
+        old = self.store.transferred_from(ticket_id)
+        while old is not None and old not in seen and len(seen) <= _MAX_TRANSFERS:
             seen.add(old)
             states.append(self.store.ticket_state(old))
-            link = self.store.read_meta(f"transferred_from:{old}")
+            old = self.store.transferred_from(old)
         return states
 
     def _box_office_issued(self, kid: bytes) -> bool:
-        row = self.store.reader.execute(
-            "SELECT 1 FROM keys WHERE kid = ? AND purpose = 'box_office' AND status = 'active'",
-            (kid,),
-        ).fetchone()
-        return row is not None
+        return self.store.box_office_key_active(kid)
 
     def _withdrawn_issuer(self, code: str, decoded):
         """(decoded, True) when a revoked box-office key genuinely signed the code."""
         parsed = credentials.parse(code)
         if not isinstance(parsed, tuple):
             return decoded, False
-        row = self.store.reader.execute(
-            "SELECT public_key FROM keys WHERE kid = ? AND purpose = 'box_office'"
-            " AND status = 'revoked'",
-            (parsed[0].kid,),
-        ).fetchone()
-        if row is None:
+        key = self.store.withdrawn_box_office_key(parsed[0].kid)
+        if key is None:
             return decoded, False
-        key = VerifyKey(bytes(row[0]))
         again = credentials.verify(code, {key.kid: key})
         return (again, True) if again.ok else (again, False)
 
@@ -434,18 +423,13 @@ class CheckIn:
 
     def _what_else(self, found: Found) -> Found:
         """A foreign code on no ticket: a reservation's code, or a ticket number?"""
-        row = self.store.reader.execute(
-            "SELECT status FROM reservations WHERE code = ?", (found.text.upper(),)
-        ).fetchone()
-        if row is not None:
-            return replace(found, reservation_status=row[0])
+        status = self.store.reservation_status(found.text.upper())
+        if status is not None:
+            return replace(found, reservation_status=status)
         span = credentials.ticket_number_range(found.text)
         if span is None:
             return found
-        row = self.store.reader.execute(
-            "SELECT 1 FROM tickets WHERE id BETWEEN ? AND ? LIMIT 1", span
-        ).fetchone()
-        return replace(found, number_on_list=row is not None)
+        return replace(found, number_on_list=self.store.any_ticket_numbered(*span))
 
     def _shown(
         self,

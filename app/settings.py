@@ -18,6 +18,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+SERVER_ENV = "GATEHOUSE_SERVER"
+
+
+def server_from_env() -> str | None:
+    """The sync server named by ``GATEHOUSE_SERVER`` (None when unset or empty): the one
+    place the variable is read; ``Settings.load``, ``doctor`` and ``gatehouse admin`` ask here."""
+    return os.environ.get(SERVER_ENV) or None
+
 
 def home_dir() -> Path:
     env = os.environ.get("GATEHOUSE_HOME")
@@ -99,8 +107,7 @@ class Settings:
             known = {f.name for f in fields(cls)} - {"home"}
             values = {k: v for k, v in data.items() if k in known}
         settings = cls(home=home, **values)
-        if os.environ.get("GATEHOUSE_SERVER"):
-            settings.server = os.environ["GATEHOUSE_SERVER"]
+        settings.server = server_from_env() or settings.server
         return settings
 
     def save(self) -> None:

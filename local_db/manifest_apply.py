@@ -305,7 +305,7 @@ def apply_page(
     holders: dict[int, str] = {}  # ticket id -> holder, the page's last row: its search words
     count = last_seq = 0
     # After revocation or the retention period, names that arrive later are not kept either.
-    forget_names = store.get_meta("personal_data_erased_at") is not None
+    forget_names = store.device_state().personal_data_erased_at is not None
     try:
         with store.transaction() as c:
             if pin is not None:
@@ -321,7 +321,7 @@ def apply_page(
                     # a transfer's new ticket: its old code's entries count against it
                     # (app/checkin.py); the id is checked like every other id
                     old = _transfer_link(row, count)
-                    store.set_meta(f"transferred_from:{values[0]}", str(old), c)
+                    store.link_transfer(values[0], old, c)
                 if values is None:
                     if extra_row is not None:
                         extra_row(c, row)
@@ -340,9 +340,12 @@ def apply_page(
             if count != header.row_count:
                 raise ManifestError("bad_format", "manifest row count does not match its header")
             _check_last_seq(header, last_seq)
-            store.set_meta("event_id", str(header.event_id), c)
-            store.set_meta("manifest_seq", str(header.to_seq), c)
-            store.set_meta("manifest_generated_at", str(header.generated_at), c)
+            store.update_state(
+                c,
+                event_id=header.event_id,
+                manifest_seq=header.to_seq,
+                manifest_generated_at=header.generated_at,
+            )
     except sqlite3.IntegrityError as exc:
         # Signed but self-contradictory (two tickets with one barcode): refuse, in words.
         raise ManifestError("bad_row", f"manifest rows contradict each other ({exc})") from None
@@ -393,8 +396,8 @@ def has_pinned_signer(store: Store) -> bool:
 
 def held(store: Store) -> Held:
     """What this kiosk holds, for ``core.manifest.page_standing``: its event and seq."""
-    event = store.get_meta("event_id")
-    return Held(int(event) if event else None, store.manifest_seq())
+    state = store.device_state()
+    return Held(state.event_id, state.manifest_seq)
 
 
 class PageRefused(ManifestError):

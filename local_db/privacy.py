@@ -54,8 +54,11 @@ def erase_personal_data(store: Store, reason: str) -> bool:
                 # PIN hashes of 4-6 digit PINs fall to brute force on a lost kiosk: wipe them.
                 c.execute("UPDATE staff SET name = '', pin_hash = '', status = 'disabled'")
                 c.execute("UPDATE sale_tickets SET holder = '' WHERE holder != ''")
-                store.set_meta(ERASED_META, f"{time.time():.0f} {reason}", c)
-                store.set_meta(SCRUB_PENDING_META, "1", c)
+                store.update_state(
+                    c,
+                    personal_data_erased_at=f"{time.time():.0f} {reason}",
+                    personal_data_scrub_pending=True,
+                )
         finally:
             store.conn.execute("PRAGMA secure_delete = OFF")
     # The scan journal keeps every scan, but not who was on the door or why they overrode.
@@ -90,7 +93,7 @@ def scrub_files(store: Store, wait: float | None = None) -> bool:
     with store._lock:
         main_done = _rewrite(store.path, wait)
         if journal_done and main_done:
-            store.set_meta(SCRUB_PENDING_META, None)
+            store.update_state(personal_data_scrub_pending=False)
             _rewrite(store.path, wait, vacuum=False)  # the WAL frame of that write goes too
     if not (journal_done and main_done):
         log.warning("personal data erased, but the files are not rewritten yet: will retry")
@@ -119,7 +122,7 @@ def _rewrite(path: Path, wait: float, *, vacuum: bool = True) -> bool:
 
 
 def erased(store: Store) -> bool:
-    return store.get_meta(ERASED_META) is not None
+    return store.device_state().personal_data_erased_at is not None
 
 
 def retention_ends_at(store: Store) -> float | None:
@@ -136,7 +139,7 @@ def apply_retention(store: Store, now: float | None = None) -> bool:
     Also finishes an erasure whose files could not be rewritten last time.
     """
     if erased(store):
-        if store.get_meta(SCRUB_PENDING_META):
+        if store.device_state().personal_data_scrub_pending:
             scrub_files(store, SCRUB_RETRY_WAIT_S)
         return False
     ends = retention_ends_at(store)

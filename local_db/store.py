@@ -12,7 +12,8 @@ Two files, three connections, because a door must never wait for a download:
 
 Lookups on the check path are single-row primary-key or index probes, so their cost stays flat
 from a thousand to a million tickets. Reference data (event, tiers, gates, keys) is small and
-cached in memory until a manifest page changes it.
+cached in memory until the main file changes (a manifest page, a pairing), in this process or
+another one: SQLite's ``data_version`` tells.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from core.rules import (
     Tier,
 )
 from core.scans import Scan, next_state
+from local_db.device_state import META_KEYS, DeviceState, from_meta, to_meta
 from local_db.schema import JOURNAL_ALIAS, JOURNAL_MIGRATIONS, check_version, migrate
 
 MIN_QUERY_CHARS = 2  # letters or digits of a name search (a ticket number needs 4)
@@ -244,6 +246,8 @@ class Store:
         self.reader = _connect(self.path, attach=self.journal_path, query_only=True)
         self._reference: Reference | None = None
         self._generation = 0
+        self._data_version: int | None = None  # the main file's, when the cache was checked
+        self._committed_state: DeviceState | None = None
         self._device_id: str | None = None
         self._tx_thread: int | None = None  # the thread inside a main-file transaction
         self._journal_tx_thread: int | None = None  # the thread inside a journal transaction
@@ -364,6 +368,46 @@ class Store:
                 (key, value),
             )
 
+    def device_state(
+        self, conn: sqlite3.Connection | None = None, *, committed: bool = False
+    ) -> DeviceState:
+        """This kiosk's own state in one query.
+
+        ``committed``: read what other threads have committed only (the check path must not
+        see a half-applied page); ``conn``: read inside a caller's open transaction.
+        """
+        if conn is None and committed:
+            # The check path asks several times per scan: kept, like reference data, until
+            # the main file changes (``_notice_other_writes``).
+            self._notice_other_writes()
+            state = self._committed_state
+            if state is None:
+                generation = self._generation
+                state = self._read_state(self.reader)
+                if generation == self._generation:
+                    self._committed_state = state
+            return state
+        return self._read_state(conn or self.conn)
+
+    @staticmethod
+    def _read_state(source: sqlite3.Connection) -> DeviceState:
+        marks = ", ".join("?" * len(META_KEYS))
+        rows = source.execute(
+            f"SELECT key, value FROM meta WHERE key IN ({marks})", META_KEYS
+        ).fetchall()
+        return from_meta(dict(rows))
+
+    def update_state(self, conn: sqlite3.Connection | None = None, **changes: Any) -> None:
+        """Write fields of the device state (``None`` clears one), all in one transaction:
+        the caller's ``conn`` when given, else a transaction of its own."""
+        writes = to_meta(changes)  # an unknown field fails before anything is written
+        if conn is None and self._tx_thread != threading.get_ident():
+            with self.transaction() as c:
+                self.update_state(c, **changes)
+            return
+        for key, value in writes:
+            self.set_meta(key, value, conn)
+
     def _ensure_device_id(self) -> None:
         """Give an unpaired store its local id when it is opened, not on a check.
 
@@ -379,6 +423,7 @@ class Store:
 
     def device_id(self) -> str:
         """This kiosk's id: the server's once paired, a local one before (scans need one)."""
+        self._notice_other_writes()  # paired meanwhile by another process: the server's id
         if self._device_id is not None:
             return self._device_id
         value = self.get_meta("device_id")
@@ -389,10 +434,20 @@ class Store:
         return value
 
     def manifest_seq(self) -> int:
-        return int(self.get_meta("manifest_seq", "0"))
+        return self.device_state().manifest_seq
 
     def clock_offset(self) -> float:
-        return float(self.read_meta("clock_offset", "0"))
+        return self.device_state(committed=True).clock_offset or 0.0
+
+    # -- transfers (a manifest row links a transfer's new ticket to the old one) -------------
+    def link_transfer(self, ticket_id: int, old_id: int, conn: sqlite3.Connection) -> None:
+        """Remember, inside the page's transaction, that ``ticket_id`` replaced ``old_id``."""
+        self.set_meta(f"transferred_from:{ticket_id}", str(old_id), conn)
+
+    def transferred_from(self, ticket_id: int) -> int | None:
+        """The ticket ``ticket_id`` was transferred from (committed pages only), or None."""
+        link = self.read_meta(f"transferred_from:{ticket_id}")
+        return None if link is None else int(link)
 
     # -- staff sign-in lockout (ui/staff.py decides; kept here so a restart keeps it) -------
     def signin_lockout(self, scope: str = "kiosk") -> tuple[int, int, float]:
@@ -432,9 +487,21 @@ class Store:
         """Forget cached reference data and ids (after a manifest page or a pairing)."""
         self._generation += 1
         self._reference = None
+        self._committed_state = None
         self._device_id = None
 
+    def _notice_other_writes(self) -> None:
+        """Forget cached data when any other connection (the sync thread, ``gatehouse sync``
+        or ``import-manifest`` in another process) committed to the main file since we last
+        looked. SQLite's data_version changes exactly then; reading it is a memory read.
+        Only the main file: a scan in the journal changes no reference data."""
+        version = self.reader.execute("PRAGMA main.data_version").fetchone()[0]
+        if version != self._data_version:
+            self._data_version = version
+            self.invalidate()
+
     def reference(self) -> Reference:
+        self._notice_other_writes()
         ref = self._reference
         if ref is None:
             generation = self._generation
@@ -784,3 +851,112 @@ class Store:
                 seen.add(t.ticket_id)
                 found.append(t)
         return found[:limit]
+
+    # -- staff (the sign-in list and PIN check: app/ui decide, the rows live here) ----------
+    def staff_members(
+        self, event_id: int | None, *, supervisors_only: bool = False
+    ) -> list[tuple[int, str, str]]:
+        """(id, name, role) of active staff for the event (or for every event), by name."""
+        sql = "SELECT id, name, role FROM staff WHERE status = 'active'"
+        params: tuple = ()
+        if event_id is not None:
+            sql += " AND (event_id IS NULL OR event_id = ?)"
+            params = (event_id,)
+        if supervisors_only:
+            sql += " AND role = 'supervisor'"
+        return self.conn.execute(sql + " ORDER BY name COLLATE NOCASE", params).fetchall()
+
+    def staff_pin(self, staff_id: int) -> tuple[int, str, str, str] | None:
+        """(id, name, role, PIN hash) of an active staff member, or None."""
+        return self.conn.execute(
+            "SELECT id, name, role, pin_hash FROM staff WHERE id = ? AND status = 'active'",
+            (staff_id,),
+        ).fetchone()
+
+    def active_staff_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM staff WHERE status = 'active'").fetchone()[0]
+
+    # -- keys, reservations, gates, tiers as the services ask for them ----------------------
+    def key_standing(self, kid: bytes) -> tuple[str, str] | None:
+        """(purpose, status) of a key this kiosk holds, or None."""
+        return self.conn.execute(
+            "SELECT purpose, status FROM keys WHERE kid = ?", (kid,)
+        ).fetchone()
+
+    def box_office_key_active(self, kid: bytes) -> bool:
+        """A box-office issuing key the organizer certified and has not withdrawn."""
+        row = self.reader.execute(
+            "SELECT 1 FROM keys WHERE kid = ? AND purpose = 'box_office' AND status = 'active'",
+            (kid,),
+        ).fetchone()
+        return row is not None
+
+    def withdrawn_box_office_key(self, kid: bytes) -> VerifyKey | None:
+        """The box-office key the organizer withdrew under this id, or None."""
+        row = self.reader.execute(
+            "SELECT public_key FROM keys WHERE kid = ? AND purpose = 'box_office'"
+            " AND status = 'revoked'",
+            (kid,),
+        ).fetchone()
+        return None if row is None else VerifyKey(bytes(row[0]))
+
+    def add_manifest_keys(self, keys: list[VerifyKey], conn: sqlite3.Connection) -> None:
+        """Trust these manifest signing keys (pairing), inside the caller's transaction."""
+        conn.executemany(
+            "INSERT OR REPLACE INTO keys (kid, public_key, purpose, status)"
+            " VALUES (?, ?, 'manifest', 'active')",
+            [(key.kid, key.raw) for key in keys],
+        )
+
+    def reservation_status(self, code: str) -> str | None:
+        row = self.reader.execute(
+            "SELECT status FROM reservations WHERE code = ?", (code,)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def any_ticket_numbered(self, first: int, last: int) -> bool:
+        """Whether the list holds a ticket with an id from ``first`` to ``last``."""
+        row = self.reader.execute(
+            "SELECT 1 FROM tickets WHERE id BETWEEN ? AND ? LIMIT 1", (first, last)
+        ).fetchone()
+        return row is not None
+
+    def gate_names(self) -> list[tuple[int, str]]:
+        """(id, name) of the event's gates, by id."""
+        return self.reader.execute("SELECT id, name FROM gates ORDER BY id").fetchall()
+
+    def tier_prices(self) -> dict[int, tuple[str, int]]:
+        """Tier id -> (name, price in cents)."""
+        return {
+            r[0]: (r[1], int(r[2]))
+            for r in self.conn.execute("SELECT id, name, price_cents FROM tiers")
+        }
+
+    # -- the door screen's figures ----------------------------------------------------------
+    def local_scans_since(self, since: float) -> int:
+        """Scans made at this kiosk since ``since`` (undos not counted)."""
+        return self.conn.execute(
+            "SELECT count(*) FROM scans WHERE origin = 'local' AND kind = 'scan' AND at >= ?",
+            (since,),
+        ).fetchone()[0]
+
+    def annulled_scan_ids(self) -> set[str]:
+        # Undos are rare: one small set beats a correlated subquery per row (no index on annuls).
+        return {a for (a,) in self.conn.execute("SELECT annuls FROM scans WHERE kind = 'annul'")}
+
+    def recent_local_scans(self, limit: int) -> list[tuple]:
+        """(scan id, at, verdict, reason, direction, holder, tier id, ticket id), newest first."""
+        return self.conn.execute(
+            "SELECT s.scan_id, s.at, s.verdict, s.reason, s.direction, t.holder, t.tier_id,"
+            " s.ticket_id FROM scans s LEFT JOIN tickets t ON t.id = s.ticket_id"
+            " WHERE s.origin = 'local' ORDER BY s.n DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+
+    def entries_since(self, since: float) -> list[tuple[str, float]]:
+        """(scan id, at) of every admitted entry since ``since``, from any gate."""
+        return self.conn.execute(
+            "SELECT scan_id, at FROM scans WHERE kind = 'scan' AND verdict = 'admit'"
+            " AND direction = 'entry' AND at >= ?",
+            (since,),
+        ).fetchall()

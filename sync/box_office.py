@@ -37,7 +37,7 @@ def key_path(store: Store) -> Path:
 
 
 def is_box_office(store: Store) -> bool:
-    return store.get_meta("role") == ROLE
+    return store.device_state().role == ROLE
 
 
 def load_issuing_key(store: Store) -> SigningKey | None:
@@ -65,7 +65,7 @@ def create_issuing_key(store: Store) -> SigningKey:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-    store.set_meta("box_office_kid", key.kid.hex())
+    store.update_state(box_office_kid=key.kid.hex())
     return key
 
 
@@ -81,7 +81,7 @@ def ensure_registered(store: Store, client: ServerClient) -> bool:
     Returns True when a key was registered in this call. Idempotent on the server: sending
     the same public key again is answered with the same certificate.
     """
-    if not is_box_office(store) or store.get_meta("box_office_key_registered") == "1":
+    if not is_box_office(store) or store.device_state().box_office_key_registered:
         return False
     key = create_issuing_key(store)
     data = client.json(
@@ -89,7 +89,7 @@ def ensure_registered(store: Store, client: ServerClient) -> bool:
     )
     if data.get("kid") != key.kid.hex():
         raise SyncError("damaged", "The server certified a different box-office key.")
-    store.set_meta("box_office_key_registered", "1")
+    store.update_state(box_office_key_registered=True)
     return True
 
 

@@ -96,9 +96,9 @@ class SyncEngine:
         self._client_key: tuple[str, str | None] | None = None
 
         self._online = False
-        self._last_error: str | None = store.get_meta("last_error")
-        last = store.get_meta("last_sync_at")
-        self._last_success_at: float | None = float(last) if last else None
+        state = store.device_state()
+        self._last_error: str | None = state.last_error
+        self._last_success_at: float | None = state.last_sync_at or None
         self._progress: float | None = None
         self._failures = 0
         self._next_attempt_at = 0.0
@@ -115,22 +115,18 @@ class SyncEngine:
 
     def status(self) -> SyncStatus:
         s = self.store
-        generated = s.get_meta("manifest_generated_at")
-        age = None
-        if generated:
-            # Both ends by the server's clock: a kiosk clock an hour off must not age the list.
-            age = max(0.0, self.clock() + s.clock_offset() - float(generated))
+        state = s.device_state()
         with self._state_lock:
             return SyncStatus(
                 online=self._online,
                 last_success_at=self._last_success_at,
                 last_error=self._last_error,
                 pending_uploads=s.pending_count(),
-                manifest_seq=s.manifest_seq(),
-                manifest_age_s=age,
+                manifest_seq=state.manifest_seq,
+                manifest_age_s=state.manifest_age(self.clock()),
                 download_progress=self._progress,
-                revoked=s.get_meta("revoked") == "1",
-                paired=s.get_meta("device_token_set") == "1",
+                revoked=state.revoked,
+                paired=state.paired,
                 refused_uploads=s.refused_count(),
                 refused_error=describe_refused(s.refused_summary()),
             )
@@ -252,7 +248,7 @@ class SyncEngine:
     def _run_round(self, *, full: bool) -> bool:
         report = RoundReport()
         self.last_round = report
-        if self.store.get_meta("revoked") == "1":
+        if self.store.device_state().revoked:
             report.error = SyncError("revoked", errors.REVOKED)
             self._set(last_error=errors.REVOKED, online=False)
             return False
@@ -326,7 +322,7 @@ class SyncEngine:
         if exc.kind == "revoked":
             log.warning("device revoked by the organizer: wiping personal data")
             wipe_personal_data(self.store)
-            self.store.set_meta("last_error", errors.REVOKED)
+            self.store.update_state(last_error=errors.REVOKED)
             self._set(online=False, last_error=errors.REVOKED)
             scheduler = self._scheduler
             if scheduler is not None:
@@ -336,9 +332,8 @@ class SyncEngine:
         delay = min(self.backoff_max_s, self.backoff_base_s * 2 ** (self._failures - 1))
         # "Equal jitter": at least half the delay, so retries spread out but never bunch up.
         self._next_attempt_at = self.clock() + delay * (0.5 + self.rng() / 2)
-        if self.store.get_meta("last_error") != str(exc):
-            self.store.set_meta("last_error", str(exc))
-            self.store.set_meta("sync_online", "0")
+        if self.store.device_state().last_error != str(exc):
+            self.store.update_state(last_error=str(exc), online=False)
         log.info("sync round failed (%s): %s", exc.kind, exc)
         # A server that answered (a damaged page, a refusal) is reachable: still "online".
         self._set(online=exc.kind in ("damaged", "refused"), last_error=str(exc))
@@ -346,23 +341,21 @@ class SyncEngine:
     def _persist(self, now: float) -> None:
         """Remember the last success for ``gatehouse status`` (another process)."""
         # Every few seconds is plenty: each write is an fsync on the kiosk's disk.
-        last = self.store.get_meta("last_sync_at")
-        if last is None or now - float(last) >= 5 or self.store.get_meta("last_error"):
-            with self.store.transaction() as c:
-                self.store.set_meta("last_sync_at", f"{now:.3f}", c)
-                self.store.set_meta("last_error", None, c)
-                self.store.set_meta("sync_online", "1", c)
+        state = self.store.device_state()
+        last = state.last_sync_at
+        if last is None or now - last >= 5 or state.last_error:
+            self.store.update_state(last_sync_at=now, last_error=None, online=True)
 
     def _store_clock_offset(self, client: ServerClient) -> None:
         chosen = client.sampler.estimate()  # from fast exchanges only (sync/client.py)
         # Rounded to 10 ms and written only on change: no fsync per round for the same value.
         if chosen is not None and abs(chosen.offset - self.store.clock_offset()) >= 0.01:
-            with self.store.transaction() as c:
-                self.store.set_meta("clock_offset", f"{chosen.offset:.3f}", c)
-                self.store.set_meta(CLOCK_SAMPLE_META, f"{chosen.rtt:.4f} {chosen.at:.3f}", c)
+            self.store.update_state(
+                clock_offset=chosen.offset, clock_sample=f"{chosen.rtt:.4f} {chosen.at:.3f}"
+            )
 
     def _ensure_client(self) -> ServerClient:
-        url = self.server_url or self.store.get_meta("server")
+        url = self.server_url or self.store.device_state().server
         token = self.token or read_token(self.store)
         if not url or not token:
             raise SyncError("not_paired", errors.NOT_PAIRED)
@@ -416,21 +409,18 @@ class SyncEngine:
                 log.exception("sync status listener failed")
 
 
-CLOCK_SAMPLE_META = "clock_sample"  # "rtt at" of the exchange the stored offset came from
-
-
 def stored_clock_sample(store: Store, now: float) -> ClockSample | None:
     """The exchange behind the stored clock offset, so a new process does not forget how
     good it was. An offset stored without one (an older release) counts as the slowest
     usable exchange, made now: any fast exchange replaces it."""
-    offset = store.get_meta("clock_offset")
-    if offset is None:
+    state = store.device_state()
+    if state.clock_offset is None:
         return None
     try:
-        rtt, at = (float(x) for x in (store.get_meta(CLOCK_SAMPLE_META) or "").split())
+        rtt, at = (float(x) for x in (state.clock_sample or "").split())
     except ValueError:
         rtt, at = MAX_RTT_S, now
-    return ClockSample(rtt, float(offset), at)
+    return ClockSample(rtt, state.clock_offset, at)
 
 
 def _group(refused) -> list[tuple[str, str, int]]:

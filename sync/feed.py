@@ -12,15 +12,13 @@ from local_db.store import Store
 from sync.client import ServerClient
 from sync.errors import SyncError
 
-CURSOR_KEY = "feed_cursor"
-
 
 def pull_feed(store: Store, client: ServerClient, *, limit: int = 1000) -> int:
     """Fetch peer scans since the stored cursor. Returns how many were new here."""
     me = store.device_id()
     new = 0
     for _ in range(10_000):
-        cursor = store.get_meta(CURSOR_KEY, "0")
+        cursor = store.device_state().feed_cursor
         data = client.json("GET", "/v1/device/feed", params={"since": cursor, "limit": limit})
         try:
             rows = data["scans"]
@@ -33,7 +31,7 @@ def pull_feed(store: Store, client: ServerClient, *, limit: int = 1000) -> int:
         if scans:
             new += store.record_scans(scans, origin="peer")
         if next_cursor != cursor:  # no write (and no fsync) for a quiet second
-            store.set_meta(CURSOR_KEY, next_cursor)
+            store.update_state(feed_cursor=next_cursor)
         if not data.get("more") or not rows or next_cursor == cursor:
             return new
     return new

@@ -228,9 +228,9 @@ def _apply(store: Store, page: VerifiedPage) -> int:
 
 
 def _confirm_fresh(store: Store, header: PageHeader) -> None:
-    previous = float(store.get_meta("manifest_generated_at", "0") or 0)
+    previous = store.device_state().manifest_generated_at or 0
     if header.generated_at > previous:
         with store.transaction() as c:
-            store.set_meta("manifest_generated_at", str(header.generated_at), c)
-            if header.to_seq > store.manifest_seq():
-                store.set_meta("manifest_seq", str(header.to_seq), c)
+            store.update_state(c, manifest_generated_at=header.generated_at)
+            if header.to_seq > store.device_state(c).manifest_seq:
+                store.update_state(c, manifest_seq=header.to_seq)

@@ -40,7 +40,7 @@ def pair(
     code = code.strip()
     if not code:
         raise SyncError("refused", "Type the pairing code the organizer gave you.")
-    current = store.get_meta("event_id")
+    current = store.device_state().event_id
     client = ServerClient(server_url, timeout_s=timeout_s, connect_timeout_s=timeout_s)
     try:
         data = client.json(
@@ -60,7 +60,7 @@ def pair(
     for key, entry in zip(keys, data["manifest_keys"], strict=True):
         if entry.get("kid") and entry["kid"] != key.kid.hex():
             raise SyncError("damaged", "The pairing answer names a key that does not match.")
-    if current is not None and int(current) != event_id:
+    if current is not None and current != event_id:
         raise SyncError(
             "refused",
             "This kiosk already holds another event's tickets: use a fresh data folder "
@@ -70,24 +70,19 @@ def pair(
     chosen = client.sampler.estimate()  # None when every exchange was too slow to trust
     offset = None if chosen is None else chosen.offset
     with store.transaction() as c:
-        for meta_key, value in (
-            ("device_id", device_id),
-            ("server", client.base_url),
-            ("event_id", str(event_id)),
-            ("gate", None if gate is None else str(gate)),
-            ("role", role),
-            ("device_token_set", "1"),
-            ("revoked", None),
-            ("clock_offset", None if offset is None else f"{offset:.3f}"),
-            ("clock_sample", None if chosen is None else f"{chosen.rtt:.4f} {chosen.at:.3f}"),
-        ):
-            store.set_meta(meta_key, value, c)
-        for key in keys:
-            c.execute(
-                "INSERT OR REPLACE INTO keys (kid, public_key, purpose, status)"
-                " VALUES (?, ?, 'manifest', 'active')",
-                (key.kid, key.raw),
-            )
+        store.update_state(
+            c,
+            device_id=device_id,
+            server=client.base_url,
+            event_id=event_id,
+            gate=None if gate is None else str(gate),
+            role=role,
+            paired=True,
+            revoked=False,
+            clock_offset=offset,
+            clock_sample=None if chosen is None else f"{chosen.rtt:.4f} {chosen.at:.3f}",
+        )
+        store.add_manifest_keys(keys, c)
     store.invalidate()
     if role == "box-office":
         _register_issuing_key(store, client.base_url, token, timeout_s)

@@ -15,8 +15,7 @@ from sync.credentials_file import delete_token
 def wipe_personal_data(store: Store) -> None:
     erase_personal_data(store, "revoked")
     with store.transaction() as c:
-        store.set_meta("revoked", "1", c)
-        store.set_meta("device_token_set", None, c)
+        store.update_state(c, revoked=True, paired=False)
     store.invalidate()
     delete_token(store)
     forget_issuing_key(store)  # a revoked box office must not keep minting tickets

@@ -81,3 +81,65 @@ def test_the_checker_sees_violations(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("import sync.engine\ndef f():\n    from ui import window\n")
     assert _imports(bad) == [("sync", False), ("ui", True)]
+
+
+def _called_methods(path: Path) -> list[tuple[str, int]]:
+    """(method name, line) for every ``something.method(...)`` call in the file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [
+        (node.func.attr, node.lineno)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    ]
+
+
+def test_the_device_state_is_read_and_written_as_one_typed_value():
+    # The meta table's string keys are local_db's business (local_db/device_state.py); the
+    # rest reads store.device_state().<field> and writes store.update_state(<field>=...).
+    offenders = [
+        f"{path.relative_to(ROOT).as_posix()}:{line} {name}"
+        for pkg in PROJECT
+        if pkg != "local_db"
+        for path in _files(pkg)
+        for name, line in _called_methods(path)
+        if name in {"get_meta", "read_meta", "set_meta"}
+    ]
+    assert not offenders, "meta keys outside local_db/:\n" + "\n".join(offenders)
+
+
+def test_gatehouse_server_is_read_in_one_place():
+    offenders = [
+        path.relative_to(ROOT).as_posix()
+        for pkg in PROJECT
+        for path in _files(pkg)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and node.value == "GATEHOUSE_SERVER"
+    ]
+    assert offenders == ["app/settings.py"], offenders
+
+
+SQL_METHODS = {"execute", "executemany", "executescript"}
+# sqlite3 outside local_db/ and server/ only to name its errors, never to run SQL:
+SQLITE_ERRORS_ONLY = {
+    "app/cli.py",  # turns a damaged or unreadable store into plain words and exit status 2
+    "app/checkin.py",  # a scan that could not be recorded is refused, not shown as admitted
+    "app/commands/support_export.py",  # an unreadable store is reported, not a traceback
+}
+
+
+def test_sql_stays_in_local_db_and_server():
+    # The schema is local_db's (and the server's own): everything else asks the Store by name.
+    offenders = []
+    for pkg in ORDER:
+        if pkg == "local_db":
+            continue
+        for path in _files(pkg):
+            rel = path.relative_to(ROOT).as_posix()
+            offenders += [
+                f"{rel}:{line} {name}("
+                for name, line in _called_methods(path)
+                if name in SQL_METHODS
+            ]
+            if rel not in SQLITE_ERRORS_ONLY and any(m == "sqlite3" for m, _ in _imports(path)):
+                offenders.append(f"{rel} imports sqlite3")
+    assert not offenders, "SQL outside local_db/ and server/:\n" + "\n".join(offenders)

@@ -77,15 +77,14 @@ class KioskApp:
         from ui.door_window import PageInfo
 
         store = self.store
-        store.invalidate()  # another process (gatehouse sync, import-manifest) may have written
         ref = store.reference()
-        staff = store.conn.execute("SELECT count(*) FROM staff WHERE status = 'active'")
+        state = store.device_state()
         return PageInfo(
-            paired=store.get_meta("device_token_set") == "1",
+            paired=state.paired,
             has_event=ref.event is not None,
-            staff=staff.fetchone()[0],
+            staff=store.active_staff_count(),
             event_name=ref.event["name"] if ref.event else None,
-            gate=store.get_meta("gate"),
+            gate=state.gate,
             gates=sorted(g.name for g in ref.gates.values()),
         )
 

@@ -54,20 +54,10 @@ def snapshot(store: Store, *, now: float | None = None, recent: int = 8) -> Door
     now = time.time() if now is None else now
     counts = store.counts()
     event = store.reference().event
-    c = store.conn
-    per_min = c.execute(
-        "SELECT count(*) FROM scans WHERE origin = 'local' AND kind = 'scan' AND at >= ?",
-        (now - 60,),
-    ).fetchone()[0]
+    per_min = store.local_scans_since(now - 60)
     tiers = store.reference().tiers
-    # Undos are rare: one small set beats a correlated subquery per row (no index on annuls).
-    annulled = {a for (a,) in c.execute("SELECT annuls FROM scans WHERE kind = 'annul'")}
-    rows = c.execute(
-        "SELECT s.scan_id, s.at, s.verdict, s.reason, s.direction, t.holder, t.tier_id, s.ticket_id"
-        " FROM scans s LEFT JOIN tickets t ON t.id = s.ticket_id"
-        " WHERE s.origin = 'local' ORDER BY s.n DESC LIMIT ?",
-        (recent,),
-    ).fetchall()
+    annulled = store.annulled_scan_ids()
+    rows = store.recent_local_scans(recent)
     recent_scans = [
         RecentScan(
             scan_id=r[0],
@@ -85,11 +75,7 @@ def snapshot(store: Store, *, now: float | None = None, recent: int = 8) -> Door
     buckets = CHART_HOURS * 3600 // CHART_BUCKET_S
     start = now - buckets * CHART_BUCKET_S
     chart = [0] * buckets
-    for scan_id, at in c.execute(
-        "SELECT scan_id, at FROM scans WHERE kind = 'scan' AND verdict = 'admit'"
-        " AND direction = 'entry' AND at >= ?",
-        (start,),
-    ):
+    for scan_id, at in store.entries_since(start):
         if scan_id in annulled:
             continue
         i = int((at - start) // CHART_BUCKET_S)
@@ -105,5 +91,5 @@ def snapshot(store: Store, *, now: float | None = None, recent: int = 8) -> Door
         entries_chart=chart,
         chart_end=now,
         event_name=event["name"] if event else None,
-        gate=store.get_meta("gate"),
+        gate=store.device_state().gate,
     )

@@ -66,15 +66,8 @@ class StaffRoster:
         self._lock = threading.Lock()
 
     def members(self, *, supervisors_only: bool = False) -> list[StaffMember]:
-        event = self.store.get_meta("event_id")
-        sql = "SELECT id, name, role FROM staff WHERE status = 'active'"
-        params: tuple = ()
-        if event is not None:
-            sql += " AND (event_id IS NULL OR event_id = ?)"
-            params = (int(event),)
-        if supervisors_only:
-            sql += " AND role = 'supervisor'"
-        rows = self.store.conn.execute(sql + " ORDER BY name COLLATE NOCASE", params).fetchall()
+        event = self.store.device_state().event_id
+        rows = self.store.staff_members(event, supervisors_only=supervisors_only)
         return [StaffMember(*r) for r in rows]
 
     def locked_for(self) -> float:
@@ -91,10 +84,7 @@ class StaffRoster:
         """
         with self._lock:
             tries, started_pause = self._take_try()
-            row = self.store.conn.execute(
-                "SELECT id, name, role, pin_hash FROM staff WHERE id = ? AND status = 'active'",
-                (staff_id,),
-            ).fetchone()
+            row = self.store.staff_pin(staff_id)
             if row is None or not verify_pin(pin, row[3]):
                 # Already counted. Locked now when this try started the pause or another
                 # program's did meanwhile.

@@ -30,9 +30,10 @@ def start_engine(
     factory: Callable[[Store, str], Any] = default_engine_factory,
 ) -> Any | None:
     """A started engine wired to ``window.sync_bridge``, or None when not paired yet."""
-    if store.get_meta("device_token_set") != "1":
+    state = store.device_state()
+    if not state.paired:
         return None
-    server = settings.server or store.get_meta("server")
+    server = settings.server or state.server
     if not server:
         return None
     try:

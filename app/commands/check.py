@@ -48,7 +48,7 @@ def _gate_name(store, ref: str | None) -> str | None:
         return None
     from app.admin_client import resolve
 
-    rows = store.reader.execute("SELECT id, name FROM gates ORDER BY id").fetchall()
+    rows = store.gate_names()
     if not rows:
         return ref  # no list yet: the check itself says what to do
     return resolve("gate", ref, [{"id": i, "name": n} for i, n in rows])["name"]

@@ -24,7 +24,6 @@ from __future__ import annotations
 import glob
 import json
 import os
-import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -32,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from app.cli import json_flag
+from local_db import probe
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 
@@ -187,22 +187,6 @@ def cameras(args) -> Iterable[Finding]:
 STALE_MANIFEST_S = 24 * 3600
 
 
-def _open_read_only(path) -> sqlite3.Connection:
-    # mode=ro: doctor must not create, migrate or write the store the kiosk may be using
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-
-
-def _meta(conn: sqlite3.Connection) -> dict[str, str]:
-    return dict(conn.execute("SELECT key, value FROM meta").fetchall())
-
-
-def _count(conn: sqlite3.Connection, sql: str) -> int:
-    try:
-        return conn.execute(sql).fetchone()[0]
-    except sqlite3.Error:  # an older schema without that table: nothing pending there
-        return 0
-
-
 @check
 def database(args) -> Iterable[Finding]:
     from app.settings import Settings
@@ -220,16 +204,14 @@ def database(args) -> Iterable[Finding]:
         return
     journal = journal_path(path)
     try:
-        conn = _open_read_only(path)
-        integrity = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if journal.exists() and integrity == ["ok"]:
-            # the scan journal (scans, ticket state) is a file of its own: check it too
-            conn.execute("ATTACH DATABASE ? AS scanlog", (f"file:{journal}?mode=ro",))
-            integrity = [r[0] for r in conn.execute("PRAGMA scanlog.integrity_check").fetchall()]
-            if integrity != ["ok"]:
-                path = journal
-    except sqlite3.Error as exc:
+        conn = probe.open_read_only(path)
+        # the scan journal (scans, ticket state) is a file of its own: checked too
+        integrity, version, in_journal = probe.integrity(
+            conn, journal if journal.exists() else None
+        )
+        if in_journal:
+            path = journal
+    except probe.ProbeError as exc:
         from local_db.store import is_disk_failure
 
         if is_disk_failure(exc) or probe_disk(path.parent) is not None:
@@ -293,15 +275,14 @@ def _failing_disk(path, error: str) -> Finding:
     )
 
 
-def _manifest_and_uploads(conn: sqlite3.Connection) -> Iterable[Finding]:
-    meta = _meta(conn)
-    seq = int(meta.get("manifest_seq") or 0)
-    tickets = _count(conn, "SELECT count(*) FROM tickets")
-    generated = meta.get("manifest_generated_at")
+def _manifest_and_uploads(conn) -> Iterable[Finding]:
+    state = probe.device_state(conn)
+    seq = state.manifest_seq
+    tickets = probe.ticket_count(conn)
     # on the server's clock, as `gatehouse status` does: a kiosk clock that is off must not
     # make the list look fresh or stale
-    offset = float(meta.get("clock_offset") or 0)
-    age = round(max(0.0, time.time() + offset - float(generated)), 1) if generated else None
+    age = state.manifest_age(time.time())
+    age = None if age is None else round(age, 1)
     details = {"manifest_seq": seq, "manifest_age_s": age, "tickets": tickets}
     if seq == 0:
         yield Finding(
@@ -321,8 +302,7 @@ def _manifest_and_uploads(conn: sqlite3.Connection) -> Iterable[Finding]:
     else:
         when = f", {age / 60:.0f} min old" if age is not None else ""
         yield Finding("manifest", OK, f"ticket list seq {seq}, {tickets} tickets{when}", details)
-    scans = _count(conn, "SELECT count(*) FROM scans WHERE sent = 0 AND origin = 'local'")
-    sales = _count(conn, "SELECT count(*) FROM sales WHERE sent = 0")
+    scans, sales = probe.pending_uploads(conn)
     yield Finding(
         "uploads",
         OK,
@@ -334,17 +314,11 @@ def _manifest_and_uploads(conn: sqlite3.Connection) -> Iterable[Finding]:
     yield from _refused_scans(conn)
 
 
-def _refused_scans(conn: sqlite3.Connection) -> Iterable[Finding]:
+def _refused_scans(conn) -> Iterable[Finding]:
     """Scans the server refused for good (sent = 2): kept here, and IT has to look at them."""
     from sync.status import describe_refused
 
-    try:
-        summary = conn.execute(
-            "SELECT coalesce(upload_error_code, ''), coalesce(upload_error, ''), count(*)"
-            " FROM scans WHERE sent = 2 GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2"
-        ).fetchall()
-    except sqlite3.Error:  # a journal from before refusals were recorded: none to report
-        return
+    summary = probe.refused_summary(conn)
     message = describe_refused(summary)
     if message:
         yield Finding(
@@ -419,21 +393,21 @@ def disk(args) -> Iterable[Finding]:
 
 def server_url() -> tuple[str | None, str]:
     """Where this kiosk syncs, and where that came from: the environment, pairing, config."""
-    from app.settings import Settings
+    from app.settings import SERVER_ENV, Settings, server_from_env
 
-    if os.environ.get("GATEHOUSE_SERVER"):
-        return os.environ["GATEHOUSE_SERVER"], "GATEHOUSE_SERVER"
+    if server_from_env():
+        return server_from_env(), SERVER_ENV
     settings = Settings.load()
     if settings.db_path.exists():
         try:
-            conn = _open_read_only(settings.db_path)
+            conn = probe.open_read_only(settings.db_path)
             try:
-                paired = _meta(conn).get("server")
+                paired = probe.device_state(conn).server
             finally:
                 conn.close()
             if paired:
                 return paired, "pairing"
-        except sqlite3.Error:
+        except probe.ProbeError:
             pass  # the database check reports a broken store
     if settings.server:
         return settings.server, "config"

@@ -83,7 +83,7 @@ def run(args) -> int:
                 "pages": len(applied),
                 "rows": sum(n for _, n in applied),
                 "manifest_seq": store.manifest_seq(),
-                "event_id": int(store.get_meta("event_id") or 0) or None,
+                "event_id": store.device_state().event_id or None,
                 "tickets": store.counts()["tickets"],
                 "signer": signer.fingerprint(),
                 "pinned_new_key": trust is not None and bool(applied),

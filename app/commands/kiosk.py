@@ -58,7 +58,7 @@ def _paired_role(settings: Settings) -> str:
     from local_db.store import Store
 
     with Store(settings.db_path) as store:
-        return store.get_meta("role") or "door"
+        return store.device_state().role
 
 
 def run(args) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import sys
 
@@ -25,7 +24,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     settings = Settings.load()
-    server = args.server or settings.server or os.environ.get("GATEHOUSE_SERVER")
+    server = args.server or settings.server  # settings.server: GATEHOUSE_SERVER or config
     if not server:
         raise CommandError("say which sync server to pair with: --server URL")
     if "://" not in server:

@@ -18,23 +18,20 @@ def register(sub) -> None:
 
 
 def collect(store: Store) -> dict:
-    generated = store.get_meta("manifest_generated_at")
-    offset = store.clock_offset()
+    state = store.device_state()
+    age = state.manifest_age(time.time())
     counts = store.counts()
     refused = store.refused_summary()
     event = store.reference().event
     return {
-        "paired": store.get_meta("device_token_set") == "1",
+        "paired": state.paired,
         "device_id": store.device_id(),
-        "server": store.get_meta("server"),
-        "role": store.get_meta("role") or "door",
-        "gate": store.get_meta("gate"),
+        "server": state.server,
+        "role": state.role,
+        "gate": state.gate,
         "event": {"id": event["id"], "name": event["name"]} if event else None,
-        "manifest_seq": store.manifest_seq(),
-        # Both clocks on the server's time: a kiosk clock that is off must not age the list.
-        "manifest_age_s": (
-            round(max(0.0, time.time() + offset - float(generated)), 1) if generated else None
-        ),
+        "manifest_seq": state.manifest_seq,
+        "manifest_age_s": None if age is None else round(age, 1),
         "tickets": counts["tickets"],
         "inside": counts["inside"],
         "admitted": counts["admitted"],
@@ -43,15 +40,15 @@ def collect(store: Store) -> dict:
         "refused_uploads": sum(n for _, _, n in refused),
         "refused": [{"error": c, "message": m, "scans": n} for c, m, n in refused],
         "refused_message": describe_refused(refused),
-        "last_sync_at": _float(store.get_meta("last_sync_at")),
-        "last_error": store.get_meta("last_error"),
-        "revoked": store.get_meta("revoked") == "1",
+        "last_sync_at": state.last_sync_at,
+        "last_error": state.last_error,
+        "revoked": state.revoked,
         # "<unix time> <revoked|retention>" once guest and staff names were erased
-        "personal_data_erased": store.get_meta("personal_data_erased_at"),
+        "personal_data_erased": state.personal_data_erased_at,
         # Sync state as the engine last recorded it (it may run in another process).
-        "online": store.get_meta("sync_online") == "1",
-        "clock_offset_s": offset,
-        "feed_cursor": int(store.get_meta("feed_cursor", "0") or 0),
+        "online": state.online,
+        "clock_offset_s": state.clock_offset or 0.0,
+        "feed_cursor": int(state.feed_cursor or 0),
         "token_file": _token_state(store),
     }
 
@@ -68,10 +65,6 @@ def _token_state(store: Store) -> str:
     except OSError:
         return "missing"
     return "ok" if os.name != "posix" or not mode & 0o077 else "unsafe"
-
-
-def _float(v):
-    return float(v) if v else None
 
 
 def run(args) -> int:

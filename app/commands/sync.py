@@ -60,7 +60,7 @@ class _Bar:
 def run(args) -> int:
     settings = Settings.load()
     with Store(settings.db_path) as store:
-        if store.get_meta("device_token_set") != "1" and store.get_meta("revoked") != "1":
+        if not (state := store.device_state()).paired and not state.revoked:
             raise CommandError("this kiosk is not paired: run gatehouse pair --server URL --code C")
         engine = SyncEngine(store, server_url=args.server, interval_s=args.interval)
         if args.retry_refused:

@@ -276,8 +276,7 @@ class BoxOfficeWindow(QMainWindow):
         svc, roster, store = self.service, self.counter.roster, self.counter.store
 
         def load():
-            store.invalidate()  # the sync engine or the CLI may have written meanwhile
-            paired = store.get_meta("device_token_set") == "1"
+            paired = store.device_state().paired
             name = svc.event_name()
             if not name and store.reference().event is None:
                 return paired, None, [], None
