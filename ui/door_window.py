@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QEvent, QTimer, Signal
@@ -28,15 +27,16 @@ from PySide6.QtWidgets import (
 )
 
 from app.checkin import UNDO_WINDOW_S
+from app.door import PageInfo
+from app.door_state import DoorSnapshot
+from app.staff import LockedOut, NotSupervisor, StaffMember, WrongPin
 from ui import texts, theme
 from ui.cameras import CameraBridge, CameraStrip
 from ui.counts import CountsPanel
 from ui.dialogs import ConfirmDialog, SearchDialog, SettingsDialog, SupervisorDialog
-from ui.door_state import DoorSnapshot, snapshot
 from ui.idle import IdleLock
 from ui.pages import LoginPage, PairingPage
 from ui.sounds import SoundBoard
-from ui.staff import LockedOut, NotSupervisor, StaffMember, WrongPin
 from ui.sync_badge import SyncBadge, SyncBridge
 from ui.verdict_panel import VerdictPanel
 from ui.wedge import WedgeFilter
@@ -45,16 +45,6 @@ from ui.worker import Worker
 log = logging.getLogger(__name__)
 
 REFRESH_MS = 2000  # counts pick up peer scans from the sync feed at this pace
-
-
-@dataclass
-class PageInfo:
-    paired: bool
-    has_event: bool
-    staff: int
-    event_name: str | None = None
-    gate: str | None = None
-    gates: list[str] = field(default_factory=list)
 
 
 class DoorWindow(QMainWindow):
@@ -262,8 +252,8 @@ class DoorWindow(QMainWindow):
 
     # -- refresh (writer thread computes, GUI paints) --------------------------------------
     def refresh(self) -> None:
-        kiosk = self.kiosk
-        self.worker.submit(lambda: (kiosk.page_info(), snapshot(kiosk.store)), self._on_refreshed)
+        door = self.kiosk.door
+        self.worker.submit(lambda: (door.page_info(), door.snapshot()), self._on_refreshed)
 
     def _on_refreshed(self, data: tuple[PageInfo, DoorSnapshot]) -> None:
         info, snap = data
@@ -493,7 +483,7 @@ class DoorWindow(QMainWindow):
 
         def search(query: str) -> None:
             self.worker.submit(
-                lambda: kiosk.search(query), lambda rows: dialog.show_results(query, rows)
+                lambda: kiosk.door.search(query), lambda rows: dialog.show_results(query, rows)
             )
 
         def admit(ticket_id: int) -> None:
@@ -514,7 +504,7 @@ class DoorWindow(QMainWindow):
         kiosk = self.kiosk
 
         def approved(_member, _reason):
-            return kiosk.page_info().gates
+            return kiosk.door.page_info().gates
 
         self._approve(self.tr("Open the kiosk settings"), approved, self._open_settings)
 

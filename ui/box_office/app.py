@@ -11,9 +11,9 @@ from typing import Any
 
 from app.boxoffice import BoxOffice
 from app.settings import Settings
+from app.staff import StaffRoster
+from app.sync_link import default_engine_factory, start_engine
 from local_db.store import Store
-from ui.staff import StaffRoster
-from ui.sync_link import default_engine_factory, start_engine
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class BoxOfficeApp:
         """Start the sync engine once the counter is paired (the engine needs its token)."""
         if self.engine is None:
             self.engine = start_engine(
-                self.store, self.settings, self.window, self.sync_engine_factory
+                self.store, self.settings, self.window.sync_bridge.attach, self.sync_engine_factory
             )
 
     def sale_made(self) -> None:

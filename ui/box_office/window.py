@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.boxoffice import money
+from app.staff import LockedOut, StaffMember, WrongPin
 from core.csv_safe import write_csv
 from ui import theme
 from ui.box_office.messages import refusal_text
@@ -54,7 +55,6 @@ from ui.box_office.printing import paint_tickets, ticket_printer
 from ui.i18n import LANGUAGES
 from ui.idle import IdleLock
 from ui.pages import LoginPage, PairingPage
-from ui.staff import LockedOut, StaffMember, WrongPin
 from ui.sync_badge import SyncBadge, SyncBridge
 from ui.wedge import WedgeFilter
 
