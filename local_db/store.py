@@ -449,7 +449,7 @@ class Store:
         link = self.read_meta(f"transferred_from:{ticket_id}")
         return None if link is None else int(link)
 
-    # -- staff sign-in lockout (ui/staff.py decides; kept here so a restart keeps it) -------
+    # -- staff sign-in lockout (app/staff.py decides; kept here so a restart keeps it) -------
     def signin_lockout(self, scope: str = "kiosk") -> tuple[int, int, float]:
         """(wrong PINs since the last pause, pauses so far, paused until: wall-clock time)."""
         row = self.conn.execute(

@@ -15,12 +15,12 @@ from typing import Any
 
 from app.door import DoorService
 from app.settings import Settings
-from app.sync_link import default_engine_factory, start_engine
+from ui.host import ShellApp
 
 log = logging.getLogger(__name__)
 
 
-class KioskApp:
+class KioskApp(ShellApp):
     """Owns the kiosk's parts and their lifetimes. Build it after the QApplication."""
 
     def __init__(
@@ -30,23 +30,13 @@ class KioskApp:
         sync_engine_factory: Any = None,
         role: str = "door",
     ):
-        from ui.i18n import Languages
-        from ui.worker import Worker
-
-        self.settings = settings
-        self.home = settings.home
+        super().__init__(settings, sync_engine_factory=sync_engine_factory)
         self.role = role
         self.door = DoorService.open(
             settings.db_path, gate=settings.gate, repeat_window_s=settings.repeat_window_s
         )
         self.checkin = self.door.checkin
         self.roster = self.door.roster
-        self.worker = Worker()
-        self.languages = Languages(cache_dir=self.home / "cache" / "i18n")
-        self.sync_engine_factory = sync_engine_factory or default_engine_factory
-        self.engine: Any = None
-        self.window: Any = None
-        self._closed = False
 
     @property
     def store(self):
@@ -57,8 +47,7 @@ class KioskApp:
     def build_window(self, *, kiosk_mode: bool = False, cameras: list[str] | None = None):
         from ui.door_window import DoorWindow
 
-        if self.settings.language != "en":
-            self.languages.set_language(self.settings.language)
+        self._apply_language()
         self.window = DoorWindow(self, kiosk_mode=kiosk_mode)
         self.start_sync()
         specs = self.settings.cameras if cameras is None else cameras
@@ -71,42 +60,15 @@ class KioskApp:
         self.window.cameras.clear()
         self.window.camera_bridge.start_specs(specs)
 
-    def switch_language(self, code: str) -> None:
-        self.languages.set_language(code)
+    def _engine_started(self, engine: Any) -> None:
+        # Upload right after each scan when online (called on the writer thread).
+        self.door.on_scan(lambda _result: engine.notify_scan())
 
-    # -- writer-thread jobs ----------------------------------------------------------------
-    def pair(self, server: str, code: str, name: str):
-        from sync.pairing import pair
-
-        return pair(self.store, server, code, name or None)
-
-    # -- sync --------------------------------------------------------------------------------
-    def paired(self, server: str) -> None:
-        self.settings.server = server
-        self.worker.submit(self.settings.save)
-        self.start_sync()
-
-    def start_sync(self) -> None:
-        """Start the sync engine once the kiosk is paired (the engine needs its token)."""
-        if self.engine is not None:
-            return
-        self.engine = start_engine(
-            self.store, self.settings, self.window.sync_bridge.attach, self.sync_engine_factory
-        )
-        if self.engine is not None:
-            # Upload right after each scan when online (called on the writer thread).
-            self.door.on_scan(lambda _result: self.engine.notify_scan())
-
-    # -- shutdown ----------------------------------------------------------------------------
-    def shutdown(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+    def _stop_inputs(self) -> None:
         if self.window is not None:
             self.window.camera_bridge.stop()
-        if self.engine is not None:
-            self.engine.stop()
-        self.worker.stop()  # scans already posted still land on disk first
+
+    def _close_service(self) -> None:
         self.door.close()
 
 
