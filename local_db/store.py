@@ -900,6 +900,11 @@ class Store:
         ).fetchone()
         return None if row is None else VerifyKey(bytes(row[0]))
 
+    def has_manifest_key(self) -> bool:
+        """Whether any manifest signer was ever pinned here (revoked ones count)."""
+        row = self.conn.execute("SELECT 1 FROM keys WHERE purpose = 'manifest' LIMIT 1").fetchone()
+        return row is not None
+
     def add_manifest_keys(self, keys: list[VerifyKey], conn: sqlite3.Connection) -> None:
         """Trust these manifest signing keys (pairing), inside the caller's transaction."""
         conn.executemany(
