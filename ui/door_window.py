@@ -1,9 +1,12 @@
 """The door window: the kiosk's one main window and the flows around the verdict.
 
-Pages: first-run pairing, staff sign-in (locked) and the door screen. Every code, whatever
-it came from (camera, hand scanner, search, override), takes the same path: posted to the
-writer thread, decided and committed by ``CheckIn``, shown here by queued signal. The window
-never reads the disk itself; it holds the last snapshot the writer sent and paints that.
+Pages: first-run pairing, staff sign-in (locked) and the door screen; pairing, sign-in, idle
+lock, sync badge and language come from ``ui.shell.WindowShell`` (shared with the box
+office), the dialogs over the door screen from ``ui.door_actions.DoorActions``. Every code,
+whatever it came from (camera, hand scanner, search, override), takes the same path: a named
+operation on the writer thread, decided and committed by ``app.door.DoorService`` (over
+``CheckIn``), shown here by queued signal. The window never reads the disk itself; it holds
+the last snapshot the writer sent and paints that.
 """
 
 from __future__ import annotations
@@ -185,9 +188,7 @@ class DoorWindow(WindowShell):
 
     def _render_top_bar(self) -> None:
         info = self.page_info
-        gate = (self.kiosk.checkin.default_gate if self.kiosk.checkin else None) or (
-            info.gate if info else None
-        )
+        gate = self.kiosk.door.default_gate or (info.gate if info else None)
         bits = [info.event_name if info and info.event_name else "Gatehouse"]
         if gate:
             bits.append(self.tr("Gate %1").replace("%1", gate))
