@@ -49,6 +49,8 @@ def collect(store: Store) -> dict:
         "personal_data_erased": state.personal_data_erased_at,
         # Sync state as the engine last recorded it (it may run in another process).
         "online": sync.online,
+        # online | offline | revoked | unpaired: the word the window's sync badge shows
+        "sync_state": sync.state,
         "clock_offset_s": state.clock_offset or 0.0,
         "feed_cursor": int(state.feed_cursor or 0),
         "token_file": _token_state(store),

@@ -39,5 +39,6 @@ def test_badge_service_and_status_command_give_one_report(gatehouse_home, gateho
         assert status.refused == (("bad_scan", "the server refused it", 1),)
         assert status.manifest_seq == cli["manifest_seq"]
     assert (cli["pending_uploads"], cli["refused_uploads"]) == (2, 1)
+    assert cli["sync_state"] == badge.state == "unpaired"
     assert cli["refused_message"] == badge.refused_error == service.refused_error
     assert cli["refused"] == [{"error": "bad_scan", "message": "the server refused it", "scans": 1}]
