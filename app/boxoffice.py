@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from core import credentials
@@ -311,6 +312,14 @@ class BoxOffice:
         self._key_loader = key_loader
         self._lock = threading.Lock()
         self._listeners: list[Callable[[Sale], None]] = []
+
+    @classmethod
+    def open(cls, db_path: Path, **kw: Any) -> BoxOffice:
+        """The service over the kiosk store at ``db_path`` (the counter window's root)."""
+        return cls(Store(db_path), **kw)
+
+    def close(self) -> None:
+        self.store.close()
 
     def on_sale(self, callback: Callable[[Sale], None]) -> None:
         """Called after every durable sale (the sync engine uploads it)."""
@@ -714,6 +723,15 @@ class BoxOffice:
         except NotReady as exc:
             return exc
         return None
+
+    def counter_state(self) -> tuple[bool, str | None, NotReady | None]:
+        """What the counter window opens on: paired or not, the event's name (None before
+        the first ticket list) and why issuing is not possible yet (None when it is)."""
+        paired = self.store.device_state().paired
+        name = self.event_name()
+        if not name and self.store.reference().event is None:
+            return paired, None, None
+        return paired, name, self.issuing_problem()
 
 
 @contextmanager

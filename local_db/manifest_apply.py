@@ -390,8 +390,7 @@ def has_pinned_signer(store: Store) -> bool:
     Revoked keys count: a kiosk whose signers were all revoked must not fall back to
     trusting whoever signs the next file.
     """
-    row = store.conn.execute("SELECT 1 FROM keys WHERE purpose = 'manifest' LIMIT 1").fetchone()
-    return row is not None
+    return store.has_manifest_key()
 
 
 def held(store: Store) -> Held:

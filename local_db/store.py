@@ -449,7 +449,7 @@ class Store:
         link = self.read_meta(f"transferred_from:{ticket_id}")
         return None if link is None else int(link)
 
-    # -- staff sign-in lockout (ui/staff.py decides; kept here so a restart keeps it) -------
+    # -- staff sign-in lockout (app/staff.py decides; kept here so a restart keeps it) -------
     def signin_lockout(self, scope: str = "kiosk") -> tuple[int, int, float]:
         """(wrong PINs since the last pause, pauses so far, paused until: wall-clock time)."""
         row = self.conn.execute(
@@ -899,6 +899,11 @@ class Store:
             (kid,),
         ).fetchone()
         return None if row is None else VerifyKey(bytes(row[0]))
+
+    def has_manifest_key(self) -> bool:
+        """Whether any manifest signer was ever pinned here (revoked ones count)."""
+        row = self.conn.execute("SELECT 1 FROM keys WHERE purpose = 'manifest' LIMIT 1").fetchone()
+        return row is not None
 
     def add_manifest_keys(self, keys: list[VerifyKey], conn: sqlite3.Connection) -> None:
         """Trust these manifest signing keys (pairing), inside the caller's transaction."""

@@ -32,7 +32,7 @@ from sync.feed import pull_feed
 from sync.manifest import ManifestResult, pull_manifest
 from sync.outbox import upload_scans
 from sync.revocation import wipe_personal_data
-from sync.status import SyncStatus, describe_refused
+from sync.status import SyncStatus, describe_refused, read_status
 
 log = logging.getLogger(__name__)
 
@@ -114,22 +114,14 @@ class SyncEngine:
         self._listeners.remove(callback)
 
     def status(self) -> SyncStatus:
-        s = self.store
-        state = s.device_state()
         with self._state_lock:
-            return SyncStatus(
-                online=self._online,
-                last_success_at=self._last_success_at,
-                last_error=self._last_error,
-                pending_uploads=s.pending_count(),
-                manifest_seq=state.manifest_seq,
-                manifest_age_s=state.manifest_age(self.clock()),
-                download_progress=self._progress,
-                revoked=state.revoked,
-                paired=state.paired,
-                refused_uploads=s.refused_count(),
-                refused_error=describe_refused(s.refused_summary()),
-            )
+            known = {
+                "online": self._online,
+                "last_error": self._last_error,
+                "last_success_at": self._last_success_at,
+                "download_progress": self._progress,
+            }
+        return read_status(self.store, self.clock(), **known)
 
     def start(self) -> None:
         """Sync on a schedule in the background until ``stop()``."""

@@ -1,12 +1,16 @@
 """What the door screen and ``gatehouse status`` say about syncing, as one immutable value.
 
-The engine builds a fresh ``SyncStatus`` whenever something changes and hands it to its
-listeners; the UI adapter turns that into a Qt signal. Messages are for door staff and IT.
+``read_status`` is the one place a status is built: the engine calls it with what it knows
+in memory (online, progress) whenever something changes and hands the value to its
+listeners (the UI adapter turns that into a Qt signal); ``gatehouse status`` and the door
+service call it on the store alone, with what the engine last recorded there (it may run in
+another process). Messages are for door staff and IT.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,17 @@ class SyncStatus:
     paired: bool
     refused_uploads: int = 0  # scans the server refused for good: kept here, not retried
     refused_error: str | None = None  # plain words for IT, None when nothing was refused
+    # (error code, message, scans) per reason the server refused scans for good
+    refused: tuple[tuple[str, str, int], ...] = ()
+
+    @property
+    def state(self) -> str:
+        """online | offline | revoked | unpaired, as the badge and ``gatehouse status`` say."""
+        if self.revoked:
+            return "revoked"
+        if not self.paired:
+            return "unpaired"
+        return "online" if self.online else "offline"
 
     def same_as(self, other: SyncStatus | None) -> bool:
         """Equal apart from the manifest age, which changes every second on its own."""
@@ -43,3 +58,41 @@ def describe_refused(summary: list[tuple[str, str, int]]) -> str | None:
     reasons = "; ".join(f"{message or code} ({n})" for code, message, n in summary[:3])
     more = f"; {len(summary) - 3} other reasons" if len(summary) > 3 else ""
     return f"{total} {noun} refused by the server: {reasons}{more}"
+
+
+_RECORDED = object()  # "as the engine last recorded it in the store"
+
+
+def read_status(
+    store: Any,
+    now: float,
+    *,
+    online: Any = _RECORDED,
+    last_error: Any = _RECORDED,
+    last_success_at: Any = _RECORDED,
+    download_progress: float | None = None,
+) -> SyncStatus:
+    """The sync status of the kiosk ``store`` (a ``local_db.store.Store``) at ``now``.
+
+    The running engine passes what it holds in memory; every other reader gets what the
+    engine last recorded in the device state. Manifest age, pending and refused uploads
+    always come from the store, computed here and nowhere else.
+    """
+    state = store.device_state()
+    refused = tuple(tuple(r) for r in store.refused_summary())
+    return SyncStatus(
+        online=state.online if online is _RECORDED else online,
+        last_success_at=(state.last_sync_at or None)
+        if last_success_at is _RECORDED
+        else last_success_at,
+        last_error=state.last_error if last_error is _RECORDED else last_error,
+        pending_uploads=store.pending_count(),
+        manifest_seq=state.manifest_seq,
+        manifest_age_s=state.manifest_age(now),
+        download_progress=download_progress,
+        revoked=state.revoked,
+        paired=state.paired,
+        refused_uploads=sum(n for _, _, n in refused),
+        refused_error=describe_refused(list(refused)),
+        refused=refused,
+    )

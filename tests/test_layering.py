@@ -143,3 +143,28 @@ def test_sql_stays_in_local_db_and_server():
             if rel not in SQLITE_ERRORS_ONLY and any(m == "sqlite3" for m, _ in _imports(path)):
                 offenders.append(f"{rel} imports sqlite3")
     assert not offenders, "SQL outside local_db/ and server/:\n" + "\n".join(offenders)
+
+
+def test_ui_reaches_the_kiosk_through_the_services():
+    # The windows ask app/ (the door service, the box-office service, the staff roster);
+    # the store is local_db's and app's business, never a window's.
+    offenders = [
+        f"{path.relative_to(ROOT).as_posix()} imports local_db"
+        for path in _files("ui")
+        for module, _ in _imports(path)
+        if module == "local_db"
+    ]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_windows_run_background_work_as_named_operations():
+    # ui/ops.py is the one caller of the writer thread's submit: every other job is an
+    # operation with a name and a failure shown in words (issue 13).
+    offenders = [
+        f"{path.relative_to(ROOT).as_posix()}:{line}"
+        for path in _files("ui")
+        if path.relative_to(ROOT).as_posix() != "ui/ops.py"
+        for name, line in _called_methods(path)
+        if name == "submit"
+    ]
+    assert not offenders, "worker.submit outside ui/ops.py:\n" + "\n".join(offenders)

@@ -1,9 +1,10 @@
-"""The kiosk's composition root: one store, one CheckIn, one writer thread, one window.
+"""The kiosk's composition root: one door service, one writer thread, one window.
 
 ``gatehouse kiosk`` (app/commands/kiosk.py) and ``gatehouse demo`` call ``run_kiosk``; tests
 build a ``KioskApp`` around a store they loaded from a real signed manifest and drive its
-window. The sync engine shares the kiosk's store, so a manifest page it applies is seen by
-the very next check.
+window. Everything the window asks of the kiosk goes through ``app.door.DoorService`` (the
+same service ``gatehouse check`` uses). The sync engine shares the service's store, so a
+manifest page it applies is seen by the very next check.
 """
 
 from __future__ import annotations
@@ -12,17 +13,14 @@ import logging
 import sys
 from typing import Any
 
-from app.checkin import CheckIn
-from app.search import search_rows
+from app.door import DoorService
 from app.settings import Settings
-from local_db.store import Store
-from ui.staff import StaffRoster
-from ui.sync_link import default_engine_factory, start_engine
+from ui.host import ShellApp
 
 log = logging.getLogger(__name__)
 
 
-class KioskApp:
+class KioskApp(ShellApp):
     """Owns the kiosk's parts and their lifetimes. Build it after the QApplication."""
 
     def __init__(
@@ -32,31 +30,24 @@ class KioskApp:
         sync_engine_factory: Any = None,
         role: str = "door",
     ):
-        from ui.door_window import PageInfo  # noqa: F401 - Qt is imported here, not at module load
-        from ui.i18n import Languages
-        from ui.worker import Worker
-
-        self.settings = settings
-        self.home = settings.home
+        super().__init__(settings, sync_engine_factory=sync_engine_factory)
         self.role = role
-        self.store = Store(settings.db_path)
-        self.checkin = CheckIn(
-            self.store, gate=settings.gate, repeat_window_s=settings.repeat_window_s
+        self.door = DoorService.open(
+            settings.db_path, gate=settings.gate, repeat_window_s=settings.repeat_window_s
         )
-        self.roster = StaffRoster(self.store)
-        self.worker = Worker()
-        self.languages = Languages(cache_dir=self.home / "cache" / "i18n")
-        self.sync_engine_factory = sync_engine_factory or default_engine_factory
-        self.engine: Any = None
-        self.window: Any = None
-        self._closed = False
+        self.checkin = self.door.checkin
+        self.roster = self.door.roster
+
+    @property
+    def store(self):
+        """The kiosk store (for the sync engine and tests; the window asks ``door``)."""
+        return self.door.store
 
     # -- window ----------------------------------------------------------------------------
     def build_window(self, *, kiosk_mode: bool = False, cameras: list[str] | None = None):
         from ui.door_window import DoorWindow
 
-        if self.settings.language != "en":
-            self.languages.set_language(self.settings.language)
+        self._apply_language()
         self.window = DoorWindow(self, kiosk_mode=kiosk_mode)
         self.start_sync()
         specs = self.settings.cameras if cameras is None else cameras
@@ -69,60 +60,16 @@ class KioskApp:
         self.window.cameras.clear()
         self.window.camera_bridge.start_specs(specs)
 
-    def switch_language(self, code: str) -> None:
-        self.languages.set_language(code)
+    def _engine_started(self, engine: Any) -> None:
+        # Upload right after each scan when online (called on the writer thread).
+        self.door.on_scan(lambda _result: engine.notify_scan())
 
-    # -- writer-thread jobs ----------------------------------------------------------------
-    def page_info(self):
-        from ui.door_window import PageInfo
-
-        store = self.store
-        ref = store.reference()
-        state = store.device_state()
-        return PageInfo(
-            paired=state.paired,
-            has_event=ref.event is not None,
-            staff=store.active_staff_count(),
-            event_name=ref.event["name"] if ref.event else None,
-            gate=state.gate,
-            gates=sorted(g.name for g in ref.gates.values()),
-        )
-
-    def search(self, query: str) -> list[dict]:
-        """Name or ticket-number search for the dead-phone path, with each ticket's state."""
-        return search_rows(self.store, query)
-
-    def pair(self, server: str, code: str, name: str):
-        from sync.pairing import pair
-
-        return pair(self.store, server, code, name or None)
-
-    # -- sync --------------------------------------------------------------------------------
-    def paired(self, server: str) -> None:
-        self.settings.server = server
-        self.worker.submit(self.settings.save)
-        self.start_sync()
-
-    def start_sync(self) -> None:
-        """Start the sync engine once the kiosk is paired (the engine needs its token)."""
-        if self.engine is not None:
-            return
-        self.engine = start_engine(self.store, self.settings, self.window, self.sync_engine_factory)
-        if self.engine is not None:
-            # Upload right after each scan when online (called on the writer thread).
-            self.checkin.on_scan(lambda _result: self.engine.notify_scan())
-
-    # -- shutdown ----------------------------------------------------------------------------
-    def shutdown(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+    def _stop_inputs(self) -> None:
         if self.window is not None:
             self.window.camera_bridge.stop()
-        if self.engine is not None:
-            self.engine.stop()
-        self.worker.stop()  # scans already posted still land on disk first
-        self.store.close()
+
+    def _close_service(self) -> None:
+        self.door.close()
 
 
 def fit_to_screen(window, width: int = 1440, height: int = 900) -> None:

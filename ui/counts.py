@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.door_state import CHART_BUCKET_S, DoorSnapshot, RecentScan
 from ui import texts, theme
-from ui.door_state import CHART_BUCKET_S, DoorSnapshot, RecentScan
 
 
 class EntriesChart(QWidget):

@@ -86,16 +86,18 @@ class SyncBadge(QFrame):
 
     def show_status(self, status: Any) -> None:
         self.status = status
+        # The state is the status's own (sync.status.SyncStatus.state), the same word
+        # ``gatehouse status`` reports; the badge only paints it.
+        self.state = "unknown" if status is None else status.state
         if status is None:
-            self.state, word, colour, detail = "unknown", self.tr("NO SYNC"), theme.MUTED, ""
-        elif status.revoked:
-            self.state, word, colour = "revoked", self.tr("REVOKED"), theme.OFFLINE
+            word, colour, detail = self.tr("NO SYNC"), theme.MUTED, ""
+        elif self.state == "revoked":
+            word, colour = self.tr("REVOKED"), theme.OFFLINE
             detail = self.tr("this kiosk was removed by the organizer")
-        elif not status.paired:
-            self.state, word, colour, detail = "unpaired", self.tr("NOT PAIRED"), theme.STALE, ""
+        elif self.state == "unpaired":
+            word, colour, detail = self.tr("NOT PAIRED"), theme.STALE, ""
         else:
-            online = status.online
-            self.state = "online" if online else "offline"
+            online = self.state == "online"
             word = self.tr("\u25cf ONLINE") if online else self.tr("\u25cf OFFLINE")
             colour = theme.ONLINE if online else theme.OFFLINE
             bits = [

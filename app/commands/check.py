@@ -1,17 +1,29 @@
 """``gatehouse check CODE``: decide exactly as the kiosk window would, and record the scan.
 
 Prints one JSON object. Exit status: 0 admit, 1 reject, 2 no verdict: no ticket list or an
-unknown gate (words on stderr), or a kiosk that cannot record scans (a failing, full or
-read-only disk): then the object is a refusal with reason ``cannot_record``, because a
-verdict is only given once its scan is on disk.
+unknown gate (words on stderr), a staff sign-in that failed (``--staff`` on an event with a
+staff list: wrong PIN, paused after too many, or a name not on the list), or a kiosk that
+cannot record scans (a failing, full or read-only disk): then the object is a refusal with
+reason ``cannot_record``, because a verdict is only given once its scan is on disk.
+
+``--staff NAME`` signs NAME in through the door service exactly as the window's sign-in page
+does, same PIN check and same lockout (kept in the kiosk store, so the window and the CLI
+share the few tries). The PIN is asked at the terminal, or read as the first line of stdin
+when stdin is not a terminal (scripts), never taken as an argument (docs/ui.md, "The door
+service"). An event whose list has no staff is an open door: ``--staff`` is then only the
+name recorded on the scan, as before.
 """
 
 from __future__ import annotations
 
+import getpass
 import json
+import sys
 
 from app.checkin import CannotRecord, NoTicketList, UnknownGate, open_checkin
 from app.cli import CommandError, json_flag
+from app.door import DoorService, NotOnStaff
+from app.staff import LockedOut, WrongPin
 
 
 def register(sub) -> None:
@@ -19,19 +31,26 @@ def register(sub) -> None:
     p.add_argument("code", help="the code text (as a QR code or hand scanner gives it)")
     p.add_argument("--gate", help="gate id or name (default: the gate this kiosk is paired with)")
     p.add_argument("--exit", action="store_true", help="record an exit instead of an entry")
-    p.add_argument("--staff", help="who is scanning")
+    p.add_argument(
+        "--staff",
+        help="who is scanning; on an event with a staff list, their PIN is asked"
+        " (or read from stdin) and checked as at the window's sign-in",
+    )
     json_flag(p)  # output is always one JSON object; accepted for uniformity
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     try:
-        with open_checkin(args) as svc:
-            result = svc.check(
+        with open_checkin(args) as checkin:
+            door = DoorService(checkin)
+            gate = door.gate_name(args.gate)
+            staff = _sign_in(door, args.staff) if args.staff else None
+            result = door.check(
                 args.code,
-                gate=_gate_name(svc.store, args.gate),
+                gate=gate,
                 direction="exit" if args.exit else "entry",
-                staff=args.staff,
+                staff=staff,
             )
     except (NoTicketList, UnknownGate) as exc:
         raise CommandError(str(exc)) from None
@@ -42,13 +61,32 @@ def run(args) -> int:
     return 0 if result.admitted else 1
 
 
-def _gate_name(store, ref: str | None) -> str | None:
-    """The gate's name for an id or a name, by the same rule as the admin commands."""
-    if ref is None:
-        return None
-    from app.admin_client import resolve
+def _sign_in(door: DoorService, name: str) -> str:
+    """The name to record: the signed-in member's, or ``name`` itself at an open door."""
+    try:
+        member = door.member_named(name)
+    except NotOnStaff as exc:
+        raise CommandError(str(exc)) from None
+    if member is None:
+        return name  # no staff list (or no ticket list: the check says so): an open door
+    pin = _read_pin(member.name)
+    try:
+        return door.sign_in(member.staff_id, pin).name
+    except WrongPin as exc:
+        raise CommandError(
+            f"Wrong PIN for {member.name}: {exc.tries_left} tries left before a pause."
+        ) from None
+    except LockedOut as exc:
+        raise CommandError(
+            "Too many wrong PINs on this kiosk: try again in"
+            f" {int(exc.seconds_left + 0.999)} seconds."
+        ) from None
 
-    rows = store.gate_names()
-    if not rows:
-        return ref  # no list yet: the check itself says what to do
-    return resolve("gate", ref, [{"id": i, "name": n} for i, n in rows])["name"]
+
+def _read_pin(name: str) -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass(f"PIN for {name}: ")
+    line = sys.stdin.readline().strip()
+    if not line:
+        raise CommandError(f"no PIN for {name}: type it at the prompt, or give it on stdin")
+    return line

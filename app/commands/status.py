@@ -8,7 +8,7 @@ import time
 from app.cli import json_flag
 from app.settings import Settings
 from local_db.store import Store
-from sync.status import describe_refused
+from sync.status import read_status
 
 
 def register(sub) -> None:
@@ -19,34 +19,38 @@ def register(sub) -> None:
 
 def collect(store: Store) -> dict:
     state = store.device_state()
-    age = state.manifest_age(time.time())
+    # The one sync report (sync.status.read_status), as the engine last recorded it: the
+    # badge's and this command's figures cannot drift apart.
+    sync = read_status(store, time.time())
+    age = sync.manifest_age_s
     counts = store.counts()
-    refused = store.refused_summary()
     event = store.reference().event
     return {
-        "paired": state.paired,
+        "paired": sync.paired,
         "device_id": store.device_id(),
         "server": state.server,
         "role": state.role,
         "gate": state.gate,
         "event": {"id": event["id"], "name": event["name"]} if event else None,
-        "manifest_seq": state.manifest_seq,
+        "manifest_seq": sync.manifest_seq,
         "manifest_age_s": None if age is None else round(age, 1),
         "tickets": counts["tickets"],
         "inside": counts["inside"],
         "admitted": counts["admitted"],
-        "pending_uploads": store.pending_count(),
+        "pending_uploads": sync.pending_uploads,
         # Scans the server refused for good: kept on this kiosk, not retried on their own.
-        "refused_uploads": sum(n for _, _, n in refused),
-        "refused": [{"error": c, "message": m, "scans": n} for c, m, n in refused],
-        "refused_message": describe_refused(refused),
+        "refused_uploads": sync.refused_uploads,
+        "refused": [{"error": c, "message": m, "scans": n} for c, m, n in sync.refused],
+        "refused_message": sync.refused_error,
         "last_sync_at": state.last_sync_at,
-        "last_error": state.last_error,
-        "revoked": state.revoked,
+        "last_error": sync.last_error,
+        "revoked": sync.revoked,
         # "<unix time> <revoked|retention>" once guest and staff names were erased
         "personal_data_erased": state.personal_data_erased_at,
         # Sync state as the engine last recorded it (it may run in another process).
-        "online": state.online,
+        "online": sync.online,
+        # online | offline | revoked | unpaired: the word the window's sync badge shows
+        "sync_state": sync.state,
         "clock_offset_s": state.clock_offset or 0.0,
         "feed_cursor": int(state.feed_cursor or 0),
         "token_file": _token_state(store),

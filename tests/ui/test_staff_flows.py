@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from app.staff import StaffRoster
 from tests.ui.conftest import DOOR_PIN, SUPERVISOR_PIN, shot, sign_in, type_keys
 from ui.dialogs import ConfirmDialog, SearchDialog, SupervisorDialog
-from ui.staff import StaffRoster
 
 
 def scan(qtbot, window, code: str):

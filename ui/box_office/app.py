@@ -11,76 +11,49 @@ from typing import Any
 
 from app.boxoffice import BoxOffice
 from app.settings import Settings
-from local_db.store import Store
-from ui.staff import StaffRoster
-from ui.sync_link import default_engine_factory, start_engine
+from app.staff import StaffRoster
+from ui.host import ShellApp
 
 log = logging.getLogger(__name__)
 
 
-class BoxOfficeApp:
+class BoxOfficeApp(ShellApp):
     """Owns the counter's parts and their lifetimes. Build it after the QApplication."""
 
-    def __init__(self, settings: Settings, *, sync_engine_factory: Any = None, **service_kw):
-        from ui.i18n import Languages
-        from ui.worker import Worker
+    worker_name = "gatehouse-box-office"
 
-        self.settings = settings
-        self.home = settings.home
-        self.store = Store(settings.db_path)
-        self.box_office = BoxOffice(self.store, **service_kw)
-        self.roster = StaffRoster(self.store)
-        self.worker = Worker(name="gatehouse-box-office")
-        self.languages = Languages(cache_dir=self.home / "cache" / "i18n")
-        self.sync_engine_factory = sync_engine_factory or default_engine_factory
-        self.engine: Any = None
-        self.window: Any = None
-        self._closed = False
+    def __init__(self, settings: Settings, *, sync_engine_factory: Any = None, **service_kw):
+        super().__init__(settings, sync_engine_factory=sync_engine_factory)
+        self.box_office = BoxOffice.open(settings.db_path, **service_kw)
+        self.roster = StaffRoster(self.box_office.store)
+
+    @property
+    def store(self):
+        """The kiosk store (for the sync engine and tests; the window asks the service)."""
+        return self.box_office.store
 
     def build_window(self):
         from ui.box_office.window import BoxOfficeWindow
 
-        if self.settings.language != "en":
-            self.languages.set_language(self.settings.language)
+        self._apply_language()
         self.window = BoxOfficeWindow(self)
         self.start_sync()
         return self.window
 
-    def switch_language(self, code: str) -> None:
-        self.languages.set_language(code)
-
-    def pair(self, server: str, code: str, name: str):
-        """First run (writer thread): pair with the server; a box office also registers its
-        issuing key right after (``sync.pairing.pair``)."""
-        from sync.pairing import pair
-
-        return pair(self.store, server, code, name or None)
-
-    def paired(self, server: str) -> None:
-        self.settings.server = server
-        self.worker.submit(self.settings.save)
-        self.start_sync()
-
-    def start_sync(self) -> None:
-        """Start the sync engine once the counter is paired (the engine needs its token)."""
-        if self.engine is None:
-            self.engine = start_engine(
-                self.store, self.settings, self.window, self.sync_engine_factory
-            )
+    def counter_state(self) -> tuple:
+        """(paired, event name or None, staff members, why issuing is not possible yet):
+        what the window opens on (writer thread)."""
+        paired, name, not_ready = self.box_office.counter_state()
+        members = self.roster.members() if name is not None else []
+        return paired, name, members, not_ready
 
     def sale_made(self) -> None:
         """Upload a fresh sale at once when online (the next round would too)."""
         if self.engine is not None:
             self.engine.sync_now(wait=False)
 
-    def shutdown(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self.engine is not None:
-            self.engine.stop()
-        self.worker.stop()  # sales already posted still land on disk first
-        self.store.close()
+    def _close_service(self) -> None:
+        self.box_office.close()
 
 
 def run_box_office(settings: Settings, *, fullscreen: bool = False, argv=None) -> int:

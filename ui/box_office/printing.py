@@ -198,3 +198,31 @@ def ensure_gui_app() -> None:
 
 
 _APP = None
+
+
+def cashup_html(title: str, columns: list[str], rows: list[list[str]], total: str) -> str:
+    """The cash-up as the counter shows it, one HTML table (cells as displayed, escaped)."""
+    import html
+
+    heads = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    cells = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
+    )
+    return (
+        f"<h2>{html.escape(title)}</h2><table border=1 cellpadding=4>"
+        f"<tr>{heads}</tr>{cells}</table><p>{html.escape(total)}</p>"
+    )
+
+
+def print_cashup(printer: QPrinter, cashup: Any, title: str) -> None:
+    """Print the cash-up table ``cashup`` (``ui.box_office.panels.CashUpTable``) as shown."""
+    from PySide6.QtGui import QTextDocument
+
+    table = cashup.table
+    rows = [
+        [table.item(r, c).text() for c in range(table.columnCount())]
+        for r in range(table.rowCount())
+    ]
+    doc = QTextDocument()
+    doc.setHtml(cashup_html(title, cashup.columns(), rows, cashup.total.text()))
+    doc.print_(printer)

@@ -1,8 +1,9 @@
 """Starting the sync engine for a window, shared by the door and the box-office apps.
 
 The engine needs a paired kiosk (a device token) and a server address; without either the
-window simply works offline. The window's sync badge is attached before the engine's first
-round so the badge never misses a status change.
+window simply works offline. The caller's ``attach`` (the window's sync badge) is given the
+engine before its first round, so the badge never misses a status change. Qt-free: the
+window passes its bridge's ``attach``.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ def default_engine_factory(store: Store, server: str):
 def start_engine(
     store: Store,
     settings: Settings,
-    window: Any,
+    attach: Callable[[Any], None],
     factory: Callable[[Store, str], Any] = default_engine_factory,
 ) -> Any | None:
-    """A started engine wired to ``window.sync_bridge``, or None when not paired yet."""
+    """A started engine handed to ``attach`` first, or None when not paired yet."""
     state = store.device_state()
     if not state.paired:
         return None
@@ -41,6 +42,6 @@ def start_engine(
     except ImportError:
         log.warning("sync engine not installed: this kiosk works offline only")
         return None
-    window.sync_bridge.attach(engine)
+    attach(engine)
     engine.start()
     return engine

@@ -1,6 +1,6 @@
 """The sign-in lockout is kept in the kiosk store: a restart or a second program sees it.
 
-ui/staff.py is Qt-free; these tests drive it on a real store file, across two independent
+app/staff.py is Qt-free; these tests drive it on a real store file, across two independent
 Store instances and across a separate Python process (a restarted window).
 """
 
@@ -13,12 +13,12 @@ import sys
 
 import pytest
 
+from app.staff import LockedOut, StaffRoster, WrongPin
 from core.pins import hash_pin
 from local_db.manifest_apply import apply_stream
 from local_db.store import Store
 from tests.conftest import ROOT
 from tests.factories import EventFixture
-from ui.staff import LockedOut, StaffRoster, WrongPin
 
 PIN = "482193"
 
@@ -95,7 +95,7 @@ def test_the_right_pin_on_the_last_allowed_try_signs_in_and_lifts_the_pause(db):
 GUESSER = """
 import sys
 from local_db.store import Store
-from ui.staff import LockedOut, StaffRoster, WrongPin
+from app.staff import LockedOut, StaffRoster, WrongPin
 with Store(sys.argv[1]) as store:
     roster = StaffRoster(store)
     for pin in ("000000", "111111", "222222", "333333", "444444", "555555"):
@@ -129,19 +129,19 @@ def test_a_restarted_program_is_still_locked_out(db):
 # checks have begun, so this PIN surely arrives after the others took their tries.
 BURST = """
 import os, sys, time
-import ui.staff
+import app.staff
 from local_db.store import Store
-from ui.staff import LockedOut, StaffRoster, WrongPin
+from app.staff import LockedOut, StaffRoster, WrongPin
 
 db, go, checks, pin, after = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
-real_verify = ui.staff.verify_pin
+real_verify = app.staff.verify_pin
 
 def counted(given, stored):
     with open(checks, "a") as f:
         f.write(given + "\\n")
     return real_verify(given, stored)
 
-ui.staff.verify_pin = counted
+app.staff.verify_pin = counted
 with Store(db) as store:
     roster = StaffRoster(store)
     print("ready", flush=True)

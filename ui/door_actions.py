@@ -1,0 +1,215 @@
+"""The door's dialogs: supervisor approval, override, undo, find by name, settings.
+
+``DoorActions`` is the door window's controller for everything that opens a dialog over the
+door screen: it keeps the one dialog open at a time, asks a supervisor's PIN before an
+override, the settings or closing a kiosk, and posts the approved work as a named operation.
+Its texts are the door window's: written with the translation context "DoorWindow", where
+translators already have them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QDialog
+
+from app.checkin import UNDO_WINDOW_S, CannotRecord
+from app.staff import StaffMember
+from ui import texts, theme
+from ui.dialogs import ConfirmDialog, SearchDialog, SettingsDialog, SupervisorDialog
+
+
+class DoorActions:
+    """Dialogs over the door screen; ``window`` is the ``ui.door_window.DoorWindow``."""
+
+    def __init__(self, window: Any):
+        self.window = window
+        self.door = window.kiosk.door
+        self.ops = window.ops
+        self.current: QDialog | None = None
+
+    # -- one dialog at a time ----------------------------------------------------------------
+    def open(self, dialog: QDialog) -> None:
+        self.current = dialog
+        dialog.setStyleSheet(theme.STYLE)
+        dialog.finished.connect(lambda _r, d=dialog: self._closed(d))
+        dialog.open()
+        self.window.dialog_opened.emit(dialog)
+
+    def _closed(self, dialog: QDialog) -> None:
+        if self.current is dialog:
+            self.current = None
+        dialog.deleteLater()
+        self.window.activateWindow()
+
+    def close_current(self) -> None:
+        if self.current is not None:
+            self.current.reject()
+
+    # -- supervisor approval -----------------------------------------------------------------
+    def approve(
+        self,
+        purpose: str,
+        job: Callable[[StaffMember, str], Any],
+        on_approved: Callable[[Any], None],
+        *,
+        need_reason: bool = False,
+    ) -> None:
+        """Ask a supervisor; once their PIN checks out ``job(member, reason)`` runs on the
+        writer thread and its return value goes to ``on_approved`` on the GUI thread."""
+        self.ops.run(
+            "list the supervisors",
+            lambda: self.door.staff_members(supervisors_only=True),
+            lambda members: self._ask(purpose, members, job, on_approved, need_reason),
+        )
+
+    def _ask(self, purpose, supervisors, job, on_approved, need_reason) -> None:
+        dialog = SupervisorDialog(purpose, supervisors, need_reason=need_reason, parent=self.window)
+        dialog.submitted.connect(
+            lambda staff_id, pin, reason: self._check_approval(
+                dialog, staff_id, pin, reason, job, on_approved
+            )
+        )
+        self.open(dialog)
+
+    def _check_approval(self, dialog, staff_id, pin, reason, job, on_approved) -> None:
+        door = self.door
+
+        def approved(value) -> None:
+            dialog.accept()
+            on_approved(value)
+
+        def refused(exc: Exception) -> None:
+            if isinstance(exc, CannotRecord):
+                dialog.reject()
+                self.window.cannot_record(exc)
+            else:
+                dialog.fail(self.window.pin_error(exc))
+
+        self.ops.run(
+            "a supervisor's approval",
+            lambda: job(door.approve(staff_id, pin), reason),
+            approved,
+            refused,
+        )
+
+    # -- override and undo -------------------------------------------------------------------
+    def request_override(self) -> None:
+        rejected = self.window.last_result
+        if rejected is None or rejected.verdict != "reject":
+            return
+        door = self.door
+        who = (rejected.ticket.holder if rejected.ticket else "") or QCoreApplication.translate(
+            "DoorWindow", "unknown ticket"
+        )
+        purpose = (
+            QCoreApplication.translate("DoorWindow", "Admit %1 although: %2")
+            .replace("%1", who)
+            .replace("%2", texts.reason_text(rejected.reason, rejected.params, rejected.message))
+        )
+        self.approve(
+            purpose,
+            lambda member, reason: door.override(rejected, supervisor=member.name, reason=reason),
+            self.window.show_result,
+            need_reason=True,
+        )
+
+    def request_undo(self) -> None:
+        window = self.window
+        chosen = window.counts.selected_scan()
+        if chosen is None:  # nothing selected: the most recent admit
+            chosen = next((s for s in window.counts.snapshot.recent if s.verdict == "admit"), None)
+        if chosen is None or chosen.verdict != "admit" or chosen.annulled:
+            window.verdict.show_problem(
+                QCoreApplication.translate("DoorWindow", "Select an admitted scan to undo.")
+            )
+            return
+        if time.time() - chosen.at > UNDO_WINDOW_S:
+            window.verdict.show_problem(
+                QCoreApplication.translate(
+                    "DoorWindow", "Too late to undo: only admits of the last %1 minutes."
+                ).replace("%1", str(UNDO_WINDOW_S // 60))
+            )
+            return
+        who = chosen.holder or chosen.ticket or ""
+        at = time.strftime("%H:%M", time.localtime(chosen.at))
+        dialog = ConfirmDialog(
+            QCoreApplication.translate("DoorWindow", "Undo the admission of %1 at %2?")
+            .replace("%1", who)
+            .replace("%2", at),
+            QCoreApplication.translate("DoorWindow", "Yes, undo it"),
+            parent=window,
+        )
+        dialog.accepted.connect(lambda: self._undo(chosen.scan_id, window.staff_name()))
+        self.open(dialog)
+
+    def _undo(self, scan_id: str, staff: str | None) -> None:
+        door = self.door
+        self.ops.run(
+            "undo an admit",
+            lambda: door.annul(scan_id, staff=staff),
+            self.window.show_result,
+            self._undo_failed,
+        )
+
+    def _undo_failed(self, exc: Exception) -> None:
+        if isinstance(exc, CannotRecord):
+            self.window.cannot_record(exc)
+        else:
+            self.window.verdict.show_problem(str(exc))
+
+    # -- find by name ------------------------------------------------------------------------
+    def open_search(self, text: str = "") -> None:
+        window = self.window
+        if window.page() != "door" or self.current is not None:
+            return
+        window.idle.poke()  # typed on the door screen: the wedge filter took those keys
+        dialog = SearchDialog(text, parent=window)
+        dialog.search_requested.connect(lambda query: self._search(dialog, query))
+        dialog.admit_requested.connect(lambda ticket_id: self._admit(dialog, ticket_id))
+        self.open(dialog)
+
+    def _search(self, dialog: SearchDialog, query: str) -> None:
+        door = self.door
+        self.ops.run(
+            "find a ticket",
+            lambda: door.search(query),
+            lambda rows: dialog.show_results(query, rows),
+        )
+
+    def _admit(self, dialog: SearchDialog, ticket_id: int) -> None:
+        door, window = self.door, self.window
+        direction, staff = window.direction, window.staff_name()
+        dialog.accept()
+        self.ops.run(
+            "check a ticket found by name",
+            lambda: door.check_ticket(ticket_id, direction=direction, staff=staff),
+            window.show_result,
+            window.check_failed,
+        )
+
+    # -- settings ----------------------------------------------------------------------------
+    def request_settings(self) -> None:
+        door = self.door
+        self.approve(
+            QCoreApplication.translate("DoorWindow", "Open the kiosk settings"),
+            lambda _member, _reason: door.page_info().gates,
+            self._open_settings,
+        )
+
+    def _open_settings(self, gates: list[str]) -> None:
+        s = self.window.settings
+        current = {
+            "cameras": s.cameras,
+            "server": s.server,
+            "gate": s.gate,
+            "sounds": s.sounds,
+            "verdict_hold_s": s.verdict_hold_s,
+            "language": s.language,
+        }
+        dialog = SettingsDialog(current, gates, parent=self.window)
+        dialog.saved.connect(self.window.apply_settings)
+        self.open(dialog)
