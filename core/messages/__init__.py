@@ -55,6 +55,33 @@ LANGUAGES: dict[str, str] = {code: m.NAME for code, m in _MODULES.items()}
 """{code: the language's name in itself}, English first."""
 
 
+def resolve(wanted: str | None) -> str:
+    """The language to use for ``wanted`` ("es", "es-AR", "es_ES"; a browser's or a
+    setting's): itself, else its base language, else English."""
+    code = (wanted or "").strip().replace("-", "_")
+    if code in _MODULES:
+        return code
+    base = code.split("_")[0].lower()
+    return base if base in _MODULES else SOURCE
+
+
+def direction(lang: str) -> str:
+    """ "rtl" for a language written right to left (its module says ``DIRECTION``)."""
+    return getattr(_MODULES.get(lang) or _MODULES[SOURCE], "DIRECTION", "ltr")
+
+
+def bundle(prefixes: tuple[str, ...], wanted: str | None) -> dict[str, Any]:
+    """The texts under ``prefixes`` in one language, for a page that words itself (the
+    dashboard): English where the language lacks one; plural texts stay forms by category
+    (CLDR, as the browser's ``Intl.PluralRules`` names them)."""
+    lang = resolve(wanted)
+    texts = {}
+    for key in catalogue(SOURCE):
+        if key.startswith(prefixes):
+            texts[key] = catalogue(lang).get(key) or catalogue(SOURCE)[key]
+    return {"lang": lang, "dir": direction(lang), "languages": LANGUAGES, "texts": texts}
+
+
 def catalogue(lang: str) -> Mapping[str, Text]:
     module = _MODULES.get(lang) or _MODULES[SOURCE]
     return module.TEXTS
