@@ -27,6 +27,8 @@ from app.boxoffice import (
 )
 from app.cli import CommandError, json_flag
 from app.outputs import out_file, out_folder
+from app.settings import Settings
+from core import messages
 from core.csv_safe import write_csv
 
 TICKET_COLUMNS = ("ticket_id", "holder", "tier", "code", "number")
@@ -72,8 +74,13 @@ def _payment_args(p) -> None:
     json_flag(p)
 
 
+def _lang() -> str:
+    """The words' language: the one this kiosk is set to (``language`` in config.toml)."""
+    return Settings.load().language
+
+
 def _fail(exc: BoxOfficeError) -> int:
-    print(f"gatehouse: {exc}", file=sys.stderr)
+    print(f"gatehouse: {exc.words(_lang())}", file=sys.stderr)
     # A refusal of this sale (expired, sold out, short cash) is 1; anything else is 2.
     return 1 if isinstance(exc, CannotPay | SoldOut | PaymentProblem | NotFound) else 2
 
@@ -87,7 +94,7 @@ def find(args) -> int:
     if args.json:
         print(json.dumps([r.to_dict() for r in found], ensure_ascii=False))
     elif not found:
-        print("No reservation matches: try the code, the phone number or part of the name")
+        print(messages.text("boxoffice.no_match", _lang()))
     for r in [] if args.json else found:
         items = ", ".join(f"{i.qty} x {i.tier}" for i in r.items)
         left = ""
@@ -107,7 +114,7 @@ def _money_args(args) -> dict:
     try:
         amount = None if args.amount is None else parse_amount(args.amount)
     except PaymentProblem as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(exc.words(_lang())) from None
     staff = args.staff or _user()
     if args.method == "cash":
         return {"tendered_cents": amount, "staff": staff}
@@ -221,7 +228,7 @@ def cashup(args) -> int:
     drawer = money(report.cash_in_drawer_cents)
     print(f"  Total {money(report.total_cents)}; cash in drawer {drawer}")
     if report.pending_upload:
-        print(f"  {report.pending_upload} sale(s) not uploaded yet: sync before closing")
+        print("  " + messages.text("boxoffice.not_uploaded", _lang(), n=report.pending_upload))
     if args.out:
         print(f"Wrote {args.out}")
     return 0

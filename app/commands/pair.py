@@ -8,6 +8,7 @@ import sys
 
 from app.cli import CommandError, json_flag
 from app.settings import Settings
+from core import messages
 from local_db.store import Store
 from sync.errors import SyncError
 from sync.pairing import pair
@@ -33,10 +34,10 @@ def run(args) -> int:
         try:
             result = pair(store, server, args.code, args.name or socket.gethostname())
         except SyncError as exc:
-            if exc.kind in ("refused", "unauthorized", "damaged"):
-                print(f"gatehouse: pairing refused: {exc}", file=sys.stderr)
-                return 1
-            print(f"gatehouse: pairing failed: {exc}", file=sys.stderr)
+            refused = exc.kind in ("refused", "unauthorized", "damaged")
+            key = "cli.pairing_refused" if refused else "cli.pairing_failed"
+            why = exc.words(settings.language)
+            print("gatehouse: " + messages.text(key, settings.language, why=why), file=sys.stderr)
             return 1
     if args.json:
         print(
