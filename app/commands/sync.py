@@ -14,8 +14,10 @@ import threading
 
 from app.cli import CommandError, json_flag
 from app.settings import Settings
+from core import messages
 from local_db.store import Store
 from sync.engine import SyncEngine
+from sync.errors import SyncError
 from sync.status import SyncStatus
 
 
@@ -69,11 +71,11 @@ def run(args) -> int:
         if not args.json:
             engine.add_listener(_Bar())
         if args.once:
-            return _once(engine, args.json)
+            return _once(engine, args.json, settings.language)
         return _forever(engine, args.json)
 
 
-def _once(engine: SyncEngine, as_json: bool) -> int:
+def _once(engine: SyncEngine, as_json: bool, lang: str = messages.SOURCE) -> int:
     ok = engine.sync_now()
     report, status = engine.last_round, engine.status()
     if as_json:
@@ -102,7 +104,9 @@ def _once(engine: SyncEngine, as_json: bool) -> int:
             f"{report.manifest.rows} ticket-list changes; manifest seq {status.manifest_seq}."
         )
     if not ok:
-        print(f"gatehouse: sync failed: {report.error}", file=sys.stderr)
+        error = report.error
+        why = error.words(lang) if isinstance(error, SyncError) else str(error)
+        print("gatehouse: " + messages.text("cli.sync_failed", lang, why=why), file=sys.stderr)
     return 0 if ok else 1
 
 

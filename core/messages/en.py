@@ -116,6 +116,7 @@ TEXTS = {
     },
     "cli.pairing_refused": "pairing refused: {why}",
     "cli.pairing_failed": "pairing failed: {why}",
+    "cli.sync_failed": "sync failed: {why}",
     # -- sync with the server (sync.<what>; SyncError.because) ------------------------------
     "sync.not_paired": "This kiosk is not paired with a sync server yet: run gatehouse pair.",
     "sync.revoked": "This kiosk was removed by the organizer: syncing stopped and guest names were deleted. Scanning still works with what is on this kiosk.",

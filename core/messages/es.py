@@ -126,6 +126,7 @@ TEXTS = {
     },
     "cli.pairing_refused": "emparejamiento rechazado: {why}",
     "cli.pairing_failed": "el emparejamiento falló: {why}",
+    "cli.sync_failed": "la sincronización falló: {why}",
     # -- sync with the server -------------------------------------------------------------------
     "sync.not_paired": "Este quiosco aún no está emparejado con un servidor de sincronización: ejecute gatehouse pair.",
     "sync.revoked": "El organizador retiró este quiosco: la sincronización se detuvo y se borraron los nombres de los invitados. El escaneo sigue funcionando con lo que hay en este quiosco.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import types
 
+import httpx
 import pytest
 
 from app import boxoffice
@@ -134,4 +135,24 @@ def test_the_pin_refusal_has_one_wording_for_every_window():
     )
     assert messages.text("staff.locked_out", "es", seconds=30) == (
         "Demasiados PIN incorrectos. Inténtelo de nuevo en 30 segundos."
+    )
+
+
+def test_sync_failures_are_the_catalogues_words():
+    from sync.client import check
+    from sync.errors import SyncError
+
+    answer = httpx.Response(503, json={"error": "busy"})
+    with pytest.raises(SyncError) as got:
+        check(answer)
+    failure = got.value
+    assert str(failure) == "The sync server has a problem (HTTP 503): scanning continues offline."
+    assert (failure.kind, failure.key, failure.status) == (
+        "server_error",
+        "sync.server_problem",
+        None,
+    )
+    assert failure.words("es") == (
+        "El servidor de sincronización tiene un problema (HTTP 503): el escaneo continúa sin"
+        " conexión."
     )
