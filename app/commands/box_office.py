@@ -21,6 +21,7 @@ from app.boxoffice import (
     PaymentProblem,
     Sale,
     SoldOut,
+    method_name,
     money,
     open_box_office,
     parse_amount,
@@ -163,16 +164,19 @@ def _hand_over(args, sale: Sale) -> int:
     """Print the sale; with --out write tickets.csv and tickets.pdf. The sale is already
     committed: a file that cannot be written is reported, the tickets can be printed again."""
     data = sale.to_dict()
+    lang = _lang()
     if args.out:
         out = Path(args.out)
         try:
             write_tickets_csv(out / "tickets.csv", sale)
         except OSError as exc:
-            raise CommandError(f"sale recorded, but cannot write {out}: {exc.strerror}") from None
+            raise CommandError(
+                messages.text("cli.cannot_write_sale", lang, path=out, problem=exc.strerror)
+            ) from None
         try:
             from ui.box_office.printing import write_pdf
         except ImportError as exc:  # a server-only install has no Qt
-            print(f"gatehouse: no PDF (needs PySide6: {exc})", file=sys.stderr)
+            print("gatehouse: " + messages.text("cli.no_pdf", lang, problem=exc), file=sys.stderr)
         else:
             write_pdf(out / "tickets.pdf", [sale])
             data["pdf"] = str(out / "tickets.pdf")
@@ -180,14 +184,27 @@ def _hand_over(args, sale: Sale) -> int:
     if args.json:
         print(json.dumps(data, ensure_ascii=False))
         return 0
-    what = f"Reservation {sale.reservation_code}" if sale.reservation_code else "Walk-up sale"
-    print(f"{what}: {money(sale.amount_cents)} by {sale.method}, {len(sale.tickets)} ticket(s)")
+    line = {
+        "amount": money(sale.amount_cents),
+        "method": method_name(sale.method, lang),
+        "tickets": messages.text("cli.tickets", lang, n=len(sale.tickets)),
+    }
+    if sale.reservation_code:
+        print(
+            messages.text("cli.sale_reservation", lang, reservation=sale.reservation_code, **line)
+        )
+    else:
+        print(messages.text("cli.sale_walkup", lang, **line))
     if sale.method == "cash":
-        print(f"Cash given {money(sale.tendered_cents)}, change {money(sale.change_cents)}")
+        tendered, change = money(sale.tendered_cents), money(sale.change_cents)
+        print(messages.text("cli.cash_and_change", lang, tendered=tendered, change=change))
     for t in sale.tickets:
         print(f"  {t.number}  {t.tier:<12} {t.holder}")
     if args.out:
-        print(f"Wrote {data['csv']}" + (f" and {data['pdf']}" if "pdf" in data else ""))
+        if "pdf" in data:
+            print(messages.text("cli.wrote_two", lang, path=data["csv"], other=data["pdf"]))
+        else:
+            print(messages.text("cli.wrote", lang, path=data["csv"]))
     return 0
 
 
@@ -217,18 +234,23 @@ def cashup(args) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
         return 0
-    print(f"Cash-up {time.strftime('%Y-%m-%d %H:%M')}")
+    lang = _lang()
+    print(messages.text("cli.cashup", lang, time=time.strftime("%Y-%m-%d %H:%M")))
     for ln in report.lines:
-        print(
-            f"  {ln.staff:<16} {ln.method:<6} {ln.sales:>4} sales {ln.tickets:>4} tickets"
-            f" {money(ln.amount_cents):>10}"
+        counts = messages.text(
+            "cli.cashup_line", lang, sales=f"{ln.sales:>4}", tickets=f"{ln.tickets:>4}"
         )
+        print(f"  {ln.staff:<16} {ln.method:<6} {counts} {money(ln.amount_cents):>10}")
+    everyone = messages.text("cli.all_staff", lang)
     for method, cents in report.by_method.items():
-        print(f"  {'all staff':<16} {method:<6} {money(cents):>32}")
+        print(f"  {everyone:<16} {method:<6} {money(cents):>32}")
     drawer = money(report.cash_in_drawer_cents)
-    print(f"  Total {money(report.total_cents)}; cash in drawer {drawer}")
+    print(
+        "  "
+        + messages.text("cli.cashup_total", lang, total=money(report.total_cents), drawer=drawer)
+    )
     if report.pending_upload:
         print("  " + messages.text("boxoffice.not_uploaded", _lang(), n=report.pending_upload))
     if args.out:
-        print(f"Wrote {args.out}")
+        print(messages.text("cli.wrote", lang, path=args.out))
     return 0
