@@ -27,7 +27,7 @@ def run(args) -> int:
     settings = Settings.load()
     server = args.server or settings.server  # settings.server: GATEHOUSE_SERVER or config
     if not server:
-        raise CommandError("say which sync server to pair with: --server URL")
+        raise CommandError(messages.text("cli.no_server", settings.language))
     if "://" not in server:
         server = "http://" + server
     with Store(settings.db_path) as store:
@@ -54,9 +54,12 @@ def run(args) -> int:
             )
         )
     else:
-        print(f"Paired as {result.role} kiosk {result.device_id} for event #{result.event_id}")
-        print(f"Gate          {result.gate or 'any'}")
+        lang = settings.language
+        device, event = result.device_id, result.event_id
+        print(messages.text("cli.paired", lang, role=result.role, device=device, event=event))
+        gate = result.gate or messages.text("cli.any_gate", lang)
+        print(messages.text("cli.paired_gate", lang, gate=gate))
         for fp in result.manifest_keys:
-            print(f"Manifest key  {fp}")
-        print("Next: gatehouse sync --once  (downloads the ticket list)")
+            print(messages.text("cli.manifest_key", lang, fingerprint=fp))
+        print(messages.text("cli.next_sync", lang))
     return 0
