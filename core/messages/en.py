@@ -28,6 +28,10 @@ TEXTS = {
     "verdict.on_date": "{time} on {date}",
     "verdict.use_gates": "{text}: use {gates}",
     "verdict.this_ticket": "this ticket",
+    # dates in verdicts ("19:00 on Mon 18 Jan"): seven weekdays from Monday, twelve months
+    "date.weekdays": "Mon Tue Wed Thu Fri Sat Sun",
+    "date.months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
+    "date.day_month": "{weekday} {day} {month}",
     # -- the door's verdict: why (reason.<core.rules reason code>) -------------------------
     "reason.ok": "Welcome",
     "reason.reentry": "Welcome back",

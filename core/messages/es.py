@@ -12,6 +12,7 @@ SAME_AS_ENGLISH = frozenset(
     {
         "payment.upi",
         "verdict.use_gates",
+        "date.day_month",
         "BoxOfficeWindow.pdf_pdf",
         "BoxOfficeWindow.csv_csv",
         "SupervisorDialog.supervisor",
@@ -34,6 +35,9 @@ TEXTS = {
     "verdict.on_date": "{time} del {date}",
     "verdict.use_gates": "{text}: use {gates}",
     "verdict.this_ticket": "esta entrada",
+    "date.weekdays": "lun mar mié jue vie sáb dom",
+    "date.months": "ene feb mar abr may jun jul ago sept oct nov dic",
+    "date.day_month": "{weekday} {day} {month}",
     # -- the door's verdict: why -------------------------------------------------------------
     "reason.ok": "Bienvenido",
     "reason.reentry": "Bienvenido de nuevo",

@@ -156,3 +156,29 @@ def test_sync_failures_are_the_catalogues_words():
         "El servidor de sincronización tiene un problema (HTTP 503): el escaneo continúa sin"
         " conexión."
     )
+
+
+def test_verdict_words_need_no_qt_and_name_days_in_each_language():
+    """core/messages/verdicts.py words a verdict for any caller (window, CLI, server)."""
+    from core.messages import verdicts
+
+    for code in messages.LANGUAGES:  # every language can write a date
+        assert len(messages.text("date.weekdays", code).split()) == 7, code
+        assert len(messages.text("date.months", code).split()) == 12, code
+    later = {"time": "19:00", "date": "2027-01-18"}  # a Monday
+    assert (
+        verdicts.reason_text("event_not_started", later, "en")
+        == "Doors open at 19:00 on Mon 18 Jan"
+    )
+    assert verdicts.reason_text("event_not_started", later, "es") == (
+        "Las puertas abren a las 19:00 del lun 18 ene"
+    )
+    inside = {"gate": "North", "at": 1_800_000_000}
+    assert verdicts.reason_text("already_inside", inside, "es").startswith(
+        "Ya está dentro en North a las "
+    )
+    assert verdicts.headline(verdicts.outcome("admit", "ok"), "ok", "es") == "ADMITIDO"
+    assert verdicts.reason_text("override", {}, "es", "Admitted by Sam: guest list") == (
+        "Admitted by Sam: guest list"
+    )
+    assert verdicts.reason_text("some_new_reason", {}, "es", "Engine words") == "Engine words"
