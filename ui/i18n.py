@@ -16,7 +16,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, Qt, QTranslator
+from PySide6.QtGui import QGuiApplication
 
 from core import messages
 
@@ -79,6 +80,11 @@ def _install(code: str) -> None:
     app.removeTranslator(_translator)
     _translator.language = code
     _current = code
+    if isinstance(app, QGuiApplication):  # Arabic, Hebrew...: the whole layout mirrors
+        rtl = messages.direction(code) == "rtl"
+        app.setLayoutDirection(
+            Qt.LayoutDirection.RightToLeft if rtl else Qt.LayoutDirection.LeftToRight
+        )
     app.installTranslator(_translator)
 
 

@@ -85,3 +85,19 @@ def test_window_labels_come_from_the_catalogue_through_qt(qapp):
         "5 walk-up ticket(s) left on this counter"
     )
     assert languages.current == "en"
+
+
+def test_a_right_to_left_language_mirrors_the_windows(qapp, monkeypatch):
+    """A language module saying DIRECTION = "rtl" (Arabic) turns the layout around."""
+    from PySide6.QtCore import Qt
+
+    from core import messages
+
+    languages = Languages()
+    monkeypatch.setattr(messages, "direction", lambda code: "rtl" if code == "es" else "ltr")
+    try:
+        languages.set_language("es")
+        assert qapp.layoutDirection() == Qt.LayoutDirection.RightToLeft
+    finally:
+        languages.set_language("en")
+    assert qapp.layoutDirection() == Qt.LayoutDirection.LeftToRight
