@@ -76,7 +76,8 @@ def _install(code: str) -> None:
     global _translator, _current
     app = QCoreApplication.instance()
     if _translator is None:
-        _translator = CatalogueTranslator(app)
+        # No parent: it outlives any one QApplication (tests make several in one process).
+        _translator = CatalogueTranslator()
     app.removeTranslator(_translator)
     _translator.language = code
     _current = code
