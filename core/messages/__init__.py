@@ -35,7 +35,7 @@ from typing import Any
 SOURCE = "en"
 Text = str | Mapping[str, str]
 
-# {name} and {name!r}-free format fields, Qt's %1..%99 and %n: what a translation must keep.
+# What a translation must keep: Qt's %1..%99 and %n here, {named} fields through string.Formatter.
 _QT_PLACEHOLDER = re.compile(r"%(\d{1,2}|n)")
 _FORMATTER = string.Formatter()
 
