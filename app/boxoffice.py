@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from core import credentials
+from core import credentials, messages
 from core.credentials import MAX_TICKET_ID, ticket_number
 from core.keys import SigningKey
 from local_db import sales as sales_db
@@ -31,21 +31,54 @@ from local_db.store import Store
 from sync.box_office import load_issuing_key
 
 METHODS = ("cash", "card", "upi", "other")
-METHOD_NAMES = {"cash": "Cash", "card": "Card", "upi": "UPI", "other": "Other"}
 
 
 class BoxOfficeError(Exception):
     """Something the person at the counter must read: plain words, no traceback.
 
-    ``str(exc)`` is the English sentence (the CLI prints it). ``code`` is stable and
-    ``params`` holds plain values (amounts in cents), so the window can word it in the
-    counter's language (``ui/box_office/messages.py``) without parsing English.
+    ``code`` is stable and ``params`` holds plain values (amounts in cents); the words are
+    the catalogue's ``boxoffice.<code>`` (core/messages), so ``str(exc)`` (English, what the
+    CLI prints) and ``words(lang)`` (what the counter shows) are one text, translated once.
     """
 
     def __init__(self, message: str, code: str = "", /, **params: Any):
         super().__init__(message)
         self.code = code
         self.params = params
+
+    @classmethod
+    def because(cls, code: str, /, **params: Any) -> BoxOfficeError:
+        """The refusal ``code`` with its English words from the catalogue."""
+        return cls(refusal_words(code, params), code, **params)
+
+    def words(self, lang: str = messages.SOURCE) -> str:
+        """This refusal in ``lang`` (the English sentence for a code the catalogue lacks)."""
+        if messages.raw(f"boxoffice.{self.code}") is None:
+            return str(self)
+        return refusal_words(self.code, self.params, lang)
+
+
+def method_name(method: str, lang: str = messages.SOURCE) -> str:
+    """A payment method in words (the service's codes stay English: cash, card, upi, other)."""
+    key = f"payment.{method}"
+    return messages.text(key, lang) if messages.raw(key) is not None else method
+
+
+def refusal_words(code: str, params: dict[str, Any], lang: str = messages.SOURCE) -> str:
+    """``boxoffice.<code>`` in ``lang`` with the service's plain values in words: amounts
+    in cents as money, method codes as names, lists joined."""
+    p = dict(params)
+    for name in ("tendered", "due", "short", "amount"):
+        if f"{name}_cents" in p:
+            p[name] = money(p.pop(f"{name}_cents"))
+    if "method" in p:
+        p["method"] = method_name(str(p["method"]), lang)
+    if "methods" in p:
+        p["methods"] = ", ".join(method_name(m, lang) for m in p["methods"] or [])
+    if "tiers" in p:
+        p["tiers"] = ", ".join(p["tiers"] or []) or messages.text("boxoffice.none", lang)
+    count = p.pop("left", None)
+    return messages.text(f"boxoffice.{code}", lang, n=count, **p)
 
 
 class NotFound(BoxOfficeError):
@@ -73,18 +106,12 @@ def parse_amount(text: str | int | float | Decimal) -> int:
     try:
         value = Decimal(str(text).strip().replace(",", "."))
     except InvalidOperation:
-        raise PaymentProblem(
-            f"{text!r} is not an amount: type it like 25.50", "not_an_amount", text=str(text)
-        ) from None
+        raise PaymentProblem.because("not_an_amount", text=str(text)) from None
     if not value.is_finite() or value < 0:
-        raise PaymentProblem(
-            f"{text!r} is not an amount: type it like 25.50", "not_an_amount", text=str(text)
-        )
+        raise PaymentProblem.because("not_an_amount", text=str(text))
     cents = value * 100
     if cents != cents.to_integral_value():
-        raise PaymentProblem(
-            f"{text!r} has fractions of a cent", "fraction_of_cent", text=str(text)
-        )
+        raise PaymentProblem.because("fraction_of_cent", text=str(text))
     return int(cents)
 
 
@@ -98,9 +125,7 @@ def money(cents: int | None) -> str:
 def change_due(due_cents: int, tendered_cents: int) -> int:
     """Change to hand back; raises PaymentProblem when the cash does not cover the amount."""
     if tendered_cents < due_cents:
-        raise PaymentProblem(
-            f"Cash given ({money(tendered_cents)}) is less than the amount due"
-            f" ({money(due_cents)}): {money(due_cents - tendered_cents)} short",
+        raise PaymentProblem.because(
             "cash_short",
             tendered_cents=tendered_cents,
             due_cents=due_cents,
@@ -344,12 +369,7 @@ class BoxOffice:
         clean = code.strip().upper().replace(" ", "").replace("-", "")
         row = sales_db.reservation_row(self.store, clean)
         if row is None:
-            raise NotFound(
-                f"No reservation {clean} on this counter's list: check the code, search by"
-                " name or phone, or sync if it was made in the last minutes",
-                "reservation_not_found",
-                reservation=clean,
-            )
+            raise NotFound.because("reservation_not_found", reservation=clean)
         return self._view(row)
 
     def _view(self, row: dict[str, Any]) -> ReservationView:
@@ -400,12 +420,8 @@ class BoxOffice:
         for offer in self.walkup_tiers():
             if text == str(offer.tier_id) or text.casefold() == offer.name.casefold():
                 return offer
-        names = ", ".join(o.name for o in self.walkup_tiers()) or "none"
-        raise NotFound(
-            f"No tier called {text!r} in this event (tiers: {names})",
-            "no_such_tier",
-            tier=text,
-            tiers=[o.name for o in self.walkup_tiers()],
+        raise NotFound.because(
+            "no_such_tier", tier=text, tiers=[o.name for o in self.walkup_tiers()]
         )
 
     # -- selling ---------------------------------------------------------------------------
@@ -423,24 +439,11 @@ class BoxOffice:
         with self._lock:
             res = self.reservation(code)
             if res.status == "expired":
-                raise CannotPay(
-                    f"Reservation {res.code} expired: it cannot be paid. The seats may have"
-                    " gone back on sale: sell walk-up tickets instead",
-                    "reservation_expired",
-                    reservation=res.code,
-                )
+                raise CannotPay.because("reservation_expired", reservation=res.code)
             if res.status == "cancelled":
-                raise CannotPay(
-                    f"Reservation {res.code} was cancelled: it cannot be paid",
-                    "reservation_cancelled",
-                    reservation=res.code,
-                )
+                raise CannotPay.because("reservation_cancelled", reservation=res.code)
             if res.status == "paid":
-                raise CannotPay(
-                    f"Reservation {res.code} is already paid: do not take money twice",
-                    "reservation_paid",
-                    reservation=res.code,
-                )
+                raise CannotPay.because("reservation_paid", reservation=res.code)
             tickets = [(item.tier_id, res.holder) for item in res.items for _ in range(item.qty)]
             return self._sell(
                 "reservation",
@@ -470,9 +473,7 @@ class BoxOffice:
         with self._lock:
             offer = self.tier(tier)
             if not 1 <= qty <= 100:
-                raise PaymentProblem(
-                    "Sell between 1 and 100 tickets at a time", "quantity_range", low=1, high=100
-                )
+                raise PaymentProblem.because("quantity_range", low=1, high=100)
             if qty > offer.left:
                 raise self._sold_out(offer, qty)
             return self._sell(
@@ -489,22 +490,8 @@ class BoxOffice:
     @staticmethod
     def _sold_out(offer: TierOffer, qty: int) -> SoldOut:
         if offer.left == 0:
-            return SoldOut(
-                f"No walk-up {offer.name} tickets left on this counter: its allocation is used"
-                " up or was never set. Sync to get more, or ask the organizer to allocate"
-                " seats to this counter (gatehouse admin device allocate)",
-                "allocation_used_up",
-                tier=offer.name,
-                asked=qty,
-            )
-        return SoldOut(
-            f"Only {offer.left} walk-up {offer.name} ticket(s) left on this counter"
-            f" (asked for {qty}): sell fewer, or sync to get more",
-            "allocation_short",
-            tier=offer.name,
-            left=offer.left,
-            asked=qty,
-        )
+            return SoldOut.because("allocation_used_up", tier=offer.name, asked=qty)
+        return SoldOut.because("allocation_short", tier=offer.name, left=offer.left, asked=qty)
 
     def _sell(
         self,
@@ -521,15 +508,10 @@ class BoxOffice:
     ) -> Sale:
         staff = (staff or "").strip()
         if not staff:
-            raise PaymentProblem("Every sale names its staff: sign in first", "no_staff")
+            raise PaymentProblem.because("no_staff")
         method = (method or "").strip().lower()
         if method not in METHODS:
-            raise PaymentProblem(
-                f"Payment method must be one of {', '.join(METHODS)}",
-                "unknown_method",
-                method=method,
-                methods=list(METHODS),
-            )
+            raise PaymentProblem.because("unknown_method", method=method, methods=list(METHODS))
         reference = (reference or "").strip() or None
         change = 0
         if method == "cash":
@@ -538,18 +520,14 @@ class BoxOffice:
         else:
             tendered = None
             if amount_cents is not None and amount_cents != due:
-                raise PaymentProblem(
-                    f"The {METHOD_NAMES[method]} payment ({money(amount_cents)}) must be the"
-                    f" amount due ({money(due)})",
+                raise PaymentProblem.because(
                     "amount_mismatch",
                     method=method,
                     amount_cents=amount_cents,
                     due_cents=due,
                 )
             if method == "other" and not reference:
-                raise PaymentProblem(
-                    "Say what the 'other' payment was in the reference", "reference_needed"
-                )
+                raise PaymentProblem.because("reference_needed")
         key = self._issuing_key()
         event = self.store.reference().event
         now = self.clock()
@@ -680,35 +658,19 @@ class BoxOffice:
     # -- readiness -------------------------------------------------------------------------
     def _ensure_ready(self) -> None:
         if self.store.reference().event is None:
-            raise NotReady(
-                "This counter has no ticket list yet. Pair it as a box office"
-                " (gatehouse pair) and sync once.",
-                "no_ticket_list",
-            )
+            raise NotReady.because("no_ticket_list")
 
     def _issuing_key(self) -> SigningKey:
         """This counter's key, and only if the manifest certifies it as active."""
         self._ensure_ready()
         key = self._key_loader(self.store)
         if key is None:
-            raise NotReady(
-                "This counter has no issuing key: it must be paired as a box office and"
-                " synced once before it can issue tickets",
-                "no_issuing_key",
-            )
+            raise NotReady.because("no_issuing_key")
         row = self.store.key_standing(key.kid)
         if row is None or row[0] != "box_office":
-            raise NotReady(
-                "This counter's issuing key is not certified yet: sync once with the server"
-                " so door kiosks will accept its tickets",
-                "key_not_certified",
-            )
+            raise NotReady.because("key_not_certified")
         if row[1] != "active":
-            raise NotReady(
-                "This counter's issuing key was withdrawn by the organizer: it cannot issue"
-                " tickets any more",
-                "key_withdrawn",
-            )
+            raise NotReady.because("key_withdrawn")
         return key
 
     def issuing_ready(self) -> str | None:

@@ -432,6 +432,17 @@ class Smoke:
             raise StepFailed(f"`box-office find` exit {out.returncode}: {text[-300:]}")
         return f"`box-office find` ran (exit {out.returncode}): {text.splitlines()[-1][:100]}"
 
+    def step_words(self) -> str:
+        """The catalogue's languages are found in the frozen archive (core/messages lists its
+        modules at run time): a kiosk set to Spanish refuses a too-short search in Spanish."""
+        home = self.host_path("/tmp/words")
+        home.mkdir(exist_ok=True)
+        (home / "config.toml").write_text('language = "es"\n', encoding="utf-8")
+        out = self.run(["search", "e"], home="/tmp/words")
+        if out.returncode != 2 or "Escriba al menos" not in out.stderr:
+            raise StepFailed(f"`search e` in Spanish: exit {out.returncode}: {out.stderr[-300:]}")
+        return out.stderr.strip()[:100]
+
     def step_server_stop(self) -> str:
         if self.server is None:
             raise StepSkipped("no server was started")
@@ -472,6 +483,7 @@ class Smoke:
             ("sounds", self.step_sounds),
             ("log file", self.step_logs),
             ("box-office find", self.step_box_office),
+            ("words in Spanish (core/messages)", self.step_words),
             ("server stop", self.step_server_stop),
         ]
         self.prepare()

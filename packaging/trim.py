@@ -139,8 +139,6 @@ _DATA_DROP = [
     re.compile(r"/Qt/resources/qtwebengine"),
     re.compile(r"/Qt/translations/qtwebengine_"),
     re.compile(r"\.(h|hpp|a|lib|prl|cmake)$"),
-    # Translation sources: the bundle ships the compiled .qm (and cannot compile a .ts).
-    re.compile(r"/ui/i18n/[^/]*\.ts$"),
 ]
 
 
@@ -218,24 +216,8 @@ def datas(toc: list[tuple], languages: set[str]) -> list[tuple]:
     return kept
 
 
-def compile_translations(ts_dir, out_dir) -> list:
-    """Compile every ``ts_dir/*.ts`` into ``out_dir/*.qm`` (fails the build on an error)."""
-    from ui.i18n import compile_ts
+def kiosk_languages() -> set[str]:
+    """The languages the kiosk speaks: one module each in core/messages (the catalogue)."""
+    from core.messages import LANGUAGES
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    compiled = []
-    for ts in sorted(ts_dir.glob("*.ts")):
-        qm = out_dir / (ts.stem + ".qm")
-        if not compile_ts(ts, qm):
-            raise SystemExit(f"trim: could not compile {ts} (see the warning above)")
-        compiled.append(qm)
-    print(f"trim: compiled translations: {', '.join(q.name for q in compiled) or 'none'}")
-    return compiled
-
-
-def kiosk_languages(i18n_dir) -> set[str]:
-    """Languages with a kiosk translation: ``ui/i18n/<anything>_<lang>.qm`` or ``<lang>.qm``."""
-    languages = set()
-    for qm in i18n_dir.glob("*.qm") if i18n_dir.is_dir() else []:
-        languages.add(qm.stem.rsplit("_", 1)[-1].split("-")[0].lower())
-    return languages
+    return set(LANGUAGES)

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from sync.errors import REVOKED, SyncError
+from sync.errors import SyncError
 
 TIME_HEADER = "X-Gatehouse-Time"
 
@@ -178,11 +178,9 @@ class ServerClient:
         try:
             data = response.json()
         except ValueError:
-            raise SyncError(
-                "damaged", "The sync server's answer was garbled in transit; will retry."
-            ) from None
+            raise SyncError.because("damaged", "sync.garbled_retry") from None
         if not isinstance(data, dict):
-            raise SyncError("damaged", "The sync server's answer was garbled in transit.")
+            raise SyncError.because("damaged", "sync.garbled")
         return data
 
 
@@ -191,33 +189,19 @@ def _mapped_errors() -> Iterator[None]:
     try:
         yield
     except httpx.ConnectTimeout:
-        raise SyncError(
-            "offline", "Cannot reach the sync server (no answer): scanning continues offline."
-        ) from None
+        raise SyncError.because("offline", "sync.no_answer") from None
     except httpx.TimeoutException:
-        raise SyncError(
-            "timeout", "The sync server is too slow to answer: scanning continues offline."
-        ) from None
+        raise SyncError.because("timeout", "sync.too_slow") from None
     except httpx.ConnectError:
-        raise SyncError(
-            "offline",
-            "Cannot reach the sync server: check the network. Scanning continues offline.",
-        ) from None
+        raise SyncError.because("offline", "sync.unreachable") from None
     except httpx.DecodingError:
-        raise SyncError(
-            "damaged", "A download from the sync server arrived damaged; will retry."
-        ) from None
+        raise SyncError.because("damaged", "sync.download_damaged") from None
     except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.NetworkError):
-        raise SyncError(
-            "interrupted",
-            "The connection to the sync server dropped mid-transfer; will retry.",
-        ) from None
+        raise SyncError.because("interrupted", "sync.dropped") from None
     except httpx.InvalidURL:
-        raise SyncError("refused", "The sync server address is not a valid URL.") from None
+        raise SyncError.because("refused", "sync.bad_address") from None
     except httpx.HTTPError as exc:  # anything else httpx raises is a transport problem
-        raise SyncError(
-            "interrupted", f"Network problem talking to the sync server ({exc})."
-        ) from None
+        raise SyncError.because("interrupted", "sync.network_problem", problem=str(exc)) from None
 
 
 def check(response: httpx.Response) -> None:
@@ -233,20 +217,16 @@ def check(response: httpx.Response) -> None:
     except ValueError:
         pass
     if status >= 500:
-        raise SyncError(
-            "server_error",
-            f"The sync server has a problem (HTTP {status}): scanning continues offline.",
-        )
+        raise SyncError.because("server_error", "sync.server_problem", http=status)
     if status == 401 and code == "device_revoked":
-        raise SyncError("revoked", REVOKED)  # the engine wipes before anyone reads this
+        raise SyncError.because("revoked", "sync.revoked")  # the engine wipes first
     if status == 401:
-        raise SyncError(
-            "unauthorized", "The sync server does not recognise this kiosk: pair it again."
-        )
-    raise SyncError(
+        raise SyncError.because("unauthorized", "sync.unknown_kiosk")
+    raise SyncError.because(
         "refused",
-        f"The sync server refused the request: {message or f'HTTP {status}'}",
+        "sync.refused",
         reason=code or None,
         status=status,
         detail=message or None,
+        what=message or f"HTTP {status}",
     )

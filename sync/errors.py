@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from core import messages
+
 # Codes whose failure means the server could not be used at all (the kiosk is offline).
 OFFLINE_KINDS = frozenset({"offline", "timeout", "interrupted", "server_error"})
 
@@ -31,13 +35,35 @@ class SyncError(Exception):
         self.status = status  # the HTTP status when the server answered with an error
         self.detail = detail  # the server's own message, when it gave one
 
+        self.key = ""  # the catalogue's words for it (core/messages), when made by because()
+        self.params: dict[str, Any] = {}
+
+    @classmethod
+    def because(
+        cls,
+        kind: str,
+        key: str,
+        /,
+        *,
+        reason: str | None = None,
+        status: int | None = None,
+        detail: str | None = None,
+        **params: Any,
+    ) -> SyncError:
+        """A failure worded by the catalogue's ``key`` (``str()`` is its English)."""
+        params = {"status": status, "detail": detail, **params}
+        error = cls(kind, messages.text(key, **params), reason=reason, status=status, detail=detail)
+        error.key, error.params = key, params
+        return error
+
+    def words(self, lang: str = messages.SOURCE) -> str:
+        """This failure in ``lang`` (its English sentence when it has no catalogue key)."""
+        return messages.text(self.key, lang, **self.params) if self.key else str(self)
+
     @property
     def offline(self) -> bool:
         return self.kind in OFFLINE_KINDS
 
 
-NOT_PAIRED = "This kiosk is not paired with a sync server yet: run gatehouse pair."
-REVOKED = (
-    "This kiosk was removed by the organizer: syncing stopped and guest names were deleted. "
-    "Scanning still works with what is on this kiosk."
-)
+NOT_PAIRED = messages.text("sync.not_paired")
+REVOKED = messages.text("sync.revoked")

@@ -39,7 +39,7 @@ def pair(
     """Pair this kiosk. Raises SyncError (kind ``refused`` for a bad or used code)."""
     code = code.strip()
     if not code:
-        raise SyncError("refused", "Type the pairing code the organizer gave you.")
+        raise SyncError.because("refused", "sync.no_pairing_code")
     current = store.device_state().event_id
     client = ServerClient(server_url, timeout_s=timeout_s, connect_timeout_s=timeout_s)
     try:
@@ -56,16 +56,12 @@ def pair(
         gate = data.get("gate")
         keys = [VerifyKey(bytes.fromhex(k["public_key"])) for k in data["manifest_keys"]]
     except (KeyError, TypeError, ValueError) as exc:
-        raise SyncError("damaged", f"The pairing answer was incomplete ({exc}).") from None
+        raise SyncError.because("damaged", "sync.pairing_incomplete", problem=str(exc)) from None
     for key, entry in zip(keys, data["manifest_keys"], strict=True):
         if entry.get("kid") and entry["kid"] != key.kid.hex():
-            raise SyncError("damaged", "The pairing answer names a key that does not match.")
+            raise SyncError.because("damaged", "sync.pairing_key_mismatch")
     if current is not None and current != event_id:
-        raise SyncError(
-            "refused",
-            "This kiosk already holds another event's tickets: use a fresh data folder "
-            "(GATEHOUSE_HOME) to pair it with a new event.",
-        )
+        raise SyncError.because("refused", "sync.other_event")
     write_token(store, token)
     chosen = client.sampler.estimate()  # None when every exchange was too slow to trust
     offset = None if chosen is None else chosen.offset

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui import theme
+from ui.i18n import LANGUAGES as ui_languages
 
 
 def _message_label() -> QLabel:
@@ -230,7 +231,7 @@ class ConfirmDialog(QDialog):
         layout.addWidget(no)
 
 
-LANGUAGES = (("en", "English"), ("es", "Español"))
+LANGUAGES = tuple(ui_languages.items())  # the catalogue's: one core/messages module each
 
 
 class SettingsDialog(QDialog):

@@ -1,128 +1,128 @@
-"""Languages: Qt Linguist ``.ts`` sources in ``ui/i18n``, compiled to ``.qm`` when needed.
+"""Languages for the windows: Qt asks core/messages, the one catalogue of Gatehouse's words.
 
-Only the ``.ts`` files are kept in git. ``python -m ui.i18n`` compiles them next to the
-sources (packaging runs it so a frozen kiosk ships ``.qm`` files); a kiosk running from a
-checkout compiles a missing or stale ``.qm`` into its cache folder on first use with
-``pyside6-lrelease`` from the PySide6 wheel. ``python -m ui.i18n update`` re-extracts the
-strings with ``pyside6-lupdate`` after the UI text changes.
+Widgets keep Qt's idiom, ``self.tr("Find by name (F2)")`` and a ``changeEvent`` on
+``LanguageChange``; what answers is ``CatalogueTranslator``, a ``QTranslator`` whose
+``translate`` (a virtual Qt calls back into Python) finds the label by its Qt context and
+English text in the catalogue and gives it in the chosen language. Nothing is compiled: no
+``.ts``/``.qm`` files, no ``lrelease``; a new language is one new file in core/messages.
+
+Words the windows choose themselves (verdict reasons, the counter's refusals) are looked up
+by key with ``say``, in the language this module holds.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, Qt, QTranslator
+from PySide6.QtGui import QGuiApplication
+
+from core import messages
 
 log = logging.getLogger(__name__)
 
-I18N_DIR = Path(__file__).resolve().parent / "i18n"
-LANGUAGES = {"en": "English", "es": "Español"}
-SOURCE_LANGUAGE = "en"
+LANGUAGES = messages.LANGUAGES  # {code: name in itself}, English first
+SOURCE_LANGUAGE = messages.SOURCE
 
 
-def _tool(name: str) -> str | None:
-    """A PySide6 tool: the venv's wrapper script, else the binary inside the wheel."""
-    found = shutil.which(f"pyside6-{name}") or shutil.which(
-        f"pyside6-{name}", path=str(Path(sys.executable).parent)
-    )
-    if found:
-        return found
-    import PySide6
+class CatalogueTranslator(QTranslator):
+    """Qt's translator interface over the catalogue, in one language at a time."""
 
-    binary = Path(PySide6.__file__).parent / name
-    return str(binary) if binary.exists() else None
+    def __init__(self, parent: Any = None):
+        super().__init__(parent)
+        self.language = SOURCE_LANGUAGE
+        self._labels = messages.qt_labels()
+        # By English text alone, for a label whose class was renamed or moved: the right
+        # words beat English on a Spanish screen (the tests still name the exact context).
+        self._by_text: dict[str, str] = {}
+        for (_context, english), key in self._labels.items():
+            self._by_text.setdefault(english, key)
 
+    def key_for(self, context: str, source: str) -> str | None:
+        return self._labels.get((context, source)) or self._by_text.get(source)
 
-def compile_ts(ts: Path, qm: Path) -> bool:
-    tool = _tool("lrelease")
-    if tool is None:
-        log.warning("pyside6-lrelease not found: %s stays untranslated", ts.stem)
+    def translate(self, context, source, disambiguation=None, n=-1):
+        key = self.key_for(str(context), str(source))
+        if key is None:
+            return None  # Qt shows the English source text
+        # Qt itself replaces %n with the count afterwards (QCoreApplication::translate).
+        return messages.raw(key, self.language, None if n is None or n < 0 else n)
+
+    def isEmpty(self) -> bool:
         return False
-    qm.parent.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [tool, "-silent", str(ts), "-qm", str(qm)], capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0 or not qm.exists():
-        log.warning("could not compile %s: %s", ts.name, done.stderr.strip())
-        return False
-    return True
 
 
-def qm_path(code: str, cache_dir: Path | None) -> Path | None:
-    """The compiled catalogue for a language, compiling it if it is missing or stale."""
-    ts = I18N_DIR / f"gatehouse_{code}.ts"
-    shipped = I18N_DIR / f"gatehouse_{code}.qm"
-    if shipped.exists() and (not ts.exists() or shipped.stat().st_mtime >= ts.stat().st_mtime):
-        return shipped
-    if not ts.exists():
-        return None
-    target = (cache_dir or I18N_DIR) / f"gatehouse_{code}.qm"
-    if target.exists() and target.stat().st_mtime >= ts.stat().st_mtime:
-        return target
-    return target if compile_ts(ts, target) else None
+_translator: CatalogueTranslator | None = None
+_current = SOURCE_LANGUAGE
+
+
+def language() -> str:
+    """The windows' language now (a code of ``LANGUAGES``)."""
+    return _current
+
+
+def say(key: str, /, *, n: int | None = None, **params: Any) -> str:
+    """A catalogue text in the windows' language, its ``{params}`` filled."""
+    return messages.text(key, _current, n=n, **params)
+
+
+def _install(code: str) -> None:
+    """Point the one catalogue translator at ``code`` and let every widget know.
+
+    Removing and installing again is what makes Qt post ``LanguageChange`` to every window.
+    """
+    global _translator, _current
+    app = QCoreApplication.instance()
+    if _translator is None:
+        # No parent: it outlives any one QApplication (tests make several in one process).
+        _translator = CatalogueTranslator()
+    app.removeTranslator(_translator)
+    _translator.language = code
+    _current = code
+    if isinstance(app, QGuiApplication):  # Arabic, Hebrew...: the whole layout mirrors
+        rtl = messages.direction(code) == "rtl"
+        app.setLayoutDirection(
+            Qt.LayoutDirection.RightToLeft if rtl else Qt.LayoutDirection.LeftToRight
+        )
+    app.installTranslator(_translator)
 
 
 class Languages:
-    """Installs and swaps the app's translators; Qt then sends LanguageChange to widgets."""
+    """Switches the windows' language; Qt then sends LanguageChange to widgets.
+
+    The language is application-wide (one translator, like Qt's own); ``current`` reads it.
+    """
 
     def __init__(self, cache_dir: Path | None = None):
-        self.cache_dir = cache_dir
-        self.current = SOURCE_LANGUAGE
-        self._translators: list[QTranslator] = []
+        self.cache_dir = cache_dir  # kept for callers: nothing is compiled or cached now
+        self._qt: list[QTranslator] = []
 
-    def prepare(self, code: str) -> Path | None:
-        """Compile the catalogue if needed (file I/O: call it off the GUI thread)."""
-        return qm_path(code, self.cache_dir) if code != SOURCE_LANGUAGE else None
+    @property
+    def current(self) -> str:
+        return _current
+
+    def prepare(self, code: str) -> None:
+        """Nothing to prepare (the catalogue is Python); the windows still call it first."""
+        return None
 
     def set_language(self, code: str) -> bool:
+        """Switch to ``code``; an unknown code means English (and False)."""
         app = QCoreApplication.instance()
-        if code not in LANGUAGES:
-            code = SOURCE_LANGUAGE
-        for t in self._translators:
+        known = code in LANGUAGES
+        code = code if known else SOURCE_LANGUAGE
+        for t in self._qt:
             app.removeTranslator(t)
-        self._translators.clear()
-        self.current = code
-        if code == SOURCE_LANGUAGE:
-            return True
-        ours = QTranslator(app)
-        path = qm_path(code, self.cache_dir)
-        if path is None or not ours.load(str(path)):
-            log.warning("no translation for %s; staying in English", code)
-            self.current = SOURCE_LANGUAGE
-            return False
-        # Qt's own strings (Cancel, Save, Yes...) from the translations in the wheel.
-        qt = QTranslator(app)
-        if qt.load(QLocale(code), "qtbase", "_", QLibraryInfo.path(QLibraryInfo.TranslationsPath)):
-            app.installTranslator(qt)
-            self._translators.append(qt)
-        app.installTranslator(ours)
-        self._translators.append(ours)
-        return True
-
-
-def update_sources() -> None:
-    """Re-extract every translatable string of ui/ into each .ts (keeps translations)."""
-    tool = _tool("lupdate")
-    ui_dir = Path(__file__).resolve().parent
-    files = sorted(str(p) for p in [*ui_dir.glob("*.py"), *ui_dir.glob("box_office/*.py")])
-    for code in LANGUAGES:
-        if code == SOURCE_LANGUAGE:
-            continue
-        ts = I18N_DIR / f"gatehouse_{code}.ts"
-        subprocess.run([tool, "-no-obsolete", *files, "-ts", str(ts)], check=True)
-
-
-def main(argv: list[str]) -> int:
-    if argv[:1] == ["update"]:
-        update_sources()
-        return 0
-    ok = all(compile_ts(ts, ts.with_suffix(".qm")) for ts in sorted(I18N_DIR.glob("*.ts")))
-    return 0 if ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+        self._qt.clear()
+        if code != SOURCE_LANGUAGE:
+            # Qt's own strings (Cancel, Save, Yes...) from the translations in the wheel.
+            qt = QTranslator(app)
+            where = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+            if qt.load(QLocale(code), "qtbase", "_", where):
+                app.installTranslator(qt)
+                self._qt.append(qt)
+        _install(code)
+        if not known:
+            log.warning("no language %r; using English", code)
+        return known

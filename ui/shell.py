@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
 from app.staff import LockedOut, NotSupervisor, StaffMember, WrongPin
 from ui import theme
+from ui.i18n import say
 from ui.idle import IdleLock
 from ui.ops import Ops
 from ui.pages import LoginPage, PairingPage
@@ -159,13 +160,9 @@ class WindowShell(QMainWindow):
 
     def pin_error(self, exc: Exception) -> str:
         if isinstance(exc, LockedOut):
-            return self.tr("Too many wrong PINs. Try again in %1 seconds.").replace(
-                "%1", str(int(exc.seconds_left + 0.999))
-            )
+            return say("staff.locked_out", seconds=int(exc.seconds_left + 0.999))
         if isinstance(exc, WrongPin):
-            return self.tr("Wrong PIN. %1 tries left before a pause.").replace(
-                "%1", str(exc.tries_left)
-            )
+            return say("staff.wrong_pin", tries_left=exc.tries_left)
         if isinstance(exc, NotSupervisor):
             return self.tr("%1 is not a supervisor.").replace("%1", str(exc))
         if isinstance(exc, ValueError):

@@ -21,12 +21,15 @@ from app.boxoffice import (
     PaymentProblem,
     Sale,
     SoldOut,
+    method_name,
     money,
     open_box_office,
     parse_amount,
 )
 from app.cli import CommandError, json_flag
 from app.outputs import out_file, out_folder
+from app.settings import Settings
+from core import messages
 from core.csv_safe import write_csv
 
 TICKET_COLUMNS = ("ticket_id", "holder", "tier", "code", "number")
@@ -72,8 +75,13 @@ def _payment_args(p) -> None:
     json_flag(p)
 
 
+def _lang() -> str:
+    """The words' language: the one this kiosk is set to (``language`` in config.toml)."""
+    return Settings.load().language
+
+
 def _fail(exc: BoxOfficeError) -> int:
-    print(f"gatehouse: {exc}", file=sys.stderr)
+    print(f"gatehouse: {exc.words(_lang())}", file=sys.stderr)
     # A refusal of this sale (expired, sold out, short cash) is 1; anything else is 2.
     return 1 if isinstance(exc, CannotPay | SoldOut | PaymentProblem | NotFound) else 2
 
@@ -87,7 +95,7 @@ def find(args) -> int:
     if args.json:
         print(json.dumps([r.to_dict() for r in found], ensure_ascii=False))
     elif not found:
-        print("No reservation matches: try the code, the phone number or part of the name")
+        print(messages.text("boxoffice.no_match", _lang()))
     for r in [] if args.json else found:
         items = ", ".join(f"{i.qty} x {i.tier}" for i in r.items)
         left = ""
@@ -107,7 +115,7 @@ def _money_args(args) -> dict:
     try:
         amount = None if args.amount is None else parse_amount(args.amount)
     except PaymentProblem as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(exc.words(_lang())) from None
     staff = args.staff or _user()
     if args.method == "cash":
         return {"tendered_cents": amount, "staff": staff}
@@ -156,16 +164,19 @@ def _hand_over(args, sale: Sale) -> int:
     """Print the sale; with --out write tickets.csv and tickets.pdf. The sale is already
     committed: a file that cannot be written is reported, the tickets can be printed again."""
     data = sale.to_dict()
+    lang = _lang()
     if args.out:
         out = Path(args.out)
         try:
             write_tickets_csv(out / "tickets.csv", sale)
         except OSError as exc:
-            raise CommandError(f"sale recorded, but cannot write {out}: {exc.strerror}") from None
+            raise CommandError(
+                messages.text("cli.cannot_write_sale", lang, path=out, problem=exc.strerror)
+            ) from None
         try:
             from ui.box_office.printing import write_pdf
         except ImportError as exc:  # a server-only install has no Qt
-            print(f"gatehouse: no PDF (needs PySide6: {exc})", file=sys.stderr)
+            print("gatehouse: " + messages.text("cli.no_pdf", lang, problem=exc), file=sys.stderr)
         else:
             write_pdf(out / "tickets.pdf", [sale])
             data["pdf"] = str(out / "tickets.pdf")
@@ -173,14 +184,27 @@ def _hand_over(args, sale: Sale) -> int:
     if args.json:
         print(json.dumps(data, ensure_ascii=False))
         return 0
-    what = f"Reservation {sale.reservation_code}" if sale.reservation_code else "Walk-up sale"
-    print(f"{what}: {money(sale.amount_cents)} by {sale.method}, {len(sale.tickets)} ticket(s)")
+    line = {
+        "amount": money(sale.amount_cents),
+        "method": method_name(sale.method, lang),
+        "tickets": messages.text("cli.tickets", lang, n=len(sale.tickets)),
+    }
+    if sale.reservation_code:
+        print(
+            messages.text("cli.sale_reservation", lang, reservation=sale.reservation_code, **line)
+        )
+    else:
+        print(messages.text("cli.sale_walkup", lang, **line))
     if sale.method == "cash":
-        print(f"Cash given {money(sale.tendered_cents)}, change {money(sale.change_cents)}")
+        tendered, change = money(sale.tendered_cents), money(sale.change_cents)
+        print(messages.text("cli.cash_and_change", lang, tendered=tendered, change=change))
     for t in sale.tickets:
         print(f"  {t.number}  {t.tier:<12} {t.holder}")
     if args.out:
-        print(f"Wrote {data['csv']}" + (f" and {data['pdf']}" if "pdf" in data else ""))
+        if "pdf" in data:
+            print(messages.text("cli.wrote_two", lang, path=data["csv"], other=data["pdf"]))
+        else:
+            print(messages.text("cli.wrote", lang, path=data["csv"]))
     return 0
 
 
@@ -210,18 +234,23 @@ def cashup(args) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
         return 0
-    print(f"Cash-up {time.strftime('%Y-%m-%d %H:%M')}")
+    lang = _lang()
+    print(messages.text("cli.cashup", lang, time=time.strftime("%Y-%m-%d %H:%M")))
     for ln in report.lines:
-        print(
-            f"  {ln.staff:<16} {ln.method:<6} {ln.sales:>4} sales {ln.tickets:>4} tickets"
-            f" {money(ln.amount_cents):>10}"
+        counts = messages.text(
+            "cli.cashup_line", lang, sales=f"{ln.sales:>4}", tickets=f"{ln.tickets:>4}"
         )
+        print(f"  {ln.staff:<16} {ln.method:<6} {counts} {money(ln.amount_cents):>10}")
+    everyone = messages.text("cli.all_staff", lang)
     for method, cents in report.by_method.items():
-        print(f"  {'all staff':<16} {method:<6} {money(cents):>32}")
+        print(f"  {everyone:<16} {method:<6} {money(cents):>32}")
     drawer = money(report.cash_in_drawer_cents)
-    print(f"  Total {money(report.total_cents)}; cash in drawer {drawer}")
+    print(
+        "  "
+        + messages.text("cli.cashup_total", lang, total=money(report.total_cents), drawer=drawer)
+    )
     if report.pending_upload:
-        print(f"  {report.pending_upload} sale(s) not uploaded yet: sync before closing")
+        print("  " + messages.text("boxoffice.not_uploaded", _lang(), n=report.pending_upload))
     if args.out:
-        print(f"Wrote {args.out}")
+        print(messages.text("cli.wrote", lang, path=args.out))
     return 0

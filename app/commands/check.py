@@ -23,7 +23,9 @@ import sys
 from app.checkin import CannotRecord, NoTicketList, UnknownGate, open_checkin
 from app.cli import CommandError, json_flag
 from app.door import DoorService, NotOnStaff
+from app.settings import Settings
 from app.staff import LockedOut, WrongPin
+from core import messages
 
 
 def register(sub) -> None:
@@ -73,14 +75,18 @@ def _sign_in(door: DoorService, name: str) -> str:
     try:
         return door.sign_in(member.staff_id, pin).name
     except WrongPin as exc:
-        raise CommandError(
-            f"Wrong PIN for {member.name}: {exc.tries_left} tries left before a pause."
-        ) from None
+        words = messages.text("staff.wrong_pin", _language(), tries_left=exc.tries_left)
+        raise CommandError(f"{member.name}: {words}") from None
     except LockedOut as exc:
+        seconds = int(exc.seconds_left + 0.999)
         raise CommandError(
-            "Too many wrong PINs on this kiosk: try again in"
-            f" {int(exc.seconds_left + 0.999)} seconds."
+            messages.text("staff.locked_out", _language(), seconds=seconds)
         ) from None
+
+
+def _language() -> str:
+    """The kiosk's language (settings), so the CLI says what the window would."""
+    return Settings.load().language
 
 
 def _read_pin(name: str) -> str:

@@ -8,6 +8,7 @@ import sys
 
 from app.cli import CommandError, json_flag
 from app.settings import Settings
+from core import messages
 from local_db.store import Store
 from sync.errors import SyncError
 from sync.pairing import pair
@@ -26,17 +27,17 @@ def run(args) -> int:
     settings = Settings.load()
     server = args.server or settings.server  # settings.server: GATEHOUSE_SERVER or config
     if not server:
-        raise CommandError("say which sync server to pair with: --server URL")
+        raise CommandError(messages.text("cli.no_server", settings.language))
     if "://" not in server:
         server = "http://" + server
     with Store(settings.db_path) as store:
         try:
             result = pair(store, server, args.code, args.name or socket.gethostname())
         except SyncError as exc:
-            if exc.kind in ("refused", "unauthorized", "damaged"):
-                print(f"gatehouse: pairing refused: {exc}", file=sys.stderr)
-                return 1
-            print(f"gatehouse: pairing failed: {exc}", file=sys.stderr)
+            refused = exc.kind in ("refused", "unauthorized", "damaged")
+            key = "cli.pairing_refused" if refused else "cli.pairing_failed"
+            why = exc.words(settings.language)
+            print("gatehouse: " + messages.text(key, settings.language, why=why), file=sys.stderr)
             return 1
     if args.json:
         print(
@@ -53,9 +54,12 @@ def run(args) -> int:
             )
         )
     else:
-        print(f"Paired as {result.role} kiosk {result.device_id} for event #{result.event_id}")
-        print(f"Gate          {result.gate or 'any'}")
+        lang = settings.language
+        device, event = result.device_id, result.event_id
+        print(messages.text("cli.paired", lang, role=result.role, device=device, event=event))
+        gate = result.gate or messages.text("cli.any_gate", lang)
+        print(messages.text("cli.paired_gate", lang, gate=gate))
         for fp in result.manifest_keys:
-            print(f"Manifest key  {fp}")
-        print("Next: gatehouse sync --once  (downloads the ticket list)")
+            print(messages.text("cli.manifest_key", lang, fingerprint=fp))
+        print(messages.text("cli.next_sync", lang))
     return 0

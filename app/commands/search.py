@@ -13,6 +13,8 @@ import json
 from app.checkin import NoTicketList, open_checkin
 from app.cli import CommandError, json_flag
 from app.search import search_rows
+from app.settings import Settings
+from core import messages
 from core.names import fold, split_words
 from local_db.store import MIN_QUERY_CHARS
 
@@ -35,13 +37,13 @@ def register(sub) -> None:
 
 def run(args) -> int:
     query = " ".join(args.query).strip()
+    lang = Settings.load().language  # the words of this kiosk's language (core/messages)
     if sum(len(w) for w in split_words(fold(query))) < MIN_QUERY_CHARS:
         raise CommandError(
-            f"Type at least {MIN_QUERY_CHARS} letters of a name, or 4 characters of a ticket "
-            f"number (got {query!r})."
+            messages.text("cli.query_too_short", lang, letters=MIN_QUERY_CHARS, query=query)
         )
     if args.limit < 1:
-        raise CommandError("--limit must be 1 or more.")
+        raise CommandError(messages.text("cli.limit_too_small", lang))
     try:
         with open_checkin(args) as svc:
             svc._ensure_ready()
@@ -51,11 +53,12 @@ def run(args) -> int:
     if args.json:
         print(json.dumps({"query": query, "tickets": found}, ensure_ascii=False), flush=True)
     elif not found:
-        print(f"No ticket matches {query!r}.", flush=True)
+        print(messages.text("cli.no_ticket_matches", lang, query=query), flush=True)
     else:
         for row in found:
             print(
-                f"{row['number']}  {row['holder'] or '(no name)'}  {row['tier']}  {row['status']}",
+                f"{row['number']}  {row['holder'] or messages.text('cli.no_name', lang)}"
+                f"  {row['tier']}  {row['status']}",
                 flush=True,
             )
     return 0 if found else 1

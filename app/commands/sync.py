@@ -14,8 +14,10 @@ import threading
 
 from app.cli import CommandError, json_flag
 from app.settings import Settings
+from core import messages
 from local_db.store import Store
 from sync.engine import SyncEngine
+from sync.errors import SyncError
 from sync.status import SyncStatus
 
 
@@ -61,19 +63,20 @@ def run(args) -> int:
     settings = Settings.load()
     with Store(settings.db_path) as store:
         if not (state := store.device_state()).paired and not state.revoked:
-            raise CommandError("this kiosk is not paired: run gatehouse pair --server URL --code C")
+            raise CommandError(messages.text("cli.not_paired", settings.language))
         engine = SyncEngine(store, server_url=args.server, interval_s=args.interval)
         if args.retry_refused:
             count = engine.retry_refused()
-            print(f"{count} refused scans put back in the outbox.", file=sys.stderr)
+            put_back = messages.text("cli.refused_put_back", settings.language, n=count)
+            print(put_back, file=sys.stderr)
         if not args.json:
             engine.add_listener(_Bar())
         if args.once:
-            return _once(engine, args.json)
-        return _forever(engine, args.json)
+            return _once(engine, args.json, settings.language)
+        return _forever(engine, args.json, settings.language)
 
 
-def _once(engine: SyncEngine, as_json: bool) -> int:
+def _once(engine: SyncEngine, as_json: bool, lang: str = messages.SOURCE) -> int:
     ok = engine.sync_now()
     report, status = engine.last_round, engine.status()
     if as_json:
@@ -98,15 +101,23 @@ def _once(engine: SyncEngine, as_json: bool) -> int:
         )
     elif ok:
         print(
-            f"Synced: uploaded {report.uploaded} scans, {report.peer_scans} from other gates, "
-            f"{report.manifest.rows} ticket-list changes; manifest seq {status.manifest_seq}."
+            messages.text(
+                "cli.synced",
+                lang,
+                uploaded=report.uploaded,
+                peer=report.peer_scans,
+                rows=report.manifest.rows,
+                seq=status.manifest_seq,
+            )
         )
     if not ok:
-        print(f"gatehouse: sync failed: {report.error}", file=sys.stderr)
+        error = report.error
+        why = error.words(lang) if isinstance(error, SyncError) else str(error)
+        print("gatehouse: " + messages.text("cli.sync_failed", lang, why=why), file=sys.stderr)
     return 0 if ok else 1
 
 
-def _forever(engine: SyncEngine, as_json: bool) -> int:
+def _forever(engine: SyncEngine, as_json: bool, lang: str = messages.SOURCE) -> int:
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
 
@@ -116,8 +127,14 @@ def _forever(engine: SyncEngine, as_json: bool) -> int:
         if as_json:
             print(json.dumps(status.__dict__), flush=True)
         else:
-            state = "online" if status.online else "OFFLINE"
-            line = f"{state}: seq {status.manifest_seq}, {status.pending_uploads} pending"
+            state = messages.text("cli.online" if status.online else "cli.offline", lang)
+            line = messages.text(
+                "cli.sync_line",
+                lang,
+                state=state,
+                seq=status.manifest_seq,
+                pending=status.pending_uploads,
+            )
             print(line + (f" ({status.last_error})" if status.last_error else ""), flush=True)
         if status.revoked:
             done.set()

@@ -7,10 +7,14 @@ Content-Security-Policy (same origin only, no inline script or style) goes with 
 
 ``GET /v1/events/{e}/activity`` (organizer token) counts scans per gate and per device, which
 the page shows as entries per gate and each device's last scan and upload.
+
+``GET /dashboard/texts/{lang}`` gives the page its words in a language from core/messages,
+the catalogue the kiosks and the CLI use too (no auth: words only, no data).
 """
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from typing import Any
 
@@ -18,6 +22,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import and_, case, func, select
 
+from core import messages
 from server import catalog
 from server.deps import DbDep, OrganizerDep, SettingsDep
 from server.errors import not_found
@@ -66,6 +71,17 @@ def dashboard_asset(name: str) -> Response:
     if name not in ASSETS or name == "dashboard.html":
         raise not_found(f"Dashboard file {name!r}")
     return Response(_asset(name), media_type=ASSETS[name], headers=SECURITY_HEADERS)
+
+
+# The page's words: its own texts, ticket statuses and payment-method names.
+TEXT_PREFIXES = ("dashboard.", "verdict.status.", "payment.")
+
+
+@router.get("/dashboard/texts/{lang}", include_in_schema=False)
+def dashboard_texts(lang: str) -> Response:
+    """The page's words in ``lang`` ("es", a browser's "es-AR"), English when unknown."""
+    body = json.dumps(messages.bundle(TEXT_PREFIXES, lang), ensure_ascii=False)
+    return Response(body, media_type="application/json", headers=SECURITY_HEADERS)
 
 
 @router.get("/v1/events/{event_id}/activity", tags=["reports"])

@@ -1,6 +1,8 @@
 // Gatehouse organizer page: reads the organizer JSON API with the token kept in
 // sessionStorage (this tab only, never the URL) and redraws every few seconds.
 // Everything from the server is written with textContent: no HTML is built from data.
+// Its words come from the server's catalogue (core/messages: the texts the kiosks and the
+// CLI use too), in the language of ?lang= or else the browser's.
 "use strict";
 
 (function () {
@@ -10,6 +12,8 @@
   const TIMEOUT_MS = 8000;
 
   const $ = (id) => document.getElementById(id);
+  // Shown only when the server cannot even send the page its words.
+  const NO_SERVER = "Cannot reach the Gatehouse server: check the network, or that the server is running.";
   let events = [];
   let timer = null;
   let lastGood = null; // Date of the last complete refresh
@@ -29,7 +33,7 @@
     const token = sessionStorage.getItem(TOKEN_KEY);
     if (!token) throw new ApiFailure("auth", 401, "no token");
     const ctrl = new AbortController();
-    const t = setTimeout(() => ctrl.abort(), TIMEOUT_MS);
+    const timeout = setTimeout(() => ctrl.abort(), TIMEOUT_MS);
     let r;
     try {
       r = await fetch(path, {
@@ -39,9 +43,10 @@
         signal: ctrl.signal,
       });
     } catch (e) {
-      throw new ApiFailure("network", 0, e && e.name === "AbortError" ? "timed out" : "unreachable");
+      const why = e && e.name === "AbortError" ? "dashboard.timed_out" : "dashboard.unreachable";
+      throw new ApiFailure("network", 0, t(why));
     } finally {
-      clearTimeout(t);
+      clearTimeout(timeout);
     }
     if (r.ok) return asText ? r.blob() : r.json();
     let message = r.statusText;
@@ -67,10 +72,62 @@
     attendanceCsv: (e) => `/v1/events/${e}/attendance?format=csv`,
   };
 
+  // -- words ----------------------------------------------------------------------------
+
+  let words = { lang: "en", dir: "ltr", texts: {} };
+  let plurals = new Intl.PluralRules("en");
+
+  // A text of the catalogue with its {params} filled; a plural text picks its form by
+  // params.n with the browser's plural rules (the catalogue's forms are CLDR categories).
+  function t(key, params) {
+    let text = words.texts[key];
+    if (text == null) return key;
+    if (typeof text === "object") {
+      text = text[plurals.select(params && params.n != null ? params.n : 1)] || text.other;
+    }
+    return text.replace(/\{(\w+)\}/g, (whole, name) =>
+      params && params[name] != null ? String(params[name]) : whole,
+    );
+  }
+
+  // Words the page was written with: data-text names the text, data-param marks a child
+  // (a <code>, the time-zone span) that stands for a {param}, data-label an aria-label.
+  function applyWords() {
+    document.documentElement.lang = words.lang;
+    document.documentElement.dir = words.dir || "ltr";
+    for (const node of document.querySelectorAll("[data-text]")) {
+      const text = t(node.dataset.text);
+      const params = new Map([...node.querySelectorAll("[data-param]")].map((p) => [p.dataset.param, p]));
+      if (!params.size) {
+        node.textContent = text;
+        continue;
+      }
+      const parts = text.split(/\{(\w+)\}/); // odd indexes: a parameter's name
+      node.replaceChildren(...parts.map((part, i) => (i % 2 ? params.get(part) || part : part)));
+    }
+    for (const node of document.querySelectorAll("[data-label]")) {
+      node.setAttribute("aria-label", t(node.dataset.label));
+    }
+  }
+
+  async function loadWords() {
+    const wanted = new URLSearchParams(location.search).get("lang") || navigator.language || "en";
+    try {
+      const r = await fetch("/dashboard/texts/" + encodeURIComponent(wanted), {
+        cache: "no-store",
+        credentials: "omit",
+      });
+      if (r.ok) words = await r.json();
+    } catch (e) {
+      /* no server: the page keeps the English it was written in */
+    }
+    plurals = new Intl.PluralRules(words.lang);
+    applyWords();
+  }
+
   // -- formatting -----------------------------------------------------------------------
 
   const num = new Intl.NumberFormat();
-  const METHODS = { cash: "Cash", card: "Card", upi: "UPI", other: "Other" };
   const money = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
   function timeFormat(tz) {
@@ -92,10 +149,12 @@
   function ago(seconds) {
     if (seconds == null) return "";
     const s = Math.max(0, Math.round(seconds));
-    if (s < 60) return s + " s ago";
-    if (s < 3600) return Math.floor(s / 60) + " min ago";
-    if (s < 86400) return Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min ago";
-    return Math.floor(s / 86400) + " days ago";
+    if (s < 60) return t("dashboard.seconds_ago", { n: s });
+    if (s < 3600) return t("dashboard.minutes_ago", { n: Math.floor(s / 60) });
+    if (s < 86400) {
+      return t("dashboard.hours_ago", { h: Math.floor(s / 3600), m: Math.floor((s % 3600) / 60) });
+    }
+    return t("dashboard.days_ago", { n: Math.floor(s / 86400) });
   }
 
   function shortId(id) {
@@ -166,21 +225,16 @@
   }
 
   function explain(err) {
-    const since = lastGood ? " Figures below are from " + lastGood.toLocaleTimeString() + "." : "";
+    if (!Object.keys(words.texts).length) return NO_SERVER;
+    const since = lastGood ? " " + t("dashboard.figures_from", { time: lastGood.toLocaleTimeString() }) : "";
+    const seconds = POLL_MS / 1000;
     switch (err.kind) {
       case "network":
-        return (
-          "Cannot reach the Gatehouse server at " + location.host + " (" + err.message + "). " +
-          "Check the network, or that the server is running. Trying again every " +
-          POLL_MS / 1000 + " seconds." + since
-        );
+        return t("dashboard.cannot_reach", { host: location.host, problem: err.message, seconds }) + since;
       case "server":
-        return (
-          "The server could not answer (error " + err.status + ": " + err.message + "). " +
-          "Trying again every " + POLL_MS / 1000 + " seconds." + since
-        );
+        return t("dashboard.server_error", { status: err.status, message: err.message, seconds }) + since;
       case "missing":
-        return "That event no longer exists on the server: pick another one.";
+        return t("dashboard.event_gone");
       default:
         return err.message;
     }
@@ -202,16 +256,7 @@
   }
 
   function authMessage(err) {
-    if (err.kind === "forbidden") {
-      return (
-        "That is a device token, not an organizer token. Paste the organizer token " +
-        "(it starts with gho_)."
-      );
-    }
-    return (
-      "The server did not accept that token: it is unknown or was revoked. " +
-      "Paste a current organizer token."
-    );
+    return t(err.kind === "forbidden" ? "dashboard.device_token" : "dashboard.token_refused");
   }
 
   // -- rendering ------------------------------------------------------------------------
@@ -256,7 +301,7 @@
     $("f-tickets").textContent = num.format(stats.tickets);
     $("f-admitted").textContent = num.format(stats.admitted);
     $("f-admitted-note").textContent = stats.tickets
-      ? Math.round((100 * stats.admitted) / stats.tickets) + "% of tickets"
+      ? t("dashboard.percent_of_tickets", { percent: Math.round((100 * stats.admitted) / stats.tickets) })
       : "";
     $("f-inside").textContent = num.format(stats.inside);
     const bar = $("inside-bar");
@@ -266,58 +311,59 @@
       let state = "";
       box.dataset.state = "ok";
       if (stats.inside >= ev.capacity) {
-        state = " – AT CAPACITY";
+        state = " – " + t("dashboard.at_capacity");
         box.dataset.state = "full";
       } else if (pct >= 90) {
-        state = " – nearly full";
+        state = " – " + t("dashboard.nearly_full");
         box.dataset.state = "warn";
       }
       $("f-capacity").textContent =
-        "of " + num.format(ev.capacity) + " capacity (" + Math.round(pct) + "%)" + state;
+        t("dashboard.of_capacity", { capacity: num.format(ev.capacity), percent: Math.round(pct) }) + state;
       bar.style.width = Math.min(100, pct) + "%";
       bar.parentElement.hidden = false;
     } else {
       box.dataset.state = "ok";
-      $("f-capacity").textContent = "no capacity limit set";
+      $("f-capacity").textContent = t("dashboard.no_capacity");
       bar.parentElement.hidden = true;
     }
     $("f-scans").textContent = num.format(stats.scans);
-    $("f-rejected").textContent = num.format(stats.rejected) + " rejected";
+    $("f-rejected").textContent = t("dashboard.n_rejected", { n: num.format(stats.rejected) });
     $("f-conflicts").textContent = num.format(stats.conflicts);
     $("conflict-box").dataset.state = stats.conflicts ? "warn" : "ok";
-    $("f-conflicts-note").textContent = stats.conflicts ? "needs a look (see below)" : "none";
+    $("f-conflicts-note").textContent = t(stats.conflicts ? "dashboard.needs_a_look" : "dashboard.none");
     $("f-anomalies").textContent = num.format(stats.anomalies || 0);
     $("anomaly-box").dataset.state = stats.anomalies ? "warn" : "ok";
-    $("f-anomalies-note").textContent = stats.anomalies ? "passes scanned too often (see below)" : "none";
-    $("f-devices").textContent = num.format(stats.devices_online) + " of " + num.format(stats.devices);
+    $("f-anomalies-note").textContent = t(stats.anomalies ? "dashboard.scanned_too_often" : "dashboard.none");
+    $("f-devices").textContent = t("dashboard.n_of_m", {
+      n: num.format(stats.devices_online),
+      total: num.format(stats.devices),
+    });
     $("f-devices-note").textContent =
       stats.devices_online < stats.devices
-        ? stats.devices - stats.devices_online + " offline"
-        : stats.devices
-          ? "all online"
-          : "none paired";
+        ? t("dashboard.n_offline", { n: stats.devices - stats.devices_online })
+        : t(stats.devices ? "dashboard.all_online" : "dashboard.none_paired");
 
     // gates
     fill(
       "gates",
       activity.gates.map((g) =>
         row([
-          g.gate == null ? "(no gate)" : g.gate,
+          g.gate == null ? t("dashboard.no_gate") : g.gate,
           n(g.entries),
           n(g.exits),
           n(g.rejected),
-          g.last_at == null ? "no scans yet" : at(fmt, g.last_at),
+          g.last_at == null ? t("dashboard.no_scans_yet") : at(fmt, g.last_at),
         ]),
       ),
-      "No gates yet.",
+      t("dashboard.no_gates"),
       5,
     );
 
     // tiers
     fill(
       "tiers",
-      stats.tiers.map((t) => row([t.name, n(t.tickets), n(t.admitted), n(t.capacity)])),
-      "No tiers yet.",
+      stats.tiers.map((tier) => row([tier.name, n(tier.tickets), n(tier.admitted), n(tier.capacity)])),
+      t("dashboard.no_tiers"),
       4,
     );
 
@@ -330,23 +376,23 @@
       let conn;
       let pending;
       if (d.status !== "active") {
-        conn = { node: badge("Revoked", "bad") };
-        pending = "No longer syncs";
+        conn = { node: badge(t("dashboard.revoked"), "bad") };
+        pending = t("dashboard.no_longer_syncs");
       } else if (d.last_seen == null) {
-        conn = { node: badge("Never connected", "warn") };
-        pending = "Not synced since pairing";
+        conn = { node: badge(t("dashboard.never_connected"), "warn") };
+        pending = t("dashboard.not_synced");
       } else if (d.online) {
-        conn = { node: badge("Online", "good") };
-        pending = "Up to date";
+        conn = { node: badge(t("dashboard.online"), "good") };
+        pending = t("dashboard.up_to_date");
       } else {
-        conn = { node: badge("Offline", "warn") };
-        pending = "May hold scans made since " + at(fmt, d.last_seen) + ": they arrive when it reconnects";
+        conn = { node: badge(t("dashboard.offline"), "warn") };
+        pending = t("dashboard.may_hold_scans", { time: at(fmt, d.last_seen) });
       }
       return row([
         { node: el("span", d.name), extra: " " + shortId(d.device_id) },
         (d.role || "") + (d.gate ? " · " + d.gate : ""),
         conn,
-        d.last_seen == null ? "never" : ago(now - d.last_seen),
+        d.last_seen == null ? t("dashboard.never") : ago(now - d.last_seen),
         n(s ? s.scans : 0),
         s ? at(fmt, s.last_scan_at) + " / " + at(fmt, s.last_upload_at) : "–",
         pending,
@@ -355,9 +401,9 @@
     for (const s of scanBy.values()) {
       deviceRows.push(
         row([
-          { node: el("span", "Unpaired id"), extra: " " + shortId(s.device_id) },
+          { node: el("span", t("dashboard.unpaired_id")), extra: " " + shortId(s.device_id) },
           "–",
-          { node: badge("Unknown", "warn") },
+          { node: badge(t("dashboard.unknown"), "warn") },
           "–",
           n(s.scans),
           at(fmt, s.last_scan_at) + " / " + at(fmt, s.last_upload_at),
@@ -365,37 +411,40 @@
         ]),
       );
     }
-    fill("devices", deviceRows, "No devices paired for this event.", 7);
+    fill("devices", deviceRows, t("dashboard.no_devices"), 7);
 
     // conflicts
     const scanDesc = (s) => {
       const d = names.get(s.device_id);
       const who = d ? d.name + " (" + shortId(s.device_id) + ")" : shortId(s.device_id);
-      return at(fmt, s.at) + " · gate " + (s.gate || "?") + " · " + who;
+      return t("dashboard.scan_at_gate", { time: at(fmt, s.at), gate: s.gate || "?", who });
     };
     const kinds = {
-      double_entry: "Entered twice",
-      reentry_passback: "Re-entry pass-back",
-      revoked_admitted: "Admitted after refund",
-      transferred_admitted: "Old code after transfer",
+      double_entry: "dashboard.conflict.double_entry",
+      reentry_passback: "dashboard.conflict.reentry_passback",
+      revoked_admitted: "dashboard.conflict.revoked_admitted",
+      transferred_admitted: "dashboard.conflict.transferred_admitted",
     };
     // revoked_admitted / transferred_admitted have no first scan: the ticket had ended
+    const statusWord = (status) =>
+      status ? (words.texts["verdict.status." + status] ? t("verdict.status." + status) : status) : t("dashboard.ended");
     const endDesc = (e) =>
-      (e.status || "ended") +
-      (e.replaced_by ? " to " + e.replaced_by : "") +
+      (e.replaced_by
+        ? t("dashboard.ended_to", { status: statusWord(e.status), ticket: e.replaced_by })
+        : statusWord(e.status)) +
       " " +
-      (e.at != null ? at(fmt, e.at) : "(time unknown)");
+      (e.at != null ? at(fmt, e.at) : t("dashboard.time_unknown"));
     fill(
       "conflicts",
       conflicts.map((c) =>
         row([
           { node: el("span", c.number), extra: c.holder ? " " + c.holder : "" },
-          kinds[c.kind] || c.kind || "Entered twice",
+          kinds[c.kind] ? t(kinds[c.kind]) : c.kind || t("dashboard.conflict.double_entry"),
           c.first ? scanDesc(c.first) : endDesc(c.ended || {}),
           scanDesc(c.second),
         ]),
       ),
-      "No conflicts.",
+      t("dashboard.no_conflicts"),
       4,
     );
 
@@ -408,16 +457,21 @@
       "anomalies",
       anomalies.map((a) =>
         row([
-          { node: el("span", a.number || "Unknown ticket"), extra: a.holder ? " " + a.holder : "" },
+          { node: el("span", a.number || t("dashboard.unknown_ticket")), extra: a.holder ? " " + a.holder : "" },
           a.tier || "?",
-          num.format(a.scans || 1) + " in " + Math.round(a.span_s || 0) + " s · " +
+          t("dashboard.scans_in_span", { n: num.format(a.scans || 1), seconds: Math.round(a.span_s || 0) }) + " · " +
             (a.scans > 1 ? at(fmt, a.first_at) + " – " : "") + at(fmt, a.at),
           ((a.gates && a.gates.length ? a.gates : [a.gate || "?"]).join(", ")) + " · " +
             (a.devices && a.devices.length ? a.devices : [a.device_id]).map(deviceName).join(", "),
-          { node: a.verdict === "reject" ? badge("Refused", "bad") : badge("Admitted", "warn") },
+          {
+            node:
+              a.verdict === "reject"
+                ? badge(t("dashboard.refused"), "bad")
+                : badge(t("dashboard.admitted"), "warn"),
+          },
         ]),
       ),
-      "No anomalies.",
+      t("dashboard.no_anomalies"),
       5,
     );
 
@@ -429,18 +483,25 @@
       dl.appendChild(el("dt", k));
       dl.appendChild(el("dd", v));
     };
-    pair("Sales", num.format(bo.sales || 0));
-    pair("Tickets sold", num.format(bo.tickets || 0));
-    pair("Taken", money.format((bo.amount_cents || 0) / 100));
-    pair("Flagged", bo.flags ? num.format(bo.flags) + " (paid twice, late or over allocation)" : "none");
-    pair("Reservations open", num.format(stats.reservations_active || 0));
+    pair(t("dashboard.sales"), num.format(bo.sales || 0));
+    pair(t("dashboard.tickets_sold"), num.format(bo.tickets || 0));
+    pair(t("dashboard.taken"), money.format((bo.amount_cents || 0) / 100));
+    pair(
+      t("dashboard.flagged"),
+      bo.flags ? t("dashboard.flagged_n", { n: num.format(bo.flags) }) : t("dashboard.none"),
+    );
+    pair(t("dashboard.reservations_open"), num.format(stats.reservations_active || 0));
     const methods = Object.entries(bo.by_method || {});
     fill(
       "methods",
       methods.map(([m, v]) =>
-        row([METHODS[m] || m, n(v.sales), { text: money.format(v.amount_cents / 100), cls: "num" }]),
+        row([
+          words.texts["payment." + m] ? t("payment." + m) : m,
+          n(v.sales),
+          { text: money.format(v.amount_cents / 100), cls: "num" },
+        ]),
       ),
-      "No box-office sales yet.",
+      t("dashboard.no_sales"),
       3,
     );
   }
@@ -471,7 +532,7 @@
         }
       }
       lastGood = new Date();
-      $("updated").textContent = "Updated " + lastGood.toLocaleTimeString();
+      $("updated").textContent = t("dashboard.updated", { time: lastGood.toLocaleTimeString() });
       showBanner("");
     } catch (err) {
       if (err.kind === "auth" || err.kind === "forbidden") {
@@ -479,7 +540,7 @@
         return;
       }
       showBanner(explain(err), "error");
-      $("updated").textContent = lastGood ? "Last update " + lastGood.toLocaleTimeString() + " (stale)" : "";
+      $("updated").textContent = lastGood ? t("dashboard.stale", { time: lastGood.toLocaleTimeString() }) : "";
     } finally {
       busy = false;
     }
@@ -500,7 +561,7 @@
     const ev = currentEvent();
     if (!ev) return;
     const status = $("csv-status");
-    status.textContent = "Preparing…";
+    status.textContent = t("dashboard.preparing");
     try {
       const blob = await api(paths.attendanceCsv(ev.id), true);
       const url = URL.createObjectURL(blob);
@@ -511,14 +572,14 @@
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10000);
-      status.textContent = "Downloaded " + a.download;
+      status.textContent = t("dashboard.downloaded", { file: a.download });
     } catch (err) {
       if (err.kind === "auth" || err.kind === "forbidden") {
         signIn(authMessage(err));
         return;
       }
       status.textContent = "";
-      showBanner("The attendance file could not be downloaded. " + explain(err), "error");
+      showBanner(t("dashboard.download_failed") + " " + explain(err), "error");
     }
   }
 
@@ -532,7 +593,7 @@
       $("login-error").hidden = true;
       refresh();
     });
-    $("sign-out").addEventListener("click", () => signIn("Signed out."));
+    $("sign-out").addEventListener("click", () => signIn(t("dashboard.signed_out")));
     $("event").addEventListener("change", () => {
       sessionStorage.setItem(EVENT_KEY, $("event").value);
       $("csv-status").textContent = "";
@@ -543,5 +604,5 @@
     else signIn("");
   }
 
-  start();
+  loadWords().then(start);
 })();

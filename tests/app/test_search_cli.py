@@ -149,3 +149,14 @@ def test_caps_lock_through_the_wedge_parser(tmp_path):
             scans = [e for e in events if isinstance(e, HandScan)]
             assert [s.text for s in scans] == [typed]  # the parser passes the text on as is
             assert svc.check(scans[0].text).admitted
+
+
+def test_search_speaks_the_kiosks_language(loaded, gatehouse_home, gatehouse_cmd):
+    """The CLI's sentences are the catalogue's (core/messages), in the kiosk's language."""
+    (gatehouse_home / "config.toml").write_text('language = "es"\n', encoding="utf-8")
+    short = gh(gatehouse_cmd, "search", "e")
+    assert short.returncode == 2
+    assert "Escriba al menos 2 letras de un nombre" in short.stderr
+    nobody = gh(gatehouse_cmd, "search", "zzzz")
+    assert nobody.returncode == 1
+    assert nobody.stdout.strip() == "Ninguna entrada coincide con «zzzz»."

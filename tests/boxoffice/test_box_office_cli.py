@@ -89,3 +89,25 @@ def test_box_office_commands_end_to_end(live, tmp_path):
         0,
     )
     assert "ALL,ALL,2,3,75.00" in report.read_text()
+    text = _cli(home, "box-office", "cashup")  # for a person: the catalogue's words
+    assert text.returncode == 0, text.stderr
+    assert "  Total 75.00; cash in drawer 50.00" in text.stdout.splitlines()
+    assert "   1 sales    2 tickets      50.00" in text.stdout
+
+
+def test_the_cli_words_a_refusal_in_the_kiosks_language(tmp_path):
+    """The CLI prints the catalogue's words (core/messages), in the language the kiosk is set
+    to: the same sentence the counter window shows."""
+    home = tmp_path / "counter"
+    english = _cli(home, "box-office", "find", "asha")
+    assert english.returncode == 2
+    assert english.stderr.strip() == (
+        "gatehouse: This counter has no ticket list yet. Pair it as a box office and sync once."
+    )
+    (home / "config.toml").write_text('language = "es"\n', encoding="utf-8")
+    spanish = _cli(home, "box-office", "find", "asha")
+    assert spanish.returncode == 2
+    assert spanish.stderr.strip() == (
+        "gatehouse: Esta taquilla aún no tiene lista de entradas. Emparéjela como taquilla y"
+        " sincronice una vez."
+    )

@@ -160,6 +160,6 @@ def test_it_can_retry_refused_scans_by_hand(door, monkeypatch, capsys):
     monkeypatch.setenv("GATEHOUSE_HOME", str(kiosk.store.path.parent))
     status_code = main(["sync", "--once", "--retry-refused", "--json"])
     out, err = capsys.readouterr()
-    assert "1 refused scans put back in the outbox." in err
+    assert "1 refused scan put back in the outbox." in err
     # the server still refuses it: parked again, nothing lost, the reason said once more
     assert status_code == 1 and json.loads(out)["refused_uploads"] == 1

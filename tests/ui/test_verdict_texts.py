@@ -51,3 +51,53 @@ def test_new_reasons_have_door_words_and_colours(qapp, tmp_path):
         assert texts.reason_text("already_outside", {}) == "Salida registrada: ya estaba fuera"
     finally:
         languages.set_language("en")
+
+
+def test_window_labels_come_from_the_catalogue_through_qt(qapp):
+    """ui/i18n.py's QTranslator subclass: Qt calls its Python translate() for every
+    self.tr(), plural forms included (Qt fills %n), and a label it does not know stays
+    English instead of vanishing."""
+    from PySide6.QtCore import QCoreApplication
+
+    walkup = "%n walk-up ticket(s) left on this counter"
+    languages = Languages()
+    assert languages.set_language("es")
+    try:
+        assert QCoreApplication.translate("BoxOfficeWindow", walkup, "", 1) == (
+            "Queda 1 entrada de venta directa en esta taquilla"
+        )
+        assert QCoreApplication.translate("BoxOfficeWindow", walkup, "", 5) == (
+            "Quedan 5 entradas de venta directa en esta taquilla"
+        )
+        assert QCoreApplication.translate("SearchDialog", "Close (Esc)") == "Cerrar (Esc)"
+        # a label moved to another class is still found by its English words
+        assert QCoreApplication.translate("SomeNewPanel", "Close (Esc)") == "Cerrar (Esc)"
+        assert QCoreApplication.translate("SearchDialog", "Not in the catalogue") == (
+            "Not in the catalogue"
+        )
+        # a reason the .ts file never had: now every reason code has door words
+        assert texts.reason_text("ticket_number", {}, "That is a ticket number").startswith(
+            "Eso es un número de entrada"
+        )
+    finally:
+        languages.set_language("en")
+    assert QCoreApplication.translate("BoxOfficeWindow", walkup, "", 5) == (
+        "5 walk-up ticket(s) left on this counter"
+    )
+    assert languages.current == "en"
+
+
+def test_a_right_to_left_language_mirrors_the_windows(qapp, monkeypatch):
+    """A language module saying DIRECTION = "rtl" (Arabic) turns the layout around."""
+    from PySide6.QtCore import Qt
+
+    from core import messages
+
+    languages = Languages()
+    monkeypatch.setattr(messages, "direction", lambda code: "rtl" if code == "es" else "ltr")
+    try:
+        languages.set_language("es")
+        assert qapp.layoutDirection() == Qt.LayoutDirection.RightToLeft
+    finally:
+        languages.set_language("en")
+    assert qapp.layoutDirection() == Qt.LayoutDirection.LeftToRight

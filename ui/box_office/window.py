@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.staff import LockedOut, StaffMember, WrongPin
+from app.staff import StaffMember
 from core.csv_safe import write_csv
 from ui import theme
 from ui.box_office.counter import ReservationsTab, WalkupTab
@@ -230,15 +230,6 @@ class BoxOfficeWindow(WindowShell):
         self.staff = member
         self.staff_label.setText(member.name)
         self._signed_in()
-
-    def pin_error(self, exc: Exception) -> str:
-        if isinstance(exc, WrongPin):
-            return self.tr("Wrong PIN: %1 tries left").replace("%1", str(exc.tries_left))
-        if isinstance(exc, LockedOut):
-            return self.tr("Too many wrong PINs: wait %1 s").replace(
-                "%1", f"{exc.seconds_left:.0f}"
-            )
-        return str(exc)
 
     def _signed_in(self) -> None:
         # An open counter (no staff list) has nobody to sign back in: it never auto-locks.
