@@ -293,20 +293,19 @@ class CheckIn:
             if previous is not None:
                 return replace(previous, repeat=True)
             with self.store.journal_transaction():
-                result = self._decide_medium(
-                    self._find_medium(kind, forms), forms[0], gate, direction, staff, kind=kind
-                )
+                rec, shown = self._find_medium(kind, forms) or (None, forms[0])
+                result = self._decide_medium(rec, shown, gate, direction, staff, kind=kind)
             self.repeat.remember(key, direction, result)
         self._notify(result)
         return result
 
-    def _find_medium(self, kind: str, forms: list[str]) -> MediumRecord | None:
-        """The band under any reading of it, an active link first."""
+    def _find_medium(self, kind: str, forms: list[str]) -> tuple[MediumRecord, str] | None:
+        """The band under any reading of it (an active link first), and that reading."""
         best = None
         for form in forms:
             rec = self.store.medium(media.medium_hash(kind, form), kind)
             if rec is not None and (best is None or rec.status == media.ACTIVE):
-                best = rec
+                best = (rec, form)
                 if rec.status == media.ACTIVE:
                     break
         return best
@@ -317,8 +316,7 @@ class CheckIn:
         if rec is not None:
             return rec, text
         forms = media.readings(text)
-        rec = self._find_medium(media.NFC, forms) if forms else None
-        return (rec, forms[0]) if rec is not None else None
+        return self._find_medium(media.NFC, forms) if forms else None
 
     def _decide_medium(
         self,
