@@ -122,3 +122,26 @@ def test_a_band_linked_by_one_reader_is_taken_for_another(door):
     taken = local_media.taken(checkin.store, hashes, ticket_id=tickets[1])
     assert taken is not None and taken.ticket_id == tickets[0]
     assert local_media.taken(checkin.store, hashes, ticket_id=tickets[0]) is None
+
+
+def test_a_printed_wristband_barcode_admits_by_camera_and_by_check_media(tmp_path):
+    ev = EventFixture()
+    ticket, _ = ev.ticket(tier=3, holder="Dev Patel")
+    ev.add(
+        type="medium",
+        event=ev.event_id,
+        hash=media.medium_hash("barcode", "WB-000123").hex(),
+        kind="barcode",
+        ticket=ticket,
+        status="active",
+    )
+    with Store(tmp_path / "kiosk.sqlite") as store:
+        apply_stream(store, io.BytesIO(ev.page()), first_use=True)
+        checkin = CheckIn(store, gate="Main", repeat_window_s=0)
+        seen = checkin.check("WB-000123")  # a camera or hand scanner reading the band
+        assert seen.verdict == "admit" and seen.ticket.ticket_id == ticket
+        assert seen.medium["kind"] == "barcode"
+        typed = checkin.check_media("WB-000123", kind="barcode")
+        assert typed.verdict == "admit" and typed.ticket.ticket_id == ticket
+        # a chip whose UID happens to spell the same text is another medium
+        assert checkin.check("nfc:WB-000123").reason == "not_in_manifest"
