@@ -750,7 +750,7 @@ class BoxOffice:
             value = media.normalise(kind, text, fmt)
         except media.MediumProblem:
             raise band_error("not_a_band", text=text.strip()[:40]) from None
-        forms = media.readings(text, fmt) if kind == media.NFC else [value]
+        forms = media.same_band(text, fmt) if kind == media.NFC else [value]
         return value, [media.medium_hash(kind, f) for f in forms]
 
     def link_band(

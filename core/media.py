@@ -121,6 +121,17 @@ def readings(text: str, fmt: str = "auto") -> list[str]:
     return out
 
 
+def same_band(text: str, fmt: str = "auto") -> list[str]:
+    """Every UID a band read as ``text`` could be stored under by some reader: its readings
+    and each one reversed. Linking checks them all, so one band is never two tickets'."""
+    out: list[str] = []
+    for uid in readings(text, fmt):
+        for form in (uid, bytes.fromhex(uid)[::-1].hex().upper()):
+            if form not in out:
+                out.append(form)
+    return out
+
+
 def canonical_uid(text: str, fmt: str = "auto") -> str:
     """The one UID to store for what a reader typed (its likeliest reading)."""
     found = readings(text, fmt)

@@ -94,7 +94,11 @@ def pending_links(store: Store, limit: int = 200) -> list[dict[str, Any]]:
         (limit,),
     ).fetchall()
     keys = ("link_id", "action", "kind", "uid", "ticket_id", "staff", "at")
-    return [dict(zip(keys, r, strict=True)) for r in rows]
+    links = [dict(zip(keys, r, strict=True)) for r in rows]
+    for link in links:
+        # stored canonical (core.media): exact hex, so the server reads it the same way
+        link["format"] = "hex" if link["kind"] == media.NFC else "auto"
+    return links
 
 
 def mark_links(
@@ -106,6 +110,13 @@ def mark_links(
         c.executemany(
             "UPDATE media_links SET sent = 2, error = ? WHERE link_id = ?",
             [(message, link_id) for link_id, message in refused],
+        )
+        # A refused link leaves this counter's list too, unless the manifest has spoken for
+        # the band since (seq > 0): the server's row is the truth, and no row means no link.
+        c.executemany(
+            "UPDATE media SET status = 'revoked' WHERE seq = 0 AND (hash, ticket_id) IN"
+            " (SELECT hash, ticket_id FROM media_links WHERE link_id = ? AND action = 'link')",
+            [(link_id,) for link_id, _ in refused],
         )
 
 

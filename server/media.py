@@ -73,7 +73,7 @@ def normalise(kind: str, value: str, fmt: str = "auto") -> tuple[str, list[str]]
         stored = media.normalise(kind, value, fmt)
     except MediumProblem as exc:
         raise bad_request(str(exc), "bad_medium") from None
-    forms = media.readings(value, fmt) if kind == media.NFC else [stored]
+    forms = media.same_band(value, fmt) if kind == media.NFC else [stored]
     return stored, forms or [stored]
 
 

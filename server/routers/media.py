@@ -49,6 +49,7 @@ class DeviceLinkIn(BaseModel):
     action: Literal["link", "revoke"] = "link"
     kind: Kind = "nfc"
     uid: str = Field(min_length=1, max_length=200, pattern=_NO_NUL)
+    format: Format = Field("auto", description="counters send their canonical UID as hex")
     ticket_id: int | None = Field(None, ge=1, le=MAX_TICKET_ID)
     staff: str | None = Field(None, max_length=200, pattern=_NO_NUL)
     at: float = Field(0, ge=0, le=2**33, allow_inf_nan=False)
@@ -127,6 +128,7 @@ def upload_links(
                             device.event_id,
                             value=item.uid,
                             kind=item.kind,
+                            fmt=item.format,
                             now=settings.now(),
                         )
                     else:
@@ -138,6 +140,7 @@ def upload_links(
                             ticket_id=item.ticket_id,
                             value=item.uid,
                             kind=item.kind,
+                            fmt=item.format,
                             now=settings.now(),
                             source="box_office",
                             device_id=device.id,

@@ -138,3 +138,16 @@ def test_the_counter_cli_links_and_refuses(live, venue, gatehouse_cmd, monkeypat
     taken = gh("box-office", "link", tickets[1]["number"], "F6E5D4C3B2A104")
     assert taken.returncode == 1 and "already linked to ticket" in taken.stderr
     assert "Traceback" not in taken.stderr
+
+
+def test_a_link_refused_for_a_refunded_ticket_leaves_the_counters_list(live, venue):
+    ev, tickets, kiosk = venue
+    counter = kiosk("counter", "box-office")
+    box = BoxOffice(counter.store)
+    box.link_band(tickets[1]["code"], BAND)  # offline; meanwhile the ticket is refunded
+    live.revoke_ticket(ev["id"], tickets[1]["ticket_id"], status="refunded")
+    counter.engine.sync_now()
+    [(_band, words)] = box.refused_bands()
+    assert "refunded" in words
+    # the band is free again on this counter: it can go to another guest
+    assert box.link_band(tickets[0]["code"], BAND).link_id
