@@ -145,3 +145,27 @@ def test_a_printed_wristband_barcode_admits_by_camera_and_by_check_media(tmp_pat
         assert typed.verdict == "admit" and typed.ticket.ticket_id == ticket
         # a chip whose UID happens to spell the same text is another medium
         assert checkin.check("nfc:WB-000123").reason == "not_in_manifest"
+
+
+def test_a_lost_band_still_records_an_exit_and_a_band_of_no_listed_ticket_is_refused(tmp_path):
+    ev = EventFixture()
+    ticket, _ = ev.ticket(tier=2, holder="Ena Ito")
+    for uid, owner, status in ((NUID, ticket, "revoked"), (NTAG, 12345, "active")):
+        ev.add(
+            type="medium",
+            event=ev.event_id,
+            hash=media.medium_hash("nfc", uid).hex(),
+            kind="nfc",
+            ticket=owner,
+            status=status,
+        )
+    with Store(tmp_path / "kiosk.sqlite") as store:
+        apply_stream(store, io.BytesIO(ev.page()), first_use=True)
+        door = CheckIn(store, gate="Main", repeat_window_s=0)
+        lost = door.check_media(NUID)
+        assert (lost.verdict, lost.reason) == ("reject", "revoked")
+        assert lost.params["status"] == "medium_revoked" and lost.ticket.ticket_id == ticket
+        leaving = door.check_media(NUID, direction="exit")  # nobody is kept in
+        assert leaving.verdict == "admit" and leaving.reason == "exit"
+        orphan = door.check_media(NTAG)
+        assert orphan.reason == "not_in_manifest" and "ticket" in orphan.message
