@@ -112,6 +112,19 @@ def reason_text(reason: str, params: dict[str, Any] | None, message: str = "") -
     """The reason line in door-staff words, e.g. "Already scanned at Gate B at 21:04"."""
     p = params or {}
     gate, at = p.get("gate"), p.get("at")
+    if reason in ("revoked", "not_in_manifest") and p.get("medium"):  # a wristband (issue 17)
+        return {
+            "revoked": QCoreApplication.translate(
+                "Verdict",
+                "Wristband reported lost: not valid any more (the ticket itself still is)",
+            ),
+            "unknown": QCoreApplication.translate(
+                "Verdict", "Wristband not linked to a ticket on this event's list"
+            ),
+        }.get(
+            p["medium"],
+            QCoreApplication.translate("Verdict", "Wristband's ticket not on this event's list"),
+        )
     if reason in ("already_used", "already_inside"):
         lead = (
             QCoreApplication.translate("Verdict", "Already inside")

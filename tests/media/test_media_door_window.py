@@ -62,3 +62,25 @@ def test_a_card_on_the_real_reader_admits_at_the_window(qtbot, kiosk_factory, ba
         card.lift()
     finally:
         daemon.stop()
+
+
+def test_a_lost_band_is_worded_as_a_lost_band_on_the_door_screen(qtbot, kiosk_factory):
+    t = make_event()
+    for uid, status in ((BAND, "revoked"), ("04112233", "active")):
+        t.event.add(
+            type="medium",
+            event=t.event.event_id,
+            hash=media.medium_hash("nfc", uid).hex(),
+            kind="nfc",
+            ticket=t.asha[0] if status == "revoked" else 99,
+            status=status,
+        )
+    _, window = kiosk_factory(t)
+    sign_in(qtbot, window)
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
+        window.cards.tapped.emit(BAND)
+    assert window.verdict.kind == "reject"
+    assert window.verdict.reason.text().startswith("Wristband reported lost")
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
+        window.cards.tapped.emit("C3B2A104")
+    assert window.verdict.reason.text() == "Wristband not linked to a ticket on this event's list"
