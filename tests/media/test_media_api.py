@@ -10,13 +10,12 @@ import httpx
 import pytest
 
 from core import media
-from tests.live_server import LiveServer, ServerError
+from tests.live_server import ServerError
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    with LiveServer(tmp_path_factory.mktemp("server") / "server.sqlite") as s:
-        yield s
+@pytest.fixture
+def live(media_server):
+    return media_server
 
 
 @pytest.fixture

@@ -13,17 +13,15 @@ import subprocess
 import pytest
 
 from app.boxoffice import BandProblem, BoxOffice
-from tests.live_server import LiveServer
 from tests.sync.harness import make_kiosk
 
 BAND = "04:A1:B2:C3:D4:E5:F6"
 OTHER = "04:11:22:33:44:55:66"
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    with LiveServer(tmp_path_factory.mktemp("server") / "server.sqlite") as s:
-        yield s
+@pytest.fixture
+def live(media_server):
+    return media_server
 
 
 @pytest.fixture

@@ -15,17 +15,15 @@ import pytest
 from app.cli import main
 from core import media
 from local_db.store import Store
-from tests.live_server import LiveServer
 
 BAND = "04:A1:B2:C3:D4:E5:F6"  # a 7-byte NTAG UID as a PC/SC reader gives it
 BAND_DEC = "3283263748"  # a 4-byte UID 04A1B2C3 typed by a wedge reader set to decimal, reversed
 LOST = "0xDEADBEEF"
 
 
-@pytest.fixture(scope="module")
-def server():
-    with LiveServer() as s:
-        yield s
+@pytest.fixture
+def server(media_server):
+    return media_server
 
 
 @pytest.fixture
