@@ -102,10 +102,11 @@ missing_now() {
 
 # PC/SC contactless readers (issue 17): a SEPARATE, optional list. A kiosk without them runs
 # as before (cameras and hand scanners); scanner/pcsc.py says why it reads no cards. pcscd is
-# the PC/SC service, libpcsclite1 the library pyscard loads, vsmartcard-vpcd the virtual
-# reader tests/media/test_pcsc_reader.py taps cards on. Installed through apt when root; else
+# the PC/SC service, libccid its driver for USB readers (ACR122U and other CCID readers),
+# libpcsclite1 the library pyscard loads, vsmartcard-vpcd the virtual reader
+# tests/media/test_pcsc_reader.py taps cards on. Installed through apt when root; else
 # named here, never an error (those tests skip and say why).
-PCSC_PACKAGES="pcscd libpcsclite1 vsmartcard-vpcd"
+PCSC_PACKAGES="pcscd libccid libpcsclite1 vsmartcard-vpcd"
 pcsc_missing=()
 for p in $PCSC_PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || pcsc_missing+=("$p")
