@@ -149,3 +149,31 @@ def test_a_link_refused_for_a_refunded_ticket_leaves_the_counters_list(live, ven
     assert "refunded" in words
     # the band is free again on this counter: it can go to another guest
     assert box.link_band(tickets[0]["code"], BAND).link_id
+
+
+def test_a_walk_up_sold_and_banded_offline_is_admitted_by_band_after_sync(live, venue):
+    """Sold and banded while the server is down: the sale and then the link upload, and a
+    door that synced admits the guest by band with the server gone again."""
+    ev, _, kiosk = venue
+    counter, door = kiosk("counter", "box-office"), kiosk("door")
+    device = counter.store.get_meta("device_id")
+    tier = live.request("GET", f"/v1/events/{ev['id']}/tiers")[0]["id"]
+    live.request("PUT", f"/v1/devices/{device}/allocation", json={"tier": tier, "seats": 2})
+    assert counter.engine.sync_now()
+    box = BoxOffice(counter.store)
+    live.stop()
+    try:
+        sale = box.sell("Weekend", 1, method="card", staff="Sam", holder="Walk Up")
+        ticket = sale.tickets[0]
+        box.link_band(ticket.code, "04:77:88:99:AA:BB:CC", staff="Sam")
+    finally:
+        live.start()
+    assert counter.engine.sync_now()
+    assert door.engine.sync_now()
+    live.stop()
+    try:
+        tap = door.checkin.check_media("0477 8899 AABBCC", gate="Main")
+        assert tap.verdict == "admit" and tap.ticket.ticket_id == ticket.ticket_id
+        assert tap.ticket.holder == "Walk Up"
+    finally:
+        live.start()
