@@ -83,46 +83,6 @@ def _payment_args(p) -> None:
     json_flag(p)
 
 
-def _band_args(p) -> None:
-    p.add_argument("--barcode", action="store_true", help="a printed wristband barcode")
-    p.add_argument(
-        "--format",
-        choices=["auto", "hex", "hex-reversed", "decimal", "decimal-reversed"],
-        default="auto",
-        help="how the reader writes a UID (default: try each)",
-    )
-    p.add_argument("--staff", help="who links it (default: the computer's user)")
-    json_flag(p)
-
-
-def link_band(args) -> int:
-    kind = "barcode" if args.barcode else "nfc"
-    with open_box_office(args) as box:
-        try:
-            done = box.link_band(
-                args.ticket, args.band, staff=args.staff or _user(), kind=kind, fmt=args.format
-            )
-        except BoxOfficeError as exc:
-            print(f"gatehouse: {exc}", file=sys.stderr)
-            return 1 if exc.code in ("band_taken", "ticket_not_valid") else 2
-    print(json.dumps(done.to_dict()) if args.json else done.message)
-    return 0
-
-
-def revoke_band(args) -> int:
-    kind = "barcode" if args.barcode else "nfc"
-    with open_box_office(args) as box:
-        try:
-            done = box.revoke_band(
-                args.band, staff=args.staff or _user(), kind=kind, fmt=args.format
-            )
-        except BoxOfficeError as exc:
-            print(f"gatehouse: {exc}", file=sys.stderr)
-            return 1 if exc.code == "band_not_linked" else 2
-    print(json.dumps(done.to_dict()) if args.json else done.message)
-    return 0
-
-
 def _fail(exc: BoxOfficeError) -> int:
     print(f"gatehouse: {exc}", file=sys.stderr)
     # A refusal of this sale (expired, sold out, short cash) is 1; anything else is 2.
@@ -275,4 +235,45 @@ def cashup(args) -> int:
         print(f"  {report.pending_upload} sale(s) not uploaded yet: sync before closing")
     if args.out:
         print(f"Wrote {args.out}")
+    return 0
+
+
+# -- wristbands (issue 17) ----------------------------------------------------------------
+def _band_args(p) -> None:
+    p.add_argument("--barcode", action="store_true", help="a printed wristband barcode")
+    p.add_argument(
+        "--format",
+        choices=["auto", "hex", "hex-reversed", "decimal", "decimal-reversed"],
+        default="auto",
+        help="how the reader writes a UID (default: try each)",
+    )
+    p.add_argument("--staff", help="who links it (default: the computer's user)")
+    json_flag(p)
+
+
+def link_band(args) -> int:
+    kind = "barcode" if args.barcode else "nfc"
+    with open_box_office(args) as box:
+        try:
+            done = box.link_band(
+                args.ticket, args.band, staff=args.staff or _user(), kind=kind, fmt=args.format
+            )
+        except BoxOfficeError as exc:
+            print(f"gatehouse: {exc}", file=sys.stderr)
+            return 1 if exc.code in ("band_taken", "ticket_not_valid") else 2
+    print(json.dumps(done.to_dict()) if args.json else done.message)
+    return 0
+
+
+def revoke_band(args) -> int:
+    kind = "barcode" if args.barcode else "nfc"
+    with open_box_office(args) as box:
+        try:
+            done = box.revoke_band(
+                args.band, staff=args.staff or _user(), kind=kind, fmt=args.format
+            )
+        except BoxOfficeError as exc:
+            print(f"gatehouse: {exc}", file=sys.stderr)
+            return 1 if exc.code == "band_not_linked" else 2
+    print(json.dumps(done.to_dict()) if args.json else done.message)
     return 0
