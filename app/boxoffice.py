@@ -22,9 +22,18 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from core import credentials, media
+from core import credentials
 from core.credentials import MAX_TICKET_ID, ticket_number
 from core.keys import SigningKey
+from core.media import (
+    ACTIVE,
+    NFC,
+    MediumProblem,
+    display_uid,
+    medium_hash,
+    normalise,
+    same_band,
+)
 from local_db import media as media_db
 from local_db import sales as sales_db
 from local_db.sales import AllocationExceeded, SaleRecord, SoldTicket
@@ -747,11 +756,11 @@ class BoxOffice:
 
     def _band(self, text: str, kind: str, fmt: str) -> tuple[str, list[bytes]]:
         try:
-            value = media.normalise(kind, text, fmt)
-        except media.MediumProblem:
+            value = normalise(kind, text, fmt)
+        except MediumProblem:
             raise band_error("not_a_band", text=text.strip()[:40]) from None
-        forms = media.same_band(text, fmt) if kind == media.NFC else [value]
-        return value, [media.medium_hash(kind, f) for f in forms]
+        forms = same_band(text, fmt) if kind == NFC else [value]
+        return value, [medium_hash(kind, f) for f in forms]
 
     def link_band(
         self,
@@ -759,7 +768,7 @@ class BoxOffice:
         band_text: str,
         *,
         staff: str | None = None,
-        kind: str = media.NFC,
+        kind: str = NFC,
         fmt: str = "auto",
     ) -> BandLink:
         """Scan the ticket, tap the band: linked here at once, uploaded with the next sync.
@@ -769,7 +778,7 @@ class BoxOffice:
         ticket = self.ticket_for(ticket_text)
         value, hashes = self._band(band_text, kind, fmt)
         number = ticket_number(ticket.ticket_id)
-        shown = media.display_uid(value) if kind == media.NFC else value
+        shown = display_uid(value) if kind == NFC else value
         holder = f" ({ticket.holder})" if ticket.holder else ""
         if ticket.status != "valid":
             raise band_error("ticket_not_valid", number=number, status=ticket.status)
@@ -782,7 +791,7 @@ class BoxOffice:
                 )
             mine = any(
                 (rec := self.store.medium(h)) is not None
-                and rec.status == media.ACTIVE
+                and rec.status == ACTIVE
                 and rec.ticket_id == ticket.ticket_id
                 for h in hashes
             )
@@ -807,15 +816,15 @@ class BoxOffice:
         )
 
     def revoke_band(
-        self, band_text: str, *, staff: str | None = None, kind: str = media.NFC, fmt="auto"
+        self, band_text: str, *, staff: str | None = None, kind: str = NFC, fmt="auto"
     ) -> BandLink:
         """A lost band stops opening the door; its ticket (and its other bands) do not."""
         self._ensure_ready()
         value, hashes = self._band(band_text, kind, fmt)
-        shown = media.display_uid(value) if kind == media.NFC else value
+        shown = display_uid(value) if kind == NFC else value
         with self._lock:
             found = [r for h in hashes if (r := self.store.medium(h)) is not None]
-            active = [r for r in found if r.status == media.ACTIVE]
+            active = [r for r in found if r.status == ACTIVE]
             if not active:
                 raise band_error("band_not_linked", band=shown)
             ticket = self.store.ticket(active[0].ticket_id)
