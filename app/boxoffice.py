@@ -25,6 +25,16 @@ from typing import Any
 from core import credentials, messages
 from core.credentials import MAX_TICKET_ID, ticket_number
 from core.keys import SigningKey
+from core.media import (
+    ACTIVE,
+    NFC,
+    MediumProblem,
+    display_uid,
+    medium_hash,
+    normalise,
+    same_band,
+)
+from local_db import media as media_db
 from local_db import sales as sales_db
 from local_db.sales import AllocationExceeded, SaleRecord, SoldTicket
 from local_db.store import Store
@@ -99,6 +109,57 @@ class SoldOut(BoxOfficeError):
 
 class NotReady(BoxOfficeError):
     """No ticket list yet, or no certified issuing key on this counter."""
+
+
+class BandProblem(BoxOfficeError):
+    """A wristband that cannot be linked or revoked here (codes in ``BAND_TEXTS``)."""
+
+
+# Wristband linking: every sentence the counter may show, in one place (code -> English,
+# formatted with the error's params), for the message catalogue to take over.
+BAND_TEXTS = {
+    "not_a_band": "{text!r} is not a wristband: tap the band on the reader again",
+    "no_such_ticket": "{ticket!r} is not a ticket on this event's list: scan the ticket's code"
+    " or type its number",
+    "ticket_not_valid": "Ticket {number} is {status}: a band cannot be linked to it",
+    "band_taken": "Wristband {band} is already linked to ticket {number}{holder}: revoke it"
+    " there first, or use another band",
+    "band_not_linked": "Wristband {band} is not linked to any ticket on this counter's list",
+    "band_linked": "Wristband {band} linked to ticket {number}{holder}",
+    "band_already_linked": "Wristband {band} is already linked to ticket {number}: nothing changed",
+    "band_revoked": "Wristband {band} revoked: it no longer opens the door; ticket {number}"
+    " itself is still valid",
+}
+
+
+def band_error(code: str, **params: Any) -> BandProblem:
+    return BandProblem(BAND_TEXTS[code].format(**params), code, **params)
+
+
+@dataclass(frozen=True)
+class BandLink:
+    """A link (or revocation) recorded at this counter, waiting for the next sync."""
+
+    link_id: str | None  # None: nothing changed (the band was already linked so)
+    action: str  # link | revoke
+    kind: str
+    band: str  # as people read it: 04:A1:B2:C3, or the barcode text
+    ticket_id: int
+    number: str
+    holder: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "link_id": self.link_id,
+            "action": self.action,
+            "kind": self.kind,
+            "band": self.band,
+            "ticket_id": self.ticket_id,
+            "number": self.number,
+            "holder": self.holder,
+            "message": self.message,
+        }
 
 
 def parse_amount(text: str | int | float | Decimal) -> int:
@@ -654,6 +715,123 @@ class BoxOffice:
             cash_in_drawer_cents=cash,
             pending_upload=sales_db.pending_sales(self.store),
         )
+
+    # -- wristbands ------------------------------------------------------------------------
+    def ticket_for(self, text: str):
+        """The ticket a scanned code, a foreign barcode or a typed ticket number names."""
+        self._ensure_ready()
+        text = text.strip("\r\n\t ")
+        decoded = credentials.verify(text, self.store.reference().ticket_keys)
+        ticket_id = decoded.credential.ticket_id if decoded.ok else None
+        if ticket_id is None:
+            ticket_id = credentials.parse_ticket_number(text) if len(text) >= 13 else None
+        ticket = self.store.ticket(ticket_id) if ticket_id is not None else None
+        if ticket is None and text:
+            ticket = self.store.ticket_by_barcode(credentials.code_hash(text))
+        if ticket is None:
+            raise band_error("no_such_ticket", ticket=text[:40])
+        return ticket
+
+    def _band(self, text: str, kind: str, fmt: str) -> tuple[str, list[bytes]]:
+        try:
+            value = normalise(kind, text, fmt)
+        except MediumProblem:
+            raise band_error("not_a_band", text=text.strip()[:40]) from None
+        forms = same_band(text, fmt) if kind == NFC else [value]
+        return value, [medium_hash(kind, f) for f in forms]
+
+    def link_band(
+        self,
+        ticket_text: str,
+        band_text: str,
+        *,
+        staff: str | None = None,
+        kind: str = NFC,
+        fmt: str = "auto",
+    ) -> BandLink:
+        """Scan the ticket, tap the band: linked here at once, uploaded with the next sync.
+
+        Refused in words when the band is another ticket's on this counter's list (the
+        server checks again for the whole event when the link arrives)."""
+        ticket = self.ticket_for(ticket_text)
+        value, hashes = self._band(band_text, kind, fmt)
+        number = ticket_number(ticket.ticket_id)
+        shown = display_uid(value) if kind == NFC else value
+        holder = f" ({ticket.holder})" if ticket.holder else ""
+        if ticket.status != "valid":
+            raise band_error("ticket_not_valid", number=number, status=ticket.status)
+        with self._lock:
+            taken = media_db.taken(self.store, hashes, ticket.ticket_id)
+            if taken is not None:
+                other = f" ({taken.holder})" if taken.holder else ""
+                raise band_error(
+                    "band_taken", band=shown, number=ticket_number(taken.ticket_id), holder=other
+                )
+            mine = any(
+                (rec := self.store.medium(h)) is not None
+                and rec.status == ACTIVE
+                and rec.ticket_id == ticket.ticket_id
+                for h in hashes
+            )
+            if mine:
+                message = BAND_TEXTS["band_already_linked"].format(band=shown, number=number)
+                return BandLink(
+                    None, "link", kind, shown, ticket.ticket_id, number, ticket.holder, message
+                )
+            link_id = media_db.record_link(
+                self.store,
+                action="link",
+                kind=kind,
+                uid=value,
+                ticket_id=ticket.ticket_id,
+                staff=staff,
+                at=self.clock(),
+                event_id=ticket.event_id,
+            )
+        message = BAND_TEXTS["band_linked"].format(band=shown, number=number, holder=holder)
+        return BandLink(
+            link_id, "link", kind, shown, ticket.ticket_id, number, ticket.holder, message
+        )
+
+    def revoke_band(
+        self, band_text: str, *, staff: str | None = None, kind: str = NFC, fmt="auto"
+    ) -> BandLink:
+        """A lost band stops opening the door; its ticket (and its other bands) do not."""
+        self._ensure_ready()
+        value, hashes = self._band(band_text, kind, fmt)
+        shown = display_uid(value) if kind == NFC else value
+        with self._lock:
+            found = [r for h in hashes if (r := self.store.medium(h)) is not None]
+            active = [r for r in found if r.status == ACTIVE]
+            if not active:
+                raise band_error("band_not_linked", band=shown)
+            ticket = self.store.ticket(active[0].ticket_id)
+            link_id = media_db.record_link(
+                self.store,
+                action="revoke",
+                kind=kind,
+                uid=value,
+                ticket_id=active[0].ticket_id,
+                staff=staff,
+                at=self.clock(),
+                event_id=ticket.event_id if ticket else 0,
+                revoke_hashes=[r.medium_hash for r in active],
+            )
+        number = ticket_number(active[0].ticket_id)
+        return BandLink(
+            link_id,
+            "revoke",
+            kind,
+            shown,
+            active[0].ticket_id,
+            number,
+            ticket.holder if ticket else "",
+            BAND_TEXTS["band_revoked"].format(band=shown, number=number),
+        )
+
+    def refused_bands(self) -> list[tuple[str, str]]:
+        """(band, the server's words) for links the server refused after they were made."""
+        return media_db.refused_links(self.store)
 
     # -- readiness -------------------------------------------------------------------------
     def _ensure_ready(self) -> None:

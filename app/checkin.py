@@ -17,8 +17,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from core import credentials
+from core import credentials, media
 from core.credentials import code_hash, ticket_number
+from core.media import MediumProblem as MediumProblem  # raised by check_media, caught from here
+from core.media import MediumRecord
 from core.rules import (
     ADMIT,
     Direction,
@@ -30,6 +32,7 @@ from core.rules import (
     Tier,
     Verdict,
     decide,
+    judge_medium,
     overridden,
     readable,
 )
@@ -123,6 +126,7 @@ class CheckResult:
     params: dict[str, Any] = field(default_factory=dict)
     repeat: bool = False  # the same read again within the window: no new scan was made
     direction: str = Direction.ENTRY
+    medium: dict[str, Any] | None = None  # a wristband or card decided for its ticket
 
     @property
     def admitted(self) -> bool:
@@ -136,6 +140,8 @@ class CheckResult:
             "ticket": self.ticket.to_dict() if self.ticket else None,
             "scan_id": self.scan_id,
         }
+        if self.medium is not None:
+            out["medium"] = self.medium
         if self.repeat:
             out["repeat"] = True
         return out
@@ -239,6 +245,12 @@ class CheckIn:
             if ticket is not None:
                 ticket_id = ticket.ticket_id
             else:
+                # A wristband's barcode, or a chip UID typed by a keyboard-wedge reader: the
+                # band decides for its ticket (check_media). Only a band on our list: any
+                # other text goes on to the reservation and ticket-number checks.
+                hit = self._medium_for_text(found.text, h)
+                if hit is not None:
+                    return self._decide_medium(hit[0], hit[1], gate, direction, staff)
                 found = self._what_else(found)
         verdict = self._decide(found, ticket, ticket_id, gate, direction)
         return self._record(
@@ -250,6 +262,94 @@ class CheckIn:
             direction,
             staff,
             tier_id=cred.tier_id if cred else None,
+        )
+
+    def check_media(
+        self,
+        text: str,
+        *,
+        kind: str = media.NFC,
+        fmt: str = "auto",
+        gate: str | None = None,
+        direction: str = Direction.ENTRY,
+        staff: str | None = None,
+    ) -> CheckResult:
+        """A tap (PC/SC reader, ``gatehouse check --media``): decided for the band's ticket
+        exactly as its code would be, recorded as a scan whose ``code_hash`` names the band.
+
+        Raises MediumProblem (in words) when the text is not a UID or barcode at all."""
+        with recording():
+            self._ensure_ready()
+        direction = Direction(direction)
+        if kind == media.NFC:
+            forms = media.readings(text, fmt)
+            if not forms:
+                media.canonical_uid(text, fmt)  # raises, in words
+        else:
+            forms = [media.check_barcode(text)]
+        key = media.medium_hash(kind, forms[0])
+        with self._lock, recording():
+            previous = self.repeat.recall(key, direction)
+            if previous is not None:
+                return replace(previous, repeat=True)
+            with self.store.journal_transaction():
+                rec, shown = self._find_medium(kind, forms) or (None, forms[0])
+                result = self._decide_medium(rec, shown, gate, direction, staff, kind=kind)
+            self.repeat.remember(key, direction, result)
+        self._notify(result)
+        return result
+
+    def _find_medium(self, kind: str, forms: list[str]) -> tuple[MediumRecord, str] | None:
+        """The band under any reading of it (an active link first), and that reading."""
+        best = None
+        for form in forms:
+            rec = self.store.medium(media.medium_hash(kind, form), kind)
+            if rec is not None and (best is None or rec.status == media.ACTIVE):
+                best = (rec, form)
+                if rec.status == media.ACTIVE:
+                    break
+        return best
+
+    def _medium_for_text(self, text: str, h: bytes) -> tuple[MediumRecord, str] | None:
+        """A band on our list for text read as a code: its barcode, or a wedge chip UID."""
+        rec = self.store.medium(h, media.BARCODE)
+        if rec is not None:
+            return rec, text
+        forms = media.readings(text)
+        return self._find_medium(media.NFC, forms) if forms else None
+
+    def _decide_medium(
+        self,
+        rec: MediumRecord | None,
+        shown: str,
+        gate,
+        direction,
+        staff,
+        *,
+        kind: str | None = None,
+    ) -> CheckResult:
+        """Rule on a band (inside the journal transaction): lost, unknown, or its ticket's
+        verdict by the same rules as its code. An exit is always recorded for a band of ours."""
+        kind = rec.kind if rec is not None else kind or media.NFC
+        h = rec.medium_hash if rec is not None else media.medium_hash(kind, shown)
+        ticket = self.store.ticket(rec.ticket_id) if rec is not None else None
+        leaving = direction is Direction.EXIT and ticket is not None
+        refused = (
+            None
+            if leaving
+            else judge_medium(rec.status if rec else None, ticket_known=ticket is not None)
+        )
+        ticket_id = ticket.ticket_id if ticket is not None else None
+        verdict = refused or self._decide(None, ticket, ticket_id, gate, direction)
+        result = self._record(verdict, ticket, ticket_id, h, gate, direction, staff)
+        return replace(
+            result,
+            medium={
+                "kind": kind,
+                "uid": shown if kind == media.NFC else None,
+                "hash": h.hex(),
+                "status": rec.status if rec else None,
+            },
         )
 
     def check_ticket(

@@ -78,6 +78,14 @@ class DoorService:
     def check(self, code: str, *, gate=None, direction="entry", staff=None) -> CheckResult:
         return self.checkin.check(code, gate=gate, direction=direction, staff=staff)
 
+    def check_media(
+        self, uid: str, *, kind="nfc", fmt="auto", gate=None, direction="entry", staff=None
+    ) -> CheckResult:
+        """A wristband or card tapped on a reader: decided for its ticket like its code."""
+        return self.checkin.check_media(
+            uid, kind=kind, fmt=fmt, gate=gate, direction=direction, staff=staff
+        )
+
     def check_ticket(self, ticket_id: int, *, direction="entry", staff=None) -> CheckResult:
         return self.checkin.check_ticket(ticket_id, direction=direction, staff=staff)
 

@@ -425,7 +425,11 @@ def reread_page(
 
 
 # Row types whose ``event`` field must name the page's event (staff may be organizer-wide).
-_EVENT_REQUIRED = frozenset({"ticket", "tier", "gate", "reservation"})
+_EVENT_REQUIRED = frozenset({"ticket", "tier", "gate", "reservation", "medium"})
+
+# Row kinds and their identity field where it is not ``id`` (docs/protocol.md section 2).
+# ``medium``: a wristband or card linked to a ticket (core.media), named by its hash.
+MEDIUM_ROW = "medium"
 
 
 def check_row_place(row: Mapping[str, Any], header: PageHeader, number: int) -> int:

@@ -650,6 +650,32 @@ def _rapid_rescan(tier: Tier | None, recent_entries: int) -> Verdict | None:
     )
 
 
+def judge_medium(status: str | None, *, ticket_known: bool = True) -> Verdict | None:
+    """A refusal for a wristband or card before its ticket's rules (None: decide the ticket).
+
+    ``status`` is the medium's on this kiosk's list (None: no such medium). A lost band is
+    revoked on its own: the ticket stays valid, and its other media and code still work.
+    """
+    if status is None:
+        return _reject(
+            Reason.NOT_IN_MANIFEST,
+            "Wristband not linked to a ticket on this event's list",
+            medium="unknown",
+        )
+    if status != "active":
+        return _reject(
+            Reason.REVOKED,
+            "Wristband reported lost: not valid any more (the ticket itself still is)",
+            status="medium_revoked",
+            medium="revoked",
+        )
+    if not ticket_known:
+        return _reject(
+            Reason.NOT_IN_MANIFEST, "Wristband's ticket not on this event's list", medium="active"
+        )
+    return None
+
+
 def overridden(supervisor: str, reason: str) -> Verdict:
     """A supervisor admits someone the rules refused, and says why."""
     return Verdict(ADMIT, Reason.OVERRIDE, f"Admitted by {supervisor}: {reason}")

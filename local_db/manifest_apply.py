@@ -209,6 +209,17 @@ def _staff(r: dict[str, Any]) -> tuple:
     )
 
 
+def _medium(r: dict[str, Any]) -> tuple:
+    return (
+        _hex(r, "hash", size=16),
+        _choice(r, "kind", ("nfc", "barcode")) or "nfc",
+        _int(r, "ticket"),
+        _choice(r, "status", ("active", "revoked")) or "active",
+        _int(r, "event"),
+        _int(r, "seq"),
+    )
+
+
 _UPSERTS: dict[str, tuple[str, Callable[[dict[str, Any]], tuple]]] = {
     "ticket": (
         "INSERT INTO tickets (id, event_id, tier_id, holder, status, valid_from, valid_until,"
@@ -248,6 +259,11 @@ _UPSERTS: dict[str, tuple[str, Callable[[dict[str, Any]], tuple]]] = {
         "INSERT OR REPLACE INTO staff (id, event_id, name, role, pin_hash, status)"
         " VALUES (?,?,?,?,?,?)",
         _staff,
+    ),
+    "medium": (
+        "INSERT OR REPLACE INTO media (hash, kind, ticket_id, status, event_id, seq)"
+        " VALUES (?,?,?,?,?,?)",
+        _medium,
     ),
 }
 

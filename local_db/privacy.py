@@ -54,6 +54,7 @@ def erase_personal_data(store: Store, reason: str) -> bool:
                 # PIN hashes of 4-6 digit PINs fall to brute force on a lost kiosk: wipe them.
                 c.execute("UPDATE staff SET name = '', pin_hash = '', status = 'disabled'")
                 c.execute("UPDATE sale_tickets SET holder = '' WHERE holder != ''")
+                c.execute("UPDATE media_links SET staff = '' WHERE staff != ''")  # wristbands
                 store.update_state(
                     c,
                     personal_data_erased_at=f"{time.time():.0f} {reason}",

@@ -136,6 +136,28 @@ MIGRATIONS: list[str] = [
     ALTER TABLE keys ADD COLUMN event_id INTEGER;
     ALTER TABLE keys ADD COLUMN event_name TEXT;
     """,
+    # 7: PLACEHOLDER on the media branch: slot 7 belongs to another helper's branch (the lead
+    # puts that migration here when merging). A no-op so the media migration stays number 8.
+    "SELECT 1;",
+    # 8 (issue 17): media, wristbands and cards linked to tickets (manifest ``medium`` rows,
+    # by hash: core.media), and at a box office the links it made, kept until uploaded
+    # (local_db/store.py, ``link_medium``): evidence like sales, only ``sent`` changes.
+    """
+    CREATE TABLE media (
+        hash BLOB PRIMARY KEY, kind TEXT NOT NULL, ticket_id INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'active', event_id INTEGER NOT NULL,
+        seq INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+    CREATE INDEX media_ticket ON media(ticket_id);
+    CREATE TABLE media_links (
+        n INTEGER PRIMARY KEY AUTOINCREMENT,
+        link_id TEXT NOT NULL UNIQUE,
+        action TEXT NOT NULL,                     -- link | revoke
+        kind TEXT NOT NULL, uid TEXT NOT NULL, hash BLOB NOT NULL,
+        ticket_id INTEGER, staff TEXT, at REAL NOT NULL,
+        sent INTEGER NOT NULL DEFAULT 0,          -- 0 pending, 1 accepted, 2 refused
+        error TEXT);
+    CREATE INDEX media_links_unsent ON media_links(n) WHERE sent = 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

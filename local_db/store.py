@@ -34,6 +34,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.keys import VerifyKey
+from core.media import MediumRecord
 from core.rules import (
     ADMIT,
     DOORS_OPEN_MINUTES,
@@ -610,6 +611,15 @@ class Store:
             _TICKET_SQL + " WHERE t.barcode_hash = ?", (code_hash,)
         ).fetchone()
         return TicketRecord(*row) if row else None
+
+    def medium(self, medium_hash: bytes, kind: str | None = None) -> MediumRecord | None:
+        """A wristband or card on this kiosk's list by its hash (core.media), any status."""
+        row = self.reader.execute(
+            "SELECT hash, kind, ticket_id, status FROM media WHERE hash = ?", (medium_hash,)
+        ).fetchone()
+        if row is None or (kind is not None and row[1] != kind):
+            return None
+        return MediumRecord(bytes(row[0]), row[1], row[2], row[3])
 
     def ticket_state(self, ticket_id: int) -> TicketState:
         row = self.journal.execute(

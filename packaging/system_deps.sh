@@ -100,6 +100,28 @@ missing_now() {
   echo "${out[*]-}"
 }
 
+# PC/SC contactless readers (issue 17): a SEPARATE, optional list. A kiosk without them runs
+# as before (cameras and hand scanners); scanner/pcsc.py says why it reads no cards. pcscd is
+# the PC/SC service, libccid its driver for USB readers (ACR122U and other CCID readers),
+# libpcsclite1 the library pyscard loads, vsmartcard-vpcd the virtual reader
+# tests/media/test_pcsc_reader.py taps cards on. Installed through apt when root; else
+# named here, never an error (those tests skip and say why).
+PCSC_PACKAGES="pcscd libccid libpcsclite1 vsmartcard-vpcd"
+pcsc_missing=()
+for p in $PCSC_PACKAGES; do
+  dpkg -s "$p" >/dev/null 2>&1 || pcsc_missing+=("$p")
+done
+if [ ${#pcsc_missing[@]} -gt 0 ]; then
+  if [ $check_only = 0 ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "Installing PC/SC reader support: ${pcsc_missing[*]}"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends "${pcsc_missing[@]}" >/dev/null; } \
+      || echo "Could not install ${pcsc_missing[*]}: PC/SC readers stay off" >&2
+  else
+    echo "Optional, for PC/SC card readers: apt-get install -y ${pcsc_missing[*]}" >&2
+  fi
+fi
+
 read -r -a missing <<<"$(missing_now)"
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ $check_only = 1 ] || [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null; then

@@ -55,6 +55,8 @@ def entity_key(row: Mapping[str, Any]) -> str:
         return str(row["kid"])
     if kind == "reservation":
         return str(row["code"])
+    if kind == "medium":  # a wristband or card (server/media.py): its hash names it
+        return str(row["hash"])
     return str(row["id"])
 
 

@@ -340,3 +340,36 @@ allocations = Table(
     Column("used", Integer, nullable=False, default=0),
     Column("updated_at", Float, nullable=False),
 )
+
+# Media (issue 17, server/media.py): wristbands and cards linked to tickets. One row per
+# medium and event (its hash), re-used when a revoked band is linked again. ``uid`` is the
+# canonical chip UID or the barcode text (core.media); kiosks only ever get the hash.
+media = Table(
+    "media",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", Integer, ForeignKey("events.id"), nullable=False),
+    Column("medium_hash", String(32), nullable=False),
+    Column("kind", String(8), nullable=False),  # nfc | barcode
+    Column("uid", String(200), nullable=False),
+    Column("ticket_id", BigInteger, nullable=False, index=True),
+    Column("status", String(8), nullable=False, default="active"),  # active | revoked
+    Column("source", String(16), nullable=False, default="organizer"),  # organizer | box_office
+    Column("device_id", String(36)),
+    Column("staff", String(200)),
+    Column("link_id", String(36)),  # the counter's id for an uploaded link: idempotency
+    Column("linked_at", Float, nullable=False),
+    Column("revoked_at", Float),
+    UniqueConstraint("event_id", "medium_hash", name="uq_media_event_hash"),
+)
+
+# Link and revoke requests uploaded by box offices, by their id: a retry is a duplicate.
+media_uploads = Table(
+    "media_uploads",
+    metadata,
+    Column("link_id", String(36), primary_key=True),
+    Column("event_id", Integer, ForeignKey("events.id"), nullable=False),
+    Column("device_id", String(36), nullable=False),
+    Column("outcome", String(32), nullable=False),  # ok | the refusal's error code
+    Column("received_at", Float, nullable=False),
+)

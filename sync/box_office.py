@@ -98,6 +98,8 @@ class SalesReport:
     uploaded: int = 0
     refused: list[dict] = field(default_factory=list)
     key_registered: bool = False
+    bands_uploaded: int = 0  # wristband links (sync/media.py)
+    bands_refused: list[dict] = field(default_factory=list)
 
 
 def sync_box_office(store: Store, client: ServerClient) -> SalesReport:
@@ -122,6 +124,10 @@ def sync_box_office(store: Store, client: ServerClient) -> SalesReport:
         report.refused = [r for r in data.get("refused", []) if isinstance(r, dict)]
         if not batch or len(ack) < len(batch):
             break
+    # wristbands linked at this counter (issue 17): after the sales, whose tickets they name
+    from sync.media import upload_links
+
+    report.bands_uploaded, report.bands_refused = upload_links(store, client)
     if report.refused:
         first = report.refused[0]
         raise SyncError(

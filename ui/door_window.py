@@ -32,6 +32,7 @@ from app.door_state import DoorSnapshot
 from app.staff import StaffMember
 from ui import theme
 from ui.cameras import CameraBridge, CameraStrip
+from ui.cards import CardReaderBridge
 from ui.counts import CountsPanel
 from ui.dialogs import SearchDialog
 from ui.door_actions import DoorActions
@@ -83,6 +84,8 @@ class DoorWindow(WindowShell):
         self.wedge = WedgeFilter(self)
         self.wedge.scanned.connect(lambda text: self.handle_code(text, "hand scanner"))
         self.wedge.typing_started.connect(self.open_search)
+        self.cards = CardReaderBridge(self)  # PC/SC readers: a tap decides like a code
+        self.cards.tapped.connect(lambda uid: self.handle_code(uid, "card reader", media=True))
 
         self._add_pages(self._build_door())
         central = QWidget()
@@ -100,6 +103,7 @@ class DoorWindow(WindowShell):
         self._refresh_timer.start()
         self._start_idle_lock(self.settings.door_auto_lock_min)
         self.wedge.install(self._captures_keys)
+        self.cards.start()
         self.refresh()
 
     @property
@@ -258,11 +262,12 @@ class DoorWindow(WindowShell):
     def staff_name(self) -> str | None:
         return self.staff.name if self.staff else None
 
-    def handle_code(self, text: str, source: str = "") -> None:
+    def handle_code(self, text: str, source: str = "", *, media: bool = False) -> None:
         """A code from any reader. Decided on the writer thread, shown when committed."""
         page = self.page()
         if page == "pairing":
-            self.pairing.accept_scanned(text)
+            if not media:  # a wristband is no pairing code
+                self.pairing.accept_scanned(text)
             return
         if page == "door":
             self.idle.poke()  # a door that is scanning is attended
@@ -273,9 +278,10 @@ class DoorWindow(WindowShell):
             self.current_dialog.reject()  # the guest found their ticket after all
         started = time.monotonic()
         door, direction, staff = self.kiosk.door, self.direction, self.staff_name()
+        check = door.check_media if media else door.check  # a tap decides like a code
         self.ops.run(
             "check a code",
-            lambda: door.check(text, direction=direction, staff=staff),
+            lambda: check(text, direction=direction, staff=staff),
             lambda result: self.show_result(result, started),
             self.check_failed,
         )
@@ -381,6 +387,7 @@ class DoorWindow(WindowShell):
             return
         self.actions.close_current()  # a dialog outliving its window would stay modal
         self.wedge.uninstall()
+        self.cards.stop()
         self._refresh_timer.stop()
         self._close_shell()
         super().closeEvent(event)

@@ -204,6 +204,9 @@ def register(sub) -> None:
     p = _leaf(man, "export", manifest_export, "write the signed manifest to a file")
     p.add_argument("--event", required=True)
     p.add_argument("--out", required=True)
+    from app.commands import admin_media  # wristbands and cards (issue 17)
+
+    admin_media.add_to_admin(asub, _group, _leaf)
     _name_help(admin)
 
 

@@ -57,6 +57,17 @@ def register(sub) -> None:
     _payment_args(sell)
     sell.set_defaults(func=sell_walkup)
 
+    link = bsub.add_parser("link", help="link a wristband to a ticket (scan it, tap the band)")
+    link.add_argument("ticket", help="the ticket's code, barcode or printed number")
+    link.add_argument("band", help="the band's chip UID as the reader gives it")
+    _band_args(link)
+    link.set_defaults(func=link_band)
+
+    lost = bsub.add_parser("revoke-band", help="a lost wristband stops working (not its ticket)")
+    lost.add_argument("band", help="the band's chip UID as the reader gives it")
+    _band_args(lost)
+    lost.set_defaults(func=revoke_band)
+
     cash = bsub.add_parser("cashup", help="totals per staff member and payment method")
     cash.add_argument("--out", help="also write the report as CSV to this file")
     cash.add_argument("--staff", help="only this staff member's sales")
@@ -253,4 +264,45 @@ def cashup(args) -> int:
         print("  " + messages.text("boxoffice.not_uploaded", _lang(), n=report.pending_upload))
     if args.out:
         print(messages.text("cli.wrote", lang, path=args.out))
+    return 0
+
+
+# -- wristbands (issue 17) ----------------------------------------------------------------
+def _band_args(p) -> None:
+    p.add_argument("--barcode", action="store_true", help="a printed wristband barcode")
+    p.add_argument(
+        "--format",
+        choices=["auto", "hex", "hex-reversed", "decimal", "decimal-reversed"],
+        default="auto",
+        help="how the reader writes a UID (default: try each)",
+    )
+    p.add_argument("--staff", help="who links it (default: the computer's user)")
+    json_flag(p)
+
+
+def link_band(args) -> int:
+    kind = "barcode" if args.barcode else "nfc"
+    with open_box_office(args) as box:
+        try:
+            done = box.link_band(
+                args.ticket, args.band, staff=args.staff or _user(), kind=kind, fmt=args.format
+            )
+        except BoxOfficeError as exc:
+            print(f"gatehouse: {exc}", file=sys.stderr)
+            return 1 if exc.code in ("band_taken", "ticket_not_valid") else 2
+    print(json.dumps(done.to_dict()) if args.json else done.message)
+    return 0
+
+
+def revoke_band(args) -> int:
+    kind = "barcode" if args.barcode else "nfc"
+    with open_box_office(args) as box:
+        try:
+            done = box.revoke_band(
+                args.band, staff=args.staff or _user(), kind=kind, fmt=args.format
+            )
+        except BoxOfficeError as exc:
+            print(f"gatehouse: {exc}", file=sys.stderr)
+            return 1 if exc.code == "band_not_linked" else 2
+    print(json.dumps(done.to_dict()) if args.json else done.message)
     return 0

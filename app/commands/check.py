@@ -1,5 +1,8 @@
 """``gatehouse check CODE``: decide exactly as the kiosk window would, and record the scan.
 
+``gatehouse check --media UID``: the same for a wristband or card (an NFC/RFID chip's UID as
+any reader writes it: hex or decimal, either byte order; ``--barcode`` for a printed band).
+
 Prints one JSON object. Exit status: 0 admit, 1 reject, 2 no verdict: no ticket list or an
 unknown gate (words on stderr), a staff sign-in that failed (``--staff`` on an event with a
 staff list: wrong PIN, paused after too many, or a name not on the list), or a kiosk that
@@ -20,7 +23,7 @@ import getpass
 import json
 import sys
 
-from app.checkin import CannotRecord, NoTicketList, UnknownGate, open_checkin
+from app.checkin import CannotRecord, MediumProblem, NoTicketList, UnknownGate, open_checkin
 from app.cli import CommandError, json_flag
 from app.door import DoorService, NotOnStaff
 from app.settings import Settings
@@ -30,7 +33,22 @@ from core import messages
 
 def register(sub) -> None:
     p = sub.add_parser("check", help="check one ticket code and record the scan")
-    p.add_argument("code", help="the code text (as a QR code or hand scanner gives it)")
+    p.add_argument("code", nargs="?", help="the code text (as a QR code or hand scanner gives it)")
+    p.add_argument(
+        "--media",
+        metavar="UID",
+        help="check a wristband or card instead: its chip UID as the reader gives it"
+        " (hex like 04:A1:B2:C3 or a decimal number, either byte order)",
+    )
+    p.add_argument(
+        "--barcode", action="store_true", help="with --media: the band's printed barcode text"
+    )
+    p.add_argument(
+        "--media-format",
+        choices=["auto", "hex", "hex-reversed", "decimal", "decimal-reversed"],
+        default="auto",
+        help="how the reader writes a UID (default: try each)",
+    )
     p.add_argument("--gate", help="gate id or name (default: the gate this kiosk is paired with)")
     p.add_argument("--exit", action="store_true", help="record an exit instead of an entry")
     p.add_argument(
@@ -43,18 +61,28 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    if (args.code is None) == (args.media is None):
+        raise CommandError("give one ticket CODE, or --media UID for a wristband or card")
+    if args.barcode and args.media is None:
+        raise CommandError("--barcode goes with --media: the band's printed barcode text")
     try:
         with open_checkin(args) as checkin:
             door = DoorService(checkin)
             gate = door.gate_name(args.gate)
             staff = _sign_in(door, args.staff) if args.staff else None
-            result = door.check(
-                args.code,
-                gate=gate,
-                direction="exit" if args.exit else "entry",
-                staff=staff,
-            )
-    except (NoTicketList, UnknownGate) as exc:
+            direction = "exit" if args.exit else "entry"
+            if args.media is not None:
+                result = door.check_media(
+                    args.media,
+                    kind="barcode" if args.barcode else "nfc",
+                    fmt=args.media_format,
+                    gate=gate,
+                    direction=direction,
+                    staff=staff,
+                )
+            else:
+                result = door.check(args.code, gate=gate, direction=direction, staff=staff)
+    except (NoTicketList, UnknownGate, MediumProblem) as exc:
         raise CommandError(str(exc)) from None
     except CannotRecord as exc:
         print(json.dumps(exc.to_dict(), ensure_ascii=False), flush=True)

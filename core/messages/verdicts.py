@@ -98,6 +98,9 @@ def reason_text(reason: str, params: dict[str, Any] | None, lang: str, message: 
     p = params or {}
     reason = str(reason)
     gate, at = p.get("gate"), p.get("at")
+    if reason in ("revoked", "not_in_manifest") and p.get("medium"):  # a wristband (issue 17)
+        key = f"reason.medium.{p['medium']}"
+        return text(key if raw(key) is not None else "reason.medium.active", lang)
     if reason in ("already_used", "already_inside"):
         if gate and at:
             return text(f"reason.{reason}.at_gate", lang, gate=gate, time=hhmm(at))

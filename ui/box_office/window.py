@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from app.staff import StaffMember
 from core.csv_safe import write_csv
 from ui import theme
+from ui.box_office.bands import WristbandsTab
 from ui.box_office.counter import ReservationsTab, WalkupTab
 from ui.box_office.messages import refusal_text
 from ui.box_office.panels import CashUpTable, PaymentPanel, TicketsPanel
@@ -127,6 +128,8 @@ class BoxOfficeWindow(WindowShell):
         self.cashup.csv_button.clicked.connect(self._export_cashup_dialog)
         self.cashup.print_button.clicked.connect(self._print_cashup_dialog)
         self.tabs.addTab(self.cashup, "")
+        self.bands = WristbandsTab(self)  # scan the ticket, tap the band (issue 17)
+        self.tabs.addTab(self.bands, "")
         self.tabs.currentChanged.connect(self._tab_changed)
         self.tickets = TicketsPanel()
         self.tickets.print_button.clicked.connect(self._print_dialog)
@@ -156,6 +159,7 @@ class BoxOfficeWindow(WindowShell):
             self.tabs.setTabText(i, text)
         self.reservations.retranslate()
         self.walkup.retranslate()
+        self.bands.retranslate()
         self._render_event()
         if self._not_ready is not None and self.banner.isVisible():
             self.banner.setText(refusal_text(self._not_ready))
@@ -376,5 +380,6 @@ class BoxOfficeWindow(WindowShell):
         if self._wedge_on:
             self.wedge.uninstall()
             self._wedge_on = False
+        self.bands.stop()
         self._close_shell()
         super().closeEvent(event)

@@ -1,0 +1,135 @@
+"""``gatehouse admin media ...``: wristbands and cards linked to tickets (issue 17).
+
+- ``link --event E --ticket T UID [--barcode]``: link one band (a chip's UID as any reader
+  writes it, or with ``--barcode`` a printed band's barcode text) to a ticket;
+- ``import --event E FILE``: link in bulk from a CSV of ``uid,ticket[,kind]`` (a header row
+  is optional; ticket = id or printed ticket number; kind nfc (default) or barcode);
+- ``revoke --event E UID [--barcode]``: a lost band stops working; its ticket does not;
+- ``list --event E [--ticket T]``.
+
+A band already linked to another ticket is refused in words (exit 2) by the server, which
+checks every reading of the UID (hex or decimal, either byte order). See server/media.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.cli import CommandError
+
+FORMATS = ["auto", "hex", "hex-reversed", "decimal", "decimal-reversed"]
+FORMAT_HELP = "how the reader writes a chip's UID (default: auto, every reading is checked)"
+
+
+def add_to_admin(asub, group, leaf) -> None:
+    """Add ``admin media`` to the admin parser (``group``/``leaf``: admin.py's helpers)."""
+    md = group(asub, "media", "wristbands and cards linked to tickets")
+    p = leaf(md, "link", media_link, "link a wristband or card to a ticket")
+    p.add_argument("--event", required=True)
+    p.add_argument("--ticket", required=True, help="ticket id or ticket number")
+    p.add_argument("uid", metavar="UID", help="the chip's UID as read, or the barcode text")
+    p.add_argument("--barcode", action="store_true", help="a printed wristband barcode")
+    p.add_argument("--format", choices=FORMATS, default="auto", help=FORMAT_HELP)
+    p = leaf(md, "import", media_import, "link bands in bulk from a CSV of uid,ticket")
+    p.add_argument("--event", required=True)
+    p.add_argument("file", help="CSV: uid,ticket[,kind] (kind nfc or barcode)")
+    p.add_argument("--format", choices=FORMATS, default="auto", help=FORMAT_HELP)
+    p = leaf(md, "revoke", media_revoke, "revoke a lost band (its ticket stays valid)")
+    p.add_argument("--event", required=True)
+    p.add_argument("uid", metavar="UID")
+    p.add_argument("--barcode", action="store_true", help="a printed wristband barcode")
+    p.add_argument("--format", choices=FORMATS, default="auto", help=FORMAT_HELP)
+    p = leaf(md, "list", media_list, "list an event's bands (or one ticket's)")
+    p.add_argument("--event", required=True)
+    p.add_argument("--ticket", help="ticket id or ticket number")
+
+
+def _client(args):
+    from app.admin_client import AdminClient
+
+    return AdminClient(args.server, args.token)
+
+
+def _print(args, data, text: str) -> None:
+    import json
+
+    print(json.dumps(data) if args.json else text)
+
+
+def _ticket(text: str) -> int:
+    from app.commands.admin import _ticket_ref
+
+    return _ticket_ref(text)
+
+
+def _kind(args) -> str:
+    return "barcode" if getattr(args, "barcode", False) else "nfc"
+
+
+def _line(m: dict) -> str:
+    what = "Wristband" if m["kind"] == "nfc" else "Barcode band"
+    return f"{what} {m['shown']} -> ticket {m['number']} ({m['status']})"
+
+
+def media_link(args) -> int:
+    with _client(args) as c:
+        event = c.event_id(args.event)
+        m = c.call(
+            "POST",
+            f"/v1/events/{event}/media",
+            json={
+                "ticket": _ticket(args.ticket),
+                "uid": args.uid,
+                "kind": _kind(args),
+                "format": args.format,
+            },
+        )
+    done = "Linked" if m["changed"] else "Already linked, nothing changed"
+    _print(args, m, f"{done}: {_line(m)}")
+    return 0
+
+
+def media_import(args) -> int:
+    try:
+        content = Path(args.file).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise CommandError(f"cannot read {args.file}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{args.file} is not UTF-8 text: save it as UTF-8 CSV") from None
+    with _client(args) as c:
+        event = c.event_id(args.event)
+        result = c.call(
+            "POST",
+            f"/v1/events/{event}/media/import",
+            json={"content": content, "format": args.format},
+        )
+    lines = [
+        f"Linked {result['linked']} bands, {result['unchanged']} already linked, "
+        f"{len(result['errors'])} refused."
+    ]
+    lines += [f"  line {e['line']}: {e['message']}" for e in result["errors"]]
+    _print(args, result, "\n".join(lines))
+    return 1 if result["errors"] else 0
+
+
+def media_revoke(args) -> int:
+    with _client(args) as c:
+        event = c.event_id(args.event)
+        m = c.call(
+            "POST",
+            f"/v1/events/{event}/media/revoke",
+            json={"uid": args.uid, "kind": _kind(args), "format": args.format},
+        )
+    done = "Revoked" if m["changed"] else "Already revoked, nothing changed"
+    _print(args, m, f"{done}: {_line(m)}; the ticket itself is unchanged")
+    return 0
+
+
+def media_list(args) -> int:
+    with _client(args) as c:
+        event = c.event_id(args.event)
+        params = {"ticket": _ticket(args.ticket)} if args.ticket else None
+        result = c.call("GET", f"/v1/events/{event}/media", params=params)
+    lines = [_line(m) for m in result["media"]] or ["No bands linked."]
+    _print(args, result, "\n".join(lines))
+    return 0

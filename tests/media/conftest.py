@@ -1,0 +1,15 @@
+"""Shared fixtures of the wristband tests: one real server for the folder (every test makes
+its own event on it), and the door window fixture of tests/ui."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.live_server import LiveServer
+from tests.ui.conftest import kiosk_factory  # noqa: F401
+
+
+@pytest.fixture(scope="package")
+def media_server(tmp_path_factory):
+    with LiveServer(tmp_path_factory.mktemp("media-server") / "server.sqlite") as s:
+        yield s

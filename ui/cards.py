@@ -1,0 +1,30 @@
+"""PC/SC card readers in the windows: taps from ``scanner.pcsc.PcscReader`` as Qt signals.
+
+The reader's worker thread calls back off the GUI thread; these signals are emitted there
+and Qt queues them to the window (DESIGN section 11: Qt at the edge). A machine without
+pyscard, pcscd or a reader gets ``state_changed`` saying so and nothing else changes.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from scanner.pcsc import PcscReader, Tap
+
+
+class CardReaderBridge(QObject):
+    tapped = Signal(str)  # a card's canonical UID (core.media)
+    state_changed = Signal(str, str)  # state, detail in words (scanner/pcsc.py)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.reader = PcscReader(self._on_tap, on_state=self.state_changed.emit)
+
+    def _on_tap(self, tap: Tap) -> None:
+        self.tapped.emit(tap.uid)
+
+    def start(self) -> None:
+        self.reader.start()
+
+    def stop(self) -> None:
+        self.reader.stop()
