@@ -3,7 +3,8 @@
 Events, tiers, gates, tickets (issue with QR images, import, revoke, transfer),
 reservations, staff, devices (pairing codes, revoke), stats, conflicts and anomalies,
 attendance export,
-signed manifest export. See docs/server.md for the API behind each one.
+signed manifest export. See docs/server.md for the API behind each one. Broadcasts to the
+gates live in ``app/commands/admin_broadcast.py``.
 """
 
 from __future__ import annotations
@@ -204,6 +205,9 @@ def register(sub) -> None:
     p = _leaf(man, "export", manifest_export, "write the signed manifest to a file")
     p.add_argument("--event", required=True)
     p.add_argument("--out", required=True)
+    from app.commands import admin_broadcast  # admin broadcast, admin report broadcasts
+
+    admin_broadcast.add_to_admin(asub, rep, _leaf, NAMES)
     _name_help(admin)
 
 
