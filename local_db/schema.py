@@ -233,7 +233,8 @@ JOURNAL_MIGRATIONS: list[str] = [
     # 5: taken by another helper's branch (issue 17); empty here, the lead renumbers.
     "",
     # 6 (issue 17 item 4): who acknowledged a broadcast here and when; uploaded like scans
-    # (sent = 1 once the server has it), evidence like scans: only 'sent' may change.
+    # (sent = 1 once the server has it), evidence like scans: only 'sent' may change, and
+    # the staff name may be erased ('') with the kiosk's other personal data.
     """
     CREATE TABLE broadcast_acks (
         n INTEGER PRIMARY KEY AUTOINCREMENT, ack_id TEXT NOT NULL UNIQUE,
@@ -247,7 +248,7 @@ JOURNAL_MIGRATIONS: list[str] = [
     CREATE TRIGGER broadcast_acks_append_only_update BEFORE UPDATE ON broadcast_acks
         WHEN NEW.ack_id IS NOT OLD.ack_id OR NEW.broadcast_id IS NOT OLD.broadcast_id
           OR NEW.level IS NOT OLD.level OR NEW.device_id IS NOT OLD.device_id
-          OR NEW.gate IS NOT OLD.gate OR NEW.staff IS NOT OLD.staff
+          OR NEW.gate IS NOT OLD.gate OR (NEW.staff IS NOT OLD.staff AND NEW.staff IS NOT '')
           OR NEW.role IS NOT OLD.role OR NEW.at IS NOT OLD.at
           OR NEW.clock_offset IS NOT OLD.clock_offset OR NEW.n IS NOT OLD.n
           OR NEW.sent NOT IN (0, 1) OR (OLD.sent = 1 AND NEW.sent IS NOT 1)

@@ -132,3 +132,29 @@ def test_acknowledgements_made_offline_travel_when_the_kiosk_is_back(bsrv, gate_
     ]
     assert [a["staff"] for a in row["acks"]] == ["Tom Reed"]
     assert row["waiting"] == []
+
+
+def test_acknowledgements_are_evidence_and_lose_only_the_staff_name_at_erasure(gate_kiosk, bsrv):
+    import sqlite3
+
+    from local_db.broadcasts import acks_of
+    from local_db.privacy import erase_personal_data
+
+    ev, kiosk = gate_kiosk["event"], gate_kiosk["kiosk"]
+    sent = _send(bsrv, ev["id"], "Medic needed at Main", level="warning")
+    assert kiosk.engine.sync_now()
+    door = DoorService(kiosk.checkin)
+    door.broadcasts.acknowledge(sent["id"], StaffMember(2, "Tom Reed", "door"))
+    with (
+        pytest.raises(sqlite3.DatabaseError, match="append-only"),
+        kiosk.store.journal_transaction() as j,
+    ):
+        j.execute("UPDATE broadcast_acks SET staff = 'Someone else'")
+    with (
+        pytest.raises(sqlite3.DatabaseError, match="append-only"),
+        kiosk.store.journal_transaction() as j,
+    ):
+        j.execute("DELETE FROM broadcast_acks")
+    erase_personal_data(kiosk.store, "retention")
+    [ack] = acks_of(kiosk.store, sent["id"])
+    assert (ack.staff, ack.role) == ("", "door")
