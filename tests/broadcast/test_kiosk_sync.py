@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+import segno
 
 from app.door import DoorService
 from app.staff import StaffMember
@@ -47,11 +48,11 @@ def _send(bsrv, event_id, text, level="info", gates=None):
     )
 
 
-def _check_cli(home, code):
+def _check_cli(home, code, command="check"):
     env = {**os.environ, "GATEHOUSE_HOME": str(home), "PYTHONPATH": str(ROOT)}
     env.pop("GATEHOUSE_SERVER", None)
     done = subprocess.run(
-        [sys.executable, "-m", "app", "check", code],
+        [sys.executable, "-m", "app", command, code],
         capture_output=True,
         text=True,
         env=env,
@@ -98,6 +99,10 @@ def test_emergency_stops_admissions_until_a_supervisor_acknowledges(bsrv, gate_k
     assert "supervisor" in refused.message and refused.params["text"] == "Storm: close the gates"
     status, out, err = _check_cli(home, code)  # the CLI's check path too
     assert status == 1 and out["reason"] == "emergency_stop" and out["scan_id"] is None, err
+    picture = home.parent / "ticket.png"
+    segno.make(code, error="m").save(str(picture), scale=6)
+    status, out, err = _check_cli(home, str(picture), "scan-image")
+    assert status == 1 and out["reason"] == "emergency_stop", err
     assert kiosk.store.pending_count() == before  # nothing was recorded
     assert door.check(code, direction="exit").reason != "emergency_stop"  # exits still count
 
