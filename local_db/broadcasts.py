@@ -67,8 +67,9 @@ def _broadcast(row: tuple) -> Broadcast:
     return Broadcast(row[0], row[1], row[2], tuple(gates) if gates else None, row[4], row[5])
 
 
-def from_wire(data: dict[str, Any]) -> tuple[int, str, str, list[str] | None, float | None]:
-    """(id, level, text, gate names, sent at) of a server row; ValueError when malformed."""
+def from_wire(data: dict[str, Any]) -> tuple:
+    """(id, level, text, gate names, sent at, signed, signature, kid) of a server row;
+    ValueError when malformed."""
     try:
         bid, level, text = int(data["id"]), str(data["level"]), str(data["text"])
         names = data.get("gate_names")
@@ -82,7 +83,11 @@ def from_wire(data: dict[str, Any]) -> tuple[int, str, str, list[str] | None, fl
         isinstance(names, list) and all(isinstance(n, str) for n in names)
     ):
         raise ValueError("a broadcast's gates are not a list of names")
-    return bid, level, text[:500], names, sent_at
+    proof = tuple(
+        data.get(k) if isinstance(data.get(k), str) else None
+        for k in ("signed", "signature", "kid")
+    )
+    return (bid, level, text[:500], names, sent_at, *proof)
 
 
 def store_broadcasts(
@@ -92,10 +97,11 @@ def store_broadcasts(
     parsed = [from_wire(r) for r in rows]
     new: list[Broadcast] = []
     with store.transaction() as c:
-        for bid, level, text, names, sent_at in parsed:
+        for bid, level, text, names, sent_at, signed, signature, kid in parsed:
             cur = c.execute(
                 "INSERT OR IGNORE INTO main.broadcasts (id, event_id, level, text, gates,"
-                " sent_at, received_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " sent_at, received_at, origin, signed, signature, kid)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     bid,
                     store.device_state().event_id,
@@ -105,12 +111,26 @@ def store_broadcasts(
                     sent_at,
                     now,
                     origin,
+                    signed,
+                    signature,
+                    kid,
                 ),
             )
             if cur.rowcount:
                 names_t = tuple(names) if names else None
                 new.append(Broadcast(bid, level, text, names_t, sent_at, now))
     return new
+
+
+def relay_rows(store: Store, after: int = 0) -> list[dict[str, Any]]:
+    """The signed broadcasts this kiosk holds after id ``after``, as the server sent them:
+    what the LAN mesh hands to peers (``sync.broadcasts.receive_broadcasts`` checks them)."""
+    rows = store.conn.execute(
+        "SELECT signed, signature, kid FROM main.broadcasts"
+        " WHERE id > ? AND signed IS NOT NULL ORDER BY id",
+        (after,),
+    ).fetchall()
+    return [{"signed": r[0], "signature": r[1], "kid": r[2]} for r in rows]
 
 
 def broadcast_cursor(store: Store) -> int:

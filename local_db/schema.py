@@ -145,7 +145,8 @@ MIGRATIONS: list[str] = [
         id INTEGER PRIMARY KEY, event_id INTEGER, level TEXT NOT NULL, text TEXT NOT NULL,
         gates TEXT,  -- JSON list of gate names, NULL = every gate
         sent_at REAL, received_at REAL NOT NULL,
-        origin TEXT NOT NULL DEFAULT 'server');  -- server | mesh (relayed by a peer kiosk)
+        origin TEXT NOT NULL DEFAULT 'server',  -- server | mesh (relayed by a peer kiosk)
+        signed TEXT, signature TEXT, kid TEXT);  -- the server's signature, for relaying
     """,
 ]
 

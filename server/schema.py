@@ -354,6 +354,11 @@ broadcasts = Table(
     Column("gates", Text),
     Column("sent_at", Float, nullable=False),
     Column("sent_by", Integer),  # organizer_tokens.id
+    # The broadcast as signed with the server's manifest key (canonical JSON) and the
+    # signature: kiosks relaying it on the LAN mesh can prove it came from the server.
+    Column("signed", Text),
+    Column("signature", String(128)),
+    Column("kid", String(16)),
     Index("ix_broadcasts_event_id", "event_id", "id"),
 )
 

@@ -7,14 +7,19 @@ highest id this kiosk holds (``GET /v1/device/broadcasts``, a small endpoint of 
 polled with the feed; the feed's answer is left as it is). A server older than broadcasts
 answers 404: nothing to fetch, and the round goes on.
 
-The LAN mesh hook: ``receive_broadcasts(store, rows, origin="mesh")`` files rows a peer kiosk
-relayed, exactly as rows from the server (idempotent by id, so a message that arrives both
-ways shows once). The mesh must only relay rows it got from the server; this branch does not
-sign broadcasts, so a mesh that cannot authenticate its peers should not call it.
+The LAN mesh hook: a kiosk hands its peers ``local_db.broadcasts.relay_rows(store)`` (each
+broadcast as the server signed it with its manifest key), and a peer files what it received
+with ``receive_broadcasts(store, rows, origin="mesh")``: only rows whose signature checks
+against the manifest keys it holds, for its own event, for every gate or its own gate, are
+kept (the rest are dropped and logged), and the message is read from the signed text, never
+from the relaying kiosk's words. Idempotent by id, so a message that arrives both ways shows
+once.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -42,10 +47,40 @@ class BroadcastReport:
     received: list[Broadcast] = field(default_factory=list)
 
 
+def verified_relay(store: Store, rows: list[dict]) -> list[dict]:
+    """The relayed rows the server really signed for this kiosk, rebuilt from the signed
+    text (see the module docstring)."""
+    ref = store.reference()
+    state = store.device_state()
+    kept = []
+    for r in rows:
+        try:
+            signed = str(r["signed"])
+            key = ref.manifest_keys.get(bytes.fromhex(str(r["kid"])))
+            good = key is not None and key.verify(
+                base64.b64decode(str(r["signature"]), validate=True), signed.encode()
+            )
+            body = json.loads(signed) if good else None
+        except (KeyError, TypeError, ValueError):
+            body = None
+        if not isinstance(body, dict) or body.get("v") != 1:
+            log.warning("a relayed broadcast failed its signature check: dropped")
+            continue
+        gates = body.get("gates")
+        if body.get("event_id") != state.event_id or (gates and state.gate not in gates):
+            continue  # for another event or another gate: not for this kiosk
+        kept.append(
+            {**body, "gate_names": gates, **{k: r[k] for k in ("signed", "signature", "kid")}}
+        )
+    return kept
+
+
 def receive_broadcasts(
     store: Store, rows: list[dict], *, origin: str = "server", now: float | None = None
 ) -> list[Broadcast]:
     """File broadcasts (from the server, or relayed on the mesh); returns the new ones."""
+    if origin != "server":
+        rows = verified_relay(store, rows)
     try:
         new = store_broadcasts(store, rows, time.time() if now is None else now, origin)
     except ValueError as exc:

@@ -6,13 +6,16 @@ the feed's own answer stays as it is) and upload its staff's acknowledgements
 (``POST /v1/device/broadcast-acks``, idempotent by ``ack_id`` like scans, so a kiosk that was
 offline sends them late and nothing doubles). A kiosk receives the broadcasts sent since it
 was paired, for every gate or for the gate it is paired with; a box office paired without a
-gate receives the every-gate ones. Every broadcast and acknowledgement is written to the
+gate receives the every-gate ones. Each broadcast is signed with the server's manifest key
+(``signed``, ``signature``, ``kid``), so a kiosk can relay it on the LAN mesh and its peers
+check it came from the server. Every broadcast and acknowledgement is written to the
 server log (``gatehouse.server.broadcasts``); the tables are the audit trail and are never
 edited.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from typing import Annotated, Literal
@@ -21,7 +24,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 
-from server import catalog
+from server import catalog, keyring
 from server.deps import DbDep, DeviceDep, OrganizerDep, SettingsDep
 from server.errors import bad_request, not_found
 from server.fields import EventPath, Id32, IdPath
@@ -78,6 +81,10 @@ def broadcast_wire(row, gate_names: dict[int, str]) -> dict:
         "gates": ids,
         "gate_names": None if ids is None else [gate_names.get(i, f"gate {i}") for i in ids],
         "sent_at": row.sent_at,
+        # for relaying on the LAN mesh: what the server signed, and its signature
+        "signed": row.signed,
+        "signature": row.signature,
+        "kid": row.kid,
     }
 
 
@@ -123,6 +130,30 @@ def send_broadcast(
             )
             .returning(broadcasts.c.id)
         ).scalar_one()
+        signed = json.dumps(
+            {
+                "v": 1,
+                "id": int(new_id),
+                "event_id": event_id,
+                "level": body.level,
+                "text": body.text,
+                "gates": None if ids is None else [names[i] for i in ids],
+                "sent_at": now,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        key = keyring.manifest_key(conn, now)
+        conn.execute(
+            broadcasts.update()
+            .where(broadcasts.c.id == new_id)
+            .values(
+                signed=signed,
+                signature=base64.b64encode(key.sign(signed.encode())).decode(),
+                kid=key.kid.hex(),
+            )
+        )
         row = conn.execute(select(broadcasts).where(broadcasts.c.id == new_id)).one()
         out = _with_acks(conn, row, names, now)
     where = "every gate" if ids is None else ", ".join(out["gate_names"])

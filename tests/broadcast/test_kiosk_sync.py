@@ -163,3 +163,39 @@ def test_acknowledgements_are_evidence_and_lose_only_the_staff_name_at_erasure(g
     erase_personal_data(kiosk.store, "retention")
     [ack] = acks_of(kiosk.store, sent["id"])
     assert (ack.staff, ack.role) == ("", "door")
+
+
+def test_a_relayed_broadcast_is_kept_only_when_the_server_signed_it_for_this_gate(
+    bsrv, gate_kiosk, tmp_path
+):
+    from local_db.broadcasts import open_broadcasts, relay_rows
+    from sync.broadcasts import receive_broadcasts
+
+    ev, kiosk = gate_kiosk["event"], gate_kiosk["kiosk"]
+    gates = {g["name"]: g["id"] for g in bsrv.request("GET", f"/v1/events/{ev['id']}/gates")}
+    sent = _send(bsrv, ev["id"], "Evacuate towards the car park", level="emergency")
+    assert kiosk.engine.sync_now()
+    # a neighbour paired later (the server sends it nothing older than its pairing)
+    peer = make_kiosk(tmp_path, bsrv.url, bsrv.pairing_code(ev["id"], "Main"), name="peer")
+    try:
+        assert peer.engine.sync_now()
+        assert open_broadcasts(peer.store) == []
+        rows = relay_rows(kiosk.store)
+        forged = [{**rows[0], "signed": rows[0]["signed"].replace("car park", "main road")}]
+        assert receive_broadcasts(peer.store, forged, origin="mesh") == []
+        [got] = receive_broadcasts(peer.store, rows, origin="mesh")
+        assert (got.id, got.level, got.text) == (sent["id"], "emergency", sent["text"])
+        assert DoorService(peer.checkin).check(gate_kiosk["tickets"][2]["code"]).reason == (
+            "emergency_stop"
+        )
+        assert receive_broadcasts(peer.store, rows, origin="mesh") == []  # once only
+        # signed for East: a Main kiosk that relays it does not make it Main's
+        _send(bsrv, ev["id"], "East only", gates=[gates["East"]])
+        other = kiosk.store  # the Main kiosk never receives it from the server either
+        assert kiosk.engine.sync_now()
+        assert [r for r in relay_rows(other) if "East only" in r["signed"]] == []
+        east_row = bsrv.request("GET", f"/v1/events/{ev['id']}/broadcasts")[0]
+        relayed = {k: east_row[k] for k in ("signed", "signature", "kid")}
+        assert receive_broadcasts(peer.store, [relayed], origin="mesh") == []
+    finally:
+        peer.close()

@@ -32,6 +32,9 @@ def upgrade() -> None:
         sa.Column("gates", sa.Text(), nullable=True),
         sa.Column("sent_at", sa.Float(), nullable=False),
         sa.Column("sent_by", sa.Integer(), nullable=True),
+        sa.Column("signed", sa.Text(), nullable=True),
+        sa.Column("signature", sa.String(length=128), nullable=True),
+        sa.Column("kid", sa.String(length=16), nullable=True),
         sa.ForeignKeyConstraint(["event_id"], ["events.id"], name="fk_broadcasts_event_id_events"),
         sa.PrimaryKeyConstraint("id", name="pk_broadcasts"),
     )
