@@ -1,12 +1,13 @@
 """The door service: everything a door does, behind one interface, for the window and the CLI.
 
 Check a code (or a ticket found by name), override and undo, search by name or ticket number,
-the counts snapshot the door screen paints, staff sign-in with the lockout, and the sync
-status. ``DoorService`` sits over ``CheckIn`` (which decides and records), ``StaffRoster``
-(PINs and lockout) and the store's readers, the way libpretixsync's TicketCheckProvider is one
-interface over check, search and status. Plain Python: the door window calls it on its writer
-thread, ``gatehouse check`` calls it directly, so the CLI signs staff in and keeps the same
-lockout as the window without Qt.
+the counts snapshot the door screen paints, staff sign-in with the lockout, the sync status,
+and the organizer's broadcasts (``broadcasts``, ``app.broadcasts``: an open emergency refuses
+every entry until a supervisor acknowledges it). ``DoorService`` sits over ``CheckIn`` (which
+decides and records), ``StaffRoster`` (PINs and lockout) and the store's readers, the way
+libpretixsync's TicketCheckProvider is one interface over check, search and status. Plain
+Python: the door window calls it on its writer thread, ``gatehouse check`` calls it directly,
+so the CLI signs staff in and keeps the same lockout as the window without Qt.
 """
 
 from __future__ import annotations
