@@ -285,6 +285,12 @@ class BroadcastBanner(QFrame):
             board = self._own_sounds
         return board
 
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange and self.open_items:
+            self.current = None  # paint the same messages again, in the new language
+            self._show((self.open_items, self._no_supervisor))
+        super().changeEvent(event)
+
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if obj is self.window and event.type() == QEvent.Type.Resize:
             self.cover.cover()

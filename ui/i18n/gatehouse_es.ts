@@ -1347,4 +1347,75 @@
         <translation>Llame a un supervisor</translation>
     </message>
 </context>
+<context>
+    <name>EmergencyCover</name>
+    <message>
+        <location filename="../broadcast_banner.py" line="113"/>
+        <source>EMERGENCY</source>
+        <translation>EMERGENCIA</translation>
+    </message>
+    <message>
+        <location filename="../broadcast_banner.py" line="116"/>
+        <source>Admissions are stopped. Follow the organizer&apos;s instructions.</source>
+        <translation>Los accesos están detenidos. Siga las instrucciones del organizador.</translation>
+    </message>
+    <message>
+        <location filename="../broadcast_banner.py" line="118"/>
+        <source>Sent by the organizer at %1</source>
+        <translation>Enviado por el organizador a las %1</translation>
+    </message>
+    <message>
+        <location filename="../broadcast_banner.py" line="120"/>
+        <source>Acknowledge (%1)</source>
+        <translation>Confirmar lectura (%1)</translation>
+    </message>
+    <message>
+        <location filename="../broadcast_banner.py" line="122"/>
+        <source>Supervisor: acknowledge (%1)</source>
+        <translation>Supervisor: confirmar lectura (%1)</translation>
+    </message>
+</context>
+<context>
+    <name>BroadcastBanner</name>
+    <message>
+        <location filename="../broadcast_banner.py" line="264"/>
+        <source>INFO</source>
+        <translation>INFORMACIÓN</translation>
+    </message>
+    <message>
+        <location filename="../broadcast_banner.py" line="264"/>
+        <source>WARNING</source>
+        <translation>AVISO</translation>
+    </message>
+    <message>
+        <location filename="../broadcast_banner.py" line="265"/>
+        <source>MESSAGE</source>
+        <translation>MENSAJE</translation>
+    </message>
+    <message>
+        <location filename="../broadcast_banner.py" line="241"/>
+        <source>Sent %1</source>
+        <translation>Enviado %1</translation>
+    </message>
+    <message>
+        <location filename="../broadcast_banner.py" line="243"/>
+        <source>%1 more</source>
+        <translation>%1 más</translation>
+    </message>
+    <message>
+        <location filename="../broadcast_banner.py" line="246"/>
+        <source>Acknowledge (%1)</source>
+        <translation>Confirmar lectura (%1)</translation>
+    </message>
+    <message>
+        <location filename="../broadcast_banner.py" line="312"/>
+        <source>Sign in to acknowledge</source>
+        <translation>Inicie sesión para confirmar la lectura</translation>
+    </message>
+    <message>
+        <location filename="../broadcast_banner.py" line="343"/>
+        <source>Acknowledge the emergency: %1</source>
+        <translation>Confirmar la lectura de la emergencia: %1</translation>
+    </message>
+</context>
 </TS>
