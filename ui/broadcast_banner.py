@@ -155,6 +155,7 @@ class BroadcastBanner(QFrame):
         self._no_supervisor = False
         self._reading = False
         self._acking = False
+        self.dialog: Any = None  # the supervisor's PIN dialog while it is open
 
         self.setObjectName("broadcastBanner")
         self.level = QLabel()
@@ -336,6 +337,9 @@ class BroadcastBanner(QFrame):
                 self._ack_failed,
             )
             return
+        if self.dialog is not None:  # already asking (F8 pressed again)
+            self.dialog.raise_()
+            return
         from ui.dialogs import SupervisorDialog
         from ui.theme import STYLE
 
@@ -363,8 +367,13 @@ class BroadcastBanner(QFrame):
             )
 
         dialog.submitted.connect(submitted)
-        dialog.finished.connect(lambda _r: dialog.deleteLater())
+        dialog.finished.connect(lambda _r: self._dialog_closed(dialog))
         dialog.open()
+
+    def _dialog_closed(self, dialog: Any) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+        dialog.deleteLater()
 
     def _acked(self, ack: Any) -> None:
         self._acking = False

@@ -111,8 +111,10 @@ def test_emergency_covers_the_door_and_only_a_supervisor_lifts_it(qtbot, bsrv, v
 
     assert cover.button.hasFocus()  # keyboard reachable: Enter on the focused button
     QTest.keyClick(cover.button, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: getattr(banner, "dialog", None) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: banner.dialog is not None, timeout=5000)
     dialog = banner.dialog
+    QTest.keyClick(window, Qt.Key.Key_F8)  # again: the same dialog, not a second one
+    assert banner.dialog is dialog
     dialog.pin.setText("999999")
     dialog.ok_button.click()
     qtbot.waitUntil(lambda: "Wrong PIN" in dialog.message.text(), timeout=5000)
@@ -122,6 +124,7 @@ def test_emergency_covers_the_door_and_only_a_supervisor_lifts_it(qtbot, bsrv, v
         dialog.ok_button.click()
     assert (got.args[0].staff, got.args[0].role) == ("Mina Diaz", "supervisor")
     qtbot.waitUntil(lambda: not cover.isVisible(), timeout=5000)
+    assert banner.dialog is None
     activate(qtbot, window)
     with qtbot.waitSignal(window.result_shown, timeout=5000) as got:
         type_keys(qtbot, venue["tickets"][1]["code"])

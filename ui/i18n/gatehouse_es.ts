@@ -1378,42 +1378,42 @@
 <context>
     <name>BroadcastBanner</name>
     <message>
-        <location filename="../broadcast_banner.py" line="264"/>
+        <location filename="../broadcast_banner.py" line="265"/>
         <source>INFO</source>
         <translation>INFORMACIÓN</translation>
     </message>
     <message>
-        <location filename="../broadcast_banner.py" line="264"/>
+        <location filename="../broadcast_banner.py" line="265"/>
         <source>WARNING</source>
         <translation>AVISO</translation>
     </message>
     <message>
-        <location filename="../broadcast_banner.py" line="265"/>
+        <location filename="../broadcast_banner.py" line="266"/>
         <source>MESSAGE</source>
         <translation>MENSAJE</translation>
     </message>
     <message>
-        <location filename="../broadcast_banner.py" line="241"/>
+        <location filename="../broadcast_banner.py" line="242"/>
         <source>Sent %1</source>
         <translation>Enviado %1</translation>
     </message>
     <message>
-        <location filename="../broadcast_banner.py" line="243"/>
+        <location filename="../broadcast_banner.py" line="244"/>
         <source>%1 more</source>
         <translation>%1 más</translation>
     </message>
     <message>
-        <location filename="../broadcast_banner.py" line="246"/>
+        <location filename="../broadcast_banner.py" line="247"/>
         <source>Acknowledge (%1)</source>
         <translation>Confirmar lectura (%1)</translation>
     </message>
     <message>
-        <location filename="../broadcast_banner.py" line="312"/>
+        <location filename="../broadcast_banner.py" line="313"/>
         <source>Sign in to acknowledge</source>
         <translation>Inicie sesión para confirmar la lectura</translation>
     </message>
     <message>
-        <location filename="../broadcast_banner.py" line="343"/>
+        <location filename="../broadcast_banner.py" line="347"/>
         <source>Acknowledge the emergency: %1</source>
         <translation>Confirmar la lectura de la emergencia: %1</translation>
     </message>
