@@ -21,7 +21,6 @@ from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
 from app.staff import LockedOut, NotSupervisor, StaffMember, WrongPin
 from ui import theme
-from ui.broadcast_banner import BroadcastBanner
 from ui.idle import IdleLock
 from ui.ops import Ops
 from ui.pages import LoginPage, PairingPage
@@ -60,6 +59,8 @@ class WindowShell(QMainWindow):
         self._page_names = ["pairing", "login", self.MAIN_PAGE]
         # The organizer's broadcasts, over every page (the window's menu widget) and, for an
         # emergency, over the whole window: ui/broadcast_banner.py.
+        from ui.broadcast_banner import BroadcastBanner
+
         self.broadcasts = BroadcastBanner(self)
 
     def _add_pages(self, main: QWidget) -> None:

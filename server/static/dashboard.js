@@ -69,35 +69,6 @@
     gates: (e) => `/v1/events/${e}/gates`,
   };
 
-  // A POST with a JSON body (sending a broadcast): same token, same errors as api().
-  async function post(path, body) {
-    const token = sessionStorage.getItem(TOKEN_KEY);
-    if (!token) throw new ApiFailure("auth", 401, "no token");
-    let r;
-    try {
-      r = await fetch(path, {
-        method: "POST",
-        headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
-        body: JSON.stringify(body),
-        cache: "no-store",
-        credentials: "omit",
-      });
-    } catch (e) {
-      throw new ApiFailure("network", 0, "unreachable");
-    }
-    let data = null;
-    try {
-      data = await r.json();
-    } catch (e) {
-      /* not JSON */
-    }
-    if (r.ok) return data;
-    const message = (data && data.message) || r.statusText;
-    if (r.status === 401) throw new ApiFailure("auth", 401, message);
-    if (r.status === 403) throw new ApiFailure("forbidden", 403, message);
-    throw new ApiFailure(r.status === 404 ? "missing" : "server", r.status, message);
-  }
-
   // -- formatting -----------------------------------------------------------------------
 
   const num = new Intl.NumberFormat();
@@ -477,6 +448,35 @@
   }
 
   // -- broadcasts (message the gates) ---------------------------------------------------
+
+  // A POST with a JSON body (sending a broadcast): same token, same errors as api().
+  async function post(path, body) {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (!token) throw new ApiFailure("auth", 401, "no token");
+    let r;
+    try {
+      r = await fetch(path, {
+        method: "POST",
+        headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+        cache: "no-store",
+        credentials: "omit",
+      });
+    } catch (e) {
+      throw new ApiFailure("network", 0, "unreachable");
+    }
+    let data = null;
+    try {
+      data = await r.json();
+    } catch (e) {
+      /* not JSON */
+    }
+    if (r.ok) return data;
+    const message = (data && data.message) || r.statusText;
+    if (r.status === 401) throw new ApiFailure("auth", 401, message);
+    if (r.status === 403) throw new ApiFailure("forbidden", 403, message);
+    throw new ApiFailure(r.status === 404 ? "missing" : "server", r.status, message);
+  }
 
   const LEVELS = { info: ["Info", "good"], warning: ["Warning", "warn"], emergency: ["Emergency", "bad"] };
   let shownGates = "";
