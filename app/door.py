@@ -1,12 +1,13 @@
 """The door service: everything a door does, behind one interface, for the window and the CLI.
 
 Check a code (or a ticket found by name), override and undo, search by name or ticket number,
-the counts snapshot the door screen paints, staff sign-in with the lockout, and the sync
-status. ``DoorService`` sits over ``CheckIn`` (which decides and records), ``StaffRoster``
-(PINs and lockout) and the store's readers, the way libpretixsync's TicketCheckProvider is one
-interface over check, search and status. Plain Python: the door window calls it on its writer
-thread, ``gatehouse check`` calls it directly, so the CLI signs staff in and keeps the same
-lockout as the window without Qt.
+the counts snapshot the door screen paints, staff sign-in with the lockout, the sync status,
+and the organizer's broadcasts (``broadcasts``, ``app.broadcasts``: an open emergency refuses
+every entry until a supervisor acknowledges it). ``DoorService`` sits over ``CheckIn`` (which
+decides and records), ``StaffRoster`` (PINs and lockout) and the store's readers, the way
+libpretixsync's TicketCheckProvider is one interface over check, search and status. Plain
+Python: the door window calls it on its writer thread, ``gatehouse check`` calls it directly,
+so the CLI signs staff in and keeps the same lockout as the window without Qt.
 """
 
 from __future__ import annotations
@@ -17,12 +18,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.broadcasts import BroadcastDesk
 from app.checkin import CheckIn, CheckResult
 from app.door_state import DoorSnapshot, snapshot
 from app.search import search_rows
 from app.staff import StaffMember, StaffRoster
 from local_db.store import Store
 from sync.status import SyncStatus, read_status
+
+# The door's refusal while an emergency broadcast is open (for the message catalogue).
+EMERGENCY_REASON = "emergency_stop"
+EMERGENCY_MESSAGE = (
+    "Admissions stopped: emergency message from the organizer. A supervisor must acknowledge"
+    " it on this kiosk before anyone is admitted."
+)
 
 
 class NotOnStaff(ValueError):
@@ -53,6 +62,7 @@ class DoorService:
         self.checkin = checkin
         self.store: Store = checkin.store
         self.roster = StaffRoster(self.store, clock)
+        self.broadcasts = BroadcastDesk(self.store, self.roster, clock=clock)
 
     @classmethod
     def open(cls, db_path: Path, *, gate: str | None = None, repeat_window_s: float = 3.0):
@@ -76,6 +86,9 @@ class DoorService:
         self.checkin.on_scan(callback)
 
     def check(self, code: str, *, gate=None, direction="entry", staff=None) -> CheckResult:
+        stopped = self.admissions_stopped(direction)
+        if stopped is not None:
+            return stopped
         return self.checkin.check(code, gate=gate, direction=direction, staff=staff)
 
     def check_media(
@@ -87,10 +100,36 @@ class DoorService:
         )
 
     def check_ticket(self, ticket_id: int, *, direction="entry", staff=None) -> CheckResult:
+        stopped = self.admissions_stopped(direction)
+        if stopped is not None:
+            return stopped
         return self.checkin.check_ticket(ticket_id, direction=direction, staff=staff)
 
     def override(self, rejected: CheckResult, *, supervisor: str, reason: str) -> CheckResult:
+        stopped = self.admissions_stopped("entry")
+        if stopped is not None:
+            return stopped
         return self.checkin.override(rejected, supervisor=supervisor, reason=reason)
+
+    def admissions_stopped(self, direction: str = "entry") -> CheckResult | None:
+        """The refusal every entry gets while an emergency broadcast is open here, or None.
+
+        No scan is recorded: the door is stopped, nobody was judged. Exits still go through
+        (people leaving during an emergency must be counted out).
+        """
+        if direction != "entry":
+            return None
+        emergency = self.broadcasts.emergency()
+        if emergency is None:
+            return None
+        return CheckResult(
+            verdict="reject",
+            reason=EMERGENCY_REASON,
+            message=EMERGENCY_MESSAGE,
+            ticket=None,
+            scan_id=None,  # type: ignore[arg-type]  # no scan: shown as null, like cannot_record
+            params={"broadcast_id": emergency.id, "text": emergency.text},
+        )
 
     def annul(self, scan_id: str, *, staff: str | None = None) -> CheckResult:
         return self.checkin.annul(scan_id, staff=staff)

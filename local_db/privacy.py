@@ -72,6 +72,10 @@ def erase_personal_data(store: Store, reason: str) -> bool:
                     "UPDATE scans SET override_reason = ''"
                     " WHERE override_reason IS NOT NULL AND override_reason != ''"
                 )
+                # who acknowledged the organizer's broadcasts here (local_db/broadcasts.py)
+                j.execute(
+                    "UPDATE broadcast_acks SET staff = '' WHERE staff IS NOT NULL AND staff != ''"
+                )
         finally:
             store.journal.execute("PRAGMA secure_delete = OFF")
     store.invalidate()

@@ -158,6 +158,15 @@ MIGRATIONS: list[str] = [
         error TEXT);
     CREATE INDEX media_links_unsent ON media_links(n) WHERE sent = 0;
     """,
+    # 9 (issue 17 item 4): the organizer's broadcasts this kiosk received (local_db/broadcasts.py)
+    """
+    CREATE TABLE broadcasts (
+        id INTEGER PRIMARY KEY, event_id INTEGER, level TEXT NOT NULL, text TEXT NOT NULL,
+        gates TEXT,  -- JSON list of gate names, NULL = every gate
+        sent_at REAL, received_at REAL NOT NULL,
+        origin TEXT NOT NULL DEFAULT 'server',  -- server | mesh (relayed by a peer kiosk)
+        signed TEXT, signature TEXT, kid TEXT);  -- the server's signature, for relaying
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -240,6 +249,30 @@ JOURNAL_MIGRATIONS: list[str] = [
           OR NEW.n IS NOT OLD.n OR NEW.sent NOT IN (0, 1, 2)
           OR (OLD.sent = 1 AND NEW.sent IS NOT 1)
         BEGIN SELECT RAISE(ABORT, 'scans are append-only'); END;
+    """,
+    # 5: taken by another helper's branch (issue 17); empty here, the lead renumbers.
+    "",
+    # 6 (issue 17 item 4): who acknowledged a broadcast here and when; uploaded like scans
+    # (sent = 1 once the server has it), evidence like scans: only 'sent' may change, and
+    # the staff name may be erased ('') with the kiosk's other personal data.
+    """
+    CREATE TABLE broadcast_acks (
+        n INTEGER PRIMARY KEY AUTOINCREMENT, ack_id TEXT NOT NULL UNIQUE,
+        broadcast_id INTEGER NOT NULL, level TEXT NOT NULL, device_id TEXT NOT NULL,
+        gate TEXT, staff TEXT, role TEXT, at REAL NOT NULL,
+        clock_offset REAL NOT NULL DEFAULT 0, sent INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX broadcast_acks_broadcast ON broadcast_acks(broadcast_id);
+    CREATE INDEX broadcast_acks_unsent ON broadcast_acks(n) WHERE sent = 0;
+    CREATE TRIGGER broadcast_acks_append_only_delete BEFORE DELETE ON broadcast_acks
+        BEGIN SELECT RAISE(ABORT, 'acknowledgements are append-only'); END;
+    CREATE TRIGGER broadcast_acks_append_only_update BEFORE UPDATE ON broadcast_acks
+        WHEN NEW.ack_id IS NOT OLD.ack_id OR NEW.broadcast_id IS NOT OLD.broadcast_id
+          OR NEW.level IS NOT OLD.level OR NEW.device_id IS NOT OLD.device_id
+          OR NEW.gate IS NOT OLD.gate OR (NEW.staff IS NOT OLD.staff AND NEW.staff IS NOT '')
+          OR NEW.role IS NOT OLD.role OR NEW.at IS NOT OLD.at
+          OR NEW.clock_offset IS NOT OLD.clock_offset OR NEW.n IS NOT OLD.n
+          OR NEW.sent NOT IN (0, 1) OR (OLD.sent = 1 AND NEW.sent IS NOT 1)
+        BEGIN SELECT RAISE(ABORT, 'acknowledgements are append-only'); END;
     """,
 ]
 

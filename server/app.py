@@ -16,6 +16,7 @@ from server.db import Database
 from server.errors import ApiError
 from server.limits import BodyLimit
 from server.routers import (
+    broadcasts,
     dashboard,
     device_api,
     devices,
@@ -151,4 +152,6 @@ def create_app(settings: ServerSettings | None = None, db: Database | None = Non
         dashboard,
     ):
         app.include_router(module.router)
+    app.include_router(broadcasts.router)  # organizer: send and list (issue 17)
+    app.include_router(broadcasts.device_router)  # kiosks: fetch and acknowledge
     return app

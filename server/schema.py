@@ -373,3 +373,42 @@ media_uploads = Table(
     Column("outcome", String(32), nullable=False),  # ok | the refusal's error code
     Column("received_at", Float, nullable=False),
 )
+
+# Messages from the organizer to the gates (server/routers/broadcasts.py, issue 17 item 4).
+# ``gates`` is a JSON list of gate ids, NULL = every gate (and every box office). The rows are
+# the audit trail: never edited or deleted.
+broadcasts = Table(
+    "broadcasts",
+    metadata,
+    Column("id", AutoBigInt, primary_key=True),  # also the kiosks' cursor
+    Column("event_id", Integer, ForeignKey("events.id"), nullable=False),
+    Column("level", String(16), nullable=False),  # info | warning | emergency
+    Column("text", String(500), nullable=False),
+    Column("gates", Text),
+    Column("sent_at", Float, nullable=False),
+    Column("sent_by", Integer),  # organizer_tokens.id
+    # The broadcast as signed with the server's manifest key (canonical JSON) and the
+    # signature: kiosks relaying it on the LAN mesh can prove it came from the server.
+    Column("signed", Text),
+    Column("signature", String(128)),
+    Column("kid", String(16)),
+    Index("ix_broadcasts_event_id", "event_id", "id"),
+)
+
+# Who acknowledged a broadcast at which kiosk, and when. Minted by the kiosk (``ack_id`` is
+# the idempotency key, as for scans) and uploaded like a scan, late when the kiosk was offline.
+broadcast_acks = Table(
+    "broadcast_acks",
+    metadata,
+    Column("ack_id", String(36), primary_key=True),
+    Column("broadcast_id", BigInteger, ForeignKey("broadcasts.id"), nullable=False, index=True),
+    Column("event_id", Integer, nullable=False),
+    Column("device_id", String(36), nullable=False),
+    Column("gate", String(200)),
+    Column("staff", String(200)),
+    Column("role", String(16)),  # the staff member's role (door, box-office, supervisor)
+    Column("at", Float, nullable=False),  # the kiosk's clock
+    Column("clock_offset", Float, nullable=False, default=0.0),
+    Column("server_at", Float, nullable=False),  # at + clock_offset
+    Column("received_at", Float, nullable=False),
+)

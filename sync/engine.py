@@ -25,6 +25,7 @@ from local_db.privacy import apply_retention
 from local_db.store import Store
 from sync import errors
 from sync.box_office import sync_box_office
+from sync.broadcasts import sync_broadcasts
 from sync.client import MAX_RTT_S, ClockSample, ServerClient
 from sync.credentials_file import read_token
 from sync.errors import SyncError
@@ -50,6 +51,7 @@ class RoundReport:
     manifest: ManifestResult = field(default_factory=ManifestResult)
     error: SyncError | None = None
     sales: object = None  # sync.box_office.SalesReport on a box office
+    broadcasts: object = None  # sync.broadcasts.BroadcastReport: acks up, messages down
 
 
 class SyncEngine:
@@ -280,6 +282,8 @@ class SyncEngine:
                         raise
                     refused = refused or exc
                 report.peer_scans = pull_feed(self.store, client, limit=self.feed_limit)
+                # the organizer's broadcasts travel with the feed (sync/broadcasts.py)
+                report.broadcasts = sync_broadcasts(self.store, client)
                 if full:
                     report.manifest = pull_manifest(
                         self.store,

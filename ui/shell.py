@@ -1,5 +1,5 @@
 """The window shell the door and the box office share: pages, pairing, sign-in, idle lock,
-sync badge, language and the sync-status handler, written once.
+sync badge, language, the organizer's broadcasts and the sync-status handler, written once.
 
 A window subclasses ``WindowShell``, builds its main page and fills in the hooks (what a
 refresh loads, what signing in opens, what locking clears). Its texts are translated in the
@@ -58,6 +58,11 @@ class WindowShell(QMainWindow):
         self.login.sign_in.connect(self._sign_in)
         self.pages = QStackedWidget()
         self._page_names = ["pairing", "login", self.MAIN_PAGE]
+        # The organizer's broadcasts, over every page (the window's menu widget) and, for an
+        # emergency, over the whole window: ui/broadcast_banner.py.
+        from ui.broadcast_banner import BroadcastBanner
+
+        self.broadcasts = BroadcastBanner(self)
 
     def _add_pages(self, main: QWidget) -> None:
         for widget in (self.pairing, self.login, main):

@@ -1,9 +1,10 @@
 """A distinct sound per door outcome, generated at start-up (no binary assets in git).
 
 Admit is a bright rising pair, reject a low triple buzz, warning a two-tone, exit one soft
-tone: distinct enough to tell apart over music without looking. Playback uses QSoundEffect
-(low latency, preloaded). A kiosk without an audio device stays silent but still emits
-``sound_played`` so tests and the on-screen log can observe what would have played.
+tone, and one per broadcast level (a chime, a call, a siren): distinct enough to tell apart
+over music without looking. Playback uses QSoundEffect (low latency, preloaded). A kiosk
+without an audio device stays silent but still emits ``sound_played`` so tests and the
+on-screen log can observe what would have played.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ PATTERNS: dict[str, list[tuple[float, float, float]]] = {
     "reject": [(196, 0.16, 0.05), (196, 0.16, 0.05), (196, 0.22, 0.0)],
     "warning": [(660, 0.14, 0.04), (520, 0.14, 0.04), (660, 0.14, 0.0)],
     "exit": [(740, 0.12, 0.0)],
+    # The organizer's broadcasts (ui/broadcast_banner.py): a soft rising chime for info, a
+    # three-step call for a warning, a siren-like alternation for an emergency.
+    "broadcast_info": [(523, 0.12, 0.03), (784, 0.2, 0.0)],
+    "broadcast_warning": [(880, 0.15, 0.05), (660, 0.15, 0.05), (880, 0.15, 0.05), (660, 0.2, 0.0)],
+    "emergency": [(960, 0.22, 0.0), (640, 0.22, 0.0)] * 4,
 }
 
 

@@ -3,7 +3,8 @@
 Events, tiers, gates, tickets (issue with QR images, import, revoke, transfer),
 reservations, staff, devices (pairing codes, revoke), stats, conflicts and anomalies,
 attendance export,
-signed manifest export. See docs/server.md for the API behind each one.
+signed manifest export. See docs/server.md for the API behind each one. Broadcasts to the
+gates live in ``app/commands/admin_broadcast.py``.
 """
 
 from __future__ import annotations
@@ -207,6 +208,10 @@ def register(sub) -> None:
     from app.commands import admin_media  # wristbands and cards (issue 17)
 
     admin_media.add_to_admin(asub, _group, _leaf)
+
+    from app.commands import admin_broadcast  # admin broadcast, admin report broadcasts
+
+    admin_broadcast.add_to_admin(asub, rep, _leaf, NAMES)
     _name_help(admin)
 
 

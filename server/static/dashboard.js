@@ -70,6 +70,8 @@
     conflicts: (e) => `/v1/events/${e}/conflicts`,
     anomalies: (e) => `/v1/events/${e}/anomalies`,
     attendanceCsv: (e) => `/v1/events/${e}/attendance?format=csv`,
+    broadcasts: (e) => `/v1/events/${e}/broadcasts`,
+    gates: (e) => `/v1/events/${e}/gates`,
   };
 
   // -- words ----------------------------------------------------------------------------
@@ -506,6 +508,111 @@
     );
   }
 
+  // -- broadcasts (message the gates) ---------------------------------------------------
+
+  // A POST with a JSON body (sending a broadcast): same token, same errors as api().
+  async function post(path, body) {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (!token) throw new ApiFailure("auth", 401, "no token");
+    let r;
+    try {
+      r = await fetch(path, {
+        method: "POST",
+        headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+        cache: "no-store",
+        credentials: "omit",
+      });
+    } catch (e) {
+      throw new ApiFailure("network", 0, "unreachable");
+    }
+    let data = null;
+    try {
+      data = await r.json();
+    } catch (e) {
+      /* not JSON */
+    }
+    if (r.ok) return data;
+    const message = (data && data.message) || r.statusText;
+    if (r.status === 401) throw new ApiFailure("auth", 401, message);
+    if (r.status === 403) throw new ApiFailure("forbidden", 403, message);
+    throw new ApiFailure(r.status === 404 ? "missing" : "server", r.status, message);
+  }
+
+  const LEVELS = { info: ["Info", "good"], warning: ["Warning", "warn"], emergency: ["Emergency", "bad"] };
+  let shownGates = "";
+
+  function renderBroadcasts(ev, rows, gates) {
+    const key = gates.map((g) => g.id + ":" + g.name).join("|");
+    if (key !== shownGates) { // rebuilt only when the gates change: keeps what was ticked
+      shownGates = key;
+      const box = $("broadcast-gates");
+      box.querySelectorAll(".gate-choice").forEach((n) => n.remove());
+      for (const g of gates) {
+        const label = el("label", null, "gate-choice");
+        const input = document.createElement("input");
+        input.type = "checkbox";
+        input.value = String(g.id);
+        input.addEventListener("change", () => {
+          $("broadcast-all").checked = !box.querySelector(".gate-choice input:checked");
+        });
+        label.append(input, " " + g.name);
+        box.appendChild(label);
+      }
+    }
+    const fmt = timeFormat(ev.timezone);
+    fill(
+      "broadcasts",
+      rows.map((b) => {
+        const [word, kind] = LEVELS[b.level] || [b.level, "warn"];
+        const acks = (b.acks || []).map(
+          (a) => (a.staff || "nobody signed in") + " (" + (a.role || "–") + ") at " +
+            (a.device_name || shortId(a.device_id)) + (a.gate ? ", " + a.gate : "") + ", " + at(fmt, a.at),
+        );
+        const waiting = (b.waiting || []).map(
+          (w) => (w.name || shortId(w.device_id)) + (w.gate ? " (" + w.gate + ")" : "") +
+            (w.online ? "" : ", offline"),
+        );
+        return row([
+          at(fmt, b.sent_at),
+          { node: badge(word, kind) },
+          b.gate_names ? b.gate_names.join(", ") : "Every gate",
+          b.text,
+          acks.join("; ") || "Nobody yet",
+          waiting.join("; ") || "–",
+        ]);
+      }),
+      "No messages sent to the gates yet.",
+      6,
+    );
+  }
+
+  async function sendBroadcast(e) {
+    e.preventDefault();
+    const ev = currentEvent();
+    const text = $("broadcast-text").value.trim();
+    if (!ev || !text) return;
+    const ticked = [...document.querySelectorAll("#broadcast-gates .gate-choice input:checked")];
+    const gates = $("broadcast-all").checked || !ticked.length ? null : ticked.map((i) => Number(i.value));
+    const status = $("broadcast-status");
+    $("broadcast-send").disabled = true;
+    status.textContent = "Sending…";
+    try {
+      const sent = await post(paths.broadcasts(ev.id), { text, level: $("broadcast-level").value, gates });
+      $("broadcast-text").value = "";
+      status.textContent = "Sent to " + (sent.gate_names ? sent.gate_names.join(", ") : "every gate") + ".";
+      refresh();
+    } catch (err) {
+      if (err.kind === "auth" || err.kind === "forbidden") {
+        signIn(authMessage(err));
+        return;
+      }
+      status.textContent = "Not sent: " + (err.status ? err.message : explain(err));
+    } finally {
+      $("broadcast-send").disabled = false;
+    }
+  }
+
   // -- refresh loop ---------------------------------------------------------------------
 
   async function refresh() {
@@ -520,15 +627,19 @@
       const ev = currentEvent();
       if (ev) {
         const id = ev.id;
-        const [stats, activity, devices, conflicts, anomalies] = await Promise.all([
-          api(paths.stats(id)),
-          api(paths.activity(id)),
-          api(paths.devices(id)),
-          api(paths.conflicts(id)),
-          api(paths.anomalies(id)),
-        ]);
+        const [stats, activity, devices, conflicts, anomalies, broadcasts, gates] =
+          await Promise.all([
+            api(paths.stats(id)),
+            api(paths.activity(id)),
+            api(paths.devices(id)),
+            api(paths.conflicts(id)),
+            api(paths.anomalies(id)),
+            api(paths.broadcasts(id)),
+            api(paths.gates(id)),
+          ]);
         if (Number($("event").value) === id) {
           render(ev, stats, activity, devices, conflicts, anomalies);
+          renderBroadcasts(ev, broadcasts, gates);
         }
       }
       lastGood = new Date();
@@ -600,6 +711,12 @@
       refresh();
     });
     $("csv").addEventListener("click", downloadCsv);
+    $("broadcast-form").addEventListener("submit", sendBroadcast);
+    $("broadcast-all").addEventListener("change", () => {
+      if ($("broadcast-all").checked) {
+        document.querySelectorAll("#broadcast-gates .gate-choice input").forEach((i) => { i.checked = false; });
+      }
+    });
     if (sessionStorage.getItem(TOKEN_KEY)) refresh();
     else signIn("");
   }
