@@ -136,6 +136,14 @@ MIGRATIONS: list[str] = [
     ALTER TABLE keys ADD COLUMN event_id INTEGER;
     ALTER TABLE keys ADD COLUMN event_name TEXT;
     """,
+    # 7 (issue 15): the event's devices as the server certified them (manifest ``device``
+    # rows): whose signed scans and LAN handshakes this kiosk accepts, and where they listen
+    """
+    CREATE TABLE mesh_devices (
+        id TEXT PRIMARY KEY, event_id INTEGER NOT NULL, gate TEXT,
+        public_key BLOB NOT NULL, status TEXT NOT NULL, lan TEXT NOT NULL DEFAULT '[]')
+        WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -218,6 +226,17 @@ JOURNAL_MIGRATIONS: list[str] = [
           OR NEW.n IS NOT OLD.n OR NEW.sent NOT IN (0, 1, 2)
           OR (OLD.sent = 1 AND NEW.sent IS NOT 1)
         BEGIN SELECT RAISE(ABORT, 'scans are append-only'); END;
+    """,
+    # 5 (issue 15): the LAN mesh log, one signed envelope per scan exchanged with peers, this
+    # kiosk's own included: (origin device, its sequence number) is the catch-up cursor,
+    # ``scan_n`` ties an own scan to its journal row, ``forwarded`` marks a peer's scan
+    # the server has acknowledged (store and forward)
+    """
+    CREATE TABLE mesh_log (
+        origin TEXT NOT NULL, lseq INTEGER NOT NULL, scan_id TEXT NOT NULL UNIQUE,
+        envelope BLOB NOT NULL, scan_n INTEGER, forwarded INTEGER NOT NULL DEFAULT 0,
+        received_at REAL, PRIMARY KEY (origin, lseq)) WITHOUT ROWID;
+    CREATE INDEX mesh_log_unforwarded ON mesh_log(received_at) WHERE forwarded = 0;
     """,
 ]
 
