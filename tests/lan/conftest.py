@@ -91,7 +91,7 @@ def gates_factory(live, tmp_path):
     made: list[Gate] = []
 
     def make(event: int, count: int, **kw) -> list[Gate]:
-        gates = make_gates(live, tmp_path, event, count, **kw)
+        gates = make_gates(live, tmp_path / f"set-{len(made)}", event, count, **kw)
         made.extend(gates)
         return gates
 
