@@ -168,17 +168,15 @@ def test_a_flooding_peer_is_slowed_down_and_nothing_is_lost(live, gates_factory)
     demo = live.demo_event(2)
     ev = demo["event"]["id"]
     b, c = gates_factory(ev, 2)
-    b.start_mesh(rate_per_s=2000.0, burst=500.0)
+    b.start_mesh(rate_per_s=1000.0, burst=250.0)
     key = load_device_key(c.store)
     link = _connect(b, c.device_id, ev, key)
     wait_for(lambda: b.node.linked() == [c.device_id])
-    lseq = 0
-    for _ in range(6):
-        batch = []
-        for _ in range(250):
-            lseq += 1
-            batch.append(_wire(sign_scan(key, ev, c.device_id, lseq, _scan(c.device_id, None))))
-        link.send({"t": "scans", "scans": batch})
+    envelopes = [
+        _wire(sign_scan(key, ev, c.device_id, n, _scan(c.device_id, None))) for n in range(1, 1501)
+    ]
+    for start in range(0, 1500, 250):  # back to back: far faster than the bucket refills
+        link.send({"t": "scans", "scans": envelopes[start : start + 250]})
     wait_for(lambda: _mesh_rows(b) == 1500, limit_s=30)
     assert b.node.refusals["throttled"] >= 1  # the bucket held the peer back
     # A batch beyond the per-message limit is refused whole and ends the link.
