@@ -152,7 +152,7 @@ class MeshNode:
             links = list(self._links.values())
             self._links.clear()
         for link in links:
-            link.channel.close()
+            self._drop(link)
         for t in self._threads:
             if t is not threading.current_thread():
                 t.join(timeout=5)
@@ -271,6 +271,10 @@ class MeshNode:
 
     def _drop(self, link: _Link) -> None:
         link.channel.close()
+        try:
+            link.queue.put_nowait(("stop", None))  # wake its writer now, not at its timeout
+        except queue.Full:
+            pass  # the writer is busy and sees the closed channel at its next message
         with self._links_lock:
             if self._links.get(link.peer) is link:
                 del self._links[link.peer]
@@ -358,6 +362,8 @@ class MeshNode:
                 except queue.Empty:
                     self._send_have(link)
                     continue
+                if kind == "stop":
+                    return
                 if kind == "raw":
                     link.channel.send_raw(payload)
                 elif kind == "catchup":
