@@ -136,6 +136,7 @@ class SyncEngine:
                 paired=state.paired,
                 refused_uploads=s.refused_count(),
                 refused_error=describe_refused(s.refused_summary()),
+                gates_linked=None if self.mesh is None else len(self.mesh.node.linked()),
             )
 
     def start(self) -> None:
@@ -161,7 +162,7 @@ class SyncEngine:
         )
         scheduler.start()
         self._scheduler = scheduler
-        self.mesh = MeshLink.start(self.store, self.mesh_config)
+        self.mesh = MeshLink.start(self.store, self.mesh_config, on_links=self._publish)
 
     def stop_mesh(self) -> None:
         mesh, self.mesh = self.mesh, None

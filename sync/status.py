@@ -22,6 +22,15 @@ class SyncStatus:
     paired: bool
     refused_uploads: int = 0  # scans the server refused for good: kept here, not retried
     refused_error: str | None = None  # plain words for IT, None when nothing was refused
+    gates_linked: int | None = None  # other gates linked over the LAN mesh (None: no mesh)
+
+    def link_words(self) -> str:
+        """What the door's status strip says about links: "internet down · 3 gates linked"."""
+        internet = "online" if self.online else "internet down"
+        if self.gates_linked is None:
+            return internet
+        noun = "gate" if self.gates_linked == 1 else "gates"
+        return f"{internet} · {self.gates_linked} {noun} linked"
 
     def same_as(self, other: SyncStatus | None) -> bool:
         """Equal apart from the manifest age, which changes every second on its own."""

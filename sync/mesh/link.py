@@ -30,7 +30,7 @@ class MeshLink:
         self.reported: list[str] | None = None
 
     @classmethod
-    def start(cls, store: Store, config: MeshConfig | None) -> MeshLink | None:
+    def start(cls, store: Store, config: MeshConfig | None, on_links=None) -> MeshLink | None:
         """Start the mesh when it is on and the kiosk is paired with a device key; None if
         not (a door without a mesh works exactly as before)."""
         config = config or load_config(store.path.parent)
@@ -42,7 +42,11 @@ class MeshLink:
         holder: dict = {}
         try:
             node = MeshNode(
-                store, key, config, discovered=lambda: holder["d"].addresses() if holder else []
+                store,
+                key,
+                config,
+                discovered=lambda: holder["d"].addresses() if holder else [],
+                on_links=on_links,
             ).start()
         except (OSError, ValueError) as exc:
             log.warning("LAN mesh not started: %s", exc)

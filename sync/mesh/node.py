@@ -94,6 +94,7 @@ class MeshNode:
         *,
         discovered: Callable[[], list[str]] | None = None,
         on_scans: Callable[[int], None] | None = None,
+        on_links: Callable[[], None] | None = None,
     ):
         state = store.device_state()
         if not state.paired or state.event_id is None:
@@ -105,6 +106,7 @@ class MeshNode:
         self.event_id = int(state.event_id)
         self.discovered = discovered or (lambda: [])
         self.on_scans = on_scans
+        self.on_links = on_links  # a link came or went (the status strip's count)
         self.refusals: Counter[str] = Counter()
         self.received = 0  # peer scans recorded here
         self._links: dict[str, _Link] = {}
@@ -153,6 +155,8 @@ class MeshNode:
             self._links.clear()
         for link in links:
             self._drop(link)
+        if links:
+            mesh_log.save_links(self.store, [])  # status must not list links that are gone
         for t in self._threads:
             if t is not threading.current_thread():
                 t.join(timeout=5)
@@ -284,6 +288,11 @@ class MeshNode:
 
     def _persist_links(self) -> None:
         """``gatehouse status`` (another process) lists peers and their last contact."""
+        if self.on_links is not None:
+            try:
+                self.on_links()
+            except Exception:
+                log.exception("mesh: a links listener failed")
         try:
             mesh_log.save_links(self.store, self.links())
         except Exception as exc:  # a full disk must not take the mesh down

@@ -4,6 +4,10 @@ LAN addresses the server last saw as the way peers find each other."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 
 from core.scans import Scan
@@ -131,6 +135,20 @@ def test_kiosks_find_each_other_through_the_addresses_the_server_saw(live, tmp_p
         assert a.checkin.check(ticket["code"]).admitted
         wait_for(lambda: b.store.ticket_state(ticket["ticket_id"]).inside)
         assert b.checkin.check(ticket["code"]).reason == "already_inside"
+        # staff can see it: the status strip's words, and `gatehouse status` lists the peer
+        words = "internet down · 1 gate linked"
+        wait_for(lambda: b.engine.status().link_words() == words, what="B to show " + words)
+        out = subprocess.run(
+            [sys.executable, "-m", "app", "status", "--json"],
+            env={**os.environ, "GATEHOUSE_HOME": str(a.store.path.parent)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert out.returncode == 0, out.stderr
+        peers = json.loads(out.stdout)["mesh_peers"]
+        assert [p["device_id"] for p in peers] == [b.device_id]
+        assert peers[0]["gate"] == "Main" and peers[0]["last_contact"] > 0
     finally:
         live.start()
         for g in (a, b):
