@@ -7,11 +7,14 @@ kiosks of unrelated tests never link up; the mesh tests pass their own ``MeshCon
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from pathlib import Path
 
-from sync.mesh.node import MeshConfig
+from sync.mesh.node import MeshConfig, split_address
+
+log = logging.getLogger(__name__)
 
 ENV = "GATEHOUSE_MESH"
 
@@ -28,10 +31,23 @@ def load_config(home: Path) -> MeshConfig:
     if os.environ.get(ENV, "").strip().lower() in ("0", "off", "false", "no"):
         enabled = False
     peers = data.get("mesh_peers") or []
+    if not isinstance(peers, list):
+        peers = [peers]
+    good = [p for p in peers if isinstance(p, str) and split_address(p) is not None]
+    for bad in (p for p in peers if p not in good):
+        # The door keeps working without that peer: say so where IT looks (the log).
+        log.warning(
+            "config.toml: mesh_peers entry %r is not host:port (for example "
+            '"192.168.1.20:7447"); it is ignored',
+            bad,
+        )
     port = data.get("mesh_port", 7447)
+    if not isinstance(port, int) or not 0 <= port < 65536:
+        log.warning("config.toml: mesh_port %r is not a port number; using 7447", port)
+        port = 7447
     return MeshConfig(
         enabled=enabled,
-        port=port if isinstance(port, int) and 0 <= port < 65536 else 7447,
-        peers=tuple(str(p) for p in peers if isinstance(p, str)),
+        port=port,
+        peers=tuple(good),
         zeroconf=bool(data.get("mesh_zeroconf", True)),
     )
