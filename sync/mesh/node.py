@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 MAX_SCANS_PER_MESSAGE = 1000
 MAX_HAVE_ENTRIES = 10_000
 SEND_QUEUE = 256  # messages waiting per link; beyond this the link is dropped
+MAX_HANDSHAKES = 32  # handshakes in progress at once; more connections are closed at once
+MAX_CANDIDATES = 64  # addresses dialled (a flood of fake mDNS answers must not spawn more)
 # Peer scans per journal transaction: the door's own commit waits behind at most one.
 RECORD_BATCH = 50
 
@@ -72,6 +74,7 @@ class _Link:
     last_contact: float = field(default_factory=time.time)
     tokens: float = 0.0
     refilled: float = field(default_factory=time.monotonic)
+    catchup_pending: bool = False  # a catch-up is queued: a second "have" waits for it
 
     @property
     def peer(self) -> str:
@@ -113,6 +116,7 @@ class MeshNode:
         self._links_lock = threading.Lock()
         self._dialling: set[str] = set()
         self._address_peer: dict[str, str] = {}  # dialled address -> the device found there
+        self._handshakes = 0  # accepted connections still in their handshake
         self._backoff: dict[str, tuple[float, float]] = {}  # address -> (retry at, delay)
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -220,9 +224,25 @@ class MeshNode:
                 continue
             except OSError:
                 return
+            with self._links_lock:
+                busy = self._handshakes >= MAX_HANDSHAKES
+                if not busy:
+                    self._handshakes += 1
+            if busy:  # a connection flood: new connections wait for the busy ones
+                self.refusals["busy"] += 1
+                sock.close()
+                continue
             self._spawn(self._handshake, "mesh-accept", sock, f"{addr[0]}:{addr[1]}", False)
 
     def _handshake(self, sock: socket.socket, address: str, dialled: bool) -> None:
+        try:
+            self._shake(sock, address, dialled)
+        finally:
+            if not dialled:
+                with self._links_lock:
+                    self._handshakes -= 1
+
+    def _shake(self, sock: socket.socket, address: str, dialled: bool) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         run = dial if dialled else accept
@@ -314,7 +334,7 @@ class MeshNode:
             if a not in seen and a not in mine and split_address(a) is not None:
                 seen.add(a)
                 result.append(a)
-        return result
+        return result[:MAX_CANDIDATES]  # static and certified addresses come first
 
     def _own_hosts(self) -> list[str]:
         return [a.rpartition(":")[0] for a in self.addresses()]
@@ -376,6 +396,7 @@ class MeshNode:
                 if kind == "raw":
                     link.channel.send_raw(payload)
                 elif kind == "catchup":
+                    link.catchup_pending = False  # a "have" arriving from now on is answered
                     for batch in mesh_log.missing_for(self.store, payload, self.config.batch):
                         if self._stop.is_set() or link.channel.closed:
                             return
@@ -455,6 +476,9 @@ class MeshNode:
                 or not all(type(v) is int and v >= 0 for v in theirs.values())
             ):
                 raise _ProtocolError("bad_format", "a garbled catch-up request")
+            if link.catchup_pending:
+                return  # one is queued already: a peer repeating "have" gets no more work
+            link.catchup_pending = True
             self._enqueue(link, ("catchup", theirs))
         elif kind == "scans":
             envelopes = message.get("scans")

@@ -16,6 +16,7 @@ from core.mesh_scan import sign_scan
 from core.scans import Scan
 from sync.mesh.channel import MAGIC, ChannelClosed, HandshakeRefused, _nonce, dial
 from sync.mesh.device_key import load_device_key
+from sync.mesh.node import MAX_HANDSHAKES
 from tests.lan.conftest import wait_for
 
 
@@ -198,3 +199,16 @@ def test_the_handshake_says_nothing_to_a_prober(trio):
     sock.sendall(struct.pack(">I", 80) + b"\x00" * 80)  # a proof it cannot make
     assert sock.recv(100) == b""  # hung up
     sock.close()
+
+
+def test_a_connection_flood_is_capped_and_the_gates_still_link(trio):
+    _, ev, b, c = trio
+    socks = [socket.create_connection(("127.0.0.1", b.node.port), timeout=5) for _ in range(40)]
+    try:
+        wait_for(lambda: b.node.refusals["busy"] == 40 - MAX_HANDSHAKES, what="the cap")
+    finally:
+        for s in socks:
+            s.close()  # the held handshakes end (the listener reads end of stream)
+    link = _connect(b, c.device_id, ev, load_device_key(c.store))
+    wait_for(lambda: b.node.linked() == [c.device_id])
+    link.close()
