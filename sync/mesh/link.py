@@ -14,7 +14,7 @@ from local_db.store import Store
 from sync.client import ServerClient
 from sync.errors import SyncError
 from sync.mesh.config import load_config
-from sync.mesh.device_key import load_device_key
+from sync.mesh.device_key import ensure_device_key, load_device_key
 from sync.mesh.forward import forward_peer_scans, report_addresses
 from sync.mesh.node import MeshConfig, MeshNode
 
@@ -31,13 +31,15 @@ class MeshLink:
 
     @classmethod
     def start(cls, store: Store, config: MeshConfig | None, on_links=None) -> MeshLink | None:
-        """Start the mesh when it is on and the kiosk is paired with a device key; None if
+        """Start the mesh when it is on and the kiosk is paired (and not revoked); None if
         not (a door without a mesh works exactly as before)."""
         config = config or load_config(store.path.parent)
         state = store.device_state()
-        key = load_device_key(store)
-        if not config.enabled or not state.paired or state.revoked or key is None:
+        if not config.enabled or not state.paired or state.revoked:
             return None
+        # A kiosk paired before the mesh existed makes its key now; the first round
+        # registers it (POST /v1/device/mesh) and peers trust it from their next manifest.
+        key = load_device_key(store) or ensure_device_key(store)
         discovery = None
         holder: dict = {}
         try:

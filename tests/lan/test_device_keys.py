@@ -74,3 +74,28 @@ def test_a_kiosk_refuses_a_device_row_that_is_not_a_certificate():
         with pytest.raises(ManifestError):
             row_values({**row, **bad}, header, 1)
     assert json.loads(row_values(row, header, 1)[5]) == []
+
+
+def test_a_kiosk_paired_before_the_mesh_gets_a_key_and_joins(live, gates_factory):
+    """A device row without a key (paired before migration 0007): the engine makes the key,
+    registers it, and the peers trust it from their next manifest."""
+    import sqlite3
+
+    from sync.engine import SyncEngine
+    from tests.lan.conftest import mesh_config, wait_for
+    from tests.sync.harness import FAST
+
+    ev = live.demo_event(1)["event"]["id"]
+    a, b = gates_factory(ev, 2)
+    key_path(a.store).unlink()  # as if paired by an older release
+    with sqlite3.connect(live.db_url.removeprefix("sqlite:///")) as db:
+        db.execute("UPDATE devices SET public_key = NULL WHERE id = ?", (a.device_id,))
+    b.start_mesh()
+    a.engine.stop()
+    a.engine = SyncEngine(a.store, server_url=live.url, mesh=mesh_config([b.address]), **FAST)
+    a.engine.start()
+    assert a.engine.mesh is not None and load_device_key(a.store) is not None
+    assert a.engine.sync_now()  # registers the new key with the server
+    assert b.engine.sync_now()  # B's manifest now certifies it
+    assert mesh_log.peers(b.store)[a.device_id].key.raw == load_device_key(a.store).public.raw
+    wait_for(lambda: b.node.linked() == [a.device_id], what="A to join")
