@@ -135,20 +135,23 @@ def missing_for(store: Store, theirs: dict[str, int], batch: int = 500) -> Itera
         after = int(theirs.get(origin, 0))
         while True:
             rows = store.reader.execute(
-                "SELECT lseq, envelope FROM mesh_log WHERE origin = ? AND lseq > ?"
+                "SELECT lseq, envelope, erased FROM mesh_log WHERE origin = ? AND lseq > ?"
                 " ORDER BY lseq LIMIT ?",
                 (origin, after, batch),
             ).fetchall()
             if not rows:
                 break
-            yield [bytes(r[1]) for r in rows]
+            envelopes = [bytes(r[1]) for r in rows if not r[2]]
+            if envelopes:
+                yield envelopes
             after = rows[-1][0]
 
 
 def unforwarded(store: Store, limit: int = 500) -> list[tuple[str, bytes]]:
     """Peers' scans the server has not acknowledged yet: (scan id, envelope)."""
     rows = store.reader.execute(
-        "SELECT scan_id, envelope FROM mesh_log WHERE forwarded = 0 ORDER BY received_at LIMIT ?",
+        "SELECT scan_id, envelope FROM mesh_log WHERE forwarded = 0 AND erased = 0"
+        " ORDER BY received_at LIMIT ?",
         (limit,),
     ).fetchall()
     return [(r[0], bytes(r[1])) for r in rows]
@@ -164,7 +167,7 @@ def mark_forwarded(store: Store, scan_ids: list[str], mark: int = 1) -> None:
 
 def counts(store: Store) -> dict[str, int]:
     row = store.reader.execute(
-        "SELECT count(*), coalesce(sum(forwarded = 0), 0) FROM mesh_log"
+        "SELECT count(*), coalesce(sum(forwarded = 0 AND erased = 0), 0) FROM mesh_log"
     ).fetchone()
     return {"mesh_log": row[0], "mesh_unforwarded": row[1]}
 
@@ -184,3 +187,28 @@ def saved_links(store: Store) -> list[dict]:
     except ValueError:
         return []
     return value if isinstance(value, list) else []
+
+
+def erase_names(c: sqlite3.Connection) -> int:
+    """Personal data out of the envelopes too (local_db/privacy.py, inside its journal
+    transaction): the staff name and override reason become '' as in ``scans``. The
+    signature no longer verifies, so an erased envelope is never sent again (``erased``);
+    peers and the server have it from its origin. Returns how many were rewritten."""
+    rows = c.execute(
+        "SELECT origin, lseq, envelope FROM mesh_log WHERE erased = 0"
+        ' AND (instr(envelope, \'"staff":"\') OR instr(envelope, \'"override_reason":"\'))'
+    ).fetchall()
+    changed = 0
+    for origin, lseq, envelope in rows:
+        data = json.loads(bytes(envelope))
+        if not (data["scan"].get("staff") or data["scan"].get("override_reason")):
+            continue
+        for name in ("staff", "override_reason"):
+            if data["scan"].get(name):
+                data["scan"][name] = ""
+        c.execute(
+            "UPDATE mesh_log SET envelope = ?, erased = 1 WHERE origin = ? AND lseq = ?",
+            (json.dumps(data, separators=(",", ":")).encode(), origin, lseq),
+        )
+        changed += 1
+    return changed

@@ -71,6 +71,9 @@ def erase_personal_data(store: Store, reason: str) -> bool:
                     "UPDATE scans SET override_reason = ''"
                     " WHERE override_reason IS NOT NULL AND override_reason != ''"
                 )
+                from local_db.mesh_log import erase_names
+
+                erase_names(j)  # the LAN mesh's copies of the same scans (issue 15)
         finally:
             store.journal.execute("PRAGMA secure_delete = OFF")
     store.invalidate()

@@ -230,12 +230,14 @@ JOURNAL_MIGRATIONS: list[str] = [
     # 5 (issue 15): the LAN mesh log, one signed envelope per scan exchanged with peers, this
     # kiosk's own included: (origin device, its sequence number) is the catch-up cursor,
     # ``scan_n`` ties an own scan to its journal row, ``forwarded`` marks a peer's scan
-    # the server has acknowledged (store and forward)
+    # the server has acknowledged (store and forward), ``erased`` an envelope whose staff
+    # name or override reason was erased (local_db/privacy.py): never sent again
     """
     CREATE TABLE mesh_log (
         origin TEXT NOT NULL, lseq INTEGER NOT NULL, scan_id TEXT NOT NULL UNIQUE,
         envelope BLOB NOT NULL, scan_n INTEGER, forwarded INTEGER NOT NULL DEFAULT 0,
-        received_at REAL, PRIMARY KEY (origin, lseq)) WITHOUT ROWID;
+        received_at REAL, erased INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (origin, lseq)) WITHOUT ROWID;
     CREATE INDEX mesh_log_unforwarded ON mesh_log(received_at) WHERE forwarded = 0;
     """,
 ]
