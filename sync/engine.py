@@ -18,7 +18,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from local_db.privacy import apply_retention
@@ -136,7 +136,6 @@ class SyncEngine:
                 paired=state.paired,
                 refused_uploads=s.refused_count(),
                 refused_error=describe_refused(s.refused_summary()),
-                gates_linked=None if self.mesh is None else len(self.mesh.node.linked()),
             )
 
     def start(self) -> None:
@@ -168,6 +167,13 @@ class SyncEngine:
         mesh, self.mesh = self.mesh, None
         if mesh is not None:
             mesh.stop()
+
+    def door_status(self) -> SyncStatus:
+        """``status()`` with the LAN mesh's link count: what listeners (the door's status
+        strip: "internet down · 3 gates linked") are given."""
+        mesh = self.mesh
+        linked = None if mesh is None else len(mesh.node.linked())
+        return replace(self.status(), gates_linked=linked)
 
     def stop(self) -> None:
         self._stop.set()
@@ -418,7 +424,7 @@ class SyncEngine:
     def _publish(self) -> None:
         if not self._listeners:
             return
-        status = self.status()
+        status = self.door_status()
         if status.same_as(self._last_status):
             return
         self._last_status = status

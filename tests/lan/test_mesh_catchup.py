@@ -137,7 +137,7 @@ def test_kiosks_find_each_other_through_the_addresses_the_server_saw(live, tmp_p
         assert b.checkin.check(ticket["code"]).reason == "already_inside"
         # staff can see it: the status strip's words, and `gatehouse status` lists the peer
         words = "internet down · 1 gate linked"
-        wait_for(lambda: b.engine.status().link_words() == words, what="B to show " + words)
+        wait_for(lambda: b.engine.door_status().link_words() == words, what="B to show " + words)
         out = subprocess.run(
             [sys.executable, "-m", "app", "status", "--json"],
             env={**os.environ, "GATEHOUSE_HOME": str(a.store.path.parent)},
