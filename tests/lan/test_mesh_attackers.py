@@ -151,11 +151,14 @@ def test_a_revoked_kiosk_is_cut_off_and_its_scans_refused(live, trio):
     demo, ev, b, c = trio
     tid = demo["tickets"][1]["ticket_id"]
     key = load_device_key(c.store)
-    _connect(b, c.device_id, ev, key)
+    link = _connect(b, c.device_id, ev, key)  # kept open: B must be the one to hang up
     wait_for(lambda: b.node.linked() == [c.device_id])
     live.revoke_device(c.device_id)
     assert b.engine.sync_now()  # B learns it from the manifest
     wait_for(lambda: b.node.linked() == [], what="the revoked link dropped")
+    with pytest.raises(ChannelClosed):
+        for _ in range(3):
+            link.recv_raw()  # B hung up on it
     with pytest.raises(HandshakeRefused):
         _connect(b, c.device_id, ev, key)
     # ... and its scans do not get in relayed by someone else either
