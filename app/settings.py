@@ -38,7 +38,15 @@ def home_dir() -> Path:
 
 # What the kiosk creates in its folder: only these are tightened, so a home pointed at a
 # folder that also holds other things (GATEHOUSE_HOME=~) does not get all of it changed.
-_OUR_FILES = ("kiosk", "device_token", "box_office_key", "config.toml", "tickets-", "cashup")
+_OUR_FILES = (
+    "kiosk",
+    "device_token",
+    "device_key",
+    "box_office_key",
+    "config.toml",
+    "tickets-",
+    "cashup",
+)
 _OUR_FOLDERS = ("logs", "cache", "sounds")
 
 
@@ -86,6 +94,13 @@ class Settings:
     # unattended screen at night cannot be used by a passer-by. Scans count at the door.
     door_auto_lock_min: float = 10.0
     box_office_auto_lock_min: float = 5.0
+    # The LAN mesh between this event's kiosks (issue 15, docs/sync.md "LAN mesh"): on by
+    # default; the port it listens on (0: any free port, announced to peers); peers to dial
+    # where multicast discovery is blocked ("host:port"); zeroconf discovery on or off.
+    mesh: bool = True
+    mesh_port: int = 7447
+    mesh_peers: list[str] = field(default_factory=list)
+    mesh_zeroconf: bool = True
 
     @property
     def db_path(self) -> Path:

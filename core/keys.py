@@ -77,3 +77,22 @@ class VerifyKey:
         """Human-comparable fingerprint (read aloud when pinning a key by hand)."""
         digest = hashlib.sha256(self.raw).hexdigest()[:20].upper()
         return "-".join(digest[i : i + 4] for i in range(0, 20, 4))
+
+
+def is_ed25519_public(raw: bytes) -> bool:
+    """A well-formed Ed25519 public key (32 bytes that decode to a curve point)."""
+    if len(raw) != 32:
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError:
+        return False
+    return True
+
+
+# Device keys (issue 15): each paired kiosk holds its own Ed25519 key pair, made at pairing;
+# the server certifies the public half as a manifest ``device`` row (core/manifest.py,
+# ``device_row``). A device key signs that device's scans for the LAN mesh (core/mesh_scan.py)
+# and its mesh handshakes; it never verifies a ticket credential, so it is kept apart from the
+# ``key`` rows that do.
+DEVICE_KEY_PURPOSE = "device"

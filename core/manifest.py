@@ -425,7 +425,7 @@ def reread_page(
 
 
 # Row types whose ``event`` field must name the page's event (staff may be organizer-wide).
-_EVENT_REQUIRED = frozenset({"ticket", "tier", "gate", "reservation", "medium"})
+_EVENT_REQUIRED = frozenset({"ticket", "tier", "gate", "reservation", "medium", "device"})
 
 # Row kinds and their identity field where it is not ``id`` (docs/protocol.md section 2).
 # ``medium``: a wristband or card linked to a ticket (core.media), named by its hash.
@@ -459,3 +459,32 @@ def check_row_place(row: Mapping[str, Any], header: PageHeader, number: int) -> 
             f"but its page is for event {header.event_id}",
         )
     return seq
+
+
+# A paired device's certified public key (issue 15): a row kind of its own, signed like every
+# row by the page it rides in. Only ``id`` (the device id), ``event``, ``public_key`` (hex of the
+# raw Ed25519 key), ``status`` (``active`` / ``revoked``), ``gate`` and ``lan`` (the LAN
+# addresses the device last reported, "host:port") are carried: no device names.
+DEVICE_ROW = "device"
+DEVICE_STATUSES = ("active", "revoked")
+
+
+def device_row(
+    device_id: str,
+    event_id: int,
+    public_key: bytes,
+    *,
+    gate: str | None = None,
+    status: str = "active",
+    lan: list[str] | None = None,
+) -> dict[str, Any]:
+    """The manifest row that certifies a device's public key (the server publishes it)."""
+    return {
+        "type": DEVICE_ROW,
+        "id": device_id,
+        "event": event_id,
+        "public_key": public_key.hex(),
+        "gate": gate,
+        "status": status,
+        "lan": list(lan or []),
+    }

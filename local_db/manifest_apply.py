@@ -23,6 +23,7 @@ from typing import Any
 
 from core.keys import KEY_ID_LEN, VerifyKey, key_id
 from core.manifest import (
+    DEVICE_STATUSES,
     MAX_INT,
     NEW,
     Held,
@@ -220,7 +221,35 @@ def _medium(r: dict[str, Any]) -> tuple:
     )
 
 
+def _device(r: dict[str, Any]) -> tuple:
+    """A device's certified key (issue 15): its LAN handshakes and signed scans are trusted
+    through this row only."""
+    public = _hex(r, "public_key", size=32)
+    lan = r.get("lan") or []
+    if not isinstance(lan, list) or not all(isinstance(a, str) and len(a) <= 64 for a in lan):
+        raise _Bad("lan is not a list of addresses")
+    device = _text(r, "id", empty=False)
+    if len(device) > 64:
+        raise _Bad("id is too long")
+    gate = r.get("gate")
+    if gate is not None and not isinstance(gate, str):
+        raise _Bad("gate is not text")
+    return (
+        device,
+        _int(r, "event"),
+        gate,
+        public,
+        _choice(r, "status", DEVICE_STATUSES) or "active",
+        json.dumps(lan[:8]),
+    )
+
+
 _UPSERTS: dict[str, tuple[str, Callable[[dict[str, Any]], tuple]]] = {
+    "device": (
+        "INSERT OR REPLACE INTO mesh_devices (id, event_id, gate, public_key, status, lan)"
+        " VALUES (?,?,?,?,?,?)",
+        _device,
+    ),
     "ticket": (
         "INSERT INTO tickets (id, event_id, tier_id, holder, status, valid_from, valid_until,"
         " reservation_code, barcode_hash, seq) VALUES (?,?,?,?,?,?,?,?,?,?)"

@@ -76,6 +76,9 @@ def erase_personal_data(store: Store, reason: str) -> bool:
                 j.execute(
                     "UPDATE broadcast_acks SET staff = '' WHERE staff IS NOT NULL AND staff != ''"
                 )
+                from local_db.mesh_log import erase_names
+
+                erase_names(j)  # the LAN mesh's copies of the same scans (issue 15)
         finally:
             store.journal.execute("PRAGMA secure_delete = OFF")
     store.invalidate()

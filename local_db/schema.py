@@ -136,9 +136,14 @@ MIGRATIONS: list[str] = [
     ALTER TABLE keys ADD COLUMN event_id INTEGER;
     ALTER TABLE keys ADD COLUMN event_name TEXT;
     """,
-    # 7: PLACEHOLDER on the media branch: slot 7 belongs to another helper's branch (the lead
-    # puts that migration here when merging). A no-op so the media migration stays number 8.
-    "SELECT 1;",
+    # 7 (issue 15): the event's devices as the server certified them (manifest ``device``
+    # rows): whose signed scans and LAN handshakes this kiosk accepts, and where they listen
+    """
+    CREATE TABLE mesh_devices (
+        id TEXT PRIMARY KEY, event_id INTEGER NOT NULL, gate TEXT,
+        public_key BLOB NOT NULL, status TEXT NOT NULL, lan TEXT NOT NULL DEFAULT '[]')
+        WITHOUT ROWID;
+    """,
     # 8 (issue 17): media, wristbands and cards linked to tickets (manifest ``medium`` rows,
     # by hash: core.media), and at a box office the links it made, kept until uploaded
     # (local_db/store.py, ``link_medium``): evidence like sales, only ``sent`` changes.
@@ -250,8 +255,19 @@ JOURNAL_MIGRATIONS: list[str] = [
           OR (OLD.sent = 1 AND NEW.sent IS NOT 1)
         BEGIN SELECT RAISE(ABORT, 'scans are append-only'); END;
     """,
-    # 5: taken by another helper's branch (issue 17); empty here, the lead renumbers.
-    "",
+    # 5 (issue 15): the LAN mesh log, one signed envelope per scan exchanged with peers, this
+    # kiosk's own included: (origin device, its sequence number) is the catch-up cursor,
+    # ``scan_n`` ties an own scan to its journal row, ``forwarded`` marks a peer's scan
+    # the server has acknowledged (store and forward), ``erased`` an envelope whose staff
+    # name or override reason was erased (local_db/privacy.py): never sent again
+    """
+    CREATE TABLE mesh_log (
+        origin TEXT NOT NULL, lseq INTEGER NOT NULL, scan_id TEXT NOT NULL UNIQUE,
+        envelope BLOB NOT NULL, scan_n INTEGER, forwarded INTEGER NOT NULL DEFAULT 0,
+        received_at REAL, erased INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (origin, lseq)) WITHOUT ROWID;
+    CREATE INDEX mesh_log_unforwarded ON mesh_log(received_at) WHERE forwarded = 0;
+    """,
     # 6 (issue 17 item 4): who acknowledged a broadcast here and when; uploaded like scans
     # (sent = 1 once the server has it), evidence like scans: only 'sent' may change, and
     # the staff name may be erased ('') with the kiosk's other personal data.

@@ -203,6 +203,10 @@ devices = Table(
     Column("created_at", Float, nullable=False),
     Column("last_seen", Float),
     Column("revoked_at", Float),
+    # Issue 15 (migration 0007): the device's own Ed25519 public key (hex), certified in the
+    # manifest as a ``device`` row, and the LAN addresses it last reported (JSON list).
+    Column("public_key", String(64)),
+    Column("lan", Text),
 )
 
 pairing_codes = Table(

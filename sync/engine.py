@@ -18,7 +18,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from local_db.privacy import apply_retention
@@ -31,6 +31,8 @@ from sync.credentials_file import read_token
 from sync.errors import SyncError
 from sync.feed import pull_feed
 from sync.manifest import ManifestResult, pull_manifest
+from sync.mesh.link import MeshLink, mesh_round
+from sync.mesh.node import MeshConfig
 from sync.outbox import upload_scans
 from sync.revocation import wipe_personal_data
 from sync.status import SyncStatus, describe_refused, read_status
@@ -52,6 +54,7 @@ class RoundReport:
     error: SyncError | None = None
     sales: object = None  # sync.box_office.SalesReport on a box office
     broadcasts: object = None  # sync.broadcasts.BroadcastReport: acks up, messages down
+    forwarded: int = 0  # peers' scans (LAN mesh) this round uploaded for them
 
 
 class SyncEngine:
@@ -72,6 +75,7 @@ class SyncEngine:
         page_rows: int | None = 20_000,
         clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
+        mesh: MeshConfig | None = None,
     ):
         self.store = store
         self.server_url = server_url
@@ -107,6 +111,9 @@ class SyncEngine:
         self._manifest_checked_at: float | None = None
         self._last_status: SyncStatus | None = None
         self.last_round = RoundReport()
+        # The LAN mesh (issue 15): started with the engine, from config.toml when not given.
+        self.mesh_config = mesh
+        self.mesh: MeshLink | None = None
 
     # -- public interface ------------------------------------------------------------------
     def add_listener(self, callback: Listener) -> None:
@@ -148,9 +155,23 @@ class SyncEngine:
         )
         scheduler.start()
         self._scheduler = scheduler
+        self.mesh = MeshLink.start(self.store, self.mesh_config, on_links=self._publish)
+
+    def stop_mesh(self) -> None:
+        mesh, self.mesh = self.mesh, None
+        if mesh is not None:
+            mesh.stop()
+
+    def door_status(self) -> SyncStatus:
+        """``status()`` with the LAN mesh's link count: what listeners (the door's status
+        strip: "internet down · 3 gates linked") are given."""
+        mesh = self.mesh
+        linked = None if mesh is None else len(mesh.node.linked())
+        return replace(self.status(), gates_linked=linked)
 
     def stop(self) -> None:
         self._stop.set()
+        self.stop_mesh()
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None:
             scheduler.shutdown(wait=True)
@@ -183,6 +204,8 @@ class SyncEngine:
 
     def notify_scan(self) -> None:
         """A scan was just recorded: upload it now if the server is reachable."""
+        if self.mesh is not None:
+            self.mesh.notify()  # and push it to the other gates over the LAN
         self._scan_waiting.set()
         if not self._online or self._stop.is_set():
             return  # the next scheduled round (or the back-off) takes it
@@ -281,6 +304,8 @@ class SyncEngine:
                     if exc.kind != "refused":
                         raise
                     refused = refused or exc
+                # Peers' scans held here for the server (store and forward; issue 15).
+                report.forwarded = mesh_round(self.store, client, self.mesh, stop=self._stop)
                 report.peer_scans = pull_feed(self.store, client, limit=self.feed_limit)
                 # the organizer's broadcasts travel with the feed (sync/broadcasts.py)
                 report.broadcasts = sync_broadcasts(self.store, client)
@@ -318,6 +343,7 @@ class SyncEngine:
         if exc.kind == "revoked":
             log.warning("device revoked by the organizer: wiping personal data")
             wipe_personal_data(self.store)
+            self.stop_mesh()  # a revoked kiosk leaves the LAN mesh too
             self.store.update_state(last_error=errors.REVOKED)
             self._set(online=False, last_error=errors.REVOKED)
             scheduler = self._scheduler
@@ -394,7 +420,7 @@ class SyncEngine:
     def _publish(self) -> None:
         if not self._listeners:
             return
-        status = self.status()
+        status = self.door_status()
         if status.same_as(self._last_status):
             return
         self._last_status = status

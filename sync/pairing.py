@@ -3,6 +3,8 @@
 The server answers with a device id and token, the event, gate and role, and the public keys
 that sign the manifest. The keys go into the kiosk's key table (purpose ``manifest``) so the
 very first download is verified against what pairing delivered, never pinned on first use.
+The kiosk sends the public half of its own device key (``sync.mesh.device_key``, made here);
+the server certifies it in the manifest for the event's LAN mesh.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from local_db.store import Store
 from sync.client import ServerClient
 from sync.credentials_file import write_token
 from sync.errors import SyncError
+from sync.mesh.device_key import ensure_device_key
 
 
 @dataclass(frozen=True)
@@ -41,10 +44,19 @@ def pair(
     if not code:
         raise SyncError.because("refused", "sync.no_pairing_code")
     current = store.device_state().event_id
+    # The device's own key pair (issue 15): the server certifies the public half in the
+    # manifest, so the event's other kiosks trust this one's LAN messages.
+    device_key = ensure_device_key(store)
     client = ServerClient(server_url, timeout_s=timeout_s, connect_timeout_s=timeout_s)
     try:
         data = client.json(
-            "POST", "/v1/pair", json={"code": code, "name": name or socket.gethostname()}
+            "POST",
+            "/v1/pair",
+            json={
+                "code": code,
+                "name": name or socket.gethostname(),
+                "device_key": device_key.public.raw.hex(),
+            },
         )
     finally:
         client.close()

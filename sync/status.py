@@ -24,6 +24,7 @@ class SyncStatus:
     download_progress: float | None  # 0..1 while a large manifest page downloads, else None
     revoked: bool  # the organizer removed this kiosk: syncing stopped, names deleted
     paired: bool
+    gates_linked: int | None = None  # other gates linked over the LAN mesh (None: no mesh)
     refused_uploads: int = 0  # scans the server refused for good: kept here, not retried
     refused_error: str | None = None  # plain words for IT, None when nothing was refused
     # (error code, message, scans) per reason the server refused scans for good
@@ -44,6 +45,14 @@ class SyncStatus:
             return False
         fields = self.__dataclass_fields__
         return all(getattr(self, f) == getattr(other, f) for f in fields if f != "manifest_age_s")
+
+    def link_words(self) -> str:
+        """What the door's status strip says about links: "internet down · 3 gates linked"."""
+        internet = "online" if self.online else "internet down"
+        if self.gates_linked is None:
+            return internet
+        noun = "gate" if self.gates_linked == 1 else "gates"
+        return f"{internet} · {self.gates_linked} {noun} linked"
 
 
 def describe_refused(summary: list[tuple[str, str, int]]) -> str | None:

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# No LAN mesh between the kiosks of unrelated tests (and no mDNS on real interfaces): the
+# mesh tests (tests/lan/) pass their own settings, on 127.0.0.1 only.
+os.environ.setdefault("GATEHOUSE_MESH", "off")
 ROOT = Path(__file__).resolve().parent.parent
 
 

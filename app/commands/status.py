@@ -7,6 +7,7 @@ import time
 
 from app.cli import json_flag
 from app.settings import Settings
+from local_db import mesh_log
 from local_db.store import Store
 from sync.status import read_status
 
@@ -54,6 +55,9 @@ def collect(store: Store) -> dict:
         "clock_offset_s": state.clock_offset or 0.0,
         "feed_cursor": int(state.feed_cursor or 0),
         "token_file": _token_state(store),
+        # The LAN mesh (issue 15): peers linked when the mesh last changed, their last contact
+        "mesh_peers": mesh_log.saved_links(store),
+        "mesh_unforwarded": mesh_log.counts(store)["mesh_unforwarded"],
     }
 
 
@@ -104,6 +108,13 @@ def run(args) -> int:
         print(f"Clock         this kiosk runs {abs(off):.0f} s {word} the server")
     if info["last_error"]:
         print(f"Last error    {info['last_error']}")
+    peers = info["mesh_peers"]
+    print(f"Gates linked  {len(peers)} on the LAN" + (":" if peers else ""))
+    for p in peers:
+        seen = time.strftime("%H:%M:%S", time.localtime(p["last_contact"]))
+        print(f"              gate {p['gate'] or '-'}, {p['address']}, last contact {seen}")
+    if info["mesh_unforwarded"]:
+        print(f"Forwarding    {info['mesh_unforwarded']} scans of other gates for the server")
     return 0
 
 

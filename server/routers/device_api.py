@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from core.manifest import build_page
-from server import changelog, keyring, reconcile, reports_data
+from server import changelog, keyring, mesh, reconcile, reports_data
 from server.deps import DbDep, DeviceDep, SettingsDep
 from server.errors import ApiError
 from server.fields import MAX_TICKET_ID
@@ -45,6 +45,9 @@ class ScanIn(BaseModel):
     code_hash: str | None = Field(None, max_length=32, pattern=r"^[0-9a-f]*$")
     override_reason: str | None = Field(None, max_length=500, pattern=r"^[^\x00]*$")
     annuls: str | None = Field(None, max_length=36, pattern=r"^[0-9a-fA-F-]*$")
+    # Store and forward (issue 15): another device's scan carried by this one, as its origin
+    # signed it (core/mesh_scan.py). Filed under the origin only if the signature verifies.
+    relay: dict | None = None
 
 
 class ScanBatch(BaseModel):
@@ -100,6 +103,7 @@ def upload_scans(batch: ScanBatch, device: DeviceDep, db: DbDep, settings: Setti
     for s in data:
         s["scan_id"] = s["scan_id"].lower()
     with db.write() as conn:
+        data, relayed, refused = mesh.split_relayed(conn, device.event_id, device.id, data)
         accepted, duplicates = reconcile.ingest(
             conn,
             event_id=device.event_id,
@@ -108,7 +112,21 @@ def upload_scans(batch: ScanBatch, device: DeviceDep, db: DbDep, settings: Setti
             now=now,
             gate=device.gate,
         )
-    return {"accepted": accepted, "duplicates": duplicates, "server_time": now}
+        for origin, (gate, batch_of_origin) in sorted(relayed.items()):
+            more, dups = reconcile.ingest(
+                conn,
+                event_id=device.event_id,
+                uploader=origin,
+                batch=batch_of_origin,
+                now=now,
+                gate=gate,
+            )
+            accepted += more
+            duplicates += dups
+    answer = {"accepted": accepted, "duplicates": duplicates, "server_time": now}
+    if refused:
+        answer["refused"] = refused
+    return answer
 
 
 @router.get("/feed")
@@ -169,3 +187,19 @@ def me(device: DeviceDep) -> dict:
 def stats(device: DeviceDep, db: DbDep, settings: SettingsDep) -> dict:
     with db.read() as conn:
         return reports_data.stats(conn, device.event_id, settings.now())
+
+
+class MeshIn(BaseModel):
+    device_key: str | None = Field(None, pattern=r"^[0-9a-fA-F]{64}$")
+    lan: list[Annotated[str, Field(max_length=64, pattern=r"^[0-9A-Za-z.:\[\]-]+$")]] | None = (
+        Field(None, max_length=mesh.MAX_LAN_ADDRESSES)
+    )
+
+
+@router.post("/mesh")
+def mesh_register(body: MeshIn, device: DeviceDep, db: DbDep) -> dict:
+    """The LAN mesh (issue 15): the device's key (once, for devices paired before it had one)
+    and the LAN addresses it listens on, published to the event's devices in the manifest."""
+    key = mesh.parse_device_key(body.device_key)
+    with db.write() as conn:
+        return mesh.register(conn, device.id, key, body.lan)

@@ -108,4 +108,7 @@ def revoke_device(device_id: DevicePath, _: OrganizerDep, db: DbDep, settings: S
 
         key_rows = conn.execute(select(keys).where(keys.c.device_id == row.id)).all()
         changelog.publish(conn, row.event_id, [public_row(k) for k in key_rows])
+        from server.mesh import publish_device
+
+        publish_device(conn, row.id)  # its device key too: peers refuse its LAN messages
         return device_out(conn.execute(select(devices).where(devices.c.id == row.id)).first(), now)

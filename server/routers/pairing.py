@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 
 from core.keys import VerifyKey
-from server import changelog
+from server import changelog, mesh
 from server.deps import DbDep, SettingsDep
 from server.errors import ApiError, bad_request
 from server.fields import OptName
@@ -47,6 +47,9 @@ class PairIn(BaseModel):
     name: OptName = ""
     box_office_key: str | None = Field(
         None, pattern=r"^[0-9a-fA-F]{64}$", description="box office: its Ed25519 public key"
+    )
+    device_key: str | None = Field(
+        None, pattern=r"^[0-9a-fA-F]{64}$", description="the device's own Ed25519 public key"
     )
 
 
@@ -131,6 +134,7 @@ def pair(body: PairIn, request: Request, db: DbDep, settings: SettingsDep) -> di
             Ed25519PublicKey.from_public_bytes(box_key.raw)
         except ValueError:
             raise bad_request("box_office_key is not an Ed25519 public key") from None
+    device_key = mesh.parse_device_key(body.device_key)
     token = new_token(DEVICE_PREFIX)
     device_id = str(uuid.uuid4())
     with db.write() as conn:
@@ -181,8 +185,10 @@ def pair(body: PairIn, request: Request, db: DbDep, settings: SettingsDep) -> di
                 status="active",
                 created_at=now,
                 last_seen=now,
+                public_key=None if device_key is None else device_key.hex(),
             )
         )
+        mesh.publish_device(conn, device_id)  # certify its key (issue 15): a manifest row
         if box_key is not None:
             kid = box_key.kid.hex()
             if conn.execute(select(keys.c.kid).where(keys.c.kid == kid)).first() is not None:

@@ -1,0 +1,214 @@
+"""The kiosk's side of the LAN mesh in SQLite: certified peers and the signed-scan log.
+
+``mesh_devices`` (main file) is what the server certified (manifest ``device`` rows): the only
+source of trust for a peer. ``mesh_log`` (scan journal) holds every signed envelope this
+kiosk exchanged, its own included, keyed by (origin device, that device's sequence number):
+the per-device cursor a peer catches up by. Peer scans are recorded through the same
+``Store._record`` as feed scans (origin ``peer``, the same ``core.scans.next_state``), in the
+same transaction as their envelope, so a scan is never in one without the other.
+
+Nothing here can add a ticket, a key or a staff member: only scans and the log are written.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from core.keys import VerifyKey
+from core.mesh_scan import SignedScan
+from core.scans import Scan
+from local_db.store import Store
+
+
+@dataclass(frozen=True)
+class Peer:
+    device_id: str
+    key: VerifyKey
+    status: str
+    gate: str | None
+    lan: tuple[str, ...]
+
+
+def peers(store: Store) -> dict[str, Peer]:
+    """Every device the manifest certifies for this kiosk's event (revoked ones included)."""
+    rows = store.reader.execute(
+        "SELECT id, public_key, status, gate, lan FROM mesh_devices"
+    ).fetchall()
+    out = {}
+    for device_id, key, status, gate, lan in rows:
+        try:
+            addresses = tuple(a for a in json.loads(lan or "[]") if isinstance(a, str))
+        except ValueError:
+            addresses = ()
+        out[device_id] = Peer(device_id, VerifyKey(bytes(key)), status, gate, addresses)
+    return out
+
+
+def data_version(store: Store) -> int:
+    """Changes when the main file changes (a manifest page): the peer list may have moved."""
+    return store.reader.execute("PRAGMA main.data_version").fetchone()[0]
+
+
+def unsigned_own_scans(store: Store, me: str, limit: int = 500) -> list[tuple[int, Scan]]:
+    """This kiosk's scans (made since pairing) not yet in the mesh log, oldest first."""
+    with store._journal_lock:
+        top = store.journal.execute(
+            "SELECT coalesce(max(scan_n), 0) FROM mesh_log WHERE origin = ?", (me,)
+        ).fetchone()[0]
+        rows = store.journal.execute(
+            "SELECT n, scan_id FROM scans WHERE n > ? AND origin = 'local' AND device_id = ?"
+            " ORDER BY n LIMIT ?",
+            (top, me, limit),
+        ).fetchall()
+        return [(n, s) for n, sid in rows if (s := store.scan(sid)) is not None]
+
+
+def next_own_lseq(store: Store, me: str) -> int:
+    return (
+        store.journal.execute(
+            "SELECT coalesce(max(lseq), 0) FROM mesh_log WHERE origin = ?", (me,)
+        ).fetchone()[0]
+        + 1
+    )
+
+
+def add_own(store: Store, signed: list[tuple[int, SignedScan, bytes]]) -> None:
+    """Log this kiosk's own signed scans: (journal row n, envelope, its wire bytes)."""
+    with store.journal_transaction() as c:
+        c.executemany(
+            "INSERT INTO mesh_log (origin, lseq, scan_id, envelope, scan_n, forwarded,"
+            " received_at) VALUES (?,?,?,?,?,1,?)",
+            [(s.origin, s.lseq, s.scan.scan_id, wire, n, time.time()) for n, s, wire in signed],
+        )
+
+
+def record_peer_scans(store: Store, signed: list[tuple[SignedScan, bytes]]) -> int:
+    """Verified peer envelopes into the log and their scans into ticket state, in one
+    transaction. Idempotent: an envelope already held (same origin and sequence number, or
+    the same scan id) changes nothing. Returns how many were new."""
+    new = 0
+    now = time.time()
+    with store.journal_transaction() as c:
+        for s, wire in signed:
+            try:
+                c.execute(
+                    "INSERT INTO mesh_log (origin, lseq, scan_id, envelope, forwarded,"
+                    " received_at) VALUES (?,?,?,?,0,?)",
+                    (s.origin, s.lseq, s.scan.scan_id, wire, now),
+                )
+            except sqlite3.IntegrityError:
+                continue  # held already (a replay, or the same scan by another path)
+            new += 1
+            store._record(c, s.scan, "peer")
+    return new
+
+
+def have(store: Store) -> dict[str, int]:
+    """Per origin device, the highest sequence number up to which this kiosk holds all."""
+    rows = store.reader.execute(
+        "SELECT origin, max(lseq), count(*) FROM mesh_log GROUP BY origin"
+    ).fetchall()
+    out = {}
+    for origin, top, count in rows:
+        if top == count:
+            out[origin] = top
+            continue
+        expected = 0  # a gap (a live push arrived before what it follows): find where
+        for (lseq,) in store.reader.execute(
+            "SELECT lseq FROM mesh_log WHERE origin = ? ORDER BY lseq", (origin,)
+        ):
+            if lseq != expected + 1:
+                break
+            expected = lseq
+        out[origin] = expected
+    return out
+
+
+def missing_for(store: Store, theirs: dict[str, int], batch: int = 500) -> Iterator[list[bytes]]:
+    """Envelopes a peer lacks, given its ``have``, in batches (origin by origin, in order)."""
+    origins = [r[0] for r in store.reader.execute("SELECT DISTINCT origin FROM mesh_log")]
+    for origin in origins:
+        after = int(theirs.get(origin, 0))
+        while True:
+            rows = store.reader.execute(
+                "SELECT lseq, envelope, erased FROM mesh_log WHERE origin = ? AND lseq > ?"
+                " ORDER BY lseq LIMIT ?",
+                (origin, after, batch),
+            ).fetchall()
+            if not rows:
+                break
+            envelopes = [bytes(r[1]) for r in rows if not r[2]]
+            if envelopes:
+                yield envelopes
+            after = rows[-1][0]
+
+
+def unforwarded(store: Store, limit: int = 500) -> list[tuple[str, bytes]]:
+    """Peers' scans the server has not acknowledged yet: (scan id, envelope)."""
+    rows = store.reader.execute(
+        "SELECT scan_id, envelope FROM mesh_log WHERE forwarded = 0 AND erased = 0"
+        " ORDER BY received_at LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [(r[0], bytes(r[1])) for r in rows]
+
+
+def mark_forwarded(store: Store, scan_ids: list[str], mark: int = 1) -> None:
+    """1: the server has it; 2: the server refused it for good (kept, never sent again)."""
+    with store.journal_transaction() as c:
+        c.executemany(
+            "UPDATE mesh_log SET forwarded = ? WHERE scan_id = ?", [(mark, s) for s in scan_ids]
+        )
+
+
+def counts(store: Store) -> dict[str, int]:
+    row = store.reader.execute(
+        "SELECT count(*), coalesce(sum(forwarded = 0 AND erased = 0), 0) FROM mesh_log"
+    ).fetchone()
+    return {"mesh_log": row[0], "mesh_unforwarded": row[1]}
+
+
+LINKS_META = "mesh_links"
+
+
+def save_links(store: Store, links: list[dict]) -> None:
+    """The peers linked now and their last contact, for ``gatehouse status`` (another
+    process); written when a link comes or goes and at most every 30 s otherwise."""
+    store.set_meta(LINKS_META, json.dumps(links))
+
+
+def saved_links(store: Store) -> list[dict]:
+    try:
+        value = json.loads(store.read_meta(LINKS_META) or "[]")
+    except ValueError:
+        return []
+    return value if isinstance(value, list) else []
+
+
+def erase_names(c: sqlite3.Connection) -> int:
+    """Personal data out of the envelopes too (local_db/privacy.py, inside its journal
+    transaction): the staff name and override reason become '' as in ``scans``. The
+    signature no longer verifies, so an erased envelope is never sent again (``erased``);
+    peers and the server have it from its origin. Returns how many were rewritten."""
+    rows = c.execute(
+        "SELECT origin, lseq, envelope FROM mesh_log WHERE erased = 0"
+        ' AND (instr(envelope, \'"staff":"\') OR instr(envelope, \'"override_reason":"\'))'
+    ).fetchall()
+    changed = 0
+    for origin, lseq, envelope in rows:
+        data = json.loads(bytes(envelope))
+        if not (data["scan"].get("staff") or data["scan"].get("override_reason")):
+            continue
+        for name in ("staff", "override_reason"):
+            if data["scan"].get(name):
+                data["scan"][name] = ""
+        c.execute(
+            "UPDATE mesh_log SET envelope = ?, erased = 1 WHERE origin = ? AND lseq = ?",
+            (json.dumps(data, separators=(",", ":")).encode(), origin, lseq),
+        )
+        changed += 1
+    return changed

@@ -1,0 +1,53 @@
+"""The mesh's settings, read from the kiosk folder's config.toml (the ``mesh*`` keys of
+``app.settings.Settings``, which this layer cannot import) and the environment.
+
+``GATEHOUSE_MESH=off`` turns the mesh off whatever the file says (the test suite sets it, so
+kiosks of unrelated tests never link up; the mesh tests pass their own ``MeshConfig``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from pathlib import Path
+
+from sync.mesh.node import MeshConfig, split_address
+
+log = logging.getLogger(__name__)
+
+ENV = "GATEHOUSE_MESH"
+
+
+def load_config(home: Path) -> MeshConfig:
+    data: dict = {}
+    path = home / "config.toml"
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError):
+        data = {}
+    enabled = bool(data.get("mesh", True))
+    if os.environ.get(ENV, "").strip().lower() in ("0", "off", "false", "no"):
+        enabled = False
+    peers = data.get("mesh_peers") or []
+    if not isinstance(peers, list):
+        peers = [peers]
+    good = [p for p in peers if isinstance(p, str) and split_address(p) is not None]
+    for bad in (p for p in peers if p not in good):
+        # The door keeps working without that peer: say so where IT looks (the log).
+        log.warning(
+            "config.toml: mesh_peers entry %r is not host:port (for example "
+            '"192.168.1.20:7447"); it is ignored',
+            bad,
+        )
+    port = data.get("mesh_port", 7447)
+    if not isinstance(port, int) or not 0 <= port < 65536:
+        log.warning("config.toml: mesh_port %r is not a port number; using 7447", port)
+        port = 7447
+    return MeshConfig(
+        enabled=enabled,
+        port=port,
+        peers=tuple(good),
+        zeroconf=bool(data.get("mesh_zeroconf", True)),
+    )

@@ -1,0 +1,564 @@
+"""``MeshNode``: this kiosk's place in the LAN mesh of its event.
+
+Threads (all daemon, all stopped by ``stop()``):
+
+- *listener*: accepts links; a handshake that fails is hung up on without a word;
+- *dialler*: every ``dial_interval_s`` dials the addresses it knows (static list, the LAN
+  addresses the manifest carries, zeroconf) that no link covers yet, with a back-off per
+  address; closes links to peers the manifest has since revoked;
+- *signer*: woken by ``notify()`` (the engine calls it for each durable scan) or every
+  half second (scans made by another process), signs this kiosk's new scans, logs them
+  with their per-device sequence numbers and pushes them to every link at once;
+- per link, a *reader* (verifies and records what arrives; never blocks on sending) and a
+  *writer* (pushes, catch-up batches, and a ``have`` every ``have_interval_s`` so links
+  catch up on what a third kiosk relayed).
+
+Every envelope is verified (``core.mesh_scan.check_envelope``: event, shape, the origin's
+certified and active key, signature) before it touches the store; refused envelopes are
+counted by reason (``refusals``) and never stored. A message of a kind the mesh does not
+know (say, one offering a ticket) ends the link: nothing arriving over the LAN can add a
+ticket, key or staff member. Memory is bounded (one frame at a time, ``MAX_FRAME``, a
+bounded send queue per link: a peer too slow to drain it is dropped and catches up when it
+comes back) and so is the rate (``rate_per_s`` scans a second per link, a token bucket:
+a flooding peer is slowed down, the door is not).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from core.keys import SigningKey, VerifyKey
+from core.mesh_scan import MeshScanError, check_envelope, sign_scan
+from local_db import mesh_log
+from local_db.store import Store
+from sync.mesh.channel import MAX_FRAME, Channel, ChannelClosed, HandshakeRefused, accept, dial
+
+log = logging.getLogger(__name__)
+
+MAX_SCANS_PER_MESSAGE = 1000
+MAX_HAVE_ENTRIES = 10_000
+SEND_QUEUE = 256  # messages waiting per link; beyond this the link is dropped
+MAX_HANDSHAKES = 32  # handshakes in progress at once; more connections are closed at once
+MAX_CANDIDATES = 64  # addresses dialled (a flood of fake mDNS answers must not spawn more)
+# Peer scans per journal transaction: the door's own commit waits behind at most one.
+RECORD_BATCH = 50
+
+
+@dataclass(frozen=True)
+class MeshConfig:
+    enabled: bool = True
+    host: str = "0.0.0.0"
+    port: int = 7447  # 0: any free port; a taken port falls back to any free one
+    peers: tuple[str, ...] = ()  # static "host:port" list, for networks that block multicast
+    zeroconf: bool = True
+    dial_interval_s: float = 0.5
+    have_interval_s: float = 5.0
+    rate_per_s: float = 5000.0
+    burst: float = 20000.0
+    batch: int = 500
+
+
+@dataclass
+class _Link:
+    channel: Channel
+    node: MeshNode
+    queue: queue.Queue = field(default_factory=lambda: queue.Queue(SEND_QUEUE))
+    last_contact: float = field(default_factory=time.time)
+    tokens: float = 0.0
+    refilled: float = field(default_factory=time.monotonic)
+    catchup_pending: bool = False  # a catch-up is queued: a second "have" waits for it
+
+    @property
+    def peer(self) -> str:
+        return self.channel.peer
+
+
+def split_address(text: str) -> tuple[str, int] | None:
+    host, sep, port = text.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        return None
+    return host.strip("[]"), int(port)
+
+
+class MeshNode:
+    def __init__(
+        self,
+        store: Store,
+        key: SigningKey,
+        config: MeshConfig | None = None,
+        *,
+        discovered: Callable[[], list[str]] | None = None,
+        on_scans: Callable[[int], None] | None = None,
+        on_links: Callable[[], None] | None = None,
+    ):
+        state = store.device_state()
+        if not state.paired or state.event_id is None:
+            raise ValueError("the LAN mesh needs a paired kiosk")
+        self.store = store
+        self.key = key
+        self.config = config or MeshConfig()
+        self.me = store.device_id()
+        self.event_id = int(state.event_id)
+        self.discovered = discovered or (lambda: [])
+        self.on_scans = on_scans
+        self.on_links = on_links  # a link came or went (the status strip's count)
+        self.refusals: Counter[str] = Counter()
+        self.received = 0  # peer scans recorded here
+        self._links: dict[str, _Link] = {}
+        self._links_lock = threading.Lock()
+        self._dialling: set[str] = set()
+        self._address_peer: dict[str, str] = {}  # dialled address -> the device found there
+        self._handshakes = 0  # accepted connections still in their handshake
+        self._backoff: dict[str, tuple[float, float]] = {}  # address -> (retry at, delay)
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._sign_lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._peers_cache: tuple[int, dict[str, mesh_log.Peer]] | None = None
+        self._listener: socket.socket | None = None
+        self.port = 0
+
+    # -- life cycle ------------------------------------------------------------------------
+    def start(self) -> MeshNode:
+        self._listener = self._bind()
+        self.port = self._listener.getsockname()[1]
+        for target, name in (
+            (self._accept_loop, "mesh-listen"),
+            (self._dial_loop, "mesh-dial"),
+            (self._sign_loop, "mesh-sign"),
+        ):
+            self._spawn(target, name)
+        return self
+
+    def _bind(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.config.host, self.config.port))
+        except OSError:
+            sock.bind((self.config.host, 0))  # the usual port is taken: any free one
+        sock.listen(64)
+        sock.settimeout(0.5)
+        return sock
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._listener is not None:
+            self._listener.close()
+        with self._links_lock:
+            links = list(self._links.values())
+            self._links.clear()
+        for link in links:
+            self._drop(link)
+        if links:
+            mesh_log.save_links(self.store, [])  # status must not list links that are gone
+        for t in self._threads:
+            if t is not threading.current_thread():
+                t.join(timeout=5)
+
+    def _spawn(self, target: Callable, name: str, *args) -> threading.Thread:
+        t = threading.Thread(target=target, args=args, name=name, daemon=True)
+        t.start()
+        self._threads = [x for x in self._threads if x.is_alive()] + [t]
+        return t
+
+    # -- what the rest of the kiosk sees ---------------------------------------------------
+    def notify(self) -> None:
+        """A scan was just made durable: sign it and push it now."""
+        self._wake.set()
+
+    def linked(self) -> list[str]:
+        with self._links_lock:
+            return sorted(self._links)
+
+    def links(self) -> list[dict]:
+        peers = self.peers()
+        with self._links_lock:
+            return [
+                {
+                    "device_id": d,
+                    "gate": peers[d].gate if d in peers else None,
+                    "address": link.channel.address,
+                    "last_contact": round(link.last_contact, 3),
+                }
+                for d, link in sorted(self._links.items())
+            ]
+
+    def addresses(self) -> list[str]:
+        """Where this kiosk listens, as peers should dial it (reported to the server)."""
+        host = self.config.host
+        if host in ("0.0.0.0", ""):
+            host = _lan_ip(self.store.device_state().server)
+        return [f"{host}:{self.port}"]
+
+    # -- trust -----------------------------------------------------------------------------
+    def peers(self) -> dict[str, mesh_log.Peer]:
+        version = mesh_log.data_version(self.store)
+        cached = self._peers_cache
+        if cached is None or cached[0] != version:
+            cached = (version, mesh_log.peers(self.store))
+            self._peers_cache = cached
+        return cached[1]
+
+    def trusted_key(self, device: str) -> VerifyKey | None:
+        peer = self.peers().get(device)
+        if peer is None or peer.status != "active":
+            return None
+        return peer.key
+
+    # -- links -----------------------------------------------------------------------------
+    def _accept_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                sock, addr = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self._links_lock:
+                busy = self._handshakes >= MAX_HANDSHAKES
+                if not busy:
+                    self._handshakes += 1
+            if busy:  # a connection flood: new connections wait for the busy ones
+                self.refusals["busy"] += 1
+                sock.close()
+                continue
+            self._spawn(self._handshake, "mesh-accept", sock, f"{addr[0]}:{addr[1]}", False)
+
+    def _handshake(self, sock: socket.socket, address: str, dialled: bool) -> None:
+        try:
+            self._shake(sock, address, dialled)
+        finally:
+            if not dialled:
+                with self._links_lock:
+                    self._handshakes -= 1
+
+    def _shake(self, sock: socket.socket, address: str, dialled: bool) -> None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        run = dial if dialled else accept
+        try:
+            channel = run(
+                sock,
+                me=self.me,
+                event_id=self.event_id,
+                key=self.key,
+                trust=self.trusted_key,
+                address=address,
+            )
+        except (ChannelClosed, OSError) as exc:
+            if isinstance(exc, HandshakeRefused):
+                self.refusals["handshake"] += 1
+            log.debug("mesh handshake with %s failed: %s", address, exc)
+            sock.close()
+            if dialled:
+                self._failed(address)
+                self._dialling.discard(address)
+            return
+        if dialled:
+            self._backoff.pop(address, None)
+            self._address_peer[address] = channel.peer
+        self._register(channel)
+        if dialled:
+            self._dialling.discard(address)
+
+    def _register(self, channel: Channel) -> None:
+        link = _Link(channel, self, tokens=self.config.burst)
+        with self._links_lock:
+            if self._stop.is_set():
+                channel.close()
+                return
+            old = self._links.get(channel.peer)
+            if old is not None and not old.channel.closed:
+                # Two links to one peer (both dialled at once): both sides keep the one the
+                # smaller device id dialled; a re-dial by the same side replaces the old one.
+                keep_new = old.channel.initiator == channel.initiator or (
+                    channel.initiator == min(self.me, channel.peer)
+                )
+                if not keep_new:
+                    channel.close()
+                    return
+                old.channel.close()
+            self._links[channel.peer] = link
+        self._spawn(self._read_loop, f"mesh-read-{channel.peer[:8]}", link)
+        self._spawn(self._write_loop, f"mesh-write-{channel.peer[:8]}", link)
+        self._persist_links()
+
+    def _drop(self, link: _Link) -> None:
+        link.channel.close()
+        try:
+            link.queue.put_nowait(("stop", None))  # wake its writer now, not at its timeout
+        except queue.Full:
+            pass  # the writer is busy and sees the closed channel at its next message
+        with self._links_lock:
+            if self._links.get(link.peer) is link:
+                del self._links[link.peer]
+            else:
+                return
+        self._persist_links()
+
+    def _persist_links(self) -> None:
+        """``gatehouse status`` (another process) lists peers and their last contact."""
+        if self.on_links is not None:
+            try:
+                self.on_links()
+            except Exception:
+                log.exception("mesh: a links listener failed")
+        try:
+            mesh_log.save_links(self.store, self.links())
+        except Exception as exc:  # a full disk must not take the mesh down
+            log.warning("could not record mesh links: %s", exc)
+
+    def _failed(self, address: str) -> None:
+        _, delay = self._backoff.get(address, (0.0, 0.25))
+        self._backoff[address] = (time.monotonic() + delay, min(delay * 2, 5.0))
+
+    def candidates(self) -> list[str]:
+        out = list(self.config.peers)
+        for peer in self.peers().values():
+            if peer.status == "active" and peer.device_id != self.me:
+                out.extend(peer.lan)
+        out.extend(self.discovered())
+        mine = {f"{h}:{self.port}" for h in ("127.0.0.1", "localhost", *self._own_hosts())}
+        seen, result = set(), []
+        for a in out:
+            if a not in seen and a not in mine and split_address(a) is not None:
+                seen.add(a)
+                result.append(a)
+        return result[:MAX_CANDIDATES]  # static and certified addresses come first
+
+    def _own_hosts(self) -> list[str]:
+        return [a.rpartition(":")[0] for a in self.addresses()]
+
+    def _dial_loop(self) -> None:
+        last_persist = time.monotonic()
+        while not self._stop.wait(self.config.dial_interval_s):
+            with self._links_lock:
+                links = list(self._links.values())
+            covered = {link.channel.address for link in links}
+            linked = {link.peer for link in links}
+            for link in links:  # revoked since the link was made: hang up
+                if self.trusted_key(link.peer) is None:
+                    self.refusals["revoked"] += 1
+                    self._drop(link)
+            now = time.monotonic()
+            for address in self.candidates():
+                if address in covered or address in self._dialling:
+                    continue
+                if self._address_peer.get(address) in linked:
+                    continue  # that peer is linked already (it dialled us)
+                if self._backoff.get(address, (0.0, 0.0))[0] > now:
+                    continue
+                self._dialling.add(address)
+                self._spawn(self._dial, f"mesh-dial-{address}", address)
+            if now - last_persist > 30:
+                last_persist = now
+                self._persist_links()
+
+    def _dial(self, address: str) -> None:
+        host, port = split_address(address)
+        try:
+            sock = socket.create_connection((host, port), timeout=2.0)
+        except OSError:
+            self._dialling.discard(address)
+            self._failed(address)
+            return
+        self._handshake(sock, address, True)
+
+    # -- sending ---------------------------------------------------------------------------
+    def _enqueue(self, link: _Link, item: tuple) -> None:
+        try:
+            link.queue.put_nowait(item)
+        except queue.Full:
+            log.info("mesh peer %s is not keeping up: link dropped", link.peer[:8])
+            self._drop(link)
+
+    def _write_loop(self, link: _Link) -> None:
+        try:
+            self._send_have(link)
+            while not self._stop.is_set() and not link.channel.closed:
+                try:
+                    kind, payload = link.queue.get(timeout=self.config.have_interval_s)
+                except queue.Empty:
+                    self._send_have(link)
+                    continue
+                if kind == "stop":
+                    return
+                if kind == "raw":
+                    link.channel.send_raw(payload)
+                elif kind == "catchup":
+                    link.catchup_pending = False  # a "have" arriving from now on is answered
+                    for batch in mesh_log.missing_for(self.store, payload, self.config.batch):
+                        if self._stop.is_set() or link.channel.closed:
+                            return
+                        link.channel.send_raw(_scans_message(batch))
+        except (ChannelClosed, OSError, ValueError) as exc:
+            log.debug("mesh link to %s ended: %s", link.peer[:8], exc)
+        finally:
+            self._drop(link)
+
+    def _send_have(self, link: _Link) -> None:
+        link.channel.send({"t": "have", "have": mesh_log.have(self.store)})
+
+    def _push(self, envelopes: list[bytes]) -> None:
+        message = _scans_message(envelopes)
+        with self._links_lock:
+            links = list(self._links.values())
+        for link in links:
+            self._enqueue(link, ("raw", message))
+
+    def _sign_loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(0.5)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.sign_new_scans()
+            except Exception:  # keep signing later: a locked or full disk passes
+                log.exception("mesh: signing this kiosk's scans failed")
+
+    def sign_new_scans(self) -> int:
+        """Sign, log and push this kiosk's scans not yet in the mesh log. Returns how many."""
+        done = 0
+        with self._sign_lock:
+            while True:
+                fresh = mesh_log.unsigned_own_scans(self.store, self.me, self.config.batch)
+                if not fresh:
+                    return done
+                lseq = mesh_log.next_own_lseq(self.store, self.me)
+                signed = []
+                for i, (n, scan) in enumerate(fresh):
+                    s = sign_scan(self.key, self.event_id, self.me, lseq + i, scan)
+                    wire = json.dumps(s.to_wire(), separators=(",", ":")).encode()
+                    signed.append((n, s, wire))
+                mesh_log.add_own(self.store, signed)
+                self._push([w for _, _, w in signed])
+                done += len(signed)
+
+    # -- receiving -------------------------------------------------------------------------
+    def _read_loop(self, link: _Link) -> None:
+        try:
+            while not self._stop.is_set():
+                raw = link.channel.recv_raw()
+                link.last_contact = time.time()
+                self._handle(link, raw)
+        except ChannelClosed as exc:
+            log.debug("mesh link to %s ended: %s", link.peer[:8], exc)
+        except _ProtocolError as exc:
+            self.refusals[exc.reason] += 1
+            log.warning("mesh peer %s refused: %s", link.peer[:8], exc)
+        finally:
+            self._drop(link)
+
+    def _handle(self, link: _Link, raw: bytes) -> None:
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            raise _ProtocolError("bad_format", "a message that is not JSON") from None
+        if not isinstance(message, dict):
+            raise _ProtocolError("bad_format", "a message that is not an object")
+        kind = message.get("t")
+        if kind == "have":
+            theirs = message.get("have")
+            if (
+                not isinstance(theirs, dict)
+                or len(theirs) > MAX_HAVE_ENTRIES
+                or not all(type(v) is int and v >= 0 for v in theirs.values())
+            ):
+                raise _ProtocolError("bad_format", "a garbled catch-up request")
+            if link.catchup_pending:
+                return  # one is queued already: a peer repeating "have" gets no more work
+            link.catchup_pending = True
+            self._enqueue(link, ("catchup", theirs))
+        elif kind == "scans":
+            envelopes = message.get("scans")
+            if not isinstance(envelopes, list) or len(envelopes) > MAX_SCANS_PER_MESSAGE:
+                raise _ProtocolError("bad_format", "a garbled or oversized batch of scans")
+            if self.trusted_key(link.peer) is None:
+                raise _ProtocolError("revoked", "the peer is no longer trusted (revoked)")
+            self._throttle(link, len(envelopes))
+            self.accept_envelopes(envelopes)
+        else:
+            # Tickets, keys, staff or anything else: the LAN only ever carries scans.
+            raise _ProtocolError("not_allowed", f"a message of kind {kind!r}: only scans")
+
+    def accept_envelopes(self, envelopes: list) -> int:
+        """Verify each envelope, record the good ones; refusals counted, never stored."""
+        good = []
+        active = {d: p.key for d, p in self.peers().items() if p.status == "active"}
+        for i, env in enumerate(envelopes):
+            if i and i % RECORD_BATCH == 0:
+                time.sleep(0)  # verifying is CPU work: give the door thread the GIL
+            if isinstance(env, dict) and env.get("origin") == self.me:
+                continue  # our own scan coming back
+            try:
+                signed = check_envelope(env, event_id=self.event_id, device_key=active.get)
+            except MeshScanError as exc:
+                self.refusals[exc.reason] += 1
+                continue
+            wire = json.dumps(env, separators=(",", ":"), ensure_ascii=False).encode()
+            if len(wire) > 4096:
+                self.refusals["too_large"] += 1
+                continue
+            good.append((signed, wire))
+        new = 0
+        for start in range(0, len(good), RECORD_BATCH):
+            new += mesh_log.record_peer_scans(self.store, good[start : start + RECORD_BATCH])
+            time.sleep(0)  # let a waiting door thread have the journal and the GIL first
+        self.received += new
+        if new and self.on_scans is not None:
+            self.on_scans(new)
+        return new
+
+    def _throttle(self, link: _Link, n: int) -> None:
+        """Token bucket per link: a flood is slowed to ``rate_per_s``, never buffered."""
+        now = time.monotonic()
+        link.tokens = min(
+            self.config.burst, link.tokens + (now - link.refilled) * self.config.rate_per_s
+        )
+        link.refilled = now
+        link.tokens -= n
+        if link.tokens < 0:
+            self.refusals["throttled"] += 1
+            time.sleep(min(-link.tokens / self.config.rate_per_s, 5.0))
+
+
+class _ProtocolError(Exception):
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def _scans_message(envelopes: list[bytes]) -> bytes:
+    message = b'{"t":"scans","scans":[' + b",".join(envelopes) + b"]}"
+    if len(message) > MAX_FRAME:
+        raise ValueError("batch too large")
+    return message
+
+
+def _lan_ip(server: str | None) -> str:
+    """The address peers on this LAN reach this kiosk at: the one its route to the server (or
+    to any LAN) leaves from. A UDP "connect" sends nothing; it only asks the routing table."""
+    from urllib.parse import urlparse
+
+    target = urlparse(server).hostname if server else None
+    for host in (target, "10.255.255.255"):
+        if not host:
+            continue
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.connect((host, 9))
+                return s.getsockname()[0]
+        except OSError:
+            continue
+    return "127.0.0.1"

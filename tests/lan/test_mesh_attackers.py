@@ -1,0 +1,217 @@
+"""Who is refused on the LAN, with nothing stored: a stranger, another event's kiosk, a revoked
+kiosk, a forged or altered scan, a replay, a scan for another event, a message offering a
+ticket, an oversized message, and a flood (slowed, not buffered)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import time
+
+import pytest
+
+from core.keys import SigningKey
+from core.mesh_scan import sign_scan
+from core.scans import Scan
+from sync.mesh.channel import MAGIC, ChannelClosed, HandshakeRefused, _nonce, dial
+from sync.mesh.device_key import load_device_key
+from sync.mesh.node import MAX_HANDSHAKES
+from tests.lan.conftest import wait_for
+
+
+def _mesh_rows(gate) -> int:
+    return gate.store.journal.execute("SELECT count(*) FROM mesh_log").fetchone()[0]
+
+
+def _scan(device: str, ticket_id: int | None, **kw) -> Scan:
+    fields = dict(
+        scan_id=Scan.new_id(),
+        device_id=device,
+        direction="entry",
+        verdict="admit",
+        reason="ok",
+        at=time.time(),
+        gate="Main",
+        ticket_id=ticket_id,
+    )
+    return Scan(**{**fields, **kw})
+
+
+def _connect(target, me: str, event: int, key: SigningKey):
+    """Dial a node's port as ``me`` (whoever that claims to be), trusting the node's key."""
+    sock = socket.create_connection(("127.0.0.1", target.node.port), timeout=5)
+    target_key = load_device_key(target.store).public
+    return dial(sock, me=me, event_id=event, key=key, trust=lambda d: target_key, address="test")
+
+
+def _wire(signed) -> dict:
+    return signed.to_wire()
+
+
+@pytest.fixture
+def trio(live, gates_factory):
+    """Gate B runs a node; gate C's identity is used by the test to speak for itself."""
+    demo = live.demo_event(4)
+    ev = demo["event"]["id"]
+    b, c = gates_factory(ev, 2)
+    b.start_mesh()
+    return demo, ev, b, c
+
+
+def test_a_stranger_is_hung_up_on_and_learns_nothing(trio):
+    _demo, ev, b, _ = trio
+    stranger = SigningKey.generate()
+    with pytest.raises(HandshakeRefused):
+        _connect(b, "3f0c0d1e-0000-4000-8000-000000000000", ev, stranger)
+    wait_for(lambda: b.node.refusals["handshake"] == 1)
+    assert b.node.linked() == [] and _mesh_rows(b) == 0
+
+
+def test_a_kiosk_of_another_event_is_refused(live, trio, gates_factory):
+    _, ev, b, _ = trio
+    other = live.demo_event(1)["event"]["id"]
+    (x,) = gates_factory(other, 1)
+    with pytest.raises(HandshakeRefused):
+        _connect(b, x.device_id, other, load_device_key(x.store))
+    with pytest.raises(HandshakeRefused):  # claiming b's event does not help either
+        _connect(b, x.device_id, ev, load_device_key(x.store))
+    assert b.node.linked() == []
+
+
+def test_forged_altered_replayed_foreign_and_borrowed_scans_store_nothing(trio):
+    demo, ev, b, c = trio
+    tid = demo["tickets"][0]["ticket_id"]
+    key = load_device_key(c.store)
+    link = _connect(b, c.device_id, ev, key)
+    wait_for(lambda: b.node.linked() == [c.device_id])
+
+    good = _wire(sign_scan(key, ev, c.device_id, 1, _scan(c.device_id, tid)))
+    altered = json.loads(json.dumps(good))
+    altered["scan"]["verdict"] = "reject"  # changed after signing
+    forged = _wire(sign_scan(SigningKey.generate(), ev, c.device_id, 2, _scan(c.device_id, tid)))
+    foreign = _wire(sign_scan(key, ev + 1000, c.device_id, 3, _scan(c.device_id, tid)))
+    # signed by C but claiming to be B's own scan: a device may only sign its own
+    borrowed = _wire(sign_scan(key, ev, c.device_id, 4, _scan(b.device_id, tid)))
+    link.send({"t": "scans", "scans": [altered, forged, foreign, borrowed]})
+    wait_for(lambda: sum(b.node.refusals.values()) == 4)
+    assert b.node.refusals == {
+        "bad_signature": 2,
+        "wrong_event": 1,
+        "not_own_scan": 1,
+    }
+    assert _mesh_rows(b) == 0 and not b.store.ticket_state(tid).inside
+
+    link.send({"t": "scans", "scans": [good]})
+    wait_for(lambda: b.store.ticket_state(tid).inside)
+    link.send({"t": "scans", "scans": [good, good]})  # replayed: held already
+    link.send({"t": "have", "have": {}})  # a round trip, so the replay has been handled
+    wait_for(lambda: b.node.received == 1 and _mesh_rows(b) == 1)
+    assert b.store.ticket_state(tid).entries == 1
+    link.close()
+
+
+def test_a_message_offering_a_ticket_ends_the_link(trio):
+    _demo, ev, b, c = trio
+    link = _connect(b, c.device_id, ev, load_device_key(c.store))
+    wait_for(lambda: b.node.linked() == [c.device_id])
+    before = b.store.counts()
+    link.send({"t": "ticket", "ticket": {"id": 42, "event": ev, "tier": 1, "status": "valid"}})
+    wait_for(lambda: b.node.refusals["not_allowed"] == 1 and b.node.linked() == [])
+    assert b.store.counts() == before and b.store.ticket(42) is None
+
+
+def test_a_replayed_frame_and_an_oversized_frame_end_the_link(trio):
+    _demo, ev, b, c = trio
+    key = load_device_key(c.store)
+    link = _connect(b, c.device_id, ev, key)
+    wait_for(lambda: b.node.linked() == [c.device_id])
+    envelope = _wire(sign_scan(key, ev, c.device_id, 1, _scan(c.device_id, None)))
+    plain = json.dumps({"t": "scans", "scans": [envelope]}).encode()
+    counter = link._send_n
+    link.send_raw(plain)
+    wait_for(lambda: _mesh_rows(b) == 1)
+    # the very same ciphertext again (as a recording would replay it): its counter is used up
+    sealed = link._send.encrypt(_nonce(counter), plain, None)
+    link.sock.sendall(struct.pack(">I", len(sealed)) + sealed)
+    wait_for(lambda: b.node.linked() == [])
+    assert _mesh_rows(b) == 1
+
+    link = _connect(b, c.device_id, ev, key)
+    wait_for(lambda: b.node.linked() == [c.device_id])
+    link.sock.sendall(struct.pack(">I", 50 << 20))  # announces 50 MB: refused unread
+    wait_for(lambda: b.node.linked() == [])
+    with pytest.raises(ChannelClosed):
+        for _ in range(3):
+            link.recv_raw()  # the listener hung up
+    assert _mesh_rows(b) == 1
+
+
+def test_a_revoked_kiosk_is_cut_off_and_its_scans_refused(live, trio):
+    demo, ev, b, c = trio
+    tid = demo["tickets"][1]["ticket_id"]
+    key = load_device_key(c.store)
+    link = _connect(b, c.device_id, ev, key)  # kept open: B must be the one to hang up
+    wait_for(lambda: b.node.linked() == [c.device_id])
+    live.revoke_device(c.device_id)
+    assert b.engine.sync_now()  # B learns it from the manifest
+    wait_for(lambda: b.node.linked() == [], what="the revoked link dropped")
+    with pytest.raises(ChannelClosed):
+        for _ in range(3):
+            link.recv_raw()  # B hung up on it
+    with pytest.raises(HandshakeRefused):
+        _connect(b, c.device_id, ev, key)
+    # ... and its scans do not get in relayed by someone else either
+    envelope = _wire(sign_scan(key, ev, c.device_id, 1, _scan(c.device_id, tid)))
+    assert b.node.accept_envelopes([envelope]) == 0
+    assert b.node.refusals["unknown_device"] == 1
+    assert _mesh_rows(b) == 0 and not b.store.ticket_state(tid).inside
+
+
+def test_a_flooding_peer_is_slowed_down_and_nothing_is_lost(live, gates_factory):
+    demo = live.demo_event(2)
+    ev = demo["event"]["id"]
+    b, c = gates_factory(ev, 2)
+    b.start_mesh(rate_per_s=1000.0, burst=250.0)
+    key = load_device_key(c.store)
+    link = _connect(b, c.device_id, ev, key)
+    wait_for(lambda: b.node.linked() == [c.device_id])
+    envelopes = [
+        _wire(sign_scan(key, ev, c.device_id, n, _scan(c.device_id, None))) for n in range(1, 1501)
+    ]
+    for start in range(0, 1500, 250):  # back to back: far faster than the bucket refills
+        link.send({"t": "scans", "scans": envelopes[start : start + 250]})
+    wait_for(lambda: _mesh_rows(b) == 1500, limit_s=30)
+    assert b.node.refusals["throttled"] >= 1  # the bucket held the peer back
+    # A batch beyond the per-message limit is refused whole and ends the link.
+    link.send({"t": "scans", "scans": [{}] * 1001})
+    wait_for(lambda: b.node.linked() == [])
+    assert _mesh_rows(b) == 1500
+
+
+def test_the_handshake_says_nothing_to_a_prober(trio):
+    """A prober that sends the right magic and a key gets only a random key back, then
+    silence: no device id, no event, no name."""
+    _, _, b, _ = trio
+    sock = socket.create_connection(("127.0.0.1", b.node.port), timeout=5)
+    sock.sendall(struct.pack(">I", len(MAGIC) + 32) + MAGIC + bytes(range(1, 33)))
+    length = struct.unpack(">I", sock.recv(4))[0]
+    assert length == 32
+    reply = sock.recv(64)
+    assert b.device_id.encode() not in reply
+    sock.sendall(struct.pack(">I", 80) + b"\x00" * 80)  # a proof it cannot make
+    assert sock.recv(100) == b""  # hung up
+    sock.close()
+
+
+def test_a_connection_flood_is_capped_and_the_gates_still_link(trio):
+    _, ev, b, c = trio
+    socks = [socket.create_connection(("127.0.0.1", b.node.port), timeout=5) for _ in range(40)]
+    try:
+        wait_for(lambda: b.node.refusals["busy"] == 40 - MAX_HANDSHAKES, what="the cap")
+    finally:
+        for s in socks:
+            s.close()  # the held handshakes end (the listener reads end of stream)
+    link = _connect(b, c.device_id, ev, load_device_key(c.store))
+    wait_for(lambda: b.node.linked() == [c.device_id])
+    link.close()

@@ -1,0 +1,155 @@
+"""Catching up by per-device sequence numbers: a rejoining kiosk, a partition that heals
+through a third kiosk, a peer that dies mid-transfer, a peer with a skewed clock, and the
+LAN addresses the server last saw as the way peers find each other."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from core.scans import Scan
+from local_db import mesh_log
+from sync.engine import SyncEngine
+from tests.lan.conftest import link_all, mesh_config, wait_for
+from tests.live_server import free_port
+from tests.sync.harness import FAST
+
+
+def _own_scans(gate, tickets, count: int) -> list[str]:
+    """``count`` scans at this gate (admits, then exits of the same tickets)."""
+    ids = []
+    for i in range(count):
+        t = tickets[i % len(tickets)]
+        direction = "entry" if (i // len(tickets)) % 2 == 0 else "exit"
+        ids.append(gate.checkin.check(t["code"], direction=direction).scan_id)
+    return ids
+
+
+def _held(gate) -> int:
+    return mesh_log.counts(gate.store)["mesh_log"]
+
+
+def test_a_kiosk_that_rejoins_catches_up_on_what_it_missed(live, gates_factory):
+    demo = live.demo_event(20)
+    ev, tickets = demo["event"]["id"], demo["tickets"]
+    a, b = gates_factory(ev, 2)
+    link_all([a, b])
+    port = b.node.port
+    b.stop_mesh()
+    _own_scans(a, tickets, 60)
+    a.node.sign_new_scans()
+    assert _held(a) == 60 and _held(b) == 0
+    b.start_mesh([a.address], port=port)
+    wait_for(lambda: _held(b) == 60, what="B caught up")
+    assert mesh_log.have(b.store) == {a.device_id: 60}
+    for t in tickets:  # every state is the one A has
+        assert (
+            b.store.ticket_state(t["ticket_id"]).inside
+            == a.store.ticket_state(t["ticket_id"]).inside
+        )
+
+
+def test_a_partition_heals_through_a_third_kiosk(live, gates_factory):
+    demo = live.demo_event(4)
+    ev, tickets = demo["event"]["id"], demo["tickets"]
+    a, b, c = gates_factory(ev, 3)
+    # A and B cannot see each other; both see C (a static list per kiosk)
+    ports = {g.name: free_port() for g in (a, b, c)}
+    addr = {k: f"127.0.0.1:{p}" for k, p in ports.items()}
+    kw = dict(have_interval_s=0.2)
+    a.start_mesh([addr[c.name]], port=ports[a.name], **kw)
+    b.start_mesh([addr[c.name]], port=ports[b.name], **kw)
+    c.start_mesh([], port=ports[c.name], **kw)
+    wait_for(lambda: len(c.node.linked()) == 2)
+    assert a.checkin.check(tickets[0]["code"]).admitted
+    wait_for(lambda: b.store.ticket_state(tickets[0]["ticket_id"]).inside, what="via C")
+    assert b.checkin.check(tickets[0]["code"]).reason == "already_inside"
+    assert a.device_id not in b.node.linked()
+
+
+def test_a_peer_that_dies_mid_transfer_leaves_nothing_half_done(live, gates_factory):
+    demo = live.demo_event(10)
+    ev, tickets = demo["event"]["id"], demo["tickets"]
+    a, b = gates_factory(ev, 2)
+    _own_scans(a, tickets, 400)
+    port_a, port_b = free_port(), free_port()
+    a.start_mesh([], port=port_a, batch=20)
+    a.node.sign_new_scans()
+    b.start_mesh([f"127.0.0.1:{port_a}"], port=port_b)
+    wait_for(lambda: _held(b) > 0, what="the transfer to start")
+    a.stop_mesh()  # A dies mid-transfer (or after it: either way nothing is half-done)
+    held = _held(b)
+    have = mesh_log.have(b.store).get(a.device_id, 0)
+    assert have == held  # whole batches, in order: no gap, no half-recorded scan
+    a.start_mesh([], port=port_a, batch=20)
+    wait_for(lambda: _held(b) == 400, what="B to finish after A is back")
+    inside = sum(b.store.ticket_state(t["ticket_id"]).inside for t in tickets)
+    assert inside == sum(a.store.ticket_state(t["ticket_id"]).inside for t in tickets)
+
+
+def test_a_peer_with_a_skewed_clock_is_ordered_by_server_time(live, gates_factory):
+    demo = live.demo_event(2)
+    ev, ticket = demo["event"]["id"], demo["tickets"][0]
+    a, b = gates_factory(ev, 2)
+    link_all([a, b])
+    # A's clock runs an hour fast; its estimated offset says so (as the sync engine measures)
+    assert b.checkin.check(ticket["code"]).admitted
+    wait_for(lambda: a.store.ticket_state(ticket["ticket_id"]).inside)
+    late_exit = Scan(
+        Scan.new_id(),
+        a.device_id,
+        "exit",
+        "admit",
+        "exit",
+        time.time() + 3600 - 60,  # a minute ago by the server's clock
+        clock_offset=-3600.0,
+        gate="Main",
+        ticket_id=ticket["ticket_id"],
+    )
+    a.store.record_scan(late_exit)
+    a.node.notify()
+    wait_for(lambda: _held(b) == 2)
+    # older than B's admit by server time: counted, but the holder is still inside at B
+    assert b.store.ticket_state(ticket["ticket_id"]).inside
+
+
+def test_kiosks_find_each_other_through_the_addresses_the_server_saw(live, tmp_path):
+    from tests.lan.conftest import make_gates
+
+    demo = live.demo_event(2)
+    ev, ticket = demo["event"]["id"], demo["tickets"][0]
+    a, b = make_gates(live, tmp_path, ev, 2)
+    engines = []
+    try:
+        for g in (a, b):  # no static peers, no zeroconf: only what the server tells them
+            g.engine.stop()
+            g.engine = SyncEngine(g.store, server_url=live.url, mesh=mesh_config(port=0), **FAST)
+            engines.append(g.engine)
+            g.engine.start()
+            g.checkin.on_scan(lambda r, e=g.engine: e.notify_scan())
+        wait_for(lambda: all(g.engine.mesh and g.engine.mesh.node.linked() for g in (a, b)))
+        live.stop()  # the uplink goes: the LAN carries on
+        assert a.checkin.check(ticket["code"]).admitted
+        wait_for(lambda: b.store.ticket_state(ticket["ticket_id"]).inside)
+        assert b.checkin.check(ticket["code"]).reason == "already_inside"
+        # staff can see it: the status strip's words, and `gatehouse status` lists the peer
+        words = "internet down · 1 gate linked"
+        wait_for(lambda: b.engine.door_status().link_words() == words, what="B to show " + words)
+        out = subprocess.run(
+            [sys.executable, "-m", "app", "status", "--json"],
+            env={**os.environ, "GATEHOUSE_HOME": str(a.store.path.parent)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert out.returncode == 0, out.stderr
+        peers = json.loads(out.stdout)["mesh_peers"]
+        assert [p["device_id"] for p in peers] == [b.device_id]
+        assert peers[0]["gate"] == "Main" and peers[0]["last_contact"] > 0
+    finally:
+        live.start()
+        for g in (a, b):
+            g.close()

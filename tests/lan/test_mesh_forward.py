@@ -1,0 +1,100 @@
+"""Store and forward: a kiosk that reaches the server uploads the scans it holds for others,
+and the server files them under their own device only when the device's signature verifies."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+
+import pytest
+
+from core.keys import SigningKey
+from core.mesh_scan import sign_scan
+from core.scans import Scan
+from local_db import mesh_log
+from sync.mesh.device_key import load_device_key
+from tests.lan.conftest import link_all, wait_for
+
+
+def _server_scans(live, event_id: int) -> list[tuple[str, str]]:
+    path = live.db_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        rows = db.execute(
+            "SELECT scan_id, device_id FROM scans WHERE event_id = ? ORDER BY id", (event_id,)
+        )
+        return rows.fetchall()
+
+
+def _token(gate) -> str:
+    return (gate.store.path.parent / "device_token").read_text().strip()
+
+
+def test_a_kiosk_that_never_gets_its_uplink_back_still_reaches_the_server(live, gates_factory):
+    demo = live.demo_event(3)
+    ev, ticket = demo["event"]["id"], demo["tickets"][0]
+    a, b = gates_factory(ev, 2)
+    link_all([a, b])
+    admitted = a.checkin.check(ticket["code"])  # A has no uplink: its engine never runs
+    assert admitted.admitted
+    wait_for(lambda: b.store.ticket_state(ticket["ticket_id"]).inside)
+    assert b.engine.sync_now(), b.engine.last_round.error
+    assert b.engine.last_round.forwarded == 1
+    assert _server_scans(live, ev) == [(admitted.scan_id, a.device_id)]  # filed under A
+    assert mesh_log.counts(b.store)["mesh_unforwarded"] == 0
+    # A's uplink comes back: its own upload is a duplicate, the server keeps one
+    assert a.engine.sync_now()
+    assert _server_scans(live, ev) == [(admitted.scan_id, a.device_id)]
+
+
+def test_two_partitions_admit_one_ticket_and_the_server_reports_one_conflict(live, gates_factory):
+    demo = live.demo_event(3)
+    ev, ticket = demo["event"]["id"], demo["tickets"][1]
+    a, b = gates_factory(ev, 2)
+    first = a.checkin.check(ticket["code"])  # not linked yet: two islands
+    time.sleep(0.25)  # two doors, a moment apart (server time orders them)
+    second = b.checkin.check(ticket["code"])
+    assert first.admitted and second.admitted
+    link_all([a, b])  # the partition heals: each catches up on the other's scans
+    wait_for(lambda: mesh_log.counts(a.store)["mesh_log"] == 2)
+    wait_for(lambda: mesh_log.counts(b.store)["mesh_log"] == 2)
+    assert a.engine.sync_now()  # only A reaches the server; it carries B's scan
+    assert sorted(_server_scans(live, ev)) == sorted(
+        [(first.scan_id, a.device_id), (second.scan_id, b.device_id)]
+    )
+    conflicts = [c for c in live.conflicts(ev) if c["ticket_id"] == ticket["ticket_id"]]
+    assert len(conflicts) == 1
+    assert conflicts[0]["first"]["scan_id"] == first.scan_id
+
+
+def _relay_upload(live, carrier, envelope: dict) -> dict:
+    scan = {**envelope["scan"], "relay": envelope}
+    return live.request("POST", "/v1/device/scans", token=_token(carrier), json={"scans": [scan]})
+
+
+@pytest.mark.parametrize("tamper", ["verdict", "forged", "other_event", "revoked"])
+def test_the_server_refuses_a_relayed_scan_its_device_did_not_sign(live, gates_factory, tamper):
+    demo = live.demo_event(2)
+    ev, tid = demo["event"]["id"], demo["tickets"][0]["ticket_id"]
+    a, b = gates_factory(ev, 2)
+    scan = Scan(Scan.new_id(), a.device_id, "entry", "admit", "ok", time.time(), ticket_id=tid)
+    key = load_device_key(a.store)
+    event = ev
+    if tamper == "forged":
+        key = SigningKey.generate()
+    if tamper == "other_event":
+        event = live.demo_event(1)["event"]["id"]
+    if tamper == "revoked":
+        live.revoke_device(a.device_id)
+    envelope = sign_scan(key, event, a.device_id, 1, scan).to_wire()
+    if tamper == "verdict":
+        envelope = json.loads(json.dumps(envelope))
+        envelope["scan"]["verdict"] = "reject"
+    answer = _relay_upload(live, b, envelope)
+    assert answer["accepted"] == [] and len(answer["refused"]) == 1
+    assert _server_scans(live, ev) == []
+    # the genuine envelope of an active device is accepted, filed under its origin
+    if tamper in ("verdict", "forged"):
+        good = sign_scan(load_device_key(a.store), ev, a.device_id, 1, scan).to_wire()
+        assert _relay_upload(live, b, good)["accepted"] == [scan.scan_id]
+        assert _server_scans(live, ev) == [(scan.scan_id, a.device_id)]

@@ -1,0 +1,49 @@
+"""The mesh as a kiosk runs it: started by the sync engine from the settings in config.toml."""
+
+from __future__ import annotations
+
+import logging
+
+from app.settings import Settings
+from sync.engine import SyncEngine
+from sync.mesh.config import load_config
+from tests.lan.conftest import wait_for
+from tests.live_server import free_port
+from tests.sync.harness import FAST
+
+
+def test_the_engine_starts_the_mesh_with_the_static_peers_of_config_toml(
+    live, gates_factory, monkeypatch
+):
+    demo = live.demo_event(2)
+    ev, ticket = demo["event"]["id"], demo["tickets"][0]
+    a, b = gates_factory(ev, 2)
+    port = free_port()
+    b.start_mesh([], port=port)
+    home = a.store.path.parent
+    (home / "config.toml").write_text(
+        f'mesh_peers = ["127.0.0.1:{port}"]\nmesh_port = 0\nmesh_zeroconf = false\n'
+    )
+    monkeypatch.delenv("GATEHOUSE_MESH", raising=False)  # the suite turns it off by default
+    settings = Settings.load(home)  # the app's settings carry the same keys
+    assert settings.mesh and settings.mesh_peers == [f"127.0.0.1:{port}"]
+    a.engine.stop()
+    a.engine = SyncEngine(a.store, server_url=live.url, **FAST)  # mesh: from config.toml
+    a.checkin.on_scan(lambda r: a.engine.notify_scan())
+    a.engine.start()
+    wait_for(lambda: a.engine.mesh is not None and a.engine.mesh.node.linked() == [b.device_id])
+    assert a.checkin.check(ticket["code"]).admitted
+    wait_for(lambda: b.store.ticket_state(ticket["ticket_id"]).inside)
+
+
+def test_a_bad_peer_entry_is_named_in_the_log_and_skipped(tmp_path, monkeypatch, caplog):
+    monkeypatch.delenv("GATEHOUSE_MESH", raising=False)
+    (tmp_path / "config.toml").write_text(
+        'mesh_peers = ["gate-b.local:7447", "gate-c", 12]\nmesh_port = 99999\n'
+    )
+    with caplog.at_level(logging.WARNING):
+        config = load_config(tmp_path)
+    assert config.peers == ("gate-b.local:7447",) and config.port == 7447
+    assert "'gate-c' is not host:port" in caplog.text and "mesh_port 99999" in caplog.text
+    monkeypatch.setenv("GATEHOUSE_MESH", "off")
+    assert not load_config(tmp_path).enabled
