@@ -31,6 +31,7 @@ from sync.errors import SyncError
 from sync.feed import pull_feed
 from sync.manifest import ManifestResult, pull_manifest
 from sync.outbox import upload_scans
+from sync.push import FeedPush
 from sync.revocation import wipe_personal_data
 from sync.status import SyncStatus, describe_refused
 
@@ -70,6 +71,8 @@ class SyncEngine:
         page_rows: int | None = 20_000,
         clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
+        push: bool = True,
+        push_wait_s: float = 25.0,
     ):
         self.store = store
         self.server_url = server_url
@@ -105,6 +108,19 @@ class SyncEngine:
         self._manifest_checked_at: float | None = None
         self._last_status: SyncStatus | None = None
         self.last_round = RoundReport()
+        # Other gates' scans by push while start()ed (sync/push.py); rounds poll otherwise.
+        self.push: FeedPush | None = None
+        if push:
+            self.push = FeedPush(
+                store,
+                lambda: (
+                    self.server_url or store.device_state().server,
+                    self.token or read_token(store),
+                ),
+                wait_s=push_wait_s,
+                connect_timeout_s=connect_timeout_s,
+                limit=feed_limit,
+            )
 
     # -- public interface ------------------------------------------------------------------
     def add_listener(self, callback: Listener) -> None:
@@ -154,9 +170,13 @@ class SyncEngine:
         )
         scheduler.start()
         self._scheduler = scheduler
+        if self.push is not None:
+            self.push.start()
 
     def stop(self) -> None:
         self._stop.set()
+        if self.push is not None:
+            self.push.stop()
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None:
             scheduler.shutdown(wait=True)
@@ -287,7 +307,8 @@ class SyncEngine:
                     if exc.kind != "refused":
                         raise
                     refused = refused or exc
-                report.peer_scans = pull_feed(self.store, client, limit=self.feed_limit)
+                if self.push is None or not self.push.live:  # push brings them otherwise
+                    report.peer_scans = pull_feed(self.store, client, limit=self.feed_limit)
                 if full:
                     report.manifest = pull_manifest(
                         self.store,

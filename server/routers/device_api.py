@@ -5,15 +5,17 @@ See docs/protocol.md section 5. A device only ever sees its own event.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from core.manifest import build_page
-from server import changelog, keyring, reconcile, reports_data
+from server import changelog, keyring, push, reconcile, reports_data
 from server.deps import DbDep, DeviceDep, SettingsDep
 from server.errors import ApiError
 from server.fields import MAX_TICKET_ID
@@ -94,7 +96,9 @@ def manifest_page(
 
 
 @router.post("/scans")
-def upload_scans(batch: ScanBatch, device: DeviceDep, db: DbDep, settings: SettingsDep) -> dict:
+def upload_scans(
+    batch: ScanBatch, request: Request, device: DeviceDep, db: DbDep, settings: SettingsDep
+) -> dict:
     now = settings.now()
     data = [s.model_dump() for s in batch.scans]
     for s in data:
@@ -108,16 +112,41 @@ def upload_scans(batch: ScanBatch, device: DeviceDep, db: DbDep, settings: Setti
             now=now,
             gate=device.gate,
         )
+        if accepted:
+            push.announce(conn, device.event_id)  # other replicas hear it at commit
+    if accepted:
+        request.app.state.bell.ring(device.event_id)  # this replica's waiting feeds, now
     return {"accepted": accepted, "duplicates": duplicates, "server_time": now}
 
 
 @router.get("/feed")
-def feed(
+async def feed(
+    request: Request,
     device: DeviceDep,
     db: DbDep,
+    response: Response,
     since: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    wait: Annotated[float, Query(ge=0, le=push.MAX_WAIT_S, allow_inf_nan=False)] = 0,
 ) -> dict:
+    """Other devices' scans after ``since``. With ``wait``, an empty answer is held up to that
+    many seconds for the next scan of the event (push: server/push.py)."""
+    if not wait:
+        return await run_in_threadpool(_feed_page, db, device, since, limit)
+    bell = request.app.state.bell
+    response.headers["X-Gatehouse-Push"] = "1"  # the kiosk knows this server holds requests
+    deadline = push.monotonic() + wait
+    while True:
+        seen = bell.version(device.event_id)  # before the read: a scan after it rings
+        page = await run_in_threadpool(_feed_page, db, device, since, limit)
+        remaining = deadline - push.monotonic()
+        if page["scans"] or remaining <= 0 or bell.closing or await request.is_disconnected():
+            return page
+        if await bell.wait(device.event_id, seen, push.recheck_after(bell, remaining)):
+            await asyncio.sleep(push.GATHER_S)  # a burst of uploads goes out in one answer
+
+
+def _feed_page(db, device, since: int, limit: int) -> dict:
     with db.read() as conn:
         rows = conn.execute(
             select(scans)
@@ -137,7 +166,8 @@ def feed(
         else:
             # Past everything seen so far, this device's own scans included, so the next
             # poll does not wade through them again. Safe because ingest commits an event's
-            # scans in id order (see reconcile.ingest).
+            # scans in id order (see reconcile.ingest), on every replica alike: it locks the
+            # event row before it takes ids.
             top = conn.execute(
                 select(func.max(scans.c.id)).where(scans.c.event_id == device.event_id)
             ).scalar()
