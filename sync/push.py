@@ -74,7 +74,9 @@ class FeedPush:
             client.close()  # ends a held request at once
         thread, self._thread = self._thread, None
         if thread is not None:
-            thread.join(timeout=5)
+            # A held request is not interrupted by closing its client: the thread may sit in
+            # it until the server answers. It is a daemon and does nothing once it wakes.
+            thread.join(timeout=0.2)
 
     def _run(self) -> None:
         failures = 0
@@ -115,9 +117,13 @@ class FeedPush:
                 continue
             except Exception:  # never let the thread die silently: poll instead
                 self.live = False
+                if self._stop.is_set():
+                    return  # the store may be closed under a stopped engine
                 log.exception("push of other gates' scans failed: polling")
                 self._stop.wait(self.retry_max_s)
                 continue
+            if self._stop.is_set():
+                return
             failures = 0
             self.live = True
             if new:
