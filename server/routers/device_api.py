@@ -112,10 +112,8 @@ def upload_scans(
             now=now,
             gate=device.gate,
         )
-        if accepted:
-            push.announce(conn, device.event_id)  # other replicas hear it at commit
-    if accepted:
-        request.app.state.bell.ring(device.event_id)  # this replica's waiting feeds, now
+    if accepted:  # ingest announced them to every replica (at commit); this one, now
+        request.app.state.bell.ring(device.event_id)
     return {"accepted": accepted, "duplicates": duplicates, "server_time": now}
 
 
