@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event, text
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+LOCK_SPACE = 0x47480001  # "GH" 1: named advisory locks of Database.lock
 
 
 def _sqlite_engine(url: str, begin: str) -> Engine:
@@ -79,7 +80,12 @@ class Database:
         on this database: a PostgreSQL advisory lock. On SQLite a write transaction already
         excludes every other writer, so there is nothing to add."""
         if not self.is_sqlite:
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+            # The two-key form: its key space is apart from the one-key (bigint) locks that
+            # reconcile takes on ticket ids.
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(:space, hashtext(:name))"),
+                {"space": LOCK_SPACE, "name": name},
+            )
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -14,6 +14,7 @@ import os
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from server.settings import db_url
 from tests.live_server import LiveServer
 
 _names = itertools.count()
@@ -23,8 +24,7 @@ def fresh_database(pg_url: str, prefix: str = "replicas") -> str:
     """A new empty database on the server behind ``pg_url``; its URL."""
     name = f"{prefix}_{os.getpid()}_{next(_names)}"
     url = make_url(pg_url)
-    admin = url.set(drivername="postgresql+psycopg2")
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    engine = create_engine(db_url(pg_url), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
@@ -43,12 +43,12 @@ class Replica(LiveServer):
 
 
 class Replicas:
-    def __init__(self, db_url: str, n: int, env: dict[str, str] | None = None):
-        first = LiveServer(db_url, env=env)
+    def __init__(self, url: str, n: int, env: dict[str, str] | None = None):
+        first = LiveServer(url, env=env)
         self.servers: list[LiveServer] = [first] + [
-            Replica(db_url, first.organizer_token, env=env) for _ in range(n - 1)
+            Replica(url, first.organizer_token, env=env) for _ in range(n - 1)
         ]
-        self.db_url = db_url
+        self.db_url = url
 
     def __enter__(self) -> list[LiveServer]:
         try:
@@ -67,9 +67,9 @@ class Replicas:
         self.close()
 
 
-def query(db_url: str, sql: str, **params) -> list[tuple]:
+def query(url: str, sql: str, **params) -> list[tuple]:
     """Rows of one statement on the shared database (what the replicas wrote)."""
-    engine = create_engine(make_url(db_url).set(drivername="postgresql+psycopg2"))
+    engine = create_engine(db_url(url))  # the server's driver
     try:
         with engine.connect() as conn:
             return [tuple(r) for r in conn.execute(text(sql), params)]
