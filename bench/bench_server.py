@@ -245,9 +245,13 @@ def upload_load(replicas: list[LiveServer], kiosks: int, seconds: float, pg_data
     procs = [psutil.Process(s._proc.pid) for s in replicas]
     me = psutil.Process()
     before = [_cpu([p]) for p in procs], _cpu(_postgres_processes(pg_data)), _cpu([me])
+    machine = psutil.cpu_times()
     t0 = time.perf_counter()
     asyncio.run(run_all())
     wall = time.perf_counter() - t0
+    after = psutil.cpu_times()
+    idle = (after.idle + after.iowait) - (machine.idle + machine.iowait)
+    total = sum(after) - sum(machine)
     pg_after = _cpu(_postgres_processes(pg_data))  # a backend gone meanwhile is not counted
     latencies.sort()
     return {
@@ -260,6 +264,7 @@ def upload_load(replicas: list[LiveServer], kiosks: int, seconds: float, pg_data
         "replica_cpu": [_used(b, _cpu([p])) for p, b in zip(procs, before[0], strict=True)],
         "pg_cpu": _used(before[1], pg_after),
         "client_cpu": _used(before[2], _cpu([me])),
+        "machine_busy": 1 - idle / total if total > 0 else float("nan"),
     }
 
 
@@ -300,9 +305,11 @@ def run_replicas(args) -> None:
                     for i, c in enumerate(u["replica_cpu"])
                 )
                 print(
-                    f"[{label}] CPU over {u['wall']:.1f} s: {per}; PostgreSQL {u['pg_cpu']:.1f}"
-                    f" s; the {args.kiosks} simulated kiosks (this script) "
-                    f"{u['client_cpu']:.1f} s"
+                    f"[{label}] CPU over {u['wall']:.1f} s: {per}; PostgreSQL >= "
+                    f"{u['pg_cpu']:.1f} s (its backends seen at start and end); the "
+                    f"{args.kiosks} simulated kiosks (this script) {u['client_cpu']:.1f} s; "
+                    f"the whole machine was {100 * u['machine_busy']:.0f}% busy (this run and "
+                    "everything else on it)"
                 )
                 per_upload = 1000 * server_cpu / max(1, u["uploads"])
                 share = busy / (u["wall"] * cores)
