@@ -129,7 +129,8 @@ async def feed(
 ) -> dict:
     """Other devices' scans after ``since``. With ``wait``, an empty answer is held up to that
     many seconds for the next scan of the event (push: server/push.py)."""
-    if not wait:
+    wait = min(wait, request.app.state.settings.feed_max_wait)
+    if not wait:  # a poll (or push turned off: no header, so the kiosk polls)
         return await run_in_threadpool(_feed_page, db, device, since, limit)
     bell = request.app.state.bell
     response.headers["X-Gatehouse-Push"] = "1"  # the kiosk knows this server holds requests

@@ -143,3 +143,27 @@ def test_push_falls_back_to_polling_when_held_requests_are_cut(live, tmp_path):
         a.close()
         b.close()
         relay.close()
+
+
+def test_a_server_with_push_turned_off_is_polled(tmp_path):
+    """GATEHOUSE_FEED_MAX_WAIT=0 (a balancer that cuts held requests): the server answers
+    feed requests at once, without the push header, and the kiosk polls."""
+    from tests.live_server import LiveServer
+
+    with LiveServer(env={"GATEHOUSE_FEED_MAX_WAIT": "0"}) as srv:
+        demo = srv.demo_event(3)
+        ev, ticket = demo["event"]["id"], demo["tickets"][0]
+        a = make_kiosk(tmp_path, srv.url, srv.pairing_code(ev, "Main"), name="gate-a")
+        b = make_kiosk(tmp_path, srv.url, srv.pairing_code(ev, "Main"), name="gate-b")
+        try:
+            assert a.engine.sync_now() and b.engine.sync_now()
+            a.checkin.on_scan(lambda r: a.engine.notify_scan())
+            a.engine.start()
+            b.engine.start()
+            wait_for(lambda: a.engine.status().online, what="A online")
+            assert a.checkin.check(ticket["code"]).admitted
+            wait_for(lambda: b.store.ticket_state(ticket["ticket_id"]).inside, what="B to poll")
+            assert b.engine.push.delivered == 0 and not b.engine.push.live
+        finally:
+            a.close()
+            b.close()
