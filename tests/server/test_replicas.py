@@ -12,18 +12,20 @@ import sys
 import threading
 import time
 import uuid
+from types import SimpleNamespace
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from server import scheduler
 from server.db import Database, upgrade
 from server.routers.pairing import prune
-from server.schema import pair_guesses
+from server.schema import job_runs, pair_guesses
+from server.settings import ServerSettings
 from tests.live_server import ROOT, LiveServer, ServerError, free_port
 from tests.server.replicas import Replicas, fresh_database, query
 from tests.sync.harness import wait_for
-
-pytestmark = pytest.mark.postgres
 
 
 def _guess(server: LiveServer, code: str = "WRONG234") -> tuple[int, str, str]:
@@ -32,6 +34,7 @@ def _guess(server: LiveServer, code: str = "WRONG234") -> tuple[int, str, str]:
     return r.status_code, body.get("error", ""), body.get("message", "")
 
 
+@pytest.mark.postgres
 def test_wrong_pairing_codes_are_counted_across_replicas(pg_url):
     """A guesser refused at one replica is refused at the next one too (was: counted in each
     process's memory, so a second replica still checked the guesses)."""
@@ -47,6 +50,7 @@ def test_wrong_pairing_codes_are_counted_across_replicas(pg_url):
         assert a.pair(good, "North door")["gate"] == "Main"  # a right code still pairs
 
 
+@pytest.mark.postgres
 def test_a_right_or_used_code_is_not_counted_as_a_wrong_guess(pg_url):
     """The guess is counted before the look-up and taken back when the code exists."""
     with Replicas(fresh_database(pg_url), 2, {"GATEHOUSE_PAIR_ATTEMPTS": "3"}) as (a, b):
@@ -88,6 +92,7 @@ def test_old_pairing_guesses_are_pruned(tmp_path):
     db.dispose()
 
 
+@pytest.mark.postgres
 def test_reservation_expiry_runs_once_per_due_time_across_replicas(pg_url):
     url = fresh_database(pg_url)
     with Replicas(url, 3, {"GATEHOUSE_EXPIRY_INTERVAL": "0.2"}) as servers:
@@ -116,6 +121,7 @@ def test_reservation_expiry_runs_once_per_due_time_across_replicas(pg_url):
     assert sorted(expired_by) == sorted(codes)
 
 
+@pytest.mark.postgres
 def test_replicas_started_together_migrate_once(pg_url):
     """Three ``server run`` on an empty database at the same moment: one migrates, the
     others wait for it (an advisory lock) and start on the migrated schema."""
@@ -167,6 +173,7 @@ def _scan(device_id: str, ticket_id: int) -> dict:
     }
 
 
+@pytest.mark.postgres
 def test_two_replicas_admitting_one_ticket_at_once_record_one_conflict(pg_url):
     with Replicas(fresh_database(pg_url), 2) as (a, b):
         demo = a.demo_event(tickets=8)
@@ -203,3 +210,34 @@ def test_two_replicas_admitting_one_ticket_at_once_record_one_conflict(pg_url):
         assert {c["kind"] for c in conflicts} == {"double_entry"}
         stats = b.stats(ev)
         assert (stats["admitted"], stats["conflicts"]) == (8, 8)
+
+
+def test_a_job_that_fails_is_run_again_for_the_same_due_time(tmp_path):
+    """The claim is made in the job's own transaction: a run that fails leaves no claim, so
+    the next tick (on any replica) runs the job for that due time; a run that succeeded is
+    not repeated."""
+    db = Database(str(tmp_path / "server.sqlite"))
+    upgrade(db)
+    app = SimpleNamespace(state=SimpleNamespace(db=db, settings=ServerSettings(db_url=db.url)))
+    calls: list[str] = []
+
+    def broken(conn, now):
+        calls.append("broken")
+        raise RuntimeError("the database went away mid-job")
+
+    def works(conn, now):
+        calls.append("works")
+        return ["AB12CD"]
+
+    every = 1e9  # one due time for this whole test
+    with pytest.raises(RuntimeError):
+        scheduler.run_once(app, "sweep", every, broken)
+    assert scheduler.run_once(app, "sweep", every, works) == ["AB12CD"]
+    assert scheduler.run_once(app, "sweep", every, works) is None
+    assert calls == ["broken", "works"]
+    with db.read() as conn:
+        [(replica, result)] = conn.execute(
+            select(job_runs.c.replica, job_runs.c.result).where(job_runs.c.job == "sweep")
+        ).all()
+    assert (replica, result) == (scheduler.REPLICA, "AB12CD")
+    db.dispose()
