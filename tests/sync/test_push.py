@@ -67,10 +67,12 @@ def test_push_reaches_a_kiosk_on_another_replica(pg_url, tmp_path):  # noqa: F81
 
 class CutHeldRequests:
     """An HTTP relay that forwards everything but cuts every held feed request (``wait=``)
-    before any answer, as a proxy with a short timeout would."""
+    before any answer, as a proxy with a short timeout would (``cut=False``: forwards them
+    too, only counting them)."""
 
-    def __init__(self, upstream: str):
+    def __init__(self, upstream: str, cut: bool = True):
         self.cut = 0
+        self.held = 0  # feed requests that asked to be held (wait=)
         relay = self
         client = httpx.Client(base_url=upstream, timeout=60, trust_env=False)
 
@@ -81,7 +83,9 @@ class CutHeldRequests:
                 pass
 
             def _relay(self) -> None:
-                if self.path.startswith("/v1/device/feed") and "wait=" in self.path:
+                asks_to_wait = self.path.startswith("/v1/device/feed") and "wait=" in self.path
+                relay.held += asks_to_wait
+                if asks_to_wait and cut:
                     relay.cut += 1
                     self.connection.setsockopt(
                         socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
@@ -147,23 +151,29 @@ def test_push_falls_back_to_polling_when_held_requests_are_cut(live, tmp_path):
 
 def test_a_server_with_push_turned_off_is_polled(tmp_path):
     """GATEHOUSE_FEED_MAX_WAIT=0 (a balancer that cuts held requests): the server answers
-    feed requests at once, without the push header, and the kiosk polls."""
+    feed requests at once, without the push header; the kiosk polls, and does not ask to be
+    held again (it would spin: every such request is answered at once)."""
     from tests.live_server import LiveServer
 
     with LiveServer(env={"GATEHOUSE_FEED_MAX_WAIT": "0"}) as srv:
         demo = srv.demo_event(3)
         ev, ticket = demo["event"]["id"], demo["tickets"][0]
+        relay = CutHeldRequests(srv.url, cut=False)
         a = make_kiosk(tmp_path, srv.url, srv.pairing_code(ev, "Main"), name="gate-a")
-        b = make_kiosk(tmp_path, srv.url, srv.pairing_code(ev, "Main"), name="gate-b")
+        b = make_kiosk(
+            tmp_path, srv.url, srv.pairing_code(ev, "Main"), name="gate-b", via=relay.url
+        )
         try:
             assert a.engine.sync_now() and b.engine.sync_now()
             a.checkin.on_scan(lambda r: a.engine.notify_scan())
             a.engine.start()
             b.engine.start()
-            wait_for(lambda: a.engine.status().online, what="A online")
+            wait_for(lambda: a.engine.status().online and relay.held >= 1, what="started")
             assert a.checkin.check(ticket["code"]).admitted
             wait_for(lambda: b.store.ticket_state(ticket["ticket_id"]).inside, what="B to poll")
             assert b.engine.push.delivered == 0 and not b.engine.push.live
+            assert relay.held == 1  # asked once; the next try is minutes away
         finally:
             a.close()
             b.close()
+            relay.close()
