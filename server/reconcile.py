@@ -87,6 +87,9 @@ def ingest(
       committed one upload after another, so they become visible in increasing order and no
       peer skips a scan. It is held for one insert and the commit, not the re-derivation.
 
+    A transaction that ingests several batches calls ``lock_tickets_of`` with all of them
+    first (else its second ingest would wait for tickets while holding the event row).
+
     A scan naming a ticket of another event is kept as evidence (its ``code_hash`` stays) but
     without the ticket id: a device only ever touches its own event's tickets. Ids the server
     does not know yet are kept (a box-office ticket can be scanned before its sale uploads).
@@ -151,6 +154,14 @@ def ingest(
 
 def _insert_new(conn: Connection):
     return postgresql.insert(scans).on_conflict_do_nothing(index_elements=["scan_id"])
+
+
+def lock_tickets_of(conn: Connection, event_id: int, batches: Iterable[list[dict[str, Any]]]):
+    """Take, before the first ``ingest``, every ticket lock the ingests of these batches will
+    take: a transaction that ingests several batches then never waits for a ticket while it
+    holds the event row (which other uploads take last), so it cannot deadlock with them."""
+    named = {int(s["ticket_id"]) for b in batches for s in b if s.get("ticket_id") is not None}
+    _lock_tickets(conn, event_id, sorted(named))
 
 
 def _lock_tickets(conn: Connection, event_id: int, ticket_ids: Sequence[int]) -> None:
