@@ -1,6 +1,17 @@
 """Server benchmarks: scan ingest with 20 concurrent kiosks, and the 100,000-ticket manifest.
 
     .venv/bin/python bench/bench_server.py [--scans 20000] [--tickets 100000] [--no-postgres]
+    .venv/bin/python bench/bench_server.py --replicas 3 --kiosks 200 [--seconds 20] [--scans N]
+
+With ``--replicas N`` (issue 16) it runs on PostgreSQL only, N ``gatehouse server run``
+processes on one database, kiosks spread over them round-robin (as a load balancer would):
+
+- batch ingest: 20 kiosks upload batches of ``--batch`` admits until ``--scans`` are stored;
+- upload latency: ``--kiosks K`` simulated kiosks (one asyncio task each, own device token),
+  each uploading one scan a second for ``--seconds`` (a bounded run), as a door does with
+  every scan: p50/p95/max of the upload round trip;
+- CPU seconds used by each replica, PostgreSQL and this script's kiosks during the load, and
+  ``uptime``, so the same command can be rerun on a bigger machine and compared.
 
 Starts the real server (uvicorn, SQLite file; then PostgreSQL via pgserver) in a child
 process, as tests/live_server.py does, and measures over HTTP:
@@ -16,7 +27,12 @@ Prints figures; asserts nothing (budgets live in docs/benchmarks.md).
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
+import random
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.live_server import LiveServer
@@ -33,7 +50,8 @@ KIOSKS = 20
 BATCH = 200
 
 
-def ingest(srv: LiveServer, total: int) -> dict:
+def ingest(srv: LiveServer, total: int, replicas: list[LiveServer] | None = None) -> dict:
+    replicas = replicas or [srv]
     ev = srv.create_event("Bench ingest")
     tier = srv.create_tier(ev["id"], "General")
     srv.create_gate(ev["id"], "Main")
@@ -45,8 +63,9 @@ def ingest(srv: LiveServer, total: int) -> dict:
     def kiosk(i: int) -> int:
         dev = devices[i]
         sent = 0
+        url = replicas[i % len(replicas)].url
         with httpx.Client(
-            base_url=srv.url, headers={"Authorization": f"Bearer {dev['token']}"}, timeout=120
+            base_url=url, headers={"Authorization": f"Bearer {dev['token']}"}, timeout=120
         ) as c:
             while sent < per_kiosk:
                 n = min(BATCH, per_kiosk - sent)
@@ -145,12 +164,192 @@ def run(label: str, db: str | None, args) -> None:
             )
 
 
+def _cpu(procs: list[psutil.Process]) -> dict[int, float]:
+    """CPU seconds (user + system) used so far, by process id."""
+    out = {}
+    for proc in procs:
+        try:
+            t = proc.cpu_times()
+            out[proc.pid] = t.user + t.system
+        except psutil.Error:
+            pass
+    return out
+
+
+def _used(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
+def _postgres_processes(data_dir: Path) -> list[psutil.Process]:
+    """The pgserver postmaster serving ``data_dir`` and its backends (not another helper's)."""
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        cmd = proc.info.get("cmdline") or []
+        if "postgres" in (proc.info.get("name") or "") and str(data_dir) in " ".join(cmd):
+            return [proc, *proc.children(recursive=True)]
+    return []
+
+
+def upload_load(replicas: list[LiveServer], kiosks: int, seconds: float, pg_data: Path) -> dict:
+    """``kiosks`` doors, each uploading one scan a second, spread over the replicas."""
+    srv = replicas[0]
+    ev = srv.create_event("Bench doors")
+    tier = srv.create_tier(ev["id"], "General")
+    srv.create_gate(ev["id"], "Main")
+    tickets = [t["ticket_id"] for t in srv.issue_tickets(ev["id"], tier["id"], 5000)]
+    devices = [
+        replicas[i % len(replicas)].pair(srv.pairing_code(ev["id"], "Main"), f"door{i}")
+        for i in range(kiosks)
+    ]
+    latencies: list[float] = []
+    errors = [0]
+
+    async def door(i: int, client: httpx.AsyncClient, start: float) -> None:
+        dev = devices[i]
+        headers = {"Authorization": f"Bearer {dev['token']}"}
+        tick = start + random.random()  # doors are not in step
+        n = 0
+        while tick < start + seconds:
+            await asyncio.sleep(max(0.0, tick - time.perf_counter()))
+            scan = {
+                "scan_id": str(uuid.uuid4()),
+                "device_id": dev["device_id"],
+                "direction": "entry",
+                "verdict": "admit",
+                "reason": "ok",
+                "at": time.time(),
+                "gate": "Main",
+                "ticket_id": tickets[(i * 97 + n) % len(tickets)],
+            }
+            t0 = time.perf_counter()
+            try:
+                r = await client.post("/v1/device/scans", json={"scans": [scan]}, headers=headers)
+                r.raise_for_status()
+                latencies.append(time.perf_counter() - t0)
+            except httpx.HTTPError:
+                errors[0] += 1
+            n += 1
+            tick += 1.0
+
+    async def run_all() -> None:
+        limits = httpx.Limits(max_connections=kiosks, max_keepalive_connections=kiosks)
+        clients = [httpx.AsyncClient(base_url=s.url, timeout=60, limits=limits) for s in replicas]
+        start = time.perf_counter() + 0.5
+        try:
+            await asyncio.gather(
+                *(door(i, clients[i % len(clients)], start) for i in range(kiosks))
+            )
+        finally:
+            for c in clients:
+                await c.aclose()
+
+    procs = [psutil.Process(s._proc.pid) for s in replicas]
+    me = psutil.Process()
+    before = [_cpu([p]) for p in procs], _cpu(_postgres_processes(pg_data)), _cpu([me])
+    machine = psutil.cpu_times()
+    t0 = time.perf_counter()
+    asyncio.run(run_all())
+    wall = time.perf_counter() - t0
+    after = psutil.cpu_times()
+    idle = (after.idle + after.iowait) - (machine.idle + machine.iowait)
+    total = sum(after) - sum(machine)
+    pg_after = _cpu(_postgres_processes(pg_data))  # a backend gone meanwhile is not counted
+    latencies.sort()
+    return {
+        "uploads": len(latencies),
+        "errors": errors[0],
+        "wall": wall,
+        "p50": statistics.median(latencies) if latencies else float("nan"),
+        "p95": latencies[int(0.95 * (len(latencies) - 1))] if latencies else float("nan"),
+        "max": latencies[-1] if latencies else float("nan"),
+        "replica_cpu": [_used(b, _cpu([p])) for p, b in zip(procs, before[0], strict=True)],
+        "pg_cpu": _used(before[1], pg_after),
+        "client_cpu": _used(before[2], _cpu([me])),
+        "machine_busy": 1 - idle / total if total > 0 else float("nan"),
+    }
+
+
+def run_replicas(args) -> None:
+    import pgserver
+
+    from tests.server.replicas import Replicas, fresh_database
+
+    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    cores = os.cpu_count() or 1
+    tmp = Path(tempfile.mkdtemp(prefix="gatehouse-bench-pg-"))
+    pg = pgserver.get_server(tmp / "data", cleanup_mode="delete")
+    label = f"postgres, {args.replicas} replica{'s' if args.replicas > 1 else ''}"
+    try:
+        url = fresh_database(pg.get_uri("postgres"), "bench_server")
+        with Replicas(url, args.replicas) as replicas:
+            global BATCH
+            BATCH = args.batch
+            r = ingest(replicas[0], args.scans, replicas)
+            print(
+                f"[{label}] batch ingest: {r['scans']} scans, {KIOSKS} kiosks, batches of "
+                f"{BATCH}, in {r['seconds']:.2f} s = {r['scans_per_s']:.0f} scans/s"
+                f" (server stored {r['server_scans']})",
+                flush=True,
+            )
+            if args.kiosks:
+                u = upload_load(replicas, args.kiosks, args.seconds, tmp / "data")
+                print(
+                    f"[{label}] {args.kiosks} kiosks x 1 scan/s for {args.seconds:.0f} s: "
+                    f"{u['uploads']} uploads ({u['errors']} failed), upload p50 "
+                    f"{u['p50'] * 1000:.0f} ms, p95 {u['p95'] * 1000:.0f} ms, max "
+                    f"{u['max'] * 1000:.0f} ms"
+                )
+                server_cpu = sum(u["replica_cpu"]) + u["pg_cpu"]
+                busy = server_cpu + u["client_cpu"]
+                per = ", ".join(
+                    f"replica {i + 1} {c:.1f} s ({100 * c / u['wall']:.0f}% of a core)"
+                    for i, c in enumerate(u["replica_cpu"])
+                )
+                print(
+                    f"[{label}] CPU over {u['wall']:.1f} s: {per}; PostgreSQL >= "
+                    f"{u['pg_cpu']:.1f} s (its backends seen at start and end); the "
+                    f"{args.kiosks} simulated kiosks (this script) {u['client_cpu']:.1f} s; "
+                    f"the whole machine was {100 * u['machine_busy']:.0f}% busy (this run and "
+                    "everything else on it)"
+                )
+                per_upload = 1000 * server_cpu / max(1, u["uploads"])
+                share = busy / (u["wall"] * cores)
+                late = u["wall"] - (args.seconds + 0.5)  # beyond the doors' own schedule
+                print(
+                    f"[{label}] server CPU per upload {per_upload:.1f} ms (replicas + "
+                    f"PostgreSQL): {cores} cores carry at most ~{cores * 1000 / per_upload:.0f}"
+                    f" uploads/s with nothing else running; this run kept them "
+                    f"{100 * share:.0f}% busy by itself (other programs: see uptime); "
+                    f"the {args.seconds:.0f} s schedule took {u['wall']:.1f} s"
+                    + (
+                        ". Limited by CPU: the replicas, PostgreSQL and the simulated kiosks "
+                        "share these cores, so uploads queue; on a machine with more cores "
+                        "(or the kiosks on other hosts) the same command measures the server."
+                        if late > 1.0 or share > 0.6
+                        else ". Not CPU-bound: the figure is round trips and the event's "
+                        "commit order (uploads of one event insert and commit one at a time)."
+                    )
+                )
+            print(
+                "uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+            )
+    finally:
+        pg.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--scans", type=int, default=20_000)
     p.add_argument("--tickets", type=int, default=100_000)
     p.add_argument("--no-postgres", action="store_true")
+    p.add_argument("--replicas", type=int, default=0, help="N servers on one PostgreSQL")
+    p.add_argument("--kiosks", type=int, default=200, help="with --replicas: doors uploading")
+    p.add_argument("--seconds", type=float, default=20.0, help="length of the upload run")
+    p.add_argument("--batch", type=int, default=BATCH, help="scans per batch (ingest)")
     args = p.parse_args()
+    if args.replicas:
+        run_replicas(args)
+        return
     run("sqlite", None, args)
     if not args.no_postgres:
         import pgserver

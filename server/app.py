@@ -1,7 +1,9 @@
-"""The FastAPI application: routers, JSON errors, the server clock header, the expiry job."""
+"""The FastAPI application: routers, JSON errors, the server clock header, the scheduled jobs
+and the feed's push (server/push.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 
@@ -11,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from server import scheduler
+from server import push, scheduler
 from server.db import Database
 from server.errors import ApiError
 from server.limits import BodyLimit
@@ -81,14 +83,25 @@ def create_app(settings: ServerSettings | None = None, db: Database | None = Non
     settings = settings or ServerSettings.from_env()
     db = db or Database(settings.db_url)
 
+    bell = push.ScanBell()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        bell.attach(asyncio.get_running_loop())
+        listener = None
+        if db.is_sqlite:
+            bell.listening = True  # one process: its own uploads ring the bell
+        else:
+            listener = push.Listener(db.url, bell)
+            listener.start()
         jobs = scheduler.start(app) if settings.run_scheduler else None
         try:
             yield
         finally:
             if jobs is not None:
                 jobs.shutdown(wait=False)
+            if listener is not None:
+                listener.stop()
             db.dispose()
 
     app = FastAPI(
@@ -99,7 +112,7 @@ def create_app(settings: ServerSettings | None = None, db: Database | None = Non
     )
     app.state.settings = settings
     app.state.db = db
-    app.state.pair_failures = {}
+    app.state.bell = bell
 
     app.add_middleware(BodyLimit)  # outermost of ours: refuses big bodies before anything
 

@@ -6,6 +6,11 @@ that reads a count and then writes can never be overtaken: this is what keeps re
 from overselling) and, inside one process, a lock queues writers in Python instead of letting
 them spin on SQLite's busy timeout. PostgreSQL takes row locks (``SELECT ... FOR UPDATE``)
 where the code needs them; both paths go through ``Database.write()``.
+
+On PostgreSQL nothing is held in the process: any number of server processes (replicas) on
+one database behave as one server, because every rule is kept by a transaction, a row lock
+or a transaction-scoped advisory lock (``Database.lock``), and migrations run under an
+advisory lock so replicas starting together migrate once (docs/server.md "Replicas").
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+LOCK_SPACE = 0x47480001  # "GH" 1: named advisory locks of Database.lock
 
 
 def _sqlite_engine(url: str, begin: str) -> Engine:
@@ -69,6 +75,18 @@ class Database:
             with self.engine.begin() as conn:
                 yield conn
 
+    def lock(self, conn: Connection, name: str) -> None:
+        """Hold a lock called ``name`` until ``conn``'s transaction ends, across every process
+        on this database: a PostgreSQL advisory lock. On SQLite a write transaction already
+        excludes every other writer, so there is nothing to add."""
+        if not self.is_sqlite:
+            # The two-key form: its key space is apart from the one-key (bigint) locks that
+            # reconcile takes on ticket ids.
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(:space, hashtext(:name))"),
+                {"space": LOCK_SPACE, "name": name},
+            )
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
         with self.reader.begin() as conn:
@@ -94,6 +112,9 @@ def upgrade(db: Database) -> None:
     from alembic import command
 
     with db.engine.begin() as conn:
+        # Replicas started together: the first takes the lock and migrates; the others wait
+        # here, then find the schema at head and do nothing.
+        db.lock(conn, "gatehouse:migrations")
         command.upgrade(alembic_config(conn), "head")
 
 

@@ -42,10 +42,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, select, text
+from sqlalchemy.dialects import postgresql
 
 from core.rules import ADMIT, Direction, EntryPolicy, Reason, TicketState
 from core.scans import Scan, next_state
+from server import push
 from server.schema import conflicts, events, scans, ticket_state, tickets, tiers
 
 DOUBLE_ENTRY = "double_entry"  # single-entry ticket admitted again
@@ -74,21 +76,26 @@ def ingest(
 ) -> tuple[list[str], list[str]]:
     """Store new scans (idempotent by scan_id); returns (accepted ids, duplicates).
 
-    The event row is locked first: uploads of one event commit one after another, so scan
-    ids (the feed cursor) become visible in increasing order and no peer skips a scan.
+    Locks (issue 16: uploads at several replicas at once), in this order so no two uploads
+    wait on each other in a cycle:
+
+    - the touched tickets and the tickets they were transferred to, first, by id
+      (PostgreSQL advisory locks): two uploads naming one ticket re-derive its history one
+      after the other, each seeing the other's scans; uploads of different tickets run side
+      by side;
+    - the event row, last, only around the insert: scan ids (the feed cursor) are taken and
+      committed one upload after another, so they become visible in increasing order and no
+      peer skips a scan. It is held for one insert and the commit, not the re-derivation.
+
+    A transaction that ingests several batches calls ``lock_tickets_of`` with all of them
+    first (else its second ingest would wait for tickets while holding the event row).
 
     A scan naming a ticket of another event is kept as evidence (its ``code_hash`` stays) but
     without the ticket id: a device only ever touches its own event's tickets. Ids the server
     does not know yet are kept (a box-office ticket can be scanned before its sale uploads).
     ``gate`` is the device's paired gate: when it has one it is recorded, not the payload's.
     """
-    conn.execute(select(events.c.id).where(events.c.id == event_id).with_for_update())
     ids = [s["scan_id"] for s in batch]
-    seen: set[str] = set()
-    for chunk in _chunks(ids):
-        seen.update(
-            conn.execute(select(scans.c.scan_id).where(scans.c.scan_id.in_(chunk))).scalars()
-        )
     named = sorted({int(s["ticket_id"]) for s in batch if s.get("ticket_id") is not None})
     foreign: set[int] = set()
     for chunk in _chunks(named):
@@ -96,6 +103,12 @@ def ingest(
             conn.execute(
                 select(tickets.c.id).where(tickets.c.id.in_(chunk), tickets.c.event_id != event_id)
             ).scalars()
+        )
+    _lock_tickets(conn, event_id, [t for t in named if t not in foreign])
+    seen: set[str] = set()
+    for chunk in _chunks(ids):
+        seen.update(
+            conn.execute(select(scans.c.scan_id).where(scans.c.scan_id.in_(chunk))).scalars()
         )
     accepted, duplicates, rows = [], [], []
     for s in batch:
@@ -122,10 +135,48 @@ def ingest(
             row["gate"] = gate
         rows.append(row)
     if rows:
-        conn.execute(scans.insert(), rows)
         touched = sorted({r["ticket_id"] for r in rows if r["ticket_id"] is not None})
-        recompute(conn, event_id, touched, now)
+        recompute(conn, event_id, touched, now, fresh=rows)
+        push.announce(conn, event_id)  # queued now, sent at commit: kept out of the lock
+        conn.execute(select(events.c.id).where(events.c.id == event_id).with_for_update())
+        if conn.dialect.name != "postgresql":
+            conn.execute(scans.insert(), rows)  # SQLite: one writer at a time, no race
+        else:
+            stored = set(conn.execute(_insert_new(conn).returning(scans.c.scan_id), rows).scalars())
+            # A scan with no ticket (nothing locked it) sent at two replicas at once: the
+            # other upload stored it first, so here it is a duplicate.
+            raced = [r["scan_id"] for r in rows if r["scan_id"] not in stored]
+            if raced:
+                accepted = [sid for sid in accepted if sid in stored]
+                duplicates += raced
     return accepted, duplicates
+
+
+def _insert_new(conn: Connection):
+    return postgresql.insert(scans).on_conflict_do_nothing(index_elements=["scan_id"])
+
+
+def lock_tickets_of(conn: Connection, event_id: int, batches: Iterable[list[dict[str, Any]]]):
+    """Take, before the first ``ingest``, every ticket lock the ingests of these batches will
+    take: a transaction that ingests several batches then never waits for a ticket while it
+    holds the event row (which other uploads take last), so it cannot deadlock with them."""
+    named = {int(s["ticket_id"]) for b in batches for s in b if s.get("ticket_id") is not None}
+    _lock_tickets(conn, event_id, sorted(named))
+
+
+def _lock_tickets(conn: Connection, event_id: int, ticket_ids: Sequence[int]) -> None:
+    """PostgreSQL: lock these tickets and their successors (transfers), in id order, until
+    the transaction ends. SQLite's write transactions already run one at a time."""
+    if conn.dialect.name != "postgresql" or not ticket_ids:
+        return
+    ids = _with_successors(conn, event_id, ticket_ids)
+    conn.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(id) FROM"
+            " (SELECT DISTINCT unnest(CAST(:ids AS bigint[])) AS id ORDER BY id) AS t"
+        ),
+        {"ids": list(ids)},
+    )
 
 
 class _Info(NamedTuple):
@@ -193,8 +244,15 @@ def _as_scan(r: Any) -> Scan:
     return Scan(**{k: getattr(r, k) for k in _SCAN_FIELDS})
 
 
-def recompute(conn: Connection, event_id: int, ticket_ids: Sequence[int], now: float) -> None:
-    """Re-derive state and conflicts of these tickets from all their scans."""
+def recompute(
+    conn: Connection,
+    event_id: int,
+    ticket_ids: Sequence[int],
+    now: float,
+    fresh: Sequence[dict[str, Any]] = (),
+) -> None:
+    """Re-derive state and conflicts of these tickets from all their scans: those stored and
+    ``fresh`` ones (scan rows about to be inserted, received ``now``)."""
     # Never another event's tickets (ingest already drops their ids; this is the backstop).
     foreign = _foreign(conn, event_id, ticket_ids)
     ticket_ids = [t for t in ticket_ids if t not in foreign]
@@ -219,6 +277,14 @@ def recompute(conn: Connection, event_id: int, ticket_ids: Sequence[int], now: f
         for r in conn.execute(q):
             history[int(r.ticket_id)].append(_as_scan(r))
             received[r.scan_id] = r.received_at
+    mine = set(ticket_ids)
+    for row in fresh:
+        if row["ticket_id"] is not None and int(row["ticket_id"]) in mine:
+            history[int(row["ticket_id"])].append(Scan(**{k: row[k] for k in _SCAN_FIELDS}))
+            received[row["scan_id"]] = row["received_at"]
+    if fresh:  # in with the stored scans, in the same order as the query's
+        for story in history.values():
+            story.sort(key=lambda s: (s.server_time, s.scan_id))
     old_detected = {}
     for chunk in _chunks(ticket_ids):
         old_detected.update(

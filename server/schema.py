@@ -223,6 +223,33 @@ pairing_codes = Table(
     Column("created_at", Float, nullable=False),
 )
 
+# Wrong pairing codes by client address, and the guesses checked for addresses over their
+# limit (``kind`` 'wrong' or 'extra'): in the database so every replica counts the same
+# guesses (server/routers/pairing.py). Rows older than an hour are pruned by a job.
+pair_guesses = Table(
+    "pair_guesses",
+    metadata,
+    Column("id", AutoBigInt, primary_key=True, autoincrement=True),
+    Column("kind", String(8), nullable=False),
+    Column("client", String(64), nullable=False),
+    Column("at", Float, nullable=False),
+    Index("ix_pair_guesses_kind_client_at", "kind", "client", "at"),
+    Index("ix_pair_guesses_kind_at", "kind", "at"),
+)
+
+# One row per scheduled job and due time: the replica that inserts it runs the job, in the
+# same transaction, so a due time is run once whatever the number of replicas
+# (server/scheduler.py, docs/decisions.md "Scheduled jobs across replicas").
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("job", String(64), primary_key=True),
+    Column("due_at", Float, primary_key=True),
+    Column("replica", String(64), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("result", String(200), nullable=False, default=""),  # what the run did, for IT
+)
+
 # The manifest as a compacted change log: one current row per entity, stamped with the seq of
 # its last change. since=N is "rows with seq > N"; the body is the exact JSON line kiosks get.
 manifest_rows = Table(

@@ -14,6 +14,9 @@ Environment variables (all optional):
 - ``GATEHOUSE_PAIR_ATTEMPTS``: failed pairing attempts allowed per client per minute (20).
 - ``GATEHOUSE_PAIR_EXTRA_PER_HOUR``: wrong pairing codes still checked per hour, server-wide,
   from clients over that limit (3600; server/routers/pairing.py explains the budget).
+- ``GATEHOUSE_FEED_MAX_WAIT``: longest a kiosk's feed request is held waiting for a scan
+  (push, server/push.py; default 30 s). Lower it below a proxy's or load balancer's request
+  timeout; 0 turns push off (kiosks then poll).
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ class ServerSettings:
     pair_attempts_per_minute: int = 20
     pair_extra_per_hour: int = 3600
     max_scans_per_batch: int = 1000
+    feed_max_wait: float = 30.0
     run_scheduler: bool = True
 
     @classmethod
@@ -94,6 +98,7 @@ class ServerSettings:
             expiry_interval=_num("GATEHOUSE_EXPIRY_INTERVAL", 30.0),
             pair_attempts_per_minute=int(_num("GATEHOUSE_PAIR_ATTEMPTS", 20)),
             pair_extra_per_hour=int(_num("GATEHOUSE_PAIR_EXTRA_PER_HOUR", 3600)),
+            feed_max_wait=min(30.0, max(0.0, _num("GATEHOUSE_FEED_MAX_WAIT", 30.0))),
         )
 
     def now(self) -> float:

@@ -34,6 +34,7 @@ from sync.manifest import ManifestResult, pull_manifest
 from sync.mesh.link import MeshLink, mesh_round
 from sync.mesh.node import MeshConfig
 from sync.outbox import upload_scans
+from sync.push import FeedPush
 from sync.revocation import wipe_personal_data
 from sync.status import SyncStatus, describe_refused, read_status
 
@@ -76,6 +77,8 @@ class SyncEngine:
         clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
         mesh: MeshConfig | None = None,
+        push: bool = True,
+        push_wait_s: float = 25.0,
     ):
         self.store = store
         self.server_url = server_url
@@ -114,6 +117,19 @@ class SyncEngine:
         # The LAN mesh (issue 15): started with the engine, from config.toml when not given.
         self.mesh_config = mesh
         self.mesh: MeshLink | None = None
+        # Other gates' scans by push while start()ed (sync/push.py); rounds poll otherwise.
+        self.push: FeedPush | None = None
+        if push:
+            self.push = FeedPush(
+                store,
+                lambda: (
+                    self.server_url or store.device_state().server,
+                    self.token or read_token(store),
+                ),
+                wait_s=push_wait_s,
+                connect_timeout_s=connect_timeout_s,
+                limit=feed_limit,
+            )
 
     # -- public interface ------------------------------------------------------------------
     def add_listener(self, callback: Listener) -> None:
@@ -156,6 +172,8 @@ class SyncEngine:
         scheduler.start()
         self._scheduler = scheduler
         self.mesh = MeshLink.start(self.store, self.mesh_config, on_links=self._publish)
+        if self.push is not None:
+            self.push.start()
 
     def stop_mesh(self) -> None:
         mesh, self.mesh = self.mesh, None
@@ -172,6 +190,8 @@ class SyncEngine:
     def stop(self) -> None:
         self._stop.set()
         self.stop_mesh()
+        if self.push is not None:
+            self.push.stop()
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None:
             scheduler.shutdown(wait=True)
@@ -306,7 +326,8 @@ class SyncEngine:
                     refused = refused or exc
                 # Peers' scans held here for the server (store and forward; issue 15).
                 report.forwarded = mesh_round(self.store, client, self.mesh, stop=self._stop)
-                report.peer_scans = pull_feed(self.store, client, limit=self.feed_limit)
+                if self.push is None or not self.push.live:  # push brings them otherwise
+                    report.peer_scans = pull_feed(self.store, client, limit=self.feed_limit)
                 # the organizer's broadcasts travel with the feed (sync/broadcasts.py)
                 report.broadcasts = sync_broadcasts(self.store, client)
                 if full:

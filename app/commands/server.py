@@ -86,7 +86,7 @@ def run_server(args) -> int:
     proxies = args.trusted_proxy or [
         a.strip() for a in os.environ.get("GATEHOUSE_TRUSTED_PROXIES", "").split(",") if a.strip()
     ]
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=args.host,
         port=args.port,
@@ -94,4 +94,13 @@ def run_server(args) -> int:
         proxy_headers=bool(proxies),
         forwarded_allow_ips=",".join(proxies) if proxies else None,
     )
+
+    class _Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:
+            # Kiosks hold a feed request open (push): answer them now, or a graceful stop
+            # would wait out every long-poll.
+            app.state.bell.close()
+            super().handle_exit(sig, frame)
+
+    _Server(config).run()
     return 0

@@ -5,15 +5,17 @@ See docs/protocol.md section 5. A device only ever sees its own event.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from core.manifest import build_page
-from server import changelog, keyring, mesh, reconcile, reports_data
+from server import changelog, keyring, mesh, push, reconcile, reports_data
 from server.deps import DbDep, DeviceDep, SettingsDep
 from server.errors import ApiError
 from server.fields import MAX_TICKET_ID
@@ -97,13 +99,18 @@ def manifest_page(
 
 
 @router.post("/scans")
-def upload_scans(batch: ScanBatch, device: DeviceDep, db: DbDep, settings: SettingsDep) -> dict:
+def upload_scans(
+    batch: ScanBatch, request: Request, device: DeviceDep, db: DbDep, settings: SettingsDep
+) -> dict:
     now = settings.now()
     data = [s.model_dump() for s in batch.scans]
     for s in data:
         s["scan_id"] = s["scan_id"].lower()
     with db.write() as conn:
         data, relayed, refused = mesh.split_relayed(conn, device.event_id, device.id, data)
+        if relayed:  # several ingests in one transaction: every ticket lock first (deadlocks)
+            batches = [data, *(b for _gate, b in relayed.values())]
+            reconcile.lock_tickets_of(conn, device.event_id, batches)
         accepted, duplicates = reconcile.ingest(
             conn,
             event_id=device.event_id,
@@ -123,6 +130,8 @@ def upload_scans(batch: ScanBatch, device: DeviceDep, db: DbDep, settings: Setti
             )
             accepted += more
             duplicates += dups
+    if accepted:  # ingest announced them to every replica (at commit); this one, now
+        request.app.state.bell.ring(device.event_id)
     answer = {"accepted": accepted, "duplicates": duplicates, "server_time": now}
     if refused:
         answer["refused"] = refused
@@ -130,12 +139,34 @@ def upload_scans(batch: ScanBatch, device: DeviceDep, db: DbDep, settings: Setti
 
 
 @router.get("/feed")
-def feed(
+async def feed(
+    request: Request,
     device: DeviceDep,
     db: DbDep,
+    response: Response,
     since: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    wait: Annotated[float, Query(ge=0, le=push.MAX_WAIT_S, allow_inf_nan=False)] = 0,
 ) -> dict:
+    """Other devices' scans after ``since``. With ``wait``, an empty answer is held up to that
+    many seconds for the next scan of the event (push: server/push.py)."""
+    wait = min(wait, request.app.state.settings.feed_max_wait)
+    if not wait:  # a poll (or push turned off: no header, so the kiosk polls)
+        return await run_in_threadpool(_feed_page, db, device, since, limit)
+    bell = request.app.state.bell
+    response.headers["X-Gatehouse-Push"] = "1"  # the kiosk knows this server holds requests
+    deadline = push.monotonic() + wait
+    while True:
+        seen = bell.version(device.event_id)  # before the read: a scan after it rings
+        page = await run_in_threadpool(_feed_page, db, device, since, limit)
+        remaining = deadline - push.monotonic()
+        if page["scans"] or remaining <= 0 or bell.closing or await request.is_disconnected():
+            return page
+        if await bell.wait(device.event_id, seen, push.recheck_after(bell, remaining)):
+            await asyncio.sleep(push.GATHER_S)  # a burst of uploads goes out in one answer
+
+
+def _feed_page(db, device, since: int, limit: int) -> dict:
     with db.read() as conn:
         rows = conn.execute(
             select(scans)
@@ -155,7 +186,8 @@ def feed(
         else:
             # Past everything seen so far, this device's own scans included, so the next
             # poll does not wade through them again. Safe because ingest commits an event's
-            # scans in id order (see reconcile.ingest).
+            # scans in id order (see reconcile.ingest), on every replica alike: it locks the
+            # event row before it takes ids.
             top = conn.execute(
                 select(func.max(scans.c.id)).where(scans.c.event_id == device.event_id)
             ).scalar()

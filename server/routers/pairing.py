@@ -18,25 +18,29 @@ counters say. Only wrong guesses are counted and refused:
 
 So one address gets at most 20 x 60 + 3600 = 4800 guesses checked an hour (and every further
 address at most 1200 more). A used or expired code is a right guess, never counted.
+
+The counts are rows of ``pair_guesses`` (issue 16): every replica of the server on one
+database counts the same guesses, so a guesser gains nothing by spreading guesses over them.
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from core.keys import VerifyKey
 from server import changelog, mesh
+from server.db import Database
 from server.deps import DbDep, SettingsDep
 from server.errors import ApiError, bad_request
 from server.fields import OptName
 from server.keyring import key_row
-from server.schema import devices, keys, pairing_codes
+from server.schema import devices, keys, pair_guesses, pairing_codes
 from server.security import DEVICE_PREFIX, new_token, normalise_code, token_hash
 
 router = APIRouter(tags=["pairing"])
@@ -55,61 +59,80 @@ class PairIn(BaseModel):
 
 WINDOW = 60.0  # seconds a wrong code counts against its address
 EXTRA_WINDOW = 3600.0  # seconds a checked guess from an address over its limit counts
-_lock = threading.Lock()  # routes run on a thread pool; the counters are shared
+WRONG, EXTRA = "wrong", "extra"  # pair_guesses.kind
 
 
-def prune(failures: dict[str, list[float]], now: float) -> None:
-    """Forget wrong guesses older than the window, and addresses left with none."""
-    for client in list(failures):
-        recent = [t for t in failures[client] if now - t < WINDOW]
-        if recent:
-            failures[client] = recent
-        else:
-            del failures[client]
+def prune(conn: Connection, now: float) -> int:
+    """Forget wrong guesses older than the window and extra checks older than the hour (a
+    scheduled job, server/scheduler.py). Returns how many rows went."""
+    gone = conn.execute(
+        delete(pair_guesses).where(pair_guesses.c.kind == WRONG, pair_guesses.c.at <= now - WINDOW)
+    ).rowcount
+    gone += conn.execute(
+        delete(pair_guesses).where(
+            pair_guesses.c.kind == EXTRA, pair_guesses.c.at <= now - EXTRA_WINDOW
+        )
+    ).rowcount
+    return gone
 
 
-def _extra(state) -> deque[float]:
-    """Times of the guesses checked for addresses over their limit (the server-wide budget)."""
-    if not hasattr(state, "pair_extra"):
-        state.pair_extra = deque()
-    return state.pair_extra
+def _count(conn: Connection, kind: str, since: float, client: str | None = None) -> int:
+    q = select(func.count()).where(pair_guesses.c.kind == kind, pair_guesses.c.at > since)
+    if client is not None:
+        q = q.where(pair_guesses.c.client == client)
+    return int(conn.execute(q).scalar() or 0)
 
 
-def _over_limit(request: Request, settings, now: float) -> tuple[str, bool]:
-    """(client address, is it over its per-minute limit of wrong codes?). Refuses with 429,
-    before any look-up, an address over its limit once the server-wide budget is spent."""
-    client = request.client.host if request.client else "?"
-    state = request.app.state
-    with _lock:
-        if now - getattr(state, "pair_pruned_at", 0.0) >= WINDOW:  # at most once a minute
-            prune(state.pair_failures, now)
-            state.pair_pruned_at = now
-        limit = settings.pair_attempts_per_minute
-        failures = [t for t in state.pair_failures.get(client, []) if now - t < WINDOW]
-        if failures:
-            state.pair_failures[client] = failures[-limit:]  # enough to know it is over
-        else:
-            state.pair_failures.pop(client, None)
-        over = len(failures) >= limit
-        if not over:
-            return client, False
-        extra = _extra(state)
-        while extra and now - extra[0] >= EXTRA_WINDOW:
-            extra.popleft()
-        if len(extra) >= settings.pair_extra_per_hour:
-            raise ApiError(
-                429,
-                "too_many_attempts",
-                f"Too many wrong pairing codes from this address ({limit} a minute), and the "
-                "server's hourly allowance for more is used up: wait a minute and try again",
-            )
-        extra.append(now)  # this look-up spends the budget, right code or not
-        return client, True
+def _count_guess(db: Database, request: Request, settings, now: float) -> tuple[bool, int]:
+    """Count this guess as wrong before the code is looked up (``_forget`` takes it back when
+    the code turns out right); returns (is the address over its per-minute limit?, the
+    guess's row). Refuses with 429, before any look-up, an address over its limit once the
+    server-wide budget is spent.
+
+    The counters live in the database, so every replica of the server sees the same guesses;
+    the guess is committed before the look-up, so concurrent guesses cannot all slip under
+    the limit. On PostgreSQL a transaction-scoped advisory lock per address (and one for the
+    server-wide budget) makes count-then-insert atomic; SQLite's write transactions are
+    already one at a time.
+    """
+    client = (request.client.host if request.client else "?")[:64]
+    limit = settings.pair_attempts_per_minute
+    with db.write() as conn:
+        db.lock(conn, f"pair:{client}")
+        over = _count(conn, WRONG, now - WINDOW, client) >= limit
+        if over:
+            db.lock(conn, "pair:extra")
+            if _count(conn, EXTRA, now - EXTRA_WINDOW) >= settings.pair_extra_per_hour:
+                raise ApiError(
+                    429,
+                    "too_many_attempts",
+                    f"Too many wrong pairing codes from this address ({limit} a minute), and "
+                    "the server's hourly allowance for more is used up: wait a minute and "
+                    "try again",
+                )
+            # this look-up spends the budget, right code or not
+            conn.execute(pair_guesses.insert().values(kind=EXTRA, client=client, at=now))
+        guess = conn.execute(
+            pair_guesses.insert()
+            .values(kind=WRONG, client=client, at=now)
+            .returning(pair_guesses.c.id)
+        ).scalar_one()
+    return over, int(guess)
 
 
-def _fail(request: Request, client: str, now: float, over: bool, status: int, error: str, msg: str):
-    with _lock:
-        request.app.state.pair_failures.setdefault(client, []).append(now)
+@contextmanager
+def _taken_back(db: Database, guess: int, found: list[int]) -> Iterator[None]:
+    """After the pairing's transaction, whatever its outcome: a code that exists (right,
+    used or expired: typed right once) was not a wrong guess, so its count is taken back."""
+    try:
+        yield
+    finally:
+        if found:
+            with db.write() as conn:
+                conn.execute(delete(pair_guesses).where(pair_guesses.c.id == guess))
+
+
+def _wrong(over: bool) -> ApiError:
     if over:
         return ApiError(
             429,
@@ -117,13 +140,15 @@ def _fail(request: Request, client: str, now: float, over: bool, status: int, er
             "That pairing code is not right, and this address has typed too many wrong codes "
             "in the last minute: wait a minute, check the code and try again",
         )
-    return ApiError(status, error, msg)
+    return ApiError(
+        400, "invalid_code", "That pairing code is not right: check it and type it again"
+    )
 
 
 @router.post("/v1/pair")
 def pair(body: PairIn, request: Request, db: DbDep, settings: SettingsDep) -> dict:
     now = settings.now()
-    client, over = _over_limit(request, settings, now)
+    over, guess = _count_guess(db, request, settings, now)
     digest = token_hash(normalise_code(body.code))
     box_key = None
     if body.box_office_key:
@@ -137,20 +162,14 @@ def pair(body: PairIn, request: Request, db: DbDep, settings: SettingsDep) -> di
     device_key = mesh.parse_device_key(body.device_key)
     token = new_token(DEVICE_PREFIX)
     device_id = str(uuid.uuid4())
-    with db.write() as conn:
+    found: list[int] = []  # the code exists: typed right once, so not a wrong guess
+    with _taken_back(db, guess, found), db.write() as conn:
         code = conn.execute(
             select(pairing_codes).where(pairing_codes.c.code_hash == digest)
         ).first()
         if code is None:
-            raise _fail(
-                request,
-                client,
-                now,
-                over,
-                400,
-                "invalid_code",
-                "That pairing code is not right: check it and type it again",
-            )
+            raise _wrong(over)
+        found.append(code.id)
         # A used or expired code was guessed right once: not a wrong guess, so not counted.
         used = ApiError(
             409, "code_used", "That pairing code was already used: ask the organizer for a new one"

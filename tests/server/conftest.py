@@ -31,7 +31,12 @@ def pg_url():
 # Small pages exercise paging with a handful of tickets; the pairing lock-out is lifted
 # because the fuzz test sends hundreds of wrong codes (test_pairing_devices checks the limit
 # on a server of its own).
-SHARED_ENV = {"GATEHOUSE_SERVER_PAGE_ROWS": "7", "GATEHOUSE_PAIR_ATTEMPTS": "1000000"}
+# Feed requests are held at most 0.2 s: the fuzz test sends `wait` up to 30 s.
+SHARED_ENV = {
+    "GATEHOUSE_SERVER_PAGE_ROWS": "7",
+    "GATEHOUSE_PAIR_ATTEMPTS": "1000000",
+    "GATEHOUSE_FEED_MAX_WAIT": "0.2",
+}
 
 
 @pytest.fixture(scope="session")

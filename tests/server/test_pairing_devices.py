@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from core.keys import SigningKey
-from server.routers.pairing import prune
 from tests.live_server import LiveServer, ServerError
 from tests.server.helpers import download_manifest, rows_of, trusted
 
@@ -137,14 +136,6 @@ def test_guesses_beyond_the_servers_hourly_allowance_are_not_even_checked():
         with pytest.raises(ServerError) as err:
             s.pair(good)  # not looked up at all, so a lucky guess here could not pair either
         assert err.value.status == 429 and "hourly allowance" in err.value.message
-
-
-def test_rate_limit_forgets_addresses_whose_guesses_aged_out():
-    failures = {"10.0.0.1": [100.0, 130.0], "10.0.0.2": [150.0, 175.0], "10.0.0.3": [170.0]}
-    prune(failures, now=200.0)  # a minute is 60 s: only guesses after t=140 still count
-    assert failures == {"10.0.0.2": [150.0, 175.0], "10.0.0.3": [170.0]}
-    prune(failures, now=1000.0)
-    assert failures == {}
 
 
 def test_scopes_device_vs_organizer_tokens(srv, demo, door):
