@@ -136,6 +136,17 @@ MIGRATIONS: list[str] = [
     ALTER TABLE keys ADD COLUMN event_id INTEGER;
     ALTER TABLE keys ADD COLUMN event_name TEXT;
     """,
+    # 7-10: taken by other branches (issue 14's helpers); empty here so that this branch's
+    # migration sits at 11 as agreed. The lead puts the real ones in their places on merge.
+    "-- 7: reserved (another branch)",
+    "-- 8: reserved (another branch)",
+    "-- 9: reserved (another branch)",
+    "-- 10: reserved (another branch)",
+    # 11 (issue 14): the event's currency (ISO 4217) from the manifest's event row, so the
+    # counter writes amounts with their sign; NULL for a list from a server without it
+    """
+    ALTER TABLE events ADD COLUMN currency TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
