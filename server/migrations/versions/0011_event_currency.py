@@ -27,5 +27,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.drop_column("currency")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): batch mode would copy and drop the
+    # events table, which every other table references, and foreign keys are on.
+    op.drop_column("events", "currency")
