@@ -8,7 +8,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from core.money import UnknownCurrency, check_currency, format_money
 from tests.boxoffice.counter_window import confirm, find, open_counter
 from tests.boxoffice.local import make_counter_event
 from tests.ui.conftest import shot
@@ -52,6 +51,8 @@ def pdf_pages(path) -> list[tuple[float, float, str]]:
 
 
 def test_money_is_written_in_the_events_currency_the_way_the_language_writes_it():
+    from core.money import UnknownCurrency, check_currency, format_money
+
     assert format_money(125050, "EUR", "en") == "€1,250.50"
     assert format_money(125050, "EUR", "es") == "1.250,50\u00a0€"
     assert format_money(1050, "INR", "en") == "₹10.50"
