@@ -946,8 +946,11 @@ def device_list(args) -> int:
 
 # -- reports ------------------------------------------------------------------------------------
 def stats(args) -> int:
+    from core.money import format_money
+
     with _client(args) as c:
-        data = c.call("GET", f"/v1/events/{c.event_id(args.event)}/stats")
+        ev = c.event(args.event)  # its currency: the takings in the event's money
+        data = c.call("GET", f"/v1/events/{ev['id']}/stats")
     text = (
         f"Tickets {data['tickets']}, admitted {data['admitted']}, inside {data['inside']}, "
         f"conflicts {data['conflicts']}, anomalies {data.get('anomalies', 0)}, "
@@ -958,7 +961,8 @@ def stats(args) -> int:
     if box and box["sales"]:
         text += (
             f"\nBox office: {box['sales']} sales, {box['tickets']} tickets,"
-            f" {box['amount_cents'] / 100:.2f} taken, {box['flags']} flagged"
+            f" {format_money(box['amount_cents'], ev.get('currency'))} taken,"
+            f" {box['flags']} flagged"
         )
     _print(args, data, text)
     return 0

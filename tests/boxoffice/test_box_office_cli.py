@@ -73,7 +73,7 @@ def test_box_office_commands_end_to_end(live, tmp_path):
 
     assert _cli(home, "sync", "--once").returncode == 0
     stats = _cli(tmp_path, "admin", "stats", "--event", str(ev["event"]), *org)
-    assert "Box office: 2 sales, 3 tickets, 75.00 taken, 0 flagged" in stats.stdout
+    assert "Box office: 2 sales, 3 tickets, €75.00 taken, 0 flagged" in stats.stdout
     assert (
         live.request("GET", f"/v1/events/{ev['event']}/reservations/{res['code']}")["status"]
         == "paid"

@@ -171,6 +171,22 @@ def test_receipt_and_tickets_as_pdf_on_a6_and_the_80mm_roll(qtbot, counter, fx, 
     assert "€10.50" in text and "Thank you. Please keep this receipt." in text
     shot(window, "box_office_receipt_buttons")
 
+    # In Spanish: the hand-over panel re-labelled, money written the Spanish way, the receipt
+    # and its proposed file name in Spanish.
+    window.set_language("es")
+    tickets = window.tickets
+    qtbot.waitUntil(lambda: tickets.receipt_pdf_button.text() == "Guardar recibo en PDF")
+    assert tickets.handover.text() == "Entregue el cambio: 10,50\u00a0€"
+    assert tickets.paper.itemText(0) == "Hojas A6"
+    spanish = tmp_path / "recibo.pdf"
+    window.save_receipt_pdf(spanish)
+    [(_, _, text)] = pdf_pages(spanish)
+    for words in ("Recibo de pago", "Efectivo entregado", "60,50", "Cambio devuelto", "10,50"):
+        assert words in text, words
+    assert window.pdf_path("receipt").name.endswith("_Asha Rao_recibo.pdf")
+    window.set_language("en")
+    qtbot.waitUntil(lambda: tickets.receipt_pdf_button.text() == "Save receipt as PDF")
+
 
 def test_pdfs_go_to_the_home_folder_when_there_is_no_documents_folder(
     qtbot, counter, fx, tmp_path, monkeypatch
