@@ -269,9 +269,11 @@ class PaymentPanel(Relabelling, QFrame):
         grid.addWidget(self.reference, 4, 1)
         grid.addWidget(self.confirm, 5, 0, 1, 2)
         grid.addWidget(self.message, 6, 0, 1, 2)
+        self._resetting = False  # reset() picks cash itself: that starts no sale
         for b in self.buttons.values():
             b.toggled.connect(self._update)
-        self.group.buttonClicked.connect(lambda _b: self.start_sale())
+            # picked by click, arrow keys or Space (arrows do not emit clicked: toggled)
+            b.toggled.connect(lambda on: on and not self._resetting and self.start_sale())
         self.retranslate()
         self.set_due(0, enabled=False)
 
@@ -306,9 +308,13 @@ class PaymentPanel(Relabelling, QFrame):
         self._update()
 
     def reset(self) -> None:
-        self.tendered.clear()
-        self.reference.clear()
-        self.set_method("cash")
+        self._resetting = True
+        try:
+            self.tendered.clear()
+            self.reference.clear()
+            self.set_method("cash")
+        finally:
+            self._resetting = False
 
     def start_sale(self) -> None:
         """The cashier began the next sale: forget the last one's change (all panels)."""
