@@ -6,7 +6,9 @@ delegated issuing key (certified by the server in the manifest, so every door ac
 and each sale is committed durably with its tickets before anyone sees a ticket. Walk-up
 sales draw on the seats the server granted this counter; beyond them a sale is refused.
 
-Amounts are integer cents throughout; ``parse_amount`` and ``money`` convert for people.
+Amounts are integer cents throughout; ``parse_amount`` reads what a person typed, ``money``
+writes the plain form for files and JSON, and ``money_words`` (``core.money.format_money``)
+writes an amount for people: in the event's currency, the way their language writes money.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from core.media import (
     normalise,
     same_band,
 )
+from core.money import currency_or_none, format_money
 from local_db import media as media_db
 from local_db import sales as sales_db
 from local_db.sales import AllocationExceeded, SaleRecord, SoldTicket
@@ -78,9 +81,10 @@ def refusal_words(code: str, params: dict[str, Any], lang: str = messages.SOURCE
     """``boxoffice.<code>`` in ``lang`` with the service's plain values in words: amounts
     in cents as money, method codes as names, lists joined."""
     p = dict(params)
+    currency = p.pop("currency", None)
     for name in ("tendered", "due", "short", "amount"):
         if f"{name}_cents" in p:
-            p[name] = money(p.pop(f"{name}_cents"))
+            p[name] = money_words(p.pop(f"{name}_cents"), currency, lang)
     if "method" in p:
         p["method"] = method_name(str(p["method"]), lang)
     if "methods" in p:
@@ -183,7 +187,17 @@ def money(cents: int | None) -> str:
     return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 
 
-def change_due(due_cents: int, tendered_cents: int) -> int:
+def money_words(cents: int | None, currency: str | None, lang: str = messages.SOURCE) -> str:
+    """An amount for people: ``currency``'s sign, written as ``lang`` writes money."""
+    return format_money(cents, currency, lang)
+
+
+def _in(currency: str | None) -> dict[str, str]:
+    """The ``currency`` parameter of a refusal about money, when the event has one."""
+    return {"currency": currency} if currency else {}
+
+
+def change_due(due_cents: int, tendered_cents: int, currency: str | None = None) -> int:
     """Change to hand back; raises PaymentProblem when the cash does not cover the amount."""
     if tendered_cents < due_cents:
         raise PaymentProblem.because(
@@ -191,6 +205,7 @@ def change_due(due_cents: int, tendered_cents: int) -> int:
             tendered_cents=tendered_cents,
             due_cents=due_cents,
             short_cents=due_cents - tendered_cents,
+            **_in(currency),
         )
     return tendered_cents - due_cents
 
@@ -216,6 +231,7 @@ class ReservationView:
     status: str  # active | paid | expired | cancelled (expired also when time ran out here)
     seconds_left: float | None
     sales: tuple[str, ...] = ()  # this counter's sales of it
+    currency: str | None = None  # the event's ISO 4217 code (None: amounts without a sign)
 
     @property
     def payable(self) -> bool:
@@ -240,6 +256,7 @@ class ReservationView:
             "seconds_left": None if self.seconds_left is None else round(self.seconds_left),
             "status": self.status,
             "payable": self.payable,
+            "currency": self.currency,
         }
 
 
@@ -278,6 +295,12 @@ class Sale:
     at: float
     event_name: str
     tickets: tuple[IssuedTicket, ...] = field(default_factory=tuple)
+    currency: str | None = None  # the event's ISO 4217 code (None: amounts without a sign)
+    holder: str = ""  # the reservation's holder, or the name typed for a walk-up
+
+    @property
+    def tendered_or_amount_cents(self) -> int:
+        return self.amount_cents if self.tendered_cents is None else self.tendered_cents
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -293,6 +316,7 @@ class Sale:
             "reference": self.reference,
             "at": self.at,
             "event": self.event_name,
+            "currency": self.currency,
             "tickets": [t.to_dict() for t in self.tickets],
         }
 
@@ -303,6 +327,7 @@ class TierOffer:
     name: str
     price_cents: int
     left: int  # walk-up seats left on this counter's allocation
+    currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -325,6 +350,7 @@ class CashUp:
     tickets: int
     cash_in_drawer_cents: int  # cash amounts (tendered minus change)
     pending_upload: int
+    currency: str | None = None  # the event's: every amount above is in it
 
     CSV_COLUMNS = ("staff", "method", "sales", "tickets", "amount")
 
@@ -380,6 +406,7 @@ class CashUp:
             "tickets": self.tickets,
             "cash_in_drawer": money(self.cash_in_drawer_cents),
             "pending_upload": self.pending_upload,
+            "currency": self.currency,
         }
 
 
@@ -419,6 +446,11 @@ class BoxOffice:
     def event_name(self) -> str:
         ev = self.store.reference().event
         return ev["name"] if ev else ""
+
+    def currency(self) -> str | None:
+        """The event's ISO 4217 code from the signed list (None: amounts without a sign)."""
+        ev = self.store.reference().event
+        return currency_or_none(ev.get("currency")) if ev else None
 
     def find(self, query: str) -> list[ReservationView]:
         """Reservations by code, phone or holder name, from the local (synced) list."""
@@ -463,6 +495,7 @@ class BoxOffice:
             status=status,
             seconds_left=left,
             sales=my_sales,
+            currency=self.currency(),
         )
 
     def _tiers(self) -> dict[int, tuple[str, int]]:
@@ -471,8 +504,9 @@ class BoxOffice:
     def walkup_tiers(self) -> list[TierOffer]:
         """Tiers with this counter's walk-up seats left (0 when it has no allocation)."""
         self._ensure_ready()
+        currency = self.currency()
         return [
-            TierOffer(tid, name, price, sales_db.allocation_left(self.store, tid))
+            TierOffer(tid, name, price, sales_db.allocation_left(self.store, tid), currency)
             for tid, (name, price) in sorted(self._tiers().items())
         ]
 
@@ -574,10 +608,11 @@ class BoxOffice:
         if method not in METHODS:
             raise PaymentProblem.because("unknown_method", method=method, methods=list(METHODS))
         reference = (reference or "").strip() or None
+        currency = self.currency()
         change = 0
         if method == "cash":
             tendered = due if tendered_cents is None else tendered_cents
-            change = change_due(due, tendered)
+            change = change_due(due, tendered, currency)
         else:
             tendered = None
             if amount_cents is not None and amount_cents != due:
@@ -586,6 +621,7 @@ class BoxOffice:
                     method=method,
                     amount_cents=amount_cents,
                     due_cents=due,
+                    **_in(currency),
                 )
             if method == "other" and not reference:
                 raise PaymentProblem.because("reference_needed")
@@ -640,6 +676,8 @@ class BoxOffice:
             at=now,
             event_name=event["name"],
             tickets=tuple(issued),
+            currency=currency,
+            holder=tickets[0][1] if tickets else "",
         )
         for callback in self._listeners:
             try:
@@ -668,6 +706,8 @@ class BoxOffice:
             reference=record.reference,
             at=record.at,
             event_name=self.event_name(),
+            currency=self.currency(),
+            holder=record.tickets[0].holder if record.tickets else "",
             tickets=tuple(
                 IssuedTicket(
                     t.ticket_id,
@@ -714,6 +754,7 @@ class BoxOffice:
             tickets=sum(len(r.tickets) for r in records),
             cash_in_drawer_cents=cash,
             pending_upload=sales_db.pending_sales(self.store),
+            currency=self.currency(),
         )
 
     # -- wristbands ------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from core.manifest import (
     reread_page,
     verified_pages,
 )
+from core.money import currency_or_none
 from core.rules import EntryPolicy
 from local_db.schema import index_names, unindex_names
 from local_db.store import Store
@@ -126,6 +127,8 @@ def _event(r: dict[str, Any]) -> tuple:
         _int(r, "retention_days", lo=0, optional=True),
         _text(r, "timezone") if r.get("timezone") is not None else None,
         _int(r, "doors_open_minutes", lo=0, optional=True),
+        # unknown or absent: no sign (a newer server's code must not refuse the whole page)
+        currency_or_none(r.get("currency")),
     )
 
 
@@ -261,7 +264,7 @@ _UPSERTS: dict[str, tuple[str, Callable[[dict[str, Any]], tuple]]] = {
     ),
     "event": (
         "INSERT OR REPLACE INTO events (id, name, starts_at, ends_at, capacity, admit_unsynced,"
-        " retention_days, timezone, doors_open_minutes) VALUES (?,?,?,?,?,?,?,?,?)",
+        " retention_days, timezone, doors_open_minutes, currency) VALUES (?,?,?,?,?,?,?,?,?,?)",
         _event,
     ),
     "tier": (

@@ -172,6 +172,11 @@ MIGRATIONS: list[str] = [
         origin TEXT NOT NULL DEFAULT 'server',  -- server | mesh (relayed by a peer kiosk)
         signed TEXT, signature TEXT, kid TEXT);  -- the server's signature, for relaying
     """,
+    # 10 (issue 14): the event's currency (ISO 4217) from the manifest's event row, so the
+    # counter writes amounts with their sign; NULL for a list from a server without it
+    """
+    ALTER TABLE events ADD COLUMN currency TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -521,7 +521,7 @@ class Store:
         if event_id is not None:
             row = c.execute(
                 "SELECT id, name, starts_at, ends_at, capacity, admit_unsynced, retention_days,"
-                " timezone, doors_open_minutes FROM events WHERE id = ?",
+                " timezone, doors_open_minutes, currency FROM events WHERE id = ?",
                 (int(event_id),),
             ).fetchone()
             if row:
@@ -535,6 +535,7 @@ class Store:
                     "retention_days",
                     "timezone",
                     "doors_open_minutes",
+                    "currency",
                 )
                 event = dict(zip(keys, row, strict=True))
         tiers = {

@@ -47,6 +47,7 @@ def event_row(r: Any) -> dict[str, Any]:
         "retention_days": r.retention_days,
         "timezone": r.timezone,
         "doors_open_minutes": r.doors_open_minutes,
+        "currency": r.currency,
     }
 
 

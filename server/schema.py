@@ -59,6 +59,8 @@ events = Table(
     Column("timezone", String(64), nullable=False, default="UTC"),
     # Doors open this many minutes before starts_at and close at ends_at (issue 12).
     Column("doors_open_minutes", Integer, nullable=False, default=60, server_default="60"),
+    # ISO 4217 code the box office writes amounts in (issue 14); NULL: events made before it
+    Column("currency", String(3)),
     # Last change-log sequence number handed out for this event (the manifest's clock).
     Column("seq", BigInteger, nullable=False, default=0),
     Column("created_at", Float, nullable=False),

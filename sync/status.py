@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from local_db.sales import pending_sales
+
 
 @dataclass(frozen=True)
 class SyncStatus:
@@ -29,6 +31,8 @@ class SyncStatus:
     refused_error: str | None = None  # plain words for IT, None when nothing was refused
     # (error code, message, scans) per reason the server refused scans for good
     refused: tuple[tuple[str, str, int], ...] = ()
+    # box-office sales made here that the server has not acknowledged yet (0 at a door)
+    pending_sales: int = 0
 
     @property
     def state(self) -> str:
@@ -84,8 +88,8 @@ def read_status(
     """The sync status of the kiosk ``store`` (a ``local_db.store.Store``) at ``now``.
 
     The running engine passes what it holds in memory; every other reader gets what the
-    engine last recorded in the device state. Manifest age, pending and refused uploads
-    always come from the store, computed here and nowhere else.
+    engine last recorded in the device state. Manifest age, pending and refused uploads and
+    unsent box-office sales always come from the store, computed here and nowhere else.
     """
     state = store.device_state()
     refused = tuple(tuple(r) for r in store.refused_summary())
@@ -104,4 +108,5 @@ def read_status(
         refused_uploads=sum(n for _, _, n in refused),
         refused_error=describe_refused(list(refused)),
         refused=refused,
+        pending_sales=pending_sales(store),
     )

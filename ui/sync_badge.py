@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui import theme
+from ui.i18n import say
 
 
 class SyncBridge(QObject):
@@ -100,10 +101,11 @@ class SyncBadge(QFrame):
             online = self.state == "online"
             word = self.tr("\u25cf ONLINE") if online else self.tr("\u25cf OFFLINE")
             colour = theme.ONLINE if online else theme.OFFLINE
-            bits = [
-                self.tr("%1 to upload").replace("%1", str(status.pending_uploads)),
-                age_text(status.manifest_age_s),
-            ]
+            bits = [self.tr("%1 to upload").replace("%1", str(status.pending_uploads))]
+            sales = getattr(status, "pending_sales", 0)
+            if sales:  # a box office's sales: money taken that the server does not know yet
+                bits.append(say("sync.sales_to_upload", n=sales))
+            bits.append(age_text(status.manifest_age_s))
             if not online and status.last_error:
                 bits.append(status.last_error)
             detail = "  \u00b7  ".join(bits)

@@ -39,6 +39,19 @@ def _leaf(sub, name: str, func, help: str):
     return p
 
 
+CURRENCY_HELP = "ISO 4217 code the box office shows and prints amounts in, e.g. EUR, USD, INR"
+
+
+def _currency_arg(value: str) -> str:
+    """The code upper-cased, or a CommandError saying what a currency code looks like."""
+    from core.money import UnknownCurrency, check_currency
+
+    try:
+        return check_currency(value)
+    except UnknownCurrency as exc:
+        raise CommandError(f"--currency: {exc}") from None
+
+
 def _group(sub, name: str, help: str):
     p = sub.add_parser(name, help=help)
     p.set_defaults(func=lambda _a: (p.print_help(sys.stderr), 2)[1])
@@ -59,6 +72,7 @@ def register(sub) -> None:
     p.add_argument("--admit-unsynced", action="store_true")
     p.add_argument("--timezone", help="IANA zone, e.g. Europe/Paris (default UTC)")
     p.add_argument("--doors-open", type=int, metavar="MINUTES", help=DOORS_HELP)
+    p.add_argument("--currency", metavar="CODE", help=CURRENCY_HELP + " (default EUR)")
     _leaf(ev, "list", event_list, "list events")
     p = _leaf(ev, "edit", event_edit, "change an event (kiosks get it with their next sync)")
     p.add_argument("event", metavar="EVENT", help=NAMES["event"])
@@ -68,6 +82,7 @@ def register(sub) -> None:
     p.add_argument("--capacity", help="people inside at once, or 'none'")
     p.add_argument("--doors-open", type=int, metavar="MINUTES", help=DOORS_HELP)
     p.add_argument("--timezone", help="IANA zone, e.g. Europe/Paris")
+    p.add_argument("--currency", metavar="CODE", help=CURRENCY_HELP)
     p.add_argument("--admit-unsynced", action=argparse.BooleanOptionalAction)
     p.add_argument("--retention-days", type=int)
 
@@ -412,6 +427,7 @@ def _event_text(ev: dict) -> str:
     return (
         f"{ev['name']}: {_show(ev['starts_at'], zone)} to {_show(ev['ends_at'], zone)} "
         f"({zone}), doors open {doors if doors is not None else 60} min before"
+        + (f", amounts in {ev['currency']}" if ev.get("currency") else "")
     )
 
 
@@ -431,9 +447,12 @@ def event_create(args) -> int:
         body["timezone"] = args.timezone
     if args.doors_open is not None:
         body["doors_open_minutes"] = args.doors_open
+    if args.currency is not None:
+        body["currency"] = _currency_arg(args.currency)
     with _client(args) as c:
         ev = c.call("POST", "/v1/events", json=body)
-    _print(args, ev, f"Event {ev['id']} created: {ev['name']}")
+    money = f" (amounts in {ev['currency']})" if ev.get("currency") else ""
+    _print(args, ev, f"Event {ev['id']} created: {ev['name']}{money}")
     return 0
 
 
@@ -466,13 +485,15 @@ def event_edit(args) -> int:
             if not 0 <= args.doors_open <= 1440:
                 raise CommandError("--doors-open must be between 0 and 1440 minutes")
             body["doors_open_minutes"] = args.doors_open
+        if args.currency is not None:
+            body["currency"] = _currency_arg(args.currency)
         if args.admit_unsynced is not None:
             body["admit_unsynced"] = args.admit_unsynced
         if args.retention_days is not None:
             body["retention_days"] = args.retention_days
         _need_changes(
             body,
-            "--name, --starts, --ends, --capacity, --doors-open, --timezone, "
+            "--name, --starts, --ends, --capacity, --doors-open, --timezone, --currency, "
             "--admit-unsynced, --retention-days",
         )
         ev = c.call("PATCH", f"/v1/events/{ev['id']}", json=body)
@@ -933,8 +954,11 @@ def device_list(args) -> int:
 
 # -- reports ------------------------------------------------------------------------------------
 def stats(args) -> int:
+    from core.money import format_money
+
     with _client(args) as c:
-        data = c.call("GET", f"/v1/events/{c.event_id(args.event)}/stats")
+        ev = c.event(args.event)  # its currency: the takings in the event's money
+        data = c.call("GET", f"/v1/events/{ev['id']}/stats")
     text = (
         f"Tickets {data['tickets']}, admitted {data['admitted']}, inside {data['inside']}, "
         f"conflicts {data['conflicts']}, anomalies {data.get('anomalies', 0)}, "
@@ -945,7 +969,8 @@ def stats(args) -> int:
     if box and box["sales"]:
         text += (
             f"\nBox office: {box['sales']} sales, {box['tickets']} tickets,"
-            f" {box['amount_cents'] / 100:.2f} taken, {box['flags']} flagged"
+            f" {format_money(box['amount_cents'], ev.get('currency'))} taken,"
+            f" {box['flags']} flagged"
         )
     _print(args, data, text)
     return 0

@@ -22,7 +22,7 @@ from app.boxoffice import (
     Sale,
     SoldOut,
     method_name,
-    money,
+    money_words,
     open_box_office,
     parse_amount,
 )
@@ -112,7 +112,8 @@ def find(args) -> int:
         left = ""
         if r.status == "active" and r.seconds_left is not None:
             left = f", {_duration(r.seconds_left)} left"
-        print(f"{r.code}  {r.holder}  {r.phone}  {items}  due {money(r.amount_due_cents)}")
+        due = money_words(r.amount_due_cents, r.currency, _lang())
+        print(f"{r.code}  {r.holder}  {r.phone}  {items}  due {due}")
         print(f"        {r.status}{left}")
     return 0 if found else 1
 
@@ -196,7 +197,7 @@ def _hand_over(args, sale: Sale) -> int:
         print(json.dumps(data, ensure_ascii=False))
         return 0
     line = {
-        "amount": money(sale.amount_cents),
+        "amount": money_words(sale.amount_cents, sale.currency, lang),
         "method": method_name(sale.method, lang),
         "tickets": messages.text("cli.tickets", lang, n=len(sale.tickets)),
     }
@@ -207,7 +208,9 @@ def _hand_over(args, sale: Sale) -> int:
     else:
         print(messages.text("cli.sale_walkup", lang, **line))
     if sale.method == "cash":
-        tendered, change = money(sale.tendered_cents), money(sale.change_cents)
+        cur = sale.currency
+        tendered = money_words(sale.tendered_cents, cur, lang)
+        change = money_words(sale.change_cents, cur, lang)
         print(messages.text("cli.cash_and_change", lang, tendered=tendered, change=change))
     for t in sale.tickets:
         print(f"  {t.number}  {t.tier:<12} {t.holder}")
@@ -246,6 +249,10 @@ def cashup(args) -> int:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
         return 0
     lang = _lang()
+
+    def money(cents: int) -> str:  # the cash-up in the event's currency, as the counter shows
+        return money_words(cents, report.currency, lang)
+
     print(messages.text("cli.cashup", lang, time=time.strftime("%Y-%m-%d %H:%M")))
     for ln in report.lines:
         counts = messages.text(

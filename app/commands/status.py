@@ -39,6 +39,8 @@ def collect(store: Store) -> dict:
         "inside": counts["inside"],
         "admitted": counts["admitted"],
         "pending_uploads": sync.pending_uploads,
+        # box-office sales waiting for upload (the money is taken, the server does not know)
+        "pending_sales": sync.pending_sales,
         # Scans the server refused for good: kept on this kiosk, not retried on their own.
         "refused_uploads": sync.refused_uploads,
         "refused": [{"error": c, "message": m, "scans": n} for c, m, n in sync.refused],
@@ -96,6 +98,9 @@ def run(args) -> int:
     )
     print(f"Inside now    {info['inside']} (admitted {info['admitted']})")
     print(f"Pending       {info['pending_uploads']} scans not yet uploaded")
+    if info["pending_sales"] or info["role"] == "box-office":
+        sales = info["pending_sales"]
+        print(f"Unsent sales  {sales} box-office sale{'' if sales == 1 else 's'} not yet uploaded")
     if info["refused_message"]:
         print(f"REFUSED       {info['refused_message']}")
         print("              (kept on this kiosk, not retried; see docs/sync.md, Refused scans)")

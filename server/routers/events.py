@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlalchemy import select, update
 
+from core.money import DEFAULT_CURRENCY, check_currency
 from server import catalog, changelog, fields, keyring
 from server.deps import DbDep, OrganizerDep, SettingsDep
 from server.errors import bad_request
@@ -38,6 +39,15 @@ def _zone(value: str | None) -> str | None:
 
 
 TimeZone = Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")]
+Currency = Annotated[
+    str, Field(min_length=3, max_length=3, description="ISO 4217 code, e.g. EUR, USD, INR")
+]
+
+
+def _currency(value: str | None) -> str | None:
+    return None if value is None else check_currency(value)
+
+
 DoorsOpen = Annotated[
     int, Field(ge=0, le=1440, description="doors open this many minutes before the start")
 ]
@@ -52,11 +62,17 @@ class EventIn(BaseModel):
     retention_days: int = Field(30, ge=0, le=3650)
     timezone: TimeZone = "UTC"
     doors_open_minutes: DoorsOpen = 60
+    currency: Currency = DEFAULT_CURRENCY
 
     @field_validator("timezone", mode="after")
     @classmethod
     def _known_zone(cls, v):
         return _zone(v)
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _known_currency(cls, v):
+        return _currency(v) if isinstance(v, str) else v
 
     @model_validator(mode="after")
     def _order(self):
@@ -76,11 +92,17 @@ class EventPatch(BaseModel):
     retention_days: int | None = Field(None, ge=0, le=3650)
     timezone: TimeZone | None = None
     doors_open_minutes: DoorsOpen | None = None
+    currency: Currency | None = None
 
     @field_validator("timezone", mode="after")
     @classmethod
     def _known_zone(cls, v):
         return _zone(v)
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _known_currency(cls, v):
+        return _currency(v) if isinstance(v, str) else v
 
 
 # Fields where null means something ("no limit"); for the others null means "leave it".
@@ -109,6 +131,7 @@ def create_event(body: EventIn, _: OrganizerDep, db: DbDep, settings: SettingsDe
                 retention_days=body.retention_days,
                 timezone=body.timezone,
                 doors_open_minutes=body.doors_open_minutes,
+                currency=body.currency,
                 seq=0,
                 created_at=now,
             )
@@ -153,7 +176,7 @@ def change_event(event_id: EventPath, body: EventPatch, _: OrganizerDep, db: DbD
     if not changes:
         raise bad_request(
             "Nothing to change: send name, starts_at, ends_at, timezone, doors_open_minutes, "
-            "capacity, admit_unsynced or retention_days"
+            "currency, capacity, admit_unsynced or retention_days"
         )
     with db.write() as conn:
         row = catalog.get_event(conn, event_id)

@@ -73,7 +73,7 @@ def test_box_office_commands_end_to_end(live, tmp_path):
 
     assert _cli(home, "sync", "--once").returncode == 0
     stats = _cli(tmp_path, "admin", "stats", "--event", str(ev["event"]), *org)
-    assert "Box office: 2 sales, 3 tickets, 75.00 taken, 0 flagged" in stats.stdout
+    assert "Box office: 2 sales, 3 tickets, €75.00 taken, 0 flagged" in stats.stdout
     assert (
         live.request("GET", f"/v1/events/{ev['event']}/reservations/{res['code']}")["status"]
         == "paid"
@@ -91,8 +91,10 @@ def test_box_office_commands_end_to_end(live, tmp_path):
     assert "ALL,ALL,2,3,75.00" in report.read_text()
     text = _cli(home, "box-office", "cashup")  # for a person: the catalogue's words
     assert text.returncode == 0, text.stderr
-    assert "  Total 75.00; cash in drawer 50.00" in text.stdout.splitlines()
-    assert "   1 sales    2 tickets      50.00" in text.stdout
+    # amounts for people in the event's currency (EUR: the server's default for new events)
+    assert data["currency"] == "EUR"
+    assert "  Total €75.00; cash in drawer €50.00" in text.stdout.splitlines()
+    assert "   1 sales    2 tickets     €50.00" in text.stdout
 
 
 def test_the_cli_words_a_refusal_in_the_kiosks_language(tmp_path):

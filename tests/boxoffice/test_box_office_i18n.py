@@ -44,8 +44,8 @@ def test_switch_to_spanish_relabels_the_counter_live(qtbot, counter, gatehouse_h
     assert window.event_label.text() == "Taquilla · Night Market"
     card, pay = window.card, window.payment
     assert card.status.text() == "Pendiente de pago"
-    assert card.due.text() == "A pagar 50.00"
-    assert card.items.text() == "2 x General a 25.00"
+    assert card.due.text() == "A pagar 50,00"
+    assert card.items.text() == "2 x General a 25,00"
     assert card.countdown.text().startswith("quedan 4 h ")
     assert [b.text() for b in pay.buttons.values()] == ["Efectivo", "Tarjeta", "UPI", "Otro"]
     assert pay.change.text() == "Efectivo insuficiente"
@@ -54,13 +54,13 @@ def test_switch_to_spanish_relabels_the_counter_live(qtbot, counter, gatehouse_h
     assert window.tickets.title.text() == "Todavía no hay entradas"
     # New text after the switch is Spanish too.
     pay.set_method("card")
-    assert pay.change.text() == "Cobrar 50.00 con Tarjeta"
+    assert pay.change.text() == "Cobrar 50,00 con Tarjeta"
     shot(window, "box_office_spanish")
 
     window.tabs.setCurrentIndex(1)
     qtbot.waitUntil(lambda: window.walkup_left.text() != "", timeout=5000)
     assert window.walkup_left.text() == "Quedan 5 entradas de venta directa en esta taquilla"
-    assert window.walkup_due.text() == "A pagar 25.00"
+    assert window.walkup_due.text() == "A pagar 25,00"
     shot(window, "box_office_walkup_spanish")
 
     # Kept for the next start (written on the writer thread), and back to English live.

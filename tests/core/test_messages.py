@@ -122,7 +122,7 @@ def test_box_office_refusals_are_the_catalogues_words_in_english_and_spanish():
     assert problem.code == "cash_short"
     assert str(problem) == "Cash given (40.00) is less than the amount due (50.00): 10.00 short"
     assert problem.words("es") == (
-        "El efectivo entregado (40.00) es menor que el importe a pagar (50.00): faltan 10.00"
+        "El efectivo entregado (40,00) es menor que el importe a pagar (50,00): faltan 10,00"
     )
     with pytest.raises(boxoffice.PaymentProblem) as got:
         boxoffice.parse_amount("12,345")

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.boxoffice import money
+from ui.box_office.messages import money_text
 from ui.box_office.panels import PaymentPanel, ReservationCard, due_text, status_word
 
 
@@ -95,10 +95,10 @@ class ReservationsTab(QWidget):
         self.results.blockSignals(True)
         self.results.clear()
         for r in self.found:
+            due = money_text(r.amount_due_cents, r.currency)
             self.results.addItem(
                 QListWidgetItem(
-                    f"{r.code}   {r.holder}   {r.phone}   {money(r.amount_due_cents)}"
-                    f"   {status_word(r.status)}"
+                    f"{r.code}   {r.holder}   {r.phone}   {due}   {status_word(r.status)}"
                 )
             )
         if 0 <= row < len(self.found):
@@ -116,7 +116,7 @@ class ReservationsTab(QWidget):
         if view is None:
             self.payment.set_due(0, enabled=False)
             return
-        self.payment.set_due(view.amount_due_cents, enabled=view.payable)
+        self.payment.set_due(view.amount_due_cents, enabled=view.payable, currency=view.currency)
         self.shell.reservation_shown.emit(view)
 
     def _pay(self, data: dict) -> None:
@@ -139,7 +139,7 @@ class ReservationsTab(QWidget):
         )
 
     def _paid(self, sale) -> None:
-        self.payment.done()
+        self.payment.done(sale)
         self.search()  # the list and the card now say PAID
         self.shell.sold(sale)
 
@@ -201,7 +201,9 @@ class WalkupTab(QWidget):
         self.tier_box.clear()
         for o in self.offers:
             left = QCoreApplication.translate("BoxOfficeWindow", "%n left", "", o.left)
-            self.tier_box.addItem(f"{o.name} · {money(o.price_cents)} · {left}", o.tier_id)
+            self.tier_box.addItem(
+                f"{o.name} · {money_text(o.price_cents, o.currency)} · {left}", o.tier_id
+            )
         index = self.tier_box.findData(current)
         self.tier_box.setCurrentIndex(max(index, 0))
         self.tier_box.blockSignals(False)
@@ -225,7 +227,7 @@ class WalkupTab(QWidget):
             self.payment.set_due(0, enabled=False)
             return
         due = offer.price_cents * self.qty.value()
-        self.due.setText(due_text(due))
+        self.due.setText(due_text(due, offer.currency))
         self.left.setText(
             QCoreApplication.translate(
                 "BoxOfficeWindow", "%n walk-up ticket(s) left on this counter", "", offer.left
@@ -236,7 +238,7 @@ class WalkupTab(QWidget):
                 "None left on this counter's allocation: sync, or ask the organizer",
             )
         )
-        self.payment.set_due(due, enabled=offer.left > 0)
+        self.payment.set_due(due, enabled=offer.left > 0, currency=offer.currency)
 
     def _sell(self, data: dict) -> None:
         offer, staff, service = self.offer(), self.shell.staff, self.service
@@ -254,7 +256,7 @@ class WalkupTab(QWidget):
         )
 
     def _sold(self, sale) -> None:
-        self.payment.done()
         self.payment.reset()
+        self.payment.done(sale)
         self.load_tiers()
         self.shell.sold(sale)

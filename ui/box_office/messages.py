@@ -21,6 +21,12 @@ def method_name(method: str) -> str:
     return boxoffice.method_name(method, language())
 
 
+def money_text(cents: int | None, currency: str | None) -> str:
+    """An amount in the event's currency, written the way the counter's language writes
+    money (``core.money``: the one formatter of the window, the receipts and the CLI)."""
+    return boxoffice.money_words(cents, currency, language())
+
+
 def refusal_text(problem: Any) -> str:
     """What the counter shows for a service refusal (or any other exception / text)."""
     code = getattr(problem, "code", "")

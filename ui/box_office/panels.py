@@ -15,6 +15,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QComboBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -29,10 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.boxoffice import METHODS, PaymentProblem, change_due, money, parse_amount
+from app.boxoffice import METHODS, PaymentProblem, change_due, parse_amount
 from ui import theme
-from ui.box_office.messages import method_name, refusal_text
-from ui.box_office.printing import qr_image
+from ui.box_office.messages import method_name, money_text, refusal_text
+from ui.box_office.printing import PAPERS, qr_image
+from ui.i18n import say
 
 # Payment methods as big tiles for a counter touchscreen: a 34 px ring that fills with a dot
 # when chosen (shape, not colour alone), a bold label and a bright frame on the chosen tile,
@@ -75,8 +77,20 @@ def countdown_text(seconds: float) -> str:
     return text.replace("%1", str(m)).replace("%2", f"{s:02d}")
 
 
-def due_text(cents: int) -> str:
-    return QCoreApplication.translate("ReservationCard", "Due %1").replace("%1", money(cents))
+def due_text(cents: int, currency: str | None = None) -> str:
+    return QCoreApplication.translate("ReservationCard", "Due %1").replace(
+        "%1", money_text(cents, currency)
+    )
+
+
+def handover_text(sale: Any) -> str:
+    """What the cashier does with the last sale: the change to give, or how it was paid."""
+    if sale.method == "cash":
+        if sale.change_cents:
+            return say("counter.give_change", amount=money_text(sale.change_cents, sale.currency))
+        return say("counter.no_change")
+    amount = money_text(sale.amount_cents, sale.currency)
+    return say("counter.paid_by", amount=amount, method=method_name(sale.method))
 
 
 class Relabelling:
@@ -152,11 +166,11 @@ class ReservationCard(Relabelling, QFrame):
             "\n".join(
                 line.replace("%1", str(i.qty))
                 .replace("%2", i.tier)
-                .replace("%3", money(i.price_cents))
+                .replace("%3", money_text(i.price_cents, view.currency))
                 for i in view.items
             )
         )
-        self.due.setText(due_text(view.amount_due_cents))
+        self.due.setText(due_text(view.amount_due_cents, view.currency))
 
     def retranslate(self) -> None:
         if self.view is None:
@@ -199,14 +213,21 @@ class ReservationCard(Relabelling, QFrame):
 
 
 class PaymentPanel(Relabelling, QFrame):
-    """Method, cash tendered with the change worked out live, reference, and Confirm."""
+    """Method, cash tendered with the change worked out live, reference, and Confirm.
+
+    After a sale the change line says "Give change: X" (``handed``) until the cashier starts
+    the next sale here or on the other tab: types cash, picks a method, or presses Confirm.
+    """
 
     confirmed = Signal(dict)  # {"method", "tendered_cents" | "amount_cents", "reference"}
+    sale_started = Signal()  # the cashier began the next sale: the last one's change goes
 
     def __init__(self, confirm_kind: str = "payment", parent=None):
         super().__init__(parent)
         self.confirm_kind = confirm_kind  # "payment" (a reservation) or "sale" (walk-up)
         self.due_cents = 0
+        self.currency: str | None = None
+        self.handed: Any = None  # the last sale made here, until the next one starts
         self.buttons: dict[str, QRadioButton] = {}
         self.group = QButtonGroup(self)
         self.methods = QWidget()
@@ -224,6 +245,8 @@ class PaymentPanel(Relabelling, QFrame):
         self.buttons["cash"].setChecked(True)
         self.tendered = QLineEdit()
         self.tendered.textChanged.connect(self._update)
+        # typed by the cashier (not cleared by the panel): the next sale has started
+        self.tendered.textEdited.connect(lambda _t: self.start_sale())
         self.change = QLabel()
         self.change.setObjectName("change")
         self.change.setStyleSheet("font-size: 26px; font-weight: bold;")
@@ -246,8 +269,11 @@ class PaymentPanel(Relabelling, QFrame):
         grid.addWidget(self.reference, 4, 1)
         grid.addWidget(self.confirm, 5, 0, 1, 2)
         grid.addWidget(self.message, 6, 0, 1, 2)
+        self._resetting = False  # reset() picks cash itself: that starts no sale
         for b in self.buttons.values():
             b.toggled.connect(self._update)
+            # picked by click, arrow keys or Space (arrows do not emit clicked: toggled)
+            b.toggled.connect(lambda on: on and not self._resetting and self.start_sale())
         self.retranslate()
         self.set_due(0, enabled=False)
 
@@ -274,16 +300,33 @@ class PaymentPanel(Relabelling, QFrame):
     def set_method(self, method: str) -> None:
         self.buttons[method].setChecked(True)
 
-    def set_due(self, cents: int, *, enabled: bool = True) -> None:
+    def set_due(self, cents: int, *, enabled: bool = True, currency: str | None = None) -> None:
         self.due_cents = cents
+        self.currency = currency
         self.setEnabled(enabled)
         self.message.setText("")
         self._update()
 
     def reset(self) -> None:
-        self.tendered.clear()
-        self.reference.clear()
-        self.set_method("cash")
+        self._resetting = True
+        try:
+            self.tendered.clear()
+            self.reference.clear()
+            self.set_method("cash")
+        finally:
+            self._resetting = False
+
+    def start_sale(self) -> None:
+        """The cashier began the next sale: forget the last one's change (all panels)."""
+        had = self.handed is not None
+        self.forget_handed()
+        if had:
+            self.sale_started.emit()
+
+    def forget_handed(self) -> None:
+        if self.handed is not None:
+            self.handed = None
+            self._update()
 
     def change_cents(self) -> int | None:
         """Change for the cash typed so far (None while it does not cover the amount)."""
@@ -298,10 +341,18 @@ class PaymentPanel(Relabelling, QFrame):
         method = self.method()
         cash = method == "cash"
         self.tendered.setEnabled(cash)
+        if self.handed is not None:
+            # The last sale's change stays in sight until the next sale starts.
+            self.change.setText(handover_text(self.handed))
+            self.change.setStyleSheet(
+                f"font-size: 30px; font-weight: bold; color: #111; background: {theme.ONLINE};"
+                " padding: 4px;"
+            )
+            return
         if not cash:
             self.change.setText(
                 self.tr("Charge %1 by %2")
-                .replace("%1", money(self.due_cents))
+                .replace("%1", money_text(self.due_cents, self.currency))
                 .replace("%2", method_name(method))
             )
             self.change.setStyleSheet("font-size: 26px; font-weight: bold;")
@@ -313,16 +364,19 @@ class PaymentPanel(Relabelling, QFrame):
                 f"font-size: 26px; font-weight: bold; color: {theme.OFFLINE};"
             )
         else:
-            self.change.setText(self.tr("Change %1").replace("%1", money(change)))
+            self.change.setText(
+                self.tr("Change %1").replace("%1", money_text(change, self.currency))
+            )
             self.change.setStyleSheet("font-size: 26px; font-weight: bold;")
 
     def _confirm(self) -> None:
+        self.start_sale()
         method = self.method()
         data: dict[str, Any] = {"method": method, "reference": self.reference.text()}
         if method == "cash" and self.tendered.text().strip():
             try:
                 data["tendered_cents"] = parse_amount(self.tendered.text())
-                change_due(self.due_cents, data["tendered_cents"])
+                change_due(self.due_cents, data["tendered_cents"], self.currency)
             except PaymentProblem as exc:
                 self.show_error(refusal_text(exc))
                 return
@@ -334,13 +388,18 @@ class PaymentPanel(Relabelling, QFrame):
         self.message.setStyleSheet(f"color: {theme.OFFLINE}; font-weight: bold;")
         self.message.setText(text)
 
-    def done(self) -> None:
+    def done(self, sale: Any = None) -> None:
+        """The sale went through: keep its change in sight (``handed``) until the next."""
         self.confirm.setEnabled(True)
         self.message.setText("")
+        self.handed = sale
+        self._update()
 
 
 class TicketsPanel(Relabelling, QFrame):
-    """The tickets of the last sale: QR on screen, numbers, print and PDF buttons."""
+    """The last sale: what to hand back ("Give change: X", until the next sale starts), its
+    tickets' QR codes on screen, numbers, print and PDF buttons for tickets and receipt, and
+    the paper they go on (A6 sheets or an 80 mm receipt roll)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -348,6 +407,21 @@ class TicketsPanel(Relabelling, QFrame):
         self.title = QLabel()
         self.title.setWordWrap(True)
         self.title.setStyleSheet("font-size: 22px; font-weight: bold;")
+        self.handover = QLabel()
+        self.handover.setObjectName("handover")
+        self.handover.setWordWrap(True)
+        self.handover.setStyleSheet(
+            f"font-size: 30px; font-weight: bold; color: #111; background: {theme.ONLINE};"
+            " padding: 6px;"
+        )
+        self.handover.hide()
+        self.paper_label = QLabel()
+        self.paper = QComboBox()
+        self.paper.setObjectName("paper")
+        for code in PAPERS:
+            self.paper.addItem("", code)
+        self.receipt_print_button = QPushButton()
+        self.receipt_pdf_button = QPushButton()
         self.list = QListWidget()
         self.list.currentRowChanged.connect(self._show_qr)
         self.qr = QLabel()
@@ -359,22 +433,57 @@ class TicketsPanel(Relabelling, QFrame):
         self.number.setStyleSheet("font-size: 24px; font-family: monospace; font-weight: bold;")
         self.print_button = QPushButton()
         self.pdf_button = QPushButton()
-        for b in (self.print_button, self.pdf_button):
+        for b in self.buttons():
             b.setEnabled(False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.print_button)
         buttons.addWidget(self.pdf_button)
+        receipt = QHBoxLayout()
+        receipt.addWidget(self.receipt_print_button)
+        receipt.addWidget(self.receipt_pdf_button)
+        paper = QHBoxLayout()
+        paper.addWidget(self.paper_label)
+        paper.addWidget(self.paper, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
+        layout.addWidget(self.handover)
         layout.addWidget(self.qr, 1)
         layout.addWidget(self.number)
         layout.addWidget(self.list)
+        layout.addLayout(paper)
         layout.addLayout(buttons)
+        layout.addLayout(receipt)
         self.retranslate()
+
+    def buttons(self) -> tuple[QPushButton, ...]:
+        return (
+            self.print_button,
+            self.pdf_button,
+            self.receipt_print_button,
+            self.receipt_pdf_button,
+        )
+
+    def paper_choice(self) -> str:
+        return self.paper.currentData()
+
+    def set_paper(self, code: str) -> None:
+        self.paper.setCurrentIndex(max(self.paper.findData(code), 0))
+
+    def clear_handover(self) -> None:
+        """The next sale started: the last one's change is no longer to be given."""
+        self.handover.hide()
+        self.handover.setText("")
 
     def retranslate(self) -> None:
         self.print_button.setText(self.tr("Print tickets"))
         self.pdf_button.setText(self.tr("Save as PDF"))
+        self.receipt_print_button.setText(say("counter.print_receipt"))
+        self.receipt_pdf_button.setText(say("counter.save_receipt"))
+        self.paper_label.setText(say("counter.paper"))
+        for i in range(self.paper.count()):
+            self.paper.setItemText(i, say(f"counter.paper.{self.paper.itemData(i)}"))
+        if self.handover.isVisible() and self.sale is not None:
+            self.handover.setText(handover_text(self.sale))
         if self.sale is None:
             self.title.setText(self.tr("No tickets yet"))
             return
@@ -399,8 +508,10 @@ class TicketsPanel(Relabelling, QFrame):
     def show_sale(self, sale: Any) -> None:
         self.sale = sale
         self.list.clear()
+        self.handover.setText(handover_text(sale))
+        self.handover.show()
         self.retranslate()
-        for b in (self.print_button, self.pdf_button):
+        for b in self.buttons():
             b.setEnabled(True)
         self.list.setCurrentRow(0)
 
@@ -460,10 +571,13 @@ class CashUpTable(Relabelling, QWidget):
         rows = report.csv_rows()
         self.table.setRowCount(len(rows))
         everyone = self.tr("ALL")
+        currency = getattr(report, "currency", None)
         for r, row in enumerate(rows):
             for c, key in enumerate(report.CSV_COLUMNS):
                 value = str(row[key])
-                if key == "method":
+                if key == "amount":  # the CSV's plain 12.50, written as money for people
+                    value = money_text(parse_amount(value), currency)
+                elif key == "method":
                     value = everyone if value == "ALL" else method_name(value)
                 elif key == "staff" and value == "ALL":
                     value = everyone
@@ -475,8 +589,8 @@ class CashUpTable(Relabelling, QWidget):
                 self.table.setItem(r, c, item)
         total = (
             self.tr("Total %1  ·  cash in drawer %2")
-            .replace("%1", money(report.total_cents))
-            .replace("%2", money(report.cash_in_drawer_cents))
+            .replace("%1", money_text(report.total_cents, currency))
+            .replace("%2", money_text(report.cash_in_drawer_cents, currency))
         )
         if report.pending_upload:
             total += "  ·  " + self.tr("%n sale(s) not uploaded yet", "", report.pending_upload)

@@ -1,5 +1,10 @@
-"""Tickets on paper: one ticket per page, drawn with QPainter on a QPrinter (a system printer
+"""Tickets and payment receipts on paper: drawn with QPainter on a QPrinter (a system printer
 or a PDF file), and the same QR code as an image for the screen.
+
+Two papers (``PAPERS``): A6 sheets (one ticket, or the receipt, per sheet) and an 80 mm
+receipt-printer roll (one ticket per 80 x 130 mm length; the receipt as long as its lines).
+PDFs the counter saves go to the user's documents folder under the reservation's code and the
+holder's name (``documents_folder``, ``pdf_name``).
 
 The QR code is drawn as vector squares from segno's module matrix, never as a scaled bitmap:
 a thermal or office printer then prints every module edge sharp at any resolution, which is
@@ -17,11 +22,24 @@ from pathlib import Path
 from typing import Any
 
 import segno
-from PySide6.QtCore import QCoreApplication, QMarginsF, QRectF, Qt
+from PySide6.QtCore import QCoreApplication, QDir, QMarginsF, QRectF, QSizeF, QStandardPaths, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainter
 from PySide6.QtPrintSupport import QPrinter
 
+from app.boxoffice import method_name, money_words
+from core import messages
+from core.filenames import safe_file_name
+
 QUIET = 4  # modules of white around the code (the QR standard's quiet zone)
+
+PAPER_A6 = "a6"
+PAPER_ROLL80 = "roll80"
+PAPERS = (PAPER_A6, PAPER_ROLL80)
+ROLL_WIDTH_MM = 80.0  # the common thermal receipt roll (72 mm printable on most printers)
+ROLL_TICKET_MM = 130.0  # one ticket's length of roll: the QR code at the roll's full width
+ROLL_MARGIN_MM = 3.0
+RECEIPT_ROW_MM = 6.0  # one receipt line at 9 pt, with air
+RECEIPT_HEAD_MM = 24.0  # the title and the event's name, with the margins
 
 
 def qr_matrix(text: str) -> list[list[bool]]:
@@ -152,30 +170,179 @@ def paint_tickets(device: QPrinter, sales: Iterable[Any]) -> int:
     return pages
 
 
-def ticket_printer(pdf_path: str | Path | None = None) -> QPrinter:
-    """A QPrinter set up for tickets (A6 portrait); writes a PDF when a path is given."""
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setPageLayout(
-        QPageLayout(
-            QPageSize(QPageSize.PageSizeId.A6),
-            QPageLayout.Orientation.Portrait,
-            QMarginsF(4, 4, 4, 4),
-            QPageLayout.Unit.Millimeter,
+def page_layout(paper: str = PAPER_A6, length_mm: float = ROLL_TICKET_MM) -> QPageLayout:
+    """A6 portrait with 4 mm margins, or ``length_mm`` of 80 mm roll with 3 mm margins."""
+    if paper == PAPER_ROLL80:
+        size = QPageSize(
+            QSizeF(ROLL_WIDTH_MM, length_mm),
+            QPageSize.Unit.Millimeter,
+            "80 mm roll",
+            QPageSize.SizeMatchPolicy.ExactMatch,
         )
+        margin = ROLL_MARGIN_MM
+    elif paper == PAPER_A6:
+        size, margin = QPageSize(QPageSize.PageSizeId.A6), 4.0
+    else:
+        raise ValueError(f"unknown paper {paper!r}: use one of {', '.join(PAPERS)}")
+    return QPageLayout(
+        size,
+        QPageLayout.Orientation.Portrait,
+        QMarginsF(margin, margin, margin, margin),
+        QPageLayout.Unit.Millimeter,
     )
-    printer.setDocName("Gatehouse tickets")
+
+
+def _printer(pdf_path: str | Path | None, layout: QPageLayout, name: str) -> QPrinter:
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setPageLayout(layout)
+    printer.setDocName(name)
     if pdf_path is not None:
         printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
         printer.setOutputFileName(str(pdf_path))
     return printer
 
 
-def write_pdf(path: str | Path, sales: Iterable[Any]) -> Path:
+def ticket_printer(pdf_path: str | Path | None = None, paper: str = PAPER_A6) -> QPrinter:
+    """A QPrinter set up for tickets (A6 or 80 mm roll); writes a PDF when a path is given."""
+    return _printer(pdf_path, page_layout(paper), "Gatehouse tickets")
+
+
+# -- the payment receipt ------------------------------------------------------------------------
+def receipt_lines(sale: Any, lang: str) -> list[tuple[str, str]]:
+    """The receipt as (label, value) rows in ``lang``; a row with no label is one line."""
+    t = lambda key, **kw: messages.text(key, lang, **kw)  # noqa: E731 (local shorthand)
+    cur = sale.currency
+    rows: list[tuple[str, str]] = [
+        (
+            "",
+            t("receipt.reservation", code=sale.reservation_code)
+            if sale.reservation_code
+            else t("receipt.walkup"),
+        )
+    ]
+    if sale.holder:
+        rows.append(("", t("receipt.holder", holder=sale.holder)))
+    tiers: dict[str, int] = {}
+    for ticket in sale.tickets:
+        tiers[ticket.tier] = tiers.get(ticket.tier, 0) + 1
+    rows.append(("", t("receipt.tickets", n=len(sale.tickets))))
+    rows += [("", f"{n} x {tier}") for tier, n in tiers.items()]
+    rows.append((t("receipt.amount"), money_words(sale.amount_cents, cur, lang)))
+    rows.append((t("receipt.method"), method_name(sale.method, lang)))
+    if sale.method == "cash":
+        rows.append((t("receipt.tendered"), money_words(sale.tendered_or_amount_cents, cur, lang)))
+        rows.append((t("receipt.change"), money_words(sale.change_cents, cur, lang)))
+    if sale.reference:
+        rows.append((t("receipt.reference"), sale.reference))
+    rows.append((t("receipt.staff"), sale.staff))
+    rows.append((t("receipt.time"), time.strftime("%Y-%m-%d %H:%M", time.localtime(sale.at))))
+    rows.append(("", t("receipt.sale", sale=sale.sale_id[:8])))
+    rows.append(("", t("receipt.thanks")))
+    return rows
+
+
+def receipt_printer(
+    sale: Any, lang: str, pdf_path: str | Path | None = None, paper: str = PAPER_A6
+) -> QPrinter:
+    """A QPrinter for ``sale``'s receipt: one A6 sheet, or a roll cut to the receipt's length."""
+    length = RECEIPT_HEAD_MM + RECEIPT_ROW_MM * len(receipt_lines(sale, lang))
+    return _printer(pdf_path, page_layout(paper, length), "Gatehouse receipt")
+
+
+def paint_receipt(device: QPrinter, sale: Any, lang: str) -> None:
+    """The payment receipt of ``sale`` on one page: title, event, then label/value rows."""
+    painter = QPainter()
+    if not painter.begin(device):
+        raise OSError("the printer could not start (is it connected, or the file writable?)")
+    try:
+        rect = QRectF(device.pageLayout().paintRectPixels(device.resolution()))
+        area = QRectF(0, 0, rect.width(), rect.height())
+        px_per_mm = device.resolution() / 25.4
+        row = RECEIPT_ROW_MM * px_per_mm
+        painter.setPen(QColor("black"))
+        y = 0.0
+        flags = int(Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap)
+        for text, size, bold, height in (
+            (messages.text("receipt.title", lang), 13, True, 9.0),
+            (sale.event_name, 10, True, RECEIPT_HEAD_MM - 9.0 - 2 * ROLL_MARGIN_MM),
+        ):
+            painter.setFont(_font(size, bold))
+            painter.drawText(
+                QRectF(0, y, area.width(), height * px_per_mm),
+                flags | int(Qt.AlignmentFlag.AlignHCenter),
+                text,
+            )
+            y += height * px_per_mm
+        for label, value in receipt_lines(sale, lang):
+            box = QRectF(0, y, area.width(), row)
+            if label:
+                painter.setFont(_font(9))
+                painter.drawText(box, flags | int(Qt.AlignmentFlag.AlignLeft), label)
+                painter.setFont(_font(9, bold=True))
+                painter.drawText(box, flags | int(Qt.AlignmentFlag.AlignRight), value)
+            else:
+                painter.setFont(_font(9))
+                painter.drawText(box, flags | int(Qt.AlignmentFlag.AlignLeft), value)
+            y += row
+    finally:
+        painter.end()
+
+
+def write_receipt_pdf(path: str | Path, sale: Any, lang: str, paper: str = PAPER_A6) -> Path:
+    """The payment receipt as a one-page PDF file."""
+    ensure_gui_app()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    paint_receipt(receipt_printer(sale, lang, path, paper), sale, lang)
+    return path
+
+
+# -- where the counter saves PDFs -----------------------------------------------------------
+def documents_folder(fallback: Path) -> Path:
+    """The user's documents folder; a kiosk account without one (no XDG user dirs, a
+    service user) gets its home folder, and one without a writable home ``fallback`` (the
+    data folder). Never created here: a folder appearing in someone's home unasked is worse
+    than a file saved in the home folder itself (docs/boxoffice.md, "PDF files")."""
+    for candidate in (
+        QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation),
+        QDir.homePath(),
+    ):
+        if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK):
+            return Path(candidate)
+    return Path(fallback)
+
+
+def pdf_name(sale: Any, what: str, lang: str) -> str:
+    """``K7QX2M_Asha Rao_tickets.pdf``; a walk-up: ``walk-up_<name>_<date time>_tickets.pdf``.
+    ``what`` is ``tickets`` or ``receipt``; names from the data go through safe_file_name."""
+    word = messages.text(f"counter.{what}_file", lang)
+    if sale.reservation_code:
+        parts = [sale.reservation_code, sale.holder]
+    else:
+        when = time.strftime("%Y-%m-%d %H%M", time.localtime(sale.at))
+        parts = [messages.text("counter.walkup_file", lang), sale.holder, when]
+    stem = "_".join(p.strip() for p in parts if p and p.strip())
+    fallback = f"{word}-{sale.sale_id[:8]}"
+    return safe_file_name(f"{stem}_{word}", fallback=fallback, suffix=".pdf")
+
+
+def free_path(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``name (2).pdf``... when that file exists: never overwrite."""
+    path = folder / name
+    stem, suffix = path.stem, path.suffix
+    n = 2
+    while path.exists():
+        path = folder / f"{stem} ({n}){suffix}"
+        n += 1
+    return path
+
+
+def write_pdf(path: str | Path, sales: Iterable[Any], paper: str = PAPER_A6) -> Path:
     """Tickets as a PDF file (the CLI's ``--out`` and the window's "Save PDF")."""
     ensure_gui_app()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    pages = paint_tickets(ticket_printer(path), list(sales))
+    pages = paint_tickets(ticket_printer(path, paper), list(sales))
     if pages == 0:
         raise ValueError("no tickets to print")
     return path

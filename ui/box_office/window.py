@@ -41,8 +41,17 @@ from ui.box_office.bands import WristbandsTab
 from ui.box_office.counter import ReservationsTab, WalkupTab
 from ui.box_office.messages import refusal_text
 from ui.box_office.panels import CashUpTable, PaymentPanel, TicketsPanel
-from ui.box_office.printing import paint_tickets, print_cashup, ticket_printer
-from ui.i18n import LANGUAGES
+from ui.box_office.printing import (
+    documents_folder,
+    free_path,
+    paint_receipt,
+    paint_tickets,
+    pdf_name,
+    print_cashup,
+    receipt_printer,
+    ticket_printer,
+)
+from ui.i18n import LANGUAGES, language, say
 from ui.shell import WindowShell
 from ui.wedge import WedgeFilter
 
@@ -134,6 +143,11 @@ class BoxOfficeWindow(WindowShell):
         self.tickets = TicketsPanel()
         self.tickets.print_button.clicked.connect(self._print_dialog)
         self.tickets.pdf_button.clicked.connect(self._pdf_dialog)
+        self.tickets.receipt_print_button.clicked.connect(self._print_receipt_dialog)
+        self.tickets.receipt_pdf_button.clicked.connect(self._receipt_pdf_dialog)
+        # The last sale's change stays on screen until the next sale starts, on either tab.
+        for panel in (self.payment, self.walkup_payment):
+            panel.sale_started.connect(self._next_sale_started)
         main = QWidget()
         row = QHBoxLayout(main)
         row.addWidget(self.tabs, 3)
@@ -253,6 +267,7 @@ class BoxOfficeWindow(WindowShell):
             modal.reject()
         self.payment.reset()  # what was typed for the last guest goes with the shift
         self.walkup_payment.reset()
+        self._next_sale_started()  # and so does the last sale's change
 
     # -- hand-over ------------------------------------------------------------------------------
     def sold(self, sale) -> None:
@@ -260,39 +275,91 @@ class BoxOfficeWindow(WindowShell):
         self.counter.sale_made()
         self.sale_done.emit(sale)
 
+    def _next_sale_started(self) -> None:
+        for panel in (self.payment, self.walkup_payment):
+            panel.forget_handed()
+        self.tickets.clear_handover()
+
     def save_pdf(self, path: str | Path) -> None:
-        """The last sale's tickets as a PDF (QPrinter in PDF mode), same layout as on paper."""
+        """The last sale's tickets as a PDF (QPrinter in PDF mode), same layout as on paper
+        (the paper picked on the hand-over panel: A6 or the 80 mm roll)."""
         sale = self.tickets.sale
         if sale is None:
             return
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        paint_tickets(ticket_printer(path), [sale])
+        paint_tickets(ticket_printer(path, self.tickets.paper_choice()), [sale])
         self.printed.emit(str(path))
+
+    def save_receipt_pdf(self, path: str | Path) -> None:
+        """The last sale's payment receipt as a one-page PDF, on the chosen paper."""
+        sale = self.tickets.sale
+        if sale is None:
+            return
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lang = language()
+        paint_receipt(receipt_printer(sale, lang, path, self.tickets.paper_choice()), sale, lang)
+        self.printed.emit(str(path))
+
+    def pdf_path(self, what: str) -> Path:
+        """Where "Save as PDF" proposes to write the last sale's ``tickets`` or ``receipt``:
+        the documents folder, named after the reservation and the holder, never over a file."""
+        sale = self.tickets.sale
+        folder = documents_folder(self.counter.home)
+        return free_path(folder, pdf_name(sale, what, language()))
 
     def print_tickets(self, printer) -> None:
         if self.tickets.sale is not None:
             paint_tickets(printer, [self.tickets.sale])
             self.printed.emit("printer")
 
+    def print_receipt(self, printer) -> None:
+        if self.tickets.sale is not None:
+            paint_receipt(printer, self.tickets.sale, language())
+            self.printed.emit("printer")
+
     def _pdf_dialog(self) -> None:
-        sale = self.tickets.sale
-        if sale is None:
+        if self.tickets.sale is None:
             return
-        default = str(self.counter.home / f"tickets-{sale.sale_id[:8]}.pdf")
         path, _ = QFileDialog.getSaveFileName(
-            self, self.tr("Save tickets as PDF"), default, self.tr("PDF (*.pdf)")
+            self,
+            self.tr("Save tickets as PDF"),
+            str(self.pdf_path("tickets")),
+            self.tr("PDF (*.pdf)"),
         )
         if path:
             self._guard(lambda: self.save_pdf(path))
 
+    def _receipt_pdf_dialog(self) -> None:
+        if self.tickets.sale is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            say("counter.save_receipt"),
+            str(self.pdf_path("receipt")),
+            say("counter.pdf_filter"),
+        )
+        if path:
+            self._guard(lambda: self.save_receipt_pdf(path))
+
     def _print_dialog(self) -> None:
         from PySide6.QtPrintSupport import QPrintDialog
 
-        printer = ticket_printer()
+        printer = ticket_printer(paper=self.tickets.paper_choice())
         dialog = QPrintDialog(printer, self)
         if dialog.exec():
             self._guard(lambda: self.print_tickets(printer))
+
+    def _print_receipt_dialog(self) -> None:
+        from PySide6.QtPrintSupport import QPrintDialog
+
+        sale = self.tickets.sale
+        if sale is None:
+            return
+        printer = receipt_printer(sale, language(), paper=self.tickets.paper_choice())
+        if QPrintDialog(printer, self).exec():
+            self._guard(lambda: self.print_receipt(printer))
 
     def _guard(self, fn) -> None:
         try:
