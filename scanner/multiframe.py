@@ -1,0 +1,460 @@
+"""Multi-frame reading: what the camera's video gives that no single frame does (issue 19).
+
+A guest holds a code up for about a second, some 30 frames. When the per-frame cascade
+(``scanner.decoders.DecodeCascade``) sees something code-like but reads nothing, this reader
+keeps the last frames' crops of that region, aligned to each other by phase correlation,
+and spends a bounded time per frame on attempts a single frame cannot make, or that are too
+costly to make on every frame:
+
+- ``min_stack``: a low percentile per pixel over the aligned frames: a glare spot that moves
+  between frames is only brightness added, so the darker samples of a pixel are the code.
+- ``super_res``: each frame upscaled 2x with its sub-pixel shift, then averaged: tiny codes
+  (2 px per module) gain resolution and lose sensor noise.
+- ``quiet_zone``: dark runs much longer than any module run (a printed frame or a dark
+  band touching the code) are painted light, which gives the code back its quiet zone.
+- ``finder_fill``: with one finder pattern under a thumb, the two visible ones give its
+  place (a square's third corner), and a finder pattern is painted there.
+- ``deblur``: Wiener deconvolution with a linear motion kernel along the way the code moved
+  between frames (and along the blur's own direction), trying a few lengths, a few per frame.
+- ``unbend``: a bent ticket sampled back flat: a parabolic remap of rows or columns, a few
+  curvatures per frame.
+
+Reed-Solomon in zxing-cpp checks every result, as for any other attempt. The reader works
+only while a code-like region is seen and nothing has been read (a read, or a few frames
+with nothing code-like, clears it), and stops each frame's work when its budget is spent,
+resuming with the next attempt on the next frame. ``scanner.pipeline`` runs it on its own
+lower-priority thread, so that it never delays a frame the per-frame cascade reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import zxingcpp
+
+from scanner.attempts import Box, texture_boxes
+from scanner.reads import CodeRead
+
+log = logging.getLogger(__name__)
+
+_FORMATS = zxingcpp.barcode_format_from_str("QRCode")
+_MAX_SIDE = 520  # crops are scaled down past this: the attempts cost per pixel
+
+
+@dataclass
+class _Crop:
+    image: np.ndarray  # grey uint8, the track's box at the track's scale
+    offset: np.ndarray  # where this crop's content sits relative to the track's first crop
+
+
+def _zxing(img: np.ndarray, *, pure: bool = False) -> list[str]:
+    try:
+        found = zxingcpp.read_barcodes(img, formats=_FORMATS, try_downscale=False, is_pure=pure)
+    except Exception:
+        log.exception("zxing-cpp failed on a multi-frame attempt")
+        return []
+    return [b.text for b in found if b.valid and b.text]
+
+
+def _to_u8(img: np.ndarray) -> np.ndarray:
+    lo, hi = np.percentile(img, (1, 99))
+    if hi - lo < 1:
+        return np.clip(img, 0, 255).astype(np.uint8)
+    return np.clip((img - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
+
+
+def module_size(gray: np.ndarray) -> float:
+    """Rough pixels per module: the most common short run length of a binarised crop."""
+    _, bw = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    runs = []
+    for lines in (bw, bw.T):
+        d = np.diff(lines.astype(np.int8), axis=1)
+        for row in d[:: max(1, len(d) // 40)]:
+            edges = np.flatnonzero(row)
+            if len(edges) > 2:
+                runs.append(np.diff(edges))
+    if not runs:
+        return 4.0
+    lengths = np.concatenate(runs)
+    lengths = lengths[(lengths >= 1) & (lengths <= 40)]
+    if len(lengths) == 0:
+        return 4.0
+    hist = np.bincount(lengths, minlength=41).astype(float)
+    hist = np.convolve(hist, [0.25, 0.5, 0.25], mode="same")
+    return float(max(1.5, np.argmax(hist[1:]) + 1))
+
+
+# -- single-crop attempts (cheap, and only useful here: they need a located region) ---------
+
+
+def paint_quiet_zone(gray: np.ndarray, module: float) -> list[np.ndarray]:
+    """Variants of ``gray`` with long dark runs (a band or printed frame) painted light."""
+    block = int(max(15, module * 8)) | 1
+    dark = cv2.adaptiveThreshold(
+        gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 5
+    )
+    _, otsu = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    dark = cv2.bitwise_or(dark, otsu)
+    light = int(np.percentile(gray, 95))
+    out = []
+    length = int(module * 11)
+    horiz = cv2.morphologyEx(otsu, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    vert = cv2.morphologyEx(otsu, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
+    # thin frames: exactly the long runs; thick bands: long runs that are also long the other
+    # way (a finder's edge merged into a band's run is only 7 modules long across it)
+    thin = cv2.bitwise_or(horiz, vert)
+    thick = cv2.bitwise_or(
+        cv2.morphologyEx(horiz, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8)),
+        cv2.morphologyEx(vert, cv2.MORPH_OPEN, np.ones((1, length), np.uint8)),
+    )
+    for mask in (thin, thick):
+        if not mask.any():
+            continue
+        grow = cv2.dilate(mask, np.ones((3, 3), np.uint8))
+        img = gray.copy()
+        img[grow > 0] = light
+        out.append(img)
+    del dark
+    return out
+
+
+def _finders(gray: np.ndarray, module: float) -> list[tuple[np.ndarray, float, float]]:
+    """Finder-pattern candidates: (centre, side in px, angle in degrees), dark-light-dark."""
+    block = int(max(15, module * 8)) | 1
+    bw = cv2.adaptiveThreshold(
+        gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 3
+    )
+    contours, hierarchy = cv2.findContours(bw, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return []
+    hierarchy = hierarchy[0]
+    out = []
+    for i, c in enumerate(contours):
+        child = hierarchy[i][2]
+        if child < 0:
+            continue
+        grandchild = hierarchy[child][2]
+        if grandchild < 0:
+            continue
+        area = cv2.contourArea(c)
+        inner = cv2.contourArea(contours[grandchild])
+        if area < 36 or inner <= 0 or not 3.0 < area / inner < 10.0:
+            continue
+        rect = cv2.minAreaRect(c)
+        (w, h) = rect[1]
+        if min(w, h) <= 0 or max(w, h) / min(w, h) > 1.5:
+            continue
+        out.append((np.array(rect[0]), float((w + h) / 2), float(rect[2])))
+    return out
+
+
+def paint_finder(gray: np.ndarray, module: float) -> list[np.ndarray]:
+    """With two finder patterns visible, the third goes at one of a few places: paint it."""
+    found = _finders(gray, module)
+    if len(found) < 2:
+        return []
+    found.sort(key=lambda f: -f[1])
+    out = []
+    dark = int(np.percentile(gray, 5))
+    light = int(np.percentile(gray, 95))
+    pairs = [(a, b) for i, a in enumerate(found[:4]) for b in found[i + 1 : 4]]
+    for a, b in pairs:
+        if not 0.7 < a[1] / b[1] < 1.4:
+            continue
+        side = (a[1] + b[1]) / 2  # 7 modules
+        v = b[0] - a[0]
+        dist = float(np.hypot(*v))
+        if dist < side * 1.8:
+            continue
+        perp = np.array([-v[1], v[0]])
+        # adjacent finders (the covered one makes an L) or diagonal ones (the square's corner)
+        places = [a[0] + perp, a[0] - perp, b[0] + perp, b[0] - perp]
+        places += [(a[0] + b[0]) / 2 + perp / 2, (a[0] + b[0]) / 2 - perp / 2]
+        angle = np.degrees(np.arctan2(v[1], v[0]))
+        for p in places:
+            h, w = gray.shape
+            if not (-side < p[0] < w + side and -side < p[1] < h + side):
+                continue
+            img = gray.copy()
+            for size, shade in ((9, light), (7, dark), (5, light), (3, dark)):
+                box = cv2.boxPoints((tuple(p), (side * size / 7, side * size / 7), angle))
+                cv2.fillConvexPoly(img, np.round(box * 16).astype(np.int32), shade, cv2.LINE_AA, 4)
+            out.append(img)
+    return out[:8]
+
+
+def wiener(gray: np.ndarray, length: float, angle: float, nsr: float = 0.01) -> np.ndarray:
+    """Undo a linear motion blur of ``length`` px at ``angle`` degrees (Wiener filter)."""
+    h, w = gray.shape
+    f = gray.astype(np.float32)
+    # taper the borders so the periodic FFT does not ring from the crop's edges
+    pad = int(length) + 2
+    f = cv2.copyMakeBorder(f, pad, pad, pad, pad, cv2.BORDER_REFLECT)
+    H, W = cv2.getOptimalDFTSize(f.shape[0]), cv2.getOptimalDFTSize(f.shape[1])
+    f = cv2.copyMakeBorder(f, 0, H - f.shape[0], 0, W - f.shape[1], cv2.BORDER_REFLECT)
+    size = int(np.ceil(length)) | 1
+    k = np.zeros((size, size), np.float32)
+    c = (size - 1) / 2
+    dx, dy = np.cos(np.radians(angle)) * length / 2, np.sin(np.radians(angle)) * length / 2
+    cv2.line(
+        k,
+        (round((c - dx) * 16), round((c - dy) * 16)),
+        (round((c + dx) * 16), round((c + dy) * 16)),
+        1.0,
+        1,
+        cv2.LINE_AA,
+        4,
+    )
+    k /= k.sum()
+    psf = np.zeros((H, W), np.float32)
+    psf[:size, :size] = k
+    psf = np.roll(psf, (-size // 2 + 1, -size // 2 + 1), axis=(0, 1))
+    K = np.fft.rfft2(psf)
+    G = np.fft.rfft2(f)
+    out = np.fft.irfft2(G * np.conj(K) / (np.abs(K) ** 2 + nsr), s=(H, W))
+    return _to_u8(out[pad : pad + h, pad : pad + w])
+
+
+def blur_direction(gray: np.ndarray) -> float:
+    """The direction (degrees) along which the crop has the least gradient: the blur's."""
+    f = gray.astype(np.float32)
+    gx = cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3)
+    a, b, c = float((gx * gx).sum()), float((gx * gy).sum()), float((gy * gy).sum())
+    # eigenvector of the smallest eigenvalue of [[a, b], [b, c]]
+    theta = 0.5 * np.degrees(np.arctan2(2 * b, a - c))  # direction of the largest gradient
+    return theta + 90.0
+
+
+def unbend(gray: np.ndarray, amount: float, axis: int) -> np.ndarray:
+    """Straighten rows (axis 0) or columns (axis 1) sagging by ``amount`` of the side."""
+    h, w = gray.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    if axis == 0:
+        u = (xx - w / 2) / (w / 2)
+        src_y = yy + amount * h * (u**2 - 1 / 3)
+        return cv2.remap(gray, xx, src_y.astype(np.float32), cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
+    u = (yy - h / 2) / (h / 2)
+    src_x = xx + amount * w * (u**2 - 1 / 3)
+    return cv2.remap(gray, src_x.astype(np.float32), yy, cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
+
+
+_BENDS = [
+    (a * s, axis) for a in (0.06, 0.1, 0.14, 0.04, 0.12, 0.08) for s in (1, -1) for axis in (0, 1)
+]
+_LENGTHS = (17, 21, 14, 25, 19, 23, 15, 28)
+
+
+class MultiFrameReader:
+    """Feed it every frame the cascade could not read; it returns what it read over them."""
+
+    def __init__(
+        self,
+        *,
+        budget_ms: float | None = 15.0,
+        history: int = 12,
+        clock: Callable[[], float] = time.perf_counter,
+    ):
+        self.budget_ms = budget_ms
+        self.history = history
+        self.clock = clock
+        self.attempts: list[tuple[str, Callable[[], list[str]], int]] = [
+            ("quiet_zone", self._quiet_zone, 1),
+            ("finder_fill", self._finder_fill, 1),
+            ("min_stack", self._min_stack, 4),
+            ("super_res", self._super_res, 3),
+            ("deblur", self._deblur, 1),
+            ("unbend", self._unbend, 1),
+        ]
+        self._cost = {name: 3.0 for name, _, _ in self.attempts}
+        self.reset()
+
+    def reset(self) -> None:
+        self._box: Box | None = None
+        self._scale = 1.0
+        self._crops: deque[_Crop] = deque(maxlen=self.history)
+        self._misses = 0
+        self._next = 0
+        self._step = {"deblur": 0, "unbend": 0}
+        self._module: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self._box is not None
+
+    # -- feeding -------------------------------------------------------------------------
+    def feed(self, gray: np.ndarray, boxes: list[Box] | None = None, read: bool = False):
+        """One frame the cascade saw (``boxes``: the code-like regions it found, or None to
+        look here); ``read`` says the cascade read a code in it. Returns new ``CodeRead``s."""
+        if read:
+            self.reset()
+            return []
+        start = self.clock()
+        if not boxes:
+            try:
+                boxes = texture_boxes(gray, max_boxes=1)
+            except Exception:
+                boxes = []
+        if not boxes:
+            self._misses += 1
+            if self._misses >= 3:  # the code has gone: start afresh for the next guest
+                self.reset()
+            return []
+        self._misses = 0
+        box = max(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
+        self._track(gray, box)
+        return self._work(start)
+
+    def _track(self, gray: np.ndarray, box: Box) -> None:
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        b = self._box
+        if b is None or not (b[0] <= cx <= b[2] and b[1] <= cy <= b[3]):
+            height, width = gray.shape
+            side = max(box[2] - box[0], box[3] - box[1])
+            m = int(side * 0.25) + 8  # room for the code to drift in the hand
+            self._box = (
+                max(0, box[0] - m),
+                max(0, box[1] - m),
+                min(width, box[2] + m),
+                min(height, box[3] + m),
+            )
+            self._scale = min(1.0, _MAX_SIDE / (side + 2 * m))
+            self._crops.clear()
+            self._module = None
+        x0, y0, x1, y1 = self._box
+        crop = gray[y0:y1, x0:x1]
+        if self._scale < 1.0:
+            crop = cv2.resize(
+                crop, None, fx=self._scale, fy=self._scale, interpolation=cv2.INTER_AREA
+            )
+        offset = np.zeros(2)
+        if self._crops:
+            prev = self._crops[-1]
+            a, b2 = prev.image.astype(np.float32), crop.astype(np.float32)
+            if a.shape == b2.shape:
+                win = cv2.createHanningWindow(a.shape[::-1], cv2.CV_32F)
+                (dx, dy), _ = cv2.phaseCorrelate(a, b2, win)
+                offset = prev.offset + np.array([dx, dy])
+        self._crops.append(_Crop(crop, offset))
+
+    # -- the attempts ----------------------------------------------------------------------
+    def _work(self, start: float) -> list[CodeRead]:
+        n = len(self.attempts)
+        for i in range(n):
+            index = (self._next + i) % n
+            name, fn, need = self.attempts[index]
+            if len(self._crops) < need:
+                continue
+            elapsed = (self.clock() - start) * 1000
+            if self.budget_ms is not None and elapsed + self._cost[name] > self.budget_ms:
+                if i > 0:
+                    self._next = index  # resume here on the next frame
+                    return []
+                continue
+            t0 = self.clock()
+            try:
+                texts = fn()
+            except Exception:
+                log.exception("multi-frame attempt %s failed", name)
+                texts = []
+            cost = (self.clock() - t0) * 1000
+            self._cost[name] = 0.7 * self._cost[name] + 0.3 * cost
+            if texts:
+                reads = [self._read(t, name) for t in dict.fromkeys(texts)]
+                self.reset()
+                return reads
+        self._next = (self._next + 1) % n
+        return []
+
+    def _read(self, text: str, attempt: str) -> CodeRead:
+        x0, y0, x1, y1 = self._box
+        corners = ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+        return CodeRead(text, "QRCode", corners, "zxing-cpp", f"multi:{attempt}")
+
+    def _latest(self) -> np.ndarray:
+        return self._crops[-1].image
+
+    def _module_px(self) -> float:
+        if self._module is None:
+            self._module = module_size(self._latest())
+        return self._module
+
+    def _aligned(self, upscale: float = 1.0, count: int | None = None) -> list[np.ndarray]:
+        """The kept crops shifted onto the newest one (and upscaled), as float32."""
+        crops = list(self._crops)[-(count or len(self._crops)) :]
+        ref = crops[-1].offset
+        h, w = crops[-1].image.shape
+        size = (int(w * upscale), int(h * upscale))
+        out = []
+        for c in crops:
+            d = ref - c.offset  # move this crop's content to where the newest has it
+            m = np.float32([[upscale, 0, upscale * d[0]], [0, upscale, upscale * d[1]]])
+            out.append(
+                cv2.warpAffine(
+                    c.image.astype(np.float32),
+                    m,
+                    size,
+                    flags=cv2.INTER_CUBIC,
+                    borderMode=cv2.BORDER_REPLICATE,
+                )
+            )
+        return out
+
+    def _quiet_zone(self) -> list[str]:
+        for img in paint_quiet_zone(self._latest(), self._module_px()):
+            if texts := _zxing(img):
+                return texts
+        return []
+
+    def _finder_fill(self) -> list[str]:
+        for img in paint_finder(self._latest(), self._module_px()):
+            if texts := _zxing(img):
+                return texts
+        return []
+
+    def _min_stack(self) -> list[str]:
+        stack = np.stack(self._aligned())
+        k = max(0, len(stack) // 4)
+        low = np.partition(stack, k, axis=0)[k]
+        return _zxing(_to_u8(low))
+
+    def _super_res(self) -> list[str]:
+        frames = self._aligned(upscale=2.0, count=8)
+        mean = np.mean(frames, axis=0)
+        img = _to_u8(mean)
+        if texts := _zxing(img):
+            return texts
+        sharp = cv2.addWeighted(mean, 2.0, cv2.GaussianBlur(mean, (0, 0), 2.0), -1.0, 0)
+        return _zxing(_to_u8(sharp))
+
+    def _deblur(self) -> list[str]:
+        img = self._latest()
+        angles = [blur_direction(img)]
+        if len(self._crops) >= 2:
+            d = self._crops[-1].offset - self._crops[-2].offset
+            if np.hypot(*d) > 2:
+                angles.insert(0, float(np.degrees(np.arctan2(d[1], d[0]))))
+        step = self._step["deblur"]
+        self._step["deblur"] = step + 1
+        length = _LENGTHS[step % len(_LENGTHS)] * self._scale
+        for angle in angles:
+            if texts := _zxing(wiener(img, length, angle)):
+                return texts
+        return []
+
+    def _unbend(self) -> list[str]:
+        img = self._latest()
+        out = []
+        for _ in range(2):
+            step = self._step["unbend"]
+            self._step["unbend"] = step + 1
+            amount, axis = _BENDS[step % len(_BENDS)]
+            if out := _zxing(unbend(img, amount, axis)):
+                break
+        return out
