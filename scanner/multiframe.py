@@ -50,7 +50,44 @@ _MAX_SIDE = 520  # crops are scaled down past this: the attempts cost per pixel
 @dataclass
 class _Crop:
     image: np.ndarray  # grey uint8, the track's box at the track's scale
-    offset: np.ndarray  # where this crop's content sits relative to the track's first crop
+    # 2x3 matrix from the track's first crop to this one (the hand shifts and turns the code)
+    offset: np.ndarray
+
+
+def _compose(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The 2x3 transform ``b`` after ``a``."""
+    m = np.vstack([b, [0, 0, 1]]) @ np.vstack([a, [0, 0, 1]])
+    return m[:2].astype(np.float32)
+
+
+def _motion(prev: np.ndarray, crop: np.ndarray) -> np.ndarray:
+    """2x3 rigid motion (shift and turn) taking ``prev``'s content to ``crop``'s.
+
+    Phase correlation gives the shift (robust, ~1 ms); ECC on a half-size image refines it
+    with the turn, which a hand adds a degree at a time and which smears a stack otherwise.
+    """
+    a, b = prev.astype(np.float32), crop.astype(np.float32)
+    win = cv2.createHanningWindow(a.shape[::-1], cv2.CV_32F)
+    (dx, dy), _ = cv2.phaseCorrelate(a, b, win)
+    warp = np.float32([[1, 0, dx / 2], [0, 1, dy / 2]])
+    small_a = cv2.resize(a, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    small_b = cv2.resize(b, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    try:
+        _, warp = cv2.findTransformECC(
+            small_a,
+            small_b,
+            warp,
+            cv2.MOTION_EUCLIDEAN,
+            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 1e-4),
+            None,
+            3,
+        )
+    except cv2.error:  # did not converge: keep the shift
+        warp = np.float32([[1, 0, dx / 2], [0, 1, dy / 2]])
+    # ECC's warp takes a point of ``prev`` to where that content is in ``crop``
+    full = warp.copy()
+    full[:, 2] *= 2
+    return full
 
 
 def _zxing(img: np.ndarray, *, pure: bool = False) -> list[str]:
@@ -94,33 +131,31 @@ def module_size(gray: np.ndarray) -> float:
 
 
 def paint_quiet_zone(gray: np.ndarray, module: float) -> list[np.ndarray]:
-    """Variants of ``gray`` with long dark runs (a band or printed frame) painted light."""
-    block = int(max(15, module * 8)) | 1
-    dark = cv2.adaptiveThreshold(
-        gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 5
-    )
-    _, otsu = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    dark = cv2.bitwise_or(dark, otsu)
+    """Variants of ``gray`` with long dark runs (a band or printed frame) painted light.
+
+    A run of 14 modules is longer than anything a code holds next to a thin frame (a finder's
+    7-module edge plus a frame up to 6 modules wide), so along the frame the long runs are the
+    frame alone: painting the vertical ones gives back the quiet zone on the left and right,
+    the horizontal ones above and below. A thick band is also long across, which a finder's
+    edge merged into its runs is not: the ``thick`` variant keeps runs long both ways.
+    """
+    _, dark = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     light = int(np.percentile(gray, 95))
-    out = []
-    length = int(module * 11)
-    horiz = cv2.morphologyEx(otsu, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
-    vert = cv2.morphologyEx(otsu, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
-    # thin frames: exactly the long runs; thick bands: long runs that are also long the other
-    # way (a finder's edge merged into a band's run is only 7 modules long across it)
-    thin = cv2.bitwise_or(horiz, vert)
+    length = max(8, int(module * 14))
+    horiz = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    vert = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
     thick = cv2.bitwise_or(
         cv2.morphologyEx(horiz, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8)),
         cv2.morphologyEx(vert, cv2.MORPH_OPEN, np.ones((1, length), np.uint8)),
     )
-    for mask in (thin, thick):
+    out = []
+    for mask in (cv2.bitwise_or(horiz, vert), vert, horiz, thick):
         if not mask.any():
             continue
         grow = cv2.dilate(mask, np.ones((3, 3), np.uint8))
         img = gray.copy()
         img[grow > 0] = light
         out.append(img)
-    del dark
     return out
 
 
@@ -258,7 +293,7 @@ class MultiFrameReader:
         self,
         *,
         budget_ms: float | None = 15.0,
-        history: int = 12,
+        history: int = 16,
         clock: Callable[[], float] = time.perf_counter,
     ):
         self.budget_ms = budget_ms
@@ -289,11 +324,13 @@ class MultiFrameReader:
         return self._box is not None
 
     # -- feeding -------------------------------------------------------------------------
-    def feed(self, gray: np.ndarray, boxes: list[Box] | None = None, read: bool = False):
+    def feed(self, gray: np.ndarray | None, boxes: list[Box] | None = None, read: bool = False):
         """One frame the cascade saw (``boxes``: the code-like regions it found, or None to
         look here); ``read`` says the cascade read a code in it. Returns new ``CodeRead``s."""
         if read:
             self.reset()
+            return []
+        if gray is None or gray.ndim != 2 or gray.dtype != np.uint8 or min(gray.shape) < 48:
             return []
         start = self.clock()
         if not boxes:
@@ -333,14 +370,11 @@ class MultiFrameReader:
             crop = cv2.resize(
                 crop, None, fx=self._scale, fy=self._scale, interpolation=cv2.INTER_AREA
             )
-        offset = np.zeros(2)
+        offset = np.float32([[1, 0, 0], [0, 1, 0]])
         if self._crops:
             prev = self._crops[-1]
-            a, b2 = prev.image.astype(np.float32), crop.astype(np.float32)
-            if a.shape == b2.shape:
-                win = cv2.createHanningWindow(a.shape[::-1], cv2.CV_32F)
-                (dx, dy), _ = cv2.phaseCorrelate(a, b2, win)
-                offset = prev.offset + np.array([dx, dy])
+            if prev.image.shape == crop.shape:
+                offset = _compose(prev.offset, _motion(prev.image, crop))
         self._crops.append(_Crop(crop, offset))
 
     # -- the attempts ----------------------------------------------------------------------
@@ -386,15 +420,17 @@ class MultiFrameReader:
         return self._module
 
     def _aligned(self, upscale: float = 1.0, count: int | None = None) -> list[np.ndarray]:
-        """The kept crops shifted onto the newest one (and upscaled), as float32."""
+        """The kept crops moved onto the newest one (and upscaled), as float32."""
         crops = list(self._crops)[-(count or len(self._crops)) :]
-        ref = crops[-1].offset
+        ref = np.vstack([crops[-1].offset, [0, 0, 1]])
         h, w = crops[-1].image.shape
         size = (int(w * upscale), int(h * upscale))
+        scale = np.diag([upscale, upscale, 1.0])
         out = []
         for c in crops:
-            d = ref - c.offset  # move this crop's content to where the newest has it
-            m = np.float32([[upscale, 0, upscale * d[0]], [0, upscale, upscale * d[1]]])
+            # this crop -> first crop -> newest crop, then upscaled
+            back = np.vstack([cv2.invertAffineTransform(c.offset), [0, 0, 1]])
+            m = (scale @ ref @ back)[:2]
             out.append(
                 cv2.warpAffine(
                     c.image.astype(np.float32),
@@ -420,7 +456,7 @@ class MultiFrameReader:
 
     def _min_stack(self) -> list[str]:
         stack = np.stack(self._aligned())
-        k = max(0, len(stack) // 4)
+        k = len(stack) // 8  # the darkest samples, but not the single darkest (noise)
         low = np.partition(stack, k, axis=0)[k]
         return _zxing(_to_u8(low))
 
@@ -437,7 +473,7 @@ class MultiFrameReader:
         img = self._latest()
         angles = [blur_direction(img)]
         if len(self._crops) >= 2:
-            d = self._crops[-1].offset - self._crops[-2].offset
+            d = self._crops[-1].offset[:, 2] - self._crops[-2].offset[:, 2]
             if np.hypot(*d) > 2:
                 angles.insert(0, float(np.degrees(np.arctan2(d[1], d[0]))))
         step = self._step["deblur"]
