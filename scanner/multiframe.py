@@ -441,11 +441,13 @@ class MultiFrameReader:
     def reset(self) -> None:
         self._box: Box | None = None
         self._scale = 1.0
+        self._side = 0  # the code-like region's side when the track began, in px
         self._crops: deque[_Crop] = deque(maxlen=self.history)
         self._misses = 0
         self._next = 0
         self._step = {"deblur": 0, "unbend": 0, "super_res": 0}
         self._module: float | None = None
+        self._done = False  # a code here was read: nothing more to do until it leaves
 
     @property
     def active(self) -> bool:
@@ -455,8 +457,9 @@ class MultiFrameReader:
     def feed(self, gray: np.ndarray | None, boxes: list[Box] | None = None, read: bool = False):
         """One frame the cascade saw (``boxes``: the code-like regions it found, or None to
         look here); ``read`` says the cascade read a code in it. Returns new ``CodeRead``s."""
-        if read:
+        if read:  # quiet until the code leaves: what is read needs no more work
             self.reset()
+            self._done = True
             return []
         if gray is None or gray.ndim != 2 or gray.dtype != np.uint8 or min(gray.shape) < 48:
             return []
@@ -472,8 +475,10 @@ class MultiFrameReader:
                 self.reset()
             return []
         self._misses = 0
-        # the region nearest the one followed so far; boxes over half the frame are merged
-        # regions of several things, too large to say where the code is
+        if self._done:
+            return []  # read already: quiet while that code stays in view
+        # the largest region; boxes over half the frame are merged regions of several
+        # things, too large to say where the code is
         area = gray.shape[0] * gray.shape[1]
         boxes = [b for b in boxes if (b[2] - b[0]) * (b[3] - b[1]) <= area / 2]
         if not boxes:
@@ -501,6 +506,7 @@ class MultiFrameReader:
                 min(height, box[3] + m),
             )
             self._scale = min(1.0, _MAX_SIDE / (side + 2 * m))
+            self._side = side
             self._crops.clear()
             self._module = None
         x0, y0, x1, y1 = self._box
@@ -552,7 +558,8 @@ class MultiFrameReader:
             self._cost[name] = 0.7 * self._cost[name] + 0.3 * cost
             if texts:
                 reads = [self._read(t, name) for t in dict.fromkeys(texts)]
-                self.reset()
+                self._crops.clear()
+                self._done = True
                 return reads
         self._next = (self._next + 1) % n
         return []
@@ -594,8 +601,15 @@ class MultiFrameReader:
         return out
 
     def _quiet_zone(self) -> list[str]:
-        for img in paint_quiet_zone(self._latest(), self._module_px()):
-            if texts := _zxing(img):
+        # runs are measured along rows and columns: turn the code square to them first
+        img = self._latest()
+        angle = grid_angle(img)
+        if abs(angle) > 1.5:
+            h, w = img.shape
+            turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+            img = cv2.warpAffine(img, turn, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        for painted in paint_quiet_zone(img, self._module_px()):
+            if texts := _zxing(painted):
                 return texts
         return []
 
@@ -614,8 +628,10 @@ class MultiFrameReader:
         return _zxing(_to_u8(low))
 
     def _super_res(self) -> list[str] | None:
-        if self._module_px() > 3.0:
-            return None  # modules large enough for the single-frame attempts
+        if self._side > 200:
+            # not a tiny code: a v6 code at 3.5 px per module is ~200 px with its margin
+            # (the run lengths of a blurred tiny code say nothing reliable about its modules)
+            return None
         frames = self._aligned(upscale=2.0, count=8)
         mean = np.mean(frames, axis=0)
         if texts := _zxing(_to_u8(mean)):
