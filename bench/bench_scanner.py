@@ -189,6 +189,42 @@ def bench_sequences(per_kind: int, seed: int) -> list[str]:
     return lines
 
 
+def bench_multiframe_load(seconds: float = 8.0) -> list[str]:
+    """4 paced 1280x720 30-fps sources playing hard door sequences (the reader busy nearly
+    all the time) on the 2 cores: the cascade's per-frame time and decoded frame rate with
+    the multi-frame reader off and on. The reader's thread must not slow the cascade."""
+    seqs = [next(door_sequences.generate(1, seed=77, kinds=(k,))) for k in door_sequences.KINDS]
+    lines = [
+        "| multi-frame | sources | decoded fps per source | cascade ms per frame median / p95 "
+        "| fuse frames dropped | reads |",
+        "|---|---|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        frames = [f for s in seqs for f in s.frames]
+        video = scanner_corpus.write_video(Path(tmp) / "hard.avi", frames, fps=30)
+        for multiframe in (False, True):
+            sources = [FrameSource(str(video), name=f"cam{i}", loop=True) for i in range(4)]
+            reads = []
+            gate = GateScanner(sources, on_read=reads.append, multiframe=multiframe)
+            gate.start()
+            time.sleep(1.0)
+            counts = dict(gate.frames_decoded)
+            marks = {n: len(v) for n, v in gate.decode_ms.items()}
+            t0 = time.monotonic()
+            time.sleep(seconds)
+            elapsed = time.monotonic() - t0
+            fps = [(gate.frames_decoded[s.name] - counts[s.name]) / elapsed for s in sources]
+            ms = [t for n, v in gate.decode_ms.items() for t in v[marks[n] :]]
+            dropped = sum(slot.dropped for slot in gate._fuse_slots.values())
+            gate.stop()
+            lines.append(
+                f"| {'on' if multiframe else 'off'} | 4 | {statistics.mean(fps):.1f} | "
+                f"{statistics.median(ms):.1f} / {pct(ms, 95):.1f} | "
+                f"{dropped if multiframe else '-'} | {len(reads)} |"
+            )
+    return lines
+
+
 def bench_fps(seconds: float = 6.0) -> list[str]:
     """N looping 1280x720 30-fps videos played like cameras (paced, newest frame wins)."""
     texts = scanner_corpus.ticket_texts(4, start=5000)
@@ -279,7 +315,14 @@ def main() -> int:
     ap.add_argument("--sequences", type=int, default=20, help="door sequences per fault kind")
     ap.add_argument("--sequence-seed", type=int, default=1919, help="held out: tests use 19")
     ap.add_argument("--only-sequences", action="store_true")
+    ap.add_argument("--only-multiframe-load", action="store_true")
     args = ap.parse_args()
+
+    if args.only_multiframe_load:
+        print(f"load average {os.getloadavg()}", flush=True)
+        print("\n".join(bench_multiframe_load()))
+        print(f"load average {os.getloadavg()}", flush=True)
+        return 0
 
     if args.only_sequences:
         print(f"load average {os.getloadavg()}", flush=True)
@@ -328,6 +371,8 @@ def main() -> int:
         ]
     )
     emit(bench_sequences(args.sequences, args.sequence_seed))
+    emit(["### Multi-frame reader under load: 4 sources of hard door sequences, 2 cores", ""])
+    emit(bench_multiframe_load())
     emit(["### Sustained frame rate, 1280x720 30-fps sources, 2 cores", ""])
     emit(bench_fps())
     if not args.skip_verdict:
