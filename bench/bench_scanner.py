@@ -196,7 +196,7 @@ def bench_multiframe_load(seconds: float = 8.0) -> list[str]:
     seqs = [next(door_sequences.generate(1, seed=77, kinds=(k,))) for k in door_sequences.KINDS]
     lines = [
         "| multi-frame | sources | decoded fps per source | cascade ms per frame median / p95 "
-        "| fuse frames dropped | reads |",
+        "| frames the fuse threads skipped | reads |",
         "|---|---|---|---|---|---|",
     ]
     with tempfile.TemporaryDirectory() as tmp:
@@ -216,6 +216,7 @@ def bench_multiframe_load(seconds: float = 8.0) -> list[str]:
             fps = [(gate.frames_decoded[s.name] - counts[s.name]) / elapsed for s in sources]
             ms = [t for n, v in gate.decode_ms.items() for t in v[marks[n] :]]
             dropped = sum(slot.dropped for slot in gate._fuse_slots.values())
+            dropped += sum(gate.fuse_skipped.values())
             gate.stop()
             lines.append(
                 f"| {'on' if multiframe else 'off'} | 4 | {statistics.mean(fps):.1f} | "

@@ -415,8 +415,12 @@ class MultiFrameReader:
         budget_ms: float | None = 20.0,
         history: int = 16,
         clock: Callable[[], float] = time.perf_counter,
+        should_yield: Callable[[], bool] | None = None,
     ):
         self.budget_ms = budget_ms
+        # asked before every attempt: True stops this frame's work (the gate's cascades
+        # have frames waiting, and they come first)
+        self.should_yield = should_yield
         self.history = history
         self.clock = clock
         self.attempts: list[tuple[str, Callable[[], list[str]], int]] = [
@@ -463,6 +467,8 @@ class MultiFrameReader:
             return []
         if gray is None or gray.ndim != 2 or gray.dtype != np.uint8 or min(gray.shape) < 48:
             return []
+        if self.should_yield is not None and self.should_yield():
+            return []  # not even the tracking: the cascades need the cores now
         start = self.clock()
         if not boxes:
             try:
@@ -540,6 +546,9 @@ class MultiFrameReader:
             name, fn, need = self.attempts[index]
             if len(self._crops) < need or (moving and name != "deblur"):
                 continue
+            if self.should_yield is not None and self.should_yield():
+                self._next = index
+                return []
             elapsed = (self.clock() - start) * 1000
             if self.budget_ms is not None and elapsed + self._cost[name] > self.budget_ms:
                 if i > 0:

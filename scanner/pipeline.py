@@ -84,6 +84,8 @@ class GateScanner:
         self._multiframe_factory = multiframe_factory
         self._fuse_slots: dict[str, FrameSlot] = {}
         self._fusers: list[threading.Thread] = []
+        self._fuse_turn = threading.Lock()
+        self.fuse_skipped: dict[str, int] = {s.name: 0 for s in self.sources}
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
         self.frames_decoded: dict[str, int] = {s.name: 0 for s in self.sources}
@@ -105,9 +107,12 @@ class GateScanner:
                 # lossless sources (tests, offline files) hand every unread frame over
                 slot = FrameSlot(lossless=source.slot.lossless)
                 self._fuse_slots[source.name] = slot
+                reader = self._multiframe_factory()
+                if reader.should_yield is None and not source.slot.lossless:
+                    reader.should_yield = self._cascades_behind
                 fuser = threading.Thread(
                     target=self._fuse_loop,
-                    args=(source, slot, self._multiframe_factory()),
+                    args=(source, slot, reader),
                     name=f"fuse-{source.name}",
                     daemon=True,
                 )
@@ -180,6 +185,10 @@ class GateScanner:
                 except Exception:
                     log.exception("frame callback failed")
 
+    def _cascades_behind(self) -> bool:
+        """A camera frame waits for its decode thread: the cascades need the cores."""
+        return any(s.slot.pending for s in self.sources)
+
     def _fuse_loop(self, source: FrameSource, slot: FrameSlot, reader: MultiFrameReader) -> None:
         _lower_priority()
         while not self._stop.is_set():
@@ -192,7 +201,17 @@ class GateScanner:
                 if unread.gray is None:
                     reader.feed(None, read=True)
                     continue
-                reads = reader.feed(unread.gray, list(unread.regions))
+                # one fuse thread at work at a time for the whole kiosk: with 4 cameras on 2
+                # cores, multi-frame work never takes more than one core's share from the
+                # cascades. A live camera skips the frame if another is at work (its next
+                # frame comes in 33 ms); a lossless source waits, so tests see every frame.
+                if not self._fuse_turn.acquire(blocking=slot.lossless):
+                    self.fuse_skipped[source.name] += 1
+                    continue
+                try:
+                    reads = reader.feed(unread.gray, list(unread.regions))
+                finally:
+                    self._fuse_turn.release()
             except Exception:  # the gate keeps scanning: the per-frame path is unaffected
                 log.exception("multi-frame reader failed")
                 reader.reset()

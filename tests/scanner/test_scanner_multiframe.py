@@ -120,3 +120,15 @@ def test_reader_forgets_on_a_read_and_gives_nothing_on_junk():
 )
 def test_reader_never_raises_on_strange_frames(frame):
     assert MultiFrameReader().feed(frame) == []
+
+
+def test_reader_yields_to_the_cascades_when_they_are_behind():
+    """The gate asks ``should_yield`` (a camera frame waiting for its cascade): then the
+    reader does no work at all, not even tracking, and reads nothing it would have read."""
+    seq = next(door_sequences.generate(1, seed=19, kinds=("finder_covered",), frames=8))
+    busy = MultiFrameReader(budget_ms=None, should_yield=lambda: True)
+    idle = MultiFrameReader(budget_ms=None, should_yield=lambda: False)
+    busy_reads = [r for f in seq.frames for r in busy.feed(f)]
+    idle_reads = [r for f in seq.frames for r in idle.feed(f)]
+    assert busy_reads == [] and not busy.active
+    assert [r.text for r in idle_reads] == [seq.text]
