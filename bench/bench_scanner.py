@@ -189,6 +189,30 @@ def bench_sequences(per_kind: int, seed: int) -> list[str]:
     return lines
 
 
+def bench_categories_with_reader(per_category: int, seed: int) -> list[str]:
+    """The existing fault categories (single frames): kiosk budget and unlimited cascade,
+    and the kiosk budget plus the multi-frame reader given each unread frame alone (budgets
+    in thread CPU time). The first two columns need only the cascade: the same function on
+    main's tree gives the "before" figures."""
+    kiosk = DecodeCascade(clock=time.thread_time)
+    unlimited = DecodeCascade(budget_ms=None, blank_budget_ms=None)
+    hits = {k: defaultdict(list) for k in ("kiosk", "unlimited", "kiosk + reader")}
+    for s in scanner_corpus.generate(per_category, seed=seed):
+        result = kiosk.decode(s.image)
+        got = set(result.texts)
+        hits["kiosk"][s.category].append(s.texts <= got)
+        hits["unlimited"][s.category].append(s.texts <= set(unlimited.decode(s.image).texts))
+        if not result.reads:
+            reader = MultiFrameReader(clock=time.thread_time)
+            got |= {r.text for r in reader.feed(to_gray(s.image), list(result.regions))}
+        hits["kiosk + reader"][s.category].append(s.texts <= got)
+    lines = ["| category | " + " | ".join(hits) + " |", "|---" * (len(hits) + 1) + "|"]
+    for c in scanner_corpus.CATEGORIES:
+        cells = [f"{100 * sum(v[c]) / len(v[c]):.0f} %" for v in hits.values()]
+        lines.append(f"| {c} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def bench_multiframe_load(seconds: float = 8.0) -> list[str]:
     """4 paced 1280x720 30-fps sources playing hard door sequences (the reader busy nearly
     all the time) on the 2 cores: the cascade's per-frame time and decoded frame rate with
@@ -317,7 +341,14 @@ def main() -> int:
     ap.add_argument("--sequence-seed", type=int, default=1919, help="held out: tests use 19")
     ap.add_argument("--only-sequences", action="store_true")
     ap.add_argument("--only-multiframe-load", action="store_true")
+    ap.add_argument("--only-categories", action="store_true")
+    ap.add_argument("--category-seed", type=int, default=123, help="held out")
     args = ap.parse_args()
+
+    if args.only_categories:
+        print(f"load average {os.getloadavg()}, seed {args.category_seed}", flush=True)
+        print("\n".join(bench_categories_with_reader(args.per_category, args.category_seed)))
+        return 0
 
     if args.only_multiframe_load:
         print(f"load average {os.getloadavg()}", flush=True)

@@ -13,7 +13,9 @@ thread through its own one-frame slot. The decode thread hands it every frame it
 read (newest wins, as for the capture: it never waits for the fuse thread, so a frame the
 cascade reads is never delayed by it) and tells it when it read one (the reader then forgets
 what it gathered). The reader itself looks for a code-like region (~1 ms) and works within
-its per-frame budget only while one is in view. ``multiframe=False`` turns it off.
+its per-frame budget only while one is in view. Only one fuse thread of the kiosk works at a
+time, and it stops as soon as any camera frame waits for its decode thread (the cascades
+come first). ``multiframe=False`` turns it off.
 
 Stopping: ``stop()`` sets each source's flag, joins the capture, decode and fuse threads.
 Nothing is ever killed.
