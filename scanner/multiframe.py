@@ -481,8 +481,6 @@ class MultiFrameReader:
                 self.reset()
             return []
         self._misses = 0
-        if self._done:
-            return []  # read already: quiet while that code stays in view
         # the largest region; boxes over half the frame are merged regions of several
         # things, too large to say where the code is
         area = gray.shape[0] * gray.shape[1]
@@ -495,6 +493,11 @@ class MultiFrameReader:
             if not boxes:
                 return []
         box = max(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
+        if self._done:
+            b, cx, cy = self._box, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+            if b is None or (b[0] <= cx <= b[2] and b[1] <= cy <= b[3]):
+                return []  # read already: quiet while that code stays in view
+            self.reset()  # a code elsewhere in the frame: the next guest's
         self._track(gray, box)
         return self._work(start)
 
