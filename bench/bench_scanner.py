@@ -1,6 +1,14 @@
 """Scanner benchmark: decode cost, decode rates per fault, sustained fps, frame -> verdict.
 
     .venv/bin/python bench/bench_scanner.py [--per-category N] [--tickets N] [--write-docs]
+        [--sequences N] [--sequence-seed S] [--only-sequences]
+
+The door-sequence section (issue 19) records ``--sequences`` one-second sequences per fault
+kind (tests/scanner/door_sequences.py, held-out seed ``--sequence-seed``; the tests use
+seed 19) as MJPG videos, plays each through ``FrameSource`` like a webcam, and prints per
+kind the single-frame rate (the kiosk cascade reads the code on some frame of the second),
+the multi-frame rate (cascade plus ``MultiFrameReader``) and the time from the code's first
+frame to its first read.
 
 Prints the figures the scanner issue asks for; ``--write-docs`` also replaces the
 "## Scanner" section of docs/benchmarks.md. The corpus is generated on the fly (same seed as
@@ -28,9 +36,10 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from scanner.decoders import DecodeCascade, PyzbarDecoder, ZxingDecoder, to_gray  # noqa: E402
+from scanner.multiframe import MultiFrameReader  # noqa: E402
 from scanner.pipeline import GateScanner  # noqa: E402
 from scanner.sources import FrameSource  # noqa: E402
-from tests.scanner import scanner_corpus  # noqa: E402
+from tests.scanner import door_sequences, scanner_corpus  # noqa: E402
 
 
 def pct(values, q):
@@ -99,6 +108,145 @@ def bench_rates(samples) -> list[str]:
             v = list(itertools.chain(*rates[name].values())) if c == "all" else rates[name][c]
             cells.append(f"{100 * sum(v) / len(v):.0f} %")
         lines.append(f"| {c} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _played(path: Path) -> list[np.ndarray]:
+    """Every frame of a recorded video, through the webcam's capture path (lossless slot)."""
+    frames = []
+    source = FrameSource(str(path), lossless=True).start()
+    try:
+        while (frame := source.slot.take(timeout=10)) is not None:
+            frames.append(to_gray(frame.image))
+    finally:
+        source.stop()
+    return frames
+
+
+def bench_sequences(per_kind: int, seed: int) -> list[str]:
+    """Per fault kind: single-frame vs multi-frame rate, time to first read (issue 19).
+
+    Both modes see the same played-back frames. Single-frame: the kiosk cascade on each
+    frame. Multi-frame: the same cascade, and on every frame it does not read, the
+    multi-frame reader with its per-frame budget (both budgets charged in the thread's CPU
+    time, as the tests do, so the rates do not depend on the machine's load; the costs
+    printed are wall-clock). Time to first read: frames after the code's first frame, and
+    that in ms at 30 fps plus the decoding of the frame that read it.
+    """
+    lines = [
+        "| fault kind | sequences | single-frame | multi-frame | first read: frames median / max "
+        "| first read: ms median / max | multi-frame ms per frame median / p95 | read by |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    cascade = DecodeCascade(clock=time.thread_time)
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in door_sequences.KINDS:
+            single_ok = multi_ok = 0
+            firsts, first_ms, mf_ms, by = [], [], [], defaultdict(int)
+            for n, seq in enumerate(door_sequences.generate(per_kind, seed=seed, kinds=(kind,))):
+                path = door_sequences.write_sequence(Path(tmp) / f"{kind}{n}.avi", seq)
+                frames = _played(path)
+                reader = MultiFrameReader(clock=time.thread_time)
+                single = multi = None
+                for i, gray in enumerate(frames):
+                    t0 = time.perf_counter()
+                    result = cascade.decode(gray)
+                    if seq.text in result.texts:
+                        single = single if single is not None else i
+                        if multi is None:
+                            multi = i
+                            first_ms.append((time.perf_counter() - t0) * 1000)
+                            by["single-frame"] += 1
+                        break
+                    if multi is not None:
+                        continue
+                    t1 = time.perf_counter()
+                    reads = reader.feed(gray, list(result.regions), bool(result.reads))
+                    mf_ms.append((time.perf_counter() - t1) * 1000)
+                    if any(r.text == seq.text for r in reads):
+                        multi = i
+                        first_ms.append((time.perf_counter() - t0) * 1000)
+                        by[reads[0].attempt.removeprefix("multi:")] += 1
+                        # go on: the single-frame rate needs the whole second
+                single_ok += single is not None
+                if multi is not None:
+                    multi_ok += 1
+                    frames_after = multi - seq.appears_at
+                    firsts.append(frames_after)
+                    first_ms[-1] += frames_after * 1000 / door_sequences.FPS
+            cells = [
+                kind,
+                str(per_kind),
+                f"{100 * single_ok / per_kind:.0f} %",
+                f"{100 * multi_ok / per_kind:.0f} %",
+                f"{statistics.median(firsts):.0f} / {max(firsts)}" if firsts else "-",
+                f"{statistics.median(first_ms):.0f} / {max(first_ms):.0f}" if first_ms else "-",
+                f"{statistics.median(mf_ms):.1f} / {pct(mf_ms, 95):.1f}" if mf_ms else "-",
+                ", ".join(f"{k} {v}" for k, v in sorted(by.items(), key=lambda kv: -kv[1])),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+            print(lines[-1], file=sys.stderr, flush=True)  # progress
+    return lines
+
+
+def bench_categories_with_reader(per_category: int, seed: int) -> list[str]:
+    """The existing fault categories (single frames): kiosk budget and unlimited cascade,
+    and the kiosk budget plus the multi-frame reader given each unread frame alone (budgets
+    in thread CPU time). The first two columns need only the cascade: the same function on
+    main's tree gives the "before" figures."""
+    kiosk = DecodeCascade(clock=time.thread_time)
+    unlimited = DecodeCascade(budget_ms=None, blank_budget_ms=None)
+    hits = {k: defaultdict(list) for k in ("kiosk", "unlimited", "kiosk + reader")}
+    for s in scanner_corpus.generate(per_category, seed=seed):
+        result = kiosk.decode(s.image)
+        got = set(result.texts)
+        hits["kiosk"][s.category].append(s.texts <= got)
+        hits["unlimited"][s.category].append(s.texts <= set(unlimited.decode(s.image).texts))
+        if not result.reads:
+            reader = MultiFrameReader(clock=time.thread_time)
+            got |= {r.text for r in reader.feed(to_gray(s.image), list(result.regions))}
+        hits["kiosk + reader"][s.category].append(s.texts <= got)
+    lines = ["| category | " + " | ".join(hits) + " |", "|---" * (len(hits) + 1) + "|"]
+    for c in scanner_corpus.CATEGORIES:
+        cells = [f"{100 * sum(v[c]) / len(v[c]):.0f} %" for v in hits.values()]
+        lines.append(f"| {c} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def bench_multiframe_load(seconds: float = 8.0) -> list[str]:
+    """4 paced 1280x720 30-fps sources playing hard door sequences (the reader busy nearly
+    all the time) on the 2 cores: the cascade's per-frame time and decoded frame rate with
+    the multi-frame reader off and on. The reader's thread must not slow the cascade."""
+    seqs = [next(door_sequences.generate(1, seed=77, kinds=(k,))) for k in door_sequences.KINDS]
+    lines = [
+        "| multi-frame | sources | decoded fps per source | cascade ms per frame median / p95 "
+        "| frames the fuse threads skipped | reads |",
+        "|---|---|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        frames = [f for s in seqs for f in s.frames]
+        video = scanner_corpus.write_video(Path(tmp) / "hard.avi", frames, fps=30)
+        for multiframe in (False, True):
+            sources = [FrameSource(str(video), name=f"cam{i}", loop=True) for i in range(4)]
+            reads = []
+            gate = GateScanner(sources, on_read=reads.append, multiframe=multiframe)
+            gate.start()
+            time.sleep(1.0)
+            counts = dict(gate.frames_decoded)
+            marks = {n: len(v) for n, v in gate.decode_ms.items()}
+            t0 = time.monotonic()
+            time.sleep(seconds)
+            elapsed = time.monotonic() - t0
+            fps = [(gate.frames_decoded[s.name] - counts[s.name]) / elapsed for s in sources]
+            ms = [t for n, v in gate.decode_ms.items() for t in v[marks[n] :]]
+            dropped = sum(slot.dropped for slot in gate._fuse_slots.values())
+            dropped += sum(gate.fuse_skipped.values())
+            gate.stop()
+            lines.append(
+                f"| {'on' if multiframe else 'off'} | 4 | {statistics.mean(fps):.1f} | "
+                f"{statistics.median(ms):.1f} / {pct(ms, 95):.1f} | "
+                f"{dropped if multiframe else '-'} | {len(reads)} |"
+            )
     return lines
 
 
@@ -189,7 +337,32 @@ def main() -> int:
     ap.add_argument("--tickets", type=int, default=1_000_000)
     ap.add_argument("--skip-verdict", action="store_true")
     ap.add_argument("--write-docs", action="store_true")
+    ap.add_argument("--sequences", type=int, default=20, help="door sequences per fault kind")
+    ap.add_argument("--sequence-seed", type=int, default=1919, help="held out: tests use 19")
+    ap.add_argument("--only-sequences", action="store_true")
+    ap.add_argument("--only-multiframe-load", action="store_true")
+    ap.add_argument("--only-categories", action="store_true")
+    ap.add_argument("--category-seed", type=int, default=123, help="held out")
     args = ap.parse_args()
+
+    if args.only_categories:
+        print(f"load average {os.getloadavg()}, seed {args.category_seed}", flush=True)
+        print("\n".join(bench_categories_with_reader(args.per_category, args.category_seed)))
+        return 0
+
+    if args.only_multiframe_load:
+        print(f"load average {os.getloadavg()}", flush=True)
+        print("\n".join(bench_multiframe_load()))
+        print(f"load average {os.getloadavg()}", flush=True)
+        return 0
+
+    if args.only_sequences:
+        print(f"load average {os.getloadavg()}", flush=True)
+        title = f"### Door sequences (issue 19), seed {args.sequence_seed}, 1280x720 MJPG"
+        print(title, "\n")
+        print("\n".join(bench_sequences(args.sequences, args.sequence_seed)))
+        print(f"load average {os.getloadavg()}", flush=True)
+        return 0
 
     out = [
         "## Scanner",
@@ -222,6 +395,16 @@ def main() -> int:
     emit(bench_cost({"640x480": small, "1280x720": big}))
     emit(["### Decode rate per fault category (1280x720)", ""])
     emit(bench_rates(samples))
+    emit(
+        [
+            f"### Door sequences (issue 19): {args.sequences} one-second 1280x720 MJPG videos "
+            f"per fault kind, held-out seed {args.sequence_seed}",
+            "",
+        ]
+    )
+    emit(bench_sequences(args.sequences, args.sequence_seed))
+    emit(["### Multi-frame reader under load: 4 sources of hard door sequences, 2 cores", ""])
+    emit(bench_multiframe_load())
     emit(["### Sustained frame rate, 1280x720 30-fps sources, 2 cores", ""])
     emit(bench_fps())
     if not args.skip_verdict:

@@ -38,6 +38,9 @@ class DecodeResult:
     elapsed_ms: float
     stages_tried: tuple[str, ...]
     saw_code: bool  # a code was located even if not decoded: the frame deserved the full budget
+    # where code-like things were seen and not all read (boxes around codes zxing-cpp located,
+    # or the texture locator's boxes): where the multi-frame reader looks next
+    regions: tuple[tuple[int, int, int, int], ...] = ()
 
     @property
     def texts(self) -> list[str]:
@@ -264,6 +267,7 @@ class DecodeCascade:
             budget = budget_ms
         boxes = regions(hints, gray.shape) if hints else whole(gray)
         mpx = _area(boxes)
+        located = tuple(boxes) if hints else ()
         textured: list | None = None  # code-like boxes when nothing was located, found lazily
         extra_start = self.clock()
         for stage in self.stages:
@@ -314,8 +318,9 @@ class DecodeCascade:
                     break
                 boxes = regions(hints, gray.shape)
                 mpx = _area(boxes)
-        return self._result(found, start, tried, saw_code)
+        unread = located or tuple(textured or ())
+        return self._result(found, start, tried, saw_code, unread)
 
-    def _result(self, found, start, tried, saw_code) -> DecodeResult:
+    def _result(self, found, start, tried, saw_code, unread=()) -> DecodeResult:
         elapsed = (self.clock() - start) * 1000
-        return DecodeResult(tuple(found.values()), elapsed, tuple(tried), saw_code)
+        return DecodeResult(tuple(found.values()), elapsed, tuple(tried), saw_code, unread)

@@ -7,22 +7,36 @@ gets every decoded frame with the codes found in it, for the preview (the UI cop
 QImage on its own thread). Callbacks run on the decode threads: keep them short, or hand the
 work on (the UI does so with queued signals; ``CheckIn.check`` is fast enough to call here).
 
-Stopping: ``stop()`` sets each source's flag, joins the capture and decode threads. Nothing
-is ever killed.
+Multi-frame reading (issue 19, ``scanner.multiframe``): each source also has a **fuse
+thread**, at a lower scheduling priority where the system allows it, fed from the decode
+thread through its own one-frame slot. The decode thread hands it every frame it could not
+read (newest wins, as for the capture: it never waits for the fuse thread, so a frame the
+cascade reads is never delayed by it) and tells it when it read one (the reader then forgets
+what it gathered). The reader itself looks for a code-like region (~1 ms) and works within
+its per-frame budget only while one is in view. Only one fuse thread of the kiosk works at a
+time, and it stops as soon as any camera frame waits for its decode thread (the cascades
+come first). ``multiframe=False`` turns it off.
+
+Stopping: ``stop()`` sets each source's flag, joins the capture, decode and fuse threads.
+Nothing is ever killed.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from scanner.decoders import DecodeCascade, DecodeResult
+import numpy as np
+
+from scanner.decoders import DecodeCascade, DecodeResult, to_gray
 from scanner.dedupe import ReadDeduper
+from scanner.multiframe import MultiFrameReader
 from scanner.reads import CodeRead
-from scanner.sources import Frame, FrameSource
+from scanner.sources import Frame, FrameSlot, FrameSource
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +52,15 @@ class ScanRead:
     read: CodeRead
 
 
+@dataclass(frozen=True)
+class _Unread:
+    """What the decode thread tells the fuse thread about one frame."""
+
+    captured_at: float
+    gray: np.ndarray | None  # None: the cascade read a code in this frame
+    regions: tuple
+
+
 ReadCallback = Callable[[ScanRead], None]
 FrameCallback = Callable[[Frame, DecodeResult], None]
 
@@ -51,12 +74,20 @@ class GateScanner:
         on_frame: FrameCallback | None = None,
         deduper: ReadDeduper | None = None,
         cascade_factory: Callable[[], DecodeCascade] = DecodeCascade,
+        multiframe: bool = True,
+        multiframe_factory: Callable[[], MultiFrameReader] = MultiFrameReader,
     ):
         self.sources = list(sources)
         self.on_read = on_read
         self.on_frame = on_frame
         self.deduper = deduper or ReadDeduper()
         self._cascade_factory = cascade_factory
+        self.multiframe = multiframe
+        self._multiframe_factory = multiframe_factory
+        self._fuse_slots: dict[str, FrameSlot] = {}
+        self._fusers: list[threading.Thread] = []
+        self._fuse_turn = threading.Lock()
+        self.fuse_skipped: dict[str, int] = {s.name: 0 for s in self.sources}
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
         self.frames_decoded: dict[str, int] = {s.name: 0 for s in self.sources}
@@ -74,6 +105,21 @@ class GateScanner:
                 daemon=True,
             )
             self._workers.append(worker)
+            if self.multiframe:
+                # lossless sources (tests, offline files) hand every unread frame over
+                slot = FrameSlot(lossless=source.slot.lossless)
+                self._fuse_slots[source.name] = slot
+                reader = self._multiframe_factory()
+                if reader.should_yield is None and not source.slot.lossless:
+                    reader.should_yield = self._cascades_behind
+                fuser = threading.Thread(
+                    target=self._fuse_loop,
+                    args=(source, slot, reader),
+                    name=f"fuse-{source.name}",
+                    daemon=True,
+                )
+                self._fusers.append(fuser)
+                fuser.start()
             source.start()
             worker.start()
         return self
@@ -81,16 +127,19 @@ class GateScanner:
     def stop(self, timeout: float = 5.0) -> bool:
         self._stop.set()
         ok = all([s.stop(timeout) for s in self.sources])
-        for w in self._workers:
+        for slot in self._fuse_slots.values():
+            slot.close()
+        for w in self._workers + self._fusers:
             w.join(timeout)
             ok = ok and not w.is_alive()
         self._workers.clear()
+        self._fusers.clear()
         return ok
 
     def wait_sources_ended(self, timeout: float | None = None) -> bool:
         """For files: wait until every source has played out and its frames were decoded."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        for w in self._workers:
+        for w in self._workers + self._fusers:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             w.join(left)
             if w.is_alive():
@@ -105,6 +154,14 @@ class GateScanner:
 
     def _decode_loop(self, source: FrameSource, cascade: DecodeCascade) -> None:
         slot = source.slot
+        fuse = self._fuse_slots.get(source.name)
+        try:
+            self._decode_frames(source, cascade, slot, fuse)
+        finally:
+            if fuse is not None:
+                fuse.close()  # the fuse thread finishes what it holds, then ends
+
+    def _decode_frames(self, source, cascade, slot, fuse) -> None:
         while not self._stop.is_set():
             frame = slot.take(timeout=0.2)
             if frame is None:
@@ -120,14 +177,63 @@ class GateScanner:
             for read in result.reads:
                 if self.deduper.accept(read.text, frame.captured_at):
                     self._emit(ScanRead(read.text, source.name, frame.captured_at, done, read))
+            if fuse is not None:
+                # after the reads are out: the fuse thread never delays a read frame
+                gray = None if result.reads else to_gray(frame.image)
+                fuse.put(_Unread(frame.captured_at, gray, result.regions), self._stop)
             if self.on_frame is not None:
                 try:
                     self.on_frame(frame, result)
                 except Exception:
                     log.exception("frame callback failed")
 
+    def _cascades_behind(self) -> bool:
+        """A camera frame waits for its decode thread: the cascades need the cores."""
+        return any(s.slot.pending for s in self.sources)
+
+    def _fuse_loop(self, source: FrameSource, slot: FrameSlot, reader: MultiFrameReader) -> None:
+        _lower_priority()
+        while not self._stop.is_set():
+            unread = slot.take(timeout=0.2)
+            if unread is None:
+                if slot.closed:
+                    return
+                continue
+            try:
+                if unread.gray is None:
+                    reader.feed(None, read=True)
+                    continue
+                # one fuse thread at work at a time for the whole kiosk: with 4 cameras on 2
+                # cores, multi-frame work never takes more than one core's share from the
+                # cascades. A live camera skips the frame if another is at work (its next
+                # frame comes in 33 ms); a lossless source waits, so tests see every frame.
+                if not self._fuse_turn.acquire(blocking=slot.lossless):
+                    self.fuse_skipped[source.name] += 1
+                    continue
+                try:
+                    reads = reader.feed(unread.gray, list(unread.regions))
+                finally:
+                    self._fuse_turn.release()
+            except Exception:  # the gate keeps scanning: the per-frame path is unaffected
+                log.exception("multi-frame reader failed")
+                reader.reset()
+                continue
+            done = time.monotonic()
+            for read in reads:
+                if self.deduper.accept(read.text, unread.captured_at):
+                    self._emit(ScanRead(read.text, source.name, unread.captured_at, done, read))
+
     def _emit(self, scan_read: ScanRead) -> None:
         try:
             self.on_read(scan_read)
         except Exception:  # the gate keeps scanning whatever the consumer did
             log.exception("read callback failed")
+
+
+def _lower_priority() -> None:
+    """Lower this thread's scheduling priority (Linux: per-thread nice), so the decode
+    threads come first when the cores are busy. Elsewhere, or when refused, nothing changes."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass

@@ -94,6 +94,11 @@ class FrameSlot:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def pending(self) -> bool:
+        """A frame is waiting to be taken (its reader is behind)."""
+        return self._frame is not None
+
 
 class ImageFolderCapture:
     """A folder of images behaving like a ``VideoCapture`` (sorted by name, one per read).
