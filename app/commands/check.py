@@ -47,7 +47,7 @@ def run(args) -> int:
         with open_checkin(args) as checkin:
             door = DoorService(checkin)
             gate = door.gate_name(args.gate)
-            staff = _sign_in(door, args.staff) if args.staff else None
+            staff = sign_in(door, args.staff) if args.staff else None
             result = door.check(
                 args.code,
                 gate=gate,
@@ -63,8 +63,10 @@ def run(args) -> int:
     return 0 if result.admitted else 1
 
 
-def _sign_in(door: DoorService, name: str) -> str:
-    """The name to record: the signed-in member's, or ``name`` itself at an open door."""
+def sign_in(door: DoorService, name: str) -> str:
+    """The name to record: the signed-in member's, or ``name`` itself at an open door.
+
+    Also ``gatehouse scan-image --staff``'s sign-in: one PIN check for every command."""
     try:
         member = door.member_named(name)
     except NotOnStaff as exc:

@@ -24,7 +24,11 @@ def register(sub) -> None:
     )
     p.add_argument("--gate", help="gate name (default: the gate this kiosk is paired with)")
     p.add_argument("--exit", action="store_true", help="record exits instead of entries")
-    p.add_argument("--staff", help="who is scanning")
+    p.add_argument(
+        "--staff",
+        help="who is scanning; on an event with a staff list, their PIN is asked"
+        " (or read from stdin) and checked as by gatehouse check --staff",
+    )
     json_flag(p)
     p.set_defaults(func=run)
 
@@ -65,17 +69,22 @@ def run(args) -> int:
         return 2 if unreadable else (1 if missing else 0)
 
     from app.checkin import CannotRecord, NoTicketList, UnknownGate, open_checkin
+    from app.commands.check import sign_in
+    from app.door import DoorService
 
     all_admitted = not missing
     try:
-        with open_checkin(args) as svc:
+        with open_checkin(args) as checkin:
+            door = DoorService(checkin)
+            gate = door.gate_name(args.gate)
+            staff = sign_in(door, args.staff) if args.staff else None
             for name, texts in decoded:
                 for text in texts:
-                    result = svc.check(
+                    result = door.check(
                         text,
-                        gate=args.gate,
+                        gate=gate,
                         direction="exit" if args.exit else "entry",
-                        staff=args.staff,
+                        staff=staff,
                     )
                     all_admitted = all_admitted and result.admitted
                     print(json.dumps({"file": name, **result.to_dict()}, ensure_ascii=False))
