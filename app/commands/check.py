@@ -19,13 +19,15 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from typing import Any
 
-from app.checkin import CannotRecord, NoTicketList, UnknownGate, open_checkin
+from app.checkin import CannotRecord, CheckResult, NoTicketList, UnknownGate, open_checkin
 from app.cli import CommandError, json_flag
 from app.door import DoorService, NotOnStaff
 from app.settings import Settings
 from app.staff import LockedOut, WrongPin
 from core import messages
+from core.messages import verdicts
 
 
 def register(sub) -> None:
@@ -59,8 +61,18 @@ def run(args) -> int:
     except CannotRecord as exc:
         print(json.dumps(exc.to_dict(), ensure_ascii=False), flush=True)
         return 2
-    print(json.dumps(result.to_dict(), ensure_ascii=False), flush=True)
+    print(json.dumps(in_words(result), ensure_ascii=False), flush=True)
     return 0 if result.admitted else 1
+
+
+def in_words(result: CheckResult, lang: str | None = None) -> dict[str, Any]:
+    """The result's JSON object, its ``message`` in the kiosk's language: the same words the
+    door window shows for it (core/messages/verdicts.py), English when the language is."""
+    out = result.to_dict()
+    out["message"] = verdicts.reason_text(
+        result.reason, result.params, lang or _language(), result.message
+    )
+    return out
 
 
 def sign_in(door: DoorService, name: str) -> str:

@@ -69,7 +69,7 @@ def run(args) -> int:
         return 2 if unreadable else (1 if missing else 0)
 
     from app.checkin import CannotRecord, NoTicketList, UnknownGate, open_checkin
-    from app.commands.check import sign_in
+    from app.commands.check import in_words, sign_in
     from app.door import DoorService
 
     all_admitted = not missing
@@ -87,7 +87,7 @@ def run(args) -> int:
                         staff=staff,
                     )
                     all_admitted = all_admitted and result.admitted
-                    print(json.dumps({"file": name, **result.to_dict()}, ensure_ascii=False))
+                    print(json.dumps({"file": name, **in_words(result)}, ensure_ascii=False))
                     sys.stdout.flush()
     except (NoTicketList, UnknownGate) as exc:
         raise CommandError(str(exc)) from None

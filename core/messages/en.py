@@ -285,6 +285,18 @@ TEXTS = {
     "dashboard.downloaded": "Downloaded {file}",
     "dashboard.download_failed": "The attendance file could not be downloaded.",
     "dashboard.signed_out": "Signed out.",
+    # CLI (issue 13 item 6, second pass) -------------------------------------------------------
+    # -- the engine's verdict words beside reason.* (core.rules words its message from these)
+    "verdict.seen": "scanned",
+    "verdict.seen.at": "scanned at {time}",
+    "verdict.seen.gate": "scanned at {gate}",
+    "verdict.seen.at_gate": "scanned at {gate} at {time}",
+    "reason.already_inside.transferred": "Transferred ticket: the previous holder is still inside ({seen} on the old code): they must exit first",
+    "reason.already_used.transferred": "Transferred ticket: already used by the previous holder ({seen})",
+    "reason.already_outside.seen": "Exit recorded: already outside (last {seen})",
+    "reason.exit.no_entry": "Exit recorded (no entry on record)",
+    "reason.revoked.withdrawn_issuer": "Ticket from a withdrawn box office: send to the box office",
+    # @@CLI-EN@@
     # == window labels (ui/i18n.py: self.tr(English) in the Qt context) ==
     # -- BoxOfficeWindow ----------------------------------------------------------------------
     "BoxOfficeWindow.gatehouse_box_office": "Gatehouse box office",

@@ -295,6 +295,17 @@ TEXTS = {
     "dashboard.downloaded": "Descargado {file}",
     "dashboard.download_failed": "No se pudo descargar el archivo de asistencia.",
     "dashboard.signed_out": "Sesión cerrada.",
+    # CLI (issue 13 item 6, second pass) -------------------------------------------------------
+    "verdict.seen": "escaneada",
+    "verdict.seen.at": "escaneada a las {time}",
+    "verdict.seen.gate": "escaneada en {gate}",
+    "verdict.seen.at_gate": "escaneada en {gate} a las {time}",
+    "reason.already_inside.transferred": "Entrada transferida: el titular anterior sigue dentro ({seen} con el código antiguo): debe salir primero",
+    "reason.already_used.transferred": "Entrada transferida: el titular anterior ya la usó ({seen})",
+    "reason.already_outside.seen": "Salida registrada: ya estaba fuera ({seen} por última vez)",
+    "reason.exit.no_entry": "Salida registrada (sin entrada registrada)",
+    "reason.revoked.withdrawn_issuer": "Entrada de una taquilla retirada: enviar a taquilla",
+    # @@CLI-ES@@
     # == window labels ==
     # -- BoxOfficeWindow ----------------------------------------------------------------------
     "BoxOfficeWindow.gatehouse_box_office": "Gatehouse taquilla",
