@@ -242,7 +242,7 @@ class SyncEngine:
         self.last_round = report
         if self.store.device_state().revoked:
             report.error = SyncError("revoked", errors.REVOKED)
-            self._set(last_error=errors.REVOKED, online=False)
+            self._set(last_error=errors.REVOKED_RECORD, online=False)
             return False
         if apply_retention(self.store):
             log.info("the event's retention period is over: guest and staff names erased")
@@ -314,8 +314,8 @@ class SyncEngine:
         if exc.kind == "revoked":
             log.warning("device revoked by the organizer: wiping personal data")
             wipe_personal_data(self.store)
-            self.store.update_state(last_error=errors.REVOKED)
-            self._set(online=False, last_error=errors.REVOKED)
+            self.store.update_state(last_error=errors.REVOKED_RECORD)
+            self._set(online=False, last_error=errors.REVOKED_RECORD)
             scheduler = self._scheduler
             if scheduler is not None:
                 scheduler.remove_all_jobs()
@@ -324,11 +324,11 @@ class SyncEngine:
         delay = min(self.backoff_max_s, self.backoff_base_s * 2 ** (self._failures - 1))
         # "Equal jitter": at least half the delay, so retries spread out but never bunch up.
         self._next_attempt_at = self.clock() + delay * (0.5 + self.rng() / 2)
-        if self.store.device_state().last_error != str(exc):
-            self.store.update_state(last_error=str(exc), online=False)
+        if self.store.device_state().last_error != exc.recorded():
+            self.store.update_state(last_error=exc.recorded(), online=False)
         log.info("sync round failed (%s): %s", exc.kind, exc)
         # A server that answered (a damaged page, a refusal) is reachable: still "online".
-        self._set(online=exc.kind in ("damaged", "refused"), last_error=str(exc))
+        self._set(online=exc.kind in ("damaged", "refused"), last_error=exc.recorded())
 
     def _persist(self, now: float) -> None:
         """Remember the last success for ``gatehouse status`` (another process)."""

@@ -9,8 +9,11 @@ another process). Messages are for door staff and IT.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from core import messages
+from sync import errors
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,16 @@ class SyncStatus:
     refused_error: str | None = None  # plain words for IT, None when nothing was refused
     # (error code, message, scans) per reason the server refused scans for good
     refused: tuple[tuple[str, str, int], ...] = ()
+    # last_error's catalogue key and params (core/messages), for words in another language;
+    # "" when the error was recorded as plain words only
+    last_error_key: str = ""
+    last_error_params: dict[str, Any] = field(default_factory=dict)
+
+    def last_error_in(self, lang: str) -> str | None:
+        """The last error in ``lang`` (the CLI's; the badge words it with ``say``)."""
+        if self.last_error_key:
+            return messages.text(self.last_error_key, lang, **self.last_error_params)
+        return self.last_error
 
     @property
     def state(self) -> str:
@@ -80,12 +93,14 @@ def read_status(
     """
     state = store.device_state()
     refused = tuple(tuple(r) for r in store.refused_summary())
+    recorded = state.last_error if last_error is _RECORDED else last_error
+    key, params = errors.recorded_key(recorded) or ("", {})
     return SyncStatus(
         online=state.online if online is _RECORDED else online,
         last_success_at=(state.last_sync_at or None)
         if last_success_at is _RECORDED
         else last_success_at,
-        last_error=state.last_error if last_error is _RECORDED else last_error,
+        last_error=errors.recorded_words(recorded),  # English: status --json, logs
         pending_uploads=store.pending_count(),
         manifest_seq=state.manifest_seq,
         manifest_age_s=state.manifest_age(now),
@@ -95,4 +110,6 @@ def read_status(
         refused_uploads=sum(n for _, _, n in refused),
         refused_error=describe_refused(list(refused)),
         refused=refused,
+        last_error_key=key,
+        last_error_params=params,
     )

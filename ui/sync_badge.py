@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui import theme
+from ui.i18n import say
 
 
 class SyncBridge(QObject):
@@ -105,7 +106,10 @@ class SyncBadge(QFrame):
                 age_text(status.manifest_age_s),
             ]
             if not online and status.last_error:
-                bits.append(status.last_error)
+                # Worded here, in the window's language, from what sync recorded (its key)
+                key = getattr(status, "last_error_key", "")
+                params = getattr(status, "last_error_params", {})
+                bits.append(say(key, **params) if key else status.last_error)
             detail = "  \u00b7  ".join(bits)
         self.word.setText(word)
         self.word.setStyleSheet(f"color: {colour}; font-weight: bold; font-size: 20px;")

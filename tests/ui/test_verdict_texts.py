@@ -101,3 +101,38 @@ def test_a_right_to_left_language_mirrors_the_windows(qapp, monkeypatch):
     finally:
         languages.set_language("en")
     assert qapp.layoutDirection() == Qt.LayoutDirection.LeftToRight
+
+
+def test_sync_badge_words_the_recorded_error_in_the_windows_language(qapp, tmp_path):
+    """Sync records its last error as a catalogue key (the device state), and the badge words
+    it in the window's language, even read back by another process (issue 13 item 6)."""
+    import time
+
+    from sync.status import read_status
+    from tests.factories import EventFixture
+    from tests.faultproxy import FaultProxy
+    from tests.sync.harness import make_kiosk
+    from tests.sync.miniserver import MiniServer
+    from ui.sync_badge import SyncBadge
+
+    server = MiniServer(EventFixture(), page_rows=10)
+    languages = Languages(tmp_path / "cache")
+    try:
+        with FaultProxy(server.url) as proxy:
+            kiosk = make_kiosk(tmp_path, server.url, server.pairing_code(), via=proxy.url)
+            try:
+                proxy.fault("status", code=503)
+                assert kiosk.engine.sync_now() is False
+                recorded = read_status(kiosk.store, time.time())  # as `gatehouse status` reads
+            finally:
+                kiosk.close()
+        assert "HTTP 503" in recorded.last_error  # English for logs and --json
+        assert languages.set_language("es")
+        badge = SyncBadge()
+        badge.show_status(recorded)
+        assert "El servidor de sincronización tiene un problema (HTTP 503)" in badge.detail.text()
+        assert "has a problem" not in badge.detail.text()
+        assert recorded.last_error_in("es") in badge.detail.text()
+    finally:
+        languages.set_language("en")
+        server.close()
