@@ -32,7 +32,7 @@ from sync.feed import pull_feed
 from sync.manifest import ManifestResult, pull_manifest
 from sync.outbox import upload_scans
 from sync.revocation import wipe_personal_data
-from sync.status import SyncStatus, describe_refused, read_status
+from sync.status import SyncStatus, read_status, refused_reasons
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +241,7 @@ class SyncEngine:
         report = RoundReport()
         self.last_round = report
         if self.store.device_state().revoked:
-            report.error = SyncError("revoked", errors.REVOKED)
+            report.error = SyncError.because("revoked", "sync.revoked")
             self._set(last_error=errors.REVOKED_RECORD, online=False)
             return False
         if apply_retention(self.store):
@@ -263,10 +263,11 @@ class SyncEngine:
                     report.uploaded, report.refused = upload.acknowledged, len(upload.refused)
                     if upload.refused:
                         # Parked for good: this round says so once, then status carries it.
-                        refused = SyncError(
+                        refused = SyncError.because(
                             "refused",
-                            f"{describe_refused(_group(upload.refused))}. "
-                            "Kept on this kiosk and no longer retried (see gatehouse status).",
+                            "sync.scans_refused",
+                            n=len(upload.refused),
+                            why=refused_reasons(_group(upload.refused)),
                             reason=upload.refused[0].code,
                         )
                 except SyncError as exc:
@@ -350,7 +351,7 @@ class SyncEngine:
         url = self.server_url or self.store.device_state().server
         token = self.token or read_token(self.store)
         if not url or not token:
-            raise SyncError("not_paired", errors.NOT_PAIRED)
+            raise SyncError.because("not_paired", "sync.not_paired")
         with self._state_lock:
             if self._client is None or self._client_key != (url, token):
                 if self._client is not None:

@@ -25,9 +25,7 @@ def pull_feed(store: Store, client: ServerClient, *, limit: int = 1000) -> int:
             next_cursor = str(data["cursor"])
             scans = [Scan.from_dict(r) for r in rows if r.get("device_id") != me]
         except (KeyError, TypeError, AttributeError) as exc:
-            raise SyncError(
-                "damaged", f"The sync server's list of other gates' scans was garbled ({exc})."
-            ) from None
+            raise SyncError.because("damaged", "sync.feed_garbled", problem=str(exc)) from None
         if scans:
             new += store.record_scans(scans, origin="peer")
         if next_cursor != cursor:  # no write (and no fsync) for a quiet second

@@ -65,12 +65,18 @@ def describe_refused(summary: list[tuple[str, str, int]]) -> str | None:
     if not total:
         return None
     noun = "scan" if total == 1 else "scans"
+    return f"{total} {noun} refused by the server: {refused_reasons(summary)}"
+
+
+def refused_reasons(summary: list[tuple[str, str, int]]) -> str:
+    """The server's own words for why it refused scans (they come in the server's language):
+    one reason alone, else the first three with their counts."""
     if len(summary) == 1:
         code, message, _ = summary[0]
-        return f"{total} {noun} refused by the server: {message or code}"
+        return message or code
     reasons = "; ".join(f"{message or code} ({n})" for code, message, n in summary[:3])
     more = f"; {len(summary) - 3} other reasons" if len(summary) > 3 else ""
-    return f"{total} {noun} refused by the server: {reasons}{more}"
+    return reasons + more
 
 
 _RECORDED = object()  # "as the engine last recorded it in the store"

@@ -296,6 +296,18 @@ TEXTS = {
     "reason.already_outside.seen": "Exit recorded: already outside (last {seen})",
     "reason.exit.no_entry": "Exit recorded (no entry on record)",
     "reason.revoked.withdrawn_issuer": "Ticket from a withdrawn box office: send to the box office",
+    # -- sync failures (SyncError.because)
+    "sync.stopped": "Sync stopped.",
+    "sync.receipt_garbled": "The sync server's upload receipt was garbled.",
+    "sync.scans_not_accepted": "The sync server did not accept this kiosk's scans; will retry.",
+    "sync.scans_refused": {
+        "one": "{n} scan refused by the server: {why}. Kept on this kiosk and no longer retried (see gatehouse status).",
+        "other": "{n} scans refused by the server: {why}. Kept on this kiosk and no longer retried (see gatehouse status).",
+    },
+    "sync.sale_refused": "The sync server refused a box-office sale: {why}",
+    "sync.box_office_key_mismatch": "The server certified a different box-office key.",
+    "sync.list_update_refused": "A ticket-list update was refused ({problem}); the previous list is kept.",
+    "sync.feed_garbled": "The sync server's list of other gates' scans was garbled ({problem}).",
     # @@CLI-EN@@
     # == window labels (ui/i18n.py: self.tr(English) in the Qt context) ==
     # -- BoxOfficeWindow ----------------------------------------------------------------------

@@ -305,6 +305,17 @@ TEXTS = {
     "reason.already_outside.seen": "Salida registrada: ya estaba fuera ({seen} por última vez)",
     "reason.exit.no_entry": "Salida registrada (sin entrada registrada)",
     "reason.revoked.withdrawn_issuer": "Entrada de una taquilla retirada: enviar a taquilla",
+    "sync.stopped": "Sincronización detenida.",
+    "sync.receipt_garbled": "El justificante de subida del servidor de sincronización llegó alterado.",
+    "sync.scans_not_accepted": "El servidor de sincronización no aceptó las lecturas de este quiosco; se reintentará.",
+    "sync.scans_refused": {
+        "one": "{n} lectura rechazada por el servidor: {why}. Se conserva en este quiosco y ya no se reintenta (vea gatehouse status).",
+        "other": "{n} lecturas rechazadas por el servidor: {why}. Se conservan en este quiosco y ya no se reintentan (vea gatehouse status).",
+    },
+    "sync.sale_refused": "El servidor de sincronización rechazó una venta de taquilla: {why}",
+    "sync.box_office_key_mismatch": "El servidor certificó una clave de taquilla distinta.",
+    "sync.list_update_refused": "Se rechazó una actualización de la lista de entradas ({problem}); se conserva la lista anterior.",
+    "sync.feed_garbled": "La lista de lecturas de otras puertas que envió el servidor de sincronización llegó alterada ({problem}).",
     # @@CLI-ES@@
     # == window labels ==
     # -- BoxOfficeWindow ----------------------------------------------------------------------
