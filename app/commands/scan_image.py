@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from app.cli import CommandError, json_flag
+from app.cli import CommandError, json_flag, kiosk_says
 
 
 def register(sub) -> None:
@@ -45,12 +45,12 @@ def _decode_files(files: list[str]) -> tuple[list[tuple[str, list[str]]], bool]:
     for name in files:
         image = cv2.imread(name, cv2.IMREAD_COLOR) if Path(name).is_file() else None
         if image is None:
-            print(f"gatehouse: cannot read {name} as an image", file=sys.stderr)
+            print(f"gatehouse: {kiosk_says('cli.cannot_read_image', file=name)}", file=sys.stderr)
             unreadable = True
             continue
         texts = cascade.decode(image).texts
         if not texts:
-            print(f"gatehouse: no code found in {name}", file=sys.stderr)
+            print(f"gatehouse: {kiosk_says('cli.no_code_in_image', file=name)}", file=sys.stderr)
         decoded.append((name, texts))
     return decoded, unreadable
 
