@@ -38,7 +38,7 @@ TEXTS = {
     "reason.exit": "Exit recorded",
     "reason.annul": "Admission undone",
     "reason.unreadable": "Code damaged or not a ticket: scan again or search by name",
-    "reason.unsupported_version": "Ticket format too new for this kiosk: use the name search",
+    "reason.unsupported_version": "Ticket format too new for this kiosk: update it or use the name search",
     "reason.forged": "Fake ticket: signature does not match",
     "reason.unknown_key": "Unknown ticket issuer: not for this event, or sync needed",
     "reason.wrong_event": "Ticket is for a different event",

@@ -45,7 +45,7 @@ TEXTS = {
     "reason.annul": "Entrada deshecha",
     "reason.unreadable": "Código dañado o no es una entrada: escanee de nuevo o busque por nombre",
     "reason.unsupported_version": "Formato de entrada demasiado nuevo para este quiosco:"
-    " busque por nombre",
+    " actualícelo o busque por nombre",
     "reason.forged": "Entrada falsa: la firma no coincide",
     "reason.unknown_key": "Emisor desconocido: no es de este evento o falta sincronizar",
     "reason.wrong_event": "La entrada es de otro evento",

@@ -103,36 +103,30 @@ def test_a_right_to_left_language_mirrors_the_windows(qapp, monkeypatch):
     assert qapp.layoutDirection() == Qt.LayoutDirection.LeftToRight
 
 
-def test_sync_badge_words_the_recorded_error_in_the_windows_language(qapp, tmp_path):
-    """Sync records its last error as a catalogue key (the device state), and the badge words
-    it in the window's language, even read back by another process (issue 13 item 6)."""
+def test_sync_badge_words_the_recorded_error_in_the_windows_language(qtbot, tmp_path):
+    """Sync records its last error as a catalogue key in the device state, and the badge words
+    it in the window's language, even read back from the store (issue 13 item 6). The engine's
+    side (a failed round records the key) is tests/sync/test_sync_pieces.py."""
     import time
 
+    from local_db.store import Store
+    from sync.errors import SyncError
     from sync.status import read_status
-    from tests.factories import EventFixture
-    from tests.faultproxy import FaultProxy
-    from tests.sync.harness import make_kiosk
-    from tests.sync.miniserver import MiniServer
     from ui.sync_badge import SyncBadge
 
-    server = MiniServer(EventFixture(), page_rows=10)
+    failure = SyncError.because("server_error", "sync.server_problem", status=503, http=503)
+    with Store(tmp_path / "kiosk.sqlite") as store:
+        store.update_state(paired=True, last_error=failure.recorded(), online=False)
+        recorded = read_status(store, time.time())  # as `gatehouse status` reads it
+    assert recorded.last_error == str(failure)  # English for logs and --json
     languages = Languages(tmp_path / "cache")
     try:
-        with FaultProxy(server.url) as proxy:
-            kiosk = make_kiosk(tmp_path, server.url, server.pairing_code(), via=proxy.url)
-            try:
-                proxy.fault("status", code=503)
-                assert kiosk.engine.sync_now() is False
-                recorded = read_status(kiosk.store, time.time())  # as `gatehouse status` reads
-            finally:
-                kiosk.close()
-        assert "HTTP 503" in recorded.last_error  # English for logs and --json
         assert languages.set_language("es")
         badge = SyncBadge()
+        qtbot.addWidget(badge)
         badge.show_status(recorded)
         assert "El servidor de sincronización tiene un problema (HTTP 503)" in badge.detail.text()
         assert "has a problem" not in badge.detail.text()
         assert recorded.last_error_in("es") in badge.detail.text()
     finally:
         languages.set_language("en")
-        server.close()
