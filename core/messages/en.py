@@ -372,7 +372,14 @@ TEXTS = {
         "one": "Wrote {n} ticket to {out}",
         "other": "Wrote {n} tickets to {out}",
     },
-    # @@CLI-EN@@
+    # -- gatehouse demo (a developer's and evaluator's tool: the organizer's language)
+    "demo.deleted": "Deleted the demo data in {folder}",
+    "demo.nothing_to_delete": "There was no demo data to delete in {folder}",
+    "demo.stopped": "Demo stopped.",
+    "demo.cannot_write_video": "cannot write the demo video {path}",
+    "demo.server_did_not_start": "the demo server did not start in 30 s",
+    "demo.server_stopped": "the demo server stopped; see {log}",
+    "demo.first_sync_failed": "first sync failed: {why}",
     # == window labels (ui/i18n.py: self.tr(English) in the Qt context) ==
     # -- BoxOfficeWindow ----------------------------------------------------------------------
     "BoxOfficeWindow.gatehouse_box_office": "Gatehouse box office",

@@ -377,7 +377,13 @@ TEXTS = {
         "one": "Escrita {n} entrada en {out}",
         "other": "Escritas {n} entradas en {out}",
     },
-    # @@CLI-ES@@
+    "demo.deleted": "Se borraron los datos de la demo en {folder}",
+    "demo.nothing_to_delete": "No había datos de la demo que borrar en {folder}",
+    "demo.stopped": "Demo detenida.",
+    "demo.cannot_write_video": "no se puede escribir el vídeo de la demo {path}",
+    "demo.server_did_not_start": "el servidor de la demo no arrancó en 30 s",
+    "demo.server_stopped": "el servidor de la demo se detuvo; vea {log}",
+    "demo.first_sync_failed": "la primera sincronización falló: {why}",
     # == window labels ==
     # -- BoxOfficeWindow ----------------------------------------------------------------------
     "BoxOfficeWindow.gatehouse_box_office": "Gatehouse taquilla",

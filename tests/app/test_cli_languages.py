@@ -71,3 +71,12 @@ def test_server_commands_speak_the_organizers_language(gatehouse_cmd, tmp_path):
     # GATEHOUSE_LANG wins over the locale
     chosen = gh(gatehouse_cmd, "server", "run", "--port", "0", GATEHOUSE_LANG="en", LANG="es_ES")
     assert "--port must be between 1 and 65535" in chosen.stderr
+
+
+def test_demo_reset_speaks_the_organizers_language(gatehouse_cmd, tmp_path):
+    folder = tmp_path / "demo"
+    out = gh(gatehouse_cmd, "demo", "--reset", "--dir", str(folder), LANG="C")
+    assert out.returncode == 0 and out.stdout == f"There was no demo data to delete in {folder}\n"
+    out = gh(gatehouse_cmd, "demo", "--reset", "--dir", str(folder), GATEHOUSE_LANG="es")
+    assert out.returncode == 0
+    assert out.stdout == f"No había datos de la demo que borrar en {folder}\n"
