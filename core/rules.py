@@ -17,6 +17,8 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from core.credentials import MAX_TEXT_LEN, CredentialProblem, Decoded, ticket_number_range
+from core.messages import SOURCE
+from core.messages.verdicts import reason_text
 
 
 class Direction(enum.StrEnum):
@@ -141,8 +143,8 @@ class EventRules:
 class Verdict:
     verdict: str
     reason: Reason
-    message: str
-    params: dict[str, Any] = field(default_factory=dict)  # for translated messages in the UI
+    message: str  # in English, worded by the catalogue (core/messages) from reason and params
+    params: dict[str, Any] = field(default_factory=dict)  # for the words in other languages
 
     @property
     def admitted(self) -> bool:
@@ -197,34 +199,32 @@ def when(ts: float, now: float, tz: tzinfo | None = None) -> tuple[str, dict[str
     return f"{hhmm} on {day}", {"at": ts, "time": hhmm, "date": at.date().isoformat()}
 
 
-def _reject(reason: Reason, message: str, **params: Any) -> Verdict:
-    return Verdict(REJECT, reason, message, params)
+def _verdict(kind: str, reason: Reason, **params: Any) -> Verdict:
+    """A verdict with its English words from the catalogue, by reason and parameters: the
+    window, the counter, the CLI and the server say the same sentence, and in another
+    language the same sentence translated (core/messages/verdicts.py)."""
+    return Verdict(kind, reason, reason_text(reason, params, SOURCE), params)
 
 
-def _already(reason: Reason, state: TicketState, lead: str) -> Verdict:
-    where = f" at {state.last_gate}" if state.last_gate else ""
-    when = f" at {clock(state.last_at)}" if state.last_at else ""
-    return _reject(
-        reason,
-        f"{lead}{where}{when}",
-        gate=state.last_gate,
-        at=state.last_at,
-        device=state.last_device,
-    )
+def _reworded(verdict: Verdict, **params: Any) -> Verdict:
+    """``verdict`` with more parameters, and its words made again from them."""
+    return _verdict(verdict.verdict, verdict.reason, **{**verdict.params, **params})
 
 
-_PROBLEM_VERDICTS: dict[CredentialProblem, tuple[Reason, str]] = {
-    CredentialProblem.MALFORMED: (Reason.UNREADABLE, "Code damaged or incomplete: scan again"),
-    CredentialProblem.TRUNCATED: (Reason.UNREADABLE, "Code damaged or incomplete: scan again"),
-    CredentialProblem.UNSUPPORTED_VERSION: (
-        Reason.UNSUPPORTED_VERSION,
-        "Ticket format too new for this kiosk: update it or use the name search",
-    ),
-    CredentialProblem.FORGED: (Reason.FORGED, "Fake ticket: signature does not match"),
-    CredentialProblem.UNKNOWN_KEY: (
-        Reason.UNKNOWN_KEY,
-        "Ticket signed by an unknown issuer: not for this event, or sync needed",
-    ),
+def _reject(reason: Reason, **params: Any) -> Verdict:
+    return _verdict(REJECT, reason, **params)
+
+
+def _already(reason: Reason, state: TicketState) -> Verdict:
+    return _reject(reason, gate=state.last_gate, at=state.last_at, device=state.last_device)
+
+
+_PROBLEM_VERDICTS: dict[CredentialProblem, Reason] = {
+    CredentialProblem.MALFORMED: Reason.UNREADABLE,
+    CredentialProblem.TRUNCATED: Reason.UNREADABLE,
+    CredentialProblem.UNSUPPORTED_VERSION: Reason.UNSUPPORTED_VERSION,
+    CredentialProblem.FORGED: Reason.FORGED,
+    CredentialProblem.UNKNOWN_KEY: Reason.UNKNOWN_KEY,
 }
 
 
@@ -232,8 +232,7 @@ def judge_code(decoded: Decoded) -> Verdict | None:
     """Verdict for a code that failed to decode (None when it decoded, or may be foreign)."""
     if decoded.ok or decoded.problem is CredentialProblem.WRONG_PREFIX:
         return None
-    reason, message = _PROBLEM_VERDICTS[decoded.problem]
-    return _reject(reason, message, detail=decoded.detail)
+    return _reject(_PROBLEM_VERDICTS[decoded.problem], detail=decoded.detail)
 
 
 def _is_open(gate: Gate, now: float) -> bool:
@@ -261,15 +260,15 @@ def _hours(
     closes: float | None,
     now: float,
     tz: tzinfo | None,
-    not_open: tuple[Reason, str],
-    closed: tuple[Reason, str],
+    not_open: Reason,
+    closed: Reason,
     **params: Any,
 ) -> Verdict | None:
-    """A refusal when ``now`` is outside [opens, closes]; the message template gets {at}."""
-    for limit, early, (reason, template) in ((opens, True, not_open), (closes, False, closed)):
+    """A refusal when ``now`` is outside [opens, closes], saying when (``when``'s params)."""
+    for limit, early, reason in ((opens, True, not_open), (closes, False, closed)):
         if limit is not None and (now < limit if early else now > limit):
-            text, at = when(limit, now, tz)
-            return _reject(reason, template.format(at=text), **params, **at)
+            _text, at = when(limit, now, tz)
+            return _reject(reason, **params, **at)
     return None
 
 
@@ -354,14 +353,10 @@ def _judge_found(found: Found, ticket: TicketRecord | None) -> Verdict | None:
         if found.withdrawn_issuer and ticket is None:
             # Minted by a box office the organizer revoked, and never recorded by the server
             # before that: nothing vouches for it any more.
-            return _reject(
-                Reason.REVOKED,
-                "Ticket from a withdrawn box office: send to the box office",
-                status="withdrawn_issuer",
-            )
+            return _reject(Reason.REVOKED, status="withdrawn_issuer")
         return None
     if not readable(found.text):
-        return _reject(Reason.UNREADABLE, "Not a ticket code: scan again or search by name")
+        return _reject(Reason.UNREADABLE)
     return None
 
 
@@ -375,25 +370,12 @@ def _not_on_list(found: Found | None) -> Verdict:
     if found is not None and found.reservation_status is not None:
         # A guest holding up their reservation code belongs at the box office.
         if found.reservation_status != "paid":
-            return _reject(
-                Reason.UNPAID_RESERVATION,
-                "Reservation not paid: send to the box office",
-                reservation=found.text,
-            )
+            return _reject(Reason.UNPAID_RESERVATION, reservation=found.text)
         # paid: the tickets are issued, and the box office hands them out
-        return _reject(
-            Reason.COLLECT_AT_BOX_OFFICE,
-            "Reservation paid: collect the tickets at the box office",
-            reservation=found.text,
-        )
+        return _reject(Reason.COLLECT_AT_BOX_OFFICE, reservation=found.text)
     if found is not None and _is_ticket_number(found):
-        return _reject(
-            Reason.TICKET_NUMBER,
-            "That is a ticket number, not the ticket's code: find it with Search (F2) and "
-            "admit it from there (gatehouse search NUMBER lists it)",
-            number=found.text,
-        )
-    return _reject(Reason.NOT_IN_MANIFEST, "Ticket not on this event's list")
+        return _reject(Reason.TICKET_NUMBER, number=found.text)
+    return _reject(Reason.NOT_IN_MANIFEST)
 
 
 def _is_ticket_number(found: Found) -> bool:
@@ -438,18 +420,9 @@ def _inherit(state: TicketState, old: TicketState | None) -> TicketState:
 
 def _name_the_transfer(verdict: Verdict) -> Verdict:
     """Say why a new code is refused when only its old code was ever used."""
-    gate, at = verdict.params.get("gate"), verdict.params.get("at")
-    seen = "scanned" + (f" at {gate}" if gate else "") + (f" at {clock(at)}" if at else "")
-    if verdict.reason is Reason.ALREADY_INSIDE:
-        message = (
-            f"Transferred ticket: the previous holder is still inside ({seen} on the old code):"
-            " they must exit first"
-        )
-    elif verdict.reason is Reason.ALREADY_USED:
-        message = f"Transferred ticket: already used by the previous holder ({seen})"
-    else:
+    if verdict.reason not in (Reason.ALREADY_INSIDE, Reason.ALREADY_USED):
         return verdict
-    return replace(verdict, message=message, params={**verdict.params, "transferred": True})
+    return _reworded(verdict, transferred=True)
 
 
 def _ticket_rules(
@@ -471,18 +444,11 @@ def _ticket_rules(
     """The rules for a genuine signed code or a foreign barcode on our list, in order."""
     signed = credential_event is not None
     if signed and credential_event != event.event_id:
-        message = (
-            f"This ticket is for {credential_event_name}"
-            if credential_event_name
-            else "Ticket is for a different event"
-        )
-        return _reject(
-            Reason.WRONG_EVENT, message, event=credential_event, event_name=credential_event_name
-        )
+        return _reject(Reason.WRONG_EVENT, event=credential_event, event_name=credential_event_name)
     if ticket is not None and ticket.event_id != event.event_id:
-        return _reject(Reason.WRONG_EVENT, "Ticket is for a different event")
+        return _reject(Reason.WRONG_EVENT)
     if ticket is None and not (signed and (event.admit_unsynced or direction is Direction.EXIT)):
-        return _reject(Reason.NOT_IN_MANIFEST, "Ticket not on this event's list")
+        return _reject(Reason.NOT_IN_MANIFEST)
 
     if direction is Direction.EXIT:
         return _exit(state)
@@ -491,15 +457,9 @@ def _ticket_rules(
     valid_from, valid_until = credential_window
     if ticket is not None:
         if ticket.status != "valid":
-            return _reject(
-                Reason.REVOKED, f"Ticket {ticket.status}: not valid any more", status=ticket.status
-            )
+            return _reject(Reason.REVOKED, status=ticket.status)
         if ticket.reservation_code and ticket.reservation_status not in (None, "paid"):
-            return _reject(
-                Reason.UNPAID_RESERVATION,
-                "Reservation not paid: send to the box office",
-                reservation=ticket.reservation_code,
-            )
+            return _reject(Reason.UNPAID_RESERVATION, reservation=ticket.reservation_code)
         tier_id = ticket.tier_id
         # The manifest wins over the credential: organizers can widen or narrow a window later.
         valid_from = ticket.valid_from if ticket.valid_from is not None else valid_from
@@ -514,14 +474,12 @@ def _ticket_rules(
     policy = tier.entry_policy if tier else EntryPolicy.SINGLE
     if policy is not EntryPolicy.UNLIMITED:
         if state.inside:
-            return _already(Reason.ALREADY_INSIDE, state, "Already inside: scanned")
+            return _already(Reason.ALREADY_INSIDE, state)
         if state.entries and policy is EntryPolicy.SINGLE:
-            return _already(Reason.ALREADY_USED, state, "Already used: scanned")
+            return _already(Reason.ALREADY_USED, state)
 
     if event.capacity is not None and event.inside_now >= event.capacity:
-        return _reject(
-            Reason.CAPACITY_FULL, f"Venue full ({event.capacity} inside)", capacity=event.capacity
-        )
+        return _reject(Reason.CAPACITY_FULL, capacity=event.capacity)
 
     if policy is EntryPolicy.UNLIMITED:
         refused = _rapid_rescan(tier, recent_entries)
@@ -529,8 +487,8 @@ def _ticket_rules(
             return refused
 
     if state.entries and policy is EntryPolicy.REENTRY:
-        return Verdict(ADMIT, Reason.REENTRY, "Welcome back")
-    return Verdict(ADMIT, Reason.OK, "Welcome")
+        return _verdict(ADMIT, Reason.REENTRY)
+    return _verdict(ADMIT, Reason.OK)
 
 
 def _exit(state: TicketState) -> Verdict:
@@ -539,17 +497,16 @@ def _exit(state: TicketState) -> Verdict:
     checked before. A second exit is recorded too, but says so: the holder is outside by our
     records, so someone may have come in without a scan (docs/decisions.md)."""
     if state.inside:
-        return Verdict(ADMIT, Reason.EXIT, "Exit recorded")
+        return _verdict(ADMIT, Reason.EXIT)
     if state.entries:
-        where = f" at {state.last_gate}" if state.last_gate else ""
-        at = f" at {clock(state.last_at)}" if state.last_at else ""
-        return Verdict(
+        return _verdict(
             ADMIT,
             Reason.ALREADY_OUTSIDE,
-            f"Exit recorded: already outside (last scan{where}{at})",
-            {"gate": state.last_gate, "at": state.last_at, "device": state.last_device},
+            gate=state.last_gate,
+            at=state.last_at,
+            device=state.last_device,
         )
-    return Verdict(ADMIT, Reason.EXIT, "Exit recorded (no entry on record)")
+    return _verdict(ADMIT, Reason.EXIT, no_entry=True)
 
 
 def _when_and_where(
@@ -570,19 +527,17 @@ def _when_and_where(
         event.ends_at,
         now,
         event.tz,
-        (Reason.EVENT_NOT_STARTED, "Doors open at {at}"),
-        (Reason.EVENT_OVER, "Event over: doors closed at {at}"),
+        Reason.EVENT_NOT_STARTED,
+        Reason.EVENT_OVER,
     )
     if refused:
         return refused
 
     # with the date when it is not today: "from 18:00" alone reads as tonight
     if valid_from is not None and now < valid_from:
-        text, params = when(valid_from, now, event.tz)
-        return _reject(Reason.NOT_YET_VALID, f"Not valid yet: from {text}", **params)
+        return _reject(Reason.NOT_YET_VALID, **when(valid_from, now, event.tz)[1])
     if valid_until is not None and now > valid_until:
-        text, params = when(valid_until, now, event.tz)
-        return _reject(Reason.EXPIRED, f"Ticket expired at {text}", **params)
+        return _reject(Reason.EXPIRED, **when(valid_until, now, event.tz)[1])
 
     if tier is not None:
         refused = _hours(
@@ -590,8 +545,8 @@ def _when_and_where(
             tier.closes_at,
             now,
             event.tz,
-            (Reason.TIER_NOT_OPEN, f"{tier.name} entry opens at {{at}}"),
-            (Reason.TIER_CLOSED, f"{tier.name} entry closed at {{at}}"),
+            Reason.TIER_NOT_OPEN,
+            Reason.TIER_CLOSED,
             tier=tier.name,
         )
         if refused:
@@ -603,28 +558,19 @@ def _when_and_where(
             gate.closes_at,
             now,
             event.tz,
-            (Reason.GATE_NOT_OPEN, f"{gate.name} opens at {{at}}"),
-            (Reason.GATE_CLOSED, f"{gate.name} closed at {{at}}"),
+            Reason.GATE_NOT_OPEN,
+            Reason.GATE_CLOSED,
             gate=gate.name,
         )
         if refused:
             others = _gates_for(tier_id, gates, gate, now, open_only=True)
             if others:
-                refused = replace(
-                    refused,
-                    message=f"{refused.message}: use {', '.join(others)}",
-                    params={**refused.params, "gates": others},
-                )
+                refused = _reworded(refused, gates=others)
             return refused
         if gate.allowed_tiers is not None and tier_id not in gate.allowed_tiers:
-            tier_name = tier.name if tier else "this ticket type"
+            tier_name = tier.name if tier else None  # the catalogue says "this ticket"
             others = _gates_for(tier_id, gates, gate, now)
-            message = (
-                f"Wrong entrance: {tier_name} enters at {', '.join(others)}"
-                if others
-                else f"Wrong entrance for {tier_name}"
-            )
-            return _reject(Reason.WRONG_GATE, message, tier=tier_name, gates=others)
+            return _reject(Reason.WRONG_GATE, tier=tier_name, gates=others)
     return None
 
 
@@ -637,17 +583,8 @@ def _rapid_rescan(tier: Tier | None, recent_entries: int) -> Verdict | None:
     count = recent_entries + 1
     params = {"count": count, "limit": tier.rescan_limit, "action": tier.rescan_action}
     if tier.rescan_action == REJECT:
-        return _reject(
-            Reason.RAPID_RESCAN,
-            f"Pass scanned {count} times in a minute: check who is using it",
-            **params,
-        )
-    return Verdict(
-        ADMIT,
-        Reason.RAPID_RESCAN,
-        f"Admit, but check: pass scanned {count} times in a minute",
-        params,
-    )
+        return _reject(Reason.RAPID_RESCAN, **params)
+    return _verdict(ADMIT, Reason.RAPID_RESCAN, **params)
 
 
 def judge_medium(status: str | None, *, ticket_known: bool = True) -> Verdict | None:
@@ -659,20 +596,16 @@ def judge_medium(status: str | None, *, ticket_known: bool = True) -> Verdict | 
     if status is None:
         return _reject(
             Reason.NOT_IN_MANIFEST,
-            "Wristband not linked to a ticket on this event's list",
             medium="unknown",
         )
     if status != "active":
         return _reject(
             Reason.REVOKED,
-            "Wristband reported lost: not valid any more (the ticket itself still is)",
             status="medium_revoked",
             medium="revoked",
         )
     if not ticket_known:
-        return _reject(
-            Reason.NOT_IN_MANIFEST, "Wristband's ticket not on this event's list", medium="active"
-        )
+        return _reject(Reason.NOT_IN_MANIFEST, medium="active")
     return None
 
 

@@ -88,7 +88,7 @@ def ensure_registered(store: Store, client: ServerClient) -> bool:
         "POST", "/v1/device/box-office-key", json={"public_key": key.public.raw.hex()}
     )
     if data.get("kid") != key.kid.hex():
-        raise SyncError("damaged", "The server certified a different box-office key.")
+        raise SyncError.because("damaged", "sync.box_office_key_mismatch")
     store.update_state(box_office_key_registered=True)
     return True
 
@@ -130,9 +130,10 @@ def sync_box_office(store: Store, client: ServerClient) -> SalesReport:
     report.bands_uploaded, report.bands_refused = upload_links(store, client)
     if report.refused:
         first = report.refused[0]
-        raise SyncError(
+        raise SyncError.because(
             "refused",
-            f"The sync server refused a box-office sale: {first.get('message', '?')}",
+            "sync.sale_refused",
+            why=first.get("message", "?"),
             reason=str(first.get("error") or "") or None,
         )
     return report

@@ -84,9 +84,7 @@ def receive_broadcasts(
     try:
         new = store_broadcasts(store, rows, time.time() if now is None else now, origin)
     except ValueError as exc:
-        raise SyncError(
-            "damaged", f"The sync server's list of broadcasts was garbled ({exc})."
-        ) from None
+        raise SyncError.because("damaged", "sync.broadcasts_garbled", problem=str(exc)) from None
     for b in new:
         where = ", ".join(b.gates) if b.gates else "every gate"
         log.warning(
@@ -104,7 +102,7 @@ def sync_broadcasts(store: Store, client: ServerClient) -> BroadcastReport:
             data = client.json("GET", "/v1/device/broadcasts", params={"since": since})
             rows = data.get("broadcasts")
             if not isinstance(rows, list):
-                raise SyncError("damaged", "The sync server's list of broadcasts was garbled.")
+                raise SyncError.because("damaged", "sync.broadcasts_garbled_plain")
             report.received += receive_broadcasts(store, rows)
             if not data.get("more") or not rows:
                 break
@@ -129,9 +127,7 @@ def _upload_acks(store: Store, client: ServerClient) -> int:
         ]
         done = [a.ack_id for a in acks if a.ack_id in set(done)]
         if not done:
-            raise SyncError(
-                "damaged", "The sync server did not confirm this kiosk's acknowledgements."
-            )
+            raise SyncError.because("damaged", "sync.acks_unconfirmed")
         mark_acks_sent(store, done)
         sent += len(done)
     return sent

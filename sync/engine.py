@@ -36,7 +36,7 @@ from sync.mesh.node import MeshConfig
 from sync.outbox import upload_scans
 from sync.push import FeedPush
 from sync.revocation import wipe_personal_data
-from sync.status import SyncStatus, describe_refused, read_status
+from sync.status import SyncStatus, read_status, refused_reasons
 
 log = logging.getLogger(__name__)
 
@@ -286,8 +286,8 @@ class SyncEngine:
         report = RoundReport()
         self.last_round = report
         if self.store.device_state().revoked:
-            report.error = SyncError("revoked", errors.REVOKED)
-            self._set(last_error=errors.REVOKED, online=False)
+            report.error = SyncError.because("revoked", "sync.revoked")
+            self._set(last_error=errors.REVOKED_RECORD, online=False)
             return False
         if apply_retention(self.store):
             log.info("the event's retention period is over: guest and staff names erased")
@@ -308,10 +308,11 @@ class SyncEngine:
                     report.uploaded, report.refused = upload.acknowledged, len(upload.refused)
                     if upload.refused:
                         # Parked for good: this round says so once, then status carries it.
-                        refused = SyncError(
+                        refused = SyncError.because(
                             "refused",
-                            f"{describe_refused(_group(upload.refused))}. "
-                            "Kept on this kiosk and no longer retried (see gatehouse status).",
+                            "sync.scans_refused",
+                            n=len(upload.refused),
+                            why=refused_reasons(_group(upload.refused)),
                             reason=upload.refused[0].code,
                         )
                 except SyncError as exc:
@@ -365,8 +366,8 @@ class SyncEngine:
             log.warning("device revoked by the organizer: wiping personal data")
             wipe_personal_data(self.store)
             self.stop_mesh()  # a revoked kiosk leaves the LAN mesh too
-            self.store.update_state(last_error=errors.REVOKED)
-            self._set(online=False, last_error=errors.REVOKED)
+            self.store.update_state(last_error=errors.REVOKED_RECORD)
+            self._set(online=False, last_error=errors.REVOKED_RECORD)
             scheduler = self._scheduler
             if scheduler is not None:
                 scheduler.remove_all_jobs()
@@ -375,11 +376,11 @@ class SyncEngine:
         delay = min(self.backoff_max_s, self.backoff_base_s * 2 ** (self._failures - 1))
         # "Equal jitter": at least half the delay, so retries spread out but never bunch up.
         self._next_attempt_at = self.clock() + delay * (0.5 + self.rng() / 2)
-        if self.store.device_state().last_error != str(exc):
-            self.store.update_state(last_error=str(exc), online=False)
+        if self.store.device_state().last_error != exc.recorded():
+            self.store.update_state(last_error=exc.recorded(), online=False)
         log.info("sync round failed (%s): %s", exc.kind, exc)
         # A server that answered (a damaged page, a refusal) is reachable: still "online".
-        self._set(online=exc.kind in ("damaged", "refused"), last_error=str(exc))
+        self._set(online=exc.kind in ("damaged", "refused"), last_error=exc.recorded())
 
     def _persist(self, now: float) -> None:
         """Remember the last success for ``gatehouse status`` (another process)."""
@@ -401,7 +402,7 @@ class SyncEngine:
         url = self.server_url or self.store.device_state().server
         token = self.token or read_token(self.store)
         if not url or not token:
-            raise SyncError("not_paired", errors.NOT_PAIRED)
+            raise SyncError.because("not_paired", "sync.not_paired")
         with self._state_lock:
             if self._client is None or self._client_key != (url, token):
                 if self._client is not None:

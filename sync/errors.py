@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from core import messages
@@ -64,6 +65,38 @@ class SyncError(Exception):
     def offline(self) -> bool:
         return self.kind in OFFLINE_KINDS
 
+    def recorded(self) -> str:
+        """How the device state keeps this failure: its key and params, so each reader
+        words it in its own language (``recorded_words``); its English without a key."""
+        return record(self.key, **self.params) if self.key else str(self)
+
+
+def record(key: str, /, **params: Any) -> str:
+    """The device state's form of a catalogue text: ``{"key": ..., "params": {...}}``."""
+    return json.dumps({"key": key, "params": params}, ensure_ascii=False, default=str)
+
+
+def recorded_key(recorded: str | None) -> tuple[str, dict[str, Any]] | None:
+    """(key, params) of a failure as the device state keeps it; None for plain words (a
+    kiosk that recorded its last error before the key was kept, or an error with no key)."""
+    if not recorded or not recorded.startswith('{"key"'):
+        return None
+    try:
+        found = json.loads(recorded)
+        return str(found["key"]), dict(found.get("params") or {})
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def recorded_words(recorded: str | None, lang: str = messages.SOURCE) -> str | None:
+    """A recorded failure in ``lang``: the words the catalogue has for its key, else as kept."""
+    keyed = recorded_key(recorded)
+    if keyed is None:
+        return recorded
+    key, params = keyed
+    return messages.text(key, lang, **params)
+
 
 NOT_PAIRED = messages.text("sync.not_paired")
 REVOKED = messages.text("sync.revoked")
+REVOKED_RECORD = record("sync.revoked")  # the device state's form of REVOKED

@@ -25,9 +25,7 @@ def _apply(store: Store, me: str | None, cursor: str, data: dict[str, Any]) -> t
         next_cursor = str(data["cursor"])
         scans = [Scan.from_dict(r) for r in rows if r.get("device_id") != me]
     except (KeyError, TypeError, AttributeError) as exc:
-        raise SyncError(
-            "damaged", f"The sync server's list of other gates' scans was garbled ({exc})."
-        ) from None
+        raise SyncError.because("damaged", "sync.feed_garbled", problem=str(exc)) from None
     new = store.record_scans(scans, origin="peer") if scans else 0
     if next_cursor != cursor:  # no write (and no fsync) for a quiet second
         store.update_state(feed_cursor=next_cursor)
@@ -58,13 +56,13 @@ def wait_feed(store: Store, client: ServerClient, *, wait_s: float, limit: int =
     params = {"since": cursor, "limit": limit, "wait": wait_s}
     response = client.request("GET", "/v1/device/feed", params=params)
     if response.headers.get(PUSH_HEADER) != "1":
-        raise SyncError("unsupported", "This sync server does not push other gates' scans.")
+        raise SyncError.because("unsupported", "sync.no_push")
     try:
         data = response.json()
     except ValueError:
-        raise SyncError("damaged", "The sync server's answer was garbled in transit.") from None
+        raise SyncError.because("damaged", "sync.garbled") from None
     if not isinstance(data, dict):
-        raise SyncError("damaged", "The sync server's answer was garbled in transit.")
+        raise SyncError.because("damaged", "sync.garbled")
     new, again = _apply(store, me, cursor, data)
     if again:  # a backlog: the rest straight away, as a poll would
         new += pull_feed(store, client, limit=limit)

@@ -76,10 +76,8 @@ def pull_manifest(
                         job = _Download(store, client, header.to_seq, page_rows, on_progress, stop)
                     rows = _apply(store, verified)
                 except ManifestError as exc:
-                    raise SyncError(
-                        "damaged",
-                        f"A ticket-list update was refused ({exc}); the previous list is kept.",
-                        reason=exc.reason,
+                    raise SyncError.because(
+                        "damaged", "sync.list_update_refused", problem=str(exc), reason=exc.reason
                     ) from None
             result.bytes += page.size
             if rows:
@@ -161,7 +159,7 @@ def _download(
         head = b""
         for chunk in _iter(response):
             if stop is not None and stop.is_set():
-                raise SyncError("stopped", "Sync stopped.")
+                raise SyncError.because("stopped", "sync.stopped")
             out.write(chunk)
             written += len(chunk)
             if total is None and len(head) < 8192:

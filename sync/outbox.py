@@ -65,7 +65,7 @@ def upload_scans(
     held_back: SyncError | None = None
     while True:
         if stop is not None and stop.is_set():
-            raise SyncError("stopped", "Sync stopped.")
+            raise SyncError.because("stopped", "sync.stopped")
         scans = store.unsent_scans(limit=batch)
         if not scans:
             break
@@ -85,9 +85,7 @@ def upload_scans(
         held_back = held_back or (transient[0] if transient else None)
         if not ack and not permanent:
             # Nothing moved: looping would hammer the server with the same batch.
-            raise held_back or SyncError(
-                "refused", "The sync server did not accept this kiosk's scans; will retry."
-            )
+            raise held_back or SyncError.because("refused", "sync.scans_not_accepted")
     return result
 
 
@@ -113,7 +111,7 @@ def _send(
     sent = {s.scan_id for s in scans}
     named = data.get("accepted", []), data.get("duplicates", [])
     if not all(isinstance(ids, list) for ids in named):
-        raise SyncError("damaged", "The sync server's upload receipt was garbled.")
+        raise SyncError.because("damaged", "sync.receipt_garbled")
     return [i for ids in named for i in ids if isinstance(i, str) and i in sent], []
 
 
@@ -121,4 +119,4 @@ def _control(client: ServerClient) -> None:
     """An empty batch: the server must take it, or its refusals are not about single scans."""
     data = client.json("POST", PATH, json={"scans": []})
     if not isinstance(data.get("accepted", []), list):
-        raise SyncError("damaged", "The sync server's upload receipt was garbled.")
+        raise SyncError.because("damaged", "sync.receipt_garbled")

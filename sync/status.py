@@ -9,10 +9,12 @@ another process). Messages are for door staff and IT.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from core import messages
 from local_db.sales import pending_sales
+from sync import errors
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,16 @@ class SyncStatus:
     refused: tuple[tuple[str, str, int], ...] = ()
     # box-office sales made here that the server has not acknowledged yet (0 at a door)
     pending_sales: int = 0
+    # last_error's catalogue key and params (core/messages), for words in another language;
+    # "" when the error was recorded as plain words only
+    last_error_key: str = ""
+    last_error_params: dict[str, Any] = field(default_factory=dict)
+
+    def last_error_in(self, lang: str) -> str | None:
+        """The last error in ``lang`` (the CLI's; the badge words it with ``say``)."""
+        if self.last_error_key:
+            return messages.text(self.last_error_key, lang, **self.last_error_params)
+        return self.last_error
 
     @property
     def state(self) -> str:
@@ -65,12 +77,18 @@ def describe_refused(summary: list[tuple[str, str, int]]) -> str | None:
     if not total:
         return None
     noun = "scan" if total == 1 else "scans"
+    return f"{total} {noun} refused by the server: {refused_reasons(summary)}"
+
+
+def refused_reasons(summary: list[tuple[str, str, int]]) -> str:
+    """The server's own words for why it refused scans (they come in the server's language):
+    one reason alone, else the first three with their counts."""
     if len(summary) == 1:
         code, message, _ = summary[0]
-        return f"{total} {noun} refused by the server: {message or code}"
+        return message or code
     reasons = "; ".join(f"{message or code} ({n})" for code, message, n in summary[:3])
     more = f"; {len(summary) - 3} other reasons" if len(summary) > 3 else ""
-    return f"{total} {noun} refused by the server: {reasons}{more}"
+    return reasons + more
 
 
 _RECORDED = object()  # "as the engine last recorded it in the store"
@@ -93,12 +111,14 @@ def read_status(
     """
     state = store.device_state()
     refused = tuple(tuple(r) for r in store.refused_summary())
+    recorded = state.last_error if last_error is _RECORDED else last_error
+    key, params = errors.recorded_key(recorded) or ("", {})
     return SyncStatus(
         online=state.online if online is _RECORDED else online,
         last_success_at=(state.last_sync_at or None)
         if last_success_at is _RECORDED
         else last_success_at,
-        last_error=state.last_error if last_error is _RECORDED else last_error,
+        last_error=errors.recorded_words(recorded),  # English: status --json, logs
         pending_uploads=store.pending_count(),
         manifest_seq=state.manifest_seq,
         manifest_age_s=state.manifest_age(now),
@@ -109,4 +129,6 @@ def read_status(
         refused_error=describe_refused(list(refused)),
         refused=refused,
         pending_sales=pending_sales(store),
+        last_error_key=key,
+        last_error_params=params,
     )

@@ -107,7 +107,10 @@ class SyncBadge(QFrame):
                 bits.append(say("sync.sales_to_upload", n=sales))
             bits.append(age_text(status.manifest_age_s))
             if not online and status.last_error:
-                bits.append(status.last_error)
+                # Worded here, in the window's language, from what sync recorded (its key)
+                key = getattr(status, "last_error_key", "")
+                params = getattr(status, "last_error_params", {})
+                bits.append(say(key, **params) if key else status.last_error)
             detail = "  \u00b7  ".join(bits)
         self.word.setText(word)
         self.word.setStyleSheet(f"color: {colour}; font-weight: bold; font-size: 20px;")

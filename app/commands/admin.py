@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli import CommandError, json_flag
+from app.cli import organizer_says as says
 from app.outputs import out_file, out_folder
 from core.csv_safe import write_csv
 from core.filenames import safe_file_name
@@ -290,9 +291,9 @@ def _price_cents(text: str) -> int:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise CommandError(f"price {text!r} is not a number") from None
+        raise CommandError(says("admin.price_not_number", price=repr(text))) from None
     if value < 0 or value != value.quantize(Decimal("0.01")):
-        raise CommandError("price must be zero or more, with at most two decimals")
+        raise CommandError(says("admin.price_invalid"))
     return int(value * 100)
 
 
@@ -303,7 +304,7 @@ def _ticket_ref(text: str) -> int:
         return int(text)
     tid = parse_ticket_number(text)
     if tid is None:
-        raise CommandError(f"{text!r} is not a ticket id or ticket number")
+        raise CommandError(says("admin.not_a_ticket", text=repr(text)))
     return tid
 
 
@@ -412,7 +413,7 @@ def _hours_body(args, zone: str | None, body: dict, edit: bool) -> None:
 
 def _need_changes(body: dict, flags: str) -> None:
     if not body:
-        raise CommandError(f"nothing to change: give at least one of {flags}")
+        raise CommandError(says("admin.nothing_to_change", flags=flags))
 
 
 # -- events, tiers, gates --------------------------------------------------------------------
@@ -434,7 +435,7 @@ def _event_text(ev: dict) -> str:
 def event_create(args) -> int:
     _need_positive(args.capacity, "--capacity")
     if not args.name.strip():
-        raise CommandError("--name must not be empty")
+        raise CommandError(says("admin.name_empty"))
     body = {
         "name": args.name,
         "starts_at": _when(args.starts, "--starts", args.timezone),
@@ -452,14 +453,18 @@ def event_create(args) -> int:
     with _client(args) as c:
         ev = c.call("POST", "/v1/events", json=body)
     money = f" (amounts in {ev['currency']})" if ev.get("currency") else ""
-    _print(args, ev, f"Event {ev['id']} created: {ev['name']}{money}")
+    _print(args, ev, says("admin.event_created", id=ev["id"], name=ev["name"]) + money)
     return 0
 
 
 def event_list(args) -> int:
     with _client(args) as c:
         events = c.call("GET", "/v1/events")
-    _print(args, events, "\n".join(f"{e['id']:>4}  {e['name']}" for e in events) or "No events")
+    _print(
+        args,
+        events,
+        "\n".join(f"{e['id']:>4}  {e['name']}" for e in events) or says("admin.no_events"),
+    )
     return 0
 
 
@@ -470,7 +475,7 @@ def event_edit(args) -> int:
         body: dict[str, Any] = {}
         if args.name is not None:
             if not args.name.strip():
-                raise CommandError("--name must not be empty")
+                raise CommandError(says("admin.name_empty"))
             body["name"] = args.name
         if args.timezone is not None:
             _zone(args.timezone)
@@ -483,7 +488,7 @@ def event_edit(args) -> int:
             body["capacity"] = _opt_int(args.capacity, "--capacity", 1, 10_000_000)
         if args.doors_open is not None:
             if not 0 <= args.doors_open <= 1440:
-                raise CommandError("--doors-open must be between 0 and 1440 minutes")
+                raise CommandError(says("admin.doors_open_range"))
             body["doors_open_minutes"] = args.doors_open
         if args.currency is not None:
             body["currency"] = _currency_arg(args.currency)
@@ -497,7 +502,7 @@ def event_edit(args) -> int:
             "--admit-unsynced, --retention-days",
         )
         ev = c.call("PATCH", f"/v1/events/{ev['id']}", json=body)
-    _print(args, ev, f"Event {ev['id']} changed: {_event_text(ev)}")
+    _print(args, ev, says("admin.event_changed", id=ev["id"], details=_event_text(ev)))
     return 0
 
 
@@ -541,7 +546,7 @@ def tier_list(args) -> int:
         f"{t['id']:>4}  {t['name']}  {t['taken']}/{t['capacity'] or '-'}  {t['entry']}"
         for t in tiers
     ]
-    _print(args, tiers, "\n".join(lines) or "No tiers")
+    _print(args, tiers, "\n".join(lines) or says("admin.no_tiers"))
     return 0
 
 
@@ -601,7 +606,7 @@ def gate_create(args) -> int:
         body: dict[str, Any] = {"name": args.name, "tiers": tiers}
         _hours_body(args, ev.get("timezone"), body, edit=False)
         gate = c.call("POST", f"/v1/events/{event}/gates", json=body)
-    _print(args, gate, f"Gate {gate['id']} created: {gate['name']}")
+    _print(args, gate, says("admin.gate_created", id=gate["id"], name=gate["name"]))
     return 0
 
 
@@ -614,7 +619,7 @@ def gate_list(args) -> int:
             f" {_hours_text(g, ev.get('timezone'))}"
             for g in gates
         ]
-    _print(args, gates, "\n".join(lines) or "No gates")
+    _print(args, gates, "\n".join(lines) or says("admin.no_gates"))
     return 0
 
 
@@ -665,7 +670,7 @@ TICKET_COLUMNS = ("ticket_id", "holder", "tier", "code", "number")
 
 def tickets_issue(args) -> int:
     if args.count < 1:
-        raise CommandError("--count must be at least 1")
+        raise CommandError(says("admin.at_least_one", flag="--count"))
     out = out_folder(args.out)
     with _client(args) as c:
         ev = c.event(args.event)
@@ -729,9 +734,11 @@ def tickets_import(args) -> int:
     try:
         content = Path(args.file).read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise CommandError(f"cannot read {args.file}: {exc.strerror}") from None
+        raise CommandError(
+            says("cli.cannot_read_file", file=args.file, problem=exc.strerror)
+        ) from None
     except UnicodeDecodeError:
-        raise CommandError(f"{args.file} is not UTF-8 text: export it as UTF-8 CSV") from None
+        raise CommandError(says("admin.not_utf8", file=args.file)) from None
     with _client(args) as c:
         event = c.event_id(args.event)
         tier = c.tier_id(event, args.tier) if args.tier else None
@@ -803,14 +810,14 @@ def tickets_transfer(args) -> int:
             _write_qr(new["code"], out / name)
         except OSError as exc:
             raise CommandError(f"cannot write the new ticket into {out}: {exc.strerror}") from None
-    _print(args, result, f"New ticket {new['number']} for {new['holder']}; old one revoked")
+    _print(args, result, says("admin.new_ticket", number=new["number"], holder=new["holder"]))
     return 0
 
 
 # -- reservations, staff, devices --------------------------------------------------------------
 def reservation_create(args) -> int:
     if args.qty < 1:
-        raise CommandError("--qty must be at least 1")
+        raise CommandError(says("admin.at_least_one", flag="--qty"))
     with _client(args) as c:
         event = c.event_id(args.event)
         res = c.call(
@@ -833,7 +840,7 @@ def reservation_cancel(args) -> int:
         event = c.event_id(args.event)
         code = c.reservation(event, args.code)["code"]
         res = c.call("POST", f"/v1/events/{event}/reservations/{code}/cancel")
-    _print(args, res, f"Reservation {res['code']} cancelled")
+    _print(args, res, says("admin.reservation_cancelled", code=res["code"]))
     return 0
 
 
@@ -841,7 +848,7 @@ def reservation_list(args) -> int:
     with _client(args) as c:
         rows = c.call("GET", f"/v1/events/{c.event_id(args.event)}/reservations")
     lines = [f"{r['code']}  {r['status']:<9}  {r['holder']}  {r['phone']}" for r in rows]
-    _print(args, rows, "\n".join(lines) or "No reservations")
+    _print(args, rows, "\n".join(lines) or says("admin.no_reservations"))
     return 0
 
 
@@ -849,7 +856,7 @@ def _read_pin(role: str) -> str:
     if sys.stdin.isatty():
         pin = getpass.getpass(f"PIN ({MIN_DIGITS.get(role, 6)}-{MAX_DIGITS} digits): ")
         if getpass.getpass("PIN again: ") != pin:
-            raise CommandError("the two PINs differ")
+            raise CommandError(says("admin.pins_differ"))
         return pin
     return sys.stdin.readline().strip()
 
@@ -866,7 +873,8 @@ def staff_add(args) -> int:
             f"/v1/events/{event}/staff",
             json={"name": args.name, "role": args.role, "pin": pin},
         )
-    _print(args, person, f"Staff {person['id']} added: {person['name']} ({person['role']})")
+    who = {k: person[k] for k in ("id", "name", "role")}
+    _print(args, person, says("admin.staff_added", **who))
     return 0
 
 
@@ -874,7 +882,7 @@ def staff_list(args) -> int:
     with _client(args) as c:
         rows = c.call("GET", f"/v1/events/{c.event_id(args.event)}/staff")
     lines = [f"{r['id']:>4}  {r['status']:<8} {r['role']:<10} {r['name']}" for r in rows]
-    _print(args, rows, "\n".join(lines) or "No staff")
+    _print(args, rows, "\n".join(lines) or says("admin.no_staff"))
     return 0
 
 
@@ -883,7 +891,7 @@ def staff_disable(args) -> int:
         event = c.event_id(args.event)
         person = c.staff(event, args.staff)
         person = c.call("POST", f"/v1/events/{event}/staff/{person['id']}/disable")
-    _print(args, person, f"Staff {person['id']} ({person['name']}) can no longer sign in")
+    _print(args, person, says("admin.staff_removed", id=person["id"], name=person["name"]))
     return 0
 
 
@@ -908,7 +916,9 @@ def device_pair(args) -> int:
         try:
             _write_qr(result["qr_text"], Path(args.qr))
         except OSError as exc:
-            raise CommandError(f"cannot write {args.qr}: {exc.strerror}") from None
+            raise CommandError(
+                says("admin.cannot_write", path=args.qr, problem=exc.strerror)
+            ) from None
     _print(args, result, result["code"])
     return 0
 
@@ -918,7 +928,7 @@ def device_revoke(args) -> int:
         event = c.event_id(args.event) if args.event else None
         device = c.device(args.device_id, event)
         dev = c.call("POST", f"/v1/devices/{device['device_id']}/revoke")
-    _print(args, dev, f"Device {dev['device_id']} ({dev['name']}) revoked")
+    _print(args, dev, says("admin.device_revoked", id=dev["device_id"], name=dev["name"]))
     return 0
 
 
@@ -948,7 +958,7 @@ def device_list(args) -> int:
         f"{d['device_id']}  {d['status']:<8} {d['role']:<10} {d['gate'] or '-':<12} {d['name']}"
         for d in rows
     ]
-    _print(args, rows, "\n".join(lines) or "No devices")
+    _print(args, rows, "\n".join(lines) or says("admin.no_devices"))
     return 0
 
 
@@ -1059,7 +1069,7 @@ def report_anomalies(args) -> int:
         rows = c.call("GET", f"/v1/events/{event['id']}/anomalies")
     zone = event.get("timezone") or "UTC"
     lines = [f"Times in {zone} (the event's time zone)."] + [_anomaly_line(r, zone) for r in rows]
-    _print(args, rows, "\n".join(lines) if rows else "No anomalies")
+    _print(args, rows, "\n".join(lines) if rows else says("admin.no_anomalies"))
     return 0
 
 
@@ -1070,7 +1080,7 @@ def export_attendance(args) -> int:
         )
     _write(Path(args.out), data)
     rows = max(0, data.count(b"\n") - 1)
-    _print(args, {"out": args.out, "rows": rows}, f"Wrote {rows} tickets to {args.out}")
+    _print(args, {"out": args.out, "rows": rows}, says("admin.wrote_tickets", n=rows, out=args.out))
     return 0
 
 
@@ -1105,4 +1115,4 @@ def _write(path: Path, data: bytes) -> None:
     try:
         path.write_bytes(data)
     except OSError as exc:
-        raise CommandError(f"cannot write {path}: {exc.strerror}") from None
+        raise CommandError(says("admin.cannot_write", path=path, problem=exc.strerror)) from None

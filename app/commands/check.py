@@ -22,13 +22,22 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from typing import Any
 
-from app.checkin import CannotRecord, MediumProblem, NoTicketList, UnknownGate, open_checkin
+from app.checkin import (
+    CannotRecord,
+    CheckResult,
+    MediumProblem,
+    NoTicketList,
+    UnknownGate,
+    open_checkin,
+)
 from app.cli import CommandError, json_flag
 from app.door import DoorService, NotOnStaff
 from app.settings import Settings
 from app.staff import LockedOut, WrongPin
 from core import messages
+from core.messages import verdicts
 
 
 def register(sub) -> None:
@@ -69,7 +78,7 @@ def run(args) -> int:
         with open_checkin(args) as checkin:
             door = DoorService(checkin)
             gate = door.gate_name(args.gate)
-            staff = _sign_in(door, args.staff) if args.staff else None
+            staff = sign_in(door, args.staff) if args.staff else None
             direction = "exit" if args.exit else "entry"
             if args.media is not None:
                 result = door.check_media(
@@ -87,12 +96,24 @@ def run(args) -> int:
     except CannotRecord as exc:
         print(json.dumps(exc.to_dict(), ensure_ascii=False), flush=True)
         return 2
-    print(json.dumps(result.to_dict(), ensure_ascii=False), flush=True)
+    print(json.dumps(in_words(result), ensure_ascii=False), flush=True)
     return 0 if result.admitted else 1
 
 
-def _sign_in(door: DoorService, name: str) -> str:
-    """The name to record: the signed-in member's, or ``name`` itself at an open door."""
+def in_words(result: CheckResult, lang: str | None = None) -> dict[str, Any]:
+    """The result's JSON object, its ``message`` in the kiosk's language: the same words the
+    door window shows for it (core/messages/verdicts.py), English when the language is."""
+    out = result.to_dict()
+    out["message"] = verdicts.reason_text(
+        result.reason, result.params, lang or _language(), result.message
+    )
+    return out
+
+
+def sign_in(door: DoorService, name: str) -> str:
+    """The name to record: the signed-in member's, or ``name`` itself at an open door.
+
+    Also ``gatehouse scan-image --staff``'s sign-in: one PIN check for every command."""
     try:
         member = door.member_named(name)
     except NotOnStaff as exc:

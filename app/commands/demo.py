@@ -38,6 +38,7 @@ import time
 from pathlib import Path
 
 from app.cli import CommandError
+from app.cli import organizer_says as says
 
 DOOR_PIN, SUPERVISOR_PIN = "1234", "999999"
 VIDEO_NAME = "demo-camera.avi"
@@ -116,7 +117,7 @@ def write_demo_video(
     mjpeg, fourcc = cv2.CAP_OPENCV_MJPEG, cv2.VideoWriter_fourcc(*"MJPG")
     writer = cv2.VideoWriter(str(path), mjpeg, fourcc, fps, (w, h))
     if not writer.isOpened():
-        raise CommandError(f"cannot write the demo video {path}")
+        raise CommandError(says("demo.cannot_write_video", path=path))
     try:
         for caption, code in codes:
             qr = qr_image(code)
@@ -201,14 +202,14 @@ def start_server(folder: Path, port: int) -> tuple[subprocess.Popen, str, str]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise CommandError(f"the demo server stopped; see {folder / 'server.log'}")
+            raise CommandError(says("demo.server_stopped", log=folder / "server.log"))
         try:
             if httpx.get(url + "/healthz", timeout=1).status_code == 200:
                 return proc, url, token
         except httpx.HTTPError:
             time.sleep(0.1)
     proc.terminate()
-    raise CommandError("the demo server did not start in 30 s")
+    raise CommandError(says("demo.server_did_not_start"))
 
 
 def create_venue(url: str, token: str) -> dict:
@@ -361,7 +362,8 @@ def set_up(folder: Path, port: int = 0) -> dict:
             pair(store, url, venue["pairing_code"], "demo kiosk")
             engine = SyncEngine(store, server_url=url)
             if not engine.sync_now(wait=True):
-                raise CommandError(f"first sync failed: {engine.status().last_error}")
+                why = engine.status().last_error
+                raise CommandError(says("demo.first_sync_failed", why=why))
             engine.stop()
             # One guest is already in: their ticket shows what a second use looks like.
             used = venue["tickets"][1]
@@ -552,9 +554,9 @@ def run(args) -> int:
     folder = Path(args.dir).expanduser() if args.dir else home_dir() / "demo"
     if args.reset:
         if clear_demo_folder(folder):
-            print(f"Deleted the demo data in {folder}")
+            print(says("demo.deleted", folder=folder))
         else:
-            print(f"There was no demo data to delete in {folder}")
+            print(says("demo.nothing_to_delete", folder=folder))
         return 0
     check_demo_folder(folder)  # refuse a folder that is not the demo's before anything else
     if not args.no_window:
@@ -562,7 +564,7 @@ def run(args) -> int:
     try:
         facts = set_up(folder, args.port)
     except KeyboardInterrupt:
-        print("Demo stopped.", file=sys.stderr)
+        print(says("demo.stopped"), file=sys.stderr)
         return 130
     proc = facts.pop("server_process")
     try:
@@ -593,7 +595,7 @@ def run(args) -> int:
         signal.signal(signal.SIGINT, lambda *_: app.quit())
         return run_kiosk(settings, cameras=cameras)
     except KeyboardInterrupt:
-        print("Demo stopped.", file=sys.stderr)
+        print(says("demo.stopped"), file=sys.stderr)
         return 130
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C must not cut cleanup

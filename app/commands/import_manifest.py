@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import sys
 
-from app.cli import CommandError, json_flag
+from app.cli import CommandError, json_flag, kiosk_says
 from app.settings import Settings
 from core.keys import VerifyKey
 from core.manifest import ManifestError, PageHeader, read_signer
@@ -49,12 +49,14 @@ def run(args) -> int:
     try:
         fh = open(args.file, "rb")  # noqa: SIM115 - closed by the with-block below
     except OSError as exc:
-        raise CommandError(f"cannot read {args.file}: {exc.strerror}") from None
+        raise CommandError(
+            kiosk_says("cli.cannot_read_file", file=args.file, problem=exc.strerror)
+        ) from None
     with fh:
         try:
             _, signer = read_signer(fh)
         except ManifestError as exc:
-            return _refused(args, f"manifest refused, nothing changed: {exc}", exc.reason)
+            return _refused(args, kiosk_says("cli.manifest_refused", why=exc), exc.reason)
         fh.seek(0)
         # Decide trust before the store is even opened: a refused file creates nothing.
         pinned = settings.db_path.exists() and _pinned(settings)
@@ -65,12 +67,14 @@ def run(args) -> int:
         with Store(settings.db_path) as store:
             trusted = store.reference().manifest_keys
             if pinned and trusted.get(signer.kid) != signer:
-                mine = ", ".join(k.fingerprint() for k in trusted.values()) or "none (revoked)"
+                mine = ", ".join(k.fingerprint() for k in trusted.values())
                 return _refused(
                     args,
-                    f"manifest refused, nothing changed: the file is signed by key "
-                    f"{signer.fingerprint()}, which this kiosk does not trust (it trusts "
-                    f"{mine}). Do not use this file; ask the organizer for a genuine one.",
+                    kiosk_says(
+                        "cli.manifest_untrusted",
+                        signer=signer.fingerprint(),
+                        trusted=mine or kiosk_says("cli.manifest_no_key"),
+                    ),
                     "unknown_key",
                     signer=signer.fingerprint(),
                 )
@@ -92,14 +96,12 @@ def run(args) -> int:
         print(json.dumps(summary))
         return 0
     if not applied:
-        print(f"Already up to date (manifest seq {summary['manifest_seq']}).")
+        print(kiosk_says("cli.manifest_up_to_date", seq=summary["manifest_seq"]))
     else:
-        print(
-            f"Applied {summary['rows']} changes; manifest now at seq "
-            f"{summary['manifest_seq']}, {summary['tickets']} tickets."
-        )
+        seq, tickets = summary["manifest_seq"], summary["tickets"]
+        print(kiosk_says("cli.manifest_applied", rows=summary["rows"], seq=seq, tickets=tickets))
     if summary["pinned_new_key"]:
-        print(f"Trusting manifest signer {summary['signer']} from now on.")
+        print(kiosk_says("cli.trusting_signer", signer=summary["signer"]))
     return 0
 
 
@@ -112,12 +114,8 @@ def _confirm(args, signer: VerifyKey, pinned: bool) -> VerifyKey | int | None:
     """The signer to pin (first use), None (the kiosk's pinned keys decide), or an exit code."""
     fp = signer.fingerprint()
     if args.expect_key and _norm(args.expect_key) != _norm(fp):
-        print(
-            f"gatehouse: manifest refused, nothing changed: the file is signed by key {fp}, "
-            f"not by the expected key {args.expect_key}. Do not use this file; ask the "
-            "organizer for a genuine one.",
-            file=sys.stderr,
-        )
+        words = kiosk_says("cli.manifest_unexpected", signer=fp, expected=args.expect_key)
+        print(f"gatehouse: {words}", file=sys.stderr)
         if args.json:
             print(json.dumps({"ok": False, "reason": "unexpected_key", "signer": fp}))
         return 2
@@ -126,27 +124,19 @@ def _confirm(args, signer: VerifyKey, pinned: bool) -> VerifyKey | int | None:
     if args.expect_key or args.trust_new_signer:
         return signer
     if sys.stdin is not None and sys.stdin.isatty():
-        print(
-            "This kiosk trusts no manifest signer yet.\n"
-            f"The file is signed by key {fp}.\n"
-            "Compare it with the fingerprint the organizer gave you.",
-            file=sys.stderr,
-        )
-        print(f"Trust signer {fp}? [y/N] ", end="", file=sys.stderr, flush=True)
+        print(kiosk_says("cli.no_signer_yet_prompt", signer=fp), file=sys.stderr)
+        question = kiosk_says("cli.trust_signer_question", signer=fp)
+        print(question, end="", file=sys.stderr, flush=True)
         try:
             answer = sys.stdin.readline().strip().lower()
         except (OSError, ValueError):
             answer = ""
-        if answer in ("y", "yes"):
+        if answer in ("y", "yes", "s", "si", "sí"):  # the question's language or English
             return signer
-        print("gatehouse: not imported: nothing changed.", file=sys.stderr)
+        print(f"gatehouse: {kiosk_says('cli.not_imported')}", file=sys.stderr)
         return 1
-    print(
-        f"gatehouse: this kiosk trusts no manifest signer yet and the file is signed by key "
-        f"{fp}. Nothing changed. Compare that fingerprint with the one the organizer gave "
-        f"you, then run:\n  gatehouse import-manifest {args.file} --expect-key {fp}",
-        file=sys.stderr,
-    )
+    words = kiosk_says("cli.no_signer_yet", signer=fp, file=args.file)
+    print(f"gatehouse: {words}", file=sys.stderr)
     if args.json:
         print(json.dumps({"ok": False, "reason": "confirm_signer", "signer": fp}))
     return 2
@@ -160,18 +150,27 @@ def _refused(args, message: str, reason: str, **extra) -> int:
 
 
 def _page_refused(args, store: Store, signer: VerifyKey, exc: PageRefused) -> int:
-    where = f"page {exc.page}: " if exc.page > 1 or exc.applied else ""
+    where = kiosk_says("cli.manifest_page", page=exc.page) if exc.page > 1 or exc.applied else ""
     extra = {"signer": signer.fingerprint(), "manifest_seq": store.manifest_seq()}
     if not exc.applied:
-        return _refused(
-            args, f"manifest refused, nothing changed: {where}{exc}", exc.reason, **extra
-        )
+        why = f"{where}{exc}"
+        return _refused(args, kiosk_says("cli.manifest_refused", why=why), exc.reason, **extra)
     done = "; ".join(
-        f"Applied page {a.number} (seq {a.header.from_seq}-{a.header.to_seq}, {a.rows} changes)"
+        kiosk_says(
+            "cli.manifest_page_applied",
+            page=a.number,
+            first=a.header.from_seq,
+            last=a.header.to_seq,
+            rows=a.rows,
+        )
         for a in exc.applied
     )
-    message = (
-        f"{done}; page {exc.page} refused: {exc}; the kiosk now holds seq {store.manifest_seq()}"
+    message = kiosk_says(
+        "cli.manifest_partly_applied",
+        done=done,
+        page=exc.page,
+        why=exc,
+        seq=store.manifest_seq(),
     )
     extra["applied_pages"] = [a.number for a in exc.applied]
     return _refused(args, message, exc.reason, **extra)

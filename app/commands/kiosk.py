@@ -7,7 +7,7 @@ import os
 import sys
 
 from app import __version__
-from app.cli import CommandError
+from app.cli import CommandError, kiosk_says
 from app.settings import Settings
 
 log = logging.getLogger("gatehouse.kiosk")
@@ -23,11 +23,7 @@ def require_screen(hint: str = "") -> None:
         return
     if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
         return
-    raise CommandError(
-        "there is no screen to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is "
-        "set): start it from the kiosk's desktop session, or set QT_QPA_PLATFORM (eglfs or "
-        "linuxfb on a machine without a desktop, offscreen to run with no screen at all)" + hint
-    )
+    raise CommandError(kiosk_says("cli.no_screen") + hint)
 
 
 def register(sub) -> None:
@@ -72,7 +68,7 @@ def run(args) -> int:
             from ui.app import run_kiosk as open_window
         from ui.shutdown import application
     except ImportError as exc:  # a server-only install has no Qt
-        raise CommandError(f"the {args.role} window needs PySide6: {exc}") from None
+        raise CommandError(kiosk_says("cli.needs_pyside", role=args.role, problem=exc)) from None
     # SIGTERM (systemd's stop, a logout) closes the window like the close button: exit 0.
     application(sys.argv[:1])
     log.info("%s window starting (gatehouse %s, home %s)", args.role, __version__, settings.home)

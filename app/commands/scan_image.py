@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from app.cli import CommandError, json_flag
+from app.cli import CommandError, json_flag, kiosk_says
 
 
 def register(sub) -> None:
@@ -24,7 +24,11 @@ def register(sub) -> None:
     )
     p.add_argument("--gate", help="gate name (default: the gate this kiosk is paired with)")
     p.add_argument("--exit", action="store_true", help="record exits instead of entries")
-    p.add_argument("--staff", help="who is scanning")
+    p.add_argument(
+        "--staff",
+        help="who is scanning; on an event with a staff list, their PIN is asked"
+        " (or read from stdin) and checked as by gatehouse check --staff",
+    )
     json_flag(p)
     p.set_defaults(func=run)
 
@@ -41,12 +45,12 @@ def _decode_files(files: list[str]) -> tuple[list[tuple[str, list[str]]], bool]:
     for name in files:
         image = cv2.imread(name, cv2.IMREAD_COLOR) if Path(name).is_file() else None
         if image is None:
-            print(f"gatehouse: cannot read {name} as an image", file=sys.stderr)
+            print(f"gatehouse: {kiosk_says('cli.cannot_read_image', file=name)}", file=sys.stderr)
             unreadable = True
             continue
         texts = cascade.decode(image).texts
         if not texts:
-            print(f"gatehouse: no code found in {name}", file=sys.stderr)
+            print(f"gatehouse: {kiosk_says('cli.no_code_in_image', file=name)}", file=sys.stderr)
         decoded.append((name, texts))
     return decoded, unreadable
 
@@ -65,23 +69,25 @@ def run(args) -> int:
         return 2 if unreadable else (1 if missing else 0)
 
     from app.checkin import CannotRecord, NoTicketList, UnknownGate, open_checkin
+    from app.commands.check import in_words, sign_in
+    from app.door import DoorService
 
     all_admitted = not missing
     try:
         with open_checkin(args) as checkin:
-            from app.door import DoorService  # the door's rules: an emergency stops entries
-
-            svc = DoorService(checkin)
+            door = DoorService(checkin)
+            gate = door.gate_name(args.gate)
+            staff = sign_in(door, args.staff) if args.staff else None
             for name, texts in decoded:
                 for text in texts:
-                    result = svc.check(
+                    result = door.check(
                         text,
-                        gate=args.gate,
+                        gate=gate,
                         direction="exit" if args.exit else "entry",
-                        staff=args.staff,
+                        staff=staff,
                     )
                     all_admitted = all_admitted and result.admitted
-                    print(json.dumps({"file": name, **result.to_dict()}, ensure_ascii=False))
+                    print(json.dumps({"file": name, **in_words(result)}, ensure_ascii=False))
                     sys.stdout.flush()
     except (NoTicketList, UnknownGate) as exc:
         raise CommandError(str(exc)) from None

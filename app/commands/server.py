@@ -9,7 +9,7 @@ import json
 import os
 import sys
 
-from app.cli import CommandError, json_flag
+from app.cli import CommandError, json_flag, organizer_says
 
 
 def register(sub) -> None:
@@ -51,13 +51,15 @@ def run_init(args) -> int:
     try:
         result = init(_url(args))
     except SQLAlchemyError as exc:
-        raise CommandError(f"cannot set up the database: {exc.__class__.__name__}: {exc}") from None
+        problem = f"{exc.__class__.__name__}: {exc}"
+        raise CommandError(organizer_says("cli.db_setup_failed", problem=problem)) from None
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"Database ready: {result['db']}")
-        print(f"Manifest key fingerprint: {result['manifest_key_fingerprint']}")
-        print("Organizer token (shown once, keep it safe):")
+        print(organizer_says("cli.db_ready", db=result["db"]))
+        fingerprint = result["manifest_key_fingerprint"]
+        print(organizer_says("cli.manifest_fingerprint", fingerprint=fingerprint))
+        print(organizer_says("cli.organizer_token_once"))
         print(result["organizer_token"])
     return 0
 
@@ -71,13 +73,13 @@ def run_server(args) -> int:
     from server.settings import ServerSettings
 
     if not 0 < args.port < 65536:
-        raise CommandError("--port must be between 1 and 65535")
+        raise CommandError(organizer_says("cli.port_range"))
     settings = ServerSettings.from_env(args.db)
     db = Database(settings.db_url)
     try:
         upgrade(db)  # a new version's migrations apply on start; idempotent otherwise
     except SQLAlchemyError as exc:
-        raise CommandError(f"cannot open the database: {exc}") from None
+        raise CommandError(organizer_says("cli.db_open_failed", problem=exc)) from None
     app = create_app(settings, db)
     # The pairing throttle counts wrong codes per client address. uvicorn believes
     # X-Forwarded-For from 127.0.0.1 by default, so anything relaying on this machine (a TCP

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from app import __version__
-from app.cli import CommandError, json_flag
+from app.cli import CommandError, json_flag, kiosk_says
 
 
 def register(sub) -> None:
@@ -47,19 +47,17 @@ def run(args) -> int:
     from local_db.support_export import snapshot
 
     if args.scans < 0:
-        raise CommandError("--scans must be 0 or more")
+        raise CommandError(kiosk_says("cli.scans_not_negative"))
     db_path = Settings.load().db_path
     if not db_path.exists():
-        raise CommandError(f"no kiosk database at {db_path}: nothing to export")
+        raise CommandError(kiosk_says("cli.no_kiosk_db", path=db_path))
     folder: Path = args.folder
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise CommandError(f"{folder} is not an empty folder: name a new or empty one")
+        raise CommandError(kiosk_says("cli.folder_not_empty", folder=folder))
     try:
         snap = snapshot(db_path, latest=args.scans)
     except sqlite3.Error as exc:
-        raise CommandError(
-            f"{db_path} cannot be read as a kiosk database ({exc}): run `gatehouse doctor`"
-        ) from None
+        raise CommandError(kiosk_says("cli.db_unreadable", path=db_path, problem=exc)) from None
     summary = {"gatehouse": __version__, "exported_at": round(time.time(), 3)} | snap.summary
     summary["database_path"] = str(db_path)
     try:
@@ -71,13 +69,16 @@ def run(args) -> int:
         _csv(folder / "scans_latest.csv", snap.scan_columns, snap.latest_scans)
         _csv(folder / "scans_refused.csv", snap.scan_columns, snap.refused_scans)
     except OSError as exc:
-        raise CommandError(f"cannot write to {folder} ({exc.strerror or exc})") from None
+        problem = exc.strerror or exc
+        raise CommandError(
+            kiosk_says("cli.cannot_write_folder", folder=folder, problem=problem)
+        ) from None
     files = sorted(p.name for p in folder.iterdir())
     if args.json:
         print(json.dumps({"folder": str(folder), "files": files}))
     else:
-        print(f"support export written to {folder}: {', '.join(files)}")
-        print("it holds no guest or staff names, phones, PIN hashes, codes or the device token")
+        print(kiosk_says("cli.support_written", folder=folder, files=", ".join(files)))
+        print(kiosk_says("cli.support_no_personal"))
     return 0
 
 

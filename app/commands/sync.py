@@ -135,7 +135,8 @@ def _forever(engine: SyncEngine, as_json: bool, lang: str = messages.SOURCE) -> 
                 seq=status.manifest_seq,
                 pending=status.pending_uploads,
             )
-            print(line + (f" ({status.last_error})" if status.last_error else ""), flush=True)
+            error = status.last_error_in(lang)
+            print(line + (f" ({error})" if error else ""), flush=True)
         if status.revoked:
             done.set()
 

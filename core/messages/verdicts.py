@@ -92,6 +92,18 @@ def _hours(reason: str, p: dict[str, Any], lang: str) -> str:
     return words
 
 
+def _seen(p: dict[str, Any], lang: str) -> str:
+    """ "scanned at Gate B at 21:04": the last scan of a ticket, as much as is known."""
+    gate, at = p.get("gate"), p.get("at")
+    if gate and at:
+        return text("verdict.seen.at_gate", lang, gate=gate, time=hhmm(at))
+    if at:
+        return text("verdict.seen.at", lang, time=hhmm(at))
+    if gate:
+        return text("verdict.seen.gate", lang, gate=gate)
+    return text("verdict.seen", lang)
+
+
 def reason_text(reason: str, params: dict[str, Any] | None, lang: str, message: str = "") -> str:
     """The reason line, e.g. "Already scanned at Gate B at 21:04"; the engine's ``message``
     for a reason the catalogue does not know (and for an override: the supervisor's words)."""
@@ -101,6 +113,14 @@ def reason_text(reason: str, params: dict[str, Any] | None, lang: str, message: 
     if reason in ("revoked", "not_in_manifest") and p.get("medium"):  # a wristband (issue 17)
         key = f"reason.medium.{p['medium']}"
         return text(key if raw(key) is not None else "reason.medium.active", lang)
+    if reason in ("already_used", "already_inside") and p.get("transferred"):
+        return text(f"reason.{reason}.transferred", lang, seen=_seen(p, lang))
+    if reason == "already_outside" and (gate or at):
+        return text("reason.already_outside.seen", lang, seen=_seen(p, lang))
+    if reason == "exit" and p.get("no_entry"):
+        return text("reason.exit.no_entry", lang)
+    if reason == "revoked" and p.get("status") == "withdrawn_issuer":
+        return text("reason.revoked.withdrawn_issuer", lang)
     if reason in ("already_used", "already_inside"):
         if gate and at:
             return text(f"reason.{reason}.at_gate", lang, gate=gate, time=hhmm(at))

@@ -129,3 +129,17 @@ def test_status_reports_counts_and_pending(loaded, gatehouse_cmd):
     assert info["event"]["name"] == "Night Market"
     human = gh(gatehouse_cmd, "status")
     assert human.returncode == 0 and "Night Market" in human.stdout
+
+
+def test_check_words_the_verdict_in_the_kiosks_language(loaded, gatehouse_cmd, gatehouse_home):
+    """The message is the catalogue's, as the window says it: English by default, Spanish on
+    a kiosk set to Spanish (issue 13 item 6, second pass: one wording of every verdict)."""
+    _, tickets, _ = loaded
+    refunded = json.loads(gh(gatehouse_cmd, "check", tickets["refunded"][1]).stdout)
+    assert refunded["message"] == "Ticket refunded: not valid any more"
+    (gatehouse_home / "config.toml").write_text('language = "es"\n', encoding="utf-8")
+    refunded = json.loads(gh(gatehouse_cmd, "check", tickets["refunded"][1]).stdout)
+    assert refunded["reason"] == "revoked"  # codes and keys stay as they are
+    assert refunded["message"] == "Entrada reembolsada: ya no es válida"
+    out = gh(gatehouse_cmd, "check", tickets["general"][1], "--gate", "VIP Door")
+    assert json.loads(out.stdout)["message"] == "Puerta equivocada: General entra por Main"

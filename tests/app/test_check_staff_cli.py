@@ -67,3 +67,24 @@ def test_a_name_not_on_the_staff_list_is_refused_in_words(staffed, gatehouse_cmd
 def test_no_pin_given_says_how_to_give_it(staffed, gatehouse_cmd):
     out = gh(gatehouse_cmd, "check", staffed[2], "--staff", "Ravi", pin="")
     assert out.returncode == 2 and "no PIN for Ravi" in out.stderr
+
+
+def test_scan_image_staff_signs_in_with_the_same_pin_check(
+    staffed, gatehouse_cmd, gatehouse_home, tmp_path
+):
+    """``gatehouse scan-image --staff`` reuses check's sign-in: a wrong PIN records nothing,
+    the right one names the member on every scan (issue 13 item 6, second pass)."""
+    from tests.app.test_scan_image_cli import _photo
+
+    image = _photo(tmp_path / "ticket.png", staffed[0])
+    out = gh(gatehouse_cmd, "scan-image", image, "--staff", "Ravi", pin="000000\n")
+    assert out.returncode == 2 and out.stdout == "" and "tries left" in out.stderr
+    assert "Traceback" not in out.stderr
+    out = gh(gatehouse_cmd, "scan-image", image, "--staff", "sam", pin=PIN + "\n")
+    assert out.returncode == 2 and "'sam' is not on this event's staff list" in out.stderr
+    out = gh(gatehouse_cmd, "scan-image", image, "--staff", "ravi", pin=PIN + "\n")
+    assert out.returncode == 0, out.stderr
+    verdict = json.loads(out.stdout)
+    assert verdict["verdict"] == "admit"
+    with Store(gatehouse_home / "kiosk.sqlite") as store:
+        assert store.scan(verdict["scan_id"]).staff == "Ravi"

@@ -32,6 +32,7 @@ def cli_server():
 def admin(cli_server, monkeypatch, capsys):
     monkeypatch.setenv("GATEHOUSE_SERVER", cli_server.url)
     monkeypatch.setenv("GATEHOUSE_TOKEN", cli_server.organizer_token)
+    monkeypatch.setenv("GATEHOUSE_LANG", "en")  # these tests read the English words
 
     def run(*argv: str, stdin: str | None = None, code: int = 0):
         if stdin is not None:
@@ -417,3 +418,30 @@ def test_anomalies_are_reported_beside_conflicts_and_counted(cli_server, admin):
     other = cli_server.demo_event(tickets=1)["event"]["id"]
     assert admin("report", "anomalies", "--event", str(other)).strip() == "No anomalies"
     assert admin("report", "conflicts", "--event", str(other)).strip() == "No conflicts"
+
+
+def test_admin_speaks_the_organizers_language(admin, cli_server, monkeypatch):
+    """GATEHOUSE_LANG, else the locale, picks the catalogue's language for admin's sentences;
+    --json stays the same (issue 13 item 6, second pass)."""
+    other = cli_server.demo_event(tickets=1)["event"]["id"]
+    monkeypatch.setenv("GATEHOUSE_LANG", "es")
+    assert admin("report", "anomalies", "--event", str(other)).strip() == "No hay anomalías"
+    assert admin("report", "anomalies", "--event", str(other), "--json") == []
+    monkeypatch.setenv("GATEHOUSE_LANG", "")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "es_AR.UTF-8")  # the base language when the region has none
+    out = admin(
+        "tickets",
+        "issue",
+        "--event",
+        str(other),
+        "--tier",
+        "1",
+        "--count",
+        "0",
+        "--out",
+        "unused",
+        code=2,
+    )
+    assert "--count debe ser al menos 1" in out and "Traceback" not in out

@@ -15,7 +15,7 @@ import pytest
 
 from core.scans import Scan
 from sync.credentials_file import token_path
-from sync.errors import SyncError
+from sync.errors import SyncError, recorded_key
 from sync.pairing import pair
 from tests.factories import EventFixture
 from tests.faultproxy import FaultProxy
@@ -275,3 +275,7 @@ def test_listeners_hear_each_change_once(kiosk: Kiosk, proxy, event):
     proxy.fault("status", code=503)
     assert kiosk.engine.sync_now() is False
     assert not seen[-1].online and "HTTP 503" in seen[-1].last_error
+    # kept by its catalogue key, so every window words it in its own language
+    assert seen[-1].last_error_key == "sync.server_problem"
+    recorded = recorded_key(kiosk.store.device_state().last_error)
+    assert recorded == ("sync.server_problem", {"status": None, "detail": None, "http": 503})

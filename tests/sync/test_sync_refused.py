@@ -54,6 +54,8 @@ def test_refused_scan_is_parked_the_rest_uploaded_and_it_is_not_retried(door, li
     assert (report.uploaded, report.refused, report.error.kind) == (4, 1, "refused")
     assert str(report.error).startswith("1 scan refused by the server: ")
     assert "override_reason" in str(report.error)
+    # worded by the catalogue, so the CLI and the badge say it in the kiosk's language
+    assert report.error.words("es").startswith("1 lectura rechazada por el servidor: ")
     # The other scans of the same batch reached the server; the refused one did not.
     assert sorted(server_scan_ids(live, demo["event"]["id"])) == sorted(good)
 

@@ -101,3 +101,32 @@ def test_a_right_to_left_language_mirrors_the_windows(qapp, monkeypatch):
     finally:
         languages.set_language("en")
     assert qapp.layoutDirection() == Qt.LayoutDirection.LeftToRight
+
+
+def test_sync_badge_words_the_recorded_error_in_the_windows_language(qtbot, tmp_path):
+    """Sync records its last error as a catalogue key in the device state, and the badge words
+    it in the window's language, even read back from the store (issue 13 item 6). The engine's
+    side (a failed round records the key) is tests/sync/test_sync_pieces.py."""
+    import time
+
+    from local_db.store import Store
+    from sync.errors import SyncError
+    from sync.status import read_status
+    from ui.sync_badge import SyncBadge
+
+    failure = SyncError.because("server_error", "sync.server_problem", status=503, http=503)
+    with Store(tmp_path / "kiosk.sqlite") as store:
+        store.update_state(paired=True, last_error=failure.recorded(), online=False)
+        recorded = read_status(store, time.time())  # as `gatehouse status` reads it
+    assert recorded.last_error == str(failure)  # English for logs and --json
+    languages = Languages(tmp_path / "cache")
+    try:
+        assert languages.set_language("es")
+        badge = SyncBadge()
+        qtbot.addWidget(badge)
+        badge.show_status(recorded)
+        assert "El servidor de sincronización tiene un problema (HTTP 503)" in badge.detail.text()
+        assert "has a problem" not in badge.detail.text()
+        assert recorded.last_error_in("es") in badge.detail.text()
+    finally:
+        languages.set_language("en")
