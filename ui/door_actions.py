@@ -42,6 +42,10 @@ class DoorActions:
     def _closed(self, dialog: QDialog) -> None:
         if self.current is dialog:
             self.current = None
+        # Keys typed into the dialog were fed to the hand-scanner parser too (it observes):
+        # left there, the next Enter on the door screen would hand them over as typing and
+        # reopen the search with a guest selected, a second Enter admitting them.
+        self.window.wedge.reset()
         dialog.deleteLater()
         self.window.activateWindow()
 

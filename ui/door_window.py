@@ -269,16 +269,27 @@ class DoorWindow(WindowShell):
         if page == "login":
             self.login.show_error(self.tr("Sign in first, then scan."))
             return
-        if isinstance(self.current_dialog, SearchDialog):
-            self.current_dialog.reject()  # the guest found their ticket after all
+        search = self.current_dialog if isinstance(self.current_dialog, SearchDialog) else None
+        if search is not None and not search.is_in_use():
+            search.reject()  # an empty search: the guest found their ticket after all
+            search = None
+        # A search with a name typed in stays open: the read is decided and its verdict shown
+        # in the dialog too, so a busy door does not cut staff off every few seconds.
         started = time.monotonic()
         door, direction, staff = self.kiosk.door, self.direction, self.staff_name()
         self.ops.run(
             "check a code",
             lambda: door.check(text, direction=direction, staff=staff),
-            lambda result: self.show_result(result, started),
+            lambda result: self._read_decided(result, started, search),
             self.check_failed,
         )
+
+    def _read_decided(self, result: Any, started: float, search: Any) -> None:
+        self.show_result(result, started)
+        if search is not None and self.current_dialog is search:
+            kind = self.verdict.kind
+            words = [self.verdict.headline.text(), self.verdict.holder.text()]
+            search.show_read(kind, "  ".join(w for w in words if w))
 
     def show_result(self, result: Any, started: float | None = None) -> None:
         kind = self.verdict.show_result(result)

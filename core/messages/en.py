@@ -285,6 +285,14 @@ TEXTS = {
     "dashboard.downloaded": "Downloaded {file}",
     "dashboard.download_failed": "The attendance file could not be downloaded.",
     "dashboard.signed_out": "Signed out.",
+    # door (issue 14) ----------------------------------------------------------------------
+    # -- CounterKeys: the counter's keys, in each button's tooltip --
+    "CounterKeys.find_a_reservation_f2": "Find a reservation (F2)",
+    "CounterKeys.confirm_ctrl_enter": "Confirm (Ctrl+Enter)",
+    "CounterKeys.print_tickets_ctrl_p": "Print tickets (Ctrl+P)",
+    "CounterKeys.save_as_pdf_ctrl_s": "Save as PDF (Ctrl+S)",
+    "CounterKeys.sign_out_f12": "Sign out (F12)",
+    # end door (issue 14)
     # == window labels (ui/i18n.py: self.tr(English) in the Qt context) ==
     # -- BoxOfficeWindow ----------------------------------------------------------------------
     "BoxOfficeWindow.gatehouse_box_office": "Gatehouse box office",

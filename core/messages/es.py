@@ -295,6 +295,14 @@ TEXTS = {
     "dashboard.downloaded": "Descargado {file}",
     "dashboard.download_failed": "No se pudo descargar el archivo de asistencia.",
     "dashboard.signed_out": "Sesión cerrada.",
+    # door (issue 14) ----------------------------------------------------------------------
+    # -- CounterKeys: the counter's keys, in each button's tooltip --
+    "CounterKeys.find_a_reservation_f2": "Buscar una reserva (F2)",
+    "CounterKeys.confirm_ctrl_enter": "Confirmar (Ctrl+Intro)",
+    "CounterKeys.print_tickets_ctrl_p": "Imprimir entradas (Ctrl+P)",
+    "CounterKeys.save_as_pdf_ctrl_s": "Guardar como PDF (Ctrl+S)",
+    "CounterKeys.sign_out_f12": "Cerrar sesión (F12)",
+    # end door (issue 14)
     # == window labels ==
     # -- BoxOfficeWindow ----------------------------------------------------------------------
     "BoxOfficeWindow.gatehouse_box_office": "Gatehouse taquilla",

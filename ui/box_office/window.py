@@ -38,6 +38,7 @@ from app.staff import StaffMember
 from core.csv_safe import write_csv
 from ui import theme
 from ui.box_office.counter import ReservationsTab, WalkupTab
+from ui.box_office.keys import CounterKeys
 from ui.box_office.messages import refusal_text
 from ui.box_office.panels import CashUpTable, PaymentPanel, TicketsPanel
 from ui.box_office.printing import paint_tickets, print_cashup, ticket_printer
@@ -105,6 +106,7 @@ class BoxOfficeWindow(WindowShell):
         outer.addWidget(self.pages, 1)
         self.setCentralWidget(central)
         self._start_idle_lock(counter.settings.box_office_auto_lock_min)
+        self.keys = CounterKeys(self)  # Enter on a focused button, F2/F3/F8... (keyboard)
         self.retranslate()
         self.refresh()
 
@@ -156,6 +158,8 @@ class BoxOfficeWindow(WindowShell):
             self.tabs.setTabText(i, text)
         self.reservations.retranslate()
         self.walkup.retranslate()
+        if hasattr(self, "keys"):
+            self.keys.retranslate()
         self._render_event()
         if self._not_ready is not None and self.banner.isVisible():
             self.banner.setText(refusal_text(self._not_ready))
@@ -373,6 +377,7 @@ class BoxOfficeWindow(WindowShell):
             self.load_tiers()
 
     def closeEvent(self, event) -> None:
+        self.keys.uninstall()
         if self._wedge_on:
             self.wedge.uninstall()
             self._wedge_on = False
