@@ -30,7 +30,7 @@ from app.checkin import CannotRecord, NoTicketList, UnknownGate
 from app.door import PageInfo
 from app.door_state import DoorSnapshot
 from app.staff import StaffMember
-from ui import theme
+from ui import shutdown, theme
 from ui.cameras import CameraBridge, CameraStrip
 from ui.counts import CountsPanel
 from ui.dialogs import SearchDialog
@@ -381,7 +381,7 @@ class DoorWindow(WindowShell):
 
     # -- closing -------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
-        if self.kiosk_mode and not self._close_approved:
+        if self.kiosk_mode and not self._close_approved and not shutdown.stopping():
             # A kiosk is left only with a supervisor's PIN: a guest cannot Alt+F4 the door.
             event.ignore()
             self.close_refused.emit()
