@@ -86,6 +86,10 @@ class Settings:
     # unattended screen at night cannot be used by a passer-by. Scans count at the door.
     door_auto_lock_min: float = 10.0
     box_office_auto_lock_min: float = 5.0
+    # door (issue 14): the status strip says the ticket list is out of date past this age,
+    # and the clock is off past this many seconds from the server's
+    list_stale_after_min: float = 60.0
+    clock_off_max_s: float = 120.0
 
     @property
     def db_path(self) -> Path:

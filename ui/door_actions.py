@@ -176,6 +176,24 @@ class DoorActions:
         dialog.admit_requested.connect(lambda ticket_id: self._admit(dialog, ticket_id))
         self.open(dialog)
 
+    def search_in_use(self) -> SearchDialog | None:
+        """A code was read: an empty search closes (the guest found their ticket after all);
+        one with a name typed in stays open and is returned (docs/ui.md, "Search and camera
+        reads"), so a busy door does not cut staff off every few seconds."""
+        search = self.current if isinstance(self.current, SearchDialog) else None
+        if search is not None and not search.is_in_use():
+            search.reject()
+            return None
+        return search
+
+    def show_read(self, search: SearchDialog | None) -> None:
+        """The read's verdict, in its colours, on the search that stayed open."""
+        if search is None or self.current is not search:
+            return
+        verdict = self.window.verdict
+        words = [verdict.headline.text(), verdict.holder.text()]
+        search.show_read(verdict.kind, "  ".join(w for w in words if w))
+
     def _search(self, dialog: SearchDialog, query: str) -> None:
         door = self.door
         self.ops.run(

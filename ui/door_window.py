@@ -33,8 +33,8 @@ from app.staff import StaffMember
 from ui import shutdown, theme
 from ui.cameras import CameraBridge, CameraStrip
 from ui.counts import CountsPanel
-from ui.dialogs import SearchDialog
 from ui.door_actions import DoorActions
+from ui.door_status import DoorStatus
 from ui.shell import WindowShell
 from ui.sounds import SoundBoard
 from ui.verdict_panel import VerdictPanel
@@ -89,6 +89,7 @@ class DoorWindow(WindowShell):
         outer = QVBoxLayout(central)
         outer.setContentsMargins(10, 8, 10, 8)
         outer.addLayout(self._build_top_bar())
+        outer.addWidget(self.status_strip)
         outer.addWidget(self.pages, 1)
         self.setCentralWidget(central)
         self._build_shortcuts()
@@ -100,6 +101,7 @@ class DoorWindow(WindowShell):
         self._refresh_timer.start()
         self._start_idle_lock(self.settings.door_auto_lock_min)
         self.wedge.install(self._captures_keys)
+        self.door_status = DoorStatus(self)  # the status strip: failures staff must not miss
         self.refresh()
 
     @property
@@ -185,6 +187,8 @@ class DoorWindow(WindowShell):
         for key, text in labels.items():
             self.buttons[key].setText(text)
         self._render_top_bar()
+        if hasattr(self, "door_status"):
+            self.door_status.update()  # the strip's words in the new language
 
     def _render_top_bar(self) -> None:
         info = self.page_info
@@ -227,13 +231,16 @@ class DoorWindow(WindowShell):
 
     # -- refresh (writer thread computes, GUI paints) --------------------------------------
     def refresh(self) -> None:
-        door = self.kiosk.door
+        door, store = self.kiosk.door, self.kiosk.store
         self.ops.run(
-            "refresh the counts", lambda: (door.page_info(), door.snapshot()), self._on_refreshed
+            "refresh the counts",
+            lambda: (door.page_info(), door.snapshot(), door.sync_status(), store.clock_offset()),
+            self._on_refreshed,
         )
 
-    def _on_refreshed(self, data: tuple[PageInfo, DoorSnapshot]) -> None:
-        info, snap = data
+    def _on_refreshed(self, data: tuple[PageInfo, DoorSnapshot, Any, float]) -> None:
+        info, snap, sync_status, clock_offset = data
+        self.door_status.stored(sync_status, clock_offset)
         self.page_info = info
         self.counts.show_snapshot(snap)
         self._render_top_bar()
@@ -269,29 +276,17 @@ class DoorWindow(WindowShell):
         if page == "login":
             self.login.show_error(self.tr("Sign in first, then scan."))
             return
-        search = self.current_dialog if isinstance(self.current_dialog, SearchDialog) else None
-        if search is not None and not search.is_in_use():
-            search.reject()  # an empty search: the guest found their ticket after all
-            search = None
-        # A search with a name typed in stays open: the read is decided and its verdict shown
-        # in the dialog too, so a busy door does not cut staff off every few seconds.
+        search = self.actions.search_in_use()  # an empty search closes: the guest found it
         started = time.monotonic()
         door, direction, staff = self.kiosk.door, self.direction, self.staff_name()
         self.ops.run(
             "check a code",
             lambda: door.check(text, direction=direction, staff=staff),
-            lambda result: self._read_decided(result, started, search),
+            lambda result: self.show_result(result, started, search),
             self.check_failed,
         )
 
-    def _read_decided(self, result: Any, started: float, search: Any) -> None:
-        self.show_result(result, started)
-        if search is not None and self.current_dialog is search:
-            kind = self.verdict.kind
-            words = [self.verdict.headline.text(), self.verdict.holder.text()]
-            search.show_read(kind, "  ".join(w for w in words if w))
-
-    def show_result(self, result: Any, started: float | None = None) -> None:
+    def show_result(self, result: Any, started: float | None = None, search=None) -> None:
         kind = self.verdict.show_result(result)
         self.sounds.play(kind)
         if started is not None:
@@ -302,6 +297,7 @@ class DoorWindow(WindowShell):
         self.counts.recent.setCurrentItem(None)
         self.counts.recent.clearSelection()
         self.buttons["override"].setEnabled(result.verdict == "reject")
+        self.actions.show_read(search)  # also on a search left open, if any
         self.result_shown.emit(result)
         self.refresh()
 

@@ -25,6 +25,8 @@ PATTERNS: dict[str, list[tuple[float, float, float]]] = {
     "reject": [(196, 0.16, 0.05), (196, 0.16, 0.05), (196, 0.22, 0.0)],
     "warning": [(660, 0.14, 0.04), (520, 0.14, 0.04), (660, 0.14, 0.0)],
     "exit": [(740, 0.12, 0.0)],
+    # the status strip changed (offline, camera lost...): two slow falling chimes
+    "status": [(988, 0.2, 0.08), (784, 0.3, 0.0)],
 }
 
 
@@ -58,6 +60,27 @@ def ensure_assets(folder: Path) -> dict[str, Path]:
             write_wav(path, notes)
         paths[kind] = path
     return paths
+
+
+def probe_audio() -> dict:
+    """What Qt Multimedia can play on: ``{"outputs": [names], "default": name or None,
+    "problem": words or None}``. For ``gatehouse doctor`` (run in a child process: a broken
+    multimedia backend may abort, and the doctor must outlive it)."""
+    from PySide6.QtCore import QCoreApplication, QLoggingCategory
+
+    _app = QCoreApplication.instance() or QCoreApplication([])
+    QLoggingCategory.setFilterRules("qt.multimedia.*=false")
+    try:
+        from PySide6.QtMultimedia import QMediaDevices
+    except ImportError as exc:
+        return {"outputs": [], "default": None, "problem": f"QtMultimedia cannot load: {exc}"}
+    outputs = [d.description() for d in QMediaDevices.audioOutputs()]
+    default = QMediaDevices.defaultAudioOutput()
+    return {
+        "outputs": outputs,
+        "default": default.description() if outputs and not default.isNull() else None,
+        "problem": None,
+    }
 
 
 class SoundBoard(QObject):

@@ -34,6 +34,7 @@ class VerdictPanel(QFrame):
         self.result: Any = None
         self.direction = "entry"
         self.hold_s = hold_s
+        self.camera_trouble = False  # no camera works: READY points at the hand scanner
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.show_ready)
@@ -72,11 +73,21 @@ class VerdictPanel(QFrame):
         self.headline.setText(word)
         self.holder.setText(self.tr("Scan a ticket"))
         self.detail.setText("")
-        self.reason.setText(self.tr("Hold the code to the camera or use the hand scanner"))
+        self.reason.setText(
+            self.tr("Camera not working: use the hand scanner")
+            if self.camera_trouble
+            else self.tr("Hold the code to the camera or use the hand scanner")
+        )
         self.note.setText("")
         self._paint("ready")
         if was_showing:
             self.returned_to_ready.emit()
+
+    def set_camera_trouble(self, trouble: bool) -> None:
+        if trouble != self.camera_trouble:
+            self.camera_trouble = trouble
+            if self.kind == "ready":
+                self.show_ready()
 
     def show_result(self, result: Any) -> str:
         """Show a CheckIn result; returns its outcome kind (admit/reject/warning/exit)."""
