@@ -90,6 +90,8 @@ class Settings:
     # and the clock is off past this many seconds from the server's
     list_stale_after_min: float = 60.0
     clock_off_max_s: float = 120.0
+    sound_volume: float = 1.0  # 0..1, set in the door's settings dialog
+    reject_needs_ack: bool = False  # a reject stays on screen until staff press Enter
 
     @property
     def db_path(self) -> Path:

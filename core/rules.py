@@ -109,6 +109,11 @@ class Tier:
     # anomaly (0: never flagged); beyond it the door admits or refuses (rescan_action).
     rescan_limit: int = RESCAN_LIMIT
     rescan_action: str = ADMIT
+    # Attention (issue 14, pretix's yellow): what door staff check before letting this tier
+    # in, in the organizer's words ("Show photo ID"), and whether the door waits for a key
+    # press once it is done. An admit carries them in its params (check, check_confirm).
+    door_check: str | None = None
+    door_check_confirm: bool = False
 
 
 @dataclass(frozen=True)
@@ -528,9 +533,17 @@ def _ticket_rules(
         if refused:
             return refused
 
+    check = _attention(tier)
     if state.entries and policy is EntryPolicy.REENTRY:
-        return Verdict(ADMIT, Reason.REENTRY, "Welcome back")
-    return Verdict(ADMIT, Reason.OK, "Welcome")
+        return Verdict(ADMIT, Reason.REENTRY, "Welcome back", check)
+    return Verdict(ADMIT, Reason.OK, "Welcome", check)
+
+
+def _attention(tier: Tier | None) -> dict[str, Any]:
+    """The check door staff make before letting this admit in (issue 14), or nothing."""
+    if tier is None or not tier.door_check:
+        return {}
+    return {"check": tier.door_check, "check_confirm": tier.door_check_confirm}
 
 
 def _exit(state: TicketState) -> Verdict:

@@ -136,6 +136,18 @@ MIGRATIONS: list[str] = [
     ALTER TABLE keys ADD COLUMN event_id INTEGER;
     ALTER TABLE keys ADD COLUMN event_name TEXT;
     """,
+    # 7, 8, 9: placeholders for other branches' migrations (issue 14 was given slot 10; the
+    # lead renumbers when merging)
+    "-- 7: placeholder",
+    "-- 8: placeholder",
+    "-- 9: placeholder",
+    # 10 (issue 14): what door staff check before letting a tier in, and whether the door
+    # waits for a key press once it is done (manifest tier rows: door_check,
+    # door_check_confirm)
+    """
+    ALTER TABLE tiers ADD COLUMN door_check TEXT;
+    ALTER TABLE tiers ADD COLUMN door_check_confirm INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

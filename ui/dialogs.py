@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -282,6 +283,15 @@ class SettingsDialog(QDialog):
         self.hold.setRange(1.0, 15.0)
         self.hold.setSuffix(" s")
         self.hold.setValue(float(current.get("verdict_hold_s", 4.0)))
+        # issue 14: the volume of every verdict's sound (a loud club, a quiet foyer), and
+        # rejects that stay on screen until staff press Enter
+        self.volume = QSpinBox()
+        self.volume.setRange(0, 100)
+        self.volume.setSingleStep(10)
+        self.volume.setSuffix(" %")
+        self.volume.setValue(round(float(current.get("sound_volume", 1.0)) * 100))
+        self.reject_ack = QCheckBox(self.tr("A rejection stays on screen until Enter"))
+        self.reject_ack.setChecked(bool(current.get("reject_needs_ack", False)))
         self.language = QComboBox()
         for code, name in LANGUAGES:
             self.language.addItem(name, code)
@@ -291,6 +301,8 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Server"), self.server)
         form.addRow(self.tr("Gate"), self.gate)
         form.addRow(self.tr("Sounds"), self.sounds)
+        form.addRow(self.tr("Volume"), self.volume)
+        form.addRow(self.tr("Rejections"), self.reject_ack)
         form.addRow(self.tr("Verdict shown for"), self.hold)
         form.addRow(self.tr("Language"), self.language)
         buttons = QDialogButtonBox(
@@ -318,6 +330,8 @@ class SettingsDialog(QDialog):
                 "sounds": self.sounds.isChecked(),
                 "verdict_hold_s": float(self.hold.value()),
                 "language": self.language.currentData(),
+                "sound_volume": self.volume.value() / 100,
+                "reject_needs_ack": self.reject_ack.isChecked(),
             }
         )
         self.accept()

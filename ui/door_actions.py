@@ -231,6 +231,8 @@ class DoorActions:
             "sounds": s.sounds,
             "verdict_hold_s": s.verdict_hold_s,
             "language": s.language,
+            "sound_volume": s.sound_volume,
+            "reject_needs_ack": s.reject_needs_ack,
         }
         dialog = SettingsDialog(current, gates, parent=self.window)
         dialog.saved.connect(self.window.apply_settings)

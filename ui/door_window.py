@@ -74,8 +74,8 @@ class DoorWindow(WindowShell):
         self.request_undo = self.actions.request_undo
         self.request_settings = self.actions.request_settings
         self.open_search = self.actions.open_search
-        self.sounds = SoundBoard(kiosk.home / "sounds", enabled=self.settings.sounds, parent=self)
-        self.verdict = VerdictPanel(hold_s=self.settings.verdict_hold_s)
+        self.sounds = SoundBoard(kiosk.home / "sounds", settings=self.settings, parent=self)
+        self.verdict = VerdictPanel(settings=self.settings)  # hold time, rejects held or not
         self.counts = CountsPanel()
         self.camera_bridge = CameraBridge(self)
         self.camera_bridge.code_read.connect(self.handle_code)
@@ -347,9 +347,9 @@ class DoorWindow(WindowShell):
         language_changed = values["language"] != s.language
         for key, value in values.items():
             setattr(s, key, value)
-        self.sounds.enabled = s.sounds
+        self.sounds.configure(s)  # on/off, volume
         self.idle.set_minutes(s.door_auto_lock_min)
-        self.verdict.hold_s = s.verdict_hold_s
+        self.verdict.configure(s)
         self.kiosk.door.default_gate = s.gate
         self.ops.run("save the settings", s.save)
         if language_changed:

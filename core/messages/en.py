@@ -302,6 +302,14 @@ TEXTS = {
     "CameraTile.not_working": "NOT WORKING",
     "CameraTile.could_not_be_opened_x_tries": "Could not be opened (%1 tries): check the camera setting (F9)",
     "VerdictPanel.camera_not_working_use_the_hand_scanner": "Camera not working: use the hand scanner",
+    # -- attention verdicts, held rejects, the volume (issue 14 item 3) --
+    "VerdictPanel.admit_check": "ADMIT: CHECK",
+    "VerdictPanel.checked": "Checked",
+    "VerdictPanel.press_enter_when_checked": "Press Enter when checked",
+    "VerdictPanel.press_enter_to_go_on": "Press Enter to go on",
+    "SettingsDialog.volume": "Volume",
+    "SettingsDialog.rejections": "Rejections",
+    "SettingsDialog.a_rejection_stays_on_screen": "A rejection stays on screen until Enter",
     # end door (issue 14)
     # == window labels (ui/i18n.py: self.tr(English) in the Qt context) ==
     # -- BoxOfficeWindow ----------------------------------------------------------------------

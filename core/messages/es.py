@@ -312,6 +312,14 @@ TEXTS = {
     "CameraTile.not_working": "NO FUNCIONA",
     "CameraTile.could_not_be_opened_x_tries": "No se pudo abrir (%1 intentos): revise el ajuste de la cámara (F9)",
     "VerdictPanel.camera_not_working_use_the_hand_scanner": "La cámara no funciona: use el lector de mano",
+    # -- attention verdicts, held rejects, the volume (issue 14 item 3) --
+    "VerdictPanel.admit_check": "ADMITIDO: REVISAR",
+    "VerdictPanel.checked": "Revisado",
+    "VerdictPanel.press_enter_when_checked": "Pulse Intro cuando lo haya revisado",
+    "VerdictPanel.press_enter_to_go_on": "Pulse Intro para continuar",
+    "SettingsDialog.volume": "Volumen",
+    "SettingsDialog.rejections": "Rechazos",
+    "SettingsDialog.a_rejection_stays_on_screen": "Un rechazo queda en pantalla hasta pulsar Intro",
     # end door (issue 14)
     # == window labels ==
     # -- BoxOfficeWindow ----------------------------------------------------------------------
