@@ -87,7 +87,7 @@ class Settings:
     door_auto_lock_min: float = 10.0
     box_office_auto_lock_min: float = 5.0
     # door (issue 14): the status strip says the ticket list is out of date past this age,
-    # and the clock is off past this many seconds from the server's
+    # and the clock is off past this many seconds from the server's (0: never say it)
     list_stale_after_min: float = 60.0
     clock_off_max_s: float = 120.0
     sound_volume: float = 1.0  # 0..1, set in the door's settings dialog

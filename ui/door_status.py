@@ -54,7 +54,8 @@ class DoorStatus:
             )
             if status.last_error:  # why, whole (the badge has room for its end only)
                 problems["offline"] += f" ({status.last_error})"
-        if age is not None and age > w.settings.list_stale_after_min * 60:
+        stale_min = w.settings.list_stale_after_min  # 0: never (a venue fed by USB only)
+        if age is not None and stale_min > 0 and age > stale_min * 60:
             problems["stale"] = QCoreApplication.translate(
                 "DoorWindow",
                 "Ticket list out of date (%1): new and cancelled tickets are not known here",
@@ -74,7 +75,8 @@ class DoorStatus:
                 "DoorWindow",
                 "NO SOUND: this kiosk has no audio output. Watch the screen for every verdict",
             )
-        if self.seen and abs(self.clock_offset) > w.settings.clock_off_max_s:
+        clock_max = w.settings.clock_off_max_s  # 0: never
+        if self.seen and clock_max > 0 and abs(self.clock_offset) > clock_max:
             problems["clock"] = QCoreApplication.translate(
                 "DoorWindow",
                 "CLOCK OFF by %1 min from the server: ask IT to set this computer's clock",

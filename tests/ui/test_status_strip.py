@@ -80,6 +80,11 @@ def test_an_old_list_and_a_wrong_clock_are_on_the_strip(
     assert "CLOCK OFF by 10 min from the server" in strip.text()
     qtbot.waitUntil(lambda: _unclipped(strip), timeout=5000)
     shot(window, "status_old_list_wrong_clock")
+    # 0 turns either off (a venue fed by USB manifests only, a kiosk that never syncs).
+    window.settings.list_stale_after_min = 0
+    window.settings.clock_off_max_s = 0
+    window.door_status.update()
+    assert not {"stale", "clock"} & set(strip.problems)
 
 
 @pytest.fixture(scope="module")
