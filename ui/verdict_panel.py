@@ -212,7 +212,8 @@ class VerdictPanel(QFrame):
             ("headline", 0.17, 900),
             ("holder", 0.10, 700),
             ("detail", 0.05, 400),
-            ("reason", 0.065, 700),
+            # a tier's check is what staff act on: larger than a reason
+            ("reason", 0.09 if self.kind == ATTENTION else 0.065, 700),
             ("note", 0.04, 400),
         ):
             size = max(int(min(h * share, w * share * 0.8)), 14)
