@@ -235,5 +235,25 @@ class DoorActions:
             "reject_needs_ack": s.reject_needs_ack,
         }
         dialog = SettingsDialog(current, gates, parent=self.window)
-        dialog.saved.connect(self.window.apply_settings)
+        dialog.saved.connect(self.apply_settings)
         self.open(dialog)
+
+    def apply_settings(self, values: dict[str, Any]) -> None:
+        """Saved settings take effect at once (sounds, hold time, gate, language, cameras)
+        and go to config.toml on the writer thread."""
+        window = self.window
+        s = window.settings
+        cameras_changed = values["cameras"] != s.cameras
+        language_changed = values["language"] != s.language
+        for key, value in values.items():
+            setattr(s, key, value)
+        window.sounds.configure(s)  # on/off, volume
+        window.idle.set_minutes(s.door_auto_lock_min)
+        window.verdict.configure(s)  # hold time, rejects held until Enter
+        self.door.default_gate = s.gate
+        self.ops.run("save the settings", s.save)
+        if language_changed:
+            window.switch_language(s.language)
+        if cameras_changed:
+            window.kiosk.start_cameras(s.cameras)
+        window._render_top_bar()

@@ -73,6 +73,7 @@ class DoorWindow(WindowShell):
         self.request_override = self.actions.request_override
         self.request_undo = self.actions.request_undo
         self.request_settings = self.actions.request_settings
+        self.apply_settings = self.actions.apply_settings
         self.open_search = self.actions.open_search
         self.sounds = SoundBoard(kiosk.home / "sounds", settings=self.settings, parent=self)
         self.verdict = VerdictPanel(settings=self.settings)  # hold time, rejects held or not
@@ -338,24 +339,6 @@ class DoorWindow(WindowShell):
     def toggle_direction(self) -> None:
         self.direction = "exit" if self.direction == "entry" else "entry"
         self.verdict.set_direction(self.direction)
-        self._render_top_bar()
-
-    # -- settings ------------------------------------------------------------------------
-    def apply_settings(self, values: dict[str, Any]) -> None:
-        s = self.settings
-        cameras_changed = values["cameras"] != s.cameras
-        language_changed = values["language"] != s.language
-        for key, value in values.items():
-            setattr(s, key, value)
-        self.sounds.configure(s)  # on/off, volume
-        self.idle.set_minutes(s.door_auto_lock_min)
-        self.verdict.configure(s)
-        self.kiosk.door.default_gate = s.gate
-        self.ops.run("save the settings", s.save)
-        if language_changed:
-            self.switch_language(s.language)
-        if cameras_changed:
-            self.kiosk.start_cameras(s.cameras)
         self._render_top_bar()
 
     # -- staff ---------------------------------------------------------------------------
