@@ -61,7 +61,7 @@ def check(fn: Check) -> Check:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("doctor", help="self-check: cameras, decoders, database, server")
+    p = sub.add_parser("doctor", help="self-check: cameras, decoders, database, server, audio")
     p.add_argument(
         "--camera",
         action="append",
