@@ -101,6 +101,12 @@ class Settings:
     mesh_port: int = 7447
     mesh_peers: list[str] = field(default_factory=list)
     mesh_zeroconf: bool = True
+    # door (issue 14): the status strip says the ticket list is out of date past this age,
+    # and the clock is off past this many seconds from the server's (0: never say it)
+    list_stale_after_min: float = 60.0
+    clock_off_max_s: float = 120.0
+    sound_volume: float = 1.0  # 0..1, set in the door's settings dialog
+    reject_needs_ack: bool = False  # a reject stays on screen until staff press Enter
 
     @property
     def db_path(self) -> Path:

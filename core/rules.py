@@ -111,6 +111,11 @@ class Tier:
     # anomaly (0: never flagged); beyond it the door admits or refuses (rescan_action).
     rescan_limit: int = RESCAN_LIMIT
     rescan_action: str = ADMIT
+    # Attention (issue 14, pretix's yellow): what door staff check before letting this tier
+    # in, in the organizer's words ("Show photo ID"), and whether the door waits for a key
+    # press once it is done. An admit carries them in its params (check, check_confirm).
+    door_check: str | None = None
+    door_check_confirm: bool = False
 
 
 @dataclass(frozen=True)
@@ -486,9 +491,17 @@ def _ticket_rules(
         if refused:
             return refused
 
+    check = _attention(tier)
     if state.entries and policy is EntryPolicy.REENTRY:
-        return _verdict(ADMIT, Reason.REENTRY)
-    return _verdict(ADMIT, Reason.OK)
+        return _verdict(ADMIT, Reason.REENTRY, **check)
+    return _verdict(ADMIT, Reason.OK, **check)
+
+
+def _attention(tier: Tier | None) -> dict[str, Any]:
+    """The check door staff make before letting this admit in (issue 14), or nothing."""
+    if tier is None or not tier.door_check:
+        return {}
+    return {"check": tier.door_check, "check_confirm": tier.door_check_confirm}
 
 
 def _exit(state: TicketState) -> Verdict:

@@ -147,6 +147,8 @@ def _tier(r: dict[str, Any]) -> tuple:
         _num(r, "closes_at"),
         _int(r, "rescan_limit", lo=0, optional=True),
         _choice(r, "rescan_action", ("admit", "reject")),
+        _text(r, "door_check") if r.get("door_check") is not None else None,  # issue 14
+        1 if r.get("door_check_confirm") is True else 0,
     )
 
 
@@ -269,7 +271,8 @@ _UPSERTS: dict[str, tuple[str, Callable[[dict[str, Any]], tuple]]] = {
     ),
     "tier": (
         "INSERT OR REPLACE INTO tiers (id, event_id, name, price_cents, capacity, entry_policy,"
-        " opens_at, closes_at, rescan_limit, rescan_action) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        " opens_at, closes_at, rescan_limit, rescan_action, door_check, door_check_confirm)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         _tier,
     ),
     "gate": (

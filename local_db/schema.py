@@ -177,6 +177,13 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE events ADD COLUMN currency TEXT;
     """,
+    # 11 (issue 14): what door staff check before letting a tier in, and whether the door
+    # waits for a key press once it is done (manifest tier rows: door_check,
+    # door_check_confirm)
+    """
+    ALTER TABLE tiers ADD COLUMN door_check TEXT;
+    ALTER TABLE tiers ADD COLUMN door_check_confirm INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -548,10 +548,12 @@ class Store:
                 rescan_limit=RESCAN_LIMIT if r[5] is None else max(0, r[5]),
                 # anything but "reject" (absent, or a newer server's word) keeps the door open
                 rescan_action=REJECT if r[6] == REJECT else ADMIT,
+                door_check=r[7] or None,
+                door_check_confirm=bool(r[8]),
             )
             for r in c.execute(
-                "SELECT id, name, entry_policy, opens_at, closes_at, rescan_limit, rescan_action"
-                " FROM tiers"
+                "SELECT id, name, entry_policy, opens_at, closes_at, rescan_limit, rescan_action,"
+                " door_check, door_check_confirm FROM tiers"
             )
         }
         gates = {}

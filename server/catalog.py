@@ -64,6 +64,8 @@ def tier_row(r: Any) -> dict[str, Any]:
         "closes_at": _opt_int(r.closes_at),
         "rescan_limit": r.rescan_limit,
         "rescan_action": r.rescan_action,
+        "door_check": r.door_check,
+        "door_check_confirm": bool(r.door_check_confirm),
     }
 
 

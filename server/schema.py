@@ -97,6 +97,10 @@ tiers = Table(
     Column("closes_at", BigInteger),
     Column("rescan_limit", Integer),
     Column("rescan_action", String(8), nullable=False, default="admit", server_default="admit"),
+    # issue 14: what door staff check before letting this tier in ("Show photo ID"; NULL =
+    # nothing), and whether the door's screen waits for a key press once it is done
+    Column("door_check", String(200)),
+    Column("door_check_confirm", Boolean, nullable=False, default=False, server_default="0"),
     UniqueConstraint("event_id", "name", name="uq_tiers_event_name"),
 )
 

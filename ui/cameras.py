@@ -51,13 +51,25 @@ class CameraBridge(QObject):
     fps_changed = Signal(str, float)
     frame_ready = Signal(str, QImage)
     code_read = Signal(str, str)  # code text, camera name
+    _give_up = Signal(str)  # to the GUI thread: stop this camera's source
+
+    # A camera that never worked in this run (a mistyped path, an index with no camera) is
+    # given up after this many failed opens instead of retrying forever; a camera that was
+    # live and went away keeps reconnecting (it may be plugged back in).
+    GIVE_UP_AFTER = 6
 
     def __init__(self, parent: QObject | None = None, clock: Callable[[], float] = time.monotonic):
         super().__init__(parent)
         self.scanner: Any = None
         self.names: list[str] = []
         self.clock = clock
+        self.give_up_after = self.GIVE_UP_AFTER
         self._last_preview: dict[str, float] = {}
+        self._sources: dict[str, Any] = {}
+        self._failures: dict[str, int] = {}  # failed opens of a camera never live this run
+        self._was_live: set[str] = set()
+        self.gave_up: set[str] = set()
+        self._give_up.connect(self._stop_source)
 
     def start_specs(self, specs: Iterable[str], *, loop_files: bool = True) -> None:
         from scanner.sources import FrameSource
@@ -82,6 +94,8 @@ class CameraBridge(QObject):
             source.on_state = self._on_state
             source.on_fps = self._on_fps
         self.names = [s.name for s in sources]
+        self._sources = {s.name: s for s in sources}
+        self._failures, self._was_live, self.gave_up = {}, set(), set()
         for name in self.names:
             self.state_changed.emit(name, "starting", "")
         if not sources:
@@ -97,7 +111,29 @@ class CameraBridge(QObject):
 
     # -- callbacks: scanner threads ------------------------------------------------------
     def _on_state(self, name: str, state: Any, detail: str) -> None:
-        self.state_changed.emit(name, str(state), detail)
+        state = str(state)
+        if name in self.gave_up:
+            return  # its "stopped" after giving up: the tile keeps saying why
+        if state == "live":
+            self._was_live.add(name)
+        elif state == "reconnecting" and name not in self._was_live:
+            self._failures[name] = self._failures.get(name, 0) + 1
+            if self._failures[name] >= self.give_up_after:
+                self.gave_up.add(name)
+                self.state_changed.emit(name, GAVE_UP, str(self._failures[name]))
+                self._give_up.emit(name)
+                return
+        self.state_changed.emit(name, state, detail)
+
+    def _stop_source(self, name: str) -> None:
+        source = self._sources.get(name)
+        if source is not None:
+            log.warning(
+                "camera %s could not be opened %d times: given up",
+                name,
+                self._failures.get(name, 0),
+            )
+            source.stop()
 
     def _on_fps(self, name: str, fps: float) -> None:
         self.fps_changed.emit(name, fps)
@@ -113,7 +149,10 @@ class CameraBridge(QObject):
         self.frame_ready.emit(frame.source, to_qimage(frame.image, reads=result.reads))
 
 
+GAVE_UP = "gave_up"  # not the scanner's state: the bridge stopped retrying this camera
+
 _STATE_COLOURS = {
+    GAVE_UP: theme.OFFLINE,
     "live": theme.ONLINE,
     "starting": theme.MUTED,
     "lost": theme.OFFLINE,
@@ -151,7 +190,7 @@ class CameraTile(QFrame):
         self.state, self.detail = state, detail
         if state != "live":
             self.fps = 0.0
-        if state in ("lost", "reconnecting", "stopped"):
+        if state in ("lost", "reconnecting", "stopped", GAVE_UP):
             self.picture.setPixmap(QPixmap())
             self.picture.setText(self.state_word())
         self._render_caption()
@@ -178,11 +217,16 @@ class CameraTile(QFrame):
             "lost": self.tr("CAMERA LOST"),
             "reconnecting": self.tr("RECONNECTING"),
             "stopped": self.tr("STOPPED"),
+            GAVE_UP: self.tr("NOT WORKING"),
         }.get(self.state, self.state.upper())
 
     def _render_caption(self) -> None:
         text = f"{self.name}: {self.state_word()}"
-        if self.state == "live" and self.fps:
+        if self.state == GAVE_UP:
+            text += "  " + self.tr(
+                "Could not be opened (%1 tries): check the camera setting (F9)"
+            ).replace("%1", self.detail)
+        elif self.state == "live" and self.fps:
             text += f"  {self.fps:.0f} fps"
         elif self.detail:
             text += f" ({self.detail})"

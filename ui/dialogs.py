@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -162,6 +163,12 @@ class SearchDialog(QDialog):
         self.table.verticalHeader().hide()
         self.table.doubleClicked.connect(self._admit)
         self.message = _message_label()
+        # A code read while staff are typing here is decided and shown on this line: the
+        # search stays open (docs/ui.md, "Search and camera reads").
+        self.read_line = QLabel()
+        self.read_line.setObjectName("readLine")
+        self.read_line.setWordWrap(True)
+        self.read_line.hide()
         self.admit_button = QPushButton(self.tr("Admit selected (Enter)"))
         self.admit_button.clicked.connect(self._admit)
         close = QPushButton(self.tr("Close (Esc)"))
@@ -170,6 +177,7 @@ class SearchDialog(QDialog):
         layout.addWidget(self.query)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.message)
+        layout.addWidget(self.read_line)
         layout.addWidget(self.admit_button)
         layout.addWidget(close)
         self._debounce = QTimer(self)
@@ -196,6 +204,19 @@ class SearchDialog(QDialog):
             self.message.setText("")
         elif query.strip():
             self.message.setText(self.tr("Nobody found. Check the spelling or the number."))
+
+    def is_in_use(self) -> bool:
+        """Staff have typed something to look for: a code read must not close the search."""
+        return bool(self.query.text().strip())
+
+    def show_read(self, kind: str, text: str) -> None:
+        """The verdict of a code read while the search stayed open, in its colours."""
+        bg, fg = theme.OUTCOME_COLOURS[kind]
+        self.read_line.setStyleSheet(
+            f"background: {bg}; color: {fg}; font-size: 22px; font-weight: bold; padding: 6px;"
+        )
+        self.read_line.setText(text)
+        self.read_line.show()
 
     def _on_return(self) -> None:
         if self._debounce.isActive():
@@ -246,6 +267,9 @@ class SettingsDialog(QDialog):
         self.cameras = QPlainTextEdit("\n".join(current.get("cameras") or []))
         self.cameras.setPlaceholderText(self.tr("One camera per line: 0, /dev/video2, rtsp://..."))
         self.cameras.setFixedHeight(110)
+        # Tab moves on instead of typing a tab into a camera line (a kiosk keyboard user
+        # would otherwise be stuck here and type over the working camera).
+        self.cameras.setTabChangesFocus(True)
         self.server = QLineEdit(current.get("server") or "")
         self.gate = QComboBox()
         self.gate.addItem(self.tr("As paired"), None)
@@ -259,6 +283,15 @@ class SettingsDialog(QDialog):
         self.hold.setRange(1.0, 15.0)
         self.hold.setSuffix(" s")
         self.hold.setValue(float(current.get("verdict_hold_s", 4.0)))
+        # issue 14: the volume of every verdict's sound (a loud club, a quiet foyer), and
+        # rejects that stay on screen until staff press Enter
+        self.volume = QSpinBox()
+        self.volume.setRange(0, 100)
+        self.volume.setSingleStep(10)
+        self.volume.setSuffix(" %")
+        self.volume.setValue(round(float(current.get("sound_volume", 1.0)) * 100))
+        self.reject_ack = QCheckBox(self.tr("A rejection stays on screen until Enter"))
+        self.reject_ack.setChecked(bool(current.get("reject_needs_ack", False)))
         self.language = QComboBox()
         for code, name in LANGUAGES:
             self.language.addItem(name, code)
@@ -268,17 +301,24 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Server"), self.server)
         form.addRow(self.tr("Gate"), self.gate)
         form.addRow(self.tr("Sounds"), self.sounds)
+        form.addRow(self.tr("Volume"), self.volume)
+        form.addRow(self.tr("Rejections"), self.reject_ack)
         form.addRow(self.tr("Verdict shown for"), self.hold)
         form.addRow(self.tr("Language"), self.language)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.cancel_button = buttons.button(QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._save)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
+        # Opens on Cancel, never in a text field: stray typing changes nothing and a stray
+        # Enter leaves without saving. Staff click or Tab to what they mean to change.
+        self.cancel_button.setDefault(True)
+        self.cancel_button.setFocus()
 
     def _save(self) -> None:
         cameras = [c.strip() for c in self.cameras.toPlainText().splitlines() if c.strip()]
@@ -290,6 +330,8 @@ class SettingsDialog(QDialog):
                 "sounds": self.sounds.isChecked(),
                 "verdict_hold_s": float(self.hold.value()),
                 "language": self.language.currentData(),
+                "sound_volume": self.volume.value() / 100,
+                "reject_needs_ack": self.reject_ack.isChecked(),
             }
         )
         self.accept()

@@ -42,6 +42,10 @@ class DoorActions:
     def _closed(self, dialog: QDialog) -> None:
         if self.current is dialog:
             self.current = None
+        # Keys typed into the dialog were fed to the hand-scanner parser too (it observes):
+        # left there, the next Enter on the door screen would hand them over as typing and
+        # reopen the search with a guest selected, a second Enter admitting them.
+        self.window.wedge.reset()
         dialog.deleteLater()
         self.window.activateWindow()
 
@@ -172,6 +176,24 @@ class DoorActions:
         dialog.admit_requested.connect(lambda ticket_id: self._admit(dialog, ticket_id))
         self.open(dialog)
 
+    def search_in_use(self) -> SearchDialog | None:
+        """A code was read: an empty search closes (the guest found their ticket after all);
+        one with a name typed in stays open and is returned (docs/ui.md, "Search and camera
+        reads"), so a busy door does not cut staff off every few seconds."""
+        search = self.current if isinstance(self.current, SearchDialog) else None
+        if search is not None and not search.is_in_use():
+            search.reject()
+            return None
+        return search
+
+    def show_read(self, search: SearchDialog | None) -> None:
+        """The read's verdict, in its colours, on the search that stayed open."""
+        if search is None or self.current is not search:
+            return
+        verdict = self.window.verdict
+        words = [verdict.headline.text(), verdict.holder.text()]
+        search.show_read(verdict.kind, "  ".join(w for w in words if w))
+
     def _search(self, dialog: SearchDialog, query: str) -> None:
         door = self.door
         self.ops.run(
@@ -209,7 +231,29 @@ class DoorActions:
             "sounds": s.sounds,
             "verdict_hold_s": s.verdict_hold_s,
             "language": s.language,
+            "sound_volume": s.sound_volume,
+            "reject_needs_ack": s.reject_needs_ack,
         }
         dialog = SettingsDialog(current, gates, parent=self.window)
-        dialog.saved.connect(self.window.apply_settings)
+        dialog.saved.connect(self.apply_settings)
         self.open(dialog)
+
+    def apply_settings(self, values: dict[str, Any]) -> None:
+        """Saved settings take effect at once (sounds, hold time, gate, language, cameras)
+        and go to config.toml on the writer thread."""
+        window = self.window
+        s = window.settings
+        cameras_changed = values["cameras"] != s.cameras
+        language_changed = values["language"] != s.language
+        for key, value in values.items():
+            setattr(s, key, value)
+        window.sounds.configure(s)  # on/off, volume
+        window.idle.set_minutes(s.door_auto_lock_min)
+        window.verdict.configure(s)  # hold time, rejects held until Enter
+        self.door.default_gate = s.gate
+        self.ops.run("save the settings", s.save)
+        if language_changed:
+            window.switch_language(s.language)
+        if cameras_changed:
+            window.kiosk.start_cameras(s.cameras)
+        window._render_top_bar()

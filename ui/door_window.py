@@ -30,12 +30,12 @@ from app.checkin import CannotRecord, NoTicketList, UnknownGate
 from app.door import PageInfo
 from app.door_state import DoorSnapshot
 from app.staff import StaffMember
-from ui import theme
+from ui import shutdown, theme
 from ui.cameras import CameraBridge, CameraStrip
 from ui.cards import CardReaderBridge
 from ui.counts import CountsPanel
-from ui.dialogs import SearchDialog
 from ui.door_actions import DoorActions
+from ui.door_status import DoorStatus
 from ui.shell import WindowShell
 from ui.sounds import SoundBoard
 from ui.verdict_panel import VerdictPanel
@@ -74,9 +74,10 @@ class DoorWindow(WindowShell):
         self.request_override = self.actions.request_override
         self.request_undo = self.actions.request_undo
         self.request_settings = self.actions.request_settings
+        self.apply_settings = self.actions.apply_settings
         self.open_search = self.actions.open_search
-        self.sounds = SoundBoard(kiosk.home / "sounds", enabled=self.settings.sounds, parent=self)
-        self.verdict = VerdictPanel(hold_s=self.settings.verdict_hold_s)
+        self.sounds = SoundBoard(kiosk.home / "sounds", settings=self.settings, parent=self)
+        self.verdict = VerdictPanel(settings=self.settings)  # hold time, rejects held or not
         self.counts = CountsPanel()
         self.camera_bridge = CameraBridge(self)
         self.camera_bridge.code_read.connect(self.handle_code)
@@ -92,6 +93,7 @@ class DoorWindow(WindowShell):
         outer = QVBoxLayout(central)
         outer.setContentsMargins(10, 8, 10, 8)
         outer.addLayout(self._build_top_bar())
+        outer.addWidget(self.status_strip)
         outer.addWidget(self.pages, 1)
         self.setCentralWidget(central)
         self._build_shortcuts()
@@ -104,6 +106,7 @@ class DoorWindow(WindowShell):
         self._start_idle_lock(self.settings.door_auto_lock_min)
         self.wedge.install(self._captures_keys)
         self.cards.start()
+        self.door_status = DoorStatus(self)  # the status strip: failures staff must not miss
         self.refresh()
 
     @property
@@ -189,6 +192,8 @@ class DoorWindow(WindowShell):
         for key, text in labels.items():
             self.buttons[key].setText(text)
         self._render_top_bar()
+        if hasattr(self, "door_status"):
+            self.door_status.update()  # the strip's words in the new language
 
     def _render_top_bar(self) -> None:
         info = self.page_info
@@ -231,13 +236,16 @@ class DoorWindow(WindowShell):
 
     # -- refresh (writer thread computes, GUI paints) --------------------------------------
     def refresh(self) -> None:
-        door = self.kiosk.door
+        door, store = self.kiosk.door, self.kiosk.store
         self.ops.run(
-            "refresh the counts", lambda: (door.page_info(), door.snapshot()), self._on_refreshed
+            "refresh the counts",
+            lambda: (door.page_info(), door.snapshot(), door.sync_status(), store.clock_offset()),
+            self._on_refreshed,
         )
 
-    def _on_refreshed(self, data: tuple[PageInfo, DoorSnapshot]) -> None:
-        info, snap = data
+    def _on_refreshed(self, data: tuple[PageInfo, DoorSnapshot, Any, float]) -> None:
+        info, snap, sync_status, clock_offset = data
+        self.door_status.stored(sync_status, clock_offset)
         self.page_info = info
         self.counts.show_snapshot(snap)
         self._render_top_bar()
@@ -274,19 +282,18 @@ class DoorWindow(WindowShell):
         if page == "login":
             self.login.show_error(self.tr("Sign in first, then scan."))
             return
-        if isinstance(self.current_dialog, SearchDialog):
-            self.current_dialog.reject()  # the guest found their ticket after all
+        search = self.actions.search_in_use()  # an empty search closes: the guest found it
         started = time.monotonic()
         door, direction, staff = self.kiosk.door, self.direction, self.staff_name()
         check = door.check_media if media else door.check  # a tap decides like a code
         self.ops.run(
             "check a code",
             lambda: check(text, direction=direction, staff=staff),
-            lambda result: self.show_result(result, started),
+            lambda result: self.show_result(result, started, search),
             self.check_failed,
         )
 
-    def show_result(self, result: Any, started: float | None = None) -> None:
+    def show_result(self, result: Any, started: float | None = None, search=None) -> None:
         kind = self.verdict.show_result(result)
         self.sounds.play(kind)
         if started is not None:
@@ -297,6 +304,7 @@ class DoorWindow(WindowShell):
         self.counts.recent.setCurrentItem(None)
         self.counts.recent.clearSelection()
         self.buttons["override"].setEnabled(result.verdict == "reject")
+        self.actions.show_read(search)  # also on a search left open, if any
         self.result_shown.emit(result)
         self.refresh()
 
@@ -339,24 +347,6 @@ class DoorWindow(WindowShell):
         self.verdict.set_direction(self.direction)
         self._render_top_bar()
 
-    # -- settings ------------------------------------------------------------------------
-    def apply_settings(self, values: dict[str, Any]) -> None:
-        s = self.settings
-        cameras_changed = values["cameras"] != s.cameras
-        language_changed = values["language"] != s.language
-        for key, value in values.items():
-            setattr(s, key, value)
-        self.sounds.enabled = s.sounds
-        self.idle.set_minutes(s.door_auto_lock_min)
-        self.verdict.hold_s = s.verdict_hold_s
-        self.kiosk.door.default_gate = s.gate
-        self.ops.run("save the settings", s.save)
-        if language_changed:
-            self.switch_language(s.language)
-        if cameras_changed:
-            self.kiosk.start_cameras(s.cameras)
-        self._render_top_bar()
-
     # -- staff ---------------------------------------------------------------------------
     def _can_lock(self) -> bool:
         return not self._open_door  # nobody could sign back in
@@ -376,7 +366,7 @@ class DoorWindow(WindowShell):
 
     # -- closing -------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
-        if self.kiosk_mode and not self._close_approved:
+        if self.kiosk_mode and not self._close_approved and not shutdown.stopping():
             # A kiosk is left only with a supervisor's PIN: a guest cannot Alt+F4 the door.
             event.ignore()
             self.close_refused.emit()

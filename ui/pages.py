@@ -101,7 +101,9 @@ class PairingPage(QWidget):
         self.name = QLineEdit(name)
         self.pair_button = QPushButton()
         self.pair_button.clicked.connect(self._submit)
-        self.code.returnPressed.connect(self._submit)
+        # Enter pairs from any field of the form, not only from the code.
+        for field in (self.server, self.code, self.name):
+            field.returnPressed.connect(self._submit)
         self.message = QLabel()
         self.message.setObjectName("message")
         self.message.setWordWrap(True)

@@ -17,7 +17,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import QEvent, Signal
-from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QSizePolicy, QStackedWidget, QWidget
 
 from app.staff import LockedOut, NotSupervisor, StaffMember, WrongPin
 from ui import theme
@@ -28,6 +28,39 @@ from ui.pages import LoginPage, PairingPage
 from ui.sync_badge import SyncBadge, SyncBridge
 
 log = logging.getLogger(__name__)
+
+
+class StatusStrip(QLabel):
+    """What staff must not miss, full width in large wrapped type: offline (with the scans
+    waiting and the list's age), a camera lost, an old ticket list, no sound, a wrong clock.
+
+    Hidden when all is well. Each problem is a line, never elided: the window grows the strip
+    instead of cutting its words. ``changed`` carries the problem keys when the set changes
+    (the window plays its tone when a new one appears).
+    """
+
+    changed = Signal(tuple)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("statusStrip")
+        self.setWordWrap(True)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.setStyleSheet(
+            f"#statusStrip {{ background: {theme.OUTCOME_COLOURS['warning'][0]};"
+            f" color: {theme.OUTCOME_COLOURS['warning'][1]}; font-size: 26px;"
+            " font-weight: bold; padding: 6px 14px; border-radius: 6px; }"
+        )
+        self.problems: dict[str, str] = {}
+        self.hide()
+
+    def show_problems(self, problems: dict[str, str]) -> None:
+        changed = set(problems) != set(self.problems)
+        self.problems = dict(problems)
+        self.setText("\n".join(f"!  {text}" for text in problems.values()))
+        self.setVisible(bool(problems))
+        if changed:
+            self.changed.emit(tuple(problems))
 
 
 class WindowShell(QMainWindow):
@@ -49,6 +82,7 @@ class WindowShell(QMainWindow):
         self.staff: StaffMember | None = None
         self.setStyleSheet(theme.STYLE)
         self.badge = SyncBadge()
+        self.status_strip = StatusStrip()  # placed by the window under its top bar
         self.sync_bridge = SyncBridge(parent=self)
         self.sync_bridge.status_changed.connect(self._on_sync_status)
         kw = {} if role == "door" else {"role": role}

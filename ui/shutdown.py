@@ -1,10 +1,16 @@
-"""Leave the Qt event loop cleanly on SIGTERM (systemd's stop, a logout, ``kill``).
+"""Leave the Qt event loop cleanly on SIGTERM, SIGINT or SIGHUP (systemd's stop, Ctrl+C in
+a terminal, a logout, ``kill``).
 
 Without this, SIGTERM kills a kiosk on the spot (exit -15): systemd logs a failure and the
 writer thread never drains. Python runs a signal handler only when Python code runs, and the
 event loop may sit in C++ for seconds, so the signal is also written to a socket
 (``signal.set_wakeup_fd``) that a ``QSocketNotifier`` watches: the GUI thread wakes at once and
 quits the loop, ``app.exec()`` returns 0 and the caller's ``finally`` shuts the kiosk down.
+
+A stop from the system is not a guest at the keyboard: a fullscreen kiosk's window refuses
+Alt+F4 and asks a supervisor's PIN, but ``stopping()`` tells it the service manager asked,
+and it closes at once (a PIN dialog here would leave systemd waiting out its timeout before
+killing the kiosk with scans in flight).
 """
 
 from __future__ import annotations
@@ -18,10 +24,17 @@ from PySide6.QtWidgets import QApplication
 
 log = logging.getLogger(__name__)
 _KEEP: list[tuple] = []
+_STOP_SIGNALS: list[int] = []  # the signals received: the system asked this process to stop
+
+
+def stopping() -> bool:
+    """True once the system asked this process to stop (SIGTERM, SIGINT, SIGHUP)."""
+    return bool(_STOP_SIGNALS)
 
 
 def application(argv: list[str]) -> QCoreApplication:
-    """The QApplication (made if there is none yet), which SIGTERM quits with status 0.
+    """The QApplication (made if there is none yet), which SIGTERM, SIGINT or SIGHUP quit
+    with status 0.
 
     The window functions (``run_kiosk``, ``run_box_office``) reuse an existing application.
     """
@@ -31,12 +44,14 @@ def application(argv: list[str]) -> QCoreApplication:
 
 
 def quit_on_sigterm(app: QCoreApplication) -> None:
-    """Make SIGTERM (and SIGHUP, where it exists) quit ``app``'s event loop with status 0."""
+    """Make SIGTERM, SIGINT (and SIGHUP, where it exists) quit ``app``'s event loop with
+    status 0, whatever window is open."""
     reader, writer = socket.socketpair()
     reader.setblocking(False)
     writer.setblocking(False)
-    received: list[int] = []
-    signals = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    received = _STOP_SIGNALS
+    signals = [signal.SIGTERM, signal.SIGINT]
+    signals += [signal.SIGHUP] if hasattr(signal, "SIGHUP") else []
     for signum in signals:
         signal.signal(signum, lambda signum, _frame: received.append(signum))
     signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
@@ -49,7 +64,8 @@ def quit_on_sigterm(app: QCoreApplication) -> None:
             return
         if received:
             log.info("%s received: closing the window", signal.Signals(received[-1]).name)
-            app.quit()
+            app.quit()  # windows get their close event (they see stopping() and accept)
+            app.exit(0)  # and the loop ends even if one refused: the system is stopping
 
     notifier.activated.connect(wake)
     # Kept for the life of the process: closing the sockets would close the wake-up fd.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout
 
 from ui import texts, theme
@@ -18,12 +18,17 @@ from ui import texts, theme
 # Not a verdict colour: black with amber words, "out of order", unlike any ticket's outcome.
 OUT_OF_ORDER_COLOURS = ("#111111", "#f2b01e")
 CANNOT_RECORD = "cannot_record"
+# Attention (issue 14, pretix's yellow): an admit whose tier asks door staff for a check.
+# Brighter than the warning's amber, dark words, its own sound and shape-and-word headline.
+ATTENTION = "attention"
+ATTENTION_COLOURS = ("#ffd60a", "#111111")
 
 
 class VerdictPanel(QFrame):
     returned_to_ready = Signal()
+    acknowledged = Signal(str)  # the kind staff confirmed with Enter (attention or reject)
 
-    def __init__(self, parent=None, hold_s: float = 4.0):
+    def __init__(self, parent=None, hold_s: float = 4.0, *, settings=None):
         super().__init__(parent)
         self.setObjectName("verdictPanel")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -34,6 +39,18 @@ class VerdictPanel(QFrame):
         self.result: Any = None
         self.direction = "entry"
         self.hold_s = hold_s
+        self.camera_trouble = False  # no camera works: READY points at the hand scanner
+        self.reject_needs_ack = False  # settings: a reject stays until staff press Enter
+        self.awaiting_ack = False
+        # Enter confirms a check (or a reject) the panel is holding; live only meanwhile, so
+        # Enter keeps pressing buttons the rest of the time.
+        self._ack_keys = []
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.setEnabled(False)
+            shortcut.activated.connect(self.acknowledge)
+            self._ack_keys.append(shortcut)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.show_ready)
@@ -57,6 +74,8 @@ class VerdictPanel(QFrame):
             w.setAutoFillBackground(False)
             layout.addWidget(w)
         layout.addStretch(1)
+        if settings is not None:
+            self.configure(settings)
         self.show_ready()
 
     # -- states ------------------------------------------------------------------------------
@@ -65,37 +84,85 @@ class VerdictPanel(QFrame):
         if self.kind == "ready":
             self.show_ready()
 
+    def configure(self, settings) -> None:
+        self.hold_s = settings.verdict_hold_s
+        self.reject_needs_ack = settings.reject_needs_ack
+
+    def _hold_for_ack(self, on: bool) -> None:
+        self.awaiting_ack = on
+        for shortcut in self._ack_keys:
+            shortcut.setEnabled(on)
+
+    def acknowledge(self) -> None:
+        """Staff pressed Enter: the check is done (or the reject seen); back to READY soon."""
+        if not self.awaiting_ack:
+            return
+        self._hold_for_ack(False)
+        self.note.setText(self.tr("Checked") if self.kind == ATTENTION else "")
+        self._timer.start(int(min(self.hold_s, 1.5) * 1000))
+        self.acknowledged.emit(self.kind)
+
     def show_ready(self) -> None:
+        self._hold_for_ack(False)
         was_showing = self.kind != "ready"
         self.kind, self.result = "ready", None
         word = self.tr("EXIT SCANS") if self.direction == "exit" else self.tr("READY")
         self.headline.setText(word)
         self.holder.setText(self.tr("Scan a ticket"))
         self.detail.setText("")
-        self.reason.setText(self.tr("Hold the code to the camera or use the hand scanner"))
+        self.reason.setText(
+            self.tr("Camera not working: use the hand scanner")
+            if self.camera_trouble
+            else self.tr("Hold the code to the camera or use the hand scanner")
+        )
         self.note.setText("")
         self._paint("ready")
         if was_showing:
             self.returned_to_ready.emit()
 
+    def set_camera_trouble(self, trouble: bool) -> None:
+        if trouble != self.camera_trouble:
+            self.camera_trouble = trouble
+            if self.kind == "ready":
+                self.show_ready()
+
     def show_result(self, result: Any) -> str:
         """Show a CheckIn result; returns its outcome kind (admit/reject/warning/exit)."""
         kind = texts.outcome(result.verdict, result.reason)
+        check = (result.params or {}).get("check") if kind == texts.ADMIT else None
+        if check:
+            kind = ATTENTION
         self.kind, self.result = kind, result
         ticket = result.ticket
-        self.headline.setText(f"{texts.symbol(kind)}  {texts.headline(kind, result.reason)}")
+        if check:
+            self.headline.setText("\u2714  " + self.tr("ADMIT: CHECK"))
+        else:
+            self.headline.setText(f"{texts.symbol(kind)}  {texts.headline(kind, result.reason)}")
         holder = ticket.holder if ticket else ""
         self.holder.setText(holder or (self.tr("Unknown ticket") if kind == "reject" else ""))
         bits = [b for b in ((ticket.tier, ticket.number) if ticket else ()) if b]
         self.detail.setText("  \u00b7  ".join(bits))
-        self.reason.setText(texts.reason_text(result.reason, result.params, result.message))
+        # The check is the organizer's own words, in the reason's large type.
+        self.reason.setText(
+            check or texts.reason_text(result.reason, result.params, result.message)
+        )
         self.note.setText(self.tr("(same scan again)") if result.repeat else "")
         self._paint(kind)
-        self._timer.start(int(self.hold_s * 1000))
+        confirm = bool(check) and bool(result.params.get("check_confirm"))
+        hold = confirm or (kind == texts.REJECT and self.reject_needs_ack)
+        self._hold_for_ack(hold)
+        if hold:  # it stays until Enter: no timer
+            self._timer.stop()
+            self.note.setText(
+                self.tr("Press Enter when checked") if confirm else self.tr("Press Enter to go on")
+            )
+        else:
+            self._timer.start(int(self.hold_s * 1000))
         return kind
 
     def show_problem(self, text: str) -> None:
         """Not a verdict: the kiosk could not decide (no ticket list, unknown gate...)."""
+        self._hold_for_ack(False)
         self.kind, self.result = "warning", None
         self.headline.setText("!  " + self.tr("CANNOT CHECK"))
         self.holder.setText("")
@@ -112,6 +179,7 @@ class VerdictPanel(QFrame):
         again (IT freed space or replaced the disk), so nobody is waved through meanwhile.
         """
         self._timer.stop()
+        self._hold_for_ack(False)
         self.kind, self.result = CANNOT_RECORD, None
         self.headline.setText("!  " + self.tr("OUT OF ORDER"))
         # Short lines: each must stay whole at door-screen sizes (CLI: one sentence).
@@ -124,7 +192,7 @@ class VerdictPanel(QFrame):
 
     # -- painting ----------------------------------------------------------------------------
     def _paint(self, kind: str) -> None:
-        self._colours = theme.OUTCOME_COLOURS[kind]
+        self._colours = ATTENTION_COLOURS if kind == ATTENTION else theme.OUTCOME_COLOURS[kind]
         self._restyle()
 
     def resizeEvent(self, event) -> None:
@@ -144,7 +212,8 @@ class VerdictPanel(QFrame):
             ("headline", 0.17, 900),
             ("holder", 0.10, 700),
             ("detail", 0.05, 400),
-            ("reason", 0.065, 700),
+            # a tier's check is what staff act on: larger than a reason
+            ("reason", 0.09 if self.kind == ATTENTION else 0.065, 700),
             ("note", 0.04, 400),
         ):
             size = max(int(min(h * share, w * share * 0.8)), 14)

@@ -265,6 +265,18 @@ def _tier_hours(p, edit: bool = False) -> None:
         choices=["admit", "reject"],
         help="what a scan beyond the limit gets (default admit, flagged)",
     )
+    # issue 14: an admit of this tier is amber at the door with this instruction
+    p.add_argument(
+        "--check",
+        metavar="TEXT",
+        help="what door staff check before letting in, e.g. 'Show photo ID'"
+        + (" ('none' removes it)" if edit else ""),
+    )
+    p.add_argument(
+        "--confirm-check",
+        action=argparse.BooleanOptionalAction,
+        help="the door's screen waits for Enter once the check is done",
+    )
 
 
 def _name_help(parser) -> None:
@@ -514,6 +526,13 @@ def _rescan_body(args, body: dict, edit: bool) -> None:
         body["rescan_limit"] = limit
     if args.rescan_action is not None:
         body["rescan_action"] = args.rescan_action
+    if args.check is not None:
+        text = args.check.strip()
+        if not text and not edit:
+            raise CommandError("--check needs the words door staff read, e.g. 'Show photo ID'")
+        body["door_check"] = None if edit and text.lower() in ("", "none") else text
+    if args.confirm_check is not None:
+        body["door_check_confirm"] = args.confirm_check
 
 
 def tier_create(args) -> int:
@@ -568,7 +587,7 @@ def tier_edit(args) -> int:
         _need_changes(
             body,
             "--name, --price, --capacity, --entry, --opens, --closes, --rescan-limit, "
-            "--rescan-action",
+            "--rescan-action, --check, --confirm-check",
         )
         tier = c.call("PATCH", f"/v1/events/{ev['id']}/tiers/{tier['id']}", json=body)
     limit = tier.get("rescan_limit")

@@ -14,6 +14,10 @@ list (or decorating it with ``@check``). In order:
   the kiosk cannot record scans, so it refuses every code: FAIL), and the space left;
 - server: when paired, ``GET <server>/healthz`` with a short timeout. Offline is a warning,
   not a failure: the kiosk is built to work without the network;
+- audio: whether Qt Multimedia loads and sees an audio output (the door plays a sound per
+  verdict). Probed in a child process (``doctor --probe-audio``) so a broken backend cannot
+  take the doctor down. No sound card is a warning, never a failure: the door still works,
+  silently, and its status strip says so;
 - files: where the config, the data and the logs are, for the person reading the logs.
 
 Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.
@@ -21,9 +25,11 @@ Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.
 
 from __future__ import annotations
 
+import argparse
 import glob
 import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -55,7 +61,7 @@ def check(fn: Check) -> Check:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("doctor", help="self-check: cameras, decoders, database, server")
+    p = sub.add_parser("doctor", help="self-check: cameras, decoders, database, server, audio")
     p.add_argument(
         "--camera",
         action="append",
@@ -71,6 +77,7 @@ def register(sub) -> None:
         metavar="S",
         help="seconds to wait for the server (default 3)",
     )
+    p.add_argument("--probe-audio", action="store_true", help=argparse.SUPPRESS)
     json_flag(p)
     p.set_defaults(func=run)
 
@@ -456,6 +463,71 @@ def server(args) -> Iterable[Finding]:
         )
 
 
+AUDIO_PROBE_TIMEOUT_S = 30.0
+_NO_SOUND = "the door will be silent (every verdict still shows on screen)"
+
+
+def _probe_audio_here() -> int:
+    """In the child: print what Qt Multimedia sees, as JSON."""
+    from ui.sounds import probe_audio
+
+    print(json.dumps(probe_audio()))
+    return 0
+
+
+@check
+def audio(args) -> Iterable[Finding]:
+    # In the packaged binary sys.executable *is* gatehouse; from source it is Python.
+    frozen = getattr(sys, "frozen", False)
+    cmd = [sys.executable] if frozen else [sys.executable, "-m", "app"]
+    cmd += ["doctor", "--probe-audio"]
+    try:
+        child = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=AUDIO_PROBE_TIMEOUT_S, check=False
+        )
+        seen = json.loads(child.stdout.strip().splitlines()[-1]) if child.returncode == 0 else None
+    except subprocess.TimeoutExpired:
+        child, seen = None, None
+    except (ValueError, IndexError):
+        seen = None
+    if seen is None:
+        why = (
+            f"it did not answer within {AUDIO_PROBE_TIMEOUT_S:.0f} s"
+            if child is None
+            else (child.stderr.strip().splitlines() or [f"exit status {child.returncode}"])[-1]
+        )
+        yield Finding(
+            "audio",
+            WARN,
+            f"the sound system could not be checked ({why}): {_NO_SOUND} if it cannot play",
+            {"outputs": [], "problem": why},
+        )
+        return
+    if seen["problem"]:
+        yield Finding(
+            "audio",
+            WARN,
+            f"sounds cannot play: {seen['problem']}; {_NO_SOUND}. Reinstall Gatehouse or the "
+            "system's GStreamer/FFmpeg libraries (packaging/system_deps.sh)",
+            seen,
+        )
+    elif not seen["outputs"]:
+        yield Finding(
+            "audio",
+            WARN,
+            f"no audio output device: {_NO_SOUND}. Plug in speakers or headphones and check the "
+            "system's sound settings (Linux: `pactl list short sinks` lists the outputs)",
+            seen,
+        )
+    else:
+        yield Finding(
+            "audio",
+            OK,
+            f"audio output: {seen['default'] or seen['outputs'][0]} (a sound per verdict)",
+            seen,
+        )
+
+
 @check
 def files(args) -> Iterable[Finding]:
     from app.logging_setup import log_dir
@@ -482,6 +554,8 @@ def files(args) -> Iterable[Finding]:
 
 
 def run(args) -> int:
+    if getattr(args, "probe_audio", False):
+        return _probe_audio_here()
     findings: list[Finding] = []
     for fn in CHECKS:
         try:

@@ -421,6 +421,32 @@ TEXTS = {
     "sync.broadcasts_garbled_plain": "The sync server's list of broadcasts was garbled.",
     "sync.acks_unconfirmed": "The sync server did not confirm this kiosk's acknowledgements.",
     "sync.no_push": "This sync server does not push other gates' scans.",
+    # door (issue 14) ----------------------------------------------------------------------
+    # -- CounterKeys: the counter's keys, in each button's tooltip --
+    "CounterKeys.find_a_reservation_f2": "Find a reservation (F2)",
+    "CounterKeys.confirm_ctrl_enter": "Confirm (Ctrl+Enter)",
+    "CounterKeys.print_tickets_ctrl_p": "Print tickets (Ctrl+P)",
+    "CounterKeys.save_as_pdf_ctrl_s": "Save as PDF (Ctrl+S)",
+    "CounterKeys.sign_out_f12": "Sign out (F12)",
+    # -- the door's status strip, camera tiles and READY (issue 14 item 1) --
+    "DoorWindow.offline_scanning_carries_on": "OFFLINE: scanning carries on here. Scans waiting to upload: %1 · %2",
+    "DoorWindow.ticket_list_out_of_date": "Ticket list out of date (%1): new and cancelled tickets are not known here",
+    "DoorWindow.camera_not_working_x": "CAMERA NOT WORKING: %1 could not be opened. Check the camera setting (F9)",
+    "DoorWindow.camera_lost_x": "CAMERA LOST: %1. Reconnecting; use the hand scanner",
+    "DoorWindow.no_sound": "NO SOUND: this kiosk has no audio output. Watch the screen for every verdict",
+    "DoorWindow.clock_off_by_x_min": "CLOCK OFF by %1 min from the server: ask IT to set this computer's clock",
+    "CameraTile.not_working": "NOT WORKING",
+    "CameraTile.could_not_be_opened_x_tries": "Could not be opened (%1 tries): check the camera setting (F9)",
+    "VerdictPanel.camera_not_working_use_the_hand_scanner": "Camera not working: use the hand scanner",
+    # -- attention verdicts, held rejects, the volume (issue 14 item 3) --
+    "VerdictPanel.admit_check": "ADMIT: CHECK",
+    "VerdictPanel.checked": "Checked",
+    "VerdictPanel.press_enter_when_checked": "Press Enter when checked",
+    "VerdictPanel.press_enter_to_go_on": "Press Enter to go on",
+    "SettingsDialog.volume": "Volume",
+    "SettingsDialog.rejections": "Rejections",
+    "SettingsDialog.a_rejection_stays_on_screen": "A rejection stays on screen until Enter",
+    # end door (issue 14)
     # == window labels (ui/i18n.py: self.tr(English) in the Qt context) ==
     # -- BoxOfficeWindow ----------------------------------------------------------------------
     "BoxOfficeWindow.gatehouse_box_office": "Gatehouse box office",

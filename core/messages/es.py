@@ -425,6 +425,32 @@ TEXTS = {
     "sync.broadcasts_garbled_plain": "La lista de avisos del servidor de sincronización llegó dañada.",
     "sync.acks_unconfirmed": "El servidor de sincronización no confirmó los acuses de recibo de este quiosco.",
     "sync.no_push": "Este servidor de sincronización no envía al momento los escaneos de otras puertas.",
+    # door (issue 14) ----------------------------------------------------------------------
+    # -- CounterKeys: the counter's keys, in each button's tooltip --
+    "CounterKeys.find_a_reservation_f2": "Buscar una reserva (F2)",
+    "CounterKeys.confirm_ctrl_enter": "Confirmar (Ctrl+Intro)",
+    "CounterKeys.print_tickets_ctrl_p": "Imprimir entradas (Ctrl+P)",
+    "CounterKeys.save_as_pdf_ctrl_s": "Guardar como PDF (Ctrl+S)",
+    "CounterKeys.sign_out_f12": "Cerrar sesión (F12)",
+    # -- the door's status strip, camera tiles and READY (issue 14 item 1) --
+    "DoorWindow.offline_scanning_carries_on": "SIN CONEXIÓN: aquí se siguen leyendo entradas. Lecturas pendientes de subir: %1 · %2",
+    "DoorWindow.ticket_list_out_of_date": "Lista de entradas desactualizada (%1): aquí no se conocen las entradas nuevas ni las anuladas",
+    "DoorWindow.camera_not_working_x": "LA CÁMARA NO FUNCIONA: no se pudo abrir %1. Revise el ajuste de la cámara (F9)",
+    "DoorWindow.camera_lost_x": "CÁMARA PERDIDA: %1. Reconectando; use el lector de mano",
+    "DoorWindow.no_sound": "SIN SONIDO: este quiosco no tiene salida de audio. Mire la pantalla en cada veredicto",
+    "DoorWindow.clock_off_by_x_min": "RELOJ DESAJUSTADO %1 min respecto al servidor: pida a informática que ajuste la hora de este equipo",
+    "CameraTile.not_working": "NO FUNCIONA",
+    "CameraTile.could_not_be_opened_x_tries": "No se pudo abrir (%1 intentos): revise el ajuste de la cámara (F9)",
+    "VerdictPanel.camera_not_working_use_the_hand_scanner": "La cámara no funciona: use el lector de mano",
+    # -- attention verdicts, held rejects, the volume (issue 14 item 3) --
+    "VerdictPanel.admit_check": "ADMITIDO: REVISAR",
+    "VerdictPanel.checked": "Revisado",
+    "VerdictPanel.press_enter_when_checked": "Pulse Intro cuando lo haya revisado",
+    "VerdictPanel.press_enter_to_go_on": "Pulse Intro para continuar",
+    "SettingsDialog.volume": "Volumen",
+    "SettingsDialog.rejections": "Rechazos",
+    "SettingsDialog.a_rejection_stays_on_screen": "Un rechazo queda en pantalla hasta pulsar Intro",
+    # end door (issue 14)
     # == window labels ==
     # -- BoxOfficeWindow ----------------------------------------------------------------------
     "BoxOfficeWindow.gatehouse_box_office": "Gatehouse taquilla",

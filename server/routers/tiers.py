@@ -22,6 +22,10 @@ RescanLimit = Annotated[
     int, Field(ge=0, le=1000, description="scans of one code a minute before it is flagged")
 ]
 RescanAction = Literal["admit", "reject"]
+DoorCheck = Annotated[
+    str,
+    Field(min_length=1, max_length=200, description="what door staff check, e.g. Show photo ID"),
+]
 
 
 class TierIn(BaseModel):
@@ -33,6 +37,8 @@ class TierIn(BaseModel):
     closes_at: When | None = Field(None, description="null = no limit")
     rescan_limit: RescanLimit | None = Field(None, description="null = the default (3)")
     rescan_action: RescanAction = "admit"
+    door_check: DoorCheck | None = Field(None, description="null = nothing to check")
+    door_check_confirm: bool = False
 
     @model_validator(mode="after")
     def _window(self):
@@ -52,9 +58,11 @@ class TierPatch(BaseModel):
     closes_at: When | None = None
     rescan_limit: RescanLimit | None = None
     rescan_action: RescanAction | None = None
+    door_check: DoorCheck | None = None
+    door_check_confirm: bool | None = None
 
 
-_NULLABLE = {"capacity", "opens_at", "closes_at", "rescan_limit"}
+_NULLABLE = {"capacity", "opens_at", "closes_at", "rescan_limit", "door_check"}
 
 
 def tier_out(conn, r) -> dict:
@@ -90,6 +98,8 @@ def create_tier(event_id: EventPath, body: TierIn, _: OrganizerDep, db: DbDep) -
                 closes_at=body.closes_at,
                 rescan_limit=body.rescan_limit,
                 rescan_action=body.rescan_action,
+                door_check=body.door_check,
+                door_check_confirm=body.door_check_confirm,
             )
             .returning(tiers.c.id)
         ).scalar_one()
@@ -121,7 +131,7 @@ def change_tier(
     if not changes:
         raise bad_request(
             "Nothing to change: send name, price_cents, capacity, entry, opens_at, closes_at, "
-            "rescan_limit or rescan_action"
+            "rescan_limit, rescan_action, door_check or door_check_confirm"
         )
     with db.write() as conn:
         row = catalog.get_tier(conn, event_id, tier_id, lock=True)

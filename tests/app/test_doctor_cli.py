@@ -170,3 +170,19 @@ def test_server_from_environment_overrides_pairing(gatehouse_home, monkeypatch, 
     assert srv["details"]["from"] == "GATEHOUSE_SERVER" and srv["details"]["server"] == url
     assert srv["status"] == "warn" and "ConnectError" in srv["details"]["error"]
     assert status == 0
+
+
+def test_audio_output_is_checked_and_no_sound_card_is_only_a_warning(gatehouse_home, capsys):
+    """The door plays a sound per verdict: doctor says whether it can. This machine may have
+    no sound card at all (CI): that is a warning in plain words, never a failure."""
+    status, found = _doctor(capsys)
+    (audio,) = found["audio"]
+    assert audio["details"]["problem"] is None  # QtMultimedia loads in this install
+    if audio["details"]["outputs"]:
+        assert audio["status"] == "ok"
+        assert audio["message"].startswith("audio output: ")
+    else:
+        assert audio["status"] == "warn"
+        assert audio["message"].startswith("no audio output device: the door will be silent")
+        assert "Plug in speakers" in audio["message"]
+    assert status == 0

@@ -127,16 +127,16 @@ def test_receipt_and_tickets_as_pdf_on_a6_and_the_80mm_roll(qtbot, counter, fx, 
 
     # Proposed file names: the reservation and the holder, in the documents folder.
     docs = tmp_path / "user" / "Documents"
-    tickets_pdf = window.pdf_path("tickets")
-    receipt_pdf = window.pdf_path("receipt")
+    tickets_pdf = window.paper.pdf_path("tickets")
+    receipt_pdf = window.paper.pdf_path("receipt")
     assert tickets_pdf == docs / f"{sale.reservation_code}_Asha Rao_tickets.pdf"
     assert receipt_pdf == docs / f"{sale.reservation_code}_Asha Rao_receipt.pdf"
 
     assert window.tickets.paper_choice() == "a6"
     with qtbot.waitSignal(window.printed, timeout=5000):
-        window.save_pdf(tickets_pdf)
+        window.paper.save_pdf(tickets_pdf)
     with qtbot.waitSignal(window.printed, timeout=5000):
-        window.save_receipt_pdf(receipt_pdf)
+        window.paper.save_receipt_pdf(receipt_pdf)
     pages = pdf_pages(tickets_pdf)
     assert len(pages) == 2  # one A6 sheet per ticket
     for w, h, _ in pages:
@@ -161,13 +161,15 @@ def test_receipt_and_tickets_as_pdf_on_a6_and_the_80mm_roll(qtbot, counter, fx, 
     ):
         assert words in text, words
     # A second save does not overwrite the first.
-    assert window.pdf_path("receipt").name == f"{sale.reservation_code}_Asha Rao_receipt (2).pdf"
+    assert (
+        window.paper.pdf_path("receipt").name == f"{sale.reservation_code}_Asha Rao_receipt (2).pdf"
+    )
 
     # The 80 mm receipt roll: tickets 80 x 130 mm each, the receipt cut to its length.
     window.tickets.set_paper("roll80")
     roll_tickets, roll_receipt = tmp_path / "roll-tickets.pdf", tmp_path / "roll-receipt.pdf"
-    window.save_pdf(roll_tickets)
-    window.save_receipt_pdf(roll_receipt)
+    window.paper.save_pdf(roll_tickets)
+    window.paper.save_receipt_pdf(roll_receipt)
     pages = pdf_pages(roll_tickets)
     assert [(round(w), round(h)) for w, h, _ in pages] == [(80, 130), (80, 130)]
     for _, _, text in pages:  # narrower paper: lines wrap, nothing is left out
@@ -187,11 +189,11 @@ def test_receipt_and_tickets_as_pdf_on_a6_and_the_80mm_roll(qtbot, counter, fx, 
     assert tickets.handover.text() == "Entregue el cambio: 10,50\u00a0€"
     assert tickets.paper.itemText(0) == "Hojas A6"
     spanish = tmp_path / "recibo.pdf"
-    window.save_receipt_pdf(spanish)
+    window.paper.save_receipt_pdf(spanish)
     [(_, _, text)] = pdf_pages(spanish)
     for words in ("Recibo de pago", "Efectivo entregado", "60,50", "Cambio devuelto", "10,50"):
         assert words in text, words
-    assert window.pdf_path("receipt").name.endswith("_Asha Rao_recibo.pdf")
+    assert window.paper.pdf_path("receipt").name.endswith("_Asha Rao_recibo.pdf")
     window.set_language("en")
     qtbot.waitUntil(lambda: tickets.receipt_pdf_button.text() == "Save receipt as PDF")
 
@@ -208,10 +210,10 @@ def test_pdfs_go_to_the_home_folder_when_there_is_no_documents_folder(
     bare = tmp_path / "kiosk-user"
     bare.mkdir()
     monkeypatch.setenv("HOME", str(bare))
-    path = window.pdf_path("tickets")
+    path = window.paper.pdf_path("tickets")
     assert path.parent == bare
     # a walk-up is named by the word, the name typed (made safe) and the time of the sale
     assert path.name.startswith("walk-up_Zoë _ .._x_") and path.name.endswith("_tickets.pdf")
     assert "/" not in path.name and sale.holder == "Zoë / ../x"
-    window.save_pdf(path)
+    window.paper.save_pdf(path)
     assert len(pdf_pages(path)) == 1

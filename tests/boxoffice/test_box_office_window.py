@@ -82,7 +82,7 @@ def test_lookup_by_each_key_cash_change_and_printed_tickets_admit(qtbot, counter
 
     pdf = tmp_path / "tickets.pdf"
     with qtbot.waitSignal(window.printed, timeout=5000):
-        window.save_pdf(pdf)
+        window.paper.save_pdf(pdf)
     text, codes = decode_pdf(pdf)
     for t in sale.tickets:
         assert t.number in text

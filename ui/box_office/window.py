@@ -39,19 +39,14 @@ from core.csv_safe import write_csv
 from ui import theme
 from ui.box_office.bands import WristbandsTab
 from ui.box_office.counter import ReservationsTab, WalkupTab
+from ui.box_office.keys import CounterKeys
 from ui.box_office.messages import refusal_text
 from ui.box_office.panels import CashUpTable, PaymentPanel, TicketsPanel
+from ui.box_office.paper import CounterPaper
 from ui.box_office.printing import (
-    documents_folder,
-    free_path,
-    paint_receipt,
-    paint_tickets,
-    pdf_name,
     print_cashup,
-    receipt_printer,
-    ticket_printer,
 )
-from ui.i18n import LANGUAGES, language, say
+from ui.i18n import LANGUAGES
 from ui.shell import WindowShell
 from ui.wedge import WedgeFilter
 
@@ -100,6 +95,7 @@ class BoxOfficeWindow(WindowShell):
         self.wedge = WedgeFilter(self)
         self.wedge.scanned.connect(self._scanned)
         self._wedge_on = False
+        self.paper = CounterPaper(self)  # the last sale's tickets and receipt, printed or PDF
         self._add_pages(self._build_counter())
         self.pages.setCurrentIndex(self._page_names.index("login"))
         top = QHBoxLayout()
@@ -115,6 +111,7 @@ class BoxOfficeWindow(WindowShell):
         outer.addWidget(self.pages, 1)
         self.setCentralWidget(central)
         self._start_idle_lock(counter.settings.box_office_auto_lock_min)
+        self.keys = CounterKeys(self)  # Enter on a focused button, F2/F3/F4/F9... (keyboard)
         self.retranslate()
         self.refresh()
 
@@ -141,10 +138,10 @@ class BoxOfficeWindow(WindowShell):
         self.tabs.addTab(self.bands, "")
         self.tabs.currentChanged.connect(self._tab_changed)
         self.tickets = TicketsPanel()
-        self.tickets.print_button.clicked.connect(self._print_dialog)
-        self.tickets.pdf_button.clicked.connect(self._pdf_dialog)
-        self.tickets.receipt_print_button.clicked.connect(self._print_receipt_dialog)
-        self.tickets.receipt_pdf_button.clicked.connect(self._receipt_pdf_dialog)
+        self.tickets.print_button.clicked.connect(self.paper.print_dialog)
+        self.tickets.pdf_button.clicked.connect(self.paper.pdf_dialog)
+        self.tickets.receipt_print_button.clicked.connect(self.paper.print_receipt_dialog)
+        self.tickets.receipt_pdf_button.clicked.connect(self.paper.receipt_pdf_dialog)
         # The last sale's change stays on screen until the next sale starts, on either tab.
         for panel in (self.payment, self.walkup_payment):
             panel.sale_started.connect(self._next_sale_started)
@@ -174,6 +171,8 @@ class BoxOfficeWindow(WindowShell):
         self.reservations.retranslate()
         self.walkup.retranslate()
         self.bands.retranslate()
+        if hasattr(self, "keys"):
+            self.keys.retranslate()
         self._render_event()
         if self._not_ready is not None and self.banner.isVisible():
             self.banner.setText(refusal_text(self._not_ready))
@@ -280,93 +279,6 @@ class BoxOfficeWindow(WindowShell):
             panel.forget_handed()
         self.tickets.clear_handover()
 
-    def save_pdf(self, path: str | Path) -> None:
-        """The last sale's tickets as a PDF (QPrinter in PDF mode), same layout as on paper
-        (the paper picked on the hand-over panel: A6 or the 80 mm roll)."""
-        sale = self.tickets.sale
-        if sale is None:
-            return
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        paint_tickets(ticket_printer(path, self.tickets.paper_choice()), [sale])
-        self.printed.emit(str(path))
-
-    def save_receipt_pdf(self, path: str | Path) -> None:
-        """The last sale's payment receipt as a one-page PDF, on the chosen paper."""
-        sale = self.tickets.sale
-        if sale is None:
-            return
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lang = language()
-        paint_receipt(receipt_printer(sale, lang, path, self.tickets.paper_choice()), sale, lang)
-        self.printed.emit(str(path))
-
-    def pdf_path(self, what: str) -> Path:
-        """Where "Save as PDF" proposes to write the last sale's ``tickets`` or ``receipt``:
-        the documents folder, named after the reservation and the holder, never over a file."""
-        sale = self.tickets.sale
-        folder = documents_folder(self.counter.home)
-        return free_path(folder, pdf_name(sale, what, language()))
-
-    def print_tickets(self, printer) -> None:
-        if self.tickets.sale is not None:
-            paint_tickets(printer, [self.tickets.sale])
-            self.printed.emit("printer")
-
-    def print_receipt(self, printer) -> None:
-        if self.tickets.sale is not None:
-            paint_receipt(printer, self.tickets.sale, language())
-            self.printed.emit("printer")
-
-    def _pdf_dialog(self) -> None:
-        if self.tickets.sale is None:
-            return
-        path, _ = QFileDialog.getSaveFileName(
-            self,
-            self.tr("Save tickets as PDF"),
-            str(self.pdf_path("tickets")),
-            self.tr("PDF (*.pdf)"),
-        )
-        if path:
-            self._guard(lambda: self.save_pdf(path))
-
-    def _receipt_pdf_dialog(self) -> None:
-        if self.tickets.sale is None:
-            return
-        path, _ = QFileDialog.getSaveFileName(
-            self,
-            say("counter.save_receipt"),
-            str(self.pdf_path("receipt")),
-            say("counter.pdf_filter"),
-        )
-        if path:
-            self._guard(lambda: self.save_receipt_pdf(path))
-
-    def _print_dialog(self) -> None:
-        from PySide6.QtPrintSupport import QPrintDialog
-
-        printer = ticket_printer(paper=self.tickets.paper_choice())
-        dialog = QPrintDialog(printer, self)
-        if dialog.exec():
-            self._guard(lambda: self.print_tickets(printer))
-
-    def _print_receipt_dialog(self) -> None:
-        from PySide6.QtPrintSupport import QPrintDialog
-
-        sale = self.tickets.sale
-        if sale is None:
-            return
-        printer = receipt_printer(sale, language(), paper=self.tickets.paper_choice())
-        if QPrintDialog(printer, self).exec():
-            self._guard(lambda: self.print_receipt(printer))
-
-    def _guard(self, fn) -> None:
-        try:
-            fn()
-        except OSError as exc:
-            self.show_problem(self.tr("Could not print: %1").replace("%1", str(exc)))
-
     # -- cash-up --------------------------------------------------------------------------------
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.cashup:
@@ -396,7 +308,7 @@ class BoxOfficeWindow(WindowShell):
             self.tr("CSV (*.csv)"),
         )
         if path:
-            self._guard(lambda: self.export_cashup(path))
+            self.paper.guard(lambda: self.export_cashup(path))
 
     def _print_cashup_dialog(self) -> None:
         from PySide6.QtPrintSupport import QPrintDialog, QPrinter
@@ -444,6 +356,7 @@ class BoxOfficeWindow(WindowShell):
             self.load_tiers()
 
     def closeEvent(self, event) -> None:
+        self.keys.uninstall()
         if self._wedge_on:
             self.wedge.uninstall()
             self._wedge_on = False

@@ -1,0 +1,78 @@
+"""Stopping a fullscreen kiosk from the system (issue 14 item 4): a real ``gatehouse kiosk
+--fullscreen`` in a child process (offscreen), a camera (an image folder) reading a ticket,
+then a real SIGTERM, SIGINT or SIGHUP. The kiosk must close at once with status 0, without
+asking for a supervisor's PIN (that guards the keyboard, not the service manager), and the
+scan it had just taken must be in the store."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from app.settings import Settings
+from local_db.store import journal_path
+from tests.scanner.scanner_corpus import render_code
+from tests.ui.conftest import load_manifest, make_event
+
+
+def _scans(home) -> list[tuple]:
+    path = journal_path(Settings.load(home).db_path)
+    if not path.exists():
+        return []
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        return conn.execute("SELECT ticket_id, verdict FROM scans ORDER BY n").fetchall()
+    except sqlite3.OperationalError:
+        return []  # the kiosk has not created the journal's tables yet
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    "signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name
+)
+def test_a_signal_stops_a_fullscreen_kiosk_with_its_scans_kept(
+    signum, gatehouse_home, gatehouse_cmd, tmp_path
+):
+    t = make_event(staff=False)  # an open door: scans are recorded without anyone signed in
+    load_manifest(gatehouse_home, t.event)
+    camera = tmp_path / "camera"
+    camera.mkdir()
+    canvas = np.full((480, 640), 120, np.uint8)
+    code = render_code(t.asha[1], 4)
+    canvas[40 : 40 + code.shape[0], 40 : 40 + code.shape[1]] = code
+    cv2.imwrite(str(camera / "frame.png"), canvas)
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "GATEHOUSE_LOG_DIR": str(tmp_path)}
+    proc = subprocess.Popen(
+        [*gatehouse_cmd, "kiosk", "--fullscreen", "--camera", str(camera)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120  # generous: the 2-core box is shared
+        while not _scans(gatehouse_home):
+            assert proc.poll() is None, proc.communicate()[0]
+            assert time.monotonic() < deadline, "the camera's read was never recorded"
+            time.sleep(0.05)
+        proc.send_signal(signum)  # as soon as the scan is there: the kiosk is busy with it
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, out
+    log = (tmp_path / "gatehouse.log").read_text()
+    assert f"{signal.Signals(signum).name} received" in log
+    assert "window closed (exit status 0)" in log
+    assert (t.asha[0], "admit") in _scans(gatehouse_home)
