@@ -81,7 +81,7 @@ TEXTS = {
     "reason.rapid_rescan.reject": "पास एक मिनट में {count} बार स्कैन हुआ: देखें कौन इस्तेमाल कर रहा है",
     "reason.ticket_number": "यह टिकट नंबर है, टिकट का कोड नहीं: खोजें (F2) से ढूँढें और वहीं से प्रवेश दें (gatehouse search NUMBER इसे दिखाता है)",
     # -- staff sign-in -----------------------------------------------------------------------
-    "staff.wrong_pin": "गलत PIN। रुकने से पहले {tries_left} बार और कोशिश कर सकते हैं।",
+    "staff.wrong_pin": "गलत PIN। रोक लगने से पहले {tries_left} कोशिशें बाकी।",
     "staff.locked_out": "बहुत बार गलत PIN। {seconds} सेकंड बाद फिर कोशिश करें।",
     # -- the box office's refusals -----------------------------------------------------------
     "boxoffice.allocation_short": {
@@ -138,8 +138,8 @@ TEXTS = {
     "cli.sale_walkup": "सीधी बिक्री: {amount}, {method} से, {tickets}",
     "cli.tickets": {"one": "{n} टिकट", "other": "{n} टिकट"},
     "cli.cash_and_change": "दिया गया कैश {tendered}, वापसी {change}",
-    "cli.wrote": "{path} लिखी गई",
-    "cli.wrote_two": "{path} और {other} लिखी गईं",
+    "cli.wrote": "{path} सेव हुई",
+    "cli.wrote_two": "{path} और {other} सेव हुईं",
     "cli.no_pdf": "PDF नहीं (PySide6 चाहिए: {problem})",
     "cli.cannot_write_sale": "बिक्री दर्ज हुई, पर {path} नहीं लिख पाए: {problem}",
     "cli.cashup": "कैश मिलान {time}",
@@ -364,7 +364,7 @@ TEXTS = {
     # -- CameraTile ---------------------------------------------------------------------------
     "CameraTile.live": "लाइव",
     "CameraTile.starting": "चालू हो रहा",
-    "CameraTile.camera_lost": "कैमरा गया",
+    "CameraTile.camera_lost": "कैमरा डिस्कनेक्ट",
     "CameraTile.reconnecting": "फिर जुड़ रहा",
     "CameraTile.stopped": "बंद",
     # -- CashUpTable --------------------------------------------------------------------------
@@ -448,7 +448,7 @@ TEXTS = {
     "PaymentPanel.reference_card_slip_upi_transaction_id": "रेफ़रेंस: कार्ड स्लिप, UPI ट्रांज़ैक्शन ID, वाउचर...",
     "PaymentPanel.confirm_sale_and_issue_tickets": "बिक्री पक्की करें और टिकट दें",
     "PaymentPanel.confirm_payment_and_issue_tickets": "भुगतान पक्का करें और टिकट दें",
-    "PaymentPanel.charge_x_by_y": "%1 लें, %2 से",
+    "PaymentPanel.charge_x_by_y": "%2 से %1 लें",
     "PaymentPanel.not_enough_cash": "कैश कम है",
     "PaymentPanel.change_x": "वापसी %1",
     # -- ReservationCard ----------------------------------------------------------------------
@@ -461,7 +461,7 @@ TEXTS = {
     "ReservationCard.x_min_y_s_left": "%1 मिनट %2 सेकंड बाकी",
     "ReservationCard.due_x": "देय %1",
     "ReservationCard.find_a_reservation_by_code_name": "कोड, नाम या फ़ोन से बुकिंग खोजें",
-    "ReservationCard.x_x_y_at_z": "%1 x %2, %3 प्रति",
+    "ReservationCard.x_x_y_at_z": "%1 x %2, %3 प्रति टिकट",
     # -- SearchDialog -------------------------------------------------------------------------
     "SearchDialog.find_a_ticket": "टिकट खोजें",
     "SearchDialog.name_or_ticket_number": "नाम या टिकट नंबर",
