@@ -604,7 +604,7 @@ TEXTS = {
     "VerdictPanel.call_a_supervisor": "استدعِ مشرفاً",
     "VerdictPanel.scans_not_recorded": "المسح لا يُسجَّل",
     "VerdictPanel.this_kiosk_cannot_record_scans": "هذا الجهاز لا يستطيع تسجيل المسح",
-    "VerdictPanel.stop_using_it_and_call_it": "توقف عن استخدامه واتصل بالدعم الفني",
+    "VerdictPanel.stop_using_it_and_call_it": "أوقف استخدامه واتصل بالدعم الفني",
     "VerdictPanel.send_guests_to_another_kiosk": "وجّه الضيوف إلى جهاز آخر",
     "VerdictPanel.out_of_order": "معطّل",
     # -- BroadcastBanner, EmergencyCover -------------------------------------------------------

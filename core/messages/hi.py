@@ -453,7 +453,7 @@ TEXTS = {
     "PaymentPanel.change_x": "वापसी %1",
     # -- ReservationCard ----------------------------------------------------------------------
     "ReservationCard.awaiting_payment": "भुगतान बाकी",
-    "ReservationCard.paid": "भुगतान हो गया",
+    "ReservationCard.paid": "भुगतान हुआ",
     "ReservationCard.expired_cannot_be_paid": "मियाद खत्म: भुगतान नहीं हो सकता",
     "ReservationCard.cancelled_cannot_be_paid": "कैंसल: भुगतान नहीं हो सकता",
     "ReservationCard.expired": "मियाद खत्म",
@@ -534,7 +534,7 @@ TEXTS = {
     "VerdictPanel.call_a_supervisor": "सुपरवाइज़र को बुलाएँ",
     "VerdictPanel.scans_not_recorded": "स्कैन दर्ज नहीं हो रहे",
     "VerdictPanel.this_kiosk_cannot_record_scans": "यह कियोस्क स्कैन दर्ज नहीं कर सकता",
-    "VerdictPanel.stop_using_it_and_call_it": "इसे इस्तेमाल करना बंद करें और IT को बुलाएँ",
+    "VerdictPanel.stop_using_it_and_call_it": "इसे इस्तेमाल न करें, IT को बुलाएँ",
     "VerdictPanel.send_guests_to_another_kiosk": "मेहमानों को दूसरे कियोस्क पर भेजें",
     "VerdictPanel.out_of_order": "खराब है",
     # -- BroadcastBanner, EmergencyCover -------------------------------------------------------
@@ -544,7 +544,7 @@ TEXTS = {
     "BroadcastBanner.sent_1": "%1 पर भेजा",
     "BroadcastBanner.n_more": "%1 और",
     "BroadcastBanner.acknowledge_1": "पढ़ लिया (%1)",
-    "BroadcastBanner.sign_in_to_acknowledge": "पढ़ लिया बताने के लिए साइन इन करें",
+    "BroadcastBanner.sign_in_to_acknowledge": "पुष्टि के लिए साइन इन करें",
     "BroadcastBanner.acknowledge_the_emergency_1": "इमरजेंसी पढ़ ली: %1",
     "EmergencyCover.emergency": "इमरजेंसी",
     "EmergencyCover.admissions_are_stopped": "प्रवेश रोका गया है। आयोजक के निर्देश मानें।",
