@@ -579,7 +579,7 @@ TEXTS = {
     "cli.folder_not_empty": "{folder} 不是空文件夹：请指定新的或空的文件夹",
     "cli.db_unreadable": "无法将 {path} 读取为设备数据库（{problem}）：请运行 `gatehouse doctor`",
     "cli.cannot_write_folder": "无法写入 {folder}（{problem}）",
-    "cli.support_written": "支持导出已写入 {folder}：{files}",
+    "cli.support_written": "技术支持数据已导出到 {folder}：{files}",
     "cli.support_no_personal": "其中不含观众或工作人员的姓名、电话、PIN哈希、票码或设备令牌",
     # -- gatehouse server
     "cli.db_setup_failed": "无法初始化数据库：{problem}",
