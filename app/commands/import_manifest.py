@@ -131,7 +131,7 @@ def _confirm(args, signer: VerifyKey, pinned: bool) -> VerifyKey | int | None:
             answer = sys.stdin.readline().strip().lower()
         except (OSError, ValueError):
             answer = ""
-        if answer in ("y", "yes", "s", "si", "sí"):  # the question's language or English
+        if answer in {"y", "yes", *kiosk_says("cli.yes_words").lower().split()}:
             return signer
         print(f"gatehouse: {kiosk_says('cli.not_imported')}", file=sys.stderr)
         return 1

@@ -752,4 +752,6 @@ TEXTS = {
     "SettingsDialog.volume": "مستوى الصوت",
     "SettingsDialog.rejections": "الرفض",
     "SettingsDialog.a_rejection_stays_on_screen": "تبقى نتيجة «مرفوض» على الشاشة حتى الضغط على Enter",
+    # the answers that mean yes to a [y/N] question (space-separated; "y" and "yes" always do)
+    "cli.yes_words": "ن نعم",
 }

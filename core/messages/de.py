@@ -588,4 +588,6 @@ TEXTS = {
     "EmergencyCover.sent_by_the_organizer_at_1": "Vom Veranstalter gesendet um %1",
     "EmergencyCover.acknowledge_1": "Gelesen (%1)",
     "EmergencyCover.supervisor_acknowledge_1": "Schichtleitung: bestätigen (%1)",
+    # the answers that mean yes to a [y/N] question (space-separated; "y" and "yes" always do)
+    "cli.yes_words": "j ja",
 }

@@ -666,4 +666,6 @@ TEXTS = {
     "EmergencyCover.sent_by_the_organizer_at_1": "Sent by the organizer at %1",
     "EmergencyCover.acknowledge_1": "Acknowledge (%1)",
     "EmergencyCover.supervisor_acknowledge_1": "Supervisor: acknowledge (%1)",
+    # the answers that mean yes to a [y/N] question (space-separated; "y" and "yes" always do)
+    "cli.yes_words": "y yes",
 }

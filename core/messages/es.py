@@ -679,4 +679,6 @@ TEXTS = {
     "EmergencyCover.sent_by_the_organizer_at_1": "Enviado por el organizador a las %1",
     "EmergencyCover.acknowledge_1": "Confirmar lectura (%1)",
     "EmergencyCover.supervisor_acknowledge_1": "Supervisor: confirmar lectura (%1)",
+    # the answers that mean yes to a [y/N] question (space-separated; "y" and "yes" always do)
+    "cli.yes_words": "s si sí",
 }

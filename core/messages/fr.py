@@ -567,4 +567,6 @@ TEXTS = {
     "EmergencyCover.sent_by_the_organizer_at_1": "Envoyé par l'organisateur à %1",
     "EmergencyCover.acknowledge_1": "Lu et compris (%1)",
     "EmergencyCover.supervisor_acknowledge_1": "Responsable : lu et compris (%1)",
+    # the answers that mean yes to a [y/N] question (space-separated; "y" and "yes" always do)
+    "cli.yes_words": "o oui",
 }

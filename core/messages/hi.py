@@ -674,4 +674,6 @@ TEXTS = {
     "SettingsDialog.volume": "वॉल्यूम",
     "SettingsDialog.rejections": "रोके गए स्कैन",
     "SettingsDialog.a_rejection_stays_on_screen": "रोकने का नतीजा Enter दबाने तक स्क्रीन पर रहे",
+    # the answers that mean yes to a [y/N] question (space-separated; "y" and "yes" always do)
+    "cli.yes_words": "हाँ हां हा haan",
 }

@@ -574,4 +574,6 @@ TEXTS = {
     "EmergencyCover.sent_by_the_organizer_at_1": "Inviato dall'organizzatore alle %1",
     "EmergencyCover.acknowledge_1": "Letto (%1)",
     "EmergencyCover.supervisor_acknowledge_1": "Responsabile: confermi la lettura (%1)",
+    # the answers that mean yes to a [y/N] question (space-separated; "y" and "yes" always do)
+    "cli.yes_words": "s si sì",
 }

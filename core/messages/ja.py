@@ -653,4 +653,6 @@ TEXTS = {
     "SettingsDialog.volume": "音量",
     "SettingsDialog.rejections": "入場不可の表示",
     "SettingsDialog.a_rejection_stays_on_screen": "入場不可の判定を Enter を押すまで表示する",
+    # the answers that mean yes to a [y/N] question (space-separated; "y" and "yes" always do)
+    "cli.yes_words": "はい",
 }

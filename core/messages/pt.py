@@ -561,4 +561,6 @@ TEXTS = {
     "EmergencyCover.sent_by_the_organizer_at_1": "Enviada pelo organizador às %1",
     "EmergencyCover.acknowledge_1": "Ciente (%1)",
     "EmergencyCover.supervisor_acknowledge_1": "Supervisor: ciente (%1)",
+    # the answers that mean yes to a [y/N] question (space-separated; "y" and "yes" always do)
+    "cli.yes_words": "s sim",
 }

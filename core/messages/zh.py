@@ -653,4 +653,6 @@ TEXTS = {
     "SettingsDialog.volume": "音量",
     "SettingsDialog.rejections": "拒绝结果",
     "SettingsDialog.a_rejection_stays_on_screen": "拒绝结果一直显示，直到按 Enter",
+    # the answers that mean yes to a [y/N] question (space-separated; "y" and "yes" always do)
+    "cli.yes_words": "是 是的 好",
 }
