@@ -75,7 +75,8 @@ def _client(args):
 def _print(args, data: Any, text: str) -> None:
     import json
 
-    print(json.dumps(data) if args.json else text)
+    # every line is escaped again as a whole: nothing typed elsewhere reaches the terminal raw
+    print(json.dumps(data) if args.json else shown(text, newlines=True))
 
 
 def broadcast(args) -> int:

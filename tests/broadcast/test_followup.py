@@ -164,3 +164,11 @@ def test_acknowledging_twice_on_one_kiosk_records_once(bsrv, gate_kiosk):
     assert second.ack_id == first.ack_id and len(acks_of(kiosk.store, sent["id"])) == 1
     assert kiosk.engine.sync_now()
     assert len(_row(bsrv, ev["id"], sent["id"])["acks"]) == 1
+
+
+def test_every_admin_report_escapes_names_typed_elsewhere(bsrv, admin_cli):
+    ev = bsrv.create_event("Lantern Walk")
+    bsrv.add_staff(ev["id"], "Eve\x1b]0;owned\x07\u202eRed", "door", "1357")
+    text, _ = admin_cli("staff", "list", "--event", str(ev["id"]))
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "Eve\\x1b]0;owned\\x07\\u202eRed" in text
