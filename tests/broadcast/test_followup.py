@@ -6,6 +6,10 @@ supervisors does not open the door to anyone, and acknowledging twice records on
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -15,6 +19,7 @@ from app.staff import StaffMember
 from local_db.broadcasts import acks_of
 from tests.broadcast.conftest import PIN
 from tests.broadcast.test_kiosk_sync import _check_cli, _send
+from tests.conftest import ROOT
 from tests.live_server import ServerError
 from tests.sync.harness import make_kiosk
 
@@ -172,3 +177,61 @@ def test_every_admin_report_escapes_names_typed_elsewhere(bsrv, admin_cli):
     text, _ = admin_cli("staff", "list", "--event", str(ev["id"]))
     assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
     assert "Eve\\x1b]0;owned\\x07\\u202eRed" in text
+
+
+def _kiosk_cli(home, *argv, stdin=""):
+    env = {**os.environ, "GATEHOUSE_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    env.pop("GATEHOUSE_SERVER", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "app", *argv],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_a_cli_door_sees_and_lifts_an_emergency_with_a_supervisor_pin(bsrv, gate_kiosk):
+    ev, kiosk, home = gate_kiosk["event"], gate_kiosk["kiosk"], gate_kiosk["home"]
+    code = gate_kiosk["tickets"][0]["code"]
+    sent = _send(bsrv, ev["id"], "Storm: close the gates", level="emergency")
+    assert kiosk.engine.sync_now()
+
+    status, out, err = _kiosk_cli(home, "status", "--json")
+    assert status == 0, err
+    [row] = json.loads(out)["open_broadcasts"]
+    assert (row["id"], row["level"]) == (sent["id"], "emergency")
+    status, out, err = _kiosk_cli(home, "status")
+    assert "EMERGENCY" in out and "Storm: close the gates" in out, err
+    status, out, err = _kiosk_cli(home, "broadcasts", "--json")
+    assert status == 0 and [r["id"] for r in json.loads(out)] == [sent["id"]], err
+    status, out, err = _kiosk_cli(home, "broadcasts")
+    assert status == 0 and "EMERGENCY" in out and "stopped" in out, err
+
+    # door staff may not; a wrong PIN is refused; nobody on the list neither
+    status, out, err = _kiosk_cli(
+        home, "broadcasts", "ack", str(sent["id"]), "--staff", "Tom Reed", stdin="1357\n"
+    )
+    assert status == 2 and "supervisor" in err and "Traceback" not in err
+    status, out, err = _kiosk_cli(
+        home, "broadcasts", "ack", str(sent["id"]), "--staff", "Mina Diaz", stdin="000000\n"
+    )
+    assert status == 2 and "Traceback" not in err
+    status, out, err = _kiosk_cli(
+        home, "broadcasts", "ack", str(sent["id"]), "--staff", "Nobody Here", stdin=PIN + "\n"
+    )
+    assert status == 2 and "staff list" in err
+    assert _check_cli(home, code)[1]["reason"] == "emergency_stop"
+
+    status, out, err = _kiosk_cli(
+        home, "broadcasts", "ack", str(sent["id"]), "--staff", "mina diaz", stdin=PIN + "\n"
+    )
+    assert status == 0 and "Mina Diaz" in out, err
+    assert _check_cli(home, code)[1]["verdict"] == "admit"
+    status, out, err = _kiosk_cli(home, "broadcasts", "--json")
+    assert json.loads(out) == []
+    status, out, err = _kiosk_cli(home, "broadcasts", "ack", "999", "--staff", "Mina Diaz")
+    assert status == 2 and "999" in err and "Traceback" not in err
