@@ -127,9 +127,12 @@ def store_broadcasts(
 def relay_rows(store: Store, after: int = 0) -> list[dict[str, Any]]:
     """The signed broadcasts this kiosk holds after id ``after``, as the server sent them:
     what the LAN mesh hands to peers (``sync.broadcasts.receive_broadcasts`` checks them)."""
+    # Not the ones the organizer ended: a peer that missed the end must not be stopped again.
     rows = store.conn.execute(
-        "SELECT signed, signature, kid FROM main.broadcasts"
-        " WHERE id > ? AND signed IS NOT NULL ORDER BY id",
+        "SELECT signed, signature, kid FROM main.broadcasts b"
+        " WHERE b.id > ? AND b.signed IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"
+        " scanlog.broadcast_acks a WHERE a.broadcast_id = b.id AND a.role = 'withdrawn')"
+        " ORDER BY b.id",
         (after,),
     ).fetchall()
     return [{"signed": r[0], "signature": r[1], "kid": r[2]} for r in rows]

@@ -16,7 +16,7 @@ import pytest
 
 from app.door import DoorService
 from app.staff import StaffMember
-from local_db.broadcasts import acks_of
+from local_db.broadcasts import acks_of, relay_rows
 from tests.broadcast.conftest import PIN
 from tests.broadcast.test_kiosk_sync import _check_cli, _send
 from tests.conftest import ROOT
@@ -30,7 +30,7 @@ def _row(bsrv, event_id, bid):
 
 
 def test_an_open_emergency_reaches_a_door_paired_later_until_the_organizer_ends_it(
-    bsrv, gate_kiosk, tmp_path, admin_cli
+    bsrv, gate_kiosk, tmp_path, admin_cli, caplog
 ):
     ev = gate_kiosk["event"]
     code = gate_kiosk["tickets"][0]["code"]
@@ -39,7 +39,8 @@ def test_an_open_emergency_reaches_a_door_paired_later_until_the_organizer_ends_
     late_dir.mkdir()
     late = make_kiosk(late_dir, bsrv.url, bsrv.pairing_code(ev["id"], "Main"), name="home")
     try:
-        assert late.engine.sync_now()
+        assert late.engine.sync_now() and gate_kiosk["kiosk"].engine.sync_now()
+        assert len(relay_rows(gate_kiosk["kiosk"].store)) == 1
         status, out, err = _check_cli(late_dir / "home", code)
         assert status == 1 and out["reason"] == "emergency_stop", err
         waiting = {w["device_id"] for w in _row(bsrv, ev["id"], sent["id"])["waiting"]}
@@ -47,7 +48,11 @@ def test_an_open_emergency_reaches_a_door_paired_later_until_the_organizer_ends_
 
         text, _ = admin_cli("broadcast", "--event", str(ev["id"]), "--end", str(sent["id"]))
         assert f"Broadcast {sent['id']}" in text and "ended" in text
-        assert late.engine.sync_now() and gate_kiosk["kiosk"].engine.sync_now()
+        with caplog.at_level("WARNING", logger="sync.broadcasts"):
+            assert late.engine.sync_now() and gate_kiosk["kiosk"].engine.sync_now()
+        assert sum("ended by the organizer" in r.getMessage() for r in caplog.records) == 2
+        # an ended emergency is not relayed to LAN peers that missed its end
+        assert relay_rows(gate_kiosk["kiosk"].store) == []
         status, out, err = _check_cli(late_dir / "home", code)
         assert status == 0 and out["verdict"] == "admit", (out, err)
         assert [a.role for a in acks_of(late.store, sent["id"])] == ["withdrawn"]
