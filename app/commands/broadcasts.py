@@ -6,8 +6,9 @@ one from the command line (a door run without the window, or a window that is st
 ack ID --staff NAME`` acknowledges one as the window's banner does: the staff member signs
 in with their PIN exactly as for ``gatehouse check --staff`` (asked at the terminal, or the
 first line of stdin; same lockout), and an emergency needs a supervisor. On an event whose
-list has no staff at all, ``--staff`` is only the name recorded. Exit status: 0 done, 2 a
-message not on this kiosk, a sign-in that failed, or a member who may not acknowledge it.
+list has no staff at all (an open door) it is recorded as nobody signed in, as at the
+window. Exit status: 0 done, 2 a message not on this kiosk, a sign-in that failed, or a
+member who may not acknowledge it.
 """
 
 from __future__ import annotations
