@@ -48,14 +48,20 @@ class BroadcastDesk:
         return db.emergency_stop(self.store)
 
     def no_supervisor_on_list(self) -> bool:
-        """True when no supervisor could ever acknowledge an emergency on this kiosk."""
-        return not self.roster.members(supervisors_only=True)
+        """True when the staff list names no supervisor at all, disabled ones included: only
+        then may anyone acknowledge an emergency (role ``no-supervisor``). A list whose
+        supervisors are all disabled keeps the door shut until a supervisor is enabled again
+        or the organizer ends the broadcast (docs/ui.md, "Broadcasts")."""
+        return not db.any_supervisor(self.store)
 
     def acknowledge(self, broadcast_id: int, member: StaffMember | None) -> Ack:
         """Record that ``member`` (None: nobody signed in, an open door) read the message."""
         item = db.broadcast(self.store, broadcast_id)
         if item is None:
             raise ValueError(NOT_HERE)
+        done = db.closing_ack(self.store, item)
+        if done is not None:
+            return done  # already closed here: one acknowledgement per kiosk, not one per key
         role = member.role if member is not None else None
         if item.level == "emergency" and not (member is not None and member.is_supervisor):
             if not self.no_supervisor_on_list():

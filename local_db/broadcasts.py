@@ -6,8 +6,10 @@ acknowledgements in the scan journal (``broadcast_acks``, journal migration 6: e
 here, committed durably, uploaded like scans and never edited, only marked sent). A message
 is *open* on this kiosk until someone acknowledged it here; an emergency stays open until a
 supervisor did (role ``supervisor``; ``no-supervisor`` when the kiosk's staff list holds no
-supervisor at all, so a door is never stopped for good), and while one is open the door
-admits nobody (``app.door``).
+supervisor at all, not even a disabled one, so a door is never stopped for good), and while
+one is open the door admits nobody (``app.door``). When the organizer ends a broadcast on the
+server, the sync engine files a ``withdrawn`` row here (``lift_withdrawn``: not uploaded, the
+server knows), which closes it like an acknowledgement.
 """
 
 from __future__ import annotations
@@ -125,9 +127,12 @@ def store_broadcasts(
 def relay_rows(store: Store, after: int = 0) -> list[dict[str, Any]]:
     """The signed broadcasts this kiosk holds after id ``after``, as the server sent them:
     what the LAN mesh hands to peers (``sync.broadcasts.receive_broadcasts`` checks them)."""
+    # Not the ones the organizer ended: a peer that missed the end must not be stopped again.
     rows = store.conn.execute(
-        "SELECT signed, signature, kid FROM main.broadcasts"
-        " WHERE id > ? AND signed IS NOT NULL ORDER BY id",
+        "SELECT signed, signature, kid FROM main.broadcasts b"
+        " WHERE b.id > ? AND b.signed IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"
+        " scanlog.broadcast_acks a WHERE a.broadcast_id = b.id AND a.role = 'withdrawn')"
+        " ORDER BY b.id",
         (after,),
     ).fetchall()
     return [{"signed": r[0], "signature": r[1], "kid": r[2]} for r in rows]
@@ -144,7 +149,7 @@ def open_broadcasts(store: Store) -> list[Broadcast]:
     rows = store.conn.execute(
         f"SELECT {_COLUMNS} FROM main.broadcasts b WHERE NOT EXISTS (SELECT 1 FROM"
         " scanlog.broadcast_acks a WHERE a.broadcast_id = b.id"
-        " AND (b.level != 'emergency' OR a.role IN ('supervisor', 'no-supervisor')))"
+        " AND (b.level != 'emergency' OR a.role IN ('supervisor', 'no-supervisor', 'withdrawn')))"
         " ORDER BY b.id"
     ).fetchall()
     return [_broadcast(r) for r in rows]
@@ -155,7 +160,7 @@ def emergency_stop(store: Store) -> Broadcast | None:
     row = store.conn.execute(
         f"SELECT {_COLUMNS} FROM main.broadcasts b WHERE b.level = 'emergency' AND NOT EXISTS"
         " (SELECT 1 FROM scanlog.broadcast_acks a WHERE a.broadcast_id = b.id"
-        " AND a.role IN ('supervisor', 'no-supervisor')) ORDER BY b.id LIMIT 1"
+        " AND a.role IN ('supervisor', 'no-supervisor', 'withdrawn')) ORDER BY b.id LIMIT 1"
     ).fetchone()
     return None if row is None else _broadcast(row)
 
@@ -167,6 +172,41 @@ def broadcast(store: Store, broadcast_id: int) -> Broadcast | None:
     return None if row is None else _broadcast(row)
 
 
+def closing_ack(store: Store, item: Broadcast) -> Ack | None:
+    """The acknowledgement that closed ``item`` here (the first), or None while it is open."""
+    roles = ("supervisor", "no-supervisor", "withdrawn")
+    for ack in acks_of(store, item.id):
+        if item.level != "emergency" or ack.role in roles:
+            return ack
+    return None
+
+
+def any_supervisor(store: Store) -> bool:
+    """Whether the kiosk's staff list names a supervisor for its event, disabled ones too: a
+    list whose supervisors are all disabled still means an emergency needs a supervisor (or
+    the organizer ending it), never anyone at the door."""
+    event = store.device_state().event_id
+    row = store.conn.execute(
+        "SELECT 1 FROM staff WHERE role = 'supervisor' AND (event_id IS NULL OR event_id = ?)"
+        " LIMIT 1",
+        (event,),
+    ).fetchone()
+    return row is not None
+
+
+def lift_withdrawn(store: Store, ids: list[int], at: float) -> list[Broadcast]:
+    """File the organizer's end of the broadcasts ``ids`` this kiosk holds and has not yet
+    closed; returns the ones lifted now (a row each, role ``withdrawn``, already sent)."""
+    lifted = []
+    for bid in ids:
+        item = broadcast(store, bid)
+        if item is None or any(a.role == "withdrawn" for a in acks_of(store, bid)):
+            continue
+        record_ack(store, item, staff=None, role="withdrawn", at=at, sent=1)
+        lifted.append(item)
+    return lifted
+
+
 def record_ack(
     store: Store,
     item: Broadcast,
@@ -174,6 +214,7 @@ def record_ack(
     staff: str | None,
     role: str | None,
     at: float,
+    sent: int = 0,
 ) -> Ack:
     """Commit an acknowledgement durably (before the banner goes away)."""
     state = store.device_state()
@@ -191,7 +232,7 @@ def record_ack(
     with store.journal_transaction() as c:
         c.execute(
             "INSERT INTO broadcast_acks (ack_id, broadcast_id, level, device_id, gate, staff,"
-            " role, at, clock_offset) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " role, at, clock_offset, sent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 ack.ack_id,
                 ack.broadcast_id,
@@ -202,6 +243,7 @@ def record_ack(
                 ack.role,
                 ack.at,
                 ack.clock_offset,
+                sent,
             ),
         )
     return ack

@@ -429,6 +429,10 @@ broadcasts = Table(
     Column("signed", Text),
     Column("signature", String(128)),
     Column("kid", String(16)),
+    # Ended by the organizer (``POST .../broadcasts/{id}/withdraw``, revision 0012): kiosks
+    # lift it at their next sync, and kiosks paired later no longer receive it.
+    Column("withdrawn_at", Float),
+    Column("withdrawn_by", Integer),  # organizer_tokens.id
     Index("ix_broadcasts_event_id", "event_id", "id"),
 )
 
@@ -446,6 +450,9 @@ broadcast_acks = Table(
     Column("role", String(16)),  # the staff member's role (door, box-office, supervisor)
     Column("at", Float, nullable=False),  # the kiosk's clock
     Column("clock_offset", Float, nullable=False, default=0.0),
-    Column("server_at", Float, nullable=False),  # at + clock_offset
+    Column("server_at", Float, nullable=False),  # at + clock_offset, kept within sent..received
     Column("received_at", Float, nullable=False),
+    # True when ``staff`` and ``role`` are on the event's staff list, enabled, with that
+    # role (or nobody was named); False: what the kiosk claimed, unverified (revision 0012)
+    Column("verified", Boolean),
 )

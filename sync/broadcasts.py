@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from local_db.broadcasts import (
     Broadcast,
     broadcast_cursor,
+    lift_withdrawn,
     mark_acks_sent,
     store_broadcasts,
     unsent_acks,
@@ -45,6 +46,7 @@ BroadcastListener = Callable[[list[Broadcast]], None]
 class BroadcastReport:
     acks_sent: int = 0
     received: list[Broadcast] = field(default_factory=list)
+    lifted: list[Broadcast] = field(default_factory=list)  # ended by the organizer
 
 
 def verified_relay(store: Store, rows: list[dict]) -> list[dict]:
@@ -104,6 +106,7 @@ def sync_broadcasts(store: Store, client: ServerClient) -> BroadcastReport:
             if not isinstance(rows, list):
                 raise SyncError.because("damaged", "sync.broadcasts_garbled_plain")
             report.received += receive_broadcasts(store, rows)
+            report.lifted += _lift(store, data.get("withdrawn"))
             if not data.get("more") or not rows:
                 break
     except SyncError as exc:
@@ -111,6 +114,19 @@ def sync_broadcasts(store: Store, client: ServerClient) -> BroadcastReport:
             return report
         raise
     return report
+
+
+def _lift(store: Store, ids) -> list[Broadcast]:
+    """Close here the broadcasts the organizer ended (``withdrawn``: absent from a server
+    before that), logged like the message's arrival."""
+    if not isinstance(ids, list):
+        return []
+    lifted = lift_withdrawn(store, [int(i) for i in ids if isinstance(i, int)], time.time())
+    for b in lifted:
+        log.warning(
+            "broadcast %s (%s) ended by the organizer: lifted here: %r", b.id, b.level, b.text
+        )
+    return lifted
 
 
 def _upload_acks(store: Store, client: ServerClient) -> int:

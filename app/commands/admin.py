@@ -296,7 +296,9 @@ def _client(args):
 
 
 def _print(args, data: Any, text: str) -> None:
-    print(json.dumps(data) if args.json else text)
+    from app.untrusted import shown  # names and notes typed elsewhere: no escape codes
+
+    print(json.dumps(data) if args.json else shown(text, newlines=True))
 
 
 def _price_cents(text: str) -> int:

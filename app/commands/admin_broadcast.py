@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.cli import CommandError
+from app.untrusted import shown
 
 LEVELS = ("info", "warning", "emergency")
 MAX_TEXT = 500
@@ -24,6 +25,11 @@ WAITING_LINE = "    not yet acknowledged at {devices}"
 NOBODY = "nobody signed in"
 EMPTY_TEXT = "the message is empty: write it after the options, in quotes"
 TOO_LONG = "the message is {n} characters long: at most 500 fit on a door screen"
+ENDED = "Broadcast {id} ({level}) ended: kiosks lift it at their next sync"
+END_AND_TEXT = "give either a message to send or --end ID, not both"
+ENDED_LINE = "    ended by the organizer {at}"
+CLAIMED = " [claimed: not on the staff list with that role]"
+ADJUSTED = " [kiosk clock off: time adjusted]"
 
 
 def add_to_admin(asub, report_group, leaf, common_names: dict[str, str]) -> None:
@@ -43,7 +49,14 @@ def add_to_admin(asub, report_group, leaf, common_names: dict[str, str]) -> None
         help="info (blue), warning (amber) or emergency (red, covers the door screen and stops"
         " admissions until a supervisor acknowledges it); default info",
     )
-    p.add_argument("text", metavar="TEXT", help="the message (at most 500 characters)")
+    p.add_argument(
+        "--end",
+        type=int,
+        metavar="ID",
+        help="end broadcast ID instead of sending one (a false alarm, or the danger is over):"
+        " every kiosk lifts it at its next sync",
+    )
+    p.add_argument("text", metavar="TEXT", nargs="?", help="the message (at most 500 characters)")
     p = leaf(
         report_group,
         "broadcasts",
@@ -62,11 +75,14 @@ def _client(args):
 def _print(args, data: Any, text: str) -> None:
     import json
 
-    print(json.dumps(data) if args.json else text)
+    # every line is escaped again as a whole: nothing typed elsewhere reaches the terminal raw
+    print(json.dumps(data) if args.json else shown(text, newlines=True))
 
 
 def broadcast(args) -> int:
-    text = args.text.strip()
+    if args.end is not None:
+        return end_broadcast(args)
+    text = (args.text or "").strip()
     if not text:
         raise CommandError(EMPTY_TEXT)
     if len(text) > MAX_TEXT:
@@ -85,8 +101,20 @@ def broadcast(args) -> int:
     _print(
         args,
         sent,
-        SENT.format(id=sent["id"], level=sent["level"], where=where, text=sent["text"]),
+        SENT.format(
+            id=sent["id"], level=sent["level"], where=shown(where), text=shown(sent["text"])
+        ),
     )
+    return 0
+
+
+def end_broadcast(args) -> int:
+    if args.text is not None or args.gate:
+        raise CommandError(END_AND_TEXT)
+    with _client(args) as c:
+        event = c.event_id(args.event)
+        done = c.call("POST", f"/v1/events/{event}/broadcasts/{args.end}/withdraw")
+    _print(args, done, ENDED.format(id=done["id"], level=done["level"]))
     return 0
 
 
@@ -100,24 +128,28 @@ def report_broadcasts(args) -> int:
         where = ", ".join(r.get("gate_names") or []) or EVERY_GATE
         lines.append(
             f"{r['id']:>4}  {_at(r['sent_at'], zone)}  {r['level'].upper():<9}"
-            f" to {where}: {r['text']}"
+            f" to {where}: {shown(r['text'])}"
         )
+        if r.get("withdrawn_at"):
+            lines.append(ENDED_LINE.format(at=_at(r["withdrawn_at"], zone)))
         for a in r.get("acks") or []:
             device = a.get("device_name") or (a.get("device_id") or "?")[:8]
             lines.append(
                 ACK_LINE.format(
                     at=_at(a["at"], zone),
-                    staff=a.get("staff") or NOBODY,
-                    role=a.get("role") or "-",
-                    device=device,
-                    gate=f", {a['gate']}" if a.get("gate") else "",
+                    staff=shown(a.get("staff") or NOBODY),
+                    role=shown(a.get("role") or "-"),
+                    device=shown(device),
+                    gate=f", {shown(a['gate'])}" if a.get("gate") else "",
                 )
+                + (CLAIMED if a.get("verified") is False else "")
+                + (ADJUSTED if a.get("time_adjusted") else "")
             )
         waiting = r.get("waiting") or []
         if waiting:
             names = ", ".join(
-                f"{w.get('name') or w['device_id'][:8]}"
-                + (f" ({w['gate']})" if w.get("gate") else "")
+                shown(w.get("name") or w["device_id"][:8])
+                + (f" ({shown(w['gate'])})" if w.get("gate") else "")
                 + ("" if w.get("online") else " offline")
                 for w in waiting
             )

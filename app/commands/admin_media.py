@@ -53,7 +53,9 @@ def _client(args):
 def _print(args, data, text: str) -> None:
     import json
 
-    print(json.dumps(data) if args.json else text)
+    from app.untrusted import shown  # names typed elsewhere: no terminal escape codes
+
+    print(json.dumps(data) if args.json else shown(text, newlines=True))
 
 
 def _ticket(text: str) -> int:

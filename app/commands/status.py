@@ -6,6 +6,7 @@ import json
 import time
 
 from app.cli import json_flag
+from app.commands.broadcasts import open_rows
 from app.settings import Settings
 from local_db import mesh_log
 from local_db.store import Store
@@ -60,6 +61,8 @@ def collect(store: Store) -> dict:
         # The LAN mesh (issue 15): peers linked when the mesh last changed, their last contact
         "mesh_peers": mesh_log.saved_links(store),
         "mesh_unforwarded": mesh_log.counts(store)["mesh_unforwarded"],
+        # the organizer's messages still to acknowledge here (gatehouse broadcasts)
+        "open_broadcasts": open_rows(store),
     }
 
 
@@ -118,9 +121,26 @@ def run(args) -> int:
     for p in peers:
         seen = time.strftime("%H:%M:%S", time.localtime(p["last_contact"]))
         print(f"              gate {p['gate'] or '-'}, {p['address']}, last contact {seen}")
+    _print_broadcasts(info["open_broadcasts"])
     if info["mesh_unforwarded"]:
         print(f"Forwarding    {info['mesh_unforwarded']} scans of other gates for the server")
     return 0
+
+
+def _print_broadcasts(rows: list[dict]) -> None:
+    from app.untrusted import shown
+
+    if not rows:
+        return
+    emergency = next((r for r in rows if r["level"] == "emergency"), None)
+    if emergency:
+        print(
+            f"EMERGENCY     message {emergency['id']} stops admissions: {shown(emergency['text'])}"
+        )
+    print(
+        f"Messages      {len(rows)} from the organizer to acknowledge"
+        " (gatehouse broadcasts; ack ID --staff NAME)"
+    )
 
 
 def _age(seconds: float) -> str:

@@ -21,14 +21,14 @@ import logging
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field, StringConstraints
-from sqlalchemy import select
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from sqlalchemy import and_, or_, select
 
 from server import catalog, keyring
 from server.deps import DbDep, DeviceDep, OrganizerDep, SettingsDep
 from server.errors import bad_request, not_found
 from server.fields import EventPath, Id32, IdPath
-from server.schema import broadcast_acks, broadcasts, devices, gates
+from server.schema import broadcast_acks, broadcasts, devices, gates, staff
 
 log = logging.getLogger("gatehouse.server.broadcasts")
 
@@ -36,10 +36,41 @@ router = APIRouter(prefix="/v1/events/{event_id}/broadcasts", tags=["broadcasts"
 device_router = APIRouter(prefix="/v1/device", tags=["device"])
 
 LEVELS = ("info", "warning", "emergency")
+# Still open broadcasts of these levels also reach kiosks paired after they were sent: a door
+# paired during an emergency must not admit while its neighbours are shut (info does not).
+STILL_OPEN_REACH = ("warning", "emergency")
 MAX_ACKS = 500
+# A kiosk's corrected clock drifts a little: within this, a clamped time is not flagged.
+CLOCK_SLACK_S = 60.0
 _NO_NUL = r"^[^\x00]*$"
+# Characters a terminal or a text box would act on rather than show: C0 and C1 controls, DEL,
+# and the bidirectional overrides and isolates (U+202E turns text around). Newline is allowed
+# in a message (a door screen wraps it); never in a name.
+_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}
+
+
+def _refuse_controls(value: str | None, *, newline: bool = False) -> str | None:
+    if value is None:
+        return value
+    for ch in value:
+        if (ch == "\n" and newline) or not (
+            ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 or ch in _BIDI
+        ):
+            continue
+        raise ValueError(
+            f"contains the control character U+{ord(ch):04X}: only printable text is accepted"
+        )
+    return value
+
+
+def _text_ok(value: str) -> str:
+    return _refuse_controls(value, newline=True)
+
+
 Message = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=_NO_NUL)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=_NO_NUL),
+    AfterValidator(_text_ok),
 ]
 
 
@@ -56,7 +87,9 @@ class AckIn(BaseModel):
         pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
     )
     broadcast_id: int = Field(ge=1, le=2**62)
-    staff: str | None = Field(None, max_length=200, pattern=_NO_NUL)
+    staff: Annotated[str | None, AfterValidator(_refuse_controls)] = Field(
+        None, max_length=200, pattern=_NO_NUL
+    )
     role: str | None = Field(None, max_length=16, pattern=r"^[a-z-]*$")
     at: float = Field(ge=0, le=2**33, allow_inf_nan=False)
     clock_offset: float = Field(0.0, ge=-(10**8), le=10**8, allow_inf_nan=False)
@@ -97,6 +130,20 @@ def _reaches(row, device_gate: str | None, gate_names: dict[int, str]) -> bool:
     ids = _gate_ids(row)
     return ids is None or (
         device_gate is not None and device_gate in {gate_names.get(i) for i in ids}
+    )
+
+
+def _for_device(row, device_gate: str | None, paired_at: float, names: dict[int, str]) -> bool:
+    """Whether a kiosk at ``device_gate`` paired at ``paired_at`` receives ``row``: for its
+    gate, and sent since it was paired, or a warning or an emergency still open."""
+    later = row.sent_at >= paired_at or (row.level in STILL_OPEN_REACH and row.withdrawn_at is None)
+    return later and _reaches(row, device_gate, names)
+
+
+def _delivered_clause(paired_at: float):
+    return or_(
+        broadcasts.c.sent_at >= paired_at,
+        and_(broadcasts.c.level.in_(STILL_OPEN_REACH), broadcasts.c.withdrawn_at.is_(None)),
     )
 
 
@@ -202,6 +249,42 @@ def get_broadcast(
         return _with_acks(conn, row, _gate_names(conn, event_id), settings.now())
 
 
+@router.post("/{broadcast_id}/withdraw")
+def withdraw_broadcast(
+    event_id: EventPath, broadcast_id: IdPath, org: OrganizerDep, db: DbDep, settings: SettingsDep
+) -> dict:
+    """End a broadcast (a false alarm, or the danger is over): every kiosk holding it lifts
+    it at its next sync (and logs that), and kiosks paired later no longer receive it.
+    Idempotent: ending an ended broadcast keeps the first time."""
+    now = settings.now()
+    with db.write() as conn:
+        row = conn.execute(
+            select(broadcasts).where(
+                broadcasts.c.id == broadcast_id, broadcasts.c.event_id == event_id
+            )
+        ).first()
+        if row is None:
+            raise not_found(f"Broadcast {broadcast_id} of event {event_id}")
+        first = row.withdrawn_at is None
+        if first:
+            conn.execute(
+                broadcasts.update()
+                .where(broadcasts.c.id == broadcast_id)
+                .values(withdrawn_at=now, withdrawn_by=org.token_id)
+            )
+            row = conn.execute(select(broadcasts).where(broadcasts.c.id == broadcast_id)).one()
+        out = _with_acks(conn, row, _gate_names(conn, event_id), now)
+    if first:
+        log.warning(
+            "broadcast %s (%s) of event %s ended by organizer token %s",
+            broadcast_id,
+            row.level,
+            event_id,
+            org.token_id,
+        )
+    return out
+
+
 def _with_acks(conn, row, names: dict[int, str], now: float) -> dict:
     out = broadcast_wire(row, names)
     device_rows = conn.execute(select(devices).where(devices.c.event_id == row.event_id)).all()
@@ -221,12 +304,18 @@ def _with_acks(conn, row, names: dict[int, str], now: float) -> dict:
             "role": a.role,
             "at": a.server_at,
             "received_at": a.received_at,
+            # NULL: stored before verification existed
+            "verified": None if a.verified is None else bool(a.verified),
+            # moved by more than clock jitter into sent..received (``upload_acks``)
+            "time_adjusted": abs(a.server_at - (a.at + a.clock_offset)) > CLOCK_SLACK_S,
         }
         for a in acks
     ]
+    out["withdrawn_at"] = row.withdrawn_at
     acked = {a.device_id for a in acks}
-    # The devices it reached (paired before it was sent, for its gates) that have not
-    # acknowledged yet: an offline one may have, with the acknowledgement still on its way.
+    # The devices it reached (paired before it was sent, or later while a warning or an
+    # emergency is still open; for its gates) that have not acknowledged yet: an offline one
+    # may have, with the acknowledgement still on its way. None once the organizer ended it.
     out["waiting"] = [
         {
             "device_id": d.id,
@@ -237,9 +326,9 @@ def _with_acks(conn, row, names: dict[int, str], now: float) -> dict:
         }
         for d in device_rows
         if d.status == "active"
-        and d.created_at <= row.sent_at
+        and row.withdrawn_at is None
         and d.id not in acked
-        and _reaches(row, d.gate, names)
+        and _for_device(row, d.gate, d.created_at, names)
     ]
     return out
 
@@ -261,22 +350,38 @@ def device_broadcasts(
             .where(
                 broadcasts.c.event_id == device.event_id,
                 broadcasts.c.id > since,
-                broadcasts.c.sent_at >= paired_at,
+                _delivered_clause(paired_at),
             )
             .order_by(broadcasts.c.id)
             .limit(100)
         ).all()
-        names = _gate_names(conn, device.event_id) if rows else {}
+        # The ones the organizer ended: a kiosk holding one lifts it (``withdrawn``, ids).
+        ended = conn.execute(
+            select(broadcasts).where(
+                broadcasts.c.event_id == device.event_id,
+                broadcasts.c.withdrawn_at.is_not(None),
+                or_(
+                    broadcasts.c.sent_at >= paired_at,
+                    broadcasts.c.level.in_(STILL_OPEN_REACH),
+                ),
+            )
+        ).all()
+        names = _gate_names(conn, device.event_id) if rows or ended else {}
         top = conn.execute(
             select(broadcasts.c.id)
             .where(broadcasts.c.event_id == device.event_id)
             .order_by(broadcasts.c.id.desc())
             .limit(1)
         ).scalar()
-    mine = [broadcast_wire(r, names) for r in rows if _reaches(r, device.gate, names)]
+    mine = [
+        broadcast_wire(r, names)
+        for r in rows
+        if r.withdrawn_at is None and _reaches(r, device.gate, names)
+    ]
+    withdrawn = [int(r.id) for r in ended if _reaches(r, device.gate, names)]
     more = len(rows) == 100
     cursor = int(rows[-1].id) if more else max(since, int(top or 0))
-    return {"broadcasts": mine, "cursor": cursor, "more": more}
+    return {"broadcasts": mine, "cursor": cursor, "more": more, "withdrawn": withdrawn}
 
 
 @device_router.post("/broadcast-acks")
@@ -287,17 +392,31 @@ def upload_acks(batch: AckBatch, device: DeviceDep, db: DbDep, settings: Setting
     accepted, duplicates, unknown = [], [], []
     with db.write() as conn:
         ids = {a.broadcast_id for a in batch.acks}
+        paired_at = conn.execute(
+            select(devices.c.created_at).where(devices.c.id == device.id)
+        ).scalar_one()
+        names = _gate_names(conn, device.event_id)
+        # Only the broadcasts this kiosk was sent: an acknowledgement of one for another gate
+        # (or sent before it was paired) is refused like one of another event.
         known = (
-            set(
-                conn.execute(
-                    select(broadcasts.c.id).where(
+            {
+                int(r.id): r
+                for r in conn.execute(
+                    select(broadcasts).where(
                         broadcasts.c.id.in_(ids), broadcasts.c.event_id == device.event_id
                     )
-                ).scalars()
-            )
+                )
+                if _reaches(r, device.gate, names)
+                and (r.sent_at >= paired_at or r.level in STILL_OPEN_REACH)
+            }
             if ids
-            else set()
+            else {}
         )
+        roster = conn.execute(
+            select(staff.c.name, staff.c.role, staff.c.status).where(
+                staff.c.event_id == device.event_id
+            )
+        ).all()
         seen = (
             set(
                 conn.execute(
@@ -318,6 +437,11 @@ def upload_acks(batch: AckBatch, device: DeviceDep, db: DbDep, settings: Setting
                 duplicates.append(ack_id)
                 continue
             seen.add(ack_id)
+            sent = known[a.broadcast_id]
+            # The kiosk's clock, corrected by its offset, but never before the broadcast was
+            # sent nor after it reached the server: the report shows the time as adjusted.
+            server_at = min(max(a.at + a.clock_offset, sent.sent_at), now)
+            verified = _on_staff_list(roster, a.staff, a.role)
             conn.execute(
                 broadcast_acks.insert().values(
                     ack_id=ack_id,
@@ -329,20 +453,36 @@ def upload_acks(batch: AckBatch, device: DeviceDep, db: DbDep, settings: Setting
                     role=a.role,
                     at=a.at,
                     clock_offset=a.clock_offset,
-                    server_at=a.at + a.clock_offset,
+                    server_at=server_at,
                     received_at=now,
+                    verified=verified,
                 )
             )
             accepted.append(ack_id)
             log.warning(
-                "broadcast %s acknowledged at device %s (%s, gate %s) by %s (%s)",
+                "broadcast %s acknowledged at device %s (%s, gate %s) by %r (%s)%s",
                 a.broadcast_id,
                 device.id,
                 device.name,
                 device.gate or "-",
                 a.staff or "nobody signed in",
                 a.role or "-",
+                "" if verified else ", NOT on the event's staff list with that role: claimed",
             )
     if unknown:
-        log.info("device %s sent %d acks of unknown broadcasts", device.id, len(unknown))
+        log.warning(
+            "device %s sent %d acks of broadcasts it was not sent: refused", device.id, len(unknown)
+        )
     return {"accepted": accepted, "duplicates": duplicates, "unknown": unknown}
+
+
+def _on_staff_list(roster, name: str | None, role: str | None) -> bool:
+    """Whether the staff name and role a kiosk sent match the event's staff list: an enabled
+    member of that name with that role; nobody named and no role (an open door's info or
+    warning); or ``no-supervisor`` with no supervisor on the list at all, disabled ones
+    included (what the kiosk's ``BroadcastDesk`` allows)."""
+    if name is None and role is None:
+        return True
+    if role == "no-supervisor":
+        return name is None and not any(r.role == "supervisor" for r in roster)
+    return any(r.name == name and r.role == role and r.status == "active" for r in roster)

@@ -567,24 +567,56 @@
         const [word, kind] = LEVELS[b.level] || [b.level, "warn"];
         const acks = (b.acks || []).map(
           (a) => (a.staff || "nobody signed in") + " (" + (a.role || "–") + ") at " +
-            (a.device_name || shortId(a.device_id)) + (a.gate ? ", " + a.gate : "") + ", " + at(fmt, a.at),
+            (a.device_name || shortId(a.device_id)) + (a.gate ? ", " + a.gate : "") + ", " + at(fmt, a.at) +
+            (a.verified === false ? " (claimed: not on the staff list with that role)" : "") +
+            (a.time_adjusted ? " (kiosk clock off: time adjusted)" : ""),
         );
         const waiting = (b.waiting || []).map(
           (w) => (w.name || shortId(w.device_id)) + (w.gate ? " (" + w.gate + ")" : "") +
             (w.online ? "" : ", offline"),
         );
+        // The last cell: who has not acknowledged yet, and the organizer's way to end the
+        // message (a false alarm, or the danger is over): every kiosk lifts it at its next sync.
+        const last = el("span", waiting.join("; ") || "–");
+        if (b.withdrawn_at) {
+          last.textContent = "Ended " + at(fmt, b.withdrawn_at);
+        } else {
+          const end = el("button", "End", "end-broadcast");
+          end.type = "button";
+          end.dataset.id = String(b.id);
+          end.title = "End this message: every kiosk lifts it at its next sync";
+          end.addEventListener("click", () => endBroadcast(ev, b.id, end));
+          last.append(" ", end);
+        }
         return row([
           at(fmt, b.sent_at),
           { node: badge(word, kind) },
           b.gate_names ? b.gate_names.join(", ") : "Every gate",
           b.text,
           acks.join("; ") || "Nobody yet",
-          waiting.join("; ") || "–",
+          { node: last },
         ]);
       }),
       "No messages sent to the gates yet.",
       6,
     );
+  }
+
+  async function endBroadcast(ev, id, button) {
+    const status = $("broadcast-status");
+    button.disabled = true;
+    try {
+      await post(paths.broadcasts(ev.id) + "/" + id + "/withdraw", {});
+      status.textContent = "Message " + id + " ended: kiosks lift it at their next sync.";
+      refresh();
+    } catch (err) {
+      if (err.kind === "auth" || err.kind === "forbidden") {
+        signIn(authMessage(err));
+        return;
+      }
+      button.disabled = false;
+      status.textContent = "Not ended: " + (err.status ? err.message : explain(err));
+    }
   }
 
   async function sendBroadcast(e) {

@@ -12,6 +12,9 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.live_server import LiveServer
+from tests.sync.harness import make_kiosk
+
+PIN = "246810"
 
 
 @pytest.fixture(scope="package")
@@ -45,3 +48,20 @@ def admin_cli(bsrv):
         return out, done.stderr
 
     return run
+
+
+@pytest.fixture
+def gate_kiosk(bsrv, tmp_path):
+    """A venue with a supervisor and a door staff member, and a door kiosk paired at Main
+    in ``tmp_path/home`` (so ``gatehouse check`` finds it), its ticket list synced."""
+    ev = bsrv.create_event("Harbour Lights")
+    tier = bsrv.create_tier(ev["id"], "GA")
+    bsrv.create_gate(ev["id"], "Main")
+    bsrv.create_gate(ev["id"], "East")
+    tickets = bsrv.issue_tickets(ev["id"], tier["id"], 3, holder="Ana Silva")
+    bsrv.add_staff(ev["id"], "Mina Diaz", "supervisor", PIN)
+    bsrv.add_staff(ev["id"], "Tom Reed", "door", "1357")
+    kiosk = make_kiosk(tmp_path, bsrv.url, bsrv.pairing_code(ev["id"], "Main"), name="home")
+    assert kiosk.engine.sync_now()
+    yield {"event": ev, "tickets": tickets, "kiosk": kiosk, "home": tmp_path / "home"}
+    kiosk.close()

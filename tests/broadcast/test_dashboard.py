@@ -68,6 +68,17 @@ def test_the_page_sends_a_broadcast_and_lists_who_acknowledged(bsrv):
             ".filter(t => t.includes('Tom Reed'))"
         )
         status = browser.js("document.getElementById('broadcast-status').textContent")
+        # the organizer ends it from the page: the server records it, the list says so
+        browser.js(
+            f"document.querySelector('button.end-broadcast[data-id=\"{sent['id']}\"]')"
+            ".click(); true"
+        )
+        ended = browser.wait_for(
+            "[...document.querySelectorAll('#broadcasts tr')].map(r => r.innerText)"
+            ".filter(t => t.includes('Ended'))"
+        )
+        assert bsrv.request("GET", f"/v1/events/{ev['id']}/broadcasts/{sent['id']}")["withdrawn_at"]
+        assert ended and "Close North for 10 minutes" in ended[0]
     finally:
         browser.close()
     [text] = rows

@@ -99,6 +99,7 @@ def test_api_refuses_a_gate_of_another_event(bsrv, venue):
 
 def test_acks_are_idempotent_and_listed_with_who_where_and_when(bsrv, venue, admin_cli):
     ev = venue["event"]
+    bsrv.add_staff(ev["id"], "Mina Diaz", "supervisor", "864200")
     sent = bsrv.request(
         "POST",
         f"/v1/events/{ev['id']}/broadcasts",
