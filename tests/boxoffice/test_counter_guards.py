@@ -1,0 +1,74 @@
+"""Guards at the counter found by an outside tester (issue 14 item 5, follow-up): the
+currency is fixed once money is taken, box-office ``--staff`` signs in with a PIN like
+``gatehouse check --staff``, the cash-up CSV names its currency. Real server, the CLI in
+child processes, real kiosk stores."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+EVENT = ("--starts", "2030-07-01T16:00", "--ends", "2030-07-02T02:00")
+
+
+def _cli(home, *args, server=None, pin=None):
+    env = dict(os.environ, GATEHOUSE_HOME=str(home), QT_QPA_PLATFORM="offscreen")
+    env.pop("GATEHOUSE_SERVER", None)
+    env.pop("GATEHOUSE_TOKEN", None)
+    if server is not None:
+        env["GATEHOUSE_SERVER"], env["GATEHOUSE_TOKEN"] = server.url, server.organizer_token
+    cmd = [sys.executable, "-m", "app", *args]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, input=pin)
+
+
+def _counter(live, home, event_id):
+    code = live.pairing_code(event_id, role="box-office")
+    assert _cli(home, "pair", "--server", live.url, "--code", code).returncode == 0
+    assert _cli(home, "sync", "--once").returncode == 0
+
+
+def test_the_currency_cannot_change_once_the_box_office_has_taken_money(live, tmp_path):
+    org = tmp_path / "organizer"
+    made = _cli(
+        org, "admin", "event", "create", "--name", "Feria", *EVENT, "--currency", "MXN",
+        "--json", server=live,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    ev = json.loads(made.stdout)
+    tier = live.create_tier(ev["id"], "General", price_cents=5100, capacity=50)
+    res = live.create_reservation(ev["id"], tier["id"], qty=1, name="Lupe", phone="55")
+    # No money taken yet: the organizer may still correct the currency.
+    fixed = _cli(org, "admin", "event", "edit", str(ev["id"]), "--currency", "usd", server=live)
+    assert fixed.returncode == 0, fixed.stderr
+    back = _cli(org, "admin", "event", "edit", str(ev["id"]), "--currency", "mxn", server=live)
+    assert back.returncode == 0, back.stderr
+
+    home = tmp_path / "counter"
+    _counter(live, home, ev["id"])
+    paid = _cli(home, "box-office", "pay", res["code"], "--method", "card", "--staff", "Meera")
+    assert paid.returncode == 0, paid.stderr
+    assert _cli(home, "sync", "--once").returncode == 0  # the sale reaches the server
+
+    refused = _cli(org, "admin", "event", "edit", str(ev["id"]), "--currency", "usd", server=live)
+    assert refused.returncode == 2, refused.stdout
+    assert "The currency cannot change to USD" in refused.stderr
+    assert "already taken 1 sale for this event in MXN" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    with live.client() as c:
+        answer = c.patch(f"/v1/events/{ev['id']}", json={"currency": "USD"})
+    assert answer.status_code == 409 and answer.json()["error"] == "currency_locked"
+    # Nothing moved: the money is still shown in the currency it was paid in.
+    assert live.request("GET", f"/v1/events/{ev['id']}")["currency"] == "MXN"
+    assert _cli(home, "sync", "--once").returncode == 0
+    cash = _cli(home, "box-office", "cashup")
+    assert "MX$51.00" in cash.stdout and " $51.00" not in cash.stdout, cash.stdout
+    stats = _cli(org, "admin", "stats", "--event", str(ev["id"]), server=live)
+    assert "MX$51.00" in stats.stdout, stats.stdout
+    # The same currency again is not a change, and other fields still change.
+    same = _cli(
+        org, "admin", "event", "edit", str(ev["id"]), "--currency", "mxn", "--name", "Feria 2",
+        server=live,
+    )  # fmt: skip
+    assert same.returncode == 0, same.stderr
