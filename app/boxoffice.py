@@ -352,7 +352,10 @@ class CashUp:
     pending_upload: int
     currency: str | None = None  # the event's: every amount above is in it
 
-    CSV_COLUMNS = ("staff", "method", "sales", "tickets", "amount")
+    # The window's table shows the first five; the CSV adds the currency every amount is in
+    # (docs/boxoffice.md, "Cash-up"), so a spreadsheet never guesses it.
+    TABLE_COLUMNS = ("staff", "method", "sales", "tickets", "amount")
+    CSV_COLUMNS = (*TABLE_COLUMNS, "currency")
 
     def csv_rows(self) -> list[dict[str, Any]]:
         rows = [
@@ -384,6 +387,8 @@ class CashUp:
                 "amount": money(self.total_cents),
             }
         )
+        for row in rows:
+            row["currency"] = self.currency or ""
         return rows
 
     def to_dict(self) -> dict[str, Any]:

@@ -5,6 +5,7 @@ child processes, real kiosk stores."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -72,3 +73,41 @@ def test_the_currency_cannot_change_once_the_box_office_has_taken_money(live, tm
         server=live,
     )  # fmt: skip
     assert same.returncode == 0, same.stderr
+
+
+def test_the_cashup_csv_names_the_currency_and_event_edit_takes_event(live, tmp_path):
+    org = tmp_path / "organizer"
+    made = _cli(
+        org, "admin", "event", "create", "--name", "Kermesse", *EVENT, "--currency", "CHF",
+        "--json", server=live,
+    )  # fmt: skip
+    ev = json.loads(made.stdout)
+    # ``--event E`` as in every other admin command (it printed the top-level usage before)
+    named = _cli(
+        org, "admin", "event", "edit", "--event", "Kermesse", "--capacity", "300", "--json",
+        server=live,
+    )  # fmt: skip
+    assert named.returncode == 0, named.stderr
+    assert json.loads(named.stdout)["capacity"] == 300
+    none = _cli(org, "admin", "event", "edit", "--capacity", "30", server=live)
+    assert none.returncode == 2 and "name the event to change" in none.stderr
+    assert "usage: gatehouse [-h]" not in none.stderr
+    two = _cli(org, "admin", "event", "edit", "Kermesse", "--event", "Other", server=live)
+    assert two.returncode == 2 and "two events named" in two.stderr
+
+    tier = live.create_tier(ev["id"], "General", price_cents=1800, capacity=50)
+    res = live.create_reservation(ev["id"], tier["id"], qty=1, name="Jonas", phone="41")
+    home = tmp_path / "counter"
+    _counter(live, home, ev["id"])
+    paid = _cli(home, "box-office", "pay", res["code"], "--method", "cash", "--staff", "Urs")
+    assert paid.returncode == 0, paid.stderr
+    report = tmp_path / "cashup.csv"
+    assert _cli(home, "box-office", "cashup", "--out", str(report)).returncode == 0
+    with report.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["staff", "method", "sales", "tickets", "amount", "currency"]
+    assert {r["currency"] for r in rows} == {"CHF"}
+    assert rows[-1] == {
+        "staff": "ALL", "method": "ALL", "sales": "1", "tickets": "1", "amount": "18.00",
+        "currency": "CHF",
+    }  # fmt: skip
