@@ -22,7 +22,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.checkin import (
     CannotRecord,
@@ -38,6 +38,9 @@ from app.settings import Settings
 from app.staff import LockedOut, WrongPin
 from core import messages
 from core.messages import verdicts
+
+if TYPE_CHECKING:
+    from app.boxoffice import BoxOffice
 
 
 def register(sub) -> None:
@@ -110,10 +113,12 @@ def in_words(result: CheckResult, lang: str | None = None) -> dict[str, Any]:
     return out
 
 
-def sign_in(door: DoorService, name: str) -> str:
+def sign_in(door: DoorService | BoxOffice, name: str) -> str:
     """The name to record: the signed-in member's, or ``name`` itself at an open door.
 
-    Also ``gatehouse scan-image --staff``'s sign-in: one PIN check for every command."""
+    Also ``gatehouse scan-image --staff``'s and ``gatehouse box-office ... --staff``'s
+    sign-in (the counter's service answers ``member_named`` and ``sign_in`` the same way,
+    for its sellers): one PIN check and one lockout for every command."""
     try:
         member = door.member_named(name)
     except NotOnStaff as exc:

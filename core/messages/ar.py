@@ -621,4 +621,7 @@ TEXTS = {
     "EmergencyCover.sent_by_the_organizer_at_1": "أرسلها المنظِّم الساعة %1",
     "EmergencyCover.acknowledge_1": "تم الاطلاع (%1)",
     "EmergencyCover.supervisor_acknowledge_1": "المشرف: تم الاطلاع (%1)",
+    # fixcounter: box-office sign-in, status and check words, plural PIN texts
+    "boxoffice.not_a_seller": "{name} ليس من موظفي شباك التذاكر: سجّل الدخول كموظف شباك التذاكر أو كمشرف",
+    "cli.box_office_staff_needed": "لهذا الشباك قائمة موظفين: أدخل ‎--staff الاسم (يُطلب رمز PIN أو يُقرأ من الإدخال القياسي)",
 }

@@ -588,4 +588,7 @@ TEXTS = {
     "EmergencyCover.sent_by_the_organizer_at_1": "Vom Veranstalter gesendet um %1",
     "EmergencyCover.acknowledge_1": "Gelesen (%1)",
     "EmergencyCover.supervisor_acknowledge_1": "Schichtleitung: bestätigen (%1)",
+    # fixcounter: box-office sign-in, status and check words, plural PIN texts
+    "boxoffice.not_a_seller": "{name} gehört nicht zum Kassenpersonal: melden Sie sich als Kassenpersonal oder Schichtleitung an",
+    "cli.box_office_staff_needed": "Diese Kasse hat eine Personalliste: geben Sie --staff NAME an (die PIN wird abgefragt oder von der Standardeingabe gelesen)",
 }

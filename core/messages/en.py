@@ -666,4 +666,7 @@ TEXTS = {
     "EmergencyCover.sent_by_the_organizer_at_1": "Sent by the organizer at %1",
     "EmergencyCover.acknowledge_1": "Acknowledge (%1)",
     "EmergencyCover.supervisor_acknowledge_1": "Supervisor: acknowledge (%1)",
+    # fixcounter: box-office sign-in, status and check words, plural PIN texts
+    "boxoffice.not_a_seller": "{name} is not on the box-office staff: sign in as box-office staff or a supervisor",
+    "cli.box_office_staff_needed": "This counter has a staff list: give --staff NAME (the PIN is asked, or read from stdin)",
 }

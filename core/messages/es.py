@@ -679,4 +679,7 @@ TEXTS = {
     "EmergencyCover.sent_by_the_organizer_at_1": "Enviado por el organizador a las %1",
     "EmergencyCover.acknowledge_1": "Confirmar lectura (%1)",
     "EmergencyCover.supervisor_acknowledge_1": "Supervisor: confirmar lectura (%1)",
+    # fixcounter: box-office sign-in, status and check words, plural PIN texts
+    "boxoffice.not_a_seller": "{name} no forma parte del personal de taquilla: inicie sesión como personal de taquilla o supervisor",
+    "cli.box_office_staff_needed": "Esta taquilla tiene lista de personal: indique --staff NOMBRE (se pide el PIN, o se lee de la entrada estándar)",
 }

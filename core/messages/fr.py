@@ -567,4 +567,7 @@ TEXTS = {
     "EmergencyCover.sent_by_the_organizer_at_1": "Envoyé par l'organisateur à %1",
     "EmergencyCover.acknowledge_1": "Lu et compris (%1)",
     "EmergencyCover.supervisor_acknowledge_1": "Responsable : lu et compris (%1)",
+    # fixcounter: box-office sign-in, status and check words, plural PIN texts
+    "boxoffice.not_a_seller": "{name} ne fait pas partie du personnel de billetterie : connectez-vous en tant que vendeur ou responsable",
+    "cli.box_office_staff_needed": "Cette billetterie a une liste du personnel : indiquez --staff NOM (le PIN est demandé, ou lu sur l'entrée standard)",
 }

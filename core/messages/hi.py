@@ -551,4 +551,7 @@ TEXTS = {
     "EmergencyCover.sent_by_the_organizer_at_1": "आयोजक ने %1 पर भेजा",
     "EmergencyCover.acknowledge_1": "पढ़ लिया (%1)",
     "EmergencyCover.supervisor_acknowledge_1": "सुपरवाइज़र: पढ़ लिया (%1)",
+    # fixcounter: box-office sign-in, status and check words, plural PIN texts
+    "boxoffice.not_a_seller": "{name} टिकट काउंटर स्टाफ़ में नहीं है: काउंटर स्टाफ़ या सुपरवाइज़र के रूप में साइन इन करें",
+    "cli.box_office_staff_needed": "इस काउंटर की स्टाफ़ सूची है: --staff नाम दें (PIN पूछा जाएगा, या stdin से पढ़ा जाएगा)",
 }

@@ -574,4 +574,7 @@ TEXTS = {
     "EmergencyCover.sent_by_the_organizer_at_1": "Inviato dall'organizzatore alle %1",
     "EmergencyCover.acknowledge_1": "Letto (%1)",
     "EmergencyCover.supervisor_acknowledge_1": "Responsabile: confermi la lettura (%1)",
+    # fixcounter: box-office sign-in, status and check words, plural PIN texts
+    "boxoffice.not_a_seller": "{name} non fa parte del personale di biglietteria: acceda come personale di biglietteria o responsabile",
+    "cli.box_office_staff_needed": "Questa biglietteria ha un elenco del personale: indichi --staff NOME (il PIN viene chiesto, o letto dallo standard input)",
 }

@@ -532,4 +532,7 @@ TEXTS = {
     "EmergencyCover.sent_by_the_organizer_at_1": "主催者が%1に送信",
     "EmergencyCover.acknowledge_1": "確認 (%1)",
     "EmergencyCover.supervisor_acknowledge_1": "責任者：確認 (%1)",
+    # fixcounter: box-office sign-in, status and check words, plural PIN texts
+    "boxoffice.not_a_seller": "{name}は窓口担当者ではありません：窓口担当者または責任者としてサインインしてください",
+    "cli.box_office_staff_needed": "この窓口には担当者リストがあります：--staff 名前 を指定してください（PINは入力を求めるか、標準入力から読み取ります）",
 }

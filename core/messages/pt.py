@@ -561,4 +561,7 @@ TEXTS = {
     "EmergencyCover.sent_by_the_organizer_at_1": "Enviada pelo organizador às %1",
     "EmergencyCover.acknowledge_1": "Ciente (%1)",
     "EmergencyCover.supervisor_acknowledge_1": "Supervisor: ciente (%1)",
+    # fixcounter: box-office sign-in, status and check words, plural PIN texts
+    "boxoffice.not_a_seller": "{name} não é da equipe da bilheteria: faça login como equipe da bilheteria ou supervisor",
+    "cli.box_office_staff_needed": "Esta bilheteria tem lista de equipe: informe --staff NOME (o PIN é pedido, ou lido da entrada padrão)",
 }

@@ -532,4 +532,7 @@ TEXTS = {
     "EmergencyCover.sent_by_the_organizer_at_1": "主办方发送于 %1",
     "EmergencyCover.acknowledge_1": "确认 (%1)",
     "EmergencyCover.supervisor_acknowledge_1": "主管：确认 (%1)",
+    # fixcounter: box-office sign-in, status and check words, plural PIN texts
+    "boxoffice.not_a_seller": "{name}不是售票处工作人员：请以售票处工作人员或主管身份登录",
+    "cli.box_office_staff_needed": "本售票处有工作人员名单：请用 --staff 姓名 指定（会提示输入PIN，或从标准输入读取）",
 }

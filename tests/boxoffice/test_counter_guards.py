@@ -111,3 +111,46 @@ def test_the_cashup_csv_names_the_currency_and_event_edit_takes_event(live, tmp_
         "staff": "ALL", "method": "ALL", "sales": "1", "tickets": "1", "amount": "18.00",
         "currency": "CHF",
     }  # fmt: skip
+
+
+def test_box_office_staff_sign_in_with_a_pin_like_the_door(live, tmp_path):
+    """``box-office pay|sell|link --staff`` on an event with a staff list: the PIN is asked
+    and checked as ``gatehouse check --staff`` does; a disabled member's or a door person's
+    name is refused, and no name at all is too (the OS user is not a signed-in seller)."""
+    ev = live.create_event("Night Bazaar")
+    tier = live.create_tier(ev["id"], "General", price_cents=1000, capacity=50)
+    sara = live.add_staff(ev["id"], "Sara Sup", "supervisor", "135790")
+    live.add_staff(ev["id"], "Meera", "box-office", "246802")
+    live.add_staff(ev["id"], "Tom Reed", "door", "112233")
+    live.request("POST", f"/v1/events/{ev['id']}/staff/{sara['id']}/disable")
+    res = live.create_reservation(ev["id"], tier["id"], qty=1, name="Lupe", phone="55")
+    home = tmp_path / "counter"
+    _counter(live, home, ev["id"])
+    pay = ("box-office", "pay", res["code"], "--method", "card")
+
+    disabled = _cli(home, *pay, "--staff", "Sara Sup", pin="135790\n")
+    assert disabled.returncode == 2 and disabled.stdout == ""
+    assert "'Sara Sup' is not on this event's staff list (it lists: Meera)" in disabled.stderr
+    wrong = _cli(home, *pay, "--staff", "meera", pin="000000\n")
+    assert wrong.returncode == 2 and "Meera: Wrong PIN. 4 tries left" in wrong.stderr
+    door = _cli(home, *pay, "--staff", "Tom Reed", pin="112233\n")
+    assert door.returncode == 2
+    assert "Tom Reed is not on the box-office staff" in door.stderr
+    nobody = _cli(home, *pay)
+    assert nobody.returncode == 2 and "give --staff NAME" in nobody.stderr
+    walkup = _cli(home, "box-office", "sell", "--tier", "General", "--method", "card",
+                  "--staff", "Sara Sup", pin="135790\n")  # fmt: skip
+    assert walkup.returncode == 2 and "not on this event's staff list" in walkup.stderr
+    for out in (disabled, wrong, door, nobody, walkup):
+        assert "Traceback" not in out.stderr
+    cash = json.loads(_cli(home, "box-office", "cashup", "--json").stdout)
+    assert cash["sales"] == 0  # nothing was sold under a refused name
+
+    paid = _cli(home, *pay, "--staff", "MEERA", "--json", pin="246802\n")
+    assert paid.returncode == 0, paid.stderr
+    assert json.loads(paid.stdout)["staff"] == "Meera"  # the list's spelling
+    ticket = json.loads(paid.stdout)["tickets"][0]["code"]
+    band = _cli(home, "box-office", "link", ticket, "04:A1:B2:C3", "--staff", "Sara Sup",
+                pin="135790\n")  # fmt: skip
+    assert band.returncode == 2 and "not on this event's staff list" in band.stderr
+    assert "Traceback" not in band.stderr
