@@ -129,13 +129,11 @@ def sign_in(door: DoorService | BoxOffice, name: str) -> str:
     try:
         return door.sign_in(member.staff_id, pin).name
     except WrongPin as exc:
-        words = messages.text("staff.wrong_pin", _language(), tries_left=exc.tries_left)
+        words = messages.text("staff.wrong_pin", _language(), n=exc.tries_left)
         raise CommandError(f"{member.name}: {words}") from None
     except LockedOut as exc:
         seconds = int(exc.seconds_left + 0.999)
-        raise CommandError(
-            messages.text("staff.locked_out", _language(), seconds=seconds)
-        ) from None
+        raise CommandError(messages.text("staff.locked_out", _language(), n=seconds)) from None
 
 
 def _language() -> str:

@@ -104,8 +104,14 @@ TEXTS = {
     "reason.rapid_rescan.reject": "Pass {count}-mal in einer Minute gescannt: prüfen, wer ihn nutzt",
     "reason.ticket_number": "Das ist eine Ticketnummer, nicht der Ticketcode: mit Suche (F2) finden und dort einlassen (gatehouse search NUMMER zeigt es)",
     # -- staff sign-in -----------------------------------------------------------------------
-    "staff.wrong_pin": "Falsche PIN. Noch {tries_left} Versuche bis zur Pause.",
-    "staff.locked_out": "Zu viele falsche PINs. Versuchen Sie es in {seconds} Sekunden erneut.",
+    "staff.wrong_pin": {
+        "one": "Falsche PIN. Noch {n} Versuch bis zur Pause.",
+        "other": "Falsche PIN. Noch {n} Versuche bis zur Pause.",
+    },
+    "staff.locked_out": {
+        "one": "Zu viele falsche PINs. Versuchen Sie es in {n} Sekunde erneut.",
+        "other": "Zu viele falsche PINs. Versuchen Sie es in {n} Sekunden erneut.",
+    },
     # -- the box office's refusals -----------------------------------------------------------
     "boxoffice.allocation_short": {
         "one": "Nur noch {n} {tier}-Ticket im Direktverkauf an dieser Kasse ({asked}"

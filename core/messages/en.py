@@ -73,8 +73,14 @@ TEXTS = {
     "reason.rapid_rescan.reject": "Pass scanned {count} times in a minute: check who is using it",
     "reason.ticket_number": "That is a ticket number, not the ticket's code: find it with Search (F2) and admit it from there (gatehouse search NUMBER lists it)",
     # -- staff sign-in (door, counter and CLI alike) ---------------------------------------
-    "staff.wrong_pin": "Wrong PIN. {tries_left} tries left before a pause.",
-    "staff.locked_out": "Too many wrong PINs. Try again in {seconds} seconds.",
+    "staff.wrong_pin": {
+        "one": "Wrong PIN. {n} try left before a pause.",
+        "other": "Wrong PIN. {n} tries left before a pause.",
+    },
+    "staff.locked_out": {
+        "one": "Too many wrong PINs. Try again in {n} second.",
+        "other": "Too many wrong PINs. Try again in {n} seconds.",
+    },
     # -- the box office's refusals (boxoffice.<BoxOfficeError code>) -----------------------
     "boxoffice.allocation_short": {
         "one": "Only {n} walk-up {tier} ticket left on this counter (asked for {asked}):"

@@ -81,8 +81,14 @@ TEXTS = {
     " lo usa",
     "reason.ticket_number": "Eso es un número de entrada, no el código de la entrada: búsquela con Buscar (F2) y admítala desde ahí (gatehouse search NÚMERO la muestra)",
     # -- staff sign-in -----------------------------------------------------------------------
-    "staff.wrong_pin": "PIN incorrecto. Quedan {tries_left} intentos antes de una pausa.",
-    "staff.locked_out": "Demasiados PIN incorrectos. Inténtelo de nuevo en {seconds} segundos.",
+    "staff.wrong_pin": {
+        "one": "PIN incorrecto. Queda {n} intento antes de una pausa.",
+        "other": "PIN incorrecto. Quedan {n} intentos antes de una pausa.",
+    },
+    "staff.locked_out": {
+        "one": "Demasiados PIN incorrectos. Inténtelo de nuevo en {n} segundo.",
+        "other": "Demasiados PIN incorrectos. Inténtelo de nuevo en {n} segundos.",
+    },
     # -- the box office's refusals -----------------------------------------------------------
     "boxoffice.allocation_short": {
         "one": "Solo queda {n} entrada {tier} de venta directa en esta taquilla (se pidieron"

@@ -87,8 +87,14 @@ TEXTS = {
     "reason.rapid_rescan.reject": "Pass scanné {count} fois en une minute : vérifiez qui l'utilise",
     "reason.ticket_number": "C'est un numéro de billet, pas le code du billet : trouvez-le avec Rechercher (F2) et admettez-le depuis la recherche (gatehouse search NUMÉRO l'affiche)",
     # -- staff sign-in -----------------------------------------------------------------------
-    "staff.wrong_pin": "PIN incorrect. Encore {tries_left} essais avant une pause.",
-    "staff.locked_out": "Trop de PIN incorrects. Réessayez dans {seconds} secondes.",
+    "staff.wrong_pin": {
+        "one": "PIN incorrect. Encore {n} essai avant une pause.",
+        "other": "PIN incorrect. Encore {n} essais avant une pause.",
+    },
+    "staff.locked_out": {
+        "one": "Trop de PIN incorrects. Réessayez dans {n} seconde.",
+        "other": "Trop de PIN incorrects. Réessayez dans {n} secondes.",
+    },
     # -- the box office's refusals -----------------------------------------------------------
     "boxoffice.allocation_short": {
         "one": "Plus que {n} billet {tier} en vente sur place à ce guichet ({asked} demandés) :"

@@ -94,8 +94,14 @@ TEXTS = {
     "reason.rapid_rescan.reject": "Pass scansionato {count} volte in un minuto: verifichi chi lo usa",
     "reason.ticket_number": "Questo è un numero di biglietto, non il codice del biglietto: lo trovi con Cerca (F2) e lo ammetta da lì (gatehouse search NUMERO lo mostra)",
     # -- staff sign-in -----------------------------------------------------------------------
-    "staff.wrong_pin": "PIN errato. Ancora {tries_left} tentativi prima di una pausa.",
-    "staff.locked_out": "Troppi PIN errati. Riprovi tra {seconds} secondi.",
+    "staff.wrong_pin": {
+        "one": "PIN errato. Ancora {n} tentativo prima di una pausa.",
+        "other": "PIN errato. Ancora {n} tentativi prima di una pausa.",
+    },
+    "staff.locked_out": {
+        "one": "Troppi PIN errati. Riprovi tra {n} secondo.",
+        "other": "Troppi PIN errati. Riprovi tra {n} secondi.",
+    },
     # -- the box office's refusals -----------------------------------------------------------
     "boxoffice.allocation_short": {
         "one": "Resta solo {n} biglietto {tier} in vendita diretta su questa cassa (richiesti"

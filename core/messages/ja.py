@@ -81,8 +81,12 @@ TEXTS = {
     "reason.rapid_rescan.reject": "1分間に{count}回読み取られたパスです：使っている人を確認してください",
     "reason.ticket_number": "これはチケット番号で、チケットのコードではありません：検索（F2）で探して、そこから入場させてください（gatehouse search 番号 で一覧できます）",
     # -- staff sign-in -----------------------------------------------------------------------
-    "staff.wrong_pin": "PINが違います。あと{tries_left}回間違えると一時停止します。",
-    "staff.locked_out": "PINの誤入力が多すぎます。{seconds}秒後にもう一度お試しください。",
+    "staff.wrong_pin": {
+        "other": "PINが違います。あと{n}回間違えると一時停止します。",
+    },
+    "staff.locked_out": {
+        "other": "PINの誤入力が多すぎます。{n}秒後にもう一度お試しください。",
+    },
     # -- the box office's refusals -----------------------------------------------------------
     "boxoffice.allocation_short": {
         "other": "この窓口の{tier}当日券は残り{n}枚です（{asked}枚のご注文）：枚数を減らすか、同期して追加してください",

@@ -87,8 +87,14 @@ TEXTS = {
     "reason.rapid_rescan.reject": "Passe lido {count} vezes em um minuto: verifique quem está usando",
     "reason.ticket_number": "Isso é o número do ingresso, não o código: encontre-o em Buscar (F2) e libere por lá (gatehouse search NÚMERO mostra)",
     # -- staff sign-in -----------------------------------------------------------------------
-    "staff.wrong_pin": "PIN incorreto. Restam {tries_left} tentativas antes de uma pausa.",
-    "staff.locked_out": "Muitas tentativas com PIN incorreto. Tente de novo em {seconds} segundos.",
+    "staff.wrong_pin": {
+        "one": "PIN incorreto. Resta {n} tentativa antes de uma pausa.",
+        "other": "PIN incorreto. Restam {n} tentativas antes de uma pausa.",
+    },
+    "staff.locked_out": {
+        "one": "Muitas tentativas com PIN incorreto. Tente de novo em {n} segundo.",
+        "other": "Muitas tentativas com PIN incorreto. Tente de novo em {n} segundos.",
+    },
     # -- the box office's refusals -----------------------------------------------------------
     "boxoffice.allocation_short": {
         "one": "Só resta {n} ingresso {tier} de venda na hora neste caixa (pedido: {asked}):"

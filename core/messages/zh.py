@@ -81,8 +81,12 @@ TEXTS = {
     "reason.rapid_rescan.reject": "一分钟内扫码{count}次：请核实使用者",
     "reason.ticket_number": "这是票号，不是门票二维码：请用查找（F2）找到后从那里放行（gatehouse search 票号 可列出）",
     # -- staff sign-in -----------------------------------------------------------------------
-    "staff.wrong_pin": "PIN错误。再错{tries_left}次将暂停输入。",
-    "staff.locked_out": "PIN错误次数过多。请{seconds}秒后再试。",
+    "staff.wrong_pin": {
+        "other": "PIN错误。再错{n}次将暂停输入。",
+    },
+    "staff.locked_out": {
+        "other": "PIN错误次数过多。请{n}秒后再试。",
+    },
     # -- the box office's refusals -----------------------------------------------------------
     "boxoffice.allocation_short": {
         "other": "本售票处的{tier}现场票只剩{n}张（要买{asked}张）：请少卖几张，或同步获取更多",
