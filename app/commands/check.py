@@ -74,9 +74,9 @@ def register(sub) -> None:
 
 def run(args) -> int:
     if (args.code is None) == (args.media is None):
-        raise CommandError("give one ticket CODE, or --media UID for a wristband or card")
+        raise CommandError(messages.text("cli.check_code_or_media", _language()))
     if args.barcode and args.media is None:
-        raise CommandError("--barcode goes with --media: the band's printed barcode text")
+        raise CommandError(messages.text("cli.barcode_needs_media", _language()))
     try:
         with open_checkin(args) as checkin:
             door = DoorService(checkin)
@@ -94,7 +94,9 @@ def run(args) -> int:
                 )
             else:
                 result = door.check(args.code, gate=gate, direction=direction, staff=staff)
-    except (NoTicketList, UnknownGate, MediumProblem) as exc:
+    except MediumProblem as exc:
+        raise CommandError(medium_words(exc, _language())) from None
+    except (NoTicketList, UnknownGate) as exc:
         raise CommandError(str(exc)) from None
     except CannotRecord as exc:
         print(json.dumps(exc.to_dict(), ensure_ascii=False), flush=True)
@@ -122,7 +124,7 @@ def sign_in(door: DoorService | BoxOffice, name: str) -> str:
     try:
         member = door.member_named(name)
     except NotOnStaff as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(exc.words(_language())) from None
     if member is None:
         return name  # no staff list (or no ticket list: the check says so): an open door
     pin = _read_pin(member.name)
@@ -136,6 +138,14 @@ def sign_in(door: DoorService | BoxOffice, name: str) -> str:
         raise CommandError(messages.text("staff.locked_out", _language(), n=seconds)) from None
 
 
+def medium_words(exc: MediumProblem, lang: str) -> str:
+    """A wristband UID or barcode problem in ``lang`` (``media.<code>``), else its English."""
+    key = f"media.{exc.code}"
+    if not exc.code or messages.raw(key) is None:
+        return str(exc)
+    return messages.text(key, lang, **exc.params)
+
+
 def _language() -> str:
     """The kiosk's language (settings), so the CLI says what the window would."""
     return Settings.load().language
@@ -143,8 +153,8 @@ def _language() -> str:
 
 def _read_pin(name: str) -> str:
     if sys.stdin.isatty():
-        return getpass.getpass(f"PIN for {name}: ")
+        return getpass.getpass(messages.text("cli.pin_prompt", _language(), name=name))
     line = sys.stdin.readline().strip()
     if not line:
-        raise CommandError(f"no PIN for {name}: type it at the prompt, or give it on stdin")
+        raise CommandError(messages.text("cli.no_pin", _language(), name=name))
     return line
