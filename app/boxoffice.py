@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from app.staff import StaffMember, StaffRoster
 from core import credentials, messages
 from core.credentials import MAX_TICKET_ID, ticket_number
 from core.keys import SigningKey
@@ -44,6 +45,8 @@ from local_db.store import Store
 from sync.box_office import load_issuing_key
 
 METHODS = ("cash", "card", "upi", "other")
+# Who may sell at a counter (the window's sign-in page offers only them).
+SELLER_ROLES = ("box-office", "supervisor")
 
 
 class BoxOfficeError(Exception):
@@ -113,6 +116,10 @@ class SoldOut(BoxOfficeError):
 
 class NotReady(BoxOfficeError):
     """No ticket list yet, or no certified issuing key on this counter."""
+
+
+class NotASeller(BoxOfficeError):
+    """A staff member whose role may not sell (a door person at the counter)."""
 
 
 class BandProblem(BoxOfficeError):
@@ -352,7 +359,10 @@ class CashUp:
     pending_upload: int
     currency: str | None = None  # the event's: every amount above is in it
 
-    CSV_COLUMNS = ("staff", "method", "sales", "tickets", "amount")
+    # The window's table shows the first five; the CSV adds the currency every amount is in
+    # (docs/boxoffice.md, "Cash-up"), so a spreadsheet never guesses it.
+    TABLE_COLUMNS = ("staff", "method", "sales", "tickets", "amount")
+    CSV_COLUMNS = (*TABLE_COLUMNS, "currency")
 
     def csv_rows(self) -> list[dict[str, Any]]:
         rows = [
@@ -384,6 +394,8 @@ class CashUp:
                 "amount": money(self.total_cents),
             }
         )
+        for row in rows:
+            row["currency"] = self.currency or ""
         return rows
 
     def to_dict(self) -> dict[str, Any]:
@@ -422,6 +434,7 @@ class BoxOffice:
     ):
         self.store = store
         self.clock = clock
+        self.roster = StaffRoster(store, clock)
         self._key_loader = key_loader
         self._lock = threading.Lock()
         self._listeners: list[Callable[[Sale], None]] = []
@@ -441,6 +454,36 @@ class BoxOffice:
     def now(self) -> float:
         """Server time as this counter best knows it: expiry is the server's clock."""
         return self.clock() + self.store.clock_offset()
+
+    # -- staff -----------------------------------------------------------------------------
+    def sellers(self) -> list[StaffMember]:
+        """The active staff who may sell here; none means an open counter (no sign-in), as
+        the window decides it (ui/box_office/window.py)."""
+        return [m for m in self.roster.members() if m.role in SELLER_ROLES]
+
+    def member_named(self, name: str) -> StaffMember | None:
+        """The seller called ``name`` (case folded); None at an open counter. Raises
+        NotOnStaff for a name the list does not hold (a disabled member included) and
+        NotASeller for a door person: the CLI's ``--staff`` signs in as the window's page."""
+        from app.door import NotOnStaff  # the door service's own refusal, one wording
+
+        if not self.sellers():
+            return None
+        wanted = name.strip().casefold()
+        for m in self.roster.members():
+            if m.name.casefold() == wanted:
+                if m.role not in SELLER_ROLES:
+                    raise NotASeller.because("not_a_seller", name=m.name)
+                return m
+        raise NotOnStaff(name, [m.name for m in self.sellers()])
+
+    def sign_in(self, staff_id: int, pin: str) -> StaffMember:
+        """The member whose PIN this is; raises LockedOut or WrongPin, counted in the kiosk
+        store with the door's tries (``app.staff.StaffRoster``)."""
+        member = self.roster.verify(staff_id, pin)
+        if member.role not in SELLER_ROLES:
+            raise NotASeller.because("not_a_seller", name=member.name)
+        return member
 
     # -- looking up ------------------------------------------------------------------------
     def event_name(self) -> str:

@@ -23,6 +23,7 @@ from app.checkin import CheckIn, CheckResult
 from app.door_state import DoorSnapshot, snapshot
 from app.search import search_rows
 from app.staff import StaffMember, StaffRoster
+from core import messages
 from local_db.store import Store
 from sync.status import SyncStatus, read_status
 
@@ -38,9 +39,14 @@ class NotOnStaff(ValueError):
     """A name the event's staff list does not hold (the CLI's ``--staff``)."""
 
     def __init__(self, name: str, known: list[str]):
-        listed = ", ".join(known) or "nobody"
-        super().__init__(f"{name!r} is not on this event's staff list (it lists: {listed})")
         self.name = name
+        self.known = known
+        super().__init__(self.words(messages.SOURCE))
+
+    def words(self, lang: str) -> str:
+        """The refusal in ``lang`` (the catalogue's ``staff.not_on_list``)."""
+        listed = ", ".join(self.known) or messages.text("staff.nobody", lang)
+        return messages.text("staff.not_on_list", lang, name=repr(self.name), listed=listed)
 
 
 @dataclass

@@ -38,7 +38,15 @@ _DEC = re.compile(r"[0-9]+")
 
 
 class MediumProblem(ValueError):
-    """What a reader gave is not a chip UID or a usable barcode; str() says why, in words."""
+    """What a reader gave is not a chip UID or a usable barcode; str() says why, in words.
+
+    ``code`` and ``params`` name the problem for the catalogue (``media.<code>`` in
+    core/messages), so the CLI and the windows can say it in the kiosk's language."""
+
+    def __init__(self, message: str, code: str = "", /, **params: str):
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -94,7 +102,12 @@ def readings(text: str, fmt: str = "auto") -> list[str]:
     (big-endian, then reversed), in the smallest chip size it fits. A named format gives one.
     """
     if fmt not in FORMATS:
-        raise MediumProblem(f"unknown reader format {fmt!r} (one of {', '.join(FORMATS)})")
+        raise MediumProblem(
+            f"unknown reader format {fmt!r} (one of {', '.join(FORMATS)})",
+            "unknown_format",
+            format=fmt,
+            formats=", ".join(FORMATS),
+        )
     bare, marked_hex = _bare(text)
     as_hex = _hex_bytes(bare) if fmt in ("auto", "hex", "hex-reversed") else None
     as_dec = (
@@ -138,7 +151,9 @@ def canonical_uid(text: str, fmt: str = "auto") -> str:
     if not found:
         raise MediumProblem(
             f"{text.strip()[:40]!r} is not a chip UID: expected 4, 5, 7 or 10 bytes in hex"
-            " (04:A1:B2:C3) or as a decimal number"
+            " (04:A1:B2:C3) or as a decimal number",
+            "not_a_uid",
+            text=repr(text.strip()[:40]),
         )
     return found[0]
 
@@ -147,11 +162,19 @@ def check_barcode(text: str) -> str:
     """A wristband barcode's text as it is linked (the exact text, like any foreign code)."""
     text = text.strip("\r\n\t ")
     if not text or not text.isprintable() or len(text) > MAX_BARCODE_LEN:
-        raise MediumProblem("a wristband barcode must be printable text of 1-200 characters")
+        raise MediumProblem(
+            "a wristband barcode must be printable text of 1-200 characters", "bad_barcode"
+        )
     if text.startswith("GH") and ":" in text[:6]:
-        raise MediumProblem("that is a Gatehouse ticket code, not a wristband barcode")
+        raise MediumProblem(
+            "that is a Gatehouse ticket code, not a wristband barcode", "ticket_code_not_band"
+        )
     if text.lower().startswith(f"{NFC}:"):
-        raise MediumProblem(f"a barcode cannot start with '{NFC}:' (that names a chip)")
+        raise MediumProblem(
+            f"a barcode cannot start with '{NFC}:' (that names a chip)",
+            "barcode_names_chip",
+            prefix=f"{NFC}:",
+        )
     return text
 
 
@@ -161,7 +184,9 @@ def normalise(kind: str, value: str, fmt: str = "auto") -> str:
         return canonical_uid(value, fmt)
     if kind == BARCODE:
         return check_barcode(value)
-    raise MediumProblem(f"unknown medium kind {kind!r} (nfc or barcode)")
+    raise MediumProblem(
+        f"unknown medium kind {kind!r} (nfc or barcode)", "unknown_kind", kind=repr(kind)
+    )
 
 
 def display_uid(uid: str) -> str:

@@ -199,9 +199,9 @@ class WindowShell(QMainWindow):
 
     def pin_error(self, exc: Exception) -> str:
         if isinstance(exc, LockedOut):
-            return say("staff.locked_out", seconds=int(exc.seconds_left + 0.999))
+            return say("staff.locked_out", n=int(exc.seconds_left + 0.999))
         if isinstance(exc, WrongPin):
-            return say("staff.wrong_pin", tries_left=exc.tries_left)
+            return say("staff.wrong_pin", n=exc.tries_left)
         if isinstance(exc, NotSupervisor):
             return self.tr("%1 is not a supervisor.").replace("%1", str(exc))
         if isinstance(exc, ValueError):

@@ -76,7 +76,10 @@ def register(sub) -> None:
     p.add_argument("--currency", metavar="CODE", help=CURRENCY_HELP + " (default EUR)")
     _leaf(ev, "list", event_list, "list events")
     p = _leaf(ev, "edit", event_edit, "change an event (kiosks get it with their next sync)")
-    p.add_argument("event", metavar="EVENT", help=NAMES["event"])
+    p.add_argument("event", metavar="EVENT", nargs="?", help=NAMES["event"])
+    # ``--event E`` as every other admin command names it: without this, argparse refused it
+    # with the top-level usage, which did not say which argument was wrong.
+    p.add_argument("--event", dest="event_option", metavar="EVENT", help="the same as EVENT")
     p.add_argument("--name")
     p.add_argument("--starts", help=f"start, {TIME_HELP}")
     p.add_argument("--ends", help=f"end, {TIME_HELP}")
@@ -482,7 +485,23 @@ def event_list(args) -> int:
     return 0
 
 
+def _edited_event(args) -> str:
+    """The event named by EVENT or ``--event`` (one of them, not two different ones)."""
+    given = [e for e in (args.event, args.event_option) if e is not None]
+    if not given:
+        raise CommandError(
+            "admin event edit: name the event to change, by id or name:"
+            " gatehouse admin event edit EVENT --currency USD (or --event EVENT)"
+        )
+    if len(given) == 2 and given[0] != given[1]:
+        raise CommandError(
+            f"admin event edit: two events named ({given[0]!r} and --event {given[1]!r}): name one"
+        )
+    return given[0]
+
+
 def event_edit(args) -> int:
+    args.event = _edited_event(args)
     with _client(args) as c:
         ev = c.event(args.event)
         zone = args.timezone or ev.get("timezone")

@@ -1,8 +1,11 @@
 """``gatehouse box-office find|pay|sell|cashup``: the box-office window's service, scripted.
 
 Works offline like the window: reservations come from the synced list, tickets are signed
-with this counter's issuing key. ``--out DIR`` writes ``tickets.csv`` (ticket_id, holder,
-tier, code, plus the printed number) and ``tickets.pdf`` (one printable ticket per page).
+with this counter's issuing key. On an event with a staff list, ``--staff NAME`` signs the
+seller in with their PIN (asked, or read from stdin) through the same check and lockout as
+``gatehouse check --staff`` and the window; without a staff list the counter is open.
+``--out DIR`` writes ``tickets.csv`` (ticket_id, holder, tier, code, plus the printed
+number) and ``tickets.pdf`` (one printable ticket per page).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from app.boxoffice import (
     parse_amount,
 )
 from app.cli import CommandError, json_flag
+from app.commands.check import sign_in
 from app.outputs import out_file, out_folder
 from app.settings import Settings
 from core import messages
@@ -81,7 +85,12 @@ def _payment_args(p) -> None:
         "--amount", help="cash: the amount tendered (change is worked out); others: the amount"
     )
     p.add_argument("--reference", help="card slip, UPI transaction id, voucher number...")
-    p.add_argument("--staff", help="who takes the payment (default: the computer's user)")
+    p.add_argument(
+        "--staff",
+        help="who takes the payment; on an event with a staff list their PIN is asked (or"
+        " read from stdin) as at the window's sign-in (default, open counter: the computer's"
+        " user)",
+    )
     p.add_argument("--out", help="folder for tickets.csv and tickets.pdf")
     json_flag(p)
 
@@ -128,10 +137,21 @@ def _money_args(args) -> dict:
         amount = None if args.amount is None else parse_amount(args.amount)
     except PaymentProblem as exc:
         raise CommandError(exc.words(_lang())) from None
-    staff = args.staff or _user()
     if args.method == "cash":
-        return {"tendered_cents": amount, "staff": staff}
-    return {"amount_cents": amount, "staff": staff}
+        return {"tendered_cents": amount}
+    return {"amount_cents": amount}
+
+
+def _staff(bo, name: str | None) -> str:
+    """Who sells: on a counter with a staff list, ``--staff NAME`` signed in with their PIN
+    exactly as ``gatehouse check --staff`` and the window's sign-in page (same lockout,
+    disabled members and door staff refused); on an open counter the name as given, or
+    the computer's user."""
+    if name:
+        return sign_in(bo, name)
+    if bo.sellers():
+        raise CommandError(messages.text("cli.box_office_staff_needed", _lang()))
+    return _user()
 
 
 def _user() -> str:
@@ -147,7 +167,10 @@ def pay_reservation(args) -> int:
         out_folder(args.out)  # refused in words before any money is recorded
     try:
         with open_box_office(args) as bo:
-            sale = bo.pay(args.code, method=args.method, reference=args.reference, **money_kw)
+            staff = _staff(bo, args.staff)
+            sale = bo.pay(
+                args.code, method=args.method, reference=args.reference, staff=staff, **money_kw
+            )
     except BoxOfficeError as exc:
         return _fail(exc)
     return _hand_over(args, sale)
@@ -163,6 +186,7 @@ def sell_walkup(args) -> int:
                 args.tier,
                 args.qty,
                 method=args.method,
+                staff=_staff(bo, args.staff),
                 holder=args.holder,
                 reference=args.reference,
                 **money_kw,
@@ -283,7 +307,11 @@ def _band_args(p) -> None:
         default="auto",
         help="how the reader writes a UID (default: try each)",
     )
-    p.add_argument("--staff", help="who links it (default: the computer's user)")
+    p.add_argument(
+        "--staff",
+        help="who links it; on an event with a staff list their PIN is asked (or read from"
+        " stdin) (default, open counter: the computer's user)",
+    )
     json_flag(p)
 
 
@@ -291,9 +319,8 @@ def link_band(args) -> int:
     kind = "barcode" if args.barcode else "nfc"
     with open_box_office(args) as box:
         try:
-            done = box.link_band(
-                args.ticket, args.band, staff=args.staff or _user(), kind=kind, fmt=args.format
-            )
+            staff = _staff(box, args.staff)
+            done = box.link_band(args.ticket, args.band, staff=staff, kind=kind, fmt=args.format)
         except BoxOfficeError as exc:
             print(f"gatehouse: {exc}", file=sys.stderr)
             return 1 if exc.code in ("band_taken", "ticket_not_valid") else 2
@@ -305,9 +332,8 @@ def revoke_band(args) -> int:
     kind = "barcode" if args.barcode else "nfc"
     with open_box_office(args) as box:
         try:
-            done = box.revoke_band(
-                args.band, staff=args.staff or _user(), kind=kind, fmt=args.format
-            )
+            staff = _staff(box, args.staff)
+            done = box.revoke_band(args.band, staff=staff, kind=kind, fmt=args.format)
         except BoxOfficeError as exc:
             print(f"gatehouse: {exc}", file=sys.stderr)
             return 1 if exc.code == "band_not_linked" else 2

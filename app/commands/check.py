@@ -22,7 +22,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.checkin import (
     CannotRecord,
@@ -38,6 +38,9 @@ from app.settings import Settings
 from app.staff import LockedOut, WrongPin
 from core import messages
 from core.messages import verdicts
+
+if TYPE_CHECKING:
+    from app.boxoffice import BoxOffice
 
 
 def register(sub) -> None:
@@ -71,9 +74,9 @@ def register(sub) -> None:
 
 def run(args) -> int:
     if (args.code is None) == (args.media is None):
-        raise CommandError("give one ticket CODE, or --media UID for a wristband or card")
+        raise CommandError(messages.text("cli.check_code_or_media", _language()))
     if args.barcode and args.media is None:
-        raise CommandError("--barcode goes with --media: the band's printed barcode text")
+        raise CommandError(messages.text("cli.barcode_needs_media", _language()))
     try:
         with open_checkin(args) as checkin:
             door = DoorService(checkin)
@@ -91,7 +94,9 @@ def run(args) -> int:
                 )
             else:
                 result = door.check(args.code, gate=gate, direction=direction, staff=staff)
-    except (NoTicketList, UnknownGate, MediumProblem) as exc:
+    except MediumProblem as exc:
+        raise CommandError(medium_words(exc, _language())) from None
+    except (NoTicketList, UnknownGate) as exc:
         raise CommandError(str(exc)) from None
     except CannotRecord as exc:
         print(json.dumps(exc.to_dict(), ensure_ascii=False), flush=True)
@@ -110,27 +115,35 @@ def in_words(result: CheckResult, lang: str | None = None) -> dict[str, Any]:
     return out
 
 
-def sign_in(door: DoorService, name: str) -> str:
+def sign_in(door: DoorService | BoxOffice, name: str) -> str:
     """The name to record: the signed-in member's, or ``name`` itself at an open door.
 
-    Also ``gatehouse scan-image --staff``'s sign-in: one PIN check for every command."""
+    Also ``gatehouse scan-image --staff``'s and ``gatehouse box-office ... --staff``'s
+    sign-in (the counter's service answers ``member_named`` and ``sign_in`` the same way,
+    for its sellers): one PIN check and one lockout for every command."""
     try:
         member = door.member_named(name)
     except NotOnStaff as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(exc.words(_language())) from None
     if member is None:
         return name  # no staff list (or no ticket list: the check says so): an open door
     pin = _read_pin(member.name)
     try:
         return door.sign_in(member.staff_id, pin).name
     except WrongPin as exc:
-        words = messages.text("staff.wrong_pin", _language(), tries_left=exc.tries_left)
+        words = messages.text("staff.wrong_pin", _language(), n=exc.tries_left)
         raise CommandError(f"{member.name}: {words}") from None
     except LockedOut as exc:
         seconds = int(exc.seconds_left + 0.999)
-        raise CommandError(
-            messages.text("staff.locked_out", _language(), seconds=seconds)
-        ) from None
+        raise CommandError(messages.text("staff.locked_out", _language(), n=seconds)) from None
+
+
+def medium_words(exc: MediumProblem, lang: str) -> str:
+    """A wristband UID or barcode problem in ``lang`` (``media.<code>``), else its English."""
+    key = f"media.{exc.code}"
+    if not exc.code or messages.raw(key) is None:
+        return str(exc)
+    return messages.text(key, lang, **exc.params)
 
 
 def _language() -> str:
@@ -140,8 +153,8 @@ def _language() -> str:
 
 def _read_pin(name: str) -> str:
     if sys.stdin.isatty():
-        return getpass.getpass(f"PIN for {name}: ")
+        return getpass.getpass(messages.text("cli.pin_prompt", _language(), name=name))
     line = sys.stdin.readline().strip()
     if not line:
-        raise CommandError(f"no PIN for {name}: type it at the prompt, or give it on stdin")
+        raise CommandError(messages.text("cli.no_pin", _language(), name=name))
     return line

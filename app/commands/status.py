@@ -8,6 +8,7 @@ import time
 from app.cli import json_flag
 from app.commands.broadcasts import open_rows
 from app.settings import Settings
+from core import messages
 from local_db import mesh_log
 from local_db.store import Store
 from sync.status import read_status
@@ -81,50 +82,81 @@ def _token_state(store: Store) -> str:
 
 
 def run(args) -> int:
-    with Store(Settings.load().db_path) as store:
+    settings = Settings.load()
+    with Store(settings.db_path) as store:
         info = collect(store)
     if args.json:
         print(json.dumps(info))
         return 0
+    for label, value in report_lines(info, settings.language):
+        print(f"{label}{value}")
+    _print_broadcasts(info["open_broadcasts"])
+    return 0
+
+
+LABELS = (
+    "device", "paired", "revoked", "privacy", "event", "manifest", "inside", "pending",
+    "unsent_sales", "refused", "last_sync", "clock", "last_error", "gates_linked", "forwarding",
+)  # fmt: skip
+
+
+def report_lines(info: dict, lang: str) -> list[tuple[str, str]]:
+    """(label padded to one column, value) per line, in the kiosk's language: the words come
+    from the catalogue (``status.*``); English reads as it always has (with "1 scan",
+    "1 ticket" where it said "1 scans", "1 tickets")."""
+
+    def t(key: str, n: int | None = None, **params) -> str:
+        return messages.text(f"status.{key}", lang, n=n, **params)
+
+    labels = {k: t(f"label.{k}") for k in LABELS}
+    width = max(len(v) for v in labels.values()) + 2
+    pad = {k: v.ljust(width) for k, v in labels.items()}
+    lines: list[tuple[str, str]] = []
     ev = info["event"]
-    print(f"Device        {info['device_id']} ({info['role']}, gate {info['gate'] or '-'})")
-    print(f"Paired        {'yes, ' + info['server'] if info['paired'] else 'no'}")
-    if info["revoked"]:
-        print("REVOKED       this kiosk was revoked by the organizer; personal data removed")
-    elif info["personal_data_erased"]:
-        print("Privacy       the event's retention period is over; guest and staff names erased")
-    print(f"Event         {ev['name'] + ' (#' + str(ev['id']) + ')' if ev else 'none loaded'}")
-    age = info["manifest_age_s"]
-    print(
-        f"Manifest      seq {info['manifest_seq']}, {info['tickets']} tickets"
-        + (f", {_age(age)} old" if age is not None else "")
+    gate = info["gate"] or "-"
+    lines.append(
+        (pad["device"], t("device", device=info["device_id"], role=info["role"], gate=gate))
     )
-    print(f"Inside now    {info['inside']} (admitted {info['admitted']})")
-    print(f"Pending       {info['pending_uploads']} scans not yet uploaded")
+    paired = t("paired_yes", server=info["server"]) if info["paired"] else t("paired_no")
+    lines.append((pad["paired"], paired))
+    if info["revoked"]:
+        lines.append((pad["revoked"], t("revoked")))
+    elif info["personal_data_erased"]:
+        lines.append((pad["privacy"], t("privacy")))
+    event = f"{ev['name']} (#{ev['id']})" if ev else t("no_event")
+    lines.append((pad["event"], event))
+    age = info["manifest_age_s"]
+    manifest = t("manifest", n=info["tickets"], seq=info["manifest_seq"])
+    if age is not None:
+        manifest += _age(age, lang)
+    lines.append((pad["manifest"], manifest))
+    lines.append((pad["inside"], t("inside", inside=info["inside"], admitted=info["admitted"])))
+    lines.append((pad["pending"], t("pending", n=info["pending_uploads"])))
     if info["pending_sales"] or info["role"] == "box-office":
-        sales = info["pending_sales"]
-        print(f"Unsent sales  {sales} box-office sale{'' if sales == 1 else 's'} not yet uploaded")
+        lines.append((pad["unsent_sales"], t("unsent_sales", n=info["pending_sales"])))
     if info["refused_message"]:
-        print(f"REFUSED       {info['refused_message']}")
-        print("              (kept on this kiosk, not retried; see docs/sync.md, Refused scans)")
+        lines.append((pad["refused"], info["refused_message"]))
+        lines.append((" " * width, t("refused_note")))
     last = info["last_sync_at"]
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last)) if last else "never"
-    print(f"Last sync     {when}" + ("" if info["online"] or not last else " (offline now)"))
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last)) if last else t("never")
+    offline = "" if info["online"] or not last else t("offline_now")
+    lines.append((pad["last_sync"], when + offline))
     off = info["clock_offset_s"]
     if abs(off) >= 5:
-        word = "behind" if off > 0 else "ahead of"
-        print(f"Clock         this kiosk runs {abs(off):.0f} s {word} the server")
+        key = "clock_behind" if off > 0 else "clock_ahead"
+        lines.append((pad["clock"], t(key, seconds=f"{abs(off):.0f}")))
     if info["last_error"]:
-        print(f"Last error    {info['last_error']}")
+        lines.append((pad["last_error"], info["last_error"]))
     peers = info["mesh_peers"]
-    print(f"Gates linked  {len(peers)} on the LAN" + (":" if peers else ""))
+    linked = t("gates_linked", n=len(peers)) + (":" if peers else "")
+    lines.append((pad["gates_linked"], linked))
     for p in peers:
         seen = time.strftime("%H:%M:%S", time.localtime(p["last_contact"]))
-        print(f"              gate {p['gate'] or '-'}, {p['address']}, last contact {seen}")
-    _print_broadcasts(info["open_broadcasts"])
+        peer = t("peer", gate=p["gate"] or "-", address=p["address"], time=seen)
+        lines.append((" " * width, peer))
     if info["mesh_unforwarded"]:
-        print(f"Forwarding    {info['mesh_unforwarded']} scans of other gates for the server")
-    return 0
+        lines.append((pad["forwarding"], t("forwarding", n=info["mesh_unforwarded"])))
+    return lines
 
 
 def _print_broadcasts(rows: list[dict]) -> None:
@@ -143,9 +175,10 @@ def _print_broadcasts(rows: list[dict]) -> None:
     )
 
 
-def _age(seconds: float) -> str:
+def _age(seconds: float, lang: str = messages.SOURCE) -> str:
+    """ ", 5 s old": the ticket list's age, as the manifest line ends."""
     if seconds < 120:
-        return f"{int(seconds)} s"
+        return messages.text("status.manifest_age_s", lang, n=int(seconds))
     if seconds < 7200:
-        return f"{int(seconds // 60)} min"
-    return f"{seconds / 3600:.1f} h"
+        return messages.text("status.manifest_age_min", lang, n=int(seconds // 60))
+    return messages.text("status.manifest_age_h", lang, hours=f"{seconds / 3600:.1f}")

@@ -7,14 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator, model_validator
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from core.money import DEFAULT_CURRENCY, check_currency
 from server import catalog, changelog, fields, keyring
 from server.deps import DbDep, OrganizerDep, SettingsDep
-from server.errors import bad_request
+from server.errors import bad_request, conflict
 from server.fields import EventPath, Name, When
-from server.schema import events
+from server.schema import events, sales
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -187,9 +187,32 @@ def change_event(event_id: EventPath, body: EventPatch, _: OrganizerDep, db: DbD
                 f"The event must end after it starts (starts {_iso(starts)}, ends {_iso(ends)})",
                 "bad_times",
             )
+        if "currency" in changes and changes["currency"] != row.currency:
+            _keep_currency_of_money_taken(conn, event_id, row.currency, changes["currency"])
         conn.execute(update(events).where(events.c.id == event_id).values(**changes))
         changelog.publish(conn, event_id, [catalog.event_row(catalog.get_event(conn, event_id))])
         return event_out(catalog.get_event(conn, event_id))
+
+
+def _keep_currency_of_money_taken(conn, event_id: int, current: str | None, new: str) -> None:
+    """Refuse a new currency once a counter has taken money for the event.
+
+    Sales record amounts, not their currency: a new code would re-label money already in
+    the till (MX$51.00 shown as $51.00 on the cash-up and in the stats). docs/boxoffice.md,
+    "Currency": the currency is fixed once the first sale reaches the server.
+    """
+    taken = conn.execute(
+        select(func.count()).select_from(sales).where(sales.c.event_id == event_id)
+    ).scalar_one()
+    if taken:
+        sold = f"{taken} sale{'' if taken == 1 else 's'}"
+        paid = f"in {current}" if current else "without a currency"
+        raise conflict(
+            f"The currency cannot change to {new}: the box office has already taken {sold}"
+            f" for this event {paid}, and changing it would re-label that money. Keep it, or"
+            f" make a new event for sales in {new}.",
+            "currency_locked",
+        )
 
 
 def _iso(ts: int) -> str:

@@ -130,12 +130,18 @@ def test_box_office_refusals_are_the_catalogues_words_in_english_and_spanish():
 
 
 def test_the_pin_refusal_has_one_wording_for_every_window():
-    assert messages.text("staff.wrong_pin", "en", tries_left=3) == (
+    assert messages.text("staff.wrong_pin", "en", n=3) == (
         "Wrong PIN. 3 tries left before a pause."
     )
-    assert messages.text("staff.locked_out", "es", seconds=30) == (
+    assert messages.text("staff.locked_out", "es", n=30) == (
         "Demasiados PIN incorrectos. Inténtelo de nuevo en 30 segundos."
     )
+    # counted texts: one try, one second (it said "1 tries left", "Quedan 1 intentos")
+    assert messages.text("staff.wrong_pin", "en", n=1) == "Wrong PIN. 1 try left before a pause."
+    assert messages.text("staff.wrong_pin", "es", n=1) == (
+        "PIN incorrecto. Queda 1 intento antes de una pausa."
+    )
+    assert messages.text("staff.locked_out", "de", n=1).endswith("in 1 Sekunde erneut.")
 
 
 def test_sync_failures_are_the_catalogues_words():

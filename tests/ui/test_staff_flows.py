@@ -56,7 +56,8 @@ def test_sign_in_refuses_wrong_pins_then_locks_out(qtbot, kiosk_factory, tickets
     for tries_left in (4, 3, 2, 1):
         window.login.pin.setText("0000")
         window.login.button.click()
-        qtbot.waitUntil(lambda t=tries_left: f"{t} tries left" in window.login.message.text())
+        left = f"{tries_left} {'try' if tries_left == 1 else 'tries'} left"
+        qtbot.waitUntil(lambda t=left: t in window.login.message.text())
     window.login.pin.setText("0000")
     window.login.button.click()
     qtbot.waitUntil(lambda: "Too many wrong PINs" in window.login.message.text())

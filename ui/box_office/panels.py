@@ -573,7 +573,7 @@ class CashUpTable(Relabelling, QWidget):
         everyone = self.tr("ALL")
         currency = getattr(report, "currency", None)
         for r, row in enumerate(rows):
-            for c, key in enumerate(report.CSV_COLUMNS):
+            for c, key in enumerate(report.TABLE_COLUMNS):
                 value = str(row[key])
                 if key == "amount":  # the CSV's plain 12.50, written as money for people
                     value = money_text(parse_amount(value), currency)
