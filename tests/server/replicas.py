@@ -114,7 +114,10 @@ frontend gatehouse
 backend replicas
     balance roundrobin
     option httpchk GET /healthz
-    default-server check inter 300ms fall 2 rise 2
+    # a busy replica answers /healthz late, not never: a check timeout of `inter` (haproxy's
+    # default) marked all three down under load and haproxy answered 503
+    timeout check 10s
+    default-server check inter 1s fall 3 rise 2
 {servers}
 """
 
