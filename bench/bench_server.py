@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_server.py [--scans 20000] [--tickets 100000] [--no-postgres]
     .venv/bin/python bench/bench_server.py --replicas 3 --kiosks 200 [--seconds 20] [--scans N]
+                                           [--balancer]
 
 With ``--replicas N`` (issue 16) it runs on PostgreSQL only, N ``gatehouse server run``
 processes on one database, kiosks spread over them round-robin (as a load balancer would):
@@ -12,6 +13,9 @@ processes on one database, kiosks spread over them round-robin (as a load balanc
   every scan: p50/p95/max of the upload round trip;
 - CPU seconds used by each replica, PostgreSQL and this script's kiosks during the load, and
   ``uptime``, so the same command can be rerun on a bigger machine and compared.
+- ``--balancer``: the doors upload through a real haproxy (round-robin, as docs/deploy.md
+  runs it; tests/server/replicas.py writes its configuration) instead of being spread over
+  the replicas by the script; haproxy's CPU is printed too.
 
 Starts the real server (uvicorn, SQLite file; then PostgreSQL via pgserver) in a child
 process, as tests/live_server.py does, and measures over HTTP:
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import shutil
@@ -37,6 +42,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -189,8 +195,15 @@ def _postgres_processes(data_dir: Path) -> list[psutil.Process]:
     return []
 
 
-def upload_load(replicas: list[LiveServer], kiosks: int, seconds: float, pg_data: Path) -> dict:
-    """``kiosks`` doors, each uploading one scan a second, spread over the replicas."""
+def upload_load(
+    replicas: list[LiveServer],
+    kiosks: int,
+    seconds: float,
+    pg_data: Path,
+    balancer=None,
+) -> dict:
+    """``kiosks`` doors, each uploading one scan a second, spread over the replicas (or all
+    through ``balancer``, a running ``Haproxy``)."""
     srv = replicas[0]
     ev = srv.create_event("Bench doors")
     tier = srv.create_tier(ev["id"], "General")
@@ -201,7 +214,7 @@ def upload_load(replicas: list[LiveServer], kiosks: int, seconds: float, pg_data
         for i in range(kiosks)
     ]
     latencies: list[float] = []
-    errors = [0]
+    errors: Counter[str] = Counter()  # by HTTP status or error name, to tell what failed
 
     async def door(i: int, client: httpx.AsyncClient, start: float) -> None:
         dev = devices[i]
@@ -225,14 +238,17 @@ def upload_load(replicas: list[LiveServer], kiosks: int, seconds: float, pg_data
                 r = await client.post("/v1/device/scans", json={"scans": [scan]}, headers=headers)
                 r.raise_for_status()
                 latencies.append(time.perf_counter() - t0)
-            except httpx.HTTPError:
-                errors[0] += 1
+            except httpx.HTTPStatusError as e:
+                errors[str(e.response.status_code)] += 1
+            except httpx.HTTPError as e:
+                errors[type(e).__name__] += 1
             n += 1
             tick += 1.0
 
     async def run_all() -> None:
         limits = httpx.Limits(max_connections=kiosks, max_keepalive_connections=kiosks)
-        clients = [httpx.AsyncClient(base_url=s.url, timeout=60, limits=limits) for s in replicas]
+        bases = [balancer.url] if balancer else [s.url for s in replicas]
+        clients = [httpx.AsyncClient(base_url=u, timeout=60, limits=limits) for u in bases]
         start = time.perf_counter() + 0.5
         try:
             await asyncio.gather(
@@ -244,7 +260,9 @@ def upload_load(replicas: list[LiveServer], kiosks: int, seconds: float, pg_data
 
     procs = [psutil.Process(s._proc.pid) for s in replicas]
     me = psutil.Process()
+    lb = [psutil.Process(balancer._proc.pid)] if balancer else []
     before = [_cpu([p]) for p in procs], _cpu(_postgres_processes(pg_data)), _cpu([me])
+    lb_before = _cpu(lb)
     machine = psutil.cpu_times()
     t0 = time.perf_counter()
     asyncio.run(run_all())
@@ -256,7 +274,8 @@ def upload_load(replicas: list[LiveServer], kiosks: int, seconds: float, pg_data
     latencies.sort()
     return {
         "uploads": len(latencies),
-        "errors": errors[0],
+        "errors": sum(errors.values()),
+        "error_kinds": ", ".join(f"{n} {k}" for k, n in errors.most_common()) or "none",
         "wall": wall,
         "p50": statistics.median(latencies) if latencies else float("nan"),
         "p95": latencies[int(0.95 * (len(latencies) - 1))] if latencies else float("nan"),
@@ -264,6 +283,7 @@ def upload_load(replicas: list[LiveServer], kiosks: int, seconds: float, pg_data
         "replica_cpu": [_used(b, _cpu([p])) for p, b in zip(procs, before[0], strict=True)],
         "pg_cpu": _used(before[1], pg_after),
         "client_cpu": _used(before[2], _cpu([me])),
+        "balancer_cpu": _used(lb_before, _cpu(lb)),
         "machine_busy": 1 - idle / total if total > 0 else float("nan"),
     }
 
@@ -271,16 +291,25 @@ def upload_load(replicas: list[LiveServer], kiosks: int, seconds: float, pg_data
 def run_replicas(args) -> None:
     import pgserver
 
-    from tests.server.replicas import Replicas, fresh_database
+    from tests.server.replicas import HAPROXY_MISSING, Haproxy, Replicas, fresh_database
+
+    if args.balancer and shutil.which("haproxy") is None:
+        print(f"--balancer needs haproxy: {HAPROXY_MISSING}", file=sys.stderr)
+        sys.exit(2)
 
     print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
     cores = os.cpu_count() or 1
     tmp = Path(tempfile.mkdtemp(prefix="gatehouse-bench-pg-"))
     pg = pgserver.get_server(tmp / "data", cleanup_mode="delete")
     label = f"postgres, {args.replicas} replica{'s' if args.replicas > 1 else ''}"
+    if args.balancer:
+        label += ", doors via haproxy"
     try:
         url = fresh_database(pg.get_uri("postgres"), "bench_server")
-        with Replicas(url, args.replicas) as replicas:
+        with (
+            Replicas(url, args.replicas) as replicas,
+            Haproxy(replicas, tmp) if args.balancer else contextlib.nullcontext() as lb,
+        ):
             global BATCH
             BATCH = args.batch
             r = ingest(replicas[0], args.scans, replicas)
@@ -291,15 +320,16 @@ def run_replicas(args) -> None:
                 flush=True,
             )
             if args.kiosks:
-                u = upload_load(replicas, args.kiosks, args.seconds, tmp / "data")
+                u = upload_load(replicas, args.kiosks, args.seconds, tmp / "data", lb)
                 print(
                     f"[{label}] {args.kiosks} kiosks x 1 scan/s for {args.seconds:.0f} s: "
-                    f"{u['uploads']} uploads ({u['errors']} failed), upload p50 "
+                    f"{u['uploads']} uploads ({u['errors']} failed: {u['error_kinds']}), "
+                    f"upload p50 "
                     f"{u['p50'] * 1000:.0f} ms, p95 {u['p95'] * 1000:.0f} ms, max "
                     f"{u['max'] * 1000:.0f} ms"
                 )
                 server_cpu = sum(u["replica_cpu"]) + u["pg_cpu"]
-                busy = server_cpu + u["client_cpu"]
+                busy = server_cpu + u["client_cpu"] + u["balancer_cpu"]
                 per = ", ".join(
                     f"replica {i + 1} {c:.1f} s ({100 * c / u['wall']:.0f}% of a core)"
                     for i, c in enumerate(u["replica_cpu"])
@@ -308,7 +338,8 @@ def run_replicas(args) -> None:
                     f"[{label}] CPU over {u['wall']:.1f} s: {per}; PostgreSQL >= "
                     f"{u['pg_cpu']:.1f} s (its backends seen at start and end); the "
                     f"{args.kiosks} simulated kiosks (this script) {u['client_cpu']:.1f} s; "
-                    f"the whole machine was {100 * u['machine_busy']:.0f}% busy (this run and "
+                    + (f"haproxy {u['balancer_cpu']:.1f} s; " if lb else "")
+                    + f"the whole machine was {100 * u['machine_busy']:.0f}% busy (this run and "
                     "everything else on it)"
                 )
                 per_upload = 1000 * server_cpu / max(1, u["uploads"])
@@ -346,6 +377,9 @@ def main() -> None:
     p.add_argument("--kiosks", type=int, default=200, help="with --replicas: doors uploading")
     p.add_argument("--seconds", type=float, default=20.0, help="length of the upload run")
     p.add_argument("--batch", type=int, default=BATCH, help="scans per batch (ingest)")
+    p.add_argument(
+        "--balancer", action="store_true", help="with --replicas: doors upload through haproxy"
+    )
     args = p.parse_args()
     if args.replicas:
         run_replicas(args)

@@ -122,6 +122,26 @@ if [ ${#pcsc_missing[@]} -gt 0 ]; then
   fi
 fi
 
+# TEST tools (issue 16): a SEPARATE list, not needed to run a kiosk or a server. haproxy is
+# the load balancer tests/server/test_scale_out.py puts in front of three replicas (as
+# docs/deploy.md runs it). Installed through apt when root; else named here, never an error
+# (those tests skip and name the package).
+TEST_TOOL_PACKAGES="haproxy"
+tools_missing=()
+for p in $TEST_TOOL_PACKAGES; do
+  dpkg -s "$p" >/dev/null 2>&1 || tools_missing+=("$p")
+done
+if [ ${#tools_missing[@]} -gt 0 ]; then
+  if [ $check_only = 0 ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "Installing test tools: ${tools_missing[*]}"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends "${tools_missing[@]}" >/dev/null; } \
+      || echo "Could not install ${tools_missing[*]}: the scale-out tests will skip" >&2
+  else
+    echo "Optional, for the scale-out tests: apt-get install -y ${tools_missing[*]}" >&2
+  fi
+fi
+
 read -r -a missing <<<"$(missing_now)"
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ $check_only = 1 ] || [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null; then

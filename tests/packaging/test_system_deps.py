@@ -10,6 +10,7 @@ that package. No network: everything is read from this machine.
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -70,3 +71,44 @@ def test_system_deps_is_silent_and_installs_nothing_when_all_is_present():
         timeout=30,
     )
     assert (out.returncode, out.stdout, out.stderr) == (0, "", "")
+
+
+def _test_tools() -> list[str]:
+    script = (ROOT / "packaging" / "system_deps.sh").read_text()
+    [line] = [x for x in script.splitlines() if x.startswith("TEST_TOOL_PACKAGES=")]
+    return line.split("=", 1)[1].strip('"').split()
+
+
+def test_the_load_balancer_of_the_scale_out_tests_is_a_test_tool_of_system_deps():
+    """tests/server/test_scale_out.py runs the ``haproxy`` program: the package that ships it
+    here (dpkg -S, not remembered) is in system_deps.sh's test-tools list, not the kiosk's
+    derived library table."""
+    exe = shutil.which("haproxy")
+    if exe is None:
+        pytest.skip("haproxy is not installed here: `sudo bash packaging/system_deps.sh`")
+    out = subprocess.run(["dpkg", "-S", exe], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    owner = out.stdout.split(":", 1)[0]
+    assert owner in _test_tools()
+    assert owner not in set(_derive().read_table().values())
+
+
+def test_a_missing_test_tool_is_named_but_is_no_error(tmp_path):
+    """Without haproxy (a dpkg that does not know it), --check still passes and says which
+    package the scale-out tests want."""
+    fake = tmp_path / "dpkg"
+    real = shutil.which("dpkg")
+    fake.write_text(
+        f'#!/bin/sh\n[ "$1 $2" = "-s haproxy" ] && exit 1\nexec {real} "$@"\n', encoding="utf-8"
+    )
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"}
+    out = subprocess.run(
+        ["bash", str(ROOT / "packaging" / "system_deps.sh"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
+    assert (out.returncode, out.stdout) == (0, "")
+    assert "apt-get install -y haproxy" in out.stderr and "scale-out tests" in out.stderr
