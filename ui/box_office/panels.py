@@ -482,7 +482,9 @@ class TicketsPanel(Relabelling, QFrame):
         self.paper_label.setText(say("counter.paper"))
         for i in range(self.paper.count()):
             self.paper.setItemText(i, say(f"counter.paper.{self.paper.itemData(i)}"))
-        if self.handover.isVisible() and self.sale is not None:
+        # Not isVisible(): on a tab behind it is "invisible" yet shown again later, and must
+        # not come back in the language before.
+        if not self.handover.isHidden() and self.sale is not None:
             self.handover.setText(handover_text(self.sale))
         if self.sale is None:
             self.title.setText(self.tr("No tickets yet"))
