@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
     QGroupBox,
+    QHeaderView,
     QLabel,
     QTabBar,
     QWidget,
@@ -97,6 +98,14 @@ def _texts(widget: QWidget) -> list[tuple[QWidget, str, str]]:
         return [(widget, "group", widget.title())]
     if isinstance(widget, QTabBar):
         return [(widget, f"tab {i}", widget.tabText(i)) for i in range(widget.count())]
+    if isinstance(widget, QHeaderView) and widget.model() is not None:
+        model, across = widget.model(), widget.orientation()
+        count = model.columnCount() if across == Qt.Orientation.Horizontal else model.rowCount()
+        return [
+            (widget, f"header {i}", str(model.headerData(i, across) or ""))
+            for i in range(count)
+            if not widget.isSectionHidden(i)
+        ]
     return []
 
 
@@ -121,6 +130,11 @@ def _truncated(widget: QWidget, what: str, text: str) -> str | None:
     if isinstance(widget, QGroupBox):
         wide = fm.horizontalAdvance(text) + 16
         return f"title {wide} px in {widget.width()} px" if wide > widget.width() else None
+    if isinstance(widget, QHeaderView):  # a column header cut ("rma de pa", issue 14)
+        i = int(what.split()[1])
+        need = fm.horizontalAdvance(text) + 8  # the style's margins, at least
+        has = widget.sectionSize(i)
+        return f"header needs {need} px, has {has} px" if need > has else None
     if isinstance(widget, QTabBar):
         i = int(what.split()[1])
         need, has = widget.tabSizeHint(i).width(), widget.tabRect(i).width()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -535,6 +536,9 @@ class CashUpTable(Relabelling, QWidget):
         self.report: Any = None
         self.table = QTableWidget(0, 5)
         self.table.horizontalHeader().setStretchLastSection(True)
+        # Each column as wide as its header and figures need, in every language: a fixed
+        # 100 px cut Spanish "Forma de pago" to "rma de pa" (issue 14).
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.total = QLabel()
         self.total.setObjectName("cashupTotal")
