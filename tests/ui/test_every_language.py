@@ -170,33 +170,66 @@ def _missing_glyphs(widget: QWidget, text: str) -> str:
     return "".join(missing)
 
 
-def audit(root: QWidget, lang: str, state: str, english, problems: list[str]) -> None:
-    """Every visible text of ``root`` (a window or a dialog) checked; findings appended."""
-    whole, patterns = english
-    widgets = [root, *root.findChildren(QWidget)]
-    for widget in widgets:
-        if not widget.isVisible() or widget.window() is not root:
-            continue
-        for w, what, text in _texts(widget):
-            if not text.strip():
+# The demo data on screen, the same in every language: guests, tiers, gates, staff, the
+# event, cameras; ticket numbers and reservation codes (letters and digits with dashes).
+DATA_WORDS = {
+    "Asha", "Rao", "Bilal", "Khan", "Chen", "Wei", "Guest", "Night", "Market", "General",
+    "VIP", "Crew", "Main", "Door", "Side", "Ravi", "Meera", "usb0", "ID",
+}  # fmt: skip
+_CODE = re.compile(r"\b(?=[0-9A-Z-]*\d)[0-9A-Z]{2,}(?:-[0-9A-Z]+)*\b")
+
+
+def _words_of_its_own(text: str, lang: str) -> bool:
+    """Whether ``text`` has words beyond the demo's data and the language's own texts."""
+    if _plain(text) in _catalogue_texts(lang):
+        return False  # the language writes it so (a same-as-English text, "PDF (*.pdf)")
+    rest = _CODE.sub(" ", text)
+    words = [w for w in re.findall(r"[^\W\d_]{2,}", rest) if w not in DATA_WORDS]
+    return bool(words)
+
+
+class Audit:
+    """The findings of every state of one window, in every language; English first, as the
+    reference: a text still as English wrote it in another language is untranslated."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.english: dict[tuple, str] = {}  # (state, place on screen) -> English text
+
+    def __call__(self, root: QWidget, lang: str, state: str, english) -> None:
+        """Every visible text of ``root`` (a window or a dialog) checked."""
+        whole, patterns = english
+        problems = self.problems
+        widgets = [root, *root.findChildren(QWidget)]
+        for index, widget in enumerate(widgets):
+            if not widget.isVisible() or widget.window() is not root:
                 continue
-            name = f"{type(w).__name__}#{w.objectName() or '?'} {what}"
-            where = f"{lang} {state}: {name} {text!r}"
-            if lang != "en":
-                words = _plain(text)
-                if words in whole or any(p.fullmatch(words) for p in patterns):
-                    problems.append(f"{where}: untranslated")
-            cut = _truncated(w, what, text)
-            if cut:
-                problems.append(f"{where}: truncated ({cut})")
-            # Elided by the window ("…" it added, not one the text was written with):
-            # only with the whole text in the tooltip, never for a verdict.
-            elided = "\u2026" in text and text not in _catalogue_texts(lang)
-            if elided and (not w.toolTip() or w.objectName() in _VERDICT_LABELS):
-                problems.append(f"{where}: elided with no tooltip")
-            gone = _missing_glyphs(w, text)
-            if gone:
-                problems.append(f"{where}: no glyph for {gone!r}")
+            for w, what, text in _texts(widget):
+                if not text.strip():
+                    continue
+                name = f"{type(w).__name__}#{w.objectName() or '?'} {what}"
+                where = f"{lang} {state}: {name} {text!r}"
+                place = (state, index, type(w).__name__, what)
+                if lang == "en":
+                    self.english[place] = text
+                else:
+                    words = _plain(text)
+                    as_english = self.english.get(place) == text
+                    if words in whole or any(p.fullmatch(words) for p in patterns):
+                        problems.append(f"{where}: untranslated")
+                    elif as_english and _words_of_its_own(text, lang):
+                        problems.append(f"{where}: untranslated (as in English)")
+                cut = _truncated(w, what, text)
+                if cut:
+                    problems.append(f"{where}: truncated ({cut})")
+                # Elided by the window ("…" it added, not one the text was written with):
+                # only with the whole text in the tooltip, never for a verdict.
+                elided = "\u2026" in text and text not in _catalogue_texts(lang)
+                if elided and (not w.toolTip() or w.objectName() in _VERDICT_LABELS):
+                    problems.append(f"{where}: elided with no tooltip")
+                gone = _missing_glyphs(w, text)
+                if gone:
+                    problems.append(f"{where}: no glyph for {gone!r}")
 
 
 _VERDICT_LABELS = {"headline", "holder", "detail", "reason", "note"}
@@ -230,7 +263,7 @@ def test_every_door_state_in_every_language(qtbot, kiosk_factory, tickets):
     # No repeat window: Asha's second read is a new scan, refused as already inside.
     _kiosk, window = kiosk_factory(tickets, repeat_window_s=0.0)
     window.resize(1400, 860)
-    problems: list[str] = []
+    audit = Audit()
     results = {}
     sign_in(qtbot, window)
     for kind in ("admit", "reject"):
@@ -255,14 +288,14 @@ def test_every_door_state_in_every_language(qtbot, kiosk_factory, tickets):
                 sign_in(qtbot, window)
             window.verdict.show_ready()
             _settle(qtbot)
-            audit(window, lang, "READY", english, problems)
+            audit(window, lang, "READY", english)
             _shot(window, f"door_ready_{lang}")
             if lang == "ar":
                 _assert_mirrored(window)
             for kind in ("admit", "reject", "check", "exit"):
                 window.verdict.show_result(results[kind])
                 _settle(qtbot)
-                audit(window, lang, kind.upper(), english, problems)
+                audit(window, lang, kind.upper(), english)
                 _shot(window, f"door_{kind}_{lang}")
 
             # The status strip: offline with scans waiting, and a camera lost.
@@ -271,7 +304,7 @@ def test_every_door_state_in_every_language(qtbot, kiosk_factory, tickets):
             window.camera_bridge.state_changed.emit("usb0", "lost", "")
             _settle(qtbot)
             assert "offline" in window.status_strip.problems
-            audit(window, lang, "status strip", english, problems)
+            audit(window, lang, "status strip", english)
             _shot(window, f"door_status_{lang}")
             window.sync_bridge.status_changed.emit(calm)
             window.camera_bridge.state_changed.emit("usb0", "live", "")
@@ -283,7 +316,7 @@ def test_every_door_state_in_every_language(qtbot, kiosk_factory, tickets):
             search.query.setText("Guest")
             qtbot.waitUntil(lambda s=search: len(s.results) > 0, timeout=5000)
             _settle(qtbot)
-            audit(search, lang, "search", english, problems)
+            audit(search, lang, "search", english)
             _shot(search, f"door_search_{lang}")
             window.actions.close_current()
 
@@ -291,24 +324,24 @@ def test_every_door_state_in_every_language(qtbot, kiosk_factory, tickets):
             window.actions._open_settings(["Main", "Side"])
             settings = window.actions.current
             _settle(qtbot)
-            audit(settings, lang, "settings", english, problems)
+            audit(settings, lang, "settings", english)
             _shot(settings, f"door_settings_{lang}")
             window.actions.close_current()
 
             # Pairing, then locked (the sign-in page).
             window._set_page("pairing")
             _settle(qtbot)
-            audit(window, lang, "pairing", english, problems)
+            audit(window, lang, "pairing", english)
             _shot(window, f"door_pairing_{lang}")
             window.lock()
             _settle(qtbot)
             assert window.page() == "login"
-            audit(window, lang, "locked", english, problems)
+            audit(window, lang, "locked", english)
             _shot(window, f"door_locked_{lang}")
     finally:
         with qtbot.waitSignal(window.language_changed, timeout=15000):
             window.switch_language("en")
-    assert not problems, _report(problems)
+    assert not audit.problems, _report(audit.problems)
 
 
 def _assert_mirrored(window) -> None:
@@ -340,7 +373,7 @@ def counter(qtbot, gatehouse_home):
 def test_every_counter_state_in_every_language(qtbot, counter):
     _app, window = counter
     window.resize(1500, 900)
-    problems: list[str] = []
+    audit = Audit()
     for lang in LANGUAGES:
         english = _english_texts(lang)
         with qtbot.waitSignal(window.language_changed, timeout=15000):
@@ -353,13 +386,13 @@ def test_every_counter_state_in_every_language(qtbot, counter):
         find(qtbot, window, "asha")
         window.payment.tendered.setText("40")  # not enough cash: the refusal shows
         _settle(qtbot)
-        audit(window, lang, "reservations", english, problems)
+        audit(window, lang, "reservations", english)
         _shot(window, f"counter_reservations_{lang}")
 
         window.tabs.setCurrentIndex(1)
         qtbot.waitUntil(lambda: window.walkup_left.text() != "", timeout=5000)
         _settle(qtbot)
-        audit(window, lang, "walk-up", english, problems)
+        audit(window, lang, "walk-up", english)
         _shot(window, f"counter_walkup_{lang}")
 
         # A cash sale with change to give: the hand-over says so until the next sale.
@@ -369,25 +402,25 @@ def test_every_counter_state_in_every_language(qtbot, counter):
         with qtbot.waitSignal(window.sale_done, timeout=10000):
             pay.confirm.click()
         _settle(qtbot)
-        audit(window, lang, "hand-over", english, problems)
+        audit(window, lang, "hand-over", english)
         _shot(window, f"counter_handover_{lang}")
 
         with qtbot.waitSignal(window.cashup_shown, timeout=10000):
             window.tabs.setCurrentIndex(2)
         _settle(qtbot)
-        audit(window, lang, "cash-up", english, problems)
+        audit(window, lang, "cash-up", english)
         _shot(window, f"counter_cashup_{lang}")
 
         window.tabs.setCurrentIndex(3)
         _settle(qtbot)
-        audit(window, lang, "wristbands", english, problems)
+        audit(window, lang, "wristbands", english)
         _shot(window, f"counter_wristbands_{lang}")
 
         window.lock()
         _settle(qtbot)
         assert window.page() == "login"
-        audit(window, lang, "sign-in", english, problems)
+        audit(window, lang, "sign-in", english)
         _shot(window, f"counter_signin_{lang}")
         if lang == "ar":
             assert window.layoutDirection() == Qt.LayoutDirection.RightToLeft
-    assert not problems, _report(problems)
+    assert not audit.problems, _report(audit.problems)
