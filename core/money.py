@@ -4,8 +4,10 @@ reader's language writes them ("€1,250.00" in English, "1250,00 €" in Spanis
 One formatter for every place an amount is shown (the counter window, the receipts, the
 cash-up, the CLI), so a window and a printout never disagree. It is Qt-free (the CLI and the
 server have no Qt) and takes the language's marks from the catalogue (``money.pattern``,
-``money.decimal``, ``money.group`` in ``core/messages``): adding a language brings its way of
-writing money with its words.
+``money.decimal``, ``money.group`` in ``core/messages``, and the module's ``MONEY_GROUPING``
+and ``MONEY_SYMBOLS`` where it groups or signs differently: India's lakhs "₹1,25,000.00",
+mainland China's "¥" for the yuan): adding a language brings its way of writing money with
+its words.
 
 Amounts are integer hundredths of the currency's unit everywhere in Gatehouse (``cents``).
 A currency without minor units (JPY, KRW, ...) is shown without decimals when the amount is
@@ -91,13 +93,21 @@ def currency_or_none(code: object) -> str | None:
         return None
 
 
-def _group(digits: str, mark: str) -> str:
-    if not mark or len(digits) <= 3:
+def _group(digits: str, mark: str, sizes: tuple[int, ...] = (3,)) -> str:
+    """``digits`` with ``mark`` between groups of ``sizes`` from the right, the last size
+    repeating: (3,) gives "1,250,000", (3, 2) gives India's "12,50,000"."""
+    if not mark:
         return digits
-    rest = len(digits) % 3
-    parts = [digits[:rest]] if rest else []
-    parts += [digits[i : i + 3] for i in range(rest, len(digits), 3)]
-    return mark.join(parts)
+    parts: list[str] = []
+    end = len(digits)
+    i = 0
+    while end > 0:
+        size = sizes[min(i, len(sizes) - 1)]
+        start = max(0, end - size)
+        parts.append(digits[start:end])
+        end = start
+        i += 1
+    return mark.join(reversed(parts))
 
 
 def format_money(cents: int | None, currency: str | None = None, lang: str = "en") -> str:
@@ -110,13 +120,13 @@ def format_money(cents: int | None, currency: str | None = None, lang: str = "en
     decimal = messages.text("money.decimal", lang)
     group = messages.text("money.group", lang)
     whole, part = divmod(abs(int(cents)), 100)
-    amount = _group(str(whole), group)
+    amount = _group(str(whole), group, messages.money_grouping(lang))
     if not (code and CURRENCIES[code] == 0 and part == 0):
         amount += f"{decimal}{part:02d}"
     sign = "-" if cents < 0 else ""
     if code is None:
         return sign + amount
-    symbol = SYMBOLS.get(code, code)
+    symbol = messages.money_symbols(lang).get(code) or SYMBOLS.get(code, code)
     text = messages.text("money.pattern", lang, symbol=symbol, amount=amount)
     if symbol[-1:].isalpha() and f"{symbol}{amount}" in text:
         text = text.replace(f"{symbol}{amount}", f"{symbol}{_NBSP}{amount}")

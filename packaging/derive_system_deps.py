@@ -65,9 +65,24 @@ KIOSK_PLUGINS = [
 ]
 # Libraries opened by name at run time (ctypes / dlopen), so no DT_NEEDED shows them.
 LOADED_BY_NAME = {"libzbar.so.0": "pyzbar (the second QR decoder)"}
-# Not a library, but the window draws text: fontconfig finds no font on a minimal system.
-# Each is "a file that must exist" and the package that ships it.
-DATA_FILES = {"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf": "fonts-dejavu-core"}
+# Not libraries, but the window draws text: fontconfig finds no font on a minimal system, and
+# every script of the ten languages must render (issue 14 item 6): Latin, Greek and Cyrillic
+# in DejaVu; Devanagari (hi) and Arabic (ar) in Noto's UI cuts (fonts-noto-ui-core, 5 MB:
+# made for widgets' line heights, where fonts-noto-core is 42 MB of every script); Chinese
+# and Japanese in Noto Sans CJK (fonts-noto-cjk: Debian's CJK font, with the Japanese and
+# the Simplified Chinese shapes of each ideograph, not one country's for both).
+# Each is "a file that must exist" and the package that ships it. packaging/gatehouse.spec
+# ships these same files in the bundle (fonts/, with a fontconfig file that adds them).
+DATA_FILES = {
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf": "fonts-dejavu-core",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf": "fonts-dejavu-core",
+    "/usr/share/fonts/truetype/noto/NotoSansDevanagariUI-Regular.ttf": "fonts-noto-ui-core",
+    "/usr/share/fonts/truetype/noto/NotoSansDevanagariUI-Bold.ttf": "fonts-noto-ui-core",
+    "/usr/share/fonts/truetype/noto/NotoSansArabicUI-Regular.ttf": "fonts-noto-ui-core",
+    "/usr/share/fonts/truetype/noto/NotoSansArabicUI-Bold.ttf": "fonts-noto-ui-core",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc": "fonts-noto-cjk",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc": "fonts-noto-cjk",
+}
 
 TABLE_BEGIN = "# BEGIN derived table"
 TABLE_END = "# END derived table"

@@ -15,8 +15,9 @@
 # name), with the Debian package that ships it (dpkg -S). Re-derive it after a PySide6
 # upgrade with `.venv/bin/python packaging/derive_system_deps.py --write`;
 # tests/packaging/test_system_deps.py fails in `make test` when the table is stale.
-# One line is not a library: a font, because fontconfig finds none on a minimal system and
-# the window would draw no text.
+# The last lines are not libraries but fonts: fontconfig finds none on a minimal system and
+# the window would draw no text, and each script of the ten languages needs its own
+# (Devanagari, Arabic, Chinese and Japanese; derive_system_deps.py's DATA_FILES says which).
 set -euo pipefail
 [ "$(uname -s)" = "Linux" ] || exit 0
 check_only=0
@@ -26,54 +27,61 @@ check_only=0
 # Debian 13 / Ubuntu 24.04 add "t64" to a few, handled below).
 read -r -d '' TABLE <<'EOF' || true
 # BEGIN derived table: packaging/derive_system_deps.py --write rewrites these lines
-ld-linux-x86-64.so.2                            libc6
-libEGL.so.1                                     libegl1
-libGL.so.1                                      libgl1
-libX11-xcb.so.1                                 libx11-xcb1
-libX11.so.6                                     libx11-6
-libXext.so.6                                    libxext6
-libXrandr.so.2                                  libxrandr2
-libbrotlicommon.so.1                            libbrotli1
-libbrotlidec.so.1                               libbrotli1
-libbz2.so.1                                     libbz2-1.0
-libc.so.6                                       libc6
-libdbus-1.so.3                                  libdbus-1-3
-libdl.so.2                                      libc6
-libdrm.so.2                                     libdrm2
-libfontconfig.so.1                              libfontconfig1
-libfreetype.so.6                                libfreetype6
-libgcc_s.so.1                                   libgcc-s1
-libglib-2.0.so.0                                libglib2.0-0
-libgssapi_krb5.so.2                             libgssapi-krb5-2
-libgthread-2.0.so.0                             libglib2.0-0
-libm.so.6                                       libc6
-libpthread.so.0                                 libc6
-libpulse.so.0                                   libpulse0
-libresolv.so.2                                  libc6
-libstdc++.so.6                                  libstdc++6
-libwayland-client.so.0                          libwayland-client0
-libwayland-cursor.so.0                          libwayland-cursor0
-libxcb-cursor.so.0                              libxcb-cursor0
-libxcb-glx.so.0                                 libxcb-glx0
-libxcb-icccm.so.4                               libxcb-icccm4
-libxcb-image.so.0                               libxcb-image0
-libxcb-keysyms.so.1                             libxcb-keysyms1
-libxcb-randr.so.0                               libxcb-randr0
-libxcb-render-util.so.0                         libxcb-render-util0
-libxcb-render.so.0                              libxcb-render0
-libxcb-shape.so.0                               libxcb-shape0
-libxcb-shm.so.0                                 libxcb-shm0
-libxcb-sync.so.1                                libxcb-sync1
-libxcb-util.so.1                                libxcb-util1
-libxcb-xfixes.so.0                              libxcb-xfixes0
-libxcb-xkb.so.1                                 libxcb-xkb1
-libxcb.so.1                                     libxcb1
-libxkbcommon-x11.so.0                           libxkbcommon-x11-0
-libxkbcommon.so.0                               libxkbcommon0
-libz.so.1                                       zlib1g
-libzbar.so.0                                    libzbar0
-libzstd.so.1                                    libzstd1
-/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf fonts-dejavu-core
+ld-linux-x86-64.so.2                                            libc6
+libEGL.so.1                                                     libegl1
+libGL.so.1                                                      libgl1
+libX11-xcb.so.1                                                 libx11-xcb1
+libX11.so.6                                                     libx11-6
+libXext.so.6                                                    libxext6
+libXrandr.so.2                                                  libxrandr2
+libbrotlicommon.so.1                                            libbrotli1
+libbrotlidec.so.1                                               libbrotli1
+libbz2.so.1                                                     libbz2-1.0
+libc.so.6                                                       libc6
+libdbus-1.so.3                                                  libdbus-1-3
+libdl.so.2                                                      libc6
+libdrm.so.2                                                     libdrm2
+libfontconfig.so.1                                              libfontconfig1
+libfreetype.so.6                                                libfreetype6
+libgcc_s.so.1                                                   libgcc-s1
+libglib-2.0.so.0                                                libglib2.0-0
+libgssapi_krb5.so.2                                             libgssapi-krb5-2
+libgthread-2.0.so.0                                             libglib2.0-0
+libm.so.6                                                       libc6
+libpthread.so.0                                                 libc6
+libpulse.so.0                                                   libpulse0
+libresolv.so.2                                                  libc6
+libstdc++.so.6                                                  libstdc++6
+libwayland-client.so.0                                          libwayland-client0
+libwayland-cursor.so.0                                          libwayland-cursor0
+libxcb-cursor.so.0                                              libxcb-cursor0
+libxcb-glx.so.0                                                 libxcb-glx0
+libxcb-icccm.so.4                                               libxcb-icccm4
+libxcb-image.so.0                                               libxcb-image0
+libxcb-keysyms.so.1                                             libxcb-keysyms1
+libxcb-randr.so.0                                               libxcb-randr0
+libxcb-render-util.so.0                                         libxcb-render-util0
+libxcb-render.so.0                                              libxcb-render0
+libxcb-shape.so.0                                               libxcb-shape0
+libxcb-shm.so.0                                                 libxcb-shm0
+libxcb-sync.so.1                                                libxcb-sync1
+libxcb-util.so.1                                                libxcb-util1
+libxcb-xfixes.so.0                                              libxcb-xfixes0
+libxcb-xkb.so.1                                                 libxcb-xkb1
+libxcb.so.1                                                     libxcb1
+libxkbcommon-x11.so.0                                           libxkbcommon-x11-0
+libxkbcommon.so.0                                               libxkbcommon0
+libz.so.1                                                       zlib1g
+libzbar.so.0                                                    libzbar0
+libzstd.so.1                                                    libzstd1
+/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf                 fonts-dejavu-core
+/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf            fonts-dejavu-core
+/usr/share/fonts/truetype/noto/NotoSansDevanagariUI-Regular.ttf fonts-noto-ui-core
+/usr/share/fonts/truetype/noto/NotoSansDevanagariUI-Bold.ttf    fonts-noto-ui-core
+/usr/share/fonts/truetype/noto/NotoSansArabicUI-Regular.ttf     fonts-noto-ui-core
+/usr/share/fonts/truetype/noto/NotoSansArabicUI-Bold.ttf        fonts-noto-ui-core
+/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc          fonts-noto-cjk
+/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc             fonts-noto-cjk
 # END derived table
 EOF
 

@@ -237,6 +237,9 @@ class CameraTile(QFrame):
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self._render_caption()
+            if self.picture.pixmap().isNull() and self.picture.text():
+                # The state word in the picture's place (no frame yet) follows the language.
+                self.picture.setText(self.state_word())
         super().changeEvent(event)
 
 

@@ -41,7 +41,10 @@ class EntriesChart(QWidget):
     def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = QRectF(self.rect()).adjusted(4, 4, -4, -20)
+        # Lines as tall as the font needs: a CJK or Devanagari font is taller than Latin's,
+        # and an 18 px box cut "ピーク 1 / 15分" in half. The peak line sits above the bars.
+        line = self.fontMetrics().height() + 2
+        rect = QRectF(self.rect()).adjusted(4, 4 + line, -4, -line - 2)
         p.fillRect(self.rect(), QColor(theme.PANEL))
         n = len(self.values)
         if n:
@@ -56,14 +59,14 @@ class EntriesChart(QWidget):
             start = self.end - n * CHART_BUCKET_S
             left = time.strftime("%H:%M", time.localtime(start))
             right = time.strftime("%H:%M", time.localtime(self.end))
-            p.drawText(QRectF(rect.left(), rect.bottom() + 2, 80, 18), left)
+            p.drawText(QRectF(rect.left(), rect.bottom() + 2, 80, line), left)
             p.drawText(
-                QRectF(rect.right() - 80, rect.bottom() + 2, 80, 18),
+                QRectF(rect.right() - 80, rect.bottom() + 2, 80, line),
                 int(Qt.AlignmentFlag.AlignRight),
                 right,
             )
             p.drawText(
-                QRectF(rect.left(), rect.top(), rect.width(), 18),
+                QRectF(rect.left(), 4, rect.width(), line),
                 int(Qt.AlignmentFlag.AlignLeft),
                 self.tr("peak %1 / 15 min").replace("%1", str(max(self.values))),
             )

@@ -70,6 +70,26 @@ def direction(lang: str) -> str:
     return getattr(_MODULES.get(lang) or _MODULES[SOURCE], "DIRECTION", "ltr")
 
 
+def money_grouping(lang: str) -> tuple[int, ...]:
+    """How ``lang`` groups the digits of an amount, from the right: (3,) every three
+    ("1,250,000"), (3, 2) three then twos as India writes lakhs and crores ("12,50,000").
+
+    A language module says it as ``MONEY_GROUPING = "3;2"`` (the last size repeats, as in
+    POSIX ``LC_MONETARY``'s ``mon_grouping``); without it, every three digits."""
+    module = _MODULES.get(lang) or _MODULES[SOURCE]
+    spec = str(getattr(module, "MONEY_GROUPING", "3"))
+    sizes = tuple(int(part) for part in spec.split(";") if part.strip().isdigit())
+    return tuple(size for size in sizes if size > 0) or (3,)
+
+
+def money_symbols(lang: str) -> Mapping[str, str]:
+    """The currency signs ``lang`` writes differently from English ({ISO code: sign}): in
+    mainland China the yuan is "¥", and then the yen needs its "JP¥". A module says it as
+    ``MONEY_SYMBOLS``; most say nothing."""
+    module = _MODULES.get(lang) or _MODULES[SOURCE]
+    return getattr(module, "MONEY_SYMBOLS", {})
+
+
 def bundle(prefixes: tuple[str, ...], wanted: str | None) -> dict[str, Any]:
     """The texts under ``prefixes`` in one language, for a page that words itself (the
     dashboard): English where the language lacks one; plural texts stay forms by category

@@ -8,6 +8,8 @@ NAME = "हिन्दी"
 LOCALE = "hi_IN"
 PLURAL = plurals.zero_one_other  # CLDR hi: 0 and 1 are "one"
 PLURAL_FORMS = ("one", "other")
+# Money grouped as India writes it: three digits, then lakhs and crores ("₹1,25,000.00").
+MONEY_GROUPING = "3;2"
 # The same word as in English, on purpose.
 SAME_AS_ENGLISH = frozenset(
     {

@@ -8,6 +8,8 @@ NAME = "简体中文"
 LOCALE = "zh_CN"
 PLURAL = plurals.other_only
 PLURAL_FORMS = ("other",)
+# The yuan is "¥" in mainland China (CLDR zh), so the yen there is "JP¥".
+MONEY_SYMBOLS = {"CNY": "¥", "JPY": "JP¥"}
 # The same text as in English, on purpose: names, file filters, and money written as in
 # mainland China (¥1,250.00: sign before the amount, "." and ",").
 SAME_AS_ENGLISH = frozenset(

@@ -112,3 +112,25 @@ def test_a_missing_test_tool_is_named_but_is_no_error(tmp_path):
     )
     assert (out.returncode, out.stdout) == (0, "")
     assert "apt-get install -y haproxy" in out.stderr and "scale-out tests" in out.stderr
+
+
+@pytest.mark.skipif(shutil.which("fc-query") is None, reason="no fc-query (fontconfig) here")
+def test_system_deps_installs_a_font_for_the_script_of_every_language():
+    # Each language of the catalogue must render on a kiosk that ran system_deps.sh: some
+    # font file of its table covers the language, as fontconfig judges it (fc-query's lang).
+    from core.messages import LANGUAGES
+
+    fonts = [name for name in _derive().read_table() if name.startswith("/")]
+    covered: set[str] = set()
+    for font in fonts:
+        out = subprocess.run(
+            ["fc-query", "--index", "0", "--format", "%{lang}", font],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert out.returncode == 0, f"{font} is in system_deps.sh but not installed here"
+        covered |= set(out.stdout.split("|"))
+    fontconfig_name = {"zh": "zh-cn"}  # Simplified Chinese, as fontconfig names it
+    lacking = [code for code in LANGUAGES if fontconfig_name.get(code, code) not in covered]
+    assert not lacking, f"no font in system_deps.sh's table covers: {lacking}"

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -482,7 +483,9 @@ class TicketsPanel(Relabelling, QFrame):
         self.paper_label.setText(say("counter.paper"))
         for i in range(self.paper.count()):
             self.paper.setItemText(i, say(f"counter.paper.{self.paper.itemData(i)}"))
-        if self.handover.isVisible() and self.sale is not None:
+        # Not isVisible(): on a tab behind it is "invisible" yet shown again later, and must
+        # not come back in the language before.
+        if not self.handover.isHidden() and self.sale is not None:
             self.handover.setText(handover_text(self.sale))
         if self.sale is None:
             self.title.setText(self.tr("No tickets yet"))
@@ -533,6 +536,9 @@ class CashUpTable(Relabelling, QWidget):
         self.report: Any = None
         self.table = QTableWidget(0, 5)
         self.table.horizontalHeader().setStretchLastSection(True)
+        # Each column as wide as its header and figures need, in every language: a fixed
+        # 100 px cut Spanish "Forma de pago" to "rma de pa" (issue 14).
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.total = QLabel()
         self.total.setObjectName("cashupTotal")
