@@ -854,4 +854,18 @@ TEXTS = {
         "many": "{n} عملية مسح من بوابات أخرى للخادم",
         "other": "{n} عملية مسح من بوابات أخرى للخادم",
     },
+    # the counter's Wristbands tab (ui/box_office/bands.py) and Qt's own Save / Cancel buttons
+    "BoxOfficeWindow.wristbands": "الأساور",
+    "BoxOfficeWindow.scan_the_ticket_or_type": "امسح التذكرة أو اكتب رقمها",
+    "BoxOfficeWindow.tap_the_wristband_on_the": "قرّب السوار من القارئ أو امسح رمزه الشريطي",
+    "BoxOfficeWindow.printed_barcode_band": "سوار برمز شريطي مطبوع",
+    "BoxOfficeWindow.link_band_to_ticket": "ربط السوار بالتذكرة",
+    "BoxOfficeWindow.band_lost_revoke_it": "سوار مفقود: إلغاؤه",
+    "BoxOfficeWindow.card_reader_ready_x": "قارئ البطاقات جاهز: %1",
+    "BoxOfficeWindow.no_card_reader_connected": "لا يوجد قارئ بطاقات موصول: اكتب رقم السوار أو امسحه",
+    "BoxOfficeWindow.no_card_reader_service": "خدمة قارئ البطاقات غير متاحة: اكتب رقم السوار أو امسحه",
+    "BoxOfficeWindow.scan_the_ticket_first_then": "امسح التذكرة أولاً ثم قرّب السوار",
+    "BoxOfficeWindow.tap_the_lost_band_or": "قرّب السوار المفقود أو اكتب رقمه",
+    "QPlatformTheme.save": "حفظ",
+    "QPlatformTheme.cancel": "إلغاء",
 }

@@ -770,4 +770,18 @@ TEXTS = {
         "one": "{n} Scan anderer Eingänge für den Server",
         "other": "{n} Scans anderer Eingänge für den Server",
     },
+    # the counter's Wristbands tab (ui/box_office/bands.py) and Qt's own Save / Cancel buttons
+    "BoxOfficeWindow.wristbands": "Armbänder",
+    "BoxOfficeWindow.scan_the_ticket_or_type": "Ticket scannen oder Nummer eingeben",
+    "BoxOfficeWindow.tap_the_wristband_on_the": "Armband an den Leser halten oder Barcode scannen",
+    "BoxOfficeWindow.printed_barcode_band": "Armband mit gedrucktem Barcode",
+    "BoxOfficeWindow.link_band_to_ticket": "Armband mit Ticket verknüpfen",
+    "BoxOfficeWindow.band_lost_revoke_it": "Armband verloren: sperren",
+    "BoxOfficeWindow.card_reader_ready_x": "Kartenleser bereit: %1",
+    "BoxOfficeWindow.no_card_reader_connected": "Kein Kartenleser angeschlossen: Armbandnummer eingeben oder scannen",
+    "BoxOfficeWindow.no_card_reader_service": "Kein Kartenleser-Dienst: Armbandnummer eingeben oder scannen",
+    "BoxOfficeWindow.scan_the_ticket_first_then": "Erst das Ticket scannen, dann das Armband auflegen",
+    "BoxOfficeWindow.tap_the_lost_band_or": "Verlorenes Armband auflegen oder Nummer eingeben",
+    "QPlatformTheme.save": "Speichern",
+    "QPlatformTheme.cancel": "Abbrechen",
 }

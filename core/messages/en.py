@@ -731,4 +731,18 @@ TEXTS = {
         "one": "{n} scan of other gates for the server",
         "other": "{n} scans of other gates for the server",
     },
+    # the counter's Wristbands tab (ui/box_office/bands.py) and Qt's own Save / Cancel buttons
+    "BoxOfficeWindow.wristbands": "Wristbands",
+    "BoxOfficeWindow.scan_the_ticket_or_type": "Scan the ticket, or type its number",
+    "BoxOfficeWindow.tap_the_wristband_on_the": "Tap the wristband on the reader, or scan its barcode",
+    "BoxOfficeWindow.printed_barcode_band": "Printed barcode band",
+    "BoxOfficeWindow.link_band_to_ticket": "Link band to ticket",
+    "BoxOfficeWindow.band_lost_revoke_it": "Band lost: revoke it",
+    "BoxOfficeWindow.card_reader_ready_x": "Card reader ready: %1",
+    "BoxOfficeWindow.no_card_reader_connected": "No card reader connected: type or scan the band's number",
+    "BoxOfficeWindow.no_card_reader_service": "No card reader service: type or scan the band's number",
+    "BoxOfficeWindow.scan_the_ticket_first_then": "Scan the ticket first, then tap the band",
+    "BoxOfficeWindow.tap_the_lost_band_or": "Tap the lost band, or type its number",
+    "QPlatformTheme.save": "Save",
+    "QPlatformTheme.cancel": "Cancel",
 }

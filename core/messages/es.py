@@ -744,4 +744,18 @@ TEXTS = {
         "one": "{n} escaneo de otros accesos para el servidor",
         "other": "{n} escaneos de otros accesos para el servidor",
     },
+    # the counter's Wristbands tab (ui/box_office/bands.py) and Qt's own Save / Cancel buttons
+    "BoxOfficeWindow.wristbands": "Pulseras",
+    "BoxOfficeWindow.scan_the_ticket_or_type": "Escanee la entrada o escriba su número",
+    "BoxOfficeWindow.tap_the_wristband_on_the": "Acerque la pulsera al lector o escanee su código de barras",
+    "BoxOfficeWindow.printed_barcode_band": "Pulsera con código de barras impreso",
+    "BoxOfficeWindow.link_band_to_ticket": "Vincular pulsera a la entrada",
+    "BoxOfficeWindow.band_lost_revoke_it": "Pulsera perdida: anularla",
+    "BoxOfficeWindow.card_reader_ready_x": "Lector de tarjetas listo: %1",
+    "BoxOfficeWindow.no_card_reader_connected": "No hay lector de tarjetas conectado: escriba o escanee el número de la pulsera",
+    "BoxOfficeWindow.no_card_reader_service": "No hay servicio de lector de tarjetas: escriba o escanee el número de la pulsera",
+    "BoxOfficeWindow.scan_the_ticket_first_then": "Escanee primero la entrada y después acerque la pulsera",
+    "BoxOfficeWindow.tap_the_lost_band_or": "Acerque la pulsera perdida o escriba su número",
+    "QPlatformTheme.save": "Guardar",
+    "QPlatformTheme.cancel": "Cancelar",
 }

@@ -750,4 +750,18 @@ TEXTS = {
         "one": "{n} scan d'autres entrées pour le serveur",
         "other": "{n} scans d'autres entrées pour le serveur",
     },
+    # the counter's Wristbands tab (ui/box_office/bands.py) and Qt's own Save / Cancel buttons
+    "BoxOfficeWindow.wristbands": "Bracelets",
+    "BoxOfficeWindow.scan_the_ticket_or_type": "Scannez le billet ou saisissez son numéro",
+    "BoxOfficeWindow.tap_the_wristband_on_the": "Présentez le bracelet au lecteur ou scannez son code-barres",
+    "BoxOfficeWindow.printed_barcode_band": "Bracelet à code-barres imprimé",
+    "BoxOfficeWindow.link_band_to_ticket": "Lier le bracelet au billet",
+    "BoxOfficeWindow.band_lost_revoke_it": "Bracelet perdu : le révoquer",
+    "BoxOfficeWindow.card_reader_ready_x": "Lecteur de cartes prêt : %1",
+    "BoxOfficeWindow.no_card_reader_connected": "Aucun lecteur de cartes branché : saisissez ou scannez le numéro du bracelet",
+    "BoxOfficeWindow.no_card_reader_service": "Service de lecteur de cartes absent : saisissez ou scannez le numéro du bracelet",
+    "BoxOfficeWindow.scan_the_ticket_first_then": "Scannez d'abord le billet, puis présentez le bracelet",
+    "BoxOfficeWindow.tap_the_lost_band_or": "Présentez le bracelet perdu ou saisissez son numéro",
+    "QPlatformTheme.save": "Enregistrer",
+    "QPlatformTheme.cancel": "Annuler",
 }

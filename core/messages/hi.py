@@ -741,4 +741,18 @@ TEXTS = {
         "one": "सर्वर के लिए दूसरे गेटों का {n} स्कैन",
         "other": "सर्वर के लिए दूसरे गेटों के {n} स्कैन",
     },
+    # the counter's Wristbands tab (ui/box_office/bands.py) and Qt's own Save / Cancel buttons
+    "BoxOfficeWindow.wristbands": "रिस्टबैंड",
+    "BoxOfficeWindow.scan_the_ticket_or_type": "टिकट स्कैन करें या उसका नंबर लिखें",
+    "BoxOfficeWindow.tap_the_wristband_on_the": "रिस्टबैंड को रीडर पर लगाएँ या उसका बारकोड स्कैन करें",
+    "BoxOfficeWindow.printed_barcode_band": "छपे बारकोड वाला बैंड",
+    "BoxOfficeWindow.link_band_to_ticket": "बैंड को टिकट से जोड़ें",
+    "BoxOfficeWindow.band_lost_revoke_it": "बैंड खो गया: रद्द करें",
+    "BoxOfficeWindow.card_reader_ready_x": "कार्ड रीडर तैयार: %1",
+    "BoxOfficeWindow.no_card_reader_connected": "कोई कार्ड रीडर जुड़ा नहीं है: बैंड का नंबर लिखें या स्कैन करें",
+    "BoxOfficeWindow.no_card_reader_service": "कार्ड रीडर सेवा नहीं चल रही: बैंड का नंबर लिखें या स्कैन करें",
+    "BoxOfficeWindow.scan_the_ticket_first_then": "पहले टिकट स्कैन करें, फिर बैंड लगाएँ",
+    "BoxOfficeWindow.tap_the_lost_band_or": "खोया बैंड लगाएँ या उसका नंबर लिखें",
+    "QPlatformTheme.save": "सहेजें",
+    "QPlatformTheme.cancel": "रद्द करें",
 }

@@ -757,4 +757,18 @@ TEXTS = {
         "one": "{n} scansione di altri ingressi per il server",
         "other": "{n} scansioni di altri ingressi per il server",
     },
+    # the counter's Wristbands tab (ui/box_office/bands.py) and Qt's own Save / Cancel buttons
+    "BoxOfficeWindow.wristbands": "Braccialetti",
+    "BoxOfficeWindow.scan_the_ticket_or_type": "Scansioni il biglietto o digiti il numero",
+    "BoxOfficeWindow.tap_the_wristband_on_the": "Avvicini il braccialetto al lettore o scansioni il codice a barre",
+    "BoxOfficeWindow.printed_barcode_band": "Braccialetto con codice a barre stampato",
+    "BoxOfficeWindow.link_band_to_ticket": "Collega il braccialetto al biglietto",
+    "BoxOfficeWindow.band_lost_revoke_it": "Braccialetto perso: revocarlo",
+    "BoxOfficeWindow.card_reader_ready_x": "Lettore di schede pronto: %1",
+    "BoxOfficeWindow.no_card_reader_connected": "Nessun lettore di schede collegato: digiti o scansioni il numero del braccialetto",
+    "BoxOfficeWindow.no_card_reader_service": "Servizio lettore di schede assente: digiti o scansioni il numero del braccialetto",
+    "BoxOfficeWindow.scan_the_ticket_first_then": "Scansioni prima il biglietto, poi avvicini il braccialetto",
+    "BoxOfficeWindow.tap_the_lost_band_or": "Avvicini il braccialetto perso o digiti il numero",
+    "QPlatformTheme.save": "Salva",
+    "QPlatformTheme.cancel": "Annulla",
 }

@@ -710,4 +710,18 @@ TEXTS = {
     "status.gates_linked": {"other": "LAN上に{n}台"},
     "status.peer": "ゲート {gate}、{address}、最終接続 {time}",
     "status.forwarding": {"other": "他ゲートのスキャン{n}件をサーバーへ転送待ち"},
+    # the counter's Wristbands tab (ui/box_office/bands.py) and Qt's own Save / Cancel buttons
+    "BoxOfficeWindow.wristbands": "リストバンド",
+    "BoxOfficeWindow.scan_the_ticket_or_type": "チケットを読み取るか、番号を入力してください",
+    "BoxOfficeWindow.tap_the_wristband_on_the": "リストバンドをリーダーにかざすか、バーコードを読み取ってください",
+    "BoxOfficeWindow.printed_barcode_band": "バーコード印刷のバンド",
+    "BoxOfficeWindow.link_band_to_ticket": "バンドをチケットに紐付け",
+    "BoxOfficeWindow.band_lost_revoke_it": "バンド紛失：無効にする",
+    "BoxOfficeWindow.card_reader_ready_x": "カードリーダー準備完了：%1",
+    "BoxOfficeWindow.no_card_reader_connected": "カードリーダーが接続されていません。バンドの番号を入力するか読み取ってください",
+    "BoxOfficeWindow.no_card_reader_service": "カードリーダーのサービスがありません。バンドの番号を入力するか読み取ってください",
+    "BoxOfficeWindow.scan_the_ticket_first_then": "先にチケットを読み取ってから、バンドをかざしてください",
+    "BoxOfficeWindow.tap_the_lost_band_or": "紛失したバンドをかざすか、番号を入力してください",
+    "QPlatformTheme.save": "保存",
+    "QPlatformTheme.cancel": "キャンセル",
 }

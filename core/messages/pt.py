@@ -744,4 +744,18 @@ TEXTS = {
         "one": "{n} leitura de outros portões para o servidor",
         "other": "{n} leituras de outros portões para o servidor",
     },
+    # the counter's Wristbands tab (ui/box_office/bands.py) and Qt's own Save / Cancel buttons
+    "BoxOfficeWindow.wristbands": "Pulseiras",
+    "BoxOfficeWindow.scan_the_ticket_or_type": "Escaneie o ingresso ou digite o número",
+    "BoxOfficeWindow.tap_the_wristband_on_the": "Aproxime a pulseira do leitor ou escaneie o código de barras",
+    "BoxOfficeWindow.printed_barcode_band": "Pulseira com código de barras impresso",
+    "BoxOfficeWindow.link_band_to_ticket": "Vincular pulseira ao ingresso",
+    "BoxOfficeWindow.band_lost_revoke_it": "Pulseira perdida: revogar",
+    "BoxOfficeWindow.card_reader_ready_x": "Leitor de cartões pronto: %1",
+    "BoxOfficeWindow.no_card_reader_connected": "Nenhum leitor de cartões conectado: digite ou escaneie o número da pulseira",
+    "BoxOfficeWindow.no_card_reader_service": "Serviço de leitor de cartões indisponível: digite ou escaneie o número da pulseira",
+    "BoxOfficeWindow.scan_the_ticket_first_then": "Escaneie primeiro o ingresso e depois aproxime a pulseira",
+    "BoxOfficeWindow.tap_the_lost_band_or": "Aproxime a pulseira perdida ou digite o número",
+    "QPlatformTheme.save": "Salvar",
+    "QPlatformTheme.cancel": "Cancelar",
 }

@@ -712,4 +712,18 @@ TEXTS = {
     "status.gates_linked": {"other": "局域网内{n}个"},
     "status.peer": "入口 {gate}，{address}，上次联系 {time}",
     "status.forwarding": {"other": "{n}条其他入口的扫描待转发给服务器"},
+    # the counter's Wristbands tab (ui/box_office/bands.py) and Qt's own Save / Cancel buttons
+    "BoxOfficeWindow.wristbands": "腕带",
+    "BoxOfficeWindow.scan_the_ticket_or_type": "扫描门票或输入票号",
+    "BoxOfficeWindow.tap_the_wristband_on_the": "将腕带贴近读卡器，或扫描其条形码",
+    "BoxOfficeWindow.printed_barcode_band": "印有条形码的腕带",
+    "BoxOfficeWindow.link_band_to_ticket": "将腕带绑定到门票",
+    "BoxOfficeWindow.band_lost_revoke_it": "腕带丢失：作废",
+    "BoxOfficeWindow.card_reader_ready_x": "读卡器就绪：%1",
+    "BoxOfficeWindow.no_card_reader_connected": "未连接读卡器：请输入或扫描腕带编号",
+    "BoxOfficeWindow.no_card_reader_service": "读卡器服务不可用：请输入或扫描腕带编号",
+    "BoxOfficeWindow.scan_the_ticket_first_then": "请先扫描门票，再贴近腕带",
+    "BoxOfficeWindow.tap_the_lost_band_or": "贴近丢失的腕带，或输入其编号",
+    "QPlatformTheme.save": "保存",
+    "QPlatformTheme.cancel": "取消",
 }

@@ -75,7 +75,13 @@ def test_every_label_a_window_asks_qt_for_is_in_the_catalogue():
     ]
     assert not missing, "window labels not in the catalogue:\n" + "\n".join(missing)
     said = {src for (_ctx, src) in asked}
-    unused = sorted(key for (_ctx, src), key in messages.qt_labels().items() if src not in said)
+    # QPlatformTheme.*: the words of Qt's own standard buttons (Save, Cancel), which Qt asks
+    # for itself: the catalogue answers first, so languages Qt has no file for (Hindi) get them.
+    unused = sorted(
+        key
+        for (ctx, src), key in messages.qt_labels().items()
+        if src not in said and ctx != "QPlatformTheme"
+    )
     assert not unused, f"catalogue labels no window asks for: {unused}"
 
 

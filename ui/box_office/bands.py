@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -26,10 +26,6 @@ from PySide6.QtWidgets import (
 
 from ui.box_office.messages import refusal_text
 from ui.cards import CardReaderBridge
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("BoxOfficeWindow", text)
 
 
 class WristbandsTab(QWidget):
@@ -53,6 +49,7 @@ class WristbandsTab(QWidget):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.reader_state = QLabel()
+        self._reader = ("", "")  # the card reader's last (state, detail), shown in words
         buttons = QHBoxLayout()
         buttons.addWidget(self.link_button)
         buttons.addWidget(self.revoke_button)
@@ -70,12 +67,15 @@ class WristbandsTab(QWidget):
 
     def retranslate(self) -> None:
         tabs = self.shell.tabs
-        tabs.setTabText(tabs.indexOf(self), _tr("Wristbands"))
-        self.ticket.setPlaceholderText(_tr("Scan the ticket, or type its number"))
-        self.band.setPlaceholderText(_tr("Tap the wristband on the reader, or scan its barcode"))
-        self.barcode.setText(_tr("Printed barcode band"))
-        self.link_button.setText(_tr("Link band to ticket"))
-        self.revoke_button.setText(_tr("Band lost: revoke it"))
+        tabs.setTabText(tabs.indexOf(self), self.tr("Wristbands"))
+        self.ticket.setPlaceholderText(self.tr("Scan the ticket, or type its number"))
+        self.band.setPlaceholderText(
+            self.tr("Tap the wristband on the reader, or scan its barcode")
+        )
+        self.barcode.setText(self.tr("Printed barcode band"))
+        self.link_button.setText(self.tr("Link band to ticket"))
+        self.revoke_button.setText(self.tr("Band lost: revoke it"))
+        self._reader_state(*self._reader)  # its words too, in the new language
 
     def stop(self) -> None:
         self.cards.stop()
@@ -89,10 +89,11 @@ class WristbandsTab(QWidget):
             self.link()
 
     def _reader_state(self, state: str, detail: str) -> None:
+        self._reader = (state, detail)
         words = {
-            "ready": _tr("Card reader ready: %1"),
-            "no_reader": _tr("No card reader connected: type or scan the band's number"),
-            "no_service": _tr("No card reader service: type or scan the band's number"),
+            "ready": self.tr("Card reader ready: %1"),
+            "no_reader": self.tr("No card reader connected: type or scan the band's number"),
+            "no_service": self.tr("No card reader service: type or scan the band's number"),
         }
         self.reader_state.setText(words.get(state, "").replace("%1", detail))
 
@@ -103,7 +104,7 @@ class WristbandsTab(QWidget):
         staff = self.shell.staff
         ticket, band, kind = self.ticket.text(), self.band.text(), self._kind()
         if not ticket.strip() or not band.strip():
-            self._show(_tr("Scan the ticket first, then tap the band"))
+            self._show(self.tr("Scan the ticket first, then tap the band"))
             return
         service, name = self.service, staff.name if staff else None
         self.shell.ops.run(
@@ -117,7 +118,7 @@ class WristbandsTab(QWidget):
         staff = self.shell.staff
         band, kind = self.band.text(), self._kind()
         if not band.strip():
-            self._show(_tr("Tap the lost band, or type its number"))
+            self._show(self.tr("Tap the lost band, or type its number"))
             return
         service, name = self.service, staff.name if staff else None
         self.shell.ops.run(
