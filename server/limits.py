@@ -9,7 +9,7 @@ refused as soon as it passes the cap. Caps leave room for the largest valid requ
   20 million characters of file text);
 - ``/v1/device/media``: 2 MB (500 box-office links, the batch limit, with the UID and staff
   name at their maximum length in ``\\uXXXX``-escaped non-ASCII is about 1.4 MB; a counter
-  sends at most 256 KB at a time, sync/media.py);
+  sends at most 128 KB at a time, sync/media.py);
 - ``/v1/device/scans``: 8 MB (1000 scans, the batch limit, with every text field at its
   maximum length in ``\\uXXXX``-escaped non-ASCII is about 6.2 MB);
 - ``/v1/device/sales``: 8 MB (200 sales; a counter sends 100 at a time, a few KB each);

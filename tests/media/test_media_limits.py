@@ -68,3 +68,35 @@ def test_a_file_past_the_import_limit_is_refused_in_words_with_how_to_split_it(
     assert status == 2, out + err
     assert "too big to import at once" in err and "split it into 2 or more files" in err, err
     assert "Traceback" not in err
+
+
+def test_a_box_office_queue_of_long_named_links_reaches_the_server(media_server, tmp_path):
+    """200 links by a staff member with a 190-character name (not ASCII: the longest JSON)
+    used to pass the upload cap and fail every sync round; they go up in byte-sized batches."""
+    from app.boxoffice import BoxOffice
+    from sync.batches import DEFAULT_BUDGET, encoded_size, fit
+    from tests.sync.harness import make_kiosk
+
+    ev = media_server.create_event("Long Names")
+    tier = media_server.create_tier(ev["id"], "Weekend")
+    tickets = media_server.issue_tickets(ev["id"], tier["id"], 4)
+    code = media_server.pairing_code(ev["id"], None, role="box-office")
+    counter = make_kiosk(tmp_path, media_server.url, code, name="counter")
+    try:
+        assert counter.engine.sync_now()
+        box = BoxOffice(counter.store)
+        staff = ("अनन्या कृष्णमूर्ति " * 12)[:190]
+        for i in range(200):
+            uid = f"04:B0:{i >> 8:02X}:{i & 255:02X}:C1:D2:E3"
+            box.link_band(tickets[i % 4]["code"], uid, staff=staff)
+        from local_db import media as media_db
+
+        queue = media_db.pending_links(counter.store, 200)
+        assert sum(encoded_size(link) for link in queue) > DEFAULT_BUDGET  # needs 2 batches
+        assert sum(encoded_size(link) for link in fit(queue)) <= DEFAULT_BUDGET
+        assert counter.engine.sync_now(), counter.engine.last_round
+        assert media_db.pending_links(counter.store, 200) == []
+    finally:
+        counter.close()
+    linked = media_server.request("GET", f"/v1/events/{ev['id']}/media")["media"]
+    assert len(linked) == 200 and {m["staff"] for m in linked} == {staff}
