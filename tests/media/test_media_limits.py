@@ -6,37 +6,6 @@ The real server, the real CLI in a child process, a real kiosk store."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-
-import pytest
-
-from tests.conftest import ROOT
-
-
-@pytest.fixture
-def admin_cli(media_server):
-    """``gatehouse admin ...`` in a child process: (status, stdout, stderr)."""
-
-    def run(*argv: str):
-        env = {
-            **os.environ,
-            "GATEHOUSE_SERVER": media_server.url,
-            "GATEHOUSE_TOKEN": media_server.organizer_token,
-            "PYTHONPATH": str(ROOT),
-        }
-        done = subprocess.run(
-            [sys.executable, "-m", "app", "admin", *argv],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=ROOT,
-            timeout=300,
-        )
-        return done.returncode, done.stdout, done.stderr
-
-    return run
 
 
 def test_an_import_of_2500_bands_links_them_all(media_server, admin_cli, tmp_path):
