@@ -136,6 +136,9 @@ BAND_TEXTS = {
     "band_already_linked": "Wristband {band} is already linked to ticket {number}: nothing changed",
     "band_revoked": "Wristband {band} revoked: it no longer opens the door; ticket {number}"
     " itself is still valid",
+    # the ticket's own state, as this counter's list has it: never "still valid" when it is not
+    "band_revoked_ticket_not_valid": "Wristband {band} revoked: it no longer opens the door;"
+    " ticket {number} itself is {status}",
 }
 
 
@@ -877,7 +880,15 @@ class BoxOffice:
             active[0].ticket_id,
             number,
             ticket.holder if ticket else "",
-            BAND_TEXTS["band_revoked"].format(band=shown, number=number),
+            self._revoked_text(shown, number, ticket.status if ticket else None),
+        )
+
+    @staticmethod
+    def _revoked_text(shown: str, number: str, status: str | None) -> str:
+        if status in (None, "valid"):
+            return BAND_TEXTS["band_revoked"].format(band=shown, number=number)
+        return BAND_TEXTS["band_revoked_ticket_not_valid"].format(
+            band=shown, number=number, status=status
         )
 
     def refused_bands(self) -> list[tuple[str, str]]:

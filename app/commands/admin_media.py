@@ -7,8 +7,13 @@
 - ``revoke --event E UID [--barcode]``: a lost band stops working; its ticket does not;
 - ``list --event E [--ticket T]``.
 
-A band already linked to another ticket is refused in words (exit 2) by the server, which
-checks every reading of the UID (hex or decimal, either byte order). See server/media.py.
+A band already linked to another ticket is refused in words by the server, which checks
+every reading of the UID (hex or decimal, either byte order). See server/media.py.
+
+Exit status (DESIGN section 9, as ``box-office link`` / ``revoke-band`` and a ``sync`` that
+was refused): 0 done (or nothing to change), 1 refused by the venue's lists (the band is
+another ticket's, the ticket is refunded or unknown, the band is not linked, an import row),
+2 usage or environment (a UID that is not one, no server, a file too big).
 """
 
 from __future__ import annotations
@@ -59,6 +64,17 @@ def _print(args, data, text: str) -> None:
     print(json.dumps(data) if args.json else text)
 
 
+def _refused(exc) -> int:
+    """A server refusal in the venue's terms (409 conflict, 404 not found) is exit 1, in
+    words on stderr; anything else stays a usage or environment error (exit 2)."""
+    import sys
+
+    if exc.status not in (404, 409):
+        raise exc
+    print(f"gatehouse: {exc}", file=sys.stderr)
+    return 1
+
+
 def _ticket(text: str) -> int:
     from app.commands.admin import _ticket_ref
 
@@ -75,18 +91,23 @@ def _line(m: dict) -> str:
 
 
 def media_link(args) -> int:
+    from app.admin_client import ServerRefused
+
     with _client(args) as c:
         event = c.event_id(args.event)
-        m = c.call(
-            "POST",
-            f"/v1/events/{event}/media",
-            json={
-                "ticket": _ticket(args.ticket),
-                "uid": args.uid,
-                "kind": _kind(args),
-                "format": args.format,
-            },
-        )
+        try:
+            m = c.call(
+                "POST",
+                f"/v1/events/{event}/media",
+                json={
+                    "ticket": _ticket(args.ticket),
+                    "uid": args.uid,
+                    "kind": _kind(args),
+                    "format": args.format,
+                },
+            )
+        except ServerRefused as exc:
+            return _refused(exc)
     done = "Linked" if m["changed"] else "Already linked, nothing changed"
     _print(args, m, f"{done}: {_line(m)}")
     return 0
@@ -142,13 +163,18 @@ def media_import(args) -> int:
 
 
 def media_revoke(args) -> int:
+    from app.admin_client import ServerRefused
+
     with _client(args) as c:
         event = c.event_id(args.event)
-        m = c.call(
-            "POST",
-            f"/v1/events/{event}/media/revoke",
-            json={"uid": args.uid, "kind": _kind(args), "format": args.format},
-        )
+        try:
+            m = c.call(
+                "POST",
+                f"/v1/events/{event}/media/revoke",
+                json={"uid": args.uid, "kind": _kind(args), "format": args.format},
+            )
+        except ServerRefused as exc:
+            return _refused(exc)
     done = "Revoked" if m["changed"] else "Already revoked, nothing changed"
     _print(args, m, f"{done}: {_line(m)}; the ticket itself is unchanged")
     return 0
