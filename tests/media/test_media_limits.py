@@ -69,3 +69,46 @@ def test_a_box_office_queue_of_long_named_links_reaches_the_server(media_server,
         counter.close()
     linked = media_server.request("GET", f"/v1/events/{ev['id']}/media")["media"]
     assert len(linked) == 200 and {m["staff"] for m in linked} == {staff}
+
+
+def test_a_door_s_queue_of_long_named_acknowledgements_reaches_the_server(media_server, tmp_path):
+    """Acknowledgements went up 200 at a time; with long staff names 120 of them pass the
+    64 KB cap of their route and stopped every sync. They go in byte-sized batches now."""
+    from app.door import DoorService
+    from app.staff import StaffMember
+    from local_db.broadcasts import pending_acks
+    from tests.sync.harness import make_kiosk
+
+    ev = media_server.create_event("Many Messages")
+    media_server.create_gate(ev["id"], "Main")
+    door = make_kiosk(
+        tmp_path, media_server.url, media_server.pairing_code(ev["id"], "Main"), name="door"
+    )
+    try:
+        assert door.engine.sync_now()
+        sent = [
+            media_server.request(
+                "POST", f"/v1/events/{ev['id']}/broadcasts", json={"text": f"Note {i}"}
+            )
+            for i in range(120)
+        ]
+        assert door.engine.sync_now() and door.engine.sync_now()  # the feed pages them
+        service = DoorService(door.checkin)
+        member = StaffMember(7, ("अनन्या कृष्णमूर्ति " * 12)[:190], "door")
+        media_server.stop()  # acknowledged offline: they queue up
+        try:
+            for item in sent:
+                service.broadcasts.acknowledge(item["id"], member)
+        finally:
+            media_server.start()
+        assert pending_acks(door.store) == 120
+        from local_db.broadcasts import unsent_acks
+
+        queue = [
+            json.dumps(a.to_dict(), ensure_ascii=False).encode() for a in unsent_acks(door.store)
+        ]
+        assert sum(len(a) for a in queue) > 64 * 1024  # one old-style batch: over the cap
+        assert door.engine.sync_now(), door.engine.last_round
+        assert pending_acks(door.store) == 0
+    finally:
+        door.close()
