@@ -39,6 +39,15 @@ def plaintext_warning(server: str) -> str | None:
     )
 
 
+class ServerRefused(CommandError):
+    """The server answered with an error status (``status``); a CommandError for callers
+    that do not tell refusals apart (exit 2), for those that do (admin media: exit 1)."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
 class AdminClient:
     def __init__(self, server: str | None, token: str | None, timeout: float = 120.0):
         server = server or server_from_env()
@@ -78,7 +87,7 @@ class AdminClient:
                 message = body.get("message") or body.get("error") or r.text
             except ValueError:
                 message = r.text[:200] or r.reason_phrase
-            raise CommandError(f"server refused ({r.status_code}): {message}")
+            raise ServerRefused(f"server refused ({r.status_code}): {message}", r.status_code)
         if r.headers.get("content-type", "").startswith("application/json"):
             return r.json()
         return r.content

@@ -31,6 +31,7 @@ from core.keys import SigningKey
 from core.media import (
     ACTIVE,
     NFC,
+    AmbiguousUid,
     MediumProblem,
     display_uid,
     medium_hash,
@@ -135,11 +136,16 @@ BAND_TEXTS = {
     "ticket_not_valid": "Ticket {number} is {status}: a band cannot be linked to it",
     "band_taken": "Wristband {band} is already linked to ticket {number}{holder}: revoke it"
     " there first, or use another band",
+    "band_ambiguous": "Wristband {band} was read as digits only: it could be hex or a decimal"
+    " number. Set how this reader writes UIDs (hex or decimal) and tap it again",
     "band_not_linked": "Wristband {band} is not linked to any ticket on this counter's list",
     "band_linked": "Wristband {band} linked to ticket {number}{holder}",
     "band_already_linked": "Wristband {band} is already linked to ticket {number}: nothing changed",
     "band_revoked": "Wristband {band} revoked: it no longer opens the door; ticket {number}"
     " itself is still valid",
+    # the ticket's own state, as this counter's list has it: never "still valid" when it is not
+    "band_revoked_ticket_not_valid": "Wristband {band} revoked: it no longer opens the door;"
+    " ticket {number} itself is {status}",
 }
 
 
@@ -816,9 +822,13 @@ class BoxOffice:
             raise band_error("no_such_ticket", ticket=text[:40])
         return ticket
 
-    def _band(self, text: str, kind: str, fmt: str) -> tuple[str, list[bytes]]:
+    def _band(
+        self, text: str, kind: str, fmt: str, *, linking: bool = False
+    ) -> tuple[str, list[bytes]]:
         try:
-            value = normalise(kind, text, fmt)
+            value = normalise(kind, text, fmt, linking=linking)
+        except AmbiguousUid:
+            raise band_error("band_ambiguous", band=text.strip()[:40]) from None
         except MediumProblem:
             raise band_error("not_a_band", text=text.strip()[:40]) from None
         forms = same_band(text, fmt) if kind == NFC else [value]
@@ -862,6 +872,9 @@ class BoxOffice:
                 return BandLink(
                     None, "link", kind, shown, ticket.ticket_id, number, ticket.holder, message
                 )
+            # stored under one reading: digits that could be hex or decimal are refused here,
+            # after the checks above, which tried every reading (core.media.link_uid)
+            self._band(band_text, kind, fmt, linking=True)
             link_id = media_db.record_link(
                 self.store,
                 action="link",
@@ -910,7 +923,15 @@ class BoxOffice:
             active[0].ticket_id,
             number,
             ticket.holder if ticket else "",
-            BAND_TEXTS["band_revoked"].format(band=shown, number=number),
+            self._revoked_text(shown, number, ticket.status if ticket else None),
+        )
+
+    @staticmethod
+    def _revoked_text(shown: str, number: str, status: str | None) -> str:
+        if status in (None, "valid"):
+            return BAND_TEXTS["band_revoked"].format(band=shown, number=number)
+        return BAND_TEXTS["band_revoked_ticket_not_valid"].format(
+            band=shown, number=number, status=status
         )
 
     def refused_bands(self) -> list[tuple[str, str]]:

@@ -91,31 +91,43 @@ class DoorService:
         """``callback(result)`` after each recorded scan (the sync engine's upload nudge)."""
         self.checkin.on_scan(callback)
 
-    def check(self, code: str, *, gate=None, direction="entry", staff=None) -> CheckResult:
+    # Every way in (a code, a tap, a wristband barcode, a ticket found by name, an override)
+    # is decided through ``_decide``: the emergency stop lives there and nowhere else, so a
+    # new read path added here cannot forget it (issue 17: taps once skipped it).
+    def _decide(self, direction: str, decide: Callable[[], CheckResult]) -> CheckResult:
         stopped = self.admissions_stopped(direction)
         if stopped is not None:
             return stopped
-        return self.checkin.check(code, gate=gate, direction=direction, staff=staff)
+        return decide()
+
+    def check(self, code: str, *, gate=None, direction="entry", staff=None) -> CheckResult:
+        return self._decide(
+            direction,
+            lambda: self.checkin.check(code, gate=gate, direction=direction, staff=staff),
+        )
 
     def check_media(
         self, uid: str, *, kind="nfc", fmt="auto", gate=None, direction="entry", staff=None
     ) -> CheckResult:
         """A wristband or card tapped on a reader: decided for its ticket like its code."""
-        return self.checkin.check_media(
-            uid, kind=kind, fmt=fmt, gate=gate, direction=direction, staff=staff
+        return self._decide(
+            direction,
+            lambda: self.checkin.check_media(
+                uid, kind=kind, fmt=fmt, gate=gate, direction=direction, staff=staff
+            ),
         )
 
     def check_ticket(self, ticket_id: int, *, direction="entry", staff=None) -> CheckResult:
-        stopped = self.admissions_stopped(direction)
-        if stopped is not None:
-            return stopped
-        return self.checkin.check_ticket(ticket_id, direction=direction, staff=staff)
+        return self._decide(
+            direction,
+            lambda: self.checkin.check_ticket(ticket_id, direction=direction, staff=staff),
+        )
 
     def override(self, rejected: CheckResult, *, supervisor: str, reason: str) -> CheckResult:
-        stopped = self.admissions_stopped("entry")
-        if stopped is not None:
-            return stopped
-        return self.checkin.override(rejected, supervisor=supervisor, reason=reason)
+        return self._decide(
+            "entry",
+            lambda: self.checkin.override(rejected, supervisor=supervisor, reason=reason),
+        )
 
     def admissions_stopped(self, direction: str = "entry") -> CheckResult | None:
         """The refusal every entry gets while an emergency broadcast is open here, or None.

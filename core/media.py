@@ -49,6 +49,16 @@ class MediumProblem(ValueError):
         self.params = params
 
 
+class AmbiguousUid(MediumProblem):
+    """Digits only, of a hex UID's length: hex or decimal? Linking needs the reader's format."""
+
+
+# Digit counts a hex reader types for a 4-, 7- or 10-byte UID. Ten digits is left out: it is
+# how decimal readers type a 4-byte UID (the usual factory setting), and a 5-byte hex UID is
+# an EM4100 tag, which only wedge readers read, so its door reads the same text again.
+AMBIGUOUS_LENGTHS = (8, 14, 20)
+
+
 @dataclass(frozen=True)
 class MediumRecord:
     """A medium as the manifest describes it (the kiosk knows its hash, not its UID)."""
@@ -178,10 +188,36 @@ def check_barcode(text: str) -> str:
     return text
 
 
-def normalise(kind: str, value: str, fmt: str = "auto") -> str:
-    """The stored form of a medium of ``kind``: canonical UID or checked barcode text."""
+def ambiguous(text: str, fmt: str = "auto") -> bool:
+    """True when ``auto`` cannot tell a hex UID from a decimal number: digits only, no hex
+    mark (colons, 0x), and 8, 14 or 20 of them (``AMBIGUOUS_LENGTHS``)."""
+    if fmt != "auto":
+        return False
+    bare, marked_hex = _bare(text)
+    if marked_hex or not _DEC.fullmatch(bare) or len(bare) not in AMBIGUOUS_LENGTHS:
+        return False
+    return _hex_bytes(bare) is not None and _dec_bytes(bare) is not None
+
+
+def link_uid(text: str, fmt: str = "auto") -> str:
+    """The UID to store when linking a band: ``canonical_uid``, but an ambiguous reading is
+    refused in words (stored wrongly, a PC/SC reader at the door would never find it)."""
+    if ambiguous(text, fmt):
+        shown = text.strip()[:40]
+        raise AmbiguousUid(
+            f"{shown!r} could be a hex UID ({display_uid(_bare(text)[0])}) or a decimal number:"
+            " say how the reader writes UIDs (format hex or decimal) and link it again"
+        )
+    return canonical_uid(text, fmt)
+
+
+def normalise(kind: str, value: str, fmt: str = "auto", *, linking: bool = False) -> str:
+    """The stored form of a medium of ``kind``: canonical UID or checked barcode text.
+
+    ``linking``: refuse an ambiguous UID (``link_uid``); a look-up or a revocation tries
+    every reading instead."""
     if kind == NFC:
-        return canonical_uid(value, fmt)
+        return link_uid(value, fmt) if linking else canonical_uid(value, fmt)
     if kind == BARCODE:
         return check_barcode(value)
     raise MediumProblem(

@@ -5,7 +5,11 @@ route parses JSON before it checks the token). A declared ``Content-Length`` ove
 cap is answered ``413 too_large`` at once; a chunked body is counted as it streams and
 refused as soon as it passes the cap. Caps leave room for the largest valid request:
 
-- ticket issue/import: 25 MB (imports hold up to 20 million characters of file text);
+- ticket issue/import and wristband import (``/media/import``): 25 MB (imports hold up to
+  20 million characters of file text);
+- ``/v1/device/media``: 2 MB (500 box-office links, the batch limit, with the UID and staff
+  name at their maximum length in ``\\uXXXX``-escaped non-ASCII is about 1.4 MB; a counter
+  sends at most 128 KB at a time, sync/media.py);
 - ``/v1/device/scans``: 8 MB (1000 scans, the batch limit, with every text field at its
   maximum length in ``\\uXXXX``-escaped non-ASCII is about 6.2 MB);
 - ``/v1/device/sales``: 8 MB (200 sales; a counter sends 100 at a time, a few KB each);
@@ -23,7 +27,9 @@ KB, MB = 1024, 1024 * 1024
 DEFAULT_CAP = 64 * KB
 CAPS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"^/v1/events/[^/]+/tickets(/import)?/?$"), 25 * MB),
+    (re.compile(r"^/v1/events/[^/]+/media/import/?$"), 25 * MB),
     (re.compile(r"^/v1/device/scans/?$"), 8 * MB),
+    (re.compile(r"^/v1/device/media/?$"), 2 * MB),
     (re.compile(r"^/v1/device/sales/?$"), 8 * MB),
     (re.compile(r"^/v1/pair/?$"), 8 * KB),
 )

@@ -67,10 +67,13 @@ def _shown(kind: str, value: str) -> str:
     return f"Wristband {media.display_uid(value)}" if kind == media.NFC else f"Barcode {value!r}"
 
 
-def normalise(kind: str, value: str, fmt: str = "auto") -> tuple[str, list[str]]:
-    """(stored form, every form it may be read as) or 400 ``bad_medium`` in words."""
+def normalise(
+    kind: str, value: str, fmt: str = "auto", *, linking: bool = False
+) -> tuple[str, list[str]]:
+    """(stored form, every form it may be read as) or 400 ``bad_medium`` in words
+    (``linking``: an ambiguous all-digit UID too, core.media.link_uid)."""
     try:
-        stored = media.normalise(kind, value, fmt)
+        stored = media.normalise(kind, value, fmt, linking=linking)
     except MediumProblem as exc:
         raise bad_request(str(exc), "bad_medium") from None
     forms = media.same_band(value, fmt) if kind == media.NFC else [stored]
@@ -144,6 +147,10 @@ def link(
             mine = row
     if mine is not None and mine.status == media.ACTIVE:
         return mine, False  # already linked to this ticket: nothing changes
+    if mine is None:
+        # A new band is stored under one reading: refuse digits that could be hex or decimal
+        # (core.media.link_uid), after the checks above, which tried every reading.
+        normalise(kind, value, fmt, linking=True)
     values = {
         "ticket_id": ticket_id,
         "status": media.ACTIVE,

@@ -22,6 +22,7 @@ from pathlib import Path
 from core.keys import SigningKey
 from local_db import sales as sales_db
 from local_db.store import Store
+from sync.batches import fit
 from sync.client import ServerClient
 from sync.errors import SyncError
 
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 KEY_FILE = "box_office_key"
 BATCH = 100
+# Bytes per sales upload: a sale may hold 1,000 tickets with long names (about 1.8 MB as
+# escaped JSON), so 100 of them could pass the route's 8 MB cap (server/limits.py).
+SALES_BUDGET = 4 * 1024 * 1024
 ROLE = "box-office"
 
 
@@ -109,7 +113,7 @@ def sync_box_office(store: Store, client: ServerClient) -> SalesReport:
         return report
     report.key_registered = ensure_registered(store, client)
     while True:
-        batch = sales_db.unsent_sales(store, BATCH)
+        batch = fit(sales_db.unsent_sales(store, BATCH), SALES_BUDGET, lambda s: s.to_dict())
         # An empty upload still fetches the allocation: that is how it is topped up.
         data = client.json("POST", "/v1/device/sales", json={"sales": [s.to_dict() for s in batch]})
         grants = data.get("allocations")

@@ -34,6 +34,7 @@ from local_db.broadcasts import (
     unsent_acks,
 )
 from local_db.store import Store
+from sync.batches import fit
 from sync.client import ServerClient
 from sync.errors import SyncError
 
@@ -132,7 +133,8 @@ def _lift(store: Store, ids) -> list[Broadcast]:
 def _upload_acks(store: Store, client: ServerClient) -> int:
     sent = 0
     for _ in range(1000):
-        acks = unsent_acks(store)
+        # sized by bytes too: 200 acks by long staff names pass the route's 64 KB cap
+        acks = fit(unsent_acks(store), 48 * 1024, lambda a: a.to_dict())  # cap: 64 KB
         if not acks:
             break
         data = client.json(

@@ -13,17 +13,18 @@ import logging
 
 from local_db import media as media_db
 from local_db.store import Store
+from sync.batches import fit
 from sync.client import ServerClient
 
 log = logging.getLogger(__name__)
-BATCH = 200
+BATCH = 200  # and at most sync.batches.DEFAULT_BUDGET bytes: long staff names add up
 
 
 def upload_links(store: Store, client: ServerClient) -> tuple[int, list[dict]]:
     """Send pending links; returns (accepted, refused answers)."""
     accepted_total, refused_all = 0, []
     while True:
-        batch = media_db.pending_links(store, BATCH)
+        batch = fit(media_db.pending_links(store, BATCH))
         if not batch:
             break
         data = client.json("POST", "/v1/device/media", json={"links": batch})

@@ -7,8 +7,13 @@
 - ``revoke --event E UID [--barcode]``: a lost band stops working; its ticket does not;
 - ``list --event E [--ticket T]``.
 
-A band already linked to another ticket is refused in words (exit 2) by the server, which
-checks every reading of the UID (hex or decimal, either byte order). See server/media.py.
+A band already linked to another ticket is refused in words by the server, which checks
+every reading of the UID (hex or decimal, either byte order). See server/media.py.
+
+Exit status (DESIGN section 9, as ``box-office link`` / ``revoke-band`` and a ``sync`` that
+was refused): 0 done (or nothing to change), 1 refused by the venue's lists (the band is
+another ticket's, the ticket is refunded or unknown, the band is not linked, an import row),
+2 usage or environment (a UID that is not one, no server, a file too big).
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from pathlib import Path
 
 from app.cli import CommandError
 
+# The server takes an import of up to 20 million characters (server/routers/media.py,
+# ImportIn, as for tickets); a bigger file is refused here in words, before it is sent.
+MAX_IMPORT_CHARS = 20_000_000
 FORMATS = ["auto", "hex", "hex-reversed", "decimal", "decimal-reversed"]
 FORMAT_HELP = "how the reader writes a chip's UID (default: auto, every reading is checked)"
 
@@ -58,6 +66,17 @@ def _print(args, data, text: str) -> None:
     print(json.dumps(data) if args.json else shown(text, newlines=True))
 
 
+def _refused(exc) -> int:
+    """A server refusal in the venue's terms (409 conflict, 404 not found) is exit 1, in
+    words on stderr; anything else stays a usage or environment error (exit 2)."""
+    import sys
+
+    if exc.status not in (404, 409):
+        raise exc
+    print(f"gatehouse: {exc}", file=sys.stderr)
+    return 1
+
+
 def _ticket(text: str) -> int:
     from app.commands.admin import _ticket_ref
 
@@ -74,37 +93,68 @@ def _line(m: dict) -> str:
 
 
 def media_link(args) -> int:
+    from app.admin_client import ServerRefused
+
     with _client(args) as c:
         event = c.event_id(args.event)
-        m = c.call(
-            "POST",
-            f"/v1/events/{event}/media",
-            json={
-                "ticket": _ticket(args.ticket),
-                "uid": args.uid,
-                "kind": _kind(args),
-                "format": args.format,
-            },
-        )
+        try:
+            m = c.call(
+                "POST",
+                f"/v1/events/{event}/media",
+                json={
+                    "ticket": _ticket(args.ticket),
+                    "uid": args.uid,
+                    "kind": _kind(args),
+                    "format": args.format,
+                },
+            )
+        except ServerRefused as exc:
+            return _refused(exc)
     done = "Linked" if m["changed"] else "Already linked, nothing changed"
     _print(args, m, f"{done}: {_line(m)}")
     return 0
 
 
+def _too_big(file: str, content: str) -> CommandError:
+    """The words for an import file the server cannot take at once, with how to split it."""
+    import json
+
+    lines = max(1, content.count("\n") + (not content.endswith("\n")))
+    # Sent as JSON, where a non-ASCII character takes up to 12 bytes: the server's 25 MB cap
+    # (server/limits.py) can be met before its 20 million characters are.
+    sent = len(json.dumps(content))
+    parts = max(-(-len(content) // MAX_IMPORT_CHARS), -(-sent // (24 * 1024 * 1024)))
+    per_part = max(1, lines // parts - 1)
+    return CommandError(
+        f"{file} is too big to import at once ({len(content):,} characters, at most "
+        f"{MAX_IMPORT_CHARS:,}): split it into {parts} or more files of at most {per_part:,}"
+        " lines each (the header row, if any, at the top of each) and import them one by one"
+    )
+
+
 def media_import(args) -> int:
+    from app.admin_client import ServerRefused
+
     try:
         content = Path(args.file).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise CommandError(f"cannot read {args.file}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise CommandError(f"{args.file} is not UTF-8 text: save it as UTF-8 CSV") from None
+    if len(content) > MAX_IMPORT_CHARS:
+        raise _too_big(args.file, content)
     with _client(args) as c:
         event = c.event_id(args.event)
-        result = c.call(
-            "POST",
-            f"/v1/events/{event}/media/import",
-            json={"content": content, "format": args.format},
-        )
+        try:
+            result = c.call(
+                "POST",
+                f"/v1/events/{event}/media/import",
+                json={"content": content, "format": args.format},
+            )
+        except ServerRefused as exc:
+            if exc.status == 413:  # a server with a smaller cap than ours
+                raise _too_big(args.file, content) from None
+            raise
     lines = [
         f"Linked {result['linked']} bands, {result['unchanged']} already linked, "
         f"{len(result['errors'])} refused."
@@ -115,13 +165,18 @@ def media_import(args) -> int:
 
 
 def media_revoke(args) -> int:
+    from app.admin_client import ServerRefused
+
     with _client(args) as c:
         event = c.event_id(args.event)
-        m = c.call(
-            "POST",
-            f"/v1/events/{event}/media/revoke",
-            json={"uid": args.uid, "kind": _kind(args), "format": args.format},
-        )
+        try:
+            m = c.call(
+                "POST",
+                f"/v1/events/{event}/media/revoke",
+                json={"uid": args.uid, "kind": _kind(args), "format": args.format},
+            )
+        except ServerRefused as exc:
+            return _refused(exc)
     done = "Revoked" if m["changed"] else "Already revoked, nothing changed"
     _print(args, m, f"{done}: {_line(m)}; the ticket itself is unchanged")
     return 0

@@ -323,7 +323,8 @@ def link_band(args) -> int:
             done = box.link_band(args.ticket, args.band, staff=staff, kind=kind, fmt=args.format)
         except BoxOfficeError as exc:
             print(f"gatehouse: {exc}", file=sys.stderr)
-            return 1 if exc.code in ("band_taken", "ticket_not_valid") else 2
+            # refused by the lists: 1, as admin media link (DESIGN section 9); 2 is usage
+            return 1 if exc.code in ("band_taken", "ticket_not_valid", "no_such_ticket") else 2
     print(json.dumps(done.to_dict()) if args.json else done.message)
     return 0
 
