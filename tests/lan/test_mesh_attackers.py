@@ -16,7 +16,7 @@ from core.mesh_scan import sign_scan
 from core.scans import Scan
 from sync.mesh.channel import MAGIC, ChannelClosed, HandshakeRefused, _nonce, dial
 from sync.mesh.device_key import load_device_key
-from sync.mesh.node import MAX_HANDSHAKES
+from sync.mesh.node import MAX_PENDING_PER_ADDRESS
 from tests.lan.conftest import wait_for
 
 
@@ -208,7 +208,8 @@ def test_a_connection_flood_is_capped_and_the_gates_still_link(trio):
     _, ev, b, c = trio
     socks = [socket.create_connection(("127.0.0.1", b.node.port), timeout=5) for _ in range(40)]
     try:
-        wait_for(lambda: b.node.refusals["busy"] == 40 - MAX_HANDSHAKES, what="the cap")
+        # one source address holds at most MAX_PENDING_PER_ADDRESS handshakes at once
+        wait_for(lambda: b.node.refusals["busy"] == 40 - MAX_PENDING_PER_ADDRESS, what="cap")
     finally:
         for s in socks:
             s.close()  # the held handshakes end (the listener reads end of stream)
