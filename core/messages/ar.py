@@ -754,4 +754,8 @@ TEXTS = {
     "SettingsDialog.a_rejection_stays_on_screen": "تبقى نتيجة «مرفوض» على الشاشة حتى الضغط على Enter",
     # the answers that mean yes to a [y/N] question (space-separated; "y" and "yes" always do)
     "cli.yes_words": "ن نعم",
+    # fixmesh: the door's status strip says whether gates are linked while offline
+    "DoorWindow.internet_down_no_gate_linked": "الإنترنت منقطع · لا بوابة متصلة: قد تدخل من هنا تذكرة استُخدمت عند بوابة أخرى",
+    "DoorWindow.internet_down_1_gate_linked": "الإنترنت منقطع · بوابة واحدة متصلة",
+    "DoorWindow.internet_down_gates_linked": "الإنترنت منقطع · البوابات المتصلة: %1",
 }

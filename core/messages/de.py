@@ -704,4 +704,8 @@ TEXTS = {
     "SettingsDialog.volume": "Lautstärke",
     "SettingsDialog.rejections": "Ablehnungen",
     "SettingsDialog.a_rejection_stays_on_screen": "Eine Ablehnung bleibt bis Enter angezeigt",
+    # fixmesh: the door's status strip says whether gates are linked while offline
+    "DoorWindow.internet_down_no_gate_linked": "Internet ausgefallen · kein Eingang verbunden: ein an einem anderen Eingang genutztes Ticket käme hier noch durch",
+    "DoorWindow.internet_down_1_gate_linked": "Internet ausgefallen · 1 Eingang verbunden",
+    "DoorWindow.internet_down_gates_linked": "Internet ausgefallen · %1 Eingänge verbunden",
 }

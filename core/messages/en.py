@@ -668,4 +668,8 @@ TEXTS = {
     "EmergencyCover.supervisor_acknowledge_1": "Supervisor: acknowledge (%1)",
     # the answers that mean yes to a [y/N] question (space-separated; "y" and "yes" always do)
     "cli.yes_words": "y yes",
+    # fixmesh: the door's status strip says whether gates are linked while offline
+    "DoorWindow.internet_down_no_gate_linked": "Internet down · no gate linked: a ticket used at another gate may get in here",
+    "DoorWindow.internet_down_1_gate_linked": "Internet down · 1 gate linked",
+    "DoorWindow.internet_down_gates_linked": "Internet down · %1 gates linked",
 }

@@ -681,4 +681,8 @@ TEXTS = {
     "EmergencyCover.supervisor_acknowledge_1": "Supervisor: confirmar lectura (%1)",
     # the answers that mean yes to a [y/N] question (space-separated; "y" and "yes" always do)
     "cli.yes_words": "s si sí",
+    # fixmesh: the door's status strip says whether gates are linked while offline
+    "DoorWindow.internet_down_no_gate_linked": "Sin internet · ninguna puerta enlazada: una entrada usada en otra puerta podría pasar aquí",
+    "DoorWindow.internet_down_1_gate_linked": "Sin internet · 1 puerta enlazada",
+    "DoorWindow.internet_down_gates_linked": "Sin internet · %1 puertas enlazadas",
 }

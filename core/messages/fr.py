@@ -684,4 +684,8 @@ TEXTS = {
     "SettingsDialog.volume": "Volume",
     "SettingsDialog.rejections": "Refus",
     "SettingsDialog.a_rejection_stays_on_screen": "Un refus reste affiché jusqu'à Entrée",
+    # fixmesh: the door's status strip says whether gates are linked while offline
+    "DoorWindow.internet_down_no_gate_linked": "Internet coupé · aucune porte reliée : un billet utilisé à une autre porte pourrait passer ici",
+    "DoorWindow.internet_down_1_gate_linked": "Internet coupé · 1 porte reliée",
+    "DoorWindow.internet_down_gates_linked": "Internet coupé · %1 portes reliées",
 }

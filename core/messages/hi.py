@@ -676,4 +676,8 @@ TEXTS = {
     "SettingsDialog.a_rejection_stays_on_screen": "रोकने का नतीजा Enter दबाने तक स्क्रीन पर रहे",
     # the answers that mean yes to a [y/N] question (space-separated; "y" and "yes" always do)
     "cli.yes_words": "हाँ हां हा haan",
+    # fixmesh: the door's status strip says whether gates are linked while offline
+    "DoorWindow.internet_down_no_gate_linked": "इंटरनेट बंद · कोई गेट जुड़ा नहीं: दूसरे गेट पर इस्तेमाल हुआ टिकट यहाँ से भी अंदर जा सकता है",
+    "DoorWindow.internet_down_1_gate_linked": "इंटरनेट बंद · 1 गेट जुड़ा है",
+    "DoorWindow.internet_down_gates_linked": "इंटरनेट बंद · %1 गेट जुड़े हैं",
 }

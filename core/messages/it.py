@@ -691,4 +691,8 @@ TEXTS = {
     "SettingsDialog.volume": "Volume",
     "SettingsDialog.rejections": "Respinti",
     "SettingsDialog.a_rejection_stays_on_screen": "L'esito RESPINTO resta a schermo fino a Invio",
+    # fixmesh: the door's status strip says whether gates are linked while offline
+    "DoorWindow.internet_down_no_gate_linked": "Internet assente · nessun varco collegato: un biglietto usato a un altro varco potrebbe passare qui",
+    "DoorWindow.internet_down_1_gate_linked": "Internet assente · 1 varco collegato",
+    "DoorWindow.internet_down_gates_linked": "Internet assente · %1 varchi collegati",
 }

@@ -655,4 +655,8 @@ TEXTS = {
     "SettingsDialog.a_rejection_stays_on_screen": "入場不可の判定を Enter を押すまで表示する",
     # the answers that mean yes to a [y/N] question (space-separated; "y" and "yes" always do)
     "cli.yes_words": "はい",
+    # fixmesh: the door's status strip says whether gates are linked while offline
+    "DoorWindow.internet_down_no_gate_linked": "インターネット切断 · 接続中のゲートなし：他のゲートで使われたチケットがここで通る恐れがあります",
+    "DoorWindow.internet_down_1_gate_linked": "インターネット切断 · 1つのゲートと接続中",
+    "DoorWindow.internet_down_gates_linked": "インターネット切断 · %1つのゲートと接続中",
 }

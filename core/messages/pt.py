@@ -678,4 +678,8 @@ TEXTS = {
     "SettingsDialog.volume": "Volume",
     "SettingsDialog.rejections": "Acessos negados",
     "SettingsDialog.a_rejection_stays_on_screen": "O resultado NEGADO fica na tela até teclar Enter",
+    # fixmesh: the door's status strip says whether gates are linked while offline
+    "DoorWindow.internet_down_no_gate_linked": "Sem internet · nenhum portão conectado: um ingresso usado em outro portão pode passar aqui",
+    "DoorWindow.internet_down_1_gate_linked": "Sem internet · 1 portão conectado",
+    "DoorWindow.internet_down_gates_linked": "Sem internet · %1 portões conectados",
 }

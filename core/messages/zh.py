@@ -655,4 +655,8 @@ TEXTS = {
     "SettingsDialog.a_rejection_stays_on_screen": "拒绝结果一直显示，直到按 Enter",
     # the answers that mean yes to a [y/N] question (space-separated; "y" and "yes" always do)
     "cli.yes_words": "是 是的 好",
+    # fixmesh: the door's status strip says whether gates are linked while offline
+    "DoorWindow.internet_down_no_gate_linked": "网络中断 · 没有已连接的入口：在其他入口用过的票可能在此再次入场",
+    "DoorWindow.internet_down_1_gate_linked": "网络中断 · 已连接 1 个入口",
+    "DoorWindow.internet_down_gates_linked": "网络中断 · 已连接 %1 个入口",
 }
