@@ -56,6 +56,7 @@ MAX_PENDING_PER_ADDRESS = 4  # in progress at once from one source address
 CONNECT_BURST = 8
 CONNECT_RATE_PER_S = 2.0
 MAX_CANDIDATES = 64  # addresses dialled (a flood of fake mDNS answers must not spawn more)
+CONTACT_SAVE_S = 1.0  # the peers' last contact is saved for ``gatehouse status`` this often
 # Peer scans per journal transaction: the door's own commit waits behind at most one.
 RECORD_BATCH = 50
 
@@ -134,6 +135,7 @@ class MeshNode:
         self._threads: list[threading.Thread] = []
         self._peers_cache: tuple[int, dict[str, mesh_log.Peer]] | None = None
         self._listener: socket.socket | None = None
+        self._contact_saved = 0.0  # monotonic time the links (and last contacts) were saved
         self.port = 0
 
     # -- life cycle ------------------------------------------------------------------------
@@ -367,6 +369,7 @@ class MeshNode:
 
     def _persist_links(self) -> None:
         """``gatehouse status`` (another process) lists peers and their last contact."""
+        self._contact_saved = time.monotonic()
         if self.on_links is not None:
             try:
                 self.on_links()
@@ -376,6 +379,17 @@ class MeshNode:
             mesh_log.save_links(self.store, self.links())
         except Exception as exc:  # a full disk must not take the mesh down
             log.warning("could not record mesh links: %s", exc)
+
+    def _contact(self) -> None:
+        """A message arrived: ``gatehouse status`` shows it as the peer's last contact. Saved
+        at most once a second (a small file, no store lock): fresh, and cheap in a flood."""
+        now = time.monotonic()
+        if now - self._contact_saved >= CONTACT_SAVE_S:
+            self._contact_saved = now
+            try:
+                mesh_log.save_links(self.store, self.links())
+            except Exception as exc:  # a full disk must not take the mesh down
+                log.warning("could not record mesh links: %s", exc)
 
     def _failed(self, address: str) -> None:
         _, delay = self._backoff.get(address, (0.0, 0.25))
@@ -510,6 +524,7 @@ class MeshNode:
             while not self._stop.is_set():
                 raw = link.channel.recv_raw()
                 link.last_contact = time.time()
+                self._contact()
                 self._handle(link, raw)
         except ChannelClosed as exc:
             log.debug("mesh link to %s ended: %s", link.peer[:8], exc)
