@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -183,7 +184,8 @@ def save_links(store: Store, links: list[dict]) -> None:
     arrive: a small file beside the store replaced whole, so it never waits for (or holds)
     the store's lock the door's own writes take."""
     path = store.path.parent / LINKS_FILE
-    tmp = path.with_name(LINKS_FILE + ".tmp")
+    # one temporary name per writer: two threads saving at once must not share one
+    tmp = path.with_name(f"{LINKS_FILE}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(json.dumps(links), encoding="utf-8")
     os.replace(tmp, path)
 

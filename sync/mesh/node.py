@@ -136,6 +136,7 @@ class MeshNode:
         self._peers_cache: tuple[int, dict[str, mesh_log.Peer]] | None = None
         self._listener: socket.socket | None = None
         self._contact_saved = 0.0  # monotonic time the links (and last contacts) were saved
+        self._save_lock = threading.Lock()  # one save at a time: a stale list never wins
         self.port = 0
 
     # -- life cycle ------------------------------------------------------------------------
@@ -172,7 +173,7 @@ class MeshNode:
         for link in links:
             self._drop(link)
         if links:
-            mesh_log.save_links(self.store, [])  # status must not list links that are gone
+            self._save_links()  # status must not list links that are gone (none left now)
         for t in self._threads:
             if t is not threading.current_thread():
                 t.join(timeout=5)
@@ -375,10 +376,7 @@ class MeshNode:
                 self.on_links()
             except Exception:
                 log.exception("mesh: a links listener failed")
-        try:
-            mesh_log.save_links(self.store, self.links())
-        except Exception as exc:  # a full disk must not take the mesh down
-            log.warning("could not record mesh links: %s", exc)
+        self._save_links()
 
     def _contact(self) -> None:
         """A message arrived: ``gatehouse status`` shows it as the peer's last contact. Saved
@@ -386,6 +384,10 @@ class MeshNode:
         now = time.monotonic()
         if now - self._contact_saved >= CONTACT_SAVE_S:
             self._contact_saved = now
+            self._save_links()
+
+    def _save_links(self) -> None:
+        with self._save_lock:
             try:
                 mesh_log.save_links(self.store, self.links())
             except Exception as exc:  # a full disk must not take the mesh down
