@@ -216,3 +216,24 @@ def test_a_connection_flood_is_capped_and_the_gates_still_link(trio):
     link = _connect(b, c.device_id, ev, load_device_key(c.store))
     wait_for(lambda: b.node.linked() == [c.device_id])
     link.close()
+
+
+def test_a_certified_peer_trickling_a_frame_is_cut_at_the_whole_frame_deadline(trio, monkeypatch):
+    import sync.mesh.channel as channel
+
+    monkeypatch.setattr(channel, "FRAME_TIMEOUT_S", 1.0)  # 30 s in service
+    _demo, ev, b, c = trio
+    link = _connect(b, c.device_id, ev, load_device_key(c.store))
+    wait_for(lambda: b.node.linked() == [c.device_id])
+    link.sock.sendall(struct.pack(">I", 1000))  # announces 1000 bytes, then trickles them
+
+    def trickled_until_dropped() -> bool:
+        try:
+            link.sock.sendall(b"x")
+        except OSError:
+            pass
+        time.sleep(0.2)  # far more often than any per-read timeout would allow
+        return b.node.linked() == []
+
+    wait_for(trickled_until_dropped, what="the trickling link dropped")
+    link.close()
