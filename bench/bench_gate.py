@@ -36,6 +36,10 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Gate-to-gate through the server only: with the LAN mesh on, B would hear A over the mesh
+# (measuring that, not poll or push) and every kiosk would announce itself by mDNS on the
+# machine's real network. bench_lan.py measures the mesh, on 127.0.0.1 only.
+os.environ["GATEHOUSE_MESH"] = "off"
 from app.checkin import CheckIn
 from local_db.store import Store
 from sync.engine import SyncEngine

@@ -30,6 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# Server sync only: no LAN mesh between the bench's kiosks (and no mDNS on the real network).
+os.environ["GATEHOUSE_MESH"] = "off"
 
 from local_db.store import Store  # noqa: E402
 from sync.engine import SyncEngine  # noqa: E402

@@ -13,7 +13,9 @@ Nothing here can add a ticket, a key or a staff member: only scans and the log a
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -172,19 +174,28 @@ def counts(store: Store) -> dict[str, int]:
     return {"mesh_log": row[0], "mesh_unforwarded": row[1]}
 
 
-LINKS_META = "mesh_links"
+LINKS_META = "mesh_links"  # where older builds kept the list (read if no file yet)
+LINKS_FILE = "mesh_links.json"
 
 
 def save_links(store: Store, links: list[dict]) -> None:
     """The peers linked now and their last contact, for ``gatehouse status`` (another
-    process); written when a link comes or goes and at most every 30 s otherwise."""
-    store.set_meta(LINKS_META, json.dumps(links))
+    process). Written when a link comes or goes and, throttled by the node, as messages
+    arrive: a small file beside the store replaced whole, so it never waits for (or holds)
+    the store's lock the door's own writes take."""
+    path = store.path.parent / LINKS_FILE
+    # one temporary name per writer: two threads saving at once must not share one
+    tmp = path.with_name(f"{LINKS_FILE}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(json.dumps(links), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def saved_links(store: Store) -> list[dict]:
+    path = store.path.parent / LINKS_FILE
     try:
-        value = json.loads(store.read_meta(LINKS_META) or "[]")
-    except ValueError:
+        text = path.read_text(encoding="utf-8") if path.exists() else store.read_meta(LINKS_META)
+        value = json.loads(text or "[]")
+    except (OSError, ValueError):
         return []
     return value if isinstance(value, list) else []
 

@@ -15,6 +15,7 @@ origin device did not sign.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import Any
 
@@ -28,6 +29,43 @@ from server.errors import bad_request
 from server.schema import devices
 
 MAX_LAN_ADDRESSES = 8
+
+
+def lan_addresses(seen: str | None, claimed: list[str]) -> list[str]:
+    """The addresses published for a device: the source address the server saw it connect
+    from, with the ports it claims to listen on. A device cannot make its event's kiosks
+    dial a host of its choosing (docs/decisions.md "LAN mesh: where peers are dialled"):
+    the claimed host must be an IP address (no names) and is replaced by the seen one, which
+    must be private, loopback or link-local (a server that sees the venue's public address,
+    one in the cloud, publishes none; kiosks then find each other by mDNS or the static list).
+    """
+    ports = []
+    for text in claimed:
+        host, sep, port = text.strip().rpartition(":")
+        try:
+            ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            raise bad_request(
+                f"{text!r} is not an IP address and port: the mesh takes no host names",
+                "bad_lan_address",
+            ) from None
+        if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+            raise bad_request(f"{text!r} has no valid port", "bad_lan_address")
+        ports.append(int(port))
+    if not ports:
+        return []
+    try:
+        ip = ipaddress.ip_address((seen or "").strip("[]"))
+    except ValueError:
+        ip = None
+    if ip is None or not (ip.is_private or ip.is_loopback or ip.is_link_local):
+        raise bad_request(
+            "This device reached the server from outside the venue's network, so its LAN "
+            "address cannot be published: its gates find it by mDNS or the mesh_peers list",
+            "lan_not_private",
+        )
+    host = f"[{ip}]" if ip.version == 6 else str(ip)
+    return sorted({f"{host}:{p}" for p in ports})
 
 
 def parse_device_key(text: str | None) -> bytes | None:

@@ -54,6 +54,9 @@ class DoorStatus:
             )
             if status.last_error:  # why, whole (the badge has room for its end only)
                 problems["offline"] += f" ({status.last_error})"
+            linked = getattr(status, "gates_linked", None)  # None: this kiosk has no mesh
+            if linked is not None:  # whether cross-gate protection still holds (issue 15)
+                problems["links"] = self._links_words(linked)
         stale_min = w.settings.list_stale_after_min  # 0: never (a venue fed by USB only)
         if age is not None and stale_min > 0 and age > stale_min * 60:
             problems["stale"] = QCoreApplication.translate(
@@ -82,6 +85,19 @@ class DoorStatus:
                 "CLOCK OFF by %1 min from the server: ask IT to set this computer's clock",
             ).replace("%1", str(round(abs(self.clock_offset) / 60)))
         return problems
+
+    @staticmethod
+    def _links_words(linked: int) -> str:
+        if linked == 0:
+            return QCoreApplication.translate(
+                "DoorWindow",
+                "Internet down · no gate linked: a ticket used at another gate may get in here",
+            )
+        if linked == 1:
+            return QCoreApplication.translate("DoorWindow", "Internet down · 1 gate linked")
+        return QCoreApplication.translate("DoorWindow", "Internet down · %1 gates linked").replace(
+            "%1", str(linked)
+        )
 
     def update(self) -> None:
         w = self.window

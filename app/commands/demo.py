@@ -355,6 +355,12 @@ def set_up(folder: Path, port: int = 0) -> dict:
     )
     kiosk_home = folder / "kiosk"
     kiosk_home.mkdir(parents=True)
+    # The demo kiosk keeps its LAN mesh (so `gatehouse status` shows it) but does not announce
+    # itself by mDNS on whatever network this computer is on: a venue that wants to try
+    # discovery sets mesh_zeroconf = true here (docs/install.md "LAN mesh").
+    (kiosk_home / "config.toml").write_text(
+        "# Made by `gatehouse demo`.\nmesh_zeroconf = false\n", encoding="utf-8"
+    )
     proc, url, token = start_server(folder, port or _free_port())
     try:
         venue = create_venue(url, token)

@@ -868,4 +868,8 @@ TEXTS = {
     "BoxOfficeWindow.tap_the_lost_band_or": "قرّب السوار المفقود أو اكتب رقمه",
     "QPlatformTheme.save": "حفظ",
     "QPlatformTheme.cancel": "إلغاء",
+    # fixmesh: the door's status strip says whether gates are linked while offline
+    "DoorWindow.internet_down_no_gate_linked": "الإنترنت منقطع · لا بوابة متصلة: قد تدخل من هنا تذكرة استُخدمت عند بوابة أخرى",
+    "DoorWindow.internet_down_1_gate_linked": "الإنترنت منقطع · بوابة واحدة متصلة",
+    "DoorWindow.internet_down_gates_linked": "الإنترنت منقطع · البوابات المتصلة: %1",
 }

@@ -784,4 +784,8 @@ TEXTS = {
     "BoxOfficeWindow.tap_the_lost_band_or": "Verlorenes Armband auflegen oder Nummer eingeben",
     "QPlatformTheme.save": "Speichern",
     "QPlatformTheme.cancel": "Abbrechen",
+    # fixmesh: the door's status strip says whether gates are linked while offline
+    "DoorWindow.internet_down_no_gate_linked": "Internet ausgefallen · kein Eingang verbunden: ein an einem anderen Eingang genutztes Ticket käme hier noch durch",
+    "DoorWindow.internet_down_1_gate_linked": "Internet ausgefallen · 1 Eingang verbunden",
+    "DoorWindow.internet_down_gates_linked": "Internet ausgefallen · %1 Eingänge verbunden",
 }

@@ -745,4 +745,8 @@ TEXTS = {
     "BoxOfficeWindow.tap_the_lost_band_or": "Tap the lost band, or type its number",
     "QPlatformTheme.save": "Save",
     "QPlatformTheme.cancel": "Cancel",
+    # fixmesh: the door's status strip says whether gates are linked while offline
+    "DoorWindow.internet_down_no_gate_linked": "Internet down · no gate linked: a ticket used at another gate may get in here",
+    "DoorWindow.internet_down_1_gate_linked": "Internet down · 1 gate linked",
+    "DoorWindow.internet_down_gates_linked": "Internet down · %1 gates linked",
 }

@@ -758,4 +758,8 @@ TEXTS = {
     "BoxOfficeWindow.tap_the_lost_band_or": "Acerque la pulsera perdida o escriba su número",
     "QPlatformTheme.save": "Guardar",
     "QPlatformTheme.cancel": "Cancelar",
+    # fixmesh: the door's status strip says whether gates are linked while offline
+    "DoorWindow.internet_down_no_gate_linked": "Sin internet · ninguna puerta enlazada: una entrada usada en otra puerta podría pasar aquí",
+    "DoorWindow.internet_down_1_gate_linked": "Sin internet · 1 puerta enlazada",
+    "DoorWindow.internet_down_gates_linked": "Sin internet · %1 puertas enlazadas",
 }

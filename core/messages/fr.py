@@ -764,4 +764,8 @@ TEXTS = {
     "BoxOfficeWindow.tap_the_lost_band_or": "Présentez le bracelet perdu ou saisissez son numéro",
     "QPlatformTheme.save": "Enregistrer",
     "QPlatformTheme.cancel": "Annuler",
+    # fixmesh: the door's status strip says whether gates are linked while offline
+    "DoorWindow.internet_down_no_gate_linked": "Internet coupé · aucune porte reliée : un billet utilisé à une autre porte pourrait passer ici",
+    "DoorWindow.internet_down_1_gate_linked": "Internet coupé · 1 porte reliée",
+    "DoorWindow.internet_down_gates_linked": "Internet coupé · %1 portes reliées",
 }

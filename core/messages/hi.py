@@ -755,4 +755,8 @@ TEXTS = {
     "BoxOfficeWindow.tap_the_lost_band_or": "खोया बैंड लगाएँ या उसका नंबर लिखें",
     "QPlatformTheme.save": "सहेजें",
     "QPlatformTheme.cancel": "रद्द करें",
+    # fixmesh: the door's status strip says whether gates are linked while offline
+    "DoorWindow.internet_down_no_gate_linked": "इंटरनेट बंद · कोई गेट जुड़ा नहीं: दूसरे गेट पर इस्तेमाल हुआ टिकट यहाँ से भी अंदर जा सकता है",
+    "DoorWindow.internet_down_1_gate_linked": "इंटरनेट बंद · 1 गेट जुड़ा है",
+    "DoorWindow.internet_down_gates_linked": "इंटरनेट बंद · %1 गेट जुड़े हैं",
 }

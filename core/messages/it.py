@@ -771,4 +771,8 @@ TEXTS = {
     "BoxOfficeWindow.tap_the_lost_band_or": "Avvicini il braccialetto perso o digiti il numero",
     "QPlatformTheme.save": "Salva",
     "QPlatformTheme.cancel": "Annulla",
+    # fixmesh: the door's status strip says whether gates are linked while offline
+    "DoorWindow.internet_down_no_gate_linked": "Internet assente · nessun varco collegato: un biglietto usato a un altro varco potrebbe passare qui",
+    "DoorWindow.internet_down_1_gate_linked": "Internet assente · 1 varco collegato",
+    "DoorWindow.internet_down_gates_linked": "Internet assente · %1 varchi collegati",
 }

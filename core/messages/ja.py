@@ -724,4 +724,8 @@ TEXTS = {
     "BoxOfficeWindow.tap_the_lost_band_or": "紛失したバンドをかざすか、番号を入力してください",
     "QPlatformTheme.save": "保存",
     "QPlatformTheme.cancel": "キャンセル",
+    # fixmesh: the door's status strip says whether gates are linked while offline
+    "DoorWindow.internet_down_no_gate_linked": "インターネット切断 · 接続中のゲートなし：他のゲートで使われたチケットがここで通る恐れがあります",
+    "DoorWindow.internet_down_1_gate_linked": "インターネット切断 · 1つのゲートと接続中",
+    "DoorWindow.internet_down_gates_linked": "インターネット切断 · %1つのゲートと接続中",
 }

@@ -758,4 +758,8 @@ TEXTS = {
     "BoxOfficeWindow.tap_the_lost_band_or": "Aproxime a pulseira perdida ou digite o número",
     "QPlatformTheme.save": "Salvar",
     "QPlatformTheme.cancel": "Cancelar",
+    # fixmesh: the door's status strip says whether gates are linked while offline
+    "DoorWindow.internet_down_no_gate_linked": "Sem internet · nenhum portão conectado: um ingresso usado em outro portão pode passar aqui",
+    "DoorWindow.internet_down_1_gate_linked": "Sem internet · 1 portão conectado",
+    "DoorWindow.internet_down_gates_linked": "Sem internet · %1 portões conectados",
 }

@@ -726,4 +726,8 @@ TEXTS = {
     "BoxOfficeWindow.tap_the_lost_band_or": "贴近丢失的腕带，或输入其编号",
     "QPlatformTheme.save": "保存",
     "QPlatformTheme.cancel": "取消",
+    # fixmesh: the door's status strip says whether gates are linked while offline
+    "DoorWindow.internet_down_no_gate_linked": "网络中断 · 没有已连接的入口：在其他入口用过的票可能在此再次入场",
+    "DoorWindow.internet_down_1_gate_linked": "网络中断 · 已连接 1 个入口",
+    "DoorWindow.internet_down_gates_linked": "网络中断 · 已连接 %1 个入口",
 }

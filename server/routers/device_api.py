@@ -229,9 +229,13 @@ class MeshIn(BaseModel):
 
 
 @router.post("/mesh")
-def mesh_register(body: MeshIn, device: DeviceDep, db: DbDep) -> dict:
+def mesh_register(body: MeshIn, device: DeviceDep, db: DbDep, request: Request) -> dict:
     """The LAN mesh (issue 15): the device's key (once, for devices paired before it had one)
-    and the LAN addresses it listens on, published to the event's devices in the manifest."""
+    and the LAN addresses it listens on, published to the event's devices in the manifest:
+    the source address seen here with the ports it claims (server.mesh.lan_addresses)."""
     key = mesh.parse_device_key(body.device_key)
+    lan = None
+    if body.lan is not None:
+        lan = mesh.lan_addresses(request.client.host if request.client else None, body.lan)
     with db.write() as conn:
-        return mesh.register(conn, device.id, key, body.lan)
+        return mesh.register(conn, device.id, key, lan)

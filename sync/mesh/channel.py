@@ -16,6 +16,10 @@ Noise XX, with the identities proven by the device keys the server certified:
 Every later frame is ``len (4 bytes, big endian) || ChaCha20-Poly1305(counter nonce)``;
 a replayed, reordered, cut or altered frame fails authentication and ends the link.
 Frames larger than ``MAX_FRAME`` are refused before they are read.
+
+Deadlines are for the whole, not per read: the handshake must be over within
+``HANDSHAKE_TIMEOUT_S`` and a frame, once its length has arrived, within ``FRAME_TIMEOUT_S``;
+a sender that trickles a byte now and then (slowloris) is hung up on at the deadline.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import select
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -38,7 +44,8 @@ from core.keys import SigningKey, VerifyKey
 
 MAGIC = b"GHMESH1\n"
 MAX_FRAME = 1 << 20  # 1 MiB: a catch-up batch of 500 scans is ~250 KB
-HANDSHAKE_TIMEOUT_S = 3.0
+HANDSHAKE_TIMEOUT_S = 3.0  # for the whole handshake, however the bytes trickle in
+FRAME_TIMEOUT_S = 30.0  # for a whole frame once its length arrived (1 MiB on a slow LAN)
 _LEN = struct.Struct(">I")
 
 
@@ -50,10 +57,16 @@ class HandshakeRefused(ChannelClosed):
     """The other side is not a trusted device of this event (or hung up on us)."""
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
+def _recv_exact(sock: socket.socket, n: int, deadline: float | None = None) -> bytes:
     chunks, left = [], n
     while left:
         try:
+            if deadline is not None:
+                # select, not settimeout: a per-read timeout restarts with every byte, and
+                # the writer thread shares the socket's timeout setting.
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not select.select([sock], [], [], remaining)[0]:
+                    raise ChannelClosed("the peer was too slow (deadline passed)")
             data = sock.recv(min(left, 1 << 16))
         except (OSError, ValueError) as exc:
             raise ChannelClosed(f"connection lost ({exc})") from None
@@ -64,11 +77,15 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def _recv_frame(sock: socket.socket) -> bytes:
-    (length,) = _LEN.unpack(_recv_exact(sock, 4))
+def _recv_frame(sock: socket.socket, deadline: float | None = None) -> bytes:
+    """One frame. ``deadline`` (monotonic) bounds the whole of it; without one, waiting for
+    the length is unbounded (an idle link) but the body must follow within FRAME_TIMEOUT_S."""
+    (length,) = _LEN.unpack(_recv_exact(sock, 4, deadline))
     if length > MAX_FRAME + 16:
         raise ChannelClosed(f"a message of {length} bytes is over the {MAX_FRAME}-byte limit")
-    return _recv_exact(sock, length)
+    if deadline is None:
+        deadline = time.monotonic() + FRAME_TIMEOUT_S
+    return _recv_exact(sock, length, deadline)
 
 
 def _send_frame(sock: socket.socket, payload: bytes) -> None:
@@ -191,10 +208,11 @@ def dial(
 ) -> Channel:
     """Run the dialler's half of the handshake on a connected socket."""
     sock.settimeout(HANDSHAKE_TIMEOUT_S)
+    deadline = time.monotonic() + HANDSHAKE_TIMEOUT_S
     eph = X25519PrivateKey.generate()
     e_d = _raw(eph.public_key())
     _send_frame(sock, MAGIC + e_d)
-    e_l = _recv_frame(sock)
+    e_l = _recv_frame(sock, deadline)
     if len(e_l) != 32:
         raise HandshakeRefused("the peer did not answer as a Gatehouse kiosk")
     h = hashlib.sha256(MAGIC + e_d + e_l).digest()
@@ -206,7 +224,7 @@ def dial(
     out, inn = ChaCha20Poly1305(k_dl), ChaCha20Poly1305(k_ld)
     _send_frame(sock, out.encrypt(_nonce(0), _proof(key, b"dialler", h, me, event_id), None))
     try:
-        answer = inn.decrypt(_nonce(0), _recv_frame(sock), None)
+        answer = inn.decrypt(_nonce(0), _recv_frame(sock, deadline), None)
     except ChannelClosed:
         raise HandshakeRefused("the peer hung up: it does not trust this kiosk") from None
     except Exception:
@@ -229,7 +247,8 @@ def accept(
 ) -> Channel:
     """Run the listener's half. Raises HandshakeRefused (the caller hangs up, saying nothing)."""
     sock.settimeout(HANDSHAKE_TIMEOUT_S)
-    first = _recv_frame(sock)
+    deadline = time.monotonic() + HANDSHAKE_TIMEOUT_S
+    first = _recv_frame(sock, deadline)
     if len(first) != len(MAGIC) + 32 or not first.startswith(MAGIC):
         raise HandshakeRefused("not a Gatehouse mesh handshake")
     e_d = first[len(MAGIC) :]
@@ -244,7 +263,7 @@ def accept(
     k_dl, k_ld = _keys(secret, h)
     inn, out = ChaCha20Poly1305(k_dl), ChaCha20Poly1305(k_ld)
     try:
-        proof = inn.decrypt(_nonce(0), _recv_frame(sock), None)
+        proof = inn.decrypt(_nonce(0), _recv_frame(sock, deadline), None)
     except ChannelClosed:
         raise
     except Exception:

@@ -46,8 +46,17 @@ log = logging.getLogger(__name__)
 MAX_SCANS_PER_MESSAGE = 1000
 MAX_HAVE_ENTRIES = 10_000
 SEND_QUEUE = 256  # messages waiting per link; beyond this the link is dropped
-MAX_HANDSHAKES = 32  # handshakes in progress at once; more connections are closed at once
+# Connections not yet authenticated (the handshake pool; established links are not in it,
+# and the handshakes this kiosk dials out are not either, so a flood of inbound
+# connections never stops it from linking outwards):
+MAX_HANDSHAKES = 32  # in progress at once, from every address together
+MAX_PENDING_PER_ADDRESS = 4  # in progress at once from one source address
+# New connections per source address: a bucket of this many, refilled at this rate; a
+# handshake that proves a certified device gives its token back, so only strangers pay.
+CONNECT_BURST = 8
+CONNECT_RATE_PER_S = 2.0
 MAX_CANDIDATES = 64  # addresses dialled (a flood of fake mDNS answers must not spawn more)
+CONTACT_SAVE_S = 1.0  # the peers' last contact is saved for ``gatehouse status`` this often
 # Peer scans per journal transaction: the door's own commit waits behind at most one.
 RECORD_BATCH = 50
 
@@ -116,7 +125,9 @@ class MeshNode:
         self._links_lock = threading.Lock()
         self._dialling: set[str] = set()
         self._address_peer: dict[str, str] = {}  # dialled address -> the device found there
-        self._handshakes = 0  # accepted connections still in their handshake
+        # accepted connections still in their handshake: id -> (source address, socket)
+        self._pending: dict[int, tuple[str, socket.socket]] = {}
+        self._connect_tokens: dict[str, tuple[float, float]] = {}  # address -> (tokens, at)
         self._backoff: dict[str, tuple[float, float]] = {}  # address -> (retry at, delay)
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -124,6 +135,8 @@ class MeshNode:
         self._threads: list[threading.Thread] = []
         self._peers_cache: tuple[int, dict[str, mesh_log.Peer]] | None = None
         self._listener: socket.socket | None = None
+        self._contact_saved = 0.0  # monotonic time the links (and last contacts) were saved
+        self._save_lock = threading.Lock()  # one save at a time: a stale list never wins
         self.port = 0
 
     # -- life cycle ------------------------------------------------------------------------
@@ -160,7 +173,7 @@ class MeshNode:
         for link in links:
             self._drop(link)
         if links:
-            mesh_log.save_links(self.store, [])  # status must not list links that are gone
+            self._save_links()  # status must not list links that are gone (none left now)
         for t in self._threads:
             if t is not threading.current_thread():
                 t.join(timeout=5)
@@ -224,25 +237,73 @@ class MeshNode:
                 continue
             except OSError:
                 return
-            with self._links_lock:
-                busy = self._handshakes >= MAX_HANDSHAKES
-                if not busy:
-                    self._handshakes += 1
-            if busy:  # a connection flood: new connections wait for the busy ones
-                self.refusals["busy"] += 1
+            ticket = self._admit(sock, addr[0])
+            if ticket is None:
                 sock.close()
                 continue
-            self._spawn(self._handshake, "mesh-accept", sock, f"{addr[0]}:{addr[1]}", False)
+            self._spawn(self._handshake, "mesh-accept", sock, f"{addr[0]}:{addr[1]}", ticket)
 
-    def _handshake(self, sock: socket.socket, address: str, dialled: bool) -> None:
+    def _admit(self, sock: socket.socket, host: str) -> int | None:
+        """Room in the handshake pool for a connection from ``host``, or None (refused).
+
+        One address gets at most MAX_PENDING_PER_ADDRESS handshakes at once and
+        CONNECT_BURST new ones (refilled at CONNECT_RATE_PER_S). When the pool is full, a
+        connection from an address holding fewer handshakes than the greediest one takes
+        the greediest address's oldest slot: a flood from a few addresses cannot keep a
+        kiosk arriving from another one out."""
+        now = time.monotonic()
+        victim = None
+        with self._links_lock:
+            tokens, at = self._connect_tokens.get(host, (CONNECT_BURST, now))
+            tokens = min(CONNECT_BURST, tokens + (now - at) * CONNECT_RATE_PER_S)
+            held = Counter(h for h, _ in self._pending.values())
+            if tokens < 1 or held[host] >= MAX_PENDING_PER_ADDRESS:
+                self._connect_tokens[host] = (tokens, now)
+                self.refusals["busy"] += 1
+                return None
+            if len(self._pending) >= MAX_HANDSHAKES:
+                greedy, most = held.most_common(1)[0]
+                if most <= held[host] + 1:
+                    self._connect_tokens[host] = (tokens, now)
+                    self.refusals["busy"] += 1
+                    return None
+                oldest = min(k for k, (h, _) in self._pending.items() if h == greedy)
+                victim = self._pending.pop(oldest)[1]
+                self.refusals["evicted"] += 1
+            self._connect_tokens[host] = (tokens - 1, now)
+            if len(self._connect_tokens) > 4 * MAX_HANDSHAKES:  # bounded memory
+                full = [
+                    h
+                    for h, (t, a) in self._connect_tokens.items()
+                    if h != host and t + (now - a) * CONNECT_RATE_PER_S >= CONNECT_BURST
+                ]
+                for h in full:
+                    del self._connect_tokens[h]
+            ticket = id(sock)
+            self._pending[ticket] = (host, sock)
+        if victim is not None:
+            try:
+                victim.shutdown(socket.SHUT_RDWR)  # its handshake thread sees the end and quits
+            except OSError:
+                pass
+        return ticket
+
+    def _handshake(
+        self, sock: socket.socket, address: str, ticket: int | None, dialled: bool = False
+    ) -> None:
         try:
-            self._shake(sock, address, dialled)
+            linked = self._shake(sock, address, dialled)
         finally:
-            if not dialled:
+            if ticket is not None:
                 with self._links_lock:
-                    self._handshakes -= 1
+                    self._pending.pop(ticket, None)
+        if linked and not dialled:  # a certified device: its connection costs it nothing
+            host = address.rpartition(":")[0]
+            with self._links_lock:
+                tokens, at = self._connect_tokens.get(host, (CONNECT_BURST, time.monotonic()))
+                self._connect_tokens[host] = (min(CONNECT_BURST, tokens + 1), at)
 
-    def _shake(self, sock: socket.socket, address: str, dialled: bool) -> None:
+    def _shake(self, sock: socket.socket, address: str, dialled: bool) -> bool:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         run = dial if dialled else accept
@@ -263,13 +324,14 @@ class MeshNode:
             if dialled:
                 self._failed(address)
                 self._dialling.discard(address)
-            return
+            return False
         if dialled:
             self._backoff.pop(address, None)
             self._address_peer[address] = channel.peer
         self._register(channel)
         if dialled:
             self._dialling.discard(address)
+        return True
 
     def _register(self, channel: Channel) -> None:
         link = _Link(channel, self, tokens=self.config.burst)
@@ -308,15 +370,28 @@ class MeshNode:
 
     def _persist_links(self) -> None:
         """``gatehouse status`` (another process) lists peers and their last contact."""
+        self._contact_saved = time.monotonic()
         if self.on_links is not None:
             try:
                 self.on_links()
             except Exception:
                 log.exception("mesh: a links listener failed")
-        try:
-            mesh_log.save_links(self.store, self.links())
-        except Exception as exc:  # a full disk must not take the mesh down
-            log.warning("could not record mesh links: %s", exc)
+        self._save_links()
+
+    def _contact(self) -> None:
+        """A message arrived: ``gatehouse status`` shows it as the peer's last contact. Saved
+        at most once a second (a small file, no store lock): fresh, and cheap in a flood."""
+        now = time.monotonic()
+        if now - self._contact_saved >= CONTACT_SAVE_S:
+            self._contact_saved = now
+            self._save_links()
+
+    def _save_links(self) -> None:
+        with self._save_lock:
+            try:
+                mesh_log.save_links(self.store, self.links())
+            except Exception as exc:  # a full disk must not take the mesh down
+                log.warning("could not record mesh links: %s", exc)
 
     def _failed(self, address: str) -> None:
         _, delay = self._backoff.get(address, (0.0, 0.25))
@@ -372,7 +447,7 @@ class MeshNode:
             self._dialling.discard(address)
             self._failed(address)
             return
-        self._handshake(sock, address, True)
+        self._handshake(sock, address, None, True)
 
     # -- sending ---------------------------------------------------------------------------
     def _enqueue(self, link: _Link, item: tuple) -> None:
@@ -451,6 +526,7 @@ class MeshNode:
             while not self._stop.is_set():
                 raw = link.channel.recv_raw()
                 link.last_contact = time.time()
+                self._contact()
                 self._handle(link, raw)
         except ChannelClosed as exc:
             log.debug("mesh link to %s ended: %s", link.peer[:8], exc)

@@ -52,13 +52,38 @@ def test_a_device_key_is_never_replaced_through_the_api(live, gates_factory):
     with pytest.raises(ServerError) as err:
         live.request("POST", "/v1/device/mesh", token=token, json={"device_key": other})
     assert err.value.error == "device_key_set"
-    # addresses are taken and published to the event's kiosks
+    # addresses are published to the event's kiosks: the address the server saw the device
+    # come from, with the port it claims (the claimed host is not taken)
     answer = live.request(
         "POST", "/v1/device/mesh", token=token, json={"lan": ["192.168.1.20:7447"]}
     )
-    assert answer["lan"] == ["192.168.1.20:7447"]
+    assert answer["lan"] == ["127.0.0.1:7447"]
     assert a.engine.sync_now()
-    assert mesh_log.peers(a.store)[a.device_id].lan == ("192.168.1.20:7447",)
+    assert mesh_log.peers(a.store)[a.device_id].lan == ("127.0.0.1:7447",)
+
+
+def test_a_device_cannot_make_its_peers_dial_a_host_of_its_choosing(live, gates_factory):
+    from server.errors import ApiError
+    from server.mesh import lan_addresses
+
+    ev = live.demo_event(1)["event"]["id"]
+    (a,) = gates_factory(ev, 1)
+    token = (a.store.path.parent / "device_token").read_text().strip()
+    answer = live.request(
+        "POST", "/v1/device/mesh", token=token, json={"lan": ["8.8.8.8:9999", "10.9.9.9:7447"]}
+    )
+    assert answer["lan"] == ["127.0.0.1:7447", "127.0.0.1:9999"]
+    with pytest.raises(ServerError) as err:
+        live.request("POST", "/v1/device/mesh", token=token, json={"lan": ["evil.example:7447"]})
+    assert err.value.error == "bad_lan_address" and "host names" in err.value.message
+    assert a.engine.sync_now()
+    assert mesh_log.peers(a.store)[a.device_id].lan == ("127.0.0.1:7447", "127.0.0.1:9999")
+    # a source address outside the venue's network is not published at all
+    for seen in ("93.184.216.34", "8.8.8.8", None):
+        with pytest.raises(ApiError) as refused:
+            lan_addresses(seen, ["10.0.0.5:7447"])
+        assert refused.value.error == "lan_not_private"
+    assert lan_addresses("169.254.3.4", ["10.0.0.5:7447"]) == ["169.254.3.4:7447"]
 
 
 def test_a_kiosk_refuses_a_device_row_that_is_not_a_certificate():

@@ -16,7 +16,7 @@ from core.mesh_scan import sign_scan
 from core.scans import Scan
 from sync.mesh.channel import MAGIC, ChannelClosed, HandshakeRefused, _nonce, dial
 from sync.mesh.device_key import load_device_key
-from sync.mesh.node import MAX_HANDSHAKES
+from sync.mesh.node import MAX_PENDING_PER_ADDRESS
 from tests.lan.conftest import wait_for
 
 
@@ -208,10 +208,32 @@ def test_a_connection_flood_is_capped_and_the_gates_still_link(trio):
     _, ev, b, c = trio
     socks = [socket.create_connection(("127.0.0.1", b.node.port), timeout=5) for _ in range(40)]
     try:
-        wait_for(lambda: b.node.refusals["busy"] == 40 - MAX_HANDSHAKES, what="the cap")
+        # one source address holds at most MAX_PENDING_PER_ADDRESS handshakes at once
+        wait_for(lambda: b.node.refusals["busy"] == 40 - MAX_PENDING_PER_ADDRESS, what="cap")
     finally:
         for s in socks:
             s.close()  # the held handshakes end (the listener reads end of stream)
     link = _connect(b, c.device_id, ev, load_device_key(c.store))
     wait_for(lambda: b.node.linked() == [c.device_id])
+    link.close()
+
+
+def test_a_certified_peer_trickling_a_frame_is_cut_at_the_whole_frame_deadline(trio, monkeypatch):
+    import sync.mesh.channel as channel
+
+    monkeypatch.setattr(channel, "FRAME_TIMEOUT_S", 1.0)  # 30 s in service
+    _demo, ev, b, c = trio
+    link = _connect(b, c.device_id, ev, load_device_key(c.store))
+    wait_for(lambda: b.node.linked() == [c.device_id])
+    link.sock.sendall(struct.pack(">I", 1000))  # announces 1000 bytes, then trickles them
+
+    def trickled_until_dropped() -> bool:
+        try:
+            link.sock.sendall(b"x")
+        except OSError:
+            pass
+        time.sleep(0.2)  # far more often than any per-read timeout would allow
+        return b.node.linked() == []
+
+    wait_for(trickled_until_dropped, what="the trickling link dropped")
     link.close()

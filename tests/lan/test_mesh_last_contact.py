@@ -1,0 +1,42 @@
+"""``gatehouse status`` lists the linked peers with a fresh last contact (issue 15 item 7):
+kiosks exchange a message every few seconds, and the last contact moves with them, not
+only when a link comes or goes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from local_db import mesh_log
+from tests.lan.conftest import wait_for
+from tests.live_server import free_port
+
+
+def test_the_last_contact_moves_with_every_message(live, gates_factory):
+    ev = live.demo_event(1)["event"]["id"]
+    a, b = gates_factory(ev, 2)
+    pa, pb = free_port(), free_port()
+    a.start_mesh([f"127.0.0.1:{pb}"], port=pa, have_interval_s=0.2)
+    b.start_mesh([f"127.0.0.1:{pa}"], port=pb, have_interval_s=0.2)
+    wait_for(lambda: a.node.linked() == [b.device_id] and b.node.linked() == [a.device_id])
+    wait_for(lambda: len(mesh_log.saved_links(a.store)) == 1)
+    linked_at = mesh_log.saved_links(a.store)[0]["last_contact"]
+    # b says "have" every 0.2 s: a's recorded last contact follows (not 30 s later)
+    wait_for(
+        lambda: mesh_log.saved_links(a.store)[0]["last_contact"] > linked_at + 1.5,
+        what="the recorded last contact to move",
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "app", "status", "--json"],
+        env={**os.environ, "GATEHOUSE_HOME": str(a.store.path.parent)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    (peer,) = json.loads(out.stdout)["mesh_peers"]
+    assert peer["device_id"] == b.device_id
+    assert peer["last_contact"] > linked_at + 1.5 and peer["last_contact"] <= time.time()
