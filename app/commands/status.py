@@ -57,6 +57,10 @@ def collect(store: Store) -> dict:
         "clock_offset_s": state.clock_offset or 0.0,
         "feed_cursor": int(state.feed_cursor or 0),
         "token_file": _token_state(store),
+        # the server's database was restored or reset: when this kiosk noticed, and how many
+        # of its scans it queued to upload again (docs/deploy.md, "Restore")
+        "server_reset_at": sync.server_reset_at,
+        "server_reset_requeued": sync.server_reset_requeued,
         # The LAN mesh (issue 15): peers linked when the mesh last changed, their last contact
         "mesh_peers": mesh_log.saved_links(store),
         "mesh_unforwarded": mesh_log.counts(store)["mesh_unforwarded"],
@@ -111,6 +115,12 @@ def run(args) -> int:
     if abs(off) >= 5:
         word = "behind" if off > 0 else "ahead of"
         print(f"Clock         this kiosk runs {abs(off):.0f} s {word} the server")
+    if info["server_reset_at"]:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info["server_reset_at"]))
+        print(
+            f"Server reset  {when}: the server's data was restored or reset; other gates'"
+            f" scans read again, {info['server_reset_requeued']} scans of this kiosk sent again"
+        )
     if info["last_error"]:
         print(f"Last error    {info['last_error']}")
     peers = info["mesh_peers"]
