@@ -117,11 +117,13 @@ def decide_code(
         other_name = conn.execute(
             select(events.c.name).where(events.c.id == cred.event_id)
         ).scalar()
-    inside = conn.execute(
-        select(func.count())
-        .select_from(ticket_state)
-        .where(ticket_state.c.event_id == event_id, ticket_state.c.inside.is_(True))
-    ).scalar_one()
+    inside = 0
+    if ev.capacity is not None:  # a count over the event's tickets: only when it can matter
+        inside = conn.execute(
+            select(func.count())
+            .select_from(ticket_state)
+            .where(ticket_state.c.event_id == event_id, ticket_state.c.inside.is_(True))
+        ).scalar_one()
     rules = EventRules(
         event_id=event_id,
         capacity=ev.capacity,
