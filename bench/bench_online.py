@@ -5,13 +5,14 @@
 
 Starts one real server (``gatehouse server run``, SQLite file unless ``--db``), issues
 ``--tickets`` tickets, pairs ``--clients`` devices (each its own token, as a turnstile or a
-phone would be) and runs them at once for ``--seconds``: each client, ``--rate`` requests a
-second (``--rate 0``: the next as soon as the last is answered, which measures the
-replica's throughput, not a gate's wait), sends ``POST /v1/device/scan`` with a new scan
-id for a ticket nobody scanned yet (an admit, recorded), every fifth request a ticket
-already inside (a refusal), and in between a read-only ``POST /v1/device/validate``. Prints p50/p95/p99/max per route and
-overall, requests/s and ``uptime`` (the machine's load: figures from a shared machine are
-noisy). Budget: p95 <= 20 ms at 50 clients on one replica. Asserts nothing.
+phone would be) and runs them at once for ``--seconds``. Each client sends ``--rate``
+requests a second (``--rate 0``: the next as soon as the last is answered, which measures
+the replica's throughput, not a gate's wait): ``POST /v1/device/scan`` with a new scan id
+for a ticket nobody scanned yet (an admit, recorded), every fifth one a ticket already
+inside (a refusal), and in between a read-only ``POST /v1/device/validate``. Prints
+p50/p95/p99/max per route and overall, requests/s and ``uptime`` (the machine's load:
+figures from a shared machine are noisy). Budget: p95 <= 20 ms at 50 clients on one
+replica. Asserts nothing.
 """
 
 from __future__ import annotations
