@@ -39,6 +39,10 @@ class DeviceState:
     personal_data_scrub_pending: bool = False  # set until both files are rewritten
     box_office_key_registered: bool = False
     box_office_kid: str | None = None
+    # "<epoch> <scans queued again>" when the server last refused the feed cursor as ahead of
+    # it: its database was restored or reset (sync/feed.py, server_reset)
+    server_reset_at: str | None = None
+    feed_cursor_check: str | None = None  # the scan id the feed cursor stands on
 
     def manifest_age(self, now: float) -> float | None:
         """Seconds since the server built the manifest this kiosk holds (None: no manifest).
@@ -82,6 +86,8 @@ _CODECS: dict[str, _Codec] = {
     "personal_data_scrub_pending": ("personal_data_scrub_pending", lambda s: bool(s), _flag),
     "box_office_key_registered": ("box_office_key_registered", lambda s: s == "1", _flag),
     "box_office_kid": ("box_office_kid", str, _text),
+    "server_reset_at": ("server_reset_at", str, _text),
+    "feed_cursor_check": ("feed_cursor_check", str, _text),
 }
 assert set(_CODECS) == {f.name for f in fields(DeviceState)}
 

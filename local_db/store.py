@@ -744,6 +744,14 @@ class Store:
         ).fetchall()
         return [s for (sid,) in rows if (s := self.scan(sid)) is not None]
 
+    def sent_scans(self) -> list[Scan]:
+        """This kiosk's scans the server acknowledged, oldest first: sent again when the
+        server's database turns out restored from an older dump (sync/feed.py)."""
+        rows = self.journal.execute(
+            "SELECT scan_id FROM scans WHERE sent = 1 AND origin = 'local' ORDER BY n"
+        ).fetchall()
+        return [s for (sid,) in rows if (s := self.scan(sid)) is not None]
+
     def mark_sent(self, scan_ids: list[str]) -> None:
         with self.journal_transaction() as c:
             c.executemany("UPDATE scans SET sent = 1 WHERE scan_id = ?", [(s,) for s in scan_ids])

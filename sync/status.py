@@ -39,6 +39,10 @@ class SyncStatus:
     # "" when the error was recorded as plain words only
     last_error_key: str = ""
     last_error_params: dict[str, Any] = field(default_factory=dict)
+    # when the server last turned out restored or reset (its feed refused this kiosk's cursor
+    # as ahead of it), and how many of this kiosk's scans were queued to upload again
+    server_reset_at: float | None = None
+    server_reset_requeued: int = 0
 
     def last_error_in(self, lang: str) -> str | None:
         """The last error in ``lang`` (the CLI's; the badge words it with ``say``)."""
@@ -113,6 +117,7 @@ def read_status(
     refused = tuple(tuple(r) for r in store.refused_summary())
     recorded = state.last_error if last_error is _RECORDED else last_error
     key, params = errors.recorded_key(recorded) or ("", {})
+    reset_at, requeued = _server_reset(state.server_reset_at)
     return SyncStatus(
         online=state.online if online is _RECORDED else online,
         last_success_at=(state.last_sync_at or None)
@@ -131,4 +136,15 @@ def read_status(
         pending_sales=pending_sales(store),
         last_error_key=key,
         last_error_params=params,
+        server_reset_at=reset_at,
+        server_reset_requeued=requeued,
     )
+
+
+def _server_reset(recorded: str | None) -> tuple[float | None, int]:
+    """meta ``server_reset_at`` ("<epoch> <scans queued again>") as its two values."""
+    try:
+        at, requeued = (recorded or "").split()
+        return float(at), int(requeued)
+    except ValueError:
+        return None, 0

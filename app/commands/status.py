@@ -59,6 +59,10 @@ def collect(store: Store) -> dict:
         "clock_offset_s": state.clock_offset or 0.0,
         "feed_cursor": int(state.feed_cursor or 0),
         "token_file": _token_state(store),
+        # the server's database was restored or reset: when this kiosk noticed, and how many
+        # of its scans it queued to upload again (docs/deploy.md, "Restore")
+        "server_reset_at": sync.server_reset_at,
+        "server_reset_requeued": sync.server_reset_requeued,
         # The LAN mesh (issue 15): peers linked when the mesh last changed, their last contact
         "mesh_peers": mesh_log.saved_links(store),
         "mesh_unforwarded": mesh_log.counts(store)["mesh_unforwarded"],
@@ -91,6 +95,12 @@ def run(args) -> int:
     for label, value in report_lines(info, settings.language):
         print(f"{label}{value}")
     _print_broadcasts(info["open_broadcasts"])
+    if info["server_reset_at"]:  # English only for now, like the broadcasts' lines
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info["server_reset_at"]))
+        print(
+            f"Server reset  {when}: the server's data was restored or reset; other gates'"
+            f" scans read again, {info['server_reset_requeued']} scans of this kiosk sent again"
+        )
     return 0
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from core.manifest import build_page
-from server import changelog, keyring, mesh, push, reconcile, reports_data
+from server import changelog, keyring, mesh, online, push, reconcile, reports_data
 from server.deps import DbDep, DeviceDep, SettingsDep
 from server.errors import ApiError
 from server.fields import MAX_TICKET_ID
@@ -147,18 +147,19 @@ async def feed(
     since: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
     wait: Annotated[float, Query(ge=0, le=push.MAX_WAIT_S, allow_inf_nan=False)] = 0,
+    check: Annotated[str | None, Query(max_length=36, pattern=r"^[0-9a-f-]*$")] = None,
 ) -> dict:
     """Other devices' scans after ``since``. With ``wait``, an empty answer is held up to that
     many seconds for the next scan of the event (push: server/push.py)."""
     wait = min(wait, request.app.state.settings.feed_max_wait)
     if not wait:  # a poll (or push turned off: no header, so the kiosk polls)
-        return await run_in_threadpool(_feed_page, db, device, since, limit)
+        return await run_in_threadpool(_feed_page, db, device, since, limit, check)
     bell = request.app.state.bell
     response.headers["X-Gatehouse-Push"] = "1"  # the kiosk knows this server holds requests
     deadline = push.monotonic() + wait
     while True:
         seen = bell.version(device.event_id)  # before the read: a scan after it rings
-        page = await run_in_threadpool(_feed_page, db, device, since, limit)
+        page = await run_in_threadpool(_feed_page, db, device, since, limit, check)
         remaining = deadline - push.monotonic()
         if page["scans"] or remaining <= 0 or bell.closing or await request.is_disconnected():
             return page
@@ -166,8 +167,34 @@ async def feed(
             await asyncio.sleep(push.GATHER_S)  # a burst of uploads goes out in one answer
 
 
-def _feed_page(db, device, since: int, limit: int) -> dict:
+def _feed_page(db, device, since: int, limit: int, check: str | None = None) -> dict:
     with db.read() as conn:
+        top = conn.execute(
+            select(func.max(scans.c.id)).where(scans.c.event_id == device.event_id)
+        ).scalar()
+        top = int(top or 0)
+        diverged = since > top
+        if check and since and not diverged:
+            # The scan the cursor stands on (``cursor_check`` of the answer that gave it): a
+            # restored database hands the same ids to new scans, so an id alone cannot tell.
+            at = conn.execute(
+                select(scans.c.scan_id).where(
+                    scans.c.event_id == device.event_id, scans.c.id == since
+                )
+            ).scalar()
+            diverged = at != check
+        if diverged:
+            # Every cursor this server gave stood on one of its scans, and ids only grow: a
+            # cursor beyond its newest scan, or on another scan, means the database was
+            # restored from a dump (or reset). Answering "nothing new" would hide every scan
+            # up to the old cursor.
+            raise ApiError(
+                409,
+                "cursor_ahead",
+                f"This device has read other gates' scans up to {since}, which this server's"
+                f" database (newest scan {top}) does not hold: it was restored or reset;"
+                " upload this device's scans again and read the feed again from 0",
+            )
         rows = conn.execute(
             select(scans)
             .where(
@@ -181,21 +208,19 @@ def _feed_page(db, device, since: int, limit: int) -> dict:
         ).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        if more:
-            cursor = int(rows[-1].id)
-        else:
-            # Past everything seen so far, this device's own scans included, so the next
-            # poll does not wade through them again. Safe because ingest commits an event's
-            # scans in id order (see reconcile.ingest), on every replica alike: it locks the
-            # event row before it takes ids.
-            top = conn.execute(
-                select(func.max(scans.c.id)).where(scans.c.event_id == device.event_id)
-            ).scalar()
-            cursor = max(since, int(top or 0))
+        # With no more pages: past everything seen so far, this device's own scans included,
+        # so the next poll does not wade through them again. Safe because ingest commits an
+        # event's scans in id order (see reconcile.ingest), on every replica alike: it locks
+        # the event row before it takes ids.
+        cursor = int(rows[-1].id) if more else max(since, top)
+        stands_on = conn.execute(
+            select(scans.c.scan_id).where(scans.c.event_id == device.event_id, scans.c.id == cursor)
+        ).scalar()
     return {
         "scans": [reconcile_wire(r) for r in rows],
         "cursor": cursor,
         "more": more,
+        "cursor_check": stands_on,  # sent back as ``check`` with the cursor
     }
 
 
@@ -239,3 +264,56 @@ def mesh_register(body: MeshIn, device: DeviceDep, db: DbDep, request: Request) 
         lan = mesh.lan_addresses(request.client.host if request.client else None, body.lan)
     with db.write() as conn:
         return mesh.register(conn, device.id, key, lan)
+
+
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+class ValidateIn(BaseModel):
+    """A code read at a gate that holds no manifest (issue 16 item 5)."""
+
+    code: str = Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*$")
+    direction: Literal["entry", "exit"] = "entry"
+
+
+class OnlineScanIn(ValidateIn):
+    scan_id: str = Field(pattern=_UUID)  # the device's own: a retry sends the same one
+    staff: str | None = Field(None, max_length=200, pattern=r"^[^\x00]*$")
+
+
+@router.post("/validate")
+def validate_code(body: ValidateIn, device: DeviceDep, db: DbDep, settings: SettingsDep) -> dict:
+    """The verdict the door rules would give this code at this device's gate now; nothing is
+    recorded (server/online.py)."""
+    with db.read() as conn:
+        verdict, ticket_id, _h = online.decide_code(
+            conn,
+            event_id=device.event_id,
+            gate=device.gate,
+            code=body.code,
+            direction=body.direction,
+            now=settings.now(),
+        )
+    return online.answer(verdict, ticket_id)
+
+
+@router.post("/scan")
+def scan_code(
+    body: OnlineScanIn, request: Request, device: DeviceDep, db: DbDep, settings: SettingsDep
+) -> dict:
+    """Decide the code with the door rules and record the scan (idempotent by scan id)."""
+    with db.write() as conn:
+        result, stored = online.record(
+            conn,
+            event_id=device.event_id,
+            device_id=device.id,
+            gate=device.gate,
+            scan_id=body.scan_id.lower(),
+            code=body.code,
+            direction=body.direction,
+            staff=body.staff,
+            now=settings.now(),
+        )
+    if stored:
+        request.app.state.bell.ring(device.event_id)
+    return result

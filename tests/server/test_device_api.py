@@ -124,3 +124,25 @@ def test_feed_brings_other_devices_scans(srv, demo, door):
         assert later["scans"] == [] and later["cursor"] == cursor
         peer = c2.get("/v1/device/feed").json()
         assert [s["scan_id"] for s in peer["scans"]] == [s["scan_id"] for s in mine]
+
+
+def test_feed_refuses_a_cursor_it_never_gave(srv, demo, door):
+    """A restored database (issue 16, the outside tester's bug): a cursor beyond the newest
+    scan, or standing on another scan than the kiosk recorded, is refused, polled or held."""
+    other = srv.pair(srv.pairing_code(demo["event"]["id"], "Main"), "door-2")
+    with srv.client(other["token"]) as c:
+        r = c.post("/v1/device/scans", json={"scans": [scan(other["device_id"], None)]})
+        assert r.status_code == 200, r.text
+    feed = door["client"].get("/v1/device/feed", params={"since": 0}).json()
+    assert feed["cursor"] > 0 and feed["cursor_check"]
+    good = {"since": feed["cursor"], "check": feed["cursor_check"]}
+    assert door["client"].get("/v1/device/feed", params=good).json()["scans"] == []
+    for params in (
+        {"since": 10**9},
+        {"since": 10**9, "wait": 1},
+        {**good, "check": "00000000-0000-4000-8000-000000000000"},
+        {**good, "check": "00000000-0000-4000-8000-000000000000", "wait": 1},
+    ):
+        r = door["client"].get("/v1/device/feed", params=params)
+        assert r.status_code == 409, (params, r.text)
+        assert r.json()["error"] == "cursor_ahead"
