@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from local_db.store import Store
 from sync.batches import fit
 from sync.client import ServerClient
 from sync.errors import SyncError
+from sync.key_files import create_key, load_key
 
 log = logging.getLogger(__name__)
 
@@ -46,29 +46,15 @@ def is_box_office(store: Store) -> bool:
 
 def load_issuing_key(store: Store) -> SigningKey | None:
     """This counter's private issuing key, or None when it has none (yet, or any more)."""
-    try:
-        text = key_path(store).read_text(encoding="ascii").strip()
-        return SigningKey.from_raw(bytes.fromhex(text))
-    except (OSError, ValueError):
-        return None
+    return load_key(key_path(store))
 
 
 def create_issuing_key(store: Store) -> SigningKey:
     """Make the key pair once; an existing key is kept (its tickets are already out there)."""
-    existing = load_issuing_key(store)
+    existing = load_key(key_path(store))
     if existing is not None:
         return existing
-    key = SigningKey.generate()
-    path = key_path(store)
-    tmp = path.with_name(path.name + ".tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(key.raw().hex())
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    key = create_key(key_path(store))
     store.update_state(box_office_kid=key.kid.hex())
     return key
 

@@ -8,12 +8,11 @@ it in the manifest (a ``device`` row); peers trust this kiosk's LAN messages thr
 
 from __future__ import annotations
 
-import contextlib
-import os
 from pathlib import Path
 
 from core.keys import SigningKey
 from local_db.store import Store
+from sync.key_files import create_key, load_key
 
 KEY_FILE = "device_key"
 
@@ -23,27 +22,9 @@ def key_path(store: Store) -> Path:
 
 
 def load_device_key(store: Store) -> SigningKey | None:
-    try:
-        text = key_path(store).read_text(encoding="ascii").strip()
-        return SigningKey.from_raw(bytes.fromhex(text))
-    except (OSError, ValueError):
-        return None
+    return load_key(key_path(store))
 
 
 def ensure_device_key(store: Store) -> SigningKey:
     """The key pair, made once (kept across a second pairing of the same kiosk folder)."""
-    existing = load_device_key(store)
-    if existing is not None:
-        return existing
-    key = SigningKey.generate()
-    path = key_path(store)
-    tmp = path.with_name(path.name + ".tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(key.raw().hex())
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    return key
+    return create_key(key_path(store))
