@@ -43,7 +43,7 @@ from scanner.reads import CodeRead
 
 log = logging.getLogger(__name__)
 
-_FORMATS = zxingcpp.barcode_format_from_str("QRCode")
+_FORMATS = zxingcpp.barcode_format_from_str("QRCodeModel2")  # tickets only: no Micro QR
 _MAX_SIDE = 520  # crops are scaled down past this: the attempts cost per pixel
 
 
@@ -91,6 +91,23 @@ def _motion(prev: np.ndarray, crop: np.ndarray) -> np.ndarray:
     full = warp.copy()
     full[:, 2] /= k
     return full
+
+
+# Phase correlation's peak between the read code's crop and the same spot now: the same code
+# (moved a little, glare elsewhere, noise) keeps a clear common pattern; another code at that
+# spot shares nothing but the scene around it. Measured on door sequences: see the tests.
+_SAME_CODE = 0.12
+
+
+def _likeness(a: np.ndarray, b: np.ndarray) -> float:
+    """How much of a common (shifted) pattern two equal-sized grey crops share (0..1)."""
+    fa, fb = a.astype(np.float32), b.astype(np.float32)
+    # the code's modules, not the light: each crop less its own local mean
+    fa -= cv2.blur(fa, (15, 15))
+    fb -= cv2.blur(fb, (15, 15))
+    win = cv2.createHanningWindow(fa.shape[::-1], cv2.CV_32F)
+    _, response = cv2.phaseCorrelate(fa, fb, win)
+    return float(response)
 
 
 def _zxing(img: np.ndarray, *, pure: bool = False) -> list[str]:
@@ -452,18 +469,32 @@ class MultiFrameReader:
         self._step = {"deblur": 0, "unbend": 0, "super_res": 0}
         self._module: float | None = None
         self._done = False  # a code here was read: nothing more to do until it leaves
+        # where the read code was and what it looked like there (box, scale, crop): a
+        # different code at that spot is the next guest's, and re-arms the reader
+        self._read_at: tuple[Box, float, np.ndarray] | None = None
 
     @property
     def active(self) -> bool:
         return self._box is not None
 
     # -- feeding -------------------------------------------------------------------------
-    def feed(self, gray: np.ndarray | None, boxes: list[Box] | None = None, read: bool = False):
+    def feed(
+        self,
+        gray: np.ndarray | None,
+        boxes: list[Box] | None = None,
+        read: bool = False,
+        read_boxes: list[Box] | None = None,
+    ):
         """One frame the cascade saw (``boxes``: the code-like regions it found, or None to
-        look here); ``read`` says the cascade read a code in it. Returns new ``CodeRead``s."""
-        if read:  # quiet until the code leaves: what is read needs no more work
+        look here); ``read`` says the cascade read a code in it, at ``read_boxes`` if given
+        (with ``gray``, so that the reader knows that code when it sees it again). Returns
+        new ``CodeRead``s."""
+        if read:  # quiet while that code stays in view: what is read needs no more work
             self.reset()
             self._done = True
+            if gray is not None and gray.ndim == 2 and read_boxes:
+                box = max(read_boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
+                self._remember_read(gray, self._margin(box, gray.shape))
             return []
         if gray is None or gray.ndim != 2 or gray.dtype != np.uint8 or min(gray.shape) < 48:
             return []
@@ -494,12 +525,50 @@ class MultiFrameReader:
                 return []
         box = max(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
         if self._done:
-            b, cx, cy = self._box, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-            if b is None or (b[0] <= cx <= b[2] and b[1] <= cy <= b[3]):
+            if self._still_the_read_code(gray, box):
                 return []  # read already: quiet while that code stays in view
-            self.reset()  # a code elsewhere in the frame: the next guest's
+            self.reset()  # a code elsewhere, or another code at that spot: the next guest's
         self._track(gray, box)
         return self._work(start)
+
+    @staticmethod
+    def _margin(box: Box, shape) -> Box:
+        """``box`` with room for the code to drift in the hand, inside the frame."""
+        side = max(box[2] - box[0], box[3] - box[1])
+        m = int(side * 0.25) + 8
+        height, width = shape
+        return (
+            max(0, box[0] - m),
+            max(0, box[1] - m),
+            min(width, box[2] + m),
+            min(height, box[3] + m),
+        )
+
+    @staticmethod
+    def _crop(gray: np.ndarray, box: Box, scale: float) -> np.ndarray:
+        crop = gray[box[1] : box[3], box[0] : box[2]]
+        if scale < 1.0:
+            crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        return crop
+
+    def _remember_read(self, gray: np.ndarray, box: Box) -> None:
+        scale = min(1.0, _MAX_SIDE / max(box[2] - box[0], box[3] - box[1], 1))
+        self._read_at = (box, scale, self._crop(gray, box, scale).copy())
+
+    def _still_the_read_code(self, gray: np.ndarray, box: Box) -> bool:
+        """After a read: is the code-like region in this frame still the code that was read?
+        Not if it is elsewhere, nor if what is at that spot no longer matches the read
+        code's crop (phase correlation finds no common pattern, as for another code)."""
+        if self._read_at is None:
+            return self._box is None  # read by the cascade, where is unknown: as before
+        at, scale, seen = self._read_at
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        if not (at[0] <= cx <= at[2] and at[1] <= cy <= at[3]):
+            return False
+        now = self._crop(gray, at, scale)
+        if now.shape != seen.shape or min(now.shape) < 16:
+            return False
+        return _likeness(seen, now) >= _SAME_CODE
 
     def _track(self, gray: np.ndarray, box: Box) -> None:
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
@@ -570,6 +639,7 @@ class MultiFrameReader:
             self._cost[name] = 0.7 * self._cost[name] + 0.3 * cost
             if texts:
                 reads = [self._read(t, name) for t in dict.fromkeys(texts)]
+                self._read_at = (self._box, self._scale, self._latest().copy())
                 self._crops.clear()
                 self._done = True
                 return reads
