@@ -423,6 +423,11 @@ _MOTION_TRIES = [
 ]
 
 
+class _Yielded(Exception):
+    """Raised inside an attempt when the gate's cascades need the cores: the attempt is
+    given up and taken up again from its start on the next frame."""
+
+
 class MultiFrameReader:
     """Feed it every frame the cascade could not read; it returns what it read over them."""
 
@@ -630,6 +635,9 @@ class MultiFrameReader:
             t0 = self.clock()
             try:
                 texts = fn()
+            except _Yielded:
+                self._next = index
+                return []
             except Exception:
                 log.exception("multi-frame attempt %s failed", name)
                 texts = []
@@ -645,6 +653,15 @@ class MultiFrameReader:
                 return reads
         self._next = (self._next + 1) % n
         return []
+
+    def _check(self) -> None:
+        """Between slices of an attempt (a candidate, a frame of a stack, before each costly
+        OpenCV call): let the other threads run, and stop if a camera frame waits for its
+        cascade. A slice costs at most a few ms, so a waiting frame is not held for a whole
+        attempt (up to ~20 ms)."""
+        time.sleep(0)
+        if self.should_yield is not None and self.should_yield():
+            raise _Yielded
 
     def _read(self, text: str, attempt: str) -> CodeRead:
         x0, y0, x1, y1 = self._box
@@ -668,6 +685,7 @@ class MultiFrameReader:
         scale = np.diag([upscale, upscale, 1.0])
         out = []
         for c in crops:
+            self._check()
             # this crop -> first crop -> newest crop, then upscaled
             back = np.vstack([cv2.invertAffineTransform(c.offset), [0, 0, 1]])
             m = (scale @ ref @ back)[:2]
@@ -690,13 +708,16 @@ class MultiFrameReader:
             h, w = img.shape
             turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
             img = cv2.warpAffine(img, turn, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        self._check()
         for painted in paint_quiet_zone(img, self._module_px()):
+            self._check()
             if texts := _zxing(painted):
                 return texts
         return []
 
     def _finder_fill(self) -> list[str]:
         for img in paint_finder(self._latest(), self._module_px()):
+            self._check()
             if texts := _zxing(img):
                 return texts
         return []
@@ -706,7 +727,9 @@ class MultiFrameReader:
             return None  # no glare: nothing for the darker samples to remove
         stack = np.stack(self._aligned())
         k = len(stack) // 8  # the darkest samples, but not the single darkest (noise)
+        self._check()
         low = np.partition(stack, k, axis=0)[k]
+        self._check()
         return _zxing(_to_u8(low))
 
     def _super_res(self) -> list[str] | None:
@@ -716,8 +739,10 @@ class MultiFrameReader:
             return None
         frames = self._aligned(upscale=2.0, count=8)
         mean = np.mean(frames, axis=0)
+        self._check()
         if texts := _zxing(_to_u8(mean)):
             return texts
+        self._check()
         # the stack has a tenth of the noise: a focus blur can now be undone
         step = self._step["super_res"]
         self._step["super_res"] = step + 1
@@ -746,6 +771,7 @@ class MultiFrameReader:
                 angle = float(np.degrees(np.arctan2(d[1], d[0])))
                 dl, da = _MOTION_TRIES[step % len(_MOTION_TRIES)]
                 kernel = line_kernel(length * (1 + dl), angle + da)
+                self._check()
                 return _zxing(deconvolve(img, kernel, 0.003))
         # no motion between frames to go by: the blur's own direction, a few lengths, if
         # the crop is blurred one way much more than the other
@@ -753,6 +779,7 @@ class MultiFrameReader:
         if anisotropy(img) < 2.0:
             return None
         length = _LENGTHS[step % len(_LENGTHS)] * self._scale
+        self._check()
         return _zxing(deconvolve(img, line_kernel(length, blur_direction(img)), 0.003))
 
     def _unbend(self) -> list[str]:
@@ -761,6 +788,7 @@ class MultiFrameReader:
         h, w = img.shape
         turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
         square = cv2.warpAffine(img, turn, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        self._check()
         found = bent_outline(square, self._module_px())
         if found is None:
             return []
@@ -772,6 +800,7 @@ class MultiFrameReader:
             step = self._step["unbend"]
             self._step["unbend"] = step + 1
             wrap, widen = _WRAPS[step % len(_WRAPS)]
+            self._check()
             if texts := _zxing(flatten(square, box, curvature, axis, wrap, widen)):
                 return texts
         return []

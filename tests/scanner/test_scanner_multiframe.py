@@ -176,3 +176,31 @@ def test_reader_stays_quiet_while_the_read_code_stays_in_view():
     # and the next guest's code at that spot is worked on at once
     reader.feed(frames[at + 5])
     assert reader.active
+
+
+@pytest.mark.parametrize("kind", ["no_quiet_zone", "finder_covered", "moving_glare"])
+def test_reader_stops_inside_an_attempt_when_a_camera_frame_waits(monkeypatch, kind):
+    """A frame that waits for its cascade stops the reader within the slice it is in (one
+    candidate, one frame of a stack), not at the end of a whole attempt of ~20 ms: once
+    ``should_yield`` says so, no further zxing-cpp call is made on that frame."""
+    from scanner import multiframe
+
+    seq = next(door_sequences.generate(1, seed=19, kinds=(kind,), frames=12))
+    waiting = False
+    calls_while_waiting = []
+    real = multiframe._zxing
+
+    def zxing_then_a_frame_arrives(img, **kw):
+        nonlocal waiting
+        calls_while_waiting.append(waiting)
+        found = real(img, **kw)
+        waiting = True  # a camera frame arrived during this call
+        return found
+
+    monkeypatch.setattr(multiframe, "_zxing", zxing_then_a_frame_arrives)
+    reader = MultiFrameReader(budget_ms=None, should_yield=lambda: waiting)
+    for frame in seq.frames:
+        waiting = False
+        reader.feed(frame)
+    assert calls_while_waiting, "the reader made no attempt: the test proves nothing"
+    assert not any(calls_while_waiting)
