@@ -157,7 +157,9 @@ def test_next_guest_at_the_same_spot_is_read_right_after_a_read(tmp_path):
     frames, _, clean_text, hard_text = _next_guest_at_the_same_spot()
     video = scanner_corpus.write_video(tmp_path / "two_guests.avi", frames)
     texts = [r.text for r in _gate_reads(video, multiframe=True)]
-    assert texts == [clean_text, hard_text]
+    # in order of first read (a lossless playback on a loaded machine can spread one code's
+    # reads over more than the de-duplicator's 2 s of wall clock)
+    assert list(dict.fromkeys(texts)) == [clean_text, hard_text]
 
 
 def test_reader_stays_quiet_while_the_read_code_stays_in_view():
