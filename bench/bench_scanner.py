@@ -250,6 +250,86 @@ def bench_multiframe_load(seconds: float = 8.0) -> list[str]:
     return lines
 
 
+def _clean_door_video(path: Path, text: str, rng: np.random.Generator, length: int) -> tuple:
+    """A looping 1280x720 video: an empty scene, then a clean code held up for 20 frames
+    from a random frame on. Returns (path, first frame of the code, video length)."""
+    scene = scanner_corpus.background(rng, 1280, 720)
+    code = scanner_corpus._phone_patch(scanner_corpus.render_code(text, float(rng.uniform(3.5, 5))))
+    appears = int(rng.integers(5, length - 25))
+    x, y = (
+        int(rng.integers(40, 1280 - code.shape[1] - 40)),
+        int(rng.integers(40, 720 - code.shape[0] - 40)),
+    )
+    frames = []
+    for i in range(length):
+        f = scene.copy()
+        if appears <= i < appears + 20:
+            f[y : y + code.shape[0], x : x + code.shape[1]] = code
+        frames.append(scanner_corpus._sensor(f, rng, 2.0))
+    scanner_corpus.write_video(path, frames, fps=30)
+    return path, appears, length
+
+
+def bench_mixed_load(seconds: float = 12.0, rounds: int = 2) -> list[str]:
+    """The realistic door case (issue 19's rule "never delays a frame that single-frame
+    decoding reads"): camera 1 shows hard door sequences (its multi-frame reader busy),
+    cameras 2-4 show clean codes that appear at random times (loops of 57, 61 and 67 frames,
+    so they drift against each other). For the clean codes: frame -> read latency of every
+    frame the cascade read (captured -> decoded) and appearance -> first read (from the
+    estimated capture time of the code's first frame). Reader off and on, alternated."""
+    seqs = [next(door_sequences.generate(1, seed=77, kinds=(k,))) for k in door_sequences.KINDS]
+    texts = scanner_corpus.ticket_texts(3, start=7000)
+    rng = np.random.default_rng(4242)
+    samples = {False: ([], []), True: ([], [])}
+    with tempfile.TemporaryDirectory() as tmp:
+        hard = scanner_corpus.write_video(
+            Path(tmp) / "hard.avi", [f for s in seqs for f in s.frames], fps=30
+        )
+        clean = {
+            f"cam{i + 2}": (texts[i], *_clean_door_video(Path(tmp) / f"c{i}.avi", texts[i], rng, n))
+            for i, n in enumerate((57, 61, 67))
+        }
+        for _ in range(rounds):
+            for multiframe in (False, True):
+                per_frame, first = samples[multiframe]
+                seen: set = set()
+
+                def on_frame(frame, result, per_frame=per_frame, first=first, seen=seen):
+                    done = time.monotonic()
+                    if frame.source not in clean:
+                        return
+                    text, _, appears, length = clean[frame.source]
+                    if text not in result.texts:
+                        return
+                    per_frame.append((done - frame.captured_at) * 1000)
+                    loop, index = divmod(frame.seq - 1, length)
+                    if (frame.source, loop) not in seen:
+                        seen.add((frame.source, loop))
+                        shown_at = frame.captured_at - (index - appears) / 30
+                        first.append((done - shown_at) * 1000)
+
+                sources = [FrameSource(str(hard), name="cam1", loop=True)]
+                sources += [FrameSource(str(v[1]), name=n, loop=True) for n, v in clean.items()]
+                gate = GateScanner(
+                    sources, on_read=lambda r: None, on_frame=on_frame, multiframe=multiframe
+                )
+                gate.start()
+                time.sleep(seconds)
+                gate.stop()
+    lines = [
+        "| multi-frame | clean frames read | frame -> read ms p50 / p95 / p99 "
+        "| appearances | appearance -> first read ms p50 / p95 / p99 |",
+        "|---|---|---|---|---|",
+    ]
+    for multiframe, (per_frame, first) in samples.items():
+        lines.append(
+            f"| {'on' if multiframe else 'off'} | {len(per_frame)} | "
+            f"{pct(per_frame, 50):.1f} / {pct(per_frame, 95):.1f} / {pct(per_frame, 99):.1f} | "
+            f"{len(first)} | {pct(first, 50):.0f} / {pct(first, 95):.0f} / {pct(first, 99):.0f} |"
+        )
+    return lines
+
+
 def bench_fps(seconds: float = 6.0) -> list[str]:
     """N looping 1280x720 30-fps videos played like cameras (paced, newest frame wins)."""
     texts = scanner_corpus.ticket_texts(4, start=5000)
@@ -341,6 +421,9 @@ def main() -> int:
     ap.add_argument("--sequence-seed", type=int, default=1919, help="held out: tests use 19")
     ap.add_argument("--only-sequences", action="store_true")
     ap.add_argument("--only-multiframe-load", action="store_true")
+    ap.add_argument("--only-mixed-load", action="store_true")
+    ap.add_argument("--mixed-seconds", type=float, default=12.0)
+    ap.add_argument("--mixed-rounds", type=int, default=2)
     ap.add_argument("--only-categories", action="store_true")
     ap.add_argument("--category-seed", type=int, default=123, help="held out")
     args = ap.parse_args()
@@ -353,6 +436,12 @@ def main() -> int:
     if args.only_multiframe_load:
         print(f"load average {os.getloadavg()}", flush=True)
         print("\n".join(bench_multiframe_load()))
+        print(f"load average {os.getloadavg()}", flush=True)
+        return 0
+
+    if args.only_mixed_load:
+        print(f"load average {os.getloadavg()}", flush=True)
+        print("\n".join(bench_mixed_load(args.mixed_seconds, args.mixed_rounds)))
         print(f"load average {os.getloadavg()}", flush=True)
         return 0
 
@@ -405,6 +494,8 @@ def main() -> int:
     emit(bench_sequences(args.sequences, args.sequence_seed))
     emit(["### Multi-frame reader under load: 4 sources of hard door sequences, 2 cores", ""])
     emit(bench_multiframe_load())
+    emit(["### Clean codes on 3 cameras while camera 1's reader works on a hard code", ""])
+    emit(bench_mixed_load())
     emit(["### Sustained frame rate, 1280x720 30-fps sources, 2 cores", ""])
     emit(bench_fps())
     if not args.skip_verdict:

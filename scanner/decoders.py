@@ -66,7 +66,10 @@ def zxing_version() -> str:
 # QR only by default: measured on 1280x720 frames, adding Aztec, DataMatrix, PDF417 and the
 # linear formats costs ten times as long per frame (4 ms -> 43 ms) for codes venues rarely
 # show. A venue importing another platform's Code 128 tickets can widen this in settings.
-DEFAULT_FORMATS = ("QRCode",)
+# Model 2 QR only, the symbol every ticket is printed in: zxing-cpp's "QRCode" family also
+# holds Micro QR and rMQR, and on a glare frame its plain pass found a Micro QR "412" in the
+# texture of a phone (tests/scanner/test_scanner_decoders.py). Reads still say "QRCode".
+DEFAULT_FORMATS = ("QRCodeModel2",)
 
 
 class ZxingDecoder:

@@ -43,7 +43,7 @@ from scanner.reads import CodeRead
 
 log = logging.getLogger(__name__)
 
-_FORMATS = zxingcpp.barcode_format_from_str("QRCode")
+_FORMATS = zxingcpp.barcode_format_from_str("QRCodeModel2")  # tickets only: no Micro QR
 _MAX_SIDE = 520  # crops are scaled down past this: the attempts cost per pixel
 
 
@@ -91,6 +91,23 @@ def _motion(prev: np.ndarray, crop: np.ndarray) -> np.ndarray:
     full = warp.copy()
     full[:, 2] /= k
     return full
+
+
+# Phase correlation's peak between the read code's crop and the same spot now: the same code
+# (moved a little, glare elsewhere, noise) keeps a clear common pattern; another code at that
+# spot shares nothing but the scene around it. Measured on door sequences: see the tests.
+_SAME_CODE = 0.12
+
+
+def _likeness(a: np.ndarray, b: np.ndarray) -> float:
+    """How much of a common (shifted) pattern two equal-sized grey crops share (0..1)."""
+    fa, fb = a.astype(np.float32), b.astype(np.float32)
+    # the code's modules, not the light: each crop less its own local mean
+    fa -= cv2.blur(fa, (15, 15))
+    fb -= cv2.blur(fb, (15, 15))
+    win = cv2.createHanningWindow(fa.shape[::-1], cv2.CV_32F)
+    _, response = cv2.phaseCorrelate(fa, fb, win)
+    return float(response)
 
 
 def _zxing(img: np.ndarray, *, pure: bool = False) -> list[str]:
@@ -406,6 +423,11 @@ _MOTION_TRIES = [
 ]
 
 
+class _Yielded(Exception):
+    """Raised inside an attempt when the gate's cascades need the cores: the attempt is
+    given up and taken up again from its start on the next frame."""
+
+
 class MultiFrameReader:
     """Feed it every frame the cascade could not read; it returns what it read over them."""
 
@@ -452,18 +474,32 @@ class MultiFrameReader:
         self._step = {"deblur": 0, "unbend": 0, "super_res": 0}
         self._module: float | None = None
         self._done = False  # a code here was read: nothing more to do until it leaves
+        # where the read code was and what it looked like there (box, scale, crop): a
+        # different code at that spot is the next guest's, and re-arms the reader
+        self._read_at: tuple[Box, float, np.ndarray] | None = None
 
     @property
     def active(self) -> bool:
         return self._box is not None
 
     # -- feeding -------------------------------------------------------------------------
-    def feed(self, gray: np.ndarray | None, boxes: list[Box] | None = None, read: bool = False):
+    def feed(
+        self,
+        gray: np.ndarray | None,
+        boxes: list[Box] | None = None,
+        read: bool = False,
+        read_boxes: list[Box] | None = None,
+    ):
         """One frame the cascade saw (``boxes``: the code-like regions it found, or None to
-        look here); ``read`` says the cascade read a code in it. Returns new ``CodeRead``s."""
-        if read:  # quiet until the code leaves: what is read needs no more work
+        look here); ``read`` says the cascade read a code in it, at ``read_boxes`` if given
+        (with ``gray``, so that the reader knows that code when it sees it again). Returns
+        new ``CodeRead``s."""
+        if read:  # quiet while that code stays in view: what is read needs no more work
             self.reset()
             self._done = True
+            if gray is not None and gray.ndim == 2 and read_boxes:
+                box = max(read_boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
+                self._remember_read(gray, self._margin(box, gray.shape))
             return []
         if gray is None or gray.ndim != 2 or gray.dtype != np.uint8 or min(gray.shape) < 48:
             return []
@@ -494,12 +530,50 @@ class MultiFrameReader:
                 return []
         box = max(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
         if self._done:
-            b, cx, cy = self._box, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-            if b is None or (b[0] <= cx <= b[2] and b[1] <= cy <= b[3]):
+            if self._still_the_read_code(gray, box):
                 return []  # read already: quiet while that code stays in view
-            self.reset()  # a code elsewhere in the frame: the next guest's
+            self.reset()  # a code elsewhere, or another code at that spot: the next guest's
         self._track(gray, box)
         return self._work(start)
+
+    @staticmethod
+    def _margin(box: Box, shape) -> Box:
+        """``box`` with room for the code to drift in the hand, inside the frame."""
+        side = max(box[2] - box[0], box[3] - box[1])
+        m = int(side * 0.25) + 8
+        height, width = shape
+        return (
+            max(0, box[0] - m),
+            max(0, box[1] - m),
+            min(width, box[2] + m),
+            min(height, box[3] + m),
+        )
+
+    @staticmethod
+    def _crop(gray: np.ndarray, box: Box, scale: float) -> np.ndarray:
+        crop = gray[box[1] : box[3], box[0] : box[2]]
+        if scale < 1.0:
+            crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        return crop
+
+    def _remember_read(self, gray: np.ndarray, box: Box) -> None:
+        scale = min(1.0, _MAX_SIDE / max(box[2] - box[0], box[3] - box[1], 1))
+        self._read_at = (box, scale, self._crop(gray, box, scale).copy())
+
+    def _still_the_read_code(self, gray: np.ndarray, box: Box) -> bool:
+        """After a read: is the code-like region in this frame still the code that was read?
+        Not if it is elsewhere, nor if what is at that spot no longer matches the read
+        code's crop (phase correlation finds no common pattern, as for another code)."""
+        if self._read_at is None:
+            return self._box is None  # read by the cascade, where is unknown: as before
+        at, scale, seen = self._read_at
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        if not (at[0] <= cx <= at[2] and at[1] <= cy <= at[3]):
+            return False
+        now = self._crop(gray, at, scale)
+        if now.shape != seen.shape or min(now.shape) < 16:
+            return False
+        return _likeness(seen, now) >= _SAME_CODE
 
     def _track(self, gray: np.ndarray, box: Box) -> None:
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
@@ -561,6 +635,9 @@ class MultiFrameReader:
             t0 = self.clock()
             try:
                 texts = fn()
+            except _Yielded:
+                self._next = index
+                return []
             except Exception:
                 log.exception("multi-frame attempt %s failed", name)
                 texts = []
@@ -570,11 +647,21 @@ class MultiFrameReader:
             self._cost[name] = 0.7 * self._cost[name] + 0.3 * cost
             if texts:
                 reads = [self._read(t, name) for t in dict.fromkeys(texts)]
+                self._read_at = (self._box, self._scale, self._latest().copy())
                 self._crops.clear()
                 self._done = True
                 return reads
         self._next = (self._next + 1) % n
         return []
+
+    def _check(self) -> None:
+        """Between slices of an attempt (a candidate, a frame of a stack, before each costly
+        OpenCV call): let the other threads run, and stop if a camera frame waits for its
+        cascade. A slice costs at most a few ms, so a waiting frame is not held for a whole
+        attempt (up to ~20 ms)."""
+        time.sleep(0)
+        if self.should_yield is not None and self.should_yield():
+            raise _Yielded
 
     def _read(self, text: str, attempt: str) -> CodeRead:
         x0, y0, x1, y1 = self._box
@@ -598,6 +685,7 @@ class MultiFrameReader:
         scale = np.diag([upscale, upscale, 1.0])
         out = []
         for c in crops:
+            self._check()
             # this crop -> first crop -> newest crop, then upscaled
             back = np.vstack([cv2.invertAffineTransform(c.offset), [0, 0, 1]])
             m = (scale @ ref @ back)[:2]
@@ -620,13 +708,16 @@ class MultiFrameReader:
             h, w = img.shape
             turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
             img = cv2.warpAffine(img, turn, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        self._check()
         for painted in paint_quiet_zone(img, self._module_px()):
+            self._check()
             if texts := _zxing(painted):
                 return texts
         return []
 
     def _finder_fill(self) -> list[str]:
         for img in paint_finder(self._latest(), self._module_px()):
+            self._check()
             if texts := _zxing(img):
                 return texts
         return []
@@ -636,7 +727,9 @@ class MultiFrameReader:
             return None  # no glare: nothing for the darker samples to remove
         stack = np.stack(self._aligned())
         k = len(stack) // 8  # the darkest samples, but not the single darkest (noise)
+        self._check()
         low = np.partition(stack, k, axis=0)[k]
+        self._check()
         return _zxing(_to_u8(low))
 
     def _super_res(self) -> list[str] | None:
@@ -646,8 +739,10 @@ class MultiFrameReader:
             return None
         frames = self._aligned(upscale=2.0, count=8)
         mean = np.mean(frames, axis=0)
+        self._check()
         if texts := _zxing(_to_u8(mean)):
             return texts
+        self._check()
         # the stack has a tenth of the noise: a focus blur can now be undone
         step = self._step["super_res"]
         self._step["super_res"] = step + 1
@@ -676,6 +771,7 @@ class MultiFrameReader:
                 angle = float(np.degrees(np.arctan2(d[1], d[0])))
                 dl, da = _MOTION_TRIES[step % len(_MOTION_TRIES)]
                 kernel = line_kernel(length * (1 + dl), angle + da)
+                self._check()
                 return _zxing(deconvolve(img, kernel, 0.003))
         # no motion between frames to go by: the blur's own direction, a few lengths, if
         # the crop is blurred one way much more than the other
@@ -683,6 +779,7 @@ class MultiFrameReader:
         if anisotropy(img) < 2.0:
             return None
         length = _LENGTHS[step % len(_LENGTHS)] * self._scale
+        self._check()
         return _zxing(deconvolve(img, line_kernel(length, blur_direction(img)), 0.003))
 
     def _unbend(self) -> list[str]:
@@ -691,6 +788,7 @@ class MultiFrameReader:
         h, w = img.shape
         turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
         square = cv2.warpAffine(img, turn, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        self._check()
         found = bent_outline(square, self._module_px())
         if found is None:
             return []
@@ -702,6 +800,7 @@ class MultiFrameReader:
             step = self._step["unbend"]
             self._step["unbend"] = step + 1
             wrap, widen = _WRAPS[step % len(_WRAPS)]
+            self._check()
             if texts := _zxing(flatten(square, box, curvature, axis, wrap, widen)):
                 return texts
         return []

@@ -59,6 +59,10 @@ class _Unread:
     captured_at: float
     gray: np.ndarray | None  # None: the cascade read a code in this frame
     regions: tuple
+    # a read frame: the frame as captured (turned grey on the fuse thread) and where the
+    # codes were read, so that the reader knows that code and re-arms for another one
+    image: np.ndarray | None = None
+    read_boxes: tuple = ()
 
 
 ReadCallback = Callable[[ScanRead], None]
@@ -179,8 +183,12 @@ class GateScanner:
                     self._emit(ScanRead(read.text, source.name, frame.captured_at, done, read))
             if fuse is not None:
                 # after the reads are out: the fuse thread never delays a read frame
-                gray = None if result.reads else to_gray(frame.image)
-                fuse.put(_Unread(frame.captured_at, gray, result.regions), self._stop)
+                if result.reads:
+                    boxes = tuple(_bounds(r.corners) for r in result.reads)
+                    unread = _Unread(frame.captured_at, None, (), frame.image, boxes)
+                else:
+                    unread = _Unread(frame.captured_at, to_gray(frame.image), result.regions)
+                fuse.put(unread, self._stop)
             if self.on_frame is not None:
                 try:
                     self.on_frame(frame, result)
@@ -201,7 +209,8 @@ class GateScanner:
                 continue
             try:
                 if unread.gray is None:
-                    reader.feed(None, read=True)
+                    gray = None if unread.image is None else to_gray(unread.image)
+                    reader.feed(gray, read=True, read_boxes=list(unread.read_boxes))
                     continue
                 # one fuse thread at work at a time for the whole kiosk: with 4 cameras on 2
                 # cores, multi-frame work never takes more than one core's share from the
@@ -228,6 +237,11 @@ class GateScanner:
             self.on_read(scan_read)
         except Exception:  # the gate keeps scanning whatever the consumer did
             log.exception("read callback failed")
+
+
+def _bounds(corners) -> tuple[int, int, int, int]:
+    xs, ys = [int(p[0]) for p in corners], [int(p[1]) for p in corners]
+    return (min(xs), min(ys), max(xs), max(ys))
 
 
 def _lower_priority() -> None:

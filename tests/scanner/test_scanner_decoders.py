@@ -181,3 +181,36 @@ def test_a_second_text_where_a_code_was_read_is_dropped_as_a_misread():
     cascade.zxing.read = lambda gray: (plain(gray)[0], [elsewhere.corners])
     texts = [r.text for r in cascade.decode(frame, budget_ms=None).reads]
     assert texts == [real, "OTHER"]
+
+
+def _glare_frame_with_a_micro_qr(tmp_path):
+    """Frame 12 of the held-out door sequence where zxing-cpp's whole "QRCode" family read a
+    Micro QR "412" in the glare (seed 2026, the 11th of 20 moving_glare sequences), played
+    back through the webcam's capture path from its MJPG recording."""
+    from scanner.sources import FrameSource
+    from tests.scanner import door_sequences
+
+    kind, index, per_kind = "moving_glare", 10, 20
+    k = door_sequences.KINDS.index(kind)
+    text = scanner_corpus.ticket_texts(per_kind * len(door_sequences.KINDS), start=70_000)[
+        k * per_kind + index
+    ]
+    rng = np.random.default_rng([2026, k, index, 1280, 19])  # as door_sequences.generate
+    seq = door_sequences.make_sequence(kind, text, rng)
+    video = door_sequences.write_sequence(tmp_path / "glare.avi", seq)
+    source = FrameSource(str(video), lossless=True).start()
+    try:
+        frames = [source.slot.take(timeout=10) for _ in range(13)]
+    finally:
+        source.stop()
+    return seq.text, frames[12].image
+
+
+def test_a_micro_qr_in_the_glare_is_not_read(tmp_path):
+    """Tickets are Model 2 QR codes: the camera decoders look for nothing else, so the Micro
+    QR that zxing-cpp's "QRCode" family found in this glare frame is no read at all."""
+    ticket, image = _glare_frame_with_a_micro_qr(tmp_path)
+    for cascade in (DecodeCascade(), DecodeCascade(budget_ms=None, blank_budget_ms=None)):
+        reads = cascade.decode(image).reads
+        assert all(r.text == ticket for r in reads), reads
+    assert decoders.ZxingDecoder().read(decoders.to_gray(image))[0] == []
