@@ -108,47 +108,44 @@ missing_now() {
   echo "${out[*]-}"
 }
 
-# PC/SC contactless readers (issue 17): a SEPARATE, optional list. A kiosk without them runs
-# as before (cameras and hand scanners); scanner/pcsc.py says why it reads no cards. pcscd is
-# the PC/SC service, libccid its driver for USB readers (ACR122U and other CCID readers),
-# libpcsclite1 the library pyscard loads, vsmartcard-vpcd the virtual reader
-# tests/media/test_pcsc_reader.py taps cards on. Installed through apt when root; else
-# named here, never an error (those tests skip and say why).
-PCSC_PACKAGES="pcscd libccid libpcsclite1 vsmartcard-vpcd"
-pcsc_missing=()
-for p in $PCSC_PACKAGES; do
-  dpkg -s "$p" >/dev/null 2>&1 || pcsc_missing+=("$p")
-done
-if [ ${#pcsc_missing[@]} -gt 0 ]; then
+# Optional lists, apart from the derived table: installed through apt when root, else named
+# on stderr, never an error (what needs them says why it is off or skips).
+# install_optional WHAT FOR_WHAT IF_NOT PACKAGES...
+install_optional() {
+  local what=$1 for_what=$2 if_not=$3 p
+  shift 3
+  local absent=()
+  for p in "$@"; do
+    dpkg -s "$p" >/dev/null 2>&1 || absent+=("$p")
+  done
+  [ ${#absent[@]} -eq 0 ] && return 0
   if [ $check_only = 0 ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
-    echo "Installing PC/SC reader support: ${pcsc_missing[*]}"
+    echo "Installing $what: ${absent[*]}"
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-        --no-install-recommends "${pcsc_missing[@]}" >/dev/null; } \
-      || echo "Could not install ${pcsc_missing[*]}: PC/SC readers stay off" >&2
+        --no-install-recommends "${absent[@]}" >/dev/null; } \
+      || echo "Could not install ${absent[*]}: $if_not" >&2
   else
-    echo "Optional, for PC/SC card readers: apt-get install -y ${pcsc_missing[*]}" >&2
+    echo "Optional, for $for_what: apt-get install -y ${absent[*]}" >&2
   fi
-fi
+}
 
-# TEST tools (issue 16): a SEPARATE list, not needed to run a kiosk or a server. haproxy is
-# the load balancer tests/server/test_scale_out.py puts in front of three replicas (as
-# docs/deploy.md runs it). Installed through apt when root; else named here, never an error
-# (those tests skip and name the package).
+# PC/SC contactless readers (issue 17). A kiosk without them runs as before (cameras and hand
+# scanners); scanner/pcsc.py says why it reads no cards. pcscd is the PC/SC service, libccid
+# its driver for USB readers (ACR122U and other CCID readers), libpcsclite1 the library
+# pyscard loads, vsmartcard-vpcd the virtual reader tests/media/test_pcsc_reader.py taps
+# cards on (those tests skip and say why without it).
+PCSC_PACKAGES="pcscd libccid libpcsclite1 vsmartcard-vpcd"
+# shellcheck disable=SC2086  # word splitting of the lists is meant
+install_optional "PC/SC reader support" "PC/SC card readers" "PC/SC readers stay off" \
+  $PCSC_PACKAGES
+
+# TEST tools (issue 16), not needed to run a kiosk or a server. haproxy is the load balancer
+# tests/server/test_scale_out.py puts in front of three replicas (as docs/deploy.md runs it);
+# those tests skip and name the package without it.
 TEST_TOOL_PACKAGES="haproxy"
-tools_missing=()
-for p in $TEST_TOOL_PACKAGES; do
-  dpkg -s "$p" >/dev/null 2>&1 || tools_missing+=("$p")
-done
-if [ ${#tools_missing[@]} -gt 0 ]; then
-  if [ $check_only = 0 ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
-    echo "Installing test tools: ${tools_missing[*]}"
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-        --no-install-recommends "${tools_missing[@]}" >/dev/null; } \
-      || echo "Could not install ${tools_missing[*]}: the scale-out tests will skip" >&2
-  else
-    echo "Optional, for the scale-out tests: apt-get install -y ${tools_missing[*]}" >&2
-  fi
-fi
+# shellcheck disable=SC2086
+install_optional "test tools" "the scale-out tests" "the scale-out tests will skip" \
+  $TEST_TOOL_PACKAGES
 
 read -r -a missing <<<"$(missing_now)"
 [ ${#missing[@]} -eq 0 ] && exit 0
