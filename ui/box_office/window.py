@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.boxoffice import SELLER_ROLES
 from app.staff import StaffMember
 from core.csv_safe import write_csv
 from ui import theme
@@ -51,8 +52,6 @@ from ui.shell import WindowShell
 from ui.wedge import WedgeFilter
 
 log = logging.getLogger(__name__)
-
-SELLER_ROLES = ("box-office", "supervisor")
 
 
 class BoxOfficeWindow(WindowShell):
