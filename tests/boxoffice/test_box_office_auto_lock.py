@@ -16,6 +16,9 @@ def test_an_idle_counter_signs_out_and_typing_keeps_it_open(qtbot, gatehouse_hom
         assert app.settings.box_office_auto_lock_min == 5  # the default for a counter
         now = [50_000.0]
         window.idle.clock = lambda: now[0]
+        # the lock's last activity was read from the real clock: start the fake one there,
+        # or a check before the first keystroke sees hours of idling and locks at once
+        window.idle.poke()
         window.idle.timer.setInterval(20)
         find(qtbot, window, "asha")
         window.payment.tendered.setFocus()
