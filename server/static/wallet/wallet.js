@@ -19,6 +19,7 @@
     not_valid: "This ticket cannot be used: it is {status}. Ask the organizer.",
     bad_link: "This link is not right. Use the link you were sent.",
     offline_new: "No internet. Open this link once with internet to get your ticket.",
+    not_secure: "This link must start with https://. Ask the organizer for the right link.",
     no_crypto: "This browser is too old for the ticket. Open the link in an up-to-date browser.",
     failed: "Something went wrong. Check your internet and try again.",
     try_again: "Try again",
@@ -243,6 +244,10 @@
 
   async function start() {
     stopCode();
+    if (!window.isSecureContext) {
+      say("error", WORDS.not_secure);
+      return;
+    }
     if (!window.crypto || !crypto.subtle || !window.indexedDB) {
       say("error", WORDS.no_crypto);
       return;
