@@ -9,7 +9,10 @@ Skipped without chromium (``packaging/system_deps.sh`` installs it with the test
 from __future__ import annotations
 
 import base64
+import shutil
+import subprocess
 import time
+from pathlib import Path
 
 import cv2
 import pytest
@@ -19,6 +22,7 @@ from app.door import DoorService
 from core import base45, rotating
 from core.messages.verdicts import reason_text
 from scanner.decoders import DecodeCascade
+from tests.conftest import ROOT
 from tests.sync.harness import make_kiosk
 from tests.wallet.browser import Phone, chromium
 from tests.wallet.conftest import manifest_rows
@@ -224,3 +228,22 @@ def test_a_revoked_ticket_page_says_so_and_shows_no_code(wsrv, venue, phones):
     phone.wait_for("document.body.dataset.state === 'not_valid'")
     assert "refunded" in phone.js("document.getElementById('message').textContent")
     assert phone.js("document.getElementById('code-box').hidden") is True
+
+
+def test_chromium_is_an_optional_test_tool_of_system_deps():
+    """The browser these tests drive is installed by packaging/system_deps.sh with the test
+    tools (optional: never for a kiosk or a server), as the package that ships it here."""
+    script = (ROOT / "packaging" / "system_deps.sh").read_text()
+    [line] = [x for x in script.splitlines() if x.startswith("TEST_TOOL_PACKAGES=")]
+    tools = line.split("=", 1)[1].strip('"').split()
+    exe = shutil.which("dpkg") and chromium()
+    if not exe:
+        pytest.skip("no dpkg or no chromium here")
+    out = subprocess.run(
+        ["dpkg", "-S", str(Path(exe).resolve())],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split(":", 1)[0] in tools
