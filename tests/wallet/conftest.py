@@ -6,8 +6,11 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -23,8 +26,22 @@ def wsrv():
         yield s
 
 
-@pytest.fixture
-def venue(wsrv) -> dict:
+@pytest.fixture(scope="package")
+def pg_wsrv():
+    """The same on a real PostgreSQL (pgserver), for the tests marked ``postgres``."""
+    pgserver = pytest.importorskip("pgserver")
+    tmp = Path(tempfile.mkdtemp(prefix="gatehouse-wallet-pg-"))
+    server = pgserver.get_server(tmp / "data", cleanup_mode="delete")
+    try:
+        server.psql("CREATE DATABASE gatehouse_wallet;")
+        with LiveServer(server.get_uri("gatehouse_wallet")) as s:
+            yield s
+    finally:
+        server.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def make_venue(wsrv: LiveServer) -> dict:
     """An event with a General tier, a Main gate and three tickets, and their wallet links."""
     ev = wsrv.create_event("Harbour Lights")
     tier = wsrv.create_tier(ev["id"], "General")
@@ -36,6 +53,11 @@ def venue(wsrv) -> dict:
         t["path"] = by_id[t["ticket_id"]]
         t["token"] = t["path"].rsplit("/", 1)[1]
     return {"event": ev, "tier": tier, "tickets": tickets}
+
+
+@pytest.fixture
+def venue(wsrv) -> dict:
+    return make_venue(wsrv)
 
 
 def phone_key() -> tuple[Ed25519PrivateKey, str]:
@@ -55,8 +77,7 @@ def manifest_rows(srv: LiveServer, event: int, kind: str) -> dict[int, dict]:
     return rows
 
 
-@pytest.fixture
-def admin_cli(wsrv):
+def cli_for(wsrv: LiveServer):
     """``gatehouse admin ...`` in a child process against ``wsrv``: (status, stdout, stderr)."""
 
     def run(*argv: str):
@@ -77,3 +98,8 @@ def admin_cli(wsrv):
         return done.returncode, done.stdout, done.stderr
 
     return run
+
+
+@pytest.fixture
+def admin_cli(wsrv):
+    return cli_for(wsrv)
