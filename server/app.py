@@ -169,4 +169,5 @@ def create_app(settings: ServerSettings | None = None, db: Database | None = Non
     app.include_router(broadcasts.router)  # organizer: send and list (issue 17)
     app.include_router(broadcasts.device_router)  # kiosks: fetch and acknowledge
     app.include_router(wallet.router)  # the ticket holder's wallet page (issue 18)
+    wallet.hide_links_in_access_log()
     return app

@@ -25,6 +25,8 @@ ids are unique across events, so the CLI needs no event).
 from __future__ import annotations
 
 import json
+import logging
+import re
 import time
 from importlib import resources
 
@@ -64,6 +66,26 @@ ASSETS = {
     "gr1.js": "text/javascript; charset=utf-8",
     "qrcode.js": "text/javascript; charset=utf-8",
 }
+
+
+class HideLinks(logging.Filter):
+    """Access-log lines show ``/wallet/<hidden>``: a link in a log is a ticket anyone reading
+    the log could take (server/app.py puts this on uvicorn's access log)."""
+
+    _TOKEN = re.compile(r"(/wallet/)[A-Za-z0-9_-]{20,}")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._TOKEN.sub(r"\1<hidden>", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
+def hide_links_in_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, HideLinks) for f in access.filters):
+        access.addFilter(HideLinks())
 
 
 def _asset(name: str) -> bytes:

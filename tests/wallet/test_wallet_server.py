@@ -5,11 +5,16 @@ rows that carry them to the doors. The CLI runs in a child process."""
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
+import sys
+import time
 
 import httpx
 import pytest
 
-from tests.live_server import LiveServer
+from tests.conftest import ROOT
+from tests.live_server import LiveServer, free_port
 from tests.wallet.conftest import cli_for, make_venue, manifest_rows, phone_key
 
 
@@ -205,3 +210,36 @@ def test_phones_racing_to_activate_one_ticket_get_one_yes(srv, venue):
     [winner] = [k for k, r in zip(keys, answers, strict=True) if r.status_code == 200]
     rows = manifest_rows(srv, venue["event"]["id"], "ticket")
     assert rows[ticket["ticket_id"]]["phone_key"] == winner
+
+
+def test_the_server_log_does_not_keep_the_links(wsrv, tmp_path):
+    """A link is a ticket: with the access log on (``--log-level info``), the log names the
+    route, never the token. A second server process on the same database writes the log."""
+    venue = make_venue(wsrv)
+    token = venue["tickets"][0]["token"]
+    port = free_port()
+    log = tmp_path / "server.log"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "app", "server", "run", "--db", wsrv.db_url]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "info"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            assert httpx.get(f"{url}/wallet/{token}").status_code == 200
+            assert httpx.get(f"{url}/v1/wallet/{token}").status_code == 200
+            r = httpx.post(f"{url}/v1/wallet/{token}/activate", json={"public_key": phone_key()[1]})
+            assert r.status_code == 200
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    text = log.read_text(errors="replace")
+    assert "/v1/wallet/<hidden>/activate" in text  # the access log is on, and hides the token
+    assert token not in text
