@@ -63,6 +63,7 @@ ASSETS = {
     "wallet.html": "text/html; charset=utf-8",
     "wallet.css": "text/css; charset=utf-8",
     "wallet.js": "text/javascript; charset=utf-8",
+    "words.js": "text/javascript; charset=utf-8",
     "gr1.js": "text/javascript; charset=utf-8",
     "qrcode.js": "text/javascript; charset=utf-8",
 }

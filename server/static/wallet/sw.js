@@ -9,6 +9,7 @@ var CACHE = "gatehouse-wallet-v1";
 var FILES = [
   "/wallet/app/wallet.css",
   "/wallet/app/wallet.js",
+  "/wallet/app/words.js",
   "/wallet/app/gr1.js",
   "/wallet/app/qrcode.js",
 ];

@@ -9,24 +9,25 @@
 "use strict";
 
 (function () {
-  var WORDS = {
-    loading: "Opening your ticket...",
-    activating: "Putting the ticket on this phone...",
-    other_phone:
-      "This ticket is already on another phone. Ask the organizer to reset it, then open this link again.",
-    reset: "This ticket was taken off this phone by the organizer.",
-    use_here: "Use the ticket on this phone",
-    not_valid: "This ticket cannot be used: it is {status}. Ask the organizer.",
-    bad_link: "This link is not right. Use the link you were sent.",
-    offline_new: "No internet. Open this link once with internet to get your ticket.",
-    not_secure: "This link must start with https://. Ask the organizer for the right link.",
-    no_crypto: "This browser is too old for the ticket. Open the link in an up-to-date browser.",
-    failed: "Something went wrong. Check your internet and try again.",
-    try_again: "Try again",
-    too_many: "Too many tries. Wait a minute and try again.",
+  // The phone's language (?lang=xx first), else English: words.js has ten.
+  function pickLanguage() {
+    var wanted = [new URLSearchParams(location.search).get("lang") || ""].concat(
+      navigator.languages || [navigator.language || ""]
+    );
+    for (var i = 0; i < wanted.length; i++) {
+      var base = String(wanted[i] || "").toLowerCase().split("-")[0];
+      if (WALLET_WORDS[base]) return base;
+    }
+    return "en";
+  }
+  var LANG = pickLanguage();
+  var WORDS = Object.assign({}, WALLET_WORDS.en, WALLET_WORDS[LANG]);
+  var STATUS_WORDS = {
+    revoked: WORDS.cancelled,
+    cancelled: WORDS.cancelled,
+    refunded: WORDS.refunded,
+    transferred: WORDS.transferred,
   };
-  var STATUS_WORDS = { revoked: "cancelled", cancelled: "cancelled", refunded: "refunded",
-    transferred: "given to someone else" };
 
   var token = decodeURIComponent(location.pathname.split("/")[2] || "");
   var api = "/v1/wallet/" + encodeURIComponent(token);
@@ -212,7 +213,7 @@
       save();
       say("other_phone", WORDS.other_phone);
     } else if (result.status === 409 && data.error === "ticket_not_valid") {
-      say("not_valid", WORDS.not_valid.replace("{status}", "no longer valid"));
+      say("not_valid", WORDS.not_valid.replace("{status}", WORDS.invalid));
     } else if (result.status === 404) {
       say("bad_link", WORDS.bad_link);
     } else if (result.status === 429) {
@@ -254,6 +255,7 @@
     }
     saved = loadSaved();
     showFacts(saved.facts);
+    if (!saved.facts) say("loading", WORDS.loading);
     key = await idb("readonly", function (s) {
       return s.get(token);
     }).catch(function () {
@@ -279,7 +281,7 @@
     if (facts.status !== "valid") {
       saved.here = false;
       save();
-      var status = STATUS_WORDS[facts.status] || facts.status;
+      var status = STATUS_WORDS[facts.status] || WORDS.invalid;
       say("not_valid", WORDS.not_valid.replace("{status}", status));
       return;
     }
@@ -317,6 +319,7 @@
           location.pathname,
           "/wallet/app/wallet.css",
           "/wallet/app/wallet.js",
+          "/wallet/app/words.js",
           "/wallet/app/gr1.js",
           "/wallet/app/qrcode.js",
         ]);
@@ -329,6 +332,13 @@
       });
   }
 
+  document.documentElement.lang = LANG;
+  document.documentElement.dir = LANG === "ar" ? "rtl" : "ltr";
+  document.title = WORDS.title;
+  document.querySelectorAll("[data-word]").forEach(function (el) {
+    el.textContent = WORDS[el.dataset.word];
+  });
+  $("qr").setAttribute("aria-label", WORDS.code_label);
   $("manifest-link").href = "/wallet/" + encodeURIComponent(token) + "/manifest.webmanifest";
   // Back online after a while: check in with the server again (clock, reset).
   window.addEventListener("online", function () {
