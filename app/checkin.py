@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 # from the list ("not on this list"), never as a signed one (no key on the list vouches for it).
 _NOT_ON_LIST = credentials.Decoded(None, credentials.CredentialProblem.WRONG_PREFIX, "rotating")
 
+WRONG_PREFIX = rotating.RotatingProblem.WRONG_PREFIX
+
 UNDO_WINDOW_S = 5 * 60  # a mistaken admit can be undone for five minutes
 _MAX_TRANSFERS = 20  # a chain of transfers longer than this is a loop or a bug: stop reading
 
@@ -223,6 +225,9 @@ class CheckIn:
         """The text and its decoding (a revoked box office's genuine signature included)."""
         if rotating.is_rotating(code):
             return self._read_rotating(code)
+        return self._read_static(code)
+
+    def _read_static(self, code: str) -> Found:
         decoded = credentials.verify(code, self.store.reference().ticket_keys)
         withdrawn = False
         if decoded.problem is credentials.CredentialProblem.UNKNOWN_KEY:
@@ -238,6 +243,8 @@ class CheckIn:
         static code would be; a phone's own problems travel in ``phone_problem``.
         """
         parsed = rotating.parse(code)
+        if isinstance(parsed, rotating.Checked) and parsed.problem is WRONG_PREFIX:
+            return self._read_static(code)  # far too long to be one: a foreign barcode's text
         if isinstance(parsed, rotating.Checked):  # damaged, cut off or too new a format
             problem = credentials.CredentialProblem(parsed.problem.value)
             return Found(code, credentials.Decoded(None, problem, parsed.detail), rotating=True)
