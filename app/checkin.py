@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 # from the list ("not on this list"), never as a signed one (no key on the list vouches for it).
 _NOT_ON_LIST = credentials.Decoded(None, credentials.CredentialProblem.WRONG_PREFIX, "rotating")
 
-WRONG_PREFIX = rotating.RotatingProblem.WRONG_PREFIX
+_NOT_ROTATING = rotating.RotatingProblem.WRONG_PREFIX
 
 UNDO_WINDOW_S = 5 * 60  # a mistaken admit can be undone for five minutes
 _MAX_TRANSFERS = 20  # a chain of transfers longer than this is a loop or a bug: stop reading
@@ -262,7 +262,7 @@ class CheckIn:
         static code would be; a phone's own problems travel in ``phone_problem``.
         """
         parsed = rotating.parse(code)
-        if isinstance(parsed, rotating.Checked) and parsed.problem is WRONG_PREFIX:
+        if isinstance(parsed, rotating.Checked) and parsed.problem is _NOT_ROTATING:
             return self._read_static(code)  # far too long to be one: a foreign barcode's text
         if isinstance(parsed, rotating.Checked):  # damaged, cut off or too new a format
             problem = credentials.CredentialProblem(parsed.problem.value)
