@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 # from the list ("not on this list"), never as a signed one (no key on the list vouches for it).
 _NOT_ON_LIST = credentials.Decoded(None, credentials.CredentialProblem.WRONG_PREFIX, "rotating")
 
+_NOT_ROTATING = rotating.RotatingProblem.WRONG_PREFIX
+
 UNDO_WINDOW_S = 5 * 60  # a mistaken admit can be undone for five minutes
 _MAX_TRANSFERS = 20  # a chain of transfers longer than this is a loop or a bug: stop reading
 
@@ -151,6 +153,15 @@ class CheckResult:
         return out
 
 
+def _phone_repeat_key(found: Found) -> bytes | None:
+    """The repeat window's key for a genuine phone code in its time window: its ticket,
+    whatever the step (None for anything else: those repeat by their exact text)."""
+    cred = found.decoded.credential
+    if not found.rotating or cred is None:
+        return None
+    return code_hash(f"{rotating.TEXT_PREFIX}ticket:{cred.ticket_id}")
+
+
 def _clean(code: str) -> str:
     # Hand scanners add CR/LF/Tab; some add stray spaces at the ends. Base45 has inner spaces.
     # A scanner typing with Caps Lock on sends our credentials in lower case: fold them back.
@@ -210,12 +221,22 @@ class CheckIn:
             if previous is not None:
                 return replace(previous, repeat=True)
             found = self._read(code)
+            phone = _phone_repeat_key(found)
+            if phone is not None:
+                # A phone's code changes every 15 s: the next step's code held up in the
+                # same seconds is the same guest, and repeats an admit (not a refusal: the
+                # live code right after a refused screenshot is decided afresh).
+                previous = self.repeat.recall(phone, direction)
+                if previous is not None and previous.admitted:
+                    return replace(previous, repeat=True)
             with self.store.journal_transaction():
                 # Read the ticket's state, decide and write the scan in one transaction
                 # under the journal's write lock: two processes (or a peer scan landing from
                 # the sync thread) cannot both see "not inside" and both admit.
                 result = self._decide_code(found, h, gate, direction, staff)
             self.repeat.remember(h, direction, result)
+            if phone is not None:
+                self.repeat.remember(phone, direction, result)
         self._notify(result)
         return result
 
@@ -223,6 +244,9 @@ class CheckIn:
         """The text and its decoding (a revoked box office's genuine signature included)."""
         if rotating.is_rotating(code):
             return self._read_rotating(code)
+        return self._read_static(code)
+
+    def _read_static(self, code: str) -> Found:
         decoded = credentials.verify(code, self.store.reference().ticket_keys)
         withdrawn = False
         if decoded.problem is credentials.CredentialProblem.UNKNOWN_KEY:
@@ -238,6 +262,8 @@ class CheckIn:
         static code would be; a phone's own problems travel in ``phone_problem``.
         """
         parsed = rotating.parse(code)
+        if isinstance(parsed, rotating.Checked) and parsed.problem is _NOT_ROTATING:
+            return self._read_static(code)  # far too long to be one: a foreign barcode's text
         if isinstance(parsed, rotating.Checked):  # damaged, cut off or too new a format
             problem = credentials.CredentialProblem(parsed.problem.value)
             return Found(code, credentials.Decoded(None, problem, parsed.detail), rotating=True)

@@ -376,7 +376,7 @@ def _judge_found(found: Found, ticket: TicketRecord | None) -> Verdict | None:
     decoded = found.decoded
     if found.phone_problem is not None:
         reason = _PHONE_VERDICTS.get(found.phone_problem, Reason.FORGED)  # unknown: fail closed
-        return _reject(reason, detail=found.phone_problem.value)
+        return _reject(reason, detail=decoded.detail or found.phone_problem.value)
     refused = judge_code(decoded)
     if refused is not None:
         return refused

@@ -164,3 +164,35 @@ def test_every_phone_refusal_has_its_own_words_in_every_language(lang):
     assert len(set(words)) == 4 and all(w and not w.startswith("reason.") for w in words)
     if lang != "en":
         assert words != [reason_text(r, {}, "en") for r in reasons]
+
+
+def test_a_foreign_barcode_that_only_starts_like_a_phone_code_is_still_found(door):
+    barcode = "GR1:" + "A" * 300  # far longer than any phone code
+    door.ev.foreign(barcode, holder="Eventbrite Guest")
+    svc = door.open()
+    result = svc.check(barcode)
+    assert result.admitted and result.ticket.holder == "Eventbrite Guest"
+
+
+def test_the_next_steps_code_held_up_in_the_same_seconds_repeats_the_admit(door):
+    """A camera sees the phone on frames either side of its code changing: the same guest."""
+    tid, _ = door.ev.ticket(tier=4, phone_key=b64(door.phone))
+    door.now = (rotating.step_at(NOW) + 1) * rotating.STEP_SECONDS - 0.2  # a step's end
+    door.store = Store(door.tmp_path / "kiosk.sqlite")
+    door.sync()
+    svc = CheckIn(door.store, repeat_window_s=3.0, clock=lambda: door.now)
+    first = svc.check(door.code(tid))
+    door.now += 0.4  # the phone shows the next step's code
+    again = svc.check(door.code(tid))
+    assert first.admitted and again.admitted and again.repeat
+    assert again.scan_id == first.scan_id and svc.store.ticket_state(tid).entries == 1
+
+
+def test_the_live_code_right_after_a_refused_screenshot_is_decided_afresh(door):
+    tid, _ = door.ev.ticket(tier=4, phone_key=b64(door.phone))
+    door.store = Store(door.tmp_path / "kiosk.sqlite")
+    door.sync()
+    svc = CheckIn(door.store, repeat_window_s=3.0, clock=lambda: door.now)
+    assert svc.check(door.code(tid, steps=-8)).reason == "old_code"
+    live = svc.check(door.code(tid))
+    assert live.admitted and not live.repeat

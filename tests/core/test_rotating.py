@@ -166,3 +166,14 @@ def test_out_of_range_fields_cannot_be_signed():
         args = {"event_id": 7, "ticket_id": 42, "step": STEP} | kw
         with pytest.raises(ValueError):
             sign(PHONE, **args)
+
+
+def test_the_protocol_documents_example_is_what_a_phone_makes():
+    """docs/protocol.md's GR1 example: a test vector for the wallet page's JavaScript."""
+    phone = SigningKey.from_raw(bytes(range(32)))
+    text = sign(phone, event_id=1234, ticket_id=0x0123456789ABCDEF, step=step_at(1_900_000_000))
+    assert text == (
+        "GR1:*OQL60$Y88IHO1Q..0*AP9AT3+B66B.H8*3TCGRHGERZEMWV2B6SK628531MXOT/FQCPFDBC26C"
+        " %5I/6XTK+11227ELU9PF1$M818-CI9Q5B1315B$4K"
+    )
+    assert base45.decode(text[4:])[:14].hex() == "d2090123456789abcdef078cc7aa"
