@@ -233,30 +233,6 @@ def test_a_refunded_ticket_page_says_so_and_shows_no_code(wsrv, venue, phones, l
     assert phone.js("document.getElementById('code-box').hidden") is True
 
 
-def test_the_page_has_every_word_in_the_kiosks_ten_languages():
-    """words.js: the same keys in every language, the languages of core/messages."""
-    import json
-    import re
-
-    from core.messages import LANGUAGES
-
-    text = (ROOT / "server" / "static" / "wallet" / "words.js").read_text(encoding="utf-8")
-    body = text[text.index("var WALLET_WORDS = ") + len("var WALLET_WORDS = ") : text.rindex(";")]
-    # the table is JSON but for unquoted keys and trailing commas
-    body = re.sub(r"^(\s*)(\w+):", r'\1"\2":', body, flags=re.M)
-    table = json.loads(re.sub(r",(\s*[}\]])", r"\1", body))
-    assert set(table) == set(LANGUAGES)
-    for lang, words in table.items():
-        assert set(words) == set(table["en"]), lang
-        assert all(w.strip() for w in words.values()), lang
-        assert "{status}" in words["not_valid"], lang
-    js = (ROOT / "server" / "static" / "wallet" / "wallet.js").read_text(encoding="utf-8")
-    used = set(re.findall(r"WORDS\.(\w+)", js)) - {"en"}
-    html = (ROOT / "server" / "static" / "wallet" / "wallet.html").read_text(encoding="utf-8")
-    used |= set(re.findall(r'data-word="(\w+)"', html))
-    assert used <= set(table["en"]), used - set(table["en"])
-
-
 def test_chromium_is_an_optional_test_tool_of_system_deps():
     """The browser these tests drive is installed by packaging/system_deps.sh with the test
     tools (optional: never for a kiosk or a server), as the package that ships it here."""
