@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from core import credentials, media
+from core import credentials, media, rotating
 from core.credentials import code_hash, ticket_number
 from core.media import MediumProblem as MediumProblem  # raised by check_media, caught from here
 from core.media import MediumRecord
@@ -42,6 +42,12 @@ from local_db.privacy import apply_retention
 from local_db.store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
+
+# A rotating code whose ticket is not on this kiosk's list: decided as a static code missing
+# from the list ("not on this list"), never as a signed one (no key on the list vouches for it).
+_NOT_ON_LIST = credentials.Decoded(None, credentials.CredentialProblem.WRONG_PREFIX, "rotating")
+
+_NOT_ROTATING = rotating.RotatingProblem.WRONG_PREFIX
 
 UNDO_WINDOW_S = 5 * 60  # a mistaken admit can be undone for five minutes
 _MAX_TRANSFERS = 20  # a chain of transfers longer than this is a loop or a bug: stop reading
@@ -147,10 +153,19 @@ class CheckResult:
         return out
 
 
+def _phone_repeat_key(found: Found) -> bytes | None:
+    """The repeat window's key for a genuine phone code in its time window: its ticket,
+    whatever the step (None for anything else: those repeat by their exact text)."""
+    cred = found.decoded.credential
+    if not found.rotating or cred is None:
+        return None
+    return code_hash(f"{rotating.TEXT_PREFIX}ticket:{cred.ticket_id}")
+
+
 def _clean(code: str) -> str:
     # Hand scanners add CR/LF/Tab; some add stray spaces at the ends. Base45 has inner spaces.
     # A scanner typing with Caps Lock on sends our credentials in lower case: fold them back.
-    return credentials.fold_case(code.strip("\r\n\t\x00 "))
+    return rotating.fold_case(credentials.fold_case(code.strip("\r\n\t\x00 ")))
 
 
 class CheckIn:
@@ -206,22 +221,69 @@ class CheckIn:
             if previous is not None:
                 return replace(previous, repeat=True)
             found = self._read(code)
+            phone = _phone_repeat_key(found)
+            if phone is not None:
+                # A phone's code changes every 15 s: the next step's code held up in the
+                # same seconds is the same guest, and repeats an admit (not a refusal: the
+                # live code right after a refused screenshot is decided afresh).
+                previous = self.repeat.recall(phone, direction)
+                if previous is not None and previous.admitted:
+                    return replace(previous, repeat=True)
             with self.store.journal_transaction():
                 # Read the ticket's state, decide and write the scan in one transaction
                 # under the journal's write lock: two processes (or a peer scan landing from
                 # the sync thread) cannot both see "not inside" and both admit.
                 result = self._decide_code(found, h, gate, direction, staff)
             self.repeat.remember(h, direction, result)
+            if phone is not None:
+                self.repeat.remember(phone, direction, result)
         self._notify(result)
         return result
 
     def _read(self, code: str) -> Found:
         """The text and its decoding (a revoked box office's genuine signature included)."""
+        if rotating.is_rotating(code):
+            return self._read_rotating(code)
+        return self._read_static(code)
+
+    def _read_static(self, code: str) -> Found:
         decoded = credentials.verify(code, self.store.reference().ticket_keys)
         withdrawn = False
         if decoded.problem is credentials.CredentialProblem.UNKNOWN_KEY:
             decoded, withdrawn = self._withdrawn_issuer(code, decoded)
         return Found(code, decoded, withdrawn_issuer=withdrawn)
+
+    def _read_rotating(self, code: str) -> Found:
+        """A phone's rotating code (issue 18), checked with the ticket's phone key from the
+        signed list and this door's server-corrected clock: public keys only, no secret.
+
+        A genuine code in the time window decodes like a static credential (the rules then
+        treat it as one); a code for a ticket not on our list is "not on this list" as a
+        static code would be; a phone's own problems travel in ``phone_problem``.
+        """
+        parsed = rotating.parse(code)
+        if isinstance(parsed, rotating.Checked) and parsed.problem is _NOT_ROTATING:
+            return self._read_static(code)  # far too long to be one: a foreign barcode's text
+        if isinstance(parsed, rotating.Checked):  # damaged, cut off or too new a format
+            problem = credentials.CredentialProblem(parsed.problem.value)
+            return Found(code, credentials.Decoded(None, problem, parsed.detail), rotating=True)
+        ticket = self.store.ticket(parsed.code.ticket_id)
+        if ticket is None:
+            return Found(code, _NOT_ON_LIST, rotating=True)
+        checked = rotating.check(parsed, ticket.phone_key, self.clock() + self.store.clock_offset())
+        if checked.code is None:
+            phone = checked.problem
+            # fail closed: whatever path forgets phone_problem still sees a forgery
+            decoded = credentials.Decoded(
+                None, credentials.CredentialProblem.FORGED, checked.detail
+            )
+            if phone is rotating.RotatingProblem.FORGED:
+                return Found(code, decoded, rotating=True)
+            return Found(code, decoded, rotating=True, phone_problem=phone)
+        cred = credentials.Credential(
+            b"", checked.code.event_id, ticket.tier_id, checked.code.ticket_id
+        )
+        return Found(code, credentials.Decoded(cred, None), rotating=True)
 
     def _decide_code(self, found: Found, h: bytes, gate, direction, staff) -> CheckResult:
         """Gather the facts for a code, decide and record (inside the journal transaction).
@@ -238,6 +300,12 @@ class CheckIn:
             ticket = self.store.ticket(ticket_id)
             if ticket is None and not found.withdrawn_issuer:
                 found = replace(found, box_office_issued=self._box_office_issued(cred.kid))
+        elif found.rotating and found.phone_problem is not None:
+            # a phone code refused for its phone or its time: name the ticket it is for
+            ticket_id = rotating.parse(found.text).code.ticket_id
+            ticket = self.store.ticket(ticket_id)
+        elif found.rotating:
+            pass  # damaged or forged, or for a ticket not on our list: the rules say which
         elif found.decoded.problem is credentials.CredentialProblem.WRONG_PREFIX and readable(
             found.text
         ):

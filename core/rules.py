@@ -19,6 +19,7 @@ from typing import Any
 from core.credentials import MAX_TEXT_LEN, CredentialProblem, Decoded, ticket_number_range
 from core.messages import SOURCE
 from core.messages.verdicts import reason_text
+from core.rotating import RotatingProblem
 
 
 class Direction(enum.StrEnum):
@@ -63,6 +64,11 @@ class Reason(enum.StrEnum):
     COLLECT_AT_BOX_OFFICE = "collect_at_box_office"  # a paid reservation code, not a ticket
     RAPID_RESCAN = "rapid_rescan"  # an unlimited pass scanned too often: an anomaly
     TICKET_NUMBER = "ticket_number"  # a ticket number typed or scanned where a code belongs
+    # rotating codes from a holder's phone (issue 18, core/rotating.py)
+    OLD_CODE = "old_code"  # a genuine phone code older than the skew window: a screenshot
+    PHONE_CLOCK = "phone_clock"  # a genuine phone code from the future: the phone's clock
+    PHONE_UNKNOWN = "phone_unknown"  # a phone code for a ticket with no phone key on our list
+    PHONE_TICKET = "phone_ticket"  # a static code of a ticket on a phone, rotating-only tier
 
 
 DOORS_OPEN_MINUTES = 60  # default: doors open an hour before the event starts
@@ -86,6 +92,7 @@ class TicketRecord:
     valid_until: int | None = None
     reservation_code: str | None = None
     reservation_status: str | None = None  # active | paid | expired | cancelled
+    phone_key: bytes | None = None  # the activated phone's Ed25519 public key (issue 18)
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,9 @@ class Tier:
     # press once it is done. An admit carries them in its params (check, check_confirm).
     door_check: str | None = None
     door_check_confirm: bool = False
+    # Issue 18: "any" (static codes keep working) or "rotating" (once a ticket of this tier
+    # is activated on a phone, only the phone's rotating code enters).
+    codes: str = "any"
 
 
 @dataclass(frozen=True)
@@ -175,6 +185,8 @@ class Found:
     box_office_issued: bool = False  # signed by a box office whose key the server certified
     reservation_status: str | None = None  # the text is a reservation's code: its status
     number_on_list: bool = False  # a ticket on this list has a number starting with the text
+    rotating: bool = False  # a phone's rotating code (GR1), decoded into ``decoded`` when genuine
+    phone_problem: RotatingProblem | None = None  # why a genuine-looking rotating code is refused
 
 
 def clock(ts: float) -> str:
@@ -230,6 +242,15 @@ _PROBLEM_VERDICTS: dict[CredentialProblem, Reason] = {
     CredentialProblem.UNSUPPORTED_VERSION: Reason.UNSUPPORTED_VERSION,
     CredentialProblem.FORGED: Reason.FORGED,
     CredentialProblem.UNKNOWN_KEY: Reason.UNKNOWN_KEY,
+}
+
+
+# A rotating code's own refusals (its damaged, forged or too-new kinds go through
+# _PROBLEM_VERDICTS like a static code's).
+_PHONE_VERDICTS: dict[RotatingProblem, Reason] = {
+    RotatingProblem.OLD_CODE: Reason.OLD_CODE,
+    RotatingProblem.PHONE_CLOCK: Reason.PHONE_CLOCK,
+    RotatingProblem.PHONE_UNKNOWN: Reason.PHONE_UNKNOWN,
 }
 
 
@@ -328,6 +349,7 @@ def decide(
         # door's list only after both have synced, and the guest is at the door now.
         event = replace(event, admit_unsynced=True)
     transferred = direction is Direction.ENTRY and bool(earlier)
+    static_code = found is not None and not found.rotating
     verdict = _ticket_rules(
         event=event,
         ticket=ticket,
@@ -342,6 +364,7 @@ def decide(
         credential_event_name=credential_event_name,
         gates=gates,
         recent_entries=recent_entries,
+        static_code=static_code,
     )
     if transferred and not state.entries and not state.inside:
         verdict = _name_the_transfer(verdict)
@@ -351,6 +374,9 @@ def decide(
 def _judge_found(found: Found, ticket: TicketRecord | None) -> Verdict | None:
     """A refusal from what was read alone: damaged, forged, withdrawn issuer, not a code."""
     decoded = found.decoded
+    if found.phone_problem is not None:
+        reason = _PHONE_VERDICTS.get(found.phone_problem, Reason.FORGED)  # unknown: fail closed
+        return _reject(reason, detail=decoded.detail or found.phone_problem.value)
     refused = judge_code(decoded)
     if refused is not None:
         return refused
@@ -445,8 +471,12 @@ def _ticket_rules(
     credential_event_name: str | None,
     gates: tuple[Gate, ...],
     recent_entries: int,
+    static_code: bool = False,
 ) -> Verdict:
-    """The rules for a genuine signed code or a foreign barcode on our list, in order."""
+    """The rules for a genuine signed code or a foreign barcode on our list, in order.
+
+    ``static_code``: what was read is a printed or screenshotted code (GH1 or a foreign
+    barcode), not a phone's rotating code nor a ticket staff chose from a search."""
     signed = credential_event is not None
     if signed and credential_event != event.event_id:
         return _reject(Reason.WRONG_EVENT, event=credential_event, event_name=credential_event_name)
@@ -465,6 +495,10 @@ def _ticket_rules(
             return _reject(Reason.REVOKED, status=ticket.status)
         if ticket.reservation_code and ticket.reservation_status not in (None, "paid"):
             return _reject(Reason.UNPAID_RESERVATION, reservation=ticket.reservation_code)
+        if static_code and ticket.phone_key and tier is not None and tier.codes == "rotating":
+            # Activated on a phone, and the organizer wants only the phone's code at the door:
+            # a copy of the static code (a screenshot, a forwarded PDF) must not get in.
+            return _reject(Reason.PHONE_TICKET)
         tier_id = ticket.tier_id
         # The manifest wins over the credential: organizers can widen or narrow a window later.
         valid_from = ticket.valid_from if ticket.valid_from is not None else valid_from

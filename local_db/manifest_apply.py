@@ -14,6 +14,7 @@ nothing. The trust rules it enforces are docs/protocol.md, "Trust model for mani
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import sqlite3
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from core.keys import KEY_ID_LEN, VerifyKey, key_id
+from core.keys import KEY_ID_LEN, VerifyKey, is_ed25519_public, key_id
 from core.manifest import (
     DEVICE_STATUSES,
     MAX_INT,
@@ -113,7 +114,27 @@ def _ticket(r: dict[str, Any]) -> tuple:
         _text(r, "reservation") if r.get("reservation") is not None else None,
         _hex(r, "barcode_hash"),
         _int(r, "seq"),
+        _phone_key(r),
     )
+
+
+def _phone_key(r: dict[str, Any]) -> bytes | None:
+    """The activated phone's public key (issue 18): base64url without padding, 43 characters,
+    or null / absent (not activated, reset, or a server from before phone keys)."""
+    value = r.get("phone_key")
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) != 43:
+        raise _Bad("phone_key is not a 43-character base64url key")
+    try:
+        raw = base64.urlsafe_b64decode(value + "=")
+    except ValueError:  # binascii.Error is one
+        raise _Bad("phone_key is not base64url") from None
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != value:  # stray or padding bits
+        raise _Bad("phone_key is not base64url")
+    if not is_ed25519_public(raw):
+        raise _Bad("phone_key is not an Ed25519 public key")
+    return raw
 
 
 def _event(r: dict[str, Any]) -> tuple:
@@ -149,6 +170,7 @@ def _tier(r: dict[str, Any]) -> tuple:
         _choice(r, "rescan_action", ("admit", "reject")),
         _text(r, "door_check") if r.get("door_check") is not None else None,  # issue 14
         1 if r.get("door_check_confirm") is True else 0,
+        _choice(r, "codes", ("any", "rotating")) or "any",  # issue 18; absent: "any"
     )
 
 
@@ -257,11 +279,11 @@ _UPSERTS: dict[str, tuple[str, Callable[[dict[str, Any]], tuple]]] = {
     ),
     "ticket": (
         "INSERT INTO tickets (id, event_id, tier_id, holder, status, valid_from, valid_until,"
-        " reservation_code, barcode_hash, seq) VALUES (?,?,?,?,?,?,?,?,?,?)"
+        " reservation_code, barcode_hash, seq, phone_key) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
         " ON CONFLICT(id) DO UPDATE SET event_id=excluded.event_id, tier_id=excluded.tier_id,"
         " holder=excluded.holder, status=excluded.status, valid_from=excluded.valid_from,"
         " valid_until=excluded.valid_until, reservation_code=excluded.reservation_code,"
-        " barcode_hash=excluded.barcode_hash, seq=excluded.seq",
+        " barcode_hash=excluded.barcode_hash, seq=excluded.seq, phone_key=excluded.phone_key",
         _ticket,
     ),
     "event": (
@@ -271,8 +293,8 @@ _UPSERTS: dict[str, tuple[str, Callable[[dict[str, Any]], tuple]]] = {
     ),
     "tier": (
         "INSERT OR REPLACE INTO tiers (id, event_id, name, price_cents, capacity, entry_policy,"
-        " opens_at, closes_at, rescan_limit, rescan_action, door_check, door_check_confirm)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        " opens_at, closes_at, rescan_limit, rescan_action, door_check, door_check_confirm,"
+        " codes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         _tier,
     ),
     "gate": (

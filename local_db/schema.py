@@ -184,6 +184,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE tiers ADD COLUMN door_check TEXT;
     ALTER TABLE tiers ADD COLUMN door_check_confirm INTEGER NOT NULL DEFAULT 0;
     """,
+    # 12 (issue 18): the phone a ticket is activated on (its raw Ed25519 public key, NULL when
+    # not activated or reset) and each tier's choice of codes at the door ('any' or 'rotating')
+    """
+    ALTER TABLE tickets ADD COLUMN phone_key BLOB;
+    ALTER TABLE tiers ADD COLUMN codes TEXT NOT NULL DEFAULT 'any';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -56,7 +56,7 @@ MIN_QUERY_CHARS = 2  # letters or digits of a name search (a ticket number needs
 
 _TICKET_SQL = """
     SELECT t.id, t.event_id, t.tier_id, t.holder, t.status, t.valid_from, t.valid_until,
-           t.reservation_code, r.status
+           t.reservation_code, r.status, t.phone_key
     FROM tickets t LEFT JOIN reservations r ON r.code = t.reservation_code
 """
 
@@ -550,10 +550,11 @@ class Store:
                 rescan_action=REJECT if r[6] == REJECT else ADMIT,
                 door_check=r[7] or None,
                 door_check_confirm=bool(r[8]),
+                codes="rotating" if r[9] == "rotating" else "any",  # issue 18
             )
             for r in c.execute(
                 "SELECT id, name, entry_policy, opens_at, closes_at, rescan_limit, rescan_action,"
-                " door_check, door_check_confirm FROM tiers"
+                " door_check, door_check_confirm, codes FROM tiers"
             )
         }
         gates = {}

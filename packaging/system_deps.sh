@@ -141,11 +141,13 @@ install_optional "PC/SC reader support" "PC/SC card readers" "PC/SC readers stay
 
 # TEST tools (issue 16), not needed to run a kiosk or a server. haproxy is the load balancer
 # tests/server/test_scale_out.py puts in front of three replicas (as docs/deploy.md runs it);
-# those tests skip and name the package without it.
-TEST_TOOL_PACKAGES="haproxy"
+# those tests skip and name the package without it. chromium is the headless browser of the
+# page tests (the organizer's page, the ticket holder's wallet: tests/wallet), which skip
+# and say so without it.
+TEST_TOOL_PACKAGES="haproxy chromium"
 # shellcheck disable=SC2086
-install_optional "test tools" "the scale-out tests" "the scale-out tests will skip" \
-  $TEST_TOOL_PACKAGES
+install_optional "test tools" "the scale-out tests and the browser tests" \
+  "the scale-out tests and the browser tests will skip" $TEST_TOOL_PACKAGES
 
 read -r -a missing <<<"$(missing_now)"
 [ ${#missing[@]} -eq 0 ] && exit 0

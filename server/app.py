@@ -33,6 +33,7 @@ from server.routers import (
     staff,
     tickets,
     tiers,
+    wallet,
 )
 from server.settings import ServerSettings
 
@@ -167,4 +168,6 @@ def create_app(settings: ServerSettings | None = None, db: Database | None = Non
         app.include_router(module.router)
     app.include_router(broadcasts.router)  # organizer: send and list (issue 17)
     app.include_router(broadcasts.device_router)  # kiosks: fetch and acknowledge
+    app.include_router(wallet.router)  # the ticket holder's wallet page (issue 18)
+    wallet.hide_links_in_access_log()
     return app

@@ -66,6 +66,8 @@ def tier_row(r: Any) -> dict[str, Any]:
         "rescan_action": r.rescan_action,
         "door_check": r.door_check,
         "door_check_confirm": bool(r.door_check_confirm),
+        # issue 18: "rotating" refuses a phone-activated ticket's static code at the door
+        "codes": getattr(r, "codes", None) or "any",
     }
 
 
@@ -105,6 +107,8 @@ def ticket_row(r: Any) -> dict[str, Any]:
         "valid_until": r.valid_until,
         "reservation": r.reservation_code,
         "barcode_hash": r.barcode_hash,
+        # issue 18: the holder's phone key (base64url) that signs its rotating codes, or null
+        "phone_key": getattr(r, "phone_key", None),
     }
 
 
@@ -150,6 +154,7 @@ def ticket_out(r: Any, tier_name: str | None = None) -> dict[str, Any]:
         "valid_until": r.valid_until,
         "source": r.source,
         "replaced_by": None if r.replaced_by is None else int(r.replaced_by),
+        "phone_key": getattr(r, "phone_key", None),  # issue 18: null = not on a phone
     }
 
 

@@ -101,6 +101,9 @@ tiers = Table(
     # nothing), and whether the door's screen waits for a key press once it is done
     Column("door_check", String(200)),
     Column("door_check_confirm", Boolean, nullable=False, default=False, server_default="0"),
+    # issue 18: "any" (static codes keep working) or "rotating" (a ticket activated on a phone
+    # enters with the phone's rotating code only)
+    Column("codes", String(8), nullable=False, default="any", server_default="any"),
     UniqueConstraint("event_id", "name", name="uq_tiers_event_name"),
 )
 
@@ -138,6 +141,10 @@ tickets = Table(
     # after it are conflicts (server.reconcile). NULL for changes before migration 0005.
     Column("status_at", Float),
     Column("transferred_from", BigInteger),  # a transfer's new ticket: the old ticket's id
+    # issue 18: the holder's phone (wallet page): its Ed25519 public key, base64url without
+    # padding; NULL = not activated, or reset by the organizer
+    Column("phone_key", String(43)),
+    Column("phone_activated_at", Float),
     Index("ix_tickets_event_tier_status", "event_id", "tier_id", "status"),
     Index("ix_tickets_event_barcode", "event_id", "barcode_hash"),
     Index("ix_tickets_transferred_from", "transferred_from"),
@@ -455,4 +462,15 @@ broadcast_acks = Table(
     # True when ``staff`` and ``role`` are on the event's staff list, enabled, with that
     # role (or nobody was named); False: what the kiosk claimed, unverified (revision 0012)
     Column("verified", Boolean),
+)
+
+
+# Secrets of the server itself (issue 18: "wallet_link", the key of the per-ticket wallet
+# links, server/wallet.py). Kept in the database like the signing keys (server/keyring.py).
+server_secrets = Table(
+    "server_secrets",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", String(128), nullable=False),
+    Column("created_at", Float, nullable=False),
 )

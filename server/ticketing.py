@@ -145,6 +145,7 @@ class _Row:
         self.__dict__.setdefault("external_ref", None)
         self.__dict__.setdefault("replaced_by", None)
         self.__dict__.setdefault("transferred_from", None)
+        self.__dict__.setdefault("phone_key", None)
 
 
 def _out(values: dict[str, Any], tier_name: str | None) -> dict[str, Any]:

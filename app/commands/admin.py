@@ -97,6 +97,7 @@ def register(sub) -> None:
     p.add_argument("--price", default="0", help="price in currency units, e.g. 25.00")
     p.add_argument("--capacity", type=int)
     p.add_argument("--entry", choices=["single", "reentry", "unlimited"], default="single")
+    p.add_argument("--codes", choices=["any", "rotating"], default="any", help=CODES_HELP)
     _tier_hours(p)
     p = _leaf(tier, "list", tier_list, "list tiers")
     p.add_argument("--event", required=True)
@@ -107,6 +108,7 @@ def register(sub) -> None:
     p.add_argument("--price", help="price in currency units, e.g. 25.00")
     p.add_argument("--capacity", help="tickets for sale, or 'none'")
     p.add_argument("--entry", choices=["single", "reentry", "unlimited"])
+    p.add_argument("--codes", choices=["any", "rotating"], help=CODES_HELP)
     _tier_hours(p, edit=True)
 
     gate = _group(asub, "gate", "gates")
@@ -159,6 +161,9 @@ def register(sub) -> None:
     p.add_argument("ticket", help="ticket id or ticket number")
     p.add_argument("--valid-from", metavar="ISO", help=f"{TIME_HELP}, or 'none'")
     p.add_argument("--valid-until", metavar="ISO", help=f"{TIME_HELP}, or 'none'")
+    from app.commands import admin_wallet  # wallet links, reset-phone (issue 18)
+
+    admin_wallet.add_to_admin(tk, _leaf)
 
     res = _group(asub, "reservation", "pay-at-counter reservations")
     p = _leaf(res, "create", reservation_create, "hold seats; prints the reservation code")
@@ -247,6 +252,10 @@ TIME_HELP = (
     "ISO 8601 like 2026-12-31T20:00; without an offset it is the event's time zone (UTC unless set)"
 )
 DOORS_HELP = "doors open this many minutes before the start (default 60)"
+CODES_HELP = (
+    "rotating: a ticket put on a phone (its wallet link) enters with the phone's changing code"
+    " only, not its printed one; any: both work (default)"
+)
 
 
 def _hours(p, what: str, edit: bool = False) -> None:
@@ -556,6 +565,12 @@ def _rescan_body(args, body: dict, edit: bool) -> None:
         body["door_check_confirm"] = args.confirm_check
 
 
+def _codes_words(tier: dict) -> str:
+    if tier.get("codes") == "rotating":
+        return "; tickets on a phone enter with the phone's changing code only"
+    return ""
+
+
 def tier_create(args) -> int:
     _need_positive(args.capacity, "--capacity")
     with _client(args) as c:
@@ -566,6 +581,7 @@ def tier_create(args) -> int:
             "price_cents": _price_cents(args.price),
             "capacity": args.capacity,
             "entry": args.entry,
+            "codes": args.codes,
         }
         _hours_body(args, ev.get("timezone"), body, edit=False)
         _rescan_body(args, body, edit=False)
@@ -574,7 +590,7 @@ def tier_create(args) -> int:
         args,
         tier,
         f"Tier {tier['id']} created: {tier['name']} "
-        f"({_ENTRY_WORDS.get(tier['entry'], tier['entry'])})",
+        f"({_ENTRY_WORDS.get(tier['entry'], tier['entry'])})" + _codes_words(tier),
     )
     return 0
 
@@ -603,12 +619,14 @@ def tier_edit(args) -> int:
             body["capacity"] = _opt_int(args.capacity, "--capacity", 0, 10_000_000)
         if args.entry is not None:
             body["entry"] = args.entry
+        if args.codes is not None:
+            body["codes"] = args.codes
         _hours_body(args, ev.get("timezone"), body, edit=True)
         _rescan_body(args, body, edit=True)
         _need_changes(
             body,
             "--name, --price, --capacity, --entry, --opens, --closes, --rescan-limit, "
-            "--rescan-action, --check, --confirm-check",
+            "--rescan-action, --check, --confirm-check, --codes",
         )
         tier = c.call("PATCH", f"/v1/events/{ev['id']}/tiers/{tier['id']}", json=body)
     limit = tier.get("rescan_limit")
@@ -619,7 +637,7 @@ def tier_edit(args) -> int:
         f"{_ENTRY_WORDS.get(tier['entry'], tier['entry'])}, "
         f"{_hours_text(tier, ev.get('timezone'))}, more than "
         f"{limit if limit is not None else 3} scans a minute: "
-        f"{tier.get('rescan_action') or 'admit'} and flag",
+        f"{tier.get('rescan_action') or 'admit'} and flag" + _codes_words(tier),
     )
     return 0
 

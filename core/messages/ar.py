@@ -872,4 +872,9 @@ TEXTS = {
     "DoorWindow.internet_down_no_gate_linked": "الإنترنت منقطع · لا بوابة متصلة: قد تدخل من هنا تذكرة استُخدمت عند بوابة أخرى",
     "DoorWindow.internet_down_1_gate_linked": "الإنترنت منقطع · بوابة واحدة متصلة",
     "DoorWindow.internet_down_gates_linked": "الإنترنت منقطع · البوابات المتصلة: %1",
+    # wallet-door: refusals of a holder's phone codes (issue 18)
+    "reason.old_code": "لقطة شاشة أو رمز قديم: افتح صفحة التذكرة",
+    "reason.phone_clock": "ساعة الهاتف غير مضبوطة: افتح صفحة التذكرة مع اتصال بالإنترنت",
+    "reason.phone_unknown": "هذا الهاتف ليس في هذه القائمة بعد: اعرض التذكرة مرة أخرى بعد دقيقة أو استدعِ مشرفًا",
+    "reason.phone_ticket": "هذه التذكرة على هاتف: افتح صفحة التذكرة",
 }

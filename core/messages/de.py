@@ -788,4 +788,9 @@ TEXTS = {
     "DoorWindow.internet_down_no_gate_linked": "Internet ausgefallen · kein Eingang verbunden: ein an einem anderen Eingang genutztes Ticket käme hier noch durch",
     "DoorWindow.internet_down_1_gate_linked": "Internet ausgefallen · 1 Eingang verbunden",
     "DoorWindow.internet_down_gates_linked": "Internet ausgefallen · %1 Eingänge verbunden",
+    # wallet-door: refusals of a holder's phone codes (issue 18)
+    "reason.old_code": "Screenshot oder alter Code: Ticketseite öffnen",
+    "reason.phone_clock": "Die Uhr des Handys geht falsch: Ticketseite online öffnen",
+    "reason.phone_unknown": "Dieses Handy ist noch nicht auf der Liste: Ticket in einer Minute erneut zeigen oder Schichtleitung rufen",
+    "reason.phone_ticket": "Dieses Ticket ist auf einem Handy: Ticketseite öffnen",
 }

@@ -749,4 +749,9 @@ TEXTS = {
     "DoorWindow.internet_down_no_gate_linked": "Internet down · no gate linked: a ticket used at another gate may get in here",
     "DoorWindow.internet_down_1_gate_linked": "Internet down · 1 gate linked",
     "DoorWindow.internet_down_gates_linked": "Internet down · %1 gates linked",
+    # wallet-door: refusals of a holder's phone codes (issue 18)
+    "reason.old_code": "Screenshot or old code: open the ticket page",
+    "reason.phone_clock": "The phone's clock is wrong: open the ticket page online",
+    "reason.phone_unknown": "This phone is not on this list yet: show the ticket again in a minute or ask a supervisor",
+    "reason.phone_ticket": "This ticket is on a phone: open the ticket page",
 }

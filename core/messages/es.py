@@ -762,4 +762,9 @@ TEXTS = {
     "DoorWindow.internet_down_no_gate_linked": "Sin internet · ninguna puerta enlazada: una entrada usada en otra puerta podría pasar aquí",
     "DoorWindow.internet_down_1_gate_linked": "Sin internet · 1 puerta enlazada",
     "DoorWindow.internet_down_gates_linked": "Sin internet · %1 puertas enlazadas",
+    # wallet-door: refusals of a holder's phone codes (issue 18)
+    "reason.old_code": "Captura de pantalla o código antiguo: abra la página de la entrada",
+    "reason.phone_clock": "El reloj del teléfono está mal: abra la página de la entrada con conexión",
+    "reason.phone_unknown": "Este teléfono aún no está en esta lista: muestre la entrada de nuevo en un minuto o llame a un supervisor",
+    "reason.phone_ticket": "Esta entrada está en un teléfono: abra la página de la entrada",
 }

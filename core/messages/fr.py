@@ -768,4 +768,9 @@ TEXTS = {
     "DoorWindow.internet_down_no_gate_linked": "Internet coupé · aucune porte reliée : un billet utilisé à une autre porte pourrait passer ici",
     "DoorWindow.internet_down_1_gate_linked": "Internet coupé · 1 porte reliée",
     "DoorWindow.internet_down_gates_linked": "Internet coupé · %1 portes reliées",
+    # wallet-door: refusals of a holder's phone codes (issue 18)
+    "reason.old_code": "Capture d'écran ou ancien code : ouvrez la page du billet",
+    "reason.phone_clock": "L'horloge du téléphone est fausse : ouvrez la page du billet en ligne",
+    "reason.phone_unknown": "Ce téléphone n'est pas encore sur cette liste : remontrez le billet dans une minute ou appelez un responsable",
+    "reason.phone_ticket": "Ce billet est sur un téléphone : ouvrez la page du billet",
 }

@@ -759,4 +759,9 @@ TEXTS = {
     "DoorWindow.internet_down_no_gate_linked": "इंटरनेट बंद · कोई गेट जुड़ा नहीं: दूसरे गेट पर इस्तेमाल हुआ टिकट यहाँ से भी अंदर जा सकता है",
     "DoorWindow.internet_down_1_gate_linked": "इंटरनेट बंद · 1 गेट जुड़ा है",
     "DoorWindow.internet_down_gates_linked": "इंटरनेट बंद · %1 गेट जुड़े हैं",
+    # wallet-door: refusals of a holder's phone codes (issue 18)
+    "reason.old_code": "स्क्रीनशॉट या पुराना कोड: टिकट पेज खोलें",
+    "reason.phone_clock": "फ़ोन की घड़ी गलत है: टिकट पेज इंटरनेट के साथ खोलें",
+    "reason.phone_unknown": "यह फ़ोन अभी इस लिस्ट में नहीं है: एक मिनट बाद टिकट फिर दिखाएँ या सुपरवाइज़र को बुलाएँ",
+    "reason.phone_ticket": "यह टिकट फ़ोन पर है: टिकट पेज खोलें",
 }

@@ -775,4 +775,9 @@ TEXTS = {
     "DoorWindow.internet_down_no_gate_linked": "Internet assente · nessun varco collegato: un biglietto usato a un altro varco potrebbe passare qui",
     "DoorWindow.internet_down_1_gate_linked": "Internet assente · 1 varco collegato",
     "DoorWindow.internet_down_gates_linked": "Internet assente · %1 varchi collegati",
+    # wallet-door: refusals of a holder's phone codes (issue 18)
+    "reason.old_code": "Screenshot o codice vecchio: apra la pagina del biglietto",
+    "reason.phone_clock": "L'orologio del telefono è sbagliato: apra la pagina del biglietto online",
+    "reason.phone_unknown": "Questo telefono non è ancora nella lista: mostri di nuovo il biglietto tra un minuto o chiami un responsabile",
+    "reason.phone_ticket": "Questo biglietto è su un telefono: apra la pagina del biglietto",
 }

@@ -728,4 +728,9 @@ TEXTS = {
     "DoorWindow.internet_down_no_gate_linked": "インターネット切断 · 接続中のゲートなし：他のゲートで使われたチケットがここで通る恐れがあります",
     "DoorWindow.internet_down_1_gate_linked": "インターネット切断 · 1つのゲートと接続中",
     "DoorWindow.internet_down_gates_linked": "インターネット切断 · %1つのゲートと接続中",
+    # wallet-door: refusals of a holder's phone codes (issue 18)
+    "reason.old_code": "スクリーンショットか古いコードです：チケットページを開いてください",
+    "reason.phone_clock": "スマートフォンの時計がずれています：オンラインでチケットページを開いてください",
+    "reason.phone_unknown": "このスマートフォンはまだリストにありません：1分後にもう一度チケットを見せるか、責任者を呼んでください",
+    "reason.phone_ticket": "このチケットはスマートフォンに登録されています：チケットページを開いてください",
 }

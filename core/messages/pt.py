@@ -762,4 +762,9 @@ TEXTS = {
     "DoorWindow.internet_down_no_gate_linked": "Sem internet · nenhum portão conectado: um ingresso usado em outro portão pode passar aqui",
     "DoorWindow.internet_down_1_gate_linked": "Sem internet · 1 portão conectado",
     "DoorWindow.internet_down_gates_linked": "Sem internet · %1 portões conectados",
+    # wallet-door: refusals of a holder's phone codes (issue 18)
+    "reason.old_code": "Captura de tela ou código antigo: abra a página do ingresso",
+    "reason.phone_clock": "O relógio do celular está errado: abra a página do ingresso com internet",
+    "reason.phone_unknown": "Este celular ainda não está na lista: mostre o ingresso de novo em um minuto ou chame um supervisor",
+    "reason.phone_ticket": "Este ingresso está em um celular: abra a página do ingresso",
 }

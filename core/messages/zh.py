@@ -730,4 +730,9 @@ TEXTS = {
     "DoorWindow.internet_down_no_gate_linked": "网络中断 · 没有已连接的入口：在其他入口用过的票可能在此再次入场",
     "DoorWindow.internet_down_1_gate_linked": "网络中断 · 已连接 1 个入口",
     "DoorWindow.internet_down_gates_linked": "网络中断 · 已连接 %1 个入口",
+    # wallet-door: refusals of a holder's phone codes (issue 18)
+    "reason.old_code": "截图或旧二维码：请打开门票页面",
+    "reason.phone_clock": "手机时间不准：请联网打开门票页面",
+    "reason.phone_unknown": "这部手机尚未在名单中：请一分钟后再出示门票，或联系主管",
+    "reason.phone_ticket": "这张门票已绑定手机：请打开门票页面",
 }

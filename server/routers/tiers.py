@@ -22,6 +22,9 @@ RescanLimit = Annotated[
     int, Field(ge=0, le=1000, description="scans of one code a minute before it is flagged")
 ]
 RescanAction = Literal["admit", "reject"]
+# issue 18: "any" keeps static codes working; "rotating" wants the phone's rotating code from
+# a ticket activated on a phone (tickets not activated still enter with their static code)
+Codes = Literal["any", "rotating"]
 DoorCheck = Annotated[
     str,
     Field(min_length=1, max_length=200, description="what door staff check, e.g. Show photo ID"),
@@ -39,6 +42,7 @@ class TierIn(BaseModel):
     rescan_action: RescanAction = "admit"
     door_check: DoorCheck | None = Field(None, description="null = nothing to check")
     door_check_confirm: bool = False
+    codes: Codes = "any"
 
     @model_validator(mode="after")
     def _window(self):
@@ -60,6 +64,7 @@ class TierPatch(BaseModel):
     rescan_action: RescanAction | None = None
     door_check: DoorCheck | None = None
     door_check_confirm: bool | None = None
+    codes: Codes | None = None
 
 
 _NULLABLE = {"capacity", "opens_at", "closes_at", "rescan_limit", "door_check"}
@@ -100,6 +105,7 @@ def create_tier(event_id: EventPath, body: TierIn, _: OrganizerDep, db: DbDep) -
                 rescan_action=body.rescan_action,
                 door_check=body.door_check,
                 door_check_confirm=body.door_check_confirm,
+                codes=body.codes,
             )
             .returning(tiers.c.id)
         ).scalar_one()
@@ -131,7 +137,7 @@ def change_tier(
     if not changes:
         raise bad_request(
             "Nothing to change: send name, price_cents, capacity, entry, opens_at, closes_at, "
-            "rescan_limit, rescan_action, door_check or door_check_confirm"
+            "rescan_limit, rescan_action, door_check, door_check_confirm or codes"
         )
     with db.write() as conn:
         row = catalog.get_tier(conn, event_id, tier_id, lock=True)

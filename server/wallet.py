@@ -1,0 +1,216 @@
+"""The ticket holder's wallet (issue 18): per-ticket links, activation on one phone, reset.
+
+A link is ``<base>/wallet/<token>``. The token is the ticket id (8 bytes) followed by the
+first 16 bytes of HMAC-SHA256(link secret, b"wallet:" + ticket id), base64url without
+padding (32 characters): unguessable (128 bits of MAC), checked without a database look-up,
+and the same every time, so ``admin tickets links`` can be run again and old links keep
+working. The link secret is made on first use and kept in ``server_secrets``.
+
+Activation stores the phone's Ed25519 public key on the ticket and publishes the ticket's
+manifest row, so every kiosk gets ``phone_key`` with its normal sync and push and verifies
+the phone's rotating codes offline (docs/protocol.md, core/rotating.py). One phone per
+ticket: a second phone is refused (409 ``already_active``) until the organizer resets it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+import secrets
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from core.credentials import ticket_number
+from server import catalog, changelog, ticketing
+from server.errors import ApiError, conflict
+from server.schema import server_secrets, tickets, tiers
+
+LINK_SECRET = "wallet_link"
+TOKEN_LENGTH = 32  # characters: 24 bytes of base64url
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")
+_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+def b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def link_secret(conn: Connection, now: float) -> bytes:
+    """The key of every wallet link, made on first use (32 random bytes)."""
+    row = conn.execute(
+        select(server_secrets.c.value).where(server_secrets.c.name == LINK_SECRET)
+    ).first()
+    if row is not None:
+        return bytes.fromhex(row[0])
+    value = secrets.token_bytes(32)
+    conn.execute(
+        server_secrets.insert().values(name=LINK_SECRET, value=value.hex(), created_at=now)
+    )
+    return value
+
+
+def _mac(secret: bytes, ticket_id: int) -> bytes:
+    raw = ticket_id.to_bytes(8, "big")
+    return hmac.new(secret, b"wallet:" + raw, hashlib.sha256).digest()[:16]
+
+
+def token_for(secret: bytes, ticket_id: int) -> str:
+    return b64url(ticket_id.to_bytes(8, "big") + _mac(secret, ticket_id))
+
+
+def ticket_of(secret: bytes, token: str) -> int | None:
+    """The ticket id a token names, or None when the token is not one this server made."""
+    if not _TOKEN_RE.match(token):
+        return None
+    try:
+        raw = _unb64url(token)
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) != 24:
+        return None
+    ticket_id = int.from_bytes(raw[:8], "big")
+    if not hmac.compare_digest(raw[8:], _mac(secret, ticket_id)):
+        return None
+    return ticket_id
+
+
+def parse_public_key(text: Any) -> str:
+    """The phone's raw Ed25519 public key as canonical base64url (43 characters), or a 400
+    that says what was wrong."""
+    if not isinstance(text, str) or not _KEY_RE.match(text):
+        raise ApiError(
+            400,
+            "bad_key",
+            "public_key must be the phone's 32-byte Ed25519 public key in base64url "
+            "(43 characters, no padding)",
+        )
+    raw = _unb64url(text)
+    if len(raw) != 32 or b64url(raw) != text:
+        raise ApiError(400, "bad_key", "public_key is not a canonical 32-byte key")
+    try:  # a point that is not on the curve can never verify anything: refuse it now
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+        Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError:
+        raise ApiError(400, "bad_key", "public_key is not an Ed25519 public key") from None
+    return text
+
+
+def _ticket(conn: Connection, ticket_id: int):
+    return conn.execute(select(tickets).where(tickets.c.id == ticket_id)).first()
+
+
+def facts(conn: Connection, row: Any, now: float) -> dict[str, Any]:
+    """What the holder's page shows and needs to make codes (ids as text: a 63-bit ticket id
+    does not fit a JavaScript number)."""
+    ev = catalog.get_event(conn, row.event_id)
+    tier = conn.execute(select(tiers).where(tiers.c.id == row.tier_id)).first()
+    return {
+        "ticket_id": str(int(row.id)),
+        "number": ticket_number(int(row.id)),
+        "holder": row.holder,
+        "status": row.status,
+        "event": {
+            "id": ev.id,
+            "name": ev.name,
+            "starts_at": int(ev.starts_at),
+            "ends_at": int(ev.ends_at),
+            "timezone": ev.timezone,
+        },
+        "tier": {
+            "id": row.tier_id,
+            "name": tier.name if tier is not None else "",
+            "codes": (tier.codes if tier is not None else None) or "any",
+        },
+        "activated": row.phone_key is not None,
+        "phone_key": row.phone_key,
+        "activated_at": row.phone_activated_at,
+        "server_time": now,
+    }
+
+
+def find(conn: Connection, ticket_id: int):
+    row = _ticket(conn, ticket_id)
+    if row is None:  # a link of a ticket since deleted (never happens today) or another server
+        raise ApiError(404, "unknown_link", "This ticket link is not known here")
+    return row
+
+
+def activate(conn: Connection, ticket_id: int, public_key: str, now: float) -> dict[str, Any]:
+    """Put the ticket on this phone; the same phone again is fine (a retried request)."""
+    row = find(conn, ticket_id)
+    if row.status != "valid":
+        raise conflict(
+            f"This ticket is {row.status}: it cannot be put on a phone", "ticket_not_valid"
+        )
+    if row.phone_key == public_key:
+        return facts(conn, row, now)
+    done = conn.execute(
+        update(tickets)
+        .where(tickets.c.id == ticket_id, tickets.c.phone_key.is_(None))
+        .values(phone_key=public_key, phone_activated_at=now)
+    ).rowcount
+    if not done:
+        raise conflict(
+            "This ticket is already on another phone. Ask the organizer to reset it.",
+            "already_active",
+        )
+    row = _ticket(conn, ticket_id)
+    changelog.publish(conn, row.event_id, [ticketing.manifest_row(row)])
+    return facts(conn, row, now)
+
+
+def reset(conn: Connection, ticket_id: int, event_id: int | None = None) -> Any:
+    """Take the ticket off its phone: its codes stop working once kiosks have the new row,
+    and the ticket's page can be activated again (on the same or another phone)."""
+    row = _ticket(conn, ticket_id)
+    if row is None or (event_id is not None and row.event_id != event_id):
+        where = f" in event {event_id}" if event_id is not None else ""
+        raise ApiError(404, "not_found", f"Ticket {ticket_number(ticket_id)}{where} not found")
+    if row.phone_key is not None:
+        conn.execute(
+            update(tickets)
+            .where(tickets.c.id == ticket_id)
+            .values(phone_key=None, phone_activated_at=None)
+        )
+        row = _ticket(conn, ticket_id)
+        changelog.publish(conn, row.event_id, [ticketing.manifest_row(row)])
+    return row
+
+
+def links(conn: Connection, event_id: int, now: float) -> list[dict[str, Any]]:
+    """Every ticket of the event with its wallet link path (``/wallet/<token>``)."""
+    catalog.get_event(conn, event_id)
+    secret = link_secret(conn, now)
+    names = catalog.tier_names(conn, event_id)
+    rows = conn.execute(
+        select(
+            tickets.c.id,
+            tickets.c.holder,
+            tickets.c.tier_id,
+            tickets.c.status,
+            tickets.c.phone_key,
+        )
+        .where(tickets.c.event_id == event_id)
+        .order_by(tickets.c.created_at, tickets.c.id)
+    ).all()
+    return [
+        {
+            "ticket_id": int(r.id),
+            "holder": r.holder,
+            "tier": names.get(r.tier_id, ""),
+            "number": ticket_number(int(r.id)),
+            "status": r.status,
+            "activated": r.phone_key is not None,
+            "path": f"/wallet/{token_for(secret, int(r.id))}",
+        }
+        for r in rows
+    ]

@@ -1,0 +1,88 @@
+"""Manifest rows with phone keys and the tier's choice of codes (issue 18) on the kiosk:
+read from signed pages, absent on an older server's rows, refused in words when wrong, and
+added to a kiosk file of the previous schema by migration 12."""
+
+from __future__ import annotations
+
+import base64
+import io
+import sqlite3
+
+import pytest
+
+from core.keys import SigningKey
+from core.manifest import ManifestError
+from local_db import schema
+from local_db.manifest_apply import apply_stream
+from local_db.store import Store, journal_path
+from tests.factories import EventFixture
+
+PHONE = SigningKey.generate()
+KEY = base64.urlsafe_b64encode(PHONE.public.raw).rstrip(b"=").decode()
+
+
+def test_phone_key_and_codes_are_read_from_signed_rows_and_absent_means_none(tmp_path):
+    ev = EventFixture()
+    ev.add(type="tier", id=4, event=7, name="Phone only", codes="rotating")
+    on_phone, _ = ev.ticket(tier=4, phone_key=KEY)
+    printed, _ = ev.ticket(tier=1)  # an older server's row: no phone_key field at all
+    reset, _ = ev.ticket(tier=4, phone_key=None)
+    with Store(tmp_path / "kiosk.sqlite") as store:
+        apply_stream(store, io.BytesIO(ev.page()), first_use=True)
+        assert store.ticket(on_phone).phone_key == PHONE.public.raw
+        assert store.ticket(printed).phone_key is None
+        assert store.ticket(reset).phone_key is None
+        tiers = store.reference().tiers
+        assert tiers[4].codes == "rotating" and tiers[1].codes == "any"
+        # a later page resets the phone: the key goes, the rest of the row stays
+        since = ev.seq
+        ev.add(type="ticket", id=on_phone, event=7, tier=4, holder="Asha Rao", phone_key=None)
+        apply_stream(store, io.BytesIO(ev.page(since)))
+        assert store.ticket(on_phone).phone_key is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("phone_key", KEY + "=", "43-character"),
+        ("phone_key", KEY[:-1] + "!", "not base64url"),
+        ("phone_key", KEY[:-1] + "B", "not base64url"),  # stray bits past the 32 bytes
+        ("phone_key", 12345, "43-character"),
+        ("phone_key", PHONE.public.raw.hex(), "43-character"),
+    ],
+)
+def test_a_wrong_phone_key_refuses_the_page_in_words(tmp_path, field, value, words):
+    ev = EventFixture()
+    ev.ticket(tier=1, **{field: value})
+    with Store(tmp_path / "kiosk.sqlite") as store:
+        with pytest.raises(ManifestError) as err:
+            apply_stream(store, io.BytesIO(ev.page()), first_use=True)
+        assert "phone_key" in str(err.value) and words in str(err.value)
+        assert store.conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == 0
+
+
+def test_an_unknown_choice_of_codes_refuses_the_page(tmp_path):
+    ev = EventFixture()
+    ev.add(type="tier", id=4, event=7, name="Phone only", codes="sometimes")
+    with (
+        Store(tmp_path / "kiosk.sqlite") as store,
+        pytest.raises(ManifestError, match="codes is not one of any, rotating"),
+    ):
+        apply_stream(store, io.BytesIO(ev.page()), first_use=True)
+
+
+def test_migration_12_adds_the_columns_to_a_kiosk_of_the_previous_schema(tmp_path):
+    path = tmp_path / "kiosk.sqlite"
+    journal = sqlite3.connect(journal_path(path), isolation_level=None)
+    schema.migrate(journal, schema.JOURNAL_MIGRATIONS)
+    journal.close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(f"ATTACH DATABASE ? AS {schema.JOURNAL_ALIAS}", (str(journal_path(path)),))
+    schema.migrate(conn, schema.MIGRATIONS[:11])
+    conn.execute("INSERT INTO tiers (id, event_id, name) VALUES (1, 7, 'General')")
+    conn.execute("INSERT INTO tickets (id, event_id, tier_id, holder) VALUES (5, 7, 1, 'Asha')")
+    conn.close()
+    with Store(path) as store:
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
+        assert store.ticket(5).phone_key is None
+        assert store.reference().tiers[1].codes == "any"
