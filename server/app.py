@@ -26,6 +26,7 @@ from server.routers import (
     gates,
     health,
     media,
+    online,
     pairing,
     reports,
     reservations,
@@ -167,4 +168,5 @@ def create_app(settings: ServerSettings | None = None, db: Database | None = Non
         app.include_router(module.router)
     app.include_router(broadcasts.router)  # organizer: send and list (issue 17)
     app.include_router(broadcasts.device_router)  # kiosks: fetch and acknowledge
+    app.include_router(online.router)  # gates without a manifest (issue 16 item 5)
     return app
