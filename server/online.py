@@ -31,11 +31,15 @@ row, which moves the sequence, so the next request sees it, on every replica
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import os
 import queue
 import threading
+import time
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -81,6 +85,42 @@ from server.schema import (
 from server.schema import media as media_table
 
 log = logging.getLogger(__name__)
+
+
+class Timings:
+    """Wall time spent per phase of the online routes (``time.perf_counter_ns``), written as
+    JSON at exit to the file named by GATEHOUSE_ONLINE_TIMINGS (bench/bench_online.py)."""
+
+    def __init__(self, path: str | None):
+        self.path = path
+        self.ns: dict[str, int] = {}
+        self.n: dict[str, int] = {}
+        self._lock = threading.Lock()
+        if path:
+            atexit.register(self.dump)
+
+    @contextmanager
+    def phase(self, name: str):
+        if not self.path:
+            yield
+            return
+        t0 = time.perf_counter_ns()
+        try:
+            yield
+        finally:
+            self.add(name, time.perf_counter_ns() - t0)
+
+    def add(self, name: str, ns: int, n: int = 1) -> None:
+        with self._lock:
+            self.ns[name] = self.ns.get(name, 0) + ns
+            self.n[name] = self.n.get(name, 0) + n
+
+    def dump(self) -> None:
+        with open(self.path, "w", encoding="utf-8") as fh:
+            json.dump({"ns": self.ns, "n": self.n}, fh)
+
+
+timings = Timings(os.environ.get("GATEHOUSE_ONLINE_TIMINGS"))
 
 _MAX_TRANSFERS = 20  # as the kiosk: a longer chain of transfers is a loop or a bug
 _BATCH = 200  # scans at most in one group commit
@@ -240,6 +280,8 @@ class Decision:
     tier_id: int | None  # the ticket's, or the credential's when the ticket is not known
     code_hash: bytes  # the code's, or the band's (core.media) for a wristband
     medium: dict[str, Any] | None = None
+    state: TicketState | None = None  # the ticket's state the verdict was taken on
+    first: str | None = None  # its first admitted entry's scan id (reconcile's canonical)
 
 
 @dataclass(frozen=True)
@@ -253,6 +295,7 @@ class Read:
     medium: MediumRecord | None = None
     medium_shown: str | None = None
     medium_kind: str | None = None
+    transferred_from: int | None = None  # the ticket's, read with it
 
 
 def clean(code: str) -> str:
@@ -273,6 +316,10 @@ _TICKET = select(
     reservations.c.status.label("reservation_status"),
     tickets.c.transferred_from,
 ).select_from(tickets.outerjoin(reservations, reservations.c.code == tickets.c.reservation_code))
+
+
+def _link(r: Any) -> int | None:
+    return None if r is None or r.transferred_from is None else int(r.transferred_from)
 
 
 def _record(r: Any) -> TicketRecord:
@@ -366,11 +413,11 @@ def read_code(
         ticket = _record(row) if row is not None else None
         if ticket is None and not withdrawn:
             found = replace(found, box_office_issued=cred.kid in ref.box_offices)
-        return Read(found, h, ticket, cred.ticket_id)
+        return Read(found, h, ticket, cred.ticket_id, transferred_from=_link(row))
     if decoded.problem is CredentialProblem.WRONG_PREFIX and readable(text):
         row = _by_barcode(conn, event_id, text, h)
         if row is not None:
-            return Read(found, h, _record(row), int(row.id))
+            return Read(found, h, _record(row), int(row.id), transferred_from=_link(row))
         # A wristband's barcode, or a chip UID typed by a keyboard-wedge reader.
         rec = _medium(conn, event_id, h, media.BARCODE)
         if rec is not None:
@@ -395,6 +442,7 @@ def _band(conn, event_id: int, rec: MediumRecord | None, shown: str, kind: str) 
         medium=rec,
         medium_shown=shown,
         medium_kind=kind,
+        transferred_from=_link(row),
     )
 
 
@@ -454,14 +502,12 @@ def _state_and_first(
     return state, st.canonical_scan_id
 
 
-def _earlier(conn, event_id: int, ticket_id: int, pending: Pending | None) -> list[TicketState]:
-    """The states of the codes this ticket was transferred from, the nearest first."""
+def _earlier(
+    conn, event_id: int, ticket_id: int, link: int | None, pending: Pending | None
+) -> list[TicketState]:
+    """The states of the codes this ticket was transferred from (``link`` is the nearest),
+    the nearest first."""
     out, seen = [], {ticket_id}
-    link = conn.execute(
-        select(tickets.c.transferred_from).where(
-            tickets.c.id == ticket_id, tickets.c.event_id == event_id
-        )
-    ).scalar()
     while link is not None and int(link) not in seen and len(seen) <= _MAX_TRANSFERS:
         link = int(link)
         seen.add(link)
@@ -534,6 +580,9 @@ def decide_read(
         if not leaving:
             refused = judge_medium(rec.status if rec else None, ticket_known=ticket is not None)
     tier_id = ticket.tier_id if ticket else cred.tier_id if cred else None
+    state, first = TicketState(), None
+    if ticket_id is not None and (refused is None or pending is not None):
+        state, first = _state_and_first(conn, door.event_id, ticket_id, pending)
     if refused is not None:
         verdict = refused
     else:
@@ -549,15 +598,11 @@ def decide_read(
             recent = _recent_entries(conn, ticket_id, now, pending)
         earlier = ()
         if direction is Direction.ENTRY and ticket is not None:
-            earlier = _earlier(conn, door.event_id, ticket_id, pending)
+            earlier = _earlier(conn, door.event_id, ticket_id, read.transferred_from, pending)
         verdict = decide(
             event=_rules(conn, door, pending),
             ticket=ticket,
-            state=(
-                _state(conn, door.event_id, ticket_id, pending)
-                if ticket_id is not None
-                else TicketState()
-            ),
+            state=state,
             tier=tier,
             gate_name=door.gate,
             direction=direction,
@@ -577,7 +622,7 @@ def decide_read(
             "hash": read.code_hash.hex(),
             "status": rec.status if rec else None,
         }
-    return Decision(verdict, ticket, ticket_id, tier_id, read.code_hash, shown)
+    return Decision(verdict, ticket, ticket_id, tier_id, read.code_hash, shown, state, first)
 
 
 def answer(d: Decision, ref: Reference, scan_id: str | None = None) -> dict:
@@ -615,9 +660,11 @@ def validate(
     fmt: str = "auto",
 ) -> dict:
     """The verdict the door rules would give this code at the device's gate now (read-only)."""
-    ref = refs.get(conn, door.event_id, int(door.event.seq))
-    read = read_code(conn, ref, door.event_id, code, medium_kind=medium_kind, fmt=fmt)
-    return answer(decide_read(conn, ref, door, read, direction=direction, now=now), ref)
+    with timings.phase("validate.read"):
+        ref = refs.get(conn, door.event_id, int(door.event.seq))
+        read = read_code(conn, ref, door.event_id, code, medium_kind=medium_kind, fmt=fmt)
+    with timings.phase("validate.decide"):
+        return answer(decide_read(conn, ref, door, read, direction=direction, now=now), ref)
 
 
 def _stored_answer(r: Any) -> dict:
@@ -656,6 +703,7 @@ def record_batch(conn: Connection, refs: References, batch: list[ScanRequest]) -
     names, then the event row, before the first insert. A scan id already stored (a retry)
     answers what was stored; a scan decided here is seen by the ones after it.
     """
+    t0 = time.perf_counter_ns()
     reads: list[tuple[Reference, Read] | BaseException] = []
     for req in batch:
         ref = refs.get(conn, req.door.event_id, int(req.door.event.seq))
@@ -671,9 +719,11 @@ def record_batch(conn: Connection, refs: References, batch: list[ScanRequest]) -
     for req, got in zip(batch, reads, strict=True):
         if not isinstance(got, BaseException) and got[1].ticket_id is not None:
             by_event.setdefault(req.door.event_id, set()).add(got[1].ticket_id)
+    t1 = time.perf_counter_ns()
     for event_id in sorted(by_event):
         named = [[{"ticket_id": t} for t in sorted(by_event[event_id])]]
         reconcile.lock_tickets_of(conn, event_id, named)
+    t2 = time.perf_counter_ns()
     ids = [req.scan_id for req in batch]
     stored = {
         r.scan_id: r for r in conn.execute(select(scans).where(scans.c.scan_id.in_(ids))).all()
@@ -699,7 +749,14 @@ def record_batch(conn: Connection, refs: References, batch: list[ScanRequest]) -
         writer.add(req, d)
         answered[req.scan_id] = answer(d, ref, req.scan_id)
         out.append(answered[req.scan_id])
+    t3 = time.perf_counter_ns()
     writer.flush()
+    if timings.path:
+        t4 = time.perf_counter_ns()
+        timings.add("batch.read", t1 - t0, len(batch))
+        timings.add("batch.lock", t2 - t1, len(batch))
+        timings.add("batch.decide", t3 - t2, len(batch))
+        timings.add("batch.write", t4 - t3, len(batch))
     return out
 
 
@@ -763,7 +820,7 @@ class _Writer:
             )
             self.locked.add(event_id)
             return
-        before, first = _state_and_first(self.conn, event_id, tid, pending)
+        before, first = d.state or TicketState(), d.first
         after = next_state(before, Scan(**{k: row[k] for k in reconcile._SCAN_FIELDS}))
         if first is None and after.entries > before.entries:
             first = req.scan_id  # the ticket's first entry: canonical, as reconcile says
@@ -861,12 +918,18 @@ class Recorder:
         with self._touch_lock:
             touched, self._touch = self._touch, {}
         try:
+            t0 = time.perf_counter_ns()
             with self.db.write() as conn:
                 results = record_batch(conn, self.refs, batch) if batch else []
                 for device_id, at in touched.items():
                     conn.execute(
                         update(devices).where(devices.c.id == device_id).values(last_seen=at)
                     )
+                t1 = time.perf_counter_ns()
+            if timings.path:  # the transaction and its commit, per batch
+                timings.add("batch.transaction", time.perf_counter_ns() - t0)
+                timings.add("batch.commit", time.perf_counter_ns() - t1)
+                timings.add("batch.scans", len(batch))
         except Exception as exc:  # each request gets its own answer below
             if len(batch) <= 1:
                 for req in batch:

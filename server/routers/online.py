@@ -90,8 +90,9 @@ def validate_code(body: ValidateIn, request: Request) -> dict:
     """The verdict the door rules would give this code at this device's gate now; nothing is
     recorded (server/online.py)."""
     db, now = request.app.state.db, request.app.state.settings.now()
-    with db.read() as conn:
-        door = _door(request, conn)
+    with online.timings.phase("validate.route"), db.read() as conn:
+        with online.timings.phase("validate.auth"):
+            door = _door(request, conn)
         try:
             result = online.validate(
                 conn,
@@ -114,7 +115,7 @@ def scan_code(body: OnlineScanIn, request: Request) -> dict:
     """Decide the code with the door rules and record the scan (idempotent by scan id): the
     answer comes once the scan is committed."""
     db, now = request.app.state.db, request.app.state.settings.now()
-    with db.read() as conn:
+    with online.timings.phase("scan.auth"), db.read() as conn:
         door = _door(request, conn)
     recorder = online.recorder_of(request.app.state, db, _refs(request))
     req = online.ScanRequest(
@@ -128,7 +129,8 @@ def scan_code(body: OnlineScanIn, request: Request) -> dict:
         fmt=body.format,
     )
     try:
-        result = recorder.submit(req)
+        with online.timings.phase("scan.wait"):  # queued, decided, stored, committed
+            result = recorder.submit(req)
     except MediumProblem as exc:
         raise _bad_medium(exc) from None
     if not result.get("duplicate"):
