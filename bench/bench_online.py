@@ -219,7 +219,7 @@ def _phases(path: Path) -> None:
 
     data = json.loads(path.read_text())
     ns, n = data["ns"], data["n"]
-    scans = n.get("batch.scans", 0)
+    scans = ns.get("batch.scans", 0)
     batches = n.get("batch.transaction", 0)
     if batches:
         print(

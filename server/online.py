@@ -16,9 +16,9 @@ same data its manifest is cut from, and asks the same ``core.rules.decide``:
   rule for unlimited passes; the venue's capacity.
 
 ``validate`` is read-only. ``record`` decides and stores the scan, idempotent by scan id: a
-retry answers the verdict first given. Scans are recorded by one writer thread per process
-in group commits (``Recorder``): the scans that arrive while a transaction is being written
-share the next one, and each request is answered only once its transaction has committed.
+retry answers the verdict first given. Scans are recorded in group commits (``Recorder``):
+the scans that arrive while a transaction is being written share the next one, and each
+request is answered only once its transaction has committed.
 Each decision is taken with the ticket's lock held (the lock uploads take on PostgreSQL; the
 write transaction on SQLite), so two gates asking at once for one ticket get one admit.
 
@@ -31,11 +31,9 @@ row, which moves the sequence, so the next request sees it, on every replica
 
 from __future__ import annotations
 
-import atexit
 import json
 import logging
 import os
-import queue
 import threading
 import time
 from concurrent.futures import Future
@@ -89,7 +87,8 @@ log = logging.getLogger(__name__)
 
 class Timings:
     """Wall time spent per phase of the online routes (``time.perf_counter_ns``), written as
-    JSON at exit to the file named by GATEHOUSE_ONLINE_TIMINGS (bench/bench_online.py)."""
+    JSON every second to the file named by GATEHOUSE_ONLINE_TIMINGS (bench/bench_online.py;
+    uvicorn ends on SIGTERM by the signal itself, so nothing runs at exit)."""
 
     def __init__(self, path: str | None):
         self.path = path
@@ -97,7 +96,12 @@ class Timings:
         self.n: dict[str, int] = {}
         self._lock = threading.Lock()
         if path:
-            atexit.register(self.dump)
+            threading.Thread(target=self._every_second, daemon=True).start()
+
+    def _every_second(self) -> None:
+        while True:
+            time.sleep(1.0)
+            self.dump()
 
     @contextmanager
     def phase(self, name: str):
@@ -116,8 +120,10 @@ class Timings:
             self.n[name] = self.n.get(name, 0) + n
 
     def dump(self) -> None:
+        with self._lock:
+            data = json.dumps({"ns": self.ns, "n": self.n})
         with open(self.path, "w", encoding="utf-8") as fh:
-            json.dump({"ns": self.ns, "n": self.n}, fh)
+            fh.write(data)
 
 
 timings = Timings(os.environ.get("GATEHOUSE_ONLINE_TIMINGS"))
@@ -694,6 +700,7 @@ class ScanRequest:
     medium_kind: str | None = None
     fmt: str = "auto"
     done: Future = field(default_factory=Future)
+    wake: threading.Event = field(default_factory=threading.Event)  # answered, or to lead
 
 
 def record_batch(conn: Connection, refs: References, batch: list[ScanRequest]) -> list[dict]:
@@ -877,54 +884,76 @@ class _Writer:
 
 
 class Recorder:
-    """One writer thread per server process: online scans are decided and stored in group
-    commits. A request waits on its future, answered after the commit that stored it."""
+    """Group commit without a writer thread (leader and followers): a scan request that
+    finds no transaction being written writes one itself, with every scan waiting by then;
+    the others wait to be answered, or to be handed the lead for the scans that arrived
+    meanwhile. Each answer comes after the commit that stored its scan. At a door's rate a
+    scan mostly leads its own transaction (no hand-off between threads); under load the
+    transactions grow, and a commit (an fsync on PostgreSQL) is shared."""
 
     def __init__(self, db: Any, refs: References):
         self.db = db
         self.refs = refs
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._pending: list[ScanRequest] = []
+        self._writing = False
         self._touch: dict[str, float] = {}
-        self._touch_lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="gatehouse-online", daemon=True)
-        self._thread.start()
-        self.batches = 0
-        self.scans = 0
+        self._toucher: threading.Thread | None = None
 
     def submit(self, req: ScanRequest) -> dict:
-        self._queue.put(req)
-        return req.done.result()
+        with self._lock:
+            self._pending.append(req)
+            lead = not self._writing
+            self._writing = True
+        while True:
+            if lead:
+                self._lead()
+            if not req.done.done():
+                req.wake.wait()
+                req.wake.clear()
+            if req.done.done():
+                return req.done.result()
+            lead = True  # handed the lead: our scan is first in the next transaction
+
+    def _lead(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending[:_BATCH], self._pending[_BATCH:]
+        self._write(batch)
+        with self._lock:
+            if self._pending:
+                self._pending[0].wake.set()  # the next one leads (still ``_writing``)
+            else:
+                self._writing = False
 
     def touch(self, device_id: str, now: float) -> None:
-        """Note a device's last_seen, written with the next batch (never waited for)."""
-        with self._touch_lock:
+        """Note a device's last_seen: written within a second, never waited for."""
+        with self._lock:
             self._touch[device_id] = now
-        self._queue.put(None)
+            if self._toucher is None:
+                self._toucher = threading.Thread(target=self._touches, daemon=True)
+                self._toucher.start()
 
-    def _run(self) -> None:
+    def _touches(self) -> None:
         while True:
-            first = self._queue.get()
-            batch = [] if first is None else [first]
-            while len(batch) < _BATCH:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is not None:
-                    batch.append(more)
-            self._write(batch)
+            time.sleep(1.0)
+            with self._lock:
+                touched, self._touch = self._touch, {}
+            if not touched:
+                continue
+            try:
+                with self.db.write() as conn:
+                    for device_id, at in touched.items():
+                        conn.execute(
+                            update(devices).where(devices.c.id == device_id).values(last_seen=at)
+                        )
+            except Exception as exc:  # a "last seen" is not worth a failed request
+                log.warning("online: could not note devices as seen: %s", exc)
 
     def _write(self, batch: list[ScanRequest]) -> None:
-        with self._touch_lock:
-            touched, self._touch = self._touch, {}
         try:
             t0 = time.perf_counter_ns()
             with self.db.write() as conn:
-                results = record_batch(conn, self.refs, batch) if batch else []
-                for device_id, at in touched.items():
-                    conn.execute(
-                        update(devices).where(devices.c.id == device_id).values(last_seen=at)
-                    )
+                results = record_batch(conn, self.refs, batch)
                 t1 = time.perf_counter_ns()
             if timings.path:  # the transaction and its commit, per batch
                 timings.add("batch.transaction", time.perf_counter_ns() - t0)
@@ -934,18 +963,18 @@ class Recorder:
             if len(batch) <= 1:
                 for req in batch:
                     req.done.set_exception(exc)
+                    req.wake.set()
                 return
             log.warning("online scans: a group commit failed (%s), writing one by one", exc)
             for req in batch:
                 self._write([req])
             return
-        self.batches += 1
-        self.scans += len(batch)
         for req, result in zip(batch, results, strict=True):
             if "error" in result:
                 req.done.set_exception(result["error"])
             else:
                 req.done.set_result(result)
+            req.wake.set()
 
 
 def recorder_of(app_state: Any, db: Any, refs: References) -> Recorder:
