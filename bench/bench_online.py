@@ -156,14 +156,21 @@ def _cpu(procs: list[psutil.Process]) -> float:
     return total
 
 
-def _postgres(data_dir: Path | None) -> list[psutil.Process]:
+def _postgres_cpu(data_dir: Path | None) -> float:
+    """CPU of the pgserver postmaster serving ``data_dir``, its live backends and those that
+    ended (counted in the postmaster's children times), in seconds."""
     if data_dir is None:
-        return []
+        return 0.0
     for proc in psutil.process_iter(["name", "cmdline"]):
         cmd = proc.info.get("cmdline") or []
         if "postgres" in (proc.info.get("name") or "") and str(data_dir) in " ".join(cmd):
-            return [proc, *proc.children(recursive=True)]
-    return []
+            try:
+                t = proc.cpu_times()
+                ended = t.children_user + t.children_system
+            except psutil.Error:
+                ended = 0.0
+            return ended + _cpu([proc, *proc.children(recursive=True)])
+    return 0.0
 
 
 def measure(srv: LiveServer, label: str, args, codes: Codes, tokens, pg_data) -> None:
@@ -171,11 +178,11 @@ def measure(srv: LiveServer, label: str, args, codes: Codes, tokens, pg_data) ->
         server = psutil.Process(srv._proc.pid)
         me = psutil.Process()
         s0, c0 = _cpu([server]), _cpu([me])
-        p0 = _cpu(_postgres(pg_data))
+        p0 = _postgres_cpu(pg_data)
         wall0 = time.perf_counter()
         out = asyncio.run(_run(srv.url, tokens, codes, args.seconds, mode, args.rate))
         wall = time.perf_counter() - wall0
-        s1, c1, p1 = _cpu([server]), _cpu([me]), _cpu(_postgres(pg_data))
+        s1, c1, p1 = _cpu([server]), _cpu([me]), _postgres_cpu(pg_data)
         every = out["scan"] + out["validate"]
         n = max(1, len(every))
         if mode == "closed":

@@ -275,6 +275,27 @@ class Pending:
     recent: dict[int, int] = field(default_factory=dict)  # admitted entries per ticket
     first: dict[int, str | None] = field(default_factory=dict)  # the canonical entry
     inside_delta: int = 0
+    # Read for the whole batch in one query each (``prefetch``), before the first decision:
+    # a batch costs a few round trips to the database, not a few per scan.
+    stored: dict[int, tuple[TicketState, str | None]] = field(default_factory=dict)
+    latest: dict[int, float | None] = field(default_factory=dict)  # newest stored scan time
+    inside_base: int | None = None  # people inside by the stored states
+
+
+def prefetch(conn: Connection, event_id: int, ticket_ids: list[int], pending: Pending) -> None:
+    """The stored states and newest scan times of the batch's tickets, in one query each."""
+    pending.stored = {t: (TicketState(), None) for t in ticket_ids}
+    pending.latest = dict.fromkeys(ticket_ids)
+    for st in conn.execute(select(ticket_state).where(ticket_state.c.ticket_id.in_(ticket_ids))):
+        if st.event_id == event_id:
+            pending.stored[int(st.ticket_id)] = (_as_state(st), st.canonical_scan_id)
+    rows = conn.execute(
+        select(scans.c.ticket_id, func.max(scans.c.server_at))
+        .where(scans.c.ticket_id.in_(ticket_ids))
+        .group_by(scans.c.ticket_id)
+    )
+    for tid, latest in rows:
+        pending.latest[int(tid)] = latest
 
 
 # -- the facts, as a kiosk gathers them ------------------------------------------------------
@@ -494,10 +515,16 @@ def _state_and_first(
     """The ticket's state from every gate's scans, and its first admitted entry's scan id."""
     if pending is not None and ticket_id in pending.states:
         return pending.states[ticket_id], pending.first.get(ticket_id)
+    if pending is not None and ticket_id in pending.stored:
+        return pending.stored[ticket_id]
     st = conn.execute(select(ticket_state).where(ticket_state.c.ticket_id == ticket_id)).first()
     if st is None or st.event_id != event_id:
         return TicketState(), None
-    state = TicketState(
+    return _as_state(st), st.canonical_scan_id
+
+
+def _as_state(st: Any) -> TicketState:
+    return TicketState(
         inside=bool(st.inside),
         entries=st.entries,
         last_at=st.last_at,
@@ -505,7 +532,6 @@ def _state_and_first(
         last_device=st.last_device,
         last_scan_id=st.canonical_scan_id,
     )
-    return state, st.canonical_scan_id
 
 
 def _earlier(
@@ -546,11 +572,16 @@ def _rules(conn: Connection, door: Door, pending: Pending | None) -> EventRules:
     ev = door.event
     inside = 0
     if ev.capacity is not None:  # a count over the event's tickets: only when it can matter
-        inside = conn.execute(
-            select(func.count())
-            .select_from(ticket_state)
-            .where(ticket_state.c.event_id == door.event_id, ticket_state.c.inside.is_(True))
-        ).scalar_one()
+        if pending is not None and pending.inside_base is not None:
+            inside = pending.inside_base
+        else:
+            inside = conn.execute(
+                select(func.count())
+                .select_from(ticket_state)
+                .where(ticket_state.c.event_id == door.event_id, ticket_state.c.inside.is_(True))
+            ).scalar_one()
+            if pending is not None:
+                pending.inside_base = int(inside)
         inside += pending.inside_delta if pending else 0
     minutes = ev.doors_open_minutes
     return EventRules(
@@ -699,6 +730,8 @@ class ScanRequest:
     now: float
     medium_kind: str | None = None
     fmt: str = "auto"
+    ref: Reference | None = None  # what the request read before queueing (``read_code``)
+    read: Read | None = None
     done: Future = field(default_factory=Future)
     wake: threading.Event = field(default_factory=threading.Event)  # answered, or to lead
 
@@ -711,21 +744,23 @@ def record_batch(conn: Connection, refs: References, batch: list[ScanRequest]) -
     answers what was stored; a scan decided here is seen by the ones after it.
     """
     t0 = time.perf_counter_ns()
-    reads: list[tuple[Reference, Read] | BaseException] = []
+    reads: list[tuple[Reference, Read]] = []
     for req in batch:
-        ref = refs.get(conn, req.door.event_id, int(req.door.event.seq))
-        try:
-            read = read_code(
-                conn, ref, req.door.event_id, req.code, medium_kind=req.medium_kind, fmt=req.fmt
+        if req.read is None:  # read by the request already, outside the transaction
+            req.ref = refs.get(conn, req.door.event_id, int(req.door.event.seq))
+            req.read = read_code(
+                conn,
+                req.ref,
+                req.door.event_id,
+                req.code,
+                medium_kind=req.medium_kind,
+                fmt=req.fmt,
             )
-        except media.MediumProblem as exc:
-            reads.append(exc)
-            continue
-        reads.append((ref, read))
+        reads.append((req.ref, req.read))
     by_event: dict[int, set[int]] = {}
-    for req, got in zip(batch, reads, strict=True):
-        if not isinstance(got, BaseException) and got[1].ticket_id is not None:
-            by_event.setdefault(req.door.event_id, set()).add(got[1].ticket_id)
+    for req, (_ref, read) in zip(batch, reads, strict=True):
+        if read.ticket_id is not None:
+            by_event.setdefault(req.door.event_id, set()).add(read.ticket_id)
     t1 = time.perf_counter_ns()
     for event_id in sorted(by_event):
         named = [[{"ticket_id": t} for t in sorted(by_event[event_id])]]
@@ -736,12 +771,11 @@ def record_batch(conn: Connection, refs: References, batch: list[ScanRequest]) -
         r.scan_id: r for r in conn.execute(select(scans).where(scans.c.scan_id.in_(ids))).all()
     }
     writer = _Writer(conn)
+    for event_id in sorted(by_event):
+        prefetch(conn, event_id, sorted(by_event[event_id]), writer.pending(event_id))
     out: list[dict] = []
     answered: dict[str, dict] = {}
     for req, got in zip(batch, reads, strict=True):
-        if isinstance(got, BaseException):
-            out.append({"error": got})
-            continue
         if req.scan_id in stored:
             out.append(_stored_answer(stored[req.scan_id]))
             continue
@@ -853,9 +887,12 @@ class _Writer:
             return False
         if d.ticket_id in pending.states:
             return True  # decided in this batch: every later stored scan was checked then
-        latest = self.conn.execute(
-            select(func.max(scans.c.server_at)).where(scans.c.ticket_id == d.ticket_id)
-        ).scalar()
+        if d.ticket_id in pending.latest:
+            latest = pending.latest[d.ticket_id]
+        else:
+            latest = self.conn.execute(
+                select(func.max(scans.c.server_at)).where(scans.c.ticket_id == d.ticket_id)
+            ).scalar()
         return latest is None or latest <= now
 
     def flush(self) -> None:

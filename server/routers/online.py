@@ -115,24 +115,30 @@ def scan_code(body: OnlineScanIn, request: Request) -> dict:
     """Decide the code with the door rules and record the scan (idempotent by scan id): the
     answer comes once the scan is committed."""
     db, now = request.app.state.db, request.app.state.settings.now()
-    with online.timings.phase("scan.auth"), db.read() as conn:
+    # What the code is (its signature, ticket, band) is read here, in parallel with other
+    # requests; only what must be read under the ticket's lock waits for the transaction.
+    with online.timings.phase("scan.read"), db.read() as conn:
         door = _door(request, conn)
+        req = online.ScanRequest(
+            door=door,
+            scan_id=body.scan_id.lower(),
+            code=body.code,
+            direction=body.direction,
+            staff=body.staff,
+            now=now,
+            medium_kind=body.medium,
+            fmt=body.format,
+        )
+        req.ref = _refs(request).get(conn, door.event_id, int(door.event.seq))
+        try:
+            req.read = online.read_code(
+                conn, req.ref, door.event_id, body.code, medium_kind=body.medium, fmt=body.format
+            )
+        except MediumProblem as exc:
+            raise _bad_medium(exc) from None
     recorder = online.recorder_of(request.app.state, db, _refs(request))
-    req = online.ScanRequest(
-        door=door,
-        scan_id=body.scan_id.lower(),
-        code=body.code,
-        direction=body.direction,
-        staff=body.staff,
-        now=now,
-        medium_kind=body.medium,
-        fmt=body.format,
-    )
-    try:
-        with online.timings.phase("scan.wait"):  # queued, decided, stored, committed
-            result = recorder.submit(req)
-    except MediumProblem as exc:
-        raise _bad_medium(exc) from None
+    with online.timings.phase("scan.wait"):  # queued, decided, stored, committed
+        result = recorder.submit(req)
     if not result.get("duplicate"):
         request.app.state.bell.ring(door.event_id)
     if door.last_seen is None or now - door.last_seen > _TOUCH_S:
