@@ -212,9 +212,9 @@ class References:
             return ref
         ref = load_reference(conn, event_id, seq)
         with self._lock:
-            held = self._by_event.get(event_id)
-            if held is None or held.seq <= seq:
-                self._by_event[event_id] = ref
+            # Kept whatever the order: a lower seq is a server restored from a backup, and
+            # each request checks the seq it read anyway.
+            self._by_event[event_id] = ref
         return ref
 
 
