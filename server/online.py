@@ -746,7 +746,7 @@ def record_batch(conn: Connection, refs: References, batch: list[ScanRequest]) -
     t0 = time.perf_counter_ns()
     reads: list[tuple[Reference, Read]] = []
     for req in batch:
-        if req.read is None:  # read by the request already, outside the transaction
+        if req.read is None:  # not read by the request beforehand: read it here
             req.ref = refs.get(conn, req.door.event_id, int(req.door.event.seq))
             req.read = read_code(
                 conn,
@@ -1007,10 +1007,7 @@ class Recorder:
                 self._write([req])
             return
         for req, result in zip(batch, results, strict=True):
-            if "error" in result:
-                req.done.set_exception(result["error"])
-            else:
-                req.done.set_result(result)
+            req.done.set_result(result)
             req.wake.set()
 
 
