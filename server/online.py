@@ -60,6 +60,7 @@ from core.rules import (
     EventRules,
     Found,
     Gate,
+    RepeatWindow,
     TicketRecord,
     TicketState,
     Tier,
@@ -130,6 +131,7 @@ timings = Timings(os.environ.get("GATEHOUSE_ONLINE_TIMINGS"))
 
 _MAX_TRANSFERS = 20  # as the kiosk: a longer chain of transfers is a loop or a bug
 _BATCH = 200  # scans at most in one group commit
+REPEAT_S = 3.0  # a kiosk's default repeat window (app/settings.py repeat_window_s)
 
 
 # -- what rarely changes, cached per event and change-log seq --------------------------------
@@ -736,8 +738,17 @@ class ScanRequest:
     wake: threading.Event = field(default_factory=threading.Event)  # answered, or to lead
 
 
-def record_batch(conn: Connection, refs: References, batch: list[ScanRequest]) -> list[dict]:
+def record_batch(
+    conn: Connection,
+    refs: References,
+    batch: list[ScanRequest],
+    repeats: dict[str, RepeatWindow] | None = None,
+) -> list[dict]:
     """Decide and store ``batch`` in ``conn``'s transaction, in order; one answer each.
+
+    ``repeats``: each device's answers of the last seconds (``Recorder``). The same code read
+    again at the same device within the window is the same guest, as at a kiosk: the first
+    answer again with ``repeat: true``, and no new scan.
 
     Locks, in the order uploads take them (server/reconcile.py): every ticket the batch
     names, then the event row, before the first insert. A scan id already stored (a retry)
@@ -775,7 +786,14 @@ def record_batch(conn: Connection, refs: References, batch: list[ScanRequest]) -
         prefetch(conn, event_id, sorted(by_event[event_id]), writer.pending(event_id))
     out: list[dict] = []
     answered: dict[str, dict] = {}
+    seen: dict[tuple[str, bytes, str], dict] = {}  # this batch's answers, as repeats see them
     for req, got in zip(batch, reads, strict=True):
+        key = (req.door.device_id, got[1].code_hash, req.direction)
+        window = repeats.get(req.door.device_id) if repeats is not None else None
+        previous = seen.get(key) or (window.recall(key[1], key[2]) if window else None)
+        if previous is not None and req.scan_id not in stored:
+            out.append({**previous, "repeat": True})
+            continue
         if req.scan_id in stored:
             out.append(_stored_answer(stored[req.scan_id]))
             continue
@@ -790,6 +808,8 @@ def record_batch(conn: Connection, refs: References, batch: list[ScanRequest]) -
         writer.add(req, d)
         answered[req.scan_id] = answer(d, ref, req.scan_id)
         out.append(answered[req.scan_id])
+        if repeats is not None:
+            seen[key] = answered[req.scan_id]
     t3 = time.perf_counter_ns()
     writer.flush()
     if timings.path:
@@ -936,6 +956,9 @@ class Recorder:
         self._writing = False
         self._touch: dict[str, float] = {}
         self._toucher: threading.Thread | None = None
+        # Each device's answers of the last seconds (core.rules.RepeatWindow, as a kiosk
+        # keeps): in this process only, as a kiosk's are; used by one leader at a time.
+        self.repeats: dict[str, RepeatWindow] = {}
 
     def submit(self, req: ScanRequest) -> dict:
         with self._lock:
@@ -990,7 +1013,7 @@ class Recorder:
         try:
             t0 = time.perf_counter_ns()
             with self.db.write() as conn:
-                results = record_batch(conn, self.refs, batch)
+                results = record_batch(conn, self.refs, batch, self.repeats)
                 t1 = time.perf_counter_ns()
             if timings.path:  # the transaction and its commit, per batch
                 timings.add("batch.transaction", time.perf_counter_ns() - t0)
@@ -1007,6 +1030,10 @@ class Recorder:
                 self._write([req])
             return
         for req, result in zip(batch, results, strict=True):
+            if not result.get("repeat") and not result.get("duplicate") and req.read:
+                # remembered once committed: a failed batch leaves nothing to repeat
+                window = self.repeats.setdefault(req.door.device_id, RepeatWindow(REPEAT_S))
+                window.remember(req.read.code_hash, req.direction, result)
             req.done.set_result(result)
             req.wake.set()
 
