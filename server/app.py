@@ -26,6 +26,7 @@ from server.routers import (
     gates,
     health,
     media,
+    online,
     pairing,
     reports,
     reservations,
@@ -170,4 +171,5 @@ def create_app(settings: ServerSettings | None = None, db: Database | None = Non
     app.include_router(broadcasts.device_router)  # kiosks: fetch and acknowledge
     app.include_router(wallet.router)  # the ticket holder's wallet page (issue 18)
     wallet.hide_links_in_access_log()
+    app.include_router(online.router)  # gates without a manifest (issue 16 item 5)
     return app

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from core.manifest import build_page
-from server import changelog, keyring, mesh, online, push, reconcile, reports_data
+from server import changelog, keyring, mesh, push, reconcile, reports_data
 from server.deps import DbDep, DeviceDep, SettingsDep
 from server.errors import ApiError
 from server.fields import MAX_TICKET_ID
@@ -264,56 +264,3 @@ def mesh_register(body: MeshIn, device: DeviceDep, db: DbDep, request: Request) 
         lan = mesh.lan_addresses(request.client.host if request.client else None, body.lan)
     with db.write() as conn:
         return mesh.register(conn, device.id, key, lan)
-
-
-_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-
-
-class ValidateIn(BaseModel):
-    """A code read at a gate that holds no manifest (issue 16 item 5)."""
-
-    code: str = Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*$")
-    direction: Literal["entry", "exit"] = "entry"
-
-
-class OnlineScanIn(ValidateIn):
-    scan_id: str = Field(pattern=_UUID)  # the device's own: a retry sends the same one
-    staff: str | None = Field(None, max_length=200, pattern=r"^[^\x00]*$")
-
-
-@router.post("/validate")
-def validate_code(body: ValidateIn, device: DeviceDep, db: DbDep, settings: SettingsDep) -> dict:
-    """The verdict the door rules would give this code at this device's gate now; nothing is
-    recorded (server/online.py)."""
-    with db.read() as conn:
-        verdict, ticket_id, _h = online.decide_code(
-            conn,
-            event_id=device.event_id,
-            gate=device.gate,
-            code=body.code,
-            direction=body.direction,
-            now=settings.now(),
-        )
-    return online.answer(verdict, ticket_id)
-
-
-@router.post("/scan")
-def scan_code(
-    body: OnlineScanIn, request: Request, device: DeviceDep, db: DbDep, settings: SettingsDep
-) -> dict:
-    """Decide the code with the door rules and record the scan (idempotent by scan id)."""
-    with db.write() as conn:
-        result, stored = online.record(
-            conn,
-            event_id=device.event_id,
-            device_id=device.id,
-            gate=device.gate,
-            scan_id=body.scan_id.lower(),
-            code=body.code,
-            direction=body.direction,
-            staff=body.staff,
-            now=settings.now(),
-        )
-    if stored:
-        request.app.state.bell.ring(device.event_id)
-    return result
