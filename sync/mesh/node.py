@@ -57,8 +57,6 @@ CONNECT_BURST = 8
 CONNECT_RATE_PER_S = 2.0
 MAX_CANDIDATES = 64  # addresses dialled (a flood of fake mDNS answers must not spawn more)
 CONTACT_SAVE_S = 1.0  # the peers' last contact is saved for ``gatehouse status`` this often
-# Peer scans per journal transaction: the door's own commit waits behind at most one.
-RECORD_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -572,9 +570,10 @@ class MeshNode:
         """Verify each envelope, record the good ones; refusals counted, never stored."""
         good = []
         active = {d: p.key for d, p in self.peers().items() if p.status == "active"}
-        for i, env in enumerate(envelopes):
-            if i and i % RECORD_BATCH == 0:
-                time.sleep(0)  # verifying is CPU work: give the door thread the GIL
+        for env in envelopes:
+            # Verifying is CPU work: while a door decides and records, this thread waits
+            # (without the GIL), so the door's verdict does not queue behind a catch-up.
+            self.store.wait_for_door()
             if isinstance(env, dict) and env.get("origin") == self.me:
                 continue  # our own scan coming back
             try:
@@ -587,10 +586,8 @@ class MeshNode:
                 self.refusals["too_large"] += 1
                 continue
             good.append((signed, wire))
-        new = 0
-        for start in range(0, len(good), RECORD_BATCH):
-            new += mesh_log.record_peer_scans(self.store, good[start : start + RECORD_BATCH])
-            time.sleep(0)  # let a waiting door thread have the journal and the GIL first
+        # a few scans per transaction, the door first (mesh_log.record_peer_scans)
+        new = mesh_log.record_peer_scans(self.store, good) if good else 0
         self.received += new
         if new and self.on_scans is not None:
             self.on_scans(new)
