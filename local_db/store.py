@@ -247,6 +247,7 @@ class Store:
         self.reader = _connect(self.path, attach=self.journal_path, query_only=True)
         self._peer_journal: sqlite3.Connection | None = None  # opened by the mesh's first use
         self._peer_lock = threading.Lock()  # the mesh's connection: one user at a time
+        self.peer_scans_unchecked = 0  # peer scans written since the mesh's last checkpoint
         # How many door (foreground) journal writers are waiting for, or inside, a journal
         # transaction: background writers (the mesh) step aside while it is not zero.
         self._door_waiting = 0

@@ -29,6 +29,7 @@ import json
 import logging
 import queue
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -56,6 +57,10 @@ MAX_PENDING_PER_ADDRESS = 4  # in progress at once from one source address
 CONNECT_BURST = 8
 CONNECT_RATE_PER_S = 2.0
 MAX_CANDIDATES = 64  # addresses dialled (a flood of fake mDNS answers must not spawn more)
+# How long one thread runs Python before another waiting one gets the interpreter (the GIL;
+# Python's default is 5 ms). Verifying a catch-up is CPU work in Python: at 5 ms, each of
+# the door's disk reads and writes could wait 5 ms to resume. Set when a mesh starts.
+SWITCH_INTERVAL_S = 0.001
 CONTACT_SAVE_S = 1.0  # the peers' last contact is saved for ``gatehouse status`` this often
 
 
@@ -70,7 +75,9 @@ class MeshConfig:
     have_interval_s: float = 5.0
     rate_per_s: float = 5000.0
     burst: float = 20000.0
-    batch: int = 500
+    # Envelopes per catch-up message: parsing one holds the GIL throughout, so it is kept
+    # small enough (~50 KB) that a door thread waiting for the GIL is not kept long.
+    batch: int = 100
 
 
 @dataclass
@@ -139,6 +146,8 @@ class MeshNode:
 
     # -- life cycle ------------------------------------------------------------------------
     def start(self) -> MeshNode:
+        if sys.getswitchinterval() > SWITCH_INTERVAL_S:
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
         self._listener = self._bind()
         self.port = self._listener.getsockname()[1]
         for target, name in (
