@@ -25,6 +25,7 @@ a flooding peer is slowed down, the door is not).
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import queue
@@ -52,6 +53,10 @@ SEND_QUEUE = 256  # messages waiting per link; beyond this the link is dropped
 # connections never stops it from linking outwards):
 MAX_HANDSHAKES = 32  # in progress at once, from every address together
 MAX_PENDING_PER_ADDRESS = 4  # in progress at once from one source address
+# Handshakes kept for addresses the kiosk already knows as a peer's (its static list, the
+# LAN addresses the server saw its certified devices at), outside the pool of 32: strangers
+# flooding from many addresses cannot keep a known gate out.
+KNOWN_RESERVE = 8
 # New connections per source address: a bucket of this many, refilled at this rate; a
 # handshake that proves a certified device gives its token back, so only strangers pay.
 CONNECT_BURST = 8
@@ -130,8 +135,10 @@ class MeshNode:
         self._links_lock = threading.Lock()
         self._dialling: set[str] = set()
         self._address_peer: dict[str, str] = {}  # dialled address -> the device found there
-        # accepted connections still in their handshake: id -> (source address, socket)
-        self._pending: dict[int, tuple[str, socket.socket]] = {}
+        # accepted connections still in their handshake, oldest first:
+        # ticket -> (source address, socket, in the reserve for known addresses)
+        self._pending: dict[int, tuple[str, socket.socket, bool]] = {}
+        self._tickets = itertools.count(1)
         self._connect_tokens: dict[str, tuple[float, float]] = {}  # address -> (tokens, at)
         self._backoff: dict[str, tuple[float, float]] = {}  # address -> (retry at, delay)
         self._stop = threading.Event()
@@ -254,27 +261,32 @@ class MeshNode:
         """Room in the handshake pool for a connection from ``host``, or None (refused).
 
         One address gets at most MAX_PENDING_PER_ADDRESS handshakes at once and
-        CONNECT_BURST new ones (refilled at CONNECT_RATE_PER_S). When the pool is full, a
-        connection from an address holding fewer handshakes than the greediest one takes
-        the greediest address's oldest slot: a flood from a few addresses cannot keep a
-        kiosk arriving from another one out."""
+        CONNECT_BURST new ones (refilled at CONNECT_RATE_PER_S). An address the kiosk knows
+        as a peer's (``known_hosts``) first takes one of KNOWN_RESERVE slots of its own.
+        When the pool of MAX_HANDSHAKES is full, a newcomer takes a slot: the oldest of the
+        greediest address if that address holds more than the newcomer, else the oldest of
+        all. A real kiosk's handshake takes milliseconds, a stalled stranger's holds its slot
+        until others arrive: so strangers from many addresses (each holding one slot) cannot
+        keep a gate that is still unknown here out either, only slow it by a retry."""
         now = time.monotonic()
+        known = host in self.known_hosts()
         victim = None
         with self._links_lock:
             tokens, at = self._connect_tokens.get(host, (CONNECT_BURST, now))
             tokens = min(CONNECT_BURST, tokens + (now - at) * CONNECT_RATE_PER_S)
-            held = Counter(h for h, _ in self._pending.values())
+            held = Counter(h for h, _, _ in self._pending.values())
             if tokens < 1 or held[host] >= MAX_PENDING_PER_ADDRESS:
                 self._connect_tokens[host] = (tokens, now)
                 self.refusals["busy"] += 1
                 return None
-            if len(self._pending) >= MAX_HANDSHAKES:
-                greedy, most = held.most_common(1)[0]
-                if most <= held[host] + 1:
-                    self._connect_tokens[host] = (tokens, now)
-                    self.refusals["busy"] += 1
-                    return None
-                oldest = min(k for k, (h, _) in self._pending.items() if h == greedy)
+            reserved = known and sum(r for _, _, r in self._pending.values()) < KNOWN_RESERVE
+            pool = [(k, h) for k, (h, _, r) in self._pending.items() if not r]  # oldest first
+            if not reserved and len(pool) >= MAX_HANDSHAKES:
+                greedy, most = Counter(h for _, h in pool).most_common(1)[0]
+                if most > held[host] + 1:
+                    oldest = next(k for k, h in pool if h == greedy)
+                else:
+                    oldest = pool[0][0]
                 victim = self._pending.pop(oldest)[1]
                 self.refusals["evicted"] += 1
             self._connect_tokens[host] = (tokens - 1, now)
@@ -286,14 +298,24 @@ class MeshNode:
                 ]
                 for h in full:
                     del self._connect_tokens[h]
-            ticket = id(sock)
-            self._pending[ticket] = (host, sock)
+            ticket = next(self._tickets)
+            self._pending[ticket] = (host, sock, reserved)
         if victim is not None:
             try:
                 victim.shutdown(socket.SHUT_RDWR)  # its handshake thread sees the end and quits
             except OSError:
                 pass
         return ticket
+
+    def known_hosts(self) -> frozenset[str]:
+        """Hosts this kiosk knows as its peers': its static list and the LAN addresses the
+        server saw its certified devices at (not mDNS answers: anyone on the LAN can make
+        those up)."""
+        addresses = list(self.config.peers)
+        for peer in self.peers().values():
+            if peer.status == "active" and peer.device_id != self.me:
+                addresses.extend(peer.lan)
+        return frozenset(a[0] for a in map(split_address, addresses) if a is not None)
 
     def _handshake(
         self, sock: socket.socket, address: str, ticket: int | None, dialled: bool = False

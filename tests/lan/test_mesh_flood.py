@@ -25,13 +25,20 @@ class Flood:
     """Per target port and per attacking address: four slowloris and four idle sockets,
     each reopened whenever the kiosk closes it."""
 
-    def __init__(self, ports: list[int], per_address: int = 4):
+    def __init__(
+        self,
+        ports: list[int],
+        per_address: int = 4,
+        sources: list[str] = ATTACKERS,
+        pause_s: float = 0.05,
+    ):
         self.slots = [
             (port, source, slow)
             for port in ports
-            for source in ATTACKERS
+            for source in sources
             for slow in (True,) * per_address + (False,) * per_address
         ]
+        self.pause_s = pause_s
         self.socks: dict[int, socket.socket | None] = dict.fromkeys(range(len(self.slots)))
         self.opened = 0
         self._stop = threading.Event()
@@ -92,7 +99,7 @@ class Flood:
                         s.close()
                         s = None
                 self.socks[i] = s
-            self._stop.wait(0.05)
+            self._stop.wait(self.pause_s)
 
 
 def test_a_slowloris_handshake_is_hung_up_on_at_the_whole_handshake_deadline(gates_factory, live):
@@ -134,6 +141,29 @@ def test_two_kiosks_link_and_refuse_a_double_entry_under_a_connection_flood(live
         b.node.discovered = lambda: [f"127.0.0.1:{pa}"]
         wait_for(lambda: a.node.linked() == [b.device_id], limit_s=30, what="A linked to B")
         wait_for(lambda: b.node.linked() == [a.device_id], limit_s=30, what="B linked to A")
+        assert a.checkin.check(ticket["code"]).admitted
+        wait_for(lambda: b.store.ticket_state(ticket["ticket_id"]).inside, what="B heard")
+        assert b.checkin.check(ticket["code"]).reason == "already_inside"
+
+
+# More source addresses than the handshake pool has slots (32), each holding one.
+MANY_ATTACKERS = [f"127.0.{1 + n // 200}.{2 + n % 200}" for n in range(40)]
+
+
+def test_a_gate_unknown_here_still_links_in_while_strangers_from_40_addresses_flood(
+    live, gates_factory
+):
+    demo = live.demo_event(2)
+    ev, ticket = demo["event"]["id"], demo["tickets"][0]
+    a, b = gates_factory(ev, 2)
+    pb = free_port()
+    # one slowloris and one idle connection per address, reopened within 10 ms of closing
+    with Flood([pb], per_address=1, sources=MANY_ATTACKERS, pause_s=0.01) as flood:
+        b.start_mesh(port=pb)
+        assert "127.0.0.1" not in b.node.known_hosts()  # B cannot dial A, nor reserve for it
+        wait_for(lambda: flood.opened > 200, what="the flood filling and refilling B's pool")
+        a.start_mesh([f"127.0.0.1:{pb}"])  # only A knows where the other is: it dials in
+        wait_for(lambda: b.node.linked() == [a.device_id], limit_s=30, what="A linked in")
         assert a.checkin.check(ticket["code"]).admitted
         wait_for(lambda: b.store.ticket_state(ticket["ticket_id"]).inside, what="B heard")
         assert b.checkin.check(ticket["code"]).reason == "already_inside"
