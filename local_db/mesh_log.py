@@ -98,9 +98,9 @@ def add_own(store: Store, signed: list[tuple[int, SignedScan, bytes]]) -> None:
 # Peer scans per journal transaction at most; a door asking for the journal ends one
 # sooner, after the scan being recorded (see record_peer_scans).
 RECORD_STEP = 50
-# The mesh copies the journal's log into the file itself (Store.checkpoint_peer_writes)
-# after this many new peer scans, well before SQLite's automatic checkpoint (1,000 pages)
-# would make a door's commit do it.
+# The mesh copies the journal's log into the file itself (Store.checkpoint_peer_writes,
+# on a thread of its own) after this many new peer scans, well before SQLite's automatic
+# checkpoint (1,000 pages) would make a door's commit do it.
 CHECKPOINT_EVERY = 200
 
 
@@ -137,10 +137,15 @@ def record_peer_scans(store: Store, signed: list[tuple[SignedScan, bytes]]) -> i
                 if i == len(signed) or store.door_waiting():
                     break  # commit now: the door is next
     store.peer_scans_unchecked += new
-    if store.peer_scans_unchecked >= CHECKPOINT_EVERY:
-        store.peer_scans_unchecked = 0
-        store.checkpoint_peer_writes()
     return new
+
+
+def checkpoint_due(store: Store) -> bool:
+    """Whether enough peer scans were written since the last checkpoint (and reset it)."""
+    if store.peer_scans_unchecked < CHECKPOINT_EVERY:
+        return False
+    store.peer_scans_unchecked = 0
+    return True
 
 
 def have(store: Store) -> dict[str, int]:

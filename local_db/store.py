@@ -248,6 +248,8 @@ class Store:
         self._peer_journal: sqlite3.Connection | None = None  # opened by the mesh's first use
         self._peer_lock = threading.Lock()  # the mesh's connection: one user at a time
         self.peer_scans_unchecked = 0  # peer scans written since the mesh's last checkpoint
+        self._checkpointer: sqlite3.Connection | None = None  # checkpoint_peer_writes' own
+        self._checkpoint_lock = threading.Lock()
         # How many door (foreground) journal writers are waiting for, or inside, a journal
         # transaction: background writers (the mesh) step aside while it is not zero.
         self._door_waiting = 0
@@ -277,9 +279,10 @@ class Store:
                 _owner_only(f, 0o600)
 
     def close(self) -> None:
-        with self._peer_lock, self._lock, self._journal_lock:
+        with self._checkpoint_lock, self._peer_lock, self._lock, self._journal_lock:
             # ``journal`` last: it is the one that leaves the scan journal's log in place.
-            for conn in (self.reader, self._peer_journal, self.conn, self.journal):
+            conns = (self.reader, self._checkpointer, self._peer_journal, self.conn, self.journal)
+            for conn in conns:
                 if conn is not None:
                     conn.close()
 
@@ -400,13 +403,17 @@ class Store:
             self._door_idle.wait_for(lambda: not self._door_waiting, timeout)
 
     def checkpoint_peer_writes(self) -> None:
-        """Copy the journal's log into the file (PASSIVE: never blocks a writer), outside
-        the journal lock, so no door commit pays for the mesh's pages."""
-        try:
-            with self._peer_lock:  # the mesh's connection, not the journal's lock
-                self.peer_journal.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        except sqlite3.Error:
-            pass  # the next door commit's automatic checkpoint does it instead
+        """Copy the journal's log into the file (PASSIVE: never blocks a writer) on a
+        connection of its own, outside every lock the door or the mesh's writer takes, so
+        neither a door commit nor the catch-up waits for the mesh's pages to be copied."""
+        with self._checkpoint_lock:
+            try:
+                if self._checkpointer is None:
+                    self._checkpointer = _connect(self.journal_path)
+                    self._checkpointer.execute("PRAGMA wal_autocheckpoint=0")
+                self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:
+                pass  # the next door commit's automatic checkpoint does it instead
 
     @staticmethod
     def _rollback(conn: sqlite3.Connection) -> None:

@@ -149,6 +149,7 @@ class MeshNode:
         self._listener: socket.socket | None = None
         self._contact_saved = 0.0  # monotonic time the links (and last contacts) were saved
         self._save_lock = threading.Lock()  # one save at a time: a stale list never wins
+        self._checkpointing = threading.Lock()  # one journal checkpoint thread at a time
         self.port = 0
 
     # -- life cycle ------------------------------------------------------------------------
@@ -619,10 +620,17 @@ class MeshNode:
             good.append((signed, wire))
         # a few scans per transaction, the door first (mesh_log.record_peer_scans)
         new = mesh_log.record_peer_scans(self.store, good) if good else 0
+        if mesh_log.checkpoint_due(self.store) and not self._checkpointing.locked():
+            self._spawn(self._checkpoint, "mesh-checkpoint")
         self.received += new
         if new and self.on_scans is not None:
             self.on_scans(new)
         return new
+
+    def _checkpoint(self) -> None:
+        """The catch-up's pages into the journal file, beside the catch-up, not in its way."""
+        with self._checkpointing:
+            self.store.checkpoint_peer_writes()
 
     def _throttle(self, link: _Link, n: int) -> None:
         """Token bucket per link: a flood is slowed to ``rate_per_s``, never buffered."""
