@@ -21,6 +21,11 @@ ticket, key or staff member. Memory is bounded (one frame at a time, ``MAX_FRAME
 bounded send queue per link: a peer too slow to drain it is dropped and catches up when it
 comes back) and so is the rate (``rate_per_s`` scans a second per link, a token bucket:
 a flooding peer is slowed down, the door is not).
+
+The door goes first: while a door transaction waits or runs, readers stop verifying and the
+recorder commits after the scan in hand (``Store.wait_for_door``, ``Store.door_waiting``;
+peer scans are written on the mesh's own journal connection, ``Store.peer_transaction``),
+so a catch-up of thousands of scans never makes a verdict queue behind it.
 """
 
 from __future__ import annotations
