@@ -56,31 +56,38 @@ def data_version(store: Store) -> int:
 
 
 def unsigned_own_scans(store: Store, me: str, limit: int = 500) -> list[tuple[int, Scan]]:
-    """This kiosk's scans (made since pairing) not yet in the mesh log, oldest first."""
-    with store._journal_lock:
-        top = store.journal.execute(
+    """This kiosk's scans (made since pairing) not yet in the mesh log, oldest first.
+
+    Read on the mesh's own connection, without the journal lock the door writes under."""
+    with store._peer_lock:
+        c = store.peer_journal
+        top = c.execute(
             "SELECT coalesce(max(scan_n), 0) FROM mesh_log WHERE origin = ?", (me,)
         ).fetchone()[0]
-        rows = store.journal.execute(
+        rows = c.execute(
             "SELECT n, scan_id FROM scans WHERE n > ? AND origin = 'local' AND device_id = ?"
             " ORDER BY n LIMIT ?",
             (top, me, limit),
         ).fetchall()
-        return [(n, s) for n, sid in rows if (s := store.scan(sid)) is not None]
+        return [(n, s) for n, sid in rows if (s := store.scan(sid, c)) is not None]
 
 
 def next_own_lseq(store: Store, me: str) -> int:
-    return (
-        store.journal.execute(
+    with store._peer_lock:
+        top = store.peer_journal.execute(
             "SELECT coalesce(max(lseq), 0) FROM mesh_log WHERE origin = ?", (me,)
         ).fetchone()[0]
-        + 1
-    )
+    return top + 1
 
 
 def add_own(store: Store, signed: list[tuple[int, SignedScan, bytes]]) -> None:
-    """Log this kiosk's own signed scans: (journal row n, envelope, its wire bytes)."""
-    with store.journal_transaction() as c:
+    """Log this kiosk's own signed scans: (journal row n, envelope, its wire bytes).
+
+    On the mesh's connection, after any door waiting: if a power cut loses them, the same
+    scans are signed again in the same order, into the same envelopes (Ed25519 signatures
+    are deterministic), so what peers already hold stays right."""
+    store.wait_for_door()
+    with store.peer_transaction() as c:
         c.executemany(
             "INSERT INTO mesh_log (origin, lseq, scan_id, envelope, scan_n, forwarded,"
             " received_at) VALUES (?,?,?,?,?,1,?)",
@@ -88,25 +95,57 @@ def add_own(store: Store, signed: list[tuple[int, SignedScan, bytes]]) -> None:
         )
 
 
+# Peer scans per journal transaction at most; a door asking for the journal ends one
+# sooner, after the scan being recorded (see record_peer_scans).
+RECORD_STEP = 50
+# The mesh copies the journal's log into the file itself (Store.checkpoint_peer_writes,
+# on a thread of its own) after this many new peer scans, well before SQLite's automatic
+# checkpoint (1,000 pages) would make a door's commit do it.
+CHECKPOINT_EVERY = 200
+
+
 def record_peer_scans(store: Store, signed: list[tuple[SignedScan, bytes]]) -> int:
-    """Verified peer envelopes into the log and their scans into ticket state, in one
-    transaction. Idempotent: an envelope already held (same origin and sequence number, or
-    the same scan id) changes nothing. Returns how many were new."""
+    """Verified peer envelopes into the log and their scans into ticket state. Idempotent:
+    an envelope already held (same origin and sequence number, or the same scan id)
+    changes nothing. Returns how many were new.
+
+    The door goes first: the scans are written on the mesh's own journal connection
+    (``Store.peer_transaction``, commits without a disk flush), a few at a time, and when a
+    door asks for the journal the open transaction is committed after the scan in hand
+    and the rest waits until the door's verdict is durable (``Store.wait_for_door``). A
+    scan and its envelope are always committed together."""
     new = 0
-    now = time.time()
-    with store.journal_transaction() as c:
-        for s, wire in signed:
-            try:
-                c.execute(
-                    "INSERT INTO mesh_log (origin, lseq, scan_id, envelope, forwarded,"
-                    " received_at) VALUES (?,?,?,?,0,?)",
-                    (s.origin, s.lseq, s.scan.scan_id, wire, now),
-                )
-            except sqlite3.IntegrityError:
-                continue  # held already (a replay, or the same scan by another path)
-            new += 1
-            store._record(c, s.scan, "peer")
+    i = 0
+    while i < len(signed):
+        store.wait_for_door()
+        now = time.time()
+        with store.peer_transaction() as c:
+            for _ in range(RECORD_STEP):
+                s, wire = signed[i]
+                i += 1
+                try:
+                    c.execute(
+                        "INSERT INTO mesh_log (origin, lseq, scan_id, envelope, forwarded,"
+                        " received_at) VALUES (?,?,?,?,0,?)",
+                        (s.origin, s.lseq, s.scan.scan_id, wire, now),
+                    )
+                except sqlite3.IntegrityError:
+                    pass  # held already (a replay, or the same scan by another path)
+                else:
+                    new += 1
+                    store._record(c, s.scan, "peer")
+                if i == len(signed) or store.door_waiting():
+                    break  # commit now: the door is next
+    store.peer_scans_unchecked += new
     return new
+
+
+def checkpoint_due(store: Store) -> bool:
+    """Whether enough peer scans were written since the last checkpoint (and reset it)."""
+    if store.peer_scans_unchecked < CHECKPOINT_EVERY:
+        return False
+    store.peer_scans_unchecked = 0
+    return True
 
 
 def have(store: Store) -> dict[str, int]:

@@ -245,6 +245,15 @@ class Store:
         with self._lock:
             migrate(self.conn)
         self.reader = _connect(self.path, attach=self.journal_path, query_only=True)
+        self._peer_journal: sqlite3.Connection | None = None  # opened by the mesh's first use
+        self._peer_lock = threading.Lock()  # the mesh's connection: one user at a time
+        self.peer_scans_unchecked = 0  # peer scans written since the mesh's last checkpoint
+        self._checkpointer: sqlite3.Connection | None = None  # checkpoint_peer_writes' own
+        self._checkpoint_lock = threading.Lock()
+        # How many door (foreground) journal writers are waiting for, or inside, a journal
+        # transaction: background writers (the mesh) step aside while it is not zero.
+        self._door_waiting = 0
+        self._door_idle = threading.Condition(threading.Lock())
         self._reference: Reference | None = None
         self._generation = 0
         self._data_version: int | None = None  # the main file's, when the cache was checked
@@ -270,10 +279,12 @@ class Store:
                 _owner_only(f, 0o600)
 
     def close(self) -> None:
-        with self._lock, self._journal_lock:
+        with self._checkpoint_lock, self._peer_lock, self._lock, self._journal_lock:
             # ``journal`` last: it is the one that leaves the scan journal's log in place.
-            for conn in (self.reader, self.conn, self.journal):
-                conn.close()
+            conns = (self.reader, self._checkpointer, self._peer_journal, self.conn, self.journal)
+            for conn in conns:
+                if conn is not None:
+                    conn.close()
 
     def __enter__(self) -> Store:
         return self
@@ -311,26 +322,98 @@ class Store:
         another one on the same kiosk home. Nested use on the same thread joins the open
         transaction: CheckIn decides and ``record_scan`` writes in one.
         """
-        with self._journal_lock:
-            if self._journal_tx_thread == threading.get_ident():
+        if self._journal_tx_thread == threading.get_ident():
+            with self._journal_lock:  # joins this thread's open transaction
                 yield self.journal
-                return
-            self.journal.execute("BEGIN IMMEDIATE")
-            self._journal_tx_thread = threading.get_ident()
-            try:
-                yield self.journal
-            except BaseException:
+            return
+        # A door (or any foreground writer) is waiting: the mesh's writer commits what it
+        # has at its next scan and steps aside until this transaction is over.
+        with self._door_idle:
+            self._door_waiting += 1
+        try:
+            with self._journal_lock:
+                self.journal.execute("BEGIN IMMEDIATE")
+                self._journal_tx_thread = threading.get_ident()
+                try:
+                    yield self.journal
+                except BaseException:
+                    self._journal_tx_thread = None
+                    self._rollback(self.journal)
+                    raise
                 self._journal_tx_thread = None
-                self._rollback(self.journal)
-                raise
-            self._journal_tx_thread = None
+                try:
+                    self.journal.execute("COMMIT")
+                except BaseException:
+                    # A failed COMMIT (disk full, I/O error) may leave the transaction open:
+                    # end it, so the connection is usable if the disk comes back.
+                    self._rollback(self.journal)
+                    raise
+        finally:
+            with self._door_idle:
+                self._door_waiting -= 1
+                if not self._door_waiting:
+                    self._door_idle.notify_all()
+
+    @contextmanager
+    def peer_transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction on the scan journal for the LAN mesh's peer scans.
+
+        Its own connection, so a commit does not wait for the disk (synchronous NORMAL: a
+        power cut may lose the last peer scans and their envelopes together, and the mesh
+        asks its peers for them again; the next door commit makes them durable anyway).
+        Kept short by its caller, which checks ``door_waiting`` after every scan and
+        commits at once when a door asks for the journal (``wait_for_door``).
+        """
+        with self._peer_lock, self._journal_lock:
+            conn = self.peer_journal
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                self.journal.execute("COMMIT")
+                yield conn
             except BaseException:
-                # A failed COMMIT (disk full, I/O error) may leave the transaction open:
-                # end it, so the connection is usable if the disk comes back.
-                self._rollback(self.journal)
+                self._rollback(conn)
                 raise
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                self._rollback(conn)
+                raise
+
+    @property
+    def peer_journal(self) -> sqlite3.Connection:
+        """The LAN mesh's own writer to the scan journal (``peer_transaction``): NORMAL, so
+        its commits wait for no disk flush, and no automatic checkpoint (the mesh runs one
+        itself, outside the journal lock): a door asking for the journal waits for neither."""
+        if self._peer_journal is None:
+            conn = _connect(self.journal_path)
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+            self._peer_journal = conn
+        return self._peer_journal
+
+    def door_waiting(self) -> bool:
+        """Whether a door (any foreground writer) waits for, or holds, the scan journal."""
+        return self._door_waiting > 0
+
+    def wait_for_door(self, timeout: float = 1.0) -> None:
+        """Background work (the mesh) steps aside while a door is deciding and recording:
+        it waits here, without the GIL, until no door transaction is waiting or open."""
+        if not self._door_waiting:
+            return
+        with self._door_idle:
+            self._door_idle.wait_for(lambda: not self._door_waiting, timeout)
+
+    def checkpoint_peer_writes(self) -> None:
+        """Copy the journal's log into the file (PASSIVE: never blocks a writer) on a
+        connection of its own, outside every lock the door or the mesh's writer takes, so
+        neither a door commit nor the catch-up waits for the mesh's pages to be copied."""
+        with self._checkpoint_lock:
+            try:
+                if self._checkpointer is None:
+                    self._checkpointer = _connect(self.journal_path)
+                    self._checkpointer.execute("PRAGMA wal_autocheckpoint=0")
+                self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:
+                pass  # the next door commit's automatic checkpoint does it instead
 
     @staticmethod
     def _rollback(conn: sqlite3.Connection) -> None:
@@ -625,8 +708,9 @@ class Store:
             return None
         return MediumRecord(bytes(row[0]), row[1], row[2], row[3])
 
-    def ticket_state(self, ticket_id: int) -> TicketState:
-        row = self.journal.execute(
+    def ticket_state(self, ticket_id: int, conn: sqlite3.Connection | None = None) -> TicketState:
+        c = conn or self.journal
+        row = c.execute(
             "SELECT inside, entries, last_at, last_gate, last_device, last_scan_id"
             " FROM ticket_state"
             " WHERE ticket_id = ?",
@@ -681,14 +765,15 @@ class Store:
         )
         if cur.rowcount == 0 or scan.ticket_id is None:
             return None
-        before = self.ticket_state(scan.ticket_id)
-        annulled = self.scan(scan.annuls) if scan.annuls else None
+        # read through ``c``: the mesh records on its own connection (peer_transaction)
+        before = self.ticket_state(scan.ticket_id, c)
+        annulled = self.scan(scan.annuls, c) if scan.annuls else None
         after = next_state(before, scan, annulled)
         if scan.kind == "scan":
             # A peer's annulment may have arrived before the admit it cancels: apply it now.
-            early = self.annulment_of(scan.scan_id)
+            early = self.annulment_of(scan.scan_id, c)
             if early is not None:
-                after = next_state(after, self.scan(early), scan)
+                after = next_state(after, self.scan(early, c), scan)
         if after == before:
             return after
         c.execute(
@@ -717,15 +802,17 @@ class Store:
             )
         return after
 
-    def annulment_of(self, scan_id: str) -> str | None:
+    def annulment_of(self, scan_id: str, conn: sqlite3.Connection | None = None) -> str | None:
         """The id of the annul scan that cancels ``scan_id``, if any."""
-        row = self.journal.execute(
+        c = conn or self.journal
+        row = c.execute(
             "SELECT scan_id FROM scans WHERE annuls = ? AND kind = 'annul' LIMIT 1", (scan_id,)
         ).fetchone()
         return row[0] if row else None
 
-    def scan(self, scan_id: str) -> Scan | None:
-        row = self.journal.execute(
+    def scan(self, scan_id: str, conn: sqlite3.Connection | None = None) -> Scan | None:
+        c = conn or self.journal
+        row = c.execute(
             "SELECT scan_id, device_id, direction, verdict, reason, at, clock_offset, kind, gate,"
             " staff, ticket_id, hex(code_hash), override_reason, annuls FROM scans"
             " WHERE scan_id = ?",

@@ -21,14 +21,21 @@ ticket, key or staff member. Memory is bounded (one frame at a time, ``MAX_FRAME
 bounded send queue per link: a peer too slow to drain it is dropped and catches up when it
 comes back) and so is the rate (``rate_per_s`` scans a second per link, a token bucket:
 a flooding peer is slowed down, the door is not).
+
+The door goes first: while a door transaction waits or runs, readers stop verifying and the
+recorder commits after the scan in hand (``Store.wait_for_door``, ``Store.door_waiting``;
+peer scans are written on the mesh's own journal connection, ``Store.peer_transaction``),
+so a catch-up of thousands of scans never makes a verdict queue behind it.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import queue
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -51,14 +58,20 @@ SEND_QUEUE = 256  # messages waiting per link; beyond this the link is dropped
 # connections never stops it from linking outwards):
 MAX_HANDSHAKES = 32  # in progress at once, from every address together
 MAX_PENDING_PER_ADDRESS = 4  # in progress at once from one source address
+# Handshakes kept for addresses the kiosk already knows as a peer's (its static list, the
+# LAN addresses the server saw its certified devices at), outside the pool of 32: strangers
+# flooding from many addresses cannot keep a known gate out.
+KNOWN_RESERVE = 8
 # New connections per source address: a bucket of this many, refilled at this rate; a
 # handshake that proves a certified device gives its token back, so only strangers pay.
 CONNECT_BURST = 8
 CONNECT_RATE_PER_S = 2.0
 MAX_CANDIDATES = 64  # addresses dialled (a flood of fake mDNS answers must not spawn more)
+# How long one thread runs Python before another waiting one gets the interpreter (the GIL;
+# Python's default is 5 ms). Verifying a catch-up is CPU work in Python: at 5 ms, each of
+# the door's disk reads and writes could wait 5 ms to resume. Set when a mesh starts.
+SWITCH_INTERVAL_S = 0.001
 CONTACT_SAVE_S = 1.0  # the peers' last contact is saved for ``gatehouse status`` this often
-# Peer scans per journal transaction: the door's own commit waits behind at most one.
-RECORD_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -72,7 +85,9 @@ class MeshConfig:
     have_interval_s: float = 5.0
     rate_per_s: float = 5000.0
     burst: float = 20000.0
-    batch: int = 500
+    # Envelopes per catch-up message: parsing one holds the GIL throughout, so it is kept
+    # small enough (~50 KB) that a door thread waiting for the GIL is not kept long.
+    batch: int = 100
 
 
 @dataclass
@@ -125,8 +140,10 @@ class MeshNode:
         self._links_lock = threading.Lock()
         self._dialling: set[str] = set()
         self._address_peer: dict[str, str] = {}  # dialled address -> the device found there
-        # accepted connections still in their handshake: id -> (source address, socket)
-        self._pending: dict[int, tuple[str, socket.socket]] = {}
+        # accepted connections still in their handshake, oldest first:
+        # ticket -> (source address, socket, in the reserve for known addresses)
+        self._pending: dict[int, tuple[str, socket.socket, bool]] = {}
+        self._tickets = itertools.count(1)
         self._connect_tokens: dict[str, tuple[float, float]] = {}  # address -> (tokens, at)
         self._backoff: dict[str, tuple[float, float]] = {}  # address -> (retry at, delay)
         self._stop = threading.Event()
@@ -137,10 +154,13 @@ class MeshNode:
         self._listener: socket.socket | None = None
         self._contact_saved = 0.0  # monotonic time the links (and last contacts) were saved
         self._save_lock = threading.Lock()  # one save at a time: a stale list never wins
+        self._checkpointing = threading.Lock()  # one journal checkpoint thread at a time
         self.port = 0
 
     # -- life cycle ------------------------------------------------------------------------
     def start(self) -> MeshNode:
+        if sys.getswitchinterval() > SWITCH_INTERVAL_S:
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
         self._listener = self._bind()
         self.port = self._listener.getsockname()[1]
         for target, name in (
@@ -247,27 +267,32 @@ class MeshNode:
         """Room in the handshake pool for a connection from ``host``, or None (refused).
 
         One address gets at most MAX_PENDING_PER_ADDRESS handshakes at once and
-        CONNECT_BURST new ones (refilled at CONNECT_RATE_PER_S). When the pool is full, a
-        connection from an address holding fewer handshakes than the greediest one takes
-        the greediest address's oldest slot: a flood from a few addresses cannot keep a
-        kiosk arriving from another one out."""
+        CONNECT_BURST new ones (refilled at CONNECT_RATE_PER_S). An address the kiosk knows
+        as a peer's (``known_hosts``) first takes one of KNOWN_RESERVE slots of its own.
+        When the pool of MAX_HANDSHAKES is full, a newcomer takes a slot: the oldest of the
+        greediest address if that address holds more than the newcomer, else the oldest of
+        all. A real kiosk's handshake takes milliseconds, a stalled stranger's holds its slot
+        until others arrive: so strangers from many addresses (each holding one slot) cannot
+        keep a gate that is still unknown here out either, only slow it by a retry."""
         now = time.monotonic()
+        known = host in self.known_hosts()
         victim = None
         with self._links_lock:
             tokens, at = self._connect_tokens.get(host, (CONNECT_BURST, now))
             tokens = min(CONNECT_BURST, tokens + (now - at) * CONNECT_RATE_PER_S)
-            held = Counter(h for h, _ in self._pending.values())
+            held = Counter(h for h, _, _ in self._pending.values())
             if tokens < 1 or held[host] >= MAX_PENDING_PER_ADDRESS:
                 self._connect_tokens[host] = (tokens, now)
                 self.refusals["busy"] += 1
                 return None
-            if len(self._pending) >= MAX_HANDSHAKES:
-                greedy, most = held.most_common(1)[0]
-                if most <= held[host] + 1:
-                    self._connect_tokens[host] = (tokens, now)
-                    self.refusals["busy"] += 1
-                    return None
-                oldest = min(k for k, (h, _) in self._pending.items() if h == greedy)
+            reserved = known and sum(r for _, _, r in self._pending.values()) < KNOWN_RESERVE
+            pool = [(k, h) for k, (h, _, r) in self._pending.items() if not r]  # oldest first
+            if not reserved and len(pool) >= MAX_HANDSHAKES:
+                greedy, most = Counter(h for _, h in pool).most_common(1)[0]
+                if most > held[host] + 1:
+                    oldest = next(k for k, h in pool if h == greedy)
+                else:
+                    oldest = pool[0][0]
                 victim = self._pending.pop(oldest)[1]
                 self.refusals["evicted"] += 1
             self._connect_tokens[host] = (tokens - 1, now)
@@ -279,14 +304,24 @@ class MeshNode:
                 ]
                 for h in full:
                     del self._connect_tokens[h]
-            ticket = id(sock)
-            self._pending[ticket] = (host, sock)
+            ticket = next(self._tickets)
+            self._pending[ticket] = (host, sock, reserved)
         if victim is not None:
             try:
                 victim.shutdown(socket.SHUT_RDWR)  # its handshake thread sees the end and quits
             except OSError:
                 pass
         return ticket
+
+    def known_hosts(self) -> frozenset[str]:
+        """Hosts this kiosk knows as its peers': its static list and the LAN addresses the
+        server saw its certified devices at (not mDNS answers: anyone on the LAN can make
+        those up)."""
+        addresses = list(self.config.peers)
+        for peer in self.peers().values():
+            if peer.status == "active" and peer.device_id != self.me:
+                addresses.extend(peer.lan)
+        return frozenset(a[0] for a in map(split_address, addresses) if a is not None)
 
     def _handshake(
         self, sock: socket.socket, address: str, ticket: int | None, dialled: bool = False
@@ -572,9 +607,10 @@ class MeshNode:
         """Verify each envelope, record the good ones; refusals counted, never stored."""
         good = []
         active = {d: p.key for d, p in self.peers().items() if p.status == "active"}
-        for i, env in enumerate(envelopes):
-            if i and i % RECORD_BATCH == 0:
-                time.sleep(0)  # verifying is CPU work: give the door thread the GIL
+        for env in envelopes:
+            # Verifying is CPU work: while a door decides and records, this thread waits
+            # (without the GIL), so the door's verdict does not queue behind a catch-up.
+            self.store.wait_for_door()
             if isinstance(env, dict) and env.get("origin") == self.me:
                 continue  # our own scan coming back
             try:
@@ -587,14 +623,19 @@ class MeshNode:
                 self.refusals["too_large"] += 1
                 continue
             good.append((signed, wire))
-        new = 0
-        for start in range(0, len(good), RECORD_BATCH):
-            new += mesh_log.record_peer_scans(self.store, good[start : start + RECORD_BATCH])
-            time.sleep(0)  # let a waiting door thread have the journal and the GIL first
+        # a few scans per transaction, the door first (mesh_log.record_peer_scans)
+        new = mesh_log.record_peer_scans(self.store, good) if good else 0
+        if mesh_log.checkpoint_due(self.store) and not self._checkpointing.locked():
+            self._spawn(self._checkpoint, "mesh-checkpoint")
         self.received += new
         if new and self.on_scans is not None:
             self.on_scans(new)
         return new
+
+    def _checkpoint(self) -> None:
+        """The catch-up's pages into the journal file, beside the catch-up, not in its way."""
+        with self._checkpointing:
+            self.store.checkpoint_peer_writes()
 
     def _throttle(self, link: _Link, n: int) -> None:
         """Token bucket per link: a flood is slowed to ``rate_per_s``, never buffered."""

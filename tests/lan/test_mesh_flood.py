@@ -14,7 +14,11 @@ import struct
 import threading
 import time
 
+import pytest
+
 from sync.mesh.channel import MAGIC
+from sync.mesh.device_key import load_device_key
+from sync.mesh.node import MAX_HANDSHAKES
 from tests.lan.conftest import wait_for
 from tests.live_server import free_port
 
@@ -25,13 +29,19 @@ class Flood:
     """Per target port and per attacking address: four slowloris and four idle sockets,
     each reopened whenever the kiosk closes it."""
 
-    def __init__(self, ports: list[int], per_address: int = 4):
+    def __init__(
+        self,
+        ports: list[int],
+        per_address: int = 4,
+        sources: list[str] = ATTACKERS,
+        pause_s: float = 0.05,
+        idle: bool = True,
+    ):
+        kinds = (True,) * per_address + (False,) * (per_address if idle else 0)
         self.slots = [
-            (port, source, slow)
-            for port in ports
-            for source in ATTACKERS
-            for slow in (True,) * per_address + (False,) * per_address
+            (port, source, slow) for port in ports for source in sources for slow in kinds
         ]
+        self.pause_s = pause_s
         self.socks: dict[int, socket.socket | None] = dict.fromkeys(range(len(self.slots)))
         self.opened = 0
         self._stop = threading.Event()
@@ -92,7 +102,7 @@ class Flood:
                         s.close()
                         s = None
                 self.socks[i] = s
-            self._stop.wait(0.05)
+            self._stop.wait(self.pause_s)
 
 
 def test_a_slowloris_handshake_is_hung_up_on_at_the_whole_handshake_deadline(gates_factory, live):
@@ -137,3 +147,76 @@ def test_two_kiosks_link_and_refuse_a_double_entry_under_a_connection_flood(live
         assert a.checkin.check(ticket["code"]).admitted
         wait_for(lambda: b.store.ticket_state(ticket["ticket_id"]).inside, what="B heard")
         assert b.checkin.check(ticket["code"]).reason == "already_inside"
+
+
+# More source addresses than the handshake pool has slots (32), each holding one.
+MANY_ATTACKERS = [f"127.0.{1 + n // 200}.{2 + n % 200}" for n in range(40)]
+
+
+def test_a_gate_unknown_here_still_links_in_while_strangers_from_40_addresses_flood(
+    live, gates_factory
+):
+    demo = live.demo_event(2)
+    ev, ticket = demo["event"]["id"], demo["tickets"][0]
+    a, b = gates_factory(ev, 2)
+    pb = free_port()
+    # one slowloris and one idle connection per address, reopened within 10 ms of closing
+    with Flood([pb], per_address=1, sources=MANY_ATTACKERS, pause_s=0.01) as flood:
+        b.start_mesh(port=pb)
+        assert "127.0.0.1" not in b.node.known_hosts()  # B cannot dial A, nor reserve for it
+        wait_for(lambda: flood.opened > 200, what="the flood filling and refilling B's pool")
+        a.start_mesh([f"127.0.0.1:{pb}"])  # only A knows where the other is: it dials in
+        wait_for(lambda: b.node.linked() == [a.device_id], limit_s=30, what="A linked in")
+        assert a.checkin.check(ticket["code"]).admitted
+        wait_for(lambda: b.store.ticket_state(ticket["ticket_id"]).inside, what="B heard")
+        assert b.checkin.check(ticket["code"]).reason == "already_inside"
+
+
+def _open_from(source: str, port: int) -> socket.socket:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((source, 0))
+    s.settimeout(5)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def test_a_gate_from_a_known_address_keeps_its_slot_while_strangers_push_the_pool_round(
+    live, gates_factory, monkeypatch
+):
+    import sync.mesh.channel as channel
+
+    # Held handshakes must outlast the pool's turnover here, not the 3 s deadline.
+    monkeypatch.setattr(channel, "HANDSHAKE_TIMEOUT_S", 60.0)
+    ev = live.demo_event(1)["event"]["id"]
+    b, c = gates_factory(ev, 2)
+    pb = free_port()
+    c_key, b_key = load_device_key(c.store), load_device_key(b.store).public
+    # one slowloris connection from each of 64 addresses: each holds one slot, none is
+    # greedier than a newcomer, so a full pool gives every newcomer the oldest slot
+    sources = [f"127.0.{1 + n // 200}.{2 + n % 200}" for n in range(64)]
+    with Flood([pb], per_address=1, sources=sources, pause_s=0.01, idle=False) as flood:
+        # B's static list names 127.0.0.1 (where nothing answers): a host B knows
+        b.start_mesh([f"127.0.0.1:{free_port()}"], port=pb)
+        assert "127.0.0.1" in b.node.known_hosts()
+        wait_for(lambda: flood.opened > 100, what="the flood filling B's pool")
+        # C connects twice and sends nothing yet (a slow start, say a loaded machine):
+        known = _open_from("127.0.0.1", pb)  # from a host B knows
+        unknown = _open_from("127.0.3.1", pb)  # from one it does not
+        start = b.node.refusals["evicted"]
+        wait_for(
+            lambda: b.node.refusals["evicted"] >= start + 2 * MAX_HANDSHAKES,
+            limit_s=30,
+            what="the flood pushing the pool round twice",
+        )
+
+        def hello(sock):
+            return channel.dial(
+                sock, me=c.device_id, event_id=ev, key=c_key, trust=lambda d: b_key, address="t"
+            )
+
+        with pytest.raises(channel.ChannelClosed):
+            hello(unknown)  # pushed out of the pool by newer connections
+        link = hello(known)  # kept in the reserve for known hosts
+        wait_for(lambda: b.node.linked() == [c.device_id], what="C linked from a known host")
+        link.close()
+    unknown.close()
