@@ -31,6 +31,8 @@ row, which moves the sequence, so the next request sees it, on every replica
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 import os
@@ -45,7 +47,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects import postgresql
 
-from core import credentials, media
+from core import credentials, media, rotating
 from core.credentials import CredentialProblem, Decoded
 from core.keys import VerifyKey
 from core.media import MediumRecord
@@ -160,6 +162,7 @@ def _tier(r: Any) -> Tier:
         rescan_action=REJECT if r.rescan_action == REJECT else ADMIT,
         door_check=r.door_check or None,
         door_check_confirm=bool(r.door_check_confirm),
+        codes="rotating" if r.codes == "rotating" else "any",  # issue 18; as the kiosk reads it
     )
 
 
@@ -329,8 +332,8 @@ class Read:
 
 def clean(code: str) -> str:
     """As the kiosk cleans a read (app/checkin.py): a scanner's stray CR/LF/Tab and spaces at
-    the ends go, and a credential typed with Caps Lock on is folded back."""
-    return credentials.fold_case(code.strip("\r\n\t\x00 "))
+    the ends go, and a credential or a phone's code typed with Caps Lock on is folded back."""
+    return rotating.fold_case(credentials.fold_case(code.strip("\r\n\t\x00 ")))
 
 
 _TICKET = select(
@@ -344,6 +347,7 @@ _TICKET = select(
     tickets.c.reservation_code,
     reservations.c.status.label("reservation_status"),
     tickets.c.transferred_from,
+    tickets.c.phone_key,
 ).select_from(tickets.outerjoin(reservations, reservations.c.code == tickets.c.reservation_code))
 
 
@@ -362,7 +366,21 @@ def _record(r: Any) -> TicketRecord:
         valid_until=r.valid_until,
         reservation_code=r.reservation_code,
         reservation_status=r.reservation_status,
+        phone_key=_phone_key(r.phone_key),
     )
+
+
+def _phone_key(text: str | None) -> bytes | None:
+    """The ticket's phone key (base64url in the database, as the manifest row carries it) as
+    the raw bytes a kiosk holds; None when not activated, or not a key at all (fail closed:
+    a phone code is then "phone unknown", as at a kiosk that refused the row)."""
+    if not text:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) == rotating.PHONE_KEY_LEN else None
 
 
 def _ticket(conn: Connection, event_id: int, ticket_id: int) -> Any:
@@ -413,11 +431,14 @@ def read_code(
     *,
     medium_kind: str | None = None,
     fmt: str = "auto",
+    now: float | None = None,
 ) -> Read:
-    """What was read: a credential (and its ticket), a foreign ticket's barcode, a band.
+    """What was read: a credential (and its ticket), a phone's rotating code, a foreign
+    ticket's barcode, a band.
 
     ``medium_kind`` ``nfc``/``barcode``: a tap on a reader, as ``gatehouse check --media``;
     raises core.media.MediumProblem (in words) when the text is no UID or barcode at all.
+    ``now``: the server's clock, which a phone's code is checked against (the request's).
     """
     if medium_kind is not None:
         if medium_kind == media.NFC:
@@ -431,6 +452,10 @@ def read_code(
         return _band(conn, event_id, rec, shown, medium_kind)
     text = clean(text)
     h = credentials.code_hash(text)
+    if rotating.is_rotating(text):
+        phone = _read_rotating(conn, event_id, text, h, time.time() if now is None else now)
+        if phone is not None:
+            return phone
     decoded = credentials.verify(text, ref.ticket_keys)
     withdrawn = False
     if decoded.problem is CredentialProblem.UNKNOWN_KEY:
@@ -457,6 +482,43 @@ def read_code(
             return _band(conn, event_id, hit[0], hit[1], media.NFC)
         found = _what_else(conn, event_id, found)
     return Read(found, h, None, None)
+
+
+# A phone's code whose ticket is not on the event's list: "not on this list", as a static code
+# missing from it (app/checkin.py: no key on the list vouches for it).
+_NOT_ON_LIST = Decoded(None, CredentialProblem.WRONG_PREFIX, "rotating")
+
+
+def _read_rotating(conn: Connection, event_id: int, text: str, h: bytes, now: float):
+    """A phone's rotating code (issue 18), read as a freshly synced kiosk reads it
+    (app/checkin.py ``_read_rotating``): checked with the ticket's phone key as the manifest
+    row carries it and the server's clock (a kiosk adds its correction to the server's
+    clock; here it is the server's own). None: far too long to be one, a foreign barcode."""
+    parsed = rotating.parse(text)
+    if isinstance(parsed, rotating.Checked):
+        if parsed.problem is rotating.RotatingProblem.WRONG_PREFIX:
+            return None
+        problem = CredentialProblem(parsed.problem.value)  # damaged, cut off, newer format
+        return Read(
+            Found(text, Decoded(None, problem, parsed.detail), rotating=True), h, None, None
+        )
+    ticket_id = parsed.code.ticket_id
+    row = _ticket(conn, event_id, ticket_id)
+    if row is None:
+        return Read(Found(text, _NOT_ON_LIST, rotating=True), h, None, None)
+    ticket = _record(row)
+    checked = rotating.check(parsed, ticket.phone_key, now)
+    if checked.code is None:
+        # fail closed as the kiosk does: whatever forgets phone_problem still sees a forgery
+        decoded = Decoded(None, CredentialProblem.FORGED, checked.detail)
+        if checked.problem is rotating.RotatingProblem.FORGED:
+            return Read(Found(text, decoded, rotating=True), h, None, None)
+        found = Found(text, decoded, rotating=True, phone_problem=checked.problem)
+        # refused for its phone or its time: the ticket it is for is named
+        return Read(found, h, ticket, ticket_id, transferred_from=_link(row))
+    cred = credentials.Credential(b"", checked.code.event_id, ticket.tier_id, ticket_id)
+    found = Found(text, Decoded(cred, None), rotating=True)
+    return Read(found, h, ticket, ticket_id, transferred_from=_link(row))
 
 
 def _band(conn, event_id: int, rec: MediumRecord | None, shown: str, kind: str) -> Read:
@@ -701,7 +763,7 @@ def validate(
     """The verdict the door rules would give this code at the device's gate now (read-only)."""
     with timings.phase("validate.read"):
         ref = refs.get(conn, door.event_id, int(door.event.seq))
-        read = read_code(conn, ref, door.event_id, code, medium_kind=medium_kind, fmt=fmt)
+        read = read_code(conn, ref, door.event_id, code, medium_kind=medium_kind, fmt=fmt, now=now)
     with timings.phase("validate.decide"):
         return answer(decide_read(conn, ref, door, read, direction=direction, now=now), ref)
 
@@ -766,6 +828,7 @@ def record_batch(
                 req.code,
                 medium_kind=req.medium_kind,
                 fmt=req.fmt,
+                now=req.now,
             )
         reads.append((req.ref, req.read))
     by_event: dict[int, set[int]] = {}
