@@ -51,6 +51,8 @@ from core import credentials, media, rotating
 from core.credentials import CredentialProblem, Decoded
 from core.keys import VerifyKey
 from core.media import MediumRecord
+from core.messages import SOURCE
+from core.messages.verdicts import reason_text
 from core.rules import (
     ADMIT,
     DOORS_OPEN_MINUTES,
@@ -62,6 +64,7 @@ from core.rules import (
     EventRules,
     Found,
     Gate,
+    Reason,
     RepeatWindow,
     TicketRecord,
     TicketState,
@@ -808,9 +811,12 @@ def record_batch(
 ) -> list[dict]:
     """Decide and store ``batch`` in ``conn``'s transaction, in order; one answer each.
 
-    ``repeats``: each device's answers of the last seconds (``Recorder``). The same code read
-    again at the same device within the window is the same guest, as at a kiosk: the first
-    answer again with ``repeat: true``, and no new scan.
+    ``repeats``: each device's answers of the last seconds in this process (``Recorder``).
+    The same code read again at the same device within ``REPEAT_S`` is the same guest, as at
+    a kiosk (a phone's next code too, by its ticket, when the first was admitted): the first
+    answer again with ``repeat: true``, and no new scan. A read of a ticket whose first read
+    another replica answered is found in the scans table (``_recent_reads``), so a device
+    whose requests a balancer spreads over the replicas keeps its window.
 
     Locks, in the order uploads take them (server/reconcile.py): every ticket the batch
     names, then the event row, before the first insert. A scan id already stored (a retry)
@@ -847,17 +853,12 @@ def record_batch(
     writer = _Writer(conn)
     for event_id in sorted(by_event):
         prefetch(conn, event_id, sorted(by_event[event_id]), writer.pending(event_id))
+    recent = _recent_reads(conn, batch, reads) if repeats is not None else {}
     out: list[dict] = []
     answered: dict[str, dict] = {}
     seen: dict[tuple[str, bytes, str], dict] = {}  # this batch's answers, as repeats see them
     for req, got in zip(batch, reads, strict=True):
-        key = (req.door.device_id, got[1].code_hash, req.direction)
-        window = repeats.get(req.door.device_id) if repeats is not None else None
-        previous = seen.get(key) or (window.recall(key[1], key[2]) if window else None)
-        if previous is not None and req.scan_id not in stored:
-            out.append({**previous, "repeat": True})
-            continue
-        if req.scan_id in stored:
+        if req.scan_id in stored:  # a retry of a stored scan: what was stored
             out.append(_stored_answer(stored[req.scan_id]))
             continue
         if req.scan_id in answered:  # the same scan id twice in one batch: a retry
@@ -865,14 +866,29 @@ def record_batch(
             continue
         ref, read = got
         pending = writer.pending(req.door.event_id)
+        device, direction = req.door.device_id, req.direction
+        keys = [(device, read.code_hash, direction)]
+        phone = phone_repeat_key(read)
+        if phone is not None:
+            keys.append((device, phone, direction))
+        window = repeats.get(device) if repeats is not None else None
+        previous = _recall(seen, window, keys)
+        if previous is None and repeats is not None:
+            row = _repeated_row(recent, req, read, phone is not None)
+            if row is not None:  # stored by another replica: its answer again
+                previous = _answer_again(conn, ref, req, read, row, pending)
+        if previous is not None:
+            out.append({**previous, "repeat": True})
+            continue
         d = decide_read(
-            conn, ref, req.door, read, direction=req.direction, now=req.now, pending=pending
+            conn, ref, req.door, read, direction=direction, now=req.now, pending=pending
         )
         writer.add(req, d)
         answered[req.scan_id] = answer(d, ref, req.scan_id)
         out.append(answered[req.scan_id])
         if repeats is not None:
-            seen[key] = answered[req.scan_id]
+            for key in keys:
+                seen[key] = answered[req.scan_id]
     t3 = time.perf_counter_ns()
     writer.flush()
     if timings.path:
@@ -882,6 +898,104 @@ def record_batch(
         timings.add("batch.decide", t3 - t2, len(batch))
         timings.add("batch.write", t4 - t3, len(batch))
     return out
+
+
+# -- the repeat window, as a kiosk keeps it, across replicas ---------------------------------
+def phone_repeat_key(read: Read) -> bytes | None:
+    """A genuine phone code in its time window repeats by its ticket, whatever the step
+    (app/checkin.py ``_phone_repeat_key``): the next step's code held up in the same seconds
+    is the same guest. None for anything else (those repeat by their exact text)."""
+    found = read.found
+    cred = found.decoded.credential if found is not None else None
+    if found is None or not found.rotating or cred is None:
+        return None
+    return credentials.code_hash(f"{rotating.TEXT_PREFIX}ticket:{cred.ticket_id}")
+
+
+def _recall(seen: dict, window: RepeatWindow | None, keys: list) -> dict | None:
+    """The answer this replica gave to the same read at the same device within the window:
+    by its exact text (any verdict), else by a phone code's ticket (an admit only)."""
+    for i, key in enumerate(keys):
+        hit = seen.get(key) or (window.recall(key[1], key[2]) if window else None)
+        if hit is not None and (i == 0 or hit["verdict"] == ADMIT):
+            return hit
+    return None
+
+
+def _recent_reads(conn: Connection, batch: list[ScanRequest], reads: list) -> dict[int, list]:
+    """Scans stored in the last ``REPEAT_S`` seconds of the tickets the batch names, by any
+    replica, by ticket (one query, on the scans' ticket index): where a device's earlier read
+    of the same ticket is found when that read was answered by another replica."""
+    ids = sorted({read.ticket_id for _ref, read in reads if read.ticket_id is not None})
+    if not ids:
+        return {}
+    since = min(req.now for req in batch) - REPEAT_S
+    rows = conn.execute(
+        select(
+            scans.c.scan_id,
+            scans.c.device_id,
+            scans.c.direction,
+            scans.c.verdict,
+            scans.c.reason,
+            scans.c.code_hash,
+            scans.c.ticket_id,
+            scans.c.server_at,
+        ).where(scans.c.ticket_id.in_(ids), scans.c.kind == "scan", scans.c.server_at >= since)
+    ).all()
+    out: dict[int, list] = {}
+    for r in rows:
+        out.setdefault(int(r.ticket_id), []).append(r)
+    return out
+
+
+def _repeated_row(recent: dict[int, list], req: ScanRequest, read: Read, phone: bool) -> Any:
+    """The same device's newest scan of the same read within the window, in the same
+    direction: the same text (any verdict), or for a genuine phone code an admit of its
+    ticket (as the kiosk's window, which keeps both keys); None when there is none."""
+    if read.ticket_id is None:
+        return None
+    mine = [
+        r
+        for r in recent.get(read.ticket_id, ())
+        if r.device_id == req.door.device_id
+        and r.direction == req.direction
+        and req.now - REPEAT_S <= r.server_at <= req.now + REPEAT_S
+    ]
+    mine.sort(key=lambda r: r.server_at, reverse=True)
+    same_text = read.code_hash.hex()
+    for r in mine:
+        if r.code_hash == same_text:
+            return r
+    if phone:
+        for r in mine:
+            if r.verdict == ADMIT:
+                return r
+    return None
+
+
+def _answer_again(conn, ref: Reference, req: ScanRequest, read: Read, row, pending) -> dict:
+    """The answer first given to ``row`` (stored by another replica, which kept the words).
+
+    Decided again now: the same verdict and reason (a refusal mostly is) gives the same words
+    and parameters. Otherwise the first answer was the admit (or exit) that changed the
+    ticket since: its verdict and reason as stored, worded again from what the rules add to
+    such an answer (the tier's door check, issue 14)."""
+    d = decide_read(
+        conn, ref, req.door, read, direction=req.direction, now=req.now, pending=pending
+    )
+    v = d.verdict
+    if (v.verdict, str(v.reason)) != (row.verdict, row.reason):
+        try:
+            reason = Reason(row.reason)
+        except ValueError:  # a reason this server does not know: the fresh words
+            reason = None
+        if reason is not None:
+            tier = ref.tiers.get(d.tier_id) if d.tier_id is not None else None
+            params: dict[str, Any] = {}
+            if reason in (Reason.OK, Reason.REENTRY) and tier is not None and tier.door_check:
+                params = {"check": tier.door_check, "check_confirm": tier.door_check_confirm}
+            v = Verdict(row.verdict, reason, reason_text(reason, params, SOURCE), params)
+    return answer(replace(d, verdict=v), ref, row.scan_id)
 
 
 class _Writer:
@@ -1020,7 +1134,8 @@ class Recorder:
         self._touch: dict[str, float] = {}
         self._toucher: threading.Thread | None = None
         # Each device's answers of the last seconds (core.rules.RepeatWindow, as a kiosk
-        # keeps): in this process only, as a kiosk's are; used by one leader at a time.
+        # keeps), for the exact words; used by one leader at a time. Reads of a ticket are
+        # also found in the scans table, whichever replica answered them (record_batch).
         self.repeats: dict[str, RepeatWindow] = {}
 
     def submit(self, req: ScanRequest) -> dict:
@@ -1097,6 +1212,9 @@ class Recorder:
                 # remembered once committed: a failed batch leaves nothing to repeat
                 window = self.repeats.setdefault(req.door.device_id, RepeatWindow(REPEAT_S))
                 window.remember(req.read.code_hash, req.direction, result)
+                phone = phone_repeat_key(req.read)
+                if phone is not None:
+                    window.remember(phone, req.direction, result)
             req.done.set_result(result)
             req.wake.set()
 

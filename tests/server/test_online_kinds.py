@@ -276,6 +276,16 @@ def test_a_phones_rotating_code_is_decided_as_a_kiosk_decides_it(srv, venue):
     assert _online(venue["gate"], _shown(phone, ev, on_phone, +1))["reason"] == "already_inside"
 
 
+def test_a_phones_next_code_at_once_at_the_same_device_is_the_same_guest(srv, venue):
+    ev, ticket = venue["ev"], venue["demo"]["tickets"][1]
+    phone = _put_on_phone(srv, ev, ticket)
+    first = _online(venue["gate"], _shown(phone, ev, ticket), "scan")
+    again = _online(venue["gate"], _shown(phone, ev, ticket, +1), "scan")  # the code turned
+    assert (first["verdict"], again["verdict"]) == ("admit", "admit"), again
+    assert again["repeat"] is True and again["scan_id"] == first["scan_id"]
+    assert srv.stats(ev)["scans"] == 1
+
+
 def test_a_phone_code_is_recorded_and_a_screenshot_of_it_refused_a_minute_later(srv, venue):
     ev, ticket = venue["ev"], venue["demo"]["tickets"][2]
     phone = _put_on_phone(srv, ev, ticket)
