@@ -11,6 +11,8 @@ same data its manifest is cut from, and asks the same ``core.rules.decide``:
 - a foreign barcode, by the hash of its text (then as it would read with Caps Lock off);
 - a wristband or card: its barcode or a keyboard-wedge UID read as a code, or a tap sent as
   ``medium`` ``nfc``/``barcode``; decided for its ticket, a lost band refused on its own;
+- a holder's phone code (``GR1:``, issue 18) checked with the ticket's phone key and the
+  server's clock; the printed code of a ticket on a phone in a rotating-only tier refused;
 - a reservation's code (unpaid, or paid: collect at the box office), a ticket number;
 - a transfer's new code, with the entries of the codes it replaced; the tier's repeat-scan
   rule for unlimited passes; the venue's capacity.
