@@ -11,6 +11,8 @@ same data its manifest is cut from, and asks the same ``core.rules.decide``:
 - a foreign barcode, by the hash of its text (then as it would read with Caps Lock off);
 - a wristband or card: its barcode or a keyboard-wedge UID read as a code, or a tap sent as
   ``medium`` ``nfc``/``barcode``; decided for its ticket, a lost band refused on its own;
+- a holder's phone code (``GR1:``, issue 18) checked with the ticket's phone key and the
+  server's clock; the printed code of a ticket on a phone in a rotating-only tier refused;
 - a reservation's code (unpaid, or paid: collect at the box office), a ticket number;
 - a transfer's new code, with the entries of the codes it replaced; the tier's repeat-scan
   rule for unlimited passes; the venue's capacity.
@@ -31,6 +33,8 @@ row, which moves the sequence, so the next request sees it, on every replica
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 import os
@@ -45,10 +49,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects import postgresql
 
-from core import credentials, media
+from core import credentials, media, rotating
 from core.credentials import CredentialProblem, Decoded
 from core.keys import VerifyKey
 from core.media import MediumRecord
+from core.messages import SOURCE
+from core.messages.verdicts import reason_text
 from core.rules import (
     ADMIT,
     DOORS_OPEN_MINUTES,
@@ -60,6 +66,7 @@ from core.rules import (
     EventRules,
     Found,
     Gate,
+    Reason,
     RepeatWindow,
     TicketRecord,
     TicketState,
@@ -160,6 +167,7 @@ def _tier(r: Any) -> Tier:
         rescan_action=REJECT if r.rescan_action == REJECT else ADMIT,
         door_check=r.door_check or None,
         door_check_confirm=bool(r.door_check_confirm),
+        codes="rotating" if r.codes == "rotating" else "any",  # issue 18; as the kiosk reads it
     )
 
 
@@ -329,8 +337,8 @@ class Read:
 
 def clean(code: str) -> str:
     """As the kiosk cleans a read (app/checkin.py): a scanner's stray CR/LF/Tab and spaces at
-    the ends go, and a credential typed with Caps Lock on is folded back."""
-    return credentials.fold_case(code.strip("\r\n\t\x00 "))
+    the ends go, and a credential or a phone's code typed with Caps Lock on is folded back."""
+    return rotating.fold_case(credentials.fold_case(code.strip("\r\n\t\x00 ")))
 
 
 _TICKET = select(
@@ -344,6 +352,7 @@ _TICKET = select(
     tickets.c.reservation_code,
     reservations.c.status.label("reservation_status"),
     tickets.c.transferred_from,
+    tickets.c.phone_key,
 ).select_from(tickets.outerjoin(reservations, reservations.c.code == tickets.c.reservation_code))
 
 
@@ -362,7 +371,21 @@ def _record(r: Any) -> TicketRecord:
         valid_until=r.valid_until,
         reservation_code=r.reservation_code,
         reservation_status=r.reservation_status,
+        phone_key=_phone_key(r.phone_key),
     )
+
+
+def _phone_key(text: str | None) -> bytes | None:
+    """The ticket's phone key (base64url in the database, as the manifest row carries it) as
+    the raw bytes a kiosk holds; None when not activated, or not a key at all (fail closed:
+    a phone code is then "phone unknown", as at a kiosk that refused the row)."""
+    if not text:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) == rotating.PHONE_KEY_LEN else None
 
 
 def _ticket(conn: Connection, event_id: int, ticket_id: int) -> Any:
@@ -413,11 +436,14 @@ def read_code(
     *,
     medium_kind: str | None = None,
     fmt: str = "auto",
+    now: float | None = None,
 ) -> Read:
-    """What was read: a credential (and its ticket), a foreign ticket's barcode, a band.
+    """What was read: a credential (and its ticket), a phone's rotating code, a foreign
+    ticket's barcode, a band.
 
     ``medium_kind`` ``nfc``/``barcode``: a tap on a reader, as ``gatehouse check --media``;
     raises core.media.MediumProblem (in words) when the text is no UID or barcode at all.
+    ``now``: the server's clock, which a phone's code is checked against (the request's).
     """
     if medium_kind is not None:
         if medium_kind == media.NFC:
@@ -431,6 +457,10 @@ def read_code(
         return _band(conn, event_id, rec, shown, medium_kind)
     text = clean(text)
     h = credentials.code_hash(text)
+    if rotating.is_rotating(text):
+        phone = _read_rotating(conn, event_id, text, h, time.time() if now is None else now)
+        if phone is not None:
+            return phone
     decoded = credentials.verify(text, ref.ticket_keys)
     withdrawn = False
     if decoded.problem is CredentialProblem.UNKNOWN_KEY:
@@ -457,6 +487,43 @@ def read_code(
             return _band(conn, event_id, hit[0], hit[1], media.NFC)
         found = _what_else(conn, event_id, found)
     return Read(found, h, None, None)
+
+
+# A phone's code whose ticket is not on the event's list: "not on this list", as a static code
+# missing from it (app/checkin.py: no key on the list vouches for it).
+_NOT_ON_LIST = Decoded(None, CredentialProblem.WRONG_PREFIX, "rotating")
+
+
+def _read_rotating(conn: Connection, event_id: int, text: str, h: bytes, now: float):
+    """A phone's rotating code (issue 18), read as a freshly synced kiosk reads it
+    (app/checkin.py ``_read_rotating``): checked with the ticket's phone key as the manifest
+    row carries it and the server's clock (a kiosk adds its correction to the server's
+    clock; here it is the server's own). None: far too long to be one, a foreign barcode."""
+    parsed = rotating.parse(text)
+    if isinstance(parsed, rotating.Checked):
+        if parsed.problem is rotating.RotatingProblem.WRONG_PREFIX:
+            return None
+        problem = CredentialProblem(parsed.problem.value)  # damaged, cut off, newer format
+        return Read(
+            Found(text, Decoded(None, problem, parsed.detail), rotating=True), h, None, None
+        )
+    ticket_id = parsed.code.ticket_id
+    row = _ticket(conn, event_id, ticket_id)
+    if row is None:
+        return Read(Found(text, _NOT_ON_LIST, rotating=True), h, None, None)
+    ticket = _record(row)
+    checked = rotating.check(parsed, ticket.phone_key, now)
+    if checked.code is None:
+        # fail closed as the kiosk does: whatever forgets phone_problem still sees a forgery
+        decoded = Decoded(None, CredentialProblem.FORGED, checked.detail)
+        if checked.problem is rotating.RotatingProblem.FORGED:
+            return Read(Found(text, decoded, rotating=True), h, None, None)
+        found = Found(text, decoded, rotating=True, phone_problem=checked.problem)
+        # refused for its phone or its time: the ticket it is for is named
+        return Read(found, h, ticket, ticket_id, transferred_from=_link(row))
+    cred = credentials.Credential(b"", checked.code.event_id, ticket.tier_id, ticket_id)
+    found = Found(text, Decoded(cred, None), rotating=True)
+    return Read(found, h, ticket, ticket_id, transferred_from=_link(row))
 
 
 def _band(conn, event_id: int, rec: MediumRecord | None, shown: str, kind: str) -> Read:
@@ -701,7 +768,7 @@ def validate(
     """The verdict the door rules would give this code at the device's gate now (read-only)."""
     with timings.phase("validate.read"):
         ref = refs.get(conn, door.event_id, int(door.event.seq))
-        read = read_code(conn, ref, door.event_id, code, medium_kind=medium_kind, fmt=fmt)
+        read = read_code(conn, ref, door.event_id, code, medium_kind=medium_kind, fmt=fmt, now=now)
     with timings.phase("validate.decide"):
         return answer(decide_read(conn, ref, door, read, direction=direction, now=now), ref)
 
@@ -746,9 +813,12 @@ def record_batch(
 ) -> list[dict]:
     """Decide and store ``batch`` in ``conn``'s transaction, in order; one answer each.
 
-    ``repeats``: each device's answers of the last seconds (``Recorder``). The same code read
-    again at the same device within the window is the same guest, as at a kiosk: the first
-    answer again with ``repeat: true``, and no new scan.
+    ``repeats``: each device's answers of the last seconds in this process (``Recorder``).
+    The same code read again at the same device within ``REPEAT_S`` is the same guest, as at
+    a kiosk (a phone's next code too, by its ticket, when the first was admitted): the first
+    answer again with ``repeat: true``, and no new scan. A read of a ticket whose first read
+    another replica answered is found in the scans table (``_recent_reads``), so a device
+    whose requests a balancer spreads over the replicas keeps its window.
 
     Locks, in the order uploads take them (server/reconcile.py): every ticket the batch
     names, then the event row, before the first insert. A scan id already stored (a retry)
@@ -766,6 +836,7 @@ def record_batch(
                 req.code,
                 medium_kind=req.medium_kind,
                 fmt=req.fmt,
+                now=req.now,
             )
         reads.append((req.ref, req.read))
     by_event: dict[int, set[int]] = {}
@@ -784,17 +855,12 @@ def record_batch(
     writer = _Writer(conn)
     for event_id in sorted(by_event):
         prefetch(conn, event_id, sorted(by_event[event_id]), writer.pending(event_id))
+    recent = _recent_reads(conn, batch, reads) if repeats is not None else {}
     out: list[dict] = []
     answered: dict[str, dict] = {}
     seen: dict[tuple[str, bytes, str], dict] = {}  # this batch's answers, as repeats see them
     for req, got in zip(batch, reads, strict=True):
-        key = (req.door.device_id, got[1].code_hash, req.direction)
-        window = repeats.get(req.door.device_id) if repeats is not None else None
-        previous = seen.get(key) or (window.recall(key[1], key[2]) if window else None)
-        if previous is not None and req.scan_id not in stored:
-            out.append({**previous, "repeat": True})
-            continue
-        if req.scan_id in stored:
+        if req.scan_id in stored:  # a retry of a stored scan: what was stored
             out.append(_stored_answer(stored[req.scan_id]))
             continue
         if req.scan_id in answered:  # the same scan id twice in one batch: a retry
@@ -802,14 +868,29 @@ def record_batch(
             continue
         ref, read = got
         pending = writer.pending(req.door.event_id)
+        device, direction = req.door.device_id, req.direction
+        keys = [(device, read.code_hash, direction)]
+        phone = phone_repeat_key(read)
+        if phone is not None:
+            keys.append((device, phone, direction))
+        window = repeats.get(device) if repeats is not None else None
+        previous = _recall(seen, window, keys)
+        if previous is None and repeats is not None:
+            row = _repeated_row(recent, req, read, phone is not None)
+            if row is not None:  # stored by another replica: its answer again
+                previous = _answer_again(conn, ref, req, read, row, pending)
+        if previous is not None:
+            out.append({**previous, "repeat": True})
+            continue
         d = decide_read(
-            conn, ref, req.door, read, direction=req.direction, now=req.now, pending=pending
+            conn, ref, req.door, read, direction=direction, now=req.now, pending=pending
         )
         writer.add(req, d)
         answered[req.scan_id] = answer(d, ref, req.scan_id)
         out.append(answered[req.scan_id])
         if repeats is not None:
-            seen[key] = answered[req.scan_id]
+            for key in keys:
+                seen[key] = answered[req.scan_id]
     t3 = time.perf_counter_ns()
     writer.flush()
     if timings.path:
@@ -819,6 +900,104 @@ def record_batch(
         timings.add("batch.decide", t3 - t2, len(batch))
         timings.add("batch.write", t4 - t3, len(batch))
     return out
+
+
+# -- the repeat window, as a kiosk keeps it, across replicas ---------------------------------
+def phone_repeat_key(read: Read) -> bytes | None:
+    """A genuine phone code in its time window repeats by its ticket, whatever the step
+    (app/checkin.py ``_phone_repeat_key``): the next step's code held up in the same seconds
+    is the same guest. None for anything else (those repeat by their exact text)."""
+    found = read.found
+    cred = found.decoded.credential if found is not None else None
+    if found is None or not found.rotating or cred is None:
+        return None
+    return credentials.code_hash(f"{rotating.TEXT_PREFIX}ticket:{cred.ticket_id}")
+
+
+def _recall(seen: dict, window: RepeatWindow | None, keys: list) -> dict | None:
+    """The answer this replica gave to the same read at the same device within the window:
+    by its exact text (any verdict), else by a phone code's ticket (an admit only)."""
+    for i, key in enumerate(keys):
+        hit = seen.get(key) or (window.recall(key[1], key[2]) if window else None)
+        if hit is not None and (i == 0 or hit["verdict"] == ADMIT):
+            return hit
+    return None
+
+
+def _recent_reads(conn: Connection, batch: list[ScanRequest], reads: list) -> dict[int, list]:
+    """Scans stored in the last ``REPEAT_S`` seconds of the tickets the batch names, by any
+    replica, by ticket (one query, on the scans' ticket index): where a device's earlier read
+    of the same ticket is found when that read was answered by another replica."""
+    ids = sorted({read.ticket_id for _ref, read in reads if read.ticket_id is not None})
+    if not ids:
+        return {}
+    since = min(req.now for req in batch) - REPEAT_S
+    rows = conn.execute(
+        select(
+            scans.c.scan_id,
+            scans.c.device_id,
+            scans.c.direction,
+            scans.c.verdict,
+            scans.c.reason,
+            scans.c.code_hash,
+            scans.c.ticket_id,
+            scans.c.server_at,
+        ).where(scans.c.ticket_id.in_(ids), scans.c.kind == "scan", scans.c.server_at >= since)
+    ).all()
+    out: dict[int, list] = {}
+    for r in rows:
+        out.setdefault(int(r.ticket_id), []).append(r)
+    return out
+
+
+def _repeated_row(recent: dict[int, list], req: ScanRequest, read: Read, phone: bool) -> Any:
+    """The same device's newest scan of the same read within the window, in the same
+    direction: the same text (any verdict), or for a genuine phone code an admit of its
+    ticket (as the kiosk's window, which keeps both keys); None when there is none."""
+    if read.ticket_id is None:
+        return None
+    mine = [
+        r
+        for r in recent.get(read.ticket_id, ())
+        if r.device_id == req.door.device_id
+        and r.direction == req.direction
+        and req.now - REPEAT_S <= r.server_at <= req.now + REPEAT_S
+    ]
+    mine.sort(key=lambda r: r.server_at, reverse=True)
+    same_text = read.code_hash.hex()
+    for r in mine:
+        if r.code_hash == same_text:
+            return r
+    if phone:
+        for r in mine:
+            if r.verdict == ADMIT:
+                return r
+    return None
+
+
+def _answer_again(conn, ref: Reference, req: ScanRequest, read: Read, row, pending) -> dict:
+    """The answer first given to ``row`` (stored by another replica, which kept the words).
+
+    Decided again now: the same verdict and reason (a refusal mostly is) gives the same words
+    and parameters. Otherwise the first answer was the admit (or exit) that changed the
+    ticket since: its verdict and reason as stored, worded again from what the rules add to
+    such an answer (the tier's door check, issue 14)."""
+    d = decide_read(
+        conn, ref, req.door, read, direction=req.direction, now=req.now, pending=pending
+    )
+    v = d.verdict
+    if (v.verdict, str(v.reason)) != (row.verdict, row.reason):
+        try:
+            reason = Reason(row.reason)
+        except ValueError:  # a reason this server does not know: the fresh words
+            reason = None
+        if reason is not None:
+            tier = ref.tiers.get(d.tier_id) if d.tier_id is not None else None
+            params: dict[str, Any] = {}
+            if reason in (Reason.OK, Reason.REENTRY) and tier is not None and tier.door_check:
+                params = {"check": tier.door_check, "check_confirm": tier.door_check_confirm}
+            v = Verdict(row.verdict, reason, reason_text(reason, params, SOURCE), params)
+    return answer(replace(d, verdict=v), ref, row.scan_id)
 
 
 class _Writer:
@@ -957,7 +1136,8 @@ class Recorder:
         self._touch: dict[str, float] = {}
         self._toucher: threading.Thread | None = None
         # Each device's answers of the last seconds (core.rules.RepeatWindow, as a kiosk
-        # keeps): in this process only, as a kiosk's are; used by one leader at a time.
+        # keeps), for the exact words; used by one leader at a time. Reads of a ticket are
+        # also found in the scans table, whichever replica answered them (record_batch).
         self.repeats: dict[str, RepeatWindow] = {}
 
     def submit(self, req: ScanRequest) -> dict:
@@ -1034,6 +1214,9 @@ class Recorder:
                 # remembered once committed: a failed batch leaves nothing to repeat
                 window = self.repeats.setdefault(req.door.device_id, RepeatWindow(REPEAT_S))
                 window.remember(req.read.code_hash, req.direction, result)
+                phone = phone_repeat_key(req.read)
+                if phone is not None:
+                    window.remember(phone, req.direction, result)
             req.done.set_result(result)
             req.wake.set()
 

@@ -132,7 +132,13 @@ def scan_code(body: OnlineScanIn, request: Request) -> dict:
         req.ref = _refs(request).get(conn, door.event_id, int(door.event.seq))
         try:
             req.read = online.read_code(
-                conn, req.ref, door.event_id, body.code, medium_kind=body.medium, fmt=body.format
+                conn,
+                req.ref,
+                door.event_id,
+                body.code,
+                medium_kind=body.medium,
+                fmt=body.format,
+                now=now,
             )
         except MediumProblem as exc:
             raise _bad_medium(exc) from None

@@ -4,18 +4,21 @@ Real server (SQLite and PostgreSQL), a device without a manifest asking ``/v1/de
 and ``/v1/device/scan``, and beside it a real kiosk (store, CheckIn, SyncEngine) synced just
 before each comparison: the two must give the same verdict, reason and words for wristbands,
 foreign barcodes, reservation codes, ticket numbers, box-office tickets (certified, and
-withdrawn), a transfer's new code, an unlimited pass scanned too often, and see an
-organizer's change to a gate at the next request.
+withdrawn), a transfer's new code, an unlimited pass scanned too often, a holder's phone
+code (issue 18: admitted, old, early, forged, not on the list, a reset phone's) and the printed
+code of a ticket on a phone, and see an organizer's change to a gate at the next request.
 """
 
 from __future__ import annotations
 
+import base64
 import time
 import uuid
 
+import httpx
 import pytest
 
-from core import credentials
+from core import credentials, rotating
 from core.keys import SigningKey
 from tests.sync.harness import make_kiosk
 
@@ -231,3 +234,95 @@ def test_the_same_code_read_again_at_once_repeats_the_answer(srv, venue):
         assert _online(other, ticket["code"], "scan")["reason"] == "already_inside"
     finally:
         other.close()
+
+
+# -- a holder's phone (issue 18) -------------------------------------------------------------
+def _put_on_phone(srv, ev: int, ticket: dict) -> SigningKey:
+    """Activate the ticket's wallet on a new phone (its key made here, as the page's)."""
+    phone = SigningKey.generate()
+    links = srv.request("GET", f"/v1/events/{ev}/wallet-links")["links"]
+    path = next(r["path"] for r in links if r["ticket_id"] == ticket["ticket_id"])
+    key = base64.urlsafe_b64encode(phone.public.raw).rstrip(b"=").decode()
+    r = httpx.post(f"{srv.url}/v1{path}/activate", json={"public_key": key})
+    assert r.status_code == 200, r.text
+    return phone
+
+
+def _shown(phone: SigningKey, ev: int, ticket: dict, steps_from_now: int = 0) -> str:
+    """What the phone shows ``steps_from_now`` steps of 15 s from now (negative: a screenshot
+    taken that long ago; positive: a phone whose clock runs ahead)."""
+    step = rotating.step_at(time.time()) + steps_from_now
+    return rotating.sign(phone, event_id=ev, ticket_id=ticket["ticket_id"], step=step)
+
+
+def test_a_phones_rotating_code_is_decided_as_a_kiosk_decides_it(srv, venue):
+    ev, tickets = venue["ev"], venue["demo"]["tickets"]
+    on_phone, not_activated = tickets[0], tickets[1]
+    phone = _put_on_phone(srv, ev, on_phone)
+    old = same(venue, _shown(phone, ev, on_phone, -4))  # a screenshot of a minute ago
+    assert (old["verdict"], old["reason"]) == ("reject", "old_code")
+    assert old["ticket_id"] == on_phone["ticket_id"]
+    assert same(venue, _shown(phone, ev, on_phone, +4))["reason"] == "phone_clock"
+    thief = SigningKey.generate()  # signed by a key that is not the ticket's phone
+    forged = same(venue, _shown(thief, ev, on_phone))
+    assert (forged["verdict"], forged["reason"], forged["ticket_id"]) == ("reject", "forged", None)
+    assert same(venue, _shown(thief, ev, not_activated))["reason"] == "phone_unknown"
+    nobody = {"ticket_id": on_phone["ticket_id"] + 10_000}
+    assert same(venue, _shown(phone, ev, nobody))["reason"] == "not_in_manifest"
+    cut = _shown(phone, ev, on_phone)[:40]
+    assert same(venue, cut)["reason"] == "unreadable"
+    assert same(venue, _shown(phone, ev, on_phone).lower())["verdict"] == "admit"  # Caps Lock
+    # recorded online: the next step's code at another device is the same guest, inside
+    assert _online(venue["gate"], _shown(phone, ev, on_phone, +1))["reason"] == "already_inside"
+
+
+def test_a_phones_next_code_at_once_at_the_same_device_is_the_same_guest(srv, venue):
+    ev, ticket = venue["ev"], venue["demo"]["tickets"][1]
+    phone = _put_on_phone(srv, ev, ticket)
+    first = _online(venue["gate"], _shown(phone, ev, ticket), "scan")
+    again = _online(venue["gate"], _shown(phone, ev, ticket, +1), "scan")  # the code turned
+    assert (first["verdict"], again["verdict"]) == ("admit", "admit"), again
+    assert again["repeat"] is True and again["scan_id"] == first["scan_id"]
+    assert srv.stats(ev)["scans"] == 1
+
+
+def test_a_phone_code_is_recorded_and_a_screenshot_of_it_refused_a_minute_later(srv, venue):
+    ev, ticket = venue["ev"], venue["demo"]["tickets"][2]
+    phone = _put_on_phone(srv, ev, ticket)
+    now_step = rotating.step_at(time.time())
+    code = rotating.sign(phone, event_id=ev, ticket_id=ticket["ticket_id"], step=now_step)
+    first = _online(venue["gate"], code, "scan")
+    assert (first["verdict"], first["reason"]) == ("admit", "ok"), first
+    assert first["ticket_id"] == ticket["ticket_id"]
+    # the same image a minute later is a code four steps old: what the door's clock says then
+    # is what a code signed four steps before now says today
+    later = rotating.sign(phone, event_id=ev, ticket_id=ticket["ticket_id"], step=now_step - 4)
+    refused = _online(venue["gate"], later, "scan", direction="exit")
+    assert (refused["verdict"], refused["reason"]) == ("reject", "old_code"), refused
+    stats = srv.stats(ev)
+    assert stats["admitted"] == 1 and stats["scans"] == 2
+
+
+def test_the_printed_code_of_a_ticket_on_a_phone_follows_the_tiers_choice(srv, venue):
+    ev, tier = venue["ev"], venue["demo"]["tiers"]["General"]["id"]
+    tickets = venue["demo"]["tickets"]
+    on_phone, paper = tickets[3], tickets[4]
+    _put_on_phone(srv, ev, on_phone)
+    srv.request("PATCH", f"/v1/events/{ev}/tiers/{tier}", json={"codes": "rotating"})
+    refused = same(venue, on_phone["code"])  # a copy of the e-mailed code
+    assert (refused["verdict"], refused["reason"]) == ("reject", "phone_ticket")
+    assert _online(venue["gate"], on_phone["code"], "scan")["reason"] == "phone_ticket"
+    assert same(venue, paper["code"])["verdict"] == "admit"  # never put on a phone
+    srv.request("PATCH", f"/v1/events/{ev}/tiers/{tier}", json={"codes": "any"})
+    assert same(venue, on_phone["code"])["verdict"] == "admit"  # static codes allowed
+
+
+def test_a_reset_phones_codes_are_refused(srv, venue):
+    ev, ticket = venue["ev"], venue["demo"]["tickets"][5]
+    lost = _put_on_phone(srv, ev, ticket)
+    assert _online(venue["gate"], _shown(lost, ev, ticket))["verdict"] == "admit"
+    srv.request("POST", f"/v1/events/{ev}/tickets/{ticket['ticket_id']}/reset-phone")
+    assert same(venue, _shown(lost, ev, ticket))["reason"] == "phone_unknown"
+    new = _put_on_phone(srv, ev, ticket)  # the holder's new phone
+    assert same(venue, _shown(lost, ev, ticket))["reason"] == "forged"
+    assert same(venue, _shown(new, ev, ticket))["verdict"] == "admit"

@@ -1,15 +1,20 @@
 """Online scans at two replicas on one PostgreSQL: one ticket presented at both at once gets
 one admit, and a kiosk's upload of the same ticket racing them is re-derived with them
-(issue 16 item 5: group commits take the upload's locks, in its order)."""
+(issue 16 item 5: group commits take the upload's locks, in its order); and a device whose
+reads alternate between the replicas keeps its repeat window."""
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 import uuid
 
+import httpx
 import pytest
 
+from core import rotating
+from core.keys import SigningKey
 from tests.server.replicas import Replicas, fresh_database
 
 
@@ -83,3 +88,53 @@ def test_one_ticket_at_two_replicas_at_once_is_admitted_once(two_replicas):
     # arrived is the one conflict such a ticket can have (the kiosk was offline).
     assert stats["inside"] == len(demo["tickets"])
     assert {c["kind"] for c in a.conflicts(ev)} <= {"double_entry"}
+
+
+def _scan(client, code: str) -> dict:
+    r = client.post("/v1/device/scan", json={"code": code, "scan_id": str(uuid.uuid4())})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_a_read_again_at_the_other_replica_repeats_the_first_answer(two_replicas):
+    """A turnstile behind a round-robin balancer reads one guest twice in a second: the
+    second read reaches the other replica and is the same guest (a kiosk's repeat window),
+    not "already inside"; and a phone's next code likewise."""
+    a, b = two_replicas
+    demo = a.demo_event(tickets=2)
+    ev, tier = demo["event"]["id"], demo["tiers"]["General"]["id"]
+    a.request("PATCH", f"/v1/events/{ev}/tiers/{tier}", json={"door_check": "Show photo ID"})
+    token = a.pair(a.pairing_code(ev, "Main"), "turnstile")["token"]
+    at_a, at_b = a.client(token), b.client(token)
+    other = b.client(b.pair(b.pairing_code(ev, "Main"), "next lane")["token"])
+    paper, on_phone = demo["tickets"]
+    links = a.request("GET", f"/v1/events/{ev}/wallet-links")["links"]
+    path = next(r["path"] for r in links if r["ticket_id"] == on_phone["ticket_id"])
+    phone = SigningKey.generate()
+    key = base64.urlsafe_b64encode(phone.public.raw).rstrip(b"=").decode()
+    assert httpx.post(f"{a.url}/v1{path}/activate", json={"public_key": key}).status_code == 200
+    step = rotating.step_at(time.time())
+
+    def shown(s: int) -> str:
+        return rotating.sign(phone, event_id=ev, ticket_id=on_phone["ticket_id"], step=s)
+
+    try:
+        first = _scan(at_a, paper["code"])
+        again = _scan(at_b, paper["code"])
+        assert (first["verdict"], first["reason"]) == ("admit", "ok"), first
+        assert again.get("repeat") is True, again
+        for field in ("verdict", "reason", "message", "params", "ticket_id", "scan_id"):
+            assert again[field] == first[field], field
+        assert again["params"]["check"] == "Show photo ID"  # the words the stored row lacks
+        # a phone: this step's code at one replica, the next step's at the other
+        on = _scan(at_b, shown(step))
+        next_step = _scan(at_a, shown(step + 1))
+        assert (on["verdict"], next_step["verdict"]) == ("admit", "admit"), (on, next_step)
+        assert next_step.get("repeat") is True and next_step["scan_id"] == on["scan_id"]
+        # another lane at the same moment is another guest
+        assert _scan(other, paper["code"])["reason"] == "already_inside"
+    finally:
+        for c in (at_a, at_b, other):
+            c.close()
+    stats = a.stats(ev)
+    assert stats["admitted"] == 2 and stats["scans"] == 3
