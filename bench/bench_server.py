@@ -306,8 +306,12 @@ def run_replicas(args) -> None:
         label += ", doors via haproxy"
     try:
         url = fresh_database(pg.get_uri("postgres"), "bench_server")
+        servers = Replicas(url, args.replicas)
+        if args.profile:  # a CPU profile per replica, written when it stops (server/profiling.py)
+            for i, s in enumerate(servers.servers):
+                s.env["GATEHOUSE_PROFILE"] = str(Path(args.profile) / f"replica{i + 1}.prof")
         with (
-            Replicas(url, args.replicas) as replicas,
+            servers as replicas,
             Haproxy(replicas, tmp) if args.balancer else contextlib.nullcontext() as lb,
         ):
             global BATCH
@@ -380,7 +384,14 @@ def main() -> None:
     p.add_argument(
         "--balancer", action="store_true", help="with --replicas: doors upload through haproxy"
     )
+    p.add_argument(
+        "--profile",
+        metavar="FOLDER",
+        help="with --replicas: write each replica's CPU profile to FOLDER/replicaN.prof",
+    )
     args = p.parse_args()
+    if args.profile:
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
     if args.replicas:
         run_replicas(args)
         return
