@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server import push, scheduler
 from server.db import Database
+from server.deps import DeviceCache
 from server.errors import ApiError
 from server.limits import BodyLimit
 from server.routers import (
@@ -117,7 +118,7 @@ def create_app(settings: ServerSettings | None = None, db: Database | None = Non
         if db.is_sqlite:
             bell.listening = True  # one process: its own uploads ring the bell
         else:
-            listener = push.Listener(db.url, bell)
+            listener = push.Listener(db.url, bell, devices=app.state.devices)
             listener.start()
         jobs = scheduler.start(app) if settings.run_scheduler else None
         try:
@@ -138,6 +139,7 @@ def create_app(settings: ServerSettings | None = None, db: Database | None = Non
     app.state.settings = settings
     app.state.db = db
     app.state.bell = bell
+    app.state.devices = DeviceCache()  # device sign-ins; on while the Listener hears changes
 
     app.add_middleware(BodyLimit)  # outermost of ours: refuses big bodies before anything
 
