@@ -390,24 +390,38 @@ def run_replicas(args) -> None:
                     + f"the whole machine was {100 * u['machine_busy']:.0f}% busy (this run and "
                     "everything else on it)"
                 )
-                per_upload = 1000 * server_cpu / max(1, u["uploads"])
+                n = max(1, u["uploads"])
+                per_upload = 1000 * server_cpu / n
+                per_client = 1000 * (u["client_cpu"] + u["balancer_cpu"]) / n
                 share = busy / (u["wall"] * cores)
                 late = u["wall"] - (args.seconds + 0.5)  # beyond the doors' own schedule
+                offered = args.kiosks  # uploads a second the doors ask for
+                carried = cores * 1000 / (per_upload + per_client)
                 print(
-                    f"[{label}] server CPU per upload {per_upload:.1f} ms (replicas + "
-                    f"PostgreSQL): {cores} cores carry at most ~{cores * 1000 / per_upload:.0f}"
-                    f" uploads/s with nothing else running; this run kept them "
-                    f"{100 * share:.0f}% busy by itself (other programs: see uptime); "
-                    f"the {args.seconds:.0f} s schedule took {u['wall']:.1f} s"
-                    + (
-                        ". Limited by CPU: the replicas, PostgreSQL and the simulated kiosks "
-                        "share these cores, so uploads queue; on a machine with more cores "
-                        "(or the kiosks on other hosts) the same command measures the server."
-                        if late > 1.0 or share > 0.6
-                        else ". Not CPU-bound: the figure is round trips and the event's "
-                        "commit order (uploads of one event insert and commit one at a time)."
-                    )
+                    f"[{label}] CPU per upload: replicas {1000 * sum(u['replica_cpu']) / n:.2f}"
+                    f" ms + PostgreSQL {1000 * u['pg_cpu'] / n:.2f} ms = server "
+                    f"{per_upload:.2f} ms; simulated kiosks"
+                    + (" + haproxy" if lb else "")
+                    + f" {per_client:.2f} ms. {cores} cores carry at most ~{carried:.0f} "
+                    f"uploads/s with nothing else running, against {offered}/s offered; this "
+                    f"run kept them {100 * share:.0f}% busy by itself (other programs: see "
+                    f"uptime); the {args.seconds:.0f} s schedule took {u['wall']:.1f} s."
                 )
+                if late > 1.0 or share > 0.6 or offered > 0.7 * carried:
+                    print(
+                        f"[{label}] What limits this figure: CPU. {offered} uploads/s x "
+                        f"{per_upload + per_client:.2f} ms = "
+                        f"{offered * (per_upload + per_client) / 1000:.2f} cores of the "
+                        f"{cores} (shared with everything else on the machine: see uptime), so "
+                        "uploads queue and the p95 is that queue. On a machine with more cores "
+                        "(or the kiosks on other hosts) the same command measures the server."
+                    )
+                else:
+                    print(
+                        f"[{label}] What limits this figure: not CPU ({100 * share:.0f}% busy);"
+                        " round trips and the event's commit order (uploads of one event "
+                        "insert and commit one at a time)."
+                    )
             print(
                 "uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
             )
