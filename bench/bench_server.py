@@ -407,7 +407,18 @@ def run_replicas(args) -> None:
                     f"run kept them {100 * share:.0f}% busy by itself (other programs: see "
                     f"uptime); the {args.seconds:.0f} s schedule took {u['wall']:.1f} s."
                 )
-                if late > 1.0 or share > 0.6 or offered > 0.7 * carried:
+                others = u["machine_busy"] - share  # the machine's busy share not ours
+                if others > 0.3:
+                    print(
+                        f"[{label}] What limits this figure: CPU taken by other programs. The"
+                        f" machine was {100 * u['machine_busy']:.0f}% busy, this run "
+                        f"{100 * share:.0f}% of it: uploads waited for a core (see uptime). "
+                        f"By itself it needs {offered} uploads/s x "
+                        f"{per_upload + per_client:.2f} ms = "
+                        f"{offered * (per_upload + per_client) / 1000:.2f} of the {cores} "
+                        "cores: rerun on a quiet machine."
+                    )
+                elif late > 1.0 or share > 0.6 or offered > 0.7 * carried:
                     print(
                         f"[{label}] What limits this figure: CPU. {offered} uploads/s x "
                         f"{per_upload + per_client:.2f} ms = "
