@@ -14,6 +14,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
+from server.deps import Device, DeviceCache
 from server.settings import db_url
 from tests.server.replicas import Replicas, fresh_database
 from tests.sync.harness import wait_for
@@ -99,3 +100,19 @@ def test_a_known_door_uploads_without_looking_its_token_up(two_replicas):
         _ddl(a.db_url, "ALTER TABLE devices_away RENAME TO devices")
     assert [r.status_code for r in answers] == [200, 200, 200], answers[0].text
     assert a.stats(ev)["admitted"] == 4
+
+
+def test_a_sign_in_read_before_a_change_is_not_kept():
+    """A look-up that read the device row before a revocation but finishes after its
+    notification must not put the old sign-in back in the cache (``generation``)."""
+    cache = DeviceCache()
+    cache.enabled = True
+    door = Device("d1", 1, "door", "Main", "door", "active")
+    before = cache.generation  # the look-up starts: reads the row (still active) ...
+    cache.forget("d1")  # ... the revocation's notification arrives ...
+    cache.put("digest", door, 0.0, before)  # ... and the look-up tries to keep what it read
+    assert cache.get("digest") is None
+    cache.put("digest", door, 0.0, cache.generation)  # a look-up after the change is kept
+    assert cache.get("digest") == (door, 0.0)
+    cache.enabled = False  # the LISTEN connection is down: nothing is trusted
+    assert cache.get("digest") is None
