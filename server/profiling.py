@@ -7,7 +7,9 @@ profiles are merged and written to FILE in ``pstats`` form::
 
     python -c "import pstats; pstats.Stats('FILE').sort_stats('cumulative').print_stats(40)"
 
-Profiling slows the server several times over: its figures are shares, not timings. Used by
+Profiling slows the server several times over: its figures are shares, not timings. The
+LISTEN thread's ``select.select`` shows seconds of "CPU" it does not use (the thread's CPU
+clock, read by /proc, stays small): leave it out of the total. Used by
 ``bench/bench_server.py --profile``; never on in production (no variable, no cost).
 """
 
