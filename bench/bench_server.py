@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import random
 import shutil
@@ -195,6 +196,53 @@ def _postgres_processes(data_dir: Path) -> list[psutil.Process]:
     return []
 
 
+class DoorConnection:
+    """One simulated kiosk's keep-alive HTTP/1.1 connection, written by hand on asyncio
+    streams: an httpx client cost the script about 1.7 ms of CPU per upload, on the cores the
+    server needs (the budget's 200 uploads a second would take a third of a core just to
+    send); this costs a few tens of microseconds. Speaks only what the upload needs: a JSON
+    POST, an answer with Content-Length."""
+
+    def __init__(self, base_url: str, token: str):
+        u = httpx.URL(base_url)
+        self.host, self.port = u.host, u.port
+        self.head = (
+            f"Host: {u.host}:{u.port}\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\n"
+        ).encode()
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, payload: dict) -> int:
+        """Send ``payload``; returns the answer's status (its body is read and dropped)."""
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        body = json.dumps(payload).encode()
+        self.writer.write(
+            b"POST %s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n%s"
+            % (path.encode(), self.head, len(body), body)
+        )
+        status_line = await self.reader.readuntil(b"\r\n")
+        status = int(status_line.split()[1])
+        length, close = 0, False
+        while (line := await self.reader.readuntil(b"\r\n")) != b"\r\n":
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"connection" and value.strip().lower() == b"close":
+                close = True
+        await self.reader.readexactly(length)
+        if close:
+            self.close()
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
 def upload_load(
     replicas: list[LiveServer],
     kiosks: int,
@@ -216,47 +264,43 @@ def upload_load(
     latencies: list[float] = []
     errors: Counter[str] = Counter()  # by HTTP status or error name, to tell what failed
 
-    async def door(i: int, client: httpx.AsyncClient, start: float) -> None:
+    async def door(i: int, base: str, start: float) -> None:
         dev = devices[i]
-        headers = {"Authorization": f"Bearer {dev['token']}"}
+        conn = DoorConnection(base, dev["token"])
         tick = start + random.random()  # doors are not in step
         n = 0
-        while tick < start + seconds:
-            await asyncio.sleep(max(0.0, tick - time.perf_counter()))
-            scan = {
-                "scan_id": str(uuid.uuid4()),
-                "device_id": dev["device_id"],
-                "direction": "entry",
-                "verdict": "admit",
-                "reason": "ok",
-                "at": time.time(),
-                "gate": "Main",
-                "ticket_id": tickets[(i * 97 + n) % len(tickets)],
-            }
-            t0 = time.perf_counter()
-            try:
-                r = await client.post("/v1/device/scans", json={"scans": [scan]}, headers=headers)
-                r.raise_for_status()
-                latencies.append(time.perf_counter() - t0)
-            except httpx.HTTPStatusError as e:
-                errors[str(e.response.status_code)] += 1
-            except httpx.HTTPError as e:
-                errors[type(e).__name__] += 1
-            n += 1
-            tick += 1.0
+        try:
+            while tick < start + seconds:
+                await asyncio.sleep(max(0.0, tick - time.perf_counter()))
+                scan = {
+                    "scan_id": str(uuid.uuid4()),
+                    "device_id": dev["device_id"],
+                    "direction": "entry",
+                    "verdict": "admit",
+                    "reason": "ok",
+                    "at": time.time(),
+                    "gate": "Main",
+                    "ticket_id": tickets[(i * 97 + n) % len(tickets)],
+                }
+                t0 = time.perf_counter()
+                try:
+                    status = await conn.post("/v1/device/scans", {"scans": [scan]})
+                    if status == 200:
+                        latencies.append(time.perf_counter() - t0)
+                    else:
+                        errors[str(status)] += 1
+                except (OSError, asyncio.IncompleteReadError, ValueError) as e:
+                    errors[type(e).__name__] += 1
+                    conn.close()
+                n += 1
+                tick += 1.0
+        finally:
+            conn.close()
 
     async def run_all() -> None:
-        limits = httpx.Limits(max_connections=kiosks, max_keepalive_connections=kiosks)
         bases = [balancer.url] if balancer else [s.url for s in replicas]
-        clients = [httpx.AsyncClient(base_url=u, timeout=60, limits=limits) for u in bases]
         start = time.perf_counter() + 0.5
-        try:
-            await asyncio.gather(
-                *(door(i, clients[i % len(clients)], start) for i in range(kiosks))
-            )
-        finally:
-            for c in clients:
-                await c.aclose()
+        await asyncio.gather(*(door(i, bases[i % len(bases)], start) for i in range(kiosks)))
 
     procs = [psutil.Process(s._proc.pid) for s in replicas]
     me = psutil.Process()
@@ -306,8 +350,12 @@ def run_replicas(args) -> None:
         label += ", doors via haproxy"
     try:
         url = fresh_database(pg.get_uri("postgres"), "bench_server")
+        servers = Replicas(url, args.replicas)
+        if args.profile:  # a CPU profile per replica, written when it stops (server/profiling.py)
+            for i, s in enumerate(servers.servers):
+                s.env["GATEHOUSE_PROFILE"] = str(Path(args.profile) / f"replica{i + 1}.prof")
         with (
-            Replicas(url, args.replicas) as replicas,
+            servers as replicas,
             Haproxy(replicas, tmp) if args.balancer else contextlib.nullcontext() as lb,
         ):
             global BATCH
@@ -342,24 +390,49 @@ def run_replicas(args) -> None:
                     + f"the whole machine was {100 * u['machine_busy']:.0f}% busy (this run and "
                     "everything else on it)"
                 )
-                per_upload = 1000 * server_cpu / max(1, u["uploads"])
+                n = max(1, u["uploads"])
+                per_upload = 1000 * server_cpu / n
+                per_client = 1000 * (u["client_cpu"] + u["balancer_cpu"]) / n
                 share = busy / (u["wall"] * cores)
                 late = u["wall"] - (args.seconds + 0.5)  # beyond the doors' own schedule
+                offered = args.kiosks  # uploads a second the doors ask for
+                carried = cores * 1000 / (per_upload + per_client)
                 print(
-                    f"[{label}] server CPU per upload {per_upload:.1f} ms (replicas + "
-                    f"PostgreSQL): {cores} cores carry at most ~{cores * 1000 / per_upload:.0f}"
-                    f" uploads/s with nothing else running; this run kept them "
-                    f"{100 * share:.0f}% busy by itself (other programs: see uptime); "
-                    f"the {args.seconds:.0f} s schedule took {u['wall']:.1f} s"
-                    + (
-                        ". Limited by CPU: the replicas, PostgreSQL and the simulated kiosks "
-                        "share these cores, so uploads queue; on a machine with more cores "
-                        "(or the kiosks on other hosts) the same command measures the server."
-                        if late > 1.0 or share > 0.6
-                        else ". Not CPU-bound: the figure is round trips and the event's "
-                        "commit order (uploads of one event insert and commit one at a time)."
-                    )
+                    f"[{label}] CPU per upload: replicas {1000 * sum(u['replica_cpu']) / n:.2f}"
+                    f" ms + PostgreSQL {1000 * u['pg_cpu'] / n:.2f} ms = server "
+                    f"{per_upload:.2f} ms; simulated kiosks"
+                    + (" + haproxy" if lb else "")
+                    + f" {per_client:.2f} ms. {cores} cores carry at most ~{carried:.0f} "
+                    f"uploads/s with nothing else running, against {offered}/s offered; this "
+                    f"run kept them {100 * share:.0f}% busy by itself (other programs: see "
+                    f"uptime); the {args.seconds:.0f} s schedule took {u['wall']:.1f} s."
                 )
+                others = u["machine_busy"] - share  # the machine's busy share not ours
+                if others > 0.3:
+                    print(
+                        f"[{label}] What limits this figure: CPU taken by other programs. The"
+                        f" machine was {100 * u['machine_busy']:.0f}% busy, this run "
+                        f"{100 * share:.0f}% of it: uploads waited for a core (see uptime). "
+                        f"By itself it needs {offered} uploads/s x "
+                        f"{per_upload + per_client:.2f} ms = "
+                        f"{offered * (per_upload + per_client) / 1000:.2f} of the {cores} "
+                        "cores: rerun on a quiet machine."
+                    )
+                elif late > 1.0 or share > 0.6 or offered > 0.7 * carried:
+                    print(
+                        f"[{label}] What limits this figure: CPU. {offered} uploads/s x "
+                        f"{per_upload + per_client:.2f} ms = "
+                        f"{offered * (per_upload + per_client) / 1000:.2f} cores of the "
+                        f"{cores} (shared with everything else on the machine: see uptime), so "
+                        "uploads queue and the p95 is that queue. On a machine with more cores "
+                        "(or the kiosks on other hosts) the same command measures the server."
+                    )
+                else:
+                    print(
+                        f"[{label}] What limits this figure: not CPU ({100 * share:.0f}% busy);"
+                        " round trips and the event's commit order (uploads of one event "
+                        "insert and commit one at a time)."
+                    )
             print(
                 "uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
             )
@@ -380,7 +453,14 @@ def main() -> None:
     p.add_argument(
         "--balancer", action="store_true", help="with --replicas: doors upload through haproxy"
     )
+    p.add_argument(
+        "--profile",
+        metavar="FOLDER",
+        help="with --replicas: write each replica's CPU profile to FOLDER/replicaN.prof",
+    )
     args = p.parse_args()
+    if args.profile:
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
     if args.replicas:
         run_replicas(args)
         return

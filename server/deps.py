@@ -4,14 +4,22 @@ Scopes: an organizer token opens the organizer routes only, a device token the d
 only, and a device sees nothing outside its own event. A token of the wrong scope gets 403
 (it is a real token, used in the wrong place); an unknown one 401; a revoked device 401
 ``device_revoked`` so the kiosk knows to stop syncing and wipe personal data.
+
+Device sign-ins are cached per replica on PostgreSQL (``DeviceCache``): a one-scan upload then
+opens no transaction just to look its token up. Revocation stays honoured because the cache
+is only used while the replica's LISTEN connection is up, and a database trigger (migration
+0014) announces every change to a device's sign-in at commit; see ``DeviceCache``.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select, update
 
 from server.db import Database
@@ -21,11 +29,13 @@ from server.security import token_hash
 from server.settings import ServerSettings
 
 
-def get_settings(request: Request) -> ServerSettings:
+# ``async`` though they do not wait: FastAPI runs a plain ``def`` dependency on a worker
+# thread, and these two are in nearly every request (two thread hand-offs saved each).
+async def get_settings(request: Request) -> ServerSettings:
     return request.app.state.settings
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     return request.app.state.db
 
 
@@ -80,8 +90,66 @@ def require_organizer(request: Request, db: DbDep) -> Organizer:
     raise ApiError(401, "unauthorized", "Unknown or revoked organizer token")
 
 
-def require_device(request: Request, db: DbDep, settings: SettingsDep) -> Device:
-    digest = token_hash(_bearer(request))
+LAST_SEEN_S = 15  # last_seen drives the "devices online" view: a coarse update is enough
+CACHE_S = 30.0  # a cached sign-in is looked up again after this long, notification or not
+
+
+class DeviceCache:
+    """Device sign-ins this replica verified recently, by token digest (PostgreSQL only).
+
+    Why it is safe: a device row's change that matters to its sign-in (revoked, re-paired,
+    moved to another gate or event, renamed; or deleted) fires a trigger that sends
+    ``NOTIFY gatehouse_devices, '<device id>'`` at commit (migration 0014), and this replica's
+    LISTEN connection (server/push.py ``Listener``) calls ``forget``. While that connection
+    is down the cache is off (``enabled``) and emptied, since notifications sent meanwhile
+    are lost. A look-up that read the row before a change but stores after it is refused
+    (``generation``), and every entry is looked up again after ``CACHE_S`` regardless. So a
+    revocation takes effect on every replica when the notification arrives (milliseconds
+    after the revoke commits), as an uncached check would see it at the next request.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[Device, float, float]] = {}  # device, last_seen, expiry
+        self.generation = 0
+        self.enabled = False  # set by the Listener while it hears gatehouse_devices
+
+    def get(self, digest: str) -> tuple[Device, float] | None:
+        if not self.enabled:
+            return None
+        entry = self._entries.get(digest)
+        if entry is None or entry[2] < time.monotonic():
+            return None
+        return entry[0], entry[1]
+
+    def put(self, digest: str, device: Device, last_seen: float, generation: int) -> None:
+        """Keep a sign-in read from the database when the cache stood at ``generation``."""
+        with self._lock:
+            if self.enabled and generation == self.generation:
+                self._entries[digest] = (device, last_seen, time.monotonic() + CACHE_S)
+
+    def seen(self, digest: str, last_seen: float) -> None:
+        with self._lock:
+            entry = self._entries.get(digest)
+            if entry is not None:
+                self._entries[digest] = (entry[0], last_seen, entry[2])
+
+    def forget(self, device_id: str) -> None:
+        with self._lock:
+            self.generation += 1
+            for digest in [d for d, e in self._entries.items() if e[0].id == device_id]:
+                del self._entries[digest]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._entries.clear()
+
+
+def _check_device(
+    db: Database, settings: ServerSettings, digest: str, cache: DeviceCache | None
+) -> Device:
+    generation = cache.generation if cache is not None else 0  # before the read: see put()
     row = _device_row(db, digest)
     if row is None:
         if _organizer_row(db, digest) is not None:
@@ -95,11 +163,35 @@ def require_device(request: Request, db: DbDep, settings: SettingsDep) -> Device
             "Ask the organizer for a new pairing code.",
         )
     now = settings.now()
-    # last_seen drives the "devices online" view; a coarse update keeps writes off hot paths.
-    if row.last_seen is None or now - row.last_seen > 15:
-        with db.write() as conn:
-            conn.execute(update(devices).where(devices.c.id == row.id).values(last_seen=now))
-    return Device(row.id, row.event_id, row.name, row.gate, row.role, row.status)
+    last_seen = row.last_seen
+    if last_seen is None or now - last_seen > LAST_SEEN_S:
+        _touch(db, row.id, now)
+        last_seen = now
+    device = Device(row.id, row.event_id, row.name, row.gate, row.role, row.status)
+    if cache is not None:
+        cache.put(digest, device, last_seen, generation)
+    return device
+
+
+def _touch(db: Database, device_id: str, now: float) -> None:
+    with db.write() as conn:
+        conn.execute(update(devices).where(devices.c.id == device_id).values(last_seen=now))
+
+
+async def require_device(request: Request, db: DbDep, settings: SettingsDep) -> Device:
+    """The device the bearer token belongs to. A cached sign-in (PostgreSQL replicas) costs no
+    database round trip and no worker thread; otherwise the look-up runs in a worker."""
+    digest = token_hash(_bearer(request))
+    cache: DeviceCache | None = getattr(request.app.state, "devices", None)
+    hit = cache.get(digest) if cache is not None else None
+    if hit is None:
+        return await run_in_threadpool(_check_device, db, settings, digest, cache)
+    device, last_seen = hit
+    now = settings.now()
+    if now - last_seen > LAST_SEEN_S:
+        await run_in_threadpool(_touch, db, device.id, now)
+        cache.seen(digest, now)
+    return device
 
 
 OrganizerDep = Annotated[Organizer, Depends(require_organizer)]

@@ -32,6 +32,7 @@ from sqlalchemy.engine import make_url
 log = logging.getLogger("gatehouse.server.push")
 
 CHANNEL = "gatehouse_scans"
+DEVICES_CHANNEL = "gatehouse_devices"  # a device's sign-in changed (trigger of migration 0014)
 MAX_WAIT_S = 30.0
 RECHECK_S = 5.0  # a waiting request re-reads the feed this often even with no notification
 DEGRADED_S = 0.5  # ... and this often while the replica's LISTEN connection is down
@@ -113,12 +114,17 @@ def announce(conn: Connection, event_id: int) -> None:
 class Listener(threading.Thread):
     """One replica's ``LISTEN gatehouse_scans`` connection (PostgreSQL only): rings the bell
     for each notification; reconnects after a lost connection (and rings every event then,
-    as notifications sent meanwhile were missed)."""
+    as notifications sent meanwhile were missed).
 
-    def __init__(self, url: str, bell: ScanBell):
+    With ``devices`` (server/deps.py ``DeviceCache``) it also listens on
+    ``gatehouse_devices`` and drops each changed device from that cache; the cache is on only
+    while this connection is up, and emptied whenever it (re)connects."""
+
+    def __init__(self, url: str, bell: ScanBell, devices=None):
         super().__init__(name="gatehouse-listen", daemon=True)
         self.url = url
         self.bell = bell
+        self.devices = devices
         self._stop = threading.Event()
 
     def stop(self) -> None:
@@ -137,7 +143,14 @@ class Listener(threading.Thread):
             conn = psycopg2.connect(dsn)
             conn.set_isolation_level(0)  # autocommit: LISTEN takes effect at once
         conn.cursor().execute(f"LISTEN {CHANNEL}")
+        if self.devices is not None:
+            conn.cursor().execute(f"LISTEN {DEVICES_CHANNEL}")
         return conn
+
+    def _devices_off(self) -> None:
+        if self.devices is not None:
+            self.devices.enabled = False
+            self.devices.clear()
 
     def run(self) -> None:
         while not self._stop.is_set():
@@ -146,17 +159,25 @@ class Listener(threading.Thread):
                 conn = self._connect()
                 self.bell.listening = True
                 self.bell.ring(None)
+                if self.devices is not None:  # changes made while not listening are unknown
+                    self.devices.clear()
+                    self.devices.enabled = True
                 while not self._stop.is_set():
-                    for payload in self._notifications(conn):
+                    for channel, payload in self._notifications(conn):
+                        if channel == DEVICES_CHANNEL:
+                            self.devices.forget(payload)
+                            continue
                         try:
                             self.bell.ring(int(payload))
                         except ValueError:
                             pass
             except Exception as exc:  # the database went away: retry, degraded meanwhile
+                self._devices_off()
                 self.bell.listening = False
                 log.warning("push: lost the LISTEN connection (%s); retrying", type(exc).__name__)
                 self._stop.wait(1.0)
             finally:
+                self._devices_off()
                 self.bell.listening = False
                 if conn is not None:
                     try:
@@ -164,15 +185,16 @@ class Listener(threading.Thread):
                     except Exception:  # closing a broken connection
                         pass
 
-    def _notifications(self, conn) -> list[str]:
+    def _notifications(self, conn) -> list[tuple[str, str]]:
+        """(channel, payload) of the notifications that arrive within a second."""
         if hasattr(conn, "poll"):  # psycopg2
             if select.select([conn], [], [], 1.0) == ([], [], []):
                 return []
             conn.poll()
-            out = [n.payload for n in conn.notifies]
+            out = [(n.channel, n.payload) for n in conn.notifies]
             conn.notifies.clear()
             return out
-        return [n.payload for n in conn.notifies(timeout=1.0)]  # psycopg 3.2+
+        return [(n.channel, n.payload) for n in conn.notifies(timeout=1.0)]  # psycopg 3.2+
 
 
 def recheck_after(bell: ScanBell, remaining: float) -> float:

@@ -42,7 +42,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, delete, select, text
+from sqlalchemy import Connection, bindparam, delete, select, text
 from sqlalchemy.dialects import postgresql
 
 from core.rules import ADMIT, Direction, EntryPolicy, Reason, TicketState
@@ -97,19 +97,13 @@ def ingest(
     """
     ids = [s["scan_id"] for s in batch]
     named = sorted({int(s["ticket_id"]) for s in batch if s.get("ticket_id") is not None})
-    foreign: set[int] = set()
-    for chunk in _chunks(named):
-        foreign.update(
-            conn.execute(
-                select(tickets.c.id).where(tickets.c.id.in_(chunk), tickets.c.event_id != event_id)
-            ).scalars()
-        )
-    _lock_tickets(conn, event_id, [t for t in named if t not in foreign])
+    if conn.dialect.name == "postgresql":  # one statement finds, follows and locks them
+        foreign = set(named) - _lock_chain(conn, event_id, named)
+    else:  # SQLite's write transactions already run one at a time: nothing to lock
+        foreign = _foreign(conn, event_id, named)
     seen: set[str] = set()
     for chunk in _chunks(ids):
-        seen.update(
-            conn.execute(select(scans.c.scan_id).where(scans.c.scan_id.in_(chunk))).scalars()
-        )
+        seen.update(conn.execute(_SEEN, {"ids": list(chunk)}).scalars())
     accepted, duplicates, rows = [], [], []
     for s in batch:
         sid = s["scan_id"]
@@ -137,8 +131,15 @@ def ingest(
     if rows:
         touched = sorted({r["ticket_id"] for r in rows if r["ticket_id"] is not None})
         recompute(conn, event_id, touched, now, fresh=rows)
-        push.announce(conn, event_id)  # queued now, sent at commit: kept out of the lock
-        conn.execute(select(events.c.id).where(events.c.id == event_id).with_for_update())
+        if conn.dialect.name == "postgresql":
+            # The event row's lock and the announcement (push.announce: sent at commit) in
+            # one round trip.
+            conn.execute(
+                _LOCK_EVENT_AND_ANNOUNCE,
+                {"event": event_id, "channel": push.CHANNEL, "payload": str(event_id)},
+            )
+        else:
+            conn.execute(select(events.c.id).where(events.c.id == event_id).with_for_update())
         if conn.dialect.name != "postgresql":
             conn.execute(scans.insert(), rows)  # SQLite: one writer at a time, no race
         else:
@@ -161,22 +162,72 @@ def lock_tickets_of(conn: Connection, event_id: int, batches: Iterable[list[dict
     take: a transaction that ingests several batches then never waits for a ticket while it
     holds the event row (which other uploads take last), so it cannot deadlock with them."""
     named = {int(s["ticket_id"]) for b in batches for s in b if s.get("ticket_id") is not None}
-    _lock_tickets(conn, event_id, sorted(named))
+    if conn.dialect.name == "postgresql":  # SQLite: write transactions run one at a time
+        _lock_chain(conn, event_id, sorted(named))
 
 
-def _lock_tickets(conn: Connection, event_id: int, ticket_ids: Sequence[int]) -> None:
-    """PostgreSQL: lock these tickets and their successors (transfers), in id order, until
-    the transaction ends. SQLite's write transactions already run one at a time."""
-    if conn.dialect.name != "postgresql" or not ticket_ids:
-        return
-    ids = _with_successors(conn, event_id, ticket_ids)
-    conn.execute(
-        text(
-            "SELECT pg_advisory_xact_lock(id) FROM"
-            " (SELECT DISTINCT unnest(CAST(:ids AS bigint[])) AS id ORDER BY id) AS t"
-        ),
-        {"ids": list(ids)},
+# Statements built once (building a SQLAlchemy statement costs more CPU than running it;
+# compiled forms are cached by SQLAlchemy either way). Measured by bench/bench_server.py.
+_SEEN = select(scans.c.scan_id).where(scans.c.scan_id.in_(bindparam("ids", expanding=True)))
+_TICKETS = (
+    select(
+        tickets.c.id,
+        tickets.c.event_id,
+        tiers.c.entry,
+        tickets.c.status,
+        tickets.c.status_at,
+        tickets.c.transferred_from,
     )
+    .select_from(tickets.join(tiers, tiers.c.id == tickets.c.tier_id))
+    .where(
+        tickets.c.id.in_(bindparam("ids", expanding=True))
+        | tickets.c.transferred_from.in_(bindparam("ids", expanding=True))
+    )
+)
+_HISTORY = (
+    select(scans)
+    .where(
+        scans.c.event_id == bindparam("event"),
+        scans.c.ticket_id.in_(bindparam("ids", expanding=True)),
+    )
+    .order_by(scans.c.server_at, scans.c.scan_id)
+)
+_DROP_CONFLICTS = (
+    delete(conflicts)
+    .where(
+        conflicts.c.event_id == bindparam("event"),
+        conflicts.c.ticket_id.in_(bindparam("ids", expanding=True)),
+    )
+    .returning(conflicts.c.conflict_scan_id, conflicts.c.detected_at)
+)
+# PostgreSQL: the named tickets that are not another event's (ids the server does not know
+# yet included) and the tickets they were transferred to, locked in id order until the
+# transaction ends; returns the ids locked. Two uploads naming one ticket re-derive it one
+# after the other; uploads of different tickets run side by side.
+_LOCK_CHAIN = text(
+    """
+    WITH RECURSIVE chain(id, depth) AS (
+        SELECT n.id, 0 FROM unnest(CAST(:ids AS bigint[])) AS n(id)
+        WHERE NOT EXISTS (SELECT 1 FROM tickets f WHERE f.id = n.id AND f.event_id <> :event)
+      UNION
+        SELECT t.id, c.depth + 1 FROM tickets t JOIN chain c ON t.transferred_from = c.id
+        WHERE t.event_id = :event AND c.depth < :max_chain
+    )
+    SELECT id, pg_advisory_xact_lock(id) FROM (SELECT DISTINCT id FROM chain ORDER BY id) AS l
+    """
+)
+_LOCK_EVENT_AND_ANNOUNCE = text(
+    "SELECT pg_notify(:channel, :payload) FROM events WHERE id = :event FOR UPDATE"
+)
+
+
+def _lock_chain(conn: Connection, event_id: int, ticket_ids: Sequence[int]) -> set[int]:
+    """PostgreSQL: lock these tickets (not another event's) and their successors; see
+    ``_LOCK_CHAIN``. Returns the ids locked."""
+    if not ticket_ids:
+        return set()
+    params = {"ids": list(ticket_ids), "event": event_id, "max_chain": _MAX_CHAIN}
+    return {int(r[0]) for r in conn.execute(_LOCK_CHAIN, params)}
 
 
 class _Info(NamedTuple):
@@ -202,9 +253,13 @@ def _infos(conn: Connection, event_id: int, ticket_ids: Sequence[int]) -> dict[i
             .where(tickets.c.id.in_(chunk), tickets.c.event_id == event_id)
         )
         for r in conn.execute(q):
-            link = None if r.transferred_from is None else int(r.transferred_from)
-            out[int(r.id)] = _Info(r.entry, r.status, r.status_at, link)
+            out[int(r.id)] = _info(r)
     return out
+
+
+def _info(r: Any) -> _Info:
+    link = None if r.transferred_from is None else int(r.transferred_from)
+    return _Info(r.entry, r.status, r.status_at, link)
 
 
 def _with_successors(conn: Connection, event_id: int, ticket_ids: Sequence[int]) -> list[int]:
@@ -253,13 +308,25 @@ def recompute(
 ) -> None:
     """Re-derive state and conflicts of these tickets from all their scans: those stored and
     ``fresh`` ones (scan rows about to be inserted, received ``now``)."""
-    # Never another event's tickets (ingest already drops their ids; this is the backstop).
-    foreign = _foreign(conn, event_id, ticket_ids)
+    # One read of these tickets and of those transferred from them: entry policy, status,
+    # and which are another event's (ingest already drops their ids; this is the backstop).
+    rows = []
+    for chunk in _chunks(sorted(set(ticket_ids))):
+        rows.extend(conn.execute(_TICKETS, {"ids": list(chunk)}))
+    asked = set(ticket_ids)
+    foreign = {int(r.id) for r in rows if r.event_id != event_id and int(r.id) in asked}
     ticket_ids = [t for t in ticket_ids if t not in foreign]
     if not ticket_ids:
         return
-    ticket_ids = _with_successors(conn, event_id, ticket_ids)
-    infos = _infos(conn, event_id, ticket_ids)
+    mine = set(ticket_ids)
+    ours = [r for r in rows if r.event_id == event_id]
+    if any(int(r.transferred_from) in mine for r in ours if r.transferred_from is not None):
+        # A transferred ticket among them (rare): follow the whole chain of new tickets.
+        ticket_ids = _with_successors(conn, event_id, ticket_ids)
+        infos = _infos(conn, event_id, ticket_ids)
+    else:
+        ticket_ids = sorted(mine)
+        infos = {int(r.id): _info(r) for r in ours if int(r.id) in mine}
     # the old tickets a transferred ticket came from: read, for the new code's conflicts
     for _ in range(_MAX_CHAIN):
         missing = sorted({i.transferred_from for i in infos.values()} - set(infos) - {None})
@@ -269,12 +336,7 @@ def recompute(
     history: dict[int, list[Scan]] = defaultdict(list)
     received: dict[str, float] = {}
     for chunk in _chunks(sorted(set(ticket_ids) | set(infos))):
-        q = (
-            select(scans)
-            .where(scans.c.event_id == event_id, scans.c.ticket_id.in_(chunk))
-            .order_by(scans.c.server_at, scans.c.scan_id)
-        )
-        for r in conn.execute(q):
+        for r in conn.execute(_HISTORY, {"event": event_id, "ids": list(chunk)}):
             history[int(r.ticket_id)].append(_as_scan(r))
             received[r.scan_id] = r.received_at
     mine = set(ticket_ids)
@@ -285,17 +347,12 @@ def recompute(
     if fresh:  # in with the stored scans, in the same order as the query's
         for story in history.values():
             story.sort(key=lambda s: (s.server_time, s.scan_id))
+    # The tickets' conflicts are derived afresh below: removed now, keeping when each was
+    # first detected (one statement: DELETE ... RETURNING).
     old_detected = {}
     for chunk in _chunks(ticket_ids):
-        old_detected.update(
-            dict(
-                conn.execute(
-                    select(conflicts.c.conflict_scan_id, conflicts.c.detected_at).where(
-                        conflicts.c.event_id == event_id, conflicts.c.ticket_id.in_(chunk)
-                    )
-                ).all()
-            )
-        )
+        params = {"event": event_id, "ids": list(chunk)}
+        old_detected.update(dict(conn.execute(_DROP_CONFLICTS, params).all()))
     states, found = [], []
     for tid in ticket_ids:
         info = infos.get(tid)
@@ -344,11 +401,6 @@ def recompute(
             delete(ticket_state).where(
                 ticket_state.c.ticket_id.in_(chunk),
                 (ticket_state.c.event_id == event_id) | ticket_state.c.ticket_id.in_(mine),
-            )
-        )
-        conn.execute(
-            delete(conflicts).where(
-                conflicts.c.event_id == event_id, conflicts.c.ticket_id.in_(chunk)
             )
         )
     # An unknown id another event already holds state for stays with that event.

@@ -104,5 +104,21 @@ def run_server(args) -> int:
             app.state.bell.close()
             super().handle_exit(sig, frame)
 
+    profile = os.environ.get("GATEHOUSE_PROFILE")  # benchmarks only: server/profiling.py
+    if profile:
+        import signal
+
+        from server.profiling import ThreadProfiles
+
+        # uvicorn stops gracefully on SIGTERM, then raises it again with the handler it found
+        # at start: this one, so the profile is written instead of the process just dying.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        profiles = ThreadProfiles()
+        profiles.start()
+        try:
+            _Server(config).run()
+        finally:
+            profiles.dump(profile)
+        return 0
     _Server(config).run()
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
 from sqlalchemy import select, update
 
@@ -87,7 +87,9 @@ def list_devices(event_id: EventPath, _: OrganizerDep, db: DbDep, settings: Sett
 
 
 @router.post("/v1/devices/{device_id}/revoke")
-def revoke_device(device_id: DevicePath, _: OrganizerDep, db: DbDep, settings: SettingsDep) -> dict:
+def revoke_device(
+    device_id: DevicePath, _: OrganizerDep, db: DbDep, settings: SettingsDep, request: Request
+) -> dict:
     """Revoke a device: its token stops working at once; a box office's key is published as
     revoked, so door kiosks refuse tickets it mints from now on."""
     now = settings.now()
@@ -111,4 +113,8 @@ def revoke_device(device_id: DevicePath, _: OrganizerDep, db: DbDep, settings: S
         from server.mesh import publish_device
 
         publish_device(conn, row.id)  # its device key too: peers refuse its LAN messages
-        return device_out(conn.execute(select(devices).where(devices.c.id == row.id)).first(), now)
+        out = device_out(conn.execute(select(devices).where(devices.c.id == row.id)).first(), now)
+    # Its cached sign-in (server/deps.py DeviceCache): here at once, at the other replicas
+    # when the trigger's notification arrives (migration 0014).
+    request.app.state.devices.forget(row.id)
+    return out
