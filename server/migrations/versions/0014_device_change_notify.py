@@ -1,7 +1,7 @@
 """devices: a trigger announces changes to a device's sign-in (issue 16 item 3, PostgreSQL)
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-26 13:40:00.000000
 
 Replicas keep recently verified device tokens in memory (server/deps.py ``DeviceCache``) so a
@@ -11,7 +11,6 @@ honoured is this trigger: any change to a device row that decides what its token
 ``NOTIFY gatehouse_devices, '<device id>'`` at commit, and every replica's LISTEN connection
 (server/push.py) drops that device from its cache. Written by any writer (the revoke route,
 a re-pairing, IT at a psql prompt) alike. SQLite: nothing (one process, no cache).
-The lead rechains ``down_revision`` when other branches' revisions land first.
 """
 
 from __future__ import annotations
