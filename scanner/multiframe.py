@@ -423,6 +423,11 @@ _MOTION_TRIES = [
 ]
 
 
+# the code-like region's side (px) up to which a code is tiny: a v6 code at 3.5 px per
+# module is ~200 px with its margin
+_TINY = 200
+
+
 class _Yielded(Exception):
     """Raised inside an attempt when the gate's cascades need the cores: the attempt is
     given up and taken up again from its start on the next frame."""
@@ -436,7 +441,9 @@ class MultiFrameReader:
         *,
         budget_ms: float | None = 20.0,
         history: int = 16,
-        clock: Callable[[], float] = time.perf_counter,
+        # the budget is the reader's own CPU time: on a loaded machine a wall-clock budget
+        # is spent waiting for a core, and the costly attempts never got their turn
+        clock: Callable[[], float] = time.thread_time,
         should_yield: Callable[[], bool] | None = None,
     ):
         self.budget_ms = budget_ms
@@ -453,6 +460,7 @@ class MultiFrameReader:
             ("deblur", self._deblur, 1),
             ("unbend", self._unbend, 1),
         ]
+        self._index = {name: i for i, (name, _, _) in enumerate(self.attempts)}
         # first guesses (ms, 2 cores, a ~400 px crop), then a running average of the real cost
         self._cost = {
             "quiet_zone": 8.0,
@@ -618,8 +626,14 @@ class MultiFrameReader:
         # a code smeared by its own motion: only the deconvolution can read it, and it gets
         # the frame's whole budget
         moving = self._moving()
-        for i in range(n):
-            index = (self._next + i) % n
+        order = [(self._next + i) % n for i in range(n)]
+        if self._side <= _TINY and len(self._crops) >= 3 and not moving:
+            # a tiny code: super-resolution is what reads it, and its stack grows with every
+            # frame; it goes first on every frame (the guest holds the code up for a second,
+            # some ten frames reach the reader on a loaded machine)
+            sr = self._index["super_res"]
+            order = [sr] + [i for i in order if i != sr]
+        for i, index in enumerate(order):
             name, fn, need = self.attempts[index]
             if len(self._crops) < need or (moving and name != "deblur"):
                 continue
@@ -733,7 +747,7 @@ class MultiFrameReader:
         return _zxing(_to_u8(low))
 
     def _super_res(self) -> list[str] | None:
-        if self._side > 200:
+        if self._side > _TINY:
             # not a tiny code: a v6 code at 3.5 px per module is ~200 px with its margin
             # (the run lengths of a blurred tiny code say nothing reliable about its modules)
             return None
