@@ -17,7 +17,8 @@ costly to make on every frame:
 - ``deblur``: Wiener deconvolution with a linear motion kernel along the way the code moved
   between frames (and along the blur's own direction), trying a few lengths, a few per frame.
 - ``unbend``: a bent ticket sampled back flat: a parabolic remap of rows or columns, a few
-  curvatures per frame.
+  curvatures per frame; a ticket bent both ways (a dome or a saddle) as two such bends, the
+  second measured again on the code with the first one flattened.
 
 Reed-Solomon in zxing-cpp checks every result, as for any other attempt. The reader works
 only while a code-like region is seen and nothing has been read (a read, or a few frames
@@ -409,6 +410,8 @@ def flatten(gray: np.ndarray, box, curvature: float, axis: int, wrap: float, wid
 
 
 _WRAPS = [(0.0, 1.0), (0.93, 1.3), (0.8, 1.3), (0.93, 1.0), (0.6, 1.3), (0.8, 1.0)]
+# the second bend of a ticket bent both ways: milder, less turned away
+_WRAPS_ACROSS = [(0.0, 1.0), (0.6, 1.3), (0.8, 1.3), (0.6, 1.0)]
 _LENGTHS = (17, 21, 14, 25, 19, 23, 15, 28)
 # (length share, degrees) around the motion between frames, most likely first
 _MOTION_TRIES = [
@@ -815,6 +818,20 @@ class MultiFrameReader:
             self._step["unbend"] = step + 1
             wrap, widen = _WRAPS[step % len(_WRAPS)]
             self._check()
-            if texts := _zxing(flatten(square, box, curvature, axis, wrap, widen)):
+            flat = flatten(square, box, curvature, axis, wrap, widen)
+            if texts := _zxing(flat):
+                return texts
+            # bent both ways (a dome, a saddle): the grid as two bends, one per axis. With
+            # the stronger one flattened, the other is measured again on the flattened code
+            # (the first bend skewed its outline) and flattened in turn
+            self._check()
+            again = bent_outline(flat, self._module_px())
+            if again is None:
+                continue
+            box2, (top2, bottom2, left2, right2) = again
+            other = (left2 + right2) / 2 if axis == 0 else (top2 + bottom2) / 2
+            wrap2, widen2 = _WRAPS_ACROSS[step % len(_WRAPS_ACROSS)]
+            self._check()
+            if texts := _zxing(flatten(flat, box2, other, 1 - axis, wrap2, widen2)):
                 return texts
         return []

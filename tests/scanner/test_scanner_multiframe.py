@@ -269,3 +269,16 @@ def test_a_reader_gives_way_to_other_cameras_frames_not_its_own(tmp_path, make_t
     assert cams[0].slot.pending and not cams[1].slot.pending
     assert readers[0].should_yield() is False  # its own camera's frame
     assert readers[1].should_yield() is True  # another camera's frame
+
+
+def test_reader_reads_a_ticket_bent_both_ways():
+    """A ticket sagging along both axes (a dome or a saddle, the corpus's two-way curved
+    kind), which no single frame reads: the reader flattens the stronger bend, measures
+    the other again on the flattened code and flattens it too."""
+    seq = next(itertools.islice(door_sequences.generate(12, seed=19, kinds=("curved",)), 11, None))
+    cascade = DecodeCascade(clock=time.thread_time)
+    assert not any(seq.text in cascade.decode(f).texts for f in seq.frames)
+    reader = MultiFrameReader(budget_ms=None)
+    reads = [r for f in seq.frames for r in reader.feed(f)]
+    assert [r.text for r in reads] == [seq.text]
+    assert reads[0].attempt == "multi:unbend"
