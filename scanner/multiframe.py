@@ -17,7 +17,8 @@ costly to make on every frame:
 - ``deblur``: Wiener deconvolution with a linear motion kernel along the way the code moved
   between frames (and along the blur's own direction), trying a few lengths, a few per frame.
 - ``unbend``: a bent ticket sampled back flat: a parabolic remap of rows or columns, a few
-  curvatures per frame.
+  curvatures per frame; a ticket bent both ways (a dome or a saddle) as two such bends, the
+  second measured again on the code with the first one flattened.
 
 Reed-Solomon in zxing-cpp checks every result, as for any other attempt. The reader works
 only while a code-like region is seen and nothing has been read (a read, or a few frames
@@ -409,6 +410,8 @@ def flatten(gray: np.ndarray, box, curvature: float, axis: int, wrap: float, wid
 
 
 _WRAPS = [(0.0, 1.0), (0.93, 1.3), (0.8, 1.3), (0.93, 1.0), (0.6, 1.3), (0.8, 1.0)]
+# the second bend of a ticket bent both ways: milder, less turned away
+_WRAPS_ACROSS = [(0.0, 1.0), (0.6, 1.3), (0.8, 1.3), (0.6, 1.0)]
 _LENGTHS = (17, 21, 14, 25, 19, 23, 15, 28)
 # (length share, degrees) around the motion between frames, most likely first
 _MOTION_TRIES = [
@@ -421,6 +424,11 @@ _MOTION_TRIES = [
     (-0.07, -3),
     (0.07, 0),
 ]
+
+
+# the code-like region's side (px) up to which a code is tiny: a v6 code at 3.5 px per
+# module is ~200 px with its margin
+_TINY = 200
 
 
 class _Yielded(Exception):
@@ -436,7 +444,9 @@ class MultiFrameReader:
         *,
         budget_ms: float | None = 20.0,
         history: int = 16,
-        clock: Callable[[], float] = time.perf_counter,
+        # the budget is the reader's own CPU time: on a loaded machine a wall-clock budget
+        # is spent waiting for a core, and the costly attempts never got their turn
+        clock: Callable[[], float] = time.thread_time,
         should_yield: Callable[[], bool] | None = None,
     ):
         self.budget_ms = budget_ms
@@ -453,6 +463,7 @@ class MultiFrameReader:
             ("deblur", self._deblur, 1),
             ("unbend", self._unbend, 1),
         ]
+        self._index = {name: i for i, (name, _, _) in enumerate(self.attempts)}
         # first guesses (ms, 2 cores, a ~400 px crop), then a running average of the real cost
         self._cost = {
             "quiet_zone": 8.0,
@@ -618,8 +629,14 @@ class MultiFrameReader:
         # a code smeared by its own motion: only the deconvolution can read it, and it gets
         # the frame's whole budget
         moving = self._moving()
-        for i in range(n):
-            index = (self._next + i) % n
+        order = [(self._next + i) % n for i in range(n)]
+        if self._side <= _TINY and len(self._crops) >= 3 and not moving:
+            # a tiny code: super-resolution is what reads it, and its stack grows with every
+            # frame; it goes first on every frame (the guest holds the code up for a second,
+            # some ten frames reach the reader on a loaded machine)
+            sr = self._index["super_res"]
+            order = [sr] + [i for i in order if i != sr]
+        for i, index in enumerate(order):
             name, fn, need = self.attempts[index]
             if len(self._crops) < need or (moving and name != "deblur"):
                 continue
@@ -733,7 +750,7 @@ class MultiFrameReader:
         return _zxing(_to_u8(low))
 
     def _super_res(self) -> list[str] | None:
-        if self._side > 200:
+        if self._side > _TINY:
             # not a tiny code: a v6 code at 3.5 px per module is ~200 px with its margin
             # (the run lengths of a blurred tiny code say nothing reliable about its modules)
             return None
@@ -801,6 +818,20 @@ class MultiFrameReader:
             self._step["unbend"] = step + 1
             wrap, widen = _WRAPS[step % len(_WRAPS)]
             self._check()
-            if texts := _zxing(flatten(square, box, curvature, axis, wrap, widen)):
+            flat = flatten(square, box, curvature, axis, wrap, widen)
+            if texts := _zxing(flat):
+                return texts
+            # bent both ways (a dome, a saddle): the grid as two bends, one per axis. With
+            # the stronger one flattened, the other is measured again on the flattened code
+            # (the first bend skewed its outline) and flattened in turn
+            self._check()
+            again = bent_outline(flat, self._module_px())
+            if again is None:
+                continue
+            box2, (top2, bottom2, left2, right2) = again
+            other = (left2 + right2) / 2 if axis == 0 else (top2 + bottom2) / 2
+            wrap2, widen2 = _WRAPS_ACROSS[step % len(_WRAPS_ACROSS)]
+            self._check()
+            if texts := _zxing(flatten(flat, box2, other, 1 - axis, wrap2, widen2)):
                 return texts
         return []

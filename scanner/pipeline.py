@@ -14,8 +14,9 @@ read (newest wins, as for the capture: it never waits for the fuse thread, so a 
 cascade reads is never delayed by it) and tells it when it read one (the reader then forgets
 what it gathered). The reader itself looks for a code-like region (~1 ms) and works within
 its per-frame budget only while one is in view. Only one fuse thread of the kiosk works at a
-time, and it stops as soon as any camera frame waits for its decode thread (the cascades
-come first). ``multiframe=False`` turns it off.
+time, and it stops as soon as another camera's frame waits for its decode thread (the
+cascades come first; its own camera's next frame is more of the same unread code, and its
+decode thread runs beside the reader). ``multiframe=False`` turns it off.
 
 Stopping: ``stop()`` sets each source's flag, joins the capture, decode and fuse threads.
 Nothing is ever killed.
@@ -115,7 +116,7 @@ class GateScanner:
                 self._fuse_slots[source.name] = slot
                 reader = self._multiframe_factory()
                 if reader.should_yield is None and not source.slot.lossless:
-                    reader.should_yield = self._cascades_behind
+                    reader.should_yield = self._others_behind(source)
                 fuser = threading.Thread(
                     target=self._fuse_loop,
                     args=(source, slot, reader),
@@ -195,9 +196,17 @@ class GateScanner:
                 except Exception:
                     log.exception("frame callback failed")
 
-    def _cascades_behind(self) -> bool:
-        """A camera frame waits for its decode thread: the cascades need the cores."""
-        return any(s.slot.pending for s in self.sources)
+    def _others_behind(self, own: FrameSource) -> Callable[[], bool]:
+        """For ``own``'s reader: does another camera's frame wait for its decode thread?
+
+        Those cascades need the cores, and the reader gives way at once. ``own``'s next frame
+        does not count: it is another frame of the same unread code (or the reader would have
+        been told of a read), which the reader takes up next anyway, and ``own``'s decode
+        thread runs beside the reader, not after it. Counting it starved the reader on a
+        single camera: at 30 fps on a loaded machine its own next frame nearly always waits,
+        so the longer attempts (super-resolution of a tiny code) never finished."""
+        others = [s for s in self.sources if s is not own]
+        return lambda: any(s.slot.pending for s in others)
 
     def _fuse_loop(self, source: FrameSource, slot: FrameSlot, reader: MultiFrameReader) -> None:
         _lower_priority()

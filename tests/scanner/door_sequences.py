@@ -14,7 +14,9 @@ The kinds, as the issue lists them:
   code moves between frames (the shutter open for most of the frame period).
 - ``finder_covered``: a thumb (a soft skin-toned blob) over one of the three finder patterns.
 - ``tiny_blurred``: a ticket far away, 1.8-2.1 px per module, slightly out of focus.
-- ``curved``: a bent paper ticket; rows and columns of modules follow a parabola.
+- ``curved``: a bent paper ticket; rows or columns of modules follow a parabola (one way, a
+  cylinder), and every third sequence bent both ways: rows and columns each follow a
+  parabola, as a dome (both sag the same way) or a saddle (opposite ways).
 - ``no_quiet_zone``: the code touching a dark printed frame (1.5-3 modules) or the dark
   surround of a ticket design (12+ modules) on one to four sides.
 - ``moving_glare``: a large saturated reflection that slides across the code.
@@ -166,6 +168,27 @@ def _bend(patch: np.ndarray, amount: float, axis: int) -> np.ndarray:
     )
 
 
+def _bend_both_ways(patch: np.ndarray, rows: float, cols: float) -> np.ndarray:
+    """A ticket bent both ways: module rows sag by ``rows`` of the code's side and columns by
+    ``cols`` (negative: the other way, a saddle), each side foreshortened like a cylinder
+    (the rows' bend more, the columns' less)."""
+    h, w = patch.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    u = (xx - w / 2) / (w / 2)
+    v = (yy - h / 2) / (h / 2)
+    sag_y = rows * h * (u**2) - rows * h / 2
+    sag_x = cols * w * (v**2) - cols * w / 2
+    wrap_x = w / 2 + (w / 2) * np.arcsin(np.clip(u * 0.93, -1, 1)) / np.arcsin(0.93)
+    wrap_y = h / 2 + (h / 2) * np.arcsin(np.clip(v * 0.7, -1, 1)) / np.arcsin(0.7)
+    return cv2.remap(
+        patch,
+        (wrap_x - sag_x).astype(np.float32),
+        (wrap_y - sag_y).astype(np.float32),
+        cv2.INTER_LINEAR,
+        borderValue=int(patch[0, 0]),
+    )
+
+
 def make_sequence(
     kind: str,
     text: str,
@@ -175,8 +198,10 @@ def make_sequence(
     lead: int = 3,
     width: int = 1280,
     height: int = 720,
+    both_ways: bool = False,
 ) -> Sequence:
-    """One second at the door: ``lead`` empty frames, then the code with fault ``kind``."""
+    """One second at the door: ``lead`` empty frames, then the code with fault ``kind``
+    (``both_ways``: a ``curved`` ticket bent along both axes)."""
     if kind not in KINDS:
         raise ValueError(f"unknown door sequence kind {kind!r}")
     scene = background(rng, width, height)
@@ -232,7 +257,14 @@ def make_sequence(
     elif kind == "curved":
         code = cv2.copyMakeBorder(code, 3, 3, 3, 3, cv2.BORDER_CONSTANT, value=230)
         big = cv2.resize(code, None, fx=8, fy=8, interpolation=cv2.INTER_NEAREST)
-        code = _bend(big, float(rng.uniform(0.08, 0.14)), int(rng.integers(0, 2)))
+        amount, axis = float(rng.uniform(0.08, 0.14)), int(rng.integers(0, 2))
+        if both_ways:  # drawn after the one-way draws: one-way sequences stay as they were
+            other = float(rng.uniform(0.04, 0.10)) * (1 if rng.random() < 0.5 else -1)
+            rows, cols = (amount, other) if axis == 0 else (other, amount)
+            code = _bend_both_ways(big, rows, cols)
+            extra = {"rows": rows, "cols": cols}
+        else:
+            code = _bend(big, amount, axis)
         module = module / 8
     else:
         code = cv2.copyMakeBorder(code, 3, 3, 3, 3, cv2.BORDER_CONSTANT, value=230)
@@ -322,7 +354,11 @@ def generate(
         for i in range(per_kind):
             rng = np.random.default_rng([seed, k, i, width, 19])
             text = texts[k * per_kind + i]
-            yield make_sequence(kind, text, rng, frames=frames, width=width, height=height)
+            # every third curved ticket is bent both ways (a dome or a saddle)
+            both = kind == "curved" and i % 3 == 2
+            yield make_sequence(
+                kind, text, rng, frames=frames, width=width, height=height, both_ways=both
+            )
 
 
 def write_sequence(path: Path, sequence: Sequence) -> Path:
