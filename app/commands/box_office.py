@@ -29,10 +29,9 @@ from app.boxoffice import (
     open_box_office,
     parse_amount,
 )
-from app.cli import CommandError, json_flag
+from app.cli import CommandError, json_flag, kiosk_language
 from app.commands.check import sign_in
 from app.outputs import out_file, out_folder
-from app.settings import Settings
 from core import messages
 from core.csv_safe import write_csv
 
@@ -97,7 +96,7 @@ def _payment_args(p) -> None:
 
 def _lang() -> str:
     """The words' language: the one this kiosk is set to (``language`` in config.toml)."""
-    return Settings.load().language
+    return kiosk_language()
 
 
 def _fail(exc: BoxOfficeError) -> int:
