@@ -321,10 +321,10 @@ def link_band(args) -> int:
             staff = _staff(box, args.staff)
             done = box.link_band(args.ticket, args.band, staff=staff, kind=kind, fmt=args.format)
         except BoxOfficeError as exc:
-            print(f"gatehouse: {exc}", file=sys.stderr)
+            print(f"gatehouse: {exc.words(_lang())}", file=sys.stderr)
             # refused by the lists: 1, as admin media link (DESIGN section 9); 2 is usage
             return 1 if exc.code in ("band_taken", "ticket_not_valid", "no_such_ticket") else 2
-    print(json.dumps(done.to_dict()) if args.json else done.message)
+    print(json.dumps(done.to_dict()) if args.json else done.words(_lang()))
     return 0
 
 
@@ -335,7 +335,7 @@ def revoke_band(args) -> int:
             staff = _staff(box, args.staff)
             done = box.revoke_band(args.band, staff=staff, kind=kind, fmt=args.format)
         except BoxOfficeError as exc:
-            print(f"gatehouse: {exc}", file=sys.stderr)
+            print(f"gatehouse: {exc.words(_lang())}", file=sys.stderr)
             return 1 if exc.code == "band_not_linked" else 2
-    print(json.dumps(done.to_dict()) if args.json else done.message)
+    print(json.dumps(done.to_dict()) if args.json else done.words(_lang()))
     return 0
