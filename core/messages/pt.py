@@ -26,6 +26,8 @@ SAME_AS_ENGLISH = frozenset(
         "SyncBadge.online",
         "SyncBadge.offline",
         "SettingsDialog.volume",  # the same word in this language
+        "demo.label.supervisor",  # lang3: the same word in this language
+        "demo.facts.token",  # lang3: the same word in this language
     }
 )
 
@@ -871,4 +873,38 @@ TEXTS = {
     "boxoffice.band_already_linked": "A pulseira {band} já está vinculada ao ingresso {number}: nada mudou",
     "boxoffice.band_revoked": "Pulseira {band} revogada: não abre mais a entrada; o ingresso {number} em si continua válido",
     "boxoffice.band_revoked_ticket_not_valid": "Pulseira {band} revogada: não abre mais a entrada; o ingresso {number} em si está {status}",
+    "demo.init_failed": "a preparação do servidor da demo falhou: {problem}",
+    "demo.setup_failed": "a preparação da demo falhou em {path}: {problem}",
+    "demo.not_demo_folder": "{folder} não é uma pasta da demo: {why}, então a demo não vai apagá-la. Escolha outra pasta com --dir",
+    "demo.why_link": "é um link",
+    "demo.why_file": "é um arquivo",
+    "demo.why_other_files": "tem outros arquivos e nenhuma marca {mark}",
+    "demo.older_demo": "(ou, se for uma pasta de demo de um Gatehouse mais antigo, apague-a você mesmo)",
+    "demo.install_package": "instale o pacote {packages}: sudo bash packaging/system_deps.sh (ou sudo apt-get install -y {apt})",
+    "demo.install_packages": "instale os pacotes {packages}: sudo bash packaging/system_deps.sh (ou sudo apt-get install -y {apt})",
+    "demo.install_what_provides": "instale os pacotes que as fornecem",
+    "demo.no_package_known": "nenhum pacote conhecido para {libraries}",
+    "demo.window_libraries": "a janela da demo não pode abrir: o Qt precisa de bibliotecas do sistema que não estão instaladas ({missing}); {advice}",
+    "demo.window_hung": "a janela da demo não abriu em 60 s (o Qt travou ao iniciar)",
+    "demo.qt_says": "(o Qt diz: {said})",
+    "demo.window_cannot_open": "a janela da demo não pode abrir nesta tela{qt}: confira DISPLAY, ou rode sem tela: QT_QPA_PLATFORM=offscreen make demo, ou numa virtual: xvfb-run make demo",
+    "demo.label.data": "Dados da demo",
+    "demo.label.server": "Servidor demo",
+    "demo.label.organizer": "Organizador",
+    "demo.label.kiosk_data": "Dados do terminal",
+    "demo.label.camera": "Câmera",
+    "demo.label.sign_in": "Login",
+    "demo.label.supervisor": "Supervisor",
+    "demo.label.scan_by_hand": "Ler à mão",
+    "demo.facts.data": "{folder}  (apagada e recriada a cada início)",
+    "demo.facts.server_stopped": "{server}  (parado: --no-window só prepara a demo)",
+    "demo.facts.restart": "para iniciá-lo de novo com os mesmos dados: {command}",
+    "demo.facts.token": "token {token}",
+    "demo.facts.token_use": "(gatehouse admin ... com GATEHOUSE_SERVER={server}\ne GATEHOUSE_TOKEN com esse token)",
+    "demo.facts.pin": "PIN de '{name}': {pin}",
+    "demo.facts.supervisor_pin": "PIN de '{name}': {pin} (liberar mesmo recusado, configurações)",
+    "demo.facts.video": "O vídeo da demo repete quatro cartões: um 'Demo pass' válido (LIBERADO a cada volta: a\ncategoria dele tem entrada ilimitada), um ingresso já usado (já dentro), um falsificado\n(ingresso falso) e um ingresso VIP na entrada geral (entrada errada).",
+    "demo.facts.scan_by_hand": "três ingressos 'General' nunca lidos, como PNG em {folder}\n(ou digite um: gatehouse check 'CODE' --gate Main, com\nGATEHOUSE_HOME={home})",
+    "demo.facts.ctrl_c": "Ctrl+C para a demo, o servidor e a janela dela.",
+    "demo.facts.stopped_all": "O servidor da demo foi parado; nada da demo está rodando agora.",
 }
