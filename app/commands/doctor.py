@@ -115,6 +115,7 @@ def register(sub) -> None:
         help="seconds to wait for the server (default 3)",
     )
     p.add_argument("--probe-audio", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--probe-fonts", action="store_true", help=argparse.SUPPRESS)
     json_flag(p)
     p.set_defaults(func=run)
 
@@ -506,6 +507,20 @@ def _probe_audio_here() -> int:
     return 0
 
 
+def _probe_fonts_here() -> int:
+    """In a child (the bundle's smoke test): which characters of each language's texts no
+    installed font draws, as JSON (ui/glyphs.py). Every text of the catalogue is checked."""
+    from ui.glyphs import missing_glyphs
+
+    texts = {}
+    for lang in messages.LANGUAGES:
+        entries = messages.catalogue(lang).values()
+        forms = [f for e in entries for f in ([e] if isinstance(e, str) else e.values())]
+        texts[lang] = messages.LANGUAGES[lang] + "".join(forms)
+    print(json.dumps(missing_glyphs(texts), ensure_ascii=False))
+    return 0
+
+
 @check
 def audio(args) -> Iterable[Finding]:
     # In the packaged binary sys.executable *is* gatehouse; from source it is Python.
@@ -590,6 +605,8 @@ def files(args) -> Iterable[Finding]:
 def run(args) -> int:
     if getattr(args, "probe_audio", False):
         return _probe_audio_here()
+    if getattr(args, "probe_fonts", False):
+        return _probe_fonts_here()
     findings: list[Finding] = []
     for fn in CHECKS:
         try:
