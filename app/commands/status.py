@@ -101,16 +101,18 @@ def run(args) -> int:
 LABELS = (
     "device", "paired", "revoked", "privacy", "event", "manifest", "inside", "pending",
     "unsent_sales", "refused", "last_sync", "clock", "last_error", "gates_linked", "forwarding",
-    "emergency", "messages", "server_reset",
 )  # fmt: skip
+# Lines shown only while something needs attention (notice_lines): in the same column, which
+# a longer label of these pushes out on its own line only.
+NOTICE_LABELS = ("emergency", "messages", "server_reset")
 BROADCASTS_COMMAND = "gatehouse broadcasts; ack ID --staff NAME"
 
 
 def _labels(lang: str) -> dict[str, str]:
-    """Every label padded to one column (the widest label and two spaces)."""
-    labels = {k: messages.text(f"status.label.{k}", lang) for k in LABELS}
-    width = max(len(v) for v in labels.values()) + 2
-    return {k: v.ljust(width) for k, v in labels.items()}
+    """Every label padded to one column: the widest of ``LABELS`` and two spaces."""
+    labels = {k: messages.text(f"status.label.{k}", lang) for k in LABELS + NOTICE_LABELS}
+    width = max(len(labels[k]) for k in LABELS) + 2
+    return {k: v.ljust(max(width, len(v) + 2)) for k, v in labels.items()}
 
 
 def report_lines(info: dict, lang: str) -> list[tuple[str, str]]:

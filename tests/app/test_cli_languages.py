@@ -322,10 +322,10 @@ def test_every_catalogue_key_the_cli_names_exists():
     # keys built from a code: every code the commands can give has its words
     from app.boxoffice import BAND_CODES
     from app.commands.demo import FACT_LABELS
-    from app.commands.status import LABELS
+    from app.commands.status import LABELS, NOTICE_LABELS
 
     built = [f"boxoffice.{c}" for c in BAND_CODES] + [f"demo.label.{k}" for k in FACT_LABELS]
-    built += [f"status.label.{k}" for k in LABELS]
+    built += [f"status.label.{k}" for k in LABELS + NOTICE_LABELS]
     built += [f"broadcast.level.{k}" for k in ("info", "warning", "emergency")]
     built += [f"media.status.{k}" for k in ("active", "revoked")]
     assert [k for k in built if k not in english] == []
