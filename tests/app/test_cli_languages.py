@@ -348,3 +348,57 @@ def test_a_wristband_refusal_and_a_link_are_worded_in_the_language(lang):
     assert done.words("en") == f"Wristband {BAND} linked to ticket A-1"
     assert done.words(lang) != done.words("en") and BAND in done.words(lang)
     assert done.to_dict()["message"].startswith("Wristband")  # the JSON is English
+
+
+def test_the_dashboards_broadcast_card_has_no_words_of_its_own():
+    """The organizer page's "Message the gates" card (server/static/dashboard.*) draws only
+    catalogue texts (t("dashboard.broadcast..."), data-text): no English typed into the
+    script or the page, which would stay English in every language."""
+    import re
+    from html.parser import HTMLParser
+    from pathlib import Path
+
+    from tests.conftest import ROOT
+
+    static = Path(ROOT, "server", "static")
+    js = (static / "dashboard.js").read_text(encoding="utf-8")
+    card = js[js.index("// -- broadcasts") : js.index("// -- refresh loop")]
+    # HTTP's words, and an ApiFailure's detail the page words itself (authMessage)
+    protocol = {"POST", "Bearer ", "Content-Type", "Authorization", "no token"}
+    literals = re.findall(r'"([^"\\]*)"', card)
+    worded = [
+        s
+        for s in literals
+        if (" " in s.strip() or s[:1].isupper()) and s not in protocol and s[:1] not in "#."
+    ]
+    assert [s for s in worded if re.search(r"[A-Za-z]{2}", s)] == []
+
+    class Section(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.stack: list[bool] = []  # inside the card; worded by data-text
+            self.inside = 0
+            self.left: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if a.get("aria-labelledby") == "h-broadcasts":
+                self.inside = 1
+            elif self.inside and tag not in ("input", "br"):
+                self.inside += 1
+            if tag not in ("input", "br"):
+                self.stack.append(bool(a.get("data-text")) or bool(self.stack and self.stack[-1]))
+
+        def handle_endtag(self, tag):
+            if tag in ("input", "br"):
+                return
+            self.stack.pop()
+            self.inside = max(0, self.inside - 1)
+
+        def handle_data(self, data):
+            if self.inside and re.search(r"[A-Za-z]{2}", data) and not self.stack[-1]:
+                self.left.append(data.strip())
+
+    page = Section()
+    page.feed((static / "dashboard.html").read_text(encoding="utf-8"))
+    assert page.left == []
