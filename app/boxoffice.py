@@ -93,6 +93,8 @@ def refusal_words(code: str, params: dict[str, Any], lang: str = messages.SOURCE
         p["method"] = method_name(str(p["method"]), lang)
     if "methods" in p:
         p["methods"] = ", ".join(method_name(m, lang) for m in p["methods"] or [])
+    if "status" in p and messages.raw(f"verdict.status.{p['status']}") is not None:
+        p["status"] = messages.text(f"verdict.status.{p['status']}", lang)  # a ticket's state
     if "tiers" in p:
         p["tiers"] = ", ".join(p["tiers"] or []) or messages.text("boxoffice.none", lang)
     count = p.pop("left", None)
@@ -127,30 +129,34 @@ class BandProblem(BoxOfficeError):
     """A wristband that cannot be linked or revoked here (codes in ``BAND_TEXTS``)."""
 
 
-# Wristband linking: every sentence the counter may show, in one place (code -> English,
-# formatted with the error's params), for the message catalogue to take over.
-BAND_TEXTS = {
-    "not_a_band": "{text!r} is not a wristband: tap the band on the reader again",
-    "no_such_ticket": "{ticket!r} is not a ticket on this event's list: scan the ticket's code"
-    " or type its number",
-    "ticket_not_valid": "Ticket {number} is {status}: a band cannot be linked to it",
-    "band_taken": "Wristband {band} is already linked to ticket {number}{holder}: revoke it"
-    " there first, or use another band",
-    "band_ambiguous": "Wristband {band} was read as digits only: it could be hex or a decimal"
-    " number. Set how this reader writes UIDs (hex or decimal) and tap it again",
-    "band_not_linked": "Wristband {band} is not linked to any ticket on this counter's list",
-    "band_linked": "Wristband {band} linked to ticket {number}{holder}",
-    "band_already_linked": "Wristband {band} is already linked to ticket {number}: nothing changed",
-    "band_revoked": "Wristband {band} revoked: it no longer opens the door; ticket {number}"
-    " itself is still valid",
-    # the ticket's own state, as this counter's list has it: never "still valid" when it is not
-    "band_revoked_ticket_not_valid": "Wristband {band} revoked: it no longer opens the door;"
-    " ticket {number} itself is {status}",
-}
+# Wristband linking: the codes of every sentence the counter may show about a band; the
+# words are the catalogue's ``boxoffice.<code>`` (core/messages), formatted with the params.
+BAND_CODES = (
+    "not_a_band",
+    "no_such_ticket",
+    "ticket_not_valid",
+    "band_taken",
+    "band_ambiguous",
+    "band_not_linked",
+    "band_linked",
+    "band_already_linked",
+    "band_revoked",
+    "band_revoked_ticket_not_valid",  # the ticket's own state: never "still valid" when not
+)
 
 
 def band_error(code: str, **params: Any) -> BandProblem:
-    return BandProblem(BAND_TEXTS[code].format(**params), code, **params)
+    return BandProblem(refusal_words(code, params), code, **params)
+
+
+def band_done(
+    link_id, action, kind, shown, ticket_id, number_shown, holder, code, /, **params
+) -> BandLink:
+    """A link or revocation done, its words (English in ``message``) by ``code``."""
+    message = refusal_words(code, params)
+    return BandLink(
+        link_id, action, kind, shown, ticket_id, number_shown, holder, message, code, params
+    )
 
 
 @dataclass(frozen=True)
@@ -164,7 +170,12 @@ class BandLink:
     ticket_id: int
     number: str
     holder: str
-    message: str
+    message: str  # English, as --json gives it; ``words(lang)`` for the person's language
+    code: str = ""
+    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def words(self, lang: str = messages.SOURCE) -> str:
+        return refusal_words(self.code, self.params, lang) if self.code else self.message
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -868,9 +879,17 @@ class BoxOffice:
                 for h in hashes
             )
             if mine:
-                message = BAND_TEXTS["band_already_linked"].format(band=shown, number=number)
-                return BandLink(
-                    None, "link", kind, shown, ticket.ticket_id, number, ticket.holder, message
+                return band_done(
+                    None,
+                    "link",
+                    kind,
+                    shown,
+                    ticket.ticket_id,
+                    number,
+                    ticket.holder,
+                    "band_already_linked",
+                    band=shown,
+                    number=number,
                 )
             # stored under one reading: digits that could be hex or decimal are refused here,
             # after the checks above, which tried every reading (core.media.link_uid)
@@ -885,9 +904,18 @@ class BoxOffice:
                 at=self.clock(),
                 event_id=ticket.event_id,
             )
-        message = BAND_TEXTS["band_linked"].format(band=shown, number=number, holder=holder)
-        return BandLink(
-            link_id, "link", kind, shown, ticket.ticket_id, number, ticket.holder, message
+        return band_done(
+            link_id,
+            "link",
+            kind,
+            shown,
+            ticket.ticket_id,
+            number,
+            ticket.holder,
+            "band_linked",
+            band=shown,
+            number=number,
+            holder=holder,
         )
 
     def revoke_band(
@@ -915,7 +943,9 @@ class BoxOffice:
                 revoke_hashes=[r.medium_hash for r in active],
             )
         number = ticket_number(active[0].ticket_id)
-        return BandLink(
+        status = ticket.status if ticket else None
+        still_valid = status in (None, "valid")
+        return band_done(
             link_id,
             "revoke",
             kind,
@@ -923,15 +953,10 @@ class BoxOffice:
             active[0].ticket_id,
             number,
             ticket.holder if ticket else "",
-            self._revoked_text(shown, number, ticket.status if ticket else None),
-        )
-
-    @staticmethod
-    def _revoked_text(shown: str, number: str, status: str | None) -> str:
-        if status in (None, "valid"):
-            return BAND_TEXTS["band_revoked"].format(band=shown, number=number)
-        return BAND_TEXTS["band_revoked_ticket_not_valid"].format(
-            band=shown, number=number, status=status
+            "band_revoked" if still_valid else "band_revoked_ticket_not_valid",
+            band=shown,
+            number=number,
+            **({} if still_valid else {"status": status}),
         )
 
     def refused_bands(self) -> list[tuple[str, str]]:

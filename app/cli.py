@@ -20,30 +20,49 @@ class CommandError(Exception):
     """An error for the person at the keyboard: printed as is, exit status 2."""
 
 
-def kiosk_says(key: str, /, *, n: int | None = None, **params) -> str:
-    """A catalogue text (core/messages) in the kiosk's language: ``language`` in config.toml,
-    the one the door's settings set. For the commands door staff and IT run on a kiosk."""
+def kiosk_language() -> str:
+    """The language of a kiosk command's words: GATEHOUSE_LANG when set (the person at the
+    keyboard asked for it, for this command), else the kiosk's own, ``language`` in
+    config.toml (the one the door's settings set). The desktop's locale does not count here:
+    the kiosk's setting is the venue's choice, made on purpose."""
     from app.settings import Settings
     from core import messages
 
+    chosen = os.environ.get("GATEHOUSE_LANG", "").split(".")[0].split("@")[0]
+    if chosen:
+        return messages.resolve(chosen)
     try:
-        lang = Settings.load().language
+        return messages.resolve(Settings.load().language)
     except Exception:  # an unreadable config: the command's own error says so, in English
-        lang = messages.SOURCE
-    return messages.text(key, lang, n=n, **params)
+        return messages.SOURCE
 
 
-def organizer_says(key: str, /, *, n: int | None = None, **params) -> str:
-    """A catalogue text in the organizer's language, for the server and admin commands (no
-    kiosk settings there): GATEHOUSE_LANG, else the locale (LC_ALL, LC_MESSAGES, LANG, as
-    gettext reads them: "es_ES.UTF-8" is Spanish; "C", "POSIX" or unset is English)."""
+def kiosk_says(key: str, /, *, n: int | None = None, **params) -> str:
+    """A catalogue text (core/messages) in the kiosk's language (``kiosk_language``). For
+    the commands door staff and IT run on a kiosk."""
+    from core import messages
+
+    return messages.text(key, kiosk_language(), n=n, **params)
+
+
+def organizer_language() -> str:
+    """GATEHOUSE_LANG, else the locale (LC_ALL, LC_MESSAGES, LANG, as gettext reads them:
+    "es_ES.UTF-8" is Spanish; "C", "POSIX" or unset is English)."""
     from core import messages
 
     for name in ("GATEHOUSE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(name, "").split(".")[0].split("@")[0]
         if value:
-            return messages.text(key, messages.resolve(value), n=n, **params)
-    return messages.text(key, messages.SOURCE, n=n, **params)
+            return messages.resolve(value)
+    return messages.SOURCE
+
+
+def organizer_says(key: str, /, *, n: int | None = None, **params) -> str:
+    """A catalogue text in the organizer's language (``organizer_language``), for the
+    server, admin and demo commands (no kiosk settings there)."""
+    from core import messages
+
+    return messages.text(key, organizer_language(), n=n, **params)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -408,10 +408,13 @@ class Smoke:
             raise StepSkipped("no pulseaudio on the host to give the kiosk an audio output")
         log = _read(self.host_path("/tmp/kiosk/logs/gatehouse.log"))
         lines = [line for line in log.splitlines() if "ui.sounds" in line]
-        if not any("sounds ready: admit, reject, warning, exit" in line for line in lines):
+        # the verdicts' four at least (the list grew: attention, the broadcasts' sounds)
+        ready = [ln.split("sounds ready: ", 1)[1] for ln in lines if "sounds ready: " in ln]
+        loaded = {name.strip() for name in (ready[-1] if ready else "").split(",")}
+        if not ready or not {"admit", "reject", "warning", "exit"} <= loaded:
             raise StepFailed("the sounds did not load: " + " | ".join(lines[-4:]))
         output = next(ln.split("audio output: ", 1)[1] for ln in lines if "audio output: " in ln)
-        return f"QSoundEffect loaded all 4 sounds on '{output}' (bundled PulseAudio client)"
+        return f"QSoundEffect loaded {len(loaded)} sounds on '{output}' (bundled PulseAudio client)"
 
     def step_logs(self) -> str:
         log = self.host_path("/tmp/kiosk/logs/gatehouse.log")
@@ -442,6 +445,32 @@ class Smoke:
         if out.returncode != 2 or "Escriba al menos" not in out.stderr:
             raise StepFailed(f"`search e` in Spanish: exit {out.returncode}: {out.stderr[-300:]}")
         return out.stderr.strip()[:100]
+
+    def step_fonts(self) -> str:
+        """Every character of every language's texts is drawn by a font the frozen program's
+        Qt finds, in a machine with no fonts installed: the bundle's own fonts/ (its
+        fontconfig file, set by the runtime hook) carry Devanagari, Arabic and CJK."""
+        fonts = self.bundle / "_internal" / "fonts"
+        if not fonts.is_dir():
+            fonts = self.bundle / "fonts"
+        shipped = sorted(f.name for f in fonts.glob("*") if f.suffix in (".ttf", ".otf", ".ttc"))
+        if not shipped or not (fonts / "fonts.conf").is_file():
+            raise StepFailed(f"no fonts or no fonts.conf in the bundle's {fonts.name}/ folder")
+        system = "fc-list 2>/dev/null | wc -l; ls /usr/share/fonts 2>/dev/null | wc -l"
+        cmd = ["chroot", str(self.rootfs), "/bin/sh", "-c", system]
+        counts = subprocess.run(cmd, capture_output=True, text=True).stdout.split()
+        if any(c != "0" for c in counts):
+            raise StepFailed(f"the root file system has fonts of its own ({counts}): no proof")
+        if not self.has_command("doctor", "--probe-fonts"):
+            raise StepSkipped("no `doctor --probe-fonts` in this build")
+        out = self.run(["doctor", "--probe-fonts"], QT_QPA_PLATFORM="offscreen")
+        _expect(out, 0, "doctor --probe-fonts")
+        seen = json.loads(out.stdout.strip().splitlines()[-1])
+        lacking = {lang: chars for lang, chars in seen["missing"].items() if chars}
+        if lacking:
+            raise StepFailed(f"characters no font draws: {lacking}")
+        langs = ", ".join(seen["missing"])
+        return f"{len(shipped)} font files, {seen['families']} families; all drawn: {langs}"
 
     def step_server_stop(self) -> str:
         if self.server is None:
@@ -484,6 +513,7 @@ class Smoke:
             ("log file", self.step_logs),
             ("box-office find", self.step_box_office),
             ("words in Spanish (core/messages)", self.step_words),
+            ("fonts: every language's characters drawn (no system fonts)", self.step_fonts),
             ("server stop", self.step_server_stop),
         ]
         self.prepare()

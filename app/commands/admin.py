@@ -753,11 +753,13 @@ def tickets_issue(args) -> int:
         for name, t in zip(_picture_names(issued), issued, strict=True):
             _write_qr(t["code"], out / name)
     except OSError as exc:
-        raise CommandError(f"cannot write the tickets into {out}: {exc.strerror}") from None
+        raise CommandError(
+            says("admin.cannot_write_tickets", folder=out, problem=exc.strerror)
+        ) from None
     _print(
         args,
         {"tickets": issued, "csv": str(out / "tickets.csv")},
-        f"Issued {len(issued)} tickets: {out / 'tickets.csv'} and one QR PNG each in {out}",
+        says("admin.tickets_issued", count=len(issued), csv=out / "tickets.csv", folder=out),
     )
     return 0
 
@@ -806,14 +808,22 @@ def tickets_import(args) -> int:
             json={"format": args.format, "content": content, "tier": tier},
         )
     lines = [
-        f"Imported {result['imported']} tickets ({result['guest_list']} names only), "
-        f"skipped {len(result['skipped'])}, {len(result['errors'])} errors."
+        says(
+            "admin.tickets_imported",
+            imported=result["imported"],
+            names=result["guest_list"],
+            skipped=len(result["skipped"]),
+            errors=len(result["errors"]),
+        )
     ]
-    lines += [f"  line {e['line']}: {e['message']}" for e in result["errors"]]
+    lines += [
+        "  " + says("admin.import_line", line=e["line"], problem=e["message"])
+        for e in result["errors"]
+    ]
     if result.get("new_tiers"):
         lines += [t["message"] for t in result["new_tiers"]]
     elif result["tiers_created"]:
-        lines.append(f"New tiers created: {', '.join(result['tiers_created'])}")
+        lines.append(says("admin.tiers_created", tiers=", ".join(result["tiers_created"])))
     _print(args, result, "\n".join(lines))
     return 0
 
@@ -1027,18 +1037,24 @@ def stats(args) -> int:
     with _client(args) as c:
         ev = c.event(args.event)  # its currency: the takings in the event's money
         data = c.call("GET", f"/v1/events/{ev['id']}/stats")
-    text = (
-        f"Tickets {data['tickets']}, admitted {data['admitted']}, inside {data['inside']}, "
-        f"conflicts {data['conflicts']}, anomalies {data.get('anomalies', 0)}, "
-        f"devices online {data['devices_online']}/"
-        f"{data['devices']}"
+    text = says(
+        "admin.stats",
+        tickets=data["tickets"],
+        admitted=data["admitted"],
+        inside=data["inside"],
+        conflicts=data["conflicts"],
+        anomalies=data.get("anomalies", 0),
+        online=data["devices_online"],
+        devices=data["devices"],
     )
     box = data.get("box_office")
     if box and box["sales"]:
-        text += (
-            f"\nBox office: {box['sales']} sales, {box['tickets']} tickets,"
-            f" {format_money(box['amount_cents'], ev.get('currency'))} taken,"
-            f" {box['flags']} flagged"
+        text += "\n" + says(
+            "admin.stats_box_office",
+            sales=box["sales"],
+            tickets=box["tickets"],
+            amount=format_money(box["amount_cents"], ev.get("currency")),
+            flags=box["flags"],
         )
     _print(args, data, text)
     return 0
@@ -1126,7 +1142,7 @@ def report_anomalies(args) -> int:
         event = c.event(args.event)
         rows = c.call("GET", f"/v1/events/{event['id']}/anomalies")
     zone = event.get("timezone") or "UTC"
-    lines = [f"Times in {zone} (the event's time zone)."] + [_anomaly_line(r, zone) for r in rows]
+    lines = [says("admin.times_in_zone", zone=zone)] + [_anomaly_line(r, zone) for r in rows]
     _print(args, rows, "\n".join(lines) if rows else says("admin.no_anomalies"))
     return 0
 

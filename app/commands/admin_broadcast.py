@@ -11,25 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 from app.cli import CommandError
+from app.cli import organizer_says as says
 from app.untrusted import shown
+from core import messages
 
 LEVELS = ("info", "warning", "emergency")
 MAX_TEXT = 500
 
-# The words this module prints, in one place (for the message catalogue).
-SENT = "Broadcast {id} ({level}) sent to {where}: {text}"
-EVERY_GATE = "every gate"
-NO_BROADCASTS = "No broadcasts"
-ACK_LINE = "    acknowledged {at} by {staff} ({role}) at {device}{gate}"
-WAITING_LINE = "    not yet acknowledged at {devices}"
-NOBODY = "nobody signed in"
-EMPTY_TEXT = "the message is empty: write it after the options, in quotes"
-TOO_LONG = "the message is {n} characters long: at most 500 fit on a door screen"
-ENDED = "Broadcast {id} ({level}) ended: kiosks lift it at their next sync"
-END_AND_TEXT = "give either a message to send or --end ID, not both"
-ENDED_LINE = "    ended by the organizer {at}"
-CLAIMED = " [claimed: not on the staff list with that role]"
-ADJUSTED = " [kiosk clock off: time adjusted]"
+# The words this module prints are the catalogue's (core/messages), ``admin.broadcast.*``,
+# in the organizer's language (GATEHOUSE_LANG, else the locale): app.cli.organizer_says.
+
+
+def level_word(level: str) -> str:
+    """info / warning / emergency in the organizer's words (the code itself if unknown)."""
+    key = f"broadcast.level.{level}"
+    return says(key) if messages.raw(key) is not None else level
 
 
 def add_to_admin(asub, report_group, leaf, common_names: dict[str, str]) -> None:
@@ -84,9 +80,9 @@ def broadcast(args) -> int:
         return end_broadcast(args)
     text = (args.text or "").strip()
     if not text:
-        raise CommandError(EMPTY_TEXT)
+        raise CommandError(says("admin.broadcast.empty"))
     if len(text) > MAX_TEXT:
-        raise CommandError(TOO_LONG.format(n=len(text)))
+        raise CommandError(says("admin.broadcast.too_long", n=len(text)))
     with _client(args) as c:
         event = c.event_id(args.event)
         gates = None
@@ -97,12 +93,16 @@ def broadcast(args) -> int:
             f"/v1/events/{event}/broadcasts",
             json={"text": text, "level": args.level, "gates": gates},
         )
-    where = ", ".join(sent.get("gate_names") or []) or EVERY_GATE
+    where = ", ".join(sent.get("gate_names") or []) or says("admin.broadcast.every_gate")
     _print(
         args,
         sent,
-        SENT.format(
-            id=sent["id"], level=sent["level"], where=shown(where), text=shown(sent["text"])
+        says(
+            "admin.broadcast.sent",
+            id=sent["id"],
+            level=level_word(sent["level"]),
+            where=shown(where),
+            text=shown(sent["text"]),
         ),
     )
     return 0
@@ -110,11 +110,13 @@ def broadcast(args) -> int:
 
 def end_broadcast(args) -> int:
     if args.text is not None or args.gate:
-        raise CommandError(END_AND_TEXT)
+        raise CommandError(says("admin.broadcast.end_and_text"))
     with _client(args) as c:
         event = c.event_id(args.event)
         done = c.call("POST", f"/v1/events/{event}/broadcasts/{args.end}/withdraw")
-    _print(args, done, ENDED.format(id=done["id"], level=done["level"]))
+    _print(
+        args, done, says("admin.broadcast.ended", id=done["id"], level=level_word(done["level"]))
+    )
     return 0
 
 
@@ -123,37 +125,47 @@ def report_broadcasts(args) -> int:
         ev = c.event(args.event)
         rows = c.call("GET", f"/v1/events/{ev['id']}/broadcasts")
     zone = ev.get("timezone") or "UTC"
-    lines = [f"Times in {zone} (the event's time zone)."] if rows else [NO_BROADCASTS]
+    lines = [says("admin.times_in_zone", zone=zone)] if rows else [says("admin.broadcast.none")]
     for r in rows:
-        where = ", ".join(r.get("gate_names") or []) or EVERY_GATE
-        lines.append(
-            f"{r['id']:>4}  {_at(r['sent_at'], zone)}  {r['level'].upper():<9}"
-            f" to {where}: {shown(r['text'])}"
+        where = ", ".join(r.get("gate_names") or []) or says("admin.broadcast.every_gate")
+        row = says(
+            "admin.broadcast.row",
+            id=f"{r['id']:>4}",
+            at=_at(r["sent_at"], zone),
+            level=f"{level_word(r['level']).upper():<9}",
+            where=where,
+            text=shown(r["text"]),
         )
+        lines.append(row)
         if r.get("withdrawn_at"):
-            lines.append(ENDED_LINE.format(at=_at(r["withdrawn_at"], zone)))
+            lines.append(
+                "    " + says("admin.broadcast.ended_line", at=_at(r["withdrawn_at"], zone))
+            )
         for a in r.get("acks") or []:
             device = a.get("device_name") or (a.get("device_id") or "?")[:8]
             lines.append(
-                ACK_LINE.format(
+                "    "
+                + says(
+                    "admin.broadcast.ack_line",
                     at=_at(a["at"], zone),
-                    staff=shown(a.get("staff") or NOBODY),
+                    staff=shown(a.get("staff") or says("admin.broadcast.nobody")),
                     role=shown(a.get("role") or "-"),
                     device=shown(device),
                     gate=f", {shown(a['gate'])}" if a.get("gate") else "",
                 )
-                + (CLAIMED if a.get("verified") is False else "")
-                + (ADJUSTED if a.get("time_adjusted") else "")
+                + (" " + says("admin.broadcast.claimed") if a.get("verified") is False else "")
+                + (" " + says("admin.broadcast.adjusted") if a.get("time_adjusted") else "")
             )
         waiting = r.get("waiting") or []
         if waiting:
+            offline = " " + says("admin.broadcast.offline")
             names = ", ".join(
                 shown(w.get("name") or w["device_id"][:8])
                 + (f" ({shown(w['gate'])})" if w.get("gate") else "")
-                + ("" if w.get("online") else " offline")
+                + ("" if w.get("online") else offline)
                 for w in waiting
             )
-            lines.append(WAITING_LINE.format(devices=names))
+            lines.append("    " + says("admin.broadcast.waiting_line", devices=names))
     _print(args, rows, "\n".join(lines))
     return 0
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.cli import CommandError
+from app.cli import organizer_says as says
+from core import messages
 
 # The server takes an import of up to 20 million characters (server/routers/media.py,
 # ImportIn, as for tickets); a bigger file is refused here in words, before it is sent.
@@ -88,8 +90,10 @@ def _kind(args) -> str:
 
 
 def _line(m: dict) -> str:
-    what = "Wristband" if m["kind"] == "nfc" else "Barcode band"
-    return f"{what} {m['shown']} -> ticket {m['number']} ({m['status']})"
+    what = says("media.wristband" if m["kind"] == "nfc" else "media.barcode_band")
+    status = f"media.status.{m['status']}"
+    status = says(status) if messages.raw(status) is not None else m["status"]
+    return says("media.line", what=what, band=m["shown"], number=m["number"], status=status)
 
 
 def media_link(args) -> int:
@@ -110,8 +114,7 @@ def media_link(args) -> int:
             )
         except ServerRefused as exc:
             return _refused(exc)
-    done = "Linked" if m["changed"] else "Already linked, nothing changed"
-    _print(args, m, f"{done}: {_line(m)}")
+    _print(args, m, says("media.linked" if m["changed"] else "media.already_linked", line=_line(m)))
     return 0
 
 
@@ -126,9 +129,14 @@ def _too_big(file: str, content: str) -> CommandError:
     parts = max(-(-len(content) // MAX_IMPORT_CHARS), -(-sent // (24 * 1024 * 1024)))
     per_part = max(1, lines // parts - 1)
     return CommandError(
-        f"{file} is too big to import at once ({len(content):,} characters, at most "
-        f"{MAX_IMPORT_CHARS:,}): split it into {parts} or more files of at most {per_part:,}"
-        " lines each (the header row, if any, at the top of each) and import them one by one"
+        says(
+            "media.too_big",
+            file=file,
+            size=f"{len(content):,}",
+            most=f"{MAX_IMPORT_CHARS:,}",
+            parts=parts,
+            lines=f"{per_part:,}",
+        )
     )
 
 
@@ -138,9 +146,11 @@ def media_import(args) -> int:
     try:
         content = Path(args.file).read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise CommandError(f"cannot read {args.file}: {exc.strerror}") from None
+        raise CommandError(
+            says("cli.cannot_read_file", file=args.file, problem=exc.strerror)
+        ) from None
     except UnicodeDecodeError:
-        raise CommandError(f"{args.file} is not UTF-8 text: save it as UTF-8 CSV") from None
+        raise CommandError(says("media.not_utf8", file=args.file)) from None
     if len(content) > MAX_IMPORT_CHARS:
         raise _too_big(args.file, content)
     with _client(args) as c:
@@ -156,10 +166,17 @@ def media_import(args) -> int:
                 raise _too_big(args.file, content) from None
             raise
     lines = [
-        f"Linked {result['linked']} bands, {result['unchanged']} already linked, "
-        f"{len(result['errors'])} refused."
+        says(
+            "media.imported",
+            linked=result["linked"],
+            unchanged=result["unchanged"],
+            refused=len(result["errors"]),
+        )
     ]
-    lines += [f"  line {e['line']}: {e['message']}" for e in result["errors"]]
+    lines += [
+        "  " + says("admin.import_line", line=e["line"], problem=e["message"])
+        for e in result["errors"]
+    ]
     _print(args, result, "\n".join(lines))
     return 1 if result["errors"] else 0
 
@@ -177,8 +194,9 @@ def media_revoke(args) -> int:
             )
         except ServerRefused as exc:
             return _refused(exc)
-    done = "Revoked" if m["changed"] else "Already revoked, nothing changed"
-    _print(args, m, f"{done}: {_line(m)}; the ticket itself is unchanged")
+    _print(
+        args, m, says("media.revoked" if m["changed"] else "media.already_revoked", line=_line(m))
+    )
     return 0
 
 
@@ -187,6 +205,6 @@ def media_list(args) -> int:
         event = c.event_id(args.event)
         params = {"ticket": _ticket(args.ticket)} if args.ticket else None
         result = c.call("GET", f"/v1/events/{event}/media", params=params)
-    lines = [_line(m) for m in result["media"]] or ["No bands linked."]
+    lines = [_line(m) for m in result["media"]] or [says("media.none")]
     _print(args, result, "\n".join(lines))
     return 0

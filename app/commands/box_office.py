@@ -29,10 +29,9 @@ from app.boxoffice import (
     open_box_office,
     parse_amount,
 )
-from app.cli import CommandError, json_flag
+from app.cli import CommandError, json_flag, kiosk_language
 from app.commands.check import sign_in
 from app.outputs import out_file, out_folder
-from app.settings import Settings
 from core import messages
 from core.csv_safe import write_csv
 
@@ -97,7 +96,7 @@ def _payment_args(p) -> None:
 
 def _lang() -> str:
     """The words' language: the one this kiosk is set to (``language`` in config.toml)."""
-    return Settings.load().language
+    return kiosk_language()
 
 
 def _fail(exc: BoxOfficeError) -> int:
@@ -322,10 +321,10 @@ def link_band(args) -> int:
             staff = _staff(box, args.staff)
             done = box.link_band(args.ticket, args.band, staff=staff, kind=kind, fmt=args.format)
         except BoxOfficeError as exc:
-            print(f"gatehouse: {exc}", file=sys.stderr)
+            print(f"gatehouse: {exc.words(_lang())}", file=sys.stderr)
             # refused by the lists: 1, as admin media link (DESIGN section 9); 2 is usage
             return 1 if exc.code in ("band_taken", "ticket_not_valid", "no_such_ticket") else 2
-    print(json.dumps(done.to_dict()) if args.json else done.message)
+    print(json.dumps(done.to_dict()) if args.json else done.words(_lang()))
     return 0
 
 
@@ -336,7 +335,7 @@ def revoke_band(args) -> int:
             staff = _staff(box, args.staff)
             done = box.revoke_band(args.band, staff=staff, kind=kind, fmt=args.format)
         except BoxOfficeError as exc:
-            print(f"gatehouse: {exc}", file=sys.stderr)
+            print(f"gatehouse: {exc.words(_lang())}", file=sys.stderr)
             return 1 if exc.code == "band_not_linked" else 2
-    print(json.dumps(done.to_dict()) if args.json else done.message)
+    print(json.dumps(done.to_dict()) if args.json else done.words(_lang()))
     return 0

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import json
 
-from app.broadcasts import NOT_HERE, BroadcastDesk
-from app.cli import CommandError, json_flag
+from app.broadcasts import NEEDS_SUPERVISOR, NOT_HERE, BroadcastDesk
+from app.cli import CommandError, json_flag, kiosk_language
 from app.settings import Settings
 from app.staff import LockedOut, NotSupervisor, WrongPin
 from app.untrusted import shown
@@ -24,14 +24,16 @@ from core import messages
 from local_db.broadcasts import broadcast
 from local_db.store import Store
 
-# The words this command prints (English, as ``gatehouse status``).
-NONE_OPEN = "No messages to acknowledge on this kiosk."
+# The words this command prints are the catalogue's (``broadcasts.*``), in the kiosk's
+# language (app.cli.kiosk_language); the command quoted in them stays as typed.
+HOW_COMMAND = "gatehouse broadcasts ack ID --staff NAME"
 LINE = "{id:>4}  {level:<9}  {text}"
-STOPPED = "Admissions are stopped until a supervisor acknowledges message {id}."
-HOW = "Acknowledge one: gatehouse broadcasts ack ID --staff NAME"
-DONE = "Message {id} acknowledged by {staff}."
-NOT_ON_LIST = "{name} is not on this event's staff list (staff: {names})"
-NOT_A_SUPERVISOR = "{name} is not a supervisor: an emergency message needs a supervisor's PIN"
+
+
+def level_word(level: str, lang: str) -> str:
+    """info / warning / emergency in ``lang``, upper case as the banner shows it."""
+    key = f"broadcast.level.{level}"
+    return (messages.text(key, lang) if messages.raw(key) is not None else level).upper()
 
 
 def register(sub) -> None:
@@ -64,54 +66,66 @@ def run_list(args) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
         return 0
+    lang = kiosk_language()
     if not rows:
-        print(NONE_OPEN)
+        print(messages.text("broadcasts.none_open", lang))
         return 0
     for r in rows:
-        print(LINE.format(id=r["id"], level=r["level"].upper(), text=shown(r["text"])))
+        level = level_word(r["level"], lang)
+        print(LINE.format(id=r["id"], level=level, text=shown(r["text"])))
     emergency = next((r for r in rows if r["level"] == "emergency"), None)
     if emergency:
-        print(STOPPED.format(id=emergency["id"]))
-    print(HOW)
+        print(messages.text("broadcasts.stopped", lang, id=emergency["id"]))
+    print(messages.text("broadcasts.how", lang, command=HOW_COMMAND))
     return 0
 
 
 def run_ack(args) -> int:
-    from app.commands.check import _language, _read_pin
+    from app.commands.check import _read_pin
+
+    lang = kiosk_language()
 
     with Store(Settings.load().db_path) as store:
         desk = BroadcastDesk(store)
         item = next((b for b in desk.open() if b.id == args.id), None)
         if item is None and broadcast(store, args.id) is None:  # before asking for a PIN
-            raise CommandError(f"message {args.id}: {NOT_HERE}")
+            raise CommandError(messages.text("broadcasts.not_here", lang, id=args.id))
         members = desk.roster.members()
         member = None
         if members:  # a staff list: sign in with the PIN, as at the window
             found = [m for m in members if m.name.casefold() == args.staff.strip().casefold()]
             if not found:
                 names = ", ".join(m.name for m in members)
-                raise CommandError(NOT_ON_LIST.format(name=args.staff, names=names))
+                raise CommandError(
+                    messages.text("broadcasts.not_on_list", lang, name=args.staff, names=names)
+                )
             need = item is not None and item.level == "emergency"
             try:
                 member = desk.roster.verify(
                     found[0].staff_id, _read_pin(found[0].name), need_supervisor=need
                 )
             except WrongPin as exc:  # the words of ``gatehouse check --staff``
-                words = messages.text("staff.wrong_pin", _language(), tries_left=exc.tries_left)
+                words = messages.text("staff.wrong_pin", lang, n=exc.tries_left)
                 raise CommandError(f"{found[0].name}: {words}") from None
             except LockedOut as exc:
                 seconds = int(exc.seconds_left + 0.999)
-                raise CommandError(
-                    messages.text("staff.locked_out", _language(), seconds=seconds)
-                ) from None
+                raise CommandError(messages.text("staff.locked_out", lang, n=seconds)) from None
             except NotSupervisor:
-                raise CommandError(NOT_A_SUPERVISOR.format(name=found[0].name)) from None
+                raise CommandError(
+                    messages.text("broadcasts.not_a_supervisor", lang, name=found[0].name)
+                ) from None
         try:
             ack = desk.acknowledge(args.id, member)
         except ValueError as exc:
+            # the desk's two refusals, worded here; anything else as the desk said it
+            key = {NOT_HERE: "broadcasts.not_here", NEEDS_SUPERVISOR: "broadcasts.needs_supervisor"}
+            if str(exc) in key:
+                raise CommandError(messages.text(key[str(exc)], lang, id=args.id)) from None
             raise CommandError(f"message {args.id}: {exc}") from None
     if args.json:
         print(json.dumps({**ack.to_dict(), "level": ack.level}, ensure_ascii=False))
     else:
-        print(DONE.format(id=args.id, staff=shown(ack.staff or args.staff)))
+        print(
+            messages.text("broadcasts.done", lang, id=args.id, staff=shown(ack.staff or args.staff))
+        )
     return 0

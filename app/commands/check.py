@@ -32,9 +32,8 @@ from app.checkin import (
     UnknownGate,
     open_checkin,
 )
-from app.cli import CommandError, json_flag
+from app.cli import CommandError, json_flag, kiosk_language
 from app.door import DoorService, NotOnStaff
-from app.settings import Settings
 from app.staff import LockedOut, WrongPin
 from core import messages
 from core.messages import verdicts
@@ -148,7 +147,7 @@ def medium_words(exc: MediumProblem, lang: str) -> str:
 
 def _language() -> str:
     """The kiosk's language (settings), so the CLI says what the window would."""
-    return Settings.load().language
+    return kiosk_language()
 
 
 def _read_pin(name: str) -> str:

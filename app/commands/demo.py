@@ -189,7 +189,7 @@ def start_server(folder: Path, port: int) -> tuple[subprocess.Popen, str, str]:
         [*cmd, "init", "--db", db, "--json"], capture_output=True, text=True, check=False
     )
     if init.returncode != 0:
-        raise CommandError(f"demo server init failed: {init.stderr.strip()}")
+        raise CommandError(says("demo.init_failed", problem=init.stderr.strip()))
     token = json.loads(init.stdout)["organizer_token"]
     url = f"http://127.0.0.1:{port}"
     log = open(folder / "server.log", "ab")  # noqa: SIM115 - lives as long as the server
@@ -222,7 +222,7 @@ def create_venue(url: str, token: str) -> dict:
         def call(method, path, body=None):
             r = c.request(method, path, json=body)
             if r.status_code >= 400:
-                raise CommandError(f"demo setup failed at {path}: {r.text}")
+                raise CommandError(says("demo.setup_failed", path=path, problem=r.text))
             return r.json()
 
         ev = call(
@@ -316,20 +316,16 @@ def check_demo_folder(folder: Path) -> bool:
     """
     if not folder.exists() and not folder.is_symlink():
         return False
-    refusal = (
-        f"{folder} is not a demo folder: {{why}}, so the demo will not delete it. "
-        "Choose another folder with --dir"
-    )
     if folder.is_symlink() or not folder.is_dir():
-        why = "it is a link" if folder.is_symlink() else "it is a file"
-        raise CommandError(refusal.format(why=why))
+        why = says("demo.why_link" if folder.is_symlink() else "demo.why_file")
+        raise CommandError(says("demo.not_demo_folder", folder=folder, why=why))
     if (folder / DEMO_MARK).is_file():
         return True
     if next(folder.iterdir(), None) is None:
         return True  # empty: nothing to lose
+    why = says("demo.why_other_files", mark=DEMO_MARK)
     raise CommandError(
-        refusal.format(why=f"it has other files in it and no {DEMO_MARK} mark")
-        + " (or, if it is a demo folder made by an older Gatehouse, delete it yourself)"
+        says("demo.not_demo_folder", folder=folder, why=why) + " " + says("demo.older_demo")
     )
 
 
@@ -471,31 +467,31 @@ def check_window() -> None:
         packages = sorted({table[m] for m in missing if m in table})
         unknown = [m for m in missing if m not in table]
         advice = (
-            f"install the package{'s' if len(packages) > 1 else ''} {', '.join(packages)}: "
-            f"sudo bash packaging/system_deps.sh (or sudo apt-get install -y {' '.join(packages)})"
+            says(
+                "demo.install_packages" if len(packages) > 1 else "demo.install_package",
+                packages=", ".join(packages),
+                apt=" ".join(packages),
+            )
             if packages
-            else "install the packages that provide them"
+            else says("demo.install_what_provides")
+        )
+        unknown_words = (
+            "; " + says("demo.no_package_known", libraries=", ".join(unknown))
+            if unknown and packages
+            else ""
         )
         raise CommandError(
-            "the demo window cannot open: Qt needs system libraries that are not installed ("
-            + ", ".join(missing)
-            + "); "
-            + advice
-            + (f"; no package known for {', '.join(unknown)}" if unknown and packages else "")
+            says("demo.window_libraries", missing=", ".join(missing), advice=advice) + unknown_words
         )
     cmd = [sys.executable, "-m", "app", "demo", "--probe-window"]
     try:
         probe = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
     except subprocess.TimeoutExpired:
-        raise CommandError("the demo window did not open within 60 s (Qt hung starting)") from None
+        raise CommandError(says("demo.window_hung")) from None
     if probe.returncode != 0:
         said = [ln for ln in probe.stderr.strip().splitlines() if ln.strip()][:1]
-        raise CommandError(
-            "the demo window cannot open on this screen"
-            + (f" (Qt says: {said[0]})" if said else "")
-            + ": check DISPLAY, or run it with no screen: QT_QPA_PLATFORM=offscreen make demo, "
-            "or under a virtual one: xvfb-run make demo"
-        )
+        qt = " " + says("demo.qt_says", said=said[0]) if said else ""
+        raise CommandError(says("demo.window_cannot_open", qt=qt))
 
 
 def _probe_window() -> int:
@@ -513,33 +509,49 @@ def _restart_command(facts: dict) -> str:
     return f"gatehouse server run --db {db} --port {port}"
 
 
+FACT_LABELS = (
+    "data", "server", "organizer", "kiosk_data", "camera", "sign_in", "supervisor", "scan_by_hand",
+)  # fmt: skip
+
+
 def _print_facts(facts: dict, cameras: list[str], *, window: bool) -> None:
-    print(f"Demo data      {facts['folder']}  (deleted and rebuilt at every start)")
+    """The demo's facts for people, in the organizer's language (``demo.facts.*``): a label
+    column, then the value; a text of several lines goes on under the value."""
+    labels = {k: says(f"demo.label.{k}") for k in FACT_LABELS}
+    width = max(len(v) for v in labels.values()) + 3
+
+    def fact(label: str | None, text: str) -> None:
+        first, *more = text.split("\n")
+        print((labels[label].ljust(width) if label else "") + first)
+        for line in more:
+            print(" " * width + line)
+
+    fact("data", says("demo.facts.data", folder=facts["folder"]))
     if window:
-        print(f"Demo server    {facts['server']}")
+        fact("server", facts["server"])
     else:
         # --no-window ends here, and its server with it: say so, and how to bring it back.
-        print(f"Demo server    {facts['server']}  (stopped: --no-window only sets the demo up)")
-        print(f"               to start it again on the same data: {_restart_command(facts)}")
-    print(f"Organizer      token {facts['organizer_token']}")
-    print(f"               (gatehouse admin ... with GATEHOUSE_SERVER={facts['server']}")
-    print("               and GATEHOUSE_TOKEN set to that token)")
-    print(f"Kiosk data     {facts['kiosk_home']}")
-    print(f"Camera         {', '.join(cameras)}")
-    print(f"Sign in        'Door Demo' PIN {DOOR_PIN}")
-    print(f"Supervisor     'Supervisor Demo' PIN {SUPERVISOR_PIN} (override, settings)")
-    print("The demo video loops over four cards: a valid Demo pass (ADMIT, on every loop: its")
-    print("tier has unlimited entry), a ticket already used (already inside), a forged one")
-    print("(fake ticket) and a VIP ticket at the general entrance (wrong entrance).")
-    print(f"Scan by hand   three General tickets, never scanned, as PNGs in {facts['tickets_dir']}")
-    print("               (or type one: gatehouse check 'CODE' --gate Main, with")
-    print(f"               GATEHOUSE_HOME={facts['kiosk_home']})")
+        fact("server", says("demo.facts.server_stopped", server=facts["server"]))
+        print(" " * width + says("demo.facts.restart", command=_restart_command(facts)))
+    fact("organizer", says("demo.facts.token", token=facts["organizer_token"]))
+    print(
+        " " * width
+        + says("demo.facts.token_use", server=facts["server"]).replace("\n", "\n" + " " * width)
+    )
+    fact("kiosk_data", str(facts["kiosk_home"]))
+    fact("camera", ", ".join(cameras))
+    fact("sign_in", says("demo.facts.pin", name="Door Demo", pin=DOOR_PIN))
+    fact(
+        "supervisor", says("demo.facts.supervisor_pin", name="Supervisor Demo", pin=SUPERVISOR_PIN)
+    )
+    print(says("demo.facts.video"))
+    fact(
+        "scan_by_hand",
+        says("demo.facts.scan_by_hand", folder=facts["tickets_dir"], home=facts["kiosk_home"]),
+    )
     for t in facts["tickets"]:
         print(f"  {t['holder']:<14} '{t['code']}'")
-    if window:
-        print("Ctrl+C stops the demo, its server and its window.")
-    else:
-        print("The demo server has been stopped; nothing of the demo is running now.")
+    print(says("demo.facts.ctrl_c" if window else "demo.facts.stopped_all"))
     sys.stdout.flush()
 
 

@@ -21,6 +21,11 @@ list (or decorating it with ``@check``). In order:
 - files: where the config, the data and the logs are, for the person reading the logs.
 
 Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.
+
+Words: each finding is said by a catalogue key (``doctor.*`` in core/messages), printed in the
+kiosk's language (``app.cli.kiosk_language``: GATEHOUSE_LANG, else config.toml). ``--json``
+keeps its ``message`` in English, as support and scripts read it; the area names (camera,
+audio) and the [ok]/[WARN]/[FAIL] marks stay as they are: they are what people grep for.
 """
 
 from __future__ import annotations
@@ -36,18 +41,50 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from app.cli import json_flag
+from app.cli import json_flag, kiosk_language
+from core import messages
 from local_db import probe
 
 OK, WARN, FAIL = "ok", "warn", "fail"
+
+
+@dataclass(frozen=True)
+class Words:
+    """A catalogue text not yet put in a language: its key and params (a param may be
+    ``Words`` too, said in the same language)."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __call__(self, lang: str = messages.SOURCE) -> str:
+        values = {k: v(lang) if isinstance(v, Words) else v for k, v in self.params.items()}
+        n = values.pop("n", None)
+        return messages.text(self.key, lang, n=n, **values)
+
+
+def words(key: str, /, **params: Any) -> Words:
+    return Words(key, params)
 
 
 @dataclass
 class Finding:
     check: str  # which area: "decoder", "camera", "database", "server", ...
     status: str  # ok | warn | fail
-    message: str  # plain words for the person installing the kiosk
+    message: str  # plain words for the person installing the kiosk (English, as --json has it)
     details: dict[str, Any] = field(default_factory=dict)
+    said: Words | None = field(default=None, repr=False, compare=False)
+
+    def words(self, lang: str) -> str:
+        """The message in ``lang`` (the English message when it was not said by a key)."""
+        return self.said(lang) if self.said is not None else self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k != "said"}
+
+
+def found(check: str, status: str, said: Words, details: dict[str, Any] | None = None) -> Finding:
+    """A finding in words: ``message`` in English (--json), ``said`` for the person's language."""
+    return Finding(check, status, said(), details or {}, said)
 
 
 Check = Callable[[Any], Iterable[Finding]]
@@ -78,6 +115,7 @@ def register(sub) -> None:
         help="seconds to wait for the server (default 3)",
     )
     p.add_argument("--probe-audio", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--probe-fonts", action="store_true", help=argparse.SUPPRESS)
     json_flag(p)
     p.set_defaults(func=run)
 
@@ -86,22 +124,19 @@ def register(sub) -> None:
 def decoder_libraries(args) -> Iterable[Finding]:
     from scanner import decoders
 
-    yield Finding(
+    yield found(
         "decoder",
         OK,
-        f"zxing-cpp {decoders.zxing_version()} (main decoder)",
+        words("doctor.zxing", version=decoders.zxing_version()),
         {"library": "zxing-cpp", "version": decoders.zxing_version()},
     )
     if decoders.load_pyzbar() is not None:
-        yield Finding(
-            "decoder", OK, "pyzbar with the zbar library (second opinion)", {"library": "pyzbar"}
-        )
+        yield found("decoder", OK, words("doctor.pyzbar"), {"library": "pyzbar"})
     else:
-        yield Finding(
+        yield found(
             "decoder",
             WARN,
-            "zbar library not found: scanning works with zxing-cpp alone, a few hard codes "
-            "(cracked screens) may need a second try. Install libzbar0 (Linux) or zbar to fix.",
+            words("doctor.no_zbar"),
             {"library": "pyzbar", "problem": decoders.pyzbar_problem()},
         )
 
@@ -139,10 +174,13 @@ def grab_and_decode(spec: str | int, timeout_s: float = 3.0) -> Finding:
     try:
         cap = source.open()
     except Exception as exc:
-        return Finding("camera", FAIL, f"{spec}: cannot open ({exc})", {"spec": str(spec)})
+        said = words("doctor.camera_cannot_open_why", spec=spec, problem=exc)
+        return found("camera", FAIL, said, {"spec": str(spec)})
     try:
         if not cap.isOpened():
-            return Finding("camera", FAIL, f"{spec}: cannot open", {"spec": str(spec)})
+            return found(
+                "camera", FAIL, words("doctor.camera_cannot_open", spec=spec), {"spec": str(spec)}
+            )
         start = time.monotonic()
         frame, frames = None, 0
         while time.monotonic() - start < timeout_s and frames < 10:
@@ -152,16 +190,19 @@ def grab_and_decode(spec: str | int, timeout_s: float = 3.0) -> Finding:
                 if source.kind != "camera":
                     break
         if frame is None:
-            return Finding(
-                "camera", FAIL, f"{spec}: opens but gives no picture", {"spec": str(spec)}
-            )
+            said = words("doctor.camera_no_picture", spec=spec)
+            return found("camera", FAIL, said, {"spec": str(spec)})
         result = DecodeCascade(budget_ms=None, blank_budget_ms=None).decode(frame)
         h, w = frame.shape[:2]
-        seen = f"code found: {result.texts[0][:24]}..." if result.texts else "no code in view"
-        return Finding(
+        seen = (
+            words("doctor.code_found", code=result.texts[0][:24])
+            if result.texts
+            else words("doctor.no_code")
+        )
+        return found(
             "camera",
             OK,
-            f"{spec}: {w}x{h}, {seen}",
+            words("doctor.camera_ok", spec=spec, width=w, height=h, seen=seen),
             {"spec": str(spec), "width": w, "height": h, "codes": result.texts},
         )
     finally:
@@ -180,10 +221,10 @@ def cameras(args) -> Iterable[Finding]:
         findings.append(f)
     if not any(f.status == OK for f in findings):
         findings.append(
-            Finding(
+            found(
                 "camera",
                 WARN,
-                "no working camera found: the kiosk can still use a USB hand scanner",
+                words("doctor.no_camera"),
                 {"tried": [str(s) for s in specs]},
             )
         )
@@ -202,10 +243,10 @@ def database(args) -> Iterable[Finding]:
 
     path = Settings.load().db_path
     if not path.exists():
-        yield Finding(
+        yield found(
             "database",
             WARN,
-            f"no kiosk database yet at {path}: pair the kiosk or import a manifest",
+            words("doctor.no_database", path=path),
             {"path": str(path), "exists": False},
         )
         return
@@ -224,11 +265,10 @@ def database(args) -> Iterable[Finding]:
         if is_disk_failure(exc) or probe_disk(path.parent) is not None:
             yield _failing_disk(path, str(exc))
             return
-        yield Finding(
+        yield found(
             "database",
             FAIL,
-            f"{path} cannot be read as a kiosk database ({exc}): restore it or set the kiosk up "
-            "again (pair, or import the manifest)",
+            words("doctor.unreadable_database", path=path, problem=exc),
             {"path": str(path), "error": str(exc)},
         )
         return
@@ -237,33 +277,31 @@ def database(args) -> Iterable[Finding]:
             yield _failing_disk(path, integrity[0])
             return
         if integrity != ["ok"]:
-            yield Finding(
+            yield found(
                 "database",
                 FAIL,
-                f"{path} is damaged ({integrity[0]}): restore it or set the kiosk up again",
+                words("doctor.damaged", path=path, problem=integrity[0]),
                 {"path": str(path), "integrity": integrity[:10]},
             )
             return
         details: dict[str, Any] = {"path": str(path), "integrity": "ok", "schema": version}
         if version > SCHEMA_VERSION:
-            yield Finding(
+            yield found(
                 "database",
                 FAIL,
-                f"schema version {version} was written by a newer Gatehouse (this one knows "
-                f"{SCHEMA_VERSION}): install the newer version",
+                words("doctor.schema_newer", version=version, known=SCHEMA_VERSION),
                 details,
             )
             return
         if version < SCHEMA_VERSION:
-            yield Finding(
+            yield found(
                 "database",
                 WARN,
-                f"integrity ok, schema version {version}: it is upgraded to {SCHEMA_VERSION} "
-                "the next time the kiosk starts",
+                words("doctor.schema_older", version=version, known=SCHEMA_VERSION),
                 details,
             )
             return
-        yield Finding("database", OK, f"integrity ok, schema version {version}", details)
+        yield found("database", OK, words("doctor.database_ok", version=version), details)
         yield from _manifest_and_uploads(conn)
     finally:
         conn.close()
@@ -272,12 +310,10 @@ def database(args) -> Iterable[Finding]:
 def _failing_disk(path, error: str) -> Finding:
     """The database finding when the disk, not the data, is at fault: restoring the file or
     pairing again would throw away the scans the folder still holds, not yet uploaded."""
-    return Finding(
+    return found(
         "database",
         FAIL,
-        f"{path} cannot be read or written because the disk is failing, full or read-only "
-        f"({error}): fix the disk first (see the disk check). Do not restore, delete or set "
-        "up the kiosk again: its data folder holds scans not yet uploaded.",
+        words("doctor.failing_disk", path=path, problem=error),
         {"path": str(path), "error": error, "disk": True},
     )
 
@@ -292,30 +328,30 @@ def _manifest_and_uploads(conn) -> Iterable[Finding]:
     age = None if age is None else round(age, 1)
     details = {"manifest_seq": seq, "manifest_age_s": age, "tickets": tickets}
     if seq == 0:
-        yield Finding(
+        yield found(
             "manifest",
             WARN,
-            "no ticket list loaded: sync with the server or run `gatehouse import-manifest`",
+            words("doctor.no_list"),
             details,
         )
     elif age is not None and age > STALE_MANIFEST_S:
-        yield Finding(
+        yield found(
             "manifest",
             WARN,
-            f"ticket list seq {seq} ({tickets} tickets) is {age / 3600:.0f} h old: refunds and "
-            "transfers since then are not known here; sync or import a fresh manifest",
+            words("doctor.list_stale", seq=seq, tickets=tickets, hours=f"{age / 3600:.0f}"),
             details,
         )
     else:
-        when = f", {age / 60:.0f} min old" if age is not None else ""
-        yield Finding("manifest", OK, f"ticket list seq {seq}, {tickets} tickets{when}", details)
+        when = words("doctor.list_age", minutes=f"{age / 60:.0f}") if age is not None else ""
+        said = words("doctor.list_ok", seq=seq, tickets=tickets, age=when)
+        yield found("manifest", OK, said, details)
     scans, sales = probe.pending_uploads(conn)
-    yield Finding(
+    yield found(
         "uploads",
         OK,
-        f"{scans} scans and {sales} sales waiting to upload"
+        words("doctor.waiting", scans=scans, sales=sales)
         if scans or sales
-        else "nothing waiting to upload",
+        else words("doctor.nothing_waiting"),
         {"pending_scans": scans, "pending_sales": sales},
     )
     yield from _refused_scans(conn)
@@ -323,16 +359,15 @@ def _manifest_and_uploads(conn) -> Iterable[Finding]:
 
 def _refused_scans(conn) -> Iterable[Finding]:
     """Scans the server refused for good (sent = 2): kept here, and IT has to look at them."""
-    from sync.status import describe_refused
+    from sync.status import refused_reasons
 
     summary = probe.refused_summary(conn)
-    message = describe_refused(summary)
-    if message:
-        yield Finding(
+    total = sum(n for _, _, n in summary)
+    if total:
+        yield found(
             "uploads",
             WARN,
-            f"{message}. They are kept on this kiosk and not retried on their own: see "
-            "'Refused scans' in docs/sync.md",
+            words("doctor.refused", n=total, why=refused_reasons(summary)),
             {
                 "refused_scans": sum(n for _, _, n in summary),
                 "refused": [{"error": c, "message": m, "scans": n} for c, m, n in summary],
@@ -374,28 +409,25 @@ def disk(args) -> Iterable[Finding]:
 
     home = Settings.load().home
     if not home.is_dir():
-        yield Finding("disk", WARN, f"the kiosk folder {home} does not exist yet", {})
+        yield found("disk", WARN, words("doctor.no_folder", folder=home))
         return
     details: dict[str, Any] = {"folder": str(home)}
     problem = probe_disk(home)
     if problem is not None:
         details["error"] = problem
-        yield Finding(
+        yield found(
             "disk",
             FAIL,
-            f"cannot write to the disk of the kiosk folder {home} ({problem}): this kiosk "
-            "cannot record scans and refuses every code. Free space or replace the disk.",
+            words("doctor.disk_fail", folder=home, problem=problem),
             details,
         )
         return
     free = shutil.disk_usage(home).free
     details["free_bytes"] = free
     if free < LOW_SPACE_BYTES:
-        yield Finding(
-            "disk", WARN, f"only {free >> 20} MB free for the kiosk folder {home}", details
-        )
+        yield found("disk", WARN, words("doctor.disk_low", mb=free >> 20, folder=home), details)
     else:
-        yield Finding("disk", OK, f"writes and syncs; {free >> 20} MB free", details)
+        yield found("disk", OK, words("doctor.disk_ok", mb=free >> 20), details)
 
 
 def server_url() -> tuple[str | None, str]:
@@ -427,10 +459,10 @@ def server(args) -> Iterable[Finding]:
 
     url, source = server_url()
     if not url:
-        yield Finding(
+        yield found(
             "server",
             OK,
-            "not paired with a server: this kiosk works from imported manifest files",
+            words("doctor.not_paired"),
             {"server": None},
         )
         return
@@ -442,29 +474,29 @@ def server(args) -> Iterable[Finding]:
         response = httpx.get(health, timeout=timeout)
     except httpx.HTTPError as exc:
         details["error"] = f"{type(exc).__name__}: {exc}"
-        yield Finding(
+        yield found(
             "server",
             WARN,
-            f"{url} not reachable ({type(exc).__name__}): the kiosk keeps checking tickets "
-            "offline and uploads its scans when the network is back",
+            words("doctor.server_unreachable", url=url, problem=type(exc).__name__),
             details,
         )
         return
     details["status"] = response.status_code
     details["ms"] = round((time.monotonic() - start) * 1000, 1)
     if response.status_code == 200:
-        yield Finding("server", OK, f"{url} answered in {details['ms']:.0f} ms", details)
+        said = words("doctor.server_ok", url=url, ms=f"{details['ms']:.0f}")
+        yield found("server", OK, said, details)
     else:
-        yield Finding(
+        yield found(
             "server",
             WARN,
-            f"{url} answered {response.status_code} on /healthz: check the server address",
+            words("doctor.server_status", url=url, status=response.status_code),
             details,
         )
 
 
 AUDIO_PROBE_TIMEOUT_S = 30.0
-_NO_SOUND = "the door will be silent (every verdict still shows on screen)"
+_NO_SOUND = words("doctor.no_sound")
 
 
 def _probe_audio_here() -> int:
@@ -472,6 +504,20 @@ def _probe_audio_here() -> int:
     from ui.sounds import probe_audio
 
     print(json.dumps(probe_audio()))
+    return 0
+
+
+def _probe_fonts_here() -> int:
+    """In a child (the bundle's smoke test): which characters of each language's texts no
+    installed font draws, as JSON (ui/glyphs.py). Every text of the catalogue is checked."""
+    from ui.glyphs import missing_glyphs
+
+    texts = {}
+    for lang in messages.LANGUAGES:
+        entries = messages.catalogue(lang).values()
+        forms = [f for e in entries for f in ([e] if isinstance(e, str) else e.values())]
+        texts[lang] = messages.LANGUAGES[lang] + "".join(forms)
+    print(json.dumps(missing_glyphs(texts), ensure_ascii=False))
     return 0
 
 
@@ -491,39 +537,39 @@ def audio(args) -> Iterable[Finding]:
     except (ValueError, IndexError):
         seen = None
     if seen is None:
-        why = (
-            f"it did not answer within {AUDIO_PROBE_TIMEOUT_S:.0f} s"
+        said_why = (
+            words("doctor.audio_timeout", seconds=f"{AUDIO_PROBE_TIMEOUT_S:.0f}")
             if child is None
-            else (child.stderr.strip().splitlines() or [f"exit status {child.returncode}"])[-1]
+            else (child.stderr.strip().splitlines() or [None])[-1]
+            or words("doctor.exit_status", status=child.returncode)
         )
-        yield Finding(
+        why = said_why() if isinstance(said_why, Words) else said_why
+        yield found(
             "audio",
             WARN,
-            f"the sound system could not be checked ({why}): {_NO_SOUND} if it cannot play",
+            words("doctor.audio_unchecked", why=said_why, no_sound=_NO_SOUND),
             {"outputs": [], "problem": why},
         )
         return
     if seen["problem"]:
-        yield Finding(
+        yield found(
             "audio",
             WARN,
-            f"sounds cannot play: {seen['problem']}; {_NO_SOUND}. Reinstall Gatehouse or the "
-            "system's GStreamer/FFmpeg libraries (packaging/system_deps.sh)",
+            words("doctor.audio_cannot_play", problem=seen["problem"], no_sound=_NO_SOUND),
             seen,
         )
     elif not seen["outputs"]:
-        yield Finding(
+        yield found(
             "audio",
             WARN,
-            f"no audio output device: {_NO_SOUND}. Plug in speakers or headphones and check the "
-            "system's sound settings (Linux: `pactl list short sinks` lists the outputs)",
+            words("doctor.no_audio_output", no_sound=_NO_SOUND),
             seen,
         )
     else:
-        yield Finding(
+        yield found(
             "audio",
             OK,
-            f"audio output: {seen['default'] or seen['outputs'][0]} (a sound per verdict)",
+            words("doctor.audio_ok", device=seen["default"] or seen["outputs"][0]),
             seen,
         )
 
@@ -540,14 +586,17 @@ def files(args) -> Iterable[Finding]:
         "database": settings.db_path,
         "logs": log_dir(),
     }
-    text = ", ".join(
-        f"{name} {path}" + ("" if path.exists() else " (not created yet)")
-        for name, path in places.items()
+    said = words(
+        "doctor.files",
+        **{
+            name: path if path.exists() else words("doctor.not_created", path=path)
+            for name, path in places.items()
+        },
     )
-    yield Finding(
+    yield found(
         "files",
         OK,
-        text,
+        said,
         {name: str(path) for name, path in places.items()}
         | {f"{name}_exists": path.exists() for name, path in places.items()},
     )
@@ -556,18 +605,20 @@ def files(args) -> Iterable[Finding]:
 def run(args) -> int:
     if getattr(args, "probe_audio", False):
         return _probe_audio_here()
+    if getattr(args, "probe_fonts", False):
+        return _probe_fonts_here()
     findings: list[Finding] = []
     for fn in CHECKS:
         try:
             findings += list(fn(args))
         except Exception as exc:  # one broken check must not hide the others
-            findings.append(
-                Finding(getattr(fn, "__name__", "check"), FAIL, f"check crashed: {exc}")
-            )
+            name = getattr(fn, "__name__", "check")
+            findings.append(found(name, FAIL, words("doctor.crashed", problem=exc)))
     if args.json:
-        print(json.dumps({"findings": [asdict(f) for f in findings]}, ensure_ascii=False))
+        print(json.dumps({"findings": [f.to_dict() for f in findings]}, ensure_ascii=False))
     else:
+        lang = kiosk_language()
         marks = {OK: "ok  ", WARN: "WARN", FAIL: "FAIL"}
         for f in findings:
-            print(f"[{marks.get(f.status, f.status)}] {f.check}: {f.message}")
+            print(f"[{marks.get(f.status, f.status)}] {f.check}: {f.words(lang)}")
     return 1 if any(f.status == FAIL for f in findings) else 0

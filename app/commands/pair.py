@@ -6,7 +6,7 @@ import json
 import socket
 import sys
 
-from app.cli import CommandError, json_flag
+from app.cli import CommandError, json_flag, kiosk_language
 from app.settings import Settings
 from core import messages
 from local_db.store import Store
@@ -27,7 +27,7 @@ def run(args) -> int:
     settings = Settings.load()
     server = args.server or settings.server  # settings.server: GATEHOUSE_SERVER or config
     if not server:
-        raise CommandError(messages.text("cli.no_server", settings.language))
+        raise CommandError(messages.text("cli.no_server", kiosk_language()))
     if "://" not in server:
         server = "http://" + server
     with Store(settings.db_path) as store:
@@ -36,8 +36,8 @@ def run(args) -> int:
         except SyncError as exc:
             refused = exc.kind in ("refused", "unauthorized", "damaged")
             key = "cli.pairing_refused" if refused else "cli.pairing_failed"
-            why = exc.words(settings.language)
-            print("gatehouse: " + messages.text(key, settings.language, why=why), file=sys.stderr)
+            why = exc.words(kiosk_language())
+            print("gatehouse: " + messages.text(key, kiosk_language(), why=why), file=sys.stderr)
             return 1
     if args.json:
         print(
@@ -54,7 +54,7 @@ def run(args) -> int:
             )
         )
     else:
-        lang = settings.language
+        lang = kiosk_language()
         device, event = result.device_id, result.event_id
         print(messages.text("cli.paired", lang, role=result.role, device=device, event=event))
         gate = result.gate or messages.text("cli.any_gate", lang)

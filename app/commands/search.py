@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 
 from app.checkin import NoTicketList, open_checkin
-from app.cli import CommandError, json_flag
+from app.cli import CommandError, json_flag, kiosk_language
 from app.search import search_rows
-from app.settings import Settings
 from core import messages
 from core.names import fold, split_words
 from local_db.store import MIN_QUERY_CHARS
@@ -37,7 +36,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     query = " ".join(args.query).strip()
-    lang = Settings.load().language  # the words of this kiosk's language (core/messages)
+    lang = kiosk_language()  # the words of this kiosk's language (core/messages)
     if sum(len(w) for w in split_words(fold(query))) < MIN_QUERY_CHARS:
         raise CommandError(
             messages.text("cli.query_too_short", lang, letters=MIN_QUERY_CHARS, query=query)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from app.cli import json_flag
+from app.cli import json_flag, kiosk_language
 from app.commands.broadcasts import open_rows
 from app.settings import Settings
 from core import messages
@@ -92,15 +92,9 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(info))
         return 0
-    for label, value in report_lines(info, settings.language):
+    lang = kiosk_language()
+    for label, value in report_lines(info, lang) + notice_lines(info, lang):
         print(f"{label}{value}")
-    _print_broadcasts(info["open_broadcasts"])
-    if info["server_reset_at"]:  # English only for now, like the broadcasts' lines
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info["server_reset_at"]))
-        print(
-            f"Server reset  {when}: the server's data was restored or reset; other gates'"
-            f" scans read again, {info['server_reset_requeued']} scans of this kiosk sent again"
-        )
     return 0
 
 
@@ -108,6 +102,17 @@ LABELS = (
     "device", "paired", "revoked", "privacy", "event", "manifest", "inside", "pending",
     "unsent_sales", "refused", "last_sync", "clock", "last_error", "gates_linked", "forwarding",
 )  # fmt: skip
+# Lines shown only while something needs attention (notice_lines): in the same column, which
+# a longer label of these pushes out on its own line only.
+NOTICE_LABELS = ("emergency", "messages", "server_reset")
+BROADCASTS_COMMAND = "gatehouse broadcasts; ack ID --staff NAME"
+
+
+def _labels(lang: str) -> dict[str, str]:
+    """Every label padded to one column: the widest of ``LABELS`` and two spaces."""
+    labels = {k: messages.text(f"status.label.{k}", lang) for k in LABELS + NOTICE_LABELS}
+    width = max(len(labels[k]) for k in LABELS) + 2
+    return {k: v.ljust(max(width, len(v) + 2)) for k, v in labels.items()}
 
 
 def report_lines(info: dict, lang: str) -> list[tuple[str, str]]:
@@ -118,9 +123,8 @@ def report_lines(info: dict, lang: str) -> list[tuple[str, str]]:
     def t(key: str, n: int | None = None, **params) -> str:
         return messages.text(f"status.{key}", lang, n=n, **params)
 
-    labels = {k: t(f"label.{k}") for k in LABELS}
-    width = max(len(v) for v in labels.values()) + 2
-    pad = {k: v.ljust(width) for k, v in labels.items()}
+    pad = _labels(lang)
+    width = len(pad["device"])
     lines: list[tuple[str, str]] = []
     ev = info["event"]
     gate = info["gate"] or "-"
@@ -169,20 +173,33 @@ def report_lines(info: dict, lang: str) -> list[tuple[str, str]]:
     return lines
 
 
-def _print_broadcasts(rows: list[dict]) -> None:
+def notice_lines(info: dict, lang: str) -> list[tuple[str, str]]:
+    """The lines that show only while something needs attention: the organizer's open
+    messages (an emergency first) and a server whose data was restored or reset."""
     from app.untrusted import shown
 
-    if not rows:
-        return
+    pad = _labels(lang)
+    lines: list[tuple[str, str]] = []
+    rows = info["open_broadcasts"]
     emergency = next((r for r in rows if r["level"] == "emergency"), None)
     if emergency:
-        print(
-            f"EMERGENCY     message {emergency['id']} stops admissions: {shown(emergency['text'])}"
+        text = shown(emergency["text"])
+        lines.append(
+            (
+                pad["emergency"],
+                messages.text("status.emergency", lang, id=emergency["id"], text=text),
+            )
         )
-    print(
-        f"Messages      {len(rows)} from the organizer to acknowledge"
-        " (gatehouse broadcasts; ack ID --staff NAME)"
-    )
+    if rows:
+        said = messages.text("status.messages", lang, n=len(rows), command=BROADCASTS_COMMAND)
+        lines.append((pad["messages"], said))
+    if info["server_reset_at"]:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info["server_reset_at"]))
+        said = messages.text(
+            "status.server_reset", lang, when=when, n=info["server_reset_requeued"]
+        )
+        lines.append((pad["server_reset"], said))
+    return lines
 
 
 def _age(seconds: float, lang: str = messages.SOURCE) -> str:

@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 
-from app.cli import CommandError, json_flag
+from app.cli import CommandError, json_flag, kiosk_language
 from app.settings import Settings
 from core import messages
 from local_db.store import Store
@@ -63,17 +63,17 @@ def run(args) -> int:
     settings = Settings.load()
     with Store(settings.db_path) as store:
         if not (state := store.device_state()).paired and not state.revoked:
-            raise CommandError(messages.text("cli.not_paired", settings.language))
+            raise CommandError(messages.text("cli.not_paired", kiosk_language()))
         engine = SyncEngine(store, server_url=args.server, interval_s=args.interval)
         if args.retry_refused:
             count = engine.retry_refused()
-            put_back = messages.text("cli.refused_put_back", settings.language, n=count)
+            put_back = messages.text("cli.refused_put_back", kiosk_language(), n=count)
             print(put_back, file=sys.stderr)
         if not args.json:
             engine.add_listener(_Bar())
         if args.once:
-            return _once(engine, args.json, settings.language)
-        return _forever(engine, args.json, settings.language)
+            return _once(engine, args.json, kiosk_language())
+        return _forever(engine, args.json, kiosk_language())
 
 
 def _once(engine: SyncEngine, as_json: bool, lang: str = messages.SOURCE) -> int:

@@ -539,7 +539,11 @@
     throw new ApiFailure(r.status === 404 ? "missing" : "server", r.status, message);
   }
 
-  const LEVELS = { info: ["Info", "good"], warning: ["Warning", "warn"], emergency: ["Emergency", "bad"] };
+  const LEVELS = {
+    info: ["dashboard.broadcast.info", "good"],
+    warning: ["dashboard.broadcast.warning", "warn"],
+    emergency: ["dashboard.broadcast.emergency", "bad"],
+  };
   let shownGates = "";
 
   function renderBroadcasts(ev, rows, gates) {
@@ -564,40 +568,46 @@
     fill(
       "broadcasts",
       rows.map((b) => {
-        const [word, kind] = LEVELS[b.level] || [b.level, "warn"];
+        const [level, kind] = LEVELS[b.level] || [null, "warn"];
+        const word = level ? t(level) : b.level;
         const acks = (b.acks || []).map(
-          (a) => (a.staff || "nobody signed in") + " (" + (a.role || "–") + ") at " +
-            (a.device_name || shortId(a.device_id)) + (a.gate ? ", " + a.gate : "") + ", " + at(fmt, a.at) +
-            (a.verified === false ? " (claimed: not on the staff list with that role)" : "") +
-            (a.time_adjusted ? " (kiosk clock off: time adjusted)" : ""),
+          (a) => t("dashboard.broadcast.ack", {
+            staff: a.staff || t("dashboard.broadcast.nobody"),
+            role: a.role || "–",
+            device: a.device_name || shortId(a.device_id),
+            gate: a.gate ? ", " + a.gate : "",
+            time: at(fmt, a.at),
+          }) +
+            (a.verified === false ? " " + t("dashboard.broadcast.claimed") : "") +
+            (a.time_adjusted ? " " + t("dashboard.broadcast.adjusted") : ""),
         );
         const waiting = (b.waiting || []).map(
           (w) => (w.name || shortId(w.device_id)) + (w.gate ? " (" + w.gate + ")" : "") +
-            (w.online ? "" : ", offline"),
+            (w.online ? "" : ", " + t("dashboard.broadcast.offline")),
         );
         // The last cell: who has not acknowledged yet, and the organizer's way to end the
         // message (a false alarm, or the danger is over): every kiosk lifts it at its next sync.
         const last = el("span", waiting.join("; ") || "–");
         if (b.withdrawn_at) {
-          last.textContent = "Ended " + at(fmt, b.withdrawn_at);
+          last.textContent = t("dashboard.broadcast.ended", { time: at(fmt, b.withdrawn_at) });
         } else {
-          const end = el("button", "End", "end-broadcast");
+          const end = el("button", t("dashboard.broadcast.end"), "end-broadcast");
           end.type = "button";
           end.dataset.id = String(b.id);
-          end.title = "End this message: every kiosk lifts it at its next sync";
+          end.title = t("dashboard.broadcast.end_title");
           end.addEventListener("click", () => endBroadcast(ev, b.id, end));
           last.append(" ", end);
         }
         return row([
           at(fmt, b.sent_at),
           { node: badge(word, kind) },
-          b.gate_names ? b.gate_names.join(", ") : "Every gate",
+          b.gate_names ? b.gate_names.join(", ") : t("dashboard.broadcast.every_gate"),
           b.text,
-          acks.join("; ") || "Nobody yet",
+          acks.join("; ") || t("dashboard.broadcast.nobody_yet"),
           { node: last },
         ]);
       }),
-      "No messages sent to the gates yet.",
+      t("dashboard.broadcast.none"),
       6,
     );
   }
@@ -607,7 +617,7 @@
     button.disabled = true;
     try {
       await post(paths.broadcasts(ev.id) + "/" + id + "/withdraw", {});
-      status.textContent = "Message " + id + " ended: kiosks lift it at their next sync.";
+      status.textContent = t("dashboard.broadcast.ended_status", { id });
       refresh();
     } catch (err) {
       if (err.kind === "auth" || err.kind === "forbidden") {
@@ -615,7 +625,7 @@
         return;
       }
       button.disabled = false;
-      status.textContent = "Not ended: " + (err.status ? err.message : explain(err));
+      status.textContent = t("dashboard.broadcast.not_ended", { problem: err.status ? err.message : explain(err) });
     }
   }
 
@@ -628,18 +638,19 @@
     const gates = $("broadcast-all").checked || !ticked.length ? null : ticked.map((i) => Number(i.value));
     const status = $("broadcast-status");
     $("broadcast-send").disabled = true;
-    status.textContent = "Sending…";
+    status.textContent = t("dashboard.broadcast.sending");
     try {
       const sent = await post(paths.broadcasts(ev.id), { text, level: $("broadcast-level").value, gates });
       $("broadcast-text").value = "";
-      status.textContent = "Sent to " + (sent.gate_names ? sent.gate_names.join(", ") : "every gate") + ".";
+      const where = sent.gate_names ? sent.gate_names.join(", ") : t("dashboard.broadcast.every_gate_lower");
+      status.textContent = t("dashboard.broadcast.sent", { where });
       refresh();
     } catch (err) {
       if (err.kind === "auth" || err.kind === "forbidden") {
         signIn(authMessage(err));
         return;
       }
-      status.textContent = "Not sent: " + (err.status ? err.message : explain(err));
+      status.textContent = t("dashboard.broadcast.not_sent", { problem: err.status ? err.message : explain(err) });
     } finally {
       $("broadcast-send").disabled = false;
     }

@@ -132,7 +132,7 @@ class WristbandsTab(QWidget):
         self.ticket.clear()
         self.band.clear()
         self.ticket.setFocus()
-        self._show(result.message)
+        self._show(refusal_text(result))  # a BandLink: its words in the window's language
 
     def _show(self, text: str) -> None:
         self.message.setText(text)
