@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from core.keys import KEY_ID_LEN, VerifyKey, is_ed25519_public, key_id
+from core.keys import KEY_ID_LEN, VerifyKey, key_id
 from core.manifest import (
     DEVICE_STATUSES,
     MAX_INT,
@@ -39,6 +39,7 @@ from core.manifest import (
     verified_pages,
 )
 from core.money import currency_or_none
+from core.rotating import is_usable_phone_key
 from core.rules import EntryPolicy
 from local_db.schema import index_names, unindex_names
 from local_db.store import Store
@@ -132,8 +133,8 @@ def _phone_key(r: dict[str, Any]) -> bytes | None:
         raise _Bad("phone_key is not base64url") from None
     if base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != value:  # stray or padding bits
         raise _Bad("phone_key is not base64url")
-    if not is_ed25519_public(raw):
-        raise _Bad("phone_key is not an Ed25519 public key")
+    if not is_usable_phone_key(raw):  # off the curve or of small order: anyone could sign
+        raise _Bad("phone_key is not an Ed25519 public key a phone could hold")
     return raw
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from core import rotating
 from core.credentials import ticket_number
 from server import catalog, changelog, ticketing
 from server.errors import ApiError, conflict
@@ -83,24 +84,27 @@ def ticket_of(secret: bytes, token: str) -> int | None:
 
 
 def parse_public_key(text: Any) -> str:
-    """The phone's raw Ed25519 public key as canonical base64url (43 characters), or a 400
+    """The phone's raw Ed25519 public key as canonical base64url (43 characters), or a 422
     that says what was wrong."""
     if not isinstance(text, str) or not _KEY_RE.match(text):
         raise ApiError(
-            400,
+            422,
             "bad_key",
             "public_key must be the phone's 32-byte Ed25519 public key in base64url "
             "(43 characters, no padding)",
         )
     raw = _unb64url(text)
     if len(raw) != 32 or b64url(raw) != text:
-        raise ApiError(400, "bad_key", "public_key is not a canonical 32-byte key")
-    try:  # a point that is not on the curve can never verify anything: refuse it now
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-        Ed25519PublicKey.from_public_bytes(raw)
-    except ValueError:
-        raise ApiError(400, "bad_key", "public_key is not an Ed25519 public key") from None
+        raise ApiError(422, "bad_key", "public_key is not a canonical 32-byte key")
+    # A key off the curve, or of small order (the identity and its seven kin), lets anyone
+    # who knows the ticket id make codes a door admits: refuse it before it is certified.
+    if not rotating.is_usable_phone_key(raw):
+        raise ApiError(
+            422,
+            "bad_key",
+            "This is not a key a phone could hold (not a usable Ed25519 public key): "
+            "open the ticket link again in an up-to-date browser",
+        )
     return text
 
 

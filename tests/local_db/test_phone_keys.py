@@ -21,6 +21,13 @@ PHONE = SigningKey.generate()
 KEY = base64.urlsafe_b64encode(PHONE.public.raw).rstrip(b"=").decode()
 
 
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+_P = 2**255 - 19
+
+
 def test_phone_key_and_codes_are_read_from_signed_rows_and_absent_means_none(tmp_path):
     ev = EventFixture()
     ev.add(type="tier", id=4, event=7, name="Phone only", codes="rotating")
@@ -49,6 +56,16 @@ def test_phone_key_and_codes_are_read_from_signed_rows_and_absent_means_none(tmp
         ("phone_key", KEY[:-1] + "B", "not base64url"),  # stray bits past the 32 bytes
         ("phone_key", 12345, "43-character"),
         ("phone_key", PHONE.public.raw.hex(), "43-character"),
+        # keys anyone could sign under (wallet-fix item 3): a kiosk must not trust them
+        ("phone_key", _b64((1).to_bytes(32, "little")), "could hold"),  # the identity
+        ("phone_key", _b64((_P - 1).to_bytes(32, "little")), "could hold"),  # order 2
+        (
+            "phone_key",
+            _b64(bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")),
+            "could hold",
+        ),  # order 8
+        ("phone_key", _b64((_P + 1).to_bytes(32, "little")), "could hold"),  # non-canonical y
+        ("phone_key", _b64((2).to_bytes(32, "little")), "could hold"),  # y = 2: off the curve
     ],
 )
 def test_a_wrong_phone_key_refuses_the_page_in_words(tmp_path, field, value, words):

@@ -145,6 +145,35 @@ def test_a_key_that_is_not_32_bytes_of_base64url_is_refused(srv, venue, key):
     )
 
 
+_P = 2**255 - 19
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        (1).to_bytes(32, "little"),  # the identity: anyone could sign under it
+        bytes.fromhex(
+            "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"
+        ),  # order 8
+        (_P + 1).to_bytes(32, "little"),  # the identity with a non-canonical y
+        (2).to_bytes(32, "little"),  # y = 2: not on the curve
+    ],
+    ids=["identity", "small-order", "non-canonical", "off-curve"],
+)
+def test_a_key_no_phone_could_hold_is_refused_in_words(srv, venue, raw):
+    """wallet-fix item 3: a small-order key would let anyone who knows the ticket id make
+    codes the doors admit, so activation refuses it (422) and the ticket stays free."""
+    import base64
+
+    token = venue["tickets"][2]["token"]
+    key = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    r = _activate(srv, token, key)
+    assert (r.status_code, r.json()["error"]) == (422, "bad_key"), r.text
+    assert "not a key a phone could hold" in r.json()["message"]
+    assert httpx.get(f"{srv.url}/v1/wallet/{token}").json()["activated"] is False
+    assert _activate(srv, token, phone_key()[1]).status_code == 200  # a real phone still can
+
+
 def test_the_tier_code_policy_is_set_by_cli_and_reaches_the_manifest(srv, venue, admin_cli):
     ev = venue["event"]
     code, stdout, stderr = admin_cli(
