@@ -51,6 +51,7 @@ class RotatingProblem(enum.StrEnum):
     MALFORMED = "malformed"  # bad characters, bad structure, trailing bytes
     TRUNCATED = "truncated"  # ends before the signature does
     PHONE_UNKNOWN = "phone_unknown"  # this list has no phone key for the ticket (yet)
+    PHONE_REPLACED = "phone_replaced"  # the organizer took the ticket off its phone (reset)
     FORGED = "forged"  # signature wrong under the ticket's phone key (or a replaced phone)
     OLD_CODE = "old_code"  # genuine but older than the skew window: a screenshot
     PHONE_CLOCK = "phone_clock"  # genuine but from the future: the phone's clock is wrong
@@ -287,14 +288,25 @@ def parse(text: str) -> Parsed | Checked:
 
 
 def check(
-    parsed: Parsed, phone_key: bytes | None, now: float, *, skew: int = SKEW_STEPS
+    parsed: Parsed,
+    phone_key: bytes | None,
+    now: float,
+    *,
+    skew: int = SKEW_STEPS,
+    phone_reset: bool = False,
 ) -> Checked:
     """A parsed code against its ticket's phone key and the door's clock ``now`` (unix
     seconds, server-corrected). The signature is checked before the time, so only a genuine
-    code is ever called old or early. Never raises."""
+    code is ever called old or early. ``phone_reset``: the list says the organizer took the
+    ticket off its phone (and no phone holds it yet): a code for it then comes from the phone
+    taken off, which door staff must hear as such, not as "not synced yet". Never raises."""
     code = parsed.code
     try:
         if not phone_key:
+            if phone_reset:
+                return _fail(
+                    RotatingProblem.PHONE_REPLACED, "taken off by the organizer", code.ticket_id
+                )
             return _fail(RotatingProblem.PHONE_UNKNOWN, "", code.ticket_id)
         if not VerifyKey(bytes(phone_key)).verify(parsed.signature, parsed.message):
             return _fail(RotatingProblem.FORGED, "signature does not match", code.ticket_id)

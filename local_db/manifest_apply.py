@@ -116,7 +116,19 @@ def _ticket(r: dict[str, Any]) -> tuple:
         _hex(r, "barcode_hash"),
         _int(r, "seq"),
         _phone_key(r),
+        _phone_reset(r),
     )
+
+
+def _phone_reset(r: dict[str, Any]) -> int:
+    """wallet-fix: true when the organizer took the ticket off its phone and no phone holds
+    it yet; absent (older servers, tickets never reset) or null = false."""
+    value = r.get("phone_reset")
+    if value is None:
+        return 0
+    if not isinstance(value, bool):
+        raise _Bad("phone_reset is not true or false")
+    return int(value)
 
 
 def _phone_key(r: dict[str, Any]) -> bytes | None:
@@ -280,11 +292,13 @@ _UPSERTS: dict[str, tuple[str, Callable[[dict[str, Any]], tuple]]] = {
     ),
     "ticket": (
         "INSERT INTO tickets (id, event_id, tier_id, holder, status, valid_from, valid_until,"
-        " reservation_code, barcode_hash, seq, phone_key) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+        " reservation_code, barcode_hash, seq, phone_key, phone_reset)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
         " ON CONFLICT(id) DO UPDATE SET event_id=excluded.event_id, tier_id=excluded.tier_id,"
         " holder=excluded.holder, status=excluded.status, valid_from=excluded.valid_from,"
         " valid_until=excluded.valid_until, reservation_code=excluded.reservation_code,"
-        " barcode_hash=excluded.barcode_hash, seq=excluded.seq, phone_key=excluded.phone_key",
+        " barcode_hash=excluded.barcode_hash, seq=excluded.seq, phone_key=excluded.phone_key,"
+        " phone_reset=excluded.phone_reset",
         _ticket,
     ),
     "event": (

@@ -793,4 +793,6 @@ TEXTS = {
     "reason.phone_clock": "Die Uhr des Handys geht falsch: Ticketseite online öffnen",
     "reason.phone_unknown": "Dieses Handy ist noch nicht auf der Liste: Ticket in einer Minute erneut zeigen oder Schichtleitung rufen",
     "reason.phone_ticket": "Dieses Ticket ist auf einem Handy: Ticketseite öffnen",
+    # wallet-fix
+    "reason.phone_replaced": "Der Veranstalter hat das Ticket von diesem Handy entfernt: nicht einlassen, Schichtleitung rufen",
 }

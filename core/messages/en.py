@@ -754,4 +754,6 @@ TEXTS = {
     "reason.phone_clock": "The phone's clock is wrong: open the ticket page online",
     "reason.phone_unknown": "This phone is not on this list yet: show the ticket again in a minute or ask a supervisor",
     "reason.phone_ticket": "This ticket is on a phone: open the ticket page",
+    # wallet-fix
+    "reason.phone_replaced": "This phone was taken off the ticket by the organizer: do not let it in, ask a supervisor",
 }

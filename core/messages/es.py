@@ -767,4 +767,6 @@ TEXTS = {
     "reason.phone_clock": "El reloj del teléfono está mal: abra la página de la entrada con conexión",
     "reason.phone_unknown": "Este teléfono aún no está en esta lista: muestre la entrada de nuevo en un minuto o llame a un supervisor",
     "reason.phone_ticket": "Esta entrada está en un teléfono: abra la página de la entrada",
+    # wallet-fix
+    "reason.phone_replaced": "El organizador quitó esta entrada de este teléfono: no deje pasar, llame a un supervisor",
 }

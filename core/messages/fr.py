@@ -773,4 +773,6 @@ TEXTS = {
     "reason.phone_clock": "L'horloge du téléphone est fausse : ouvrez la page du billet en ligne",
     "reason.phone_unknown": "Ce téléphone n'est pas encore sur cette liste : remontrez le billet dans une minute ou appelez un responsable",
     "reason.phone_ticket": "Ce billet est sur un téléphone : ouvrez la page du billet",
+    # wallet-fix
+    "reason.phone_replaced": "L'organisateur a retiré le billet de ce téléphone : ne laissez pas entrer, appelez un responsable",
 }

@@ -780,4 +780,6 @@ TEXTS = {
     "reason.phone_clock": "L'orologio del telefono è sbagliato: apra la pagina del biglietto online",
     "reason.phone_unknown": "Questo telefono non è ancora nella lista: mostri di nuovo il biglietto tra un minuto o chiami un responsabile",
     "reason.phone_ticket": "Questo biglietto è su un telefono: apra la pagina del biglietto",
+    # wallet-fix
+    "reason.phone_replaced": "L'organizzatore ha tolto il biglietto da questo telefono: non faccia entrare, chiami un responsabile",
 }

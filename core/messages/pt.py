@@ -767,4 +767,6 @@ TEXTS = {
     "reason.phone_clock": "O relógio do celular está errado: abra a página do ingresso com internet",
     "reason.phone_unknown": "Este celular ainda não está na lista: mostre o ingresso de novo em um minuto ou chame um supervisor",
     "reason.phone_ticket": "Este ingresso está em um celular: abra a página do ingresso",
+    # wallet-fix
+    "reason.phone_replaced": "O organizador tirou o ingresso deste celular: não deixe entrar, chame um supervisor",
 }

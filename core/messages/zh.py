@@ -735,4 +735,6 @@ TEXTS = {
     "reason.phone_clock": "手机时间不准：请联网打开门票页面",
     "reason.phone_unknown": "这部手机尚未在名单中：请一分钟后再出示门票，或联系主管",
     "reason.phone_ticket": "这张门票已绑定手机：请打开门票页面",
+    # wallet-fix
+    "reason.phone_replaced": "主办方已将门票从这部手机上移除：请勿放行，并联系主管",
 }
