@@ -270,7 +270,12 @@ class CheckIn:
         ticket = self.store.ticket(parsed.code.ticket_id)
         if ticket is None:
             return Found(code, _NOT_ON_LIST, rotating=True)
-        checked = rotating.check(parsed, ticket.phone_key, self.clock() + self.store.clock_offset())
+        checked = rotating.check(
+            parsed,
+            ticket.phone_key,
+            self.clock() + self.store.clock_offset(),
+            phone_reset=ticket.phone_reset,
+        )
         if checked.code is None:
             phone = checked.problem
             # fail closed: whatever path forgets phone_problem still sees a forgery

@@ -2,7 +2,7 @@
 
 Every ``--out`` goes through here so that a file standing where a folder should be, a folder
 without permission or a full disk gets one clear sentence before any work is done on the
-server, never a traceback after it.
+server, never a traceback after it. ``private_file`` opens a file for the owner only.
 """
 
 from __future__ import annotations
@@ -38,3 +38,22 @@ def _blocked_by_file(folder: Path) -> None:
             raise CommandError(
                 f"cannot use {folder} as a folder: {part} is a file (choose another --out)"
             )
+
+
+def private_file(path: str | Path, mode: str = "w"):
+    """``open(path, mode)`` for a file only its owner may read (0600), also when it replaces
+    a file that others could read: the umask (app/cli.py) only covers files made new, and
+    these files hold tickets, links or guest names."""
+    import os
+
+    file = Path(path)
+    binary = "b" in mode
+    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    except OSError:
+        os.close(fd)
+        raise
+    if binary:
+        return os.fdopen(fd, mode)
+    return os.fdopen(fd, mode, newline="", encoding="utf-8")

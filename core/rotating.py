@@ -51,6 +51,7 @@ class RotatingProblem(enum.StrEnum):
     MALFORMED = "malformed"  # bad characters, bad structure, trailing bytes
     TRUNCATED = "truncated"  # ends before the signature does
     PHONE_UNKNOWN = "phone_unknown"  # this list has no phone key for the ticket (yet)
+    PHONE_REPLACED = "phone_replaced"  # the organizer took the ticket off its phone (reset)
     FORGED = "forged"  # signature wrong under the ticket's phone key (or a replaced phone)
     OLD_CODE = "old_code"  # genuine but older than the skew window: a screenshot
     PHONE_CLOCK = "phone_clock"  # genuine but from the future: the phone's clock is wrong
@@ -85,6 +86,70 @@ class Checked:
     @property
     def ok(self) -> bool:
         return self.code is not None
+
+
+# -- phone keys ----------------------------------------------------------------------------
+# A phone key is the only thing a door trusts a phone code by, and anyone who knows a ticket id
+# may offer one at activation. A key that is not a point of the curve, or a point of small
+# order (the identity and the seven others whose multiples cycle through eight or fewer
+# points), lets whoever chose it sign anything: Ed25519 verification without the cofactor
+# then reduces to an equation the attacker solves without any private key. So both the
+# server (at activation) and the kiosk (reading a manifest row) refuse such keys. Pure
+# integer arithmetic (RFC 8032 section 5.1.3 decoding, then three doublings): no new
+# package, one modular power (tens of microseconds), done once per key, never per code.
+_P = 2**255 - 19
+_D = (-121665 * pow(121666, _P - 2, _P)) % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
+
+
+def _decode_point(raw: bytes) -> tuple[int, int] | None:
+    """The point (x, y) a canonical 32-byte encoding names, None when it names none."""
+    if len(raw) != PHONE_KEY_LEN:
+        return None
+    n = int.from_bytes(raw, "little")
+    sign, y = n >> 255, n & ((1 << 255) - 1)
+    if y >= _P:  # a non-canonical y (y + p): the same point written differently
+        return None
+    u = (y * y - 1) % _P
+    v = (_D * y * y + 1) % _P
+    x = (u * pow(v, 3, _P) * pow(u * pow(v, 7, _P), (_P - 5) // 8, _P)) % _P
+    vx2 = (v * x * x) % _P
+    if vx2 == (-u) % _P:
+        x = (x * _SQRT_M1) % _P
+    elif vx2 != u:
+        return None  # x^2 = u/v has no root: not on the curve
+    if x == 0 and sign:
+        return None  # "-0": a non-canonical encoding
+    if x & 1 != sign:
+        x = _P - x
+    return x, y
+
+
+def _small_order(x: int, y: int) -> bool:
+    """8P is the identity: three doublings in projective coordinates (no inversions;
+    twisted Edwards with a = -1, "dbl-2008-bbjlp")."""
+    X, Y, Z = x, y, 1
+    for _ in range(3):
+        b = (X + Y) * (X + Y) % _P
+        c, d = X * X % _P, Y * Y % _P
+        e = -c
+        f = (e + d) % _P
+        j = (f - 2 * Z * Z) % _P
+        X, Y, Z = (b - c - d) * j % _P, f * (e - d) % _P, f * j % _P
+    return X == 0 and Y == Z
+
+
+def is_usable_phone_key(raw: bytes) -> bool:
+    """32 bytes that canonically encode a curve point of large order: a key a phone could
+    really hold. False for anything else (wrong length, off the curve, non-canonical, the
+    identity or any other point of order 1, 2, 4 or 8)."""
+    try:
+        point = _decode_point(bytes(raw))
+        if point is None:
+            return False
+        return not _small_order(*point)
+    except Exception:
+        return False
 
 
 def step_at(unix_seconds: float) -> int:
@@ -223,14 +288,25 @@ def parse(text: str) -> Parsed | Checked:
 
 
 def check(
-    parsed: Parsed, phone_key: bytes | None, now: float, *, skew: int = SKEW_STEPS
+    parsed: Parsed,
+    phone_key: bytes | None,
+    now: float,
+    *,
+    skew: int = SKEW_STEPS,
+    phone_reset: bool = False,
 ) -> Checked:
     """A parsed code against its ticket's phone key and the door's clock ``now`` (unix
     seconds, server-corrected). The signature is checked before the time, so only a genuine
-    code is ever called old or early. Never raises."""
+    code is ever called old or early. ``phone_reset``: the list says the organizer took the
+    ticket off its phone (and no phone holds it yet): a code for it then comes from the phone
+    taken off, which door staff must hear as such, not as "not synced yet". Never raises."""
     code = parsed.code
     try:
         if not phone_key:
+            if phone_reset:
+                return _fail(
+                    RotatingProblem.PHONE_REPLACED, "taken off by the organizer", code.ticket_id
+                )
             return _fail(RotatingProblem.PHONE_UNKNOWN, "", code.ticket_id)
         if not VerifyKey(bytes(phone_key)).verify(parsed.signature, parsed.message):
             return _fail(RotatingProblem.FORGED, "signature does not match", code.ticket_id)

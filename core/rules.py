@@ -69,6 +69,7 @@ class Reason(enum.StrEnum):
     PHONE_CLOCK = "phone_clock"  # a genuine phone code from the future: the phone's clock
     PHONE_UNKNOWN = "phone_unknown"  # a phone code for a ticket with no phone key on our list
     PHONE_TICKET = "phone_ticket"  # a static code of a ticket on a phone, rotating-only tier
+    PHONE_REPLACED = "phone_replaced"  # a phone code of a ticket the organizer took off it
 
 
 DOORS_OPEN_MINUTES = 60  # default: doors open an hour before the event starts
@@ -93,6 +94,9 @@ class TicketRecord:
     reservation_code: str | None = None
     reservation_status: str | None = None  # active | paid | expired | cancelled
     phone_key: bytes | None = None  # the activated phone's Ed25519 public key (issue 18)
+    # wallet-fix: the organizer took the ticket off its phone and no phone holds it yet, so a
+    # code from the old phone is a phone taken off the ticket, not one not synced yet
+    phone_reset: bool = False
 
 
 @dataclass(frozen=True)
@@ -251,6 +255,7 @@ _PHONE_VERDICTS: dict[RotatingProblem, Reason] = {
     RotatingProblem.OLD_CODE: Reason.OLD_CODE,
     RotatingProblem.PHONE_CLOCK: Reason.PHONE_CLOCK,
     RotatingProblem.PHONE_UNKNOWN: Reason.PHONE_UNKNOWN,
+    RotatingProblem.PHONE_REPLACED: Reason.PHONE_REPLACED,
 }
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from core.keys import KEY_ID_LEN, VerifyKey, is_ed25519_public, key_id
+from core.keys import KEY_ID_LEN, VerifyKey, key_id
 from core.manifest import (
     DEVICE_STATUSES,
     MAX_INT,
@@ -39,6 +39,7 @@ from core.manifest import (
     verified_pages,
 )
 from core.money import currency_or_none
+from core.rotating import is_usable_phone_key
 from core.rules import EntryPolicy
 from local_db.schema import index_names, unindex_names
 from local_db.store import Store
@@ -115,7 +116,19 @@ def _ticket(r: dict[str, Any]) -> tuple:
         _hex(r, "barcode_hash"),
         _int(r, "seq"),
         _phone_key(r),
+        _phone_reset(r),
     )
+
+
+def _phone_reset(r: dict[str, Any]) -> int:
+    """wallet-fix: true when the organizer took the ticket off its phone and no phone holds
+    it yet; absent (older servers, tickets never reset) or null = false."""
+    value = r.get("phone_reset")
+    if value is None:
+        return 0
+    if not isinstance(value, bool):
+        raise _Bad("phone_reset is not true or false")
+    return int(value)
 
 
 def _phone_key(r: dict[str, Any]) -> bytes | None:
@@ -132,8 +145,8 @@ def _phone_key(r: dict[str, Any]) -> bytes | None:
         raise _Bad("phone_key is not base64url") from None
     if base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != value:  # stray or padding bits
         raise _Bad("phone_key is not base64url")
-    if not is_ed25519_public(raw):
-        raise _Bad("phone_key is not an Ed25519 public key")
+    if not is_usable_phone_key(raw):  # off the curve or of small order: anyone could sign
+        raise _Bad("phone_key is not an Ed25519 public key a phone could hold")
     return raw
 
 
@@ -279,11 +292,13 @@ _UPSERTS: dict[str, tuple[str, Callable[[dict[str, Any]], tuple]]] = {
     ),
     "ticket": (
         "INSERT INTO tickets (id, event_id, tier_id, holder, status, valid_from, valid_until,"
-        " reservation_code, barcode_hash, seq, phone_key) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+        " reservation_code, barcode_hash, seq, phone_key, phone_reset)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
         " ON CONFLICT(id) DO UPDATE SET event_id=excluded.event_id, tier_id=excluded.tier_id,"
         " holder=excluded.holder, status=excluded.status, valid_from=excluded.valid_from,"
         " valid_until=excluded.valid_until, reservation_code=excluded.reservation_code,"
-        " barcode_hash=excluded.barcode_hash, seq=excluded.seq, phone_key=excluded.phone_key",
+        " barcode_hash=excluded.barcode_hash, seq=excluded.seq, phone_key=excluded.phone_key,"
+        " phone_reset=excluded.phone_reset",
         _ticket,
     ),
     "event": (

@@ -190,6 +190,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE tickets ADD COLUMN phone_key BLOB;
     ALTER TABLE tiers ADD COLUMN codes TEXT NOT NULL DEFAULT 'any';
     """,
+    # 13 (wallet-fix): the organizer took the ticket off its phone and no phone holds it yet
+    # (manifest ticket rows: phone_reset), so the old phone's code is refused as such
+    """
+    ALTER TABLE tickets ADD COLUMN phone_reset INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -56,7 +56,7 @@ MIN_QUERY_CHARS = 2  # letters or digits of a name search (a ticket number needs
 
 _TICKET_SQL = """
     SELECT t.id, t.event_id, t.tier_id, t.holder, t.status, t.valid_from, t.valid_until,
-           t.reservation_code, r.status, t.phone_key
+           t.reservation_code, r.status, t.phone_key, t.phone_reset != 0
     FROM tickets t LEFT JOIN reservations r ON r.code = t.reservation_code
 """
 

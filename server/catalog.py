@@ -109,6 +109,13 @@ def ticket_row(r: Any) -> dict[str, Any]:
         "barcode_hash": r.barcode_hash,
         # issue 18: the holder's phone key (base64url) that signs its rotating codes, or null
         "phone_key": getattr(r, "phone_key", None),
+        # wallet-fix: taken off its phone by the organizer and not yet on another, so a door
+        # tells the old phone's code apart from "not synced yet" (absent: false)
+        **(
+            {"phone_reset": True}
+            if getattr(r, "phone_key", None) is None and getattr(r, "wallet_generation", 0)
+            else {}
+        ),
     }
 
 

@@ -145,6 +145,9 @@ tickets = Table(
     # padding; NULL = not activated, or reset by the organizer
     Column("phone_key", String(43)),
     Column("phone_activated_at", Float),
+    # wallet-fix: the generation of the ticket's wallet link (server/wallet.py); a phone
+    # reset adds one, so the old link stops working and the guest gets a new one
+    Column("wallet_generation", Integer, nullable=False, default=0, server_default="0"),
     Index("ix_tickets_event_tier_status", "event_id", "tier_id", "status"),
     Index("ix_tickets_event_barcode", "event_id", "barcode_hash"),
     Index("ix_tickets_transferred_from", "transferred_from"),

@@ -1,10 +1,13 @@
 """The ticket holder's wallet (issue 18): per-ticket links, activation on one phone, reset.
 
 A link is ``<base>/wallet/<token>``. The token is the ticket id (8 bytes) followed by the
-first 16 bytes of HMAC-SHA256(link secret, b"wallet:" + ticket id), base64url without
-padding (32 characters): unguessable (128 bits of MAC), checked without a database look-up,
-and the same every time, so ``admin tickets links`` can be run again and old links keep
-working. The link secret is made on first use and kept in ``server_secrets``.
+first 16 bytes of HMAC-SHA256(link secret, b"wallet:" + ticket id [+ generation]), base64url
+without padding (32 characters): unguessable (128 bits of MAC), and the same every time, so
+``admin tickets links`` can be run again and the links already sent keep working. The link
+secret is made on first use and kept in ``server_secrets``. The generation (4 bytes, left out
+while 0) is the ticket's ``wallet_generation``: the organizer's phone reset adds one, so a
+reset also retires the link (a stolen phone or a leaked link cannot take the ticket back)
+and the guest gets the new one; an old link answers 410 ``link_replaced``.
 
 Activation stores the phone's Ed25519 public key on the ticket and publishes the ticket's
 manifest row, so every kiosk gets ``phone_key`` with its normal sync and push and verifies
@@ -24,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from core import rotating
 from core.credentials import ticket_number
 from server import catalog, changelog, ticketing
 from server.errors import ApiError, conflict
@@ -57,17 +61,20 @@ def link_secret(conn: Connection, now: float) -> bytes:
     return value
 
 
-def _mac(secret: bytes, ticket_id: int) -> bytes:
+def _mac(secret: bytes, ticket_id: int, generation: int = 0) -> bytes:
     raw = ticket_id.to_bytes(8, "big")
+    if generation:  # generation 0 signs what the first links signed: links already sent work
+        raw += generation.to_bytes(4, "big")
     return hmac.new(secret, b"wallet:" + raw, hashlib.sha256).digest()[:16]
 
 
-def token_for(secret: bytes, ticket_id: int) -> str:
-    return b64url(ticket_id.to_bytes(8, "big") + _mac(secret, ticket_id))
+def token_for(secret: bytes, ticket_id: int, generation: int = 0) -> str:
+    return b64url(ticket_id.to_bytes(8, "big") + _mac(secret, ticket_id, generation))
 
 
-def ticket_of(secret: bytes, token: str) -> int | None:
-    """The ticket id a token names, or None when the token is not one this server made."""
+def read_token(token: str) -> tuple[int, bytes] | None:
+    """(ticket id, MAC) of a token's shape, or None when it is no token at all. Says
+    nothing about whether this server made it: that needs the ticket's generation."""
     if not _TOKEN_RE.match(token):
         return None
     try:
@@ -76,31 +83,72 @@ def ticket_of(secret: bytes, token: str) -> int | None:
         return None
     if len(raw) != 24:
         return None
-    ticket_id = int.from_bytes(raw[:8], "big")
-    if not hmac.compare_digest(raw[8:], _mac(secret, ticket_id)):
+    return int.from_bytes(raw[:8], "big"), raw[8:]
+
+
+# How far back an old link is still told apart from a made-up one (each check is one HMAC).
+OLD_LINKS_KEPT = 64
+
+
+def link_age(secret: bytes, ticket_id: int, mac: bytes, generation: int) -> str | None:
+    """ "current" for the ticket's link now, "replaced" for a link a phone reset retired,
+    None for a token this server never made."""
+    if hmac.compare_digest(mac, _mac(secret, ticket_id, generation)):
+        return "current"
+    for older in range(max(0, generation - OLD_LINKS_KEPT), generation):
+        if hmac.compare_digest(mac, _mac(secret, ticket_id, older)):
+            return "replaced"
+    return None
+
+
+def ticket_of(secret: bytes, token: str, generation: int = 0) -> int | None:
+    """The ticket id a token names at ``generation``, or None when it is not that link."""
+    read = read_token(token)
+    if read is None:
         return None
-    return ticket_id
+    ticket_id, mac = read
+    return ticket_id if link_age(secret, ticket_id, mac, generation) == "current" else None
+
+
+def generation_of(conn: Connection, ticket_id: int) -> int | None:
+    """The ticket's link generation, None when there is no such ticket."""
+    if not 1 <= ticket_id < 2**63:
+        return None
+    row = conn.execute(select(tickets.c.wallet_generation).where(tickets.c.id == ticket_id)).first()
+    return None if row is None else int(row[0] or 0)
+
+
+def link_replaced() -> ApiError:
+    return ApiError(
+        410,
+        "link_replaced",
+        "This ticket was moved off this phone: the organizer replaced this link. "
+        "If it is your ticket, ask the organizer for its new link.",
+    )
 
 
 def parse_public_key(text: Any) -> str:
-    """The phone's raw Ed25519 public key as canonical base64url (43 characters), or a 400
+    """The phone's raw Ed25519 public key as canonical base64url (43 characters), or a 422
     that says what was wrong."""
     if not isinstance(text, str) or not _KEY_RE.match(text):
         raise ApiError(
-            400,
+            422,
             "bad_key",
             "public_key must be the phone's 32-byte Ed25519 public key in base64url "
             "(43 characters, no padding)",
         )
     raw = _unb64url(text)
     if len(raw) != 32 or b64url(raw) != text:
-        raise ApiError(400, "bad_key", "public_key is not a canonical 32-byte key")
-    try:  # a point that is not on the curve can never verify anything: refuse it now
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-        Ed25519PublicKey.from_public_bytes(raw)
-    except ValueError:
-        raise ApiError(400, "bad_key", "public_key is not an Ed25519 public key") from None
+        raise ApiError(422, "bad_key", "public_key is not a canonical 32-byte key")
+    # A key off the curve, or of small order (the identity and its seven kin), lets anyone
+    # who knows the ticket id make codes a door admits: refuse it before it is certified.
+    if not rotating.is_usable_phone_key(raw):
+        raise ApiError(
+            422,
+            "bad_key",
+            "This is not a key a phone could hold (not a usable Ed25519 public key): "
+            "open the ticket link again in an up-to-date browser",
+        )
     return text
 
 
@@ -144,9 +192,15 @@ def find(conn: Connection, ticket_id: int):
     return row
 
 
-def activate(conn: Connection, ticket_id: int, public_key: str, now: float) -> dict[str, Any]:
-    """Put the ticket on this phone; the same phone again is fine (a retried request)."""
+def activate(
+    conn: Connection, ticket_id: int, public_key: str, now: float, generation: int = 0
+) -> dict[str, Any]:
+    """Put the ticket on this phone; the same phone again is fine (a retried request).
+    ``generation``: the link's, so a reset between reading the link and this write (the old
+    link racing the organizer) cannot put the ticket back on the old phone."""
     row = find(conn, ticket_id)
+    if int(row.wallet_generation or 0) != generation:
+        raise link_replaced()
     if row.status != "valid":
         raise conflict(
             f"This ticket is {row.status}: it cannot be put on a phone", "ticket_not_valid"
@@ -155,10 +209,16 @@ def activate(conn: Connection, ticket_id: int, public_key: str, now: float) -> d
         return facts(conn, row, now)
     done = conn.execute(
         update(tickets)
-        .where(tickets.c.id == ticket_id, tickets.c.phone_key.is_(None))
+        .where(
+            tickets.c.id == ticket_id,
+            tickets.c.phone_key.is_(None),
+            tickets.c.wallet_generation == generation,
+        )
         .values(phone_key=public_key, phone_activated_at=now)
     ).rowcount
     if not done:
+        if int(find(conn, ticket_id).wallet_generation or 0) != generation:
+            raise link_replaced()
         raise conflict(
             "This ticket is already on another phone. Ask the organizer to reset it.",
             "already_active",
@@ -168,22 +228,34 @@ def activate(conn: Connection, ticket_id: int, public_key: str, now: float) -> d
     return facts(conn, row, now)
 
 
-def reset(conn: Connection, ticket_id: int, event_id: int | None = None) -> Any:
-    """Take the ticket off its phone: its codes stop working once kiosks have the new row,
-    and the ticket's page can be activated again (on the same or another phone)."""
+def reset(conn: Connection, ticket_id: int, event_id: int | None = None) -> tuple[Any, bool]:
+    """Take the ticket off its phone and retire its link: the old phone's codes stop working
+    once kiosks have the new row (which says the phone was reset), the old link no longer
+    opens the ticket (a stolen phone or a leaked link cannot take it back), and the ticket's
+    new link can be activated on the guest's phone. (row, whether it was on a phone): a
+    ticket on no phone is left as it is, link included."""
     row = _ticket(conn, ticket_id)
     if row is None or (event_id is not None and row.event_id != event_id):
         where = f" in event {event_id}" if event_id is not None else ""
         raise ApiError(404, "not_found", f"Ticket {ticket_number(ticket_id)}{where} not found")
-    if row.phone_key is not None:
-        conn.execute(
-            update(tickets)
-            .where(tickets.c.id == ticket_id)
-            .values(phone_key=None, phone_activated_at=None)
+    if row.phone_key is None:
+        return row, False
+    conn.execute(
+        update(tickets)
+        .where(tickets.c.id == ticket_id)
+        .values(
+            phone_key=None,
+            phone_activated_at=None,
+            wallet_generation=tickets.c.wallet_generation + 1,
         )
-        row = _ticket(conn, ticket_id)
-        changelog.publish(conn, row.event_id, [ticketing.manifest_row(row)])
-    return row
+    )
+    row = _ticket(conn, ticket_id)
+    changelog.publish(conn, row.event_id, [ticketing.manifest_row(row)])
+    return row, True
+
+
+def link_path(secret: bytes, row: Any) -> str:
+    return f"/wallet/{token_for(secret, int(row.id), int(row.wallet_generation or 0))}"
 
 
 def links(conn: Connection, event_id: int, now: float) -> list[dict[str, Any]]:
@@ -198,6 +270,7 @@ def links(conn: Connection, event_id: int, now: float) -> list[dict[str, Any]]:
             tickets.c.tier_id,
             tickets.c.status,
             tickets.c.phone_key,
+            tickets.c.wallet_generation,
         )
         .where(tickets.c.event_id == event_id)
         .order_by(tickets.c.created_at, tickets.c.id)
@@ -210,7 +283,7 @@ def links(conn: Connection, event_id: int, now: float) -> list[dict[str, Any]]:
             "number": ticket_number(int(r.id)),
             "status": r.status,
             "activated": r.phone_key is not None,
-            "path": f"/wallet/{token_for(secret, int(r.id))}",
+            "path": link_path(secret, r),
         }
         for r in rows
     ]

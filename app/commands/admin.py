@@ -21,7 +21,7 @@ from typing import Any
 
 from app.cli import CommandError, json_flag
 from app.cli import organizer_says as says
-from app.outputs import out_file, out_folder
+from app.outputs import out_file, out_folder, private_file
 from core.csv_safe import write_csv
 from core.filenames import safe_file_name
 from core.pins import MAX_DIGITS, MIN_DIGITS, pin_problem
@@ -324,11 +324,19 @@ def _price_cents(text: str) -> int:
 
 
 def _ticket_ref(text: str) -> int:
-    from core.credentials import parse_ticket_number
+    """A ticket argument (every ``admin tickets`` command, wristbands): its id, or its printed
+    number in full (13 characters, dashes and case as you like). Anything else is refused in
+    words here, before the server is asked: a number past the largest ticket id, a name, or
+    a few letters that would spell some other ticket's number."""
+    from core.credentials import MAX_TICKET_ID, TICKET_NUMBER_LEN, parse_ticket_number
 
-    if text.isdigit():  # a plain number is the id; printed numbers have dashes and letters
+    text = text.strip()
+    if text.isascii() and text.isdigit():  # a plain number is the id; numbers have letters
+        if not 1 <= int(text) <= MAX_TICKET_ID:
+            raise CommandError(says("admin.not_a_ticket", text=repr(text)))
         return int(text)
-    tid = parse_ticket_number(text)
+    letters = "".join(ch for ch in text if ch not in "- ")
+    tid = parse_ticket_number(text) if len(letters) == TICKET_NUMBER_LEN else None
     if tid is None:
         raise CommandError(says("admin.not_a_ticket", text=repr(text)))
     return tid
@@ -600,6 +608,7 @@ def tier_list(args) -> int:
         tiers = c.call("GET", f"/v1/events/{c.event_id(args.event)}/tiers")
     lines = [
         f"{t['id']:>4}  {t['name']}  {t['taken']}/{t['capacity'] or '-'}  {t['entry']}"
+        f"  codes: {t.get('codes') or 'any'}"
         for t in tiers
     ]
     _print(args, tiers, "\n".join(lines) or says("admin.no_tiers"))
@@ -741,7 +750,7 @@ def tickets_issue(args) -> int:
             body["valid_until"] = _when(args.valid_until, "--valid-until", ev.get("timezone"))
         issued = _tickets(c.call("POST", f"/v1/events/{event}/tickets", json=body), "tickets")
     try:
-        with (out / "tickets.csv").open("w", newline="", encoding="utf-8") as fh:
+        with private_file(out / "tickets.csv") as fh:  # the codes are the tickets
             write_csv(
                 fh,
                 TICKET_COLUMNS,
@@ -1187,6 +1196,7 @@ def _manifest_signer(data: bytes) -> str | None:
 def _write(path: Path, data: bytes) -> None:
     path = out_file(path)
     try:
-        path.write_bytes(data)
+        with private_file(path, "wb") as fh:  # owner-only even over an older 0644 file
+            fh.write(data)
     except OSError as exc:
         raise CommandError(says("admin.cannot_write", path=path, problem=exc.strerror)) from None

@@ -1060,4 +1060,6 @@ TEXTS = {
     "dashboard.broadcast.sending": "جارٍ الإرسال…",
     "dashboard.broadcast.sent": "أُرسلت إلى {where}.",
     "dashboard.broadcast.not_sent": "لم تُرسل: {problem}",
+    # wallet-fix
+    "reason.phone_replaced": "أزال المنظِّم التذكرة من هذا الهاتف: لا تسمح بالدخول واستدعِ مشرفًا",
 }

@@ -972,4 +972,6 @@ TEXTS = {
     "dashboard.broadcast.sending": "Wird gesendet…",
     "dashboard.broadcast.sent": "Gesendet an {where}.",
     "dashboard.broadcast.not_sent": "Nicht gesendet: {problem}",
+    # wallet-fix
+    "reason.phone_replaced": "Der Veranstalter hat das Ticket von diesem Handy entfernt: nicht einlassen, Schichtleitung rufen",
 }

@@ -933,4 +933,6 @@ TEXTS = {
     "dashboard.broadcast.sending": "Sending…",
     "dashboard.broadcast.sent": "Sent to {where}.",
     "dashboard.broadcast.not_sent": "Not sent: {problem}",
+    # wallet-fix
+    "reason.phone_replaced": "This phone was taken off the ticket by the organizer: do not let it in, ask a supervisor",
 }

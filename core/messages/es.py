@@ -948,4 +948,6 @@ TEXTS = {
     "dashboard.broadcast.sending": "Enviando…",
     "dashboard.broadcast.sent": "Enviado a {where}.",
     "dashboard.broadcast.not_sent": "No se envió: {problem}",
+    # wallet-fix
+    "reason.phone_replaced": "El organizador quitó esta entrada de este teléfono: no deje pasar, llame a un supervisor",
 }

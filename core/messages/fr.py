@@ -953,4 +953,6 @@ TEXTS = {
     "dashboard.broadcast.sending": "Envoi…",
     "dashboard.broadcast.sent": "Envoyé à {where}.",
     "dashboard.broadcast.not_sent": "Non envoyé : {problem}",
+    # wallet-fix
+    "reason.phone_replaced": "L'organisateur a retiré le billet de ce téléphone : ne laissez pas entrer, appelez un responsable",
 }

@@ -943,4 +943,6 @@ TEXTS = {
     "dashboard.broadcast.sending": "भेजा जा रहा है…",
     "dashboard.broadcast.sent": "{where} को भेजा गया।",
     "dashboard.broadcast.not_sent": "नहीं भेजा गया: {problem}",
+    # wallet-fix
+    "reason.phone_replaced": "आयोजक ने यह टिकट इस फ़ोन से हटा दिया है: अंदर न जाने दें, सुपरवाइज़र को बुलाएँ",
 }

@@ -960,4 +960,6 @@ TEXTS = {
     "dashboard.broadcast.sending": "Invio in corso…",
     "dashboard.broadcast.sent": "Inviato a {where}.",
     "dashboard.broadcast.not_sent": "Non inviato: {problem}",
+    # wallet-fix
+    "reason.phone_replaced": "L'organizzatore ha tolto il biglietto da questo telefono: non faccia entrare, chiami un responsabile",
 }

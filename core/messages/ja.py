@@ -911,4 +911,6 @@ TEXTS = {
     "dashboard.broadcast.sending": "送信中…",
     "dashboard.broadcast.sent": "{where} に送信しました。",
     "dashboard.broadcast.not_sent": "送信できませんでした：{problem}",
+    # wallet-fix
+    "reason.phone_replaced": "主催者がこのスマートフォンからチケットを外しました：入場させず、責任者を呼んでください",
 }

@@ -948,4 +948,6 @@ TEXTS = {
     "dashboard.broadcast.sending": "Enviando…",
     "dashboard.broadcast.sent": "Enviada para {where}.",
     "dashboard.broadcast.not_sent": "Não enviada: {problem}",
+    # wallet-fix
+    "reason.phone_replaced": "O organizador tirou o ingresso deste celular: não deixe entrar, chame um supervisor",
 }

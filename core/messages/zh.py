@@ -913,4 +913,6 @@ TEXTS = {
     "dashboard.broadcast.sending": "正在发送…",
     "dashboard.broadcast.sent": "已发送至 {where}。",
     "dashboard.broadcast.not_sent": "未发送：{problem}",
+    # wallet-fix
+    "reason.phone_replaced": "主办方已将门票从这部手机上移除：请勿放行，并联系主管",
 }

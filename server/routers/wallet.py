@@ -13,8 +13,9 @@ Public (no token; the link's token is the only key, server/wallet.py):
 Throttle: a token that is not one of this server's counts as a wrong guess of its address
 (``pair_guesses`` kind ``wallet``, so every replica counts the same); past
 ``GATEHOUSE_PAIR_ATTEMPTS`` (20) a minute its wrong tokens get ``429 too_many_attempts``.
-A right token is checked first (an HMAC, no database) and never slowed down, so guests
-behind one venue address are never locked out by someone else's guessing. Tokens are
+A right token is checked first (one primary-key read for the ticket's link generation and an
+HMAC) and never slowed down, so guests behind one venue address are never locked out by
+someone else's guessing. A link a phone reset retired answers ``410 link_replaced``. Tokens are
 128-bit MACs: guessing is hopeless anyway; the throttle bounds the database's work.
 
 Organizer (token): ``GET /v1/events/{e}/wallet-links``, ``POST
@@ -143,12 +144,23 @@ def _secret(request: Request, db) -> bytes:
     return secret
 
 
-def _ticket_id(request: Request, db, settings, token: str) -> int:
-    """The ticket a token names. A wrong token is counted against its address: 404 up to
-    the limit a minute, 429 past it (and then not even counted: the table stays small)."""
-    ticket_id = wallet.ticket_of(_secret(request, db), token)
-    if ticket_id is not None:
-        return ticket_id
+def _ticket_id(request: Request, db, settings, token: str) -> tuple[int, int]:
+    """(ticket, link generation) a token names. A link a phone reset retired answers 410
+    ``link_replaced`` (the old phone's page says the ticket was moved off it; not counted as
+    a guess: that phone asks again each minute). Any other wrong token is counted against its
+    address: 404 up to the limit a minute, 429 past it (and then not even counted: the table
+    stays small)."""
+    read = wallet.read_token(token)
+    if read is not None:
+        ticket_id, mac = read
+        with db.read() as conn:
+            generation = wallet.generation_of(conn, ticket_id)
+        if generation is not None:
+            age = wallet.link_age(_secret(request, db), ticket_id, mac, generation)
+            if age == "current":
+                return ticket_id, generation
+            if age == "replaced":
+                raise wallet.link_replaced()
     now = settings.now()
     client = _client(request)
     limit = settings.pair_attempts_per_minute
@@ -179,7 +191,7 @@ def _ticket_id(request: Request, db, settings, token: str) -> int:
 
 @router.get("/v1/wallet/{token}")
 def wallet_facts(token: str, request: Request, db: DbDep, settings: SettingsDep) -> Response:
-    ticket_id = _ticket_id(request, db, settings, token)
+    ticket_id, _ = _ticket_id(request, db, settings, token)
     with db.read() as conn:
         body = wallet.facts(conn, wallet.find(conn, ticket_id), settings.now())
     return Response(json.dumps(body), media_type="application/json", headers=HEADERS)
@@ -194,9 +206,9 @@ def activate(
     token: str, body: ActivateIn, request: Request, db: DbDep, settings: SettingsDep
 ) -> Response:
     key = wallet.parse_public_key(body.public_key)
-    ticket_id = _ticket_id(request, db, settings, token)
+    ticket_id, generation = _ticket_id(request, db, settings, token)
     with db.write() as conn:
-        out = wallet.activate(conn, ticket_id, key, settings.now())
+        out = wallet.activate(conn, ticket_id, key, settings.now(), generation)
     return Response(json.dumps(out), media_type="application/json", headers=HEADERS)
 
 
@@ -208,18 +220,27 @@ def wallet_links(event_id: EventPath, _: OrganizerDep, db: DbDep, settings: Sett
         return {"event": event_id, "links": wallet.links(conn, event_id, settings.now())}
 
 
-def _reset(db, ticket_id: int, event_id: int | None) -> dict:
+def _reset(db, ticket_id: int, event_id: int | None, now: float) -> dict:
+    """The ticket as the API shows it, with ``was_on_phone`` (false: nothing was reset) and
+    ``path``, its wallet link now (a new one when it was on a phone)."""
     with db.write() as conn:
-        row = wallet.reset(conn, ticket_id, event_id)
-        return catalog.ticket_out(row, catalog.tier_names(conn, row.event_id).get(row.tier_id))
+        row, was_on_phone = wallet.reset(conn, ticket_id, event_id)
+        out = catalog.ticket_out(row, catalog.tier_names(conn, row.event_id).get(row.tier_id))
+        out["was_on_phone"] = was_on_phone
+        out["path"] = wallet.link_path(wallet.link_secret(conn, now), row)
+        return out
 
 
 @router.post("/v1/events/{event_id}/tickets/{ticket_id}/reset-phone", tags=["tickets"])
-def reset_phone(event_id: EventPath, ticket_id: TicketPath, _: OrganizerDep, db: DbDep) -> dict:
-    """Take a ticket off its phone: its page can be activated again, on any phone."""
-    return _reset(db, ticket_id, event_id)
+def reset_phone(
+    event_id: EventPath, ticket_id: TicketPath, _: OrganizerDep, db: DbDep, settings: SettingsDep
+) -> dict:
+    """Take a ticket off its phone and give it a new link (the old one stops working)."""
+    return _reset(db, ticket_id, event_id, settings.now())
 
 
 @router.post("/v1/tickets/{ticket_id}/reset-phone", tags=["tickets"])
-def reset_phone_any_event(ticket_id: TicketPath, _: OrganizerDep, db: DbDep) -> dict:
-    return _reset(db, ticket_id, None)
+def reset_phone_any_event(
+    ticket_id: TicketPath, _: OrganizerDep, db: DbDep, settings: SettingsDep
+) -> dict:
+    return _reset(db, ticket_id, None, settings.now())

@@ -124,6 +124,29 @@ def test_reset_and_a_new_phone_the_old_phone_stops_working(door):
     assert svc.check(door.code(tid, phone=new_phone)).admitted
 
 
+def test_the_old_phone_of_a_reset_ticket_is_refused_as_taken_off_not_as_unsynced(door):
+    """wallet-fix item 2: after the organizer's reset the list says so (phone_reset), and
+    the old phone's code gets its own refusal, never "not on this list yet"."""
+    tid, _ = door.ev.ticket(tier=4, phone_key=b64(door.phone))
+    other, _ = door.ev.ticket(tier=4)  # never on a phone: still "not on this list yet"
+    svc = door.open()
+    old_phone_code = door.code(tid)
+    door.ev.add(
+        type="ticket", id=tid, event=7, tier=4, holder="Asha Rao", phone_key=None, phone_reset=True
+    )
+    door.sync()
+    refused = svc.check(old_phone_code)
+    assert (refused.verdict, refused.reason) == ("reject", "phone_replaced"), refused.to_dict()
+    assert "taken off the ticket" in refused.message and "supervisor" in refused.message
+    assert refused.ticket is not None and refused.ticket.ticket_id == tid  # names the ticket
+    assert svc.check(door.code(other)).reason == "phone_unknown"
+    new_phone = SigningKey.generate()
+    door.ev.add(type="ticket", id=tid, event=7, tier=4, holder="Asha Rao", phone_key=b64(new_phone))
+    door.sync()  # on the guest's new phone: the old phone's code is no longer the ticket's
+    assert svc.check(old_phone_code).reason == "forged"
+    assert svc.check(door.code(tid, phone=new_phone)).admitted
+
+
 def test_forged_unknown_wrong_event_and_damaged_phone_codes(door):
     tid, _ = door.ev.ticket(tier=1, phone_key=b64(door.phone))
     svc = door.open()
@@ -159,9 +182,9 @@ def test_the_door_service_decides_with_its_checkins_clock(door):
 
 @pytest.mark.parametrize("lang", messages.LANGUAGES)
 def test_every_phone_refusal_has_its_own_words_in_every_language(lang):
-    reasons = ("old_code", "phone_clock", "phone_unknown", "phone_ticket")
+    reasons = ("old_code", "phone_clock", "phone_unknown", "phone_ticket", "phone_replaced")
     words = [reason_text(r, {}, lang) for r in reasons]
-    assert len(set(words)) == 4 and all(w and not w.startswith("reason.") for w in words)
+    assert len(set(words)) == len(reasons) and all(w and not w.startswith("reason.") for w in words)
     if lang != "en":
         assert words != [reason_text(r, {}, "en") for r in reasons]
 

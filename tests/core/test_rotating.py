@@ -177,3 +177,88 @@ def test_the_protocol_documents_example_is_what_a_phone_makes():
         " %5I/6XTK+11227ELU9PF1$M818-CI9Q5B1315B$4K"
     )
     assert base45.decode(text[4:])[:14].hex() == "d2090123456789abcdef078cc7aa"
+
+
+# -- phone keys a phone could really hold (wallet-fix item 3) ---------------------------------
+_P = 2**255 - 19
+IDENTITY = (1).to_bytes(32, "little")
+SMALL_ORDER = [
+    IDENTITY,
+    (_P - 1).to_bytes(32, "little"),  # (0, -1): order 2
+    bytes(32),  # (sqrt(-1), 0): order 4
+    bytes(31) + b"\x80",  # (-sqrt(-1), 0): order 4
+    bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"),  # order 8
+    bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa"),
+    bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"),
+    bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85"),
+]
+NON_CANONICAL = [
+    (_P + 1).to_bytes(32, "little"),  # y = p + 1: the identity written with y >= p
+    _P.to_bytes(32, "little"),  # y = p: y = 0 written with y >= p
+    (2**255 - 1).to_bytes(32, "little"),  # y = 2^255 - 1 >= p
+    (1).to_bytes(32, "little")[:31] + b"\x80",  # the identity with the sign of x set ("-0")
+]
+OFF_CURVE = (2).to_bytes(32, "little")  # y = 2: (y^2 - 1)/(d y^2 + 1) is not a square
+
+
+def forge_with(key: bytes, ticket: int, step: int, event: int = 7) -> str:
+    """A code "signed" under a small-order key with no private key at all: R = a*B and
+    S = a, so the cofactorless check S*B = R + h*A holds whenever h*A is the identity."""
+    from hashlib import sha512
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
+
+    order = 2**252 + 27742317777372353535851937790883648493
+    msg = rotating.signed_message(event_id=event, ticket_id=ticket, step=step)
+    for s in range(1, 400):  # every try works for the identity, one in eight for order 8
+        seed = bytes([s]) * 32
+        r_point = (
+            Ed25519PrivateKey.from_private_bytes(seed)
+            .public_key()
+            .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        )
+        a = int.from_bytes(sha512(seed).digest()[:32], "little")
+        a = (a & ((1 << 254) - 8)) | (1 << 254)
+        sig = r_point + (a % order).to_bytes(32, "little")
+        try:
+            Ed25519PublicKey.from_public_bytes(key).verify(sig, msg)
+        except Exception:
+            continue
+        return rotating.encode(event_id=event, ticket_id=ticket, step=step, signature=sig)
+    raise AssertionError("no forgery found")
+
+
+def test_a_real_phone_key_is_usable():
+    for _ in range(50):
+        assert rotating.is_usable_phone_key(SigningKey.generate().public.raw)
+
+
+@pytest.mark.parametrize("key", SMALL_ORDER, ids=lambda k: k.hex()[:8])
+def test_the_identity_and_other_small_order_points_are_not_usable(key):
+    assert not rotating.is_usable_phone_key(key)
+
+
+@pytest.mark.parametrize("key", NON_CANONICAL, ids=lambda k: k.hex()[-8:])
+def test_non_canonical_encodings_are_not_usable(key):
+    assert not rotating.is_usable_phone_key(key)
+
+
+def test_an_off_curve_key_and_wrong_lengths_are_not_usable():
+    assert not rotating.is_usable_phone_key(OFF_CURVE)
+    for junk in (b"", PHONE.public.raw[:31], PHONE.public.raw + b"\x00", "text"):
+        assert not rotating.is_usable_phone_key(junk)
+
+
+def test_the_identity_key_really_lets_anyone_sign_which_is_why_it_is_refused():
+    """The attack the check stops: with the identity as phone key, a code made with no
+    private key verifies (so a kiosk that accepted the key would admit it)."""
+    text = forge_with(IDENTITY, 42, STEP)
+    assert verify(text, keys_of_raw(42, IDENTITY), NOW).ok
+
+
+def keys_of_raw(ticket_id: int, raw: bytes):
+    return lambda tid: raw if tid == ticket_id else None

@@ -21,6 +21,13 @@ PHONE = SigningKey.generate()
 KEY = base64.urlsafe_b64encode(PHONE.public.raw).rstrip(b"=").decode()
 
 
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+_P = 2**255 - 19
+
+
 def test_phone_key_and_codes_are_read_from_signed_rows_and_absent_means_none(tmp_path):
     ev = EventFixture()
     ev.add(type="tier", id=4, event=7, name="Phone only", codes="rotating")
@@ -49,6 +56,16 @@ def test_phone_key_and_codes_are_read_from_signed_rows_and_absent_means_none(tmp
         ("phone_key", KEY[:-1] + "B", "not base64url"),  # stray bits past the 32 bytes
         ("phone_key", 12345, "43-character"),
         ("phone_key", PHONE.public.raw.hex(), "43-character"),
+        # keys anyone could sign under (wallet-fix item 3): a kiosk must not trust them
+        ("phone_key", _b64((1).to_bytes(32, "little")), "could hold"),  # the identity
+        ("phone_key", _b64((_P - 1).to_bytes(32, "little")), "could hold"),  # order 2
+        (
+            "phone_key",
+            _b64(bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")),
+            "could hold",
+        ),  # order 8
+        ("phone_key", _b64((_P + 1).to_bytes(32, "little")), "could hold"),  # non-canonical y
+        ("phone_key", _b64((2).to_bytes(32, "little")), "could hold"),  # y = 2: off the curve
     ],
 )
 def test_a_wrong_phone_key_refuses_the_page_in_words(tmp_path, field, value, words):
@@ -59,6 +76,46 @@ def test_a_wrong_phone_key_refuses_the_page_in_words(tmp_path, field, value, wor
             apply_stream(store, io.BytesIO(ev.page()), first_use=True)
         assert "phone_key" in str(err.value) and words in str(err.value)
         assert store.conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == 0
+
+
+def test_phone_reset_is_read_and_absent_means_false(tmp_path):
+    """wallet-fix item 2: the row says the organizer took the ticket off its phone."""
+    ev = EventFixture()
+    reset, _ = ev.ticket(tier=1, phone_key=None, phone_reset=True)
+    older, _ = ev.ticket(tier=1)  # no phone_reset field: an older server's row
+    with Store(tmp_path / "kiosk.sqlite") as store:
+        apply_stream(store, io.BytesIO(ev.page()), first_use=True)
+        assert store.ticket(reset).phone_reset and not store.ticket(older).phone_reset
+        since = ev.seq  # back on a phone: the next row has no phone_reset, and it clears
+        ev.add(type="ticket", id=reset, event=7, tier=1, holder="Asha Rao", phone_key=KEY)
+        apply_stream(store, io.BytesIO(ev.page(since)))
+        assert not store.ticket(reset).phone_reset
+
+
+def test_a_phone_reset_that_is_not_true_or_false_refuses_the_page(tmp_path):
+    ev = EventFixture()
+    ev.ticket(tier=1, phone_reset="yes")
+    with (
+        Store(tmp_path / "kiosk.sqlite") as store,
+        pytest.raises(ManifestError, match="phone_reset is not true or false"),
+    ):
+        apply_stream(store, io.BytesIO(ev.page()), first_use=True)
+
+
+def test_migration_13_adds_phone_reset_to_a_kiosk_of_the_previous_schema(tmp_path):
+    path = tmp_path / "kiosk.sqlite"
+    journal = sqlite3.connect(journal_path(path), isolation_level=None)
+    schema.migrate(journal, schema.JOURNAL_MIGRATIONS)
+    journal.close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(f"ATTACH DATABASE ? AS {schema.JOURNAL_ALIAS}", (str(journal_path(path)),))
+    schema.migrate(conn, schema.MIGRATIONS[:12])
+    conn.execute("INSERT INTO tiers (id, event_id, name) VALUES (1, 7, 'General')")
+    conn.execute("INSERT INTO tickets (id, event_id, tier_id, holder) VALUES (5, 7, 1, 'Asha')")
+    conn.close()
+    with Store(path) as store:
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
+        assert not store.ticket(5).phone_reset
 
 
 def test_an_unknown_choice_of_codes_refuses_the_page(tmp_path):

@@ -48,7 +48,7 @@ def test_links_csv_is_the_same_each_time_and_each_link_opens_its_ticket(
     assert code == 0, stderr
     assert "Wrote 3 ticket links" in stdout
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
-    assert list(rows[0]) == ["ticket_id", "holder", "tier", "number", "link"]
+    assert list(rows[0]) == ["ticket_id", "holder", "tier", "number", "link", "status", "activated"]
     first = [r["link"] for r in rows]
     assert admin_cli(*argv, "--base-url", "https://tickets.example.org")[0] == 0
     assert [r["link"] for r in csv.DictReader(out.open(encoding="utf-8"))] == first
@@ -106,8 +106,11 @@ def test_one_phone_per_ticket_until_the_organizer_resets_it(srv, venue, admin_cl
     assert code == 0, stderr
     assert ticket["number"] in stdout and "off its phone" in stdout
     assert manifest_rows(srv, ev["id"], "ticket")[ticket["ticket_id"]]["phone_key"] is None
-    assert httpx.get(f"{srv.url}/v1/wallet/{ticket['token']}").json()["activated"] is False
-    r = _activate(srv, ticket["token"], second)
+    new_link = next(line for line in stdout.splitlines() if "/wallet/" in line).strip()
+    new_token = new_link.rsplit("/", 1)[1]
+    assert new_link.startswith(srv.url) and new_token != ticket["token"]
+    assert httpx.get(f"{srv.url}/v1/wallet/{new_token}").json()["activated"] is False
+    r = _activate(srv, new_token, second)
     assert r.status_code == 200 and r.json()["phone_key"] == second
     # with the event named too; an unknown ticket is refused in words, exit 2
     assert (
@@ -118,6 +121,59 @@ def test_one_phone_per_ticket_until_the_organizer_resets_it(srv, venue, admin_cl
     )
     code, _, stderr = admin_cli("tickets", "reset-phone", "--ticket", "12345")
     assert code == 2 and "not found" in stderr and "Traceback" not in stderr
+
+
+def test_a_reset_retires_the_link_so_the_old_phone_cannot_take_the_ticket_back(
+    srv, venue, admin_cli, tmp_path
+):
+    """wallet-fix item 1: after a reset the old phone (stolen) or a leaked link gets 410
+    link_replaced, never the ticket; the guest's new link works; ``links`` writes it."""
+    ev, ticket = venue["event"], venue["tickets"][0]
+    _, stolen = phone_key()
+    _, guest = phone_key()
+    assert _activate(srv, ticket["token"], stolen).status_code == 200
+    code, stdout, stderr = admin_cli(
+        "tickets", "reset-phone", ticket["number"], "--base-url", "https://tickets.example.org"
+    )
+    assert code == 0, stderr
+    assert "new link" in stdout and "old link no longer opens the ticket" in stdout
+    [new_link] = [w for w in stdout.split() if w.startswith("https://tickets.example.org/wallet/")]
+    new_token = new_link.rsplit("/", 1)[1]
+    # the old phone tries to take it back at once, with its own key or a fresh one
+    for key in (stolen, phone_key()[1]):
+        r = _activate(srv, ticket["token"], key)
+        assert (r.status_code, r.json()["error"]) == (410, "link_replaced"), r.text
+        assert "moved off this phone" in r.json()["message"]
+    r = httpx.get(f"{srv.url}/v1/wallet/{ticket['token']}")
+    assert (r.status_code, r.json()["error"]) == (410, "link_replaced")
+    assert "holder" not in r.json()  # the old link shows nothing of the ticket any more
+    row = manifest_rows(srv, ev["id"], "ticket")[ticket["ticket_id"]]
+    assert row["phone_key"] is None and row["phone_reset"] is True  # doors: taken off (item 2)
+    assert (
+        "phone_reset"
+        not in manifest_rows(srv, ev["id"], "ticket")[venue["tickets"][1]["ticket_id"]]
+    )
+    assert _activate(srv, new_token, guest).status_code == 200
+    row = manifest_rows(srv, ev["id"], "ticket")[ticket["ticket_id"]]
+    assert row["phone_key"] == guest and "phone_reset" not in row
+    out = tmp_path / "links.csv"
+    code, _, stderr = admin_cli(
+        "tickets",
+        "links",
+        "--event",
+        str(ev["id"]),
+        "--out",
+        str(out),
+        "--base-url",
+        "https://tickets.example.org",
+    )
+    assert code == 0, stderr
+    rows = {r["ticket_id"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
+    assert rows[str(ticket["ticket_id"])]["link"] == new_link
+    # a second reset retires the second link too; the first stays retired
+    assert admin_cli("tickets", "reset-phone", str(ticket["ticket_id"]))[0] == 0
+    for token in (ticket["token"], new_token):
+        assert httpx.get(f"{srv.url}/v1/wallet/{token}").status_code == 410
 
 
 @pytest.mark.parametrize("status", ["revoked", "refunded"])
@@ -143,6 +199,35 @@ def test_a_key_that_is_not_32_bytes_of_base64url_is_refused(srv, venue, key):
         httpx.get(f"{srv.url}/v1/wallet/{venue['tickets'][2]['token']}").json()["activated"]
         is False
     )
+
+
+_P = 2**255 - 19
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        (1).to_bytes(32, "little"),  # the identity: anyone could sign under it
+        bytes.fromhex(
+            "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"
+        ),  # order 8
+        (_P + 1).to_bytes(32, "little"),  # the identity with a non-canonical y
+        (2).to_bytes(32, "little"),  # y = 2: not on the curve
+    ],
+    ids=["identity", "small-order", "non-canonical", "off-curve"],
+)
+def test_a_key_no_phone_could_hold_is_refused_in_words(srv, venue, raw):
+    """wallet-fix item 3: a small-order key would let anyone who knows the ticket id make
+    codes the doors admit, so activation refuses it (422) and the ticket stays free."""
+    import base64
+
+    token = venue["tickets"][2]["token"]
+    key = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    r = _activate(srv, token, key)
+    assert (r.status_code, r.json()["error"]) == (422, "bad_key"), r.text
+    assert "not a key a phone could hold" in r.json()["message"]
+    assert httpx.get(f"{srv.url}/v1/wallet/{token}").json()["activated"] is False
+    assert _activate(srv, token, phone_key()[1]).status_code == 200  # a real phone still can
 
 
 def test_the_tier_code_policy_is_set_by_cli_and_reaches_the_manifest(srv, venue, admin_cli):

@@ -104,6 +104,23 @@
     return k;
   }
 
+  function forget() {
+    // This phone no longer holds the ticket: drop its key and what it showed.
+    stopCode();
+    key = null;
+    saved = { facts: null, offset: saved ? saved.offset : 0, here: false };
+    try {
+      localStorage.removeItem(storeKey);
+    } catch (e) {
+      /* nothing kept */
+    }
+    idb("readwrite", function (s) {
+      return s.delete(token);
+    }).catch(function () {
+      /* already gone */
+    });
+  }
+
   // -- the server ---------------------------------------------------------------------------
   async function call(method, path, body) {
     var sent = Date.now();
@@ -214,6 +231,12 @@
       say("other_phone", WORDS.other_phone);
     } else if (result.status === 409 && data.error === "ticket_not_valid") {
       say("not_valid", WORDS.not_valid.replace("{status}", WORDS.invalid));
+    } else if (result.status === 410 && data.error === "link_replaced") {
+      // The organizer reset the ticket's phone, which retired this link: a stolen phone or
+      // a leaked link cannot take the ticket back. Forget it here and say so.
+      var hadIt = saved.here || !!key;
+      forget();
+      say("moved", hadIt ? WORDS.moved : WORDS.old_link);
     } else if (result.status === 404) {
       say("bad_link", WORDS.bad_link);
     } else if (result.status === 429) {
@@ -293,12 +316,9 @@
       saved.here = false;
       save();
       say("other_phone", WORDS.other_phone);
-    } else if (saved.here) {
-      // It was on this phone and the organizer took it off: ask before taking it back.
-      saved.here = false;
-      save();
-      say("reset", WORDS.reset, WORDS.use_here, activate);
     } else {
+      // Not on any phone with this link. (A reset gives the ticket a new link, so a phone
+      // the organizer took it off never gets here: it gets 410 link_replaced instead.)
       activate();
     }
   }
@@ -348,7 +368,9 @@
     if (document.body.dataset.state === "code" && navigator.onLine) {
       call("GET", api)
         .then(function (result) {
-          if (result.status === 200) {
+          if (result.status === 410) {
+            start(); // the organizer moved the ticket off this phone: say so now
+          } else if (result.status === 200) {
             var f = result.data;
             saved.facts = f;
             save();
