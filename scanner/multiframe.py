@@ -64,34 +64,74 @@ def _compose(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _motion(prev: np.ndarray, crop: np.ndarray) -> np.ndarray:
     """2x3 rigid motion (shift and turn) taking ``prev``'s content to ``crop``'s.
 
-    Phase correlation gives the shift (robust, ~1 ms); ECC on a half-size image refines it
-    with the turn, which a hand adds a degree at a time and which smears a stack otherwise.
+    Phase correlation gives the shift (robust, ~1 ms); a Gauss-Newton refinement on a
+    half-size image adds the turn, which a hand adds a degree at a time and which smears a
+    stack otherwise.
     """
     a, b = prev.astype(np.float32), crop.astype(np.float32)
     win = cv2.createHanningWindow(a.shape[::-1], cv2.CV_32F)
     (dx, dy), _ = cv2.phaseCorrelate(a, b, win)
-    # ECC refines on a small copy (~128 px): the turn needs no detail, and ECC's cost
-    # grows with the pixels it iterates over
+    # the refinement works on a small copy (~128 px): the turn needs no detail, and the
+    # cost grows with the pixels it iterates over
     k = min(1.0, 128 / max(a.shape))
     small_a = cv2.resize(a, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
     small_b = cv2.resize(b, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
-    warp = np.float32([[1, 0, dx * k], [0, 1, dy * k]])
-    try:
-        _, warp = cv2.findTransformECC(
-            small_a,
-            small_b,
-            warp,
-            cv2.MOTION_EUCLIDEAN,
-            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 1e-4),
-            None,
-            3,
-        )
-    except cv2.error:  # did not converge: keep the shift
+    warp = _refine_rigid(small_a, small_b, dx * k, dy * k)
+    if warp is None:  # did not converge: keep the shift
         warp = np.float32([[1, 0, dx * k], [0, 1, dy * k]])
-    # ECC's warp takes a point of ``prev`` to where that content is in ``crop``
+    # the warp takes a point of ``prev`` to where that content is in ``crop``
     full = warp.copy()
     full[:, 2] /= k
     return full
+
+
+def _refine_rigid(a: np.ndarray, b: np.ndarray, tx: float, ty: float) -> np.ndarray | None:
+    """Turn and shift taking ``a``'s points to ``b``'s, refined from a first shift by
+    Gauss-Newton on brightness-normalised pixels (what OpenCV's ECC does with
+    MOTION_EUCLIDEAN). ECC lives in OpenCV's ``video`` module, which the packaged kiosk's
+    slim OpenCV leaves out (packaging/slim_wheels.py): imgproc and NumPy do it here.
+    None when the fit runs away (a crop with too little texture to hold on to)."""
+    h, w = a.shape
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    grad_x = cv2.Sobel(b, cv2.CV_32F, 1, 0, ksize=3) / 8.0
+    grad_y = cv2.Sobel(b, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    ones = np.ones_like(b)
+    theta = 0.0
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP  # dst(x) = src(M x): b sampled at a's grid
+    for _ in range(20):
+        c, s = float(np.cos(theta)), float(np.sin(theta))
+        m = np.float32([[c, -s, tx], [s, c, ty]])
+        seen = (cv2.warpAffine(ones, m, (w, h), flags=flags) > 0.999).astype(np.float32)
+        n = float(seen.sum())
+        if n < 0.25 * h * w:
+            return None
+        warped = cv2.warpAffine(b, m, (w, h), flags=flags)
+        gx = cv2.warpAffine(grad_x, m, (w, h), flags=flags)
+        gy = cv2.warpAffine(grad_y, m, (w, h), flags=flags)
+        # both images brightness-normalised over the pixels b covers
+        t_mean = float((a * seen).sum()) / n
+        t_sd = float(np.sqrt((((a - t_mean) * seen) ** 2).sum() / n)) + 1e-6
+        b_mean = float((warped * seen).sum()) / n
+        b_sd = float(np.sqrt((((warped - b_mean) * seen) ** 2).sum() / n)) + 1e-6
+        err = ((a - t_mean) / t_sd - (warped - b_mean) / b_sd) * seen
+        gx *= seen / b_sd
+        gy *= seen / b_sd
+        # how each pixel's place in b moves with the turn, the shift across and down
+        gt = gx * (-s * xs - c * ys) + gy * (c * xs - s * ys)
+        cols = (gt, gx, gy)
+        hess = np.array([[float((p * q).sum()) for q in cols] for p in cols])
+        rhs = np.array([float((p * err).sum()) for p in cols])
+        try:
+            step = np.linalg.solve(hess, rhs)
+        except np.linalg.LinAlgError:
+            return None
+        theta, tx, ty = theta + float(step[0]), tx + float(step[1]), ty + float(step[2])
+        if abs(theta) > 0.35 or abs(tx) > w or abs(ty) > h:  # 20 degrees: not a hand's turn
+            return None
+        if abs(step[0]) < 1e-4 and abs(step[1]) < 1e-3 and abs(step[2]) < 1e-3:
+            break
+    c, s = float(np.cos(theta)), float(np.sin(theta))
+    return np.float32([[c, -s, tx], [s, c, ty]])
 
 
 # Phase correlation's peak between the read code's crop and the same spot now: the same code
