@@ -353,6 +353,7 @@ _TICKET = select(
     reservations.c.status.label("reservation_status"),
     tickets.c.transferred_from,
     tickets.c.phone_key,
+    tickets.c.wallet_generation,
 ).select_from(tickets.outerjoin(reservations, reservations.c.code == tickets.c.reservation_code))
 
 
@@ -512,7 +513,10 @@ def _read_rotating(conn: Connection, event_id: int, text: str, h: bytes, now: fl
     if row is None:
         return Read(Found(text, _NOT_ON_LIST, rotating=True), h, None, None)
     ticket = _record(row)
-    checked = rotating.check(parsed, ticket.phone_key, now)
+    # a ticket the organizer took off its phone (a reset bumps the link's generation) and no
+    # phone holds yet: the manifest row's ``phone_reset``, as the kiosk reads it
+    reset = ticket.phone_key is None and bool(row.wallet_generation)
+    checked = rotating.check(parsed, ticket.phone_key, now, phone_reset=reset)
     if checked.code is None:
         # fail closed as the kiosk does: whatever forgets phone_problem still sees a forgery
         decoded = Decoded(None, CredentialProblem.FORGED, checked.detail)
