@@ -228,30 +228,50 @@ def activate(
     return facts(conn, row, now)
 
 
-def reset(conn: Connection, ticket_id: int, event_id: int | None = None) -> tuple[Any, bool]:
+def reset(
+    conn: Connection, ticket_id: int, event_id: int | None = None, *, new_link: bool = False
+) -> tuple[Any, bool]:
     """Take the ticket off its phone and retire its link: the old phone's codes stop working
     once kiosks have the new row (which says the phone was reset), the old link no longer
     opens the ticket (a stolen phone or a leaked link cannot take it back), and the ticket's
     new link can be activated on the guest's phone. (row, whether it was on a phone): a
-    ticket on no phone is left as it is, link included."""
+    ticket on no phone keeps its link, unless ``new_link`` (a link that leaked before anyone
+    opened it). A ticket that is no longer valid (transferred, refunded, revoked) is refused:
+    its phone's codes are refused anyway, and a new link for it would go to a dead ticket."""
     row = _ticket(conn, ticket_id)
     if row is None or (event_id is not None and row.event_id != event_id):
         where = f" in event {event_id}" if event_id is not None else ""
         raise ApiError(404, "not_found", f"Ticket {ticket_number(ticket_id)}{where} not found")
-    if row.phone_key is None:
+    if row.status != "valid":
+        raise conflict(
+            f"Ticket {ticket_number(ticket_id)} is {row.status}: its codes are refused at every "
+            "door already, and it gets no new link (a transferred ticket's new ticket has its own)",
+            "ticket_not_valid",
+        )
+    if row.phone_key is None and not new_link:
         return row, False
-    conn.execute(
+    # Conditional on what was read: two resets at once (two organizers, a retried request)
+    # bump the generation once, so the link the other one printed is not already dead.
+    done = conn.execute(
         update(tickets)
-        .where(tickets.c.id == ticket_id)
+        .where(
+            tickets.c.id == ticket_id,
+            tickets.c.wallet_generation == row.wallet_generation,
+            tickets.c.phone_key.is_(None)
+            if row.phone_key is None
+            else tickets.c.phone_key == row.phone_key,
+        )
         .values(
             phone_key=None,
             phone_activated_at=None,
             wallet_generation=tickets.c.wallet_generation + 1,
         )
     )
+    was_on_phone = row.phone_key is not None and done.rowcount == 1
     row = _ticket(conn, ticket_id)
-    changelog.publish(conn, row.event_id, [ticketing.manifest_row(row)])
-    return row, True
+    if done.rowcount == 1:
+        changelog.publish(conn, row.event_id, [ticketing.manifest_row(row)])
+    return row, was_on_phone
 
 
 def link_path(secret: bytes, row: Any) -> str:

@@ -220,11 +220,11 @@ def wallet_links(event_id: EventPath, _: OrganizerDep, db: DbDep, settings: Sett
         return {"event": event_id, "links": wallet.links(conn, event_id, settings.now())}
 
 
-def _reset(db, ticket_id: int, event_id: int | None, now: float) -> dict:
-    """The ticket as the API shows it, with ``was_on_phone`` (false: nothing was reset) and
-    ``path``, its wallet link now (a new one when it was on a phone)."""
+def _reset(db, ticket_id: int, event_id: int | None, now: float, new_link: bool) -> dict:
+    """The ticket as the API shows it, with ``was_on_phone`` (false: no phone was taken off)
+    and ``path``, its wallet link now (a new one when it was on a phone, or ``new_link``)."""
     with db.write() as conn:
-        row, was_on_phone = wallet.reset(conn, ticket_id, event_id)
+        row, was_on_phone = wallet.reset(conn, ticket_id, event_id, new_link=new_link)
         out = catalog.ticket_out(row, catalog.tier_names(conn, row.event_id).get(row.tier_id))
         out["was_on_phone"] = was_on_phone
         out["path"] = wallet.link_path(wallet.link_secret(conn, now), row)
@@ -233,14 +233,24 @@ def _reset(db, ticket_id: int, event_id: int | None, now: float) -> dict:
 
 @router.post("/v1/events/{event_id}/tickets/{ticket_id}/reset-phone", tags=["tickets"])
 def reset_phone(
-    event_id: EventPath, ticket_id: TicketPath, _: OrganizerDep, db: DbDep, settings: SettingsDep
+    event_id: EventPath,
+    ticket_id: TicketPath,
+    _: OrganizerDep,
+    db: DbDep,
+    settings: SettingsDep,
+    new_link: bool = False,
 ) -> dict:
-    """Take a ticket off its phone and give it a new link (the old one stops working)."""
-    return _reset(db, ticket_id, event_id, settings.now())
+    """Take a ticket off its phone and give it a new link (the old one stops working).
+    ``new_link=true`` also retires the link of a ticket on no phone (it leaked unopened)."""
+    return _reset(db, ticket_id, event_id, settings.now(), new_link)
 
 
 @router.post("/v1/tickets/{ticket_id}/reset-phone", tags=["tickets"])
 def reset_phone_any_event(
-    ticket_id: TicketPath, _: OrganizerDep, db: DbDep, settings: SettingsDep
+    ticket_id: TicketPath,
+    _: OrganizerDep,
+    db: DbDep,
+    settings: SettingsDep,
+    new_link: bool = False,
 ) -> dict:
-    return _reset(db, ticket_id, None, settings.now())
+    return _reset(db, ticket_id, None, settings.now(), new_link)

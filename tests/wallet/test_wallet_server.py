@@ -328,3 +328,52 @@ def test_the_server_log_does_not_keep_the_links(wsrv, tmp_path):
     text = log.read_text(errors="replace")
     assert "/v1/wallet/<hidden>/activate" in text  # the access log is on, and hides the token
     assert token not in text
+
+
+def test_resets_racing_on_one_ticket_retire_its_link_once(srv, venue):
+    """Two organizers (or a retried request) reset at once: one takes the phone off, the
+    others find nothing to do, and every answer names the one link that now works (an
+    outside tester's PostgreSQL run handed out a link already dead)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ev, ticket = venue["event"]["id"], venue["tickets"][0]
+    assert _activate(srv, ticket["token"], phone_key()[1]).status_code == 200
+    path = f"/v1/events/{ev}/tickets/{ticket['ticket_id']}/reset-phone"
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: srv.request("POST", path), range(6)))
+    assert sorted(a["was_on_phone"] for a in answers) == [False] * 5 + [True]
+    [link] = {a["path"] for a in answers}
+    assert httpx.get(f"{srv.url}/v1/wallet/{link.rsplit('/', 1)[1]}").status_code == 200
+    assert httpx.get(f"{srv.url}/v1/wallet/{ticket['token']}").status_code == 410
+
+
+@pytest.mark.parametrize("how", ["transferred", "revoked"])
+def test_a_ticket_no_longer_valid_gets_no_new_link(srv, venue, how):
+    """A reset of a transferred or revoked ticket would tell the organizer to send a link
+    to a dead ticket: refused in words, its link left alone."""
+    from tests.live_server import ServerError
+
+    ev, ticket = venue["event"]["id"], venue["tickets"][1]
+    assert _activate(srv, ticket["token"], phone_key()[1]).status_code == 200
+    if how == "transferred":
+        srv.transfer_ticket(ev, ticket["ticket_id"], "Cy Newholder")
+    else:
+        srv.revoke_ticket(ev, ticket["ticket_id"])
+    with pytest.raises(ServerError) as refused:
+        srv.request("POST", f"/v1/events/{ev}/tickets/{ticket['ticket_id']}/reset-phone")
+    assert refused.value.status == 409 and refused.value.error == "ticket_not_valid"
+    assert how in refused.value.message and "no new link" in refused.value.message
+
+
+def test_a_link_that_leaked_unopened_can_be_retired(srv, venue):
+    """``new_link=true`` retires the link of a ticket on no phone: a leaked link nobody has
+    opened yet stops opening it, and the new one works."""
+    ev, ticket = venue["event"]["id"], venue["tickets"][2]
+    path = f"/v1/events/{ev}/tickets/{ticket['ticket_id']}/reset-phone"
+    same = srv.request("POST", path)
+    assert same["was_on_phone"] is False and same["path"].endswith(ticket["token"])
+    fresh = srv.request("POST", path, params={"new_link": "true"})
+    assert fresh["was_on_phone"] is False and not fresh["path"].endswith(ticket["token"])
+    assert httpx.get(f"{srv.url}/v1/wallet/{ticket['token']}").status_code == 410
+    token = fresh["path"].rsplit("/", 1)[1]
+    assert _activate(srv, token, phone_key()[1]).status_code == 200
