@@ -72,7 +72,8 @@ LOADED_BY_NAME = {"libzbar.so.0": "pyzbar (the second QR decoder)"}
 # and Japanese in Noto Sans CJK (fonts-noto-cjk: Debian's CJK font, with the Japanese and
 # the Simplified Chinese shapes of each ideograph, not one country's for both).
 # Each is "a file that must exist" and the package that ships it. packaging/gatehouse.spec
-# ships these same files in the bundle (fonts/, with a fontconfig file that adds them).
+# ships these files in the bundle (fonts/, with a fontconfig file that adds them), all but
+# the CJK collections, which it replaces by one face cut down (packaging/font_subset.py).
 DATA_FILES = {
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf": "fonts-dejavu-core",
     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf": "fonts-dejavu-core",
