@@ -111,6 +111,7 @@ def upload_scans(
         if relayed:  # several ingests in one transaction: every ticket lock first (deadlocks)
             batches = [data, *(b for _gate, b in relayed.values())]
             reconcile.lock_tickets_of(conn, device.event_id, batches)
+        reused: list[str] = []  # ids already taken by another scan: neither kept nor "sent"
         accepted, duplicates = reconcile.ingest(
             conn,
             event_id=device.event_id,
@@ -118,6 +119,7 @@ def upload_scans(
             batch=data,
             now=now,
             gate=device.gate,
+            reused=reused,
         )
         for origin, (gate, batch_of_origin) in sorted(relayed.items()):
             more, dups = reconcile.ingest(
@@ -127,11 +129,16 @@ def upload_scans(
                 batch=batch_of_origin,
                 now=now,
                 gate=gate,
+                reused=reused,
             )
             accepted += more
             duplicates += dups
     if accepted:  # ingest announced them to every replica (at commit); this one, now
         request.app.state.bell.ring(device.event_id)
+    refused += [
+        {"scan_id": sid, "error": reconcile.REUSED, "message": reconcile.REUSED_TEXT}
+        for sid in reused
+    ]
     answer = {"accepted": accepted, "duplicates": duplicates, "server_time": now}
     if refused:
         answer["refused"] = refused

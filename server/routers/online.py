@@ -145,6 +145,8 @@ def scan_code(body: OnlineScanIn, request: Request) -> dict:
     recorder = online.recorder_of(request.app.state, db, _refs(request))
     with online.timings.phase("scan.wait"):  # queued, decided, stored, committed
         result = recorder.submit(req)
+    if result.get("error") == online.REUSED:
+        raise ApiError(409, online.REUSED, online.REUSED_TEXT)
     if not result.get("duplicate"):
         request.app.state.bell.ring(door.event_id)
     if door.last_seen is None or now - door.last_seen > _TOUCH_S:

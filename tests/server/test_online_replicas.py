@@ -138,3 +138,40 @@ def test_a_read_again_at_the_other_replica_repeats_the_first_answer(two_replicas
             c.close()
     stats = a.stats(ev)
     assert stats["admitted"] == 2 and stats["scans"] == 3
+
+
+def test_one_scan_id_sent_for_two_scans_at_two_replicas_at_once(two_replicas):
+    """Two devices send one scan id for two tickets at two replicas at the same moment: one is
+    stored and answered, the other refused (409); never two answers for one stored scan."""
+    a, b = two_replicas
+    demo = a.demo_event(tickets=2 * 8)
+    ev = demo["event"]["id"]
+    one = a.client(a.pair(a.pairing_code(ev, "Main"), "lane-1")["token"])
+    two = b.client(b.pair(b.pairing_code(ev, "Main"), "lane-2")["token"])
+    pairs = list(zip(demo["tickets"][0::2], demo["tickets"][1::2], strict=True))
+    try:
+        for x, y in pairs:
+            sid = str(uuid.uuid4())
+            barrier = threading.Barrier(2)
+            got: list = [None, None]
+
+            def send(i: int, client, ticket: dict, sid=sid, barrier=barrier, got=got) -> None:
+                barrier.wait()
+                got[i] = client.post(
+                    "/v1/device/scan", json={"code": ticket["code"], "scan_id": sid}
+                )
+
+            threads = [
+                threading.Thread(target=send, args=(0, one, x)),
+                threading.Thread(target=send, args=(1, two, y)),
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert sorted(r.status_code for r in got) == [200, 409], [r.text for r in got]
+    finally:
+        one.close()
+        two.close()
+    stats = a.stats(ev)  # each answer's ticket, and only it, is inside
+    assert stats["scans"] == len(pairs) and stats["inside"] == len(pairs)
