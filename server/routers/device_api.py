@@ -11,14 +11,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import func, select
 
 from core.manifest import build_page
 from server import changelog, keyring, mesh, push, reconcile, reports_data
 from server.deps import DbDep, DeviceDep, SettingsDep
 from server.errors import ApiError
-from server.fields import MAX_TICKET_ID
+from server.fields import MAX_TICKET_ID, PlainText, refuse_controls
 from server.schema import scans
 
 router = APIRouter(prefix="/v1/device", tags=["device"])
@@ -41,11 +41,13 @@ class ScanIn(BaseModel):
     at: float = Field(ge=0, le=2**33, allow_inf_nan=False)
     clock_offset: float = Field(0.0, ge=-(10**8), le=10**8, allow_inf_nan=False)
     kind: Literal["scan", "annul"] = "scan"
-    gate: str | None = Field(None, max_length=200, pattern=r"^[^\x00]*$")
-    staff: str | None = Field(None, max_length=200, pattern=r"^[^\x00]*$")
+    gate: PlainText | None = None  # printable, as every name reports show
+    staff: PlainText | None = None
     ticket_id: int | None = Field(None, ge=1, le=MAX_TICKET_ID)
     code_hash: str | None = Field(None, max_length=32, pattern=r"^[0-9a-f]*$")
-    override_reason: str | None = Field(None, max_length=500, pattern=r"^[^\x00]*$")
+    override_reason: Annotated[str | None, AfterValidator(refuse_controls)] = Field(
+        None, max_length=500, pattern=r"^[^\x00]*$"
+    )
     annuls: str | None = Field(None, max_length=36, pattern=r"^[0-9a-fA-F-]*$")
     # Store and forward (issue 15): another device's scan carried by this one, as its origin
     # signed it (core/mesh_scan.py). Filed under the origin only if the signature verifies.
