@@ -173,7 +173,15 @@ def ingest(
             raced = [r["scan_id"] for r in rows if r["scan_id"] not in stored]
             if raced:
                 accepted = [sid for sid in accepted if sid in stored]
-                duplicates += raced
+                # A resend, or another scan under that id (told apart as above); the state
+                # was derived with these scans in it: derived again from what is stored.
+                there = {r.scan_id: _Stored(*r) for r in conn.execute(_SEEN, {"ids": raced})}
+                for sid in raced:
+                    if sid in there and _same_scan(there[sid], seen[sid]):
+                        duplicates.append(sid)
+                    elif reused is not None:
+                        reused.append(sid)
+                recompute(conn, event_id, touched, now)
     return accepted, duplicates
 
 
