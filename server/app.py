@@ -60,7 +60,15 @@ def _error(status: int, error: str, message: str) -> JSONResponse:
 
 def _describe(exc: RequestValidationError) -> str:
     parts = []
-    for err in exc.errors()[:5]:
+    errors = exc.errors()
+    for err in errors:
+        if err.get("type") == "json_invalid":  # its loc is a character offset, not a field
+            return "the request body is not valid JSON"
+    if any(
+        err.get("type") == "missing" and tuple(err.get("loc", ())) == ("body",) for err in errors
+    ):
+        return "the request has no body: send the fields as a JSON object"
+    for err in errors[:5]:
         where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body",))
         parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", ""))
     return "; ".join(parts) or "request is not valid"

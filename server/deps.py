@@ -102,10 +102,14 @@ class DeviceCache:
     ``NOTIFY gatehouse_devices, '<device id>'`` at commit (migration 0014), and this replica's
     LISTEN connection (server/push.py ``Listener``) calls ``forget``. While that connection
     is down the cache is off (``enabled``) and emptied, since notifications sent meanwhile
-    are lost. A look-up that read the row before a change but stores after it is refused
-    (``generation``), and every entry is looked up again after ``CACHE_S`` regardless. So a
-    revocation takes effect on every replica when the notification arrives (milliseconds
-    after the revoke commits), as an uncached check would see it at the next request.
+    are lost; and it is off whenever the connection has not delivered the replica's own
+    heartbeat notification for ``push.HEARTBEAT_TIMEOUT_S`` (``alive_until``: a connection
+    that hangs without closing). A look-up that read the row before a change but stores
+    after it is refused (``generation``), and every entry is looked up again after
+    ``CACHE_S`` regardless. So a revocation takes effect on every replica when the
+    notification arrives (milliseconds after the revoke commits), as an uncached check would
+    see it at the next request; at worst ``push.HEARTBEAT_TIMEOUT_S`` after it when the
+    LISTEN connection hangs (docs/decisions.md).
     """
 
     def __init__(self) -> None:
@@ -113,9 +117,25 @@ class DeviceCache:
         self._entries: dict[str, tuple[Device, float, float]] = {}  # device, last_seen, expiry
         self.generation = 0
         self.enabled = False  # set by the Listener while it hears gatehouse_devices
+        # The Listener proves its connection delivers notifications by hearing its own
+        # heartbeat (server/push.py); past this monotonic time without one, the cache is off
+        # by itself, even if the Listener's thread is stuck on a hung connection.
+        self.alive_until = 0.0
+
+    def heard(self, now: float, window: float) -> None:
+        """The LISTEN connection delivered a notification at ``now``: on for ``window`` more
+        seconds. After a lapse the entries go: a change meanwhile may not have been heard."""
+        with self._lock:
+            if now > self.alive_until:
+                self.generation += 1
+                self._entries.clear()
+            self.alive_until = now + window
+
+    def live(self) -> bool:
+        return self.enabled and time.monotonic() < self.alive_until
 
     def get(self, digest: str) -> tuple[Device, float] | None:
-        if not self.enabled:
+        if not self.live():
             return None
         entry = self._entries.get(digest)
         if entry is None or entry[2] < time.monotonic():
@@ -125,7 +145,7 @@ class DeviceCache:
     def put(self, digest: str, device: Device, last_seen: float, generation: int) -> None:
         """Keep a sign-in read from the database when the cache stood at ``generation``."""
         with self._lock:
-            if self.enabled and generation == self.generation:
+            if self.live() and generation == self.generation:
                 self._entries[digest] = (device, last_seen, time.monotonic() + CACHE_S)
 
     def seen(self, digest: str, last_seen: float) -> None:

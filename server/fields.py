@@ -18,6 +18,31 @@ MAX_TIME = 2**32 - 1  # unix seconds that fit a credential's validity field
 
 _NO_NUL = r"^[^\x00]*$"
 
+# Characters a terminal or a text box would act on rather than show: C0 and C1 controls, DEL,
+# and the bidirectional overrides and isolates (U+202E turns text around); as the broadcast
+# acknowledgements refuse them (server/routers/broadcasts.py). For names and short free
+# text that reports, logs and the dashboard show (a staff name, a gate): ESC[2J stored in a
+# staff name would clear the terminal of whoever reads the log.
+_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}
+
+
+def refuse_controls(value: str | None) -> str | None:
+    """The value unchanged, or ValueError (a 422 naming the field) for a control character."""
+    if value is None:
+        return value
+    for ch in value:
+        if ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 or ch in _BIDI:
+            raise ValueError(
+                f"contains the control character U+{ord(ch):04X}: only printable text is accepted"
+            )
+    return value
+
+
+# A name or short text as a device sends it (staff, gate): at most 200 printable characters.
+PlainText = Annotated[
+    str, StringConstraints(max_length=200, pattern=_NO_NUL), AfterValidator(refuse_controls)
+]
+
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=_NO_NUL)
 ]

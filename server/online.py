@@ -18,9 +18,11 @@ same data its manifest is cut from, and asks the same ``core.rules.decide``:
   rule for unlimited passes; the venue's capacity.
 
 ``validate`` is read-only. ``record`` decides and stores the scan, idempotent by scan id: a
-retry answers the verdict first given. Scans are recorded in group commits (``Recorder``):
-the scans that arrive while a transaction is being written share the next one, and each
-request is answered only once its transaction has committed.
+retry (the same device, direction and code or ticket) answers the verdict first given; any
+other scan under a stored scan id is refused, never answered with that scan's data. Scans
+are recorded in group commits (``Recorder``): the scans that arrive while a transaction is
+being written share the next one, and each request is answered only once its transaction
+has committed.
 Each decision is taken with the ticket's lock held (the lock uploads take on PostgreSQL; the
 write transaction on SQLite), so two gates asking at once for one ticket get one admit.
 
@@ -777,6 +779,30 @@ def validate(
         return answer(decide_read(conn, ref, door, read, direction=direction, now=now), ref)
 
 
+# A scan id already taken by another scan: the device, its direction or what it read differ.
+# Answered 409 by the route, with nothing of the stored scan (it may be another event's).
+REUSED, REUSED_TEXT = reconcile.REUSED, reconcile.REUSED_TEXT
+
+
+class ScanIdRaced(Exception):
+    """Another replica stored one of the batch's scan ids while this one decided it: the
+    batch is decided again, and then finds that scan stored."""
+
+
+def same_scan(row: Any, device_id: str, direction: str, read: Read) -> bool:
+    """Is the stored scan ``row`` this request's scan sent again (a retry)? The same device,
+    direction and read: the same text (or band), or the same ticket."""
+    if row.device_id != device_id or row.kind != "scan" or row.direction != direction:
+        return False
+    if row.code_hash is not None and row.code_hash == read.code_hash.hex():
+        return True
+    return read.ticket_id is not None and row.ticket_id == read.ticket_id
+
+
+def _reused() -> dict:
+    return {"error": REUSED, "message": REUSED_TEXT}
+
+
 def _stored_answer(r: Any) -> dict:
     return {
         "verdict": r.verdict,
@@ -863,16 +889,30 @@ def record_batch(
     out: list[dict] = []
     answered: dict[str, dict] = {}
     seen: dict[tuple[str, bytes, str], dict] = {}  # this batch's answers, as repeats see them
+    asked: dict[str, tuple[str, str, Read, int]] = {}  # scan id -> its first read, answer
     for req, got in zip(batch, reads, strict=True):
-        if req.scan_id in stored:  # a retry of a stored scan: what was stored
-            out.append(_stored_answer(stored[req.scan_id]))
-            continue
-        if req.scan_id in answered:  # the same scan id twice in one batch: a retry
-            out.append({**answered[req.scan_id], "duplicate": True})
-            continue
         ref, read = got
-        pending = writer.pending(req.door.event_id)
         device, direction = req.door.device_id, req.direction
+        if req.scan_id in stored:  # a retry of a stored scan: what was stored
+            row = stored[req.scan_id]
+            ok = same_scan(row, device, direction, read)
+            out.append(_stored_answer(row) if ok else _reused())
+            continue
+        if req.scan_id in asked:  # the same scan id twice in one batch
+            first_device, first_direction, first_read, given = asked[req.scan_id]
+            again = (first_device, first_direction) == (device, direction) and (
+                first_read.code_hash == read.code_hash
+                or (read.ticket_id is not None and first_read.ticket_id == read.ticket_id)
+            )
+            if not again:
+                out.append(_reused())
+            elif req.scan_id in answered:  # a retry of the scan stored here
+                out.append({**answered[req.scan_id], "duplicate": True})
+            else:  # a retry of a read answered as a repeat: that answer again
+                out.append(dict(out[given]))
+            continue
+        asked[req.scan_id] = (device, direction, read, len(out))
+        pending = writer.pending(req.door.event_id)
         keys = [(device, read.code_hash, direction)]
         phone = phone_repeat_key(read)
         if phone is not None:
@@ -1054,7 +1094,7 @@ class _Writer:
         if not self._newest_of_valid(event_id, d, req.now, pending):
             self.flush()
             batch = [{k: row[k] for k in reconcile._SCAN_FIELDS}]
-            reconcile.ingest(
+            _accepted, raced = reconcile.ingest(
                 self.conn,
                 event_id=event_id,
                 uploader=req.door.device_id,
@@ -1062,6 +1102,8 @@ class _Writer:
                 now=req.now,
                 gate=req.door.gate,
             )
+            if raced:  # stored by another replica meanwhile, as in ``flush``
+                raise ScanIdRaced()
             self.locked.add(event_id)
             return
         before, first = d.state or TicketState(), d.first
@@ -1116,7 +1158,12 @@ class _Writer:
             # a scan with no ticket (nothing locked it) sent at two replicas at once: the
             # first stored wins, the other is a duplicate
             stmt = postgresql.insert(scans).on_conflict_do_nothing(index_elements=["scan_id"])
-            conn.execute(stmt, self.rows)
+            kept = set(conn.execute(stmt.returning(scans.c.scan_id), self.rows).scalars())
+            if len(kept) < len(self.rows):
+                # Another replica stored one of these scan ids meanwhile (committed: the
+                # insert waited for it): decided again, the batch finds it stored and tells a
+                # retry (duplicate) from another scan under that id (refused).
+                raise ScanIdRaced()
         else:
             conn.execute(scans.insert(), self.rows)
         self.rows, self.states = [], {}
@@ -1196,9 +1243,15 @@ class Recorder:
     def _write(self, batch: list[ScanRequest]) -> None:
         try:
             t0 = time.perf_counter_ns()
-            with self.db.write() as conn:
-                results = record_batch(conn, self.refs, batch, self.repeats)
-                t1 = time.perf_counter_ns()
+            for attempt in range(3):
+                try:
+                    with self.db.write() as conn:
+                        results = record_batch(conn, self.refs, batch, self.repeats)
+                        t1 = time.perf_counter_ns()
+                    break
+                except ScanIdRaced:  # rolled back; the other replica's scan is stored now
+                    if attempt == 2:
+                        raise
             if timings.path:  # the transaction and its commit, per batch
                 timings.add("batch.transaction", time.perf_counter_ns() - t0)
                 timings.add("batch.commit", time.perf_counter_ns() - t1)
@@ -1214,7 +1267,8 @@ class Recorder:
                 self._write([req])
             return
         for req, result in zip(batch, results, strict=True):
-            if not result.get("repeat") and not result.get("duplicate") and req.read:
+            fresh = not (result.get("repeat") or result.get("duplicate") or "error" in result)
+            if fresh and req.read:
                 # remembered once committed: a failed batch leaves nothing to repeat
                 window = self.repeats.setdefault(req.door.device_id, RepeatWindow(REPEAT_S))
                 window.remember(req.read.code_hash, req.direction, result)

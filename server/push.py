@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import select
 import threading
 import time
@@ -37,6 +38,15 @@ MAX_WAIT_S = 30.0
 RECHECK_S = 5.0  # a waiting request re-reads the feed this often even with no notification
 DEGRADED_S = 0.5  # ... and this often while the replica's LISTEN connection is down
 GATHER_S = 0.01  # after a ring, scans arriving this soon after go out in the same answer
+# A LISTEN connection can hang without closing (its backend stopped, a network path that
+# drops packets silently): no error, just no notifications. Each replica therefore sends
+# itself a notification every HEARTBEAT_S from a second connection; when the LISTEN
+# connection has not delivered one for HEARTBEAT_TIMEOUT_S, the device cache is off (by
+# itself: DeviceCache.alive_until) and the connection is replaced.
+HEARTBEAT_CHANNEL = "gatehouse_heartbeat"
+HEARTBEAT_S = 1.0
+HEARTBEAT_TIMEOUT_S = 3.0
+CONNECT_TIMEOUT_S = 5
 
 
 class ScanBell:
@@ -126,26 +136,52 @@ class Listener(threading.Thread):
         self.bell = bell
         self.devices = devices
         self._stop = threading.Event()
+        self._beat = secrets.token_hex(8)  # this replica's heartbeat payload
+        self._heard = 0.0  # when the LISTEN connection last delivered our heartbeat
 
     def stop(self) -> None:
         self._stop.set()
 
-    def _connect(self):
+    def _open(self):
+        """An autocommit connection to the database, given up after CONNECT_TIMEOUT_S."""
         u = make_url(self.url)
         dsn = u.set(drivername="postgresql").render_as_string(hide_password=False)
         if u.drivername.endswith("psycopg"):
             import psycopg
 
-            conn = psycopg.connect(dsn, autocommit=True)
-        else:
-            import psycopg2
+            return psycopg.connect(dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+        import psycopg2
 
-            conn = psycopg2.connect(dsn)
-            conn.set_isolation_level(0)  # autocommit: LISTEN takes effect at once
+        conn = psycopg2.connect(dsn, connect_timeout=CONNECT_TIMEOUT_S)
+        conn.set_isolation_level(0)  # autocommit: LISTEN takes effect at once
+        return conn
+
+    def _connect(self):
+        conn = self._open()
         conn.cursor().execute(f"LISTEN {CHANNEL}")
         if self.devices is not None:
             conn.cursor().execute(f"LISTEN {DEVICES_CHANNEL}")
+            conn.cursor().execute(f"LISTEN {HEARTBEAT_CHANNEL}")
         return conn
+
+    def _heartbeats(self) -> None:
+        """Send this replica's heartbeat every HEARTBEAT_S on a connection of its own (its
+        own thread: a send that hangs only stops heartbeats, which turns the cache off)."""
+        conn = None
+        while not self._stop.is_set():
+            try:
+                if conn is None:
+                    conn = self._open()
+                conn.cursor().execute("SELECT pg_notify(%s, %s)", (HEARTBEAT_CHANNEL, self._beat))
+            except Exception as exc:  # the database went away: the cache is off meanwhile
+                log.warning("push: heartbeat not sent (%s); retrying", type(exc).__name__)
+                if conn is not None:
+                    try:
+                        conn.close()
+                    except Exception:  # closing a broken connection
+                        pass
+                conn = None
+            self._stop.wait(HEARTBEAT_S)
 
     def _devices_off(self) -> None:
         if self.devices is not None:
@@ -153,6 +189,8 @@ class Listener(threading.Thread):
             self.devices.clear()
 
     def run(self) -> None:
+        if self.devices is not None:
+            threading.Thread(target=self._heartbeats, name="gatehouse-beat", daemon=True).start()
         while not self._stop.is_set():
             conn = None
             try:
@@ -161,9 +199,16 @@ class Listener(threading.Thread):
                 self.bell.ring(None)
                 if self.devices is not None:  # changes made while not listening are unknown
                     self.devices.clear()
+                    self._heard = time.monotonic()  # on until a heartbeat is overdue
+                    self.devices.heard(self._heard, HEARTBEAT_TIMEOUT_S)
                     self.devices.enabled = True
                 while not self._stop.is_set():
                     for channel, payload in self._notifications(conn):
+                        if channel == HEARTBEAT_CHANNEL:
+                            if payload == self._beat:
+                                self._heard = time.monotonic()
+                                self.devices.heard(self._heard, HEARTBEAT_TIMEOUT_S)
+                            continue
                         if channel == DEVICES_CHANNEL:
                             self.devices.forget(payload)
                             continue
@@ -171,6 +216,11 @@ class Listener(threading.Thread):
                             self.bell.ring(int(payload))
                         except ValueError:
                             pass
+                    if (
+                        self.devices is not None
+                        and time.monotonic() - self._heard > HEARTBEAT_TIMEOUT_S
+                    ):
+                        raise TimeoutError("no heartbeat: the LISTEN connection hangs")
             except Exception as exc:  # the database went away: retry, degraded meanwhile
                 self._devices_off()
                 self.bell.listening = False

@@ -55,6 +55,12 @@ REENTRY_PASSBACK = "reentry_passback"  # re-entry ticket admitted elsewhere whil
 REVOKED_ADMITTED = "revoked_admitted"  # admitted after a refund, cancellation or revocation
 TRANSFERRED_ADMITTED = "transferred_admitted"  # the old code admitted after a transfer
 KINDS = (DOUBLE_ENTRY, REENTRY_PASSBACK, REVOKED_ADMITTED, TRANSFERRED_ADMITTED)
+# A scan id already stored for another scan (another device's, ticket or direction).
+REUSED = "scan_id_reused"
+REUSED_TEXT = (
+    "This scan id was already used for another scan: send each new scan with a new scan id "
+    "(only a retry of the same scan may send the same one again)."
+)
 _MAX_CHAIN = 20  # transfers of transfers followed at most this deep
 _CHUNK = 500
 _SCAN_FIELDS = tuple(Scan.__dataclass_fields__)
@@ -73,8 +79,13 @@ def ingest(
     batch: list[dict[str, Any]],
     now: float,
     gate: str | None = None,
+    reused: list[str] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Store new scans (idempotent by scan_id); returns (accepted ids, duplicates).
+
+    A duplicate is a resend: the stored scan under that id is this device's, of the same
+    kind, direction and ticket (or code). Any other scan under a stored id is neither stored
+    nor called a duplicate (the device would take it as stored): its id goes to ``reused``.
 
     Locks (issue 16: uploads at several replicas at once), in this order so no two uploads
     wait on each other in a cycle:
@@ -101,16 +112,30 @@ def ingest(
         foreign = set(named) - _lock_chain(conn, event_id, named)
     else:  # SQLite's write transactions already run one at a time: nothing to lock
         foreign = _foreign(conn, event_id, named)
-    seen: set[str] = set()
+    seen: dict[str, _Stored] = {}
     for chunk in _chunks(ids):
-        seen.update(conn.execute(_SEEN, {"ids": list(chunk)}).scalars())
+        seen.update((r.scan_id, _Stored(*r)) for r in conn.execute(_SEEN, {"ids": list(chunk)}))
     accepted, duplicates, rows = [], [], []
     for s in batch:
         sid = s["scan_id"]
+        ticket_id = s.get("ticket_id")
+        if ticket_id is not None and int(ticket_id) in foreign:
+            ticket_id = None
+        this = _Stored(
+            sid,
+            uploader,
+            s.get("kind") or "scan",
+            s.get("direction"),
+            None if ticket_id is None else int(ticket_id),
+            s.get("code_hash"),
+        )
         if sid in seen:
-            duplicates.append(sid)
+            if _same_scan(seen[sid], this):
+                duplicates.append(sid)
+            elif reused is not None:
+                reused.append(sid)
             continue
-        seen.add(sid)  # the same id twice in one batch: the first wins
+        seen[sid] = this  # the same id twice in one batch: the first wins
         accepted.append(sid)
         row = {
             **{k: s.get(k) for k in _SCAN_FIELDS},
@@ -123,8 +148,7 @@ def ingest(
             "server_at": float(s["at"]) + float(s.get("clock_offset") or 0.0),
             "received_at": now,
         }
-        if row["ticket_id"] is not None and int(row["ticket_id"]) in foreign:
-            row["ticket_id"] = None
+        row["ticket_id"] = this.ticket_id
         if gate:
             row["gate"] = gate
         rows.append(row)
@@ -149,7 +173,15 @@ def ingest(
             raced = [r["scan_id"] for r in rows if r["scan_id"] not in stored]
             if raced:
                 accepted = [sid for sid in accepted if sid in stored]
-                duplicates += raced
+                # A resend, or another scan under that id (told apart as above); the state
+                # was derived with these scans in it: derived again from what is stored.
+                there = {r.scan_id: _Stored(*r) for r in conn.execute(_SEEN, {"ids": raced})}
+                for sid in raced:
+                    if sid in there and _same_scan(there[sid], seen[sid]):
+                        duplicates.append(sid)
+                    elif reused is not None:
+                        reused.append(sid)
+                recompute(conn, event_id, touched, now)
     return accepted, duplicates
 
 
@@ -168,7 +200,41 @@ def lock_tickets_of(conn: Connection, event_id: int, batches: Iterable[list[dict
 
 # Statements built once (building a SQLAlchemy statement costs more CPU than running it;
 # compiled forms are cached by SQLAlchemy either way). Measured by bench/bench_server.py.
-_SEEN = select(scans.c.scan_id).where(scans.c.scan_id.in_(bindparam("ids", expanding=True)))
+_SEEN = select(
+    scans.c.scan_id,
+    scans.c.device_id,
+    scans.c.kind,
+    scans.c.direction,
+    scans.c.ticket_id,
+    scans.c.code_hash,
+).where(scans.c.scan_id.in_(bindparam("ids", expanding=True)))
+
+
+class _Stored(NamedTuple):
+    """What tells a resent scan from another scan sent under a stored scan id."""
+
+    scan_id: str
+    device_id: str
+    kind: str
+    direction: str
+    ticket_id: int | None
+    code_hash: str | None
+
+
+def _same_scan(stored: _Stored, sent: _Stored) -> bool:
+    """The same device's scan of the same kind, direction and ticket (a code when none)."""
+    if (stored.device_id, stored.kind, stored.direction) != (
+        sent.device_id,
+        sent.kind,
+        sent.direction,
+    ):
+        return False
+    stored_ticket = None if stored.ticket_id is None else int(stored.ticket_id)
+    if stored_ticket != sent.ticket_id:
+        return False
+    return sent.ticket_id is not None or stored.code_hash == sent.code_hash
+
+
 _TICKETS = (
     select(
         tickets.c.id,

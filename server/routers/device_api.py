@@ -11,14 +11,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import func, select
 
 from core.manifest import build_page
 from server import changelog, keyring, mesh, push, reconcile, reports_data
 from server.deps import DbDep, DeviceDep, SettingsDep
 from server.errors import ApiError
-from server.fields import MAX_TICKET_ID
+from server.fields import MAX_TICKET_ID, PlainText, refuse_controls
 from server.schema import scans
 
 router = APIRouter(prefix="/v1/device", tags=["device"])
@@ -41,11 +41,13 @@ class ScanIn(BaseModel):
     at: float = Field(ge=0, le=2**33, allow_inf_nan=False)
     clock_offset: float = Field(0.0, ge=-(10**8), le=10**8, allow_inf_nan=False)
     kind: Literal["scan", "annul"] = "scan"
-    gate: str | None = Field(None, max_length=200, pattern=r"^[^\x00]*$")
-    staff: str | None = Field(None, max_length=200, pattern=r"^[^\x00]*$")
+    gate: PlainText | None = None  # printable, as every name reports show
+    staff: PlainText | None = None
     ticket_id: int | None = Field(None, ge=1, le=MAX_TICKET_ID)
     code_hash: str | None = Field(None, max_length=32, pattern=r"^[0-9a-f]*$")
-    override_reason: str | None = Field(None, max_length=500, pattern=r"^[^\x00]*$")
+    override_reason: Annotated[str | None, AfterValidator(refuse_controls)] = Field(
+        None, max_length=500, pattern=r"^[^\x00]*$"
+    )
     annuls: str | None = Field(None, max_length=36, pattern=r"^[0-9a-fA-F-]*$")
     # Store and forward (issue 15): another device's scan carried by this one, as its origin
     # signed it (core/mesh_scan.py). Filed under the origin only if the signature verifies.
@@ -111,6 +113,7 @@ def upload_scans(
         if relayed:  # several ingests in one transaction: every ticket lock first (deadlocks)
             batches = [data, *(b for _gate, b in relayed.values())]
             reconcile.lock_tickets_of(conn, device.event_id, batches)
+        reused: list[str] = []  # ids already taken by another scan: neither kept nor "sent"
         accepted, duplicates = reconcile.ingest(
             conn,
             event_id=device.event_id,
@@ -118,6 +121,7 @@ def upload_scans(
             batch=data,
             now=now,
             gate=device.gate,
+            reused=reused,
         )
         for origin, (gate, batch_of_origin) in sorted(relayed.items()):
             more, dups = reconcile.ingest(
@@ -127,11 +131,16 @@ def upload_scans(
                 batch=batch_of_origin,
                 now=now,
                 gate=gate,
+                reused=reused,
             )
             accepted += more
             duplicates += dups
     if accepted:  # ingest announced them to every replica (at commit); this one, now
         request.app.state.bell.ring(device.event_id)
+    refused += [
+        {"scan_id": sid, "error": reconcile.REUSED, "message": reconcile.REUSED_TEXT}
+        for sid in reused
+    ]
     answer = {"accepted": accepted, "duplicates": duplicates, "server_time": now}
     if refused:
         answer["refused"] = refused

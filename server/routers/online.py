@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select
 from core.media import FORMATS, MediumProblem
 from server import online
 from server.errors import ApiError
+from server.fields import PlainText
 from server.schema import organizer_tokens
 from server.security import token_hash
 
@@ -40,7 +41,7 @@ class ValidateIn(BaseModel):
 
 class OnlineScanIn(ValidateIn):
     scan_id: str = Field(pattern=_UUID)  # the device's own: a retry sends the same one
-    staff: str | None = Field(None, max_length=200, pattern=r"^[^\x00]*$")
+    staff: PlainText | None = None  # printable: logs and reports show it
 
 
 def _refs(request: Request) -> online.References:
@@ -119,6 +120,16 @@ def scan_code(body: OnlineScanIn, request: Request) -> dict:
     # requests; only what must be read under the ticket's lock waits for the transaction.
     with online.timings.phase("scan.read"), db.read() as conn:
         door = _door(request, conn)
+        if door.role != "door":
+            # A box office hands tickets out; letting people in is a gate's job, and a scan
+            # with no gate would count at none (docs/server.md "Online validation").
+            raise ApiError(
+                403,
+                "not_a_door",
+                "Only a door can record scans: this device is paired as a box office. "
+                "Pair a device at a gate to scan people in (a box office may still check a "
+                "code with /v1/device/validate).",
+            )
         req = online.ScanRequest(
             door=door,
             scan_id=body.scan_id.lower(),
@@ -145,6 +156,8 @@ def scan_code(body: OnlineScanIn, request: Request) -> dict:
     recorder = online.recorder_of(request.app.state, db, _refs(request))
     with online.timings.phase("scan.wait"):  # queued, decided, stored, committed
         result = recorder.submit(req)
+    if result.get("error") == online.REUSED:
+        raise ApiError(409, online.REUSED, online.REUSED_TEXT)
     if not result.get("duplicate"):
         request.app.state.bell.ring(door.event_id)
     if door.last_seen is None or now - door.last_seen > _TOUCH_S:

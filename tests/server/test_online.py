@@ -91,3 +91,69 @@ def test_bad_requests_are_plain_errors(srv, event):
     with srv.client(srv.organizer_token) as organizer:
         r = organizer.post("/v1/device/validate", json={"code": "x"})
         assert r.status_code == 403
+
+
+def test_control_characters_in_staff_are_refused_in_words(srv, event):
+    """ESC[2J in a staff name would clear the terminal of whoever reads the log or report:
+    refused on the online scan and on kiosk uploads, as broadcast acknowledgements refuse it."""
+    one, _two = event["devices"]
+    ticket = event["demo"]["tickets"][2]
+    for staff in ("\x1b[2J", "Ana\x07", "x\x7fy", "\u202eAna", "Ana\nBo"):
+        r = one.post(
+            "/v1/device/scan",
+            json={"code": ticket["code"], "scan_id": str(uuid.uuid4()), "staff": staff},
+        )
+        assert r.status_code == 422, r.text
+        assert "control character" in r.json()["message"] and "staff" in r.json()["message"]
+    me = one.get("/v1/device/me").json()
+    scan = {
+        "scan_id": str(uuid.uuid4()),
+        "device_id": me["device_id"],
+        "direction": "entry",
+        "verdict": "admit",
+        "reason": "ok",
+        "at": 1.0,
+        "ticket_id": ticket["ticket_id"],
+    }
+    for field in ("staff", "gate", "override_reason"):
+        r = one.post("/v1/device/scans", json={"scans": [{**scan, field: "a\x1b[2Jb"}]})
+        assert r.status_code == 422, r.text
+        assert "control character" in r.json()["message"] and field in r.json()["message"]
+    assert srv.stats(event["demo"]["event"]["id"])["scans"] == 0
+    # printable names, accents and all, still pass
+    assert _scan(one, ticket["code"], staff="Zoë Ó Briain")["verdict"] == "admit"
+
+
+def test_a_body_that_is_not_json_is_refused_in_plain_words(srv, event):
+    one, _two = event["devices"]
+    for route in ("/v1/device/scan", "/v1/device/validate", "/v1/device/scans"):
+        r = one.post(route, content=b'{"code": "x",', headers={"content-type": "application/json"})
+        assert r.status_code == 422, r.text
+        assert r.json() == {
+            "error": "invalid_request",
+            "message": "the request body is not valid JSON",
+        }
+    with srv.client(srv.organizer_token) as organizer:
+        r = organizer.post(
+            "/v1/events", content=b"{nope", headers={"content-type": "application/json"}
+        )
+        assert r.status_code == 422 and r.json()["message"] == "the request body is not valid JSON"
+
+
+def test_a_box_office_cannot_record_scans_but_may_check_a_code(srv, event):
+    ev = event["demo"]["event"]["id"]
+    ticket = event["demo"]["tickets"][3]
+    counter = srv.client(
+        srv.pair(srv.pairing_code(ev, None, role="box-office"), "counter")["token"]
+    )
+    try:
+        r = counter.post(
+            "/v1/device/scan", json={"code": ticket["code"], "scan_id": str(uuid.uuid4())}
+        )
+        assert r.status_code == 403, r.text
+        assert r.json()["error"] == "not_a_door" and "box office" in r.json()["message"]
+        checked = counter.post("/v1/device/validate", json={"code": ticket["code"]})
+        assert checked.status_code == 200 and checked.json()["verdict"] == "admit", checked.text
+    finally:
+        counter.close()
+    assert srv.stats(ev)["scans"] == 0

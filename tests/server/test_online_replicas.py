@@ -138,3 +138,90 @@ def test_a_read_again_at_the_other_replica_repeats_the_first_answer(two_replicas
             c.close()
     stats = a.stats(ev)
     assert stats["admitted"] == 2 and stats["scans"] == 3
+
+
+def test_one_scan_id_sent_for_two_scans_at_two_replicas_at_once(two_replicas):
+    """Two devices send one scan id for two tickets at two replicas at the same moment: one is
+    stored and answered, the other refused (409); never two answers for one stored scan."""
+    a, b = two_replicas
+    demo = a.demo_event(tickets=2 * 8)
+    ev = demo["event"]["id"]
+    one = a.client(a.pair(a.pairing_code(ev, "Main"), "lane-1")["token"])
+    two = b.client(b.pair(b.pairing_code(ev, "Main"), "lane-2")["token"])
+    pairs = list(zip(demo["tickets"][0::2], demo["tickets"][1::2], strict=True))
+    try:
+        for x, y in pairs:
+            sid = str(uuid.uuid4())
+            barrier = threading.Barrier(2)
+            got: list = [None, None]
+
+            def send(i: int, client, ticket: dict, sid=sid, barrier=barrier, got=got) -> None:
+                barrier.wait()
+                got[i] = client.post(
+                    "/v1/device/scan", json={"code": ticket["code"], "scan_id": sid}
+                )
+
+            threads = [
+                threading.Thread(target=send, args=(0, one, x)),
+                threading.Thread(target=send, args=(1, two, y)),
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert sorted(r.status_code for r in got) == [200, 409], [r.text for r in got]
+    finally:
+        one.close()
+        two.close()
+    stats = a.stats(ev)  # each answer's ticket, and only it, is inside
+    assert stats["scans"] == len(pairs) and stats["inside"] == len(pairs)
+
+
+def test_one_scan_id_uploaded_for_two_scans_at_two_replicas_at_once(two_replicas):
+    """Kiosk uploads likewise: one scan id uploaded by two devices for two tickets at two
+    replicas at once; one is kept, the other refused (never acknowledged as a duplicate), and
+    only the kept scan's ticket counts."""
+    a, b = two_replicas
+    demo = a.demo_event(tickets=2 * 8)
+    ev = demo["event"]["id"]
+    doors = [s.pair(s.pairing_code(ev, "Main"), f"kiosk-{i}") for i, s in enumerate((a, b))]
+    clients = [s.client(d["token"]) for s, d in zip((a, b), doors, strict=True)]
+    pairs = list(zip(demo["tickets"][0::2], demo["tickets"][1::2], strict=True))
+    try:
+        for x, y in pairs:
+            sid = str(uuid.uuid4())
+            barrier = threading.Barrier(2)
+            got: list = [None, None]
+
+            def send(i: int, ticket: dict, sid=sid, barrier=barrier, got=got) -> None:
+                scan = {
+                    "scan_id": sid,
+                    "device_id": doors[i]["device_id"],
+                    "direction": "entry",
+                    "verdict": "admit",
+                    "reason": "ok",
+                    "at": time.time(),
+                    "ticket_id": ticket["ticket_id"],
+                }
+                barrier.wait()
+                got[i] = clients[i].post("/v1/device/scans", json={"scans": [scan]})
+
+            threads = [
+                threading.Thread(target=send, args=(0, x)),
+                threading.Thread(target=send, args=(1, y)),
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            answers = [r.json() for r in got]
+            assert all(r.status_code == 200 for r in got), answers
+            assert sorted(len(j["accepted"]) for j in answers) == [0, 1], answers
+            assert all(j["duplicates"] == [] for j in answers), answers
+            loser = next(j for j in answers if not j["accepted"])
+            assert loser["refused"][0]["error"] == "scan_id_reused", answers
+    finally:
+        for c in clients:
+            c.close()
+    stats = a.stats(ev)
+    assert stats["scans"] == len(pairs) and stats["inside"] == len(pairs)

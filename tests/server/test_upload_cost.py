@@ -107,6 +107,7 @@ def test_a_sign_in_read_before_a_change_is_not_kept():
     notification must not put the old sign-in back in the cache (``generation``)."""
     cache = DeviceCache()
     cache.enabled = True
+    cache.heard(time.monotonic(), 60.0)  # the LISTEN connection delivers its heartbeats
     door = Device("d1", 1, "door", "Main", "door", "active")
     before = cache.generation  # the look-up starts: reads the row (still active) ...
     cache.forget("d1")  # ... the revocation's notification arrives ...
@@ -115,4 +116,7 @@ def test_a_sign_in_read_before_a_change_is_not_kept():
     cache.put("digest", door, 0.0, cache.generation)  # a look-up after the change is kept
     assert cache.get("digest") == (door, 0.0)
     cache.enabled = False  # the LISTEN connection is down: nothing is trusted
+    assert cache.get("digest") is None
+    cache.enabled = True
+    cache.heard(time.monotonic() - 120.0, 60.0)  # a heartbeat overdue: off by itself
     assert cache.get("digest") is None
