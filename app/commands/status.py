@@ -48,7 +48,11 @@ def collect(store: Store) -> dict:
         "refused": [{"error": c, "message": m, "scans": n} for c, m, n in sync.refused],
         "refused_message": sync.refused_error,
         "last_sync_at": state.last_sync_at,
-        "last_error": sync.last_error,
+        "last_error": sync.last_error,  # English, for logs and scripts
+        # its catalogue key and params ("" when recorded as plain words): the report words
+        # it in the kiosk's language
+        "last_error_key": sync.last_error_key,
+        "last_error_params": sync.last_error_params,
         "revoked": sync.revoked,
         # "<unix time> <revoked|retention>" once guest and staff names were erased
         "personal_data_erased": state.personal_data_erased_at,
@@ -160,7 +164,9 @@ def report_lines(info: dict, lang: str) -> list[tuple[str, str]]:
         key = "clock_behind" if off > 0 else "clock_ahead"
         lines.append((pad["clock"], t(key, seconds=f"{abs(off):.0f}")))
     if info["last_error"]:
-        lines.append((pad["last_error"], info["last_error"]))
+        key = info.get("last_error_key")
+        why = messages.text(key, lang, **info["last_error_params"]) if key else info["last_error"]
+        lines.append((pad["last_error"], why))
     peers = info["mesh_peers"]
     linked = t("gates_linked", n=len(peers)) + (":" if peers else "")
     lines.append((pad["gates_linked"], linked))

@@ -24,7 +24,7 @@ from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QFontDatabase, QRawFont
+from PySide6.QtGui import QFont, QFontDatabase, QRawFont, QTextLayout, QTextOption
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -117,6 +117,9 @@ def _truncated(widget: QWidget, what: str, text: str) -> str | None:
             needed = widget.heightForWidth(widget.width())
             if needed > widget.height() + 1:
                 return f"wraps to {needed} px in {widget.height()} px"
+            widest = _widest_wrapped_line(widget, text, room.width())
+            if widest > room.width() + 1:  # a word wider than the label: Qt cuts it
+                return f"a wrapped line of {widest} px in {room.width()} px"
             return None
         wide = max(fm.horizontalAdvance(line) for line in text.split("\n"))
         if wide > room.width() + 1:
@@ -140,6 +143,27 @@ def _truncated(widget: QWidget, what: str, text: str) -> str | None:
         need, has = widget.tabSizeHint(i).width(), widget.tabRect(i).width()
         return f"tab needs {need} px, has {has} px" if need > has + 1 else None
     return None
+
+
+def _widest_wrapped_line(widget: QLabel, text: str, width: int) -> int:
+    """The widest line of ``text`` wrapped at word boundaries in ``width`` px, as a wrapped
+    QLabel lays it out: a word longer than the width overflows its line (and is cut)."""
+    widest = 0
+    for paragraph in text.split("\n"):
+        layout = QTextLayout(paragraph, widget.font())
+        option = QTextOption()
+        option.setWrapMode(QTextOption.WrapMode.WordWrap)
+        option.setTextDirection(widget.layoutDirection())
+        layout.setTextOption(option)
+        layout.beginLayout()
+        while True:
+            line = layout.createLine()
+            if not line.isValid():
+                break
+            line.setLineWidth(width)
+            widest = max(widest, int(line.naturalTextWidth()))
+        layout.endLayout()
+    return widest
 
 
 _FONTS: list[QRawFont] = []
@@ -215,8 +239,11 @@ class Audit:
                 else:
                     words = _plain(text)
                     as_english = self.english.get(place) == text
+                    inside = [e for e in _sentences(whole) if e in words]
                     if words in whole or any(p.fullmatch(words) for p in patterns):
                         problems.append(f"{where}: untranslated")
+                    elif inside:  # an English sentence inside a translated text
+                        problems.append(f"{where}: untranslated {inside[0]!r} inside")
                     elif as_english and _words_of_its_own(text, lang):
                         problems.append(f"{where}: untranslated (as in English)")
                 cut = _truncated(w, what, text)
@@ -230,6 +257,11 @@ class Audit:
                 gone = _missing_glyphs(w, text)
                 if gone:
                     problems.append(f"{where}: no glyph for {gone!r}")
+
+
+def _sentences(whole: set[str]) -> list[str]:
+    """The English texts long enough to spot inside another text: four words or more."""
+    return [e for e in whole if len(e.split()) >= 4 and len(e) >= 20]
 
 
 _VERDICT_LABELS = {"headline", "holder", "detail", "reason", "note"}
@@ -298,14 +330,31 @@ def test_every_door_state_in_every_language(qtbot, kiosk_factory, tickets):
                 audit(window, lang, kind.upper(), english)
                 _shot(window, f"door_{kind}_{lang}")
 
-            # The status strip: offline with scans waiting, and a camera lost.
-            offline = replace(calm, online=False, paired=True, pending_uploads=3, last_error=None)
+            # The status strip: offline with scans waiting and why (the error sync recorded:
+            # English words, its key for every other language), and a camera lost. The
+            # badge and the top bar must not clip, at 1400 px and on a 1280 px screen.
+            offline = replace(
+                calm,
+                online=False,
+                paired=True,
+                pending_uploads=3,
+                last_error=messages.text("sync.unreachable", "en"),
+                last_error_key="sync.unreachable",
+                last_error_params={},
+            )
             window.sync_bridge.status_changed.emit(offline)
             window.camera_bridge.state_changed.emit("usb0", "lost", "")
             _settle(qtbot)
             assert "offline" in window.status_strip.problems
             audit(window, lang, "status strip", english)
             _shot(window, f"door_status_{lang}")
+            window.resize(1280, 800)
+            _settle(qtbot)
+            audit(window, lang, "status strip 1280", english)
+            _shot(window, f"door_status_1280_{lang}")
+            window.resize(1400, 860)
+            badge = window.badge.detail
+            assert "3" in badge.toolTip() and "\u2026" not in badge.toolTip()
             window.sync_bridge.status_changed.emit(calm)
             window.camera_bridge.state_changed.emit("usb0", "live", "")
             window.verdict.show_ready()

@@ -1,0 +1,51 @@
+"""The CLI's words an outside tester still found in English with GATEHOUSE_LANG or a kiosk
+language set (de, ar, ja): the offline error in ``gatehouse status``, search's statuses,
+counted plurals, and columns padded by what a terminal shows. The real CLI in child
+processes over a real kiosk store."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from core import messages
+from local_db.store import Store
+from sync.errors import record
+from tests.factories import EventFixture
+
+
+def gh(cmd, *args, stdin=None):
+    return subprocess.run([*cmd, *args], input=stdin, capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def kiosk(gatehouse_home, gatehouse_cmd, tmp_path):
+    ev = EventFixture()
+    ev.ticket(tier=1, holder="Asha Rao")
+    path = ev.write(tmp_path / "manifest.ghm")
+    fingerprint = ev.manifest_key.public.fingerprint()
+    out = gh(gatehouse_cmd, "import-manifest", str(path), "--expect-key", fingerprint)
+    assert out.returncode == 0, out.stderr
+    return gatehouse_home
+
+
+def _language(home, lang: str) -> None:
+    (home / "config.toml").write_text(f'language = "{lang}"\n', encoding="utf-8")
+
+
+@pytest.mark.parametrize("lang", ["de", "ar", "ja"])
+def test_status_words_the_offline_error_in_the_kiosks_language(kiosk, gatehouse_cmd, lang):
+    with Store(kiosk / "kiosk.sqlite") as store:
+        store.update_state(last_error=record("sync.unreachable"), online=False)
+    english = messages.text("sync.unreachable", "en")
+    out = gh(gatehouse_cmd, "status")
+    assert english in out.stdout  # English reads as before
+    _language(kiosk, lang)
+    out = gh(gatehouse_cmd, "status")
+    assert out.returncode == 0, out.stderr
+    assert english not in out.stdout
+    assert messages.text("sync.unreachable", lang) in out.stdout
+    # scripts keep the English words (and now the key to word them)
+    out = gh(gatehouse_cmd, "status", "--json")
+    assert english in out.stdout and '"last_error_key": "sync.unreachable"' in out.stdout
