@@ -12,7 +12,7 @@ import json
 
 from app.checkin import NoTicketList, open_checkin
 from app.cli import CommandError, json_flag, kiosk_language
-from app.search import search_rows
+from app.search import search_rows, status_words
 from core import messages
 from core.names import fold, split_words
 from local_db.store import MIN_QUERY_CHARS
@@ -57,7 +57,7 @@ def run(args) -> int:
         for row in found:
             print(
                 f"{row['number']}  {row['holder'] or messages.text('cli.no_name', lang)}"
-                f"  {row['tier']}  {row['status']}",
+                f"  {row['tier']}  {status_words(row['status'], lang)}",
                 flush=True,
             )
     return 0 if found else 1

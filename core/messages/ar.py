@@ -1062,4 +1062,8 @@ TEXTS = {
     "dashboard.broadcast.not_sent": "لم تُرسل: {problem}",
     # wallet-fix
     "reason.phone_replaced": "أزال المنظِّم التذكرة من هذا الهاتف: لا تسمح بالدخول واستدعِ مشرفًا",
+    # lang4
+    "search.status.not_scanned": "لم يُمسح",
+    "search.status.inside": "في الداخل",
+    "search.status.used": "مستخدَم",
 }

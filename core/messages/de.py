@@ -974,4 +974,8 @@ TEXTS = {
     "dashboard.broadcast.not_sent": "Nicht gesendet: {problem}",
     # wallet-fix
     "reason.phone_replaced": "Der Veranstalter hat das Ticket von diesem Handy entfernt: nicht einlassen, Schichtleitung rufen",
+    # lang4
+    "search.status.not_scanned": "nicht gescannt",
+    "search.status.inside": "drinnen",
+    "search.status.used": "benutzt",
 }

@@ -935,4 +935,8 @@ TEXTS = {
     "dashboard.broadcast.not_sent": "Not sent: {problem}",
     # wallet-fix
     "reason.phone_replaced": "This phone was taken off the ticket by the organizer: do not let it in, ask a supervisor",
+    # lang4
+    "search.status.not_scanned": "not scanned",
+    "search.status.inside": "inside",
+    "search.status.used": "used",
 }

@@ -950,4 +950,8 @@ TEXTS = {
     "dashboard.broadcast.not_sent": "No se envió: {problem}",
     # wallet-fix
     "reason.phone_replaced": "El organizador quitó esta entrada de este teléfono: no deje pasar, llame a un supervisor",
+    # lang4
+    "search.status.not_scanned": "sin escanear",
+    "search.status.inside": "dentro",
+    "search.status.used": "usada",
 }

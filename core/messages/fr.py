@@ -955,4 +955,8 @@ TEXTS = {
     "dashboard.broadcast.not_sent": "Non envoyé : {problem}",
     # wallet-fix
     "reason.phone_replaced": "L'organisateur a retiré le billet de ce téléphone : ne laissez pas entrer, appelez un responsable",
+    # lang4
+    "search.status.not_scanned": "non scanné",
+    "search.status.inside": "à l'intérieur",
+    "search.status.used": "utilisé",
 }

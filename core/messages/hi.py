@@ -945,4 +945,8 @@ TEXTS = {
     "dashboard.broadcast.not_sent": "नहीं भेजा गया: {problem}",
     # wallet-fix
     "reason.phone_replaced": "आयोजक ने यह टिकट इस फ़ोन से हटा दिया है: अंदर न जाने दें, सुपरवाइज़र को बुलाएँ",
+    # lang4
+    "search.status.not_scanned": "स्कैन नहीं हुआ",
+    "search.status.inside": "अंदर",
+    "search.status.used": "इस्तेमाल हो चुका",
 }

@@ -962,4 +962,8 @@ TEXTS = {
     "dashboard.broadcast.not_sent": "Non inviato: {problem}",
     # wallet-fix
     "reason.phone_replaced": "L'organizzatore ha tolto il biglietto da questo telefono: non faccia entrare, chiami un responsabile",
+    # lang4
+    "search.status.not_scanned": "non scansionato",
+    "search.status.inside": "dentro",
+    "search.status.used": "usato",
 }

@@ -913,4 +913,8 @@ TEXTS = {
     "dashboard.broadcast.not_sent": "送信できませんでした：{problem}",
     # wallet-fix
     "reason.phone_replaced": "主催者がこのスマートフォンからチケットを外しました：入場させず、責任者を呼んでください",
+    # lang4
+    "search.status.not_scanned": "未読み取り",
+    "search.status.inside": "入場中",
+    "search.status.used": "使用済み",
 }

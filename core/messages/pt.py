@@ -950,4 +950,8 @@ TEXTS = {
     "dashboard.broadcast.not_sent": "Não enviada: {problem}",
     # wallet-fix
     "reason.phone_replaced": "O organizador tirou o ingresso deste celular: não deixe entrar, chame um supervisor",
+    # lang4
+    "search.status.not_scanned": "não lido",
+    "search.status.inside": "dentro",
+    "search.status.used": "usado",
 }

@@ -915,4 +915,8 @@ TEXTS = {
     "dashboard.broadcast.not_sent": "未发送：{problem}",
     # wallet-fix
     "reason.phone_replaced": "主办方已将门票从这部手机上移除：请勿放行，并联系主管",
+    # lang4
+    "search.status.not_scanned": "未扫码",
+    "search.status.inside": "在场内",
+    "search.status.used": "已使用",
 }

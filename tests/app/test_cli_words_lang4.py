@@ -49,3 +49,16 @@ def test_status_words_the_offline_error_in_the_kiosks_language(kiosk, gatehouse_
     # scripts keep the English words (and now the key to word them)
     out = gh(gatehouse_cmd, "status", "--json")
     assert english in out.stdout and '"last_error_key": "sync.unreachable"' in out.stdout
+
+
+@pytest.mark.parametrize("lang", ["de", "ar", "ja"])
+def test_search_words_a_tickets_status_in_the_kiosks_language(kiosk, gatehouse_cmd, lang):
+    out = gh(gatehouse_cmd, "search", "asha")
+    assert out.returncode == 0 and out.stdout.rstrip().endswith("  not scanned"), out.stdout
+    _language(kiosk, lang)
+    out = gh(gatehouse_cmd, "search", "asha")
+    assert out.returncode == 0, out.stderr
+    assert "not scanned" not in out.stdout
+    assert out.stdout.rstrip().endswith(messages.text("search.status.not_scanned", lang))
+    out = gh(gatehouse_cmd, "search", "asha", "--json")
+    assert '"status": "not scanned"' in out.stdout  # scripts keep the code

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QTabBar,
+    QTableView,
     QWidget,
 )
 
@@ -98,6 +99,15 @@ def _texts(widget: QWidget) -> list[tuple[QWidget, str, str]]:
         return [(widget, "group", widget.title())]
     if isinstance(widget, QTabBar):
         return [(widget, f"tab {i}", widget.tabText(i)) for i in range(widget.count())]
+    if isinstance(widget, QTableView) and widget.model() is not None:
+        # the cells people read (a search's status column: "not scanned" stayed English)
+        model = widget.model()
+        return [
+            (widget, f"cell {r} {c}", str(model.index(r, c).data() or ""))
+            for r in range(min(model.rowCount(), 20))
+            for c in range(model.columnCount())
+            if not widget.isColumnHidden(c) and not widget.isRowHidden(r)
+        ]
     if isinstance(widget, QHeaderView) and widget.model() is not None:
         model, across = widget.model(), widget.orientation()
         count = model.columnCount() if across == Qt.Orientation.Horizontal else model.rowCount()
