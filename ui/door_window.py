@@ -36,6 +36,7 @@ from ui.cards import CardReaderBridge
 from ui.counts import CountsPanel
 from ui.door_actions import DoorActions
 from ui.door_status import DoorStatus
+from ui.i18n import language
 from ui.shell import WindowShell
 from ui.sounds import SoundBoard
 from ui.verdict_panel import VerdictPanel
@@ -313,7 +314,9 @@ class DoorWindow(WindowShell):
         if isinstance(exc, CannotRecord):
             self.cannot_record(exc)
             return
-        if isinstance(exc, NoTicketList | UnknownGate):
+        if isinstance(exc, NoTicketList):
+            text = exc.words(language())
+        elif isinstance(exc, UnknownGate):
             text = str(exc)
         else:
             log.error("check failed: %r", exc)

@@ -353,11 +353,16 @@ def _need_positive(value: int | None, what: str) -> None:
         raise CommandError(f"{what} cannot be negative")
 
 
-_ENTRY_WORDS = {
-    "single": "single entry",
-    "reentry": "re-entry allowed",
-    "unlimited": "unlimited entries",
-}
+def _entry_words(entry: str) -> str:
+    """single / reentry / unlimited in the organizer's words (an unknown code as it is)."""
+    if entry in ("single", "reentry", "unlimited"):
+        return says(f"admin.entry.{entry}")
+    return entry
+
+
+def _codes_word(codes: str | None) -> str:
+    codes = codes or "any"
+    return says(f"admin.codes.{codes}") if codes in ("any", "rotating") else codes
 
 
 # -- times -----------------------------------------------------------------------------------
@@ -433,8 +438,13 @@ def _window_end(ts: int | None, zone: str | None) -> str:
 
 def _hours_text(row: dict, zone: str | None) -> str:
     if row.get("opens_at") is None and row.get("closes_at") is None:
-        return "no hours of its own"
-    return f"opens {_show(row.get('opens_at'), zone)}, closes {_show(row.get('closes_at'), zone)}"
+        return says("admin.no_hours")
+    opens, closes = _show(row.get("opens_at"), zone), _show(row.get("closes_at"), zone)
+    return says("admin.hours", opens=opens, closes=closes)
+
+
+def _rescan_word(action: str) -> str:
+    return says(f"admin.rescan.{action}") if action in ("admit", "reject") else action
 
 
 def _hours_body(args, zone: str | None, body: dict, edit: bool) -> None:
@@ -575,7 +585,7 @@ def _rescan_body(args, body: dict, edit: bool) -> None:
 
 def _codes_words(tier: dict) -> str:
     if tier.get("codes") == "rotating":
-        return "; tickets on a phone enter with the phone's changing code only"
+        return "; " + says("admin.tier_rotating")
     return ""
 
 
@@ -597,8 +607,13 @@ def tier_create(args) -> int:
     _print(
         args,
         tier,
-        f"Tier {tier['id']} created: {tier['name']} "
-        f"({_ENTRY_WORDS.get(tier['entry'], tier['entry'])})" + _codes_words(tier),
+        says(
+            "admin.tier_created",
+            id=tier["id"],
+            name=tier["name"],
+            entry=_entry_words(tier["entry"]),
+        )
+        + _codes_words(tier),
     )
     return 0
 
@@ -607,8 +622,15 @@ def tier_list(args) -> int:
     with _client(args) as c:
         tiers = c.call("GET", f"/v1/events/{c.event_id(args.event)}/tiers")
     lines = [
-        f"{t['id']:>4}  {t['name']}  {t['taken']}/{t['capacity'] or '-'}  {t['entry']}"
-        f"  codes: {t.get('codes') or 'any'}"
+        says(
+            "admin.tier_line",
+            id=f"{t['id']:>4}",
+            name=t["name"],
+            taken=t["taken"],
+            capacity=t["capacity"] or "-",
+            entry=_entry_words(t["entry"]),
+            codes=_codes_word(t.get("codes")),
+        )
         for t in tiers
     ]
     _print(args, tiers, "\n".join(lines) or says("admin.no_tiers"))
@@ -642,11 +664,16 @@ def tier_edit(args) -> int:
     _print(
         args,
         tier,
-        f"Tier {tier['id']} changed: {tier['name']}, "
-        f"{_ENTRY_WORDS.get(tier['entry'], tier['entry'])}, "
-        f"{_hours_text(tier, ev.get('timezone'))}, more than "
-        f"{limit if limit is not None else 3} scans a minute: "
-        f"{tier.get('rescan_action') or 'admit'} and flag" + _codes_words(tier),
+        says(
+            "admin.tier_changed",
+            id=tier["id"],
+            name=tier["name"],
+            entry=_entry_words(tier["entry"]),
+            hours=_hours_text(tier, ev.get("timezone")),
+            limit=limit if limit is not None else 3,
+            action=_rescan_word(tier.get("rescan_action") or "admit"),
+        )
+        + _codes_words(tier),
     )
     return 0
 
@@ -1020,8 +1047,13 @@ def device_allocate(args) -> int:
             json={"tier": tier, "seats": args.seats},
         )
     lines = [
-        f"{r['tier_name']}: keep {r['target']} walk-up seats, {r['held']} held now,"
-        f" {r['used']} sold"
+        says(
+            "admin.allocation_line",
+            tier=r["tier_name"],
+            target=r["target"],
+            held=r["held"],
+            used=r["used"],
+        )
         for r in rows
     ]
     _print(args, rows, "\n".join(lines))

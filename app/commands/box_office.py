@@ -281,10 +281,11 @@ def cashup(args) -> int:
         counts = messages.text(
             "cli.cashup_line", lang, sales=f"{ln.sales:>4}", tickets=f"{ln.tickets:>4}"
         )
-        print(f"  {ln.staff:<16} {ln.method:<6} {counts} {money(ln.amount_cents):>10}")
+        method = method_name(ln.method, lang)
+        print(f"  {ln.staff:<16} {method:<6} {counts} {money(ln.amount_cents):>10}")
     everyone = messages.text("cli.all_staff", lang)
     for method, cents in report.by_method.items():
-        print(f"  {everyone:<16} {method:<6} {money(cents):>32}")
+        print(f"  {everyone:<16} {method_name(method, lang):<6} {money(cents):>32}")
     drawer = money(report.cash_in_drawer_cents)
     print(
         "  "

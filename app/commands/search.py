@@ -48,7 +48,7 @@ def run(args) -> int:
             svc._ensure_ready()
             found = search_rows(svc.store, query, args.limit)
     except NoTicketList as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(exc.words(lang)) from None
     if args.json:
         print(json.dumps({"query": query, "tickets": found}, ensure_ascii=False), flush=True)
     elif not found:

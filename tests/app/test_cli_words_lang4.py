@@ -62,3 +62,42 @@ def test_search_words_a_tickets_status_in_the_kiosks_language(kiosk, gatehouse_c
     assert out.stdout.rstrip().endswith(messages.text("search.status.not_scanned", lang))
     out = gh(gatehouse_cmd, "search", "asha", "--json")
     assert '"status": "not scanned"' in out.stdout  # scripts keep the code
+
+
+@pytest.mark.parametrize("lang", ["de", "ar", "ja"])
+def test_admin_and_kiosk_refusals_in_the_chosen_language(gatehouse_cmd, gatehouse_home, lang):
+    """No server, no token, a server that is down, a kiosk with no ticket list: the person
+    at the keyboard reads why in the language asked for (GATEHOUSE_LANG)."""
+    import os
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cases = [
+        ({"GATEHOUSE_SERVER": "", "GATEHOUSE_TOKEN": "t"}, ["admin", "event", "list"],
+         "admin.no_server", {}),
+        ({"GATEHOUSE_SERVER": f"http://127.0.0.1:{port}", "GATEHOUSE_TOKEN": ""},
+         ["admin", "event", "list"], "admin.no_token", {}),
+        ({"GATEHOUSE_SERVER": f"http://127.0.0.1:{port}", "GATEHOUSE_TOKEN": "t"},
+         ["admin", "event", "list"], "admin.unreachable", None),
+        ({}, ["check", "ABC"], "checkin.no_ticket_list", {}),
+    ]  # fmt: skip
+    for env, argv, key, params in cases:
+        said = {}
+        for chosen in ("en", lang):
+            environ = {**os.environ, "GATEHOUSE_LANG": chosen, **env}
+            done = subprocess.run(
+                [*gatehouse_cmd, *argv], capture_output=True, text=True, timeout=60, env=environ
+            )
+            assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+            said[chosen] = done.stderr
+        if params is None:  # the server's address and the network's words are filled in
+            english = messages.text(key, "en", server="§", problem="§").split("§")[0]
+            pieces = messages.text(key, lang, server="§", problem="§").split("§")
+            theirs = max(pieces, key=len)
+            assert english in said["en"] and english not in said[lang], said
+            assert theirs.strip() and theirs in said[lang], said
+        else:
+            assert messages.text(key, "en") in said["en"]
+            assert messages.text(key, lang) in said[lang], said[lang]
