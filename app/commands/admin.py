@@ -795,7 +795,7 @@ def tickets_issue(args) -> int:
     _print(
         args,
         {"tickets": issued, "csv": str(out / "tickets.csv")},
-        says("admin.tickets_issued", count=len(issued), csv=out / "tickets.csv", folder=out),
+        says("admin.tickets_issued_n", n=len(issued), csv=out / "tickets.csv", folder=out),
     )
     return 0
 

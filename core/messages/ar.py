@@ -930,9 +930,7 @@ TEXTS = {
     "doctor.failing_disk": "تتعذّر قراءة {path} أو الكتابة فيه لأن القرص معطوب أو ممتلئ أو للقراءة فقط ({problem}): أصلح القرص أولاً (انظر فحص القرص). لا تستعِد الجهاز ولا تحذفه ولا تُعِد إعداده: مجلد بياناته يحوي عمليات مسح لم تُرفع بعد.",
     "doctor.no_list": "لم تُحمّل قائمة تذاكر: زامِن مع الخادم أو شغّل `gatehouse import-manifest`",
     "doctor.list_stale": "قائمة التذاكر رقم {seq} ({tickets} تذكرة) عمرها {hours} ساعة: لا تُعرف هنا الاستردادات والتحويلات منذ ذلك الحين؛ زامِن أو استورد ملف بيان حديثاً",
-    "doctor.list_ok": "قائمة التذاكر رقم {seq}، {tickets} تذكرة{age}",
     "doctor.list_age": "، عمرها {minutes} دقيقة",
-    "doctor.waiting": "{scans} عملية مسح و{sales} عملية بيع بانتظار الرفع",
     "doctor.nothing_waiting": "لا شيء بانتظار الرفع",
     "doctor.refused": {
         "zero": "رفض الخادم {n} عملية مسح: {why}. تبقى على هذا الجهاز ولا يُعاد إرسالها تلقائياً: انظر 'Refused scans' في docs/sync.md",
@@ -960,7 +958,6 @@ TEXTS = {
     "doctor.files": "الإعدادات {config}، البيانات {data}، قاعدة البيانات {database}، السجلات {logs}",
     "doctor.not_created": "{path} (لم يُنشأ بعد)",
     "doctor.crashed": "تعطّل الفحص: {problem}",
-    "admin.tickets_issued": "التذاكر الصادرة: {count}. {csv} وصورة PNG لرمز QR لكل تذكرة في {folder}",
     "admin.cannot_write_tickets": "تتعذّر كتابة التذاكر في {folder}: {problem}",
     "admin.tickets_imported": "التذاكر المستوردة: {imported} ({names} بالاسم فقط)؛ المتخطّاة: {skipped}؛ الأخطاء: {errors}.",
     "admin.import_line": "السطر {line}: {problem}",
@@ -1112,4 +1109,9 @@ TEXTS = {
     "admin.no_hours": "لا مواعيد خاصة بها",
     "admin.hours": "تفتح {opens}، تغلق {closes}",
     "admin.tier_line": "{id}  {name}  {taken}/{capacity}  {entry}  الرموز: {codes}",
+    "doctor.list_ok_n": {"zero": "قائمة التذاكر رقم {seq}، {n} تذكرة{age}", "one": "قائمة التذاكر رقم {seq}، تذكرة واحدة ({n}){age}", "two": "قائمة التذاكر رقم {seq}، تذكرتان ({n}){age}", "few": "قائمة التذاكر رقم {seq}، {n} تذاكر{age}", "many": "قائمة التذاكر رقم {seq}، {n} تذكرة{age}", "other": "قائمة التذاكر رقم {seq}، {n} تذكرة{age}"},
+    "doctor.scans_n": {"zero": "{n} عملية مسح", "one": "عملية مسح واحدة ({n})", "two": "عمليتا مسح ({n})", "few": "{n} عمليات مسح", "many": "{n} عملية مسح", "other": "{n} عملية مسح"},
+    "doctor.sales_n": {"zero": "{n} عملية بيع", "one": "عملية بيع واحدة ({n})", "two": "عمليتا بيع ({n})", "few": "{n} عمليات بيع", "many": "{n} عملية بيع", "other": "{n} عملية بيع"},
+    "doctor.waiting_both": "{scans} و{sales} بانتظار الرفع",
+    "admin.tickets_issued_n": {"zero": "صدرت {n} تذكرة: {csv} وصورة PNG لرمز QR لكل تذكرة في {folder}", "one": "صدرت تذكرة واحدة ({n}): {csv} وصورة PNG لرمز QR الخاص بها في {folder}", "two": "صدرت تذكرتان ({n}): {csv} وصورة PNG لرمز QR لكل تذكرة في {folder}", "few": "صدرت {n} تذاكر: {csv} وصورة PNG لرمز QR لكل تذكرة في {folder}", "many": "صدرت {n} تذكرة: {csv} وصورة PNG لرمز QR لكل تذكرة في {folder}", "other": "صدرت {n} تذكرة: {csv} وصورة PNG لرمز QR لكل تذكرة في {folder}"},
 }

@@ -846,9 +846,7 @@ TEXTS = {
     "doctor.failing_disk": "{path} lässt sich nicht lesen oder schreiben, weil der Datenträger defekt, voll oder schreibgeschützt ist ({problem}): reparieren Sie zuerst den Datenträger (siehe Prüfung disk). Terminal nicht wiederherstellen, löschen oder neu einrichten: sein Datenordner enthält noch nicht hochgeladene Scans.",
     "doctor.no_list": "keine Ticketliste geladen: mit dem Server synchronisieren oder `gatehouse import-manifest` ausführen",
     "doctor.list_stale": "Ticketliste Nr. {seq} ({tickets} Tickets) ist {hours} Std. alt: Erstattungen und Übertragungen seitdem sind hier unbekannt; synchronisieren oder ein aktuelles Manifest importieren",
-    "doctor.list_ok": "Ticketliste Nr. {seq}, {tickets} Tickets{age}",
     "doctor.list_age": ", {minutes} Min. alt",
-    "doctor.waiting": "{scans} Scans und {sales} Verkäufe warten auf das Hochladen",
     "doctor.nothing_waiting": "nichts wartet auf das Hochladen",
     "doctor.refused": {
         "one": "{n} Scan vom Server abgelehnt: {why}. Er bleibt auf diesem Terminal und wird nicht von selbst erneut gesendet: siehe 'Refused scans' in docs/sync.md",
@@ -872,7 +870,6 @@ TEXTS = {
     "doctor.files": "Konfiguration {config}, Daten {data}, Datenbank {database}, Protokolle {logs}",
     "doctor.not_created": "{path} (noch nicht angelegt)",
     "doctor.crashed": "Prüfung abgestürzt: {problem}",
-    "admin.tickets_issued": "Tickets ausgestellt: {count}. {csv} und je ein QR-PNG in {folder}",
     "admin.cannot_write_tickets": "die Tickets lassen sich nicht nach {folder} schreiben: {problem}",
     "admin.tickets_imported": "Importierte Tickets: {imported} ({names} nur mit Namen); übersprungen: {skipped}; Fehler: {errors}.",
     "admin.import_line": "Zeile {line}: {problem}",
@@ -1024,4 +1021,9 @@ TEXTS = {
     "admin.no_hours": "keine eigenen Zeiten",
     "admin.hours": "öffnet {opens}, schließt {closes}",
     "admin.tier_line": "{id}  {name}  {taken}/{capacity}  {entry}  Codes: {codes}",
+    "doctor.list_ok_n": {"one": "Ticketliste Nr. {seq}, {n} Ticket{age}", "other": "Ticketliste Nr. {seq}, {n} Tickets{age}"},
+    "doctor.scans_n": {"one": "{n} Scan", "other": "{n} Scans"},
+    "doctor.sales_n": {"one": "{n} Verkauf", "other": "{n} Verkäufe"},
+    "doctor.waiting_both": "{scans} und {sales} warten auf das Hochladen",
+    "admin.tickets_issued_n": {"one": "{n} Ticket ausgestellt: {csv} und sein QR-PNG in {folder}", "other": "{n} Tickets ausgestellt: {csv} und je ein QR-PNG in {folder}"},
 }

@@ -807,9 +807,7 @@ TEXTS = {
     "doctor.failing_disk": "{path} cannot be read or written because the disk is failing, full or read-only ({problem}): fix the disk first (see the disk check). Do not restore, delete or set up the kiosk again: its data folder holds scans not yet uploaded.",
     "doctor.no_list": "no ticket list loaded: sync with the server or run `gatehouse import-manifest`",
     "doctor.list_stale": "ticket list seq {seq} ({tickets} tickets) is {hours} h old: refunds and transfers since then are not known here; sync or import a fresh manifest",
-    "doctor.list_ok": "ticket list seq {seq}, {tickets} tickets{age}",
     "doctor.list_age": ", {minutes} min old",
-    "doctor.waiting": "{scans} scans and {sales} sales waiting to upload",
     "doctor.nothing_waiting": "nothing waiting to upload",
     "doctor.refused": {
         "one": "{n} scan refused by the server: {why}. They are kept on this kiosk and not retried on their own: see 'Refused scans' in docs/sync.md",
@@ -833,7 +831,6 @@ TEXTS = {
     "doctor.files": "config {config}, data {data}, database {database}, logs {logs}",
     "doctor.not_created": "{path} (not created yet)",
     "doctor.crashed": "check crashed: {problem}",
-    "admin.tickets_issued": "Issued {count} tickets: {csv} and one QR PNG each in {folder}",
     "admin.cannot_write_tickets": "cannot write the tickets into {folder}: {problem}",
     "admin.tickets_imported": "Imported {imported} tickets ({names} names only), skipped {skipped}, {errors} errors.",
     "admin.import_line": "line {line}: {problem}",
@@ -985,4 +982,9 @@ TEXTS = {
     "admin.no_hours": "no hours of its own",
     "admin.hours": "opens {opens}, closes {closes}",
     "admin.tier_line": "{id}  {name}  {taken}/{capacity}  {entry}  codes: {codes}",
+    "doctor.list_ok_n": {"one": "ticket list seq {seq}, {n} ticket{age}", "other": "ticket list seq {seq}, {n} tickets{age}"},
+    "doctor.scans_n": {"one": "{n} scan", "other": "{n} scans"},
+    "doctor.sales_n": {"one": "{n} sale", "other": "{n} sales"},
+    "doctor.waiting_both": "{scans} and {sales} waiting to upload",
+    "admin.tickets_issued_n": {"one": "Issued {n} ticket: {csv} and its QR PNG in {folder}", "other": "Issued {n} tickets: {csv} and one QR PNG each in {folder}"},
 }

@@ -822,9 +822,7 @@ TEXTS = {
     "doctor.failing_disk": "{path} no se puede leer ni escribir porque el disco falla, está lleno o es de solo lectura ({problem}): arregle primero el disco (vea la comprobación del disco). No restaure, borre ni vuelva a configurar el quiosco: su carpeta de datos guarda escaneos aún sin subir.",
     "doctor.no_list": "no hay lista de entradas cargada: sincronice con el servidor o ejecute `gatehouse import-manifest`",
     "doctor.list_stale": "la lista de entradas n.º {seq} ({tickets} entradas) tiene {hours} h: aquí no se conocen los reembolsos ni las transferencias posteriores; sincronice o importe un manifiesto reciente",
-    "doctor.list_ok": "lista de entradas n.º {seq}, {tickets} entradas{age}",
     "doctor.list_age": ", de hace {minutes} min",
-    "doctor.waiting": "{scans} escaneos y {sales} ventas pendientes de subir",
     "doctor.nothing_waiting": "nada pendiente de subir",
     "doctor.refused": {
         "one": "{n} escaneo rechazado por el servidor: {why}. Se guarda en este quiosco y no se reintenta solo: vea 'Refused scans' en docs/sync.md",
@@ -848,7 +846,6 @@ TEXTS = {
     "doctor.files": "configuración {config}, datos {data}, base de datos {database}, registros {logs}",
     "doctor.not_created": "{path} (aún no creado)",
     "doctor.crashed": "la comprobación falló: {problem}",
-    "admin.tickets_issued": "Entradas emitidas: {count}. {csv} y un PNG con el QR de cada una en {folder}",
     "admin.cannot_write_tickets": "no se pueden escribir las entradas en {folder}: {problem}",
     "admin.tickets_imported": "Entradas importadas: {imported} ({names} solo con nombre); omitidas: {skipped}; errores: {errors}.",
     "admin.import_line": "línea {line}: {problem}",
@@ -1000,4 +997,9 @@ TEXTS = {
     "admin.no_hours": "sin horario propio",
     "admin.hours": "abre {opens}, cierra {closes}",
     "admin.tier_line": "{id}  {name}  {taken}/{capacity}  {entry}  códigos: {codes}",
+    "doctor.list_ok_n": {"one": "lista de entradas n.º {seq}, {n} entrada{age}", "other": "lista de entradas n.º {seq}, {n} entradas{age}"},
+    "doctor.scans_n": {"one": "{n} escaneo", "other": "{n} escaneos"},
+    "doctor.sales_n": {"one": "{n} venta", "other": "{n} ventas"},
+    "doctor.waiting_both": "{scans} y {sales} pendientes de subir",
+    "admin.tickets_issued_n": {"one": "{n} entrada emitida: {csv} y el PNG con su QR en {folder}", "other": "{n} entradas emitidas: {csv} y un PNG con el QR de cada una en {folder}"},
 }

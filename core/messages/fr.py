@@ -27,6 +27,7 @@ SAME_AS_ENGLISH = frozenset(
         "BroadcastBanner.info",
         "SettingsDialog.volume",  # the same word in this language
         "dashboard.broadcast.col_message",  # lang3: the same word in this language
+        "doctor.scans_n",  # lang4: "1 scan", "2 scans", as the door says it
     }
 )
 
@@ -827,9 +828,7 @@ TEXTS = {
     "doctor.failing_disk": "{path} ne peut être ni lu ni écrit car le disque est défaillant, plein ou en lecture seule ({problem}) : réparez d'abord le disque (voir la vérification du disque). Ne restaurez pas, ne supprimez pas et ne réinstallez pas la borne : son dossier de données contient des scans pas encore envoyés.",
     "doctor.no_list": "aucune liste de billets chargée : synchronisez avec le serveur ou lancez `gatehouse import-manifest`",
     "doctor.list_stale": "la liste de billets n° {seq} ({tickets} billets) date de {hours} h : les remboursements et transferts depuis ne sont pas connus ici ; synchronisez ou importez un manifeste récent",
-    "doctor.list_ok": "liste de billets n° {seq}, {tickets} billets{age}",
     "doctor.list_age": ", datant de {minutes} min",
-    "doctor.waiting": "{scans} scans et {sales} ventes en attente d'envoi",
     "doctor.nothing_waiting": "rien en attente d'envoi",
     "doctor.refused": {
         "one": "{n} scan refusé par le serveur : {why}. Il est gardé sur cette borne et n'est pas renvoyé de lui-même : voir 'Refused scans' dans docs/sync.md",
@@ -853,7 +852,6 @@ TEXTS = {
     "doctor.files": "configuration {config}, données {data}, base de données {database}, journaux {logs}",
     "doctor.not_created": "{path} (pas encore créé)",
     "doctor.crashed": "la vérification a planté : {problem}",
-    "admin.tickets_issued": "Billets émis : {count}. {csv} et un PNG de QR par billet dans {folder}",
     "admin.cannot_write_tickets": "impossible d'écrire les billets dans {folder} : {problem}",
     "admin.tickets_imported": "Billets importés : {imported} ({names} avec le nom seul) ; ignorés : {skipped} ; erreurs : {errors}.",
     "admin.import_line": "ligne {line} : {problem}",
@@ -1005,4 +1003,9 @@ TEXTS = {
     "admin.no_hours": "pas d'horaires propres",
     "admin.hours": "ouvre {opens}, ferme {closes}",
     "admin.tier_line": "{id}  {name}  {taken}/{capacity}  {entry}  codes : {codes}",
+    "doctor.list_ok_n": {"one": "liste de billets n° {seq}, {n} billet{age}", "other": "liste de billets n° {seq}, {n} billets{age}"},
+    "doctor.scans_n": {"one": "{n} scan", "other": "{n} scans"},
+    "doctor.sales_n": {"one": "{n} vente", "other": "{n} ventes"},
+    "doctor.waiting_both": "{scans} et {sales} en attente d'envoi",
+    "admin.tickets_issued_n": {"one": "{n} billet émis : {csv} et le PNG de son QR dans {folder}", "other": "{n} billets émis : {csv} et un PNG de QR par billet dans {folder}"},
 }

@@ -817,9 +817,7 @@ TEXTS = {
     "doctor.failing_disk": "{path} पढ़ा या लिखा नहीं जा सकता क्योंकि डिस्क खराब, भरी हुई या केवल-पढ़ने वाली है ({problem}): पहले डिस्क ठीक करें (डिस्क जाँच देखें)। कियोस्क को रीस्टोर, डिलीट या फिर से सेट अप न करें: उसके डेटा फ़ोल्डर में ऐसे स्कैन हैं जो अभी अपलोड नहीं हुए।",
     "doctor.no_list": "कोई टिकट सूची लोड नहीं: सर्वर से सिंक करें या `gatehouse import-manifest` चलाएँ",
     "doctor.list_stale": "टिकट सूची क्रमांक {seq} ({tickets} टिकट) {hours} घंटे पुरानी है: उसके बाद के रिफ़ंड और ट्रांसफ़र यहाँ पता नहीं हैं; सिंक करें या नया मैनिफ़ेस्ट इम्पोर्ट करें",
-    "doctor.list_ok": "टिकट सूची क्रमांक {seq}, {tickets} टिकट{age}",
     "doctor.list_age": ", {minutes} मिनट पुरानी",
-    "doctor.waiting": "{scans} स्कैन और {sales} बिक्री अपलोड होने के इंतज़ार में",
     "doctor.nothing_waiting": "अपलोड के लिए कुछ बाकी नहीं",
     "doctor.refused": {
         "one": "सर्वर ने {n} स्कैन अस्वीकार किया: {why}। वह इस कियोस्क पर रखा है और अपने आप दोबारा नहीं भेजा जाता: docs/sync.md में 'Refused scans' देखें",
@@ -843,7 +841,6 @@ TEXTS = {
     "doctor.files": "कॉन्फ़िग {config}, डेटा {data}, डेटाबेस {database}, लॉग {logs}",
     "doctor.not_created": "{path} (अभी बना नहीं)",
     "doctor.crashed": "जाँच क्रैश हुई: {problem}",
-    "admin.tickets_issued": "जारी टिकट: {count}। {csv} और हर टिकट का एक QR PNG {folder} में",
     "admin.cannot_write_tickets": "टिकट {folder} में नहीं लिखे जा सकते: {problem}",
     "admin.tickets_imported": "इम्पोर्ट हुए टिकट: {imported} ({names} केवल नाम); छोड़े गए: {skipped}; त्रुटियाँ: {errors}।",
     "admin.import_line": "पंक्ति {line}: {problem}",
@@ -995,4 +992,9 @@ TEXTS = {
     "admin.no_hours": "अपने कोई समय नहीं",
     "admin.hours": "खुलता {opens}, बंद {closes}",
     "admin.tier_line": "{id}  {name}  {taken}/{capacity}  {entry}  कोड: {codes}",
+    "doctor.list_ok_n": {"one": "टिकट सूची क्रमांक {seq}, {n} टिकट{age}", "other": "टिकट सूची क्रमांक {seq}, {n} टिकट{age}"},
+    "doctor.scans_n": {"one": "{n} स्कैन", "other": "{n} स्कैन"},
+    "doctor.sales_n": {"one": "{n} बिक्री", "other": "{n} बिक्रियाँ"},
+    "doctor.waiting_both": "{scans} और {sales} अपलोड होने के इंतज़ार में",
+    "admin.tickets_issued_n": {"one": "{n} टिकट जारी हुआ: {csv} और उसका QR PNG {folder} में", "other": "{n} टिकट जारी हुए: {csv} और हर टिकट का एक QR PNG {folder} में"},
 }

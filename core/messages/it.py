@@ -834,9 +834,7 @@ TEXTS = {
     "doctor.failing_disk": "{path} non si può leggere né scrivere perché il disco è guasto, pieno o in sola lettura ({problem}): sistemi prima il disco (veda il controllo del disco). Non ripristini, cancelli o configuri di nuovo la postazione: la sua cartella dati contiene scansioni non ancora inviate.",
     "doctor.no_list": "nessuna lista dei biglietti caricata: sincronizzi con il server o esegua `gatehouse import-manifest`",
     "doctor.list_stale": "la lista dei biglietti n. {seq} ({tickets} biglietti) ha {hours} h: rimborsi e trasferimenti successivi qui non sono noti; sincronizzi o importi un manifesto aggiornato",
-    "doctor.list_ok": "lista dei biglietti n. {seq}, {tickets} biglietti{age}",
     "doctor.list_age": ", di {minutes} min fa",
-    "doctor.waiting": "{scans} scansioni e {sales} vendite in attesa di invio",
     "doctor.nothing_waiting": "niente in attesa di invio",
     "doctor.refused": {
         "one": "{n} scansione rifiutata dal server: {why}. Resta su questa postazione e non viene ritentata da sola: veda 'Refused scans' in docs/sync.md",
@@ -860,7 +858,6 @@ TEXTS = {
     "doctor.files": "configurazione {config}, dati {data}, database {database}, log {logs}",
     "doctor.not_created": "{path} (non ancora creato)",
     "doctor.crashed": "il controllo si è bloccato: {problem}",
-    "admin.tickets_issued": "Biglietti emessi: {count}. {csv} e un PNG con il QR per ciascuno in {folder}",
     "admin.cannot_write_tickets": "impossibile scrivere i biglietti in {folder}: {problem}",
     "admin.tickets_imported": "Biglietti importati: {imported} ({names} solo con il nome); saltati: {skipped}; errori: {errors}.",
     "admin.import_line": "riga {line}: {problem}",
@@ -1012,4 +1009,9 @@ TEXTS = {
     "admin.no_hours": "nessun orario proprio",
     "admin.hours": "apre {opens}, chiude {closes}",
     "admin.tier_line": "{id}  {name}  {taken}/{capacity}  {entry}  codici: {codes}",
+    "doctor.list_ok_n": {"one": "lista dei biglietti n. {seq}, {n} biglietto{age}", "other": "lista dei biglietti n. {seq}, {n} biglietti{age}"},
+    "doctor.scans_n": {"one": "{n} scansione", "other": "{n} scansioni"},
+    "doctor.sales_n": {"one": "{n} vendita", "other": "{n} vendite"},
+    "doctor.waiting_both": "{scans} e {sales} in attesa di invio",
+    "admin.tickets_issued_n": {"one": "{n} biglietto emesso: {csv} e il PNG del suo QR in {folder}", "other": "{n} biglietti emessi: {csv} e un PNG con il QR per ciascuno in {folder}"},
 }

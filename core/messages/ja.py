@@ -786,9 +786,7 @@ TEXTS = {
     "doctor.failing_disk": "ディスクの故障・容量不足・読み取り専用のため {path} を読み書きできません（{problem}）：まずディスクを直してください（ディスクのチェックを参照）。端末の復元・削除・再設定はしないでください：データフォルダーに未送信のスキャンがあります。",
     "doctor.no_list": "チケットリストが読み込まれていません：サーバーと同期するか、`gatehouse import-manifest` を実行してください",
     "doctor.list_stale": "チケットリスト（通番 {seq}、{tickets} 枚）は {hours} 時間前のものです：その後の払い戻しや譲渡はここでは分かりません。同期するか、新しいマニフェストをインポートしてください",
-    "doctor.list_ok": "チケットリスト（通番 {seq}）、{tickets} 枚{age}",
     "doctor.list_age": "、{minutes} 分前",
-    "doctor.waiting": "未送信：スキャン {scans} 件、販売 {sales} 件",
     "doctor.nothing_waiting": "未送信のものはありません",
     "doctor.refused": {
         "other": "サーバーが拒否したスキャン {n} 件：{why}。この端末に保存され、自動では再送されません：docs/sync.md の 'Refused scans' を参照してください"
@@ -811,7 +809,6 @@ TEXTS = {
     "doctor.files": "設定 {config}、データ {data}、データベース {database}、ログ {logs}",
     "doctor.not_created": "{path}（未作成）",
     "doctor.crashed": "チェックが異常終了しました：{problem}",
-    "admin.tickets_issued": "チケットを {count} 枚発行しました：{csv}、各チケットの QR の PNG は {folder} にあります",
     "admin.cannot_write_tickets": "{folder} にチケットを書き込めません：{problem}",
     "admin.tickets_imported": "インポートしたチケット：{imported} 枚（名前のみ {names} 件）、スキップ：{skipped} 件、エラー：{errors} 件。",
     "admin.import_line": "{line} 行目：{problem}",
@@ -963,4 +960,9 @@ TEXTS = {
     "admin.no_hours": "独自の時間なし",
     "admin.hours": "開始 {opens}、終了 {closes}",
     "admin.tier_line": "{id}  {name}  {taken}/{capacity}  {entry}  コード：{codes}",
+    "doctor.list_ok_n": {"other": "チケットリスト（通番 {seq}）、{n} 枚{age}"},
+    "doctor.scans_n": {"other": "スキャン {n} 件"},
+    "doctor.sales_n": {"other": "販売 {n} 件"},
+    "doctor.waiting_both": "未送信：{scans}、{sales}",
+    "admin.tickets_issued_n": {"other": "チケットを {n} 枚発行しました：{csv}、各チケットの QR の PNG は {folder} にあります"},
 }

@@ -822,9 +822,7 @@ TEXTS = {
     "doctor.failing_disk": "{path} não pode ser lido nem gravado porque o disco está falhando, cheio ou somente leitura ({problem}): conserte o disco primeiro (veja a verificação do disco). Não restaure, apague nem configure o terminal de novo: a pasta de dados dele guarda leituras ainda não enviadas.",
     "doctor.no_list": "nenhuma lista de ingressos carregada: sincronize com o servidor ou rode `gatehouse import-manifest`",
     "doctor.list_stale": "a lista de ingressos nº {seq} ({tickets} ingressos) tem {hours} h: reembolsos e transferências desde então não são conhecidos aqui; sincronize ou importe um manifesto novo",
-    "doctor.list_ok": "lista de ingressos nº {seq}, {tickets} ingressos{age}",
     "doctor.list_age": ", de {minutes} min atrás",
-    "doctor.waiting": "{scans} leituras e {sales} vendas aguardando envio",
     "doctor.nothing_waiting": "nada aguardando envio",
     "doctor.refused": {
         "one": "{n} leitura recusada pelo servidor: {why}. Fica guardada neste terminal e não é reenviada sozinha: veja 'Refused scans' em docs/sync.md",
@@ -848,7 +846,6 @@ TEXTS = {
     "doctor.files": "configuração {config}, dados {data}, banco de dados {database}, registros {logs}",
     "doctor.not_created": "{path} (ainda não criado)",
     "doctor.crashed": "a verificação travou: {problem}",
-    "admin.tickets_issued": "Ingressos emitidos: {count}. {csv} e um PNG com o QR de cada um em {folder}",
     "admin.cannot_write_tickets": "não é possível gravar os ingressos em {folder}: {problem}",
     "admin.tickets_imported": "Ingressos importados: {imported} ({names} só com nome); ignorados: {skipped}; erros: {errors}.",
     "admin.import_line": "linha {line}: {problem}",
@@ -1000,4 +997,9 @@ TEXTS = {
     "admin.no_hours": "sem horário próprio",
     "admin.hours": "abre {opens}, fecha {closes}",
     "admin.tier_line": "{id}  {name}  {taken}/{capacity}  {entry}  códigos: {codes}",
+    "doctor.list_ok_n": {"one": "lista de ingressos nº {seq}, {n} ingresso{age}", "other": "lista de ingressos nº {seq}, {n} ingressos{age}"},
+    "doctor.scans_n": {"one": "{n} leitura", "other": "{n} leituras"},
+    "doctor.sales_n": {"one": "{n} venda", "other": "{n} vendas"},
+    "doctor.waiting_both": "{scans} e {sales} aguardando envio",
+    "admin.tickets_issued_n": {"one": "{n} ingresso emitido: {csv} e o PNG com o QR dele em {folder}", "other": "{n} ingressos emitidos: {csv} e um PNG com o QR de cada um em {folder}"},
 }

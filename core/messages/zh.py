@@ -788,9 +788,7 @@ TEXTS = {
     "doctor.failing_disk": "磁盘故障、已满或只读，无法读写 {path}（{problem}）：请先修好磁盘（见磁盘检查）。不要恢复、删除或重新设置本机：其数据文件夹里有尚未上传的扫描。",
     "doctor.no_list": "未加载票务名单：请与服务器同步，或运行 `gatehouse import-manifest`",
     "doctor.list_stale": "票务名单（序号 {seq}，{tickets} 张票）已有 {hours} 小时：此后的退款和转让本机不知道；请同步或导入新的清单",
-    "doctor.list_ok": "票务名单（序号 {seq}），{tickets} 张票{age}",
     "doctor.list_age": "，{minutes} 分钟前",
-    "doctor.waiting": "待上传：{scans} 条扫描，{sales} 笔销售",
     "doctor.nothing_waiting": "没有待上传的内容",
     "doctor.refused": {
         "other": "服务器拒收了 {n} 条扫描：{why}。它们保留在本机，不会自动重试：见 docs/sync.md 中的 'Refused scans'"
@@ -813,7 +811,6 @@ TEXTS = {
     "doctor.files": "配置 {config}，数据 {data}，数据库 {database}，日志 {logs}",
     "doctor.not_created": "{path}（尚未创建）",
     "doctor.crashed": "检查崩溃：{problem}",
-    "admin.tickets_issued": "已签发 {count} 张门票：{csv}，每张票的二维码 PNG 在 {folder}",
     "admin.cannot_write_tickets": "无法将门票写入 {folder}：{problem}",
     "admin.tickets_imported": "已导入门票：{imported} 张（仅姓名 {names} 条），跳过：{skipped} 条，错误：{errors} 条。",
     "admin.import_line": "第 {line} 行：{problem}",
@@ -965,4 +962,9 @@ TEXTS = {
     "admin.no_hours": "没有单独的时间",
     "admin.hours": "{opens} 开放，{closes} 关闭",
     "admin.tier_line": "{id}  {name}  {taken}/{capacity}  {entry}  码：{codes}",
+    "doctor.list_ok_n": {"other": "票务名单（序号 {seq}），{n} 张票{age}"},
+    "doctor.scans_n": {"other": "{n} 条扫描"},
+    "doctor.sales_n": {"other": "{n} 笔销售"},
+    "doctor.waiting_both": "待上传：{scans}，{sales}",
+    "admin.tickets_issued_n": {"other": "已签发 {n} 张门票：{csv}，每张票的二维码 PNG 在 {folder}"},
 }

@@ -300,7 +300,7 @@ def test_the_english_run_says_what_it_always_said(outputs, venue):
         "the message is empty: write it after the options, in quotes",
         "give either a message to send or --end ID, not both",
         "(info) sent to every gate: Zqx 7",
-        "Issued 1 tickets: ",
+        "Issued 1 ticket: ",
         "Imported ",
         "  line ",
         "Linked: Wristband 04:A1:B2:C3 -> ticket ",

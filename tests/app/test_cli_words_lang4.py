@@ -101,3 +101,28 @@ def test_admin_and_kiosk_refusals_in_the_chosen_language(gatehouse_cmd, gatehous
         else:
             assert messages.text(key, "en") in said["en"]
             assert messages.text(key, lang) in said[lang], said[lang]
+
+
+def _codes(home):
+    with Store(home / "kiosk.sqlite") as store:
+        return [t.ticket_id for t in store.search_tickets("asha", 5)]
+
+
+def test_doctor_counts_are_real_plurals(kiosk, gatehouse_cmd):
+    """ "1 ticket", "1 scan and 0 sales" in English; Arabic's own forms (one, few) by count."""
+    out = gh(gatehouse_cmd, "doctor", "--no-probe")
+    assert ", 1 ticket" in out.stdout and "1 tickets" not in out.stdout, out.stdout
+    assert "nothing waiting to upload" in out.stdout
+    from core.credentials import ticket_number
+
+    number = ticket_number(_codes(kiosk)[0])
+    gh(gatehouse_cmd, "check", number)  # admitted: one scan waits for upload
+    out = gh(gatehouse_cmd, "doctor", "--no-probe")
+    assert "1 scan and 0 sales waiting to upload" in out.stdout, out.stdout
+    _language(kiosk, "ar")
+    out = gh(gatehouse_cmd, "doctor", "--no-probe")
+    assert "تذكرة واحدة" in out.stdout and "عملية مسح واحدة" in out.stdout, out.stdout
+    for _ in range(2):  # refused as already inside: scans all the same
+        gh(gatehouse_cmd, "check", number)
+    out = gh(gatehouse_cmd, "doctor", "--no-probe")
+    assert "3 عمليات مسح" in out.stdout, out.stdout  # 3 to 10 take the plural ("few")
