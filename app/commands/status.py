@@ -7,6 +7,8 @@ import time
 
 from app.cli import json_flag, kiosk_language
 from app.commands.broadcasts import open_rows
+from app.outputs import display_width
+from app.outputs import pad as pad_to
 from app.settings import Settings
 from core import messages
 from local_db import mesh_log
@@ -115,8 +117,8 @@ BROADCASTS_COMMAND = "gatehouse broadcasts; ack ID --staff NAME"
 def _labels(lang: str) -> dict[str, str]:
     """Every label padded to one column: the widest of ``LABELS`` and two spaces."""
     labels = {k: messages.text(f"status.label.{k}", lang) for k in LABELS + NOTICE_LABELS}
-    width = max(len(labels[k]) for k in LABELS) + 2
-    return {k: v.ljust(max(width, len(v) + 2)) for k, v in labels.items()}
+    width = max(display_width(labels[k]) for k in LABELS) + 2  # terminal columns
+    return {k: pad_to(v, max(width, display_width(v) + 2)) for k, v in labels.items()}
 
 
 def report_lines(info: dict, lang: str) -> list[tuple[str, str]]:
@@ -128,7 +130,7 @@ def report_lines(info: dict, lang: str) -> list[tuple[str, str]]:
         return messages.text(f"status.{key}", lang, n=n, **params)
 
     pad = _labels(lang)
-    width = len(pad["device"])
+    width = display_width(pad["device"])
     lines: list[tuple[str, str]] = []
     ev = info["event"]
     gate = info["gate"] or "-"
