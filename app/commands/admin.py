@@ -857,11 +857,35 @@ def tickets_import(args) -> int:
         for e in result["errors"]
     ]
     if result.get("new_tiers"):
-        lines += [t["message"] for t in result["new_tiers"]]
+        lines += [_new_tier_words(t) for t in result["new_tiers"]]
     elif result["tiers_created"]:
         lines.append(says("admin.tiers_created", tiers=", ".join(result["tiers_created"])))
     _print(args, result, "\n".join(lines))
     return 0
+
+
+def _new_tier_words(tier: dict) -> str:
+    """A tier the import created, and whether the gates admit it, in the organizer's words;
+    a server without codes (older) gives its English message."""
+    code, params = tier.get("code"), tier.get("params") or {}
+    if code == "new_tier_everywhere":
+        return says("admin.new_tier_everywhere", tier=repr(params["tier"]))
+    if code == "new_tier_refused":
+        gates = "; ".join(
+            says(
+                "admin.gate_admits_only",
+                gate=g["name"],
+                tiers=", ".join(g["admits"]) or says("admin.no_tier"),
+            )
+            for g in tier["refused_at"]
+        )
+        return says(
+            "admin.new_tier_refused",
+            tier=repr(params["tier"]),
+            gates=gates,
+            command=params["command"],
+        )
+    return tier["message"]
 
 
 def tickets_revoke(args) -> int:

@@ -1114,4 +1114,8 @@ TEXTS = {
     "doctor.sales_n": {"zero": "{n} عملية بيع", "one": "عملية بيع واحدة ({n})", "two": "عمليتا بيع ({n})", "few": "{n} عمليات بيع", "many": "{n} عملية بيع", "other": "{n} عملية بيع"},
     "doctor.waiting_both": "{scans} و{sales} بانتظار الرفع",
     "admin.tickets_issued_n": {"zero": "صدرت {n} تذكرة: {csv} وصورة PNG لرمز QR لكل تذكرة في {folder}", "one": "صدرت تذكرة واحدة ({n}): {csv} وصورة PNG لرمز QR الخاص بها في {folder}", "two": "صدرت تذكرتان ({n}): {csv} وصورة PNG لرمز QR لكل تذكرة في {folder}", "few": "صدرت {n} تذاكر: {csv} وصورة PNG لرمز QR لكل تذكرة في {folder}", "many": "صدرت {n} تذكرة: {csv} وصورة PNG لرمز QR لكل تذكرة في {folder}", "other": "صدرت {n} تذكرة: {csv} وصورة PNG لرمز QR لكل تذكرة في {folder}"},
+    "admin.new_tier_everywhere": "أُنشئت الفئة الجديدة {tier}؛ تسمح بها كل البوابات",
+    "admin.new_tier_refused": "أُنشئت الفئة الجديدة {tier}، لكن لا تسمح بها أي بوابة تحدد فئاتها ({gates}): أضفها بالأمر `{command}`",
+    "admin.gate_admits_only": "{gate} تسمح فقط بـ {tiers}",
+    "admin.no_tier": "لا فئة",
 }

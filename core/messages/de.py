@@ -1026,4 +1026,8 @@ TEXTS = {
     "doctor.sales_n": {"one": "{n} Verkauf", "other": "{n} Verkäufe"},
     "doctor.waiting_both": "{scans} und {sales} warten auf das Hochladen",
     "admin.tickets_issued_n": {"one": "{n} Ticket ausgestellt: {csv} und sein QR-PNG in {folder}", "other": "{n} Tickets ausgestellt: {csv} und je ein QR-PNG in {folder}"},
+    "admin.new_tier_everywhere": "Neue Kategorie {tier} angelegt; jeder Eingang lässt sie ein",
+    "admin.new_tier_refused": "Neue Kategorie {tier} angelegt, aber kein Eingang mit eigener Kategorienliste lässt sie ein ({gates}): hinzufügen mit `{command}`",
+    "admin.gate_admits_only": "{gate} lässt nur {tiers} ein",
+    "admin.no_tier": "keine Kategorie",
 }

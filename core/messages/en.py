@@ -987,4 +987,8 @@ TEXTS = {
     "doctor.sales_n": {"one": "{n} sale", "other": "{n} sales"},
     "doctor.waiting_both": "{scans} and {sales} waiting to upload",
     "admin.tickets_issued_n": {"one": "Issued {n} ticket: {csv} and its QR PNG in {folder}", "other": "Issued {n} tickets: {csv} and one QR PNG each in {folder}"},
+    "admin.new_tier_everywhere": "New tier {tier} was created; every gate admits it",
+    "admin.new_tier_refused": "New tier {tier} was created, but no gate that lists its tiers admits it ({gates}): add it with `{command}`",
+    "admin.gate_admits_only": "{gate} admits only {tiers}",
+    "admin.no_tier": "no tier",
 }

@@ -1002,4 +1002,8 @@ TEXTS = {
     "doctor.sales_n": {"one": "{n} venta", "other": "{n} ventas"},
     "doctor.waiting_both": "{scans} y {sales} pendientes de subir",
     "admin.tickets_issued_n": {"one": "{n} entrada emitida: {csv} y el PNG con su QR en {folder}", "other": "{n} entradas emitidas: {csv} y un PNG con el QR de cada una en {folder}"},
+    "admin.new_tier_everywhere": "Se creó el tipo de entrada nuevo {tier}; todas las puertas lo admiten",
+    "admin.new_tier_refused": "Se creó el tipo de entrada nuevo {tier}, pero ninguna puerta que enumera sus tipos lo admite ({gates}): añádalo con `{command}`",
+    "admin.gate_admits_only": "{gate} solo admite {tiers}",
+    "admin.no_tier": "ningún tipo",
 }

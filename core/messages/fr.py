@@ -1008,4 +1008,8 @@ TEXTS = {
     "doctor.sales_n": {"one": "{n} vente", "other": "{n} ventes"},
     "doctor.waiting_both": "{scans} et {sales} en attente d'envoi",
     "admin.tickets_issued_n": {"one": "{n} billet émis : {csv} et le PNG de son QR dans {folder}", "other": "{n} billets émis : {csv} et un PNG de QR par billet dans {folder}"},
+    "admin.new_tier_everywhere": "Nouvelle catégorie {tier} créée ; toutes les portes l'acceptent",
+    "admin.new_tier_refused": "Nouvelle catégorie {tier} créée, mais aucune porte qui liste ses catégories ne l'accepte ({gates}) : ajoutez-la avec `{command}`",
+    "admin.gate_admits_only": "{gate} n'accepte que {tiers}",
+    "admin.no_tier": "aucune catégorie",
 }

@@ -997,4 +997,8 @@ TEXTS = {
     "doctor.sales_n": {"one": "{n} बिक्री", "other": "{n} बिक्रियाँ"},
     "doctor.waiting_both": "{scans} और {sales} अपलोड होने के इंतज़ार में",
     "admin.tickets_issued_n": {"one": "{n} टिकट जारी हुआ: {csv} और उसका QR PNG {folder} में", "other": "{n} टिकट जारी हुए: {csv} और हर टिकट का एक QR PNG {folder} में"},
+    "admin.new_tier_everywhere": "नई श्रेणी {tier} बनी; हर गेट इसे अंदर आने देता है",
+    "admin.new_tier_refused": "नई श्रेणी {tier} बनी, पर अपनी श्रेणियाँ तय करने वाला कोई गेट इसे अंदर नहीं आने देता ({gates}): इसे `{command}` से जोड़ें",
+    "admin.gate_admits_only": "{gate} सिर्फ़ {tiers} को अंदर आने देता है",
+    "admin.no_tier": "कोई श्रेणी नहीं",
 }

@@ -1014,4 +1014,8 @@ TEXTS = {
     "doctor.sales_n": {"one": "{n} vendita", "other": "{n} vendite"},
     "doctor.waiting_both": "{scans} e {sales} in attesa di invio",
     "admin.tickets_issued_n": {"one": "{n} biglietto emesso: {csv} e il PNG del suo QR in {folder}", "other": "{n} biglietti emessi: {csv} e un PNG con il QR per ciascuno in {folder}"},
+    "admin.new_tier_everywhere": "Creata la nuova categoria {tier}; tutti i varchi la ammettono",
+    "admin.new_tier_refused": "Creata la nuova categoria {tier}, ma nessun varco che elenca le sue categorie la ammette ({gates}): la aggiunga con `{command}`",
+    "admin.gate_admits_only": "{gate} ammette solo {tiers}",
+    "admin.no_tier": "nessuna categoria",
 }

@@ -965,4 +965,8 @@ TEXTS = {
     "doctor.sales_n": {"other": "販売 {n} 件"},
     "doctor.waiting_both": "未送信：{scans}、{sales}",
     "admin.tickets_issued_n": {"other": "チケットを {n} 枚発行しました：{csv}、各チケットの QR の PNG は {folder} にあります"},
+    "admin.new_tier_everywhere": "新しい券種 {tier} を作成しました。すべてのゲートで入場できます",
+    "admin.new_tier_refused": "新しい券種 {tier} を作成しましたが、券種を指定しているゲートではどこも入場できません（{gates}）：`{command}` で追加してください",
+    "admin.gate_admits_only": "{gate} は {tiers} のみ入場可",
+    "admin.no_tier": "券種なし",
 }

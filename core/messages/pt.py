@@ -1002,4 +1002,8 @@ TEXTS = {
     "doctor.sales_n": {"one": "{n} venda", "other": "{n} vendas"},
     "doctor.waiting_both": "{scans} e {sales} aguardando envio",
     "admin.tickets_issued_n": {"one": "{n} ingresso emitido: {csv} e o PNG com o QR dele em {folder}", "other": "{n} ingressos emitidos: {csv} e um PNG com o QR de cada um em {folder}"},
+    "admin.new_tier_everywhere": "Nova categoria {tier} criada; todos os portões a aceitam",
+    "admin.new_tier_refused": "Nova categoria {tier} criada, mas nenhum portão que lista suas categorias a aceita ({gates}): adicione-a com `{command}`",
+    "admin.gate_admits_only": "{gate} só aceita {tiers}",
+    "admin.no_tier": "nenhuma categoria",
 }

@@ -967,4 +967,8 @@ TEXTS = {
     "doctor.sales_n": {"other": "{n} 笔销售"},
     "doctor.waiting_both": "待上传：{scans}，{sales}",
     "admin.tickets_issued_n": {"other": "已签发 {n} 张门票：{csv}，每张票的二维码 PNG 在 {folder}"},
+    "admin.new_tier_everywhere": "已新建票种 {tier}；所有入口都放行",
+    "admin.new_tier_refused": "已新建票种 {tier}，但列出票种的入口都不放行它（{gates}）：请用 `{command}` 添加",
+    "admin.gate_admits_only": "{gate} 只放行 {tiers}",
+    "admin.no_tier": "无票种",
 }
