@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+import unicodedata
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
@@ -43,6 +44,26 @@ from ui.verdict_panel import VerdictPanel
 from ui.wedge import WedgeFilter
 
 log = logging.getLogger(__name__)
+
+_WORD_JOINER = "\u2060"
+
+
+def _whole_words(text: str) -> str:
+    """``text`` with a word joiner between two characters of a script written without
+    spaces (Japanese, Chinese): Qt may break such a line between any two of them, and a
+    wrapped top bar showed "ゲー" on one line and "ト Main" on the next. The spaces (and the
+    top bar's " · ") stay where a line may break."""
+    out = []
+    for i, ch in enumerate(text):
+        if i and _unspaced(ch) and _unspaced(text[i - 1]):
+            out.append(_WORD_JOINER)
+        out.append(ch)
+    return "".join(out)
+
+
+def _unspaced(ch: str) -> bool:
+    return ch.isalpha() and unicodedata.east_asian_width(ch) in ("W", "F")
+
 
 REFRESH_MS = 2000  # counts pick up peer scans from the sync feed at this pace
 
@@ -202,7 +223,7 @@ class DoorWindow(WindowShell):
         bits = [info.event_name if info and info.event_name else "Gatehouse"]
         if gate:
             bits.append(self.tr("Gate %1").replace("%1", gate))
-        self.where.setText("  \u00b7  ".join(bits))
+        self.where.setText("  \u00b7  ".join(_whole_words(b) for b in bits))
         self.direction_label.setVisible(self.pages.currentIndex() == 2)  # door page only
         exit_mode = self.direction == "exit"
         self.direction_label.setText(self.tr("EXIT") if exit_mode else self.tr("ENTRY"))

@@ -551,7 +551,7 @@ TEXTS = {
     "SearchDialog.nobody_found_check_the_spelling_or": "لم يُعثر على أحد. تحقّق من الإملاء أو الرقم.",
     # -- SettingsDialog -----------------------------------------------------------------------
     "SettingsDialog.kiosk_settings": "إعدادات الجهاز",
-    "SettingsDialog.one_camera_per_line_0_dev": "كاميرا في كل سطر: 0، /dev/video2، rtsp://...",
+    "SettingsDialog.one_camera_per_line_0_dev": "كاميرا في كل سطر: \u20660\u2069، \u2066/dev/video2\u2069، \u2066rtsp://...\u2069",  # lang4: LTR runs isolated
     "SettingsDialog.as_paired": "كما في الإقران",
     "SettingsDialog.play_a_sound_for_every_verdict": "شغّل صوتاً مع كل نتيجة",
     "SettingsDialog.cameras": "الكاميرات",

@@ -18,6 +18,7 @@ headline laid out right to left. Screens land in test-output/ui/languages/ for r
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import replace
@@ -269,6 +270,56 @@ class Audit:
                     problems.append(f"{where}: no glyph for {gone!r}")
 
 
+def _breaks_inside_words(label: QLabel, width: int) -> list[str]:
+    """Where ``label``'s lines, wrapped in ``width`` px, break between two characters of a
+    word written without spaces (Japanese, Chinese: "ゲー" / "ト Main"): the two characters,
+    per break."""
+    text = label.text()
+    layout = QTextLayout(text, label.font())
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WordWrap)
+    layout.setTextOption(option)
+    layout.beginLayout()
+    starts = []
+    while (line := layout.createLine()).isValid():
+        line.setLineWidth(width)
+        starts.append(line.textStart())
+    layout.endLayout()
+
+    def unspaced(ch: str) -> bool:
+        return ch.isalpha() and unicodedata.east_asian_width(ch) in ("W", "F")
+
+    seen = text.replace("\u2060", "")  # word joiners are not characters one reads
+    found = []
+    for start in starts[1:]:
+        before = text[:start].replace("\u2060", "")
+        if before and len(before) < len(seen):
+            pair = before[-1] + seen[len(before)]
+            if unspaced(pair[0]) and unspaced(pair[1]):
+                found.append(pair)
+    return found
+
+
+def _ltr_runs_kept(text: str, font: QFont) -> bool:
+    """Each Latin run of ``text`` ("/dev/video2", "rtsp://...") keeps its left-to-right
+    order when ``text`` is laid out right to left: the x of each position inside the run
+    grows (the Unicode bidi algorithm gives a leading "/" or a trailing ":" to the Arabic
+    around it unless the run is isolated, and "/dev" shows as "dev/")."""
+    layout = QTextLayout(text, font)
+    option = QTextOption()
+    option.setTextDirection(Qt.LayoutDirection.RightToLeft)
+    layout.setTextOption(option)
+    layout.beginLayout()
+    line = layout.createLine()
+    line.setLineWidth(4000)
+    layout.endLayout()
+    for m in re.finditer(r"[A-Za-z0-9/:.]{3,}", text):
+        xs = [line.cursorToX(i)[0] for i in range(m.start() + 1, m.end())]
+        if any(a >= b for a, b in itertools.pairwise(xs)):
+            return False
+    return True
+
+
 def _sentences(whole: set[str]) -> list[str]:
     """The English texts long enough to spot inside another text: four words or more."""
     return [e for e in whole if len(e.split()) >= 4 and len(e) >= 20]
@@ -362,6 +413,9 @@ def test_every_door_state_in_every_language(qtbot, kiosk_factory, tickets):
             _settle(qtbot)
             audit(window, lang, "status strip 1280", english)
             _shot(window, f"door_status_1280_{lang}")
+            # the top bar wraps on a narrow screen: never inside a word ("ゲー" / "ト Main")
+            inside = [_breaks_inside_words(window.where, w) for w in range(60, 400, 6)]
+            assert not any(inside), (lang, window.where.text(), inside)
             window.resize(1400, 860)
             badge = window.badge.detail
             assert "3" in badge.toolTip() and "\u2026" not in badge.toolTip()
@@ -384,6 +438,9 @@ def test_every_door_state_in_every_language(qtbot, kiosk_factory, tickets):
             settings = window.actions.current
             _settle(qtbot)
             audit(settings, lang, "settings", english)
+            if lang == "ar":  # "/dev/video2, rtsp://..." read left to right inside Arabic
+                hint = settings.cameras.placeholderText()
+                assert _ltr_runs_kept(hint, settings.cameras.font()), hint
             _shot(settings, f"door_settings_{lang}")
             window.actions.close_current()
 
