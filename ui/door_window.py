@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +41,7 @@ from ui.door_status import DoorStatus
 from ui.i18n import language
 from ui.shell import WindowShell
 from ui.sounds import SoundBoard
+from ui.sync_badge import ElidedLabel
 from ui.verdict_panel import VerdictPanel
 from ui.wedge import WedgeFilter
 
@@ -145,9 +147,14 @@ class DoorWindow(WindowShell):
         self.where.setWordWrap(True)
         self.direction_label = QLabel()
         self.direction_label.setObjectName("direction")
-        self.who = QLabel()
+        # One line, ended with "…" when the bar is narrow (the whole name in its tooltip):
+        # wrapped, Qt cut "Signed in: Door Demo" at its edge in Arabic ("oor"), a word
+        # mixing directions laid out wider than the line Qt had measured for it.
+        self.who = ElidedLabel()
+        self.who.setObjectName("who")
         self.who.setStyleSheet(f"color: {theme.MUTED}; font-size: 20px;")
-        self.who.setWordWrap(True)
+        self.who.setMinimumWidth(80)
+        self.who.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         bar = QHBoxLayout()
         bar.addWidget(self.where)
         bar.addSpacing(16)
@@ -233,9 +240,9 @@ class DoorWindow(WindowShell):
             " padding: 2px 14px; border-radius: 6px;"
         )
         if self.staff is not None:
-            self.who.setText(self.tr("Signed in: %1").replace("%1", self.staff.name))
+            self.who.set_full_text(self.tr("Signed in: %1").replace("%1", self.staff.name))
         else:
-            self.who.setText("")
+            self.who.set_full_text("")
 
     # -- pages ---------------------------------------------------------------------------
     def _page_shown(self, name: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -68,6 +68,17 @@ class ElidedLabel(QLabel):
         self.full = text
         self.setToolTip(text)
         self._elide()
+
+    def sizeHint(self) -> QSize:
+        # the whole text's width (the shown text may be elided), so a layout with room
+        # gives the label all of it again
+        hint = super().sizeHint()
+        m = self.contentsMargins()
+        wide = self.fontMetrics().horizontalAdvance(self.full) + m.left() + m.right() + 2
+        return QSize(max(hint.width(), wide), hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.minimumWidth(), super().minimumSizeHint().height())
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

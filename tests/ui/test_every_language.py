@@ -416,6 +416,17 @@ def test_every_door_state_in_every_language(qtbot, kiosk_factory, tickets):
             # the top bar wraps on a narrow screen: never inside a word ("ゲー" / "ト Main")
             inside = [_breaks_inside_words(window.where, w) for w in range(60, 400, 6)]
             assert not any(inside), (lang, window.where.text(), inside)
+            # the tester's window and staff name: the top bar cuts no word ("Ɔoor" in Arabic)
+            signed_in = window.staff
+            window.staff = replace(signed_in, name="Door Demo")
+            window._render_top_bar()
+            window.resize(960, 540)
+            _settle(qtbot)
+            for label in (window.where, window.who):
+                cut = _truncated(label, "label", label.text())
+                assert cut is None, (lang, label.text(), cut)
+            window.staff = signed_in
+            window._render_top_bar()
             window.resize(1400, 860)
             badge = window.badge.detail
             assert "3" in badge.toolTip() and "\u2026" not in badge.toolTip()
