@@ -15,8 +15,19 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from app.cli import CommandError
+from app.cli import CommandError, organizer_language
 from app.settings import server_from_env
+from core import messages
+
+# A looked-up thing's kind (the code's word) to its catalogue noun: lookup.kind(s).<key>.
+_KIND_KEYS = {
+    "event": "event",
+    "tier": "tier",
+    "gate": "gate",
+    "staff member": "staff",
+    "reservation": "reservation",
+    "device": "device",
+}
 
 
 def _is_local(host: str) -> bool:
@@ -52,10 +63,11 @@ class AdminClient:
     def __init__(self, server: str | None, token: str | None, timeout: float = 120.0):
         server = server or server_from_env()
         token = token or os.environ.get("GATEHOUSE_TOKEN")
+        lang = organizer_language()
         if not server:
-            raise CommandError("no server given: use --server URL or set GATEHOUSE_SERVER")
+            raise CommandError(messages.text("admin.no_server", lang))
         if not token:
-            raise CommandError("no organizer token: use --token or set GATEHOUSE_TOKEN")
+            raise CommandError(messages.text("admin.no_token", lang))
         self.server = server.rstrip("/")
         warning = plaintext_warning(self.server)
         if warning:
@@ -80,7 +92,11 @@ class AdminClient:
         try:
             r = self._http.request(method, path, **kw)
         except httpx.HTTPError as exc:
-            raise CommandError(f"cannot reach the server at {self.server}: {exc}") from None
+            raise CommandError(
+                messages.text(
+                    "admin.unreachable", organizer_language(), server=self.server, problem=exc
+                )
+            ) from None
         if r.status_code >= 400:
             try:
                 body = r.json()
@@ -106,24 +122,20 @@ class AdminClient:
         return self.event(ref)["id"]
 
     def tier(self, event_id: int, ref: str) -> dict:
-        return resolve(
-            "tier", ref, self.cached(f"/v1/events/{event_id}/tiers"), where=f"Event {event_id}"
-        )
+        return resolve("tier", ref, self.cached(f"/v1/events/{event_id}/tiers"), event=event_id)
 
     def tier_id(self, event_id: int, ref: str) -> int:
         return self.tier(event_id, ref)["id"]
 
     def gate(self, event_id: int, ref: str) -> dict:
-        return resolve(
-            "gate", ref, self.cached(f"/v1/events/{event_id}/gates"), where=f"Event {event_id}"
-        )
+        return resolve("gate", ref, self.cached(f"/v1/events/{event_id}/gates"), event=event_id)
 
     def staff(self, event_id: int, ref: str) -> dict:
         return resolve(
             "staff member",
             ref,
             self.cached(f"/v1/events/{event_id}/staff"),
-            where=f"Event {event_id}",
+            event=event_id,
         )
 
     def reservation(self, event_id: int, ref: str) -> dict:
@@ -136,7 +148,7 @@ class AdminClient:
         by_code = [r for r in rows if r["id"] == code]
         if by_code:  # a code is unique; a six-letter name that is no code is read as a name
             return by_code[0]
-        return resolve("reservation", ref, rows, where=f"Event {event_id}")
+        return resolve("reservation", ref, rows, event=event_id)
 
     def device(self, ref: str, event_id: int | None = None) -> dict:
         """By device id (or its first 8+ characters, as reports print it) or by name; without
@@ -149,8 +161,7 @@ class AdminClient:
             for e in events
             for d in self.cached(f"/v1/events/{e}/devices")
         ]
-        where = f"Event {event_id}" if event_id is not None else ""
-        return resolve("device", ref, rows, where=where, id_prefix=8)
+        return resolve("device", ref, rows, event=event_id, id_prefix=8)
 
 
 def _describe(kind: str, item: dict) -> str:
@@ -171,16 +182,30 @@ def _matches(ref: str, items: list[dict], id_prefix: int | None) -> list[dict]:
 
 
 def resolve(
-    kind: str, ref: str, items: list[dict], *, where: str = "", id_prefix: int | None = None
+    kind: str,
+    ref: str,
+    items: list[dict],
+    *,
+    event: int | None = None,
+    id_prefix: int | None = None,
+    lang: str | None = None,
 ) -> dict:
     """The one item that ``ref`` names: its id, or its name (case-insensitive).
 
     A name that is also another item's id, or a name two items share, is ambiguous: the error
-    lists the candidates and, for each, a reference that names it alone.
+    lists the candidates and, for each, a reference that names it alone. ``event``: the event
+    the items belong to (said in the error); ``lang``: the error's language (the organizer's
+    when not given; a kiosk command passes the kiosk's).
     """
+    lang = lang or organizer_language()
+    noun = _KIND_KEYS.get(kind, "event")
+    words = {
+        "kind": messages.text(f"lookup.kind.{noun}", lang),
+        "kinds": messages.text(f"lookup.kinds.{noun}", lang),
+    }
     ref = ref.strip()
     if not ref:
-        raise CommandError(f"give a {kind} id or name")
+        raise CommandError(messages.text("lookup.give_ref", lang, kind=words["kind"]))
     if ref.startswith("#") and len(ref) > 1:
         # "#12" is always the id: scripts that hold ids are not broken by a name made of digits
         found = [i for i in items if str(i["id"]).casefold() == ref[1:].strip().casefold()]
@@ -191,12 +216,14 @@ def resolve(
         return found[0]
     if not found:
         known = ", ".join(f"{i['id']} {i['name']}" for i in items[:12])
-        more = f" and {len(items) - 12} more" if len(items) > 12 else ""
-        scope = f"{where} has no {kind} with that id or name" if where else "no such id or name"
-        if not where:
-            scope = f"no {kind} has that id or name"
-        listing = f" ({kind}s: {known}{more})" if items else f" (no {kind}s yet)"
-        raise CommandError(f"{kind.capitalize()} {ref} not found: {scope}{listing}")
+        if len(items) > 12:
+            known = messages.text("lookup.and_more", lang, known=known, n=len(items) - 12)
+        key = "lookup.not_found_in" if event is not None else "lookup.not_found"
+        key += "" if items else "_none"
+        title = words["kind"][:1].upper() + words["kind"][1:]
+        raise CommandError(
+            messages.text(key, lang, kind_title=title, ref=ref, event=event, known=known, **words)
+        )
     options = []
     for item in found:
         unique = [

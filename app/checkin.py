@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from core import credentials, media, rotating
+from core import credentials, media, messages, rotating
 from core.credentials import code_hash, ticket_number
 from core.media import MediumProblem as MediumProblem  # raised by check_media, caught from here
 from core.media import MediumRecord
@@ -55,6 +55,15 @@ _MAX_TRANSFERS = 20  # a chain of transfers longer than this is a loop or a bug:
 
 class NoTicketList(Exception):
     """The kiosk cannot decide yet (no manifest): a message for IT, not a verdict."""
+
+    KEY = "checkin.no_ticket_list"
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or messages.text(self.KEY))
+
+    def words(self, lang: str) -> str:
+        """The message in ``lang`` (the exception's own text is English, for logs)."""
+        return messages.text(self.KEY, lang)
 
 
 class TooLateToUndo(ValueError):
@@ -198,10 +207,7 @@ class CheckIn:
 
     def _ensure_ready(self) -> None:
         if self.store.reference().event is None:
-            raise NoTicketList(
-                "This kiosk has no ticket list yet. Pair it (gatehouse pair) or load a "
-                "manifest file (gatehouse import-manifest FILE)."
-            )
+            raise NoTicketList()
 
     def check(
         self,

@@ -152,8 +152,9 @@ class DoorService:
     def annul(self, scan_id: str, *, staff: str | None = None) -> CheckResult:
         return self.checkin.annul(scan_id, staff=staff)
 
-    def gate_name(self, ref: str | None) -> str | None:
-        """The gate's name for an id or a name, by the same rule as the admin commands."""
+    def gate_name(self, ref: str | None, lang: str | None = None) -> str | None:
+        """The gate's name for an id or a name, by the same rule as the admin commands; an
+        unknown one refused in ``lang`` (the kiosk's, from a kiosk command)."""
         if ref is None:
             return None
         from app.admin_client import resolve
@@ -161,7 +162,8 @@ class DoorService:
         rows = self.store.gate_names()
         if not rows:
             return ref  # no list yet: the check itself says what to do
-        return resolve("gate", ref, [{"id": i, "name": n} for i, n in rows])["name"]
+        gates = [{"id": i, "name": n} for i, n in rows]
+        return resolve("gate", ref, gates, lang=lang)["name"]
 
     # -- what the door screen shows ----------------------------------------------------------
     def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:

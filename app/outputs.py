@@ -3,10 +3,15 @@
 Every ``--out`` goes through here so that a file standing where a folder should be, a folder
 without permission or a full disk gets one clear sentence before any work is done on the
 server, never a traceback after it. ``private_file`` opens a file for the owner only.
+
+``display_width`` and ``pad`` line up the CLI's columns as a terminal shows them: a Japanese,
+Chinese or Korean character takes two columns, a combining mark (Hindi's vowel signs, Arabic's
+harakat) none, so padding by character count would push the next column about.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 from app.cli import CommandError
@@ -57,3 +62,21 @@ def private_file(path: str | Path, mode: str = "w"):
     if binary:
         return os.fdopen(fd, mode)
     return os.fdopen(fd, mode, newline="", encoding="utf-8")
+
+
+def display_width(text: str) -> int:
+    """How many terminal columns ``text`` takes: East Asian wide and full-width characters
+    two, combining marks and zero-width format characters (joiners, direction marks) none."""
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
+def pad(text: str, width: int, align: str = "<") -> str:
+    """``text`` padded with spaces to ``width`` terminal columns: ``<`` on the right (a left-
+    aligned column), ``>`` on the left. A text already wider is left as it is."""
+    gap = " " * max(0, width - display_width(text))
+    return gap + text if align == ">" else text + gap

@@ -5,8 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from core import messages
 from core.credentials import ticket_number
 from local_db.store import Store
+
+# A search row's status (English: --json and scripts read it) to its catalogue key.
+STATUS_KEYS = {
+    "not scanned": "search.status.not_scanned",
+    "inside": "search.status.inside",
+    "used": "search.status.used",
+    "revoked": "verdict.status.revoked",
+    "cancelled": "verdict.status.cancelled",
+    "refunded": "verdict.status.refunded",
+    "transferred": "verdict.status.transferred",
+}
+
+
+def status_words(status: str, lang: str) -> str:
+    """A row's ``status`` as door staff read it in ``lang``; an unknown one as it is."""
+    key = STATUS_KEYS.get(status)
+    return messages.text(key, lang) if key else status
 
 
 def search_rows(store: Store, query: str, limit: int = 20) -> list[dict[str, Any]]:

@@ -205,17 +205,31 @@ def new_tier_gates(conn: Any, event_id: int, created: list[str]) -> list[dict[st
             if tier_id not in json.loads(g.tiers)
         ]
         message = f"New tier {name!r} was created"
+        # code + params: a client words it in its person's language (the message stays English)
+        command = (
+            f"gatehouse admin gate edit --event {event_id} --all-gates --add-tier "
+            f"{shlex.quote(name)}"
+        )
         if refusing:
             # each gate with what it admits: "North admits only GA; VIP Door admits only VIP"
             each = "; ".join(
                 f"{g['name']} admits only {', '.join(g['admits']) or 'no tier'}" for g in refusing
             )
             message += (
-                f", but no gate that lists its tiers admits it ({each}): add it with "
-                f"`gatehouse admin gate edit --event {event_id} --all-gates --add-tier "
-                f"{shlex.quote(name)}`"
+                f", but no gate that lists its tiers admits it ({each}): add it with `{command}`"
             )
+            code, params = "new_tier_refused", {"tier": name, "command": command}
         else:
             message += "; every gate admits it"
-        out.append({"tier": name, "tier_id": tier_id, "refused_at": refusing, "message": message})
+            code, params = "new_tier_everywhere", {"tier": name}
+        out.append(
+            {
+                "tier": name,
+                "tier_id": tier_id,
+                "refused_at": refusing,
+                "message": message,
+                "code": code,
+                "params": params,
+            }
+        )
     return out

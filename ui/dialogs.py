@@ -30,8 +30,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from app.search import status_words
 from ui import theme
 from ui.i18n import LANGUAGES as ui_languages
+from ui.i18n import language
 
 
 def _message_label() -> QLabel:
@@ -197,8 +199,9 @@ class SearchDialog(QDialog):
         self.results = rows
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
+            shown = {**row, "status": status_words(str(row.get("status") or ""), language())}
             for j, key in enumerate(("holder", "tier", "number", "status")):
-                self.table.setItem(i, j, QTableWidgetItem(str(row.get(key) or "")))
+                self.table.setItem(i, j, QTableWidgetItem(str(shown.get(key) or "")))
         if rows:
             self.table.selectRow(0)
             self.message.setText("")

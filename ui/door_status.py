@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication
 
 from ui.cameras import GAVE_UP
+from ui.i18n import say
 from ui.sync_badge import age_text
 
 
@@ -52,8 +53,13 @@ class DoorStatus:
                 .replace("%1", str(status.pending_uploads))
                 .replace("%2", age_text(age))
             )
-            if status.last_error:  # why, whole (the badge has room for its end only)
-                problems["offline"] += f" ({status.last_error})"
+            if status.last_error:  # why, whole (the badge has room for its start only)
+                # in the window's language, from the key sync recorded (its English
+                # ``last_error`` is for logs and ``status --json``)
+                key = getattr(status, "last_error_key", "")
+                params = getattr(status, "last_error_params", {})
+                why = say(key, **params) if key else status.last_error
+                problems["offline"] += f" ({why})"
             linked = getattr(status, "gates_linked", None)  # None: this kiosk has no mesh
             if linked is not None:  # whether cross-gate protection still holds (issue 15)
                 problems["links"] = self._links_words(linked)

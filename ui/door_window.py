@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+import unicodedata
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -36,12 +38,34 @@ from ui.cards import CardReaderBridge
 from ui.counts import CountsPanel
 from ui.door_actions import DoorActions
 from ui.door_status import DoorStatus
+from ui.i18n import language
 from ui.shell import WindowShell
 from ui.sounds import SoundBoard
+from ui.sync_badge import ElidedLabel
 from ui.verdict_panel import VerdictPanel
 from ui.wedge import WedgeFilter
 
 log = logging.getLogger(__name__)
+
+_WORD_JOINER = "\u2060"
+
+
+def _whole_words(text: str) -> str:
+    """``text`` with a word joiner between two characters of a script written without
+    spaces (Japanese, Chinese): Qt may break such a line between any two of them, and a
+    wrapped top bar showed "ゲー" on one line and "ト Main" on the next. The spaces (and the
+    top bar's " · ") stay where a line may break."""
+    out = []
+    for i, ch in enumerate(text):
+        if i and _unspaced(ch) and _unspaced(text[i - 1]):
+            out.append(_WORD_JOINER)
+        out.append(ch)
+    return "".join(out)
+
+
+def _unspaced(ch: str) -> bool:
+    return ch.isalpha() and unicodedata.east_asian_width(ch) in ("W", "F")
+
 
 REFRESH_MS = 2000  # counts pick up peer scans from the sync feed at this pace
 
@@ -123,9 +147,14 @@ class DoorWindow(WindowShell):
         self.where.setWordWrap(True)
         self.direction_label = QLabel()
         self.direction_label.setObjectName("direction")
-        self.who = QLabel()
+        # One line, ended with "…" when the bar is narrow (the whole name in its tooltip):
+        # wrapped, Qt cut "Signed in: Door Demo" at its edge in Arabic ("oor"), a word
+        # mixing directions laid out wider than the line Qt had measured for it.
+        self.who = ElidedLabel()
+        self.who.setObjectName("who")
         self.who.setStyleSheet(f"color: {theme.MUTED}; font-size: 20px;")
-        self.who.setWordWrap(True)
+        self.who.setMinimumWidth(80)
+        self.who.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         bar = QHBoxLayout()
         bar.addWidget(self.where)
         bar.addSpacing(16)
@@ -201,7 +230,7 @@ class DoorWindow(WindowShell):
         bits = [info.event_name if info and info.event_name else "Gatehouse"]
         if gate:
             bits.append(self.tr("Gate %1").replace("%1", gate))
-        self.where.setText("  \u00b7  ".join(bits))
+        self.where.setText("  \u00b7  ".join(_whole_words(b) for b in bits))
         self.direction_label.setVisible(self.pages.currentIndex() == 2)  # door page only
         exit_mode = self.direction == "exit"
         self.direction_label.setText(self.tr("EXIT") if exit_mode else self.tr("ENTRY"))
@@ -211,9 +240,9 @@ class DoorWindow(WindowShell):
             " padding: 2px 14px; border-radius: 6px;"
         )
         if self.staff is not None:
-            self.who.setText(self.tr("Signed in: %1").replace("%1", self.staff.name))
+            self.who.set_full_text(self.tr("Signed in: %1").replace("%1", self.staff.name))
         else:
-            self.who.setText("")
+            self.who.set_full_text("")
 
     # -- pages ---------------------------------------------------------------------------
     def _page_shown(self, name: str) -> None:
@@ -313,7 +342,9 @@ class DoorWindow(WindowShell):
         if isinstance(exc, CannotRecord):
             self.cannot_record(exc)
             return
-        if isinstance(exc, NoTicketList | UnknownGate):
+        if isinstance(exc, NoTicketList):
+            text = exc.words(language())
+        elif isinstance(exc, UnknownGate):
             text = str(exc)
         else:
             log.error("check failed: %r", exc)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -55,6 +55,49 @@ def age_text(seconds: float | None) -> str:
     )
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that, when its text does not fit, ends it with "…" (at its logical
+    end: the left in a right-to-left language) instead of letting Qt cut it at the edge; the
+    whole text stays in ``full`` and the tooltip (and the door's status strip carries it)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.full = ""
+
+    def set_full_text(self, text: str) -> None:
+        self.full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def sizeHint(self) -> QSize:
+        # the whole text's width (the shown text may be elided), so a layout with room
+        # gives the label all of it again
+        hint = super().sizeHint()
+        m = self.contentsMargins()
+        wide = self.fontMetrics().horizontalAdvance(self.full) + m.left() + m.right() + 2
+        return QSize(max(hint.width(), wide), hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.minimumWidth(), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        # Not on screen: no width of its own yet (Qt sizes it when shown), the whole text.
+        room = self.contentsRect().width()
+        fm = self.fontMetrics()
+        fits = not self.isVisible() or fm.horizontalAdvance(self.full) <= room
+        shown = self.full if fits else fm.elidedText(self.full, Qt.TextElideMode.ElideRight, room)
+        if shown != self.text():
+            super().setText(shown)
+
+
 class SyncBadge(QFrame):
     """ONLINE / OFFLINE in words and colour, pending uploads, list age, download progress."""
 
@@ -65,7 +108,7 @@ class SyncBadge(QFrame):
         self.state = "unknown"  # online | offline | revoked | unpaired | unknown
         self.word = QLabel()
         self.word.setObjectName("syncWord")
-        self.detail = QLabel()
+        self.detail = ElidedLabel()
         self.detail.setObjectName("syncDetail")
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
@@ -80,7 +123,8 @@ class SyncBadge(QFrame):
         layout.addLayout(top)
         layout.addWidget(self.progress)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        # Long server errors must not widen the door window: cut here, full text in tooltip.
+        # Long server errors must not widen the door window: elided at the end ("…"), the
+        # whole in its tooltip (and in the door's status strip, in large type).
         self.detail.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setMinimumWidth(520)
         self.show_status(None)
@@ -114,8 +158,7 @@ class SyncBadge(QFrame):
             detail = "  \u00b7  ".join(bits)
         self.word.setText(word)
         self.word.setStyleSheet(f"color: {colour}; font-weight: bold; font-size: 20px;")
-        self.detail.setText(detail)
-        self.detail.setToolTip(detail)
+        self.detail.set_full_text(detail)
         progress = getattr(status, "download_progress", None)
         self.progress.setVisible(progress is not None)
         if progress is not None:

@@ -353,11 +353,16 @@ def _need_positive(value: int | None, what: str) -> None:
         raise CommandError(f"{what} cannot be negative")
 
 
-_ENTRY_WORDS = {
-    "single": "single entry",
-    "reentry": "re-entry allowed",
-    "unlimited": "unlimited entries",
-}
+def _entry_words(entry: str) -> str:
+    """single / reentry / unlimited in the organizer's words (an unknown code as it is)."""
+    if entry in ("single", "reentry", "unlimited"):
+        return says(f"admin.entry.{entry}")
+    return entry
+
+
+def _codes_word(codes: str | None) -> str:
+    codes = codes or "any"
+    return says(f"admin.codes.{codes}") if codes in ("any", "rotating") else codes
 
 
 # -- times -----------------------------------------------------------------------------------
@@ -433,8 +438,13 @@ def _window_end(ts: int | None, zone: str | None) -> str:
 
 def _hours_text(row: dict, zone: str | None) -> str:
     if row.get("opens_at") is None and row.get("closes_at") is None:
-        return "no hours of its own"
-    return f"opens {_show(row.get('opens_at'), zone)}, closes {_show(row.get('closes_at'), zone)}"
+        return says("admin.no_hours")
+    opens, closes = _show(row.get("opens_at"), zone), _show(row.get("closes_at"), zone)
+    return says("admin.hours", opens=opens, closes=closes)
+
+
+def _rescan_word(action: str) -> str:
+    return says(f"admin.rescan.{action}") if action in ("admit", "reject") else action
 
 
 def _hours_body(args, zone: str | None, body: dict, edit: bool) -> None:
@@ -575,7 +585,7 @@ def _rescan_body(args, body: dict, edit: bool) -> None:
 
 def _codes_words(tier: dict) -> str:
     if tier.get("codes") == "rotating":
-        return "; tickets on a phone enter with the phone's changing code only"
+        return "; " + says("admin.tier_rotating")
     return ""
 
 
@@ -597,8 +607,13 @@ def tier_create(args) -> int:
     _print(
         args,
         tier,
-        f"Tier {tier['id']} created: {tier['name']} "
-        f"({_ENTRY_WORDS.get(tier['entry'], tier['entry'])})" + _codes_words(tier),
+        says(
+            "admin.tier_created",
+            id=tier["id"],
+            name=tier["name"],
+            entry=_entry_words(tier["entry"]),
+        )
+        + _codes_words(tier),
     )
     return 0
 
@@ -607,8 +622,15 @@ def tier_list(args) -> int:
     with _client(args) as c:
         tiers = c.call("GET", f"/v1/events/{c.event_id(args.event)}/tiers")
     lines = [
-        f"{t['id']:>4}  {t['name']}  {t['taken']}/{t['capacity'] or '-'}  {t['entry']}"
-        f"  codes: {t.get('codes') or 'any'}"
+        says(
+            "admin.tier_line",
+            id=f"{t['id']:>4}",
+            name=t["name"],
+            taken=t["taken"],
+            capacity=t["capacity"] or "-",
+            entry=_entry_words(t["entry"]),
+            codes=_codes_word(t.get("codes")),
+        )
         for t in tiers
     ]
     _print(args, tiers, "\n".join(lines) or says("admin.no_tiers"))
@@ -642,11 +664,16 @@ def tier_edit(args) -> int:
     _print(
         args,
         tier,
-        f"Tier {tier['id']} changed: {tier['name']}, "
-        f"{_ENTRY_WORDS.get(tier['entry'], tier['entry'])}, "
-        f"{_hours_text(tier, ev.get('timezone'))}, more than "
-        f"{limit if limit is not None else 3} scans a minute: "
-        f"{tier.get('rescan_action') or 'admit'} and flag" + _codes_words(tier),
+        says(
+            "admin.tier_changed",
+            id=tier["id"],
+            name=tier["name"],
+            entry=_entry_words(tier["entry"]),
+            hours=_hours_text(tier, ev.get("timezone")),
+            limit=limit if limit is not None else 3,
+            action=_rescan_word(tier.get("rescan_action") or "admit"),
+        )
+        + _codes_words(tier),
     )
     return 0
 
@@ -768,7 +795,7 @@ def tickets_issue(args) -> int:
     _print(
         args,
         {"tickets": issued, "csv": str(out / "tickets.csv")},
-        says("admin.tickets_issued", count=len(issued), csv=out / "tickets.csv", folder=out),
+        says("admin.tickets_issued_n", n=len(issued), csv=out / "tickets.csv", folder=out),
     )
     return 0
 
@@ -830,11 +857,35 @@ def tickets_import(args) -> int:
         for e in result["errors"]
     ]
     if result.get("new_tiers"):
-        lines += [t["message"] for t in result["new_tiers"]]
+        lines += [_new_tier_words(t) for t in result["new_tiers"]]
     elif result["tiers_created"]:
         lines.append(says("admin.tiers_created", tiers=", ".join(result["tiers_created"])))
     _print(args, result, "\n".join(lines))
     return 0
+
+
+def _new_tier_words(tier: dict) -> str:
+    """A tier the import created, and whether the gates admit it, in the organizer's words;
+    a server without codes (older) gives its English message."""
+    code, params = tier.get("code"), tier.get("params") or {}
+    if code == "new_tier_everywhere":
+        return says("admin.new_tier_everywhere", tier=repr(params["tier"]))
+    if code == "new_tier_refused":
+        gates = "; ".join(
+            says(
+                "admin.gate_admits_only",
+                gate=g["name"],
+                tiers=", ".join(g["admits"]) or says("admin.no_tier"),
+            )
+            for g in tier["refused_at"]
+        )
+        return says(
+            "admin.new_tier_refused",
+            tier=repr(params["tier"]),
+            gates=gates,
+            command=params["command"],
+        )
+    return tier["message"]
 
 
 def tickets_revoke(args) -> int:
@@ -1020,8 +1071,13 @@ def device_allocate(args) -> int:
             json={"tier": tier, "seats": args.seats},
         )
     lines = [
-        f"{r['tier_name']}: keep {r['target']} walk-up seats, {r['held']} held now,"
-        f" {r['used']} sold"
+        says(
+            "admin.allocation_line",
+            tier=r["tier_name"],
+            target=r["target"],
+            held=r["held"],
+            used=r["used"],
+        )
         for r in rows
     ]
     _print(args, rows, "\n".join(lines))

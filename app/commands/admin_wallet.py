@@ -23,6 +23,7 @@ import sys
 from urllib.parse import urlsplit
 
 from app.cli import CommandError
+from app.cli import organizer_says as says
 from app.outputs import out_file, private_file
 from core.csv_safe import write_csv
 
@@ -72,9 +73,7 @@ def _print(args, data, text: str) -> None:
 def _base_url(text: str) -> str:
     parts = urlsplit(text.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise CommandError(
-            f"--base-url {text!r} is not a web address: write it like https://tickets.example.org"
-        )
+        raise CommandError(says("wallet.base_url_bad", url=repr(text)))
     return text.strip().rstrip("/")
 
 
@@ -103,21 +102,15 @@ def tickets_links(args) -> int:
             with private_file(out) as fh:  # the links are the tickets: owner-only
                 write_csv(fh, LINK_COLUMNS, values)
         except OSError as exc:
-            raise CommandError(f"cannot write the links to {out}: {exc.strerror}") from None
+            raise CommandError(
+                says("wallet.cannot_write", path=out, problem=exc.strerror)
+            ) from None
     if base.startswith("http://") and "127.0.0.1" not in base and "localhost" not in base:
-        print(
-            "warning: the links are not HTTPS: phones can only make the ticket's key and keep "
-            "it offline on an HTTPS address (use --base-url https://...)",
-            file=sys.stderr,
-        )
+        print(says("wallet.not_https"), file=sys.stderr)
     left_out = len(rows) - len(links)
-    note = (
-        f" ({left_out} refunded, transferred or revoked left out: --all for them)"
-        if left_out
-        else ""
-    )
-    where = "standard output" if to_stdout else str(out)
-    text = f"Wrote {len(links)} ticket links to {where}: send each guest their own link{note}"
+    note = f" ({says('wallet.left_out', n=left_out)})" if left_out else ""
+    where = says("wallet.stdout") if to_stdout else str(out)
+    text = says("wallet.wrote", n=len(links), where=where) + note
     if to_stdout:  # the CSV owns standard output: the summary goes to the terminal
         print(text, file=sys.stderr)
     else:
@@ -129,10 +122,12 @@ def tickets_reset_phone(args) -> int:
     from app.commands.admin import _ticket_ref
 
     if args.ticket and args.ticket_option and args.ticket != args.ticket_option:
-        raise CommandError("name the ticket once (TICKET or --ticket, not two different ones)")
+        raise CommandError(says("wallet.ticket_twice"))
     given = args.ticket or args.ticket_option
     if not given:
-        raise CommandError("name the ticket: gatehouse admin tickets reset-phone TICKET")
+        raise CommandError(
+            says("wallet.name_ticket", command="gatehouse admin tickets reset-phone TICKET")
+        )
     ticket_id = _ticket_ref(given)
     base = _base_url(args.base_url) if args.base_url else None
     with _client(args) as c:
@@ -144,15 +139,8 @@ def tickets_reset_phone(args) -> int:
         ticket = c.call("POST", path)
     link = base + ticket["path"]
     if ticket.get("was_on_phone"):
-        text = (
-            f"Ticket {ticket['number']} is off its phone and has a new link:\n{link}\n"
-            "Send the guest this new link. The old link no longer opens the ticket, and the "
-            "old phone's codes are refused at each door once it syncs."
-        )
+        text = says("wallet.reset_done", number=ticket["number"], link=link)
     else:
-        text = (
-            f"Ticket {ticket['number']} was not on any phone: nothing to reset. "
-            f"Its link is unchanged:\n{link}"
-        )
+        text = says("wallet.reset_nothing", number=ticket["number"], link=link)
     _print(args, {**ticket, "link": link}, text)
     return 0

@@ -31,7 +31,7 @@ from app.boxoffice import (
 )
 from app.cli import CommandError, json_flag, kiosk_language
 from app.commands.check import sign_in
-from app.outputs import out_file, out_folder
+from app.outputs import display_width, out_file, out_folder, pad
 from core import messages
 from core.csv_safe import write_csv
 
@@ -236,7 +236,7 @@ def _hand_over(args, sale: Sale) -> int:
         change = money_words(sale.change_cents, cur, lang)
         print(messages.text("cli.cash_and_change", lang, tendered=tendered, change=change))
     for t in sale.tickets:
-        print(f"  {t.number}  {t.tier:<12} {t.holder}")
+        print(f"  {t.number}  {pad(t.tier, 12)} {t.holder}")
     if args.out:
         if "pdf" in data:
             print(messages.text("cli.wrote_two", lang, path=data["csv"], other=data["pdf"]))
@@ -277,14 +277,28 @@ def cashup(args) -> int:
         return money_words(cents, report.currency, lang)
 
     print(messages.text("cli.cashup", lang, time=time.strftime("%Y-%m-%d %H:%M")))
-    for ln in report.lines:
-        counts = messages.text(
-            "cli.cashup_line", lang, sales=f"{ln.sales:>4}", tickets=f"{ln.tickets:>4}"
+    rows = [
+        (
+            ln.staff,
+            method_name(ln.method, lang),
+            messages.text(
+                "cli.cashup_line", lang, sales=f"{ln.sales:>4}", tickets=f"{ln.tickets:>4}"
+            ),
+            money(ln.amount_cents),
         )
-        print(f"  {ln.staff:<16} {ln.method:<6} {counts} {money(ln.amount_cents):>10}")
+        for ln in report.lines
+    ]
     everyone = messages.text("cli.all_staff", lang)
-    for method, cents in report.by_method.items():
-        print(f"  {everyone:<16} {method:<6} {money(cents):>32}")
+    rows += [(everyone, method_name(m, lang), "", money(c)) for m, c in report.by_method.items()]
+    # Columns as wide as their widest text in terminal columns (a name in Japanese, German's
+    # "gesamtes Personal"): the amounts stay in one column in every language.
+    widths = [max([least, *(display_width(r[i]) for r in rows)]) for i, least in ((0, 16), (1, 6))]
+    counts_w = max([0, *(display_width(r[2]) for r in rows)])
+    for staff, method, counts, amount in rows:
+        print(
+            f"  {pad(staff, widths[0])} {pad(method, widths[1])} {pad(counts, counts_w)}"
+            f" {pad(amount, 10, '>')}"
+        )
     drawer = money(report.cash_in_drawer_cents)
     print(
         "  "

@@ -79,7 +79,7 @@ def run(args) -> int:
     try:
         with open_checkin(args) as checkin:
             door = DoorService(checkin)
-            gate = door.gate_name(args.gate)
+            gate = door.gate_name(args.gate, _language())
             staff = sign_in(door, args.staff) if args.staff else None
             direction = "exit" if args.exit else "entry"
             if args.media is not None:
@@ -95,7 +95,9 @@ def run(args) -> int:
                 result = door.check(args.code, gate=gate, direction=direction, staff=staff)
     except MediumProblem as exc:
         raise CommandError(medium_words(exc, _language())) from None
-    except (NoTicketList, UnknownGate) as exc:
+    except NoTicketList as exc:
+        raise CommandError(exc.words(_language())) from None
+    except UnknownGate as exc:
         raise CommandError(str(exc)) from None
     except CannotRecord as exc:
         print(json.dumps(exc.to_dict(), ensure_ascii=False), flush=True)

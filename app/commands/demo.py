@@ -39,6 +39,7 @@ from pathlib import Path
 
 from app.cli import CommandError
 from app.cli import organizer_says as says
+from app.outputs import display_width, pad
 
 DOOR_PIN, SUPERVISOR_PIN = "1234", "999999"
 VIDEO_NAME = "demo-camera.avi"
@@ -518,11 +519,11 @@ def _print_facts(facts: dict, cameras: list[str], *, window: bool) -> None:
     """The demo's facts for people, in the organizer's language (``demo.facts.*``): a label
     column, then the value; a text of several lines goes on under the value."""
     labels = {k: says(f"demo.label.{k}") for k in FACT_LABELS}
-    width = max(len(v) for v in labels.values()) + 3
+    width = max(display_width(v) for v in labels.values()) + 3
 
     def fact(label: str | None, text: str) -> None:
         first, *more = text.split("\n")
-        print((labels[label].ljust(width) if label else "") + first)
+        print((pad(labels[label], width) if label else "") + first)
         for line in more:
             print(" " * width + line)
 
@@ -550,7 +551,7 @@ def _print_facts(facts: dict, cameras: list[str], *, window: bool) -> None:
         says("demo.facts.scan_by_hand", folder=facts["tickets_dir"], home=facts["kiosk_home"]),
     )
     for t in facts["tickets"]:
-        print(f"  {t['holder']:<14} '{t['code']}'")
+        print(f"  {pad(t['holder'], 14)} '{t['code']}'")
     print(says("demo.facts.ctrl_c" if window else "demo.facts.stopped_all"))
     sys.stdout.flush()
 

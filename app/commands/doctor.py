@@ -343,13 +343,17 @@ def _manifest_and_uploads(conn) -> Iterable[Finding]:
         )
     else:
         when = words("doctor.list_age", minutes=f"{age / 60:.0f}") if age is not None else ""
-        said = words("doctor.list_ok", seq=seq, tickets=tickets, age=when)
+        said = words("doctor.list_ok_n", n=tickets, seq=seq, age=when)
         yield found("manifest", OK, said, details)
     scans, sales = probe.pending_uploads(conn)
     yield found(
         "uploads",
         OK,
-        words("doctor.waiting", scans=scans, sales=sales)
+        words(
+            "doctor.waiting_both",
+            scans=words("doctor.scans_n", n=scans),
+            sales=words("doctor.sales_n", n=sales),
+        )
         if scans or sales
         else words("doctor.nothing_waiting"),
         {"pending_scans": scans, "pending_sales": sales},

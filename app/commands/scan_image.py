@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from app.cli import CommandError, json_flag, kiosk_says
+from app.cli import CommandError, json_flag, kiosk_language, kiosk_says
 
 
 def register(sub) -> None:
@@ -76,7 +76,7 @@ def run(args) -> int:
     try:
         with open_checkin(args) as checkin:
             door = DoorService(checkin)
-            gate = door.gate_name(args.gate)
+            gate = door.gate_name(args.gate, kiosk_language())
             staff = sign_in(door, args.staff) if args.staff else None
             for name, texts in decoded:
                 for text in texts:
@@ -89,7 +89,9 @@ def run(args) -> int:
                     all_admitted = all_admitted and result.admitted
                     print(json.dumps({"file": name, **in_words(result)}, ensure_ascii=False))
                     sys.stdout.flush()
-    except (NoTicketList, UnknownGate) as exc:
+    except NoTicketList as exc:
+        raise CommandError(exc.words(kiosk_language())) from None
+    except UnknownGate as exc:
         raise CommandError(str(exc)) from None
     except CannotRecord as exc:  # the same refusal as ``gatehouse check``; stop there
         print(json.dumps(exc.to_dict(), ensure_ascii=False), flush=True)

@@ -12,7 +12,7 @@ import json
 
 from app.checkin import NoTicketList, open_checkin
 from app.cli import CommandError, json_flag, kiosk_language
-from app.search import search_rows
+from app.search import search_rows, status_words
 from core import messages
 from core.names import fold, split_words
 from local_db.store import MIN_QUERY_CHARS
@@ -48,7 +48,7 @@ def run(args) -> int:
             svc._ensure_ready()
             found = search_rows(svc.store, query, args.limit)
     except NoTicketList as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(exc.words(lang)) from None
     if args.json:
         print(json.dumps({"query": query, "tickets": found}, ensure_ascii=False), flush=True)
     elif not found:
@@ -57,7 +57,7 @@ def run(args) -> int:
         for row in found:
             print(
                 f"{row['number']}  {row['holder'] or messages.text('cli.no_name', lang)}"
-                f"  {row['tier']}  {row['status']}",
+                f"  {row['tier']}  {status_words(row['status'], lang)}",
                 flush=True,
             )
     return 0 if found else 1

@@ -7,6 +7,8 @@ import time
 
 from app.cli import json_flag, kiosk_language
 from app.commands.broadcasts import open_rows
+from app.outputs import display_width
+from app.outputs import pad as pad_to
 from app.settings import Settings
 from core import messages
 from local_db import mesh_log
@@ -48,7 +50,11 @@ def collect(store: Store) -> dict:
         "refused": [{"error": c, "message": m, "scans": n} for c, m, n in sync.refused],
         "refused_message": sync.refused_error,
         "last_sync_at": state.last_sync_at,
-        "last_error": sync.last_error,
+        "last_error": sync.last_error,  # English, for logs and scripts
+        # its catalogue key and params ("" when recorded as plain words): the report words
+        # it in the kiosk's language
+        "last_error_key": sync.last_error_key,
+        "last_error_params": sync.last_error_params,
         "revoked": sync.revoked,
         # "<unix time> <revoked|retention>" once guest and staff names were erased
         "personal_data_erased": state.personal_data_erased_at,
@@ -111,8 +117,8 @@ BROADCASTS_COMMAND = "gatehouse broadcasts; ack ID --staff NAME"
 def _labels(lang: str) -> dict[str, str]:
     """Every label padded to one column: the widest of ``LABELS`` and two spaces."""
     labels = {k: messages.text(f"status.label.{k}", lang) for k in LABELS + NOTICE_LABELS}
-    width = max(len(labels[k]) for k in LABELS) + 2
-    return {k: v.ljust(max(width, len(v) + 2)) for k, v in labels.items()}
+    width = max(display_width(labels[k]) for k in LABELS) + 2  # terminal columns
+    return {k: pad_to(v, max(width, display_width(v) + 2)) for k, v in labels.items()}
 
 
 def report_lines(info: dict, lang: str) -> list[tuple[str, str]]:
@@ -124,7 +130,7 @@ def report_lines(info: dict, lang: str) -> list[tuple[str, str]]:
         return messages.text(f"status.{key}", lang, n=n, **params)
 
     pad = _labels(lang)
-    width = len(pad["device"])
+    width = display_width(pad["device"])
     lines: list[tuple[str, str]] = []
     ev = info["event"]
     gate = info["gate"] or "-"
@@ -160,7 +166,9 @@ def report_lines(info: dict, lang: str) -> list[tuple[str, str]]:
         key = "clock_behind" if off > 0 else "clock_ahead"
         lines.append((pad["clock"], t(key, seconds=f"{abs(off):.0f}")))
     if info["last_error"]:
-        lines.append((pad["last_error"], info["last_error"]))
+        key = info.get("last_error_key")
+        why = messages.text(key, lang, **info["last_error_params"]) if key else info["last_error"]
+        lines.append((pad["last_error"], why))
     peers = info["mesh_peers"]
     linked = t("gates_linked", n=len(peers)) + (":" if peers else "")
     lines.append((pad["gates_linked"], linked))

@@ -18,7 +18,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import and_, case, func, select
 
@@ -55,8 +55,10 @@ def _asset(name: str) -> bytes:
 
 
 @router.get("/", include_in_schema=False)
-def root() -> RedirectResponse:
-    return RedirectResponse("/dashboard", status_code=307)
+def root(request: Request) -> RedirectResponse:
+    # the query goes along: /?lang=ar opens the page in Arabic
+    query = request.url.query
+    return RedirectResponse("/dashboard" + (f"?{query}" if query else ""), status_code=307)
 
 
 @router.get("/dashboard", include_in_schema=False, response_class=HTMLResponse)

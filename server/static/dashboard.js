@@ -77,7 +77,7 @@
   // -- words ----------------------------------------------------------------------------
 
   let words = { lang: "en", dir: "ltr", texts: {} };
-  let plurals = new Intl.PluralRules("en");
+  let plurals = new Intl.PluralRules(words.lang);
 
   // A text of the catalogue with its {params} filled; a plural text picks its form by
   // params.n with the browser's plural rules (the catalogue's forms are CLDR categories).
@@ -124,13 +124,21 @@
       /* no server: the page keeps the English it was written in */
     }
     plurals = new Intl.PluralRules(words.lang);
+    // numbers, amounts and times written as the chosen language writes them, not the browser's
+    num = new Intl.NumberFormat(words.lang);
+    money = new Intl.NumberFormat(words.lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
     applyWords();
   }
 
   // -- formatting -----------------------------------------------------------------------
 
-  const num = new Intl.NumberFormat();
-  const money = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  // In the page's language (words.lang), set again once its words arrive (loadWords).
+  let num = new Intl.NumberFormat(words.lang);
+  let money = new Intl.NumberFormat(words.lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+  function clock(date) {
+    return date.toLocaleTimeString(words.lang);
+  }
 
   function timeFormat(tz) {
     const opts = {
@@ -138,9 +146,9 @@
       hourCycle: "h23",
     };
     try {
-      return new Intl.DateTimeFormat(undefined, Object.assign({ timeZone: tz || "UTC" }, opts));
+      return new Intl.DateTimeFormat(words.lang, Object.assign({ timeZone: tz || "UTC" }, opts));
     } catch (e) {
-      return new Intl.DateTimeFormat(undefined, Object.assign({ timeZone: "UTC" }, opts));
+      return new Intl.DateTimeFormat(words.lang, Object.assign({ timeZone: "UTC" }, opts));
     }
   }
 
@@ -228,7 +236,7 @@
 
   function explain(err) {
     if (!Object.keys(words.texts).length) return NO_SERVER;
-    const since = lastGood ? " " + t("dashboard.figures_from", { time: lastGood.toLocaleTimeString() }) : "";
+    const since = lastGood ? " " + t("dashboard.figures_from", { time: clock(lastGood) }) : "";
     const seconds = POLL_MS / 1000;
     switch (err.kind) {
       case "network":
@@ -686,7 +694,7 @@
         }
       }
       lastGood = new Date();
-      $("updated").textContent = t("dashboard.updated", { time: lastGood.toLocaleTimeString() });
+      $("updated").textContent = t("dashboard.updated", { time: clock(lastGood) });
       showBanner("");
     } catch (err) {
       if (err.kind === "auth" || err.kind === "forbidden") {
@@ -694,7 +702,7 @@
         return;
       }
       showBanner(explain(err), "error");
-      $("updated").textContent = lastGood ? t("dashboard.stale", { time: lastGood.toLocaleTimeString() }) : "";
+      $("updated").textContent = lastGood ? t("dashboard.stale", { time: clock(lastGood) }) : "";
     } finally {
       busy = false;
     }

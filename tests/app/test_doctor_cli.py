@@ -87,7 +87,7 @@ def test_healthy_store_integrity_schema_manifest_and_uploads(kiosk, gatehouse_ho
     capsys.readouterr()
     _, found = _doctor(capsys)
     assert found["uploads"][0]["details"]["pending_scans"] == 1
-    assert "1 scans" in found["uploads"][0]["message"]
+    assert "1 scan and 0 sales" in found["uploads"][0]["message"]  # a real plural
 
 
 def test_stale_manifest_is_a_warning(kiosk, gatehouse_home, capsys):

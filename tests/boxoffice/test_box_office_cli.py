@@ -95,6 +95,26 @@ def test_box_office_commands_end_to_end(live, tmp_path):
     assert data["currency"] == "EUR"
     assert "  Total €75.00; cash in drawer €50.00" in text.stdout.splitlines()
     assert "   1 sales    2 tickets     €50.00" in text.stdout
+    _cash_up_in(home, "de", "Bar", "gesamtes Personal")  # lang4: methods worded, in line
+    _cash_up_in(home, "ja", "現金", "全担当者")
+
+
+def _cash_up_in(home, lang: str, cash: str, everyone: str) -> None:
+    """The cash-up in ``lang``: payment methods in its words ("cash" stayed English while
+    `sell` said "Bar"), and the amounts in one column, in terminal columns (wide characters
+    count two; German's "gesamtes Personal" is wider than the 16 columns once kept)."""
+    from app.outputs import display_width
+
+    env = dict(os.environ, GATEHOUSE_HOME=str(home), GATEHOUSE_LANG=lang)
+    env.pop("GATEHOUSE_SERVER", None)
+    cmd = [sys.executable, "-m", "app", "box-office", "cashup"]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    rows = out.stdout.splitlines()[1:5]  # two staff lines, two method totals (then the total)
+    assert all(r.startswith("  ") and r.rstrip()[-1] != ")" for r in rows), out.stdout
+    assert " cash " not in out.stdout and any(f" {cash} " in r for r in rows), out.stdout
+    assert any(everyone in r for r in rows)
+    assert len({display_width(r.rstrip()) for r in rows}) == 1, out.stdout
 
 
 def test_the_cli_words_a_refusal_in_the_kiosks_language(tmp_path):

@@ -18,13 +18,14 @@ headline laid out right to left. Screens land in test-output/ui/languages/ for r
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QFontDatabase, QRawFont
+from PySide6.QtGui import QFont, QFontDatabase, QRawFont, QTextLayout, QTextOption
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QTabBar,
+    QTableView,
     QWidget,
 )
 
@@ -98,6 +100,15 @@ def _texts(widget: QWidget) -> list[tuple[QWidget, str, str]]:
         return [(widget, "group", widget.title())]
     if isinstance(widget, QTabBar):
         return [(widget, f"tab {i}", widget.tabText(i)) for i in range(widget.count())]
+    if isinstance(widget, QTableView) and widget.model() is not None:
+        # the cells people read (a search's status column: "not scanned" stayed English)
+        model = widget.model()
+        return [
+            (widget, f"cell {r} {c}", str(model.index(r, c).data() or ""))
+            for r in range(min(model.rowCount(), 20))
+            for c in range(model.columnCount())
+            if not widget.isColumnHidden(c) and not widget.isRowHidden(r)
+        ]
     if isinstance(widget, QHeaderView) and widget.model() is not None:
         model, across = widget.model(), widget.orientation()
         count = model.columnCount() if across == Qt.Orientation.Horizontal else model.rowCount()
@@ -117,6 +128,9 @@ def _truncated(widget: QWidget, what: str, text: str) -> str | None:
             needed = widget.heightForWidth(widget.width())
             if needed > widget.height() + 1:
                 return f"wraps to {needed} px in {widget.height()} px"
+            widest = _widest_wrapped_line(widget, text, room.width())
+            if widest > room.width() + 1:  # a word wider than the label: Qt cuts it
+                return f"a wrapped line of {widest} px in {room.width()} px"
             return None
         wide = max(fm.horizontalAdvance(line) for line in text.split("\n"))
         if wide > room.width() + 1:
@@ -140,6 +154,27 @@ def _truncated(widget: QWidget, what: str, text: str) -> str | None:
         need, has = widget.tabSizeHint(i).width(), widget.tabRect(i).width()
         return f"tab needs {need} px, has {has} px" if need > has + 1 else None
     return None
+
+
+def _widest_wrapped_line(widget: QLabel, text: str, width: int) -> int:
+    """The widest line of ``text`` wrapped at word boundaries in ``width`` px, as a wrapped
+    QLabel lays it out: a word longer than the width overflows its line (and is cut)."""
+    widest = 0
+    for paragraph in text.split("\n"):
+        layout = QTextLayout(paragraph, widget.font())
+        option = QTextOption()
+        option.setWrapMode(QTextOption.WrapMode.WordWrap)
+        option.setTextDirection(widget.layoutDirection())
+        layout.setTextOption(option)
+        layout.beginLayout()
+        while True:
+            line = layout.createLine()
+            if not line.isValid():
+                break
+            line.setLineWidth(width)
+            widest = max(widest, int(line.naturalTextWidth()))
+        layout.endLayout()
+    return widest
 
 
 _FONTS: list[QRawFont] = []
@@ -215,8 +250,11 @@ class Audit:
                 else:
                     words = _plain(text)
                     as_english = self.english.get(place) == text
+                    inside = [e for e in _sentences(whole) if e in words]
                     if words in whole or any(p.fullmatch(words) for p in patterns):
                         problems.append(f"{where}: untranslated")
+                    elif inside:  # an English sentence inside a translated text
+                        problems.append(f"{where}: untranslated {inside[0]!r} inside")
                     elif as_english and _words_of_its_own(text, lang):
                         problems.append(f"{where}: untranslated (as in English)")
                 cut = _truncated(w, what, text)
@@ -230,6 +268,61 @@ class Audit:
                 gone = _missing_glyphs(w, text)
                 if gone:
                     problems.append(f"{where}: no glyph for {gone!r}")
+
+
+def _breaks_inside_words(label: QLabel, width: int) -> list[str]:
+    """Where ``label``'s lines, wrapped in ``width`` px, break between two characters of a
+    word written without spaces (Japanese, Chinese: "ゲー" / "ト Main"): the two characters,
+    per break."""
+    text = label.text()
+    layout = QTextLayout(text, label.font())
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WordWrap)
+    layout.setTextOption(option)
+    layout.beginLayout()
+    starts = []
+    while (line := layout.createLine()).isValid():
+        line.setLineWidth(width)
+        starts.append(line.textStart())
+    layout.endLayout()
+
+    def unspaced(ch: str) -> bool:
+        return ch.isalpha() and unicodedata.east_asian_width(ch) in ("W", "F")
+
+    seen = text.replace("\u2060", "")  # word joiners are not characters one reads
+    found = []
+    for start in starts[1:]:
+        before = text[:start].replace("\u2060", "")
+        if before and len(before) < len(seen):
+            pair = before[-1] + seen[len(before)]
+            if unspaced(pair[0]) and unspaced(pair[1]):
+                found.append(pair)
+    return found
+
+
+def _ltr_runs_kept(text: str, font: QFont) -> bool:
+    """Each Latin run of ``text`` ("/dev/video2", "rtsp://...") keeps its left-to-right
+    order when ``text`` is laid out right to left: the x of each position inside the run
+    grows (the Unicode bidi algorithm gives a leading "/" or a trailing ":" to the Arabic
+    around it unless the run is isolated, and "/dev" shows as "dev/")."""
+    layout = QTextLayout(text, font)
+    option = QTextOption()
+    option.setTextDirection(Qt.LayoutDirection.RightToLeft)
+    layout.setTextOption(option)
+    layout.beginLayout()
+    line = layout.createLine()
+    line.setLineWidth(4000)
+    layout.endLayout()
+    for m in re.finditer(r"[A-Za-z0-9/:.]{3,}", text):
+        xs = [line.cursorToX(i)[0] for i in range(m.start() + 1, m.end())]
+        if any(a >= b for a, b in itertools.pairwise(xs)):
+            return False
+    return True
+
+
+def _sentences(whole: set[str]) -> list[str]:
+    """The English texts long enough to spot inside another text: four words or more."""
+    return [e for e in whole if len(e.split()) >= 4 and len(e) >= 20]
 
 
 _VERDICT_LABELS = {"headline", "holder", "detail", "reason", "note"}
@@ -298,14 +391,45 @@ def test_every_door_state_in_every_language(qtbot, kiosk_factory, tickets):
                 audit(window, lang, kind.upper(), english)
                 _shot(window, f"door_{kind}_{lang}")
 
-            # The status strip: offline with scans waiting, and a camera lost.
-            offline = replace(calm, online=False, paired=True, pending_uploads=3, last_error=None)
+            # The status strip: offline with scans waiting and why (the error sync recorded:
+            # English words, its key for every other language), and a camera lost. The
+            # badge and the top bar must not clip, at 1400 px and on a 1280 px screen.
+            offline = replace(
+                calm,
+                online=False,
+                paired=True,
+                pending_uploads=3,
+                last_error=messages.text("sync.unreachable", "en"),
+                last_error_key="sync.unreachable",
+                last_error_params={},
+            )
             window.sync_bridge.status_changed.emit(offline)
             window.camera_bridge.state_changed.emit("usb0", "lost", "")
             _settle(qtbot)
             assert "offline" in window.status_strip.problems
             audit(window, lang, "status strip", english)
             _shot(window, f"door_status_{lang}")
+            window.resize(1280, 800)
+            _settle(qtbot)
+            audit(window, lang, "status strip 1280", english)
+            _shot(window, f"door_status_1280_{lang}")
+            # the top bar wraps on a narrow screen: never inside a word ("ゲー" / "ト Main")
+            inside = [_breaks_inside_words(window.where, w) for w in range(60, 400, 6)]
+            assert not any(inside), (lang, window.where.text(), inside)
+            # the tester's window and staff name: the top bar cuts no word ("Ɔoor" in Arabic)
+            signed_in = window.staff
+            window.staff = replace(signed_in, name="Door Demo")
+            window._render_top_bar()
+            window.resize(960, 540)
+            _settle(qtbot)
+            for label in (window.where, window.who):
+                cut = _truncated(label, "label", label.text())
+                assert cut is None, (lang, label.text(), cut)
+            window.staff = signed_in
+            window._render_top_bar()
+            window.resize(1400, 860)
+            badge = window.badge.detail
+            assert "3" in badge.toolTip() and "\u2026" not in badge.toolTip()
             window.sync_bridge.status_changed.emit(calm)
             window.camera_bridge.state_changed.emit("usb0", "live", "")
             window.verdict.show_ready()
@@ -325,6 +449,9 @@ def test_every_door_state_in_every_language(qtbot, kiosk_factory, tickets):
             settings = window.actions.current
             _settle(qtbot)
             audit(settings, lang, "settings", english)
+            if lang == "ar":  # "/dev/video2, rtsp://..." read left to right inside Arabic
+                hint = settings.cameras.placeholderText()
+                assert _ltr_runs_kept(hint, settings.cameras.font()), hint
             _shot(settings, f"door_settings_{lang}")
             window.actions.close_current()
 
