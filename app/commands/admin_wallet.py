@@ -56,6 +56,11 @@ def add_to_admin(tickets_group, leaf) -> None:
     p.add_argument("--ticket", dest="ticket_option", metavar="TICKET", help=argparse.SUPPRESS)
     p.add_argument("--event", help="event id or name (optional: ticket ids are unique)")
     p.add_argument("--base-url", metavar="URL", help=BASE_URL_HELP)
+    p.add_argument(
+        "--new-link",
+        action="store_true",
+        help="also retire the link of a ticket on no phone (it leaked before anyone opened it)",
+    )
 
 
 def _client(args):
@@ -136,10 +141,12 @@ def tickets_reset_phone(args) -> int:
             path = f"/v1/events/{c.event_id(args.event)}/tickets/{ticket_id}/reset-phone"
         else:
             path = f"/v1/tickets/{ticket_id}/reset-phone"
-        ticket = c.call("POST", path)
+        ticket = c.call("POST", path, params={"new_link": "true"} if args.new_link else None)
     link = base + ticket["path"]
     if ticket.get("was_on_phone"):
         text = says("wallet.reset_done", number=ticket["number"], link=link)
+    elif args.new_link:
+        text = says("wallet.reset_new_link", number=ticket["number"], link=link)
     else:
         text = says("wallet.reset_nothing", number=ticket["number"], link=link)
     _print(args, {**ticket, "link": link}, text)

@@ -1000,7 +1000,10 @@ TEXTS = {
     "wallet.base_url_bad": "--base-url {url} ist keine Webadresse: so schreiben: https://tickets.example.org",
     "wallet.cannot_write": "Links können nicht nach {path} geschrieben werden: {problem}",
     "wallet.not_https": "Warnung: die Links sind kein HTTPS: Handys können den Schlüssel des Tickets nur unter einer HTTPS-Adresse erzeugen und offline behalten (--base-url https://... verwenden)",
-    "wallet.wrote": {"one": "{n} Ticket-Link nach {where} geschrieben: jedem Gast seinen eigenen Link schicken", "other": "{n} Ticket-Links nach {where} geschrieben: jedem Gast seinen eigenen Link schicken"},
+    "wallet.wrote": {
+        "one": "{n} Ticket-Link nach {where} geschrieben: jedem Gast seinen eigenen Link schicken",
+        "other": "{n} Ticket-Links nach {where} geschrieben: jedem Gast seinen eigenen Link schicken",
+    },
     "wallet.left_out": "{n} erstattete, übertragene oder widerrufene ausgelassen: --all für diese",
     "wallet.stdout": "die Standardausgabe",
     "wallet.ticket_twice": "das Ticket nur einmal angeben (TICKET oder --ticket, nicht zwei verschiedene)",
@@ -1021,13 +1024,21 @@ TEXTS = {
     "admin.no_hours": "keine eigenen Zeiten",
     "admin.hours": "öffnet {opens}, schließt {closes}",
     "admin.tier_line": "{id}  {name}  {taken}/{capacity}  {entry}  Codes: {codes}",
-    "doctor.list_ok_n": {"one": "Ticketliste Nr. {seq}, {n} Ticket{age}", "other": "Ticketliste Nr. {seq}, {n} Tickets{age}"},
+    "doctor.list_ok_n": {
+        "one": "Ticketliste Nr. {seq}, {n} Ticket{age}",
+        "other": "Ticketliste Nr. {seq}, {n} Tickets{age}",
+    },
     "doctor.scans_n": {"one": "{n} Scan", "other": "{n} Scans"},
     "doctor.sales_n": {"one": "{n} Verkauf", "other": "{n} Verkäufe"},
     "doctor.waiting_both": "{scans} und {sales} warten auf das Hochladen",
-    "admin.tickets_issued_n": {"one": "{n} Ticket ausgestellt: {csv} und sein QR-PNG in {folder}", "other": "{n} Tickets ausgestellt: {csv} und je ein QR-PNG in {folder}"},
+    "admin.tickets_issued_n": {
+        "one": "{n} Ticket ausgestellt: {csv} und sein QR-PNG in {folder}",
+        "other": "{n} Tickets ausgestellt: {csv} und je ein QR-PNG in {folder}",
+    },
     "admin.new_tier_everywhere": "Neue Kategorie {tier} angelegt; jeder Eingang lässt sie ein",
     "admin.new_tier_refused": "Neue Kategorie {tier} angelegt, aber kein Eingang mit eigener Kategorienliste lässt sie ein ({gates}): hinzufügen mit `{command}`",
     "admin.gate_admits_only": "{gate} lässt nur {tiers} ein",
     "admin.no_tier": "keine Kategorie",
+    # lead: reset-phone --new-link (a link that leaked before anyone opened it)
+    "wallet.reset_new_link": "Ticket {number} war auf keinem Handy; der alte Link öffnet es nicht mehr. Der neue Link:\n{link}\nDem Gast diesen neuen Link schicken.",
 }

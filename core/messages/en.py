@@ -961,7 +961,10 @@ TEXTS = {
     "wallet.base_url_bad": "--base-url {url} is not a web address: write it like https://tickets.example.org",
     "wallet.cannot_write": "cannot write the links to {path}: {problem}",
     "wallet.not_https": "warning: the links are not HTTPS: phones can only make the ticket's key and keep it offline on an HTTPS address (use --base-url https://...)",
-    "wallet.wrote": {"one": "Wrote {n} ticket link to {where}: send each guest their own link", "other": "Wrote {n} ticket links to {where}: send each guest their own link"},
+    "wallet.wrote": {
+        "one": "Wrote {n} ticket link to {where}: send each guest their own link",
+        "other": "Wrote {n} ticket links to {where}: send each guest their own link",
+    },
     "wallet.left_out": "{n} refunded, transferred or revoked left out: --all for them",
     "wallet.stdout": "standard output",
     "wallet.ticket_twice": "name the ticket once (TICKET or --ticket, not two different ones)",
@@ -982,13 +985,21 @@ TEXTS = {
     "admin.no_hours": "no hours of its own",
     "admin.hours": "opens {opens}, closes {closes}",
     "admin.tier_line": "{id}  {name}  {taken}/{capacity}  {entry}  codes: {codes}",
-    "doctor.list_ok_n": {"one": "ticket list seq {seq}, {n} ticket{age}", "other": "ticket list seq {seq}, {n} tickets{age}"},
+    "doctor.list_ok_n": {
+        "one": "ticket list seq {seq}, {n} ticket{age}",
+        "other": "ticket list seq {seq}, {n} tickets{age}",
+    },
     "doctor.scans_n": {"one": "{n} scan", "other": "{n} scans"},
     "doctor.sales_n": {"one": "{n} sale", "other": "{n} sales"},
     "doctor.waiting_both": "{scans} and {sales} waiting to upload",
-    "admin.tickets_issued_n": {"one": "Issued {n} ticket: {csv} and its QR PNG in {folder}", "other": "Issued {n} tickets: {csv} and one QR PNG each in {folder}"},
+    "admin.tickets_issued_n": {
+        "one": "Issued {n} ticket: {csv} and its QR PNG in {folder}",
+        "other": "Issued {n} tickets: {csv} and one QR PNG each in {folder}",
+    },
     "admin.new_tier_everywhere": "New tier {tier} was created; every gate admits it",
     "admin.new_tier_refused": "New tier {tier} was created, but no gate that lists its tiers admits it ({gates}): add it with `{command}`",
     "admin.gate_admits_only": "{gate} admits only {tiers}",
     "admin.no_tier": "no tier",
+    # lead: reset-phone --new-link (a link that leaked before anyone opened it)
+    "wallet.reset_new_link": "Ticket {number} was on no phone; its old link no longer opens it. Its new link:\n{link}\nSend the guest this new link.",
 }

@@ -976,7 +976,10 @@ TEXTS = {
     "wallet.base_url_bad": "--base-url {url} no es una dirección web: escríbala como https://tickets.example.org",
     "wallet.cannot_write": "no se pueden escribir los enlaces en {path}: {problem}",
     "wallet.not_https": "aviso: los enlaces no son HTTPS: los teléfonos solo pueden crear la clave de la entrada y guardarla sin conexión en una dirección HTTPS (use --base-url https://...)",
-    "wallet.wrote": {"one": "Se escribió {n} enlace de entrada en {where}: envíe a cada invitado el suyo", "other": "Se escribieron {n} enlaces de entrada en {where}: envíe a cada invitado el suyo"},
+    "wallet.wrote": {
+        "one": "Se escribió {n} enlace de entrada en {where}: envíe a cada invitado el suyo",
+        "other": "Se escribieron {n} enlaces de entrada en {where}: envíe a cada invitado el suyo",
+    },
     "wallet.left_out": "{n} reembolsadas, transferidas o revocadas omitidas: --all para incluirlas",
     "wallet.stdout": "la salida estándar",
     "wallet.ticket_twice": "indique la entrada una sola vez (TICKET o --ticket, no dos distintas)",
@@ -997,13 +1000,21 @@ TEXTS = {
     "admin.no_hours": "sin horario propio",
     "admin.hours": "abre {opens}, cierra {closes}",
     "admin.tier_line": "{id}  {name}  {taken}/{capacity}  {entry}  códigos: {codes}",
-    "doctor.list_ok_n": {"one": "lista de entradas n.º {seq}, {n} entrada{age}", "other": "lista de entradas n.º {seq}, {n} entradas{age}"},
+    "doctor.list_ok_n": {
+        "one": "lista de entradas n.º {seq}, {n} entrada{age}",
+        "other": "lista de entradas n.º {seq}, {n} entradas{age}",
+    },
     "doctor.scans_n": {"one": "{n} escaneo", "other": "{n} escaneos"},
     "doctor.sales_n": {"one": "{n} venta", "other": "{n} ventas"},
     "doctor.waiting_both": "{scans} y {sales} pendientes de subir",
-    "admin.tickets_issued_n": {"one": "{n} entrada emitida: {csv} y el PNG con su QR en {folder}", "other": "{n} entradas emitidas: {csv} y un PNG con el QR de cada una en {folder}"},
+    "admin.tickets_issued_n": {
+        "one": "{n} entrada emitida: {csv} y el PNG con su QR en {folder}",
+        "other": "{n} entradas emitidas: {csv} y un PNG con el QR de cada una en {folder}",
+    },
     "admin.new_tier_everywhere": "Se creó el tipo de entrada nuevo {tier}; todas las puertas lo admiten",
     "admin.new_tier_refused": "Se creó el tipo de entrada nuevo {tier}, pero ninguna puerta que enumera sus tipos lo admite ({gates}): añádalo con `{command}`",
     "admin.gate_admits_only": "{gate} solo admite {tiers}",
     "admin.no_tier": "ningún tipo",
+    # lead: reset-phone --new-link (a link that leaked before anyone opened it)
+    "wallet.reset_new_link": "La entrada {number} no estaba en ningún teléfono; su enlace antiguo ya no la abre. Su enlace nuevo:\n{link}\nEnvíe al invitado este enlace nuevo.",
 }

@@ -982,7 +982,10 @@ TEXTS = {
     "wallet.base_url_bad": "--base-url {url} n'est pas une adresse web : écrivez-la comme https://tickets.example.org",
     "wallet.cannot_write": "impossible d'écrire les liens dans {path} : {problem}",
     "wallet.not_https": "attention : les liens ne sont pas en HTTPS : un téléphone ne peut créer la clé du billet et la garder hors ligne qu'à une adresse HTTPS (utilisez --base-url https://...)",
-    "wallet.wrote": {"one": "{n} lien de billet écrit dans {where} : envoyez à chaque invité le sien", "other": "{n} liens de billets écrits dans {where} : envoyez à chaque invité le sien"},
+    "wallet.wrote": {
+        "one": "{n} lien de billet écrit dans {where} : envoyez à chaque invité le sien",
+        "other": "{n} liens de billets écrits dans {where} : envoyez à chaque invité le sien",
+    },
     "wallet.left_out": "{n} remboursés, transférés ou révoqués laissés de côté : --all pour les inclure",
     "wallet.stdout": "la sortie standard",
     "wallet.ticket_twice": "indiquez le billet une seule fois (TICKET ou --ticket, pas deux différents)",
@@ -1003,13 +1006,21 @@ TEXTS = {
     "admin.no_hours": "pas d'horaires propres",
     "admin.hours": "ouvre {opens}, ferme {closes}",
     "admin.tier_line": "{id}  {name}  {taken}/{capacity}  {entry}  codes : {codes}",
-    "doctor.list_ok_n": {"one": "liste de billets n° {seq}, {n} billet{age}", "other": "liste de billets n° {seq}, {n} billets{age}"},
+    "doctor.list_ok_n": {
+        "one": "liste de billets n° {seq}, {n} billet{age}",
+        "other": "liste de billets n° {seq}, {n} billets{age}",
+    },
     "doctor.scans_n": {"one": "{n} scan", "other": "{n} scans"},
     "doctor.sales_n": {"one": "{n} vente", "other": "{n} ventes"},
     "doctor.waiting_both": "{scans} et {sales} en attente d'envoi",
-    "admin.tickets_issued_n": {"one": "{n} billet émis : {csv} et le PNG de son QR dans {folder}", "other": "{n} billets émis : {csv} et un PNG de QR par billet dans {folder}"},
+    "admin.tickets_issued_n": {
+        "one": "{n} billet émis : {csv} et le PNG de son QR dans {folder}",
+        "other": "{n} billets émis : {csv} et un PNG de QR par billet dans {folder}",
+    },
     "admin.new_tier_everywhere": "Nouvelle catégorie {tier} créée ; toutes les portes l'acceptent",
     "admin.new_tier_refused": "Nouvelle catégorie {tier} créée, mais aucune porte qui liste ses catégories ne l'accepte ({gates}) : ajoutez-la avec `{command}`",
     "admin.gate_admits_only": "{gate} n'accepte que {tiers}",
     "admin.no_tier": "aucune catégorie",
+    # lead: reset-phone --new-link (a link that leaked before anyone opened it)
+    "wallet.reset_new_link": "Le billet {number} n'était sur aucun téléphone ; son ancien lien ne l'ouvre plus. Son nouveau lien :\n{link}\nEnvoyez ce nouveau lien à l'invité.",
 }

@@ -971,7 +971,10 @@ TEXTS = {
     "wallet.base_url_bad": "--base-url {url} वेब पता नहीं है: ऐसे लिखें https://tickets.example.org",
     "wallet.cannot_write": "लिंक {path} में नहीं लिख पाए: {problem}",
     "wallet.not_https": "चेतावनी: लिंक HTTPS नहीं हैं: फ़ोन टिकट की चाबी सिर्फ़ HTTPS पते पर बना कर ऑफ़लाइन रख सकते हैं (--base-url https://... दें)",
-    "wallet.wrote": {"one": "{n} टिकट लिंक {where} में लिखा: हर मेहमान को उसका अपना लिंक भेजें", "other": "{n} टिकट लिंक {where} में लिखे: हर मेहमान को उसका अपना लिंक भेजें"},
+    "wallet.wrote": {
+        "one": "{n} टिकट लिंक {where} में लिखा: हर मेहमान को उसका अपना लिंक भेजें",
+        "other": "{n} टिकट लिंक {where} में लिखे: हर मेहमान को उसका अपना लिंक भेजें",
+    },
     "wallet.left_out": "{n} रिफ़ंड, ट्रांसफ़र या रद्द टिकट छोड़े गए: उनके लिए --all",
     "wallet.stdout": "स्टैंडर्ड आउटपुट",
     "wallet.ticket_twice": "टिकट एक ही बार दें (TICKET या --ticket, दो अलग नहीं)",
@@ -992,13 +995,21 @@ TEXTS = {
     "admin.no_hours": "अपने कोई समय नहीं",
     "admin.hours": "खुलता {opens}, बंद {closes}",
     "admin.tier_line": "{id}  {name}  {taken}/{capacity}  {entry}  कोड: {codes}",
-    "doctor.list_ok_n": {"one": "टिकट सूची क्रमांक {seq}, {n} टिकट{age}", "other": "टिकट सूची क्रमांक {seq}, {n} टिकट{age}"},
+    "doctor.list_ok_n": {
+        "one": "टिकट सूची क्रमांक {seq}, {n} टिकट{age}",
+        "other": "टिकट सूची क्रमांक {seq}, {n} टिकट{age}",
+    },
     "doctor.scans_n": {"one": "{n} स्कैन", "other": "{n} स्कैन"},
     "doctor.sales_n": {"one": "{n} बिक्री", "other": "{n} बिक्रियाँ"},
     "doctor.waiting_both": "{scans} और {sales} अपलोड होने के इंतज़ार में",
-    "admin.tickets_issued_n": {"one": "{n} टिकट जारी हुआ: {csv} और उसका QR PNG {folder} में", "other": "{n} टिकट जारी हुए: {csv} और हर टिकट का एक QR PNG {folder} में"},
+    "admin.tickets_issued_n": {
+        "one": "{n} टिकट जारी हुआ: {csv} और उसका QR PNG {folder} में",
+        "other": "{n} टिकट जारी हुए: {csv} और हर टिकट का एक QR PNG {folder} में",
+    },
     "admin.new_tier_everywhere": "नई श्रेणी {tier} बनी; हर गेट इसे अंदर आने देता है",
     "admin.new_tier_refused": "नई श्रेणी {tier} बनी, पर अपनी श्रेणियाँ तय करने वाला कोई गेट इसे अंदर नहीं आने देता ({gates}): इसे `{command}` से जोड़ें",
     "admin.gate_admits_only": "{gate} सिर्फ़ {tiers} को अंदर आने देता है",
     "admin.no_tier": "कोई श्रेणी नहीं",
+    # lead: reset-phone --new-link (a link that leaked before anyone opened it)
+    "wallet.reset_new_link": "टिकट {number} किसी फ़ोन पर नहीं था; पुराना लिंक अब इसे नहीं खोलता। नया लिंक:\n{link}\nमेहमान को यह नया लिंक भेजें।",
 }

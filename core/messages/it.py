@@ -988,7 +988,10 @@ TEXTS = {
     "wallet.base_url_bad": "--base-url {url} non è un indirizzo web: lo scriva come https://tickets.example.org",
     "wallet.cannot_write": "impossibile scrivere i link in {path}: {problem}",
     "wallet.not_https": "attenzione: i link non sono HTTPS: i telefoni possono creare la chiave del biglietto e tenerla offline solo su un indirizzo HTTPS (usi --base-url https://...)",
-    "wallet.wrote": {"one": "Scritto {n} link del biglietto in {where}: invii a ogni ospite il suo", "other": "Scritti {n} link dei biglietti in {where}: invii a ogni ospite il suo"},
+    "wallet.wrote": {
+        "one": "Scritto {n} link del biglietto in {where}: invii a ogni ospite il suo",
+        "other": "Scritti {n} link dei biglietti in {where}: invii a ogni ospite il suo",
+    },
     "wallet.left_out": "{n} rimborsati, trasferiti o revocati esclusi: --all per includerli",
     "wallet.stdout": "l'output standard",
     "wallet.ticket_twice": "indichi il biglietto una sola volta (TICKET o --ticket, non due diversi)",
@@ -1009,13 +1012,21 @@ TEXTS = {
     "admin.no_hours": "nessun orario proprio",
     "admin.hours": "apre {opens}, chiude {closes}",
     "admin.tier_line": "{id}  {name}  {taken}/{capacity}  {entry}  codici: {codes}",
-    "doctor.list_ok_n": {"one": "lista dei biglietti n. {seq}, {n} biglietto{age}", "other": "lista dei biglietti n. {seq}, {n} biglietti{age}"},
+    "doctor.list_ok_n": {
+        "one": "lista dei biglietti n. {seq}, {n} biglietto{age}",
+        "other": "lista dei biglietti n. {seq}, {n} biglietti{age}",
+    },
     "doctor.scans_n": {"one": "{n} scansione", "other": "{n} scansioni"},
     "doctor.sales_n": {"one": "{n} vendita", "other": "{n} vendite"},
     "doctor.waiting_both": "{scans} e {sales} in attesa di invio",
-    "admin.tickets_issued_n": {"one": "{n} biglietto emesso: {csv} e il PNG del suo QR in {folder}", "other": "{n} biglietti emessi: {csv} e un PNG con il QR per ciascuno in {folder}"},
+    "admin.tickets_issued_n": {
+        "one": "{n} biglietto emesso: {csv} e il PNG del suo QR in {folder}",
+        "other": "{n} biglietti emessi: {csv} e un PNG con il QR per ciascuno in {folder}",
+    },
     "admin.new_tier_everywhere": "Creata la nuova categoria {tier}; tutti i varchi la ammettono",
     "admin.new_tier_refused": "Creata la nuova categoria {tier}, ma nessun varco che elenca le sue categorie la ammette ({gates}): la aggiunga con `{command}`",
     "admin.gate_admits_only": "{gate} ammette solo {tiers}",
     "admin.no_tier": "nessuna categoria",
+    # lead: reset-phone --new-link (a link that leaked before anyone opened it)
+    "wallet.reset_new_link": "Il biglietto {number} non era su nessun telefono; il vecchio link non lo apre più. Il nuovo link:\n{link}\nInvii all'ospite questo nuovo link.",
 }

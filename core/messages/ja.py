@@ -939,7 +939,9 @@ TEXTS = {
     "wallet.base_url_bad": "--base-url {url} はWebアドレスではありません：https://tickets.example.org のように書いてください",
     "wallet.cannot_write": "リンクを {path} に書き込めません：{problem}",
     "wallet.not_https": "警告：リンクがHTTPSではありません：スマホがチケットの鍵を作ってオフラインで保持できるのはHTTPSのアドレスだけです（--base-url https://... を使ってください）",
-    "wallet.wrote": {"other": "チケットリンク{n}件を {where} に書き出しました：各ゲストに本人のリンクを送ってください"},
+    "wallet.wrote": {
+        "other": "チケットリンク{n}件を {where} に書き出しました：各ゲストに本人のリンクを送ってください"
+    },
     "wallet.left_out": "払い戻し・譲渡・無効化済みの{n}件を除外：含めるには --all",
     "wallet.stdout": "標準出力",
     "wallet.ticket_twice": "チケットは一度だけ指定してください（TICKET か --ticket、別々の2枚は不可）",
@@ -964,9 +966,13 @@ TEXTS = {
     "doctor.scans_n": {"other": "スキャン {n} 件"},
     "doctor.sales_n": {"other": "販売 {n} 件"},
     "doctor.waiting_both": "未送信：{scans}、{sales}",
-    "admin.tickets_issued_n": {"other": "チケットを {n} 枚発行しました：{csv}、各チケットの QR の PNG は {folder} にあります"},
+    "admin.tickets_issued_n": {
+        "other": "チケットを {n} 枚発行しました：{csv}、各チケットの QR の PNG は {folder} にあります"
+    },
     "admin.new_tier_everywhere": "新しい券種 {tier} を作成しました。すべてのゲートで入場できます",
     "admin.new_tier_refused": "新しい券種 {tier} を作成しましたが、券種を指定しているゲートではどこも入場できません（{gates}）：`{command}` で追加してください",
     "admin.gate_admits_only": "{gate} は {tiers} のみ入場可",
     "admin.no_tier": "券種なし",
+    # lead: reset-phone --new-link (a link that leaked before anyone opened it)
+    "wallet.reset_new_link": "チケット {number} はどのスマホにも入っていませんでした。古いリンクではもう開けません。新しいリンク：\n{link}\nゲストにこの新しいリンクを送ってください。",
 }

@@ -976,7 +976,10 @@ TEXTS = {
     "wallet.base_url_bad": "--base-url {url} não é um endereço web: escreva como https://tickets.example.org",
     "wallet.cannot_write": "não foi possível gravar os links em {path}: {problem}",
     "wallet.not_https": "aviso: os links não são HTTPS: os celulares só conseguem criar a chave do ingresso e guardá-la offline num endereço HTTPS (use --base-url https://...)",
-    "wallet.wrote": {"one": "{n} link de ingresso gravado em {where}: envie a cada convidado o seu", "other": "{n} links de ingresso gravados em {where}: envie a cada convidado o seu"},
+    "wallet.wrote": {
+        "one": "{n} link de ingresso gravado em {where}: envie a cada convidado o seu",
+        "other": "{n} links de ingresso gravados em {where}: envie a cada convidado o seu",
+    },
     "wallet.left_out": "{n} reembolsados, transferidos ou revogados deixados de fora: --all para incluí-los",
     "wallet.stdout": "a saída padrão",
     "wallet.ticket_twice": "informe o ingresso uma só vez (TICKET ou --ticket, não dois diferentes)",
@@ -997,13 +1000,21 @@ TEXTS = {
     "admin.no_hours": "sem horário próprio",
     "admin.hours": "abre {opens}, fecha {closes}",
     "admin.tier_line": "{id}  {name}  {taken}/{capacity}  {entry}  códigos: {codes}",
-    "doctor.list_ok_n": {"one": "lista de ingressos nº {seq}, {n} ingresso{age}", "other": "lista de ingressos nº {seq}, {n} ingressos{age}"},
+    "doctor.list_ok_n": {
+        "one": "lista de ingressos nº {seq}, {n} ingresso{age}",
+        "other": "lista de ingressos nº {seq}, {n} ingressos{age}",
+    },
     "doctor.scans_n": {"one": "{n} leitura", "other": "{n} leituras"},
     "doctor.sales_n": {"one": "{n} venda", "other": "{n} vendas"},
     "doctor.waiting_both": "{scans} e {sales} aguardando envio",
-    "admin.tickets_issued_n": {"one": "{n} ingresso emitido: {csv} e o PNG com o QR dele em {folder}", "other": "{n} ingressos emitidos: {csv} e um PNG com o QR de cada um em {folder}"},
+    "admin.tickets_issued_n": {
+        "one": "{n} ingresso emitido: {csv} e o PNG com o QR dele em {folder}",
+        "other": "{n} ingressos emitidos: {csv} e um PNG com o QR de cada um em {folder}",
+    },
     "admin.new_tier_everywhere": "Nova categoria {tier} criada; todos os portões a aceitam",
     "admin.new_tier_refused": "Nova categoria {tier} criada, mas nenhum portão que lista suas categorias a aceita ({gates}): adicione-a com `{command}`",
     "admin.gate_admits_only": "{gate} só aceita {tiers}",
     "admin.no_tier": "nenhuma categoria",
+    # lead: reset-phone --new-link (a link that leaked before anyone opened it)
+    "wallet.reset_new_link": "O ingresso {number} não estava em nenhum celular; o link antigo não o abre mais. O link novo:\n{link}\nEnvie ao convidado este link novo.",
 }

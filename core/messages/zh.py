@@ -971,4 +971,6 @@ TEXTS = {
     "admin.new_tier_refused": "已新建票种 {tier}，但列出票种的入口都不放行它（{gates}）：请用 `{command}` 添加",
     "admin.gate_admits_only": "{gate} 只放行 {tiers}",
     "admin.no_tier": "无票种",
+    # lead: reset-phone --new-link (a link that leaked before anyone opened it)
+    "wallet.reset_new_link": "票 {number} 不在任何手机上；旧链接已不能打开它。新链接：\n{link}\n请把这个新链接发给宾客。",
 }

@@ -24,6 +24,19 @@ def test_reset_phone_of_a_ticket_on_no_phone_says_there_was_nothing_to_reset(ven
     assert ticket["path"] in stdout  # its link is unchanged, and printed
 
 
+def test_reset_phone_new_link_retires_a_link_that_leaked_unopened(wsrv, venue, admin_cli):
+    """``--new-link``: the ticket was on no phone, but its link leaked; the old link stops
+    opening it and the new one printed works (an outside tester's gap: nothing could retire
+    it until someone opened it)."""
+    ticket = venue["tickets"][1]
+    code, stdout, stderr = admin_cli("tickets", "reset-phone", ticket["number"], "--new-link")
+    assert code == 0, stderr
+    assert "old link no longer opens it" in stdout and ticket["path"] not in stdout
+    [link] = [w for w in stdout.split() if "/wallet/" in w]
+    assert httpx.get(f"{wsrv.url}/v1/wallet/{ticket['token']}").status_code == 410
+    assert httpx.get(f"{wsrv.url}/v1/wallet/{link.rsplit('/', 1)[1]}").status_code == 200
+
+
 def test_links_csv_has_status_and_activated_and_leaves_out_tickets_that_cannot_enter(
     wsrv, venue, admin_cli, tmp_path
 ):
