@@ -39,6 +39,7 @@ import cv2
 import numpy as np
 import zxingcpp
 
+from scanner import grid_fit
 from scanner.attempts import Box, texture_boxes
 from scanner.reads import CodeRead
 
@@ -502,6 +503,7 @@ class MultiFrameReader:
             ("super_res", self._super_res, 3),
             ("deblur", self._deblur, 1),
             ("unbend", self._unbend, 1),
+            ("grid_fit", self._grid_fit, 1),
         ]
         self._index = {name: i for i, (name, _, _) in enumerate(self.attempts)}
         # first guesses (ms, 2 cores, a ~400 px crop), then a running average of the real cost
@@ -512,6 +514,7 @@ class MultiFrameReader:
             "super_res": 6.0,
             "deblur": 10.0,
             "unbend": 8.0,
+            "grid_fit": 12.0,
         }
         self.reset()
 
@@ -522,7 +525,7 @@ class MultiFrameReader:
         self._crops: deque[_Crop] = deque(maxlen=self.history)
         self._misses = 0
         self._next = 0
-        self._step = {"deblur": 0, "unbend": 0, "super_res": 0}
+        self._step = {"deblur": 0, "unbend": 0, "super_res": 0, "grid_fit": 0}
         self._module: float | None = None
         self._done = False  # a code here was read: nothing more to do until it leaves
         # where the read code was and what it looked like there (box, scale, crop): a
@@ -875,3 +878,22 @@ class MultiFrameReader:
             if texts := _zxing(flatten(flat, box2, other, 1 - axis, wrap2, widen2)):
                 return texts
         return []
+
+    def _grid_fit(self) -> list[str] | None:
+        """A ticket bent both ways: the module grid fitted as a smooth surface through the
+        finder, alignment and timing patterns (``scanner.grid_fit``), one version a call
+        (the likeliest first, then its neighbours, in turn)."""
+        step = self._step["grid_fit"]
+        self._step["grid_fit"] = step + 1
+        img = self._latest()
+        self._check()
+        tried = False
+        for flat in grid_fit.flat_candidates(img, self._module_px(), step):
+            self._check()
+            if flat is None:  # a slice of the fit
+                continue
+            tried = True
+            if texts := _zxing(flat):
+                return texts
+            self._check()
+        return [] if tried else None
