@@ -97,7 +97,7 @@ def find_finders(gray: np.ndarray, module: float) -> list[_Finder]:
             continue
         rect = cv2.minAreaRect(c)
         w, h = rect[1]
-        if min(w, h) <= 0 or max(w, h) / min(w, h) > 1.6:
+        if min(w, h) <= 0 or max(w, h) / min(w, h) > 2.2:  # a bent finder is skewed
             continue
         rings = [_quad(contours[k]) for k in (i, child, grand)]
         m = cv2.moments(contours[grand])
@@ -118,7 +118,7 @@ def _three(finders: list[_Finder]):
                 if len({i, j, k}) < 3 or j > k:
                     continue
                 sides = (a.side, b.side, c.side)
-                if max(sides) / min(sides) > 1.5:
+                if max(sides) / min(sides) > 1.8:
                     continue
                 ab, ac = b.centre - a.centre, c.centre - a.centre
                 la, lc = np.hypot(*ab), np.hypot(*ac)
@@ -269,22 +269,30 @@ def _locate(
 
 
 def _edges(flat: np.ndarray, n: int):
-    """Points on the code's right and bottom edges (module N), where no pattern is: in each
-    strip of four modules along the edge, the outermost dark pixel near it (the last column
-    or row has a dark module in nearly every such strip; strips whose outermost is a module
-    or more inside the others' are left out)."""
+    """Points on the code's four edges where no finder pattern is: in each strip of four
+    modules along an edge, the outermost dark pixel near it (the outer column or row has a
+    dark module in nearly every such strip; strips whose outermost is a module or more
+    inside the others' are left out)."""
     q = _QUIET * _PX
     _, dark = cv2.threshold(flat, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     uv, at = [], []
-    for axis in (0, 1):
-        img = dark if axis == 0 else dark.T  # the right edge; then the bottom one
-        lo, hi = q + (n - 3) * _PX, q + (n + 3) * _PX
+    # (axis, the edge at module 0 or n, the strips along it clear of the finders)
+    sides = [
+        (0, n, range(9, n - 4, 2)),  # right, below the top-right finder
+        (1, n, range(9, n - 4, 2)),  # bottom, right of the bottom-left finder
+        (0, 0, range(9, n - 8, 2)),  # left, between the finders
+        (1, 0, range(9, n - 8, 2)),  # top, between the finders
+    ]
+    for axis, edge_at, strips in sides:
+        img = dark if axis == 0 else dark.T  # columns across the strip, then rows
+        lo, hi = q + (edge_at - 3) * _PX, q + (edge_at + 3) * _PX
         found = []
-        for a in range(9, n - 4, 2):  # rows below the top-right finder
+        for a in strips:
             strip = img[q + (a - 2) * _PX : q + (a + 2) * _PX, lo:hi]
             cols = np.flatnonzero(strip.any(axis=0))
             if len(cols):
-                found.append((a, (lo + cols[-1] + 1 - q) / _PX))
+                outer = cols[-1] + 1 if edge_at else cols[0]
+                found.append((a, (lo + outer - q) / _PX))
         if len(found) < 4:
             continue
         # the edge may still curve in this flat image: strips are compared with a parabola
@@ -299,24 +307,70 @@ def _edges(flat: np.ndarray, n: int):
                 break
         for a, e, k in zip(a_s, e_s, keep, strict=True):
             if k:
-                uv.append((n, a) if axis == 0 else (a, n))
+                uv.append((edge_at, a) if axis == 0 else (a, edge_at))
                 at.append((e, a) if axis == 0 else (a, e))
     return uv, at
 
 
-def _refit(gray, grid: GridMap, uv, xy, w, version: int, light: int, scale: float):
+_PHASE_W = 1.0  # a block's edge phase weighs as a pattern point
+_PHASE_EDGE = 3  # blocks from this many modules inside the code (the sides held less well)
+
+
+def _phases(flat: np.ndarray, n: int):
+    """Where the module edges really are, block by block inside the code: the gradient
+    along each axis peaks on module boundaries, every ``_PX`` pixels, and the phase of that
+    period says how far (less than half a module) the fitted grid is off there. Only for a
+    grid already near (the patterns' refit): a larger miss is read as a smaller one."""
+    q = _QUIET * _PX
+    core = flat[q : q + n * _PX, q : q + n * _PX].astype(np.float32)
+    gx = np.abs(np.diff(core, axis=1))  # column j: the edge between pixels j and j+1
+    gy = np.abs(np.diff(core, axis=0))
+    # a boundary at pixel position j+1 (a multiple of _PX on the grid) gives phase 0
+    wave = np.exp(-2j * np.pi * (np.arange(n * _PX - 1) + 1) / _PX)
+    uv, at = [], []
+    size = 7
+    for v0 in range(_PHASE_EDGE, n - size + 1 - _PHASE_EDGE, 4):
+        for u0 in range(_PHASE_EDGE, n - size + 1 - _PHASE_EDGE, 4):
+            if (u0 < 8 and v0 < 8) or (u0 > n - 15 and v0 < 8) or (u0 < 8 and v0 > n - 15):
+                continue  # the finders are fitted already, from their own corners
+            xs = slice(u0 * _PX, (u0 + size) * _PX)
+            ys = slice(v0 * _PX, (v0 + size) * _PX)
+            xs1 = slice(xs.start, xs.stop - 1)
+            ys1 = slice(ys.start, ys.stop - 1)
+            px = gx[ys, xs1].sum(axis=0)
+            py = gy[ys1, xs].sum(axis=1)
+            zx = (px * wave[xs1]).sum()
+            zy = (py * wave[ys1]).sum()
+            if abs(zx) < 0.3 * px.sum() or abs(zy) < 0.3 * py.sum():
+                continue  # no clear module edges here (a large plain patch)
+            dx = -np.angle(zx) / (2 * np.pi)  # in modules: the edges are this far right
+            dy = -np.angle(zy) / (2 * np.pi)
+            cu, cv = u0 + size / 2, v0 + size / 2
+            uv.append((cu, cv))
+            at.append((cu + dx, cv + dy))
+    return uv, at
+
+
+def _refit(gray, grid: GridMap, uv, xy, w, version: int, light: int, scale: float, phases=False):
     """The grid refitted with the alignment and timing patterns and the code's edges found
     on its flat image, and the share of the timing patterns found (with the wrong version,
     the timing modules fall out of step with the fitted grid within a few modules)."""
     n = grid.n
     flat = grid.flat(gray, light, clean=False)
     found_uv, found_xy = _edges(flat, n)
+    weights = [1.5] * len(found_uv)
+    if phases:
+        more_uv, more_at = _phases(flat, n)
+        found_uv += more_uv
+        found_xy += more_at
+        weights += [_PHASE_W] * len(more_uv)
     found_xy = [grid(*p) for p in found_xy]
     for u, v in _alignment_centres(version):
         at = _locate(flat, "align", u, v, 3.0)
         if at is not None:
             found_uv.append((u, v))
             found_xy.append(grid(*at))
+            weights.append(1.5)
     # timing: three modules either side of each probe along row 6 and column 6
     probes = range(11, n - 10, 2)
     timing = 0
@@ -325,18 +379,20 @@ def _refit(gray, grid: GridMap, uv, xy, w, version: int, light: int, scale: floa
         if at is not None:
             found_uv.append((k, 6.5))
             found_xy.append(grid(*at))
+            weights.append(1.5)
             timing += 1
         at = _locate(flat, "timing_col", 6.5, k, 1.2)
         if at is not None:
             found_uv.append((6.5, k))
             found_xy.append(grid(*at))
+            weights.append(1.5)
             timing += 1
     share = timing / max(1, 2 * len(probes))
     if not found_uv:
         return grid, share
     uv2 = np.vstack([uv, np.array(found_uv, float)])
     xy2 = np.vstack([xy, np.array(found_xy, float)])
-    w2 = np.concatenate([w, np.full(len(found_uv), 1.5)])
+    w2 = np.concatenate([w, np.array(weights)])
     return GridMap(n, uv2, xy2, w2, scale), share
 
 
@@ -375,4 +431,8 @@ def flat_candidates(gray: np.ndarray, module: float, turn: int = 0) -> Iterator[
     yield grid.flat(gray, light)
     grid, _ = _refit(gray, grid, uv, xy, w, version, light, pitch)
     yield grid.flat(gray, light)
+    # near now: the module edges inside the code say where the grid is still off
+    for _ in range(2):
+        grid, _ = _refit(gray, grid, uv, xy, w, version, light, pitch, phases=True)
+        yield grid.flat(gray, light)
     yield first.flat(gray, light)
