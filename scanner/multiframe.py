@@ -19,6 +19,8 @@ costly to make on every frame:
 - ``unbend``: a bent ticket sampled back flat: a parabolic remap of rows or columns, a few
   curvatures per frame; a ticket bent both ways (a dome or a saddle) as two such bends, the
   second measured again on the code with the first one flattened.
+- ``grid_fit``: a ticket bent both ways read along a module grid fitted as a smooth surface
+  through its finder, alignment and timing patterns and its edges (``scanner.grid_fit``).
 
 Reed-Solomon in zxing-cpp checks every result, as for any other attempt. The reader works
 only while a code-like region is seen and nothing has been read (a read, or a few frames
@@ -527,6 +529,7 @@ class MultiFrameReader:
         self._next = 0
         self._step = {"deblur": 0, "unbend": 0, "super_res": 0, "grid_fit": 0}
         self._module: float | None = None
+        self._grid_known: dict = {}  # what grid_fit learnt of this code (its version)
         self._done = False  # a code here was read: nothing more to do until it leaves
         # where the read code was and what it looked like there (box, scale, crop): a
         # different code at that spot is the next guest's, and re-arms the reader
@@ -646,6 +649,7 @@ class MultiFrameReader:
             self._side = side
             self._crops.clear()
             self._module = None
+            self._grid_known = {}
         x0, y0, x1, y1 = self._box
         crop = gray[y0:y1, x0:x1]
         if self._scale < 1.0:
@@ -888,7 +892,7 @@ class MultiFrameReader:
         img = self._latest()
         self._check()
         tried = False
-        for flat in grid_fit.flat_candidates(img, self._module_px(), step):
+        for flat in grid_fit.flat_candidates(img, self._module_px(), step, self._grid_known):
             self._check()
             if flat is None:  # a slice of the fit
                 continue
