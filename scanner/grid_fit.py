@@ -79,7 +79,7 @@ def find_finders(gray: np.ndarray, module: float) -> list[_Finder]:
     # a pixel is dark only this far under its surroundings: a scene's sensor noise otherwise
     # turns into thousands of specks, and tracing them costs more than all the rest (~7 ms)
     lo, hi = np.percentile(gray, (5, 95))
-    offset = max(3.0, 0.08 * float(hi - lo))
+    offset = max(3.0, 0.1 * float(hi - lo))
     bw = cv2.adaptiveThreshold(
         gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, offset
     )
@@ -436,13 +436,14 @@ def flat_candidates(
     for version in versions:
         n = 17 + 4 * version
         uv, xy, w = _finder_points(three, n)
-        grid, share = _refit(gray, GridMap(n, uv, xy, w, pitch), uv, xy, w, version, light, pitch)
-        fits.append((share, version, grid, (uv, xy, w)))
+        first = GridMap(n, uv, xy, w, pitch)
+        grid, share = _refit(gray, first, uv, xy, w, version, light, pitch)
+        fits.append((share, version, first, grid, (uv, xy, w)))
         yield None
     fits.sort(key=lambda f: -f[0])
     if known is not None and len(fits) > 1:
         known["version"] = fits[0][1]
-    share, version, grid, (uv, xy, w) = fits[rank % len(fits)]
+    share, version, first, grid, (uv, xy, w) = fits[rank % len(fits)]
     yield grid.flat(gray, light)
     grid, _ = _refit(gray, grid, uv, xy, w, version, light, pitch)
     yield grid.flat(gray, light)
@@ -450,3 +451,5 @@ def flat_candidates(
     for _ in range(2):
         grid, _ = _refit(gray, grid, uv, xy, w, version, light, pitch, phases=True)
         yield grid.flat(gray, light)
+    # the finders' fit alone: where the patterns found on it pulled the grid the wrong way
+    yield first.flat(gray, light)
