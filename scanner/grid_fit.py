@@ -293,10 +293,19 @@ def _edges(flat: np.ndarray, n: int):
         found = []
         for a in strips:
             strip = img[q + (a - 2) * _PX : q + (a + 2) * _PX, lo:hi]
-            cols = np.flatnonzero(strip.any(axis=0))
-            if len(cols):
-                outer = cols[-1] + 1 if edge_at else cols[0]
-                found.append((a, (lo + outer - q) / _PX))
+            seen = strip.any(axis=0)
+            # from the outside in: past whatever dark lies beyond the quiet zone (the scene
+            # around a ticket whose margin the bend narrowed), the first light, then the code
+            inward = seen[::-1] if edge_at else seen
+            light = np.flatnonzero(~inward)
+            if not len(light):
+                continue
+            code = np.flatnonzero(inward[light[0] :])
+            if not len(code):
+                continue
+            k = light[0] + code[0]
+            outer = len(seen) - k if edge_at else k
+            found.append((a, (lo + outer - q) / _PX))
         if len(found) < 4:
             continue
         # the edge may still curve in this flat image: strips are compared with a parabola
