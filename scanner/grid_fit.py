@@ -460,5 +460,5 @@ def flat_candidates(
     for _ in range(2):
         grid, _ = _refit(gray, grid, uv, xy, w, version, light, pitch, phases=True)
         yield grid.flat(gray, light)
-    # the finders' fit alone: where the patterns found on it pulled the grid the wrong way
+    # the finders' fit alone, last: for a code whose patterns mislead the refits
     yield first.flat(gray, light)
