@@ -19,6 +19,8 @@ costly to make on every frame:
 - ``unbend``: a bent ticket sampled back flat: a parabolic remap of rows or columns, a few
   curvatures per frame; a ticket bent both ways (a dome or a saddle) as two such bends, the
   second measured again on the code with the first one flattened.
+- ``grid_fit``: a ticket bent both ways read along a module grid fitted as a smooth surface
+  through its finder, alignment and timing patterns and its edges (``scanner.grid_fit``).
 
 Reed-Solomon in zxing-cpp checks every result, as for any other attempt. The reader works
 only while a code-like region is seen and nothing has been read (a read, or a few frames
@@ -39,6 +41,7 @@ import cv2
 import numpy as np
 import zxingcpp
 
+from scanner import grid_fit
 from scanner.attempts import Box, texture_boxes
 from scanner.reads import CodeRead
 
@@ -502,6 +505,7 @@ class MultiFrameReader:
             ("super_res", self._super_res, 3),
             ("deblur", self._deblur, 1),
             ("unbend", self._unbend, 1),
+            ("grid_fit", self._grid_fit, 1),
         ]
         self._index = {name: i for i, (name, _, _) in enumerate(self.attempts)}
         # first guesses (ms, 2 cores, a ~400 px crop), then a running average of the real cost
@@ -512,6 +516,7 @@ class MultiFrameReader:
             "super_res": 6.0,
             "deblur": 10.0,
             "unbend": 8.0,
+            "grid_fit": 12.0,
         }
         self.reset()
 
@@ -522,8 +527,9 @@ class MultiFrameReader:
         self._crops: deque[_Crop] = deque(maxlen=self.history)
         self._misses = 0
         self._next = 0
-        self._step = {"deblur": 0, "unbend": 0, "super_res": 0}
+        self._step = {"deblur": 0, "unbend": 0, "super_res": 0, "grid_fit": 0}
         self._module: float | None = None
+        self._grid_known: dict = {}  # what grid_fit learnt of this code (its version)
         self._done = False  # a code here was read: nothing more to do until it leaves
         # where the read code was and what it looked like there (box, scale, crop): a
         # different code at that spot is the next guest's, and re-arms the reader
@@ -643,6 +649,7 @@ class MultiFrameReader:
             self._side = side
             self._crops.clear()
             self._module = None
+            self._grid_known = {}
         x0, y0, x1, y1 = self._box
         crop = gray[y0:y1, x0:x1]
         if self._scale < 1.0:
@@ -875,3 +882,22 @@ class MultiFrameReader:
             if texts := _zxing(flatten(flat, box2, other, 1 - axis, wrap2, widen2)):
                 return texts
         return []
+
+    def _grid_fit(self) -> list[str] | None:
+        """A ticket bent both ways: the module grid fitted as a smooth surface through the
+        finder, alignment and timing patterns (``scanner.grid_fit``), one version a call
+        (the likeliest first, then its neighbours, in turn)."""
+        step = self._step["grid_fit"]
+        self._step["grid_fit"] = step + 1
+        img = self._latest()
+        self._check()
+        tried = False
+        for flat in grid_fit.flat_candidates(img, self._module_px(), step, self._grid_known):
+            self._check()
+            if flat is None:  # a slice of the fit
+                continue
+            tried = True
+            if texts := _zxing(flat):
+                return texts
+            self._check()
+        return [] if tried else None
