@@ -580,14 +580,7 @@ class CheckIn:
 
     def _withdrawn_issuer(self, code: str, decoded):
         """(decoded, True) when a revoked box-office key genuinely signed the code."""
-        parsed = credentials.parse(code)
-        if not isinstance(parsed, tuple):
-            return decoded, False
-        key = self.store.withdrawn_box_office_key(parsed[0].kid)
-        if key is None:
-            return decoded, False
-        again = credentials.verify(code, {key.kid: key})
-        return (again, True) if again.ok else (again, False)
+        return credentials.withdrawn_signer(code, decoded, self.store.withdrawn_box_office_key)
 
     def _ticket_by_barcode(self, code: str, h: bytes) -> TicketRecord | None:
         """A foreign barcode by the hash of its exact text; failing that, as it would read

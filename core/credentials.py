@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from core import base45
@@ -136,22 +136,48 @@ def issue(
     return TEXT_PREFIX + base45.encode(body + sig)
 
 
-def classify(text: str) -> CredentialProblem | None:
-    """Cheap prefix test: None for a v1 credential, else why it is not one."""
-    if not text.startswith(PREFIX):
-        return CredentialProblem.WRONG_PREFIX
-    rest = text[len(PREFIX) :]
+def version_digits(text: str, prefix: str) -> str | None:
+    """The version digits of ``<prefix><digits>:``, or None when the text is not shaped like
+    one of our codes at all ("GH2023-..." is somebody else's barcode that happens to start
+    like ours). Shared by every code family (GH credentials, GR phone codes)."""
+    if not text.startswith(prefix):
+        return None
+    rest = text[len(prefix) :]
     digits = ""
     for ch in rest:
         if not ch.isdigit():
             break
         digits += ch
     if not digits or rest[len(digits) : len(digits) + 1] != ":":
-        # "GH2023-..." is somebody else's barcode that happens to start like ours
+        return None
+    return digits
+
+
+def classify(text: str) -> CredentialProblem | None:
+    """Cheap prefix test: None for a v1 credential, else why it is not one."""
+    digits = version_digits(text, PREFIX)
+    if digits is None:
         return CredentialProblem.WRONG_PREFIX
     if digits != str(VERSION):
         return CredentialProblem.UNSUPPORTED_VERSION
     return None
+
+
+def withdrawn_signer(
+    text: str, decoded: Decoded, withdrawn_key: Callable[[bytes], VerifyKey | None]
+) -> tuple[Decoded, bool]:
+    """(decoded, True) when a box-office key the organizer withdrew genuinely signed the code
+    (its sales stay countable: the door says "issued by a withdrawn box office", not forged);
+    else the decoding as it was. ``withdrawn_key`` finds a withdrawn key by its id. The kiosk
+    (app/checkin.py) and online validation (server/online.py) ask the same question."""
+    parsed = parse(text)
+    if not isinstance(parsed, tuple):
+        return decoded, False
+    key = withdrawn_key(parsed[0].kid)
+    if key is None:
+        return decoded, False
+    again = verify(text, {key.kid: key})
+    return (again, True) if again.ok else (again, False)
 
 
 def fold_case(text: str) -> str:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core import base45
-from core.credentials import MAX_TICKET_ID, _read_uvarint, _uvarint
+from core.credentials import MAX_TICKET_ID, _read_uvarint, _uvarint, version_digits
 from core.keys import SigningKey, VerifyKey
 
 PREFIX = "GR"
@@ -195,15 +195,8 @@ def sign(phone: SigningKey, *, event_id: int, ticket_id: int, step: int) -> str:
 
 def classify(text: str) -> RotatingProblem | None:
     """Cheap prefix test: None for a v1 rotating code, else why it is not one."""
-    if not text.startswith(PREFIX):
-        return RotatingProblem.WRONG_PREFIX
-    rest = text[len(PREFIX) :]
-    digits = ""
-    for ch in rest:
-        if not ch.isdigit():
-            break
-        digits += ch
-    if not digits or rest[len(digits) : len(digits) + 1] != ":":
+    digits = version_digits(text, PREFIX)
+    if digits is None:
         return RotatingProblem.WRONG_PREFIX  # "GR2023-..." is somebody else's barcode
     if digits != str(VERSION):
         return RotatingProblem.UNSUPPORTED_VERSION

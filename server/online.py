@@ -550,14 +550,7 @@ def _band(conn, event_id: int, rec: MediumRecord | None, shown: str, kind: str) 
 
 def _withdrawn_issuer(text: str, decoded: Decoded, ref: Reference) -> tuple[Decoded, bool]:
     """(decoded, True) when a box-office key the organizer withdrew genuinely signed it."""
-    parsed = credentials.parse(text)
-    if not isinstance(parsed, tuple):
-        return decoded, False
-    key = ref.withdrawn.get(parsed[0].kid)
-    if key is None:
-        return decoded, False
-    again = credentials.verify(text, {key.kid: key})
-    return (again, True) if again.ok else (again, False)
+    return credentials.withdrawn_signer(text, decoded, ref.withdrawn.get)
 
 
 def _what_else(conn: Connection, event_id: int, found: Found) -> Found:
