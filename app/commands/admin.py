@@ -896,7 +896,8 @@ def tickets_revoke(args) -> int:
             f"/v1/events/{event}/tickets/{_ticket_ref(args.ticket)}/revoke",
             json={"status": args.status},
         )
-    _print(args, ticket, f"Ticket {ticket['number']} is now {ticket['status']}")
+    status = says(f"verdict.status.{ticket['status']}")
+    _print(args, ticket, says("admin.ticket_now", number=ticket["number"], status=status))
     return 0
 
 

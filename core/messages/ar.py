@@ -1155,4 +1155,6 @@ TEXTS = {
     "admin.no_tier": "لا فئة",
     # lead: reset-phone --new-link (a link that leaked before anyone opened it)
     "wallet.reset_new_link": "لم تكن التذكرة {number} على أي هاتف؛ لم يعد رابطها القديم يفتحها. رابطها الجديد:\n{link}\nأرسل هذا الرابط الجديد إلى الضيف.",
+    # lead: admin tickets revoke's answer
+    "admin.ticket_now": "التذكرة {number} الآن: {status}",
 }

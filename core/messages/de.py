@@ -179,7 +179,7 @@ TEXTS = {
     "cli.no_pdf": "kein PDF (braucht PySide6: {problem})",
     "cli.cannot_write_sale": "Verkauf erfasst, aber {path} kann nicht geschrieben werden: {problem}",
     "cli.cashup": "Kassenabschluss {time}",
-    "cli.cashup_line": "{sales} Verkäufe {tickets} Tickets",
+    "cli.cashup_line": "Verkäufe: {sales}  Tickets: {tickets}",
     "cli.all_staff": "gesamtes Personal",
     "cli.cashup_total": "Gesamt {total}; Bargeld in der Kasse {drawer}",
     "cli.not_paired": "dieses Terminal ist nicht gekoppelt: gatehouse pair --server URL --code C ausführen",
@@ -1041,4 +1041,6 @@ TEXTS = {
     "admin.no_tier": "keine Kategorie",
     # lead: reset-phone --new-link (a link that leaked before anyone opened it)
     "wallet.reset_new_link": "Ticket {number} war auf keinem Handy; der alte Link öffnet es nicht mehr. Der neue Link:\n{link}\nDem Gast diesen neuen Link schicken.",
+    # lead: admin tickets revoke's answer
+    "admin.ticket_now": "Ticket {number} ist jetzt {status}",
 }

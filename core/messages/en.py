@@ -144,7 +144,7 @@ TEXTS = {
     "cli.no_pdf": "no PDF (needs PySide6: {problem})",
     "cli.cannot_write_sale": "sale recorded, but cannot write {path}: {problem}",
     "cli.cashup": "Cash-up {time}",
-    "cli.cashup_line": "{sales} sales {tickets} tickets",
+    "cli.cashup_line": "sales: {sales}  tickets: {tickets}",
     "cli.all_staff": "all staff",
     "cli.cashup_total": "Total {total}; cash in drawer {drawer}",
     "cli.not_paired": "this kiosk is not paired: run gatehouse pair --server URL --code C",
@@ -1002,4 +1002,6 @@ TEXTS = {
     "admin.no_tier": "no tier",
     # lead: reset-phone --new-link (a link that leaked before anyone opened it)
     "wallet.reset_new_link": "Ticket {number} was on no phone; its old link no longer opens it. Its new link:\n{link}\nSend the guest this new link.",
+    # lead: admin tickets revoke's answer
+    "admin.ticket_now": "Ticket {number} is now {status}",
 }

@@ -156,7 +156,7 @@ TEXTS = {
     "cli.no_pdf": "sin PDF (necesita PySide6: {problem})",
     "cli.cannot_write_sale": "venta registrada, pero no se puede escribir {path}: {problem}",
     "cli.cashup": "Cierre de caja {time}",
-    "cli.cashup_line": "{sales} ventas {tickets} entradas",
+    "cli.cashup_line": "ventas: {sales}  entradas: {tickets}",
     "cli.all_staff": "todo el personal",
     "cli.cashup_total": "Total {total}; efectivo en caja {drawer}",
     "cli.not_paired": "este quiosco no está emparejado: ejecute gatehouse pair --server URL --code C",
@@ -1017,4 +1017,6 @@ TEXTS = {
     "admin.no_tier": "ningún tipo",
     # lead: reset-phone --new-link (a link that leaked before anyone opened it)
     "wallet.reset_new_link": "La entrada {number} no estaba en ningún teléfono; su enlace antiguo ya no la abre. Su enlace nuevo:\n{link}\nEnvíe al invitado este enlace nuevo.",
+    # lead: admin tickets revoke's answer
+    "admin.ticket_now": "La entrada {number} queda {status}",
 }

@@ -164,7 +164,7 @@ TEXTS = {
     "cli.no_pdf": "pas de PDF (PySide6 nécessaire : {problem})",
     "cli.cannot_write_sale": "vente enregistrée, mais impossible d'écrire {path} : {problem}",
     "cli.cashup": "Clôture de caisse {time}",
-    "cli.cashup_line": "{sales} ventes {tickets} billets",
+    "cli.cashup_line": "ventes : {sales}  billets : {tickets}",
     "cli.all_staff": "tout le personnel",
     "cli.cashup_total": "Total {total} ; espèces en caisse {drawer}",
     "cli.not_paired": "cette borne n'est pas associée : lancez gatehouse pair --server URL --code C",
@@ -1023,4 +1023,6 @@ TEXTS = {
     "admin.no_tier": "aucune catégorie",
     # lead: reset-phone --new-link (a link that leaked before anyone opened it)
     "wallet.reset_new_link": "Le billet {number} n'était sur aucun téléphone ; son ancien lien ne l'ouvre plus. Son nouveau lien :\n{link}\nEnvoyez ce nouveau lien à l'invité.",
+    # lead: admin tickets revoke's answer
+    "admin.ticket_now": "Le billet {number} est maintenant {status}",
 }

@@ -151,7 +151,7 @@ TEXTS = {
     "cli.no_pdf": "PDF नहीं (PySide6 चाहिए: {problem})",
     "cli.cannot_write_sale": "बिक्री दर्ज हुई, पर {path} नहीं लिख पाए: {problem}",
     "cli.cashup": "कैश मिलान {time}",
-    "cli.cashup_line": "{sales} बिक्री {tickets} टिकट",
+    "cli.cashup_line": "बिक्री: {sales}  टिकट: {tickets}",
     "cli.all_staff": "सारा स्टाफ़",
     "cli.cashup_total": "कुल {total}; दराज़ में कैश {drawer}",
     "cli.not_paired": "यह कियोस्क पेयर नहीं है: gatehouse pair --server URL --code C चलाएँ",
@@ -1012,4 +1012,6 @@ TEXTS = {
     "admin.no_tier": "कोई श्रेणी नहीं",
     # lead: reset-phone --new-link (a link that leaked before anyone opened it)
     "wallet.reset_new_link": "टिकट {number} किसी फ़ोन पर नहीं था; पुराना लिंक अब इसे नहीं खोलता। नया लिंक:\n{link}\nमेहमान को यह नया लिंक भेजें।",
+    # lead: admin tickets revoke's answer
+    "admin.ticket_now": "टिकट {number} अब {status} है",
 }

@@ -170,7 +170,7 @@ TEXTS = {
     "cli.no_pdf": "nessun PDF (serve PySide6: {problem})",
     "cli.cannot_write_sale": "vendita registrata, ma impossibile scrivere {path}: {problem}",
     "cli.cashup": "Chiusura cassa {time}",
-    "cli.cashup_line": "{sales} vendite {tickets} biglietti",
+    "cli.cashup_line": "vendite: {sales}  biglietti: {tickets}",
     "cli.all_staff": "tutto il personale",
     "cli.cashup_total": "Totale {total}; contanti in cassa {drawer}",
     "cli.not_paired": "questa postazione non è associata: esegua gatehouse pair --server URL --code C",
@@ -1029,4 +1029,6 @@ TEXTS = {
     "admin.no_tier": "nessuna categoria",
     # lead: reset-phone --new-link (a link that leaked before anyone opened it)
     "wallet.reset_new_link": "Il biglietto {number} non era su nessun telefono; il vecchio link non lo apre più. Il nuovo link:\n{link}\nInvii all'ospite questo nuovo link.",
+    # lead: admin tickets revoke's answer
+    "admin.ticket_now": "Il biglietto {number} ora è {status}",
 }

@@ -975,4 +975,6 @@ TEXTS = {
     "admin.no_tier": "券種なし",
     # lead: reset-phone --new-link (a link that leaked before anyone opened it)
     "wallet.reset_new_link": "チケット {number} はどのスマホにも入っていませんでした。古いリンクではもう開けません。新しいリンク：\n{link}\nゲストにこの新しいリンクを送ってください。",
+    # lead: admin tickets revoke's answer
+    "admin.ticket_now": "チケット {number} の状態：{status}",
 }

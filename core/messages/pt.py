@@ -159,7 +159,7 @@ TEXTS = {
     "cli.no_pdf": "sem PDF (precisa de PySide6: {problem})",
     "cli.cannot_write_sale": "venda registrada, mas não foi possível gravar {path}: {problem}",
     "cli.cashup": "Fechamento de caixa {time}",
-    "cli.cashup_line": "{sales} vendas {tickets} ingressos",
+    "cli.cashup_line": "vendas: {sales}  ingressos: {tickets}",
     "cli.all_staff": "toda a equipe",
     "cli.cashup_total": "Total {total}; dinheiro no caixa {drawer}",
     "cli.not_paired": "este terminal não está pareado: execute gatehouse pair --server URL --code C",
@@ -1017,4 +1017,6 @@ TEXTS = {
     "admin.no_tier": "nenhuma categoria",
     # lead: reset-phone --new-link (a link that leaked before anyone opened it)
     "wallet.reset_new_link": "O ingresso {number} não estava em nenhum celular; o link antigo não o abre mais. O link novo:\n{link}\nEnvie ao convidado este link novo.",
+    # lead: admin tickets revoke's answer
+    "admin.ticket_now": "O ingresso {number} agora está {status}",
 }

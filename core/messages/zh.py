@@ -973,4 +973,6 @@ TEXTS = {
     "admin.no_tier": "无票种",
     # lead: reset-phone --new-link (a link that leaked before anyone opened it)
     "wallet.reset_new_link": "票 {number} 不在任何手机上；旧链接已不能打开它。新链接：\n{link}\n请把这个新链接发给宾客。",
+    # lead: admin tickets revoke's answer
+    "admin.ticket_now": "票 {number} 的状态：{status}",
 }

@@ -94,7 +94,9 @@ def test_box_office_commands_end_to_end(live, tmp_path):
     # amounts for people in the event's currency (EUR: the server's default for new events)
     assert data["currency"] == "EUR"
     assert "  Total €75.00; cash in drawer €50.00" in text.stdout.splitlines()
-    assert "   1 sales    2 tickets     €50.00" in text.stdout
+    assert (
+        "sales:    1  tickets:    2     €50.00" in text.stdout
+    )  # no "1 sales": labels, not plurals
     _cash_up_in(home, "de", "Bar", "gesamtes Personal")  # lang4: methods worded, in line
     _cash_up_in(home, "ja", "現金", "全担当者")
 
