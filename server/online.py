@@ -48,7 +48,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql
 
 from core import credentials, media, rotating
@@ -294,10 +294,29 @@ class Pending:
     inside_base: int | None = None  # people inside by the stored states
 
 
+# PostgreSQL: each named ticket's stored state (if any) and its newest stored scan's time.
+_PREFETCH = text(
+    """
+    SELECT n.id AS ticket_id, st.event_id, st.inside, st.entries, st.last_at, st.last_gate,
+           st.last_device, st.canonical_scan_id,
+           (SELECT max(s.server_at) FROM scans s WHERE s.ticket_id = n.id) AS latest
+    FROM unnest(CAST(:ids AS bigint[])) AS n(id)
+    LEFT JOIN ticket_state st ON st.ticket_id = n.id
+    """
+)
+
+
 def prefetch(conn: Connection, event_id: int, ticket_ids: list[int], pending: Pending) -> None:
     """The stored states and newest scan times of the batch's tickets, in one query each."""
     pending.stored = {t: (TicketState(), None) for t in ticket_ids}
     pending.latest = dict.fromkeys(ticket_ids)
+    if conn.dialect.name == "postgresql":  # both in one round trip
+        for st in conn.execute(_PREFETCH, {"ids": list(ticket_ids)}):
+            tid = int(st.ticket_id)
+            if st.event_id == event_id:
+                pending.stored[tid] = (_as_state(st), st.canonical_scan_id)
+            pending.latest[tid] = st.latest
+        return
     for st in conn.execute(select(ticket_state).where(ticket_state.c.ticket_id.in_(ticket_ids))):
         if st.event_id == event_id:
             pending.stored[int(st.ticket_id)] = (_as_state(st), st.canonical_scan_id)
@@ -1137,17 +1156,29 @@ class _Writer:
         if not self.rows:
             return
         conn = self.conn
+        pg = conn.dialect.name == "postgresql"
         for event_id in sorted({r["event_id"] for r in self.rows}):
-            push.announce(conn, event_id)  # queued now, sent at commit
-            if event_id not in self.locked:
-                # the feed cursor: scan ids become visible in increasing order (reconcile)
+            if event_id in self.locked:
+                push.announce(conn, event_id)  # queued now, sent at commit
+            elif pg:
+                # the feed cursor (scan ids become visible in increasing order, reconcile)
+                # and the announcement, sent at commit, in one round trip
+                conn.execute(
+                    reconcile._LOCK_EVENT_AND_ANNOUNCE,
+                    {"event": event_id, "channel": push.CHANNEL, "payload": str(event_id)},
+                )
+                self.locked.add(event_id)
+            else:
                 conn.execute(select(events.c.id).where(events.c.id == event_id).with_for_update())
                 self.locked.add(event_id)
         if self.states:
             ids = sorted(self.states)
-            conn.execute(delete(ticket_state).where(ticket_state.c.ticket_id.in_(ids)))
-            conn.execute(ticket_state.insert(), [self.states[t] for t in ids])
-        if conn.dialect.name == "postgresql":
+            if pg:  # each state replaced whole, in one round trip
+                conn.execute(_UPSERT_STATE, [self.states[t] for t in ids])
+            else:
+                conn.execute(delete(ticket_state).where(ticket_state.c.ticket_id.in_(ids)))
+                conn.execute(ticket_state.insert(), [self.states[t] for t in ids])
+        if pg:
             # a scan with no ticket (nothing locked it) sent at two replicas at once: the
             # first stored wins, the other is a duplicate
             stmt = postgresql.insert(scans).on_conflict_do_nothing(index_elements=["scan_id"])
@@ -1161,6 +1192,13 @@ class _Writer:
             conn.execute(scans.insert(), self.rows)
         self.rows, self.states = [], {}
         self.by_event = {}  # stored now: later decisions read it from the database
+
+
+_upsert = postgresql.insert(ticket_state)
+_UPSERT_STATE = _upsert.on_conflict_do_update(
+    index_elements=["ticket_id"],
+    set_={c.name: _upsert.excluded[c.name] for c in ticket_state.c if c.name != "ticket_id"},
+)
 
 
 class Recorder:

@@ -277,7 +277,7 @@ _LOCK_CHAIN = text(
         WHERE NOT EXISTS (SELECT 1 FROM tickets f WHERE f.id = n.id AND f.event_id <> :event)
       UNION
         SELECT t.id, c.depth + 1 FROM tickets t JOIN chain c ON t.transferred_from = c.id
-        WHERE t.event_id = :event AND c.depth < :max_chain
+        WHERE t.event_id + 0 = :event AND c.depth < :max_chain
     )
     SELECT id, pg_advisory_xact_lock(id) FROM (SELECT DISTINCT id FROM chain ORDER BY id) AS l
     """
