@@ -102,6 +102,10 @@ RECORD_STEP = 50
 # on a thread of its own) after this many new peer scans, well before SQLite's automatic
 # checkpoint (1,000 pages) would make a door's commit do it.
 CHECKPOINT_EVERY = 200
+# While a mesh runs the door's commits do not checkpoint (Store.mesh_checkpoints): the mesh
+# does it for them too. A door commit writes its own few pages (a peer scan shares a
+# transaction with up to 49 others), so it counts as this many peer scans.
+DOOR_COMMIT_WEIGHT = 4
 
 
 def record_peer_scans(store: Store, signed: list[tuple[SignedScan, bytes]]) -> int:
@@ -141,10 +145,13 @@ def record_peer_scans(store: Store, signed: list[tuple[SignedScan, bytes]]) -> i
 
 
 def checkpoint_due(store: Store) -> bool:
-    """Whether enough peer scans were written since the last checkpoint (and reset it)."""
-    if store.peer_scans_unchecked < CHECKPOINT_EVERY:
+    """Whether enough peer scans and door commits were written since the last checkpoint
+    (and reset the counts)."""
+    written = store.peer_scans_unchecked + DOOR_COMMIT_WEIGHT * store.door_commits_unchecked
+    if written < CHECKPOINT_EVERY:
         return False
     store.peer_scans_unchecked = 0
+    store.door_commits_unchecked = 0
     return True
 
 

@@ -161,6 +161,8 @@ class MeshNode:
     def start(self) -> MeshNode:
         if sys.getswitchinterval() > SWITCH_INTERVAL_S:
             sys.setswitchinterval(SWITCH_INTERVAL_S)
+        # the mesh checkpoints the journal for the door too: no door commit stops to do it
+        self.store.mesh_checkpoints(True)
         self._listener = self._bind()
         self.port = self._listener.getsockname()[1]
         for target, name in (
@@ -197,6 +199,10 @@ class MeshNode:
         for t in self._threads:
             if t is not threading.current_thread():
                 t.join(timeout=5)
+        try:
+            self.store.mesh_checkpoints(False)  # the door's commits checkpoint again
+        except Exception:  # a closed store: nothing left to checkpoint for
+            log.debug("mesh: could not hand checkpoints back to the door", exc_info=True)
 
     def _spawn(self, target: Callable, name: str, *args) -> threading.Thread:
         t = threading.Thread(target=target, args=args, name=name, daemon=True)
@@ -536,6 +542,7 @@ class MeshNode:
                 self.sign_new_scans()
             except Exception:  # keep signing later: a locked or full disk passes
                 log.exception("mesh: signing this kiosk's scans failed")
+            self._maybe_checkpoint()  # the door's own scans (woken by each of them)
 
     def sign_new_scans(self) -> int:
         """Sign, log and push this kiosk's scans not yet in the mesh log. Returns how many."""
@@ -625,12 +632,15 @@ class MeshNode:
             good.append((signed, wire))
         # a few scans per transaction, the door first (mesh_log.record_peer_scans)
         new = mesh_log.record_peer_scans(self.store, good) if good else 0
-        if mesh_log.checkpoint_due(self.store) and not self._checkpointing.locked():
-            self._spawn(self._checkpoint, "mesh-checkpoint")
+        self._maybe_checkpoint()
         self.received += new
         if new and self.on_scans is not None:
             self.on_scans(new)
         return new
+
+    def _maybe_checkpoint(self) -> None:
+        if mesh_log.checkpoint_due(self.store) and not self._checkpointing.locked():
+            self._spawn(self._checkpoint, "mesh-checkpoint")
 
     def _checkpoint(self) -> None:
         """The catch-up's pages into the journal file, beside the catch-up, not in its way."""

@@ -93,3 +93,33 @@ def test_a_door_check_goes_before_the_rest_of_an_open_catch_up(live, gates_facto
             b.store.ticket_state(t["ticket_id"]).inside
             == a.store.ticket_state(t["ticket_id"]).inside
         )
+
+
+def _door_autocheckpoint(store) -> int:
+    return store.journal.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+
+
+def test_while_a_mesh_runs_it_checkpoints_for_the_door(live, gates_factory):
+    """A door commit never stops to checkpoint the journal while a mesh runs (during a
+    catch-up the log never rewinds, so the automatic checkpoint would run on door commits);
+    the mesh checkpoints the door's own scans instead, and hands it back when it stops."""
+    demo = live.demo_event(32)
+    ev, tickets = demo["event"]["id"], demo["tickets"]
+    (b,) = gates_factory(ev, 1)
+    assert _door_autocheckpoint(b.store) > 0  # no mesh: SQLite's own, on the door's commits
+    real = b.store.checkpoint_peer_writes
+    checkpoints = []
+
+    def checkpoint():
+        # An instrument on the real method: count the mesh's checkpoints.
+        checkpoints.append(1)
+        real()
+
+    b.store.checkpoint_peer_writes = checkpoint
+    b.start_mesh()
+    assert _door_autocheckpoint(b.store) == 0
+    for i in range(60):  # the door's own scans only, no peer scan at all
+        b.checkin.check(tickets[i % 30]["code"], direction="entry" if i < 30 else "exit")
+    wait_for(lambda: checkpoints, what="the mesh checkpointing the door's scans")
+    b.stop_mesh()
+    assert _door_autocheckpoint(b.store) == 1000
