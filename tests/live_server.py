@@ -78,6 +78,30 @@ class ServerError(Exception):
         self.message = message
 
 
+def admin_cli_for(server: LiveServer, timeout: float = 300):
+    """``gatehouse admin ...`` in a child process against ``server``, as an organizer's
+    script runs it: ``run(*argv)`` gives (status, stdout, stderr)."""
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        env = {
+            **os.environ,
+            "GATEHOUSE_SERVER": server.url,
+            "GATEHOUSE_TOKEN": server.organizer_token,
+            "PYTHONPATH": str(ROOT),
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "app", "admin", *argv],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=timeout,
+        )
+        return done.returncode, done.stdout, done.stderr
+
+    return run
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 
-from tests.server.test_dashboard import STATIC, _Browser, _chromium
+from tests.browser import Browser, chromium
+from tests.server.test_dashboard import STATIC
 
 
 def test_the_page_calls_only_routes_that_exist(bsrv):
@@ -21,14 +22,14 @@ def test_the_page_calls_only_routes_that_exist(bsrv):
     assert "/v1/events/${e}/broadcasts" in js and "broadcast-form" in js
 
 
-@pytest.mark.skipif(_chromium() is None, reason="chromium is not installed")
-def test_the_page_sends_a_broadcast_and_lists_who_acknowledged(bsrv):
+@pytest.mark.skipif(chromium() is None, reason="chromium is not installed")
+def test_the_page_sends_a_broadcast_and_lists_who_acknowledged(bsrv, tmp_path):
     ev = bsrv.create_event("Dockside Live")
     bsrv.create_gate(ev["id"], "Main")
     north = bsrv.create_gate(ev["id"], "North")
     door_north = bsrv.pair(bsrv.pairing_code(ev["id"], "North"), "door-north")
     bsrv.pair(bsrv.pairing_code(ev["id"], "North"), "door-north-2")
-    browser = _Browser()
+    browser = Browser(tmp_path / "profile", window="1280,900")
     try:
         browser.open(bsrv.url + "/dashboard")
         browser.wait_for("!document.getElementById('login').hidden")

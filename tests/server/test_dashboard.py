@@ -25,6 +25,7 @@ import pytest
 
 from core import credentials
 from core.keys import SigningKey
+from tests.browser import Browser, chromium
 from tests.live_server import LiveServer
 from tests.server.helpers import scan
 
@@ -295,18 +296,14 @@ def test_the_page_shows_anomalies_beside_conflicts_from_the_api(sqlite_server, s
     assert read <= set(anomaly), read - set(anomaly)
 
 
-def _chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(_chromium() is None, reason="chromium is not installed")
+@pytest.mark.skipif(chromium() is None, reason="chromium is not installed")
 def test_headless_chromium_renders_the_sign_in_screen(sqlite_server):
     sqlite_server.start()
     profile = tempfile.mkdtemp(prefix="gatehouse-chromium-")
     try:
         out = subprocess.run(
             [
-                _chromium(),
+                chromium(),
                 "--headless",
                 "--no-sandbox",
                 "--disable-gpu",
@@ -332,114 +329,11 @@ def test_headless_chromium_renders_the_sign_in_screen(sqlite_server):
     assert re.search(r'<section id="board" hidden', dom)
 
 
-class _Browser:
-    """Headless chromium driven over ``--remote-debugging-pipe`` (the DevTools protocol as
-    NUL-separated JSON on file descriptors 3 and 4): no driver or websocket package needed."""
-
-    def __init__(self):
-        import fcntl
-        import os
-
-        self.profile = tempfile.mkdtemp(prefix="gatehouse-chromium-")
-        # The child reads commands on fd 3 and answers on fd 4. Its ends are moved above 4
-        # first, so that the dup2 calls below cannot overwrite one with the other.
-        cmd_r, self._cmd_w = os.pipe()
-        self._ans_r, ans_w = os.pipe()
-        child = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (cmd_r, ans_w)]
-        os.close(cmd_r)
-        os.close(ans_w)
-
-        def fds():  # dup2 leaves 3 and 4 inheritable; every other fd is close-on-exec
-            os.dup2(child[0], 3)
-            os.dup2(child[1], 4)
-
-        self.proc = subprocess.Popen(
-            [
-                _chromium(),
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                f"--user-data-dir={self.profile}",
-                "--remote-debugging-pipe",
-                "about:blank",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            close_fds=False,  # it would close 3 and 4 too (Python's own fds are not inherited)
-            preexec_fn=fds,
-        )
-        for fd in child:
-            os.close(fd)
-        self._w = os.fdopen(self._cmd_w, "wb", buffering=0)
-        self._r = os.fdopen(self._ans_r, "rb", buffering=0)
-        self._buf = b""
-        self._id = 0
-        self.session: str | None = None
-
-    def call(self, method: str, session: bool = True, **params):
-        import json
-
-        self._id += 1
-        msg = {"id": self._id, "method": method, "params": params}
-        if session and self.session:
-            msg["sessionId"] = self.session
-        self._w.write(json.dumps(msg).encode() + b"\0")
-        while True:
-            while b"\0" not in self._buf:
-                chunk = self._r.read(65536)
-                assert chunk, "chromium closed the DevTools pipe"
-                self._buf += chunk
-            raw, self._buf = self._buf.split(b"\0", 1)
-            reply = json.loads(raw)
-            if reply.get("id") == self._id:
-                assert "error" not in reply, reply
-                return reply["result"]
-
-    def open(self, url: str) -> None:
-        target = self.call("Target.createTarget", session=False, url=url)["targetId"]
-        self.session = self.call(
-            "Target.attachToTarget", session=False, targetId=target, flatten=True
-        )["sessionId"]
-
-    def js(self, expression: str):
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        return result["result"].get("value")
-
-    def wait_for(self, expression: str, limit_s: float = 30):
-        """Poll until the page says ``expression`` is truthy (readiness, not speed)."""
-        deadline = time.monotonic() + limit_s
-        while time.monotonic() < deadline:
-            value = self.js(expression)
-            if value:
-                return value
-            time.sleep(0.2)
-        raise AssertionError(f"the page never got to: {expression}")
-
-    def close(self) -> None:
-        import os
-        import signal
-
-        try:  # chromium ends its own helper processes when asked to close
-            self._w.write(b'{"id": 0, "method": "Browser.close"}\0')
-            self.proc.wait(timeout=30)
-        except (OSError, subprocess.TimeoutExpired):
-            os.killpg(self.proc.pid, signal.SIGKILL)  # its own group: start_new_session
-            self.proc.wait(timeout=30)
-        self._w.close()
-        self._r.close()
-        shutil.rmtree(self.profile, ignore_errors=True)
-
-
-@pytest.mark.skipif(_chromium() is None, reason="chromium is not installed")
-def test_headless_chromium_shows_the_anomaly_count_and_rows(sqlite_server, seeded):
+@pytest.mark.skipif(chromium() is None, reason="chromium is not installed")
+def test_headless_chromium_shows_the_anomaly_count_and_rows(sqlite_server, seeded, tmp_path):
     """Signed in through the real form, the page draws the anomaly the API lists."""
     ev, pass_ = seeded["event"], seeded["pass"]
-    browser = _Browser()
+    browser = Browser(tmp_path / "profile", window="1280,900")
     try:
         browser.open(sqlite_server.url + "/dashboard")
         browser.wait_for("!document.getElementById('login').hidden")

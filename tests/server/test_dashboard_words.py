@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from core import messages
-from tests.server.test_dashboard import STATIC, _Browser, _chromium
+from tests.browser import Browser, chromium
+from tests.server.test_dashboard import STATIC
 
 KEY = re.compile(r"[\"'`]((?:dashboard|verdict\.status|payment)\.[a-z_.]+)[\"'`]")
 
@@ -91,10 +92,10 @@ def test_the_server_serves_the_page_its_words_per_language(sqlite_server):
     assert unknown["lang"] == "en" and unknown["texts"]["dashboard.sign_in"] == "Sign in"
 
 
-@pytest.mark.skipif(_chromium() is None, reason="chromium is not installed")
-def test_headless_chromium_shows_the_page_in_spanish(sqlite_server):
+@pytest.mark.skipif(chromium() is None, reason="chromium is not installed")
+def test_headless_chromium_shows_the_page_in_spanish(sqlite_server, tmp_path):
     sqlite_server.start()
-    browser = _Browser()
+    browser = Browser(tmp_path / "profile", window="1280,900")
     try:
         browser.open(sqlite_server.url + "/dashboard?lang=es")
         browser.wait_for("document.documentElement.lang === 'es'")

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -16,8 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tests.conftest import ROOT
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, admin_cli_for
 
 
 @pytest.fixture(scope="package")
@@ -79,25 +75,7 @@ def manifest_rows(srv: LiveServer, event: int, kind: str) -> dict[int, dict]:
 
 def cli_for(wsrv: LiveServer):
     """``gatehouse admin ...`` in a child process against ``wsrv``: (status, stdout, stderr)."""
-
-    def run(*argv: str):
-        env = {
-            **os.environ,
-            "GATEHOUSE_SERVER": wsrv.url,
-            "GATEHOUSE_TOKEN": wsrv.organizer_token,
-            "PYTHONPATH": str(ROOT),
-        }
-        done = subprocess.run(
-            [sys.executable, "-m", "app", "admin", *argv],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=ROOT,
-            timeout=60,
-        )
-        return done.returncode, done.stdout, done.stderr
-
-    return run
+    return admin_cli_for(wsrv, timeout=60)
 
 
 @pytest.fixture

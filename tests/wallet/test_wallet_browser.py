@@ -22,9 +22,9 @@ from app.door import DoorService
 from core import base45, rotating
 from core.messages.verdicts import reason_text
 from scanner.decoders import DecodeCascade
+from tests.browser import Phone, chromium
 from tests.conftest import ROOT
 from tests.sync.harness import make_kiosk
-from tests.wallet.browser import Phone, chromium
 from tests.wallet.conftest import manifest_rows
 
 pytestmark = pytest.mark.skipif(

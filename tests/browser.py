@@ -1,6 +1,7 @@
-"""Headless chromium for the wallet tests, driven over ``--remote-debugging-pipe`` (the
-DevTools protocol as NUL-separated JSON on file descriptors 3 and 4): no driver or websocket
-package. Each browser has its own profile folder, so two browsers are two phones."""
+"""Headless chromium for the tests that need a real browser (the organizer dashboard, the
+holder's wallet), driven over ``--remote-debugging-pipe`` (the DevTools protocol as
+NUL-separated JSON on file descriptors 3 and 4): no driver or websocket package. Each browser
+has its own profile folder, so two browsers are two phones."""
 
 from __future__ import annotations
 
@@ -19,11 +20,11 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-class Phone:
-    """One browser (one phone): ``open(url)``, ``js(expr)``, ``wait_for(expr)``,
-    ``screenshot(path)``, ``reload()``, ``close()``."""
+class Browser:
+    """One browser (for the wallet tests, one phone): ``open(url)``, ``js(expr)``,
+    ``wait_for(expr)``, ``screenshot(path)``, ``reload()``, ``close()``."""
 
-    def __init__(self, profile: Path):
+    def __init__(self, profile: Path, window: str = "480,900"):
         self.profile = Path(profile)
         self.profile.mkdir(parents=True, exist_ok=True)
         # The child reads commands on fd 3 and answers on fd 4. Its ends are moved above 4
@@ -48,7 +49,7 @@ class Phone:
                 "--disable-component-update",
                 "--disable-sync",
                 "--no-first-run",
-                "--window-size=480,900",
+                f"--window-size={window}",
                 f"--user-data-dir={self.profile}",
                 "--remote-debugging-pipe",
                 "about:blank",
@@ -129,3 +130,6 @@ class Phone:
             self.proc.wait(timeout=30)
         self._w.close()
         self._r.close()
+
+
+Phone = Browser  # the wallet tests' word: each browser is a guest's phone
