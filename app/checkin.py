@@ -222,7 +222,8 @@ class CheckIn:
         direction = Direction(direction)
         code = _clean(code)
         h = code_hash(code)
-        with self._lock, recording():
+        # the door's turn: the LAN mesh's catch-up steps aside until the verdict is durable
+        with self.store.door_turn(), self._lock, recording():
             previous = self.repeat.recall(h, direction)
             if previous is not None:
                 return replace(previous, repeat=True)
@@ -367,7 +368,7 @@ class CheckIn:
         else:
             forms = [media.check_barcode(text)]
         key = media.medium_hash(kind, forms[0])
-        with self._lock, recording():
+        with self.store.door_turn(), self._lock, recording():
             previous = self.repeat.recall(key, direction)
             if previous is not None:
                 return replace(previous, repeat=True)

@@ -101,6 +101,9 @@ class Settings:
     mesh_port: int = 7447
     mesh_peers: list[str] = field(default_factory=list)
     mesh_zeroconf: bool = True
+    # the scan journal's log file is grown to this once, so a peer's catch-up never makes a
+    # door's commit lengthen it (docs/sync.md "The door goes first"); 0: never
+    mesh_log_reserve_mb: int = 256
     # door (issue 14): the status strip says the ticket list is out of date past this age,
     # and the clock is off past this many seconds from the server's (0: never say it)
     list_stale_after_min: float = 60.0

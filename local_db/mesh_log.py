@@ -98,14 +98,6 @@ def add_own(store: Store, signed: list[tuple[int, SignedScan, bytes]]) -> None:
 # Peer scans per journal transaction at most; a door asking for the journal ends one
 # sooner, after the scan being recorded (see record_peer_scans).
 RECORD_STEP = 50
-# The mesh copies the journal's log into the file itself (Store.checkpoint_peer_writes,
-# on a thread of its own) after this many new peer scans, well before SQLite's automatic
-# checkpoint (1,000 pages) would make a door's commit do it.
-CHECKPOINT_EVERY = 200
-# While a mesh runs the door's commits do not checkpoint (Store.mesh_checkpoints): the mesh
-# does it for them too. A door commit writes its own few pages (a peer scan shares a
-# transaction with up to 49 others), so it counts as this many peer scans.
-DOOR_COMMIT_WEIGHT = 4
 
 
 def record_peer_scans(store: Store, signed: list[tuple[SignedScan, bytes]]) -> int:
@@ -140,19 +132,32 @@ def record_peer_scans(store: Store, signed: list[tuple[SignedScan, bytes]]) -> i
                     store._record(c, s.scan, "peer")
                 if i == len(signed) or store.door_waiting():
                     break  # commit now: the door is next
-    store.peer_scans_unchecked += new
     return new
 
 
-def checkpoint_due(store: Store) -> bool:
-    """Whether enough peer scans and door commits were written since the last checkpoint
-    (and reset the counts)."""
-    written = store.peer_scans_unchecked + DOOR_COMMIT_WEIGHT * store.door_commits_unchecked
-    if written < CHECKPOINT_EVERY:
-        return False
-    store.peer_scans_unchecked = 0
-    store.door_commits_unchecked = 0
-    return True
+# While a mesh runs it copies the journal's log into the file for the door too
+# (Store.checkpoint_peer_writes, on a thread of its own; Store.mesh_checkpoints turns the
+# door commits' automatic checkpoint off). Not during a catch-up: a checkpoint writes and
+# flushes megabytes of the journal file beside the door's own flushes (measured with
+# bench/bench_lan.py: the door's slowest 1 % took 1.4-1.6 ms without, 1.8-2.9 ms with one
+# every 200 peer scans). So: once peers have sent nothing new for QUIET_S and the log holds
+# QUIET_BYTES (SQLite's own automatic checkpoint runs at 1,000 pages, about as much), or at
+# once when the log nears the end of its file (Store.reserve_journal_log) and would grow it.
+QUIET_S = 1.0
+QUIET_BYTES = 4 << 20
+NEAR_END = 0.75
+
+
+def checkpoint_due(store: Store, quiet: bool) -> bool:
+    """Whether the mesh should checkpoint the journal now (``quiet``: no new peer scans for
+    ``QUIET_S``)."""
+    extent = store.journal_log_extent()
+    if extent is None:
+        return quiet  # no hint to go by: only between catch-ups
+    used, size = extent
+    if used >= NEAR_END * size and used >= QUIET_BYTES:
+        return True
+    return quiet and used >= QUIET_BYTES
 
 
 def have(store: Store) -> dict[str, int]:
@@ -176,10 +181,15 @@ def have(store: Store) -> dict[str, int]:
     return out
 
 
-def missing_for(store: Store, theirs: dict[str, int], batch: int = 500) -> Iterator[list[bytes]]:
-    """Envelopes a peer lacks, given its ``have``, in batches (origin by origin, in order)."""
+def missing_for(
+    store: Store, theirs: dict[str, int], batch: int = 500, refuse: frozenset[str] = frozenset()
+) -> Iterator[list[bytes]]:
+    """Envelopes a peer lacks, given its ``have``, in batches (origin by origin, in order),
+    except those of the origins it says it refuses (devices it does not trust)."""
     origins = [r[0] for r in store.reader.execute("SELECT DISTINCT origin FROM mesh_log")]
     for origin in origins:
+        if origin in refuse:
+            continue
         after = int(theirs.get(origin, 0))
         while True:
             rows = store.reader.execute(

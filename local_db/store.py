@@ -22,6 +22,7 @@ import functools
 import json
 import os
 import sqlite3
+import struct
 import sys
 import threading
 import uuid
@@ -51,6 +52,11 @@ from core.rules import (
 from core.scans import Scan, next_state
 from local_db.device_state import META_KEYS, DeviceState, from_meta, to_meta
 from local_db.schema import JOURNAL_ALIAS, JOURNAL_MIGRATIONS, check_version, migrate
+
+# SQLite's log file format (https://sqlite.org/fileformat2.html#walformat): a 32-byte
+# header, then one 24-byte header per frame before the frame's page.
+WAL_HEADER = 32
+WAL_FRAME_HEADER = 24
 
 MIN_QUERY_CHARS = 2  # letters or digits of a name search (a ticket number needs 4)
 
@@ -247,8 +253,6 @@ class Store:
         self.reader = _connect(self.path, attach=self.journal_path, query_only=True)
         self._peer_journal: sqlite3.Connection | None = None  # opened by the mesh's first use
         self._peer_lock = threading.Lock()  # the mesh's connection: one user at a time
-        self.peer_scans_unchecked = 0  # peer scans written since the mesh's last checkpoint
-        self.door_commits_unchecked = 0  # door journal commits since then (while a mesh runs)
         self._checkpointer: sqlite3.Connection | None = None  # checkpoint_peer_writes' own
         self._checkpoint_lock = threading.Lock()
         # How many door (foreground) journal writers are waiting for, or inside, a journal
@@ -329,27 +333,34 @@ class Store:
             return
         # A door (or any foreground writer) is waiting: the mesh's writer commits what it
         # has at its next scan and steps aside until this transaction is over.
+        with self.door_turn(), self._journal_lock:
+            self.journal.execute("BEGIN IMMEDIATE")
+            self._journal_tx_thread = threading.get_ident()
+            try:
+                yield self.journal
+            except BaseException:
+                self._journal_tx_thread = None
+                self._rollback(self.journal)
+                raise
+            self._journal_tx_thread = None
+            try:
+                self.journal.execute("COMMIT")
+            except BaseException:
+                # A failed COMMIT (disk full, I/O error) may leave the transaction open:
+                # end it, so the connection is usable if the disk comes back.
+                self._rollback(self.journal)
+                raise
+
+    @contextmanager
+    def door_turn(self) -> Iterator[None]:
+        """The door's turn: while a code is read, decided and recorded, background work (the
+        mesh's reader, verifier and writer) steps aside at its next safe point
+        (``wait_for_door``), so the verdict queues neither for the journal nor for the
+        interpreter behind a catch-up. Nested turns count once each."""
         with self._door_idle:
             self._door_waiting += 1
         try:
-            with self._journal_lock:
-                self.journal.execute("BEGIN IMMEDIATE")
-                self._journal_tx_thread = threading.get_ident()
-                try:
-                    yield self.journal
-                except BaseException:
-                    self._journal_tx_thread = None
-                    self._rollback(self.journal)
-                    raise
-                self._journal_tx_thread = None
-                try:
-                    self.journal.execute("COMMIT")
-                except BaseException:
-                    # A failed COMMIT (disk full, I/O error) may leave the transaction open:
-                    # end it, so the connection is usable if the disk comes back.
-                    self._rollback(self.journal)
-                    raise
-                self.door_commits_unchecked += 1
+            yield
         finally:
             with self._door_idle:
                 self._door_waiting -= 1
@@ -414,6 +425,58 @@ class Store:
             return
         with self._door_idle:
             self._door_idle.wait_for(lambda: not self._door_waiting, timeout)
+
+    @property
+    def journal_log_path(self) -> Path:
+        return self.journal_path.with_name(self.journal_path.name + "-wal")
+
+    def journal_log_extent(self) -> tuple[int, int] | None:
+        """(bytes of the scan journal's log in use, size of its file), or None if unknown.
+
+        Read from the header SQLite keeps in the log's shared-memory index (``-shm``: the
+        last frame and the page size, in this machine's byte order), so asking costs one
+        small read and no lock: a hint for when to checkpoint, never for correctness."""
+        try:
+            with open(self.journal_log_path.with_name(self.journal_path.name + "-shm"), "rb") as f:
+                header = f.read(24)
+            size = self.journal_log_path.stat().st_size
+        except OSError:
+            return None
+        if len(header) < 24:
+            return None
+        page, frames = struct.unpack_from("=HI", header, 14)
+        page = 65536 if page == 1 else page
+        used = WAL_HEADER + frames * (WAL_FRAME_HEADER + page) if frames else 0
+        return used, size
+
+    def reserve_journal_log(self, size: int, chunk: int = 4 << 20) -> int:
+        """Grow the scan journal's log file to ``size`` bytes of written zeros, once.
+
+        Why: SQLite appends to the log until a checkpoint lets it start again from the top,
+        and a commit that makes the file longer must also flush the file system's journal,
+        which on ext4 first writes out every other file's newly allocated blocks (the
+        mesh's, a checkpoint's): during a catch-up about one door commit in 20 waited
+        several milliseconds for that. Inside an already long file a door's flush is its own
+        pages only. SQLite ignores what lies past its last valid frame, and keeps the file
+        (no automatic truncation is set), so this is paid once per kiosk.
+
+        Each step runs under the journal's write lock (no frame can be appended meanwhile)
+        and after any door's turn. Returns the bytes added."""
+        zeros = bytes(chunk)
+        added = 0
+        with open(self.journal_log_path, "r+b") as fh:
+            while True:
+                self.wait_for_door()
+                with self.peer_transaction():
+                    end = os.fstat(fh.fileno()).st_size
+                    if end >= size:
+                        break
+                    n = min(chunk, size - end)
+                    os.pwrite(fh.fileno(), zeros[:n], end)
+                    added += n
+            if added:
+                os.fdatasync(fh.fileno())
+        return added
 
     def checkpoint_peer_writes(self) -> None:
         """Copy the journal's log into the file (PASSIVE: never blocks a writer) on a

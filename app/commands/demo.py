@@ -354,9 +354,11 @@ def set_up(folder: Path, port: int = 0) -> dict:
     kiosk_home.mkdir(parents=True)
     # The demo kiosk keeps its LAN mesh (so `gatehouse status` shows it) but does not announce
     # itself by mDNS on whatever network this computer is on: a venue that wants to try
-    # discovery sets mesh_zeroconf = true here (docs/install.md "LAN mesh").
+    # discovery sets mesh_zeroconf = true here (docs/install.md "LAN mesh"). A lone demo
+    # kiosk takes in no catch-up: no log reserve (256 MB written at its first start).
     (kiosk_home / "config.toml").write_text(
-        "# Made by `gatehouse demo`.\nmesh_zeroconf = false\n", encoding="utf-8"
+        "# Made by `gatehouse demo`.\nmesh_zeroconf = false\nmesh_log_reserve_mb = 0\n",
+        encoding="utf-8",
     )
     proc, url, token = start_server(folder, port or _free_port())
     try:

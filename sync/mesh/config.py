@@ -2,7 +2,8 @@
 ``app.settings.Settings``, which this layer cannot import) and the environment.
 
 ``GATEHOUSE_MESH=off`` turns the mesh off whatever the file says (the test suite sets it, so
-kiosks of unrelated tests never link up; the mesh tests pass their own ``MeshConfig``).
+kiosks of unrelated tests never link up; the mesh tests pass their own ``MeshConfig``);
+``GATEHOUSE_MESH_LOG_RESERVE_MB`` overrides ``mesh_log_reserve_mb`` (the suite sets 0).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sync.mesh.node import MeshConfig, split_address
 log = logging.getLogger(__name__)
 
 ENV = "GATEHOUSE_MESH"
+RESERVE_ENV = "GATEHOUSE_MESH_LOG_RESERVE_MB"  # the test suite's kiosks: no 256 MB each
 
 
 def load_config(home: Path) -> MeshConfig:
@@ -45,8 +47,15 @@ def load_config(home: Path) -> MeshConfig:
     if not isinstance(port, int) or not 0 <= port < 65536:
         log.warning("config.toml: mesh_port %r is not a port number; using 7447", port)
         port = 7447
+    reserve = data.get("mesh_log_reserve_mb", 256)
+    if os.environ.get(RESERVE_ENV, "").strip().isdigit():
+        reserve = int(os.environ[RESERVE_ENV])
+    if type(reserve) is not int or not 0 <= reserve <= 65536:
+        log.warning("config.toml: mesh_log_reserve_mb %r is not a size in MB; using 256", reserve)
+        reserve = 256
     return MeshConfig(
         enabled=enabled,
+        log_reserve_mb=reserve,
         port=port,
         peers=tuple(good),
         zeroconf=bool(data.get("mesh_zeroconf", True)),

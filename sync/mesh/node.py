@@ -34,7 +34,9 @@ import itertools
 import json
 import logging
 import queue
+import shutil
 import socket
+import sqlite3
 import sys
 import threading
 import time
@@ -43,7 +45,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.keys import SigningKey, VerifyKey
-from core.mesh_scan import MeshScanError, check_envelope, sign_scan
+from core.mesh_scan import MAX_ID, MeshScanError, check_envelope, sign_scan
 from local_db import mesh_log
 from local_db.store import Store
 from sync.mesh.channel import MAX_FRAME, Channel, ChannelClosed, HandshakeRefused, accept, dial
@@ -52,6 +54,7 @@ log = logging.getLogger(__name__)
 
 MAX_SCANS_PER_MESSAGE = 1000
 MAX_HAVE_ENTRIES = 10_000
+MAX_REFUSED_ORIGINS = 64  # origins named in a "have" as refused (see _refused_origins)
 SEND_QUEUE = 256  # messages waiting per link; beyond this the link is dropped
 # Connections not yet authenticated (the handshake pool; established links are not in it,
 # and the handshakes this kiosk dials out are not either, so a flood of inbound
@@ -85,6 +88,9 @@ class MeshConfig:
     have_interval_s: float = 5.0
     rate_per_s: float = 5000.0
     burst: float = 20000.0
+    # The journal's log file is grown to this size once (Store.reserve_journal_log), so a
+    # catch-up of 10,000 scans never makes a door's commit lengthen the file; 0: never.
+    log_reserve_mb: int = 256
     # Envelopes per catch-up message: parsing one holds the GIL throughout, so it is kept
     # small enough (~50 KB) that a door thread waiting for the GIL is not kept long.
     batch: int = 100
@@ -151,10 +157,17 @@ class MeshNode:
         self._sign_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._peers_cache: tuple[int, dict[str, mesh_log.Peer]] | None = None
+        # Origins whose envelopes this kiosk refused as not trusted (unknown to its list, or
+        # revoked), newest last: named in each "have" so peers stop resending them (a "have"
+        # stops at the first gap, so without this a peer resends all it holds every 5 s).
+        self._refused_origins: dict[str, None] = {}
         self._listener: socket.socket | None = None
         self._contact_saved = 0.0  # monotonic time the links (and last contacts) were saved
         self._save_lock = threading.Lock()  # one save at a time: a stale list never wins
         self._checkpointing = threading.Lock()  # one journal checkpoint thread at a time
+        self._last_peer_scan = 0.0  # monotonic time new peer scans were last recorded
+        self.checkpoints = 0  # journal checkpoints done for the door and the peers
+        self.reserved = threading.Event()  # the journal's log file has its reserve
         self.port = 0
 
     # -- life cycle ------------------------------------------------------------------------
@@ -169,6 +182,7 @@ class MeshNode:
             (self._accept_loop, "mesh-listen"),
             (self._dial_loop, "mesh-dial"),
             (self._sign_loop, "mesh-sign"),
+            (self._reserve_log, "mesh-reserve"),
         ):
             self._spawn(target, name)
         return self
@@ -203,6 +217,23 @@ class MeshNode:
             self.store.mesh_checkpoints(False)  # the door's commits checkpoint again
         except Exception:  # a closed store: nothing left to checkpoint for
             log.debug("mesh: could not hand checkpoints back to the door", exc_info=True)
+
+    def _reserve_log(self) -> None:
+        """Grow the journal's log file to its reserve (once per kiosk; see
+        ``Store.reserve_journal_log``), if the disk has room for it and a gigabyte more."""
+        size = self.config.log_reserve_mb << 20
+        try:
+            if size > 0 and shutil.disk_usage(self.store.journal_path.parent).free > size + (
+                1 << 30
+            ):
+                added = self.store.reserve_journal_log(size)
+                if added:
+                    log.info("mesh: reserved %d MB for the scan journal's log", added >> 20)
+        except (OSError, sqlite3.Error):
+            # the door works without it; its commits may only wait longer during a catch-up
+            log.warning("mesh: could not reserve the scan journal's log", exc_info=True)
+        finally:
+            self.reserved.set()
 
     def _spawn(self, target: Callable, name: str, *args) -> threading.Thread:
         t = threading.Thread(target=target, args=args, name=name, daemon=True)
@@ -513,9 +544,12 @@ class MeshNode:
                     link.channel.send_raw(payload)
                 elif kind == "catchup":
                     link.catchup_pending = False  # a "have" arriving from now on is answered
-                    for batch in mesh_log.missing_for(self.store, payload, self.config.batch):
+                    theirs, refuse = payload
+                    batches = mesh_log.missing_for(self.store, theirs, self.config.batch, refuse)
+                    for batch in batches:
                         if self._stop.is_set() or link.channel.closed:
                             return
+                        self.store.wait_for_door()
                         link.channel.send_raw(_scans_message(batch))
         except (ChannelClosed, OSError, ValueError) as exc:
             log.debug("mesh link to %s ended: %s", link.peer[:8], exc)
@@ -523,7 +557,13 @@ class MeshNode:
             self._drop(link)
 
     def _send_have(self, link: _Link) -> None:
-        link.channel.send({"t": "have", "have": mesh_log.have(self.store)})
+        message: dict = {"t": "have", "have": mesh_log.have(self.store)}
+        active = {d for d, p in self.peers().items() if p.status == "active"}
+        # a device certified since (this kiosk synced) is asked for again
+        refused = [o for o in list(self._refused_origins) if o not in active]
+        if refused:
+            message["refuse"] = refused
+        link.channel.send(message)
 
     def _push(self, envelopes: list[bytes]) -> None:
         message = _scans_message(envelopes)
@@ -569,6 +609,8 @@ class MeshNode:
                 raw = link.channel.recv_raw()
                 link.last_contact = time.time()
                 self._contact()
+                # parsing a batch is CPU work too: not while a door decides
+                self.store.wait_for_door()
                 self._handle(link, raw)
         except ChannelClosed as exc:
             log.debug("mesh link to %s ended: %s", link.peer[:8], exc)
@@ -581,23 +623,27 @@ class MeshNode:
     def _handle(self, link: _Link, raw: bytes) -> None:
         try:
             message = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
             raise _ProtocolError("bad_format", "a message that is not JSON") from None
         if not isinstance(message, dict):
             raise _ProtocolError("bad_format", "a message that is not an object")
         kind = message.get("t")
         if kind == "have":
             theirs = message.get("have")
+            refuse = message.get("refuse", [])
             if (
                 not isinstance(theirs, dict)
                 or len(theirs) > MAX_HAVE_ENTRIES
-                or not all(type(v) is int and v >= 0 for v in theirs.values())
+                or not all(type(v) is int and 0 <= v <= MAX_ID for v in theirs.values())
+                or not isinstance(refuse, list)
+                or len(refuse) > MAX_REFUSED_ORIGINS
+                or not all(isinstance(o, str) and 0 < len(o) <= 64 for o in refuse)
             ):
                 raise _ProtocolError("bad_format", "a garbled catch-up request")
             if link.catchup_pending:
                 return  # one is queued already: a peer repeating "have" gets no more work
             link.catchup_pending = True
-            self._enqueue(link, ("catchup", theirs))
+            self._enqueue(link, ("catchup", (theirs, frozenset(refuse))))
         elif kind == "scans":
             envelopes = message.get("scans")
             if not isinstance(envelopes, list) or len(envelopes) > MAX_SCANS_PER_MESSAGE:
@@ -624,6 +670,8 @@ class MeshNode:
                 signed = check_envelope(env, event_id=self.event_id, device_key=active.get)
             except MeshScanError as exc:
                 self.refusals[exc.reason] += 1
+                if exc.reason == "unknown_device" and isinstance(env, dict):
+                    self._refuse_origin(env["origin"])
                 continue
             wire = json.dumps(env, separators=(",", ":"), ensure_ascii=False).encode()
             if len(wire) > 4096:
@@ -632,20 +680,35 @@ class MeshNode:
             good.append((signed, wire))
         # a few scans per transaction, the door first (mesh_log.record_peer_scans)
         new = mesh_log.record_peer_scans(self.store, good) if good else 0
+        if new:
+            self._last_peer_scan = time.monotonic()
         self._maybe_checkpoint()
         self.received += new
         if new and self.on_scans is not None:
             self.on_scans(new)
         return new
 
+    def _refuse_origin(self, origin: str) -> None:
+        self._refused_origins.pop(origin, None)
+        self._refused_origins[origin] = None
+        while len(self._refused_origins) > MAX_REFUSED_ORIGINS:
+            del self._refused_origins[next(iter(self._refused_origins))]
+
     def _maybe_checkpoint(self) -> None:
-        if mesh_log.checkpoint_due(self.store) and not self._checkpointing.locked():
+        """After each batch of peer scans and every half second (the signer)."""
+        if self._checkpointing.locked():
+            return
+        quiet = time.monotonic() - self._last_peer_scan >= mesh_log.QUIET_S
+        if mesh_log.checkpoint_due(self.store, quiet):
             self._spawn(self._checkpoint, "mesh-checkpoint")
 
     def _checkpoint(self) -> None:
-        """The catch-up's pages into the journal file, beside the catch-up, not in its way."""
+        """The log's pages into the journal file, beside the door and the catch-up, not in
+        their way (and after any door's turn)."""
         with self._checkpointing:
+            self.store.wait_for_door()
             self.store.checkpoint_peer_writes()
+            self.checkpoints += 1
 
     def _throttle(self, link: _Link, n: int) -> None:
         """Token bucket per link: a flood is slowed to ``rate_per_s``, never buffered."""

@@ -32,7 +32,8 @@ def live(tmp_path_factory):
 
 
 def mesh_config(peers: list[str] | tuple[str, ...] = (), **kw) -> MeshConfig:
-    base = dict(host="127.0.0.1", port=0, zeroconf=False, dial_interval_s=0.05)
+    # no 256 MB log reserve per test kiosk (test_mesh_door_first.py tests the reserve)
+    base = dict(host="127.0.0.1", port=0, zeroconf=False, dial_interval_s=0.05, log_reserve_mb=0)
     return MeshConfig(peers=tuple(peers), **{**base, **kw})
 
 

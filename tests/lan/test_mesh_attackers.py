@@ -237,3 +237,68 @@ def test_a_certified_peer_trickling_a_frame_is_cut_at_the_whole_frame_deadline(t
 
     wait_for(trickled_until_dropped, what="the trickling link dropped")
     link.close()
+
+
+def _messages_from(link, kind: str, count: int = 1, within: float = 10.0) -> list[dict]:
+    """The next ``count`` messages of ``kind`` the node sends down ``link``."""
+    out, end = [], time.monotonic() + within
+    while len(out) < count and time.monotonic() < end:
+        message = json.loads(link.recv_raw())
+        if message.get("t") == kind:
+            out.append(message)
+    return out
+
+
+def test_a_garbled_catch_up_request_ends_the_link_and_crashes_nothing(trio, monkeypatch):
+    """A paired peer's absurd numbers or JSON nested thousands deep: the link ends, the
+    refusal is counted, and no mesh thread dies with a traceback."""
+    import threading
+
+    crashed = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: crashed.append(args))
+    _demo, ev, b, c = trio
+    key = load_device_key(c.store)
+    for raw in (
+        json.dumps({"t": "have", "have": {b.device_id: 10**30}}).encode(),
+        json.dumps({"t": "have", "have": {}, "refuse": "everyone"}).encode(),
+        b"[" * 50_000 + b"]" * 50_000,
+    ):
+        before = b.node.refusals["bad_format"]
+        link = _connect(b, c.device_id, ev, key)
+        wait_for(lambda: b.node.linked() == [c.device_id])
+        link.send_raw(raw)
+        wait_for(lambda n=before: b.node.linked() == [] and b.node.refusals["bad_format"] == n + 1)
+    assert crashed == []
+    link = _connect(b, c.device_id, ev, key)  # and the node still links
+    wait_for(lambda: b.node.linked() == [c.device_id])
+
+
+def test_refused_origins_are_named_and_not_resent(live, gates_factory):
+    """A kiosk names the devices whose scans it refused (not on its list, or revoked) in
+    its catch-up request, and peers leave those out: no peer resends everything after a
+    refused scan every few seconds (a request stops at the first gap)."""
+    demo = live.demo_event(4)
+    ev = demo["event"]["id"]
+    b, c = gates_factory(ev, 2)
+    b.start_mesh(have_interval_s=0.2)
+    for t in demo["tickets"][:3]:
+        b.checkin.check(t["code"])
+    b.node.sign_new_scans()
+    key = load_device_key(c.store)
+    link = _connect(b, c.device_id, ev, key)
+    wait_for(lambda: b.node.linked() == [c.device_id])
+    # B refuses a stranger's scan (a device its list does not certify) ...
+    stranger = SigningKey.generate()
+    envelope = _wire(sign_scan(stranger, ev, "stranger", 1, _scan("stranger", None)))
+    assert b.node.accept_envelopes([envelope]) == 0
+    # ... and names it in its next catch-up request
+    (have,) = _messages_from(link, "have")
+    while "refuse" not in have:
+        (have,) = _messages_from(link, "have")
+    assert have["refuse"] == ["stranger"]
+    # As a sender, B leaves out what the asker refuses: here, its own scans
+    link.send({"t": "have", "have": {}, "refuse": [b.device_id]})
+    assert _messages_from(link, "scans", within=1.0) == []
+    link.send({"t": "have", "have": {}})
+    (batch,) = _messages_from(link, "scans")
+    assert [e["origin"] for e in batch["scans"]] == [b.device_id] * 3

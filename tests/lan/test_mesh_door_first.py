@@ -10,8 +10,10 @@ door's scan must come right after the peer scan that was in hand.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import threading
+import time
 
 from local_db import mesh_log
 from tests.lan.conftest import wait_for
@@ -99,7 +101,7 @@ def _door_autocheckpoint(store) -> int:
     return store.journal.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
 
 
-def test_while_a_mesh_runs_it_checkpoints_for_the_door(live, gates_factory):
+def test_while_a_mesh_runs_it_checkpoints_for_the_door(live, gates_factory, monkeypatch):
     """A door commit never stops to checkpoint the journal while a mesh runs (during a
     catch-up the log never rewinds, so the automatic checkpoint would run on door commits);
     the mesh checkpoints the door's own scans instead, and hands it back when it stops."""
@@ -116,6 +118,9 @@ def test_while_a_mesh_runs_it_checkpoints_for_the_door(live, gates_factory):
         real()
 
     b.store.checkpoint_peer_writes = checkpoint
+    # the policy's thresholds, small: 60 door scans instead of a venue's 4 MB of them
+    monkeypatch.setattr(mesh_log, "QUIET_BYTES", 64 << 10)
+    monkeypatch.setattr(mesh_log, "QUIET_S", 0.2)
     b.start_mesh()
     assert _door_autocheckpoint(b.store) == 0
     for i in range(60):  # the door's own scans only, no peer scan at all
@@ -123,3 +128,85 @@ def test_while_a_mesh_runs_it_checkpoints_for_the_door(live, gates_factory):
     wait_for(lambda: checkpoints, what="the mesh checkpointing the door's scans")
     b.stop_mesh()
     assert _door_autocheckpoint(b.store) == 1000
+
+
+def test_a_catch_up_is_checkpointed_after_it_inside_its_reserved_log(
+    live, gates_factory, monkeypatch
+):
+    """A checkpoint writes and flushes the journal file beside the door's flushes: the mesh
+    runs none while peers' scans keep coming, only once they have been quiet; and the
+    catch-up's log stays inside the file reserved for it (a door commit never lengthens
+    the file, the costly kind of flush)."""
+    monkeypatch.setattr(mesh_log, "QUIET_BYTES", 64 << 10)
+    monkeypatch.setattr(mesh_log, "QUIET_S", 0.5)
+    demo = live.demo_event(44)
+    ev, tickets = demo["event"]["id"], demo["tickets"]
+    a, b = gates_factory(ev, 2)
+    a.start_mesh()
+    b.start_mesh(log_reserve_mb=16)
+    assert b.node.reserved.wait(60)
+    log_file = b.store.journal_log_path
+    assert log_file.stat().st_size == 16 << 20
+    envelopes = _envelopes_made_at(a, tickets[:40], 400)
+    real = b.store.checkpoint_peer_writes
+    checkpoints: list[float] = []
+
+    def checkpoint():
+        checkpoints.append(time.monotonic())  # an instrument on the real method
+        real()
+
+    b.store.checkpoint_peer_writes = checkpoint
+    for i in range(0, 400, 100):  # batches as a catch-up brings them, a door scan between
+        assert b.node.accept_envelopes(envelopes[i : i + 100]) == 100
+        b.checkin.check(tickets[40 + i // 100]["code"])
+    last_peer_scan = time.monotonic()
+    assert checkpoints == [], "a checkpoint ran while peers' scans kept coming"
+    wait_for(lambda: checkpoints, what="the checkpoint once the peers were quiet")
+    assert checkpoints[0] >= last_peer_scan + 0.4
+    assert log_file.stat().st_size == 16 << 20  # the log stayed inside its reserve
+    used, _ = b.store.journal_log_extent()
+    assert 0 < used < 16 << 20
+    assert mesh_log.counts(b.store)["mesh_log"] >= 400 + 4
+
+
+_KILLED_WRITER = """
+import os, sys, uuid
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from local_db.store import Store
+store = Store(Path({path!r}))
+store.reserve_journal_log(8 << 20)
+for i in range(200):
+    with store.journal_transaction() as c:
+        c.execute(
+            "INSERT INTO mesh_log (origin, lseq, scan_id, envelope, forwarded, received_at)"
+            " VALUES ('peer', ?, ?, ?, 0, 0)", (i + 1, uuid.uuid4().hex, os.urandom(900)))
+os._exit(0)  # a power cut's worth: no close, no checkpoint, the log as it lies
+"""
+
+
+def test_a_reserved_log_loses_nothing_when_the_kiosk_dies(tmp_path):
+    """The zeros past SQLite's last frame are ignored when the log is read back after the
+    process died: every committed row is there and the file is sound."""
+    from pathlib import Path
+
+    from local_db.store import Store
+
+    root = str(Path(__file__).resolve().parents[2])
+    path = tmp_path / "kiosk.sqlite"
+    Store(path).close()
+    code = _KILLED_WRITER.format(root=root, path=str(path))
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    assert (tmp_path / "kiosk.scans.sqlite-wal").stat().st_size >= 8 << 20
+    store = Store(path)
+    try:
+        assert store.journal.execute("SELECT count(*) FROM mesh_log").fetchone()[0] == 200
+        assert store.journal.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        with store.journal_transaction() as c:  # and it takes new writes after recovery
+            c.execute(
+                "INSERT INTO mesh_log (origin, lseq, scan_id, envelope, forwarded, received_at)"
+                " VALUES ('peer', 201, 'after', x'00', 0, 0)"
+            )
+        assert store.journal.execute("SELECT count(*) FROM mesh_log").fetchone()[0] == 201
+    finally:
+        store.close()
