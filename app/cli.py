@@ -87,6 +87,7 @@ def json_flag(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     from app.logging_setup import configure_logging
+    from app.settings import ConfigError
 
     # Everything Gatehouse writes holds ticket codes, names, PIN hashes or keys (a manifest
     # export, a server database, a kiosk's folder, tickets.csv): readable by its owner only.
@@ -108,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return _reader_gone()
     except CommandError as exc:
+        print(f"gatehouse: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
         print(f"gatehouse: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -127,7 +127,14 @@ class Settings:
         path = home / "config.toml"
         if path.exists():
             with path.open("rb") as fh:
-                data = tomllib.load(fh)
+                try:
+                    data = tomllib.load(fh)
+                except tomllib.TOMLDecodeError as exc:
+                    raise ConfigError(
+                        f"{path} is not valid TOML ({exc}). Fix that line (text needs quotes,"
+                        ' for example mesh_peers = ["192.168.1.20:7447"]) or move the file'
+                        " away to use the defaults."
+                    ) from None
             known = {f.name for f in fields(cls)} - {"home"}
             values = {k: v for k, v in data.items() if k in known}
         settings = cls(home=home, **values)
@@ -147,6 +154,10 @@ class Settings:
             lines.append(f"{f.name} = {_toml(value)}")
         self.home.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+class ConfigError(ValueError):
+    """config.toml cannot be read: said in words naming the file and the line."""
 
 
 def _toml(value: Any) -> str:

@@ -15,6 +15,10 @@ from local_db import mesh_log
 from local_db.store import Store
 from sync.status import read_status
 
+# A running mesh saves its links' last contact at least every few seconds (each peer's
+# catch-up request comes every 5 s): older than this, the kiosk or the link is gone.
+LINK_FRESH_S = 30.0
+
 
 def register(sub) -> None:
     p = sub.add_parser("status", help="show pairing, manifest and upload state")
@@ -70,7 +74,12 @@ def collect(store: Store) -> dict:
         "server_reset_at": sync.server_reset_at,
         "server_reset_requeued": sync.server_reset_requeued,
         # The LAN mesh (issue 15): peers linked when the mesh last changed, their last contact
-        "mesh_peers": mesh_log.saved_links(store),
+        # (a kiosk that died leaves its list behind: a link unheard of for LINK_FRESH_S is
+        # listed, with its last contact, but not counted as linked)
+        "mesh_peers": [
+            {**p, "linked": time.time() - float(p.get("last_contact") or 0) < LINK_FRESH_S}
+            for p in mesh_log.saved_links(store)
+        ],
         "mesh_unforwarded": mesh_log.counts(store)["mesh_unforwarded"],
         # the organizer's messages still to acknowledge here (gatehouse broadcasts)
         "open_broadcasts": open_rows(store),
@@ -170,7 +179,7 @@ def report_lines(info: dict, lang: str) -> list[tuple[str, str]]:
         why = messages.text(key, lang, **info["last_error_params"]) if key else info["last_error"]
         lines.append((pad["last_error"], why))
     peers = info["mesh_peers"]
-    linked = t("gates_linked", n=len(peers)) + (":" if peers else "")
+    linked = t("gates_linked", n=sum(p["linked"] for p in peers)) + (":" if peers else "")
     lines.append((pad["gates_linked"], linked))
     for p in peers:
         seen = time.strftime("%H:%M:%S", time.localtime(p["last_contact"]))

@@ -27,8 +27,13 @@ def load_config(home: Path) -> MeshConfig:
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError):
+    except OSError:
         data = {}
+    except tomllib.TOMLDecodeError as exc:
+        # A typo must not switch on the multicast IT turned off: no discovery by mDNS until
+        # the file is fixed (the server's addresses still link the gates).
+        log.error("config.toml is not valid TOML (%s): the mesh runs without mDNS", exc)
+        data = {"mesh_zeroconf": False}
     enabled = bool(data.get("mesh", True))
     if os.environ.get(ENV, "").strip().lower() in ("0", "off", "false", "no"):
         enabled = False

@@ -40,3 +40,39 @@ def test_the_last_contact_moves_with_every_message(live, gates_factory):
     (peer,) = json.loads(out.stdout)["mesh_peers"]
     assert peer["device_id"] == b.device_id
     assert peer["last_contact"] > linked_at + 1.5 and peer["last_contact"] <= time.time()
+    assert peer["linked"] is True
+
+
+def test_status_does_not_count_the_links_of_a_kiosk_that_died(tmp_path):
+    """A kiosk killed with its mesh running leaves its saved links behind: `gatehouse status`
+    still lists them with their last contact, but no longer counts them as linked."""
+    from local_db.store import Store
+
+    store = Store(tmp_path / "kiosk.sqlite")
+    now = time.time()
+    mesh_log.save_links(
+        store,
+        [
+            {
+                "device_id": "d-fresh",
+                "gate": "A",
+                "address": "10.0.0.2:7447",
+                "last_contact": now - 2,
+            },
+            {
+                "device_id": "d-dead",
+                "gate": "B",
+                "address": "10.0.0.3:7447",
+                "last_contact": now - 14 * 60,
+            },
+        ],
+    )
+    store.close()
+    env = {**os.environ, "GATEHOUSE_HOME": str(tmp_path), "GATEHOUSE_LANG": "en"}
+    run = [sys.executable, "-m", "app", "status"]
+    out = subprocess.run([*run, "--json"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    linked = {p["device_id"]: p["linked"] for p in json.loads(out.stdout)["mesh_peers"]}
+    assert linked == {"d-fresh": True, "d-dead": False}
+    out = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
+    assert "1 on the LAN" in out.stdout, out.stdout

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 
 from app.settings import Settings
 from sync.engine import SyncEngine
@@ -47,3 +50,23 @@ def test_a_bad_peer_entry_is_named_in_the_log_and_skipped(tmp_path, monkeypatch,
     assert "'gate-c' is not host:port" in caplog.text and "mesh_port 99999" in caplog.text
     monkeypatch.setenv("GATEHOUSE_MESH", "off")
     assert not load_config(tmp_path).enabled
+
+
+def test_a_config_toml_typo_is_named_and_turns_no_discovery_on(tmp_path, monkeypatch):
+    """An unquoted address in config.toml: commands say which file and line in words (no
+    traceback), and the mesh does not fall back to mDNS discovery IT had turned off."""
+    (tmp_path / "config.toml").write_text(
+        "mesh_zeroconf = false\nmesh_peers = [127.0.0.1:47471]\n", encoding="utf-8"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "app.cli", "status"],
+        env={**os.environ, "GATEHOUSE_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert "config.toml is not valid TOML" in out.stderr and "line 2" in out.stderr
+    assert "Traceback" not in out.stderr
+    monkeypatch.delenv("GATEHOUSE_MESH", raising=False)
+    assert load_config(tmp_path).zeroconf is False
