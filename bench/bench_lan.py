@@ -16,7 +16,9 @@ the others' certified device keys; then the server is STOPPED and every figure i
   p99 <= 2 ms), its door checking every 2 ms.
 
 Every kiosk is a real store, CheckIn and MeshNode in this one process (threads), so the two
-cores are shared by all of them: a conservative setting for the 20-kiosk figure.
+cores are shared by all of them: a conservative setting for the 20-kiosk figure. The
+rejoin's gate A (the other machine the scans were made at) runs in a process of its own
+(``--peer-in-process``: in this one, sharing B's interpreter).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -152,7 +155,34 @@ def checks_timed(
     return times
 
 
-def bench_rejoin(a: Kiosk, b: Kiosk, tickets: list[dict], scans: int) -> dict:
+def make_scans(a: Kiosk, codes: list, scans: int) -> int:
+    """``scans`` checks at A, signed into its mesh log; returns how many envelopes it holds."""
+    for i in range(scans):
+        t = codes[i % len(codes)]
+        code = t["code"] if isinstance(t, dict) else t
+        a.checkin.check(code, direction="exit" if (i // len(codes)) % 2 else "entry")
+    a.node.sign_new_scans()
+    return mesh_log.counts(a.store)["mesh_log"]
+
+
+def serve_peer(path: str, port: int, scans: int) -> None:
+    """The rejoin's gate A in a process of its own: ticket codes in on stdin, the count of
+    envelopes it holds out on stdout once its scans are made; serves until stdin closes."""
+    a = Kiosk.__new__(Kiosk)
+    a.store = Store(Path(path))
+    a.checkin = CheckIn(a.store, repeat_window_s=0)
+    a.node, a.wired, a.heard = None, False, threading.Event()
+    a.start([], port)
+    codes = json.loads(sys.stdin.readline())
+    print(make_scans(a, codes, scans), flush=True)
+    sys.stdin.read()
+    a.stop()
+    a.store.close()
+
+
+def bench_rejoin(
+    a: Kiosk, b: Kiosk, tickets: list[dict], scans: int, in_process: bool = False
+) -> dict:
     """A makes ``scans`` scans while B is away; B rejoins: time until B holds them all.
     Meanwhile B's door keeps checking: its verdict times, idle and during the catch-up,
     until B's mesh has also checkpointed what it took in (part of the mesh being busy).
@@ -161,16 +191,25 @@ def bench_rejoin(a: Kiosk, b: Kiosk, tickets: list[dict], scans: int) -> dict:
     its journal's log reserve (``MeshConfig.log_reserve_mb``), which the door does not wait
     for on a rejoin."""
     port_a, port_b = free_ports(2)
-    a.start([], port_a)
-    b.start([f"127.0.0.1:{port_a}"], port_b)
+    b.start([], port_b)
     if not b.node.reserved.wait(120):
         raise RuntimeError("B never finished its first start")
     b.stop()
-    for i in range(scans):
-        t = tickets[i % len(tickets)]
-        a.checkin.check(t["code"], direction="exit" if (i // len(tickets)) % 2 else "entry")
-    a.node.sign_new_scans()
-    own = mesh_log.counts(a.store)["mesh_log"]
+    peer = None
+    if in_process:
+        a.start([], port_a)
+        own = make_scans(a, tickets, scans)
+    else:  # A is another machine at a venue: its own process here, not B's interpreter
+        a.store.close()
+        peer = subprocess.Popen(
+            [sys.executable, __file__, "--serve-peer", str(a.store.path), str(port_a), str(scans)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        peer.stdin.write(json.dumps([t["code"] for t in tickets]) + "\n")
+        peer.stdin.flush()
+        own = int(peer.stdout.readline())
     b_tickets = tickets[::-1]
     idle = checks_timed(b, b_tickets, 300)
     before = mesh_log.counts(b.store)["mesh_log"]
@@ -204,6 +243,10 @@ def bench_rejoin(a: Kiosk, b: Kiosk, tickets: list[dict], scans: int) -> dict:
         time.sleep(0.005)
     stop.set()
     door.join()
+    if peer is not None:
+        peer.stdin.close()
+        peer.wait(60)
+        a.store = Store(a.store.path)
     if mesh_log.counts(b.store)["mesh_log"] - before < own:
         raise RuntimeError("B counted scans it does not hold")
     return {
@@ -237,7 +280,9 @@ def figures(times: list[float]) -> dict:
 def refusal_figures(out: dict, small: list, big: list, tickets: list[dict], args) -> None:
     """Admit at A -> B refuses, with 3 kiosks and with ``args.big``."""
     for key, kiosks, offered in (("three", small, tickets), ("big", big, tickets[args.rounds :])):
-        mesh(kiosks)
+        # no 256 MB log reserve each: 23 kiosks share this one disk (a venue's each have
+        # their own), and these figures take in no catch-up
+        mesh(kiosks, log_reserve_mb=0)
         out[key] = r = bench_refusal(kiosks, offered, args.rounds)
         for k in kiosks:
             k.stop()
@@ -259,8 +304,18 @@ def main() -> None:
     parser.add_argument(
         "--rejoin-only", action="store_true", help="only the rejoin and door-verdict figures"
     )
+    parser.add_argument(
+        "--peer-in-process",
+        action="store_true",
+        help="run the rejoin's gate A in this process too (it shares B's interpreter)",
+    )
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--serve-peer", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_peer:
+        path, port, scans = args.serve_peer
+        serve_peer(path, int(port), int(scans))
+        return
     if args.quick:
         args.rounds, args.rejoin = 15, 2000
 
@@ -291,7 +346,9 @@ def main() -> None:
 
             if not args.rejoin_only:
                 refusal_figures(out, small, big, tickets, args)
-            out["rejoin"] = bench_rejoin(*rejoin, tickets[2 * args.rounds :], args.rejoin)
+            out["rejoin"] = bench_rejoin(
+                *rejoin, tickets[2 * args.rounds :], args.rejoin, args.peer_in_process
+            )
             for k in rejoin:
                 k.stop()
             r = out["rejoin"]
@@ -318,7 +375,6 @@ def main() -> None:
     out["load"] = os.getloadavg()
     print(f"load average during the run: {out['load'][0]:.2f}", file=sys.stderr)
     # other helpers' work on the same cores slows every figure: say how busy the machine was
-    import subprocess
 
     uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     out["uptime"] = uptime

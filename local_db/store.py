@@ -806,13 +806,21 @@ class Store:
             return self._record(c, scan, origin)
 
     def record_scans(self, scans: list[Scan], origin: str) -> int:
-        """Many scans in one transaction (the peer feed). Returns how many were new."""
+        """Many scans in one transaction (the peer feed). Returns how many were new.
+
+        The server's feed carries only scans the server holds: a copy of one that came over
+        the LAN mesh need not be forwarded to it any more (sync/mesh/forward.py), so a scan
+        is uploaded by its own kiosk, not again by every peer that heard of it."""
         with self.journal_transaction() as c:
             new = 0
             for scan in scans:
                 mark = c.total_changes
                 self._record(c, scan, origin)
                 new += c.total_changes > mark
+            c.executemany(
+                "UPDATE mesh_log SET forwarded = 1 WHERE scan_id = ? AND forwarded = 0",
+                [(s.scan_id,) for s in scans],
+            )
         return new
 
     def _record(self, c: sqlite3.Connection, scan: Scan, origin: str) -> TicketState | None:

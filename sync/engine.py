@@ -325,10 +325,11 @@ class SyncEngine:
                     if exc.kind != "refused":
                         raise
                     refused = refused or exc
-                # Peers' scans held here for the server (store and forward; issue 15).
-                report.forwarded = mesh_round(self.store, client, self.mesh, stop=self._stop)
                 if self.push is None or not self.push.live:  # push brings them otherwise
                     report.peer_scans = pull_feed(self.store, client, limit=self.feed_limit)
+                # Peers' scans held here for the server (store and forward; issue 15), after
+                # the feed: what it brought, the server has (Store.record_scans)
+                report.forwarded = mesh_round(self.store, client, self.mesh, stop=self._stop)
                 # the organizer's broadcasts travel with the feed (sync/broadcasts.py)
                 report.broadcasts = sync_broadcasts(self.store, client)
                 if full:

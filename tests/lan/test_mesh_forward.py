@@ -98,3 +98,21 @@ def test_the_server_refuses_a_relayed_scan_its_device_did_not_sign(live, gates_f
         good = sign_scan(load_device_key(a.store), ev, a.device_id, 1, scan).to_wire()
         assert _relay_upload(live, b, good)["accepted"] == [scan.scan_id]
         assert _server_scans(live, ev) == [(scan.scan_id, a.device_id)]
+
+
+def test_a_scan_its_own_kiosk_uploaded_is_not_forwarded_again_by_peers(live, gates_factory):
+    """Online, every kiosk hears each scan over the LAN too: the one its own kiosk uploaded
+    comes back to the others in the server's feed, and they do not upload it a second time
+    (at 20 gates that would be 20 uploads of every scan)."""
+    demo = live.demo_event(3)
+    ev, ticket = demo["event"]["id"], demo["tickets"][0]
+    a, b = gates_factory(ev, 2)
+    link_all([a, b])
+    admitted = a.checkin.check(ticket["code"])
+    wait_for(lambda: b.store.ticket_state(ticket["ticket_id"]).inside)
+    assert mesh_log.counts(b.store)["mesh_unforwarded"] == 1
+    assert a.engine.sync_now(), a.engine.last_round.error  # A uploads its own scan
+    assert b.engine.sync_now(), b.engine.last_round.error  # B's feed brings it back
+    assert b.engine.last_round.forwarded == 0
+    assert mesh_log.counts(b.store)["mesh_unforwarded"] == 0
+    assert _server_scans(live, ev) == [(admitted.scan_id, a.device_id)]
