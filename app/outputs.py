@@ -11,6 +11,8 @@ harakat) none, so padding by character count would push the next column about.
 
 from __future__ import annotations
 
+import os
+import stat
 import unicodedata
 from pathlib import Path
 
@@ -49,13 +51,14 @@ def private_file(path: str | Path, mode: str = "w"):
     """``open(path, mode)`` for a file only its owner may read (0600), also when it replaces
     a file that others could read: the umask (app/cli.py) only covers files made new, and
     these files hold tickets, links or guest names."""
-    import os
-
     file = Path(path)
     binary = "b" in mode
     fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        os.fchmod(fd, 0o600)
+        # only a regular file: ``--out /dev/null`` (or a pipe) must not take the device
+        # away from every other user of the machine
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.fchmod(fd, 0o600)
     except OSError:
         os.close(fd)
         raise

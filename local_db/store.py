@@ -464,18 +464,21 @@ class Store:
         and after any door's turn. Returns the bytes added."""
         zeros = bytes(chunk)
         added = 0
-        with open(self.journal_log_path, "r+b") as fh:
-            while True:
-                self.wait_for_door()
-                with self.peer_transaction():
-                    end = os.fstat(fh.fileno()).st_size
-                    if end >= size:
-                        break
-                    n = min(chunk, size - end)
-                    os.pwrite(fh.fileno(), zeros[:n], end)
-                    added += n
-            if added:
-                os.fdatasync(fh.fileno())
+        try:
+            with open(self.journal_log_path, "r+b") as fh:
+                while True:
+                    self.wait_for_door()
+                    with self.peer_transaction():
+                        end = os.fstat(fh.fileno()).st_size
+                        if end >= size:
+                            break
+                        n = min(chunk, size - end)
+                        os.pwrite(fh.fileno(), zeros[:n], end)
+                        added += n
+                if added:
+                    os.fdatasync(fh.fileno())
+        except sqlite3.Error as exc:  # callers above the store know OSError only
+            raise OSError(f"the scan journal's log could not be reserved: {exc}") from exc
         return added
 
     def checkpoint_peer_writes(self) -> None:

@@ -36,7 +36,6 @@ import logging
 import queue
 import shutil
 import socket
-import sqlite3
 import sys
 import threading
 import time
@@ -229,7 +228,7 @@ class MeshNode:
                 added = self.store.reserve_journal_log(size)
                 if added:
                     log.info("mesh: reserved %d MB for the scan journal's log", added >> 20)
-        except (OSError, sqlite3.Error):
+        except OSError:
             # the door works without it; its commits may only wait longer during a catch-up
             log.warning("mesh: could not reserve the scan journal's log", exc_info=True)
         finally:

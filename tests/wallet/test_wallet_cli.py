@@ -84,6 +84,26 @@ def test_links_and_attendance_files_are_owner_only_even_over_an_old_readable_fil
         assert out.read_text() != "old\n"
 
 
+def test_an_export_into_a_device_or_pipe_leaves_its_permissions_alone(venue, admin_cli, tmp_path):
+    """``--out /dev/null`` once made /dev/null owner-only for the whole machine: only a
+    regular file is made private. A pipe stands in for the device here."""
+    import threading
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe, 0o644)
+    os.chmod(pipe, 0o644)  # whatever the umask
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    code, _, stderr = admin_cli(
+        "export", "attendance", "--event", str(venue["event"]["id"]), "--out", str(pipe)
+    )
+    reader.join(timeout=30)
+    assert code == 0, stderr
+    assert got and got[0].startswith(b"ticket")  # the rows went through the pipe
+    assert stat.S_IMODE(pipe.stat().st_mode) == 0o644
+
+
 def test_links_to_standard_output(venue, admin_cli, tmp_path):
     code, stdout, stderr = admin_cli(
         "tickets", "links", "--event", str(venue["event"]["id"]), "--out", "-"
