@@ -132,8 +132,8 @@ class Settings:
                 except tomllib.TOMLDecodeError as exc:
                     raise ConfigError(
                         f"{path} is not valid TOML ({exc}). Fix that line (text needs quotes,"
-                        ' for example mesh_peers = ["192.168.1.20:7447"]) or move the file'
-                        " away to use the defaults."
+                        ' for example mesh_peers = ["192.168.1.20:7447"]; true, false and'
+                        " numbers do not) or move the file away to use the defaults."
                     ) from None
             known = {f.name for f in fields(cls)} - {"home"}
             values = {k: v for k, v in data.items() if k in known}

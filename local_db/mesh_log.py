@@ -205,12 +205,15 @@ def missing_for(
             after = rows[-1][0]
 
 
-def unforwarded(store: Store, limit: int = 500) -> list[tuple[str, bytes]]:
-    """Peers' scans the server has not acknowledged yet: (scan id, envelope)."""
+def unforwarded(
+    store: Store, limit: int = 500, received_before: float | None = None
+) -> list[tuple[str, bytes]]:
+    """Peers' scans the server has not acknowledged yet: (scan id, envelope); with
+    ``received_before``, only those this kiosk has held since before that time."""
     rows = store.reader.execute(
         "SELECT scan_id, envelope FROM mesh_log WHERE forwarded = 0 AND erased = 0"
-        " ORDER BY received_at LIMIT ?",
-        (limit,),
+        " AND received_at <= ? ORDER BY received_at LIMIT ?",
+        (float("inf") if received_before is None else received_before, limit),
     ).fetchall()
     return [(r[0], bytes(r[1])) for r in rows]
 

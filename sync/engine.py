@@ -31,6 +31,7 @@ from sync.credentials_file import read_token
 from sync.errors import SyncError
 from sync.feed import pull_feed
 from sync.manifest import ManifestResult, pull_manifest
+from sync.mesh.forward import FORWARD_AFTER_S
 from sync.mesh.link import MeshLink, mesh_round
 from sync.mesh.node import MeshConfig
 from sync.outbox import upload_scans
@@ -79,6 +80,7 @@ class SyncEngine:
         mesh: MeshConfig | None = None,
         push: bool = True,
         push_wait_s: float = 25.0,
+        forward_after_s: float = FORWARD_AFTER_S,
     ):
         self.store = store
         self.server_url = server_url
@@ -94,6 +96,7 @@ class SyncEngine:
         self.page_rows = page_rows
         self.clock = clock
         self.rng = rng
+        self.forward_after_s = forward_after_s  # peers' scans: see sync/mesh/forward.py
 
         self._round_lock = threading.Lock()
         self._state_lock = threading.Lock()
@@ -329,7 +332,9 @@ class SyncEngine:
                     report.peer_scans = pull_feed(self.store, client, limit=self.feed_limit)
                 # Peers' scans held here for the server (store and forward; issue 15), after
                 # the feed: what it brought, the server has (Store.record_scans)
-                report.forwarded = mesh_round(self.store, client, self.mesh, stop=self._stop)
+                report.forwarded = mesh_round(
+                    self.store, client, self.mesh, stop=self._stop, held_for=self.forward_after_s
+                )
                 # the organizer's broadcasts travel with the feed (sync/broadcasts.py)
                 report.broadcasts = sync_broadcasts(self.store, client)
                 if full:

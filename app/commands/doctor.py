@@ -611,10 +611,17 @@ def run(args) -> int:
         return _probe_audio_here()
     if getattr(args, "probe_fonts", False):
         return _probe_fonts_here()
+    from app.settings import ConfigError
+
     findings: list[Finding] = []
+    config_said = False
     for fn in CHECKS:
         try:
             findings += list(fn(args))
+        except ConfigError as exc:  # said once, not by every check that reads the settings
+            if not config_said:
+                config_said = True
+                findings.append(found("config", FAIL, words("doctor.config", problem=exc)))
         except Exception as exc:  # one broken check must not hide the others
             name = getattr(fn, "__name__", "check")
             findings.append(found(name, FAIL, words("doctor.crashed", problem=exc)))

@@ -958,6 +958,7 @@ TEXTS = {
     "doctor.files": "الإعدادات {config}، البيانات {data}، قاعدة البيانات {database}، السجلات {logs}",
     "doctor.not_created": "{path} (لم يُنشأ بعد)",
     "doctor.crashed": "تعطّل الفحص: {problem}",
+    "doctor.config": "تعذّرت قراءة ملف الإعدادات: {problem}",
     "admin.cannot_write_tickets": "تتعذّر كتابة التذاكر في {folder}: {problem}",
     "admin.tickets_imported": "التذاكر المستوردة: {imported} ({names} بالاسم فقط)؛ المتخطّاة: {skipped}؛ الأخطاء: {errors}.",
     "admin.import_line": "السطر {line}: {problem}",

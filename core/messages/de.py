@@ -870,6 +870,7 @@ TEXTS = {
     "doctor.files": "Konfiguration {config}, Daten {data}, Datenbank {database}, Protokolle {logs}",
     "doctor.not_created": "{path} (noch nicht angelegt)",
     "doctor.crashed": "Prüfung abgestürzt: {problem}",
+    "doctor.config": "die Einstellungsdatei ist nicht lesbar: {problem}",
     "admin.cannot_write_tickets": "die Tickets lassen sich nicht nach {folder} schreiben: {problem}",
     "admin.tickets_imported": "Importierte Tickets: {imported} ({names} nur mit Namen); übersprungen: {skipped}; Fehler: {errors}.",
     "admin.import_line": "Zeile {line}: {problem}",

@@ -831,6 +831,7 @@ TEXTS = {
     "doctor.files": "config {config}, data {data}, database {database}, logs {logs}",
     "doctor.not_created": "{path} (not created yet)",
     "doctor.crashed": "check crashed: {problem}",
+    "doctor.config": "the settings file cannot be read: {problem}",
     "admin.cannot_write_tickets": "cannot write the tickets into {folder}: {problem}",
     "admin.tickets_imported": "Imported {imported} tickets ({names} names only), skipped {skipped}, {errors} errors.",
     "admin.import_line": "line {line}: {problem}",

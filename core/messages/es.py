@@ -846,6 +846,7 @@ TEXTS = {
     "doctor.files": "configuración {config}, datos {data}, base de datos {database}, registros {logs}",
     "doctor.not_created": "{path} (aún no creado)",
     "doctor.crashed": "la comprobación falló: {problem}",
+    "doctor.config": "no se puede leer el archivo de ajustes: {problem}",
     "admin.cannot_write_tickets": "no se pueden escribir las entradas en {folder}: {problem}",
     "admin.tickets_imported": "Entradas importadas: {imported} ({names} solo con nombre); omitidas: {skipped}; errores: {errors}.",
     "admin.import_line": "línea {line}: {problem}",

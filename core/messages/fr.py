@@ -852,6 +852,7 @@ TEXTS = {
     "doctor.files": "configuration {config}, données {data}, base de données {database}, journaux {logs}",
     "doctor.not_created": "{path} (pas encore créé)",
     "doctor.crashed": "la vérification a planté : {problem}",
+    "doctor.config": "le fichier de réglages est illisible : {problem}",
     "admin.cannot_write_tickets": "impossible d'écrire les billets dans {folder} : {problem}",
     "admin.tickets_imported": "Billets importés : {imported} ({names} avec le nom seul) ; ignorés : {skipped} ; erreurs : {errors}.",
     "admin.import_line": "ligne {line} : {problem}",

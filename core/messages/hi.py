@@ -841,6 +841,7 @@ TEXTS = {
     "doctor.files": "कॉन्फ़िग {config}, डेटा {data}, डेटाबेस {database}, लॉग {logs}",
     "doctor.not_created": "{path} (अभी बना नहीं)",
     "doctor.crashed": "जाँच क्रैश हुई: {problem}",
+    "doctor.config": "सेटिंग्स फ़ाइल पढ़ी नहीं जा सकी: {problem}",
     "admin.cannot_write_tickets": "टिकट {folder} में नहीं लिखे जा सकते: {problem}",
     "admin.tickets_imported": "इम्पोर्ट हुए टिकट: {imported} ({names} केवल नाम); छोड़े गए: {skipped}; त्रुटियाँ: {errors}।",
     "admin.import_line": "पंक्ति {line}: {problem}",

@@ -858,6 +858,7 @@ TEXTS = {
     "doctor.files": "configurazione {config}, dati {data}, database {database}, log {logs}",
     "doctor.not_created": "{path} (non ancora creato)",
     "doctor.crashed": "il controllo si è bloccato: {problem}",
+    "doctor.config": "il file delle impostazioni non è leggibile: {problem}",
     "admin.cannot_write_tickets": "impossibile scrivere i biglietti in {folder}: {problem}",
     "admin.tickets_imported": "Biglietti importati: {imported} ({names} solo con il nome); saltati: {skipped}; errori: {errors}.",
     "admin.import_line": "riga {line}: {problem}",

@@ -809,6 +809,7 @@ TEXTS = {
     "doctor.files": "設定 {config}、データ {data}、データベース {database}、ログ {logs}",
     "doctor.not_created": "{path}（未作成）",
     "doctor.crashed": "チェックが異常終了しました：{problem}",
+    "doctor.config": "設定ファイルを読めません：{problem}",
     "admin.cannot_write_tickets": "{folder} にチケットを書き込めません：{problem}",
     "admin.tickets_imported": "インポートしたチケット：{imported} 枚（名前のみ {names} 件）、スキップ：{skipped} 件、エラー：{errors} 件。",
     "admin.import_line": "{line} 行目：{problem}",

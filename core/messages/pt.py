@@ -846,6 +846,7 @@ TEXTS = {
     "doctor.files": "configuração {config}, dados {data}, banco de dados {database}, registros {logs}",
     "doctor.not_created": "{path} (ainda não criado)",
     "doctor.crashed": "a verificação travou: {problem}",
+    "doctor.config": "o arquivo de configurações não pode ser lido: {problem}",
     "admin.cannot_write_tickets": "não é possível gravar os ingressos em {folder}: {problem}",
     "admin.tickets_imported": "Ingressos importados: {imported} ({names} só com nome); ignorados: {skipped}; erros: {errors}.",
     "admin.import_line": "linha {line}: {problem}",

@@ -811,6 +811,7 @@ TEXTS = {
     "doctor.files": "配置 {config}，数据 {data}，数据库 {database}，日志 {logs}",
     "doctor.not_created": "{path}（尚未创建）",
     "doctor.crashed": "检查崩溃：{problem}",
+    "doctor.config": "无法读取设置文件：{problem}",
     "admin.cannot_write_tickets": "无法将门票写入 {folder}：{problem}",
     "admin.tickets_imported": "已导入门票：{imported} 张（仅姓名 {names} 条），跳过：{skipped} 条，错误：{errors} 条。",
     "admin.import_line": "第 {line} 行：{problem}",

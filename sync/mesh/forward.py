@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 from local_db import mesh_log
 from local_db.store import Store
@@ -23,15 +24,24 @@ from sync.client import ServerClient
 from sync.errors import SyncError
 
 BATCH = 500
+# A peer's scan is forwarded once this kiosk has held it this long. Online, its own kiosk
+# uploads it within a round (1 s) and the server's feed brings it back here marked held
+# (Store.record_scans); forwarding at once would upload every burst from every gate again.
+FORWARD_AFTER_S = 5.0
 
 
 def forward_peer_scans(
-    store: Store, client: ServerClient, *, stop: threading.Event | None = None
+    store: Store,
+    client: ServerClient,
+    *,
+    stop: threading.Event | None = None,
+    held_for: float = FORWARD_AFTER_S,
 ) -> int:
-    """Upload peers' scans the server has not acknowledged. Returns how many it now has."""
+    """Upload peers' scans the server has not acknowledged and this kiosk has held for
+    ``held_for`` seconds. Returns how many the server now has."""
     done = 0
     while stop is None or not stop.is_set():
-        pending = mesh_log.unforwarded(store, BATCH)
+        pending = mesh_log.unforwarded(store, BATCH, received_before=time.time() - held_for)
         if not pending:
             return done
         done += _send(store, client, pending)

@@ -15,7 +15,7 @@ from sync.client import ServerClient
 from sync.errors import SyncError
 from sync.mesh.config import load_config
 from sync.mesh.device_key import ensure_device_key, load_device_key
-from sync.mesh.forward import forward_peer_scans, report_addresses
+from sync.mesh.forward import FORWARD_AFTER_S, forward_peer_scans, report_addresses
 from sync.mesh.node import MeshConfig, MeshNode
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,12 @@ class MeshLink:
 
 
 def mesh_round(
-    store: Store, client: ServerClient, mesh: MeshLink | None, *, stop: threading.Event
+    store: Store,
+    client: ServerClient,
+    mesh: MeshLink | None,
+    *,
+    stop: threading.Event,
+    held_for: float = FORWARD_AFTER_S,
 ) -> int:
     """The mesh's part of a sync round: report the listening address when it changed, then
     upload the peers' scans this kiosk holds for them. Returns how many were forwarded."""
@@ -89,4 +94,4 @@ def mesh_round(
                     raise
                 log.warning("the server did not take this kiosk's mesh address: %s", exc)
                 mesh.reported = addresses  # an older server: do not ask every round
-    return forward_peer_scans(store, client, stop=stop)
+    return forward_peer_scans(store, client, stop=stop, held_for=held_for)

@@ -74,6 +74,12 @@ MAX_CANDIDATES = 64  # addresses dialled (a flood of fake mDNS answers must not 
 # the door's disk reads and writes could wait 5 ms to resume. Set when a mesh starts.
 SWITCH_INTERVAL_S = 0.001
 CONTACT_SAVE_S = 1.0  # the peers' last contact is saved for ``gatehouse status`` this often
+# A kiosk restored from an old backup (or whose journal lost its tail) must not sign new
+# scans with sequence numbers its peers already hold (they would keep the old envelopes and
+# never take the new ones): after starting, its signer waits up to this long for a peer's
+# "have", and while a peer says it holds more of this kiosk's scans than its log does, up to
+# this long for them to come back (see _may_sign).
+OWN_WAIT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,7 @@ class _Link:
     tokens: float = 0.0
     refilled: float = field(default_factory=time.monotonic)
     catchup_pending: bool = False  # a catch-up is queued: a second "have" waits for it
+    claimed: bool = False  # its "have" said it holds more of our scans than we do (once)
 
     @property
     def peer(self) -> str:
@@ -165,6 +172,12 @@ class MeshNode:
         self._save_lock = threading.Lock()  # one save at a time: a stale list never wins
         self._checkpointing = threading.Lock()  # one journal checkpoint thread at a time
         self._last_peer_scan = 0.0  # monotonic time new peer scans were last recorded
+        self._started = time.monotonic()
+        self._heard_have = False  # a peer's "have" arrived since start
+        # our own sequence numbers: the highest a peer said it holds (and when), and the
+        # highest a peer proved it holds by sending the envelope back (signature checked)
+        self._own_claim = (0, 0.0)
+        self._own_seen = 0
         self.checkpoints = 0  # journal checkpoints done for the door and the peers
         self.reserved = threading.Event()  # the journal's log file has its reserve
         self.port = 0
@@ -175,6 +188,7 @@ class MeshNode:
             sys.setswitchinterval(SWITCH_INTERVAL_S)
         # the mesh checkpoints the journal for the door too: no door commit stops to do it
         self.store.mesh_checkpoints(True)
+        self._started = time.monotonic()
         self._listener = self._bind()
         self.port = self._listener.getsockname()[1]
         for target, name in (
@@ -578,10 +592,24 @@ class MeshNode:
             if self._stop.is_set():
                 return
             try:
-                self.sign_new_scans()
+                if self._may_sign():
+                    self.sign_new_scans()
             except Exception:  # keep signing later: a locked or full disk passes
                 log.exception("mesh: signing this kiosk's scans failed")
             self._maybe_checkpoint()  # the door's own scans (woken by each of them)
+
+    def _may_sign(self) -> bool:
+        """Not in the first ``OWN_WAIT_S`` after start until a peer's "have" arrived, nor
+        while a peer's claim to hold more of our scans than our log does is younger than
+        ``OWN_WAIT_S`` (they are on their way back: see ``accept_envelopes``). A kiosk alone
+        on its LAN waits those seconds once; its scans only go to peers anyway."""
+        now = time.monotonic()
+        if not self._heard_have and now - self._started < OWN_WAIT_S:
+            return False
+        claim, at = self._own_claim
+        return not (
+            now - at < OWN_WAIT_S and claim > mesh_log.next_own_lseq(self.store, self.me) - 1
+        )
 
     def sign_new_scans(self) -> int:
         """Sign, log and push this kiosk's scans not yet in the mesh log. Returns how many."""
@@ -591,7 +619,9 @@ class MeshNode:
                 fresh = mesh_log.unsigned_own_scans(self.store, self.me, self.config.batch)
                 if not fresh:
                     return done
-                lseq = mesh_log.next_own_lseq(self.store, self.me)
+                # past what peers proved they hold of ours: a log that lost its tail
+                # must not reuse those numbers
+                lseq = max(mesh_log.next_own_lseq(self.store, self.me), self._own_seen + 1)
                 signed = []
                 for i, (n, scan) in enumerate(fresh):
                     s = sign_scan(self.key, self.event_id, self.me, lseq + i, scan)
@@ -639,6 +669,17 @@ class MeshNode:
                 or not all(isinstance(o, str) and 0 < len(o) <= 64 for o in refuse)
             ):
                 raise _ProtocolError("bad_format", "a garbled catch-up request")
+            mine = theirs.get(self.me, 0)
+            # each link may hold the signer back once: a peer repeating a claim (or lying)
+            # does not stop this kiosk's scans from reaching the others
+            if (
+                not link.claimed
+                and mine > self._own_claim[0]
+                and mine > mesh_log.next_own_lseq(self.store, self.me) - 1
+            ):
+                link.claimed = True
+                self._own_claim = (mine, time.monotonic())
+            self._heard_have = True  # after the claim: the signer must not slip in between
             if link.catchup_pending:
                 return  # one is queued already: a peer repeating "have" gets no more work
             link.catchup_pending = True
@@ -663,8 +704,6 @@ class MeshNode:
             # Verifying is CPU work: while a door decides and records, this thread waits
             # (without the GIL), so the door's verdict does not queue behind a catch-up.
             self.store.wait_for_door()
-            if isinstance(env, dict) and env.get("origin") == self.me:
-                continue  # our own scan coming back
             try:
                 signed = check_envelope(env, event_id=self.event_id, device_key=active.get)
             except MeshScanError as exc:
@@ -672,6 +711,11 @@ class MeshNode:
                 if exc.reason == "unknown_device" and isinstance(env, dict):
                     self._refuse_origin(env["origin"])
                 continue
+            if signed.origin == self.me:
+                # Our own scan coming back: only after our journal lost it (a restore from
+                # an old backup, a lost log); taken back like any peer's, and our next
+                # scans are numbered past it.
+                self._own_seen = max(self._own_seen, signed.lseq)
             wire = json.dumps(env, separators=(",", ":"), ensure_ascii=False).encode()
             if len(wire) > 4096:
                 self.refusals["too_large"] += 1

@@ -16,7 +16,7 @@ from core.mesh_scan import sign_scan
 from core.scans import Scan
 from sync.mesh.channel import MAGIC, ChannelClosed, HandshakeRefused, _nonce, dial
 from sync.mesh.device_key import load_device_key
-from sync.mesh.node import MAX_PENDING_PER_ADDRESS
+from sync.mesh.node import MAX_PENDING_PER_ADDRESS, OWN_WAIT_S
 from tests.lan.conftest import wait_for
 
 
@@ -302,3 +302,18 @@ def test_refused_origins_are_named_and_not_resent(live, gates_factory):
     link.send({"t": "have", "have": {}})
     (batch,) = _messages_from(link, "scans")
     assert [e["origin"] for e in batch["scans"]] == [b.device_id] * 3
+
+
+def test_a_peer_claiming_more_of_our_scans_than_exist_delays_ours_once_at_most(trio):
+    """A paired peer that says it holds scans of ours this kiosk never made (a lie, or the
+    story a restored kiosk hears) holds the signer back once per link, for at most
+    ``OWN_WAIT_S``; the next scan is still pushed, numbered after what was proven, not after
+    what was claimed."""
+    demo, ev, b, c = trio
+    link = _connect(b, c.device_id, ev, load_device_key(c.store))
+    wait_for(lambda: b.node.linked() == [c.device_id])
+    for _ in range(5):
+        link.send({"t": "have", "have": {b.device_id: 1_000_000}})
+    assert b.checkin.check(demo["tickets"][0]["code"]).admitted
+    (batch,) = _messages_from(link, "scans", within=OWN_WAIT_S + 10)
+    assert [(e["origin"], e["lseq"]) for e in batch["scans"]] == [(b.device_id, 1)]

@@ -153,3 +153,60 @@ def test_kiosks_find_each_other_through_the_addresses_the_server_saw(live, tmp_p
         live.start()
         for g in (a, b):
             g.close()
+
+
+def test_a_kiosk_restored_from_an_old_backup_gets_its_scans_back_and_new_ones_still_travel(
+    live, gates_factory, tmp_path
+):
+    """IT puts back last night's copy of gate A (or its journal lost its tail): the peers
+    hold scans A no longer has. A takes them back (a ticket it admitted stays admitted) and
+    numbers its new scans past them, so they still reach the other gates over the LAN."""
+    import shutil
+
+    from app.checkin import CheckIn
+    from local_db.store import Store
+    from tests.lan.conftest import Gate
+
+    demo = live.demo_event(30)
+    ev, tickets = demo["event"]["id"], demo["tickets"]
+    a, b = gates_factory(ev, 2)
+    link_all([a, b])
+    port_a, folder = a.node.port, a.store.path.parent
+
+    def reopen(name: str) -> Gate:
+        store = Store(folder / "kiosk.sqlite")
+        engine = SyncEngine(store, server_url=live.url, **FAST)  # never run: no server help
+        gate = Gate(name, store, engine, CheckIn(store, repeat_window_s=0))
+        gate.start_mesh([b.address], port=port_a)
+        return gate
+
+    _own_scans(a, tickets[:10], 10)
+    wait_for(lambda: _held(b) == 10, what="B to hold A's first 10 scans")
+    a.close()
+    shutil.copytree(folder, tmp_path / "backup")  # the copy taken after 10 scans
+    a = reopen("gate-0 again")
+    _own_scans(a, tickets[10:20], 10)
+    wait_for(lambda: _held(b) == 20, what="B to hold A's 20 scans")
+    a.close()
+    shutil.rmtree(folder)
+    shutil.copytree(tmp_path / "backup", folder)  # the restore: A's last 10 scans are gone
+
+    a = reopen("gate-0 restored")
+    try:
+        # a guest at once, before the peers were heard from
+        assert a.checkin.check(tickets[25]["code"]).admitted
+        for t in tickets[10:20]:
+            wait_for(
+                lambda t=t: a.store.ticket_state(t["ticket_id"]).inside,
+                what="A to take back the admits its restore lost",
+            )
+        assert a.checkin.check(tickets[15]["code"]).reason == "already_inside"
+        wait_for(
+            lambda: b.store.ticket_state(tickets[25]["ticket_id"]).inside,
+            what="A's new admit to reach B over the LAN",
+        )
+        wait_for(lambda: _held(b) == 22, what="both new scans at B")
+        assert mesh_log.have(b.store)[a.device_id] == 22  # numbered after the 20, no gap
+        assert b.checkin.check(tickets[25]["code"]).reason == "already_inside"
+    finally:
+        a.close()

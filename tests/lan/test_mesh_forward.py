@@ -116,3 +116,24 @@ def test_a_scan_its_own_kiosk_uploaded_is_not_forwarded_again_by_peers(live, gat
     assert b.engine.last_round.forwarded == 0
     assert mesh_log.counts(b.store)["mesh_unforwarded"] == 0
     assert _server_scans(live, ev) == [(admitted.scan_id, a.device_id)]
+
+
+def test_a_peer_holds_a_fresh_scan_back_while_its_own_kiosk_may_upload_it(live, gates_factory):
+    """Online, B hears A's admit over the LAN before the server's feed shows it: B's round
+    right then does not upload it (A does, within its own round); only a scan B has held
+    for ``forward_after_s`` goes up from B, so a kiosk that never gets its uplink back is
+    still covered."""
+    demo = live.demo_event(3)
+    ev, ticket = demo["event"]["id"], demo["tickets"][0]
+    a, b = gates_factory(ev, 2)
+    link_all([a, b])
+    b.engine.forward_after_s = 1.0
+    admitted = a.checkin.check(ticket["code"])
+    wait_for(lambda: b.store.ticket_state(ticket["ticket_id"]).inside)
+    assert b.engine.sync_now(), b.engine.last_round.error
+    assert b.engine.last_round.forwarded == 0 and _server_scans(live, ev) == []
+    assert mesh_log.counts(b.store)["mesh_unforwarded"] == 1
+    time.sleep(1.0)  # A's uplink never came back
+    assert b.engine.sync_now(), b.engine.last_round.error
+    assert b.engine.last_round.forwarded == 1
+    assert _server_scans(live, ev) == [(admitted.scan_id, a.device_id)]

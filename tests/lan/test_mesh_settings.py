@@ -68,5 +68,15 @@ def test_a_config_toml_typo_is_named_and_turns_no_discovery_on(tmp_path, monkeyp
     assert out.returncode == 2
     assert "config.toml is not valid TOML" in out.stderr and "line 2" in out.stderr
     assert "Traceback" not in out.stderr
+    doctor = subprocess.run(
+        [sys.executable, "-m", "app.cli", "doctor"],
+        env={**os.environ, "GATEHOUSE_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert doctor.returncode == 1  # IT sees it once, among the other checks' findings
+    assert doctor.stdout.count("config.toml is not valid TOML") == 1, doctor.stdout
+    assert "[FAIL] config:" in doctor.stdout and "decoder" in doctor.stdout
     monkeypatch.delenv("GATEHOUSE_MESH", raising=False)
     assert load_config(tmp_path).zeroconf is False

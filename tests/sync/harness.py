@@ -23,6 +23,7 @@ FAST = dict(
     connect_timeout_s=1.0,
     backoff_base_s=0.05,
     backoff_max_s=0.2,
+    forward_after_s=0.0,  # peers' scans forwarded in the next round (test_mesh_forward.py)
 )
 
 
