@@ -58,23 +58,21 @@ def test_a_config_toml_typo_is_named_and_turns_no_discovery_on(tmp_path, monkeyp
     (tmp_path / "config.toml").write_text(
         "mesh_zeroconf = false\nmesh_peers = [127.0.0.1:47471]\n", encoding="utf-8"
     )
-    out = subprocess.run(
-        [sys.executable, "-m", "app.cli", "status"],
-        env={**os.environ, "GATEHOUSE_HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+
+    def gatehouse(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", *argv],
+            env={**os.environ, "GATEHOUSE_HOME": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    out = gatehouse("status")
     assert out.returncode == 2
     assert "config.toml is not valid TOML" in out.stderr and "line 2" in out.stderr
     assert "Traceback" not in out.stderr
-    doctor = subprocess.run(
-        [sys.executable, "-m", "app.cli", "doctor"],
-        env={**os.environ, "GATEHOUSE_HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    doctor = gatehouse("doctor")
     assert doctor.returncode == 1  # IT sees it once, among the other checks' findings
     assert doctor.stdout.count("config.toml is not valid TOML") == 1, doctor.stdout
     assert "[FAIL] config:" in doctor.stdout and "decoder" in doctor.stdout
