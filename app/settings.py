@@ -123,23 +123,16 @@ class Settings:
     def load(cls, home: Path | None = None) -> Settings:
         home = home or home_dir()
         protect_home(home)
-        values: dict[str, Any] = {}
-        path = home / "config.toml"
-        if path.exists():
-            with path.open("rb") as fh:
-                try:
-                    data = tomllib.load(fh)
-                except tomllib.TOMLDecodeError as exc:
-                    raise ConfigError(
-                        f"{path} is not valid TOML ({exc}). Fix that line (text needs quotes,"
-                        ' for example mesh_peers = ["192.168.1.20:7447"]; true, false and'
-                        " numbers do not) or move the file away to use the defaults."
-                    ) from None
-            known = {f.name for f in fields(cls)} - {"home"}
-            values = {k: v for k, v in data.items() if k in known}
+        values, _ = _read_config(home / "config.toml")
         settings = cls(home=home, **values)
         settings.server = server_from_env() or settings.server
         return settings
+
+    @classmethod
+    def problems(cls, home: Path | None = None) -> list[str]:
+        """What config.toml says that the kiosk does not take, in words for IT (``gatehouse
+        doctor``): names it does not know and values of the wrong kind (the default holds)."""
+        return _read_config((home or home_dir()) / "config.toml")[1]
 
     def save(self) -> None:
         """Write config.toml (a flat table of the non-default settings)."""
@@ -158,6 +151,74 @@ class Settings:
 
 class ConfigError(ValueError):
     """config.toml cannot be read: said in words naming the file and the line."""
+
+
+# what each kind of setting must be, said to IT
+_KINDS = {
+    "bool": "true or false, without quotes",
+    "int": "a whole number",
+    "float": "a number",
+    "str": "text in quotes",
+    "str | None": "text in quotes",
+    "list[str]": 'a list of texts, for example ["a", "b"]',
+}
+
+
+def _fits(kind: str, value: Any) -> bool:
+    if kind == "bool":
+        return type(value) is bool
+    if kind == "int":
+        return type(value) is int
+    if kind == "float":
+        return type(value) in (int, float)
+    if kind in ("str", "str | None"):
+        return isinstance(value, str)
+    if kind == "list[str]":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return True
+
+
+def _read_config(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """config.toml's settings of the right kind, and the rest said in words. A yes/no
+    written as text ("false", "off") is taken for what it says, and said too."""
+    if not path.exists():
+        return {}, []
+    with path.open("rb") as fh:
+        try:
+            data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(
+                f"{path} is not valid TOML ({exc}). Fix that line (text needs quotes,"
+                ' for example mesh_peers = ["192.168.1.20:7447"]; true, false and'
+                " numbers do not) or move the file away to use the defaults."
+            ) from None
+    import difflib
+
+    from core.config_values import flag
+
+    kinds = {f.name: str(f.type) for f in fields(Settings) if f.name != "home"}
+    values: dict[str, Any] = {}
+    problems = []
+    for key, value in data.items():
+        kind = kinds.get(key)
+        if kind is None:
+            near = difflib.get_close_matches(key, list(kinds), n=1)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            problems.append(f"{key} is not a setting{hint}: ignored")
+        elif _fits(kind, value):
+            values[key] = value
+        elif kind == "bool" and flag(value) is not None:
+            values[key] = flag(value)
+            problems.append(
+                f"{key} = {value!r} taken as {str(values[key]).lower()}: write true or false"
+                " without quotes"
+            )
+        else:
+            default = getattr(Settings(home=path.parent), key)
+            problems.append(
+                f"{key} = {value!r} is not {_KINDS.get(kind, kind)}: {_toml(default)} is used"
+            )
+    return values, problems
 
 
 def _toml(value: Any) -> str:

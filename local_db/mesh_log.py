@@ -80,6 +80,27 @@ def next_own_lseq(store: Store, me: str) -> int:
     return top + 1
 
 
+def own_scan_at(store: Store, me: str, lseq: int) -> str | None:
+    """The scan id this kiosk's log holds under its own number ``lseq``, if any."""
+    with store._peer_lock:
+        row = store.peer_journal.execute(
+            "SELECT scan_id FROM mesh_log WHERE origin = ? AND lseq = ?", (me, lseq)
+        ).fetchone()
+    return row[0] if row else None
+
+
+def drop_own_from(store: Store, me: str, lseq: int) -> int:
+    """Take this kiosk's own signed envelopes numbered ``lseq`` and up out of the log (a
+    fork after a restore: see ``MeshNode._mend_fork``); their scans stay in the journal and
+    ``unsigned_own_scans`` offers them for signing again. Returns how many."""
+    store.wait_for_door()
+    with store.peer_transaction() as c:
+        return c.execute(
+            "DELETE FROM mesh_log WHERE origin = ? AND lseq >= ? AND scan_n IS NOT NULL",
+            (me, lseq),
+        ).rowcount
+
+
 def add_own(store: Store, signed: list[tuple[int, SignedScan, bytes]]) -> None:
     """Log this kiosk's own signed scans: (journal row n, envelope, its wire bytes).
 
@@ -119,11 +140,16 @@ def record_peer_scans(store: Store, signed: list[tuple[SignedScan, bytes]]) -> i
             for _ in range(RECORD_STEP):
                 s, wire = signed[i]
                 i += 1
+                # a scan the journal holds already came from the server's feed (or is
+                # this kiosk's own): the server has it, nothing to forward
+                known = c.execute(
+                    "SELECT 1 FROM scans WHERE scan_id = ?", (s.scan.scan_id,)
+                ).fetchone()
                 try:
                     c.execute(
                         "INSERT INTO mesh_log (origin, lseq, scan_id, envelope, forwarded,"
-                        " received_at) VALUES (?,?,?,?,0,?)",
-                        (s.origin, s.lseq, s.scan.scan_id, wire, now),
+                        " received_at) VALUES (?,?,?,?,?,?)",
+                        (s.origin, s.lseq, s.scan.scan_id, wire, int(known is not None), now),
                     )
                 except sqlite3.IntegrityError:
                     pass  # held already (a replay, or the same scan by another path)

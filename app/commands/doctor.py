@@ -18,6 +18,8 @@ list (or decorating it with ``@check``). In order:
   verdict). Probed in a child process (``doctor --probe-audio``) so a broken backend cannot
   take the doctor down. No sound card is a warning, never a failure: the door still works,
   silently, and its status strip says so;
+- config: names in config.toml the kiosk does not know (with the nearest one it does) and
+  values of the wrong kind, which it ignores (a quoted "false" is taken as false, and said);
 - files: where the config, the data and the logs are, for the person reading the logs.
 
 Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.
@@ -576,6 +578,20 @@ def audio(args) -> Iterable[Finding]:
             words("doctor.audio_ok", device=seen["default"] or seen["outputs"][0]),
             seen,
         )
+
+
+@check
+def config(args) -> Iterable[Finding]:
+    """config.toml's names and kinds: a typo or a quoted true/false is otherwise silent."""
+    from app.settings import Settings, home_dir
+
+    path = home_dir() / "config.toml"
+    problems = Settings.problems()
+    if problems:
+        said = words("doctor.config_ignored", path=path, problems="; ".join(problems))
+        yield found("config", WARN, said, {"problems": problems})
+    elif path.exists():
+        yield found("config", OK, words("doctor.config_ok", path=path))
 
 
 @check

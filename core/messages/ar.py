@@ -959,6 +959,8 @@ TEXTS = {
     "doctor.not_created": "{path} (لم يُنشأ بعد)",
     "doctor.crashed": "تعطّل الفحص: {problem}",
     "doctor.config": "تعذّرت قراءة ملف الإعدادات: {problem}",
+    "doctor.config_ignored": "إعدادات في {path} لم تُؤخذ كما كُتبت: {problems}",
+    "doctor.config_ok": "{path}: فُهمت كل الإعدادات",
     "admin.cannot_write_tickets": "تتعذّر كتابة التذاكر في {folder}: {problem}",
     "admin.tickets_imported": "التذاكر المستوردة: {imported} ({names} بالاسم فقط)؛ المتخطّاة: {skipped}؛ الأخطاء: {errors}.",
     "admin.import_line": "السطر {line}: {problem}",

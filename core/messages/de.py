@@ -871,6 +871,8 @@ TEXTS = {
     "doctor.not_created": "{path} (noch nicht angelegt)",
     "doctor.crashed": "Prüfung abgestürzt: {problem}",
     "doctor.config": "die Einstellungsdatei ist nicht lesbar: {problem}",
+    "doctor.config_ignored": "Einstellungen in {path} nicht wie geschrieben übernommen: {problems}",
+    "doctor.config_ok": "{path}: alle Einstellungen verstanden",
     "admin.cannot_write_tickets": "die Tickets lassen sich nicht nach {folder} schreiben: {problem}",
     "admin.tickets_imported": "Importierte Tickets: {imported} ({names} nur mit Namen); übersprungen: {skipped}; Fehler: {errors}.",
     "admin.import_line": "Zeile {line}: {problem}",

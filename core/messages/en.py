@@ -832,6 +832,8 @@ TEXTS = {
     "doctor.not_created": "{path} (not created yet)",
     "doctor.crashed": "check crashed: {problem}",
     "doctor.config": "the settings file cannot be read: {problem}",
+    "doctor.config_ignored": "settings in {path} not taken as written: {problems}",
+    "doctor.config_ok": "{path}: every setting understood",
     "admin.cannot_write_tickets": "cannot write the tickets into {folder}: {problem}",
     "admin.tickets_imported": "Imported {imported} tickets ({names} names only), skipped {skipped}, {errors} errors.",
     "admin.import_line": "line {line}: {problem}",

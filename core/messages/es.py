@@ -847,6 +847,8 @@ TEXTS = {
     "doctor.not_created": "{path} (aún no creado)",
     "doctor.crashed": "la comprobación falló: {problem}",
     "doctor.config": "no se puede leer el archivo de ajustes: {problem}",
+    "doctor.config_ignored": "ajustes de {path} no tomados tal como están escritos: {problems}",
+    "doctor.config_ok": "{path}: todos los ajustes entendidos",
     "admin.cannot_write_tickets": "no se pueden escribir las entradas en {folder}: {problem}",
     "admin.tickets_imported": "Entradas importadas: {imported} ({names} solo con nombre); omitidas: {skipped}; errores: {errors}.",
     "admin.import_line": "línea {line}: {problem}",

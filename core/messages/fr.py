@@ -853,6 +853,8 @@ TEXTS = {
     "doctor.not_created": "{path} (pas encore créé)",
     "doctor.crashed": "la vérification a planté : {problem}",
     "doctor.config": "le fichier de réglages est illisible : {problem}",
+    "doctor.config_ignored": "réglages de {path} non pris tels qu'écrits : {problems}",
+    "doctor.config_ok": "{path} : tous les réglages compris",
     "admin.cannot_write_tickets": "impossible d'écrire les billets dans {folder} : {problem}",
     "admin.tickets_imported": "Billets importés : {imported} ({names} avec le nom seul) ; ignorés : {skipped} ; erreurs : {errors}.",
     "admin.import_line": "ligne {line} : {problem}",

@@ -842,6 +842,8 @@ TEXTS = {
     "doctor.not_created": "{path} (अभी बना नहीं)",
     "doctor.crashed": "जाँच क्रैश हुई: {problem}",
     "doctor.config": "सेटिंग्स फ़ाइल पढ़ी नहीं जा सकी: {problem}",
+    "doctor.config_ignored": "{path} की सेटिंग्स लिखे अनुसार नहीं ली गईं: {problems}",
+    "doctor.config_ok": "{path}: सभी सेटिंग्स समझ ली गईं",
     "admin.cannot_write_tickets": "टिकट {folder} में नहीं लिखे जा सकते: {problem}",
     "admin.tickets_imported": "इम्पोर्ट हुए टिकट: {imported} ({names} केवल नाम); छोड़े गए: {skipped}; त्रुटियाँ: {errors}।",
     "admin.import_line": "पंक्ति {line}: {problem}",

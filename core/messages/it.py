@@ -859,6 +859,8 @@ TEXTS = {
     "doctor.not_created": "{path} (non ancora creato)",
     "doctor.crashed": "il controllo si è bloccato: {problem}",
     "doctor.config": "il file delle impostazioni non è leggibile: {problem}",
+    "doctor.config_ignored": "impostazioni in {path} non prese come scritte: {problems}",
+    "doctor.config_ok": "{path}: tutte le impostazioni comprese",
     "admin.cannot_write_tickets": "impossibile scrivere i biglietti in {folder}: {problem}",
     "admin.tickets_imported": "Biglietti importati: {imported} ({names} solo con il nome); saltati: {skipped}; errori: {errors}.",
     "admin.import_line": "riga {line}: {problem}",

@@ -810,6 +810,8 @@ TEXTS = {
     "doctor.not_created": "{path}（未作成）",
     "doctor.crashed": "チェックが異常終了しました：{problem}",
     "doctor.config": "設定ファイルを読めません：{problem}",
+    "doctor.config_ignored": "{path} の設定の一部は書かれたとおりに使われません：{problems}",
+    "doctor.config_ok": "{path}：すべての設定を読み取りました",
     "admin.cannot_write_tickets": "{folder} にチケットを書き込めません：{problem}",
     "admin.tickets_imported": "インポートしたチケット：{imported} 枚（名前のみ {names} 件）、スキップ：{skipped} 件、エラー：{errors} 件。",
     "admin.import_line": "{line} 行目：{problem}",

@@ -847,6 +847,8 @@ TEXTS = {
     "doctor.not_created": "{path} (ainda não criado)",
     "doctor.crashed": "a verificação travou: {problem}",
     "doctor.config": "o arquivo de configurações não pode ser lido: {problem}",
+    "doctor.config_ignored": "configurações em {path} não aceitas como escritas: {problems}",
+    "doctor.config_ok": "{path}: todas as configurações entendidas",
     "admin.cannot_write_tickets": "não é possível gravar os ingressos em {folder}: {problem}",
     "admin.tickets_imported": "Ingressos importados: {imported} ({names} só com nome); ignorados: {skipped}; erros: {errors}.",
     "admin.import_line": "linha {line}: {problem}",

@@ -812,6 +812,8 @@ TEXTS = {
     "doctor.not_created": "{path}（尚未创建）",
     "doctor.crashed": "检查崩溃：{problem}",
     "doctor.config": "无法读取设置文件：{problem}",
+    "doctor.config_ignored": "{path} 中的设置未按所写采用：{problems}",
+    "doctor.config_ok": "{path}：所有设置均已识别",
     "admin.cannot_write_tickets": "无法将门票写入 {folder}：{problem}",
     "admin.tickets_imported": "已导入门票：{imported} 张（仅姓名 {names} 条），跳过：{skipped} 条，错误：{errors} 条。",
     "admin.import_line": "第 {line} 行：{problem}",

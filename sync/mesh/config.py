@@ -13,6 +13,7 @@ import os
 import tomllib
 from pathlib import Path
 
+from core.config_values import flag
 from sync.mesh.node import MeshConfig, split_address
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,9 @@ def load_config(home: Path) -> MeshConfig:
         # the file is fixed (the server's addresses still link the gates).
         log.error("config.toml is not valid TOML (%s): the mesh runs without mDNS", exc)
         data = {"mesh_zeroconf": False}
-    enabled = bool(data.get("mesh", True))
+    # on when unreadable (it protects the door); mDNS off when unreadable (multicast IT
+    # did not clearly ask for)
+    enabled = _flag(data, "mesh", True, when_unclear=True)
     if os.environ.get(ENV, "").strip().lower() in ("0", "off", "false", "no"):
         enabled = False
     peers = data.get("mesh_peers") or []
@@ -63,5 +66,27 @@ def load_config(home: Path) -> MeshConfig:
         log_reserve_mb=reserve,
         port=port,
         peers=tuple(good),
-        zeroconf=bool(data.get("mesh_zeroconf", True)),
+        zeroconf=_flag(data, "mesh_zeroconf", True, when_unclear=False),
     )
+
+
+def _flag(data: dict, key: str, default: bool, *, when_unclear: bool) -> bool:
+    if key not in data:
+        return default
+    value = flag(data[key])
+    if value is None:
+        log.warning(
+            "config.toml: %s = %r is not true or false; taken as %s",
+            key,
+            data[key],
+            str(when_unclear).lower(),
+        )
+        return when_unclear
+    if type(data[key]) is not bool:
+        log.warning(
+            "config.toml: %s = %r taken as %s (write true or false without quotes)",
+            key,
+            data[key],
+            str(value).lower(),
+        )
+    return value

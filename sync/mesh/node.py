@@ -77,8 +77,9 @@ CONTACT_SAVE_S = 1.0  # the peers' last contact is saved for ``gatehouse status`
 # A kiosk restored from an old backup (or whose journal lost its tail) must not sign new
 # scans with sequence numbers its peers already hold (they would keep the old envelopes and
 # never take the new ones): after starting, its signer waits up to this long for a peer's
-# "have", and while a peer says it holds more of this kiosk's scans than its log does, up to
-# this long for them to come back (see _may_sign).
+# "have", and while peers say they hold more of this kiosk's scans than its log does, it
+# waits for them to come back, at most this long after start or after the last of them
+# arrived (see _may_sign; numbers it signed meanwhile are mended: _mend_fork).
 OWN_WAIT_S = 3.0
 
 
@@ -110,7 +111,7 @@ class _Link:
     tokens: float = 0.0
     refilled: float = field(default_factory=time.monotonic)
     catchup_pending: bool = False  # a catch-up is queued: a second "have" waits for it
-    claimed: bool = False  # its "have" said it holds more of our scans than we do (once)
+    asked_own: int = 0  # the highest claim of ours this link was asked to prove
 
     @property
     def peer(self) -> str:
@@ -176,8 +177,14 @@ class MeshNode:
         self._heard_have = False  # a peer's "have" arrived since start
         # our own sequence numbers: the highest a peer said it holds (and when), and the
         # highest a peer proved it holds by sending the envelope back (signature checked)
-        self._own_claim = (0, 0.0)
+        self._own_claim = 0
         self._own_seen = 0
+        self._own_proof_at = float("-inf")  # monotonic time the last such envelope came
+        self._start_top = 0  # how far our own numbers went when this node started
+        # while set, every "have" asks for our own scans from there (see _handle)
+        self._ask_own_from: int | None = None
+        self._own_resumed = False  # the first of our own after _start_top came back
+        self.forks_mended = 0  # own numbers found signed twice (after a restore) and mended
         self.checkpoints = 0  # journal checkpoints done for the door and the peers
         self.reserved = threading.Event()  # the journal's log file has its reserve
         self.port = 0
@@ -189,6 +196,7 @@ class MeshNode:
         # the mesh checkpoints the journal for the door too: no door commit stops to do it
         self.store.mesh_checkpoints(True)
         self._started = time.monotonic()
+        self._start_top = self._own_top()
         self._listener = self._bind()
         self.port = self._listener.getsockname()[1]
         for target, name in (
@@ -555,6 +563,8 @@ class MeshNode:
                     return
                 if kind == "raw":
                     link.channel.send_raw(payload)
+                elif kind == "have":
+                    self._send_have(link)
                 elif kind == "catchup":
                     link.catchup_pending = False  # a "have" arriving from now on is answered
                     theirs, refuse = payload
@@ -570,7 +580,11 @@ class MeshNode:
             self._drop(link)
 
     def _send_have(self, link: _Link) -> None:
-        message: dict = {"t": "have", "have": mesh_log.have(self.store)}
+        have = mesh_log.have(self.store)
+        ask_from = self._ask_own_from
+        if ask_from is not None:  # our own again from there (a restore: see _handle)
+            have[self.me] = min(have.get(self.me, 0), ask_from)
+        message: dict = {"t": "have", "have": have}
         active = {d for d, p in self.peers().items() if p.status == "active"}
         # a device certified since (this kiosk synced) is asked for again
         refused = [o for o in list(self._refused_origins) if o not in active]
@@ -598,18 +612,22 @@ class MeshNode:
                 log.exception("mesh: signing this kiosk's scans failed")
             self._maybe_checkpoint()  # the door's own scans (woken by each of them)
 
+    def _own_top(self) -> int:
+        return mesh_log.next_own_lseq(self.store, self.me) - 1
+
     def _may_sign(self) -> bool:
-        """Not in the first ``OWN_WAIT_S`` after start until a peer's "have" arrived, nor
-        while a peer's claim to hold more of our scans than our log does is younger than
-        ``OWN_WAIT_S`` (they are on their way back: see ``accept_envelopes``). A kiosk alone
+        """Not in the first ``OWN_WAIT_S`` after start until a peer's "have" arrived; and
+        while peers claim more of our scans than our log holds, not until they are back,
+        for at most ``OWN_WAIT_S`` after start or after the last of them arrived (a peer
+        that only claims, a liar, holds nothing back once the start is over). A kiosk alone
         on its LAN waits those seconds once; its scans only go to peers anyway."""
         now = time.monotonic()
-        if not self._heard_have and now - self._started < OWN_WAIT_S:
+        starting = now - self._started < OWN_WAIT_S
+        if not self._heard_have and starting:
             return False
-        claim, at = self._own_claim
-        return not (
-            now - at < OWN_WAIT_S and claim > mesh_log.next_own_lseq(self.store, self.me) - 1
-        )
+        if not (starting or now - self._own_proof_at < OWN_WAIT_S):
+            return True
+        return self._own_claim <= self._own_top()
 
     def sign_new_scans(self) -> int:
         """Sign, log and push this kiosk's scans not yet in the mesh log. Returns how many."""
@@ -670,15 +688,16 @@ class MeshNode:
             ):
                 raise _ProtocolError("bad_format", "a garbled catch-up request")
             mine = theirs.get(self.me, 0)
-            # each link may hold the signer back once: a peer repeating a claim (or lying)
-            # does not stop this kiosk's scans from reaching the others
-            if (
-                not link.claimed
-                and mine > self._own_claim[0]
-                and mine > mesh_log.next_own_lseq(self.store, self.me) - 1
-            ):
-                link.claimed = True
-                self._own_claim = (mine, time.monotonic())
+            if mine > link.asked_own and mine > self._own_top():
+                # The peer holds scans of ours our log lost (a restore): until the first
+                # after where this node started comes back, every "have" asks for our own
+                # from there, so numbers signed since then that peers hold too show up as a
+                # fork (_mend_fork). This link is asked at once, once per claimed number.
+                link.asked_own = mine
+                self._own_claim = max(self._own_claim, mine)
+                if self._ask_own_from is None and not self._own_resumed:
+                    self._ask_own_from = self._start_top
+                self._enqueue(link, ("have", None))
             self._heard_have = True  # after the claim: the signer must not slip in between
             if link.catchup_pending:
                 return  # one is queued already: a peer repeating "have" gets no more work
@@ -715,7 +734,16 @@ class MeshNode:
                 # Our own scan coming back: only after our journal lost it (a restore from
                 # an old backup, a lost log); taken back like any peer's, and our next
                 # scans are numbered past it.
+                if signed.lseq == self._start_top + 1:
+                    self._own_resumed = True  # from here on the peers send in order
+                    self._ask_own_from = None
+                held = mesh_log.own_scan_at(self.store, self.me, signed.lseq)
+                if held == signed.scan.scan_id:
+                    continue  # one we hold: no loss
+                if held is not None:
+                    self._mend_fork(signed.lseq)
                 self._own_seen = max(self._own_seen, signed.lseq)
+                self._own_proof_at = time.monotonic()
             wire = json.dumps(env, separators=(",", ":"), ensure_ascii=False).encode()
             if len(wire) > 4096:
                 self.refusals["too_large"] += 1
@@ -730,6 +758,21 @@ class MeshNode:
         if new and self.on_scans is not None:
             self.on_scans(new)
         return new
+
+    def _mend_fork(self, lseq: int) -> None:
+        """A peer holds another scan of ours under a number we signed too: our log lost its
+        tail and we numbered new scans again from there. Ours from that number on are taken
+        out of the log (their scans stay, and are signed again past what the peers hold);
+        the peer's envelopes take their places."""
+        with self._sign_lock:
+            dropped = mesh_log.drop_own_from(self.store, self.me, lseq)
+        self.forks_mended += 1
+        log.warning(
+            "mesh: this kiosk's scans from number %d were numbered twice (restored from an"
+            " older copy?): %d of them will be signed again",
+            lseq,
+            dropped,
+        )
 
     def _refuse_origin(self, origin: str) -> None:
         self._refused_origins.pop(origin, None)

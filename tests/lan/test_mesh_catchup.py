@@ -155,46 +155,45 @@ def test_kiosks_find_each_other_through_the_addresses_the_server_saw(live, tmp_p
             g.close()
 
 
-def test_a_kiosk_restored_from_an_old_backup_gets_its_scans_back_and_new_ones_still_travel(
-    live, gates_factory, tmp_path
-):
-    """IT puts back last night's copy of gate A (or its journal lost its tail): the peers
-    hold scans A no longer has. A takes them back (a ticket it admitted stays admitted) and
-    numbers its new scans past them, so they still reach the other gates over the LAN."""
-    import shutil
+class _Restore:
+    """Gate A and B linked; A makes 10 scans, is copied (the backup), makes 10 more (B holds
+    all 20), then A is stopped and the copy put back: A lost its last 10 scans."""
 
-    from app.checkin import CheckIn
-    from local_db.store import Store
-    from tests.lan.conftest import Gate
+    def __init__(self, live, gates_factory, tmp_path):
+        import shutil
 
-    demo = live.demo_event(30)
-    ev, tickets = demo["event"]["id"], demo["tickets"]
-    a, b = gates_factory(ev, 2)
-    link_all([a, b])
-    port_a, folder = a.node.port, a.store.path.parent
+        demo = live.demo_event(30)
+        self.live, self.tickets = live, demo["tickets"]
+        self.a, self.b = gates_factory(demo["event"]["id"], 2)
+        link_all([self.a, self.b])
+        self.port_a, self.port_b = self.a.node.port, self.b.node.port
+        self.folder = self.a.store.path.parent
+        _own_scans(self.a, self.tickets[:10], 10)
+        wait_for(lambda: _held(self.b) == 10, what="B to hold A's first 10 scans")
+        self.a.close()
+        shutil.copytree(self.folder, tmp_path / "backup")
+        self.a = self.reopen()
+        _own_scans(self.a, self.tickets[10:20], 10)
+        wait_for(lambda: _held(self.b) == 20, what="B to hold A's 20 scans")
+        self.a.close()
+        shutil.rmtree(self.folder)
+        shutil.copytree(tmp_path / "backup", self.folder)  # A's last 10 scans are gone
 
-    def reopen(name: str) -> Gate:
-        store = Store(folder / "kiosk.sqlite")
-        engine = SyncEngine(store, server_url=live.url, **FAST)  # never run: no server help
-        gate = Gate(name, store, engine, CheckIn(store, repeat_window_s=0))
-        gate.start_mesh([b.address], port=port_a)
+    def reopen(self):
+        from app.checkin import CheckIn
+        from local_db.store import Store
+        from tests.lan.conftest import Gate
+
+        store = Store(self.folder / "kiosk.sqlite")
+        engine = SyncEngine(store, server_url=self.live.url, **FAST)  # never run
+        gate = Gate("gate-0 again", store, engine, CheckIn(store, repeat_window_s=0))
+        gate.start_mesh([f"127.0.0.1:{self.port_b}"], port=self.port_a)
         return gate
 
-    _own_scans(a, tickets[:10], 10)
-    wait_for(lambda: _held(b) == 10, what="B to hold A's first 10 scans")
-    a.close()
-    shutil.copytree(folder, tmp_path / "backup")  # the copy taken after 10 scans
-    a = reopen("gate-0 again")
-    _own_scans(a, tickets[10:20], 10)
-    wait_for(lambda: _held(b) == 20, what="B to hold A's 20 scans")
-    a.close()
-    shutil.rmtree(folder)
-    shutil.copytree(tmp_path / "backup", folder)  # the restore: A's last 10 scans are gone
-
-    a = reopen("gate-0 restored")
-    try:
-        # a guest at once, before the peers were heard from
-        assert a.checkin.check(tickets[25]["code"]).admitted
+    def check_healed(self) -> None:
+        """A holds its lost admits again; its new admit (ticket 25) reached B over the LAN,
+        numbered after the 20 with no gap; each refuses the other's guests."""
+        a, b, tickets = self.a, self.b, self.tickets
         for t in tickets[10:20]:
             wait_for(
                 lambda t=t: a.store.ticket_state(t["ticket_id"]).inside,
@@ -206,7 +205,44 @@ def test_a_kiosk_restored_from_an_old_backup_gets_its_scans_back_and_new_ones_st
             what="A's new admit to reach B over the LAN",
         )
         wait_for(lambda: _held(b) == 22, what="both new scans at B")
-        assert mesh_log.have(b.store)[a.device_id] == 22  # numbered after the 20, no gap
+        assert mesh_log.have(b.store)[a.device_id] == 22
+        wait_for(lambda: mesh_log.have(a.store).get(a.device_id) == 22, what="A whole again")
         assert b.checkin.check(tickets[25]["code"]).reason == "already_inside"
+
+
+def test_a_kiosk_restored_from_an_old_backup_gets_its_scans_back_and_new_ones_still_travel(
+    live, gates_factory, tmp_path
+):
+    """IT puts back last night's copy of gate A (or its journal lost its tail): the peers
+    hold scans A no longer has. A takes them back (a ticket it admitted stays admitted) and
+    numbers its new scans past them, so they still reach the other gates over the LAN."""
+    r = _Restore(live, gates_factory, tmp_path)
+    r.a = r.reopen()
+    try:
+        # a guest at once, before the peers were heard from
+        assert r.a.checkin.check(r.tickets[25]["code"]).admitted
+        r.check_healed()
     finally:
-        a.close()
+        r.a.close()
+
+
+def test_a_kiosk_restored_while_its_peers_are_down_mends_the_numbers_it_gave_twice(
+    live, gates_factory, tmp_path
+):
+    """The same restore with B down: A waits for no one and numbers its new scans 11 and
+    up again, which B holds for other scans. When B is back, A takes B's back (its lost
+    admits), numbers its own again after them, and B takes those."""
+    r = _Restore(live, gates_factory, tmp_path)
+    r.b.stop_mesh()
+    r.a = r.reopen()
+    try:
+        assert r.a.checkin.check(r.tickets[25]["code"]).admitted
+        wait_for(
+            lambda: mesh_log.have(r.a.store).get(r.a.device_id) == 11,
+            what="A to sign its new admit (as number 11 again)",
+        )
+        r.b.start_mesh([f"127.0.0.1:{r.port_a}"], port=r.port_b)
+        r.check_healed()
+        assert r.a.node.forks_mended >= 1
+    finally:
+        r.a.close()

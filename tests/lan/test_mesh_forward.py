@@ -137,3 +137,22 @@ def test_a_peer_holds_a_fresh_scan_back_while_its_own_kiosk_may_upload_it(live, 
     assert b.engine.sync_now(), b.engine.last_round.error
     assert b.engine.last_round.forwarded == 1
     assert _server_scans(live, ev) == [(admitted.scan_id, a.device_id)]
+
+
+def test_a_scan_the_feed_brought_first_is_not_forwarded_when_its_envelope_comes_later(
+    live, gates_factory
+):
+    """B learns of A's admit from the server's feed before A's envelope reaches it over
+    the LAN (links come up later): B holds the envelope for peers but never uploads it."""
+    demo = live.demo_event(3)
+    ev, ticket = demo["event"]["id"], demo["tickets"][0]
+    a, b = gates_factory(ev, 2)
+    admitted = a.checkin.check(ticket["code"])
+    assert a.engine.sync_now(), a.engine.last_round.error  # A uploads
+    assert b.engine.sync_now(), b.engine.last_round.error  # B's feed brings it
+    assert b.store.ticket_state(ticket["ticket_id"]).inside
+    link_all([a, b])
+    wait_for(lambda: mesh_log.counts(b.store)["mesh_log"] == 1, what="the envelope at B")
+    assert mesh_log.counts(b.store)["mesh_unforwarded"] == 0
+    assert b.engine.sync_now() and b.engine.last_round.forwarded == 0
+    assert _server_scans(live, ev) == [(admitted.scan_id, a.device_id)]
