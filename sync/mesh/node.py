@@ -740,10 +740,11 @@ class MeshNode:
                 held = mesh_log.own_scan_at(self.store, self.me, signed.lseq)
                 if held == signed.scan.scan_id:
                     continue  # one we hold: no loss
-                if held is not None:
-                    self._mend_fork(signed.lseq)
+                # before the mend: the signer must not take this number again meanwhile
                 self._own_seen = max(self._own_seen, signed.lseq)
                 self._own_proof_at = time.monotonic()
+                if held is not None:
+                    self._mend_fork(signed.lseq)
             wire = json.dumps(env, separators=(",", ":"), ensure_ascii=False).encode()
             if len(wire) > 4096:
                 self.refusals["too_large"] += 1
