@@ -250,7 +250,7 @@ def record_ack(
 
 
 def acks_of(store: Store, broadcast_id: int) -> list[Ack]:
-    rows = store.journal.execute(
+    rows = store.journal_reads.execute(
         "SELECT ack_id, broadcast_id, level, device_id, gate, staff, role, at, clock_offset"
         " FROM broadcast_acks WHERE broadcast_id = ? ORDER BY n",
         (broadcast_id,),
@@ -259,7 +259,7 @@ def acks_of(store: Store, broadcast_id: int) -> list[Ack]:
 
 
 def unsent_acks(store: Store, limit: int = 200) -> list[Ack]:
-    rows = store.journal.execute(
+    rows = store.journal_reads.execute(
         "SELECT ack_id, broadcast_id, level, device_id, gate, staff, role, at, clock_offset"
         " FROM broadcast_acks WHERE sent = 0 ORDER BY n LIMIT ?",
         (limit,),
@@ -268,7 +268,9 @@ def unsent_acks(store: Store, limit: int = 200) -> list[Ack]:
 
 
 def pending_acks(store: Store) -> int:
-    return store.journal.execute("SELECT count(*) FROM broadcast_acks WHERE sent = 0").fetchone()[0]
+    return store.journal_reads.execute(
+        "SELECT count(*) FROM broadcast_acks WHERE sent = 0"
+    ).fetchone()[0]
 
 
 def mark_acks_sent(store: Store, ack_ids: list[str]) -> None:

@@ -95,6 +95,31 @@ def is_disk_failure(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in _DISK_ERROR_CODES
 
 
+class _Rows(list):
+    """A read's rows, fetched whole: ``fetchone``/``fetchall`` as on a cursor."""
+
+    def fetchone(self):
+        return self[0] if self else None
+
+    def fetchall(self):
+        return list(self)
+
+
+class _JournalReads:
+    """The journal's connection for reads outside a transaction, each read whole under the
+    journal lock. Threads share that connection: a read left half-done (a cursor between
+    ``execute`` and ``fetchall``) keeps an old snapshot open on it, and another thread's
+    BEGIN IMMEDIATE then fails at once with "database is locked" once any other connection
+    (the mesh's) has written: a door refused a guest that way during an online burst."""
+
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock):
+        self._conn, self._lock = conn, lock
+
+    def execute(self, sql: str, params: tuple | list = ()) -> _Rows:
+        with self._lock:
+            return _Rows(self._conn.execute(sql, params).fetchall())
+
+
 class StoreUnavailable(Exception):
     """The kiosk's data folder cannot be opened or written: a full, read-only or failing disk.
 
@@ -242,6 +267,7 @@ class Store:
             check_version(self.conn)  # refuse a newer release's data before touching anything
         self.conn.close()
         self.journal = _connect(self.journal_path)
+        self.journal_reads = _JournalReads(self.journal, self._journal_lock)
         # Only the last connection to close a file checkpoints it, and ``journal`` closes
         # last (see close): the WAL survives the process, so a check costs one fsync.
         self.keeps_journal_log = _no_checkpoint_on_close(self.journal)
@@ -740,7 +766,7 @@ class Store:
         ev = self.reference().event
         if ev is None:
             return EventRules(event_id=-1)
-        row = self.journal.execute(
+        row = self.journal_reads.execute(
             "SELECT inside FROM occupancy WHERE event_id = ?", (ev["id"],)
         ).fetchone()
         return EventRules(
@@ -761,7 +787,7 @@ class Store:
     def recent_entries(self, ticket_id: int, now: float, window_s: float = RESCAN_WINDOW_S) -> int:
         """Admitted entries of a ticket in the last ``window_s`` seconds by the server's clock
         (this kiosk's scans and its peers'): the repeat-scan rule of unlimited passes."""
-        return self.journal.execute(
+        return self.journal_reads.execute(
             "SELECT count(*) FROM scans WHERE ticket_id = ? AND kind = 'scan'"
             " AND direction = 'entry' AND verdict = 'admit' AND at + clock_offset > ?",
             (ticket_id, now - window_s),
@@ -788,7 +814,7 @@ class Store:
         return MediumRecord(bytes(row[0]), row[1], row[2], row[3])
 
     def ticket_state(self, ticket_id: int, conn: sqlite3.Connection | None = None) -> TicketState:
-        c = conn or self.journal
+        c = conn or self.journal_reads
         row = c.execute(
             "SELECT inside, entries, last_at, last_gate, last_device, last_scan_id"
             " FROM ticket_state"
@@ -891,14 +917,14 @@ class Store:
 
     def annulment_of(self, scan_id: str, conn: sqlite3.Connection | None = None) -> str | None:
         """The id of the annul scan that cancels ``scan_id``, if any."""
-        c = conn or self.journal
+        c = conn or self.journal_reads
         row = c.execute(
             "SELECT scan_id FROM scans WHERE annuls = ? AND kind = 'annul' LIMIT 1", (scan_id,)
         ).fetchone()
         return row[0] if row else None
 
     def scan(self, scan_id: str, conn: sqlite3.Connection | None = None) -> Scan | None:
-        c = conn or self.journal
+        c = conn or self.journal_reads
         row = c.execute(
             "SELECT scan_id, device_id, direction, verdict, reason, at, clock_offset, kind, gate,"
             " staff, ticket_id, hex(code_hash), override_reason, annuls FROM scans"
@@ -913,7 +939,7 @@ class Store:
 
     # -- outbox ----------------------------------------------------------------------------
     def unsent_scans(self, limit: int = 500) -> list[Scan]:
-        rows = self.journal.execute(
+        rows = self.journal_reads.execute(
             "SELECT scan_id FROM scans WHERE sent = 0 AND origin = 'local' ORDER BY n LIMIT ?",
             (limit,),
         ).fetchall()
@@ -922,7 +948,7 @@ class Store:
     def sent_scans(self) -> list[Scan]:
         """This kiosk's scans the server acknowledged, oldest first: sent again when the
         server's database turns out restored from an older dump (sync/feed.py)."""
-        rows = self.journal.execute(
+        rows = self.journal_reads.execute(
             "SELECT scan_id FROM scans WHERE sent = 1 AND origin = 'local' ORDER BY n"
         ).fetchall()
         return [s for (sid,) in rows if (s := self.scan(sid)) is not None]
@@ -933,7 +959,7 @@ class Store:
 
     def pending_count(self) -> int:
         """Scans still to upload (refused ones are not: they are never retried on their own)."""
-        return self.journal.execute(
+        return self.journal_reads.execute(
             "SELECT count(*) FROM scans WHERE sent = 0 AND origin = 'local'"
         ).fetchone()[0]
 
@@ -948,11 +974,11 @@ class Store:
             )
 
     def refused_count(self) -> int:
-        return self.journal.execute("SELECT count(*) FROM scans WHERE sent = 2").fetchone()[0]
+        return self.journal_reads.execute("SELECT count(*) FROM scans WHERE sent = 2").fetchone()[0]
 
     def refused_summary(self) -> list[tuple[str, str, int]]:
         """(error code, message, how many scans) per distinct refusal, most common first."""
-        return self.journal.execute(
+        return self.journal_reads.execute(
             "SELECT coalesce(upload_error_code, ''), coalesce(upload_error, ''), count(*)"
             " FROM scans WHERE sent = 2 GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2"
         ).fetchall()
@@ -970,7 +996,7 @@ class Store:
         ev = self.reference().event
         occ = (0, 0)
         if ev is not None:
-            row = self.journal.execute(
+            row = self.journal_reads.execute(
                 "SELECT inside, admitted FROM occupancy WHERE event_id = ?", (ev["id"],)
             ).fetchone()
             occ = row or occ
