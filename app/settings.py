@@ -213,6 +213,11 @@ def _read_config(path: Path) -> tuple[dict[str, Any], list[str]]:
                 f"{key} = {value!r} taken as {str(values[key]).lower()}: write true or false"
                 " without quotes"
             )
+        elif key == "mesh_zeroconf":
+            # unclear means off, as the mesh reads it (sync/mesh/config.py): kept so, also
+            # when the door's settings dialog saves the file again
+            values[key] = False
+            problems.append(f"{key} = {value!r} is not true or false: false is used")
         else:
             default = getattr(Settings(home=path.parent), key)
             problems.append(

@@ -112,3 +112,7 @@ def test_quoted_yes_no_and_typos_in_config_toml_are_taken_as_meant_and_named(
     # unclear for mDNS means off: multicast IT did not clearly ask for
     (tmp_path / "config.toml").write_text('mesh_zeroconf = "perhaps"\n', encoding="utf-8")
     assert load_config(tmp_path).zeroconf is False
+    settings = Settings.load(tmp_path)  # and so for the settings, also once saved again
+    assert settings.mesh_zeroconf is False
+    settings.save()
+    assert load_config(tmp_path).zeroconf is False
