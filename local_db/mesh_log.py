@@ -80,13 +80,15 @@ def next_own_lseq(store: Store, me: str) -> int:
     return top + 1
 
 
-def own_scan_at(store: Store, me: str, lseq: int) -> str | None:
-    """The scan id this kiosk's log holds under its own number ``lseq``, if any."""
+def own_scan_at(store: Store, me: str, lseq: int) -> tuple[str, bool] | None:
+    """The scan id this kiosk's log holds under its own number ``lseq``, if any, and
+    whether this kiosk signed it here (not taken back from a peer)."""
     with store._peer_lock:
         row = store.peer_journal.execute(
-            "SELECT scan_id FROM mesh_log WHERE origin = ? AND lseq = ?", (me, lseq)
+            "SELECT scan_id, scan_n IS NOT NULL FROM mesh_log WHERE origin = ? AND lseq = ?",
+            (me, lseq),
         ).fetchone()
-    return row[0] if row else None
+    return (row[0], bool(row[1])) if row else None
 
 
 def drop_own_from(store: Store, me: str, lseq: int) -> int:
@@ -121,10 +123,13 @@ def add_own(store: Store, signed: list[tuple[int, SignedScan, bytes]]) -> None:
 RECORD_STEP = 50
 
 
-def record_peer_scans(store: Store, signed: list[tuple[SignedScan, bytes]]) -> int:
+def record_peer_scans(
+    store: Store, signed: list[tuple[SignedScan, bytes]], me: str = ""
+) -> tuple[int, set[str]]:
     """Verified peer envelopes into the log and their scans into ticket state. Idempotent:
     an envelope already held (same origin and sequence number, or the same scan id)
-    changes nothing. Returns how many were new.
+    changes nothing. Returns how many were new, and the origins whose numbers this kiosk
+    found re-signed (``_rewind_fork``): ask those again from where they were forked.
 
     The door goes first: the scans are written on the mesh's own journal connection
     (``Store.peer_transaction``, commits without a disk flush), a few at a time, and when a
@@ -132,6 +137,7 @@ def record_peer_scans(store: Store, signed: list[tuple[SignedScan, bytes]]) -> i
     and the rest waits until the door's verdict is durable (``Store.wait_for_door``). A
     scan and its envelope are always committed together."""
     new = 0
+    rewound: set[str] = set()
     i = 0
     while i < len(signed):
         store.wait_for_door()
@@ -145,20 +151,53 @@ def record_peer_scans(store: Store, signed: list[tuple[SignedScan, bytes]]) -> i
                 known = c.execute(
                     "SELECT 1 FROM scans WHERE scan_id = ?", (s.scan.scan_id,)
                 ).fetchone()
+                row = (s.origin, s.lseq, s.scan.scan_id, wire, int(known is not None), now)
                 try:
-                    c.execute(
-                        "INSERT INTO mesh_log (origin, lseq, scan_id, envelope, forwarded,"
-                        " received_at) VALUES (?,?,?,?,?,?)",
-                        (s.origin, s.lseq, s.scan.scan_id, wire, int(known is not None), now),
-                    )
+                    c.execute(_LOG_INSERT, row)
+                    fresh = True
                 except sqlite3.IntegrityError:
-                    pass  # held already (a replay, or the same scan by another path)
-                else:
+                    # held already (a replay, or the same scan by another path), unless
+                    # its origin signed it again under a later number
+                    forwarded = None if s.origin == me else _rewind_fork(c, s)
+                    fresh = forwarded is not None
+                    if fresh:
+                        rewound.add(s.origin)
+                        c.execute(_LOG_INSERT, (*row[:4], forwarded, now))
+                if fresh:
                     new += 1
                     store._record(c, s.scan, "peer")
                 if i == len(signed) or store.door_waiting():
                     break  # commit now: the door is next
-    return new
+    return new, rewound
+
+
+_LOG_INSERT = (
+    "INSERT INTO mesh_log (origin, lseq, scan_id, envelope, forwarded, received_at)"
+    " VALUES (?,?,?,?,?,?)"
+)
+
+
+def _rewind_fork(c: sqlite3.Connection, s: SignedScan) -> int | None:
+    """If ``s`` is a scan this log holds from the same origin under a lower number, that
+    origin's envelopes from that number on are taken out of the log, and the old row's
+    ``forwarded`` mark (for the new one) is returned; otherwise None.
+
+    An origin signs a scan again under a new number only when it mends a fork (a kiosk
+    restored from an older copy numbered new scans again: ``MeshNode._mend_fork``); so
+    what this log holds of it from the old number on is that abandoned branch, and the
+    scans the origin's real log holds under those numbers never reached here. The scans
+    themselves stay in ticket state; the log is asked for again from there. (Envelopes
+    taken out and held again later count as forwarded when their scan is in the journal,
+    as any scan the feed brought first: their origin and the peers that took them still
+    upload them.)"""
+    held = c.execute(
+        "SELECT lseq, forwarded FROM mesh_log WHERE scan_id = ? AND origin = ?",
+        (s.scan.scan_id, s.origin),
+    ).fetchone()
+    if held is None or held[0] >= s.lseq:
+        return None
+    c.execute("DELETE FROM mesh_log WHERE origin = ? AND lseq >= ?", (s.origin, held[0]))
+    return held[1]
 
 
 # While a mesh runs it copies the journal's log into the file for the door too

@@ -74,19 +74,8 @@ def _flag(data: dict, key: str, default: bool, *, when_unclear: bool) -> bool:
     if key not in data:
         return default
     value = flag(data[key])
-    if value is None:
-        log.warning(
-            "config.toml: %s = %r is not true or false; taken as %s",
-            key,
-            data[key],
-            str(when_unclear).lower(),
-        )
-        return when_unclear
-    if type(data[key]) is not bool:
-        log.warning(
-            "config.toml: %s = %r taken as %s (write true or false without quotes)",
-            key,
-            data[key],
-            str(value).lower(),
-        )
+    if value is None or type(data[key]) is not bool:
+        why = "is not true or false;" if value is None else "(write true or false without quotes)"
+        value = when_unclear if value is None else value
+        log.warning("config.toml: %s = %r %s taken as %s", key, data[key], why, str(value).lower())
     return value

@@ -112,6 +112,7 @@ class _Link:
     refilled: float = field(default_factory=time.monotonic)
     catchup_pending: bool = False  # a catch-up is queued: a second "have" waits for it
     asked_own: int = 0  # the highest claim of ours this link was asked to prove
+    ask_own: bool = False  # its "have"s ask for our own from our start (see _handle)
 
     @property
     def peer(self) -> str:
@@ -182,8 +183,6 @@ class MeshNode:
         self._own_proof_at = float("-inf")  # monotonic time the last such envelope came
         self._start_top = 0  # how far our own numbers went when this node started
         # while set, every "have" asks for our own scans from there (see _handle)
-        self._ask_own_from: int | None = None
-        self._own_resumed = False  # the first of our own after _start_top came back
         self.forks_mended = 0  # own numbers found signed twice (after a restore) and mended
         self.checkpoints = 0  # journal checkpoints done for the door and the peers
         self.reserved = threading.Event()  # the journal's log file has its reserve
@@ -581,9 +580,8 @@ class MeshNode:
 
     def _send_have(self, link: _Link) -> None:
         have = mesh_log.have(self.store)
-        ask_from = self._ask_own_from
-        if ask_from is not None:  # our own again from there (a restore: see _handle)
-            have[self.me] = min(have.get(self.me, 0), ask_from)
+        if link.ask_own:  # our own again from our start (a restore: see _handle)
+            have[self.me] = min(have.get(self.me, 0), self._start_top)
         message: dict = {"t": "have", "have": have}
         active = {d for d, p in self.peers().items() if p.status == "active"}
         # a device certified since (this kiosk synced) is asked for again
@@ -695,8 +693,7 @@ class MeshNode:
                 # fork (_mend_fork). This link is asked at once, once per claimed number.
                 link.asked_own = mine
                 self._own_claim = max(self._own_claim, mine)
-                if self._ask_own_from is None and not self._own_resumed:
-                    self._ask_own_from = self._start_top
+                link.ask_own = True
                 self._enqueue(link, ("have", None))
             self._heard_have = True  # after the claim: the signer must not slip in between
             if link.catchup_pending:
@@ -710,12 +707,12 @@ class MeshNode:
             if self.trusted_key(link.peer) is None:
                 raise _ProtocolError("revoked", "the peer is no longer trusted (revoked)")
             self._throttle(link, len(envelopes))
-            self.accept_envelopes(envelopes)
+            self.accept_envelopes(envelopes, link)
         else:
             # Tickets, keys, staff or anything else: the LAN only ever carries scans.
             raise _ProtocolError("not_allowed", f"a message of kind {kind!r}: only scans")
 
-    def accept_envelopes(self, envelopes: list) -> int:
+    def accept_envelopes(self, envelopes: list, link: _Link | None = None) -> int:
         """Verify each envelope, record the good ones; refusals counted, never stored."""
         good = []
         active = {d: p.key for d, p in self.peers().items() if p.status == "active"}
@@ -734,24 +731,33 @@ class MeshNode:
                 # Our own scan coming back: only after our journal lost it (a restore from
                 # an old backup, a lost log); taken back like any peer's, and our next
                 # scans are numbered past it.
-                if signed.lseq == self._start_top + 1:
-                    self._own_resumed = True  # from here on the peers send in order
-                    self._ask_own_from = None
+                if signed.lseq == self._start_top + 1 and link is not None:
+                    link.ask_own = False  # from here on this peer sends in order
                 held = mesh_log.own_scan_at(self.store, self.me, signed.lseq)
-                if held == signed.scan.scan_id:
+                if held is not None and held[0] == signed.scan.scan_id:
                     continue  # one we hold: no loss
                 # before the mend: the signer must not take this number again meanwhile
                 self._own_seen = max(self._own_seen, signed.lseq)
                 self._own_proof_at = time.monotonic()
-                if held is not None:
+                if held is not None and held[1]:
                     self._mend_fork(signed.lseq)
+                elif held is not None:
+                    continue  # two peers' copies differ (one took a fork): ours stays
             wire = json.dumps(env, separators=(",", ":"), ensure_ascii=False).encode()
             if len(wire) > 4096:
                 self.refusals["too_large"] += 1
                 continue
             good.append((signed, wire))
         # a few scans per transaction, the door first (mesh_log.record_peer_scans)
-        new = mesh_log.record_peer_scans(self.store, good) if good else 0
+        new, rewound = mesh_log.record_peer_scans(self.store, good, self.me) if good else (0, ())
+        if rewound:
+            # a peer's numbers were re-signed after its fork: what the abandoned branch
+            # hid is asked for at once, on every link (the re-signer may not be this one)
+            log.info("mesh: %d peer(s) re-signed their scans after a fork", len(rewound))
+            with self._links_lock:
+                links = list(self._links.values())
+            for other in links:
+                self._enqueue(other, ("have", None))
         if new:
             self._last_peer_scan = time.monotonic()
         self._maybe_checkpoint()
@@ -768,6 +774,13 @@ class MeshNode:
         with self._sign_lock:
             dropped = mesh_log.drop_own_from(self.store, self.me, lseq)
         self.forks_mended += 1
+        # Another peer may hold other scans under the numbers just signed again: every
+        # "have" asks for our own from the start again, until the first comes back.
+        with self._links_lock:
+            links = list(self._links.values())
+        for link in links:
+            link.ask_own = True
+            self._enqueue(link, ("have", None))
         log.warning(
             "mesh: this kiosk's scans from number %d were numbered twice (restored from an"
             " older copy?): %d of them will be signed again",

@@ -157,23 +157,32 @@ def test_kiosks_find_each_other_through_the_addresses_the_server_saw(live, tmp_p
 
 class _Restore:
     """Gate A and B linked; A makes 10 scans, is copied (the backup), makes 10 more (B holds
-    all 20), then A is stopped and the copy put back: A lost its last 10 scans."""
+    all 20), then A is stopped and the copy put back: A lost its last 10 scans. With
+    ``third``, a gate C linked too leaves after A's 15th scan."""
 
-    def __init__(self, live, gates_factory, tmp_path):
+    def __init__(self, live, gates_factory, tmp_path, third: bool = False):
         import shutil
 
         demo = live.demo_event(30)
         self.live, self.tickets = live, demo["tickets"]
-        self.a, self.b = gates_factory(demo["event"]["id"], 2)
-        link_all([self.a, self.b])
+        gates = gates_factory(demo["event"]["id"], 3 if third else 2)
+        self.a, self.b = gates[:2]
+        self.c = gates[2] if third else None
+        link_all(gates)
         self.port_a, self.port_b = self.a.node.port, self.b.node.port
+        self.peers = [f"127.0.0.1:{g.node.port}" for g in gates[1:]]
+        self.port_c = self.c.node.port if third else 0
         self.folder = self.a.store.path.parent
         _own_scans(self.a, self.tickets[:10], 10)
         wait_for(lambda: _held(self.b) == 10, what="B to hold A's first 10 scans")
         self.a.close()
         shutil.copytree(self.folder, tmp_path / "backup")
         self.a = self.reopen()
-        _own_scans(self.a, self.tickets[10:20], 10)
+        _own_scans(self.a, self.tickets[10:15], 5)
+        if self.c is not None:
+            wait_for(lambda: _held(self.c) == 15, what="C to hold A's first 15 scans")
+            self.c.stop_mesh()
+        _own_scans(self.a, self.tickets[15:20], 5)
         wait_for(lambda: _held(self.b) == 20, what="B to hold A's 20 scans")
         self.a.close()
         shutil.rmtree(self.folder)
@@ -187,7 +196,7 @@ class _Restore:
         store = Store(self.folder / "kiosk.sqlite")
         engine = SyncEngine(store, server_url=self.live.url, **FAST)  # never run
         gate = Gate("gate-0 again", store, engine, CheckIn(store, repeat_window_s=0))
-        gate.start_mesh([f"127.0.0.1:{self.port_b}"], port=self.port_a)
+        gate.start_mesh(self.peers, port=self.port_a)
         return gate
 
     def check_healed(self) -> None:
@@ -246,3 +255,35 @@ def test_a_kiosk_restored_while_its_peers_are_down_mends_the_numbers_it_gave_twi
         assert r.a.node.forks_mended >= 1
     finally:
         r.a.close()
+
+
+def test_a_kiosk_restored_while_two_peers_are_down_mends_twice_and_every_gate_ends_whole(
+    live, gates_factory, tmp_path
+):
+    """C left after A's 15th scan, B after its 20th; A is put back to its 10th with both
+    down and admits a guest (its number 11 again). C returns first: A takes C's 11-15 and
+    signs the guest as 16, which C takes. Then B returns holding other scans under 16-20:
+    A mends again and signs the guest as 21. C must notice that its 16 was abandoned and
+    take B's 16-20 (the guests A admitted before the restore): no gate admits them twice."""
+    r = _Restore(live, gates_factory, tmp_path, third=True)
+    r.b.stop_mesh()
+    r.a = r.reopen()
+    a, b, c, tickets = r.a, r.b, r.c, r.tickets
+    try:
+        assert a.checkin.check(tickets[25]["code"]).admitted
+        wait_for(lambda: mesh_log.have(a.store).get(a.device_id) == 11, what="A signs 11")
+        c.start_mesh([f"127.0.0.1:{r.port_a}"], port=r.port_c)
+        wait_for(lambda: mesh_log.have(c.store).get(a.device_id) == 16, what="C holds 16")
+        b.start_mesh([f"127.0.0.1:{r.port_a}"], port=r.port_b)
+        for gate in (a, b, c):
+            wait_for(
+                lambda gate=gate: mesh_log.have(gate.store).get(a.device_id) == 21,
+                what=f"{gate.name} to hold A's 21 scans",
+            )
+        assert a.node.forks_mended == 2
+        for t in [*tickets[:20], tickets[25]]:
+            for gate in (a, b, c):
+                assert gate.store.ticket_state(t["ticket_id"]).inside, (gate.name, t)
+        assert c.checkin.check(tickets[17]["code"]).reason == "already_inside"
+    finally:
+        a.close()
