@@ -109,6 +109,8 @@ class _Link:
     queue: queue.Queue = field(default_factory=lambda: queue.Queue(SEND_QUEUE))
     last_contact: float = field(default_factory=time.time)
     tokens: float = 0.0
+    sent_tokens: float = 0.0  # the same bucket for what its catch-ups are sent (_pace)
+    sent_refilled: float = field(default_factory=time.monotonic)
     refilled: float = field(default_factory=time.monotonic)
     catchup_pending: bool = False  # a catch-up is queued: a second "have" waits for it
     asked_own: int = 0  # the highest claim of ours this link was asked to prove
@@ -183,6 +185,7 @@ class MeshNode:
         self._own_proof_at = float("-inf")  # monotonic time the last such envelope came
         self._start_top = 0  # how far our own numbers went when this node started
         # while set, every "have" asks for our own scans from there (see _handle)
+        self.catchups_paced = 0  # catch-up batches held back for a link's rate (_pace)
         self.forks_mended = 0  # own numbers found signed twice (after a restore) and mended
         self.checkpoints = 0  # journal checkpoints done for the door and the peers
         self.reserved = threading.Event()  # the journal's log file has its reserve
@@ -426,7 +429,7 @@ class MeshNode:
         return True
 
     def _register(self, channel: Channel) -> None:
-        link = _Link(channel, self, tokens=self.config.burst)
+        link = _Link(channel, self, tokens=self.config.burst, sent_tokens=self.config.burst)
         with self._links_lock:
             if self._stop.is_set():
                 channel.close()
@@ -571,6 +574,7 @@ class MeshNode:
                     for batch in batches:
                         if self._stop.is_set() or link.channel.closed:
                             return
+                        self._pace(link, len(batch))
                         self.store.wait_for_door()
                         link.channel.send_raw(_scans_message(batch))
         except (ChannelClosed, OSError, ValueError) as exc:
@@ -821,6 +825,22 @@ class MeshNode:
         if link.tokens < 0:
             self.refusals["throttled"] += 1
             time.sleep(min(-link.tokens / self.config.rate_per_s, 5.0))
+
+    def _pace(self, link: _Link, n: int) -> None:
+        """The same bucket for what a link's catch-ups send: a peer asking for the whole log
+        again and again (a ``have`` of nothing every few milliseconds) gets it at
+        ``rate_per_s``, so it cannot keep this kiosk sending beside its door. An honest
+        peer reads no faster anyway (its own ``_throttle``)."""
+        now = time.monotonic()
+        link.sent_tokens = min(
+            self.config.burst,
+            link.sent_tokens + (now - link.sent_refilled) * self.config.rate_per_s,
+        )
+        link.sent_refilled = now
+        link.sent_tokens -= n
+        if link.sent_tokens < 0:
+            self.catchups_paced += 1
+            self._stop.wait(min(-link.sent_tokens / self.config.rate_per_s, 5.0))
 
 
 class _ProtocolError(Exception):

@@ -323,3 +323,47 @@ def test_a_peer_claiming_more_of_our_scans_than_exist_does_not_hold_ours_back(tr
     # not held back for the claim (that would be OWN_WAIT_S; a push takes milliseconds)
     assert time.monotonic() - scanned < OWN_WAIT_S - 1
     assert [(e["origin"], e["lseq"]) for e in batch["scans"]] == [(b.device_id, 1)]
+
+
+def test_a_peer_asking_for_everything_over_and_over_is_sent_it_at_the_link_rate(
+    live, gates_factory
+):
+    """A paired peer sending "I hold nothing" every few milliseconds: each request is for the
+    whole log, but what the kiosk sends that link stays within its rate (``rate_per_s``
+    after a ``burst``), so the peer cannot keep the kiosk busy sending beside its door."""
+    import threading
+
+    demo = live.demo_event(10)
+    ev = demo["event"]["id"]
+    b, c = gates_factory(ev, 2)
+    b.start_mesh(rate_per_s=500.0, burst=1000.0)
+    for i in range(300):
+        t = demo["tickets"][i % 10]
+        b.checkin.check(t["code"], direction="entry" if (i // 10) % 2 == 0 else "exit")
+    b.node.sign_new_scans()
+    link = _connect(b, c.device_id, ev, load_device_key(c.store))
+    wait_for(lambda: b.node.linked() == [c.device_id])
+    received = []
+
+    def read() -> None:
+        try:
+            while True:
+                message = json.loads(link.recv_raw())
+                if message.get("t") == "scans":
+                    received.append(len(message["scans"]))
+        except (ChannelClosed, OSError):
+            pass
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    start = time.monotonic()
+    while time.monotonic() - start < 3.0:
+        link.send({"t": "have", "have": {}})
+        time.sleep(0.01)
+    elapsed = time.monotonic() - start
+    sent = sum(received)
+    # 300 asked for about 300 times; sent: the burst, the rate since, one batch in flight
+    assert sent >= 300  # the first request answered whole
+    assert sent <= 1000 + 500 * (elapsed + 0.5) + 500, sent
+    assert b.node.catchups_paced > 0
+    link.close()
