@@ -194,18 +194,24 @@ def _read_config(path: Path) -> tuple[dict[str, Any], list[str]]:
             ) from None
     import difflib
 
-    from core.config_values import flag
+    from core.config_values import flag, out_of_range, peer_list, section
 
     kinds = {f.name: str(f.type) for f in fields(Settings) if f.name != "home"}
     values: dict[str, Any] = {}
     problems = []
     for key, value in data.items():
         kind = kinds.get(key)
-        if kind is None:
+        if section(key, value):
+            problems.append(section(key, value))
+        elif key == "mesh_peers":  # read as the mesh reads it (core.config_values)
+            good, said = peer_list(value)
+            values[key] = good
+            problems += said
+        elif kind is None:
             near = difflib.get_close_matches(key, list(kinds), n=1)
             hint = f" (did you mean {near[0]}?)" if near else ""
             problems.append(f"{key} is not a setting{hint}: ignored")
-        elif _fits(kind, value):
+        elif _fits(kind, value) and not out_of_range(key, value):
             values[key] = value
         elif kind == "bool" and flag(value) is not None:
             values[key] = flag(value)
@@ -220,9 +226,8 @@ def _read_config(path: Path) -> tuple[dict[str, Any], list[str]]:
             problems.append(f"{key} = {value!r} is not true or false: false is used")
         else:
             default = getattr(Settings(home=path.parent), key)
-            problems.append(
-                f"{key} = {value!r} is not {_KINDS.get(kind, kind)}: {_toml(default)} is used"
-            )
+            why = out_of_range(key, value) or f"not {_KINDS.get(kind, kind)}"
+            problems.append(f"{key} = {value!r} is {why}: {_toml(default)} is used")
     return values, problems
 
 

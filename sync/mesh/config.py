@@ -13,8 +13,8 @@ import os
 import tomllib
 from pathlib import Path
 
-from core.config_values import flag
-from sync.mesh.node import MeshConfig, split_address
+from core.config_values import flag, out_of_range, peer_list, section
+from sync.mesh.node import MeshConfig
 
 log = logging.getLogger(__name__)
 
@@ -40,40 +40,40 @@ def load_config(home: Path) -> MeshConfig:
     enabled = _flag(data, "mesh", True, when_unclear=True)
     if os.environ.get(ENV, "").strip().lower() in ("0", "off", "false", "no"):
         enabled = False
-    peers = data.get("mesh_peers") or []
-    if not isinstance(peers, list):
-        peers = [peers]
-    good = [p for p in peers if isinstance(p, str) and split_address(p) is not None]
-    for bad in (p for p in peers if p not in good):
-        # The door keeps working without that peer: say so where IT looks (the log).
-        log.warning(
-            "config.toml: mesh_peers entry %r is not host:port (for example "
-            '"192.168.1.20:7447"); it is ignored',
-            bad,
-        )
-    port = data.get("mesh_port", 7447)
-    if not isinstance(port, int) or not 0 <= port < 65536:
-        log.warning("config.toml: mesh_port %r is not a port number; using 7447", port)
-        port = 7447
-    reserve = data.get("mesh_log_reserve_mb", 256)
+    peers, problems = peer_list(data.get("mesh_peers", []))
+    # The door keeps working without what is ignored: said where IT looks (the log; the
+    # same words in ``gatehouse doctor``, which reads them from app.settings).
+    for problem in problems:
+        log.warning("config.toml: %s", problem)
+    port = _number(data, "mesh_port", 7447)
+    reserve = _number(data, "mesh_log_reserve_mb", 256)
     if os.environ.get(RESERVE_ENV, "").strip().isdigit():
         reserve = int(os.environ[RESERVE_ENV])
-    if type(reserve) is not int or not 0 <= reserve <= 65536:
-        log.warning("config.toml: mesh_log_reserve_mb %r is not a size in MB; using 256", reserve)
-        reserve = 256
     return MeshConfig(
         enabled=enabled,
         log_reserve_mb=reserve,
         port=port,
-        peers=tuple(good),
+        peers=tuple(peers),
         zeroconf=_flag(data, "mesh_zeroconf", True, when_unclear=False),
     )
+
+
+def _number(data: dict, key: str, default: int) -> int:
+    value = data.get(key, default)
+    why = "not a whole number" if type(value) is not int else out_of_range(key, value)
+    if why:
+        log.warning("config.toml: %s = %r is %s; using %d", key, value, why, default)
+        return default
+    return value
 
 
 def _flag(data: dict, key: str, default: bool, *, when_unclear: bool) -> bool:
     if key not in data:
         return default
     value = flag(data[key])
+    if section(key, data[key]):
+        log.warning("config.toml: %s; %s is %s", section(key, data[key]), key, str(default).lower())
+        return default
     if value is None or type(data[key]) is not bool:
         why = "is not true or false;" if value is None else "(write true or false without quotes)"
         value = when_unclear if value is None else value

@@ -43,6 +43,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from core.config_values import host_port
 from core.keys import SigningKey, VerifyKey
 from core.mesh_scan import MAX_ID, MeshScanError, check_envelope, sign_scan
 from local_db import mesh_log
@@ -119,13 +120,6 @@ class _Link:
     @property
     def peer(self) -> str:
         return self.channel.peer
-
-
-def split_address(text: str) -> tuple[str, int] | None:
-    host, sep, port = text.strip().rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        return None
-    return host.strip("[]"), int(port)
 
 
 class MeshNode:
@@ -381,7 +375,7 @@ class MeshNode:
         for peer in self.peers().values():
             if peer.status == "active" and peer.device_id != self.me:
                 addresses.extend(peer.lan)
-        return frozenset(a[0] for a in map(split_address, addresses) if a is not None)
+        return frozenset(a[0] for a in map(host_port, addresses) if a is not None)
 
     def _handshake(
         self, sock: socket.socket, address: str, ticket: int | None, dialled: bool = False
@@ -501,7 +495,7 @@ class MeshNode:
         mine = {f"{h}:{self.port}" for h in ("127.0.0.1", "localhost", *self._own_hosts())}
         seen, result = set(), []
         for a in out:
-            if a not in seen and a not in mine and split_address(a) is not None:
+            if a not in seen and a not in mine and host_port(a) is not None:
                 seen.add(a)
                 result.append(a)
         return result[:MAX_CANDIDATES]  # static and certified addresses come first
@@ -535,7 +529,7 @@ class MeshNode:
                 self._persist_links()
 
     def _dial(self, address: str) -> None:
-        host, port = split_address(address)
+        host, port = host_port(address)
         try:
             sock = socket.create_connection((host, port), timeout=2.0)
         except OSError:

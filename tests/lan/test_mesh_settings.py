@@ -48,7 +48,10 @@ def test_a_bad_peer_entry_is_named_in_the_log_and_skipped(tmp_path, monkeypatch,
     with caplog.at_level(logging.WARNING):
         config = load_config(tmp_path)
     assert config.peers == ("gate-b.local:7447",) and config.port == 7447
-    assert "'gate-c' is not host:port" in caplog.text and "mesh_port 99999" in caplog.text
+    assert (
+        "'gate-c' is not host:port" in caplog.text
+        and "mesh_port = 99999 is not between" in caplog.text
+    )
     monkeypatch.setenv("GATEHOUSE_MESH", "off")
     assert not load_config(tmp_path).enabled
 
@@ -116,3 +119,48 @@ def test_quoted_yes_no_and_typos_in_config_toml_are_taken_as_meant_and_named(
     assert settings.mesh_zeroconf is False
     settings.save()
     assert load_config(tmp_path).zeroconf is False
+
+
+def test_doctor_names_what_the_mesh_does_not_take_and_both_read_the_file_alike(
+    tmp_path, monkeypatch, caplog
+):
+    """An outside tester's config.toml: a port past 65535, a negative reserve, one peer
+    written as text, and a ``[mesh]`` header over a setting. The mesh used defaults (and
+    the one peer) while doctor called the file fine; now doctor says each, in the words
+    the mesh logs, and the settings dialog holds what the mesh uses."""
+    monkeypatch.delenv("GATEHOUSE_MESH", raising=False)
+    monkeypatch.delenv("GATEHOUSE_MESH_LOG_RESERVE_MB", raising=False)
+    (tmp_path / "config.toml").write_text(
+        "mesh_port = 70000\nmesh_log_reserve_mb = -5\n"
+        'mesh_peers = "10.0.0.1:7447"\n[mesh]\nmesh_zeroconf = false\n',
+        encoding="utf-8",
+    )
+    config = load_config(tmp_path)
+    settings = Settings.load(tmp_path)
+    assert (config.port, config.log_reserve_mb, config.peers) == (7447, 256, ("10.0.0.1:7447",))
+    assert (settings.mesh_port, settings.mesh_log_reserve_mb) == (7447, 256)
+    assert settings.mesh_peers == ["10.0.0.1:7447"]
+    out = subprocess.run(
+        [sys.executable, "-m", "app.cli", "doctor", "--json"],
+        env={**os.environ, "GATEHOUSE_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    (finding,) = [f for f in json.loads(out.stdout)["findings"] if f["check"] == "config"]
+    assert finding["status"] == "warn"
+    for said in (
+        "mesh_port = 70000 is not between 0 and 65535: 7447 is used",
+        "mesh_log_reserve_mb = -5 is not between 0 and 65536: 256 is used",
+        "mesh_peers = '10.0.0.1:7447' taken as ['10.0.0.1:7447']",
+        "[mesh] is a section header: the settings under it are ignored",
+    ):
+        assert said in finding["message"]
+    for said in ("mesh_port = 70000 is not between 0 and 65535", "[mesh] is a section header"):
+        assert said in caplog.text  # the mesh's log says the same
+    # a peer that is not host:port: ignored by both, and said by both
+    (tmp_path / "config.toml").write_text('mesh_peers = ["gate-b", "10.0.0.2:7447"]\n')
+    assert load_config(tmp_path).peers == ("10.0.0.2:7447",)
+    assert Settings.load(tmp_path).mesh_peers == ["10.0.0.2:7447"]
+    (problem,) = Settings.problems(tmp_path)
+    assert problem.startswith("mesh_peers entry 'gate-b' is not host:port")
