@@ -26,7 +26,7 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def collect(store: Store) -> dict:
+def collect(store: Store, settings: Settings | None = None) -> dict:
     state = store.device_state()
     # The one sync report (sync.status.read_status), as the engine last recorded it: the
     # badge's and this command's figures cannot drift apart.
@@ -81,6 +81,10 @@ def collect(store: Store) -> dict:
             for p in mesh_log.saved_links(store)
         ],
         "mesh_unforwarded": mesh_log.counts(store)["mesh_unforwarded"],
+        # mesh = false in config.toml: no cross-gate protection without the server
+        "mesh_enabled": settings.mesh if settings else True,
+        # what config.toml says that the kiosk does not take (gatehouse doctor words each)
+        "config_problems": len(Settings.problems(settings.home)) if settings else 0,
         # the organizer's messages still to acknowledge here (gatehouse broadcasts)
         "open_broadcasts": open_rows(store),
     }
@@ -103,7 +107,7 @@ def _token_state(store: Store) -> str:
 def run(args) -> int:
     settings = Settings.load()
     with Store(settings.db_path) as store:
-        info = collect(store)
+        info = collect(store, settings)
     if args.json:
         print(json.dumps(info))
         return 0
@@ -119,7 +123,7 @@ LABELS = (
 )  # fmt: skip
 # Lines shown only while something needs attention (notice_lines): in the same column, which
 # a longer label of these pushes out on its own line only.
-NOTICE_LABELS = ("emergency", "messages", "server_reset")
+NOTICE_LABELS = ("emergency", "messages", "server_reset", "config")
 BROADCASTS_COMMAND = "gatehouse broadcasts; ack ID --staff NAME"
 
 
@@ -180,6 +184,9 @@ def report_lines(info: dict, lang: str) -> list[tuple[str, str]]:
         lines.append((pad["last_error"], why))
     peers = info["mesh_peers"]
     linked = t("gates_linked", n=sum(p["linked"] for p in peers)) + (":" if peers else "")
+    if not info.get("mesh_enabled", True):
+        linked = t("mesh_off")
+        peers = []  # a list an earlier run left is not this kiosk's links
     lines.append((pad["gates_linked"], linked))
     for p in peers:
         seen = time.strftime("%H:%M:%S", time.localtime(p["last_contact"]))
@@ -192,7 +199,8 @@ def report_lines(info: dict, lang: str) -> list[tuple[str, str]]:
 
 def notice_lines(info: dict, lang: str) -> list[tuple[str, str]]:
     """The lines that show only while something needs attention: the organizer's open
-    messages (an emergency first) and a server whose data was restored or reset."""
+    messages (an emergency first), a server whose data was restored or reset, and settings
+    in config.toml the kiosk does not take."""
     from app.untrusted import shown
 
     pad = _labels(lang)
@@ -216,6 +224,9 @@ def notice_lines(info: dict, lang: str) -> list[tuple[str, str]]:
             "status.server_reset", lang, when=when, n=info["server_reset_requeued"]
         )
         lines.append((pad["server_reset"], said))
+    if info.get("config_problems"):
+        said = messages.text("status.config", lang, n=info["config_problems"])
+        lines.append((pad["config"], said))
     return lines
 
 

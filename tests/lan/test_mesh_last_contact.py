@@ -76,3 +76,23 @@ def test_status_does_not_count_the_links_of_a_kiosk_that_died(tmp_path):
     assert linked == {"d-fresh": True, "d-dead": False}
     out = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
     assert "1 on the LAN" in out.stdout, out.stdout
+
+
+def test_status_says_when_the_mesh_is_off_and_when_config_toml_has_problems(tmp_path):
+    """IT turned the mesh off (or misspelled a setting): `gatehouse status` says so, not
+    "0 on the LAN" as if the other gates were merely out of reach, and points at doctor."""
+    from local_db.store import Store
+
+    Store(tmp_path / "kiosk.sqlite").close()
+    (tmp_path / "config.toml").write_text("mesh = false\nmesh_prot = 7447\n", encoding="utf-8")
+    env = {**os.environ, "GATEHOUSE_HOME": str(tmp_path), "GATEHOUSE_LANG": "en"}
+    run = [sys.executable, "-m", "app", "status"]
+    out = subprocess.run([*run, "--json"], env=env, capture_output=True, text=True, timeout=60)
+    info = json.loads(out.stdout)
+    assert info["mesh_enabled"] is False and info["config_problems"] == 1
+    out = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
+    assert "off (mesh = false in config.toml)" in out.stdout, out.stdout
+    assert "not taken as written (1): gatehouse doctor names them" in out.stdout
+    (tmp_path / "config.toml").write_text("mesh = true\n", encoding="utf-8")
+    out = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
+    assert "0 on the LAN" in out.stdout and "gatehouse doctor" not in out.stdout
