@@ -113,7 +113,10 @@ class _Link:
     sent_tokens: float = 0.0  # the same bucket for what its catch-ups are sent (_pace)
     sent_refilled: float = field(default_factory=time.monotonic)
     refilled: float = field(default_factory=time.monotonic)
-    catchup_pending: bool = False  # a catch-up is queued: a second "have" waits for it
+    # the catch-up queued and not begun: (their "have", origins they refuse); a second
+    # "have" meanwhile is merged into it (see _handle), never queued as a second one
+    pending: tuple[dict, frozenset] | None = None
+    pending_lock: threading.Lock = field(default_factory=threading.Lock)
     asked_own: int = 0  # the highest claim of ours this link was asked to prove
     ask_own: bool = False  # its "have"s ask for our own from our start (see _handle)
 
@@ -562,8 +565,8 @@ class MeshNode:
                 elif kind == "have":
                     self._send_have(link)
                 elif kind == "catchup":
-                    link.catchup_pending = False  # a "have" arriving from now on is answered
-                    theirs, refuse = payload
+                    with link.pending_lock:  # a "have" arriving from now on is answered
+                        (theirs, refuse), link.pending = link.pending, None
                     batches = mesh_log.missing_for(self.store, theirs, self.config.batch, refuse)
                     for batch in batches:
                         if self._stop.is_set() or link.channel.closed:
@@ -694,10 +697,20 @@ class MeshNode:
                 link.ask_own = True
                 self._enqueue(link, ("have", None))
             self._heard_have = True  # after the claim: the signer must not slip in between
-            if link.catchup_pending:
-                return  # one is queued already: a peer repeating "have" gets no more work
-            link.catchup_pending = True
-            self._enqueue(link, ("catchup", (theirs, frozenset(refuse))))
+            with link.pending_lock:
+                queued = link.pending
+                if queued is not None:
+                    # One is queued already: a peer repeating "have" gets no more work, but
+                    # what this one asks for beyond it is added (a kiosk restored from a
+                    # backup asks again from lower numbers: see _send_have).
+                    asked = queued[0]
+                    merged = {o: min(asked.get(o, 0), theirs.get(o, 0)) for o in asked | theirs}
+                    if len(merged) > MAX_HAVE_ENTRIES:
+                        merged = theirs
+                    link.pending = (merged, frozenset(refuse))
+                    return
+                link.pending = (theirs, frozenset(refuse))
+            self._enqueue(link, ("catchup", None))
         elif kind == "scans":
             envelopes = message.get("scans")
             if not isinstance(envelopes, list) or len(envelopes) > MAX_SCANS_PER_MESSAGE:

@@ -278,6 +278,7 @@ def test_a_kiosk_restored_while_two_peers_are_down_mends_twice_and_every_gate_en
         for gate in (a, b, c):
             wait_for(
                 lambda gate=gate: mesh_log.have(gate.store).get(a.device_id) == 21,
+                limit_s=20.0,  # a request the peers crossed is repeated within 5 s
                 what=f"{gate.name} to hold A's 21 scans",
             )
         assert a.node.forks_mended == 2
