@@ -609,11 +609,12 @@ def run(args) -> int:
         from ui.app import run_kiosk
         from ui.shutdown import application
 
-        app = application(sys.argv[:1])
         # Ctrl+C closes the window like SIGTERM does: the event loop ends, the kiosk shuts
-        # down (sync, cameras, writer), then the server below. The wake-up socket that
-        # application() set up makes Qt run this handler at once, even while idle in C++.
-        signal.signal(signal.SIGINT, lambda *_: app.quit())
+        # down (sync, cameras, writer), then the server below. application() makes these
+        # signals wake Qt through a socket, so one that comes before the loop runs still
+        # ends it once it does (a handler calling app.quit() here did nothing then, and the
+        # demo hung until killed).
+        application(sys.argv[:1])
         return run_kiosk(settings, cameras=cameras)
     except KeyboardInterrupt:
         print(says("demo.stopped"), file=sys.stderr)

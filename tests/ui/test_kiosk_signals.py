@@ -10,6 +10,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 
 import cv2
@@ -18,6 +19,7 @@ import pytest
 
 from app.settings import Settings
 from local_db.store import journal_path
+from tests.conftest import ROOT
 from tests.scanner.scanner_corpus import render_code
 from tests.ui.conftest import load_manifest, make_event
 
@@ -76,3 +78,24 @@ def test_a_signal_stops_a_fullscreen_kiosk_with_its_scans_kept(
     assert f"{signal.Signals(signum).name} received" in log
     assert "window closed (exit status 0)" in log
     assert (t.asha[0], "admit") in _scans(gatehouse_home)
+
+
+def test_a_ctrl_c_before_the_event_loop_runs_still_ends_it(tmp_path):
+    """Ctrl+C while a window is still being built (the demo right after its setup): the
+    signal comes before ``app.exec()``, so calling ``app.quit()`` then does nothing. It
+    must end the loop as soon as the loop runs, not leave the process up until killed
+    (an outside run of ``tests/app/test_demo_cleanup.py`` hung 60 s this way)."""
+    script = (
+        "import os, signal, sys\n"
+        "from PySide6.QtCore import QTimer\n"
+        "from ui.shutdown import application\n"
+        "app = application(sys.argv[:1])\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "QTimer.singleShot(15000, lambda: app.exit(3))  # the hang guard\n"
+        "sys.exit(app.exec())\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr.decode()
