@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.keys import VerifyKey
 from core.mesh_scan import SignedScan
@@ -64,8 +64,11 @@ def unsigned_own_scans(store: Store, me: str, limit: int = 500) -> list[tuple[in
         top = c.execute(
             "SELECT coalesce(max(scan_n), 0) FROM mesh_log WHERE origin = ?", (me,)
         ).fetchone()[0]
+        # (not one the log holds already, taken back from a peer: logged twice, the
+        # signer would fail on it at every turn and sign nothing after it)
         rows = c.execute(
             "SELECT n, scan_id FROM scans WHERE n > ? AND origin = 'local' AND device_id = ?"
+            " AND NOT EXISTS (SELECT 1 FROM mesh_log m WHERE m.scan_id = scans.scan_id)"
             " ORDER BY n LIMIT ?",
             (top, me, limit),
         ).fetchall()
@@ -89,6 +92,54 @@ def own_scan_at(store: Store, me: str, lseq: int) -> tuple[str, bool] | None:
             (me, lseq),
         ).fetchone()
     return (row[0], bool(row[1])) if row else None
+
+
+def own_number_of(store: Store, me: str, scan_id: str) -> tuple[int, bool] | None:
+    """The number under which this kiosk's log holds its own scan ``scan_id``, if any, and
+    whether this kiosk signed it here."""
+    with store._peer_lock:
+        row = store.peer_journal.execute(
+            "SELECT lseq, scan_n IS NOT NULL FROM mesh_log WHERE origin = ? AND scan_id = ?",
+            (me, scan_id),
+        ).fetchone()
+    return (row[0], bool(row[1])) if row else None
+
+
+def journal_holds(store: Store, scan_id: str) -> bool:
+    """Whether the scan journal holds this scan (on the mesh's own connection)."""
+    with store._peer_lock:
+        c = store.peer_journal
+        return c.execute("SELECT 1 FROM scans WHERE scan_id = ?", (scan_id,)).fetchone() is not None
+
+
+def tips(store: Store, origin: str, top: int) -> list[list]:
+    """Scan ids this log holds of ``origin`` under its numbers ``top``, top - 1, top - 2,
+    top - 4, ... (about log2 of ``top`` of them): for the origin to compare with its own
+    (``MeshNode._check_yours``), so a fork anywhere below ``top`` shows."""
+    if top <= 0:
+        return []
+    numbers, step = [], 1
+    n = top
+    while n > 0:
+        numbers.append(n)
+        n = top - step
+        step *= 2
+    marks = ",".join("?" * len(numbers))
+    rows = store.reader.execute(
+        f"SELECT lseq, scan_id FROM mesh_log WHERE origin = ? AND lseq IN ({marks})",
+        (origin, *numbers),
+    ).fetchall()
+    return [[lseq, scan_id] for lseq, scan_id in sorted(rows, reverse=True)]
+
+
+def envelopes_from(store: Store, origin: str, lseq: int, limit: int = 500) -> list[bytes]:
+    """What this log holds of ``origin`` from its number ``lseq`` on, in order."""
+    rows = store.reader.execute(
+        "SELECT envelope FROM mesh_log WHERE origin = ? AND lseq >= ? AND erased = 0"
+        " ORDER BY lseq LIMIT ?",
+        (origin, lseq, limit),
+    ).fetchall()
+    return [bytes(r[0]) for r in rows]
 
 
 def drop_own_from(store: Store, me: str, lseq: int) -> int:
@@ -123,21 +174,31 @@ def add_own(store: Store, signed: list[tuple[int, SignedScan, bytes]]) -> None:
 RECORD_STEP = 50
 
 
+@dataclass
+class Recorded:
+    """What ``record_peer_scans`` did: how many envelopes were new; the origins found to
+    have signed a scan again under a later number (``_rewind_fork``: ask them again); and
+    per origin, the lowest number under which it signed two different scans (a kiosk
+    restored from a backup numbered new scans again: the origin should see ours)."""
+
+    new: int = 0
+    rewound: set[str] = field(default_factory=set)
+    forked: dict[str, int] = field(default_factory=dict)
+
+
 def record_peer_scans(
     store: Store, signed: list[tuple[SignedScan, bytes]], me: str = ""
-) -> tuple[int, set[str]]:
+) -> Recorded:
     """Verified peer envelopes into the log and their scans into ticket state. Idempotent:
     an envelope already held (same origin and sequence number, or the same scan id)
-    changes nothing. Returns how many were new, and the origins whose numbers this kiosk
-    found re-signed (``_rewind_fork``): ask those again from where they were forked.
+    changes nothing. Returns what was new and what was found (``Recorded``).
 
     The door goes first: the scans are written on the mesh's own journal connection
     (``Store.peer_transaction``, commits without a disk flush), a few at a time, and when a
     door asks for the journal the open transaction is committed after the scan in hand
     and the rest waits until the door's verdict is durable (``Store.wait_for_door``). A
     scan and its envelope are always committed together."""
-    new = 0
-    rewound: set[str] = set()
+    done = Recorded()
     i = 0
     while i < len(signed):
         store.wait_for_door()
@@ -161,14 +222,26 @@ def record_peer_scans(
                     forwarded = None if s.origin == me else _rewind_fork(c, s)
                     fresh = forwarded is not None
                     if fresh:
-                        rewound.add(s.origin)
+                        done.rewound.add(s.origin)
                         c.execute(_LOG_INSERT, (*row[:4], forwarded, now))
+                    elif s.origin != me and _other_scan_at(c, s):
+                        at = done.forked.get(s.origin, s.lseq)
+                        done.forked[s.origin] = min(at, s.lseq)
                 if fresh:
-                    new += 1
+                    done.new += 1
                     store._record(c, s.scan, "peer")
                 if i == len(signed) or store.door_waiting():
                     break  # commit now: the door is next
-    return new, rewound
+    return done
+
+
+def _other_scan_at(c: sqlite3.Connection, s: SignedScan) -> bool:
+    """Whether this log holds another scan under ``s``'s origin and number: its origin
+    signed two scans under one number (it lost its log's tail and numbered again)."""
+    row = c.execute(
+        "SELECT scan_id FROM mesh_log WHERE origin = ? AND lseq = ?", (s.origin, s.lseq)
+    ).fetchone()
+    return row is not None and row[0] != s.scan.scan_id
 
 
 _LOG_INSERT = (

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 
 from core.config_values import host_port
 from core.keys import SigningKey, VerifyKey
-from core.mesh_scan import MAX_ID, MeshScanError, check_envelope, sign_scan
+from core.mesh_scan import MAX_ID, MeshScanError, SignedScan, check_envelope, sign_scan
 from local_db import mesh_log
 from local_db.store import Store
 from sync.mesh.channel import MAX_FRAME, Channel, ChannelClosed, HandshakeRefused, accept, dial
@@ -82,6 +82,10 @@ CONTACT_SAVE_S = 1.0  # the peers' last contact is saved for ``gatehouse status`
 # waits for them to come back, at most this long after start or after the last of them
 # arrived (see _may_sign; numbers it signed meanwhile are mended: _mend_fork).
 OWN_WAIT_S = 3.0
+# "yours" entries in a "have" at most (mesh_log.tips sends about log2 of the log's size)
+MAX_YOURS = 64
+# A peer found to number scans twice is shown ours of it at most this often (_show_forks)
+FORK_SHOW_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,9 @@ class _Link:
     pending: tuple[dict, frozenset] | None = None
     pending_lock: threading.Lock = field(default_factory=threading.Lock)
     asked_own: int = 0  # the highest claim of ours this link was asked to prove
-    ask_own: bool = False  # its "have"s ask for our own from our start (see _handle)
+    # while set, its "have"s ask for our own scans from this number (see _handle)
+    ask_from: int | None = None
+    yours_seen: tuple = ()  # the last "yours" it sent that was checked (_check_yours)
 
     @property
     def peer(self) -> str:
@@ -162,6 +168,7 @@ class MeshNode:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._sign_lock = threading.Lock()
+        self._own_lock = threading.Lock()  # our own envelopes coming back (accept_envelopes)
         self._threads: list[threading.Thread] = []
         self._peers_cache: tuple[int, dict[str, mesh_log.Peer]] | None = None
         # Origins whose envelopes this kiosk refused as not trusted (unknown to its list, or
@@ -183,6 +190,7 @@ class MeshNode:
         self._start_top = 0  # how far our own numbers went when this node started
         # while set, every "have" asks for our own scans from there (see _handle)
         self.catchups_paced = 0  # catch-up batches held back for a link's rate (_pace)
+        self._fork_shown: dict[str, float] = {}  # peer -> when its fork was last shown to it
         self.forks_mended = 0  # own numbers found signed twice (after a restore) and mended
         self.checkpoints = 0  # journal checkpoints done for the door and the peers
         self.reserved = threading.Event()  # the journal's log file has its reserve
@@ -581,9 +589,13 @@ class MeshNode:
 
     def _send_have(self, link: _Link) -> None:
         have = mesh_log.have(self.store)
-        if link.ask_own:  # our own again from our start (a restore: see _handle)
-            have[self.me] = min(have.get(self.me, 0), self._start_top)
+        if link.ask_from is not None:  # our own again from there (a restore: see _handle)
+            have[self.me] = min(have.get(self.me, 0), link.ask_from)
         message: dict = {"t": "have", "have": have}
+        # what we hold of the peer's own numbering, for it to compare (_check_yours)
+        yours = mesh_log.tips(self.store, link.peer, have.get(link.peer, 0))
+        if yours:
+            message["yours"] = yours
         active = {d for d, p in self.peers().items() if p.status == "active"}
         # a device certified since (this kiosk synced) is asked for again
         refused = [o for o in list(self._refused_origins) if o not in active]
@@ -694,8 +706,8 @@ class MeshNode:
                 # fork (_mend_fork). This link is asked at once, once per claimed number.
                 link.asked_own = mine
                 self._own_claim = max(self._own_claim, mine)
-                link.ask_own = True
-                self._enqueue(link, ("have", None))
+                self._ask_own(link, self._start_top)
+            self._check_yours(link, message.get("yours"))
             self._heard_have = True  # after the claim: the signer must not slip in between
             with link.pending_lock:
                 queued = link.pending
@@ -725,6 +737,54 @@ class MeshNode:
 
     def accept_envelopes(self, envelopes: list, link: _Link | None = None) -> int:
         """Verify each envelope, record the good ones; refusals counted, never stored."""
+        if any(isinstance(e, dict) and e.get("origin") == self.me for e in envelopes):
+            # our own coming back: one batch at a time, each decided on a log that holds
+            # the batches before it (a mend's peer copies, then another peer's old ones)
+            with self._own_lock:
+                return self._accept(envelopes, link)
+        return self._accept(envelopes, link)
+
+    def _take_own(self, signed: SignedScan, link: _Link | None) -> bool:
+        """Whether to log an envelope of our own a peer sent: only when our log lost it (a
+        restore from an old backup, a lost log tail); then it is taken back like any
+        peer's, and our next scans are numbered past it. Mends a fork it shows."""
+        asked = link.ask_from if link is not None else None
+        if asked is not None and signed.lseq == asked + 1:
+            link.ask_from = None  # from here on this peer sends in order
+        scan_id = signed.scan.scan_id
+        held = mesh_log.own_scan_at(self.store, self.me, signed.lseq)
+        if held is not None and held[0] == scan_id:
+            return False  # one we hold: no loss
+        elsewhere = mesh_log.own_number_of(self.store, self.me, scan_id)
+        if elsewhere is not None:
+            number, signed_here = elsewhere
+            if number > signed.lseq or not signed_here:
+                return False  # an older copy: the later number is the one that counts
+            # we hold it under a lower number we signed: a mend since signed it again
+            # later (we are restored from a copy older than that mend), so ours from
+            # there are the abandoned branch
+            self._note_own(signed.lseq)
+            self._mend_fork(number)
+            return True
+        if held is None and mesh_log.journal_holds(self.store, scan_id):
+            # a copy from a numbering of ours a mend abandoned: the journal has the scan
+            # and the signer numbers it anew (docs/sync.md, "A kiosk restored...")
+            return False
+        self._note_own(signed.lseq)
+        if held is not None and held[1]:
+            self._mend_fork(signed.lseq)
+        elif held is not None:
+            return False  # two peers' copies differ (one took a fork): ours stays
+        return True
+
+    def _note_own(self, lseq: int) -> None:
+        """Before a mend: the signer must not take this number again meanwhile, nor sign
+        at all until the envelope is in the log (_may_sign)."""
+        self._own_seen = max(self._own_seen, lseq)
+        self._own_claim = max(self._own_claim, lseq)
+        self._own_proof_at = time.monotonic()
+
+    def _accept(self, envelopes: list, link: _Link | None) -> int:
         good = []
         active = {d: p.key for d, p in self.peers().items() if p.status == "active"}
         for env in envelopes:
@@ -738,37 +798,26 @@ class MeshNode:
                 if exc.reason == "unknown_device" and isinstance(env, dict):
                     self._refuse_origin(env["origin"])
                 continue
-            if signed.origin == self.me:
-                # Our own scan coming back: only after our journal lost it (a restore from
-                # an old backup, a lost log); taken back like any peer's, and our next
-                # scans are numbered past it.
-                if signed.lseq == self._start_top + 1 and link is not None:
-                    link.ask_own = False  # from here on this peer sends in order
-                held = mesh_log.own_scan_at(self.store, self.me, signed.lseq)
-                if held is not None and held[0] == signed.scan.scan_id:
-                    continue  # one we hold: no loss
-                # before the mend: the signer must not take this number again meanwhile
-                self._own_seen = max(self._own_seen, signed.lseq)
-                self._own_proof_at = time.monotonic()
-                if held is not None and held[1]:
-                    self._mend_fork(signed.lseq)
-                elif held is not None:
-                    continue  # two peers' copies differ (one took a fork): ours stays
+            if signed.origin == self.me and not self._take_own(signed, link):
+                continue
             wire = json.dumps(env, separators=(",", ":"), ensure_ascii=False).encode()
             if len(wire) > 4096:
                 self.refusals["too_large"] += 1
                 continue
             good.append((signed, wire))
         # a few scans per transaction, the door first (mesh_log.record_peer_scans)
-        new, rewound = mesh_log.record_peer_scans(self.store, good, self.me) if good else (0, ())
-        if rewound:
+        done = mesh_log.record_peer_scans(self.store, good, self.me) if good else None
+        new = done.new if done else 0
+        if done and done.rewound:
             # a peer's numbers were re-signed after its fork: what the abandoned branch
             # hid is asked for at once, on every link (the re-signer may not be this one)
-            log.info("mesh: %d peer(s) re-signed their scans after a fork", len(rewound))
+            log.info("mesh: %d peer(s) re-signed their scans after a fork", len(done.rewound))
             with self._links_lock:
                 links = list(self._links.values())
             for other in links:
                 self._enqueue(other, ("have", None))
+        if done and done.forked:
+            self._show_forks(done.forked)
         if new:
             self._last_peer_scan = time.monotonic()
         self._maybe_checkpoint()
@@ -776,6 +825,65 @@ class MeshNode:
         if new and self.on_scans is not None:
             self.on_scans(new)
         return new
+
+    def _ask_own(self, link: _Link, lseq: int) -> None:
+        """Ask ``link`` for our own scans from number ``lseq`` on, at once and in every
+        "have" until the first of them comes."""
+        link.ask_from = lseq if link.ask_from is None else min(link.ask_from, lseq)
+        self._enqueue(link, ("have", None))
+
+    def _check_yours(self, link: _Link, yours: object) -> None:
+        """A peer's "yours": scan ids it holds under some of our numbers. One that differs
+        from ours under the same number means we numbered scans twice (restored from an
+        older copy, we signed new scans under numbers peers hold for lost ones), even
+        where no number the peer holds is past ours: our own are asked for from the
+        highest number below it where both agree, and the fork shows (_mend_fork)."""
+        if not isinstance(yours, list) or not 0 < len(yours) <= MAX_YOURS:
+            return  # older kiosks send none; anything else is ignored, not trusted
+        pairs = tuple(
+            (p[0], p[1])
+            for p in yours
+            if isinstance(p, list)
+            and len(p) == 2
+            and type(p[0]) is int
+            and 0 < p[0] <= MAX_ID
+            and isinstance(p[1], str)
+            and len(p[1]) <= 64
+        )
+        if pairs == link.yours_seen:
+            return  # checked already: a peer repeating itself asks nothing again
+        link.yours_seen = pairs
+        differ, agree = None, 0
+        for lseq, scan_id in sorted(pairs):
+            held = mesh_log.own_scan_at(self.store, self.me, lseq)
+            if held is None:
+                continue
+            if held[0] != scan_id:
+                differ = lseq
+                break
+            agree = lseq
+        if differ is not None:
+            log.info("mesh: peer %s holds another scan of ours under %d", link.peer[:8], differ)
+            self._ask_own(link, agree)
+
+    def _show_forks(self, forked: dict[str, int]) -> None:
+        """Peers that signed two scans under one number (restored from an older copy, they
+        numbered new scans again): each is sent what this log holds of it from there, if
+        linked, at most once per ``FORK_SHOW_S``. Its own envelopes coming back show it the
+        fork, which it mends (``_mend_fork``); no claim of ours need be higher than its
+        own numbers for that."""
+        now = time.monotonic()
+        with self._links_lock:
+            links = {d: self._links.get(d) for d in forked}
+        for origin, lseq in forked.items():
+            link = links[origin]
+            if link is None or now - self._fork_shown.get(origin, float("-inf")) < FORK_SHOW_S:
+                continue
+            self._fork_shown[origin] = now
+            envelopes = mesh_log.envelopes_from(self.store, origin, lseq, self.config.batch)
+            if envelopes:
+                log.info("mesh: peer %s numbered scans twice from %d: shown", origin[:8], lseq)
+                self._enqueue(link, ("raw", _scans_message(envelopes)))
 
     def _mend_fork(self, lseq: int) -> None:
         """A peer holds another scan of ours under a number we signed too: our log lost its
@@ -790,8 +898,7 @@ class MeshNode:
         with self._links_lock:
             links = list(self._links.values())
         for link in links:
-            link.ask_own = True
-            self._enqueue(link, ("have", None))
+            self._ask_own(link, self._start_top)
         log.warning(
             "mesh: this kiosk's scans from number %d were numbered twice (restored from an"
             " older copy?): %d of them will be signed again",

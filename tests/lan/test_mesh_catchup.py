@@ -288,3 +288,88 @@ def test_a_kiosk_restored_while_two_peers_are_down_mends_twice_and_every_gate_en
         assert c.checkin.check(tickets[17]["code"]).reason == "already_inside"
     finally:
         a.close()
+
+
+def test_a_restored_kiosk_that_admits_more_alone_than_its_peer_holds_is_shown_its_fork(
+    live, gates_factory, tmp_path
+):
+    """Restored with B down, A stays busy at its door: 12 guests, numbered 11-22, past the
+    20 of A's that B holds, so B claims nothing A lacks. B sees A sign other scans under
+    numbers it holds and shows A its copies: A takes back its 10 lost admits and numbers
+    its 12 guests after them."""
+    r = _Restore(live, gates_factory, tmp_path)
+    r.b.stop_mesh()
+    r.a = r.reopen()
+    a, b, tickets = r.a, r.b, r.tickets
+    try:
+        for t in tickets[20:30] + tickets[:2]:  # 10 new guests, and 2 of its own again
+            a.checkin.check(t["code"])
+        wait_for(lambda: mesh_log.have(a.store).get(a.device_id) == 22, what="A signs 11-22")
+        b.start_mesh([f"127.0.0.1:{r.port_a}"], port=r.port_b)
+        for gate in (a, b):
+            wait_for(
+                lambda gate=gate: mesh_log.have(gate.store).get(a.device_id) == 32,
+                limit_s=20.0,
+                what=f"{gate.name} to hold A's 32 scans",
+            )
+        assert a.node.forks_mended >= 1
+        for t in tickets[:30]:
+            for gate in (a, b):
+                assert gate.store.ticket_state(t["ticket_id"]).inside, (gate.name, t)
+        assert a.checkin.check(tickets[15]["code"]).reason == "already_inside"
+    finally:
+        a.close()
+
+
+def test_a_restored_kiosk_restarted_after_its_first_mend_still_mends_the_second(
+    live, gates_factory, tmp_path
+):
+    """As with two peers down, but A is restarted after C came back and A mended once: A's
+    start is now past the numbers it gave twice, so B's return claims nothing new. B's
+    copies of those numbers, shown to A, still find the fork."""
+    r = _Restore(live, gates_factory, tmp_path, third=True)
+    r.b.stop_mesh()
+    r.a = r.reopen()
+    a, b, c, tickets = r.a, r.b, r.c, r.tickets
+    try:
+        for t in tickets[25:28]:
+            assert a.checkin.check(t["code"]).admitted
+        c.start_mesh([f"127.0.0.1:{r.port_a}"], port=r.port_c)
+        wait_for(lambda: mesh_log.have(c.store).get(a.device_id) == 18, what="C holds 18")
+        a.close()
+        r.a = a = r.reopen()  # restarted
+        wait_for(lambda: a.node.linked() == [c.device_id], what="A and C linked again")
+        b.start_mesh([f"127.0.0.1:{r.port_a}"], port=r.port_b)
+        for gate in (a, b, c):
+            wait_for(
+                lambda gate=gate: mesh_log.have(gate.store).get(a.device_id) == 23,
+                limit_s=20.0,
+                what=f"{gate.name} to hold A's 23 scans",
+            )
+        for t in tickets[:20] + tickets[25:28]:
+            for gate in (a, b, c):
+                assert gate.store.ticket_state(t["ticket_id"]).inside, (gate.name, t)
+    finally:
+        a.close()
+
+
+def test_a_copy_of_our_scan_under_a_number_a_mend_gave_up_is_not_taken_back(live, gates_factory):
+    """A mend takes our own envelopes out of the log and signs their scans again under new
+    numbers. A peer may still send an old copy: taken back as a peer's row it would hold
+    the scan id, the signer could never log that scan again, and no later guest of this
+    kiosk would reach the other gates (an outside tester's run: signing failed every half
+    second for good). The journal holds the scan: the copy is left alone."""
+    demo = live.demo_event(4)
+    (a,) = gates_factory(demo["event"]["id"], 1)
+    a.start_mesh()
+    a.checkin.check(demo["tickets"][0]["code"])
+    assert a.node.sign_new_scans() == 1
+    (old,) = a.store.reader.execute(
+        "SELECT envelope FROM mesh_log WHERE origin = ? AND lseq = 1", (a.device_id,)
+    ).fetchone()
+    assert mesh_log.drop_own_from(a.store, a.device_id, 1) == 1  # as _mend_fork does
+    assert a.node.accept_envelopes([json.loads(bytes(old))]) == 0
+    assert a.node.sign_new_scans() == 1  # signed anew
+    a.checkin.check(demo["tickets"][1]["code"])
+    assert a.node.sign_new_scans() == 1  # and the next guest too
+    assert mesh_log.have(a.store) == {a.device_id: 2}
