@@ -367,3 +367,27 @@ def test_a_peer_asking_for_everything_over_and_over_is_sent_it_at_the_link_rate(
     assert sent <= 1000 + 500 * (elapsed + 0.5) + 500, sent
     assert b.node.catchups_paced > 0
     link.close()
+
+
+def test_a_garbled_or_lying_yours_in_a_catch_up_request_is_ignored(trio, monkeypatch):
+    """``yours`` (scan ids a peer says it holds under our numbers) is only a hint: junk in
+    it is ignored without a crash, and a lie makes this kiosk ask the liar for its own
+    scans again, which the liar cannot forge (our key signs them): nothing is stored."""
+    import threading
+
+    crashed = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: crashed.append(args))
+    demo, ev, b, c = trio
+    assert b.checkin.check(demo["tickets"][0]["code"]).admitted
+    b.node.sign_new_scans()
+    key = load_device_key(c.store)
+    link = _connect(b, c.device_id, ev, key)
+    wait_for(lambda: b.node.linked() == [c.device_id])
+    for yours in ("junk", [[1, "x"]] * 100, [["a", 1], [2**70, "y"], None], [[1, "not ours"]]):
+        link.send({"t": "have", "have": {b.device_id: 1}, "yours": yours})
+    # the lie asked for b's own scan again: the next "have" from b says it holds none
+    (have,) = _messages_from(link, "have")
+    while have["have"].get(b.device_id, 0) != 0:
+        (have,) = _messages_from(link, "have")
+    assert b.node.linked() == [c.device_id] and crashed == []
+    assert _mesh_rows(b) == 1  # nothing stored from it
