@@ -257,6 +257,24 @@ def test_a_kiosk_restored_while_its_peers_are_down_mends_the_numbers_it_gave_twi
         r.a.close()
 
 
+def _all_hold(gates, origin: str, n: int) -> None:
+    """Wait until every gate holds ``origin``'s scans 1 to ``n`` (a request the peers
+    crossed is repeated within 5 s, hence the longer guard)."""
+    for gate in gates:
+        wait_for(
+            lambda gate=gate: mesh_log.have(gate.store).get(origin) == n,
+            limit_s=20.0,
+            what=f"{gate.name} to hold {n} scans of {origin[:8]}",
+        )
+
+
+def _all_inside(gates, tickets) -> None:
+    """Every gate counts every one of these guests inside: none would be let in twice."""
+    for t in tickets:
+        for gate in gates:
+            assert gate.store.ticket_state(t["ticket_id"]).inside, (gate.name, t)
+
+
 def test_a_kiosk_restored_while_two_peers_are_down_mends_twice_and_every_gate_ends_whole(
     live, gates_factory, tmp_path
 ):
@@ -275,16 +293,9 @@ def test_a_kiosk_restored_while_two_peers_are_down_mends_twice_and_every_gate_en
         c.start_mesh([f"127.0.0.1:{r.port_a}"], port=r.port_c)
         wait_for(lambda: mesh_log.have(c.store).get(a.device_id) == 16, what="C holds 16")
         b.start_mesh([f"127.0.0.1:{r.port_a}"], port=r.port_b)
-        for gate in (a, b, c):
-            wait_for(
-                lambda gate=gate: mesh_log.have(gate.store).get(a.device_id) == 21,
-                limit_s=20.0,  # a request the peers crossed is repeated within 5 s
-                what=f"{gate.name} to hold A's 21 scans",
-            )
+        _all_hold((a, b, c), a.device_id, 21)
         assert a.node.forks_mended == 2
-        for t in [*tickets[:20], tickets[25]]:
-            for gate in (a, b, c):
-                assert gate.store.ticket_state(t["ticket_id"]).inside, (gate.name, t)
+        _all_inside((a, b, c), [*tickets[:20], tickets[25]])
         assert c.checkin.check(tickets[17]["code"]).reason == "already_inside"
     finally:
         a.close()
@@ -306,16 +317,9 @@ def test_a_restored_kiosk_that_admits_more_alone_than_its_peer_holds_is_shown_it
             a.checkin.check(t["code"])
         wait_for(lambda: mesh_log.have(a.store).get(a.device_id) == 22, what="A signs 11-22")
         b.start_mesh([f"127.0.0.1:{r.port_a}"], port=r.port_b)
-        for gate in (a, b):
-            wait_for(
-                lambda gate=gate: mesh_log.have(gate.store).get(a.device_id) == 32,
-                limit_s=20.0,
-                what=f"{gate.name} to hold A's 32 scans",
-            )
+        _all_hold((a, b), a.device_id, 32)
         assert a.node.forks_mended >= 1
-        for t in tickets[:30]:
-            for gate in (a, b):
-                assert gate.store.ticket_state(t["ticket_id"]).inside, (gate.name, t)
+        _all_inside((a, b), tickets[:30])
         assert a.checkin.check(tickets[15]["code"]).reason == "already_inside"
     finally:
         a.close()
@@ -340,15 +344,8 @@ def test_a_restored_kiosk_restarted_after_its_first_mend_still_mends_the_second(
         r.a = a = r.reopen()  # restarted
         wait_for(lambda: a.node.linked() == [c.device_id], what="A and C linked again")
         b.start_mesh([f"127.0.0.1:{r.port_a}"], port=r.port_b)
-        for gate in (a, b, c):
-            wait_for(
-                lambda gate=gate: mesh_log.have(gate.store).get(a.device_id) == 23,
-                limit_s=20.0,
-                what=f"{gate.name} to hold A's 23 scans",
-            )
-        for t in tickets[:20] + tickets[25:28]:
-            for gate in (a, b, c):
-                assert gate.store.ticket_state(t["ticket_id"]).inside, (gate.name, t)
+        _all_hold((a, b, c), a.device_id, 23)
+        _all_inside((a, b, c), tickets[:20] + tickets[25:28])
     finally:
         a.close()
 

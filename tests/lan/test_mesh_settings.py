@@ -84,6 +84,19 @@ def test_a_config_toml_typo_is_named_and_turns_no_discovery_on(tmp_path, monkeyp
     assert load_config(tmp_path).zeroconf is False
 
 
+def _doctor_config_finding(home) -> dict:
+    """`gatehouse doctor --json`'s finding on config.toml, for the kiosk folder ``home``."""
+    out = subprocess.run(
+        [sys.executable, "-m", "app.cli", "doctor", "--json"],
+        env={**os.environ, "GATEHOUSE_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    (finding,) = [f for f in json.loads(out.stdout)["findings"] if f["check"] == "config"]
+    return finding
+
+
 def test_quoted_yes_no_and_typos_in_config_toml_are_taken_as_meant_and_named(
     tmp_path, monkeypatch, caplog
 ):
@@ -99,14 +112,7 @@ def test_quoted_yes_no_and_typos_in_config_toml_are_taken_as_meant_and_named(
     assert "write true or false without quotes" in caplog.text
     settings = Settings.load(tmp_path)
     assert settings.mesh_zeroconf is False and settings.reject_needs_ack is False
-    out = subprocess.run(
-        [sys.executable, "-m", "app.cli", "doctor", "--json"],
-        env={**os.environ, "GATEHOUSE_HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    (finding,) = [f for f in json.loads(out.stdout)["findings"] if f["check"] == "config"]
+    finding = _doctor_config_finding(tmp_path)
     assert finding["status"] == "warn"
     said = finding["message"]
     assert "mesh_prot is not a setting (did you mean mesh_port?)" in said
@@ -140,14 +146,7 @@ def test_doctor_names_what_the_mesh_does_not_take_and_both_read_the_file_alike(
     assert (config.port, config.log_reserve_mb, config.peers) == (7447, 256, ("10.0.0.1:7447",))
     assert (settings.mesh_port, settings.mesh_log_reserve_mb) == (7447, 256)
     assert settings.mesh_peers == ["10.0.0.1:7447"]
-    out = subprocess.run(
-        [sys.executable, "-m", "app.cli", "doctor", "--json"],
-        env={**os.environ, "GATEHOUSE_HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    (finding,) = [f for f in json.loads(out.stdout)["findings"] if f["check"] == "config"]
+    finding = _doctor_config_finding(tmp_path)
     assert finding["status"] == "warn"
     for said in (
         "mesh_port = 70000 is not between 0 and 65535: 7447 is used",
