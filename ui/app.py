@@ -15,6 +15,7 @@ from typing import Any
 
 from app.door import DoorService
 from app.settings import Settings
+from ui import shutdown
 from ui.host import ShellApp
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,6 @@ def run_kiosk(
         fit_to_screen(window)
         window.show()
     try:
-        return app.exec()
+        return shutdown.run_loop(app)
     finally:
         kiosk.shutdown()

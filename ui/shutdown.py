@@ -32,6 +32,16 @@ def stopping() -> bool:
     return bool(_STOP_SIGNALS)
 
 
+def run_loop(app: QCoreApplication) -> int:
+    """``app.exec()``, unless a stop was asked already. A signal that came while the window
+    was being built may have been handled by an event loop run meanwhile (a
+    ``processEvents``): its ``app.quit()`` then ended nothing, and ``exec()`` would run
+    until killed (``gatehouse demo`` hung on a Ctrl+C this way)."""
+    if stopping():
+        return 0
+    return app.exec()
+
+
 def application(argv: list[str]) -> QCoreApplication:
     """The QApplication (made if there is none yet), which SIGTERM, SIGINT or SIGHUP quit
     with status 0.

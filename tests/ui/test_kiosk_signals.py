@@ -99,3 +99,27 @@ def test_a_ctrl_c_before_the_event_loop_runs_still_ends_it(tmp_path):
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, timeout=60
     )
     assert out.returncode == 0, out.stderr.decode()
+
+
+def test_a_ctrl_c_handled_by_an_event_loop_run_while_the_window_is_built_still_stops_it(
+    tmp_path,
+):
+    """The signal's wake-up can be taken by an event loop run before ``exec()`` (a
+    ``processEvents`` while the window is built): its ``app.quit()`` ends nothing then.
+    ``run_loop`` sees the stop was asked and does not start the loop at all."""
+    script = (
+        "import os, signal, sys, time\n"
+        "from PySide6.QtCore import QTimer\n"
+        "from ui.shutdown import application, run_loop\n"
+        "app = application(sys.argv[:1])\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "time.sleep(0.1)\n"
+        "app.processEvents()  # takes the wake-up, quits nothing\n"
+        "QTimer.singleShot(15000, lambda: app.exit(3))  # the hang guard\n"
+        "sys.exit(run_loop(app))\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr.decode()

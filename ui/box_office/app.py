@@ -12,6 +12,7 @@ from typing import Any
 from app.boxoffice import BoxOffice
 from app.settings import Settings
 from app.staff import StaffRoster
+from ui import shutdown
 from ui.host import ShellApp
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,6 @@ def run_box_office(settings: Settings, *, fullscreen: bool = False, argv=None) -
         window.resize(1440, 900)
         window.show()
     try:
-        return app.exec()
+        return shutdown.run_loop(app)
     finally:
         counter.shutdown()
