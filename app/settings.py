@@ -13,7 +13,6 @@ this program creates from then on is 0700/0600) and tightens what an older insta
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -181,20 +180,25 @@ def _fits(kind: str, value: Any) -> bool:
 def _read_config(path: Path) -> tuple[dict[str, Any], list[str]]:
     """config.toml's settings of the right kind, and the rest said in words. A yes/no
     written as text ("false", "off") is taken for what it says, and said too."""
-    if not path.exists():
-        return {}, []
-    with path.open("rb") as fh:
-        try:
-            data = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(
-                f"{path} is not valid TOML ({exc}). Fix that line (text needs quotes,"
-                ' for example mesh_peers = ["192.168.1.20:7447"]; true, false and'
-                " numbers do not) or move the file away to use the defaults."
-            ) from None
     import difflib
 
-    from core.config_values import flag, out_of_range, peer_list, section
+    from core.config_values import (
+        ConfigUnreadable,
+        flag,
+        out_of_range,
+        peer_list,
+        read_toml,
+        section,
+    )
+
+    try:
+        data = read_toml(path)
+    except ConfigUnreadable as exc:
+        raise ConfigError(
+            f"{path} {exc}. Fix it (text needs quotes, for example"
+            ' mesh_peers = ["192.168.1.20:7447"]; true, false and numbers do not) or move'
+            " the file away to use the defaults."
+        ) from None
 
     kinds = {f.name: str(f.type) for f in fields(Settings) if f.name != "home"}
     values: dict[str, Any] = {}

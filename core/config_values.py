@@ -12,7 +12,34 @@ doctor never calls a file fine that the mesh then reads otherwise.
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
 from typing import Any
+
+
+class ConfigUnreadable(ValueError):
+    """config.toml is there but cannot be read as TOML: what is wrong with it, in words for
+    IT, to follow the file's name ("... is not valid TOML (...)")."""
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """config.toml's table; {} when there is no file. Anything that keeps it from being
+    read (not TOML, not UTF-8, a folder, not readable, nested too deep) is one
+    ``ConfigUnreadable``, so every reader says the same and none crashes."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigUnreadable(f"is not valid TOML ({exc})") from None
+    except UnicodeDecodeError:
+        raise ConfigUnreadable("is not UTF-8 text (save it as UTF-8)") from None
+    except RecursionError:
+        raise ConfigUnreadable("nests lists or tables too deep") from None
+    except OSError as exc:
+        raise ConfigUnreadable(f"cannot be read ({exc.strerror or exc})") from None
+
 
 _YES = ("true", "on", "yes", "1")
 _NO = ("false", "off", "no", "0")
@@ -58,9 +85,13 @@ def section(key: str, value: Any) -> str | None:
 def host_port(text: str) -> tuple[str, int] | None:
     """A peer's "host:port" (IPv6 in brackets) as host and port; None if it is not one."""
     host, sep, port = text.strip().rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    host = host.strip().strip("[]").strip()
+    # isdigit() also takes "²" and other digits int() refuses: ASCII ones only
+    if not sep or not host or " " in host or not (port.isascii() and port.isdigit()):
         return None
-    return host.strip("[]"), int(port)
+    if not 0 < int(port) < 65536:
+        return None
+    return host, int(port)
 
 
 def peer_list(value: Any) -> tuple[list[str], list[str]]:

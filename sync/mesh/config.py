@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import logging
 import os
-import tomllib
 from pathlib import Path
 
-from core.config_values import flag, out_of_range, peer_list, section
+from core.config_values import (
+    ConfigUnreadable,
+    flag,
+    out_of_range,
+    peer_list,
+    read_toml,
+    section,
+)
 from sync.mesh.node import MeshConfig
 
 log = logging.getLogger(__name__)
@@ -23,17 +29,12 @@ RESERVE_ENV = "GATEHOUSE_MESH_LOG_RESERVE_MB"  # the test suite's kiosks: no 256
 
 
 def load_config(home: Path) -> MeshConfig:
-    data: dict = {}
-    path = home / "config.toml"
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except OSError:
-        data = {}
-    except tomllib.TOMLDecodeError as exc:
+        data = read_toml(home / "config.toml")
+    except ConfigUnreadable as exc:
         # A typo must not switch on the multicast IT turned off: no discovery by mDNS until
         # the file is fixed (the server's addresses still link the gates).
-        log.error("config.toml is not valid TOML (%s): the mesh runs without mDNS", exc)
+        log.error("config.toml %s: the mesh runs without mDNS", exc)
         data = {"mesh_zeroconf": False}
     # on when unreadable (it protects the door); mDNS off when unreadable (multicast IT
     # did not clearly ask for)

@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from app.settings import Settings
 from sync.engine import SyncEngine
 from sync.mesh.config import load_config
@@ -163,3 +165,43 @@ def test_doctor_names_what_the_mesh_does_not_take_and_both_read_the_file_alike(
     assert Settings.load(tmp_path).mesh_peers == ["10.0.0.2:7447"]
     (problem,) = Settings.problems(tmp_path)
     assert problem.startswith("mesh_peers entry 'gate-b' is not host:port")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda p: p.write_bytes(b'gate = "Tor \xe4"\n'), id="latin-1"),
+        pytest.param(lambda p: p.mkdir(), id="a folder"),
+        pytest.param(lambda p: p.write_text("x = " + "[" * 3000 + "]" * 3000), id="deep"),
+    ],
+)
+def test_a_config_toml_that_cannot_be_read_is_said_once_and_crashes_nothing(
+    tmp_path, monkeypatch, caplog, make
+):
+    """Not UTF-8, a folder, nested thousands deep: commands said so in a traceback and
+    doctor reported every check as crashed. Now one message names the file and what is
+    wrong, and the mesh reads it as it reads invalid TOML (no mDNS)."""
+    monkeypatch.delenv("GATEHOUSE_MESH", raising=False)
+    make(tmp_path / "config.toml")
+    assert load_config(tmp_path).zeroconf is False
+    assert "config.toml" in caplog.text
+    env = {**os.environ, "GATEHOUSE_HOME": str(tmp_path), "GATEHOUSE_LANG": "en"}
+    out = subprocess.run(
+        [sys.executable, "-m", "app", "status"], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert "config.toml" in out.stderr and "Fix it" in out.stderr
+    finding = _doctor_config_finding(tmp_path)
+    assert finding["status"] == "fail" and "config.toml" in finding["message"]
+
+
+def test_a_peer_port_written_with_other_digits_is_skipped_not_a_crash(tmp_path, monkeypatch):
+    """ "10.0.0.1:²" passed isdigit() and then failed int(): the kiosk would not start."""
+    monkeypatch.delenv("GATEHOUSE_MESH", raising=False)
+    (tmp_path / "config.toml").write_text(
+        'mesh_peers = ["10.0.0.1:\u00b2", "[]:7447", " a b :80", "[::1]:7447"]\n',
+        encoding="utf-8",
+    )
+    assert load_config(tmp_path).peers == ("[::1]:7447",)
+    assert Settings.load(tmp_path).mesh_peers == ["[::1]:7447"]
+    assert len(Settings.problems(tmp_path)) == 3
