@@ -26,6 +26,7 @@ everything it started.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -567,6 +568,20 @@ def _stop_server(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+@contextlib.contextmanager
+def _sigint_held():
+    """A Ctrl+C inside the block is noted and taken as KeyboardInterrupt when it is left
+    (blocking the signal is not enough: any thread, numpy's among them, may receive it)."""
+    noted: list[int] = []
+    before = signal.signal(signal.SIGINT, lambda signum, _frame: noted.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+    if noted:
+        raise KeyboardInterrupt
+
+
 def run(args) -> int:
     from app.settings import Settings, home_dir
 
@@ -606,8 +621,11 @@ def run(args) -> int:
         os.environ["GATEHOUSE_HOME"] = facts["kiosk_home"]
         settings = Settings.load(Path(facts["kiosk_home"]))
         settings.server = facts["server"]
-        from ui.app import run_kiosk
-        from ui.shutdown import application
+        # A Ctrl+C while PySide6 initialises aborts Python ("Fatal Python error:
+        # libshiboken/signature"): held back until the import is done, then taken as usual.
+        with _sigint_held():
+            from ui.app import run_kiosk
+            from ui.shutdown import application
 
         # Ctrl+C closes the window like SIGTERM does: the event loop ends, the kiosk shuts
         # down (sync, cameras, writer), then the server below. application() makes these
