@@ -159,7 +159,8 @@ class SourceSpec:
 
     @classmethod
     def parse(cls, spec: str | int) -> SourceSpec:
-        if isinstance(spec, int) or (isinstance(spec, str) and spec.strip().isdigit()):
+        ascii_digits = isinstance(spec, str) and spec.strip().isascii() and spec.strip().isdigit()
+        if isinstance(spec, int) or ascii_digits:
             return cls(int(spec), "camera")
         text = str(spec).strip()
         if "://" in text:

@@ -152,7 +152,7 @@ def parse_pretix(text: str) -> Iterator[Incoming]:
             item = pos.get("item")
             yield Incoming(
                 line=int(pos.get("positionid") or pos.get("id") or 0)
-                if str(pos.get("positionid") or pos.get("id") or "0").isdigit()
+                if _ascii_digits(str(pos.get("positionid") or pos.get("id") or "0"))
                 else 0,
                 holder=_label(pos.get("attendee_name")) or _label(order.get("name")),
                 tier=items.get(item) or (f"Item {item}" if item is not None else None),
@@ -233,3 +233,8 @@ def new_tier_gates(conn: Any, event_id: int, created: list[str]) -> list[dict[st
             }
         )
     return out
+
+
+def _ascii_digits(text: str) -> bool:
+    """Digits int() reads: isdigit() alone also takes "²"."""
+    return text.isascii() and text.isdigit()

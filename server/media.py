@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from core import credentials, media
+from core.credentials import MAX_TICKET_ID
 from core.media import MediumProblem
 from server import changelog
 from server.errors import ApiError, bad_request, not_found
@@ -97,8 +98,9 @@ def _existing(conn: Connection, event_id: int, kind: str, forms: list[str]) -> l
 def ticket_ref(text: str) -> int | None:
     """A ticket id (digits) or printed ticket number, as in the admin commands."""
     text = text.strip()
-    if text.isdigit():
-        return int(text)
+    if text.isascii() and text.isdigit():  # not "²": isdigit() takes it, int() does not
+        n = int(text)
+        return n if 1 <= n <= MAX_TICKET_ID else None
     return credentials.parse_ticket_number(text)
 
 
@@ -221,7 +223,12 @@ def parse_csv(content: str) -> list[tuple[int, str, str, str]]:
     """(line, uid, ticket, kind) from a CSV of ``uid,ticket[,kind]`` (a header is optional)."""
     if "\x00" in content:
         raise bad_request("The file contains NUL bytes: is it really a CSV file?", "bad_import")
-    rows = list(csv.reader(io.StringIO(content)))
+    try:
+        rows = list(csv.reader(io.StringIO(content)))
+    except csv.Error as exc:  # a field over the csv module's limit, and the like
+        raise bad_request(
+            f"The file is not a CSV file this server can read ({exc})", "bad_import"
+        ) from None
     out = []
     for number, row in enumerate(rows, start=1):
         cells = [c.strip() for c in row]

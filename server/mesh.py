@@ -49,7 +49,7 @@ def lan_addresses(seen: str | None, claimed: list[str]) -> list[str]:
                 f"{text!r} is not an IP address and port: the mesh takes no host names",
                 "bad_lan_address",
             ) from None
-        if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        if not sep or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
             raise bad_request(f"{text!r} has no valid port", "bad_lan_address")
         ports.append(int(port))
     if not ports:

@@ -98,6 +98,16 @@ def test_a_refunded_tickets_band_is_refused_and_import_reports_lines(live, event
     assert [x["line"] for x in result["errors"]] == [2, 4]
     assert "not a ticket id or number" in result["errors"][0]["message"]
     assert "not a chip UID" in result["errors"][1]["message"]
+    # a ticket written with other digits ("²" passed isdigit() and failed int(): a 500 the
+    # fuzz test found), or past the largest id: a line error like any other
+    odd = "0A0B0C0F,\u00b2\n0A0B0C10,99999999999999999999999\n"
+    result = live.request("POST", f"/v1/events/{e}/media/import", json={"content": odd})
+    assert result["linked"] == 0 and [x["line"] for x in result["errors"]] == [1, 2]
+    # a field past the csv module's limit: the file is refused in words
+    huge = '0A0B0C11,"' + "x" * 200_000 + '"\n'
+    with pytest.raises(ServerError) as got:
+        live.request("POST", f"/v1/events/{e}/media/import", json={"content": huge})
+    assert got.value.status == 400 and got.value.error == "bad_import"
 
 
 def test_migration_0008_goes_down_and_up_again(tmp_path):
