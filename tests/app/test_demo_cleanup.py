@@ -67,6 +67,10 @@ def _group_members(pgid: int) -> list[str]:
     return found
 
 
+def _sigint_as_in_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _server_started(pgid: int) -> bool:
     return any(" server run " in m for m in _group_members(pgid))
 
@@ -84,6 +88,9 @@ def test_ctrl_c_stops_the_demo_and_everything_it_started(tmp_path, when):
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        # as from a terminal: a suite started in the background (nohup, `&` without job
+        # control) hands its children SIGINT ignored, and the demo would never see it
+        preexec_fn=_sigint_as_in_a_terminal,
     )
     output = []
     try:
