@@ -108,15 +108,30 @@ class MeshConfig:
 
 
 @dataclass
+class _Bucket:
+    """A token bucket of scans: ``burst`` at once, refilled at ``rate`` a second."""
+
+    rate: float
+    burst: float
+    tokens: float = 0.0
+    at: float = field(default_factory=time.monotonic)
+
+    def take(self, n: int) -> float:
+        """Take ``n`` scans; how long to wait before they go (0: at once; at most 5 s)."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate) - n
+        self.at = now
+        return 0.0 if self.tokens >= 0 else min(-self.tokens / self.rate, 5.0)
+
+
+@dataclass
 class _Link:
     channel: Channel
     node: MeshNode
     queue: queue.Queue = field(default_factory=lambda: queue.Queue(SEND_QUEUE))
     last_contact: float = field(default_factory=time.time)
-    tokens: float = 0.0
-    sent_tokens: float = 0.0  # the same bucket for what its catch-ups are sent (_pace)
-    sent_refilled: float = field(default_factory=time.monotonic)
-    refilled: float = field(default_factory=time.monotonic)
+    received: _Bucket | None = None  # scans it sends us (_throttle)
+    sent: _Bucket | None = None  # scans its catch-ups are sent (_pace)
     # the catch-up queued and not begun: (their "have", origins they refuse); a second
     # "have" meanwhile is merged into it (see _handle), never queued as a second one
     pending: tuple[dict, frozenset] | None = None
@@ -188,7 +203,6 @@ class MeshNode:
         self._own_seen = 0
         self._own_proof_at = float("-inf")  # monotonic time the last such envelope came
         self._start_top = 0  # how far our own numbers went when this node started
-        # while set, every "have" asks for our own scans from there (see _handle)
         self.catchups_paced = 0  # catch-up batches held back for a link's rate (_pace)
         self._fork_shown: dict[str, float] = {}  # peer -> when its fork was last shown to it
         self.forks_mended = 0  # own numbers found signed twice (after a restore) and mended
@@ -434,7 +448,10 @@ class MeshNode:
         return True
 
     def _register(self, channel: Channel) -> None:
-        link = _Link(channel, self, tokens=self.config.burst, sent_tokens=self.config.burst)
+        rate, burst = self.config.rate_per_s, self.config.burst
+        link = _Link(
+            channel, self, received=_Bucket(rate, burst, burst), sent=_Bucket(rate, burst, burst)
+        )
         with self._links_lock:
             if self._stop.is_set():
                 channel.close()
@@ -930,31 +947,20 @@ class MeshNode:
 
     def _throttle(self, link: _Link, n: int) -> None:
         """Token bucket per link: a flood is slowed to ``rate_per_s``, never buffered."""
-        now = time.monotonic()
-        link.tokens = min(
-            self.config.burst, link.tokens + (now - link.refilled) * self.config.rate_per_s
-        )
-        link.refilled = now
-        link.tokens -= n
-        if link.tokens < 0:
+        wait = link.received.take(n)
+        if wait:
             self.refusals["throttled"] += 1
-            time.sleep(min(-link.tokens / self.config.rate_per_s, 5.0))
+            time.sleep(wait)
 
     def _pace(self, link: _Link, n: int) -> None:
         """The same bucket for what a link's catch-ups send: a peer asking for the whole log
         again and again (a ``have`` of nothing every few milliseconds) gets it at
         ``rate_per_s``, so it cannot keep this kiosk sending beside its door. An honest
         peer reads no faster anyway (its own ``_throttle``)."""
-        now = time.monotonic()
-        link.sent_tokens = min(
-            self.config.burst,
-            link.sent_tokens + (now - link.sent_refilled) * self.config.rate_per_s,
-        )
-        link.sent_refilled = now
-        link.sent_tokens -= n
-        if link.sent_tokens < 0:
+        wait = link.sent.take(n)
+        if wait:
             self.catchups_paced += 1
-            self._stop.wait(min(-link.sent_tokens / self.config.rate_per_s, 5.0))
+            self._stop.wait(wait)
 
 
 class _ProtocolError(Exception):

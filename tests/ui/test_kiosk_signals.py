@@ -80,46 +80,39 @@ def test_a_signal_stops_a_fullscreen_kiosk_with_its_scans_kept(
     assert (t.asha[0], "admit") in _scans(gatehouse_home)
 
 
-def test_a_ctrl_c_before_the_event_loop_runs_still_ends_it(tmp_path):
-    """Ctrl+C while a window is still being built (the demo right after its setup): the
-    signal comes before ``app.exec()``, so calling ``app.quit()`` then does nothing. It
-    must end the loop as soon as the loop runs, not leave the process up until killed
-    (an outside run of ``tests/app/test_demo_cleanup.py`` hung 60 s this way)."""
-    script = (
-        "import os, signal, sys\n"
-        "from PySide6.QtCore import QTimer\n"
-        "from ui.shutdown import application\n"
-        "app = application(sys.argv[:1])\n"
-        "os.kill(os.getpid(), signal.SIGINT)\n"
-        "QTimer.singleShot(15000, lambda: app.exit(3))  # the hang guard\n"
-        "sys.exit(app.exec())\n"
-    )
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    out = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, timeout=60
-    )
-    assert out.returncode == 0, out.stderr.decode()
-
-
-def test_a_ctrl_c_handled_by_an_event_loop_run_while_the_window_is_built_still_stops_it(
-    tmp_path,
-):
-    """The signal's wake-up can be taken by an event loop run before ``exec()`` (a
-    ``processEvents`` while the window is built): its ``app.quit()`` ends nothing then.
-    ``run_loop`` sees the stop was asked and does not start the loop at all."""
+def _ctrl_c_then(before_loop: str, loop: str) -> int:
+    """Exit status of a Qt process that is sent SIGINT once ``application()`` set up the
+    stop signals, then runs ``before_loop`` and ``loop`` (3 when still running after
+    5 s: the hang guard)."""
     script = (
         "import os, signal, sys, time\n"
         "from PySide6.QtCore import QTimer\n"
         "from ui.shutdown import application, run_loop\n"
         "app = application(sys.argv[:1])\n"
         "os.kill(os.getpid(), signal.SIGINT)\n"
-        "time.sleep(0.1)\n"
-        "app.processEvents()  # takes the wake-up, quits nothing\n"
-        "QTimer.singleShot(15000, lambda: app.exit(3))  # the hang guard\n"
-        "sys.exit(run_loop(app))\n"
+        f"{before_loop}\n"
+        "QTimer.singleShot(5000, lambda: app.exit(3))\n"
+        f"sys.exit({loop})\n"
     )
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     out = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, timeout=60
     )
-    assert out.returncode == 0, out.stderr.decode()
+    return out.returncode
+
+
+def test_a_ctrl_c_before_the_event_loop_runs_still_ends_it():
+    """Ctrl+C while a window is still being built (the demo right after its setup): the
+    signal comes before ``app.exec()``, so calling ``app.quit()`` then does nothing. It
+    must end the loop as soon as the loop runs, not leave the process up until killed."""
+    assert _ctrl_c_then("pass", "app.exec()") == 0
+
+
+def test_a_ctrl_c_handled_by_an_event_loop_run_while_the_window_is_built_still_stops_it():
+    """The signal's wake-up can be taken by an event loop run before ``exec()`` (a
+    ``processEvents`` while the window is built): its ``app.quit()`` ends nothing then
+    (``app.exec()`` would run until killed). ``run_loop`` sees the stop was asked and does
+    not start the loop at all."""
+    taken = "time.sleep(0.1); app.processEvents()"
+    assert _ctrl_c_then(taken, "app.exec()") == 3  # the hang this guards against
+    assert _ctrl_c_then(taken, "run_loop(app)") == 0
