@@ -2,6 +2,9 @@
 
 import sys
 
-from app.cli import main
+try:
+    from app.cli import main
+except KeyboardInterrupt:  # Ctrl+C while Python loads the command
+    sys.exit(130)
 
 sys.exit(main())

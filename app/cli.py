@@ -86,6 +86,16 @@ def json_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one ``gatehouse`` command; returns its exit status."""
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        # Ctrl+C while the command's modules load (build_parser imports every command, a
+        # few hundred ms), before the command's own handling below: a quiet 130 as there
+        return 130
+
+
+def _run(argv: list[str] | None) -> int:
     from app.logging_setup import configure_logging
     from app.settings import ConfigError
 

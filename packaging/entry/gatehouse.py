@@ -7,6 +7,9 @@ if __name__ == "__main__":
     # A frozen Windows/macOS program re-executes itself for child processes (uvicorn
     # reloaders, multiprocessing pools); freeze_support() makes those children behave.
     multiprocessing.freeze_support()
-    from app.cli import main
+    try:
+        from app.cli import main
+    except KeyboardInterrupt:  # Ctrl+C while the program loads
+        sys.exit(130)
 
     sys.exit(main())

@@ -9,6 +9,9 @@ import sys
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()
-    from app.cli import main
+    try:
+        from app.cli import main
+    except KeyboardInterrupt:  # Ctrl+C while the program loads
+        sys.exit(130)
 
     sys.exit(main(["kiosk", *sys.argv[1:]]))
