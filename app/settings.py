@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from app.config_file import toml_value, write_settings
+
 SERVER_ENV = "GATEHOUSE_SERVER"
 
 
@@ -134,18 +136,19 @@ class Settings:
         return _read_config((home or home_dir()) / "config.toml")[1]
 
     def save(self) -> None:
-        """Write config.toml (a flat table of the non-default settings)."""
-        lines = []
+        """Write the settings into config.toml, changing only the lines of settings whose
+        value changed (app/config_file.py): IT's comments, sections and names this release
+        does not know stay. A server given by ``GATEHOUSE_SERVER`` is not written: the
+        environment overrides the file for this run only."""
         defaults = Settings(home=self.home)
+        env_server = server_from_env()
+        changes = []
         for f in fields(self):
-            if f.name == "home":
+            if f.name == "home" or (f.name == "server" and env_server is not None):
                 continue
             value = getattr(self, f.name)
-            if value == getattr(defaults, f.name) or value is None:
-                continue
-            lines.append(f"{f.name} = {_toml(value)}")
-        self.home.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            changes.append((f.name, value, value != getattr(defaults, f.name)))
+        write_settings(self.config_path, changes)
 
 
 class ConfigError(ValueError):
@@ -231,16 +234,5 @@ def _read_config(path: Path) -> tuple[dict[str, Any], list[str]]:
         else:
             default = getattr(Settings(home=path.parent), key)
             why = out_of_range(key, value) or f"not {_KINDS.get(kind, kind)}"
-            problems.append(f"{key} = {value!r} is {why}: {_toml(default)} is used")
+            problems.append(f"{key} = {value!r} is {why}: {toml_value(default)} is used")
     return values, problems
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    s = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{s}"'

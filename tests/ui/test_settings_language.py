@@ -13,6 +13,10 @@ from ui.dialogs import SettingsDialog, SupervisorDialog
 def test_settings_need_a_supervisor_and_switch_the_language(
     qtbot, kiosk_factory, tickets, gatehouse_home
 ):
+    # IT's notes in config.toml outlive the dialog (only changed settings are rewritten)
+    note = "# gate 3: ask Sam before changing anything here"
+    gatehouse_home.mkdir()
+    (gatehouse_home / "config.toml").write_text(f"{note}\ncamera_warmup_s = 2.5\n", "utf-8")
     _kiosk, window = kiosk_factory(tickets)
     sign_in(qtbot, window)
     with qtbot.waitSignal(window.dialog_opened, timeout=5000) as got:
@@ -49,6 +53,8 @@ def test_settings_need_a_supervisor_and_switch_the_language(
     # Saved for the next start (written on the writer thread).
     qtbot.waitUntil(lambda: Settings.load(gatehouse_home).language == "es", timeout=5000)
     assert Settings.load(gatehouse_home).sounds is False
+    kept = (gatehouse_home / "config.toml").read_text("utf-8").splitlines()
+    assert kept[:2] == [note, "camera_warmup_s = 2.5"] and 'language = "es"' in kept
 
     window.apply_settings(
         {
