@@ -13,8 +13,6 @@ import os
 import pkgutil
 import sys
 
-from app import __version__
-
 
 class CommandError(Exception):
     """An error for the person at the keyboard: printed as is, exit status 2."""
@@ -66,6 +64,8 @@ def organizer_says(key: str, /, *, n: int | None = None, **params) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app import __version__
+
     parser = argparse.ArgumentParser(
         prog="gatehouse", description="Gatehouse: offline-first venue check-in."
     )

@@ -68,6 +68,9 @@ class KioskApp(ShellApp):
     def _stop_inputs(self) -> None:
         if self.window is not None:
             self.window.camera_bridge.stop()
+            # also when the window never ran its loop (a stop asked while it was built):
+            # its closeEvent, which stops the readers too, never comes then
+            self.window.cards.stop()
 
     def _close_service(self) -> None:
         self.door.close()

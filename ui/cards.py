@@ -18,10 +18,19 @@ class CardReaderBridge(QObject):
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self.reader = PcscReader(self._on_tap, on_state=self.state_changed.emit)
+        self.reader = PcscReader(self._on_tap, on_state=self._on_state)
 
     def _on_tap(self, tap: Tap) -> None:
-        self.tapped.emit(tap.uid)
+        try:
+            self.tapped.emit(tap.uid)
+        except RuntimeError:  # the window is gone (closing): nobody to tell
+            pass
+
+    def _on_state(self, state: str, detail: str) -> None:
+        try:
+            self.state_changed.emit(state, detail)
+        except RuntimeError:  # the window is gone (closing): nobody to tell
+            pass
 
     def start(self) -> None:
         self.reader.start()

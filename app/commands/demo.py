@@ -26,7 +26,6 @@ everything it started.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
@@ -41,6 +40,7 @@ from pathlib import Path
 from app.cli import CommandError
 from app.cli import organizer_says as says
 from app.outputs import display_width, pad
+from app.sigint import sigint_held
 
 DOOR_PIN, SUPERVISOR_PIN = "1234", "999999"
 VIDEO_NAME = "demo-camera.avi"
@@ -568,20 +568,6 @@ def _stop_server(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-@contextlib.contextmanager
-def _sigint_held():
-    """A Ctrl+C inside the block is noted and taken as KeyboardInterrupt when it is left
-    (blocking the signal is not enough: any thread, numpy's among them, may receive it)."""
-    noted: list[int] = []
-    before = signal.signal(signal.SIGINT, lambda signum, _frame: noted.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, before)
-    if noted:
-        raise KeyboardInterrupt
-
-
 def run(args) -> int:
     from app.settings import Settings, home_dir
 
@@ -623,7 +609,7 @@ def run(args) -> int:
         settings.server = facts["server"]
         # A Ctrl+C while PySide6 initialises aborts Python ("Fatal Python error:
         # libshiboken/signature"): held back until the import is done, then taken as usual.
-        with _sigint_held():
+        with sigint_held():
             from ui.app import run_kiosk
             from ui.shutdown import application
 

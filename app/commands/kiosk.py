@@ -9,6 +9,7 @@ import sys
 from app import __version__
 from app.cli import CommandError, kiosk_says
 from app.settings import Settings
+from app.sigint import sigint_held
 
 log = logging.getLogger("gatehouse.kiosk")
 
@@ -62,11 +63,12 @@ def run(args) -> int:
     settings = Settings.load()
     args.role = args.role or _paired_role(settings)
     try:
-        if args.role == "box-office":
-            from ui.box_office.app import run_box_office as open_window
-        else:
-            from ui.app import run_kiosk as open_window
-        from ui.shutdown import application
+        with sigint_held():  # a Ctrl+C while Qt loads: taken after it (app/sigint.py)
+            if args.role == "box-office":
+                from ui.box_office.app import run_box_office as open_window
+            else:
+                from ui.app import run_kiosk as open_window
+            from ui.shutdown import application
     except ImportError as exc:  # a server-only install has no Qt
         raise CommandError(kiosk_says("cli.needs_pyside", role=args.role, problem=exc)) from None
     # SIGTERM (systemd's stop, a logout) closes the window like the close button: exit 0.

@@ -53,6 +53,11 @@ class BoxOfficeApp(ShellApp):
         if self.engine is not None:
             self.engine.sync_now(wait=False)
 
+    def _stop_inputs(self) -> None:
+        # also when the window never ran its loop (a stop asked while it was built)
+        if self.window is not None:
+            self.window.bands.stop()
+
     def _close_service(self) -> None:
         self.box_office.close()
 
