@@ -12,12 +12,13 @@ this program creates from then on is 0700/0600) and tightens what an older insta
 
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from app.config_file import toml_value, write_settings
+from app.config_file import ConfigNotSaved, toml_value, write_settings
 
 SERVER_ENV = "GATEHOUSE_SERVER"
 
@@ -127,6 +128,7 @@ class Settings:
         values, _ = _read_config(home / "config.toml")
         settings = cls(home=home, **values)
         settings.server = server_from_env() or settings.server
+        settings._loaded = settings._values()  # what save() compares with
         return settings
 
     @classmethod
@@ -136,19 +138,34 @@ class Settings:
         return _read_config((home or home_dir()) / "config.toml")[1]
 
     def save(self) -> None:
-        """Write the settings into config.toml, changing only the lines of settings whose
-        value changed (app/config_file.py): IT's comments, sections and names this release
-        does not know stay. A server given by ``GATEHOUSE_SERVER`` is not written: the
-        environment overrides the file for this run only."""
+        """Write the settings changed since they were loaded into config.toml, changing
+        only their lines (app/config_file.py): IT's comments, sections, names this release
+        does not know, and settings IT changed in the file meanwhile all stay. A server
+        given by ``GATEHOUSE_SERVER`` is not written: the environment overrides the file
+        for this run only. Settings made without ``load`` write every value that is not a
+        default."""
+        loaded = self.__dict__.get("_loaded")
         defaults = Settings(home=self.home)
         env_server = server_from_env()
-        changes = []
-        for f in fields(self):
-            if f.name == "home" or (f.name == "server" and env_server is not None):
-                continue
-            value = getattr(self, f.name)
-            changes.append((f.name, value, value != getattr(defaults, f.name)))
-        write_settings(self.config_path, changes)
+        everything = [
+            (f.name, getattr(self, f.name), getattr(self, f.name) != getattr(defaults, f.name))
+            for f in fields(self)
+            if f.name != "home" and not (f.name == "server" and env_server is not None)
+        ]
+        # not changed here: what the file says now stays
+        changes = [
+            (name, value, worth)
+            for name, value, worth in everything
+            if loaded is None or name not in loaded or loaded[name] != value
+        ]
+        try:
+            write_settings(self.config_path, changes, everything)
+        except ConfigNotSaved as exc:
+            raise ConfigError(str(exc)) from None
+        self._loaded = self._values()
+
+    def _values(self) -> dict[str, Any]:
+        return {f.name: copy.copy(getattr(self, f.name)) for f in fields(self) if f.name != "home"}
 
 
 class ConfigError(ValueError):

@@ -278,6 +278,10 @@ class SettingsDialog(QDialog):
         self.gate.addItem(self.tr("As paired"), None)
         for name in gates:
             self.gate.addItem(name, name)
+        if current.get("gate") and current["gate"] not in gates:
+            # set in config.toml to a gate the manifest does not list: shown as it is, so
+            # saving other settings does not quietly drop it
+            self.gate.addItem(current["gate"], current["gate"])
         index = self.gate.findData(current.get("gate"))
         self.gate.setCurrentIndex(max(index, 0))
         self.sounds = QCheckBox(self.tr("Play a sound for every verdict"))
@@ -322,19 +326,25 @@ class SettingsDialog(QDialog):
         # Enter leaves without saving. Staff click or Tab to what they mean to change.
         self.cancel_button.setDefault(True)
         self.cancel_button.setFocus()
+        self._shown = self.values()  # as opened: _save sends only what differs
+
+    def values(self) -> dict[str, Any]:
+        """The settings as the dialog's fields show them."""
+        cameras = [c.strip() for c in self.cameras.toPlainText().splitlines() if c.strip()]
+        return {
+            "cameras": cameras,
+            "server": self.server.text().strip() or None,
+            "gate": self.gate.currentData(),
+            "sounds": self.sounds.isChecked(),
+            "verdict_hold_s": float(self.hold.value()),
+            "language": self.language.currentData(),
+            "sound_volume": self.volume.value() / 100,
+            "reject_needs_ack": self.reject_ack.isChecked(),
+        }
 
     def _save(self) -> None:
-        cameras = [c.strip() for c in self.cameras.toPlainText().splitlines() if c.strip()]
-        self.saved.emit(
-            {
-                "cameras": cameras,
-                "server": self.server.text().strip() or None,
-                "gate": self.gate.currentData(),
-                "sounds": self.sounds.isChecked(),
-                "verdict_hold_s": float(self.hold.value()),
-                "language": self.language.currentData(),
-                "sound_volume": self.volume.value() / 100,
-                "reject_needs_ack": self.reject_ack.isChecked(),
-            }
-        )
+        # Only what staff changed here: a value the fields cannot show (a hold of 20 s in
+        # config.toml, a volume of 0.333) is not replaced by the nearest one they can.
+        shown = self.values()
+        self.saved.emit({k: v for k, v in shown.items() if v != self._shown[k]})
         self.accept()

@@ -243,8 +243,9 @@ class DoorActions:
         and go to config.toml on the writer thread."""
         window = self.window
         s = window.settings
-        cameras_changed = values["cameras"] != s.cameras
-        language_changed = values["language"] != s.language
+        # only what staff changed in the dialog is here
+        cameras_changed = values.get("cameras", s.cameras) != s.cameras
+        language_changed = values.get("language", s.language) != s.language
         for key, value in values.items():
             setattr(s, key, value)
         window.sounds.configure(s)  # on/off, volume

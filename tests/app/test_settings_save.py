@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import tomllib
 
-from app.settings import Settings
+import pytest
+
+from app.settings import ConfigError, Settings
 
 WRITTEN_BY_IT = """\
 # Gate 3, north entrance. Ask Sam before changing the port: the firewall has a hole for it.
@@ -83,15 +85,26 @@ def test_a_setting_cleared_in_the_dialog_loses_its_line(tmp_path):
     assert Settings.load(tmp_path).gate is None
 
 
-def test_a_value_the_kiosk_reads_otherwise_is_written_as_it_reads_it(tmp_path):
-    """A quoted "false" and an unclear mDNS value: saving writes the value in use, so
-    doctor stops warning; a line already right is not touched."""
-    settings = _home(tmp_path, 'sounds = "false"\nmesh_zeroconf = "perhaps"\nmesh = true   # on\n')
-    assert settings.sounds is False and settings.mesh_zeroconf is False
+def test_only_what_changed_since_loading_is_written(tmp_path):
+    """IT edits config.toml while the kiosk runs; staff then save the volume: IT's edits
+    stay (they were reverted or deleted when every setting the kiosk held was written),
+    and a value written unusually but left alone is not rewritten either."""
+    settings = _home(tmp_path, 'mesh_port = 7447  # IT: firewall\nsounds = "false"\n')
+    (tmp_path / "config.toml").write_text(
+        'mesh_port = 8000  # IT: firewall\nsounds = "false"\ngate = "East"\n', "utf-8"
+    )
+    settings.sound_volume = 0.5
     settings.save()
-    lines = (tmp_path / "config.toml").read_text(encoding="utf-8").splitlines()
-    assert lines == ["sounds = false", "mesh_zeroconf = false", "mesh = true   # on"]
-    assert Settings.problems(tmp_path) == []
+    lines = (tmp_path / "config.toml").read_text("utf-8").splitlines()
+    assert lines == [
+        "mesh_port = 8000  # IT: firewall",
+        'sounds = "false"',
+        'gate = "East"',
+        "sound_volume = 0.5",
+    ]
+    settings.sounds = True  # now changed here: written as the kiosk reads it
+    settings.save()
+    assert "sounds = true" in (tmp_path / "config.toml").read_text("utf-8").splitlines()
 
 
 def test_the_server_from_the_environment_is_not_written_into_the_file(tmp_path, monkeypatch):
@@ -120,6 +133,108 @@ def test_a_file_broken_since_the_dialog_opened_is_kept_beside_the_new_one(tmp_pa
     (tmp_path / "config.toml").write_text("language = de  # no quotes\n", "utf-8")
     settings.sounds = False
     settings.save()
-    assert (tmp_path / "config.toml.bak").read_text("utf-8") == "language = de  # no quotes\n"
-    again = Settings.load(tmp_path)
+    (kept,) = tmp_path.glob("config.toml.bak-*")
+    assert kept.read_text("utf-8") == "language = de  # no quotes\n"
+    again = Settings.load(tmp_path)  # the fresh file holds all the kiosk had, not only sounds
     assert (again.language, again.sounds) == ("de", False)
+    # a second time: the first copy is not overwritten
+    (tmp_path / "config.toml").write_text("language = fr  # broken again\n[\n", "utf-8")
+    settings.sounds = True
+    settings.save()
+    assert len(list(tmp_path.glob("config.toml.bak-*"))) == 2
+    assert kept.read_text("utf-8") == "language = de  # no quotes\n"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        # a nested list's rows start with "[" like a section header
+        "matrix = [\n  [1, 2],\n  [3, 4],\n]\n",
+        # a multi-line text holding what looks like a setting and a section
+        'motd = """\nlanguage = "de"\n[not a section]\n"""\n',
+        # U+2028 and U+0085 inside a comment and a text (str.splitlines breaks there)
+        '# note\u2028more\nlabel = "a\u0085b"  # x\u2028y\n',
+        # Windows line endings
+        'language = "de"\r\nnote = """a\r\nb"""\r\n',
+        # no final line break
+        'language = "de"',
+    ],
+    ids=["nested-list", "multiline-text", "unicode-breaks", "crlf", "no-final-newline"],
+)
+def test_odd_but_valid_toml_is_changed_only_where_asked(tmp_path, written):
+    (tmp_path / "config.toml").write_text(written, encoding="utf-8", newline="")
+    before = tomllib.loads(written)
+    settings = Settings.load(tmp_path)
+    settings.language = "fr"
+    settings.verdict_hold_s = 6.0
+    settings.save()
+    text = (tmp_path / "config.toml").read_bytes().decode("utf-8")
+    after = tomllib.loads(text)
+    assert after == {**before, "language": "fr", "verdict_hold_s": 6.0}
+    assert not list(tmp_path.glob("config.toml.bak-*"))  # changed in place
+    if "\r\n" in written:
+        assert text.count("\r\n") == text.count("\n")  # line endings kept
+    again = Settings.load(tmp_path)
+    assert (again.language, again.verdict_hold_s) == ("fr", 6.0)
+
+
+@pytest.mark.parametrize(
+    ("written", "change"),
+    [
+        ('[server]\nurl = "x"\n', ("server", "http://10.0.0.5:8000")),  # pairing
+        ("[cameras]\nfront = 0\n", ("cameras", ["0"])),
+        ("gate.x = 1\n", ("gate", "North")),  # a dotted key
+    ],
+    ids=["section-named-server", "section-named-cameras", "dotted-key"],
+)
+def test_a_file_that_cannot_be_changed_in_place_is_kept_and_a_fresh_one_written(
+    tmp_path, written, change
+):
+    """A section or dotted key named like a setting: adding the setting would make the file
+    invalid TOML, and the kiosk would not start. The old file is kept beside instead."""
+    settings = _home(tmp_path, written)
+    settings.language = "de"
+    setattr(settings, *change)
+    settings.save()
+    (kept,) = tmp_path.glob("config.toml.bak-*")
+    assert kept.read_text("utf-8") == written
+    again = Settings.load(tmp_path)
+    assert (again.language, getattr(again, change[0])) == ("de", change[1])
+
+
+def test_control_characters_in_a_value_are_written_as_valid_toml(tmp_path):
+    settings = _home(tmp_path, "# server below\n")
+    settings.server = "http://10.0.0.5:8000\x7f\x01"
+    settings.gate = 'tab\there "quoted" back\\slash'
+    settings.save()
+    again = Settings.load(tmp_path)  # it failed with "Illegal character"
+    assert again.server == "http://10.0.0.5:8000\x7f\x01"
+    assert again.gate == 'tab\there "quoted" back\\slash'
+
+
+def test_a_linked_config_file_is_changed_where_it_lives(tmp_path):
+    managed = tmp_path / "managed"
+    managed.mkdir()
+    (managed / "kiosk.toml").write_text("# managed by IT\n", "utf-8")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").symlink_to(managed / "kiosk.toml")
+    settings = Settings.load(home)
+    settings.language = "es"
+    settings.save()
+    assert (home / "config.toml").is_symlink()
+    assert (managed / "kiosk.toml").read_text("utf-8") == '# managed by IT\nlanguage = "es"\n'
+
+
+def test_a_read_only_file_or_a_folder_is_refused_in_words(tmp_path):
+    settings = _home(tmp_path, 'language = "de"\n')
+    (tmp_path / "config.toml").chmod(0o400)
+    settings.language = "fr"
+    with pytest.raises(ConfigError, match="read-only: the settings were not saved"):
+        settings.save()
+    assert (tmp_path / "config.toml").read_text("utf-8") == 'language = "de"\n'
+    (tmp_path / "config.toml").chmod(0o600)
+    (tmp_path / "config.toml").unlink()
+    (tmp_path / "config.toml").mkdir()
+    with pytest.raises(ConfigError, match="is a folder, not a file"):
+        settings.save()

@@ -67,3 +67,29 @@ def test_settings_need_a_supervisor_and_switch_the_language(
         }
     )
     qtbot.waitUntil(lambda: window.buttons["search"].text() == "Find by name (F2)", timeout=15000)
+
+
+def test_the_dialog_saves_only_what_staff_changed(qtbot, kiosk_factory, tickets, gatehouse_home):
+    """A gate set in config.toml that the manifest does not list, and values the dialog's
+    fields cannot show (a 20 s hold, a 33.3 % volume): staff change only the volume, and
+    the rest stays as IT wrote it (the gate was dropped and the hold cut to 15 s)."""
+    gatehouse_home.mkdir()
+    written = 'gate = "Side door"  # IT: the lift entrance\nverdict_hold_s = 20\n'
+    (gatehouse_home / "config.toml").write_text(written + "sound_volume = 0.333\n", "utf-8")
+    _kiosk, window = kiosk_factory(tickets)
+    sign_in(qtbot, window)
+    with qtbot.waitSignal(window.dialog_opened, timeout=5000) as got:
+        QTest.keyClick(window, Qt.Key.Key_F9)
+    approval = got.args[0]
+    approval.pin.setText(SUPERVISOR_PIN)
+    with qtbot.waitSignal(window.dialog_opened, timeout=5000) as got:
+        approval.ok_button.click()
+    dialog = got.args[0]
+    assert isinstance(dialog, SettingsDialog)
+    assert dialog.gate.currentText() == "Side door"  # shown as it is, not "As paired"
+    dialog.volume.setValue(50)
+    dialog.save_button.click()
+    path = gatehouse_home / "config.toml"
+    qtbot.waitUntil(lambda: "sound_volume = 0.5" in path.read_text("utf-8"), timeout=5000)
+    assert path.read_text("utf-8") == written + "sound_volume = 0.5\n"
+    assert window.settings.gate == "Side door" and window.settings.verdict_hold_s == 20
