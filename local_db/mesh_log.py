@@ -371,6 +371,21 @@ def counts(store: Store) -> dict[str, int]:
     return {"mesh_log": row[0], "mesh_unforwarded": row[1]}
 
 
+OFF_META = "mesh_off"  # "environment": the kiosk's engine found GATEHOUSE_MESH=off
+
+
+def note_off(store: Store, why: str | None) -> None:
+    """Why the kiosk's mesh is off when config.toml does not say so (``"environment"``), or
+    None: written by the engine as it starts, for ``gatehouse status``, which runs in
+    another process and perhaps another environment. Written only when it changes."""
+    if store.read_meta(OFF_META) != why:
+        store.set_meta(OFF_META, why)
+
+
+def off_reason(store: Store) -> str | None:
+    return store.read_meta(OFF_META)
+
+
 LINKS_META = "mesh_links"  # where older builds kept the list (read if no file yet)
 LINKS_FILE = "mesh_links.json"
 

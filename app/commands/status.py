@@ -34,6 +34,7 @@ def collect(store: Store, settings: Settings | None = None) -> dict:
     age = sync.manifest_age_s
     counts = store.counts()
     event = store.reference().event
+    mesh_off_by = mesh_log.off_reason(store)
     return {
         "paired": sync.paired,
         "device_id": store.device_id(),
@@ -81,8 +82,10 @@ def collect(store: Store, settings: Settings | None = None) -> dict:
             for p in mesh_log.saved_links(store)
         ],
         "mesh_unforwarded": mesh_log.counts(store)["mesh_unforwarded"],
-        # mesh = false in config.toml: no cross-gate protection without the server
-        "mesh_enabled": settings.mesh if settings else True,
+        # mesh = false in config.toml (or GATEHOUSE_MESH=off where the kiosk's engine last
+        # started): no cross-gate protection without the server
+        "mesh_enabled": bool(settings.mesh if settings else True) and mesh_off_by is None,
+        "mesh_off_by": mesh_off_by if settings is None or settings.mesh else "config",
         # what config.toml says that the kiosk does not take (gatehouse doctor words each)
         "config_problems": len(Settings.problems(settings.home)) if settings else 0,
         # the organizer's messages still to acknowledge here (gatehouse broadcasts)
@@ -185,7 +188,7 @@ def report_lines(info: dict, lang: str) -> list[tuple[str, str]]:
     peers = info["mesh_peers"]
     linked = t("gates_linked", n=sum(p["linked"] for p in peers)) + (":" if peers else "")
     if not info.get("mesh_enabled", True):
-        linked = t("mesh_off")
+        linked = t("mesh_off_env" if info.get("mesh_off_by") == "environment" else "mesh_off")
         peers = []  # a list an earlier run left is not this kiosk's links
     lines.append((pad["gates_linked"], linked))
     for p in peers:

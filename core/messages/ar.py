@@ -911,6 +911,7 @@ TEXTS = {
     "status.messages": "{n} من المنظِّم بانتظار تأكيد الاطلاع ({command})",
     "status.label.server_reset": "إعادة ضبط الخادم",
     "status.mesh_off": "متوقف (mesh = false في config.toml): لا يصل دخول البوابات الأخرى إلى هذا الجهاز إلا عبر الخادم",
+    "status.mesh_off_env": "متوقف (GATEHOUSE_MESH=off حيث يعمل الجهاز): لا يصل دخول البوابات الأخرى إلى هذا الجهاز إلا عبر الخادم",
     "status.label.config": "الإعدادات",
     "status.config": "في config.toml إعدادات لم تُؤخذ كما كُتبت ({n}): يسمّيها gatehouse doctor",
     "status.server_reset": "{when}: استُعيدت بيانات الخادم أو أُعيد ضبطها؛ أُعيدت قراءة عمليات المسح من البوابات الأخرى، وأُعيد إرسال {n} عملية مسح من هذا الجهاز",

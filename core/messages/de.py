@@ -827,6 +827,7 @@ TEXTS = {
     "status.messages": "{n} vom Veranstalter zu bestätigen ({command})",
     "status.label.server_reset": "Server zurückgesetzt",
     "status.mesh_off": "aus (mesh = false in config.toml): Einlässe anderer Eingänge erreichen dieses Terminal nur über den Server",
+    "status.mesh_off_env": "aus (GATEHOUSE_MESH=off, wo das Terminal läuft): Einlässe anderer Eingänge erreichen dieses Terminal nur über den Server",
     "status.label.config": "Konfiguration",
     "status.config": "config.toml enthält Einstellungen, die nicht wie geschrieben übernommen wurden ({n}): gatehouse doctor nennt sie",
     "status.server_reset": "{when}: Die Serverdaten wurden wiederhergestellt oder zurückgesetzt; Scans anderer Eingänge neu gelesen, {n} Scans dieses Terminals erneut gesendet",

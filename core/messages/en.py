@@ -788,6 +788,7 @@ TEXTS = {
     "status.messages": "{n} from the organizer to acknowledge ({command})",
     "status.label.server_reset": "Server reset",
     "status.mesh_off": "off (mesh = false in config.toml): other gates' admits reach this kiosk only through the server",
+    "status.mesh_off_env": "off (GATEHOUSE_MESH=off where the kiosk runs): other gates' admits reach this kiosk only through the server",
     "status.label.config": "Config",
     "status.config": "config.toml has settings not taken as written ({n}): gatehouse doctor names them",
     "status.server_reset": "{when}: the server's data was restored or reset; other gates' scans read again, {n} scans of this kiosk sent again",

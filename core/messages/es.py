@@ -803,6 +803,7 @@ TEXTS = {
     "status.messages": "{n} del organizador por confirmar ({command})",
     "status.label.server_reset": "Servidor restablecido",
     "status.mesh_off": "desactivado (mesh = false en config.toml): las entradas de otros accesos llegan a este quiosco solo a través del servidor",
+    "status.mesh_off_env": "desactivado (GATEHOUSE_MESH=off donde se ejecuta el quiosco): las entradas de otros accesos llegan a este quiosco solo a través del servidor",
     "status.label.config": "Configuración",
     "status.config": "config.toml tiene ajustes no tomados tal como están escritos ({n}): gatehouse doctor los nombra",
     "status.server_reset": "{when}: los datos del servidor se restauraron o se restablecieron; se volvieron a leer los escaneos de otras puertas y se reenviaron {n} escaneos de este quiosco",

@@ -809,6 +809,7 @@ TEXTS = {
     "status.messages": "{n} de l'organisateur à confirmer ({command})",
     "status.label.server_reset": "Serveur réinitialisé",
     "status.mesh_off": "désactivé (mesh = false dans config.toml) : les entrées des autres portes n'arrivent à cette borne que par le serveur",
+    "status.mesh_off_env": "désactivé (GATEHOUSE_MESH=off là où la borne tourne) : les entrées des autres portes n'arrivent à cette borne que par le serveur",
     "status.label.config": "Configuration",
     "status.config": "config.toml contient des réglages non pris tels qu'écrits ({n}) : gatehouse doctor les nomme",
     "status.server_reset": "{when} : les données du serveur ont été restaurées ou réinitialisées ; scans des autres portes relus, {n} scans de cette borne renvoyés",

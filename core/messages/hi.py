@@ -798,6 +798,7 @@ TEXTS = {
     "status.messages": "आयोजक के {n} संदेश पुष्टि के लिए ({command})",
     "status.label.server_reset": "सर्वर रीसेट",
     "status.mesh_off": "बंद (config.toml में mesh = false): दूसरे गेट के प्रवेश इस कियोस्क तक केवल सर्वर से पहुँचते हैं",
+    "status.mesh_off_env": "बंद (जहाँ कियोस्क चलता है वहाँ GATEHOUSE_MESH=off): दूसरे गेट के प्रवेश इस कियोस्क तक केवल सर्वर से पहुँचते हैं",
     "status.label.config": "कॉन्फ़िगरेशन",
     "status.config": "config.toml में कुछ सेटिंग्स लिखे अनुसार नहीं ली गईं ({n}): gatehouse doctor उन्हें बताता है",
     "status.server_reset": "{when}: सर्वर का डेटा रीस्टोर या रीसेट हुआ; दूसरे गेट के स्कैन फिर से पढ़े गए, इस कियोस्क के {n} स्कैन फिर से भेजे गए",

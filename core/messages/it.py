@@ -815,6 +815,7 @@ TEXTS = {
     "status.messages": "{n} dell'organizzatore da confermare ({command})",
     "status.label.server_reset": "Server ripristinato",
     "status.mesh_off": "disattivato (mesh = false in config.toml): gli ingressi degli altri varchi arrivano a questo chiosco solo tramite il server",
+    "status.mesh_off_env": "disattivato (GATEHOUSE_MESH=off dove gira il chiosco): gli ingressi degli altri varchi arrivano a questo chiosco solo tramite il server",
     "status.label.config": "Configurazione",
     "status.config": "config.toml contiene impostazioni non prese come scritte ({n}): gatehouse doctor le elenca",
     "status.server_reset": "{when}: i dati del server sono stati ripristinati o azzerati; scansioni degli altri varchi rilette, {n} scansioni di questa postazione inviate di nuovo",

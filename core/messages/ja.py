@@ -767,6 +767,7 @@ TEXTS = {
     "status.messages": "主催者からの未確認メッセージ {n} 件（{command}）",
     "status.label.server_reset": "サーバーのリセット",
     "status.mesh_off": "オフ (config.toml で mesh = false): 他のゲートの入場はサーバー経由でのみこの端末に届きます",
+    "status.mesh_off_env": "オフ (端末の実行環境で GATEHOUSE_MESH=off): 他のゲートの入場はサーバー経由でのみこの端末に届きます",
     "status.label.config": "設定",
     "status.config": "config.toml に書かれた通りに使われない設定があります ({n}): gatehouse doctor で確認できます",
     "status.server_reset": "{when}：サーバーのデータが復元またはリセットされました。他のゲートのスキャンを読み直し、この端末のスキャン {n} 件を再送しました",

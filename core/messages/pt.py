@@ -803,6 +803,7 @@ TEXTS = {
     "status.messages": "{n} do organizador para confirmar ({command})",
     "status.label.server_reset": "Servidor restaurado",
     "status.mesh_off": "desligado (mesh = false em config.toml): as entradas de outros portões chegam a este quiosque só pelo servidor",
+    "status.mesh_off_env": "desligado (GATEHOUSE_MESH=off onde o quiosque é executado): as entradas de outros portões chegam a este quiosque só pelo servidor",
     "status.label.config": "Configuração",
     "status.config": "config.toml tem definições não aceites como escritas ({n}): gatehouse doctor indica-as",
     "status.server_reset": "{when}: os dados do servidor foram restaurados ou redefinidos; leituras dos outros portões lidas de novo, {n} leituras deste terminal enviadas de novo",

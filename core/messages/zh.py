@@ -769,6 +769,7 @@ TEXTS = {
     "status.messages": "主办方的待确认消息 {n} 条（{command}）",
     "status.label.server_reset": "服务器重置",
     "status.mesh_off": "已关闭 (config.toml 中 mesh = false)：其他入口的入场只能经服务器传到本终端",
+    "status.mesh_off_env": "已关闭 (终端运行环境中 GATEHOUSE_MESH=off)：其他入口的入场只能经服务器传到本终端",
     "status.label.config": "配置",
     "status.config": "config.toml 中有未按所写生效的设置 ({n})：gatehouse doctor 会逐项列出",
     "status.server_reset": "{when}：服务器数据已恢复或重置；已重新读取其他入口的扫描，并重新发送本机的 {n} 条扫描",

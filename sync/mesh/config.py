@@ -28,6 +28,12 @@ ENV = "GATEHOUSE_MESH"
 RESERVE_ENV = "GATEHOUSE_MESH_LOG_RESERVE_MB"  # the test suite's kiosks: no 256 MB each
 
 
+def off_by_environment() -> bool:
+    """Whether ``GATEHOUSE_MESH`` turns the mesh off in this process, whatever config.toml
+    says."""
+    return os.environ.get(ENV, "").strip().lower() in ("0", "off", "false", "no")
+
+
 def load_config(home: Path) -> MeshConfig:
     try:
         data = read_toml(home / "config.toml")
@@ -39,7 +45,7 @@ def load_config(home: Path) -> MeshConfig:
     # on when unreadable (it protects the door); mDNS off when unreadable (multicast IT
     # did not clearly ask for)
     enabled = _flag(data, "mesh", True, when_unclear=True)
-    if os.environ.get(ENV, "").strip().lower() in ("0", "off", "false", "no"):
+    if off_by_environment():
         enabled = False
     peers, problems = peer_list(data.get("mesh_peers", []))
     # The door keeps working without what is ignored: said where IT looks (the log; the

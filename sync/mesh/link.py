@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import threading
 
+from local_db import mesh_log
 from local_db.store import Store
 from sync.client import ServerClient
 from sync.errors import SyncError
-from sync.mesh.config import load_config
+from sync.mesh.config import load_config, off_by_environment
 from sync.mesh.device_key import ensure_device_key, load_device_key
 from sync.mesh.forward import FORWARD_AFTER_S, forward_peer_scans, report_addresses
 from sync.mesh.node import MeshConfig, MeshNode
@@ -33,7 +34,10 @@ class MeshLink:
     def start(cls, store: Store, config: MeshConfig | None, on_links=None) -> MeshLink | None:
         """Start the mesh when it is on and the kiosk is paired (and not revoked); None if
         not (a door without a mesh works exactly as before)."""
-        config = config or load_config(store.path.parent)
+        if config is None:
+            config = load_config(store.path.parent)
+            # for `gatehouse status`: it reads config.toml, not this process's environment
+            mesh_log.note_off(store, "environment" if off_by_environment() else None)
         state = store.device_state()
         if not config.enabled or not state.paired or state.revoked:
             return None

@@ -96,3 +96,40 @@ def test_status_says_when_the_mesh_is_off_and_when_config_toml_has_problems(tmp_
     (tmp_path / "config.toml").write_text("mesh = true\n", encoding="utf-8")
     out = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
     assert "0 on the LAN" in out.stdout and "gatehouse doctor" not in out.stdout
+
+
+def test_status_says_when_the_kiosk_runs_with_the_mesh_off_by_its_environment(
+    live, gates_factory, monkeypatch
+):
+    """GATEHOUSE_MESH=off where the kiosk runs (a systemd unit, say) turns its mesh off;
+    `gatehouse status`, run from IT's shell without that variable, said "0 on the LAN" as
+    if the other gates were merely out of reach. The kiosk's engine notes it as it starts."""
+    from sync.mesh.link import MeshLink
+
+    ev = live.demo_event(1)["event"]["id"]
+    (gate,) = gates_factory(ev, 1)
+    home = gate.store.path.parent
+    (home / "config.toml").write_text("mesh_port = 0\nmesh_zeroconf = false\n", "utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "GATEHOUSE_MESH"}
+    env.update(GATEHOUSE_HOME=str(home), GATEHOUSE_LANG="en")
+
+    def status() -> tuple[str, dict]:
+        run = [sys.executable, "-m", "app", "status"]
+        text = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
+        data = subprocess.run([*run, "--json"], env=env, capture_output=True, text=True)
+        return text.stdout, json.loads(data.stdout)
+
+    monkeypatch.setenv("GATEHOUSE_MESH", "off")
+    assert MeshLink.start(gate.store, None) is None  # as the engine starts it
+    said, info = status()
+    assert "off (GATEHOUSE_MESH=off where the kiosk runs)" in said, said
+    assert info["mesh_enabled"] is False and info["mesh_off_by"] == "environment"
+    monkeypatch.delenv("GATEHOUSE_MESH")
+    mesh = MeshLink.start(gate.store, None)  # started again without it: on
+    assert mesh is not None
+    try:
+        said, info = status()
+        assert "0 on the LAN" in said, said
+        assert info["mesh_enabled"] is True and info["mesh_off_by"] is None
+    finally:
+        mesh.stop()
