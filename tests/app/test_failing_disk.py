@@ -218,3 +218,20 @@ def test_a_damaged_kiosk_file_is_named_not_a_traceback(gatehouse_home, gatehouse
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
     assert "damaged" in out.stderr and "call IT" in out.stderr
     assert "Free space" not in out.stderr
+
+
+def test_a_settings_write_on_a_full_disk_leaves_the_store_usable(kiosk, small_disk):
+    """A main-file transaction whose COMMIT meets the full disk (staff's sign-in lockout, a
+    meta value, a manifest page): the error is the disk's, and once space is back the next
+    transaction works (a COMMIT left open made every later one fail with "cannot start a
+    transaction within a transaction")."""
+    home, _ = kiosk
+    with Store(home / "kiosk.sqlite") as store:
+        small_disk.fill()
+        with pytest.raises(sqlite3.Error) as failed:
+            store.set_meta("note", "x" * 200_000)
+        assert "full" in str(failed.value), failed.value
+        assert not store.conn.in_transaction
+        small_disk.free()
+        store.set_meta("note", "written")
+        assert store.get_meta("note") == "written"
