@@ -37,7 +37,7 @@ class Peer:
 
 def peers(store: Store) -> dict[str, Peer]:
     """Every device the manifest certifies for this kiosk's event (revoked ones included)."""
-    rows = store.reader.execute(
+    rows = store.mesh_reader.execute(
         "SELECT id, public_key, status, gate, lan FROM mesh_devices"
     ).fetchall()
     out = {}
@@ -52,7 +52,7 @@ def peers(store: Store) -> dict[str, Peer]:
 
 def data_version(store: Store) -> int:
     """Changes when the main file changes (a manifest page): the peer list may have moved."""
-    return store.reader.execute("PRAGMA main.data_version").fetchone()[0]
+    return store.mesh_reader.execute("PRAGMA main.data_version").fetchone()[0]
 
 
 def unsigned_own_scans(store: Store, me: str, limit: int = 500) -> list[tuple[int, Scan]]:
@@ -125,7 +125,7 @@ def tips(store: Store, origin: str, top: int) -> list[list]:
         n = top - step
         step *= 2
     marks = ",".join("?" * len(numbers))
-    rows = store.reader.execute(
+    rows = store.mesh_reader.execute(
         f"SELECT lseq, scan_id FROM mesh_log WHERE origin = ? AND lseq IN ({marks})",
         (origin, *numbers),
     ).fetchall()
@@ -134,7 +134,7 @@ def tips(store: Store, origin: str, top: int) -> list[list]:
 
 def envelopes_from(store: Store, origin: str, lseq: int, limit: int = 500) -> list[bytes]:
     """What this log holds of ``origin`` from its number ``lseq`` on, in order."""
-    rows = store.reader.execute(
+    rows = store.mesh_reader.execute(
         "SELECT envelope FROM mesh_log WHERE origin = ? AND lseq >= ? AND erased = 0"
         " ORDER BY lseq LIMIT ?",
         (origin, lseq, limit),
@@ -300,7 +300,7 @@ def checkpoint_due(store: Store, quiet: bool) -> bool:
 
 def have(store: Store) -> dict[str, int]:
     """Per origin device, the highest sequence number up to which this kiosk holds all."""
-    rows = store.reader.execute(
+    rows = store.mesh_reader.execute(
         "SELECT origin, max(lseq), count(*) FROM mesh_log GROUP BY origin"
     ).fetchall()
     out = {}
@@ -309,9 +309,9 @@ def have(store: Store) -> dict[str, int]:
             out[origin] = top
             continue
         expected = 0  # a gap (a live push arrived before what it follows): find where
-        for (lseq,) in store.reader.execute(
+        for (lseq,) in store.mesh_reader.execute(
             "SELECT lseq FROM mesh_log WHERE origin = ? ORDER BY lseq", (origin,)
-        ):
+        ).fetchall():
             if lseq != expected + 1:
                 break
             expected = lseq
@@ -324,13 +324,13 @@ def missing_for(
 ) -> Iterator[list[bytes]]:
     """Envelopes a peer lacks, given its ``have``, in batches (origin by origin, in order),
     except those of the origins it says it refuses (devices it does not trust)."""
-    origins = [r[0] for r in store.reader.execute("SELECT DISTINCT origin FROM mesh_log")]
+    origins = [r[0] for r in store.mesh_reader.execute("SELECT DISTINCT origin FROM mesh_log")]
     for origin in origins:
         if origin in refuse:
             continue
         after = int(theirs.get(origin, 0))
         while True:
-            rows = store.reader.execute(
+            rows = store.mesh_reader.execute(
                 "SELECT lseq, envelope, erased FROM mesh_log WHERE origin = ? AND lseq > ?"
                 " ORDER BY lseq LIMIT ?",
                 (origin, after, batch),
@@ -348,7 +348,7 @@ def unforwarded(
 ) -> list[tuple[str, bytes]]:
     """Peers' scans the server has not acknowledged yet: (scan id, envelope); with
     ``received_before``, only those this kiosk has held since before that time."""
-    rows = store.reader.execute(
+    rows = store.mesh_reader.execute(
         "SELECT scan_id, envelope FROM mesh_log WHERE forwarded = 0 AND erased = 0"
         " AND received_at <= ? ORDER BY received_at LIMIT ?",
         (float("inf") if received_before is None else received_before, limit),
@@ -365,7 +365,7 @@ def mark_forwarded(store: Store, scan_ids: list[str], mark: int = 1) -> None:
 
 
 def counts(store: Store) -> dict[str, int]:
-    row = store.reader.execute(
+    row = store.mesh_reader.execute(
         "SELECT count(*), coalesce(sum(forwarded = 0 AND erased = 0), 0) FROM mesh_log"
     ).fetchone()
     return {"mesh_log": row[0], "mesh_unforwarded": row[1]}

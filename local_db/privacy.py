@@ -41,7 +41,7 @@ def erase_personal_data(store: Store, reason: str) -> bool:
     True when the files were scrubbed too (else it is retried at the next start).
     """
     with store._lock:  # the store's writer lock: no other write half-way through the wipe
-        store.conn.execute("PRAGMA secure_delete = ON")
+        store.writer.execute("PRAGMA secure_delete = ON")
         try:
             with store.transaction() as c:
                 c.execute("UPDATE tickets SET holder = '' WHERE holder != ''")
@@ -61,7 +61,7 @@ def erase_personal_data(store: Store, reason: str) -> bool:
                     personal_data_scrub_pending=True,
                 )
         finally:
-            store.conn.execute("PRAGMA secure_delete = OFF")
+            store.writer.execute("PRAGMA secure_delete = OFF")
     # The scan journal keeps every scan, but not who was on the door or why they overrode.
     with store._journal_lock:
         store.journal.execute("PRAGMA secure_delete = ON")

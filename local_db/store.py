@@ -1,14 +1,21 @@
 """The kiosk's SQLite store: open, migrate, look tickets up fast, record scans durably.
 
-Two files, three connections, because a door must never wait for a download:
+Two files, and connections by who uses them, because a door must never wait for a download
+and no thread may read another's half-done transaction:
 
-- ``kiosk.sqlite`` (``conn``): the manifest copy, meta, box-office sales. Large manifest pages
-  are applied here in one transaction each. The scan journal is attached to this connection
-  as ``scanlog`` so queries can join scans with tickets.
+- ``kiosk.sqlite`` (``writer``): the manifest copy, meta, box-office sales. Large manifest
+  pages are applied here in one transaction each (``transaction()``). The scan journal is
+  attached as ``scanlog`` so queries can join scans with tickets. ``conn`` is how everything
+  else reads the main file: the writer inside this thread's own transaction, otherwise
+  ``_MainReads`` (the writer under its lock while no other thread's transaction is open
+  there, else the reader).
 - ``kiosk.scans.sqlite`` (``journal``): scans, per-ticket state, occupancy. Only scan writes
-  lock it, so a verdict's durable commit never queues behind a manifest page.
+  lock it, so a verdict's durable commit never queues behind a manifest page. Reads outside
+  a transaction go through ``journal_reads`` (whole, under the journal lock).
 - ``reader``: both files, query-only. The check path reads here, so it sees only committed
   manifest pages, never one half-applied by the sync thread.
+- ``mesh_reader`` and ``peer_journal``: the LAN mesh's own reader and writer, so its threads'
+  back-to-back reads never hold the door's reader on an old snapshot.
 
 Lookups on the check path are single-row primary-key or index probes, so their cost stays flat
 from a thousand to a million tickets. Reference data (event, tiers, gates, keys) is small and
@@ -118,6 +125,29 @@ class _JournalReads:
     def execute(self, sql: str, params: tuple | list = ()) -> _Rows:
         with self._lock:
             return _Rows(self._conn.execute(sql, params).fetchall())
+
+
+class _MainReads:
+    """Reads of the main file (scan journal attached) outside this thread's transaction,
+    each fetched whole. On the writer's connection while no other thread has a transaction
+    open there (taking its lock for the read: fresh, this thread's own commits included);
+    while one has (a manifest page being applied, a sale being recorded), on the
+    committed-only ``reader`` instead: a read on the writer's connection then joined that
+    transaction, saw rows it later rolled back, and froze what the reading thread saw of
+    the journal until it ended (an outside audit: the door screen's last admits missed 359
+    of 366 new ones while a page applied)."""
+
+    def __init__(self, store: Store):
+        self._store = store
+
+    def execute(self, sql: str, params: tuple | list = ()) -> _Rows:
+        store = self._store
+        if store._lock.acquire(blocking=False):
+            try:
+                return _Rows(store.writer.execute(sql, params).fetchall())
+            finally:
+                store._lock.release()
+        return _Rows(store.reader.execute(sql, params).fetchall())
 
 
 class StoreUnavailable(Exception):
@@ -247,7 +277,7 @@ class Store:
         except (OSError, sqlite3.Error) as exc:
             if not is_disk_failure(exc):
                 raise
-            for name in ("reader", "conn", "journal"):
+            for name in ("reader", "writer", "journal"):
                 conn = self.__dict__.get(name)
                 if conn is not None:
                     try:
@@ -262,10 +292,10 @@ class Store:
         self.protect_files()
         self._lock = threading.RLock()  # writes to the main file
         self._journal_lock = threading.RLock()  # writes to the scan journal
-        self.conn = _connect(self.path)
+        self.writer = _connect(self.path)
         with self._lock:
-            check_version(self.conn)  # refuse a newer release's data before touching anything
-        self.conn.close()
+            check_version(self.writer)  # refuse a newer release's data before touching anything
+        self.writer.close()
         self.journal = _connect(self.journal_path)
         self.journal_reads = _JournalReads(self.journal, self._journal_lock)
         # Only the last connection to close a file checkpoints it, and ``journal`` closes
@@ -273,11 +303,14 @@ class Store:
         self.keeps_journal_log = _no_checkpoint_on_close(self.journal)
         with self._journal_lock:
             migrate(self.journal, JOURNAL_MIGRATIONS)
-        self.conn = _connect(self.path, attach=self.journal_path)
+        self.writer = _connect(self.path, attach=self.journal_path)
         with self._lock:
-            migrate(self.conn)
+            migrate(self.writer)
         self.reader = _connect(self.path, attach=self.journal_path, query_only=True)
+        self._main_reads = _MainReads(self)
         self._peer_journal: sqlite3.Connection | None = None  # opened by the mesh's first use
+        self._mesh_reader: sqlite3.Connection | None = None  # likewise (``mesh_reader``)
+        self._mesh_reader_lock = threading.Lock()
         self._peer_lock = threading.Lock()  # the mesh's connection: one user at a time
         self._checkpointer: sqlite3.Connection | None = None  # checkpoint_peer_writes' own
         self._checkpoint_lock = threading.Lock()
@@ -312,10 +345,27 @@ class Store:
     def close(self) -> None:
         with self._checkpoint_lock, self._peer_lock, self._lock, self._journal_lock:
             # ``journal`` last: it is the one that leaves the scan journal's log in place.
-            conns = (self.reader, self._checkpointer, self._peer_journal, self.conn, self.journal)
+            conns = (
+                self.reader,
+                self._mesh_reader,
+                self._checkpointer,
+                self._peer_journal,
+                self.writer,
+                self.journal,
+            )
             for conn in conns:
                 if conn is not None:
                     conn.close()
+
+    @property
+    def conn(self) -> sqlite3.Connection | _MainReads:
+        """The main file (scan journal attached) for reading: inside this thread's own
+        ``transaction()`` its connection (the reads see its writes), anywhere else
+        ``_MainReads`` (never another thread's open transaction). Writes go through
+        ``transaction()`` (``writer``)."""
+        if self._tx_thread == threading.get_ident():
+            return self.writer
+        return self._main_reads
 
     def __enter__(self) -> Store:
         return self
@@ -332,15 +382,15 @@ class Store:
         are serialised by ``_lock`` within the process.
         """
         with self._lock:
-            self.conn.execute("BEGIN")
+            self.writer.execute("BEGIN")
             self._tx_thread = threading.get_ident()
             try:
-                yield self.conn
+                yield self.writer
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                self.writer.execute("ROLLBACK")
                 raise
             else:
-                self.conn.execute("COMMIT")
+                self.writer.execute("COMMIT")
             finally:
                 self._tx_thread = None
 
@@ -428,6 +478,24 @@ class Store:
             conn.execute("PRAGMA wal_autocheckpoint=0")
             self._peer_journal = conn
         return self._peer_journal
+
+    @property
+    def mesh_reader(self) -> sqlite3.Connection:
+        """The LAN mesh's own committed-only reader (local_db/mesh_log.py reads here).
+
+        Its threads read the log back to back during a catch-up; on the shared ``reader``
+        their overlapping statements kept one read snapshot alive for tens of milliseconds,
+        and a door check right after a manifest page still saw the ticket as it was before
+        it (an outside audit: a ticket cancelled by the page admitted in 27 of 30 tries
+        with three catch-ups running). The door's reads no longer share a connection with
+        the mesh's."""
+        if self._mesh_reader is None:
+            with self._mesh_reader_lock:
+                if self._mesh_reader is None:
+                    self._mesh_reader = _connect(
+                        self.path, attach=self.journal_path, query_only=True
+                    )
+        return self._mesh_reader
 
     def mesh_checkpoints(self, on: bool) -> None:
         """While a mesh runs, it checkpoints the journal for the door too (on its own thread,
@@ -547,7 +615,7 @@ class Store:
             with self.transaction() as c:
                 self.set_meta(key, value, c)
             return
-        target = conn or self.conn
+        target = conn or self.writer
         if value is None:
             target.execute("DELETE FROM meta WHERE key = ?", (key,))
         else:
@@ -1058,12 +1126,15 @@ class Store:
                 (driving, driving + "\U0010ffff"),
             )
             ids: list[int] = []
-            for tid, holder in rows:
-                if tid in ids or (others and not matches(others, name_words(holder))):
-                    continue
-                ids.append(tid)
-                if len(ids) >= limit:
-                    break
+            try:
+                for tid, holder in rows:
+                    if tid in ids or (others and not matches(others, name_words(holder))):
+                        continue
+                    ids.append(tid)
+                    if len(ids) >= limit:
+                        break
+            finally:
+                rows.close()  # ends the read at once: an open one holds the reader's snapshot
             by_name = [t for tid in ids if (t := self.ticket(tid)) is not None]
         digit = any(ch.isdigit() for ch in query)
         found: list[TicketRecord] = []

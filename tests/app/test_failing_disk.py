@@ -231,7 +231,7 @@ def test_a_settings_write_on_a_full_disk_leaves_the_store_usable(kiosk, small_di
         with pytest.raises(sqlite3.Error) as failed:
             store.set_meta("note", "x" * 200_000)
         assert "full" in str(failed.value), failed.value
-        assert not store.conn.in_transaction
+        assert not store.writer.in_transaction
         small_disk.free()
         store.set_meta("note", "written")
         assert store.get_meta("note") == "written"

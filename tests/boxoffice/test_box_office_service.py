@@ -89,11 +89,11 @@ def test_refusals_carry_a_code_and_plain_parameters_beside_the_english(box, fx):
 def test_sales_are_append_only_and_a_keyless_counter_cannot_issue(box, fx, tmp_path):
     sale = box.pay(fx.codes["Bilal Khan"], method="upi", staff="Meera", reference="UPI-1")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        box.store.conn.execute(
+        box.store.writer.execute(
             "UPDATE sales SET amount_cents = 1 WHERE sale_id = ?", (sale.sale_id,)
         )
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        box.store.conn.execute("DELETE FROM sale_tickets")
+        box.store.writer.execute("DELETE FROM sale_tickets")
     again = box.sale(sale.sale_id)
     assert [t.code for t in again.tickets] == [t.code for t in sale.tickets]
     keyless = BoxOffice(box.store, key_loader=lambda _store: None)

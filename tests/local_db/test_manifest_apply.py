@@ -160,9 +160,9 @@ def test_scans_are_append_only(tmp_path, event):
     svc = CheckIn(store)
     result = svc.check(event.credential(event.rows[7]["id"]))
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        store.conn.execute("DELETE FROM scans")
+        store.writer.execute("DELETE FROM scans")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        store.conn.execute("UPDATE scans SET verdict = 'reject'")
+        store.writer.execute("UPDATE scans SET verdict = 'reject'")
     store.mark_sent([result.scan_id])  # the one change allowed
     assert store.pending_count() == 0
 

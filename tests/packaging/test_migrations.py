@@ -91,7 +91,7 @@ def test_previous_schema_opens_and_migrates(tmp_path, old_version):
         store.record_scan(new)
         assert not store.ticket_state(7).inside
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            store.conn.execute("DELETE FROM scans")
+            store.writer.execute("DELETE FROM scans")
 
 
 def test_migration_is_idempotent_on_reopen(tmp_path):
