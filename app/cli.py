@@ -93,6 +93,12 @@ def main(argv: list[str] | None = None) -> int:
         # Ctrl+C while the command's modules load (build_parser imports every command, a
         # few hundred ms), before the command's own handling below: a quiet 130 as there
         return 130
+    except RuntimeError as exc:
+        # Python 3.11 reports a Ctrl+C that lands while a class body is built (a
+        # dataclass field's __set_name__) as "RuntimeError: Error calling __set_name__"
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            return 130
+        raise
 
 
 def _run(argv: list[str] | None) -> int:

@@ -20,13 +20,15 @@ a symbolic link is followed, so the file it points to is the one changed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import stat
+import threading
 import time
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,16 +48,44 @@ def write_settings(
 ) -> None:
     """Write ``changes`` (name, value, whether a missing line is worth adding: False for a
     default) into the config file at ``path``; a value of None removes the setting. A
-    fresh file (the old one kept aside) holds ``everything``: all the kiosk's settings."""
-    changes = list(changes)
-    path = _target(path)
-    text, held = _current(path)
-    edited = _edit(text, held, changes) if held is not None else None
-    if edited is None or not _says(edited, held or {}, changes):
-        if text:
-            _keep_aside(path, "could not be changed in place" if held is not None else None)
-        edited = _fresh(list(everything))
-    _replace(path, edited)
+    fresh file (the old one kept aside) holds ``everything``: all the kiosk's settings.
+    Raises ``ConfigNotSaved`` (in words) when the file cannot be written."""
+    changes, everything = list(changes), list(everything)
+    try:
+        path = _target(path)
+        with _locked(path):  # two windows (or a window and a command) saving at once
+            text, held = _current(path)
+            edited = _edit(text, held, changes) if held is not None else None
+            if edited is None or not _says(edited, held or {}, changes):
+                if text:
+                    _keep_aside(path, None if held is None else "could not be changed in place")
+                edited = _fresh(everything)
+            _replace(path, edited)
+    except ConfigNotSaved:
+        raise
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigNotSaved(
+            f"{path} could not be written ({why}): the settings were not saved"
+        ) from None
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """The config file's lock (``config.toml.lock`` beside it), held while it is read,
+    changed and replaced: a second saver then reads the first one's file and adds its own
+    changes (without it, two saves at once lost one change, or mixed both files' bytes)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: one window per kiosk; no lock
+        yield
+        return
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def toml_value(value: Any) -> str:
@@ -129,29 +159,62 @@ def _edit(text: str, held: dict[str, Any], changes: list) -> str | None:
         comment = _comment(lines[start]) if end - start == 1 else ""
         lines[start:end] = [f"{indent}{name} = {toml_value(value)}{comment}"]
     if added:
-        top = _top_end(lines)
-        if top < len(lines):  # a blank line between the new settings and the [section]
-            added.append("")
-        lines[top:top] = added
+        # after the last setting of the top-level table: before the blank lines and the
+        # comment block that lead into the first [section] (they belong to it)
+        at = _top_end(lines, _statement_starts(lines))
+        if at < len(lines):  # a [section] follows
+            while at > 0 and lines[at - 1].lstrip().startswith("#"):
+                at -= 1
+            while at > 0 and not lines[at - 1].strip():
+                at -= 1
+            if lines[at].strip():  # keep them apart from what follows
+                added.append("")
+        lines[at:at] = added
     if not lines:
         return ""
     return newline.join(lines) + (newline if final or added or not text else "")
 
 
-def _statement_start(lines: list[str], i: int) -> bool:
-    """Whether line ``i`` begins a statement: the lines before it are whole TOML (not
-    inside a list or a multi-line string)."""
-    try:
-        tomllib.loads("\n".join(lines[:i]))
-    except tomllib.TOMLDecodeError:
-        return False
-    return True
+def _statement_starts(lines: list[str]) -> list[bool]:
+    """For each line, whether it begins a statement: the lines before it are not inside a
+    list, an inline table or a multi-line string. One pass over the text (parsing every
+    prefix again made a file of a few thousand "[" rows take a minute); a misreading here
+    only sends the save to the fresh-file path, as the edit is read back before it counts."""
+    starts = []
+    depth, open_string = 0, ""
+    for line in lines:
+        starts.append(depth == 0 and not open_string)
+        i, n = 0, len(line)
+        while i < n:
+            if open_string:
+                if open_string == '"""' and line[i] == "\\":
+                    i += 2
+                elif line.startswith(open_string, i):
+                    open_string, i = "", i + 3
+                else:
+                    i += 1
+                continue
+            c = line[i]
+            if c == "#":
+                break
+            if line.startswith(('"""', "'''"), i):
+                open_string, i = line[i : i + 3], i + 3
+            elif c in "\"'":
+                i += 1
+                while i < n and line[i] != c:
+                    i += 2 if c == '"' and line[i] == "\\" else 1
+                i += 1
+            else:
+                depth += (c in "[{") - (c in "]}")
+                i += 1
+    starts.append(depth == 0 and not open_string)  # past the last line
+    return starts
 
 
-def _top_end(lines: list[str]) -> int:
+def _top_end(lines: list[str], starts: list[bool]) -> int:
     """Where the top-level table ends: the first ``[section]`` header, or the end."""
     for i, line in enumerate(lines):
-        if _HEADER.match(line) and _statement_start(lines, i):
+        if starts[i] and _HEADER.match(line):
             return i
     return len(lines)
 
@@ -159,17 +222,12 @@ def _top_end(lines: list[str]) -> int:
 def _span(lines: list[str], name: str) -> tuple[int, int] | None:
     """The lines (start, end) holding ``name``'s value in the top-level table, or None."""
     key = re.compile(rf"""^\s*(?:{re.escape(name)}|"{re.escape(name)}"|'{re.escape(name)}')\s*=""")
-    top = _top_end(lines)
+    starts = _statement_starts(lines)
+    top = _top_end(lines, starts)
     for start in range(top):
-        if not key.match(lines[start]) or not _statement_start(lines, start):
-            continue
-        for end in range(start + 1, top + 1):  # a list may go on over several lines
-            try:
-                if name in tomllib.loads("\n".join(lines[start:end])):
-                    return start, end
-            except tomllib.TOMLDecodeError:
-                continue
-        return None
+        if starts[start] and key.match(lines[start]):
+            end = next((j for j in range(start + 1, len(lines) + 1) if starts[j]), None)
+            return None if end is None else (start, end)
     return None
 
 
@@ -212,7 +270,11 @@ def _says(text: str, held: dict[str, Any], changes: list) -> bool:
 
 
 def _equal(a: Any, b: Any) -> bool:
-    """TOML values alike, ``nan`` included (it is not equal to itself)."""
+    """TOML values alike, ``nan`` included anywhere in them (it is not equal to itself)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
     return a == b or (isinstance(a, float) and isinstance(b, float) and a != a and b != b)
 
 
@@ -242,10 +304,15 @@ def _keep_aside(path: Path, why: str | None) -> Path:
 
 
 def _replace(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    """Write the whole file to a temporary one of this writer's own, then move it over."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise

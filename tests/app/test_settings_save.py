@@ -238,3 +238,86 @@ def test_a_read_only_file_or_a_folder_is_refused_in_words(tmp_path):
     (tmp_path / "config.toml").mkdir()
     with pytest.raises(ConfigError, match="is a folder, not a file"):
         settings.save()
+
+
+def test_saves_at_the_same_moment_keep_every_change_and_a_valid_file(tmp_path):
+    """A door and a box office on one kiosk home (or a window and a command) saving at
+    once: every change lands and the file stays valid TOML. They shared one temporary file
+    and no lock: an outside tester saw 6 broken files and 14 lost changes in 20 tries."""
+    import threading
+
+    (tmp_path / "config.toml").write_text("# IT\n", "utf-8")
+    names = ["sound_volume", "verdict_hold_s", "clock_off_max_s", "list_stale_after_min"]
+    for round_ in range(10):
+        windows = [Settings.load(tmp_path) for _ in names]
+        for name, window in zip(names, windows, strict=True):
+            setattr(window, name, float(round_ + 2))
+        go = threading.Barrier(len(windows))
+        errors = []
+
+        def save(window, go=go, errors=errors):
+            go.wait()
+            try:
+                window.save()
+            except Exception as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=save, args=(w,)) for w in windows]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert errors == []
+        again = Settings.load(tmp_path)  # valid TOML, or this raises
+        assert [getattr(again, n) for n in names] == [float(round_ + 2)] * len(names)
+    assert (tmp_path / "config.toml").read_text("utf-8").startswith("# IT\n")
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_file_of_thousands_of_list_rows_is_read_once_not_once_per_row(tmp_path, monkeypatch):
+    """Each line starting with "[" made the save parse the file again up to it: 4,000 rows
+    of a nested list took 50 s, on the door's writer thread with scans queued behind. The
+    file is now read through once; TOML is parsed a handful of times, whatever its size."""
+    import app.config_file as config_file
+
+    rows = "".join(f'  ["A{i}", {i}],\n' for i in range(4000))
+    text = f"seats = [\n{rows}]\n" + 'motd = """\n' + "[x]\n" * 2000 + '"""\n'
+    settings = _home(tmp_path, text)
+    settings.sound_volume = 0.5
+    parses = []
+    real_loads = tomllib.loads
+    monkeypatch.setattr(
+        config_file.tomllib, "loads", lambda t: parses.append(len(t)) or real_loads(t)
+    )
+    settings.save()
+    assert len(parses) <= 5, len(parses)
+    assert (tmp_path / "config.toml").read_text("utf-8") == text + "sound_volume = 0.5\n"
+
+
+def test_a_folder_that_cannot_be_written_is_said_in_words(tmp_path, monkeypatch):
+    import os
+
+    settings = _home(tmp_path, 'language = "de"\n')
+    settings.language = "fr"
+    real_open = os.open
+
+    def refused(path, *args, **kw):  # as a read-only folder answers (root ignores modes)
+        if str(path).endswith(".lock"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kw)
+
+    monkeypatch.setattr(os, "open", refused)
+    with pytest.raises(ConfigError, match=r"could not be written \(Permission denied\)"):
+        settings.save()
+    monkeypatch.undo()
+    assert (tmp_path / "config.toml").read_text("utf-8") == 'language = "de"\n'
+
+
+def test_a_nan_in_a_section_does_not_push_the_file_aside(tmp_path):
+    written = 'language = "en"\n\n[camera_tuning]\nexposure = nan\nthresholds = [0.5, nan]\n'
+    settings = _home(tmp_path, written)
+    settings.sound_volume = 0.5
+    settings.save()
+    assert not list(tmp_path.glob("config.toml.bak-*"))
+    text = (tmp_path / "config.toml").read_text("utf-8")
+    assert text == written.replace("\n\n", "\nsound_volume = 0.5\n\n", 1)
