@@ -14,8 +14,9 @@ values and everything else as before (TOML this editor does not follow: a dotted
 section named like a setting), the settings are written into a fresh file and the old one
 is kept beside it (``config.toml.bak-<time>``), as for a file that cannot be read. A kiosk
 must never be left with a config.toml it cannot start with. The file is replaced in one
-step (a temporary file moved over it), so a power cut leaves the old file or the new one;
-a symbolic link is followed, so the file it points to is the one changed.
+step (a temporary file of the saver's own moved over it), so a power cut leaves the old
+file or the new one; saves take turns (``config.toml.lock``), so two windows saving at
+once both land; a symbolic link is followed, so the file it points to is the one changed.
 """
 
 from __future__ import annotations

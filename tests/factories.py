@@ -60,6 +60,17 @@ class EventFixture:
         self.add(type="ticket", id=tid, event=self.event_id, tier=tier, holder=holder, **extra)
         return tid, code
 
+    def cancel(self, ticket_id: int, tier: int = 1, holder: str = "Asha Rao") -> dict[str, Any]:
+        """The ticket's row again, cancelled (a refund), in the next manifest change."""
+        return self.add(
+            type="ticket",
+            id=ticket_id,
+            event=self.event_id,
+            tier=tier,
+            holder=holder,
+            status="cancelled",
+        )
+
     def credential(self, ticket_id: int, tier: int = 1, **kw: Any) -> str:
         return credentials.issue(
             self.ticket_key, event_id=self.event_id, tier_id=tier, ticket_id=ticket_id, **kw
