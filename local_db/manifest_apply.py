@@ -396,12 +396,11 @@ def apply_page(
     forget_names = store.device_state().personal_data_erased_at is not None
     try:
         with store.transaction() as c:
-            # The main file's write lock first (a write as the first statement), then the
-            # standing again on what is held now: another process on this kiosk (`gatehouse
-            # sync` or `import-manifest` beside the running window) may have applied a later
-            # page since the check above, and this older one would take it back (a refund
-            # undone until the next sync).
-            c.execute("UPDATE meta SET value = value WHERE key = 'manifest_seq'")
+            # The transaction holds the main file's write lock from its start; the standing
+            # again on what is held now: another process on this kiosk (`gatehouse sync` or
+            # `import-manifest` beside the running window) may have applied a later page
+            # since the check above, and this older one would take it back (a refund undone
+            # until the next sync).
             now = store.device_state(c)
             check_continuity(header, Held(now.event_id, now.manifest_seq))
             if pin is not None:

@@ -75,3 +75,63 @@ def test_an_older_page_read_slowly_never_undoes_a_newer_one(tmp_path, monkeypatc
     assert result.verdict == "reject", result
     other.close()
     kiosk.close()
+
+
+def test_walk_up_sales_wait_for_a_page_another_process_applies(tmp_path):
+    """A walk-up sale reads what is left of its allocation, then writes. When another
+    process on the kiosk (`gatehouse sync`, `import-manifest`) committed a page in between,
+    SQLite refused the sale at once with "database is locked" (it does not wait when a read
+    has to turn into a write): an outside tester saw 659 sales of 1,600 fail so. Every
+    main-file transaction now takes the write lock first, and waits its turn."""
+    import time
+    import uuid
+
+    from local_db import sales
+
+    ev = EventFixture()
+    for i in range(5):
+        ev.ticket(holder=f"Guest {i}")
+    counter = Store(tmp_path / "kiosk.sqlite")
+    apply_stream(counter, io.BytesIO(ev.page()), first_use=True)
+    sales.set_allocations(counter, [{"tier": 1, "granted": 10**6}], time.time())
+    pages = []
+    for k in range(20):
+        since = ev.seq
+        ev.ticket(holder=f"Late {k}")
+        pages.append(ev.page(since=since))
+    syncing = Store(tmp_path / "kiosk.sqlite")  # the other process's own connections
+    done = threading.Event()
+
+    def apply_pages() -> None:
+        try:
+            for page in pages:
+                apply_stream(syncing, io.BytesIO(page))
+        finally:
+            done.set()
+
+    pager = threading.Thread(target=apply_pages)
+    pager.start()
+    failures, made = [], 0
+    while not done.is_set() or made < 20:
+        sale = sales.SaleRecord(
+            sale_id=str(uuid.uuid4()),
+            kind="walkup",
+            device_id="box-office",
+            staff="Sam",
+            method="cash",
+            amount_cents=100,
+            at=time.time(),
+            tickets=(sales.SoldTicket(5 * 10**9 + made, 1, "Walk Up", f"code-{made}"),),
+        )
+        try:
+            sales.record_sale(counter, sale, ev.event_id)
+        except Exception as exc:
+            failures.append(str(exc))
+        made += 1
+        time.sleep(0.005)  # a counter: sales come apart, not back to back
+    pager.join(60)
+    assert failures == []
+    assert len(sales.sales(counter)) == made
+    assert counter.manifest_seq() == ev.seq
+    syncing.close()
+    counter.close()

@@ -226,3 +226,48 @@ def test_a_ticket_cancelled_by_a_page_is_refused_at_once_while_the_mesh_reads(tm
             t.join()
         store.close()
     assert admitted == []
+
+
+def test_a_ticket_cancelled_by_a_page_is_refused_at_once_while_staff_search_names(tmp_path):
+    """A search for two common words ("anna smith") walks every "anna": one read open over
+    all of them kept the shared reader on the snapshot it began with, and the door, checking
+    a ticket right after the page refunding it committed, admitted it (an outside tester:
+    20 of 20). The search now reads the range a batch at a time, each read whole."""
+    import io
+
+    from app.checkin import CheckIn
+    from local_db.manifest_apply import apply_stream
+    from tests.factories import EventFixture
+
+    ev = EventFixture()
+    for i in range(20_000):
+        ev.add(type="ticket", id=10**9 + i, event=ev.event_id, tier=1, holder=f"Anna Lee{i}")
+        ev.add(type="ticket", id=2 * 10**9 + i, event=ev.event_id, tier=1, holder=f"Bo{i} Smith")
+    refunds = [ev.ticket(holder=f"Refund {i}") for i in range(10)]
+    store = Store(tmp_path / "kiosk.sqlite")
+    apply_stream(store, io.BytesIO(ev.page()), first_use=True)
+    store.set_meta("gate", "Main")
+    door = CheckIn(store)
+    stop = threading.Event()
+    searches = []
+
+    def search() -> None:
+        while not stop.is_set():
+            searches.append(store.search_tickets("anna smith"))
+
+    staff = threading.Thread(target=search)
+    staff.start()
+    admitted = []
+    try:
+        for ticket_id, code in refunds:
+            since = ev.seq
+            ev.cancel(ticket_id, holder="Refunded")
+            apply_stream(store, io.BytesIO(ev.page(since=since)))  # committed
+            if door.check(code).verdict == "admit":
+                admitted.append(ticket_id)
+    finally:
+        stop.set()
+        staff.join()
+        store.close()
+    assert searches and searches[0] == []  # nobody is called both
+    assert admitted == []
