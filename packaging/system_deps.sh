@@ -133,8 +133,10 @@ install_optional() {
 # scanners); scanner/pcsc.py says why it reads no cards. pcscd is the PC/SC service, libccid
 # its driver for USB readers (ACR122U and other CCID readers), libpcsclite1 the library
 # pyscard loads, vsmartcard-vpcd the virtual reader tests/media/test_pcsc_reader.py taps
-# cards on (those tests skip and say why without it).
-PCSC_PACKAGES="pcscd libccid libpcsclite1 vsmartcard-vpcd"
+# cards on (those tests skip and say why without it). libpcsclite-dev: PyPI has no Linux
+# wheel of pyscard, so pip builds it (its swig comes from PyPI, its headers, winscard.h and
+# libpcsclite.pc, from here); without it `make venv` failed on a new machine.
+PCSC_PACKAGES="pcscd libccid libpcsclite1 libpcsclite-dev vsmartcard-vpcd"
 # shellcheck disable=SC2086  # word splitting of the lists is meant
 install_optional "PC/SC reader support" "PC/SC card readers" "PC/SC readers stay off" \
   $PCSC_PACKAGES
