@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app import gates as gate_list
 from app.broadcasts import BroadcastDesk
 from app.checkin import CheckIn, CheckResult
 from app.door_state import DoorSnapshot, snapshot
 from app.search import search_rows
 from app.staff import StaffMember, StaffRoster
 from core import messages
+from local_db import gate_trust
 from local_db.store import Store
 from sync.status import SyncStatus, read_status
 
@@ -59,6 +61,8 @@ class PageInfo:
     event_name: str | None = None
     gate: str | None = None
     gates: list[str] = field(default_factory=list)
+    # gates a supervisor stopped trusting on this kiosk (app/gates.py): the status strip
+    distrusted: list[str] = field(default_factory=list)
 
 
 class DoorService:
@@ -185,7 +189,25 @@ class DoorService:
             event_name=ref.event["name"] if ref.event else None,
             gate=state.gate,
             gates=sorted(g.name for g in ref.gates.values()),
+            distrusted=self._distrusted_names(),
         )
+
+    def _distrusted_names(self) -> list[str]:
+        marks = gate_trust.distrusted(self.store)  # almost always none: one small read
+        if not marks:
+            return []
+        return [g.gate or g.device_id for g in gate_list.gates(self.store) if g.device_id in marks]
+
+    # -- the other gates (the LAN mesh) ------------------------------------------------------
+    def gates(self) -> list[gate_list.Gate]:
+        return gate_list.gates(self.store)
+
+    def stop_trusting(self, device_id: str, *, staff: str | None) -> int:
+        """A supervisor stops trusting a gate here (after their PIN); tickets changed."""
+        return gate_list.stop_trusting(self.store, gate_list.find(self.store, device_id), staff)
+
+    def trust_again(self, device_id: str) -> int:
+        return gate_list.trust_again(self.store, gate_list.find(self.store, device_id))
 
     def sync_status(self, now: float | None = None) -> SyncStatus:
         """The sync status as the engine last recorded it (``sync.status.read_status``)."""

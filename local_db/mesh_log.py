@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from core.keys import VerifyKey
 from core.mesh_scan import SignedScan
 from core.scans import Scan
+from local_db.schema import JOURNAL_ALIAS
 from local_db.store import Store
 
 
@@ -35,19 +36,32 @@ class Peer:
     lan: tuple[str, ...]
 
 
-def peers(store: Store) -> dict[str, Peer]:
-    """Every device the manifest certifies for this kiosk's event (revoked ones included)."""
+def peers(store: Store, distrusted: frozenset[str] | None = None) -> dict[str, Peer]:
+    """Every device the manifest certifies for this kiosk's event (revoked ones included),
+    status ``distrusted`` for those a supervisor stopped trusting here (local_db/gate_trust.py;
+    ``distrusted``: that set as ``distrusted_ids`` read it)."""
     rows = store.mesh_reader.execute(
         "SELECT id, public_key, status, gate, lan FROM mesh_devices"
     ).fetchall()
+    if distrusted is None:
+        distrusted = distrusted_ids(store)
     out = {}
     for device_id, key, status, gate, lan in rows:
+        if device_id in distrusted and status == "active":
+            status = "distrusted"
         try:
             addresses = tuple(a for a in json.loads(lan or "[]") if isinstance(a, str))
         except ValueError:
             addresses = ()
         out[device_id] = Peer(device_id, VerifyKey(bytes(key)), status, gate, addresses)
     return out
+
+
+def distrusted_ids(store: Store) -> frozenset[str]:
+    """The gates a supervisor stopped trusting on this kiosk (a read of a table that is
+    almost always empty: the mesh asks before every batch, another process may change it)."""
+    rows = store.mesh_reader.execute(f"SELECT device_id FROM {JOURNAL_ALIAS}.distrusted_devices")
+    return frozenset(row[0] for row in rows)
 
 
 def data_version(store: Store) -> int:

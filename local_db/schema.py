@@ -313,6 +313,14 @@ JOURNAL_MIGRATIONS: list[str] = [
           OR NEW.sent NOT IN (0, 1) OR (OLD.sent = 1 AND NEW.sent IS NOT 1)
         BEGIN SELECT RAISE(ABORT, 'acknowledgements are append-only'); END;
     """,
+    # 7 (issue 15, a paired kiosk's key): gates a supervisor has stopped trusting on this
+    # kiosk (local_db/gate_trust.py). Their scans are kept as evidence but change no ticket
+    # state here until the supervisor trusts them again; in the journal, so the mark and
+    # the ticket states it undoes commit together.
+    """
+    CREATE TABLE distrusted_devices (
+        device_id TEXT PRIMARY KEY, since REAL NOT NULL, staff TEXT) WITHOUT ROWID;
+    """,
 ]
 
 JOURNAL_VERSION = len(JOURNAL_MIGRATIONS)

@@ -249,6 +249,19 @@ def _no_checkpoint_on_close(conn: sqlite3.Connection) -> bool:
     return rc == 0 and state.value == 1
 
 
+# A journal row read as a ``Scan`` (``scan_from_row``): the columns in the dataclass's order.
+SCAN_COLUMNS = (
+    "scan_id, device_id, direction, verdict, reason, at, clock_offset, kind, gate,"
+    " staff, ticket_id, hex(code_hash), override_reason, annuls"
+)
+
+
+def scan_from_row(row: tuple | list) -> Scan:
+    values = list(row)
+    values[11] = values[11].lower() if values[11] else None
+    return Scan(*values)
+
+
 def _hash_bytes(value: str | None) -> bytes | None:
     """A scan's code hash as stored; a damaged one (another device's bug) is dropped, never
     allowed to fail the batch it came in and jam the peer feed for every kiosk."""
@@ -863,7 +876,8 @@ class Store:
         (this kiosk's scans and its peers'): the repeat-scan rule of unlimited passes."""
         return self.journal_reads.execute(
             "SELECT count(*) FROM scans WHERE ticket_id = ? AND kind = 'scan'"
-            " AND direction = 'entry' AND verdict = 'admit' AND at + clock_offset > ?",
+            " AND direction = 'entry' AND verdict = 'admit' AND at + clock_offset > ?"
+            " AND device_id NOT IN (SELECT device_id FROM distrusted_devices)",
             (ticket_id, now - window_s),
         ).fetchone()[0]
 
@@ -952,6 +966,15 @@ class Store:
         )
         if cur.rowcount == 0 or scan.ticket_id is None:
             return None
+        if (
+            origin != "local"
+            and c.execute(
+                "SELECT 1 FROM distrusted_devices WHERE device_id = ?", (scan.device_id,)
+            ).fetchone()
+        ):
+            # a gate a supervisor stopped trusting here (local_db/gate_trust.py): kept as
+            # evidence and forwarded, but it moves nobody in or out on this kiosk
+            return None
         # read through ``c``: the mesh records on its own connection (peer_transaction)
         before = self.ticket_state(scan.ticket_id, c)
         annulled = self.scan(scan.annuls, c) if scan.annuls else None
@@ -961,8 +984,16 @@ class Store:
             early = self.annulment_of(scan.scan_id, c)
             if early is not None:
                 after = next_state(after, self.scan(early, c), scan)
-        if after == before:
-            return after
+        if after != before:
+            self.set_ticket_state(c, scan.ticket_id, before, after)
+        return after
+
+    def set_ticket_state(
+        self, c: sqlite3.Connection, ticket_id: int, before: TicketState, after: TicketState
+    ) -> None:
+        """Write a ticket's new state and move the occupancy by the difference, inside the
+        caller's journal transaction (a scan recorded, or a gate's scans taken back out:
+        local_db/gate_trust.py)."""
         c.execute(
             "INSERT INTO ticket_state (ticket_id, inside, entries, last_at, last_gate,"
             " last_device, last_scan_id) VALUES (?,?,?,?,?,?,?)"
@@ -970,7 +1001,7 @@ class Store:
             " entries=excluded.entries, last_at=excluded.last_at, last_gate=excluded.last_gate,"
             " last_device=excluded.last_device, last_scan_id=excluded.last_scan_id",
             (
-                scan.ticket_id,
+                ticket_id,
                 int(after.inside),
                 after.entries,
                 after.last_at,
@@ -987,7 +1018,6 @@ class Store:
                 " admitted = max(0, admitted + excluded.admitted)",
                 (ev["id"], int(after.inside) - int(before.inside), after.entries - before.entries),
             )
-        return after
 
     def annulment_of(self, scan_id: str, conn: sqlite3.Connection | None = None) -> str | None:
         """The id of the annul scan that cancels ``scan_id``, if any."""
@@ -999,17 +1029,9 @@ class Store:
 
     def scan(self, scan_id: str, conn: sqlite3.Connection | None = None) -> Scan | None:
         c = conn or self.journal_reads
-        row = c.execute(
-            "SELECT scan_id, device_id, direction, verdict, reason, at, clock_offset, kind, gate,"
-            " staff, ticket_id, hex(code_hash), override_reason, annuls FROM scans"
-            " WHERE scan_id = ?",
-            (scan_id,),
-        ).fetchone()
-        if row is None:
-            return None
-        row = list(row)
-        row[11] = row[11].lower() if row[11] else None
-        return Scan(*row)
+        row = c.execute(f"SELECT {SCAN_COLUMNS} FROM scans WHERE scan_id = ?", (scan_id,))
+        row = row.fetchone()
+        return None if row is None else scan_from_row(row)
 
     # -- outbox ----------------------------------------------------------------------------
     def unsent_scans(self, limit: int = 500) -> list[Scan]:

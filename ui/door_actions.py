@@ -20,6 +20,8 @@ from app.checkin import UNDO_WINDOW_S, CannotRecord
 from app.staff import StaffMember
 from ui import texts, theme
 from ui.dialogs import ConfirmDialog, SearchDialog, SettingsDialog, SupervisorDialog
+from ui.gates_dialog import GatesDialog
+from ui.i18n import say
 
 
 class DoorActions:
@@ -214,6 +216,54 @@ class DoorActions:
         )
 
     # -- settings ----------------------------------------------------------------------------
+    # -- the other gates: a supervisor's "stop trusting this gate" (F7) --------------------
+    def request_gates(self) -> None:
+        door = self.door
+        self.approve(
+            QCoreApplication.translate("DoorWindow", "Change which gates this kiosk trusts"),
+            lambda member, _reason: (member, door.gates()),
+            self._open_gates,
+        )
+
+    def _open_gates(self, approved: tuple[StaffMember, list]) -> None:
+        member, gates = approved
+        dialog = GatesDialog(gates, parent=self.window)
+        dialog.distrust.connect(
+            lambda device: self._change_trust(
+                dialog, "stop trusting a gate", "gates.distrusted", device,
+                lambda: self.door.stop_trusting(device, staff=member.name),
+            )
+        )  # fmt: skip
+        dialog.trust.connect(
+            lambda device: self._change_trust(
+                dialog, "trust a gate again", "gates.trusted_again", device,
+                lambda: self.door.trust_again(device),
+            )
+        )  # fmt: skip
+        self.open(dialog)
+
+    def _change_trust(self, dialog, name: str, key: str, device: str, job) -> None:
+        door = self.door
+
+        def work():
+            changed = job()
+            return changed, door.gates()
+
+        def done(result) -> None:
+            changed, gates = result
+            gate = next((g for g in gates if g.device_id == device), None)
+            shown = (gate.gate if gate else None) or "-"
+            note = say(key, gate=shown, device=device, n=changed)
+            if self.current is dialog:
+                dialog.show_gates(gates, note)
+            self.window.refresh()  # the status strip names a gate not trusted here
+
+        def failed(exc: Exception) -> None:
+            if self.current is dialog:
+                dialog.show_gates(dialog.gates, str(exc))
+
+        self.ops.run(name, work, done, failed)
+
     def request_settings(self) -> None:
         door = self.door
         self.approve(

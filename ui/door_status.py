@@ -63,6 +63,12 @@ class DoorStatus:
             linked = getattr(status, "gates_linked", None)  # None: this kiosk has no mesh
             if linked is not None:  # whether cross-gate protection still holds (issue 15)
                 problems["links"] = self._links_words(linked)
+        distrusted = getattr(w.page_info, "distrusted", None) if w.page_info else None
+        if distrusted:  # a supervisor's choice, but the whole shift must know it holds
+            problems["distrusted"] = QCoreApplication.translate(
+                "DoorWindow",
+                "NOT TRUSTED HERE: gate %1. Its scans move nobody in or out on this kiosk (F7)",
+            ).replace("%1", ", ".join(distrusted))
         stale_min = w.settings.list_stale_after_min  # 0: never (a venue fed by USB only)
         if age is not None and stale_min > 0 and age > stale_min * 60:
             problems["stale"] = QCoreApplication.translate(

@@ -180,6 +180,7 @@ class DoorWindow(WindowShell):
             ("search", lambda: self.actions.open_search("")),
             ("override", self.actions.request_override),
             ("undo", self.actions.request_undo),
+            ("gates", self.actions.request_gates),
             ("settings", self.actions.request_settings),
             ("lock", self.lock),
         ):
@@ -203,6 +204,7 @@ class DoorWindow(WindowShell):
             ("F4", self.toggle_direction),
             ("F6", self.actions.request_override),
             ("Ctrl+Z", self.actions.request_undo),
+            ("F7", self.actions.request_gates),
             ("F9", self.actions.request_settings),
             ("F12", self.lock),
         ):
@@ -215,6 +217,7 @@ class DoorWindow(WindowShell):
             "search": self.tr("Find by name (F2)"),
             "override": self.tr("Override (F6)"),
             "undo": self.tr("Undo admit (Ctrl+Z)"),
+            "gates": self.tr("Gates (F7)"),
             "settings": self.tr("Settings (F9)"),
             "lock": self.tr("Lock (F12)"),
         }
@@ -274,8 +277,8 @@ class DoorWindow(WindowShell):
 
     def _on_refreshed(self, data: tuple[PageInfo, DoorSnapshot, Any, float]) -> None:
         info, snap, sync_status, clock_offset = data
+        self.page_info = info  # first: the status strip reads its gates not trusted here
         self.door_status.stored(sync_status, clock_offset)
-        self.page_info = info
         self.counts.show_snapshot(snap)
         self._render_top_bar()
         self.snapshot_shown.emit(snap)

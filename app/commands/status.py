@@ -7,17 +7,15 @@ import time
 
 from app.cli import json_flag, kiosk_language
 from app.commands.broadcasts import open_rows
+from app.gates import LINK_FRESH_S, gates
 from app.outputs import display_width
 from app.outputs import pad as pad_to
 from app.settings import Settings
+from app.untrusted import shown
 from core import messages
 from local_db import mesh_log
 from local_db.store import Store
 from sync.status import read_status
-
-# A running mesh saves its links' last contact at least every few seconds (each peer's
-# catch-up request comes every 5 s): older than this, the kiosk or the link is gone.
-LINK_FRESH_S = 30.0
 
 
 def register(sub) -> None:
@@ -82,6 +80,12 @@ def collect(store: Store, settings: Settings | None = None) -> dict:
             for p in mesh_log.saved_links(store)
         ],
         "mesh_unforwarded": mesh_log.counts(store)["mesh_unforwarded"],
+        # gates a supervisor stopped trusting on this kiosk (gatehouse gates; F8 at the door)
+        "distrusted_gates": [
+            {"device_id": g.device_id, "gate": g.gate, "since": g.distrusted_since}
+            for g in gates(store)
+            if g.status == "distrusted"
+        ],
         # mesh = false in config.toml (or GATEHOUSE_MESH=off where the kiosk's engine last
         # started): no cross-gate protection without the server
         "mesh_enabled": bool(settings.mesh if settings else True) and mesh_off_by is None,
@@ -195,6 +199,10 @@ def report_lines(info: dict, lang: str) -> list[tuple[str, str]]:
         seen = time.strftime("%H:%M:%S", time.localtime(p["last_contact"]))
         peer = t("peer", gate=p["gate"] or "-", address=p["address"], time=seen)
         lines.append((" " * width, peer))
+    for g in info.get("distrusted_gates", []):
+        when = time.strftime("%H:%M", time.localtime(g["since"] or 0))
+        words = t("distrusted", gate=shown(g["gate"] or "-"), device=g["device_id"], time=when)
+        lines.append((" " * width, words))
     if info["mesh_unforwarded"]:
         lines.append((pad["forwarding"], t("forwarding", n=info["mesh_unforwarded"])))
     return lines
@@ -204,7 +212,6 @@ def notice_lines(info: dict, lang: str) -> list[tuple[str, str]]:
     """The lines that show only while something needs attention: the organizer's open
     messages (an emergency first), a server whose data was restored or reset, and settings
     in config.toml the kiosk does not take."""
-    from app.untrusted import shown
 
     pad = _labels(lang)
     lines: list[tuple[str, str]] = []

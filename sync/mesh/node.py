@@ -185,7 +185,7 @@ class MeshNode:
         self._sign_lock = threading.Lock()
         self._own_lock = threading.Lock()  # our own envelopes coming back (accept_envelopes)
         self._threads: list[threading.Thread] = []
-        self._peers_cache: tuple[int, dict[str, mesh_log.Peer]] | None = None
+        self._peers_cache: tuple[tuple[int, frozenset[str]], dict[str, mesh_log.Peer]] | None = None
         # Origins whose envelopes this kiosk refused as not trusted (unknown to its list, or
         # revoked), newest last: named in each "have" so peers stop resending them (a "have"
         # stops at the first gap, so without this a peer resends all it holds every 5 s).
@@ -314,10 +314,12 @@ class MeshNode:
 
     # -- trust -----------------------------------------------------------------------------
     def peers(self) -> dict[str, mesh_log.Peer]:
-        version = mesh_log.data_version(self.store)
+        # the main file's version (a manifest page) and the gates a supervisor stopped
+        # trusting here (the journal, perhaps changed by `gatehouse gates` elsewhere)
+        version = (mesh_log.data_version(self.store), mesh_log.distrusted_ids(self.store))
         cached = self._peers_cache
         if cached is None or cached[0] != version:
-            cached = (version, mesh_log.peers(self.store))
+            cached = (version, mesh_log.peers(self.store, version[1]))
             self._peers_cache = cached
         return cached[1]
 
