@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.scans import Scan  # noqa: E402
-from local_db import gate_trust  # noqa: E402
-from local_db.manifest_apply import apply_stream  # noqa: E402
-from local_db.store import Store  # noqa: E402
-from tests.factories import EventFixture  # noqa: E402
+from core.scans import Scan
+from local_db import gate_trust
+from local_db.manifest_apply import apply_stream
+from local_db.store import Store
+from tests.factories import EventFixture
 
 
 def _scan(device: str, ticket: int, at: float, direction: str = "entry") -> Scan:
