@@ -342,6 +342,9 @@ class CheckIn:
             direction,
             staff,
             tier_id=cred.tier_id if cred else None,
+            # a ticket our list does not hold (a walk-up sold offline): its code goes with
+            # the scan's envelope, so the other gates count the guest (local_db/unproven.py)
+            credential=found.text if cred is not None and ticket is None else None,
         )
 
     def check_media(
@@ -637,6 +640,7 @@ class CheckIn:
         *,
         override_reason=None,
         tier_id=None,
+        credential=None,
     ) -> CheckResult:
         scan = Scan(
             scan_id=Scan.new_id(),
@@ -652,7 +656,9 @@ class CheckIn:
             code_hash=h.hex() if h else None,
             override_reason=override_reason,
         )
-        self.store.record_scan(scan)  # durable before anyone sees the verdict
+        # durable before anyone sees the verdict
+        admitted = verdict.verdict == ADMIT
+        self.store.record_scan(scan, credential=credential if admitted else None)
         return CheckResult(
             verdict.verdict,
             str(verdict.reason),

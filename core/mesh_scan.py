@@ -13,6 +13,13 @@ What is signed is ``SIGN_CONTEXT`` + canonical JSON (sorted keys, no spaces) of
 normalised (``at`` and ``clock_offset`` as floats), so the bytes are the same whichever JSON
 library parsed and re-wrote the envelope on the way.
 
+An admit of a ticket the admitting kiosk's list did not hold (a walk-up sold offline, or
+``admit_unsynced``) also carries ``ticket``: the credential text the door read. It is outside
+the signature and needs none: a credential proves itself (signed by a ticket or box-office
+key the manifest certifies), and a peer whose list lacks the ticket counts the guest in its
+occupancy only with one that names this ticket (``local_db.unproven``). A relay can only
+remove it, which makes the scan count less, never more.
+
 ``check_envelope`` is the one validator (kiosk and server): shape, sizes, types and the
 signature, in that order, each refusal a ``MeshScanError`` with a stable reason and words.
 """
@@ -34,6 +41,8 @@ SIGN_CONTEXT = b"GATEHOUSE-SCAN 1\n"
 MAX_ENVELOPE_BYTES = 4096  # a scan is ~400 bytes; an override reason is at most 500 chars
 MAX_ID = 2**63 - 1
 
+MAX_CREDENTIAL_CHARS = 1024  # a static credential is about 100 characters
+_ENVELOPE_FIELDS = {"event", "origin", "lseq", "scan", "sig"}
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _TEXT_LIMITS = {"gate": 200, "staff": 200, "override_reason": 500, "reason": 32}
 _SCAN_FIELDS = tuple(Scan.__dataclass_fields__)
@@ -54,15 +63,19 @@ class SignedScan:
     lseq: int
     scan: Scan
     signature: bytes
+    credential: str | None = None  # the code read, for a ticket not on the signer's list
 
     def to_wire(self) -> dict[str, Any]:
-        return {
+        wire = {
             "event": self.event_id,
             "origin": self.origin,
             "lseq": self.lseq,
             "scan": canonical_scan(self.scan),
             "sig": base64.b64encode(self.signature).decode("ascii"),
         }
+        if self.credential is not None:
+            wire["ticket"] = self.credential
+        return wire
 
 
 def canonical_scan(scan: Scan | Mapping[str, Any]) -> dict[str, Any]:
@@ -80,9 +93,16 @@ def signed_bytes(event_id: int, origin: str, lseq: int, scan: Scan | Mapping[str
     return SIGN_CONTEXT + text.encode("utf-8")
 
 
-def sign_scan(key: SigningKey, event_id: int, origin: str, lseq: int, scan: Scan) -> SignedScan:
+def sign_scan(
+    key: SigningKey,
+    event_id: int,
+    origin: str,
+    lseq: int,
+    scan: Scan,
+    credential: str | None = None,
+) -> SignedScan:
     sig = key.sign(signed_bytes(event_id, origin, lseq, scan))
-    return SignedScan(event_id, origin, lseq, scan, sig)
+    return SignedScan(event_id, origin, lseq, scan, sig, credential)
 
 
 def _bad(reason: str, message: str) -> MeshScanError:
@@ -138,8 +158,16 @@ def check_envelope(
     ``device_key(origin)`` is the origin's certified, ACTIVE key (None: unknown to this event,
     or revoked). The scan must be the origin's own (``device_id`` equals ``origin``).
     """
-    if not isinstance(data, dict) or set(data) != {"event", "origin", "lseq", "scan", "sig"}:
+    if not isinstance(data, dict) or set(data) - {"ticket"} != _ENVELOPE_FIELDS:
         raise _bad("bad_format", "this is not a signed scan")
+    credential = data.get("ticket")
+    if credential is not None and (
+        not isinstance(credential, str)
+        or not 0 < len(credential) <= MAX_CREDENTIAL_CHARS
+        or not credential.isascii()
+        or not credential.isprintable()
+    ):
+        raise _bad("bad_format", "the ticket beside the signed scan is not a code")
     event, origin, lseq, sig = data["event"], data["origin"], data["lseq"], data["sig"]
     if type(event) is not int or event != event_id:
         raise _bad("wrong_event", f"this scan is for event {event}, not event {event_id}")
@@ -159,4 +187,4 @@ def check_envelope(
         raw = b""
     if len(raw) != 64 or not key.verify(raw, signed_bytes(event, origin, lseq, data["scan"])):
         raise _bad("bad_signature", "the scan's signature is wrong: it was altered or forged")
-    return SignedScan(event, origin, lseq, scan, raw)
+    return SignedScan(event, origin, lseq, scan, raw, credential)

@@ -82,13 +82,14 @@ def _rework(store: Store, c: sqlite3.Connection, device_id: str) -> int:
     ]
     changed = 0
     for ticket_id in tickets:
-        before = store.ticket_state(ticket_id, c)
+        before, held = store.ticket_row(ticket_id, c)
         rows = c.execute(
             f"SELECT {SCAN_COLUMNS} FROM scans WHERE ticket_id = ? ORDER BY n", (ticket_id,)
         ).fetchall()
         after = replay([scan_from_row(r) for r in rows], skip)
         if after != before:
-            store.set_ticket_state(c, ticket_id, before, after)
+            # whether the ticket is proven to exist (local_db/unproven.py) does not change
+            store.set_ticket_state(c, ticket_id, before, after, bool(held), bool(held))
             changed += 1
     return changed
 

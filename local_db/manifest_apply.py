@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import math
 import sqlite3
 from collections.abc import Callable, Iterable
@@ -41,8 +42,11 @@ from core.manifest import (
 from core.money import currency_or_none
 from core.rotating import is_usable_phone_key
 from core.rules import EntryPolicy
+from local_db import unproven
 from local_db.schema import index_names, unindex_names
 from local_db.store import Store
+
+log = logging.getLogger(__name__)
 
 _BATCH = 5000
 
@@ -445,6 +449,12 @@ def apply_page(
         # Signed but self-contradictory (two tickets with one barcode): refuse, in words.
         raise ManifestError("bad_row", f"manifest rows contradict each other ({exc})") from None
     store.invalidate()
+    # Tickets a peer reported inside before this kiosk's list held them now count. The page
+    # is applied whatever happens here: a failure (a full disk) is retried after the next.
+    try:
+        unproven.settle(store)
+    except (sqlite3.Error, OSError) as exc:
+        log.warning("could not count the tickets this page proves (%s): after the next", exc)
     return count
 
 

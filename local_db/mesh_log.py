@@ -89,6 +89,19 @@ def unsigned_own_scans(store: Store, me: str, limit: int = 500) -> list[tuple[in
         return [(n, s) for n, sid in rows if (s := store.scan(sid, c)) is not None]
 
 
+def credentials_of(store: Store, scan_ids: list[str]) -> dict[str, str]:
+    """The codes this door read for its admits of tickets its list did not hold, by scan
+    id: they travel beside the signed scans (core/mesh_scan.py, local_db/unproven.py)."""
+    if not scan_ids:
+        return {}
+    marks = ",".join("?" * len(scan_ids))
+    with store._peer_lock:
+        rows = store.peer_journal.execute(
+            f"SELECT scan_id, code FROM scan_credentials WHERE scan_id IN ({marks})", scan_ids
+        ).fetchall()
+    return dict(rows)
+
+
 def next_own_lseq(store: Store, me: str) -> int:
     with store._peer_lock:
         top = store.peer_journal.execute(
@@ -201,7 +214,10 @@ class Recorded:
 
 
 def record_peer_scans(
-    store: Store, signed: list[tuple[SignedScan, bytes]], me: str = ""
+    store: Store,
+    signed: list[tuple[SignedScan, bytes]],
+    me: str = "",
+    unproven: frozenset[str] = frozenset(),
 ) -> Recorded:
     """Verified peer envelopes into the log and their scans into ticket state. Idempotent:
     an envelope already held (same origin and sequence number, or the same scan id)
@@ -243,7 +259,7 @@ def record_peer_scans(
                         done.forked[s.origin] = min(at, s.lseq)
                 if fresh:
                     done.new += 1
-                    store._record(c, s.scan, "peer")
+                    store._record(c, s.scan, "peer", unproven=s.scan.scan_id in unproven)
                 if i == len(signed) or store.door_waiting():
                     break  # commit now: the door is next
     return done

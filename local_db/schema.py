@@ -321,6 +321,18 @@ JOURNAL_MIGRATIONS: list[str] = [
     CREATE TABLE distrusted_devices (
         device_id TEXT PRIMARY KEY, since REAL NOT NULL, staff TEXT) WITHOUT ROWID;
     """,
+    # 8 (issue 15, invented ticket ids): a ticket not on this kiosk's list that only a
+    # peer's or the feed's word puts inside, with no credential to show it exists, is
+    # ``unproven`` and left out of the occupancy (``occupancy.unproven_inside``) until a
+    # credential or the list proves it (local_db/unproven.py). ``scan_credentials``: the
+    # code this door read for an admit of a ticket its list did not hold, sent with the
+    # scan's envelope so peers can check it.
+    """
+    ALTER TABLE ticket_state ADD COLUMN unproven INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX ticket_state_unproven ON ticket_state(ticket_id) WHERE unproven = 1;
+    ALTER TABLE occupancy ADD COLUMN unproven_inside INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE scan_credentials (scan_id TEXT PRIMARY KEY, code TEXT NOT NULL) WITHOUT ROWID;
+    """,
 ]
 
 JOURNAL_VERSION = len(JOURNAL_MIGRATIONS)
@@ -353,10 +365,16 @@ def _move_scans_to_journal(conn: sqlite3.Connection) -> None:
                 " gate, staff, direction, ticket_id, code_hash, verdict, reason, at,"
                 " clock_offset, override_reason, annuls, sent FROM main.scans"
             )
+            # the columns the main file's tables had (the journal's gained more since)
+            state = "ticket_id, inside, entries, last_at, last_gate, last_device, last_scan_id"
             conn.execute(
-                "INSERT OR IGNORE INTO scanlog.ticket_state SELECT * FROM main.ticket_state"
+                f"INSERT OR IGNORE INTO scanlog.ticket_state ({state})"
+                f" SELECT {state} FROM main.ticket_state"
             )
-            conn.execute("INSERT OR IGNORE INTO scanlog.occupancy SELECT * FROM main.occupancy")
+            conn.execute(
+                "INSERT OR IGNORE INTO scanlog.occupancy (event_id, inside, admitted)"
+                " SELECT event_id, inside, admitted FROM main.occupancy"
+            )
         except BaseException:
             conn.execute("ROLLBACK")
             raise

@@ -854,7 +854,7 @@ class Store:
         if ev is None:
             return EventRules(event_id=-1)
         row = self.journal_reads.execute(
-            "SELECT inside FROM occupancy WHERE event_id = ?", (ev["id"],)
+            "SELECT inside - unproven_inside FROM occupancy WHERE event_id = ?", (ev["id"],)
         ).fetchone()
         return EventRules(
             event_id=ev["id"],
@@ -913,16 +913,28 @@ class Store:
             return TicketState()
         return TicketState(bool(row[0]), row[1], row[2], row[3], row[4], row[5])
 
-    def record_scan(self, scan: Scan, origin: str = "local") -> TicketState | None:
+    def record_scan(
+        self, scan: Scan, origin: str = "local", credential: str | None = None
+    ) -> TicketState | None:
         """Commit a scan and its effect on ticket state in one durable transaction.
 
         Returns the ticket's new state. Idempotent by scan id: recording the same scan twice
-        (a peer feed replay) changes nothing the second time.
+        (a peer feed replay) changes nothing the second time. ``credential``: the code the
+        door read for an admit of a ticket not on this kiosk's list, kept with the scan for
+        its envelope (peers count the guest only with it: local_db/unproven.py).
         """
         with self.journal_transaction() as c:
-            return self._record(c, scan, origin)
+            state = self._record(c, scan, origin)
+            if credential is not None and state is not None:
+                c.execute(
+                    "INSERT OR IGNORE INTO scan_credentials (scan_id, code) VALUES (?, ?)",
+                    (scan.scan_id, credential),
+                )
+            return state
 
-    def record_scans(self, scans: list[Scan], origin: str) -> int:
+    def record_scans(
+        self, scans: list[Scan], origin: str, unproven: frozenset[str] = frozenset()
+    ) -> int:
         """Many scans in one transaction (the peer feed). Returns how many were new.
 
         The server's feed carries only scans the server holds: a copy of one that came over
@@ -932,7 +944,7 @@ class Store:
             new = 0
             for scan in scans:
                 mark = c.total_changes
-                self._record(c, scan, origin)
+                self._record(c, scan, origin, unproven=scan.scan_id in unproven)
                 new += c.total_changes > mark
             c.executemany(
                 "UPDATE mesh_log SET forwarded = 1 WHERE scan_id = ? AND forwarded = 0",
@@ -940,7 +952,11 @@ class Store:
             )
         return new
 
-    def _record(self, c: sqlite3.Connection, scan: Scan, origin: str) -> TicketState | None:
+    def _record(
+        self, c: sqlite3.Connection, scan: Scan, origin: str, *, unproven: bool = False
+    ) -> TicketState | None:
+        """``unproven``: a peer's or the feed's scan of a ticket not on this kiosk's list,
+        with no credential that shows the ticket exists (local_db/unproven.py)."""
         cur = c.execute(
             "INSERT OR IGNORE INTO scans (scan_id, kind, origin, device_id, gate, staff,"
             " direction, ticket_id, code_hash, verdict, reason, at, clock_offset,"
@@ -976,7 +992,7 @@ class Store:
             # evidence and forwarded, but it moves nobody in or out on this kiosk
             return None
         # read through ``c``: the mesh records on its own connection (peer_transaction)
-        before = self.ticket_state(scan.ticket_id, c)
+        before, held = self.ticket_row(scan.ticket_id, c)
         annulled = self.scan(scan.annuls, c) if scan.annuls else None
         after = next_state(before, scan, annulled)
         if scan.kind == "scan":
@@ -984,22 +1000,47 @@ class Store:
             early = self.annulment_of(scan.scan_id, c)
             if early is not None:
                 after = next_state(after, self.scan(early, c), scan)
-        if after != before:
-            self.set_ticket_state(c, scan.ticket_id, before, after)
+        # Unproven while only unproven scans spoke of it; any other scan proves it for good.
+        was = held is None or held
+        now = was and unproven
+        if after != before or (held is not None and now != held):
+            self.set_ticket_state(c, scan.ticket_id, before, after, bool(held), now)
         return after
 
+    def ticket_row(
+        self, ticket_id: int, conn: sqlite3.Connection | None = None
+    ) -> tuple[TicketState, bool | None]:
+        """A ticket's state and whether it is unproven (None: no scan of it yet)."""
+        c = conn or self.journal_reads
+        row = c.execute(
+            "SELECT inside, entries, last_at, last_gate, last_device, last_scan_id, unproven"
+            " FROM ticket_state WHERE ticket_id = ?",
+            (ticket_id,),
+        ).fetchone()
+        if row is None:
+            return TicketState(), None
+        return TicketState(bool(row[0]), row[1], row[2], row[3], row[4], row[5]), bool(row[6])
+
     def set_ticket_state(
-        self, c: sqlite3.Connection, ticket_id: int, before: TicketState, after: TicketState
+        self,
+        c: sqlite3.Connection,
+        ticket_id: int,
+        before: TicketState,
+        after: TicketState,
+        was_unproven: bool = False,
+        unproven: bool = False,
     ) -> None:
         """Write a ticket's new state and move the occupancy by the difference, inside the
         caller's journal transaction (a scan recorded, or a gate's scans taken back out:
-        local_db/gate_trust.py)."""
+        local_db/gate_trust.py). An unproven ticket inside is counted apart
+        (``unproven_inside``), and left out of who is inside (local_db/unproven.py)."""
         c.execute(
             "INSERT INTO ticket_state (ticket_id, inside, entries, last_at, last_gate,"
-            " last_device, last_scan_id) VALUES (?,?,?,?,?,?,?)"
+            " last_device, last_scan_id, unproven) VALUES (?,?,?,?,?,?,?,?)"
             " ON CONFLICT(ticket_id) DO UPDATE SET inside=excluded.inside,"
             " entries=excluded.entries, last_at=excluded.last_at, last_gate=excluded.last_gate,"
-            " last_device=excluded.last_device, last_scan_id=excluded.last_scan_id",
+            " last_device=excluded.last_device, last_scan_id=excluded.last_scan_id,"
+            " unproven=excluded.unproven",
             (
                 ticket_id,
                 int(after.inside),
@@ -1008,15 +1049,23 @@ class Store:
                 after.last_gate,
                 after.last_device,
                 after.last_scan_id,
+                int(unproven),
             ),
         )
         ev = self.reference().event
         if ev is not None:
             c.execute(
-                "INSERT INTO occupancy (event_id, inside, admitted) VALUES (?, ?, ?)"
-                " ON CONFLICT(event_id) DO UPDATE SET inside = max(0, inside + excluded.inside),"
-                " admitted = max(0, admitted + excluded.admitted)",
-                (ev["id"], int(after.inside) - int(before.inside), after.entries - before.entries),
+                "INSERT INTO occupancy (event_id, inside, admitted, unproven_inside)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT(event_id) DO UPDATE SET"
+                " inside = max(0, inside + excluded.inside),"
+                " admitted = max(0, admitted + excluded.admitted),"
+                " unproven_inside = max(0, unproven_inside + excluded.unproven_inside)",
+                (
+                    ev["id"],
+                    int(after.inside) - int(before.inside),
+                    after.entries - before.entries,
+                    int(after.inside and unproven) - int(before.inside and was_unproven),
+                ),
             )
 
     def annulment_of(self, scan_id: str, conn: sqlite3.Connection | None = None) -> str | None:
@@ -1093,11 +1142,16 @@ class Store:
         occ = (0, 0)
         if ev is not None:
             row = self.journal_reads.execute(
-                "SELECT inside, admitted FROM occupancy WHERE event_id = ?", (ev["id"],)
+                "SELECT inside - unproven_inside, admitted, unproven_inside FROM occupancy"
+                " WHERE event_id = ?",
+                (ev["id"],),
             ).fetchone()
             occ = row or occ
         tickets = self.reader.execute("SELECT count(*) FROM tickets").fetchone()[0]
-        return {"tickets": tickets, "inside": occ[0], "admitted": occ[1]}
+        # unproven: reported inside by another device for tickets no list here holds and no
+        # code proves (local_db/unproven.py); not in ``inside``
+        unproven = occ[2] if len(occ) > 2 else 0
+        return {"tickets": tickets, "inside": occ[0], "admitted": occ[1], "unproven": unproven}
 
     def search(self, query: str, limit: int = 20) -> list[TicketRecord]:
         """Tickets by holder name or ticket number (see ``search_tickets``)."""

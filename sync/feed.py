@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from core.scans import Scan
+from local_db import unproven
 from local_db.store import Store
 from sync.client import ServerClient
 from sync.errors import SyncError
@@ -65,7 +66,10 @@ def _apply(store: Store, me: str | None, cursor: str, data: dict[str, Any]) -> t
         scans = [Scan.from_dict(r) for r in rows if r.get("device_id") != me]
     except (KeyError, TypeError, AttributeError) as exc:
         raise SyncError.because("damaged", "sync.feed_garbled", problem=str(exc)) from None
-    new = store.record_scans(scans, origin="peer") if scans else 0
+    # the feed carries no credentials: an admit of a ticket our list lacks is unproven
+    # until the list brings it (local_db/unproven.py)
+    doubtful = unproven.unproven_ids([(s, None) for s in scans], store)
+    new = store.record_scans(scans, origin="peer", unproven=doubtful) if scans else 0
     if next_cursor != cursor:  # no write (and no fsync) for a quiet second
         store.update_state(feed_cursor=next_cursor, feed_cursor_check=data.get("cursor_check"))
     return new, bool(data.get("more") and rows and next_cursor != cursor)

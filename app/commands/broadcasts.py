@@ -18,7 +18,7 @@ import json
 from app.broadcasts import NEEDS_SUPERVISOR, NOT_HERE, BroadcastDesk
 from app.cli import CommandError, json_flag, kiosk_language
 from app.settings import Settings
-from app.staff import LockedOut, NotSupervisor, WrongPin
+from app.staff import NotSupervisor
 from app.untrusted import shown
 from core import messages
 from local_db.broadcasts import broadcast
@@ -81,7 +81,7 @@ def run_list(args) -> int:
 
 
 def run_ack(args) -> int:
-    from app.commands.check import _read_pin
+    from app.commands.check import pin_checked
 
     lang = kiosk_language()
 
@@ -100,16 +100,13 @@ def run_ack(args) -> int:
                     messages.text("broadcasts.not_on_list", lang, name=args.staff, names=names)
                 )
             need = item is not None and item.level == "emergency"
-            try:
-                member = desk.roster.verify(
-                    found[0].staff_id, _read_pin(found[0].name), need_supervisor=need
+            staff_id = found[0].staff_id
+            try:  # the words of ``gatehouse check --staff``
+                member = pin_checked(
+                    found[0].name,
+                    lambda pin: desk.roster.verify(staff_id, pin, need_supervisor=need),
+                    lang,
                 )
-            except WrongPin as exc:  # the words of ``gatehouse check --staff``
-                words = messages.text("staff.wrong_pin", lang, n=exc.tries_left)
-                raise CommandError(f"{found[0].name}: {words}") from None
-            except LockedOut as exc:
-                seconds = int(exc.seconds_left + 0.999)
-                raise CommandError(messages.text("staff.locked_out", lang, n=seconds)) from None
             except NotSupervisor:
                 raise CommandError(
                     messages.text("broadcasts.not_a_supervisor", lang, name=found[0].name)

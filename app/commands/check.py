@@ -22,6 +22,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from app.checkin import (
@@ -34,7 +35,7 @@ from app.checkin import (
 )
 from app.cli import CommandError, json_flag, kiosk_language
 from app.door import DoorService, NotOnStaff
-from app.staff import LockedOut, WrongPin
+from app.staff import LockedOut, StaffMember, WrongPin
 from core import messages
 from core.messages import verdicts
 
@@ -128,15 +129,22 @@ def sign_in(door: DoorService | BoxOffice, name: str) -> str:
         raise CommandError(exc.words(_language())) from None
     if member is None:
         return name  # no staff list (or no ticket list: the check says so): an open door
-    pin = _read_pin(member.name)
+    return pin_checked(member.name, lambda pin: door.sign_in(member.staff_id, pin)).name
+
+
+def pin_checked(name: str, verify: Callable[[str], StaffMember], lang: str | None = None):
+    """``verify(pin)`` with the PIN asked for ``name`` at the terminal (or stdin's first
+    line); a wrong PIN or the kiosk's pause after too many as a CommandError in words.
+    Every command's sign-in: check, box-office, broadcasts, gates."""
+    lang = lang or _language()
     try:
-        return door.sign_in(member.staff_id, pin).name
+        return verify(_read_pin(name))
     except WrongPin as exc:
-        words = messages.text("staff.wrong_pin", _language(), n=exc.tries_left)
-        raise CommandError(f"{member.name}: {words}") from None
+        words = messages.text("staff.wrong_pin", lang, n=exc.tries_left)
+        raise CommandError(f"{name}: {words}") from None
     except LockedOut as exc:
         seconds = int(exc.seconds_left + 0.999)
-        raise CommandError(messages.text("staff.locked_out", _language(), n=seconds)) from None
+        raise CommandError(messages.text("staff.locked_out", lang, n=seconds)) from None
 
 
 def medium_words(exc: MediumProblem, lang: str) -> str:

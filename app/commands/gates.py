@@ -100,9 +100,9 @@ def _contact(g: gate_list.Gate, lang: str) -> str:
 def _supervisor(store: Store, name: str | None, lang: str) -> str | None:
     """Who does this: on an event with a staff list a supervisor, signed in with their PIN
     through the kiosk's one lockout (app.staff); on an open kiosk the name given, if any."""
-    from app.commands.check import _read_pin
+    from app.commands.check import pin_checked
     from app.door import NotOnStaff
-    from app.staff import LockedOut, NotSupervisor, StaffRoster, WrongPin
+    from app.staff import NotSupervisor, StaffRoster
 
     roster = StaffRoster(store)
     members = roster.members()
@@ -115,14 +115,10 @@ def _supervisor(store: Store, name: str | None, lang: str) -> str | None:
         raise CommandError(NotOnStaff(name, [m.name for m in members]).words(lang))
     if not member.is_supervisor:
         raise CommandError(messages.text("gates.not_supervisor", lang, name=member.name))
-    pin = _read_pin(member.name)
     try:
-        return roster.verify(member.staff_id, pin, need_supervisor=True).name
-    except WrongPin as exc:
-        words = messages.text("staff.wrong_pin", lang, n=exc.tries_left)
-        raise CommandError(f"{member.name}: {words}") from None
-    except LockedOut as exc:
-        seconds = int(exc.seconds_left + 0.999)
-        raise CommandError(messages.text("staff.locked_out", lang, n=seconds)) from None
+        signed_in = pin_checked(
+            member.name, lambda pin: roster.verify(member.staff_id, pin, need_supervisor=True), lang
+        )
     except NotSupervisor:
         raise CommandError(messages.text("gates.not_supervisor", lang, name=member.name)) from None
+    return signed_in.name

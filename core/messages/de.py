@@ -1078,4 +1078,8 @@ TEXTS = {
     "gates.distrusted": "Eingang {gate} ({device}) ist an diesem Terminal nicht mehr vertrauenswürdig: seine Scans ändern hier nichts. Ohne seine Scans neu berechnete Tickets: {n}.",
     "gates.trusted_again": "Eingang {gate} ({device}) ist an diesem Terminal wieder vertrauenswürdig. Mit seinen Scans neu berechnete Tickets: {n}.",
     "status.distrusted": "hier nicht vertrauenswürdig: Eingang {gate} ({device}) seit {time}",
+    "status.inside_unproven": {
+        "one": "und {n} weiterer Gast, den andere Eingänge als drinnen melden, mit einem Ticket, das nicht auf dieser Ticketliste steht (nicht gezählt: kein Ticket dafür vorgezeigt)",
+        "other": "und {n} weitere Gäste, die andere Eingänge als drinnen melden, mit Tickets, die nicht auf dieser Ticketliste stehen (nicht gezählt: kein Ticket dafür vorgezeigt)",
+    },
 }

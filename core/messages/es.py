@@ -1054,4 +1054,8 @@ TEXTS = {
     "gates.distrusted": "La puerta {gate} ({device}) ya no es de confianza en este quiosco: sus lecturas no cambian nada aquí. Entradas recalculadas sin sus lecturas: {n}.",
     "gates.trusted_again": "La puerta {gate} ({device}) vuelve a ser de confianza en este quiosco. Entradas recalculadas con sus lecturas: {n}.",
     "status.distrusted": "sin confianza aquí: acceso {gate} ({device}) desde las {time}",
+    "status.inside_unproven": {
+        "one": "y {n} más dentro según otros accesos, con una entrada que no está en esta lista (no contado: no se mostró su entrada)",
+        "other": "y {n} más dentro según otros accesos, con entradas que no están en esta lista (no contados: no se mostraron sus entradas)",
+    },
 }

@@ -1060,4 +1060,8 @@ TEXTS = {
     "gates.distrusted": "La porte {gate} ({device}) n'est plus de confiance sur cette borne : ses scans ne changent plus rien ici. Billets recalculés sans ses scans : {n}.",
     "gates.trusted_again": "La porte {gate} ({device}) est de nouveau de confiance sur cette borne. Billets recalculés avec ses scans : {n}.",
     "status.distrusted": "pas de confiance ici : entrée {gate} ({device}) depuis {time}",
+    "status.inside_unproven": {
+        "one": "et {n} de plus signalé présent par d'autres entrées, pour un billet absent de cette liste (non compté : aucun billet présenté)",
+        "other": "et {n} de plus signalés présents par d'autres entrées, pour des billets absents de cette liste (non comptés : aucun billet présenté)",
+    },
 }

@@ -1066,4 +1066,8 @@ TEXTS = {
     "gates.distrusted": "Il varco {gate} ({device}) non è più fidato su questa postazione: qui le sue scansioni non cambiano nulla. Biglietti ricalcolati senza le sue scansioni: {n}.",
     "gates.trusted_again": "Il varco {gate} ({device}) è di nuovo fidato su questa postazione. Biglietti ricalcolati con le sue scansioni: {n}.",
     "status.distrusted": "non fidato qui: ingresso {gate} ({device}) dalle {time}",
+    "status.inside_unproven": {
+        "one": "e {n} in più, segnalato dentro da altri ingressi, per un biglietto non presente in questa lista (non contato: nessun biglietto mostrato)",
+        "other": "e {n} in più, segnalati dentro da altri ingressi, per biglietti non presenti in questa lista (non contati: nessun biglietto mostrato)",
+    },
 }

@@ -1012,4 +1012,7 @@ TEXTS = {
     "gates.distrusted": "ゲート {gate}（{device}）はこの端末で信頼されなくなりました：その読み取りはここでは何も変えません。その読み取りを除いて再計算したチケット：{n}件。",
     "gates.trusted_again": "ゲート {gate}（{device}）はこの端末で再び信頼されます。その読み取りを含めて再計算したチケット：{n}件。",
     "status.distrusted": "この端末で信頼停止：ゲート {gate}（{device}）{time}から",
+    "status.inside_unproven": {
+        "other": "ほかに{n}人：この端末のチケットリストにないチケットで、他のゲートが入場中と報告（チケットが提示されていないため数えていません）",
+    },
 }

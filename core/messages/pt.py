@@ -1054,4 +1054,8 @@ TEXTS = {
     "gates.distrusted": "O portão {gate} ({device}) não é mais confiável neste terminal: as leituras dele não mudam nada aqui. Ingressos recalculados sem as leituras dele: {n}.",
     "gates.trusted_again": "O portão {gate} ({device}) é confiável de novo neste terminal. Ingressos recalculados com as leituras dele: {n}.",
     "status.distrusted": "não confiável aqui: portão {gate} ({device}) desde {time}",
+    "status.inside_unproven": {
+        "one": "e mais {n} que outros portões informam estar dentro, com um ingresso que não está nesta lista (não contado: nenhum ingresso foi mostrado)",
+        "other": "e mais {n} que outros portões informam estar dentro, com ingressos que não estão nesta lista (não contados: nenhum ingresso foi mostrado)",
+    },
 }

@@ -1010,4 +1010,7 @@ TEXTS = {
     "gates.distrusted": "本机不再信任入口 {gate}（{device}）：其扫码在此不再起作用。不计其扫码重新核算的票：{n}。",
     "gates.trusted_again": "本机重新信任入口 {gate}（{device}）。计入其扫码重新核算的票：{n}。",
     "status.distrusted": "本机不信任：入口 {gate}（{device}），自 {time} 起",
+    "status.inside_unproven": {
+        "other": "另有{n}人：其他入口报告其在场内，但其票不在本机票务名单中（未计入：未出示票）",
+    },
 }

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from core.config_values import host_port
 from core.keys import SigningKey, VerifyKey
 from core.mesh_scan import MAX_ID, MeshScanError, SignedScan, check_envelope, sign_scan
-from local_db import mesh_log
+from local_db import mesh_log, unproven
 from local_db.store import Store
 from sync.mesh.channel import MAX_FRAME, Channel, ChannelClosed, HandshakeRefused, accept, dial
 
@@ -671,8 +671,10 @@ class MeshNode:
                 # must not reuse those numbers
                 lseq = max(mesh_log.next_own_lseq(self.store, self.me), self._own_seen + 1)
                 signed = []
+                codes = mesh_log.credentials_of(self.store, [scan.scan_id for _, scan in fresh])
                 for i, (n, scan) in enumerate(fresh):
-                    s = sign_scan(self.key, self.event_id, self.me, lseq + i, scan)
+                    code = codes.get(scan.scan_id)
+                    s = sign_scan(self.key, self.event_id, self.me, lseq + i, scan, code)
                     wire = json.dumps(s.to_wire(), separators=(",", ":")).encode()
                     signed.append((n, s, wire))
                 mesh_log.add_own(self.store, signed)
@@ -824,8 +826,11 @@ class MeshNode:
                 self.refusals["too_large"] += 1
                 continue
             good.append((signed, wire))
+        # an admit of a ticket our list lacks counts inside only with its credential
+        theirs = [(s.scan, s.credential) for s, _ in good if s.origin != self.me]
+        doubtful = unproven.unproven_ids(theirs, self.store, self.store.mesh_reader)
         # a few scans per transaction, the door first (mesh_log.record_peer_scans)
-        done = mesh_log.record_peer_scans(self.store, good, self.me) if good else None
+        done = mesh_log.record_peer_scans(self.store, good, self.me, doubtful) if good else None
         new = done.new if done else 0
         if done and done.rewound:
             # a peer's numbers were re-signed after its fork: what the abandoned branch

@@ -112,11 +112,11 @@ def test_the_mark_and_the_tickets_it_changes_commit_together(tmp_path, monkeypat
     store.record_scans([_scan(ROGUE, 31, now), _scan(ROGUE, 32, now)], "peer")
     calls = []
 
-    def failing(c, ticket_id, before, after):
+    def failing(c, ticket_id, *args):
         calls.append(ticket_id)
         if len(calls) == 2:
             raise OSError("disk full")
-        real(c, ticket_id, before, after)
+        real(c, ticket_id, *args)
 
     real = store.set_ticket_state
     monkeypatch.setattr(store, "set_ticket_state", failing)
