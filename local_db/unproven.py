@@ -52,8 +52,9 @@ def unproven_ids(
     scans: list[tuple[Scan, str | None]], store: Store, conn: sqlite3.Connection | None = None
 ) -> frozenset[str]:
     """The scan ids among ``(scan, credential)`` (another device's) of a ticket this
-    kiosk's list lacks that no credential proves: they change its state, never prove it. One look at the list per call, read
-    on ``conn`` (the mesh's own reader) or the store's."""
+    kiosk's list lacks that no credential proves: they change its state, never prove it.
+    One look at the list per call, read on ``conn`` (the mesh's own reader) or the
+    store's."""
     claims = {scan.ticket_id for scan, _ in scans if _claims(scan)}
     if not claims:
         return frozenset()
