@@ -4,7 +4,8 @@ One answer for the door window's Gates dialog (F7) and ``gatehouse gates``: each
 manifest certifies for the event (this kiosk left out), its gate, whether the server revoked
 it or a supervisor here stopped trusting it (local_db/gate_trust.py), and its link's last
 contact as the running mesh last saved it. ``find`` takes a device id or a gate name, the
-same in every command (a gate name that two devices share is refused with both ids).
+same in every command (a gate name two other devices share is refused with both ids; this
+kiosk itself is never a choice).
 """
 
 from __future__ import annotations

@@ -66,6 +66,11 @@ def next_state(state: TicketState, scan: Scan, annulled: Scan | None = None) -> 
             return state
         if annulled.device_id != scan.device_id:
             return state  # only the device that admitted can undo it (the server agrees)
+        if annulled.ticket_id != scan.ticket_id:
+            # an annulment names its admit's ticket: one naming another ticket would take an
+            # entry off a ticket that admit never gave one (a forged annul from a stolen
+            # key made a used ticket usable again); the server looks only within a ticket
+            return state
         latest = annulled.scan_id == state.last_scan_id
         if annulled.direction == Direction.ENTRY:
             entries = max(0, state.entries - 1)

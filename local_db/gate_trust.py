@@ -84,13 +84,19 @@ def _rework(store: Store, c: sqlite3.Connection, device_id: str) -> int:
     for ticket_id in tickets:
         before, held = store.ticket_row(ticket_id, c)
         rows = c.execute(
-            f"SELECT {SCAN_COLUMNS} FROM scans WHERE ticket_id = ? ORDER BY n", (ticket_id,)
+            f"SELECT {SCAN_COLUMNS}, n IN (SELECT n FROM scans JOIN unproven_scans u"
+            " USING (scan_id) WHERE ticket_id = ?) FROM scans WHERE ticket_id = ? ORDER BY n",
+            (ticket_id, ticket_id),
         ).fetchall()
-        after = replay([scan_from_row(r) for r in rows], skip)
-        if after != before:
-            # whether the ticket is proven to exist (local_db/unproven.py) does not change
-            store.set_ticket_state(c, ticket_id, before, after, bool(held), bool(held))
-            changed += 1
+        scans = [scan_from_row(r[:-1]) for r in rows]
+        after = replay(scans, skip)
+        # Unproven (local_db/unproven.py) when every scan that counts here came without a
+        # code and the list still lacks the ticket: as if they had arrived only now.
+        counted = [r[-1] for r, scan in zip(rows, scans, strict=True) if scan.device_id not in skip]
+        unproven = bool(counted) and all(counted) and store.ticket(ticket_id) is None
+        if after != before or unproven != bool(held):
+            store.set_ticket_state(c, ticket_id, before, after, bool(held), unproven)
+            changed += after != before
     return changed
 
 
@@ -100,19 +106,28 @@ def replay(scans: list[Scan], skip: set[str] | frozenset[str] = frozenset()) -> 
     (an annulment that came before the admit it cancels is applied when the admit comes)."""
     state = TicketState()
     seen: dict[str, Scan] = {}
-    early: dict[str, Scan] = {}  # admit's scan id -> its annulment that came first
+    early: dict[str, list[Scan]] = {}  # admit's scan id -> annulments that came before it
+    undone: set[str] = set()  # admits whose device's first annulment was applied
     for scan in scans:
         if scan.device_id in skip:
             continue
         if scan.kind == "annul":
             target = seen.get(scan.annuls) if scan.annuls else None
             if target is None and scan.annuls:
-                early[scan.annuls] = scan
-            state = next_state(state, scan, target)
+                early.setdefault(scan.annuls, []).append(scan)
+            elif (
+                target is not None
+                and scan.device_id == target.device_id
+                and target.scan_id not in undone  # one admit is undone once
+            ):
+                undone.add(target.scan_id)
+                state = next_state(state, scan, target)
         else:
             state = next_state(state, scan)
-            annul = early.pop(scan.scan_id, None)
-            if annul is not None:
-                state = next_state(state, annul, scan)
+            # the first annulment its own device sent before it came
+            mine = [a for a in early.pop(scan.scan_id, []) if a.device_id == scan.device_id]
+            if mine:
+                undone.add(scan.scan_id)
+                state = next_state(state, mine[0], scan)
         seen[scan.scan_id] = scan
     return state

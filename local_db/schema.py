@@ -332,6 +332,9 @@ JOURNAL_MIGRATIONS: list[str] = [
     CREATE INDEX ticket_state_unproven ON ticket_state(ticket_id) WHERE unproven = 1;
     ALTER TABLE occupancy ADD COLUMN unproven_inside INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE scan_credentials (scan_id TEXT PRIMARY KEY, code TEXT NOT NULL) WITHOUT ROWID;
+    -- other devices' scans of a ticket no list here held, that came with no code proving it:
+    -- what working a ticket out again (local_db/gate_trust.py) needs to know of each scan
+    CREATE TABLE unproven_scans (scan_id TEXT PRIMARY KEY) WITHOUT ROWID;
     """,
 ]
 

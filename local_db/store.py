@@ -980,8 +980,14 @@ class Store:
                 1 if origin != "local" else 0,
             ),
         )
-        if cur.rowcount == 0 or scan.ticket_id is None:
+        if scan.ticket_id is None:
             return None
+        if cur.rowcount == 0:
+            if origin != "local" and not unproven:
+                self._proven_again(c, scan)
+            return None
+        if unproven:
+            c.execute("INSERT OR IGNORE INTO unproven_scans (scan_id) VALUES (?)", (scan.scan_id,))
         if (
             origin != "local"
             and c.execute(
@@ -994,10 +1000,14 @@ class Store:
         # read through ``c``: the mesh records on its own connection (peer_transaction)
         before, held = self.ticket_row(scan.ticket_id, c)
         annulled = self.scan(scan.annuls, c) if scan.annuls else None
+        if annulled is not None and self._annulled_already(c, scan):
+            annulled = None  # one admit is undone once, however many annuls name it
         after = next_state(before, scan, annulled)
         if scan.kind == "scan":
             # A peer's annulment may have arrived before the admit it cancels: apply it now.
-            early = self.annulment_of(scan.scan_id, c)
+            early = self.annulment_of(
+                scan.scan_id, c, device_id=scan.device_id, ticket_id=scan.ticket_id
+            )
             if early is not None:
                 after = next_state(after, self.scan(early, c), scan)
         # Unproven while only unproven scans spoke of it; any other scan proves it for good.
@@ -1006,6 +1016,29 @@ class Store:
         if after != before or (held is not None and now != held):
             self.set_ticket_state(c, scan.ticket_id, before, after, bool(held), now)
         return after
+
+    @staticmethod
+    def _annulled_already(c: sqlite3.Connection, annul: Scan) -> bool:
+        """Whether another annulment of the same admit by its device came before this one
+        (the server too counts an admit as annulled once: a second must not take off a
+        second entry, which a forged one from a stolen key did)."""
+        row = c.execute(
+            "SELECT 1 FROM scans WHERE annuls = ? AND kind = 'annul' AND scan_id != ?"
+            " AND device_id = ? AND ticket_id IS ?"
+            " AND n < (SELECT n FROM scans WHERE scan_id = ?) LIMIT 1",
+            (annul.annuls, annul.scan_id, annul.device_id, annul.ticket_id, annul.scan_id),
+        ).fetchone()
+        return row is not None
+
+    def _proven_again(self, c: sqlite3.Connection, scan: Scan) -> None:
+        """A scan this journal holds as unproven came again with its proof (the feed's copy
+        first, then the mesh's envelope with the code): the ticket counts from now on."""
+        gone = c.execute("DELETE FROM unproven_scans WHERE scan_id = ?", (scan.scan_id,))
+        if not gone.rowcount:
+            return
+        state, held = self.ticket_row(scan.ticket_id, c)
+        if held:
+            self.set_ticket_state(c, scan.ticket_id, state, state, True, False)
 
     def ticket_row(
         self, ticket_id: int, conn: sqlite3.Connection | None = None
@@ -1068,12 +1101,23 @@ class Store:
                 ),
             )
 
-    def annulment_of(self, scan_id: str, conn: sqlite3.Connection | None = None) -> str | None:
-        """The id of the annul scan that cancels ``scan_id``, if any."""
+    def annulment_of(
+        self,
+        scan_id: str,
+        conn: sqlite3.Connection | None = None,
+        device_id: str | None = None,
+        ticket_id: int | None = None,
+    ) -> str | None:
+        """The id of the annul scan that cancels ``scan_id``, if any: the first that came,
+        by ``device_id`` when given (only the admitting device's annulment counts)."""
         c = conn or self.journal_reads
-        row = c.execute(
-            "SELECT scan_id FROM scans WHERE annuls = ? AND kind = 'annul' LIMIT 1", (scan_id,)
-        ).fetchone()
+        sql = "SELECT scan_id FROM scans WHERE annuls = ? AND kind = 'annul'"
+        params: tuple = (scan_id,)
+        if device_id is not None:
+            sql, params = sql + " AND device_id = ?", (scan_id, device_id)
+        if ticket_id is not None:
+            sql, params = sql + " AND ticket_id = ?", (*params, ticket_id)
+        row = c.execute(sql + " ORDER BY n LIMIT 1", params).fetchone()
         return row[0] if row else None
 
     def scan(self, scan_id: str, conn: sqlite3.Connection | None = None) -> Scan | None:

@@ -11,6 +11,7 @@ PIN is asked at the terminal or read as the first line of stdin (as ``gatehouse 
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 
@@ -40,7 +41,10 @@ def register(sub) -> None:
             help="the supervisor doing this; on an event with a staff list their PIN is asked"
             " (or read from stdin)",
         )
-        json_flag(a)
+        # --json before or after the action: the action's own default must not undo it
+        a.add_argument(
+            "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
+        )
         a.set_defaults(func=run)
 
 
@@ -55,14 +59,17 @@ def run(args) -> int:
         except gate_list.GateNotFound as exc:
             raise CommandError(messages.text(exc.code, lang, **exc.params)) from None
         staff = _supervisor(store, args.staff, lang)
-        if args.action == "distrust":
-            changed = gate_list.stop_trusting(store, gate, staff)
-            key = "gates.distrusted"
+        distrust = args.action == "distrust"
+        already = (gate.status == "distrusted") == distrust
+        if already:  # said so, not done twice: nothing changes
+            changed, key = 0, "gates.already_distrusted" if distrust else "gates.already_trusted"
+        elif distrust:
+            changed, key = gate_list.stop_trusting(store, gate, staff), "gates.distrusted"
         else:
-            changed = gate_list.trust_again(store, gate)
-            key = "gates.trusted_again"
+            changed, key = gate_list.trust_again(store, gate), "gates.trusted_again"
         if args.json:
-            print(json.dumps({"device_id": gate.device_id, "gate": gate.gate, "tickets": changed}))
+            out = {"device_id": gate.device_id, "gate": gate.gate, "tickets": changed}
+            print(json.dumps({**out, "trusted": not distrust, "already": already}))
         else:
             name = shown(gate.gate or "-")
             print(messages.text(key, lang, gate=name, device=gate.device_id, n=changed))

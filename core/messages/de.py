@@ -1082,4 +1082,6 @@ TEXTS = {
         "one": "und {n} weiterer Gast, den andere Eingänge als drinnen melden, mit einem Ticket, das nicht auf dieser Ticketliste steht (nicht gezählt: kein Ticket dafür vorgezeigt)",
         "other": "und {n} weitere Gäste, die andere Eingänge als drinnen melden, mit Tickets, die nicht auf dieser Ticketliste stehen (nicht gezählt: kein Ticket dafür vorgezeigt)",
     },
+    "gates.already_distrusted": "Eingang {gate} ({device}) ist an diesem Terminal schon nicht mehr vertrauenswürdig: nichts geändert.",
+    "gates.already_trusted": "Eingang {gate} ({device}) ist an diesem Terminal schon vertrauenswürdig: nichts geändert.",
 }

@@ -1040,6 +1040,8 @@ TEXTS = {
     "gates.distrusted": "Gate {gate} ({device}) is not trusted on this kiosk any more: its scans change nothing here. Tickets worked out again without its scans: {n}.",
     "gates.trusted_again": "Gate {gate} ({device}) is trusted again on this kiosk. Tickets worked out again with its scans: {n}.",
     "status.distrusted": "not trusted here: gate {gate} ({device}) since {time}",
+    "gates.already_distrusted": "Gate {gate} ({device}) is already not trusted on this kiosk: nothing changed.",
+    "gates.already_trusted": "Gate {gate} ({device}) is already trusted on this kiosk: nothing changed.",
     "status.inside_unproven": {
         "one": "and {n} more reported by other gates for a ticket not on this list (not counted: no ticket shown for it)",
         "other": "and {n} more reported by other gates for tickets not on this list (not counted: no ticket shown for them)",

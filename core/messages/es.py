@@ -1058,4 +1058,6 @@ TEXTS = {
         "one": "y {n} más dentro según otros accesos, con una entrada que no está en esta lista (no contado: no se mostró su entrada)",
         "other": "y {n} más dentro según otros accesos, con entradas que no están en esta lista (no contados: no se mostraron sus entradas)",
     },
+    "gates.already_distrusted": "La puerta {gate} ({device}) ya no era de confianza en este quiosco: nada cambia.",
+    "gates.already_trusted": "La puerta {gate} ({device}) ya era de confianza en este quiosco: nada cambia.",
 }

@@ -1064,4 +1064,6 @@ TEXTS = {
         "one": "et {n} de plus signalé présent par d'autres entrées, pour un billet absent de cette liste (non compté : aucun billet présenté)",
         "other": "et {n} de plus signalés présents par d'autres entrées, pour des billets absents de cette liste (non comptés : aucun billet présenté)",
     },
+    "gates.already_distrusted": "La porte {gate} ({device}) n'est déjà plus de confiance sur cette borne : rien n'a changé.",
+    "gates.already_trusted": "La porte {gate} ({device}) est déjà de confiance sur cette borne : rien n'a changé.",
 }

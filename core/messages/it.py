@@ -1070,4 +1070,6 @@ TEXTS = {
         "one": "e {n} in più, segnalato dentro da altri ingressi, per un biglietto non presente in questa lista (non contato: nessun biglietto mostrato)",
         "other": "e {n} in più, segnalati dentro da altri ingressi, per biglietti non presenti in questa lista (non contati: nessun biglietto mostrato)",
     },
+    "gates.already_distrusted": "Il varco {gate} ({device}) è già non fidato su questa postazione: nulla è cambiato.",
+    "gates.already_trusted": "Il varco {gate} ({device}) è già fidato su questa postazione: nulla è cambiato.",
 }

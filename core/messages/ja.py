@@ -1015,4 +1015,6 @@ TEXTS = {
     "status.inside_unproven": {
         "other": "ほかに{n}人：この端末のチケットリストにないチケットで、他のゲートが入場中と報告（チケットが提示されていないため数えていません）",
     },
+    "gates.already_distrusted": "ゲート {gate}（{device}）はこの端末ですでに信頼されていません：変更はありません。",
+    "gates.already_trusted": "ゲート {gate}（{device}）はこの端末ですでに信頼されています：変更はありません。",
 }

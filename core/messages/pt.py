@@ -1058,4 +1058,6 @@ TEXTS = {
         "one": "e mais {n} que outros portões informam estar dentro, com um ingresso que não está nesta lista (não contado: nenhum ingresso foi mostrado)",
         "other": "e mais {n} que outros portões informam estar dentro, com ingressos que não estão nesta lista (não contados: nenhum ingresso foi mostrado)",
     },
+    "gates.already_distrusted": "O portão {gate} ({device}) já não era confiável neste terminal: nada mudou.",
+    "gates.already_trusted": "O portão {gate} ({device}) já é confiável neste terminal: nada mudou.",
 }

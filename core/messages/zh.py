@@ -1013,4 +1013,6 @@ TEXTS = {
     "status.inside_unproven": {
         "other": "另有{n}人：其他入口报告其在场内，但其票不在本机票务名单中（未计入：未出示票）",
     },
+    "gates.already_distrusted": "本机早已不信任入口 {gate}（{device}）：无变化。",
+    "gates.already_trusted": "本机早已信任入口 {gate}（{device}）：无变化。",
 }

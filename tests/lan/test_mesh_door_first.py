@@ -54,7 +54,7 @@ def test_a_door_check_goes_before_the_rest_of_an_open_catch_up(live, gates_facto
     real_record = b.store._record
     peer_scans = 0
 
-    def record(c, scan, origin):
+    def record(c, scan, origin, **kw):
         # An instrument on the real method: hold the catch-up inside its open transaction.
         nonlocal peer_scans
         if origin == "peer":
@@ -62,7 +62,7 @@ def test_a_door_check_goes_before_the_rest_of_an_open_catch_up(live, gates_facto
             if peer_scans == HELD_AT:
                 held.set()
                 let_go.wait(60)
-        return real_record(c, scan, origin)
+        return real_record(c, scan, origin, **kw)
 
     b.store._record = record
     recorded: list[int] = []

@@ -160,6 +160,13 @@ def histories(draw):
             )
             where = draw(st.integers(0, len(scans)))
             scans.insert(where, (device, annul))
+            # a second annulment of the same admit, or one labelled with another ticket
+            # (what a stolen key could sign): each must count as the server counts it
+            extra = draw(st.sampled_from((None, "again", "other ticket")))
+            if extra is not None:
+                other = 1 + scan.ticket_id % 3 if extra == "other ticket" else scan.ticket_id
+                copy = annul.with_(scan_id=Scan.new_id(), ticket_id=other)
+                scans.insert(draw(st.integers(0, len(scans))), (device, copy))
     return scans
 
 

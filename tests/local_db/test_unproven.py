@@ -148,3 +148,44 @@ def test_the_code_beside_a_signed_scan_must_be_a_code(tmp_path):
     assert env.credential is None and env.scan == scan
     with pytest.raises(MeshScanError):  # any other extra field still is not a signed scan
         check_envelope({**wire, "tickets": "GH1:A"}, event_id=7, device_key=lambda _o: key.public)
+
+
+def _feed(store: Store, scans: list[Scan]) -> None:
+    """One page of the server's feed, through sync/feed.py's own handling."""
+    from sync import feed
+
+    cursor = store.device_state().feed_cursor or "0"
+    page = {"scans": [s.to_dict() for s in scans], "cursor": str(int(cursor) + 1)}
+    feed._apply(store, store.device_id(), cursor, page)
+
+
+def test_trusting_a_gate_again_keeps_its_unproven_tickets_out_of_the_count(tmp_path):
+    """Invented ids a distrusted gate sent meanwhile (through the feed) stay unproven when
+    it is trusted again: "Venue full" must not follow an undone mistake."""
+    from local_db import gate_trust
+
+    ev = EventFixture(capacity=5)
+    _tid, code = ev.ticket()
+    store = _kiosk(tmp_path / "k.sqlite", ev)
+    _feed(store, [_admit(secrets.randbelow(2**62) + 1, "rogue")])
+    gate_trust.distrust(store, "rogue", "Sup")
+    _feed(store, [_admit(secrets.randbelow(2**62) + 1, "rogue") for _ in range(8)])
+    gate_trust.trust_again(store, "rogue")
+    assert store.counts()["inside"] == 0 and store.counts()["unproven"] == 9
+    assert CheckIn(store, repeat_window_s=0).check(code).admitted  # not "Venue full"
+    store.close()
+
+
+def test_the_code_proves_a_scan_the_feed_brought_first(tmp_path):
+    """With the uplink and the mesh both up, the feed's copy (no code) may come before the
+    envelope (with the code): the walk-up still counts."""
+    ev = EventFixture(admit_unsynced=True)
+    ev.ticket()
+    store = _kiosk(tmp_path / "k.sqlite", ev)
+    walkup = secrets.randbelow(2**62) + 1
+    scan = _admit(walkup)
+    _feed(store, [scan])
+    assert store.counts()["inside"] == 0 and store.counts()["unproven"] == 1
+    _peer(store, scan, ev.credential(walkup))  # the same scan, its code beside it
+    assert store.counts()["inside"] == 1 and store.counts()["unproven"] == 0
+    store.close()
