@@ -189,6 +189,23 @@ def _connect(path: Path, *, attach: Path | None = None, query_only: bool = False
     return conn
 
 
+def _fd_of(key: tuple[int, int]) -> int | None:
+    """A descriptor this process already holds on the file with (device, inode) ``key``
+    (fstat only: nothing is opened or closed), or None."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return None
+    for name in names:
+        try:
+            st = os.fstat(int(name))
+        except (OSError, ValueError):
+            continue
+        if (st.st_dev, st.st_ino) == key:
+            return int(name)
+    return None
+
+
 @functools.cache
 def _zone(name: str | None) -> tzinfo | None:
     """The event's time zone for times in door messages; the kiosk's own when unknown."""
@@ -324,6 +341,7 @@ class Store:
         self._peer_journal: sqlite3.Connection | None = None  # opened by the mesh's first use
         self._mesh_reader: sqlite3.Connection | None = None  # likewise (``mesh_reader``)
         self._mesh_reader_lock = threading.Lock()
+        self._index_fd: int | None = None  # SQLite's own descriptor of the journal's -shm
         self._peer_lock = threading.Lock()  # the mesh's connection: one user at a time
         self._checkpointer: sqlite3.Connection | None = None  # checkpoint_peer_writes' own
         self._checkpoint_lock = threading.Lock()
@@ -548,19 +566,47 @@ class Store:
 
         Read from the header SQLite keeps in the log's shared-memory index (``-shm``: the
         last frame and the page size, in this machine's byte order), so asking costs one
-        small read and no lock: a hint for when to checkpoint, never for correctness."""
+        small read and no lock: a hint for when to checkpoint, never for correctness.
+
+        Read through SQLite's own descriptor of that file, never one opened here: closing
+        any descriptor of a file drops every POSIX lock this process holds on it, SQLite's
+        included ("How To Corrupt An SQLite Database", 2.2). Opening and closing the index
+        here once let a `gatehouse gates` run beside a kiosk believe it was alone, rebuild
+        the index, and the kiosk died of SIGBUS reading it (make test, tenth session)."""
+        header = self._journal_index_header()
         try:
-            with open(self.journal_log_path.with_name(self.journal_path.name + "-shm"), "rb") as f:
-                header = f.read(24)
             size = self.journal_log_path.stat().st_size
         except OSError:
             return None
-        if len(header) < 24:
+        if header is None or len(header) < 24:
             return None
         page, frames = struct.unpack_from("=HI", header, 14)
         page = 65536 if page == 1 else page
         used = WAL_HEADER + frames * (WAL_FRAME_HEADER + page) if frames else 0
         return used, size
+
+    def _journal_index_header(self) -> bytes | None:
+        """The first 24 bytes of the journal's ``-shm``, read with ``pread`` on the
+        descriptor SQLite holds (found once in /proc/self/fd by inode; Linux only, else
+        None). A descriptor that went away or now names another file gives None."""
+        try:
+            st = os.stat(self.journal_path.with_name(self.journal_path.name + "-shm"))
+        except OSError:
+            return None
+        key = (st.st_dev, st.st_ino)
+        for attempt in range(2):
+            fd = self._index_fd
+            if fd is None or attempt:
+                fd = self._index_fd = _fd_of(key)
+            if fd is None:
+                return None
+            try:
+                held = os.fstat(fd)
+                if (held.st_dev, held.st_ino) == key:
+                    return os.pread(fd, 24, 0)
+            except OSError:
+                pass
+        return None
 
     def reserve_journal_log(self, size: int, chunk: int = 4 << 20) -> int:
         """Grow the scan journal's log file to ``size`` bytes of written zeros, once.
