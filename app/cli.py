@@ -89,6 +89,22 @@ def main(argv: list[str] | None = None) -> int:
     """Run one ``gatehouse`` command; returns its exit status."""
     try:
         return _run(argv)
+    finally:
+        _forget_handled_interrupt()
+
+
+def _forget_handled_interrupt() -> None:
+    """CPython marks a KeyboardInterrupt that leaves code run by exec() or eval() of a string
+    (how dataclasses and namedtuples build their methods, often on a command's first call) as
+    unhandled even when a command then catches it, and ``python -m app`` (``make demo``)
+    then ends by killing itself with SIGINT after the command chose 130. Running a string
+    clears that mark, so the command's own exit status stands."""
+    exec("")
+
+
+def _run(argv: list[str] | None) -> int:
+    try:
+        return _command(argv)
     except KeyboardInterrupt:
         # Ctrl+C while the command's modules load (build_parser imports every command, a
         # few hundred ms), before the command's own handling below: a quiet 130 as there
@@ -101,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         raise
 
 
-def _run(argv: list[str] | None) -> int:
+def _command(argv: list[str] | None) -> int:
     from app.logging_setup import configure_logging
     from app.settings import ConfigError
 

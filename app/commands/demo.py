@@ -201,17 +201,21 @@ def start_server(folder: Path, port: int) -> tuple[subprocess.Popen, str, str]:
         stderr=subprocess.STDOUT,
         preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise CommandError(says("demo.server_stopped", log=folder / "server.log"))
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return proc, url, token
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.terminate()
-    raise CommandError(says("demo.server_did_not_start"))
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise CommandError(says("demo.server_stopped", log=folder / "server.log"))
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    return proc, url, token
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise CommandError(says("demo.server_did_not_start"))
+    except BaseException:
+        # a Ctrl+C while it starts too: the demo ends after its server, never before it
+        _stop_server(proc)
+        raise
 
 
 def create_venue(url: str, token: str) -> dict:
