@@ -12,6 +12,7 @@ import importlib
 import os
 import pkgutil
 import sys
+from typing import Any
 
 
 class CommandError(Exception):
@@ -63,22 +64,43 @@ def organizer_says(key: str, /, *, n: int | None = None, **params) -> str:
     return messages.text(key, organizer_language(), n=n, **params)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from app import __version__
-
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``command`` (the first word typed), only the module of
+    the command of that name when there is one. A command module imports what the command
+    uses, and importing every command's took most of a short command's run (0.9 s of 1 s on
+    a slow 2-core machine: a scripted organizer or a kiosk's cron pays it each call).
+    ``gatehouse --help``, a typo or no command still import them all, to list them."""
     parser = argparse.ArgumentParser(
         prog="gatehouse", description="Gatehouse: offline-first venue check-in."
     )
-    parser.add_argument("--version", action="version", version=f"gatehouse {__version__}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     import app.commands as commands
 
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"app.commands.{info.name}")
-        register = getattr(module, "register", None)
+    names = sorted(info.name for info in pkgutil.iter_modules(commands.__path__))
+    # app/commands/box_office.py registers `box-office`: one module per top-level command
+    named = [n for n in names if command and n.replace("_", "-") == command]
+    for name in named or names:
+        register = getattr(importlib.import_module(f"app.commands.{name}"), "register", None)
         if register is not None:
             register(sub)
+        elif named:  # a helper module's name (admin_media is part of `admin`): list them all
+            return build_parser()
     return parser
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed version, looked up only when asked for (reading the
+    package's metadata is a noticeable part of a short command's start)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from app import __version__
+
+        print(f"gatehouse {__version__}")
+        parser.exit()
 
 
 def json_flag(parser: argparse.ArgumentParser) -> None:
@@ -125,7 +147,8 @@ def _command(argv: list[str] | None) -> int:
     # export, a server database, a kiosk's folder, tickets.csv): readable by its owner only.
     os.umask(0o077)
     configure_logging()
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    parser = build_parser(words[0] if words else None)
     try:
         args = parser.parse_args(argv)
     except BrokenPipeError:  # `gatehouse --help | head`

@@ -28,7 +28,7 @@ import importlib
 import pkgutil
 import re
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import ModuleType
 from typing import Any
 
@@ -40,19 +40,52 @@ _QT_PLACEHOLDER = re.compile(r"%(\d{1,2}|n)")
 _FORMATTER = string.Formatter()
 
 
-def _load() -> dict[str, ModuleType]:
-    """Every language module of this package: a module named by its language code."""
-    found = {}
-    for info in pkgutil.iter_modules(__path__):
-        if re.fullmatch(r"[a-z]{2,3}(_[A-Za-z]{2,4})?", info.name):
-            found[info.name] = importlib.import_module(f"{__name__}.{info.name}")
-    # The source language first, then by code: the order of the language pickers.
-    return dict(sorted(found.items(), key=lambda kv: (kv[0] != SOURCE, kv[0])))
+class _Languages(Mapping[str, ModuleType]):
+    """Every language module of this package by its code (the source language first, then
+    by code: the order of the language pickers), each imported when first asked for: a
+    command speaks one language, and importing all of them took a tenth of its start."""
+
+    def __init__(self) -> None:
+        codes = [
+            info.name
+            for info in pkgutil.iter_modules(__path__)
+            if re.fullmatch(r"[a-z]{2,3}(_[A-Za-z]{2,4})?", info.name)
+        ]
+        self._codes = sorted(codes, key=lambda code: (code != SOURCE, code))
+        self._known = frozenset(codes)
+        self._loaded: dict[str, ModuleType] = {}
+
+    def __getitem__(self, code: str) -> ModuleType:
+        module = self._loaded.get(code)
+        if module is None:
+            if code not in self._known:
+                raise KeyError(code)
+            module = self._loaded[code] = importlib.import_module(f"{__name__}.{code}")
+        return module
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._known
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._codes)
+
+    def __len__(self) -> int:
+        return len(self._codes)
 
 
-_MODULES = _load()
-LANGUAGES: dict[str, str] = {code: m.NAME for code, m in _MODULES.items()}
-"""{code: the language's name in itself}, English first."""
+_MODULES = _Languages()
+
+
+def languages() -> dict[str, str]:
+    """{code: the language's name in itself}, English first (also ``LANGUAGES``)."""
+    return {code: module.NAME for code, module in _MODULES.items()}
+
+
+def __getattr__(name: str) -> Any:
+    # LANGUAGES names every language, so it imports them all: only when someone asks.
+    if name == "LANGUAGES":
+        return languages()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def resolve(wanted: str | None) -> str:
@@ -99,7 +132,7 @@ def bundle(prefixes: tuple[str, ...], wanted: str | None) -> dict[str, Any]:
     for key in catalogue(SOURCE):
         if key.startswith(prefixes):
             texts[key] = catalogue(lang).get(key) or catalogue(SOURCE)[key]
-    return {"lang": lang, "dir": direction(lang), "languages": LANGUAGES, "texts": texts}
+    return {"lang": lang, "dir": direction(lang), "languages": languages(), "texts": texts}
 
 
 def catalogue(lang: str) -> Mapping[str, Text]:
