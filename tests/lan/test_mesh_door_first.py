@@ -9,6 +9,7 @@ door's scan must come right after the peer scan that was in hand.
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -156,13 +157,30 @@ def test_a_catch_up_is_checkpointed_after_it_inside_its_reserved_log(
         real()
 
     b.store.checkpoint_peer_writes = checkpoint
+    due, decided_quiet = mesh_log.checkpoint_due, []
+
+    def checkpoint_due(store, quiet):  # and on the rule: was it quiet when one was decided?
+        answer = due(store, quiet)
+        if answer:
+            decided_quiet.append(quiet)
+        return answer
+
+    monkeypatch.setattr(mesh_log, "checkpoint_due", checkpoint_due)
+    batches = []
     for i in range(0, 400, 100):  # batches as a catch-up brings them, a door scan between
         assert b.node.accept_envelopes(envelopes[i : i + 100]) == 100
+        batches.append(time.monotonic())
         b.checkin.check(tickets[40 + i // 100]["code"])
-    last_peer_scan = time.monotonic()
-    assert checkpoints == [], "a checkpoint ran while peers' scans kept coming"
-    wait_for(lambda: checkpoints, what="the checkpoint once the peers were quiet")
-    assert checkpoints[0] >= last_peer_scan + 0.4
+    if max(later - sooner for sooner, later in itertools.pairwise(batches)) < 0.4:
+        assert checkpoints == [], "a checkpoint ran while peers' scans kept coming"
+    # (a machine that stalled longer between two batches than the quiet time may checkpoint
+    # in that pause: the rule is about quiet, which the instrument checks below)
+    wait_for(
+        lambda: any(t >= batches[-1] for t in checkpoints),
+        what="the checkpoint once the peers were quiet",
+    )
+    assert all(decided_quiet), "a checkpoint ran while peers' scans kept coming"
+    assert max(checkpoints) >= batches[-1] + 0.4
     assert log_file.stat().st_size == 16 << 20  # the log stayed inside its reserve
     used, _ = b.store.journal_log_extent()
     assert 0 < used < 16 << 20
