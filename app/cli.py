@@ -73,13 +73,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gatehouse", description="Gatehouse: offline-first venue check-in."
     )
-    parser.add_argument("--version", action=_Version, help="show the version and exit")
+    parser.add_argument("--version", action=_Version, help="show program's version number and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     import app.commands as commands
 
     names = sorted(info.name for info in pkgutil.iter_modules(commands.__path__))
     # app/commands/box_office.py registers `box-office`: one module per top-level command
     named = [n for n in names if command and n.replace("_", "-") == command]
+    if command == "--version":  # it ends the command line: nothing after it is read
+        return parser
     for name in named or names:
         register = getattr(importlib.import_module(f"app.commands.{name}"), "register", None)
         if register is not None:
@@ -99,7 +101,8 @@ class _Version(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None) -> None:
         from app import __version__
 
-        print(f"gatehouse {__version__}")
+        # as argparse's own version action writes it: a closed or full stdout is no crash
+        parser._print_message(f"gatehouse {__version__}\n", sys.stdout)
         parser.exit()
 
 

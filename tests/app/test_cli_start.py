@@ -102,10 +102,12 @@ def test_a_word_that_is_no_command_is_refused_with_the_list_of_commands(typed):
     assert all(f"'{name}'" in out.stderr for name in COMMANDS), out.stderr
 
 
-def test_version_is_printed_on_its_own():
+def test_version_is_printed_on_its_own_and_imports_no_command():
     out = _run("--version")
     assert out.returncode == 0 and re.fullmatch(r"gatehouse \S+\n", out.stdout), out
     assert _run("--version", "check").stdout == out.stdout  # it ends the command line there
+    said, imported = _imported("app.commands", "--version")
+    assert said.startswith(out.stdout) and imported == set()
 
 
 def test_every_language_is_still_known_by_name():
