@@ -194,6 +194,17 @@ def start_server(folder: Path, port: int) -> tuple[subprocess.Popen, str, str]:
         raise CommandError(says("demo.init_failed", problem=init.stderr.strip()))
     token = json.loads(init.stdout)["organizer_token"]
     url = f"http://127.0.0.1:{port}"
+    # A port another server holds: said now, before the health check below takes that
+    # server's answer for the demo's own (and setting up then fails on its token).
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            problem = exc.strerror or str(exc)
+            raise CommandError(
+                says("cli.cannot_listen", host="127.0.0.1", port=port, problem=problem)
+            ) from None
     log = open(folder / "server.log", "ab")  # noqa: SIM115 - lives as long as the server
     proc = subprocess.Popen(
         [*cmd, "run", "--db", db, "--port", str(port)],

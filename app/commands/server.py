@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 
 from app.cli import CommandError, json_flag, organizer_says
@@ -74,6 +75,7 @@ def run_server(args) -> int:
 
     if not 0 < args.port < 65536:
         raise CommandError(organizer_says("cli.port_range"))
+    listening = _listening_socket(args.host, args.port)
     settings = ServerSettings.from_env(args.db)
     db = Database(settings.db_url)
     try:
@@ -116,9 +118,29 @@ def run_server(args) -> int:
         profiles = ThreadProfiles()
         profiles.start()
         try:
-            _Server(config).run()
+            _Server(config).run(sockets=[listening])
         finally:
             profiles.dump(profile)
         return 0
-    _Server(config).run()
+    _Server(config).run(sockets=[listening])
     return 0
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before anything else starts: a port another program holds
+    is then said in words, in the organizer's language, with exit status 2 (uvicorn's own
+    refusal was an English log line and exit status 3), and no migration ran for nothing."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    # as uvicorn binds: a restart right after a stop must not wait out TIME_WAIT
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        problem = exc.strerror or str(exc)
+        raise CommandError(
+            organizer_says("cli.cannot_listen", host=host, port=port, problem=problem)
+        ) from None
+    sock.set_inheritable(True)
+    return sock

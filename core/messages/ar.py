@@ -695,6 +695,7 @@ TEXTS = {
     "cli.manifest_fingerprint": "بصمة مفتاح القائمة: {fingerprint}",
     "cli.organizer_token_once": "رمز المنظِّم (يُعرض مرة واحدة، احفظه في مكان آمن):",
     "cli.port_range": "يجب أن يكون --port بين 1 و65535",
+    "cli.cannot_listen": "تعذّر الاستماع على {host} المنفذ {port}: {problem} (ربما يستخدمه خادم آخر: أوقفه أو اختر --port آخر)",
     "cli.db_open_failed": "تعذّر فتح قاعدة البيانات: {problem}",
     # -- gatehouse admin
     "admin.price_not_number": "السعر {price} ليس رقماً",

@@ -648,6 +648,7 @@ TEXTS = {
     "cli.manifest_fingerprint": "Fingerabdruck des Manifest-Schlüssels: {fingerprint}",
     "cli.organizer_token_once": "Veranstalter-Token (wird nur einmal angezeigt, sicher aufbewahren):",
     "cli.port_range": "--port muss zwischen 1 und 65535 liegen",
+    "cli.cannot_listen": "auf {host} Port {port} kann nicht gelauscht werden: {problem} (vielleicht nutzt ihn ein anderer Server: diesen beenden oder einen anderen --port wählen)",
     "cli.db_open_failed": "Datenbank kann nicht geöffnet werden: {problem}",
     "admin.price_not_number": "Preis {price} ist keine Zahl",
     "admin.price_invalid": "der Preis muss null oder mehr sein, mit höchstens zwei Nachkommastellen",

@@ -384,6 +384,7 @@ TEXTS = {
     "cli.manifest_fingerprint": "Manifest key fingerprint: {fingerprint}",
     "cli.organizer_token_once": "Organizer token (shown once, keep it safe):",
     "cli.port_range": "--port must be between 1 and 65535",
+    "cli.cannot_listen": "cannot listen on {host} port {port}: {problem} (another server may be using it: stop it or choose another --port)",
     "cli.db_open_failed": "cannot open the database: {problem}",
     # -- gatehouse admin (the organizer's language: GATEHOUSE_LANG, else LANG)
     "admin.price_not_number": "price {price} is not a number",

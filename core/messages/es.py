@@ -392,6 +392,7 @@ TEXTS = {
     "cli.manifest_fingerprint": "Huella de la clave del manifiesto: {fingerprint}",
     "cli.organizer_token_once": "Token del organizador (se muestra una sola vez, guárdelo bien):",
     "cli.port_range": "--port debe estar entre 1 y 65535",
+    "cli.cannot_listen": "no se puede escuchar en {host} puerto {port}: {problem} (puede que otro servidor lo esté usando: deténgalo o elija otro --port)",
     "cli.db_open_failed": "no se puede abrir la base de datos: {problem}",
     "admin.price_not_number": "el precio {price} no es un número",
     "admin.price_invalid": "el precio debe ser cero o más, con dos decimales como máximo",

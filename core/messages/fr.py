@@ -630,6 +630,7 @@ TEXTS = {
     "cli.manifest_fingerprint": "Empreinte de la clé du manifeste : {fingerprint}",
     "cli.organizer_token_once": "Jeton organisateur (affiché une seule fois, gardez-le en lieu sûr) :",
     "cli.port_range": "--port doit être compris entre 1 et 65535",
+    "cli.cannot_listen": "impossible d'écouter sur {host} port {port} : {problem} (un autre serveur l'utilise peut-être : arrêtez-le ou choisissez un autre --port)",
     "cli.db_open_failed": "impossible d'ouvrir la base de données : {problem}",
     "admin.price_not_number": "le prix {price} n'est pas un nombre",
     "admin.price_invalid": "le prix doit être positif ou nul, avec deux décimales au plus",

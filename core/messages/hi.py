@@ -615,6 +615,7 @@ TEXTS = {
     "cli.manifest_fingerprint": "मैनिफ़ेस्ट key का फ़िंगरप्रिंट: {fingerprint}",
     "cli.organizer_token_once": "आयोजक टोकन (सिर्फ़ एक बार दिखेगा, संभालकर रखें):",
     "cli.port_range": "--port 1 से 65535 के बीच होना चाहिए",
+    "cli.cannot_listen": "{host} पोर्ट {port} पर सुन नहीं सकते: {problem} (शायद कोई दूसरा सर्वर इसे इस्तेमाल कर रहा है: उसे रोकें या दूसरा --port चुनें)",
     "cli.db_open_failed": "डेटाबेस नहीं खुल पाया: {problem}",
     # -- gatehouse admin
     "admin.price_not_number": "कीमत {price} संख्या नहीं है",

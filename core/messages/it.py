@@ -636,6 +636,7 @@ TEXTS = {
     "cli.manifest_fingerprint": "Impronta della chiave del manifest: {fingerprint}",
     "cli.organizer_token_once": "Token organizzatore (mostrato una sola volta, lo conservi al sicuro):",
     "cli.port_range": "--port deve essere tra 1 e 65535",
+    "cli.cannot_listen": "impossibile mettersi in ascolto su {host} porta {port}: {problem} (forse la usa un altro server: fermalo o scegli un altro --port)",
     "cli.db_open_failed": "impossibile aprire il database: {problem}",
     "admin.price_not_number": "il prezzo {price} non è un numero",
     "admin.price_invalid": "il prezzo deve essere zero o più, con al massimo due decimali",

@@ -591,6 +591,7 @@ TEXTS = {
     "cli.manifest_fingerprint": "マニフェスト鍵のフィンガープリント：{fingerprint}",
     "cli.organizer_token_once": "主催者トークン（表示は一度だけです。大切に保管してください）：",
     "cli.port_range": "--port は1〜65535にしてください",
+    "cli.cannot_listen": "{host} のポート {port} で待ち受けできません: {problem}(別のサーバーが使用中かもしれません。そのサーバーを止めるか、別の --port を指定してください)",
     "cli.db_open_failed": "データベースを開けません：{problem}",
     # -- gatehouse admin
     "admin.price_not_number": "価格 {price} は数値ではありません",

@@ -624,6 +624,7 @@ TEXTS = {
     "cli.manifest_fingerprint": "Impressão digital da chave do manifesto: {fingerprint}",
     "cli.organizer_token_once": "Token de organizador (mostrado uma única vez, guarde em lugar seguro):",
     "cli.port_range": "--port deve estar entre 1 e 65535",
+    "cli.cannot_listen": "não é possível escutar em {host} porta {port}: {problem} (talvez outro servidor a esteja usando: pare-o ou escolha outro --port)",
     "cli.db_open_failed": "não foi possível abrir o banco de dados: {problem}",
     "admin.price_not_number": "o preço {price} não é um número",
     "admin.price_invalid": "o preço deve ser zero ou mais, com no máximo duas casas decimais",

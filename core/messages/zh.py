@@ -593,6 +593,7 @@ TEXTS = {
     "cli.manifest_fingerprint": "名单密钥指纹：{fingerprint}",
     "cli.organizer_token_once": "主办方令牌（只显示一次，请妥善保管）：",
     "cli.port_range": "--port 必须在1到65535之间",
+    "cli.cannot_listen": "无法在 {host} 端口 {port} 上监听:{problem}(可能有其他服务器正在使用:请停止它或选择其他 --port)",
     "cli.db_open_failed": "无法打开数据库：{problem}",
     # -- gatehouse admin
     "admin.price_not_number": "价格 {price} 不是数字",
