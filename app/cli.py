@@ -142,6 +142,19 @@ def _run(argv: list[str] | None) -> int:
         raise
 
 
+def _printable_anywhere() -> None:
+    """Output redirected to a file on Windows is written in the ANSI code page (cp1252): a
+    Japanese word or a guest's name it cannot encode comes out as a ``\\u`` escape instead
+    of a crash after the command's work was done (a scan recorded, files written)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a stream already written to in another mode
+                pass
+
+
 def _command(argv: list[str] | None) -> int:
     from app.logging_setup import configure_logging
     from app.settings import ConfigError
@@ -149,6 +162,7 @@ def _command(argv: list[str] | None) -> int:
     # Everything Gatehouse writes holds ticket codes, names, PIN hashes or keys (a manifest
     # export, a server database, a kiosk's folder, tickets.csv): readable by its owner only.
     os.umask(0o077)
+    _printable_anywhere()
     configure_logging()
     words = sys.argv[1:] if argv is None else argv
     parser = build_parser(words[0] if words else None)
