@@ -77,11 +77,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     import app.commands as commands
 
+    if command == "--version":  # it ends the command line: nothing after it is read
+        return parser
     names = sorted(info.name for info in pkgutil.iter_modules(commands.__path__))
     # app/commands/box_office.py registers `box-office`: one module per top-level command
     named = [n for n in names if command and n.replace("_", "-") == command]
-    if command == "--version":  # it ends the command line: nothing after it is read
-        return parser
     for name in named or names:
         register = getattr(importlib.import_module(f"app.commands.{name}"), "register", None)
         if register is not None:
@@ -131,8 +131,8 @@ def _run(argv: list[str] | None) -> int:
     try:
         return _command(argv)
     except KeyboardInterrupt:
-        # Ctrl+C while the command's modules load (build_parser imports every command, a
-        # few hundred ms), before the command's own handling below: a quiet 130 as there
+        # Ctrl+C while the command's modules load (build_parser imports them, a few hundred
+        # ms), before the command's own handling below: a quiet 130 as there
         return 130
     except RuntimeError as exc:
         # Python 3.11 reports a Ctrl+C that lands while a class body is built (a
