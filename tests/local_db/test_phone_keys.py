@@ -17,7 +17,8 @@ from local_db.manifest_apply import apply_stream
 from local_db.store import Store, journal_path
 from tests.factories import EventFixture
 
-PHONE = SigningKey.generate()
+# a fixed key: the test ids below show it, and `pytest -n` workers must collect the same ids
+PHONE = SigningKey.from_raw(bytes(range(32)))
 KEY = base64.urlsafe_b64encode(PHONE.public.raw).rstrip(b"=").decode()
 
 

@@ -14,18 +14,23 @@ firmware does for any ISO 14443 card, and 6D 00 (instruction not supported) to t
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
 import socket
 import struct
 import subprocess
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 PCSCD_SOCKET = Path("/run/pcscd/pcscd.comm")
+TURN_LOCK = Path(tempfile.gettempdir()) / "gatehouse-tests-pcscd.lock"
 # The ATR a PC/SC contactless reader makes up for an ISO 14443-A card (PC/SC part 3).
 ATR = bytes.fromhex("3B8F8001804F0CA000000306030001000000006A")
 
@@ -45,6 +50,20 @@ def why_not() -> str | None:
     if PCSCD_SOCKET.exists() and _answers(PCSCD_SOCKET):
         return "a pcscd is already running on this machine; the tests start their own"
     return None
+
+
+@contextmanager
+def machine_turn() -> Iterator[None]:
+    """This machine's PC/SC stack to one test at a time. pcscd has one socket per machine
+    (/run/pcscd), so tests on parallel workers (`pytest -n`, or two checkouts) would start
+    two daemons on it, or see another test's reader while expecting none: each waits here for
+    its turn (an exclusive lock on a file, released by the kernel if the process dies)."""
+    with TURN_LOCK.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _answers(path: Path) -> bool:

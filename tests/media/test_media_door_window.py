@@ -47,7 +47,9 @@ def test_a_tap_shows_the_verdict_and_plays_the_sound_of_a_code(qtbot, kiosk_fact
 
 
 @pytest.mark.skipif(why_not() is not None, reason=why_not() or "")
-def test_a_card_on_the_real_reader_admits_at_the_window(qtbot, kiosk_factory, banded, tmp_path):
+def test_a_card_on_the_real_reader_admits_at_the_window(
+    pcsc_turn, qtbot, kiosk_factory, banded, tmp_path
+):
     daemon = Pcscd(tmp_path)
     daemon.start()
     try:

@@ -22,7 +22,11 @@ from scanner.pcsc import GET_UID, PcscReader, Tap
 from tests.factories import EventFixture
 from tests.media.pcsc_rig import Pcscd, VirtualCard, why_not
 
-pytestmark = pytest.mark.skipif(why_not() is not None, reason=why_not() or "")
+pytestmark = [
+    pytest.mark.skipif(why_not() is not None, reason=why_not() or ""),
+    # first of each test's fixtures: its daemon and reader start inside its turn
+    pytest.mark.usefixtures("pcsc_turn"),
+]
 
 NTAG = "04A1B2C3D4E5F6"
 
