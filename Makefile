@@ -36,9 +36,12 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 # Tests drive real Qt widgets without a screen; the demo and the kiosk use the real one.
+# They run on every core (pytest-xdist): one test file per worker at a time, so a file's
+# module fixtures (servers, replicas) start once. TEST_WORKERS=0: one by one, in one process.
+TEST_WORKERS ?= auto
 test: export QT_QPA_PLATFORM = offscreen
 test: system-deps $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
