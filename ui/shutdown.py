@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QApplication
 log = logging.getLogger(__name__)
 _KEEP: list[tuple] = []
 _STOP_SIGNALS: list[int] = []  # the signals received: the system asked this process to stop
+_ANNOUNCED: list[int] = []  # the signal the log already names as the reason for closing
 
 
 def stopping() -> bool:
@@ -38,8 +39,16 @@ def run_loop(app: QCoreApplication) -> int:
     ``processEvents``): its ``app.quit()`` then ended nothing, and ``exec()`` would run
     until killed (``gatehouse demo`` hung on a Ctrl+C this way)."""
     if stopping():
+        _announce()  # the log says why a window closed before it ever ran
         return 0
     return app.exec()
+
+
+def _announce() -> None:
+    """Log, once, the signal that closes the window (IT reads why a kiosk stopped)."""
+    if _STOP_SIGNALS and not _ANNOUNCED:
+        _ANNOUNCED.append(_STOP_SIGNALS[-1])
+        log.info("%s received: closing the window", signal.Signals(_STOP_SIGNALS[-1]).name)
 
 
 def application(argv: list[str]) -> QCoreApplication:
@@ -73,7 +82,7 @@ def quit_on_sigterm(app: QCoreApplication) -> None:
         except BlockingIOError:
             return
         if received:
-            log.info("%s received: closing the window", signal.Signals(received[-1]).name)
+            _announce()
             app.quit()  # windows get their close event (they see stopping() and accept)
             app.exit(0)  # and the loop ends even if one refused: the system is stopping
 
