@@ -15,6 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QDialog
+from shiboken6 import isValid
 
 from app.checkin import UNDO_WINDOW_S, CannotRecord
 from app.staff import StaffMember
@@ -84,15 +85,22 @@ class DoorActions:
     def _check_approval(self, dialog, staff_id, pin, reason, job, on_approved) -> None:
         door = self.door
 
+        # The PIN is checked in the background (scrypt: a moment on a slow kiosk). The dialog,
+        # or the whole window, may be gone by the answer (closed, locked, the kiosk stopping):
+        # a callback touching a deleted widget raised inside Qt's event loop.
         def approved(value) -> None:
-            dialog.accept()
-            on_approved(value)
+            if isValid(dialog):
+                dialog.accept()
+            if isValid(self.window):  # the action is done: staff see its outcome
+                on_approved(value)
 
         def refused(exc: Exception) -> None:
             if isinstance(exc, CannotRecord):
-                dialog.reject()
-                self.window.cannot_record(exc)
-            else:
+                if isValid(dialog):
+                    dialog.reject()
+                if isValid(self.window):
+                    self.window.cannot_record(exc)
+            elif isValid(dialog):  # nobody is waiting at a closed dialog for "wrong PIN"
                 dialog.fail(self.window.pin_error(exc))
 
         self.ops.run(
