@@ -7,6 +7,7 @@ collision would only cost an extra verification, never a wrong verdict).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -66,9 +67,14 @@ class VerifyKey:
     def kid(self) -> bytes:
         return key_id(self.raw)
 
+    @functools.cached_property
+    def _public(self) -> Ed25519PublicKey:
+        # made once per key, not per code: a door verifies every code with the same few keys
+        return Ed25519PublicKey.from_public_bytes(self.raw)
+
     def verify(self, signature: bytes, message: bytes) -> bool:
         try:
-            Ed25519PublicKey.from_public_bytes(self.raw).verify(signature, message)
+            self._public.verify(signature, message)
         except Exception:  # InvalidSignature, or a malformed key: both mean "not signed by us"
             return False
         return True

@@ -144,3 +144,38 @@ def test_base45_matches_rfc_9285_examples():
     assert base45.encode(b"Hello!!") == "%69 VD92EX0"
     assert base45.encode(b"ietf!") == "QED8WEX0"
     assert base45.decode("QED8WEX0") == b"ietf!"
+
+
+@given(st.binary(max_size=200))
+def test_base45_decodes_what_it_encodes(data):
+    assert base45.decode(base45.encode(data)) == data
+
+
+@given(st.text(alphabet=base45.ALPHABET + "abé€\x00~", max_size=40))
+def test_base45_refuses_what_is_not_base45_in_words_never_otherwise(text):
+    """Any text: bytes back, or Base45Error naming the fault (a code's reader turns it into
+    words); groups over 65535 ("::::" is 2 bytes' worth of text, too big) included."""
+    try:
+        raw = base45.decode(text)
+    except base45.Base45Error as exc:
+        bad = [c for c in text if c not in base45.ALPHABET]
+        if len(text) % 3 == 1:
+            assert "dangling" in str(exc)
+        elif bad:
+            assert str(exc) == f"character {bad[0]!r} is not base45"
+        else:
+            assert str(exc) == "group out of range"
+    else:
+        assert not [c for c in text if c not in base45.ALPHABET]
+        assert base45.encode(raw) == text
+
+
+def test_base45_refuses_a_group_over_two_bytes():
+    # 91124; 65536 (one past FGW, b"\xff\xff"); a tail of 256 (one past U5, b"\xff")
+    for text in (":::", "GGW", "FGWV5", ":::U5"):
+        try:
+            base45.decode(text)
+        except base45.Base45Error as exc:
+            assert "group out of range" in str(exc)
+        else:
+            raise AssertionError(f"{text!r} decoded")
