@@ -217,6 +217,11 @@ class CheckIn:
         direction: str = Direction.ENTRY,
         staff: str | None = None,
     ) -> CheckResult:
+        # one look per check at whether the list changed (Store.one_look), not one per question
+        with self.store.one_look():
+            return self._check(code, gate, direction, staff)
+
+    def _check(self, code: str, gate: str | None, direction: str, staff: str | None) -> CheckResult:
         with recording():
             self._ensure_ready()
         direction = Direction(direction)
@@ -361,6 +366,18 @@ class CheckIn:
         exactly as its code would be, recorded as a scan whose ``code_hash`` names the band.
 
         Raises MediumProblem (in words) when the text is not a UID or barcode at all."""
+        with self.store.one_look():
+            return self._check_media(text, kind, fmt, gate, direction, staff)
+
+    def _check_media(
+        self,
+        text: str,
+        kind: str,
+        fmt: str,
+        gate: str | None,
+        direction: str,
+        staff: str | None,
+    ) -> CheckResult:
         with recording():
             self._ensure_ready()
         direction = Direction(direction)
