@@ -85,14 +85,16 @@ class DoorActions:
     def _check_approval(self, dialog, staff_id, pin, reason, job, on_approved) -> None:
         door = self.door
 
-        # The PIN is checked in the background (scrypt: a moment on a slow kiosk). The dialog,
-        # or the whole window, may be gone by the answer (closed, locked, the kiosk stopping):
-        # a callback touching a deleted widget raised inside Qt's event loop.
+        # The PIN is checked in the background (scrypt: a moment on a slow kiosk). By the
+        # answer the dialog may be closed (Cancel, the door locking itself, the kiosk
+        # stopping) or deleted with its window: a callback touching a deleted widget raised
+        # inside Qt's event loop, and an approval nobody waits for any more must not open a
+        # supervisor's dialog over a locked door.
         def approved(value) -> None:
-            if isValid(dialog):
-                dialog.accept()
-            if isValid(self.window):  # the action is done: staff see its outcome
-                on_approved(value)
+            if not (isValid(dialog) and dialog.isVisible()):
+                return  # cancelled or locked meanwhile: the supervisor asks again
+            dialog.accept()
+            on_approved(value)
 
         def refused(exc: Exception) -> None:
             if isinstance(exc, CannotRecord):
