@@ -217,7 +217,7 @@ class CheckIn:
         direction: str = Direction.ENTRY,
         staff: str | None = None,
     ) -> CheckResult:
-        # one look per check at whether the list changed (Store.one_look), not one per question
+        # two looks per check at whether the list changed (Store.one_look), not one per question
         with self.store.one_look():
             return self._check(code, gate, direction, staff)
 
@@ -548,6 +548,7 @@ class CheckIn:
         direction: Direction,
     ) -> Verdict:
         """Gather what the kiosk knows of the ticket and its door; core.rules.decide rules."""
+        self.store.look_again()  # the ticket's row is read: its tier and gates as new as it
         ref = self.store.reference()
         cred = found.decoded.credential if found else None
         tier = ref.tiers.get(ticket.tier_id if ticket else cred.tier_id if cred else None)

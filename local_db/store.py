@@ -815,12 +815,12 @@ class Store:
 
     @contextmanager
     def one_look(self) -> Iterator[None]:
-        """Within, this thread asks once, not at every question, whether another connection
-        changed the main file (``_notice_other_writes``). A door's check asked eleven times,
-        about a tenth of its work. The cached data (event, tiers, gates, keys, this kiosk's
-        state) is then the one it saw when it began; a page another process commits
-        meanwhile counts from the next check, as if it had come a moment later. Ticket rows
-        are read as they are, and this process's own writes count at once (``invalidate``)."""
+        """Within, this thread asks whether another connection changed the main file
+        (``_notice_other_writes``) at its first question and after each ``look_again``, not
+        at every question: a door's check asked eleven times, about a tenth of its work, and
+        now asks twice (when it starts, and once it has read the ticket's row). A page
+        another process commits in between counts from the next look. This process's own
+        writes count at once (they ``invalidate``)."""
         looks = self._looks
         if getattr(looks, "on", False):  # nested: the outer one looks
             yield
@@ -830,6 +830,16 @@ class Store:
             yield
         finally:
             looks.on = False
+
+    def look_again(self) -> None:
+        """Inside ``one_look``: the next question looks again. A check calls it once it has
+        read the ticket's row (after waiting for the journal, possibly behind another
+        process), so the tiers, gates and keys it decides by are at least as new as that
+        row: an outside tester's page moved a ticket into a new, closed tier while a check
+        waited, and the check judged the ticket with no tier at all and admitted it."""
+        looks = self._looks
+        if getattr(looks, "on", False):
+            looks.looked = False
 
     def _notice_other_writes(self) -> None:
         """Forget cached data when any other connection (the sync thread, ``gatehouse sync``
