@@ -12,6 +12,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # No LAN mesh between the kiosks of unrelated tests (and no mDNS on real interfaces): the
 # mesh tests (tests/lan/) pass their own settings, on 127.0.0.1 only.
 os.environ.setdefault("GATEHOUSE_MESH", "off")
+# No window listens to this machine's pcscd (ui/cards.py): on parallel workers it would hear
+# the virtual card a PC/SC test taps. The tests of a window's real reader turn it back on.
+os.environ.setdefault("GATEHOUSE_CARD_READERS", "off")
 # kiosks of the mesh tests do not each write a 256 MB log reserve (tests/lan tests it small)
 os.environ.setdefault("GATEHOUSE_MESH_LOG_RESERVE_MB", "0")
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,13 +3,28 @@
 The reader's worker thread calls back off the GUI thread; these signals are emitted there
 and Qt queues them to the window (DESIGN section 11: Qt at the edge). A machine without
 pyscard, pcscd or a reader gets ``state_changed`` saying so and nothing else changes.
+
+``GATEHOUSE_CARD_READERS=off`` starts no reader at all: for a kiosk whose pcscd belongs to
+another program, and for the test suite, whose windows on parallel workers would otherwise
+hear the virtual card a PC/SC test taps (docs/install.md, Readers).
 """
 
 from __future__ import annotations
 
+import logging
+import os
+
 from PySide6.QtCore import QObject, Signal
 
 from scanner.pcsc import PcscReader, Tap
+
+OFF_ENV = "GATEHOUSE_CARD_READERS"
+log = logging.getLogger(__name__)
+
+
+def readers_off() -> bool:
+    """Whether ``GATEHOUSE_CARD_READERS`` turns the PC/SC readers off in this process."""
+    return os.environ.get(OFF_ENV, "").strip().lower() in ("off", "0", "false", "no")
 
 
 class CardReaderBridge(QObject):
@@ -33,6 +48,9 @@ class CardReaderBridge(QObject):
             pass
 
     def start(self) -> None:
+        if readers_off():
+            log.info("PC/SC card readers are off (%s)", OFF_ENV)
+            return
         self.reader.start()
 
     def stop(self) -> None:

@@ -21,7 +21,6 @@ import signal
 import socket
 import struct
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -30,7 +29,9 @@ from pathlib import Path
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 PCSCD_SOCKET = Path("/run/pcscd/pcscd.comm")
-TURN_LOCK = Path(tempfile.gettempdir()) / "gatehouse-tests-pcscd.lock"
+# beside pcscd's own socket folder, whatever TMPDIR each checkout's tests run with (the
+# PC/SC tests need root for /run/pcscd anyway)
+TURN_LOCK = PCSCD_SOCKET.parent.parent / "gatehouse-tests-pcscd.lock"
 # The ATR a PC/SC contactless reader makes up for an ISO 14443-A card (PC/SC part 3).
 ATR = bytes.fromhex("3B8F8001804F0CA000000306030001000000006A")
 

@@ -48,8 +48,9 @@ def test_a_tap_shows_the_verdict_and_plays_the_sound_of_a_code(qtbot, kiosk_fact
 
 @pytest.mark.skipif(why_not() is not None, reason=why_not() or "")
 def test_a_card_on_the_real_reader_admits_at_the_window(
-    pcsc_turn, qtbot, kiosk_factory, banded, tmp_path
+    pcsc_turn, qtbot, kiosk_factory, banded, tmp_path, monkeypatch
 ):
+    monkeypatch.delenv("GATEHOUSE_CARD_READERS")  # the suite's windows have none (conftest)
     daemon = Pcscd(tmp_path)
     daemon.start()
     try:
@@ -86,3 +87,27 @@ def test_a_lost_band_is_worded_as_a_lost_band_on_the_door_screen(qtbot, kiosk_fa
     with qtbot.waitSignal(window.result_shown, timeout=5000):
         window.cards.tapped.emit("C3B2A104")
     assert window.verdict.reason.text() == "Wristband not linked to a ticket on this event's list"
+
+
+@pytest.mark.skipif(why_not() is not None, reason=why_not() or "")
+def test_card_readers_off_start_no_reader_at_the_window(
+    pcsc_turn, qtbot, kiosk_factory, banded, tmp_path, monkeypatch
+):
+    """IT's switch (GATEHOUSE_CARD_READERS=off, the suite's default): with pcscd running and a
+    card on its reader, the window starts no reader and hears no tap."""
+    monkeypatch.setenv("GATEHOUSE_CARD_READERS", "off")
+    daemon = Pcscd(tmp_path)
+    daemon.start()
+    card = None
+    try:
+        _, window = kiosk_factory(banded)
+        sign_in(qtbot, window)
+        card = VirtualCard(daemon.port, BAND)
+        card.tap()
+        qtbot.wait(1500)  # a running reader reports a tap within its 200 ms wait
+        assert not window.cards.reader.running and window.cards.reader.state == "stopped"
+        assert window.last_result is None
+    finally:
+        if card is not None:
+            card.lift()
+        daemon.stop()
