@@ -37,11 +37,11 @@ def decode(text: str) -> bytes:
     # on the 2-core machine (17 us now; docs/benchmarks.md).
     try:
         values = text.encode("ascii").translate(_VALUES)
-    except UnicodeEncodeError:
+    except (UnicodeEncodeError, AttributeError):  # beyond ASCII, or not text at all
         values = None
     if values is None or 255 in values:
-        bad = next(c for c in text if c not in _VALUE)
-        raise Base45Error(f"character {bad!r} is not base45")
+        bad = next((c for c in text if c not in _VALUE), None)
+        raise Base45Error(f"character {bad!r} is not base45" if bad is not None else "not text")
     whole = len(values) - len(values) % 3
     groups = [
         a + b * 45 + c * 2025

@@ -72,6 +72,9 @@ class VerifyKey:
         # made once per key, not per code: a door verifies every code with the same few keys
         return Ed25519PublicKey.from_public_bytes(self.raw)
 
+    def __getstate__(self) -> dict:
+        return {"raw": self.raw}  # pickled and copied without the cached key object
+
     def verify(self, signature: bytes, message: bytes) -> bool:
         try:
             self._public.verify(signature, message)

@@ -179,3 +179,24 @@ def test_base45_refuses_a_group_over_two_bytes():
             assert "group out of range" in str(exc)
         else:
             raise AssertionError(f"{text!r} decoded")
+
+
+def test_a_verify_key_pickles_and_copies_after_use():
+    import copy
+    import pickle
+
+    key = SigningKey.generate()
+    public = key.public
+    assert public.verify(key.sign(b"m"), b"m")  # its key object is made and kept now
+    for again in (pickle.loads(pickle.dumps(public)), copy.deepcopy(public)):
+        assert again == public and again.verify(key.sign(b"m"), b"m")
+
+
+def test_base45_refuses_what_is_not_text_in_words():
+    for wrong in (b"QED8WEX0", ["Q", "E", "D"]):  # a caller's mistake: still in words
+        try:
+            base45.decode(wrong)
+        except base45.Base45Error:
+            pass
+        else:
+            raise AssertionError(f"{wrong!r} decoded")
