@@ -179,15 +179,3 @@ def test_a_pin_answer_after_its_dialog_closed_opens_nothing(qtbot, kiosk_factory
     assert not any(isinstance(d, GatesDialog) for d in opened)
     if how == "auto_lock":
         assert window.page() == "login" and window.current_dialog is None
-
-
-def test_a_pin_answer_while_its_dialog_is_open_still_opens_the_gates(qtbot, kiosk_factory):
-    _, window = kiosk_factory(_event())
-    sign_in(qtbot, window)
-    with qtbot.waitSignal(window.dialog_opened, timeout=5000) as got:
-        QTest.keyClick(window, Qt.Key.Key_F7)
-    approval = got.args[0]
-    approval.pin.setText(SUPERVISOR_PIN)
-    with qtbot.waitSignal(window.dialog_opened, timeout=20000) as gates:
-        approval.ok_button.click()
-    assert isinstance(gates.args[0], GatesDialog)
