@@ -26,6 +26,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from shiboken6 import isValid
 
 from app.broadcasts import BroadcastDesk
 
@@ -340,7 +341,7 @@ class BroadcastBanner(QFrame):
         if self.dialog is not None:  # already asking (F8 pressed again)
             self.dialog.raise_()
             return
-        from ui.dialogs import SupervisorDialog
+        from ui.dialogs import SupervisorDialog, Withdrawn, withdrawal
         from ui.theme import STYLE
 
         roster, desk = self.window.host.roster, self.desk
@@ -350,21 +351,28 @@ class BroadcastBanner(QFrame):
         dialog.setStyleSheet(STYLE)
         self.dialog = dialog
 
+        # Cancelled (or locked) while the PIN was checked: nothing is acknowledged, and no
+        # callback touches the deleted dialog (ui/dialogs.py, withdrawal).
+        withdrawn = withdrawal(dialog)
+
         def submitted(staff_id: int, pin: str, _reason: str) -> None:
             def job():
                 member = roster.verify(staff_id, pin, need_supervisor=True)
+                if withdrawn.is_set():
+                    raise Withdrawn()
                 return desk.acknowledge(item.id, member)
 
             def done(ack) -> None:
-                dialog.accept()
-                self._acked(ack)
+                if isValid(dialog):
+                    dialog.accept()
+                if isValid(self):
+                    self._acked(ack)  # acknowledged: the banner says so
 
-            self.window.ops.run(
-                "acknowledge an emergency",
-                job,
-                done,
-                lambda exc: dialog.fail(self.window.pin_error(exc)),
-            )
+            def failed(exc: Exception) -> None:
+                if not isinstance(exc, Withdrawn) and isValid(dialog):
+                    dialog.fail(self.window.pin_error(exc))
+
+            self.window.ops.run("acknowledge an emergency", job, done, failed)
 
         dialog.submitted.connect(submitted)
         dialog.finished.connect(lambda _r: self._dialog_closed(dialog))

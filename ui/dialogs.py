@@ -8,6 +8,7 @@ loop keeps running and verdicts from the cameras keep arriving behind them.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QTimer, Signal
@@ -50,6 +51,20 @@ class PinField(QLineEdit):
         self.setEchoMode(QLineEdit.EchoMode.Password)
         self.setMaxLength(12)
         self.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
+
+
+class Withdrawn(Exception):
+    """The dialog a background job answers was closed before the job acted."""
+
+
+def withdrawal(dialog: QDialog) -> threading.Event:
+    """Set once ``dialog`` is cancelled, closed by the auto-lock or deleted. A supervisor's
+    PIN is checked on the writer thread (scrypt: a moment on a slow kiosk); the job checks
+    this before it acts, so a Cancel pressed meanwhile wins and nothing is done or shown."""
+    gone = threading.Event()
+    dialog.rejected.connect(gone.set)
+    dialog.destroyed.connect(gone.set)
+    return gone
 
 
 class SupervisorDialog(QDialog):

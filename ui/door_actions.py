@@ -20,7 +20,14 @@ from shiboken6 import isValid
 from app.checkin import UNDO_WINDOW_S, CannotRecord
 from app.staff import StaffMember
 from ui import texts, theme
-from ui.dialogs import ConfirmDialog, SearchDialog, SettingsDialog, SupervisorDialog
+from ui.dialogs import (
+    ConfirmDialog,
+    SearchDialog,
+    SettingsDialog,
+    SupervisorDialog,
+    Withdrawn,
+    withdrawal,
+)
 from ui.gates_dialog import GatesDialog
 from ui.i18n import say
 
@@ -64,39 +71,53 @@ class DoorActions:
         on_approved: Callable[[Any], None],
         *,
         need_reason: bool = False,
+        records: bool = False,
     ) -> None:
         """Ask a supervisor; once their PIN checks out ``job(member, reason)`` runs on the
-        writer thread and its return value goes to ``on_approved`` on the GUI thread."""
+        writer thread and its return value goes to ``on_approved`` on the GUI thread.
+        ``records``: the job records something (an override's admit), whose outcome is shown
+        even if the dialog closed while it ran; any other job's answer opens nothing then."""
         self.ops.run(
             "list the supervisors",
             lambda: self.door.staff_members(supervisors_only=True),
-            lambda members: self._ask(purpose, members, job, on_approved, need_reason),
+            lambda members: self._ask(purpose, members, job, on_approved, need_reason, records),
         )
 
-    def _ask(self, purpose, supervisors, job, on_approved, need_reason) -> None:
+    def _ask(self, purpose, supervisors, job, on_approved, need_reason, records) -> None:
         dialog = SupervisorDialog(purpose, supervisors, need_reason=need_reason, parent=self.window)
         dialog.submitted.connect(
             lambda staff_id, pin, reason: self._check_approval(
-                dialog, staff_id, pin, reason, job, on_approved
+                dialog, staff_id, pin, reason, job, on_approved, records
             )
         )
         self.open(dialog)
 
-    def _check_approval(self, dialog, staff_id, pin, reason, job, on_approved) -> None:
+    def _check_approval(self, dialog, staff_id, pin, reason, job, on_approved, records) -> None:
         door = self.door
+        # The PIN is checked in the background. By the answer the dialog may be closed
+        # (Cancel, the door locking itself, the kiosk stopping) or deleted with its window:
+        # a Cancel pressed meanwhile wins (the job does nothing), a callback never touches a
+        # deleted widget (that raised inside Qt's event loop), and an approval nobody waits
+        # for opens no supervisor's dialog over a locked door (an outside tester's did).
+        withdrawn = withdrawal(dialog)
 
-        # The PIN is checked in the background (scrypt: a moment on a slow kiosk). By the
-        # answer the dialog may be closed (Cancel, the door locking itself, the kiosk
-        # stopping) or deleted with its window: a callback touching a deleted widget raised
-        # inside Qt's event loop, and an approval nobody waits for any more must not open a
-        # supervisor's dialog over a locked door.
+        def work():
+            member = door.approve(staff_id, pin)
+            if withdrawn.is_set():
+                raise Withdrawn()
+            return job(member, reason)
+
         def approved(value) -> None:
-            if not (isValid(dialog) and dialog.isVisible()):
-                return  # cancelled or locked meanwhile: the supervisor asks again
-            dialog.accept()
-            on_approved(value)
+            if isValid(dialog) and dialog.isVisible():
+                dialog.accept()
+            elif not records:
+                return  # closed meanwhile, nothing was done: the supervisor asks again
+            if isValid(self.window):
+                on_approved(value)  # what was recorded is shown
 
         def refused(exc: Exception) -> None:
+            if isinstance(exc, Withdrawn):
+                return
             if isinstance(exc, CannotRecord):
                 if isValid(dialog):
                     dialog.reject()
@@ -105,12 +126,7 @@ class DoorActions:
             elif isValid(dialog):  # nobody is waiting at a closed dialog for "wrong PIN"
                 dialog.fail(self.window.pin_error(exc))
 
-        self.ops.run(
-            "a supervisor's approval",
-            lambda: job(door.approve(staff_id, pin), reason),
-            approved,
-            refused,
-        )
+        self.ops.run("a supervisor's approval", work, approved, refused)
 
     # -- override and undo -------------------------------------------------------------------
     def request_override(self) -> None:
@@ -131,6 +147,7 @@ class DoorActions:
             lambda member, reason: door.override(rejected, supervisor=member.name, reason=reason),
             self.window.show_result,
             need_reason=True,
+            records=True,
         )
 
     def request_undo(self) -> None:

@@ -5,9 +5,12 @@ refusing entries until a supervisor's PIN lifts it."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from shiboken6 import isValid
 
 from app.settings import Settings
 from local_db.store import Store
@@ -131,6 +134,44 @@ def test_emergency_covers_the_door_and_only_a_supervisor_lifts_it(qtbot, bsrv, v
     assert got.args[0].verdict == "admit"
     qtbot.waitUntil(lambda: bool(_acks(bsrv, venue["event"]["id"], sent["id"])), timeout=15000)
     assert _acks(bsrv, venue["event"]["id"], sent["id"])[0]["role"] == "supervisor"
+
+
+def test_an_emergency_acknowledgement_cancelled_while_the_pin_is_checked_lifts_nothing(
+    qtbot, bsrv, venue, door_window, monkeypatch
+):
+    """Cancel while the supervisor's PIN is still being checked wins: the emergency stays,
+    nothing is acknowledged, and the answer touches no deleted dialog (an outside tester's
+    raised inside Qt's event loop and acknowledged the emergency anyway)."""
+    _kiosk, window = door_window
+    banner, cover = window.broadcasts, window.broadcasts.cover
+    with qtbot.waitSignal(banner.sound_played, timeout=10000):
+        _send(bsrv, venue["event"]["id"], "Gas leak: stop entry", "emergency")
+    qtbot.waitUntil(cover.isVisible, timeout=5000)
+    QTest.keyClick(window, Qt.Key.Key_F8)
+    qtbot.waitUntil(lambda: banner.dialog is not None, timeout=5000)
+    dialog = banner.dialog
+    held, checking = threading.Event(), threading.Event()
+    roster = window.host.roster
+    verify = roster.verify
+
+    def slow_verify(*args, **kwargs):
+        checking.set()
+        held.wait(20)
+        return verify(*args, **kwargs)
+
+    monkeypatch.setattr(roster, "verify", slow_verify)
+    acknowledged = []
+    banner.acknowledged.connect(acknowledged.append)
+    dialog.pin.setText(SUPERVISOR_PIN)
+    dialog.ok_button.click()
+    qtbot.waitUntil(checking.is_set, timeout=5000)
+    dialog.reject()
+    dialog.deleteLater()
+    qtbot.waitUntil(lambda: not isValid(dialog), timeout=5000)
+    held.set()
+    qtbot.waitUntil(lambda: window.worker.pending == 0, timeout=20000)
+    qtbot.wait(50)  # the answer's callback has run (pytest-qt fails on its exception)
+    assert acknowledged == [] and cover.isVisible() and banner.dialog is None
 
 
 def test_the_counter_window_shows_and_acknowledges_a_broadcast(qtbot, gatehouse_home, bsrv, venue):

@@ -7,10 +7,12 @@ can look at each screen the suite drove.
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from shiboken6 import isValid
 
 from app.settings import Settings
 from core.pins import hash_pin
@@ -138,3 +140,36 @@ def sign_in(qtbot, window, name="Ravi", pin=DOOR_PIN) -> None:
         window.login.button.click()
     assert window.page() == "door"
     activate(qtbot, window)
+
+
+def hold_pin_checks(window) -> tuple[threading.Event, threading.Event]:
+    """Hold the door's supervisor-PIN checks (they run on the writer thread) until ``held``
+    is set; ``checking`` is set once one has started: (held, checking)."""
+    held, checking = threading.Event(), threading.Event()
+    approve = window.kiosk.door.approve
+
+    def slow_approve(staff_id, pin):
+        checking.set()
+        held.wait(20)
+        return approve(staff_id, pin)
+
+    window.kiosk.door.approve = slow_approve
+    return held, checking
+
+
+def close_while_checking(qtbot, window, dialog, how: str, held: threading.Event) -> None:
+    """Close ``dialog`` while its PIN is checked ("cancel", "deleted" or "auto_lock": the door
+    locks itself), then let the check answer and its callback run (pytest-qt fails the test
+    on an exception raised in it)."""
+    if how == "auto_lock":
+        window.idle.last_activity -= 10_000  # idle for hours
+        window.idle.check()
+        qtbot.waitUntil(lambda: window.page() == "login", timeout=5000)
+    else:
+        dialog.reject()
+        if how == "deleted":
+            dialog.deleteLater()
+            qtbot.waitUntil(lambda: not isValid(dialog), timeout=5000)
+    held.set()
+    qtbot.waitUntil(lambda: window.worker.pending == 0, timeout=20000)
+    qtbot.wait(50)

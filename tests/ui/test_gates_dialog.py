@@ -3,13 +3,11 @@ the guests it "admitted" get in here again, and the status strip says so until i
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from shiboken6 import isValid
 
 from core.keys import SigningKey
 from core.manifest import device_row
@@ -18,6 +16,8 @@ from tests.ui.conftest import (
     DOOR_PIN,
     SUPERVISOR_PIN,
     activate,
+    close_while_checking,
+    hold_pin_checks,
     make_event,
     shot,
     sign_in,
@@ -150,32 +150,13 @@ def test_a_pin_answer_after_its_dialog_closed_opens_nothing(qtbot, kiosk_factory
     with qtbot.waitSignal(window.dialog_opened, timeout=5000) as got:
         QTest.keyClick(window, Qt.Key.Key_F7)
     approval = got.args[0]
-    held, checking = threading.Event(), threading.Event()
-    approve = window.kiosk.door.approve
-
-    def slow_approve(staff_id, pin):
-        checking.set()
-        held.wait(20)
-        return approve(staff_id, pin)
-
-    window.kiosk.door.approve = slow_approve
+    held, checking = hold_pin_checks(window)
     opened = []
     window.dialog_opened.connect(opened.append)
     approval.pin.setText(pin)
     approval.ok_button.click()
     qtbot.waitUntil(checking.is_set, timeout=5000)
-    if how == "auto_lock":
-        window.idle.last_activity -= 10_000  # idle for hours: the door locks itself
-        window.idle.check()
-        qtbot.waitUntil(lambda: window.page() == "login", timeout=5000)
-    else:
-        approval.reject()
-        if how == "deleted":
-            approval.deleteLater()
-            qtbot.waitUntil(lambda: not isValid(approval), timeout=5000)
-    held.set()
-    qtbot.waitUntil(lambda: window.worker.pending == 0, timeout=20000)
-    qtbot.wait(50)  # the answer's callback has run (pytest-qt fails on its exception)
+    close_while_checking(qtbot, window, approval, how, held)
     assert not any(isinstance(d, GatesDialog) for d in opened)
     if how == "auto_lock":
         assert window.page() == "login" and window.current_dialog is None

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from app.staff import StaffRoster
-from tests.ui.conftest import DOOR_PIN, SUPERVISOR_PIN, shot, sign_in, type_keys
+from tests.ui.conftest import (
+    DOOR_PIN,
+    SUPERVISOR_PIN,
+    close_while_checking,
+    hold_pin_checks,
+    shot,
+    sign_in,
+    type_keys,
+)
 from ui.dialogs import ConfirmDialog, SearchDialog, SupervisorDialog
 
 
@@ -110,6 +119,28 @@ def test_override_with_supervisor_pin_and_reason(qtbot, kiosk_factory, tickets):
     assert scan_row.override_reason == "Guest list"
     assert scan_row.staff == "Meera"
     shot(window, "door_override")
+
+
+@pytest.mark.parametrize("how", ["cancel", "auto_lock"])
+def test_an_override_cancelled_while_the_pin_is_checked_admits_nobody(
+    qtbot, kiosk_factory, tickets, how
+):
+    """Cancel (or the door locking itself) while the supervisor's PIN is still being checked
+    wins: no override admit is recorded. An outside tester found it recorded, and, after a
+    first fix, no longer even shown."""
+    kiosk, window = kiosk_factory(tickets)
+    sign_in(qtbot, window)
+    rejected = scan(qtbot, window, tickets.forged)
+    dialog = open_dialog(qtbot, window, window.request_override, SupervisorDialog)
+    held, checking = hold_pin_checks(window)
+    shown = []
+    window.result_shown.connect(shown.append)
+    approve(qtbot, window, dialog, reason="Guest list")
+    qtbot.waitUntil(checking.is_set, timeout=5000)
+    close_while_checking(qtbot, window, dialog, how, held)
+    verdicts = kiosk.store.journal.execute("SELECT verdict, reason FROM scans").fetchall()
+    assert ("admit", "override") not in verdicts and verdicts == [("reject", rejected.reason)]
+    assert shown == []
 
 
 def test_undo_a_mistaken_admit_records_an_annulment(qtbot, kiosk_factory, tickets):
