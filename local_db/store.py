@@ -834,9 +834,11 @@ class Store:
     def look_again(self) -> None:
         """Inside ``one_look``: the next question looks again. A check calls it once it has
         read the ticket's row (after waiting for the journal, possibly behind another
-        process), so the tiers, gates and keys it decides by are at least as new as that
+        process), so the event, tiers and gates it decides by are at least as new as that
         row: an outside tester's page moved a ticket into a new, closed tier while a check
-        waited, and the check judged the ticket with no tier at all and admitted it."""
+        waited, and the check judged the ticket with no tier at all and admitted it. (The
+        code's signature was checked when it was read, before that wait, with the keys known
+        then: as before ``one_look``.)"""
         looks = self._looks
         if getattr(looks, "on", False):
             looks.looked = False
