@@ -12,6 +12,7 @@ doctor never calls a file fine that the mesh then reads otherwise.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,12 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 _YES = ("true", "on", "yes", "1")
 _NO = ("false", "off", "no", "0")
+
+
+def off_in_environment(name: str) -> bool:
+    """Whether the environment variable ``name`` says off ("off", "0", "false", "no"): the
+    switches that turn a part off in one process whatever config.toml says."""
+    return flag(os.environ.get(name, "")) is False
 
 
 def flag(value: Any) -> bool | None:

@@ -12,10 +12,10 @@ hear the virtual card a PC/SC test taps (docs/install.md, Readers).
 from __future__ import annotations
 
 import logging
-import os
 
 from PySide6.QtCore import QObject, Signal
 
+from core.config_values import off_in_environment
 from scanner.pcsc import PcscReader, Tap
 
 OFF_ENV = "GATEHOUSE_CARD_READERS"
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def readers_off() -> bool:
     """Whether ``GATEHOUSE_CARD_READERS`` turns the PC/SC readers off in this process."""
-    return os.environ.get(OFF_ENV, "").strip().lower() in ("off", "0", "false", "no")
+    return off_in_environment(OFF_ENV)
 
 
 class CardReaderBridge(QObject):

@@ -15,6 +15,7 @@ from pathlib import Path
 from core.config_values import (
     ConfigUnreadable,
     flag,
+    off_in_environment,
     out_of_range,
     peer_list,
     read_toml,
@@ -31,7 +32,7 @@ RESERVE_ENV = "GATEHOUSE_MESH_LOG_RESERVE_MB"  # the test suite's kiosks: no 256
 def off_by_environment() -> bool:
     """Whether ``GATEHOUSE_MESH`` turns the mesh off in this process, whatever config.toml
     says."""
-    return os.environ.get(ENV, "").strip().lower() in ("0", "off", "false", "no")
+    return off_in_environment(ENV)
 
 
 def load_config(home: Path) -> MeshConfig:
