@@ -308,7 +308,8 @@ def _rewind_fork(c: sqlite3.Connection, s: SignedScan) -> int | None:
 # door commits' automatic checkpoint off). Not during a catch-up: a checkpoint writes and
 # flushes megabytes of the journal file beside the door's own flushes (measured with
 # bench/bench_lan.py: the door's slowest 1 % took 1.4-1.6 ms without, 1.8-2.9 ms with one
-# every 200 peer scans). So: once peers have sent nothing new for QUIET_S and the log holds
+# every 200 peer scans). So: once peers have sent nothing new for QUIET_S (and no batch of
+# theirs is still being recorded: MeshNode._batch_in_hand) and the log holds
 # QUIET_BYTES (SQLite's own automatic checkpoint runs at 1,000 pages, about as much), or at
 # once when the log nears the end of its file (Store.reserve_journal_log) and would grow it.
 QUIET_S = 1.0
