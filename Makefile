@@ -38,9 +38,14 @@ venv: $(STAMP)
 # Tests drive real Qt widgets without a screen; the demo and the kiosk use the real one.
 # They run on every core (pytest-xdist): one test file per worker at a time, so a file's
 # module fixtures (servers, replicas) start once. TEST_WORKERS=0: one by one, in one process.
+# The suite starts several hundred Python processes (the CLI, kiosks, servers): the project's
+# modules are compiled once first, so none of them compiles its imports from source when
+# PYTHONDONTWRITEBYTECODE is set (0.15-0.3 s per process; tests/app 9 % faster).
 TEST_WORKERS ?= auto
+SOURCES := app core local_db scanner sync ui server tests bench tools packaging
 test: export QT_QPA_PLATFORM = offscreen
 test: system-deps $(STAMP)
+	@$(BIN)/python -m compileall -q -j 0 $(SOURCES)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: $(STAMP)
