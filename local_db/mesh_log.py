@@ -17,7 +17,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from core.keys import VerifyKey
@@ -218,10 +218,12 @@ def record_peer_scans(
     signed: list[tuple[SignedScan, bytes]],
     me: str = "",
     unproven: frozenset[str] = frozenset(),
+    on_new: Callable[[], None] | None = None,
 ) -> Recorded:
     """Verified peer envelopes into the log and their scans into ticket state. Idempotent:
     an envelope already held (same origin and sequence number, or the same scan id)
-    changes nothing. Returns what was new and what was found (``Recorded``).
+    changes nothing. Returns what was new and what was found (``Recorded``). ``on_new``
+    is called at each new scan, before its transaction commits.
 
     The door goes first: the scans are written on the mesh's own journal connection
     (``Store.peer_transaction``, commits without a disk flush), a few at a time, and when a
@@ -258,6 +260,8 @@ def record_peer_scans(
                         at = done.forked.get(s.origin, s.lseq)
                         done.forked[s.origin] = min(at, s.lseq)
                 if fresh:
+                    if on_new is not None:
+                        on_new()
                     done.new += 1
                     store._record(c, s.scan, "peer", unproven=s.scan.scan_id in unproven)
                 if i == len(signed) or store.door_waiting():
@@ -309,7 +313,7 @@ def _rewind_fork(c: sqlite3.Connection, s: SignedScan) -> int | None:
 # flushes megabytes of the journal file beside the door's own flushes (measured with
 # bench/bench_lan.py: the door's slowest 1 % took 1.4-1.6 ms without, 1.8-2.9 ms with one
 # every 200 peer scans). So: once peers have sent nothing new for QUIET_S (and no batch of
-# theirs is still being recorded: MeshNode._batch_in_hand) and the log holds
+# theirs is still being recorded: MeshNode._new_scans_in_hand) and the log holds
 # QUIET_BYTES (SQLite's own automatic checkpoint runs at 1,000 pages, about as much), or at
 # once when the log nears the end of its file (Store.reserve_journal_log) and would grow it.
 QUIET_S = 1.0

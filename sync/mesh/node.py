@@ -196,7 +196,8 @@ class MeshNode:
         self._save_lock = threading.Lock()  # one save at a time: a stale list never wins
         self._checkpointing = threading.Lock()  # one journal checkpoint thread at a time
         self._last_peer_scan = 0.0  # monotonic time new peer scans were last recorded
-        self._batches_in_hand = 0  # peers' batches being verified and recorded right now
+        self._batches_in_hand = 0  # peers' batches recording new scans right now
+        self._copied_through: int | None = None  # the log's length when last checkpointed
         self._batches_lock = threading.Lock()
         self._started = time.monotonic()
         self._heard_have = False  # a peer's "have" arrived since start
@@ -761,26 +762,35 @@ class MeshNode:
 
     def accept_envelopes(self, envelopes: list, link: _Link | None = None) -> int:
         """Verify each envelope, record the good ones; refusals counted, never stored."""
-        with self._batch_in_hand():
-            if any(isinstance(e, dict) and e.get("origin") == self.me for e in envelopes):
-                # our own coming back: one batch at a time, each decided on a log that
-                # holds the batches before it (a mend's peer copies, then another peer's)
-                with self._own_lock:
-                    return self._accept(envelopes, link)
-            return self._accept(envelopes, link)
+        if any(isinstance(e, dict) and e.get("origin") == self.me for e in envelopes):
+            # our own coming back: one batch at a time, each decided on a log that holds
+            # the batches before it (a mend's peer copies, then another peer's old ones)
+            with self._own_lock:
+                return self._accept(envelopes, link)
+        return self._accept(envelopes, link)
 
     @contextlib.contextmanager
-    def _batch_in_hand(self) -> Iterator[None]:
-        """While a batch is verified and recorded the peers are not quiet, whenever their
-        last new scan was: a checkpoint decided then would run beside the catch-up's
-        writes (its new scans count only once recorded; CI caught a signer tick there)."""
-        with self._batches_lock:
-            self._batches_in_hand += 1
+    def _new_scans_in_hand(self) -> Iterator[Callable[[], None]]:
+        """Gives the recorder a mark to set at a batch's first new scan, before it is
+        committed: from then until the batch is done the peers are not quiet, however long
+        ago their last batch was, so no checkpoint is decided beside the rest of its writes
+        (CI caught the signer's tick deciding one there). A batch with nothing new (a
+        replay, a flood of copies) sets no mark and holds no checkpoint back."""
+        marked = False
+
+        def mark() -> None:
+            nonlocal marked
+            if not marked:
+                with self._batches_lock:
+                    self._batches_in_hand += 1
+                marked = True
+
         try:
-            yield
+            yield mark
         finally:
-            with self._batches_lock:
-                self._batches_in_hand -= 1
+            if marked:
+                with self._batches_lock:
+                    self._batches_in_hand -= 1
 
     def _take_own(self, signed: SignedScan, link: _Link | None) -> bool:
         """Whether to log an envelope of our own a peer sent: only when our log lost it (a
@@ -847,8 +857,15 @@ class MeshNode:
         theirs = [(s.scan, s.credential) for s, _ in good if s.origin != self.me]
         doubtful = unproven.unproven_ids(theirs, self.store, self.store.mesh_reader)
         # a few scans per transaction, the door first (mesh_log.record_peer_scans)
-        done = mesh_log.record_peer_scans(self.store, good, self.me, doubtful) if good else None
-        new = done.new if done else 0
+        with self._new_scans_in_hand() as arriving:
+            done = None
+            if good:
+                done = mesh_log.record_peer_scans(
+                    self.store, good, self.me, doubtful, on_new=arriving
+                )
+            new = done.new if done else 0
+            if new:  # (before the mark goes: the peers were never quiet meanwhile)
+                self._last_peer_scan = time.monotonic()
         if done and done.rewound:
             # a peer's numbers were re-signed after its fork: what the abandoned branch
             # hid is asked for at once, on every link (the re-signer may not be this one)
@@ -859,8 +876,6 @@ class MeshNode:
                 self._enqueue(other, ("have", None))
         if done and done.forked:
             self._show_forks(done.forked)
-        if new:
-            self._last_peer_scan = time.monotonic()
         self._maybe_checkpoint()
         self.received += new
         if new and self.on_scans is not None:
@@ -957,6 +972,11 @@ class MeshNode:
         """After each batch of peer scans and every half second (the signer)."""
         if self._checkpointing.locked():
             return
+        extent = self.store.journal_log_extent()
+        if extent is not None and extent[0] == self._copied_through:
+            # nothing written since the last checkpoint began (SQLite rewinds the log only
+            # at the next write): an idle kiosk started an empty one every half second
+            return
         quiet = (
             not self._batches_in_hand
             and time.monotonic() - self._last_peer_scan >= mesh_log.QUIET_S
@@ -969,7 +989,9 @@ class MeshNode:
         their way (and after any door's turn)."""
         with self._checkpointing:
             self.store.wait_for_door()
+            extent = self.store.journal_log_extent()
             self.store.checkpoint_peer_writes()
+            self._copied_through = extent[0] if extent is not None else None
             self.checkpoints += 1
 
     def _throttle(self, link: _Link, n: int) -> None:

@@ -161,7 +161,7 @@ def test_a_catch_up_is_checkpointed_after_it_inside_its_reserved_log(
 
     def checkpoint_due(store, quiet):  # and on the rule: was it quiet when one was decided?
         answer = due(store, quiet)
-        if answer:
+        if answer and store is b.store:  # (A's mesh asks the same rule of its own log)
             decided.append((time.monotonic(), quiet))
         return answer
 
@@ -190,69 +190,128 @@ def test_a_catch_up_is_checkpointed_after_it_inside_its_reserved_log(
     wait_for(lambda: mesh_log.counts(b.store)["mesh_log"] == 400 + 4, what="B's own signed")
 
 
+class _HeldBetweenTransactions:
+    """Holds a catch-up of 100 peer scans between its two journal transactions (50 scans
+    each, mesh_log.RECORD_STEP): its first 50 are committed, the rest are still to come.
+    Meanwhile records B's checkpoint decisions and the checkpoints B runs."""
+
+    def __init__(self, b, monkeypatch):
+        self.b, self.held, self.let_go = b, threading.Event(), threading.Event()
+        self.decided: list[tuple[bool, bool]] = []
+        self.checkpoints: list[float] = []
+        real_wait, calls = b.store.wait_for_door, [0]
+
+        def wait_for_door(*args, **kw):  # an instrument on the real method
+            caller = sys._getframe(1).f_code.co_name
+            if caller == "record_peer_scans" and threading.current_thread() is self.thread:
+                calls[0] += 1
+                if calls[0] == 2:
+                    self.held.set()
+                    self.let_go.wait(30)
+            return real_wait(*args, **kw)
+
+        b.store.wait_for_door = wait_for_door
+        real_checkpoint = b.store.checkpoint_peer_writes
+
+        def checkpoint():
+            self.checkpoints.append(time.monotonic())
+            real_checkpoint()
+
+        b.store.checkpoint_peer_writes = checkpoint
+        due = mesh_log.checkpoint_due
+
+        def checkpoint_due(store, quiet):
+            answer = due(store, quiet)
+            if store is b.store:  # (A's mesh asks the same rule of its own log)
+                self.decided.append((quiet, answer))
+            return answer
+
+        monkeypatch.setattr(mesh_log, "checkpoint_due", checkpoint_due)
+        self.thread: threading.Thread | None = None
+
+    def start(self, envelopes: list[dict]) -> None:
+        self.thread = threading.Thread(target=self.b.node.accept_envelopes, args=(envelopes,))
+        self.thread.start()
+        assert self.held.wait(30), "the catch-up never reached its second transaction"
+        self.decided.clear()
+
+    def finish(self) -> None:
+        self.let_go.set()
+        self.thread.join(30)
+
+
+def _quiet_gates(live, gates_factory, monkeypatch, event: int):
+    """A and B, B's log reserved (16 MB: far from its end), quiet after 0.2 s of nothing
+    new and checkpointed from 64 KB: the policy's thresholds, small."""
+    monkeypatch.setattr(mesh_log, "QUIET_BYTES", 64 << 10)
+    monkeypatch.setattr(mesh_log, "QUIET_S", 0.2)
+    demo = live.demo_event(event)
+    a, b = gates_factory(demo["event"]["id"], 2)
+    a.start_mesh()
+    b.start_mesh(log_reserve_mb=16)  # (a log without its reserve is checkpointed as it grows)
+    assert b.node.reserved.wait(60)
+    return a, b, demo["tickets"]
+
+
 def test_no_checkpoint_is_decided_while_a_batch_of_peer_scans_is_in_hand(
     live, gates_factory, monkeypatch
 ):
     """Peers are not quiet while a batch they sent is still being recorded, however long
     ago their last one came: a checkpoint decided then would write and flush the journal
     beside the rest of the catch-up (CI caught the signer's tick deciding one there)."""
-    monkeypatch.setattr(mesh_log, "QUIET_BYTES", 64 << 10)
-    monkeypatch.setattr(mesh_log, "QUIET_S", 0.2)
-    demo = live.demo_event(45)
-    ev, tickets = demo["event"]["id"], demo["tickets"]
-    a, b = gates_factory(ev, 2)
-    a.start_mesh()
-    b.start_mesh(log_reserve_mb=16)  # (a log without its reserve is checkpointed as it grows)
-    assert b.node.reserved.wait(60)
+    a, b, tickets = _quiet_gates(live, gates_factory, monkeypatch, 45)
     envelopes = _envelopes_made_at(a, tickets[:30], 100)
-    real_record = mesh_log.record_peer_scans
-    held, let_go = threading.Event(), threading.Event()
-
-    def record(*args, **kw):
-        # An instrument on the real function: the batch's scans are written (the log holds
-        # more than QUIET_BYTES of them) and the batch is held before it is done.
-        done = real_record(*args, **kw)
-        held.set()
-        let_go.wait(30)
-        return done
-
-    monkeypatch.setattr(mesh_log, "record_peer_scans", record)
-    real_checkpoint, checkpoints = b.store.checkpoint_peer_writes, []
-
-    def checkpoint():
-        checkpoints.append(time.monotonic())
-        real_checkpoint()
-
-    due, decided = mesh_log.checkpoint_due, []
-
-    def checkpoint_due(store, quiet):
-        answer = due(store, quiet)
-        if store is b.store:  # (A's mesh asks the same rule)
-            decided.append((quiet, answer))
-        return answer
-
-    monkeypatch.setattr(mesh_log, "checkpoint_due", checkpoint_due)
-    catch_up = threading.Thread(target=b.node.accept_envelopes, args=(envelopes,))
-    catch_up.start()
+    catch_up = _HeldBetweenTransactions(b, monkeypatch)
+    catch_up.start(envelopes)
     try:
-        assert held.wait(30)
-        b.store.checkpoint_peer_writes = checkpoint
-        decided.clear()
         b.checkin.check(tickets[40]["code"])  # a door scan wakes the signer, which decides
-        wait_for(lambda: len(decided) >= 3, what="the signer deciding thrice")
-        assert used_over(b.store, 64 << 10)
-        assert not any(answer for _, answer in decided), decided
-        assert checkpoints == []
+        wait_for(lambda: len(catch_up.decided) >= 3, what="the signer deciding thrice")
+        used, _ = b.store.journal_log_extent()
+        assert used >= 64 << 10  # (so a quiet decision would have checkpointed)
+        assert not any(answer for _, answer in catch_up.decided), catch_up.decided
+        assert catch_up.checkpoints == []
     finally:
-        let_go.set()
-        catch_up.join(30)
+        catch_up.finish()
+    assert mesh_log.counts(b.store)["mesh_log"] >= 100
     # and once the peers are quiet it is checkpointed after all
-    wait_for(lambda: checkpoints, what="the checkpoint once the batch was recorded")
+    wait_for(lambda: catch_up.checkpoints, what="the checkpoint once the batch was recorded")
 
 
-def used_over(store, size: int) -> bool:
-    used, _ = store.journal_log_extent()
-    return used >= size
+def test_a_batch_of_copies_already_held_holds_no_checkpoint_back(live, gates_factory, monkeypatch):
+    """A batch that brings nothing new (a replay, a peer resending what B holds) is no
+    catch-up: the peers are quiet all the same, so a peer flooding copies cannot keep the
+    journal's log from ever being checkpointed."""
+    a, b, tickets = _quiet_gates(live, gates_factory, monkeypatch, 46)
+    envelopes = _envelopes_made_at(a, tickets[:30], 100)
+    assert b.node.accept_envelopes(envelopes) == 100
+    b.checkin.check(tickets[40]["code"])  # B's log holds more than it last checkpointed
+    copies = _HeldBetweenTransactions(b, monkeypatch)
+    copies.start(envelopes)
+    try:
+        wait_for(
+            lambda: any(answer for _, answer in copies.decided),
+            what="a checkpoint decided while copies were being looked at",
+        )
+        assert all(quiet for quiet, answer in copies.decided if answer)
+    finally:
+        copies.finish()
+    assert copies.thread is not None and not copies.thread.is_alive()
+
+
+def test_an_idle_kiosk_does_not_checkpoint_again_and_again(live, gates_factory, monkeypatch):
+    """Once the log is checkpointed and nothing more is written, the next half-second
+    ticks start no checkpoint (one ran every 0.5 s while the kiosk stood idle)."""
+    a, b, tickets = _quiet_gates(live, gates_factory, monkeypatch, 47)
+    assert b.node.accept_envelopes(_envelopes_made_at(a, tickets[:30], 100)) == 100
+    wait_for(lambda: b.node.checkpoints, what="B's first checkpoint")
+    wait_for(lambda: not b.node._checkpointing.locked(), what="its end")
+    time.sleep(0.6)  # (B's own signer may still log and checkpoint its door scan)
+    before = b.node.checkpoints
+    time.sleep(1.6)  # three ticks of the signer, and more
+    assert b.node.checkpoints == before
+    for direction in ("entry", "exit", "entry", "exit"):  # writes past QUIET_BYTES again
+        b.checkin.check(tickets[40]["code"], direction=direction)
+    wait_for(lambda: b.node.checkpoints > before, what="the checkpoint of new writes")
 
 
 _KILLED_WRITER = """

@@ -1,7 +1,8 @@
 """Kiosks for sync tests: a real store, CheckIn service and SyncEngine in a temp folder.
 
-Settings are shrunk (short timeouts and back-offs, a fast schedule) so fault tests finish in
-seconds without any timed assertion: tests wait for a state, never for a duration.
+Settings are shrunk (short back-offs, a fast schedule, a short answer time behind a test
+proxy) so fault tests finish in seconds without any timed assertion: tests wait for a state,
+never for a duration.
 """
 
 from __future__ import annotations
@@ -17,18 +18,24 @@ from local_db.store import Store
 from sync.engine import SyncEngine
 from sync.pairing import pair
 
+# How long a kiosk waits for the server's answer in a round (SyncEngine's default). Test
+# kiosks talking to the server wait as long: none of them is about a slow server, and a
+# loaded machine answered past 1 s (make test, twelfth session: a queue of media
+# acknowledgements, a box office's round).
+SYNC_ANSWER_S = inspect.signature(SyncEngine).parameters["timeout_s"].default
+# Behind a fault-injecting test proxy (make_kiosk's ``via``) a kiosk gives up after 1 s: the
+# proxy's "slow server" answers in 1.5 s.
+PROXY_ANSWER_S = 1.0
+
 FAST = dict(
     interval_s=0.1,
     manifest_interval_s=0.5,
-    timeout_s=1.0,  # behind a test proxy only (make_kiosk): a "slow server" is 1.5 s there
+    timeout_s=SYNC_ANSWER_S,
     connect_timeout_s=1.0,
     backoff_base_s=0.05,
     backoff_max_s=0.2,
     forward_after_s=0.0,  # peers' scans forwarded in the next round (test_mesh_forward.py)
 )
-
-# How long a kiosk waits for the server's answer in a round (SyncEngine's default).
-SYNC_ANSWER_S = inspect.signature(SyncEngine).parameters["timeout_s"].default
 
 
 @dataclass
@@ -70,15 +77,11 @@ def make_kiosk(
     name: str = "kiosk",
     **settings,
 ) -> Kiosk:
-    """Pair a kiosk with the server directly, then sync through ``via`` (a proxy) if given.
-
-    Behind a proxy, the fault tests' kiosk gives up on an answer after FAST's 1 s. Talking
-    to the server directly it waits the product's own time (SYNC_ANSWER_S): no such test is
-    about a slow server, and a loaded machine answered past 1 s (make test, twelfth
-    session: a queue of media acknowledgements, a box office's round)."""
+    """Pair a kiosk with the server directly, then sync through ``via`` (a proxy) if given;
+    behind a proxy it waits PROXY_ANSWER_S for an answer."""
     store = Store(folder / name / "kiosk.sqlite")
     pair(store, server_url, code, name)
-    answer = {} if via else {"timeout_s": SYNC_ANSWER_S}
+    answer = {"timeout_s": PROXY_ANSWER_S} if via else {}
     engine = SyncEngine(store, server_url=via or server_url, **{**FAST, **answer, **settings})
     return Kiosk(store, engine, CheckIn(store, repeat_window_s=0))
 
