@@ -586,6 +586,14 @@ class Store:
         used = WAL_HEADER + frames * (WAL_FRAME_HEADER + page) if frames else 0
         return used, size
 
+    def journal_log_version(self) -> bytes | None:
+        """What of the journal log's index header changes with every commit and every
+        rewind of the log (its change counter, last frame and page count; read as
+        ``journal_log_extent`` reads it), or None if unknown: equal values mean nothing
+        was written in between."""
+        header = self._journal_index_header()
+        return header[8:24] if header is not None and len(header) >= 24 else None
+
     def _journal_index_header(self) -> bytes | None:
         """The first 24 bytes of the journal's ``-shm``, read with ``pread`` on the
         descriptor SQLite holds (found once in /proc/self/fd by inode; Linux only, else
@@ -641,18 +649,23 @@ class Store:
             raise OSError(f"the scan journal's log could not be reserved: {exc}") from exc
         return added
 
-    def checkpoint_peer_writes(self) -> None:
+    def checkpoint_peer_writes(self) -> bool:
         """Copy the journal's log into the file (PASSIVE: never blocks a writer) on a
         connection of its own, outside every lock the door or the mesh's writer takes, so
-        neither a door commit nor the catch-up waits for the mesh's pages to be copied."""
+        neither a door commit nor the catch-up waits for the mesh's pages to be copied.
+        Whether every frame of the log was copied (not when a reader still needed older
+        ones, or on an error)."""
         with self._checkpoint_lock:
             try:
                 if self._checkpointer is None:
                     self._checkpointer = _connect(self.journal_path)
                     self._checkpointer.execute("PRAGMA wal_autocheckpoint=0")
-                self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                busy, frames, copied = self._checkpointer.execute(
+                    "PRAGMA wal_checkpoint(PASSIVE)"
+                ).fetchone()
             except sqlite3.Error:
-                pass  # the next one (the door's automatic one once the mesh stops) does it
+                return False  # the next one (the door's own once the mesh stops) does it
+            return busy == 0 and frames == copied
 
     @staticmethod
     def _rollback(conn: sqlite3.Connection) -> None:

@@ -197,7 +197,7 @@ class MeshNode:
         self._checkpointing = threading.Lock()  # one journal checkpoint thread at a time
         self._last_peer_scan = 0.0  # monotonic time new peer scans were last recorded
         self._batches_in_hand = 0  # peers' batches recording new scans right now
-        self._copied_through: int | None = None  # the log's length when last checkpointed
+        self._copied_through: bytes | None = None  # the log's version when wholly copied
         self._batches_lock = threading.Lock()
         self._started = time.monotonic()
         self._heard_have = False  # a peer's "have" arrived since start
@@ -972,26 +972,34 @@ class MeshNode:
         """After each batch of peer scans and every half second (the signer)."""
         if self._checkpointing.locked():
             return
-        extent = self.store.journal_log_extent()
-        if extent is not None and extent[0] == self._copied_through:
-            # nothing written since the last checkpoint began (SQLite rewinds the log only
-            # at the next write): an idle kiosk started an empty one every half second
-            return
+        if self._checkpoint_due():
+            self._spawn(self._checkpoint, "mesh-checkpoint")
+
+    def _checkpoint_due(self) -> bool:
+        """Whether the journal should be checkpointed now (mesh_log.checkpoint_due's rule)."""
+        copied = self._copied_through
+        if copied is not None and copied == self.store.journal_log_version():
+            # nothing written since the last checkpoint that copied the whole log (SQLite
+            # rewinds the log only at the next write): an idle kiosk started an empty
+            # one every half second
+            return False
         quiet = (
             not self._batches_in_hand
             and time.monotonic() - self._last_peer_scan >= mesh_log.QUIET_S
         )
-        if mesh_log.checkpoint_due(self.store, quiet):
-            self._spawn(self._checkpoint, "mesh-checkpoint")
+        return mesh_log.checkpoint_due(self.store, quiet)
 
     def _checkpoint(self) -> None:
         """The log's pages into the journal file, beside the door and the catch-up, not in
-        their way (and after any door's turn)."""
+        their way (after any door's turn, and only if a batch of new scans did not begin
+        meanwhile)."""
         with self._checkpointing:
             self.store.wait_for_door()
-            extent = self.store.journal_log_extent()
-            self.store.checkpoint_peer_writes()
-            self._copied_through = extent[0] if extent is not None else None
+            if not self._checkpoint_due():
+                return
+            version = self.store.journal_log_version()
+            whole = self.store.checkpoint_peer_writes()
+            self._copied_through = version if whole else None
             self.checkpoints += 1
 
     def _throttle(self, link: _Link, n: int) -> None:

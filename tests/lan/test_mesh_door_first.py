@@ -116,7 +116,7 @@ def test_while_a_mesh_runs_it_checkpoints_for_the_door(live, gates_factory, monk
     def checkpoint():
         # An instrument on the real method: count the mesh's checkpoints.
         checkpoints.append(1)
-        real()
+        return real()
 
     b.store.checkpoint_peer_writes = checkpoint
     # the policy's thresholds, small: 60 door scans instead of a venue's 4 MB of them
@@ -154,7 +154,7 @@ def test_a_catch_up_is_checkpointed_after_it_inside_its_reserved_log(
 
     def checkpoint():
         checkpoints.append(time.monotonic())  # an instrument on the real method
-        real()
+        return real()
 
     b.store.checkpoint_peer_writes = checkpoint
     due, decided = mesh_log.checkpoint_due, []
@@ -215,7 +215,7 @@ class _HeldBetweenTransactions:
 
         def checkpoint():
             self.checkpoints.append(time.monotonic())
-            real_checkpoint()
+            return real_checkpoint()
 
         b.store.checkpoint_peer_writes = checkpoint
         due = mesh_log.checkpoint_due
@@ -233,7 +233,10 @@ class _HeldBetweenTransactions:
         self.thread = threading.Thread(target=self.b.node.accept_envelopes, args=(envelopes,))
         self.thread.start()
         assert self.held.wait(30), "the catch-up never reached its second transaction"
+        # from here on: one decided in the quiet before the batch's first write (B's sync
+        # checkpointed, a reader holding it back) may have begun; the rule is about after
         self.decided.clear()
+        self.checkpoints.clear()
 
     def finish(self) -> None:
         self.let_go.set()
@@ -283,8 +286,12 @@ def test_a_batch_of_copies_already_held_holds_no_checkpoint_back(live, gates_fac
     journal's log from ever being checkpointed."""
     a, b, tickets = _quiet_gates(live, gates_factory, monkeypatch, 46)
     envelopes = _envelopes_made_at(a, tickets[:30], 100)
+    # B's log keeps the batch uncopied (what B's sync wrote may be checkpointed before it)...
+    monkeypatch.setattr(mesh_log, "QUIET_S", 600.0)
     assert b.node.accept_envelopes(envelopes) == 100
-    b.checkin.check(tickets[40]["code"])  # B's log holds more than it last checkpointed
+    used, _ = b.store.journal_log_extent()
+    assert used >= 64 << 10
+    monkeypatch.setattr(mesh_log, "QUIET_S", 0.2)  # ...until the peers are quiet
     copies = _HeldBetweenTransactions(b, monkeypatch)
     copies.start(envelopes)
     try:
@@ -304,14 +311,47 @@ def test_an_idle_kiosk_does_not_checkpoint_again_and_again(live, gates_factory, 
     a, b, tickets = _quiet_gates(live, gates_factory, monkeypatch, 47)
     assert b.node.accept_envelopes(_envelopes_made_at(a, tickets[:30], 100)) == 100
     wait_for(lambda: b.node.checkpoints, what="B's first checkpoint")
-    wait_for(lambda: not b.node._checkpointing.locked(), what="its end")
-    time.sleep(0.6)  # (B's own signer may still log and checkpoint its door scan)
+    # (one a reader held back is tried again until the whole log is copied: then none)
+    seen = [b.node.checkpoints, time.monotonic()]
+
+    def none_for_three_ticks() -> bool:
+        if b.node.checkpoints != seen[0]:
+            seen[:] = [b.node.checkpoints, time.monotonic()]
+        return time.monotonic() - seen[1] >= 1.6
+
+    wait_for(none_for_three_ticks, limit_s=20, what="the idle kiosk to stop checkpointing")
     before = b.node.checkpoints
-    time.sleep(1.6)  # three ticks of the signer, and more
-    assert b.node.checkpoints == before
     for direction in ("entry", "exit", "entry", "exit"):  # writes past QUIET_BYTES again
         b.checkin.check(tickets[40]["code"], direction=direction)
     wait_for(lambda: b.node.checkpoints > before, what="the checkpoint of new writes")
+
+
+def test_a_checkpoint_a_reader_held_back_is_finished_once_it_lets_go(
+    live, gates_factory, monkeypatch
+):
+    """A reader of the journal (``gatehouse status``, a support export) keeps a checkpoint
+    from copying the frames written after it began; the mesh tries again on the next quiet
+    tick until the whole log is copied, so the door's next write can rewind it instead of
+    lengthening it."""
+    import sqlite3
+
+    a, b, tickets = _quiet_gates(live, gates_factory, monkeypatch, 48)
+    envelopes = _envelopes_made_at(a, tickets[:30], 100)
+    reader = sqlite3.connect(b.store.journal_path)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM scans").fetchone()  # its snapshot: before
+        assert b.node.accept_envelopes(envelopes) == 100
+        wait_for(lambda: b.node.checkpoints, what="a checkpoint the reader holds back")
+        time.sleep(0.6)
+    finally:
+        reader.close()
+    held_back = b.node.checkpoints
+    wait_for(lambda: b.node.checkpoints > held_back, what="the checkpoint tried again")
+    wait_for(lambda: not b.node._checkpointing.locked(), what="its end")
+    b.checkin.check(tickets[40]["code"])  # the whole log was copied: this write rewinds it
+    used, _ = b.store.journal_log_extent()
+    assert used < 64 << 10
 
 
 _KILLED_WRITER = """
