@@ -62,8 +62,15 @@ def withdrawal(dialog: QDialog) -> threading.Event:
     PIN is checked on the writer thread (scrypt: a moment on a slow kiosk); the job checks
     this before it acts, so a Cancel pressed meanwhile wins and nothing is done or shown."""
     gone = threading.Event()
-    dialog.rejected.connect(gone.set)
-    dialog.destroyed.connect(gone.set)
+    # Functions, not the bound method ``gone.set``: PySide holds a bound method's object by
+    # a weak reference and disconnects when it dies. The job on the writer thread held the
+    # last reference, so the Event died there, and that disconnect (Qt's connection lock,
+    # then the interpreter lock) deadlocked with the GUI thread closing the dialog (which
+    # holds the interpreter lock and waits for Qt's): a frozen kiosk, seen once in make test.
+    # A connected function is held by the connection and freed with the dialog, on the GUI
+    # thread.
+    dialog.rejected.connect(lambda: gone.set())
+    dialog.destroyed.connect(lambda: gone.set())
     return gone
 
 

@@ -160,3 +160,26 @@ def test_a_pin_answer_after_its_dialog_closed_opens_nothing(qtbot, kiosk_factory
     assert not any(isinstance(d, GatesDialog) for d in opened)
     if how == "auto_lock":
         assert window.page() == "login" and window.current_dialog is None
+
+
+def test_a_dialogs_cancel_flag_lives_as_long_as_the_dialog_not_the_pin_check(qtbot):
+    """The flag a PIN check reads (ui.dialogs.withdrawal) is kept by its dialog's
+    connections. When the background check held its last reference, the flag died on the
+    writer thread, and PySide's disconnect there deadlocked with the door's thread closing
+    the dialog: the kiosk froze (make test, thirteenth session)."""
+    import gc
+    import weakref
+
+    from PySide6.QtWidgets import QDialog
+
+    from ui.dialogs import withdrawal
+
+    dialog = QDialog()
+    qtbot.addWidget(dialog)
+    gone = withdrawal(dialog)
+    flag = weakref.ref(gone)
+    del gone  # what the finished PIN check lets go of, on its own thread
+    gc.collect()
+    assert flag() is not None
+    dialog.reject()
+    assert flag().is_set()  # and Cancel still reaches it
