@@ -212,6 +212,23 @@ class Recorded:
     rewound: set[str] = field(default_factory=set)
     forked: dict[str, int] = field(default_factory=dict)
 
+    def add(self, other: Recorded) -> None:
+        self.new += other.new
+        self.rewound |= other.rewound
+        for origin, lseq in other.forked.items():
+            self.forked[origin] = min(self.forked.get(origin, lseq), lseq)
+
+
+class NotRecorded(Exception):
+    """The journal refused a transaction of peer scans (a full or failing disk): ``done``
+    holds what the transactions before it committed; ``cause`` is SQLite's error. The rest
+    of the batch is not held, and a later "have" asks for it again."""
+
+    def __init__(self, done: Recorded, cause: sqlite3.Error):
+        super().__init__(str(cause))
+        self.done = done
+        self.cause = cause
+
 
 def record_peer_scans(
     store: Store,
@@ -229,44 +246,62 @@ def record_peer_scans(
     (``Store.peer_transaction``, commits without a disk flush), a few at a time, and when a
     door asks for the journal the open transaction is committed after the scan in hand
     and the rest waits until the door's verdict is durable (``Store.wait_for_door``). A
-    scan and its envelope are always committed together."""
+    scan and its envelope are always committed together. Raises ``NotRecorded`` (with what
+    was committed before) when a transaction fails."""
     done = Recorded()
     i = 0
     while i < len(signed):
         store.wait_for_door()
-        now = time.time()
-        with store.peer_transaction() as c:
-            for _ in range(RECORD_STEP):
-                s, wire = signed[i]
-                i += 1
-                # a scan the journal holds already came from the server's feed (or is
-                # this kiosk's own): the server has it, nothing to forward
-                known = c.execute(
-                    "SELECT 1 FROM scans WHERE scan_id = ?", (s.scan.scan_id,)
-                ).fetchone()
-                row = (s.origin, s.lseq, s.scan.scan_id, wire, int(known is not None), now)
-                try:
-                    c.execute(_LOG_INSERT, row)
-                    fresh = True
-                except sqlite3.IntegrityError:
-                    # held already (a replay, or the same scan by another path), unless
-                    # its origin signed it again under a later number
-                    forwarded = None if s.origin == me else _rewind_fork(c, s)
-                    fresh = forwarded is not None
-                    if fresh:
-                        done.rewound.add(s.origin)
-                        c.execute(_LOG_INSERT, (*row[:4], forwarded, now))
-                    elif s.origin != me and _other_scan_at(c, s):
-                        at = done.forked.get(s.origin, s.lseq)
-                        done.forked[s.origin] = min(at, s.lseq)
-                if fresh:
-                    if on_new is not None:
-                        on_new()
-                    done.new += 1
-                    store._record(c, s.scan, "peer", unproven=s.scan.scan_id in unproven)
-                if i == len(signed) or store.door_waiting():
-                    break  # commit now: the door is next
+        step = Recorded()  # counted once committed: a failed transaction holds nothing
+        try:
+            i = _record_step(store, signed, i, me, unproven, on_new, step)
+        except sqlite3.Error as exc:
+            raise NotRecorded(done, exc) from exc
+        done.add(step)
     return done
+
+
+def _record_step(
+    store: Store,
+    signed: list[tuple[SignedScan, bytes]],
+    i: int,
+    me: str,
+    unproven: frozenset[str],
+    on_new: Callable[[], None] | None,
+    done: Recorded,
+) -> int:
+    """One transaction of ``record_peer_scans`` from envelope ``i``; the next one's index."""
+    now = time.time()
+    with store.peer_transaction() as c:
+        for _ in range(RECORD_STEP):
+            s, wire = signed[i]
+            i += 1
+            # a scan the journal holds already came from the server's feed (or is
+            # this kiosk's own): the server has it, nothing to forward
+            known = c.execute("SELECT 1 FROM scans WHERE scan_id = ?", (s.scan.scan_id,)).fetchone()
+            row = (s.origin, s.lseq, s.scan.scan_id, wire, int(known is not None), now)
+            try:
+                c.execute(_LOG_INSERT, row)
+                fresh = True
+            except sqlite3.IntegrityError:
+                # held already (a replay, or the same scan by another path), unless
+                # its origin signed it again under a later number
+                forwarded = None if s.origin == me else _rewind_fork(c, s)
+                fresh = forwarded is not None
+                if fresh:
+                    done.rewound.add(s.origin)
+                    c.execute(_LOG_INSERT, (*row[:4], forwarded, now))
+                elif s.origin != me and _other_scan_at(c, s):
+                    at = done.forked.get(s.origin, s.lseq)
+                    done.forked[s.origin] = min(at, s.lseq)
+            if fresh:
+                if on_new is not None:
+                    on_new()
+                done.new += 1
+                store._record(c, s.scan, "peer", unproven=s.scan.scan_id in unproven)
+            if i == len(signed) or store.door_waiting():
+                break  # commit now: the door is next
+    return i
 
 
 def _other_scan_at(c: sqlite3.Connection, s: SignedScan) -> bool:

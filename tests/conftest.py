@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.small_disk import small_disk  # noqa: F401 (a fixture: a real 4 MB disk that fills up)
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # No LAN mesh between the kiosks of unrelated tests (and no mDNS on real interfaces): the
 # mesh tests (tests/lan/) pass their own settings, on 127.0.0.1 only.

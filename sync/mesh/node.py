@@ -37,6 +37,7 @@ import logging
 import queue
 import shutil
 import socket
+import sqlite3
 import sys
 import threading
 import time
@@ -87,6 +88,12 @@ OWN_WAIT_S = 3.0
 MAX_YOURS = 64
 # A peer found to number scans twice is shown ours of it at most this often (_show_forks)
 FORK_SHOW_S = 2.0
+# When this kiosk's journal refuses peers' scans (a full or failing disk), the links stay
+# up and the peers are asked for what is missing again after this long, twice as long
+# after each refusal in a row, at most RECORD_RETRY_MAX_S (a peer resends a whole
+# catch-up each time: asking every few milliseconds cost both doors, see _not_recorded).
+RECORD_RETRY_S = 1.0
+RECORD_RETRY_MAX_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -211,6 +218,15 @@ class MeshNode:
         self._fork_shown: dict[str, float] = {}  # peer -> when its fork was last shown to it
         self.forks_mended = 0  # own numbers found signed twice (after a restore) and mended
         self.checkpoints = 0  # journal checkpoints done for the door and the peers
+        # peers' batches the journal refused (a full or failing disk); the time of the first
+        # refusal of the present spell, when to ask the peers again, the next delay
+        self.not_recorded = 0
+        self._record_failing: float | None = None
+        self._record_retry_at: float | None = None
+        self._record_delay = RECORD_RETRY_S
+        self._record_lock = threading.Lock()
+        self._links_unsaved = False  # the last save of the links failed (warned once)
+        self._signing_failed = False  # the last signing of our own scans failed (warned once)
         self.reserved = threading.Event()  # the journal's log file has its reserve
         self.port = 0
 
@@ -514,7 +530,13 @@ class MeshNode:
             try:
                 mesh_log.save_links(self.store, self.links())
             except Exception as exc:  # a full disk must not take the mesh down
-                log.warning("could not record mesh links: %s", exc)
+                if not self._links_unsaved:  # once, not at every contact while it lasts
+                    log.warning("could not record mesh links: %s", exc)
+                self._links_unsaved = True
+            else:
+                if self._links_unsaved:
+                    log.info("mesh links recorded again")
+                self._links_unsaved = False
 
     def _failed(self, address: str) -> None:
         _, delay = self._backoff.get(address, (0.0, 0.25))
@@ -642,9 +664,18 @@ class MeshNode:
             try:
                 if self._may_sign():
                     self.sign_new_scans()
-            except Exception:  # keep signing later: a locked or full disk passes
+            except sqlite3.Error as exc:  # keep signing later: a locked or full disk passes
+                if not self._signing_failed:  # once, not at every tick while it lasts
+                    log.warning("mesh: cannot log this kiosk's scans for its peers yet: %s", exc)
+                self._signing_failed = True
+            except Exception:
                 log.exception("mesh: signing this kiosk's scans failed")
+            else:
+                if self._signing_failed:
+                    log.info("mesh: this kiosk's scans are logged for its peers again")
+                self._signing_failed = False
             self._maybe_checkpoint()  # the door's own scans (woken by each of them)
+            self._retry_recording()
 
     def _own_top(self) -> int:
         return mesh_log.next_own_lseq(self.store, self.me) - 1
@@ -694,7 +725,10 @@ class MeshNode:
                 self._contact()
                 # parsing a batch is CPU work too: not while a door decides
                 self.store.wait_for_door()
-                self._handle(link, raw)
+                try:
+                    self._handle(link, raw)
+                except sqlite3.Error as exc:  # our disk, not the peer: the link stays
+                    self._not_recorded(exc)
         except ChannelClosed as exc:
             log.debug("mesh link to %s ended: %s", link.peer[:8], exc)
         except _ProtocolError as exc:
@@ -857,12 +891,16 @@ class MeshNode:
         theirs = [(s.scan, s.credential) for s, _ in good if s.origin != self.me]
         doubtful = unproven.unproven_ids(theirs, self.store, self.store.mesh_reader)
         # a few scans per transaction, the door first (mesh_log.record_peer_scans)
+        failure = None
         with self._new_scans_in_hand() as arriving:
             done = None
             if good:
-                done = mesh_log.record_peer_scans(
-                    self.store, good, self.me, doubtful, on_new=arriving
-                )
+                try:
+                    done = mesh_log.record_peer_scans(
+                        self.store, good, self.me, doubtful, on_new=arriving
+                    )
+                except mesh_log.NotRecorded as exc:  # what was committed before still counts
+                    done, failure = exc.done, exc.cause
             new = done.new if done else 0
             if new:  # (before the mark goes: the peers were never quiet meanwhile)
                 self._last_peer_scan = time.monotonic()
@@ -880,7 +918,60 @@ class MeshNode:
         self.received += new
         if new and self.on_scans is not None:
             self.on_scans(new)
+        if failure is not None:
+            raise failure
+        if good:
+            self._recorded_again()
         return new
+
+    def _not_recorded(self, exc: sqlite3.Error) -> None:
+        """The journal refused a peer's batch (a full or failing disk). The scans of its
+        transactions before the refusal are held; the rest, and whatever comes until the
+        disk takes writes again, is asked for again: all links get a "have" after
+        ``RECORD_RETRY_S``, doubled after each refusal in a row (``_retry_recording``, on
+        the signer's tick). The links stay up: dropping them made both kiosks reconnect
+        and resend the whole catch-up every few milliseconds while the disk stayed full.
+        One warning per spell, not one per batch."""
+        with self._record_lock:
+            self.not_recorded += 1
+            now = time.monotonic()
+            if self._record_failing is None:
+                self._record_failing = now
+                log.warning(
+                    "mesh: this kiosk cannot record its peers' scans (%s); it asks for them"
+                    " again once it can write",
+                    exc,
+                )
+            if self._record_retry_at is None:
+                self._record_retry_at = now + self._record_delay
+                self._record_delay = min(self._record_delay * 2, RECORD_RETRY_MAX_S)
+
+    def _recorded_again(self) -> None:
+        """A batch was recorded: a spell of refusals (``_not_recorded``) is over."""
+        if self._record_failing is None:
+            return
+        with self._record_lock:
+            if self._record_failing is None:
+                return
+            log.info(
+                "mesh: recording peers' scans again after %.0f s",
+                time.monotonic() - self._record_failing,
+            )
+            self._record_failing = None
+            self._record_delay = RECORD_RETRY_S
+
+    def _retry_recording(self) -> None:
+        """After a refusal, once its delay is over: every link is asked for what is missing
+        (a "have"), so the batches the journal refused come again."""
+        with self._record_lock:
+            at = self._record_retry_at
+            if at is None or time.monotonic() < at:
+                return
+            self._record_retry_at = None
+        with self._links_lock:
+            links = list(self._links.values())
+        for link in links:
+            self._enqueue(link, ("have", None))
 
     def _ask_own(self, link: _Link, lseq: int) -> None:
         """Ask ``link`` for our own scans from number ``lseq`` on, at once and in every
