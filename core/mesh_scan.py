@@ -185,6 +185,10 @@ def check_envelope(
         raw = base64.b64decode(sig, validate=True) if isinstance(sig, str) else b""
     except ValueError:
         raw = b""
-    if len(raw) != 64 or not key.verify(raw, signed_bytes(event, origin, lseq, data["scan"])):
+    try:
+        body = signed_bytes(event, origin, lseq, data["scan"])
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800" in the JSON): no UTF-8, no scan
+        raise _bad("bad_scan", "the scan's text is not valid Unicode") from None
+    if len(raw) != 64 or not key.verify(raw, body):
         raise _bad("bad_signature", "the scan's signature is wrong: it was altered or forged")
     return SignedScan(event, origin, lseq, scan, raw, credential)

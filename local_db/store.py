@@ -102,6 +102,13 @@ def is_disk_failure(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in _DISK_ERROR_CODES
 
 
+def is_locked(exc: BaseException) -> bool:
+    """True when ``exc`` is SQLite's BUSY or LOCKED: another writer held the file past the
+    wait (it passes; nothing is wrong with the disk or the data)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in (5, 6)
+
+
 class _Rows(list):
     """A read's rows, fetched whole: ``fetchone``/``fetchall`` as on a cursor."""
 

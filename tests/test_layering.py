@@ -124,6 +124,7 @@ SQLITE_ERRORS_ONLY = {
     "app/cli.py",  # turns a damaged or unreadable store into plain words and exit status 2
     "app/checkin.py",  # a scan that could not be recorded is refused, not shown as admitted
     "app/commands/support_export.py",  # an unreadable store is reported, not a traceback
+    "sync/mesh/node.py",  # a journal refusing peers' scans keeps the links (a full disk)
 }
 
 

@@ -49,7 +49,7 @@ from core.config_values import host_port
 from core.keys import SigningKey, VerifyKey
 from core.mesh_scan import MAX_ID, MeshScanError, SignedScan, check_envelope, sign_scan
 from local_db import mesh_log, unproven
-from local_db.store import Store
+from local_db.store import Store, is_disk_failure, is_locked
 from sync.mesh.channel import MAX_FRAME, Channel, ChannelClosed, HandshakeRefused, accept, dial
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,9 @@ MAX_YOURS = 64
 FORK_SHOW_S = 2.0
 # When this kiosk's journal refuses peers' scans (a full or failing disk), the links stay
 # up and the peers are asked for what is missing again after this long, twice as long
-# after each refusal in a row, at most RECORD_RETRY_MAX_S (a peer resends a whole
-# catch-up each time: asking every few milliseconds cost both doors, see _not_recorded).
+# after each refusal in a row, at most RECORD_RETRY_MAX_S. Until then no "have" goes out
+# and scans arriving are dropped unread: each "have" makes a peer resend its whole
+# catch-up, and reconnecting at every batch cost both doors (see _not_recorded).
 RECORD_RETRY_S = 1.0
 RECORD_RETRY_MAX_S = 30.0
 
@@ -221,7 +222,9 @@ class MeshNode:
         # peers' batches the journal refused (a full or failing disk); the time of the first
         # refusal of the present spell, when to ask the peers again, the next delay
         self.not_recorded = 0
+        self.dropped_unread = 0  # peers' batches dropped unread while waiting to ask again
         self._record_failing: float | None = None
+        self._last_refusal = 0.0
         self._record_retry_at: float | None = None
         self._record_delay = RECORD_RETRY_S
         self._record_lock = threading.Lock()
@@ -609,7 +612,8 @@ class MeshNode:
                 try:
                     kind, payload = link.queue.get(timeout=self.config.have_interval_s)
                 except queue.Empty:
-                    self._send_have(link)
+                    if not self._waiting_to_ask_again():  # (then the retry asks)
+                        self._send_have(link)
                     continue
                 if kind == "stop":
                     return
@@ -789,6 +793,9 @@ class MeshNode:
             if self.trusted_key(link.peer) is None:
                 raise _ProtocolError("revoked", "the peer is no longer trusted (revoked)")
             self._throttle(link, len(envelopes))
+            if self._waiting_to_ask_again():
+                self.dropped_unread += 1  # the journal refused the last: asked for again
+                return
             self.accept_envelopes(envelopes, link)
         else:
             # Tickets, keys, staff or anything else: the LAN only ever carries scans.
@@ -920,7 +927,7 @@ class MeshNode:
             self.on_scans(new)
         if failure is not None:
             raise failure
-        if good:
+        if new:  # written (copies write nothing, and pass on a full disk too)
             self._recorded_again()
         return new
 
@@ -931,41 +938,51 @@ class MeshNode:
         ``RECORD_RETRY_S``, doubled after each refusal in a row (``_retry_recording``, on
         the signer's tick). The links stay up: dropping them made both kiosks reconnect
         and resend the whole catch-up every few milliseconds while the disk stayed full.
-        One warning per spell, not one per batch."""
+        One warning per spell, not one per batch; with the traceback when the error is not
+        the disk's (a bug retried on the same terms rather than ending every link)."""
         with self._record_lock:
             self.not_recorded += 1
             now = time.monotonic()
+            self._last_refusal = now
             if self._record_failing is None:
                 self._record_failing = now
                 log.warning(
                     "mesh: this kiosk cannot record its peers' scans (%s); it asks for them"
                     " again once it can write",
                     exc,
+                    exc_info=None if is_disk_failure(exc) or is_locked(exc) else exc,
                 )
             if self._record_retry_at is None:
                 self._record_retry_at = now + self._record_delay
                 self._record_delay = min(self._record_delay * 2, RECORD_RETRY_MAX_S)
 
-    def _recorded_again(self) -> None:
-        """A batch was recorded: a spell of refusals (``_not_recorded``) is over."""
+    def _recorded_again(self, why: str = "recording peers' scans again") -> None:
+        """New scans were written (or, ``_retry_recording``, nothing was refused for a long
+        while): a spell of refusals (``_not_recorded``) is over."""
         if self._record_failing is None:
             return
         with self._record_lock:
             if self._record_failing is None:
                 return
-            log.info(
-                "mesh: recording peers' scans again after %.0f s",
-                time.monotonic() - self._record_failing,
-            )
+            log.info("mesh: %s after %.0f s", why, time.monotonic() - self._record_failing)
             self._record_failing = None
             self._record_delay = RECORD_RETRY_S
+
+    def _waiting_to_ask_again(self) -> bool:
+        """The journal refused peers' scans and the peers are not asked again yet."""
+        return self._record_retry_at is not None
 
     def _retry_recording(self) -> None:
         """After a refusal, once its delay is over: every link is asked for what is missing
         (a "have"), so the batches the journal refused come again."""
+        now = time.monotonic()
+        if self._record_failing is not None and self._record_retry_at is None:
+            if now - self._last_refusal >= RECORD_RETRY_MAX_S:  # asked, and nothing refused
+                self._recorded_again("no refusal of peers' scans")
+            return
         with self._record_lock:
             at = self._record_retry_at
-            if at is None or time.monotonic() < at:
+            if at is None or now < at:
                 return
             self._record_retry_at = None
         with self._links_lock:

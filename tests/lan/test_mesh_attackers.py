@@ -111,6 +111,30 @@ def test_forged_altered_replayed_foreign_and_borrowed_scans_store_nothing(trio):
     link.close()
 
 
+def test_a_scan_whose_text_is_not_unicode_is_refused_and_the_link_stays(trio, monkeypatch):
+    """A lone surrogate ("\\ud800" in the JSON) in a signed scan's text cannot be encoded
+    to check its signature: it ended the link's reader thread with a UnicodeEncodeError
+    (an outside review, fourteenth session), and the server's relay check shares it."""
+    import threading
+
+    crashed: list = []
+    monkeypatch.setattr(threading, "excepthook", crashed.append)
+    demo, ev, b, c = trio
+    tid = demo["tickets"][0]["ticket_id"]
+    key = load_device_key(c.store)
+    link = _connect(b, c.device_id, ev, key)
+    wait_for(lambda: b.node.linked() == [c.device_id])
+    broken = _wire(sign_scan(key, ev, c.device_id, 1, _scan(c.device_id, tid)))
+    broken["scan"]["gate"] = "\ud800"
+    link.send({"t": "scans", "scans": [broken]})
+    wait_for(lambda: b.node.refusals["bad_scan"] == 1)
+    good = _wire(sign_scan(key, ev, c.device_id, 1, _scan(c.device_id, tid)))
+    link.send({"t": "scans", "scans": [good]})  # the same link still carries scans
+    wait_for(lambda: b.store.ticket_state(tid).inside)
+    assert crashed == [] and _mesh_rows(b) == 1
+    link.close()
+
+
 def test_a_message_offering_a_ticket_ends_the_link(trio):
     _demo, ev, b, c = trio
     link = _connect(b, c.device_id, ev, load_device_key(c.store))

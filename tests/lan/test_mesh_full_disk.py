@@ -41,6 +41,25 @@ def _empty_log(store: Store) -> None:
     assert store.journal_log_path.stat().st_size == 0
 
 
+def _watch(node, monkeypatch) -> tuple[list[float], list[float]]:
+    """When the node's journal refused peers' scans, and when it asked its peers again."""
+    refused: list[float] = []
+    asked: list[float] = []
+    not_recorded, send_have = node._not_recorded, node._send_have
+
+    def refusing(exc):
+        refused.append(time.monotonic())
+        not_recorded(exc)
+
+    def asking(link):
+        asked.append(time.monotonic())
+        send_have(link)
+
+    monkeypatch.setattr(node, "_not_recorded", refusing)
+    monkeypatch.setattr(node, "_send_have", asking)
+    return refused, asked
+
+
 def test_a_kiosk_whose_disk_fills_keeps_its_links_and_catches_up_after(
     live,
     gates_factory,
@@ -64,11 +83,20 @@ def test_a_kiosk_whose_disk_fills_keeps_its_links_and_catches_up_after(
         caplog.set_level(logging.INFO, logger="sync.mesh.node")
 
         _empty_log(b.store)  # so any write needs space (it would overwrite log pages)
+        refused, asked = _watch(b.node, monkeypatch)
         small_disk.fill()
         for t in tickets:
             assert a.checkin.check(t["code"]).admitted
-        # refused, then asked again twice (after 1 s, then 2 s) while the disk stays full
-        wait_for(lambda: b.node.not_recorded >= 3, what="B refusing A's scans, and retries")
+        # the link is not dropped at the first refusal (it was, at every batch)
+        wait_for(lambda: refused or b.node._links.get(a.device_id) is not link, what="refused")
+        assert b.node._links.get(a.device_id) is link, "the link was dropped"
+        # the disk stays full: B asks again after 1 s and after 2 s more, nothing between
+        # (no "have" every 5 s, none at each refused push: each one costs A a catch-up)
+        first = refused[0]
+        time.sleep(max(0.0, first + 4.5 - time.monotonic()))
+        during = [round(t - first, 2) for t in asked if first < t < first + 4.5]
+        assert len(during) == 2, during
+        assert 0.9 <= during[0] <= 2.0 and during[1] - during[0] >= 1.5, during
         assert inside() == 0
         assert b.node._links.get(a.device_id) is link, "the link was dropped"
         assert crashed == [], [(c.exc_type, c.exc_value, c.thread) for c in crashed]
@@ -80,7 +108,7 @@ def test_a_kiosk_whose_disk_fills_keeps_its_links_and_catches_up_after(
         wait_for(lambda: inside() == len(tickets), limit_s=40, what="B caught up")
         assert b.node._links.get(a.device_id) is link
         wait_for(lambda: b.node.received == len(tickets), what="counted as they were recorded")
-        assert "recording peers' scans again" in caplog.text
+        wait_for(lambda: "recording peers' scans again" in caplog.text, what="the spell's end")
         for t in tickets:  # B's door knows: each is refused as inside already
             assert b.checkin.check(t["code"]).reason == "already_inside"
         assert crashed == []

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.test_failing_disk import small_disk  # noqa: F401  (a fixture)
 from tests.ui.conftest import shot, sign_in, type_keys
 
 
 @pytest.fixture
-def gatehouse_home(small_disk, monkeypatch):  # noqa: F811
+def gatehouse_home(small_disk, monkeypatch):
     home = small_disk.mountpoint / "home"
     monkeypatch.setenv("GATEHOUSE_HOME", str(home))
     monkeypatch.delenv("GATEHOUSE_SERVER", raising=False)
@@ -26,7 +25,7 @@ def test_a_scan_that_cannot_be_recorded_shows_out_of_order_until_one_is(
     qtbot,
     kiosk_factory,
     tickets,
-    small_disk,  # noqa: F811
+    small_disk,
 ):
     kiosk, window = kiosk_factory(tickets)
     sign_in(qtbot, window)
