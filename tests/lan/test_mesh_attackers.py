@@ -79,12 +79,17 @@ def test_a_kiosk_of_another_event_is_refused(live, trio, gates_factory):
     assert b.node.linked() == []
 
 
-def test_forged_altered_replayed_foreign_and_borrowed_scans_store_nothing(trio):
+def _linked_as_c(trio):
+    """A raw link to B as kiosk C (C's own key): what a certified peer can send."""
     demo, ev, b, c = trio
-    tid = demo["tickets"][0]["ticket_id"]
     key = load_device_key(c.store)
     link = _connect(b, c.device_id, ev, key)
     wait_for(lambda: b.node.linked() == [c.device_id])
+    return ev, b, c, demo["tickets"][0]["ticket_id"], key, link
+
+
+def test_forged_altered_replayed_foreign_and_borrowed_scans_store_nothing(trio):
+    ev, b, c, tid, key, link = _linked_as_c(trio)
 
     good = _wire(sign_scan(key, ev, c.device_id, 1, _scan(c.device_id, tid)))
     altered = json.loads(json.dumps(good))
@@ -119,11 +124,7 @@ def test_a_scan_whose_text_is_not_unicode_is_refused_and_the_link_stays(trio, mo
 
     crashed: list = []
     monkeypatch.setattr(threading, "excepthook", crashed.append)
-    demo, ev, b, c = trio
-    tid = demo["tickets"][0]["ticket_id"]
-    key = load_device_key(c.store)
-    link = _connect(b, c.device_id, ev, key)
-    wait_for(lambda: b.node.linked() == [c.device_id])
+    ev, b, c, tid, key, link = _linked_as_c(trio)
     broken = _wire(sign_scan(key, ev, c.device_id, 1, _scan(c.device_id, tid)))
     broken["scan"]["gate"] = "\ud800"
     link.send({"t": "scans", "scans": [broken]})
