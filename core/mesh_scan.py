@@ -178,6 +178,10 @@ def check_envelope(
     scan = _check_scan(data["scan"])
     if scan.device_id != origin:
         raise _bad("not_own_scan", "a device may only sign its own scans")
+    try:  # before the origin is looked up anywhere (a database cannot store such text)
+        body = signed_bytes(event, origin, lseq, data["scan"])
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800" in the JSON): no UTF-8, no scan
+        raise _bad("bad_scan", "the scan's text is not valid Unicode") from None
     key = device_key(origin)
     if key is None:
         raise _bad("unknown_device", "the scan is signed by a device this event does not trust")
@@ -185,10 +189,6 @@ def check_envelope(
         raw = base64.b64decode(sig, validate=True) if isinstance(sig, str) else b""
     except ValueError:
         raw = b""
-    try:
-        body = signed_bytes(event, origin, lseq, data["scan"])
-    except UnicodeEncodeError:  # a lone surrogate ("\ud800" in the JSON): no UTF-8, no scan
-        raise _bad("bad_scan", "the scan's text is not valid Unicode") from None
     if len(raw) != 64 or not key.verify(raw, body):
         raise _bad("bad_signature", "the scan's signature is wrong: it was altered or forged")
     return SignedScan(event, origin, lseq, scan, raw, credential)

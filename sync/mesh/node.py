@@ -678,8 +678,11 @@ class MeshNode:
                 if self._signing_failed:
                     log.info("mesh: this kiosk's scans are logged for its peers again")
                 self._signing_failed = False
-            self._maybe_checkpoint()  # the door's own scans (woken by each of them)
-            self._retry_recording()
+            try:
+                self._maybe_checkpoint()  # the door's own scans (woken by each of them)
+                self._retry_recording()
+            except Exception:  # the tick must go on: it asks again after refusals
+                log.exception("mesh: the signer's tick failed")
 
     def _own_top(self) -> int:
         return mesh_log.next_own_lseq(self.store, self.me) - 1
@@ -793,7 +796,9 @@ class MeshNode:
             if self.trusted_key(link.peer) is None:
                 raise _ProtocolError("revoked", "the peer is no longer trusted (revoked)")
             self._throttle(link, len(envelopes))
-            if self._waiting_to_ask_again():
+            if self._waiting_to_ask_again() and not any(
+                isinstance(e, dict) and e.get("origin") == self.me for e in envelopes
+            ):  # (our own coming back, after a restore, are always read: _take_own)
                 self.dropped_unread += 1  # the journal refused the last: asked for again
                 return
             self.accept_envelopes(envelopes, link)
@@ -969,8 +974,10 @@ class MeshNode:
             self._record_delay = RECORD_RETRY_S
 
     def _waiting_to_ask_again(self) -> bool:
-        """The journal refused peers' scans and the peers are not asked again yet."""
-        return self._record_retry_at is not None
+        """The journal refused peers' scans and the peers are not asked again yet. Lapses on
+        its own when the retry is due, whether or not the signer's tick has asked."""
+        at = self._record_retry_at
+        return at is not None and time.monotonic() < at
 
     def _retry_recording(self) -> None:
         """After a refusal, once its delay is over: every link is asked for what is missing

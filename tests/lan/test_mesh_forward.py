@@ -67,12 +67,17 @@ def test_two_partitions_admit_one_ticket_and_the_server_reports_one_conflict(liv
     assert conflicts[0]["first"]["scan_id"] == first.scan_id
 
 
-def _relay_upload(live, carrier, envelope: dict) -> dict:
-    scan = {**envelope["scan"], "relay": envelope}
-    return live.request("POST", "/v1/device/scans", token=_token(carrier), json={"scans": [scan]})
+def _relay_upload(live, carrier, envelope: dict, outer: dict | None = None) -> dict:
+    scan = {**(outer or envelope["scan"]), "relay": envelope}
+    # JSON escapes (ASCII) carry a lone surrogate as "\\ud800", as an attacker's would
+    body = json.dumps({"scans": [scan]}).encode()
+    headers = {"content-type": "application/json"}
+    return live.request(
+        "POST", "/v1/device/scans", token=_token(carrier), content=body, headers=headers
+    )
 
 
-@pytest.mark.parametrize("tamper", ["verdict", "forged", "other_event", "revoked"])
+@pytest.mark.parametrize("tamper", ["verdict", "forged", "other_event", "revoked", "not_unicode"])
 def test_the_server_refuses_a_relayed_scan_its_device_did_not_sign(live, gates_factory, tamper):
     demo = live.demo_event(2)
     ev, tid = demo["event"]["id"], demo["tickets"][0]["ticket_id"]
@@ -90,8 +95,14 @@ def test_the_server_refuses_a_relayed_scan_its_device_did_not_sign(live, gates_f
     if tamper == "verdict":
         envelope = json.loads(json.dumps(envelope))
         envelope["scan"]["verdict"] = "reject"
-    answer = _relay_upload(live, b, envelope)
+    outer = envelope["scan"]  # the upload's own fields are typed: 422 for such text
+    if tamper == "not_unicode":  # the server answered 500: its key look-up met the text
+        envelope = json.loads(json.dumps(envelope))
+        envelope["origin"] = envelope["scan"]["device_id"] = "\ud800"
+    answer = _relay_upload(live, b, envelope, outer)
     assert answer["accepted"] == [] and len(answer["refused"]) == 1
+    if tamper == "not_unicode":
+        assert answer["refused"][0]["error"] == "bad_scan", answer
     assert _server_scans(live, ev) == []
     # the genuine envelope of an active device is accepted, filed under its origin
     if tamper in ("verdict", "forged"):

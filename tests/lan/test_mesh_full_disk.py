@@ -9,6 +9,7 @@ a second for as long as the disk stayed full, and the log took a warning at each
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 import threading
@@ -82,6 +83,8 @@ def test_a_kiosk_whose_disk_fills_keeps_its_links_and_catches_up_after(
         inside = lambda: sum(b.store.ticket_state(t["ticket_id"]).inside for t in tickets)  # noqa: E731
         caplog.set_level(logging.INFO, logger="sync.mesh.node")
 
+        # a "have" every 0.5 s when idle: the wait for the retry must hold even those back
+        b.node.config = dataclasses.replace(b.node.config, have_interval_s=0.5)
         _empty_log(b.store)  # so any write needs space (it would overwrite log pages)
         refused, asked = _watch(b.node, monkeypatch)
         small_disk.fill()
