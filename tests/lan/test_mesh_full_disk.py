@@ -46,7 +46,8 @@ def _watch(node, monkeypatch) -> tuple[list[float], list[float]]:
     """When the node's journal refused peers' scans, and when it asked its peers again."""
     refused: list[float] = []
     asked: list[float] = []
-    not_recorded, send_have = node._not_recorded, node._send_have
+    # (the code before the fix had no _not_recorded: the test then fails on the link)
+    not_recorded, send_have = getattr(node, "_not_recorded", None), node._send_have
 
     def refusing(exc):
         refused.append(time.monotonic())
@@ -56,7 +57,7 @@ def _watch(node, monkeypatch) -> tuple[list[float], list[float]]:
         asked.append(time.monotonic())
         send_have(link)
 
-    monkeypatch.setattr(node, "_not_recorded", refusing)
+    monkeypatch.setattr(node, "_not_recorded", refusing, raising=False)
     monkeypatch.setattr(node, "_send_have", asking)
     return refused, asked
 
