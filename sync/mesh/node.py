@@ -95,6 +95,7 @@ FORK_SHOW_S = 2.0
 # catch-up, and reconnecting at every batch cost both doors (see _not_recorded).
 RECORD_RETRY_S = 1.0
 RECORD_RETRY_MAX_S = 30.0
+RETRY_GRACE_S = 1.0  # (at once, the links' idle "have" and the retry's both went out)
 
 
 @dataclass(frozen=True)
@@ -975,9 +976,10 @@ class MeshNode:
 
     def _waiting_to_ask_again(self) -> bool:
         """The journal refused peers' scans and the peers are not asked again yet. Lapses on
-        its own when the retry is due, whether or not the signer's tick has asked."""
+        its own a second after the retry is due, should the signer's tick (every half
+        second, it asks) be late: then the links' own "have"s ask."""
         at = self._record_retry_at
-        return at is not None and time.monotonic() < at
+        return at is not None and time.monotonic() < at + RETRY_GRACE_S
 
     def _retry_recording(self) -> None:
         """After a refusal, once its delay is over: every link is asked for what is missing
